@@ -1,0 +1,264 @@
+import type Sqlite from "better-sqlite3"
+import { Clock, Console, Duration, Effect, Schedule } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import type { RunSpec } from "../config/RunSpec.js"
+import { SYNTHETIC_LABEL } from "../config/RunSpec.js"
+import { SpecFileError } from "../config/SpecFileError.js"
+import { versions } from "./version.js"
+import { makeAsker } from "../engine/RequestCache.js"
+import { runQuestionnaireStep } from "../engine/QuestionnaireRunner.js"
+import { makeScheduler } from "../engine/Scheduler.js"
+import * as LlmClientOpenAi from "../llm/LlmClientOpenAi.js"
+import { makeCounters, progressLine, type RunCounters } from "../progress/counters.js"
+import { assignConditions, largestRemainder, multinomialCounts } from "../sampling/allocation.js"
+import { stream } from "../sampling/rng.js"
+import { getManifest, logEvent, openDatabase, putManifest } from "../store/RunStore.js"
+import { makeResultWriter, type ResultWriter } from "../store/ResultWriter.js"
+
+export interface RunSummary {
+  readonly runId: string
+  readonly runDir: string
+  readonly status: "complete" | "incomplete"
+  readonly backend: string
+  readonly model: string
+  readonly agents: number
+  readonly answers: number
+  readonly failed: number
+  readonly missing: number
+  readonly unitsFailed: number
+  readonly requests: number
+  readonly sharedOrCached: number
+  readonly elapsedSeconds: number
+}
+
+export interface OutputOptions {
+  /** Progress lines go to stderr (stdout is kept for the final JSON line). */
+  readonly json: boolean
+  readonly progressEveryMs: number
+}
+
+const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)
+
+/** Creates `<runsDir>/<run-id>/` with a fresh run database. The id is unique within runsDir. */
+const createRunDir = (runsDir: string, base: string) =>
+  Effect.try({
+    try: () => {
+      fs.mkdirSync(runsDir, { recursive: true })
+      for (let i = 1; ; i++) {
+        const id = i === 1 ? base : `${base}-${i}`
+        const dir = path.join(runsDir, id)
+        try {
+          fs.mkdirSync(dir)
+          return { runId: id, runDir: dir }
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
+        }
+      }
+    },
+    catch: (e) => new SpecFileError({ file: runsDir, problems: [`--runs-dir: cannot create the run folder (${(e as Error).message})`] })
+  })
+
+/**
+ * Writes the plan of a new run: conditions, the seeded allocation of agents to conditions, items, every
+ * (step, agent) unit as pending, and the manifest. One transaction: a run database either has its whole
+ * plan or does not exist.
+ */
+const writePlan = (db: Sqlite.Database, spec: RunSpec, runId: string, createdAt: string) => {
+  const weights = spec.population.weights
+  const counts =
+    spec.population.allocation === "multinomial"
+      ? multinomialCounts(weights, spec.agents, stream(spec.seed, "allocation-counts"))
+      : largestRemainder(weights, spec.agents)
+  const assignment = assignConditions(counts, stream(spec.seed, "allocation"))
+  db.transaction(() => {
+    const c = db.prepare(`INSERT INTO conditions (condition_idx, condition, value_code, system_prompt) VALUES (?, ?, ?, ?)`)
+    spec.population.conditions.forEach((cond, i) => c.run(i, cond.id, cond.value, cond.system))
+    const a = db.prepare(`INSERT INTO agents (agent_id, condition_idx) VALUES (?, ?)`)
+    for (let i = 0; i < assignment.length; i++) a.run(i, assignment[i])
+    const it = db.prepare(`INSERT INTO items (step, item_idx, item_id, subscale, reverse, text) VALUES (?, ?, ?, ?, ?, ?)`)
+    const u = db.prepare(`INSERT INTO units (step, agent_id, state, attempts) VALUES (?, ?, 'pending', 0)`)
+    spec.steps.forEach((s, step) => {
+      s.questionnaire.items.forEach((item, idx) => it.run(step, idx, item.id, item.subscale, item.reverse ? 1 : 0, item.text))
+      for (let i = 0; i < assignment.length; i++) u.run(step, i)
+    })
+    putManifest(db, {
+      run_id: runId,
+      created_at: createdAt,
+      versions: versions(),
+      spec,
+      counts: Object.fromEntries(spec.population.conditions.map((cond, i) => [cond.id, counts[i] ?? 0])),
+      status: "running"
+    })
+  })()
+}
+
+const unitCounts = (db: Sqlite.Database) => {
+  const rows = db.prepare(`SELECT state, count(*) AS n FROM units GROUP BY state`).all() as Array<{ state: string; n: number }>
+  const by = Object.fromEntries(rows.map((r) => [r.state, r.n])) as Record<string, number>
+  return { done: by["done"] ?? 0, failed: by["failed"] ?? 0, pending: by["pending"] ?? 0 }
+}
+
+const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>) =>
+  LlmClientOpenAi.layer({
+    baseURL: spec.backend.baseUrl ?? "https://api.openai.com/v1",
+    // Local servers (Ollama, vLLM, llama.cpp) accept any key; OpenAI itself answers 401 without one.
+    apiKey: env["OPENAI_API_KEY"] ?? "no-key",
+    model: spec.backend.model
+  })
+
+/** Executes every pending unit of a run whose plan is in `db`. */
+const execute = (
+  db: Sqlite.Database,
+  dbFile: string,
+  spec: RunSpec,
+  counters: RunCounters,
+  env: Readonly<Record<string, string | undefined>>,
+  out: OutputOptions
+) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const started = yield* Clock.currentTimeMillis
+      const writer: ResultWriter = yield* makeResultWriter(db, dbFile)
+      const print = (line: string) => (out.json ? Console.error(line) : Console.log(line))
+      const report = Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        yield* print(
+          progressLine(counters, {
+            unitsDone: writer.stats.unitsDone,
+            unitsFailed: writer.stats.unitsFailed,
+            answers: writer.stats.answers,
+            elapsedMs: now - started
+          })
+        )
+      })
+      yield* Effect.forkScoped(Effect.repeat(Effect.delay(report, Duration.millis(out.progressEveryMs)), Schedule.forever))
+
+      if (spec.backend.kind === "synthetic") {
+        for (let step = 0; step < spec.steps.length; step++) yield* runQuestionnaireStep(spec, step, db, writer, null)
+      } else {
+        const scheduler = yield* makeScheduler(
+          {
+            concurrency: spec.backend.concurrency,
+            rpm: spec.backend.rpm,
+            timeoutMs: spec.backend.timeoutMs,
+            maxAttempts: spec.backend.maxAttempts,
+            baseDelayMs: 500,
+            maxDelayMs: 60_000
+          },
+          (e) => {
+            if (e._tag === "Retrying") counters.retries++
+            else if (e._tag === "Failed") counters.failures[e.reason] = (counters.failures[e.reason] ?? 0) + 1
+          }
+        )
+        const asker = yield* makeAsker(spec.backend, db, writer, scheduler, counters).pipe(Effect.provide(llmLayer(spec, env)))
+        for (let step = 0; step < spec.steps.length; step++) yield* runQuestionnaireStep(spec, step, db, writer, asker)
+      }
+    })
+  )
+
+const summarize = (db: Sqlite.Database, runId: string, runDir: string, spec: RunSpec, counters: RunCounters, elapsedMs: number): RunSummary => {
+  const units = unitCounts(db)
+  const a = db.prepare(`SELECT count(*) AS n, sum(error IS NOT NULL) AS failed, sum(value IS NULL) AS missing FROM answers`).get() as {
+    n: number
+    failed: number | null
+    missing: number | null
+  }
+  return {
+    runId,
+    runDir,
+    status: units.pending === 0 && units.failed === 0 ? "complete" : "incomplete",
+    backend: spec.backend.kind,
+    model: spec.backend.model,
+    agents: spec.agents,
+    answers: a.n,
+    failed: a.failed ?? 0,
+    missing: a.missing ?? 0,
+    unitsFailed: units.failed,
+    requests: counters.requests,
+    sharedOrCached: counters.cacheHits,
+    elapsedSeconds: Math.round(elapsedMs / 10) / 100
+  }
+}
+
+/** Runs the pending work of an open run database and returns its summary; marks the manifest status. */
+const driveRun = (
+  db: Sqlite.Database,
+  dbFile: string,
+  runId: string,
+  runDir: string,
+  spec: RunSpec,
+  env: Readonly<Record<string, string | undefined>>,
+  out: OutputOptions
+) =>
+  Effect.gen(function* () {
+    const before = unitCounts(db)
+    const total = before.done + before.failed + before.pending
+    const counters = makeCounters(total, before.done)
+    const t0 = yield* Clock.currentTimeMillis
+    const print = (line: string) => (out.json ? Console.error(line) : Console.log(line))
+    const label = spec.backend.kind === "synthetic" ? SYNTHETIC_LABEL : `${spec.backend.kind} ${spec.backend.model} at ${spec.backend.baseUrl}`
+    yield* print(`[valuesim] run ${runId}: ${spec.agents} agents × ${spec.steps.length} step(s), backend ${label}`)
+    yield* print(`[valuesim] run folder: ${runDir}`)
+    yield* logEventNow(db, "start", { pending: before.pending + before.failed })
+    yield* execute(db, dbFile, spec, counters, env, out).pipe(
+      Effect.onInterrupt(() =>
+        Effect.gen(function* () {
+          yield* logEventNow(db, "interrupted", unitCounts(db))
+          putManifest(db, { status: "interrupted" })
+          yield* Console.error(`[valuesim] interrupted; finished answers are saved. Continue with: valuesim resume ${runDir}`)
+        })
+      )
+    )
+    const t1 = yield* Clock.currentTimeMillis
+    const summary = summarize(db, runId, runDir, spec, counters, t1 - t0)
+    putManifest(db, { status: summary.status })
+    yield* logEventNow(db, "end", summary)
+    yield* print(
+      summary.status === "complete"
+        ? `[valuesim] done: ${summary.answers} answers (${summary.missing} missing) in ${summary.elapsedSeconds}s → ${runDir}`
+        : `[valuesim] ${summary.unitsFailed} agent-steps failed (see ${path.join(runDir, "run.sqlite")}, table answers.error); retry them with: valuesim resume ${runDir}`
+    )
+    return summary
+  })
+
+const logEventNow = (db: Sqlite.Database, kind: string, detail: unknown) =>
+  Effect.flatMap(Clock.currentTimeMillis, (ms) => Effect.sync(() => logEvent(db, new Date(ms).toISOString(), kind, detail)))
+
+const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: Sqlite.Database) => Effect.Effect<A, E, R>) =>
+  Effect.acquireUseRelease(openDatabase(file, { mustExist }), use, (db) => Effect.sync(() => db.close()))
+
+/** Starts a new run of `spec` in a fresh folder under `runsDir`. */
+export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
+  Effect.gen(function* () {
+    const now = yield* Clock.currentTimeMillis
+    const { runDir, runId } = yield* createRunDir(runsDir, `${stamp(now)}-${spec.study.id}-s${spec.seed}`)
+    const dbFile = path.join(runDir, "run.sqlite")
+    return yield* withDatabase(dbFile, false, (db) =>
+      Effect.gen(function* () {
+        yield* Effect.try({ try: () => writePlan(db, spec, runId, new Date(now).toISOString()), catch: (e) => e }).pipe(Effect.orDie)
+        return yield* driveRun(db, dbFile, runId, runDir, spec, env, out)
+      })
+    )
+  })
+
+/** Continues an interrupted or partly failed run: only units not done are run; nothing done is redone. */
+export const resumeRun = (runDir: string, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
+  Effect.gen(function* () {
+    const dbFile = path.join(runDir, "run.sqlite")
+    if (!fs.existsSync(dbFile)) {
+      return yield* new SpecFileError({ file: runDir, problems: ["run-dir: no run.sqlite here; is this a run folder?"] })
+    }
+    return yield* withDatabase(dbFile, true, (db) =>
+      Effect.gen(function* () {
+        const manifest = getManifest(db)
+        const spec = manifest["spec"] as RunSpec | undefined
+        const runId = manifest["run_id"] as string | undefined
+        if (spec === undefined || runId === undefined) {
+          return yield* new SpecFileError({ file: dbFile, problems: ["manifest: the run has no plan (it was never started properly)"] })
+        }
+        putManifest(db, { resumed_with: versions() })
+        return yield* driveRun(db, dbFile, runId, runDir, spec, env, out)
+      })
+    )
+  })

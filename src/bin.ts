@@ -1,0 +1,35 @@
+import { ValidationError } from "@effect/cli"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Cause, Console, Effect, Exit } from "effect"
+import { runCli } from "./cli/Cli.js"
+
+/** Exit codes (DESIGN.md): 0 success, 1 run failed, 2 bad input, 130 interrupted (resumable). */
+const exitCodeOf = (error: unknown): number => {
+  if (ValidationError.isValidationError(error)) return 2
+  const tag = (error as { _tag?: string })._tag
+  return tag === "SpecFileError" || tag === "UsageError" ? 2 : 1
+}
+
+const program = runCli(process.argv).pipe(
+  Effect.as(0),
+  Effect.catchAll((error) =>
+    Effect.gen(function* () {
+      // @effect/cli has already printed its own validation message and help.
+      if (!ValidationError.isValidationError(error)) yield* Console.error(`valuesim: ${(error as Error).message}`)
+      return exitCodeOf(error)
+    })
+  ),
+  Effect.catchAllDefect((defect) =>
+    Console.error(`valuesim: internal error: ${defect instanceof Error ? (defect.stack ?? defect.message) : String(defect)}`).pipe(Effect.as(1))
+  ),
+  Effect.provide(NodeContext.layer)
+)
+
+NodeRuntime.runMain(program, {
+  disableErrorReporting: true,
+  teardown: (exit, onExit) => {
+    if (Exit.isSuccess(exit)) onExit(typeof exit.value === "number" ? exit.value : 0)
+    else onExit(Cause.isInterruptedOnly(exit.cause) ? 130 : 1)
+  }
+})

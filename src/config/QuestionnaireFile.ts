@@ -1,0 +1,99 @@
+import { Effect, Either, Schema } from "effect"
+import type { Questionnaire, QuestionnaireItem } from "../domain/questionnaire.js"
+import { parseValue10, VALUES_10 } from "../domain/values.js"
+import { DEFAULT_QUESTIONNAIRE_PROMPTS } from "./defaults.js"
+import { decodeData, readDataFile } from "./loadFile.js"
+import { SpecFileError } from "./SpecFileError.js"
+
+const NonEmpty = Schema.String.pipe(Schema.minLength(1))
+
+const ItemSchema = Schema.Struct({
+  id: NonEmpty,
+  text: NonEmpty,
+  subscale: NonEmpty,
+  reverse: Schema.optional(Schema.Boolean),
+  theory: Schema.optional(Schema.Struct({ peak: NonEmpty }))
+})
+
+export const QuestionnaireFileSchema = Schema.Struct({
+  kind: Schema.Literal("questionnaire"),
+  id: NonEmpty,
+  title: NonEmpty,
+  source: NonEmpty,
+  /** `values`: subscales are value codes (SD…UN) and MRAT applies; `other`: free subscale keys. */
+  construct: Schema.optional(Schema.Literal("values", "other")),
+  administration: Schema.optional(Schema.Literal("independent", "session")),
+  option_order: Schema.optional(Schema.Literal("normal", "reversed")),
+  scoring: Schema.optional(Schema.Literal("mrat", "mean")),
+  scale: Schema.Array(Schema.Struct({ value: Schema.Int, label: NonEmpty })).pipe(Schema.minItems(2)),
+  prompts: Schema.optional(
+    Schema.Struct({
+      instructions: Schema.optional(Schema.String),
+      item: Schema.optional(NonEmpty),
+      option: Schema.optional(NonEmpty),
+      reask: Schema.optional(NonEmpty)
+    })
+  ),
+  items: Schema.Array(ItemSchema).pipe(Schema.minItems(1))
+}).annotations({ identifier: "Questionnaire" })
+
+export type QuestionnaireFile = typeof QuestionnaireFileSchema.Type
+
+/** Checks what the schema cannot (unique ids, value codes, an increasing scale) and builds the domain object. */
+export const toQuestionnaire = (f: QuestionnaireFile, file: string): Either.Either<Questionnaire, SpecFileError> => {
+  const problems: Array<string> = []
+  const construct = f.construct ?? "values"
+  const ids = new Set<string>()
+  f.scale.forEach((o, i) => {
+    const prev = f.scale[i - 1]
+    if (prev !== undefined && o.value <= prev.value) {
+      problems.push(`scale[${i}].value: scale values must increase (lowest first); ${o.value} follows ${prev.value}`)
+    }
+  })
+  const items: Array<QuestionnaireItem> = f.items.map((it, i) => {
+    if (ids.has(it.id)) problems.push(`items[${i}].id: duplicate item id "${it.id}"`)
+    ids.add(it.id)
+    let subscale = it.subscale
+    if (construct === "values") {
+      const v = parseValue10(it.subscale)
+      if (v === undefined) {
+        problems.push(`items[${i}].subscale: unknown value code "${it.subscale}" (expected one of ${VALUES_10.join(", ")})`)
+      } else subscale = v
+    }
+    let theory: QuestionnaireItem["theory"]
+    if (it.theory !== undefined) {
+      const peak = parseValue10(it.theory.peak)
+      if (peak === undefined) {
+        problems.push(`items[${i}].theory.peak: unknown value code "${it.theory.peak}" (expected one of ${VALUES_10.join(", ")})`)
+      } else theory = { peak }
+    } else if (construct === "values") {
+      const v = parseValue10(subscale)
+      if (v !== undefined) theory = { peak: v }
+    }
+    return { id: it.id, text: it.text, subscale, reverse: it.reverse ?? false, ...(theory ? { theory } : {}) }
+  })
+  if (problems.length > 0) return Either.left(new SpecFileError({ file, problems }))
+  return Either.right({
+    kind: "questionnaire",
+    id: f.id,
+    title: f.title,
+    source: f.source,
+    scale: f.scale,
+    items,
+    administration: f.administration ?? "independent",
+    optionOrder: f.option_order ?? "normal",
+    scoring: f.scoring ?? (construct === "values" ? "mrat" : "mean"),
+    prompts: {
+      instructions: f.prompts?.instructions ?? DEFAULT_QUESTIONNAIRE_PROMPTS.instructions,
+      item: f.prompts?.item ?? DEFAULT_QUESTIONNAIRE_PROMPTS.item,
+      option: f.prompts?.option ?? DEFAULT_QUESTIONNAIRE_PROMPTS.option,
+      reask: f.prompts?.reask ?? DEFAULT_QUESTIONNAIRE_PROMPTS.reask
+    }
+  })
+}
+
+export const questionnaireFromData = (data: unknown, file: string) =>
+  Either.flatMap(decodeData(QuestionnaireFileSchema, data, file), (f) => toQuestionnaire(f, file))
+
+export const loadQuestionnaire = (file: string) =>
+  Effect.flatMap(readDataFile(file), (data) => questionnaireFromData(data, file))

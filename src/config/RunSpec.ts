@@ -1,0 +1,55 @@
+import type { Questionnaire } from "../domain/questionnaire.js"
+import type { ScoringMode } from "../domain/answers.js"
+import type { Condition } from "./PopulationFile.js"
+
+export type BackendKind = "synthetic" | "openai"
+
+/** Backend parameters as sent (never the API key). */
+export interface BackendSettings {
+  readonly kind: BackendKind
+  readonly model: string
+  readonly baseUrl: string | null
+  readonly temperature: number
+  readonly seed: number | null
+  readonly maxTokens: number
+  readonly scoring: ScoringMode
+  readonly topLogprobs: number
+  readonly concurrency: number
+  readonly rpm: number | null
+  readonly timeoutMs: number
+  readonly maxAttempts: number
+  /** Extra asks after an unparseable answer (sample scoring) before the answer is recorded as missing. */
+  readonly reasks: number
+}
+
+export interface QuestionnaireStep {
+  readonly kind: "questionnaire"
+  readonly questionnaire: Questionnaire
+}
+export type Step = QuestionnaireStep
+
+/**
+ * Everything a run needs, fully resolved from the spec files and command-line overrides. Stored in the
+ * run's manifest, so `resume` rebuilds the same plan even if the files changed since.
+ */
+export interface RunSpec {
+  readonly study: { readonly id: string; readonly title: string }
+  readonly seed: number
+  readonly agents: number
+  readonly population: {
+    readonly id: string
+    readonly strategy: string
+    readonly allocation: "exact" | "multinomial"
+    readonly conditions: ReadonlyArray<Condition>
+    readonly weights: ReadonlyArray<number>
+    readonly sharesSource: { readonly file: string; readonly dataset: string; readonly source: string; readonly obtained: string } | null
+    readonly prompts: { readonly id: string; readonly citation: string }
+  }
+  readonly steps: ReadonlyArray<Step>
+  readonly backend: BackendSettings
+  /** sha256 of every spec file read, by path. */
+  readonly files: Readonly<Record<string, string>>
+}
+
+export const SYNTHETIC_MODEL = "synthetic-theory-v1"
+export const SYNTHETIC_LABEL = "synthetic: theory model, not an LLM"

@@ -1,0 +1,22 @@
+import { Data } from "effect"
+
+/**
+ * A user-supplied file (or argument) is unusable. Carries every problem found, each naming the file and the
+ * field, so the CLI prints one readable message and exits with code 2.
+ */
+export class SpecFileError extends Data.TaggedError("SpecFileError")<{
+  readonly file: string
+  readonly problems: ReadonlyArray<string>
+}> {
+  override get message(): string {
+    if (this.problems.length === 1) return `${this.file}: ${this.problems[0]}`
+    return `${this.file}: ${this.problems.length} problems\n${this.problems.map((p) => `  - ${p}`).join("\n")}`
+  }
+}
+
+/** A bad command-line argument (exit code 2). */
+export class UsageError extends Data.TaggedError("UsageError")<{ readonly detail: string }> {
+  override get message(): string {
+    return this.detail
+  }
+}

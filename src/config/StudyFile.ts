@@ -1,0 +1,172 @@
+import { FileSystem } from "@effect/platform"
+import { Effect, Schema } from "effect"
+import { createHash } from "node:crypto"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import type { Questionnaire } from "../domain/questionnaire.js"
+import { decodeData, readDataFile, resolveFrom } from "./loadFile.js"
+import { loadPopulation } from "./PopulationFile.js"
+import { questionnaireFromData } from "./QuestionnaireFile.js"
+import type { BackendKind, BackendSettings, RunSpec } from "./RunSpec.js"
+import { SYNTHETIC_MODEL } from "./RunSpec.js"
+import { SpecFileError, UsageError } from "./SpecFileError.js"
+
+const NonEmpty = Schema.String.pipe(Schema.minLength(1))
+
+const BackendFields = {
+  kind: Schema.optional(Schema.Literal("synthetic", "openai")),
+  model: Schema.optional(NonEmpty),
+  base_url: Schema.optional(NonEmpty),
+  temperature: Schema.optional(Schema.Number.pipe(Schema.between(0, 2))),
+  seed: Schema.optional(Schema.Int),
+  max_tokens: Schema.optional(Schema.Int.pipe(Schema.positive())),
+  scoring: Schema.optional(Schema.Literal("logprob", "sample")),
+  top_logprobs: Schema.optional(Schema.Int.pipe(Schema.between(1, 20))),
+  concurrency: Schema.optional(Schema.Int.pipe(Schema.positive())),
+  rpm: Schema.optional(Schema.Int.pipe(Schema.positive())),
+  timeout_ms: Schema.optional(Schema.Int.pipe(Schema.positive())),
+  max_attempts: Schema.optional(Schema.Int.pipe(Schema.positive())),
+  reasks: Schema.optional(Schema.Int.pipe(Schema.nonNegative()))
+}
+
+export const StudyFileSchema = Schema.Struct({
+  kind: Schema.Literal("study"),
+  id: NonEmpty,
+  title: Schema.optional(Schema.String),
+  population: NonEmpty,
+  agents: Schema.optional(Schema.Int.pipe(Schema.positive())),
+  seed: Schema.optional(Schema.Int),
+  steps: Schema.Array(Schema.Struct({ questionnaire: NonEmpty })).pipe(Schema.minItems(1)),
+  backend: Schema.optional(Schema.Struct(BackendFields))
+}).annotations({ identifier: "Study" })
+
+type BackendFile = Schema.Struct.Type<typeof BackendFields>
+
+/** Command-line overrides; each wins over the study file. */
+export interface RunOverrides {
+  readonly population?: string | undefined
+  readonly backend?: BackendKind | undefined
+  readonly model?: string | undefined
+  readonly baseUrl?: string | undefined
+  readonly agents?: number | undefined
+  readonly seed?: number | undefined
+  readonly concurrency?: number | undefined
+  readonly scoring?: "logprob" | "sample" | undefined
+  readonly temperature?: number | undefined
+}
+
+/** The project's own folder, for the default population when a bare questionnaire is run. */
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
+export const DEFAULT_POPULATION = path.join(projectRoot, "populations", "h-np.yaml")
+export const DEFAULT_AGENTS = 1000
+export const DEFAULT_SEED = 1
+
+const firstDefined = <A>(...xs: ReadonlyArray<A | undefined>): A | undefined => xs.find((x) => x !== undefined)
+
+export const resolveBackend = (
+  file: BackendFile | undefined,
+  o: RunOverrides,
+  env: Readonly<Record<string, string | undefined>>
+): BackendSettings => {
+  const kind = firstDefined(o.backend, file?.kind) ?? "synthetic"
+  const scoring = firstDefined(o.scoring, file?.scoring) ?? "logprob"
+  const model =
+    kind === "synthetic" ? SYNTHETIC_MODEL : firstDefined(o.model, file?.model, env["OPENAI_MODEL"]) ?? "gpt-4o-mini"
+  const baseUrl =
+    kind === "synthetic" ? null : firstDefined(o.baseUrl, file?.base_url, env["OPENAI_BASE_URL"]) ?? "https://api.openai.com/v1"
+  return {
+    kind,
+    model,
+    baseUrl,
+    temperature: firstDefined(o.temperature, file?.temperature) ?? 0.7,
+    seed: file?.seed ?? null,
+    maxTokens: file?.max_tokens ?? (scoring === "logprob" ? 1 : 16),
+    scoring,
+    topLogprobs: file?.top_logprobs ?? 20,
+    concurrency: firstDefined(o.concurrency, file?.concurrency) ?? 16,
+    rpm: file?.rpm ?? null,
+    timeoutMs: file?.timeout_ms ?? 60_000,
+    maxAttempts: file?.max_attempts ?? 6,
+    reasks: file?.reasks ?? 2
+  }
+}
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
+
+const hashFiles = (files: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const out: Record<string, string> = {}
+    for (const f of files) {
+      const text = yield* fs.readFileString(f).pipe(Effect.orElseSucceed(() => ""))
+      out[path.relative(process.cwd(), f) || f] = sha256(text)
+    }
+    return out
+  })
+
+/**
+ * Resolves a study file (or a bare questionnaire file plus `--population`) and overrides into a RunSpec.
+ * Every problem becomes a SpecFileError naming the file and field, or a UsageError.
+ */
+export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Record<string, string | undefined>>) =>
+  Effect.gen(function* () {
+    const data = yield* readDataFile(specFile)
+    const kind = typeof data === "object" && data !== null ? (data as { kind?: unknown }).kind : undefined
+    let populationFile: string
+    let stepFiles: Array<string>
+    let studyId: string
+    let title: string
+    let agentsFromFile: number | undefined
+    let seedFromFile: number | undefined
+    let backendFile: BackendFile | undefined
+    const questionnaires: Array<Questionnaire> = []
+    if (kind === "study") {
+      const study = yield* decodeData(StudyFileSchema, data, specFile)
+      populationFile = o.population ?? resolveFrom(specFile, study.population)
+      stepFiles = study.steps.map((s) => resolveFrom(specFile, s.questionnaire))
+      studyId = study.id
+      title = study.title ?? study.id
+      agentsFromFile = study.agents
+      seedFromFile = study.seed
+      backendFile = study.backend
+      for (const f of stepFiles) {
+        const qd = yield* readDataFile(f)
+        questionnaires.push(yield* questionnaireFromData(qd, f))
+      }
+    } else if (kind === "questionnaire") {
+      const q = yield* questionnaireFromData(data, specFile)
+      questionnaires.push(q)
+      populationFile = o.population ?? DEFAULT_POPULATION
+      stepFiles = [specFile]
+      studyId = q.id
+      title = q.title
+    } else {
+      return yield* new SpecFileError({
+        file: specFile,
+        problems: [`kind: expected "study" or "questionnaire", got ${JSON.stringify(kind ?? null)}`]
+      })
+    }
+    const population = yield* loadPopulation(populationFile)
+    const agents = firstDefined(o.agents, agentsFromFile, population.agents ?? undefined) ?? DEFAULT_AGENTS
+    if (agents > 50_000_000) return yield* new UsageError({ detail: `--agents: ${agents} is more than the 50,000,000 supported` })
+    const backend = resolveBackend(backendFile, o, env)
+    const files = yield* hashFiles([specFile, populationFile, ...stepFiles])
+    const spec: RunSpec = {
+      study: { id: studyId, title },
+      seed: firstDefined(o.seed, seedFromFile) ?? DEFAULT_SEED,
+      agents,
+      population: {
+        id: population.id,
+        strategy: population.strategy,
+        allocation: population.allocation,
+        conditions: population.conditions,
+        weights: population.weights,
+        sharesSource: population.sharesSource,
+        prompts: population.prompts
+      },
+      steps: questionnaires.map((questionnaire) => ({ kind: "questionnaire", questionnaire })),
+      backend,
+      files
+    }
+    return spec
+  })

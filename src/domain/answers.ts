@@ -1,0 +1,36 @@
+/** How an answer became a number. Stored per answer. */
+export type ScoringMode = "logprob" | "sample"
+
+export interface ChatMessage {
+  readonly role: "system" | "user" | "assistant"
+  readonly content: string
+}
+
+/** What one model call returned, before scoring. */
+export interface Completion {
+  readonly text: string
+  /** First-token top logprobs, when asked for and returned by the server. */
+  readonly topLogprobs: ReadonlyArray<{ readonly token: string; readonly logprob: number }> | null
+  readonly promptTokens: number
+  readonly completionTokens: number
+  readonly finishReason: string | null
+}
+
+/**
+ * The outcome of asking one item. `value` is on the canonical scale (already mapped back from the presented
+ * number); `dist` is the probability of each canonical scale option (lowest first), when known.
+ */
+export interface ItemAnswer {
+  readonly itemId: string
+  readonly value: number | null
+  readonly raw: string | null
+  readonly dist: ReadonlyArray<number> | null
+  readonly scoring: ScoringMode
+  /** Content hash of the request when the answer came from a (possibly shared) model request. */
+  readonly requestKey: string | null
+  readonly promptTokens: number
+  readonly completionTokens: number
+  readonly latencyMs: number
+  readonly attempts: number
+  readonly error: string | null
+}

@@ -1,0 +1,66 @@
+import type { Value10 } from "./values.js"
+
+/** One response option in canonical order (lowest scale value first). */
+export interface ScaleOption {
+  readonly value: number
+  readonly label: string
+}
+
+export type Administration = "independent" | "session"
+export type OptionOrder = "normal" | "reversed"
+
+export interface QuestionnaireItem {
+  readonly id: string
+  readonly text: string
+  /** Subscale the item is scored on (a value code for value questionnaires, or any key such as "prosocial"). */
+  readonly subscale: string
+  /** Reverse-keyed: scored as (min + max − answer). */
+  readonly reverse: boolean
+  /** For the synthetic respondent: the value this item's content is centred on. */
+  readonly theory?: { readonly peak: Value10 }
+}
+
+/** Prompt wording for administering the questionnaire; data, not code. `{…}` placeholders are filled in. */
+export interface PromptTemplates {
+  /** Shown once before the items (session) or before each item (independent). Placeholders: none. */
+  readonly instructions: string
+  /** One item. Placeholders: {item} {options} {min} {max} */
+  readonly item: string
+  /** One option line. Placeholders: {number} {label} */
+  readonly option: string
+  /** Re-ask after an unparseable answer. Placeholders: {min} {max} {options} */
+  readonly reask: string
+}
+
+export type ScoringMethod = "mrat" | "mean"
+
+export interface Questionnaire {
+  readonly kind: "questionnaire"
+  readonly id: string
+  readonly title: string
+  /** Who wrote the items and under what terms (the project's own, or a user's licensed copy). */
+  readonly source: string
+  readonly scale: ReadonlyArray<ScaleOption>
+  readonly items: ReadonlyArray<QuestionnaireItem>
+  readonly administration: Administration
+  readonly optionOrder: OptionOrder
+  /** `mrat`: subscale means centred on the respondent's mean over all items; `mean`: raw subscale means. */
+  readonly scoring: ScoringMethod
+  readonly prompts: PromptTemplates
+}
+
+/** A choice as presented to a respondent: the token it answers with and the canonical scale value it maps to. */
+export interface PresentedChoice {
+  readonly token: string
+  readonly label: string
+  readonly value: number
+}
+
+/**
+ * The choices in presentation order. Options are numbered 1…k as shown; with `reversed` order the number 1
+ * is the highest scale value, so the shown number and the scored value differ and the mapping is kept here.
+ */
+export const presentedChoices = (q: Pick<Questionnaire, "scale" | "optionOrder">): ReadonlyArray<PresentedChoice> => {
+  const ordered = q.optionOrder === "reversed" ? [...q.scale].reverse() : q.scale
+  return ordered.map((o, i) => ({ token: String(i + 1), label: o.label, value: o.value }))
+}

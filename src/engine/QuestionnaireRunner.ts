@@ -1,0 +1,248 @@
+import type Sqlite from "better-sqlite3"
+import { Chunk, Effect, Option, Stream } from "effect"
+import type { RunSpec } from "../config/RunSpec.js"
+import type { ChatMessage, Completion, ItemAnswer } from "../domain/answers.js"
+import { presentedChoices, type Questionnaire } from "../domain/questionnaire.js"
+import { VALUES_10 } from "../domain/values.js"
+import { parseAnswer, renormaliseLogprobs } from "../llm/scoring.js"
+import { categorical, stream } from "../sampling/rng.js"
+import { gradedResponse, itemDistribution, latentProfile } from "../sampling/synthetic.js"
+import type { UnitResult } from "../store/RunStore.js"
+import type { ResultWriter } from "../store/ResultWriter.js"
+import { itemTurn, openingMessages, reaskTurn } from "./prompts.js"
+import type { Asker } from "./RequestCache.js"
+
+export interface PendingAgent {
+  readonly agentId: number
+  readonly conditionIdx: number
+}
+
+/** Agents whose unit for `step` is not done (pending or failed), in id order, paged so memory stays flat. */
+export const pendingAgents = (db: Sqlite.Database, step: number, pageSize: number): Stream.Stream<ReadonlyArray<PendingAgent>> => {
+  const page = db.prepare(
+    `SELECT u.agent_id AS agentId, a.condition_idx AS conditionIdx FROM units u JOIN agents a ON a.agent_id = u.agent_id
+     WHERE u.step = ? AND u.state != 'done' AND u.agent_id > ? ORDER BY u.agent_id LIMIT ?`
+  )
+  return Stream.paginateChunkEffect(-1, (after) =>
+    Effect.sync(() => {
+      const rows = page.all(step, after, pageSize) as Array<PendingAgent>
+      const last = rows[rows.length - 1]
+      const next = last !== undefined && rows.length === pageSize ? Option.some(last.agentId) : Option.none()
+      return [rows.length > 0 ? Chunk.of<ReadonlyArray<PendingAgent>>(rows) : Chunk.empty<ReadonlyArray<PendingAgent>>(), next] as const
+    })
+  )
+}
+
+/** Per-agent stream that draws the agent's answers from distributions; independent of processing order. */
+const drawStream = (spec: RunSpec, step: number, agentId: number) => stream(spec.seed, "draw", step, agentId)
+
+const emptyAnswer = (itemId: string, scoring: ItemAnswer["scoring"]): Omit<ItemAnswer, "value" | "error"> => ({
+  itemId,
+  raw: null,
+  dist: null,
+  scoring,
+  requestKey: null,
+  promptTokens: 0,
+  completionTokens: 0,
+  latencyMs: 0,
+  attempts: 0
+})
+
+/**
+ * The synthetic respondent answers a chunk of agents synchronously: no requests, no Effect per answer.
+ * The agent's latent profile comes from its own stream (shared by every step of the run), its draws from a
+ * per-step stream.
+ */
+export const syntheticUnits = (spec: RunSpec, step: number, q: Questionnaire, agents: ReadonlyArray<PendingAgent>): Array<UnitResult> => {
+  const k = q.scale.length
+  const buf = new Float64Array(k)
+  const peaks = q.items.map((it) => (it.theory ? VALUES_10.indexOf(it.theory.peak) : -1))
+  const choices = presentedChoices(q)
+  const tokenOfValue = new Map(choices.map((c) => [c.value, c.token]))
+  const sample = spec.backend.scoring === "sample"
+  return agents.map((agent) => {
+    const cond = spec.population.conditions[agent.conditionIdx]
+    const dominant = cond?.value ? VALUES_10.indexOf(cond.value) : null
+    const profile = latentProfile(dominant, stream(spec.seed, "profile", agent.agentId))
+    const draw = drawStream(spec, step, agent.agentId)
+    const answers: Array<ItemAnswer> = q.items.map((item, i) => {
+      const peak = peaks[i]!
+      if (peak >= 0) itemDistribution(profile, peak, item.reverse, k, buf)
+      else gradedResponse(profile[10]!, k, buf)
+      const idx = categorical(buf, draw)
+      const value = q.scale[idx]!.value
+      return {
+        ...emptyAnswer(item.id, spec.backend.scoring),
+        value,
+        raw: sample ? tokenOfValue.get(value) ?? null : null,
+        dist: Array.from(buf.subarray(0, k)),
+        error: null
+      }
+    })
+    return { step, agentId: agent.agentId, failed: false, answers }
+  })
+}
+
+interface Scored {
+  readonly value: number | null
+  readonly dist: ReadonlyArray<number> | null
+  readonly scoring: ItemAnswer["scoring"]
+  readonly presentedToken: string | null
+}
+
+/**
+ * Turns a completion into an answer. `logprob`: renormalised first-token probabilities over the valid
+ * options (canonical order), the answer drawn with the agent's stream; when the server returned no usable
+ * logprobs the generated text is parsed instead and the answer is marked `sample`.
+ */
+const scoreCompletion = (
+  q: Questionnaire,
+  text: string,
+  top: Completion["topLogprobs"],
+  mode: ItemAnswer["scoring"],
+  draw: () => number
+): Scored => {
+  const choices = presentedChoices(q)
+  if (mode === "logprob" && top !== null) {
+    const presented = renormaliseLogprobs(top, choices)
+    if (presented !== null) {
+      const dist = q.scale.map((o) => presented[choices.findIndex((c) => c.value === o.value)] ?? 0)
+      const idx = categorical(dist, draw)
+      const value = q.scale[idx]!.value
+      return { value, dist, scoring: "logprob", presentedToken: choices.find((c) => c.value === value)!.token }
+    }
+  }
+  const idx = parseAnswer(text, choices)
+  if (idx === null) return { value: null, dist: null, scoring: "sample", presentedToken: null }
+  return { value: choices[idx]!.value, dist: null, scoring: "sample", presentedToken: choices[idx]!.token }
+}
+
+/**
+ * Asks one agent every item of a questionnaire through a model. `independent`: one conversation per item
+ * (identical across agents of a condition under logprob scoring, hence shared); `session`: one conversation
+ * in which the agent's previous answers stay in context. Draws happen in item order after all distributions
+ * are known, so the result does not depend on which request finished first.
+ */
+export const llmUnit = (spec: RunSpec, step: number, q: Questionnaire, agent: PendingAgent, asker: Asker) =>
+  Effect.gen(function* () {
+    const cond = spec.population.conditions[agent.conditionIdx]!
+    const choices = presentedChoices(q)
+    const nonce = spec.backend.scoring === "sample" ? `agent:${agent.agentId}` : null
+    const draw = drawStream(spec, step, agent.agentId)
+    const opening = openingMessages(cond.system)
+
+    const askItem = (history: ReadonlyArray<ChatMessage>, turn: ChatMessage) =>
+      Effect.gen(function* () {
+        let messages: Array<ChatMessage> = [...history, turn]
+        let asks = 0
+        let promptTokens = 0
+        let completionTokens = 0
+        let latencyMs = 0
+        while (true) {
+          asks++
+          const asked = yield* asker.ask(messages, nonce)
+          promptTokens += asked.completion.promptTokens
+          completionTokens += asked.completion.completionTokens
+          latencyMs += asked.latencyMs
+          const scored = scoreCompletion(q, asked.completion.text, asked.completion.topLogprobs, spec.backend.scoring, draw)
+          if (scored.value !== null || asks > spec.backend.reasks) {
+            return { asked, scored, asks, promptTokens, completionTokens, latencyMs, messages }
+          }
+          messages = [...messages, { role: "assistant", content: asked.completion.text }, reaskTurn(q.prompts, choices)]
+        }
+      })
+
+    const toAnswer = (itemId: string, r: Effect.Effect.Success<ReturnType<typeof askItem>>): ItemAnswer => ({
+      itemId,
+      value: r.scored.value,
+      raw: r.asked.completion.text,
+      dist: r.scored.dist,
+      scoring: r.scored.scoring,
+      requestKey: r.asked.key,
+      promptTokens: r.promptTokens,
+      completionTokens: r.completionTokens,
+      latencyMs: r.latencyMs,
+      attempts: r.asks,
+      error: r.scored.value === null ? "unparseable answer after the last re-ask" : null
+    })
+    const failed = (itemId: string, e: { message: string }): ItemAnswer => ({
+      ...emptyAnswer(itemId, spec.backend.scoring),
+      value: null,
+      error: e.message
+    })
+
+    let answers: Array<ItemAnswer>
+    if (q.administration === "independent") {
+      // Scoring draws must happen in item order: ask concurrently, score afterwards.
+      const asked = yield* Effect.forEach(
+        q.items,
+        (item) =>
+          asker.ask([...opening, itemTurn(q.prompts, item, choices, true)], nonce).pipe(Effect.either),
+        { concurrency: "unbounded" }
+      )
+      answers = []
+      for (let i = 0; i < q.items.length; i++) {
+        const item = q.items[i]!
+        const first = asked[i]!
+        if (first._tag === "Left") {
+          answers.push(failed(item.id, first.left))
+          continue
+        }
+        // The common path (first answer usable) costs no further requests; re-asks go through askItem.
+        const scored = scoreCompletion(q, first.right.completion.text, first.right.completion.topLogprobs, spec.backend.scoring, draw)
+        if (scored.value !== null || spec.backend.reasks === 0) {
+          answers.push(toAnswer(item.id, {
+            asked: first.right, scored, asks: 1,
+            promptTokens: first.right.completion.promptTokens, completionTokens: first.right.completion.completionTokens,
+            latencyMs: first.right.latencyMs, messages: []
+          }))
+          continue
+        }
+        const history = [...opening, itemTurn(q.prompts, item, choices, true), { role: "assistant" as const, content: first.right.completion.text }]
+        const retried = yield* askItem(history, reaskTurn(q.prompts, choices)).pipe(Effect.either)
+        answers.push(retried._tag === "Left" ? failed(item.id, retried.left) : { ...toAnswer(item.id, retried.right), attempts: retried.right.asks + 1 })
+      }
+    } else {
+      answers = []
+      let history: Array<ChatMessage> = [...opening]
+      for (let i = 0; i < q.items.length; i++) {
+        const item = q.items[i]!
+        const r = yield* askItem(history, itemTurn(q.prompts, item, choices, i === 0)).pipe(Effect.either)
+        if (r._tag === "Left") {
+          answers.push(failed(item.id, r.left))
+          // The conversation cannot go on without this answer; the rest of the session is missing too.
+          for (const rest of q.items.slice(i + 1)) answers.push(failed(rest.id, { message: "session stopped after a failed request" }))
+          break
+        }
+        answers.push(toAnswer(item.id, r.right))
+        const said = r.right.scored.presentedToken ?? r.right.asked.completion.text
+        history = [...r.right.messages, { role: "assistant", content: said }]
+      }
+    }
+    const unit: UnitResult = { step, agentId: agent.agentId, failed: answers.some((a) => a.error !== null && a.requestKey === null), answers }
+    return unit
+  })
+
+/** Runs one questionnaire step over every pending agent, streaming finished units to the writer. */
+export const runQuestionnaireStep = (
+  spec: RunSpec,
+  step: number,
+  db: Sqlite.Database,
+  writer: ResultWriter,
+  asker: Asker | null
+) => {
+  const q = spec.steps[step]!.questionnaire
+  if (asker === null) {
+    return pendingAgents(db, step, 512).pipe(
+      Stream.mapEffect((agents) => Effect.flatMap(Effect.sync(() => syntheticUnits(spec, step, q, agents)), (units) => writer.write({ _tag: "Units", units }))),
+      Stream.runDrain
+    )
+  }
+  // Enough agents in flight to keep every permit busy, even in session mode where an agent asks one item at a time.
+  const agentConcurrency = Math.max(8, spec.backend.concurrency * 2)
+  return pendingAgents(db, step, 256).pipe(
+    Stream.flattenIterables,
+    Stream.mapEffect((agent) => llmUnit(spec, step, q, agent, asker), { concurrency: agentConcurrency, unordered: true }),
+    Stream.runForEach((unit) => writer.write({ _tag: "Units", units: [unit] }))
+  )
+}

@@ -1,0 +1,127 @@
+import type Sqlite from "better-sqlite3"
+import { Effect } from "effect"
+import { createHash } from "node:crypto"
+import type { ChatMessage, Completion } from "../domain/answers.js"
+import type { BackendSettings } from "../config/RunSpec.js"
+import { LlmClient, type CompletionRequest } from "../llm/LlmClient.js"
+import type { LlmError } from "../llm/LlmError.js"
+import type { RunCounters } from "../progress/counters.js"
+import type { ResultWriter } from "../store/ResultWriter.js"
+import type { Scheduler } from "./Scheduler.js"
+
+export interface Asked {
+  readonly key: string
+  readonly completion: Completion
+  readonly attempts: number
+  readonly latencyMs: number
+  /** True when the answer came from the cache (this run or an earlier attempt of it), not a new request. */
+  readonly cached: boolean
+}
+
+export interface Asker {
+  /**
+   * Sends a chat request once per distinct content: identical requests (same messages and parameters, same
+   * `nonce`) share one model call, in flight or already stored in the run. `nonce` separates requests that
+   * must be sampled independently (sample scoring: one per agent).
+   */
+  readonly ask: (messages: ReadonlyArray<ChatMessage>, nonce: string | null) => Effect.Effect<Asked, LlmError>
+}
+
+interface Row {
+  text: string | null
+  top_logprobs: string | null
+  prompt_tokens: number
+  completion_tokens: number
+  latency_ms: number
+  attempts: number
+}
+
+const MEMORY_LIMIT = 50_000
+
+/**
+ * Content-addressed request cache in front of the scheduler: memory first, then the run's `requests` table
+ * (so a resumed run pays nothing for what it already asked), then the model. New answers are written to
+ * the run store through the single writer.
+ */
+export const makeAsker = (
+  backend: BackendSettings,
+  db: Sqlite.Database,
+  writer: ResultWriter,
+  scheduler: Scheduler,
+  counters: RunCounters
+) =>
+  Effect.gen(function* () {
+    const llm = yield* LlmClient
+    const memory = new Map<string, Asked>()
+    const lookup = db.prepare(
+      `SELECT text, top_logprobs, prompt_tokens, completion_tokens, latency_ms, attempts FROM requests WHERE key = ?`
+    )
+    const remember = (a: Asked) => {
+      if (memory.size >= MEMORY_LIMIT) memory.delete(memory.keys().next().value as string)
+      memory.set(a.key, a)
+    }
+    const ask = (messages: ReadonlyArray<ChatMessage>, nonce: string | null): Effect.Effect<Asked, LlmError> => {
+      const request: CompletionRequest = {
+        messages,
+        logprobs: backend.scoring === "logprob",
+        topLogprobs: backend.topLogprobs,
+        maxTokens: backend.maxTokens,
+        temperature: backend.temperature,
+        seed: backend.seed ?? undefined
+      }
+      const body = JSON.stringify({ model: backend.model, base: backend.baseUrl, ...request, nonce })
+      const key = createHash("sha256").update(body).digest("hex").slice(0, 32)
+      const hit = memory.get(key)
+      if (hit !== undefined) {
+        counters.cacheHits++
+        return Effect.succeed({ ...hit, cached: true })
+      }
+      const row = lookup.get(key) as Row | undefined
+      if (row !== undefined) {
+        const stored: Asked = {
+          key,
+          completion: {
+            text: row.text ?? "",
+            topLogprobs: row.top_logprobs === null ? null : (JSON.parse(row.top_logprobs) as Completion["topLogprobs"]),
+            promptTokens: row.prompt_tokens,
+            completionTokens: row.completion_tokens,
+            finishReason: null
+          },
+          attempts: row.attempts,
+          latencyMs: row.latency_ms,
+          cached: true
+        }
+        remember(stored)
+        counters.cacheHits++
+        return Effect.succeed(stored)
+      }
+      return Effect.gen(function* () {
+        const sent = yield* scheduler.run(key, llm.complete(request))
+        const asked: Asked = { key, completion: sent.value, attempts: sent.attempts, latencyMs: sent.latencyMs, cached: false }
+        // Several waiters may share one execution; only the first to get here stores it.
+        if (!memory.has(key)) {
+          remember(asked)
+          counters.requests++
+          counters.promptTokens += sent.value.promptTokens
+          counters.completionTokens += sent.value.completionTokens
+          yield* writer.write({
+            _tag: "Request",
+            row: {
+              key,
+              body,
+              text: sent.value.text,
+              topLogprobs: sent.value.topLogprobs === null ? null : JSON.stringify(sent.value.topLogprobs),
+              promptTokens: sent.value.promptTokens,
+              completionTokens: sent.value.completionTokens,
+              latencyMs: sent.latencyMs,
+              attempts: sent.attempts
+            }
+          })
+        }
+        else counters.cacheHits++
+        return asked
+      })
+    }
+    const asker: Asker = { ask }
+    return asker
+  })

@@ -1,0 +1,183 @@
+import type { Scope } from "effect"
+import { Clock, Deferred, Effect, Fiber, Random, RateLimiter } from "effect"
+import type { LlmErrorReason } from "../llm/LlmError.js"
+import { isTransient, LlmError } from "../llm/LlmError.js"
+import { makeFifoSemaphore } from "./fifoSemaphore.js"
+
+export interface SchedulerOptions {
+  /** Model requests in flight at once, across the whole process. */
+  readonly concurrency: number
+  /** Request starts per minute (token bucket), or `null` for no limit. */
+  readonly rpm: number | null
+  /** Per-attempt timeout; a timed-out attempt fails with reason `Timeout` (transient). */
+  readonly timeoutMs: number
+  /** Total attempts per request, including the first. */
+  readonly maxAttempts: number
+  /** Backoff before retry n is `baseDelayMs · 2^(n−1)`, capped at `maxDelayMs`, then jittered. */
+  readonly baseDelayMs: number
+  readonly maxDelayMs: number
+}
+
+/** Emitted synchronously from scheduler fibers; handlers must be cheap and must not throw. */
+export type SchedulerEvent =
+  | { readonly _tag: "Sent"; readonly attempt: number }
+  | { readonly _tag: "Retrying"; readonly reason: LlmErrorReason; readonly attempt: number; readonly delayMs: number }
+  | { readonly _tag: "Failed"; readonly reason: LlmErrorReason }
+  | { readonly _tag: "Succeeded"; readonly latencyMs: number }
+
+/** A successful request: its value, the attempts it took, and the latency of the attempt that succeeded. */
+export interface Sent<A> {
+  readonly value: A
+  readonly attempts: number
+  readonly latencyMs: number
+}
+
+export interface SchedulerStats {
+  /** Attempts started (every retry is sent again). */
+  readonly sent: number
+  readonly retries: number
+  /** Requests that finally failed (after their last attempt), by reason. */
+  readonly failures: Readonly<Record<string, number>>
+  /** Attempts currently holding a permit. */
+  readonly inFlight: number
+}
+
+export interface Scheduler {
+  /**
+   * Runs one model request with the global permit, rate limit, per-attempt timeout and retries. Concurrent
+   * calls with the same non-null `key` share one execution and all see its value or its failure; the
+   * execution is interrupted once every caller waiting on it has been interrupted.
+   */
+  readonly run: <A>(key: string | null, task: Effect.Effect<A, LlmError>) => Effect.Effect<Sent<A>, LlmError>
+  readonly stats: () => SchedulerStats
+}
+
+interface Shared {
+  readonly deferred: Deferred.Deferred<Sent<unknown>, LlmError>
+  waiters: number
+  fiber: Fiber.RuntimeFiber<void> | undefined
+}
+
+/**
+ * The one place that sends model requests. Keyed executions run in fibers forked into the scope, so closing
+ * the scope interrupts anything still running.
+ */
+export const makeScheduler = (
+  opts: SchedulerOptions,
+  onEvent: (e: SchedulerEvent) => void = () => {}
+): Effect.Effect<Scheduler, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const valid = opts.concurrency >= 1 && opts.maxAttempts >= 1 && opts.timeoutMs > 0 &&
+      opts.baseDelayMs >= 0 && opts.maxDelayMs >= 0 && (opts.rpm === null || opts.rpm > 0)
+    if (!valid) {
+      return yield* Effect.dieMessage(`Scheduler: invalid options ${JSON.stringify(opts)}`)
+    }
+    const scope = yield* Effect.scope
+    const semaphore = makeFifoSemaphore(opts.concurrency)
+    const limit: <A, E>(task: Effect.Effect<A, E>) => Effect.Effect<A, E> = opts.rpm === null
+      ? (task) => task
+      : yield* RateLimiter.make({ limit: opts.rpm, interval: "1 minute", algorithm: "token-bucket" })
+
+    let sent = 0
+    let retries = 0
+    let inFlight = 0
+    const failures: Record<string, number> = {}
+    const shared = new Map<string, Shared>()
+
+    const attemptOnce = <A>(task: Effect.Effect<A, LlmError>, attempt: number) =>
+      limit(
+        semaphore.withPermit(
+          Effect.gen(function*() {
+            const start = yield* Clock.currentTimeMillis
+            sent++
+            inFlight++
+            onEvent({ _tag: "Sent", attempt })
+            const value = yield* task.pipe(
+              Effect.timeoutFail({
+                duration: opts.timeoutMs,
+                onTimeout: () => new LlmError({ reason: "Timeout", detail: `no response within ${opts.timeoutMs} ms` })
+              }),
+              Effect.ensuring(Effect.sync(() => inFlight--))
+            )
+            const end = yield* Clock.currentTimeMillis
+            return { value, latencyMs: end - start }
+          })
+        )
+      )
+
+    const backoff = (attempt: number, error: LlmError) =>
+      Effect.map(Random.next, (r) => {
+        const exp = Math.min(opts.maxDelayMs, opts.baseDelayMs * 2 ** (attempt - 1))
+        // "Equal jitter": half fixed, half random, so retries spread out but never collapse to zero.
+        const jittered = Math.round(exp / 2 + (r * exp) / 2)
+        return Math.max(jittered, error.retryAfterMs ?? 0)
+      })
+
+    const execute = <A>(task: Effect.Effect<A, LlmError>): Effect.Effect<Sent<A>, LlmError> => {
+      const loop = (attempt: number): Effect.Effect<Sent<A>, LlmError> =>
+        attemptOnce(task, attempt).pipe(
+          Effect.matchEffect({
+            onSuccess: ({ latencyMs, value }) => {
+              onEvent({ _tag: "Succeeded", latencyMs })
+              return Effect.succeed({ value, attempts: attempt, latencyMs })
+            },
+            onFailure: (error) => {
+              if (!isTransient(error.reason) || attempt >= opts.maxAttempts) {
+                failures[error.reason] = (failures[error.reason] ?? 0) + 1
+                onEvent({ _tag: "Failed", reason: error.reason })
+                return Effect.fail(error)
+              }
+              return Effect.flatMap(backoff(attempt, error), (delayMs) => {
+                retries++
+                onEvent({ _tag: "Retrying", reason: error.reason, attempt, delayMs })
+                return Effect.zipRight(Effect.sleep(delayMs), loop(attempt + 1))
+              })
+            }
+          })
+        )
+      return loop(1)
+    }
+
+    const leave = (key: string, entry: Shared) =>
+      Effect.suspend(() => {
+        entry.waiters--
+        if (entry.waiters > 0 || entry.fiber === undefined) return Effect.void
+        if (shared.get(key) === entry) shared.delete(key)
+        return Fiber.interrupt(entry.fiber)
+      })
+
+    const create = <A>(key: string, task: Effect.Effect<A, LlmError>) =>
+      Effect.gen(function*() {
+        const deferred = yield* Deferred.make<Sent<unknown>, LlmError>()
+        const entry: Shared = { deferred, waiters: 0, fiber: undefined }
+        shared.set(key, entry)
+        // Settles the deferred however the execution ends, interruption included, so no caller hangs.
+        const settle = Effect.onExit(execute(task), (exit) =>
+          Effect.suspend(() => {
+            if (shared.get(key) === entry) shared.delete(key)
+            return Deferred.done(entry.deferred, exit)
+          }))
+        // A fork inherits the caller's (here: uninterruptible) region; the execution must stay interruptible.
+        entry.fiber = yield* Effect.forkIn(Effect.interruptible(Effect.asVoid(Effect.exit(settle))), scope)
+        return entry
+      })
+
+    // Uninterruptible from lookup to registering as a waiter, so an entry never exists without its fiber.
+    const runShared = <A>(key: string, task: Effect.Effect<A, LlmError>): Effect.Effect<Sent<A>, LlmError> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function*() {
+          const entry = shared.get(key) ?? (yield* create(key, task))
+          entry.waiters++
+          // Same key, same request: the entry holds the same A.
+          const deferred = entry.deferred as Deferred.Deferred<Sent<A>, LlmError>
+          return yield* restore(Deferred.await(deferred)).pipe(Effect.onInterrupt(() => leave(key, entry)))
+        })
+      )
+
+    const run = <A>(key: string | null, task: Effect.Effect<A, LlmError>): Effect.Effect<Sent<A>, LlmError> =>
+      key === null ? execute(task) : runShared(key, task)
+
+    const stats = (): SchedulerStats => ({ sent, retries, failures: { ...failures }, inFlight })
+
+    return { run, stats } satisfies Scheduler
+  })

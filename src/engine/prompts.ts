@@ -1,0 +1,34 @@
+import type { ChatMessage } from "../domain/answers.js"
+import type { PresentedChoice, PromptTemplates, QuestionnaireItem } from "../domain/questionnaire.js"
+
+const fill = (template: string, vars: Readonly<Record<string, string>>): string =>
+  template.replace(/\{(\w+)\}/g, (m, k: string) => vars[k] ?? m)
+
+export const optionsBlock = (t: PromptTemplates, choices: ReadonlyArray<PresentedChoice>): string =>
+  choices.map((c) => fill(t.option, { number: c.token, label: c.label })).join("\n")
+
+const scaleVars = (t: PromptTemplates, choices: ReadonlyArray<PresentedChoice>) => ({
+  options: optionsBlock(t, choices),
+  min: choices[0]?.token ?? "1",
+  max: choices[choices.length - 1]?.token ?? String(choices.length)
+})
+
+/** The user turn asking one item. `withInstructions` puts the instrument instructions first (first/only turn). */
+export const itemTurn = (
+  t: PromptTemplates,
+  item: QuestionnaireItem,
+  choices: ReadonlyArray<PresentedChoice>,
+  withInstructions: boolean
+): ChatMessage => {
+  const body = fill(t.item, { item: item.text, ...scaleVars(t, choices) })
+  return { role: "user", content: withInstructions && t.instructions.length > 0 ? `${t.instructions}\n\n${body}` : body }
+}
+
+export const reaskTurn = (t: PromptTemplates, choices: ReadonlyArray<PresentedChoice>): ChatMessage => ({
+  role: "user",
+  content: fill(t.reask, scaleVars(t, choices))
+})
+
+/** What is shared goes first (the value prompt as system message) so server-side prefix caches hit. */
+export const openingMessages = (system: string | null): Array<ChatMessage> =>
+  system === null ? [] : [{ role: "system", content: system }]

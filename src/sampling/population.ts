@@ -1,0 +1,127 @@
+/**
+ * Population composition strategies of paper 000 §5.2 (seeds/000_1c83bdc581a620a9.txt): how many agents of a
+ * simulated population are value-prompted with each of the ten basic values, and how many are left unprimed.
+ * Pure data transformation; the counts themselves come from `allocation.ts`.
+ */
+import type { Value10 } from "../domain/values.js"
+import { VALUES_10 } from "../domain/values.js"
+
+/** The composition strategies with a closed form (paper 000 §5.2); `model-specific` and `custom` live elsewhere. */
+export const STRATEGIES = ["uniform", "h-norm", "h-even", "h-np"] as const
+
+/**
+ * - `uniform`: 10 % for each of the ten value prompts.
+ * - `h-norm`: human dominant-value shares, the no-dominant class discarded and the ten shares renormalised.
+ * - `h-even`: human dominant-value shares, the no-dominant share spread evenly over the ten values.
+ * - `h-np`: human dominant-value shares, the no-dominant share simulated by unprimed agents (`none`).
+ */
+export type Strategy = (typeof STRATEGIES)[number]
+
+/**
+ * The share of a human sample whose single dominant value is each of the ten basic values, and the share with
+ * no single dominant value (Witte et al., 2020 report up to 53 %). Proportions; they should sum to 1 but small
+ * rounding differences are normalised away.
+ */
+export interface DominantShares {
+  readonly shares: Readonly<Record<Value10, number>>
+  readonly noDominant: number
+}
+
+/** One condition of a population and its weight in the composition (weights of a strategy sum to 1). */
+export interface ConditionWeight {
+  readonly condition: string
+  readonly weight: number
+}
+
+/** The condition id of an unprimed agent. */
+export const NONE_CONDITION = "none"
+
+/**
+ * The condition id of an agent value-prompted with `value`: `"value:<code>"`.
+ *
+ * @example
+ * valueCondition("BE") // "value:BE"
+ */
+export const valueCondition = (value: Value10): string => `value:${value}`
+
+const checkShares = (strategy: Strategy, shares: DominantShares | undefined): DominantShares => {
+  if (shares === undefined) {
+    throw new Error(
+      `strategy "${strategy}" needs human dominant-value shares (ten value shares and a no-dominant share)`
+    )
+  }
+  const problems: Array<string> = []
+  const check = (name: string, x: unknown): void => {
+    if (typeof x !== "number" || !Number.isFinite(x) || x < 0) {
+      problems.push(`${name} is ${String(x)}; expected a finite number ≥ 0`)
+    }
+  }
+  for (const v of VALUES_10) check(`shares.${v}`, (shares.shares as Partial<Record<string, unknown>>)[v])
+  for (const key of Object.keys(shares.shares)) {
+    if (!(VALUES_10 as ReadonlyArray<string>).includes(key)) {
+      problems.push(`shares.${key} is not a basic value code (${VALUES_10.join(", ")})`)
+    }
+  }
+  check("noDominant", shares.noDominant)
+  if (problems.length === 0) {
+    let valueTotal = 0
+    for (const v of VALUES_10) valueTotal += shares.shares[v]
+    if (!(valueTotal > 0)) problems.push("the ten value shares sum to zero")
+  }
+  if (problems.length > 0) {
+    throw new Error(`strategy "${strategy}": invalid dominant-value shares: ${problems.join("; ")}`)
+  }
+  return shares
+}
+
+/**
+ * The condition weights of a composition strategy (paper 000 §5.2), in circle order `value:SD` … `value:UN`,
+ * followed by `none` for `h-np` only. With s_v the share whose dominant value is v and s₀ the no-dominant
+ * share:
+ * - `uniform`: w_v = 1/10 (shares are ignored and may be omitted);
+ * - `h-norm`: w_v = s_v / Σ_u s_u;
+ * - `h-even`: w_v = (s_v + s₀/10) / (Σ_u s_u + s₀);
+ * - `h-np`: w_v = s_v / (Σ_u s_u + s₀) and w_none = s₀ / (Σ_u s_u + s₀).
+ *
+ * The weights always sum to 1 (up to rounding), even when the shares file's figures do not quite.
+ *
+ * Reference: paper 000 (value-prompting) §5.2; the no-dominant class after Witte et al. (2020).
+ *
+ * @throws {Error} when a human-informed strategy gets no shares, or shares with a missing, negative, NaN or
+ * unknown entry, or ten value shares summing to zero; or for an unknown strategy.
+ * @example
+ * strategyWeights("uniform")[0] // { condition: "value:SD", weight: 0.1 }
+ * strategyWeights("h-np", { shares: { SD: 0.05, ..., UN: 0.05 }, noDominant: 0.5 }).at(-1)
+ * // { condition: "none", weight: 0.5 }
+ */
+export const strategyWeights = (strategy: Strategy, shares?: DominantShares): Array<ConditionWeight> => {
+  switch (strategy) {
+    case "uniform":
+      return VALUES_10.map((v) => ({ condition: valueCondition(v), weight: 1 / VALUES_10.length }))
+    case "h-norm": {
+      const s = checkShares(strategy, shares)
+      let total = 0
+      for (const v of VALUES_10) total += s.shares[v]
+      return VALUES_10.map((v) => ({ condition: valueCondition(v), weight: s.shares[v] / total }))
+    }
+    case "h-even": {
+      const s = checkShares(strategy, shares)
+      let total = s.noDominant
+      for (const v of VALUES_10) total += s.shares[v]
+      const spread = s.noDominant / VALUES_10.length
+      return VALUES_10.map((v) => ({ condition: valueCondition(v), weight: (s.shares[v] + spread) / total }))
+    }
+    case "h-np": {
+      const s = checkShares(strategy, shares)
+      let total = s.noDominant
+      for (const v of VALUES_10) total += s.shares[v]
+      const weights = VALUES_10.map((v) => ({ condition: valueCondition(v), weight: s.shares[v] / total }))
+      weights.push({ condition: NONE_CONDITION, weight: s.noDominant / total })
+      return weights
+    }
+    default: {
+      const unknown: never = strategy
+      throw new Error(`unknown composition strategy "${String(unknown)}" (expected one of ${STRATEGIES.join(", ")})`)
+    }
+  }
+}

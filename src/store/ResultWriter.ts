@@ -1,0 +1,71 @@
+import type Sqlite from "better-sqlite3"
+import { Effect, Fiber, Option, Queue } from "effect"
+import { DatabaseError, makeStatements, type WriteOp } from "./RunStore.js"
+
+export interface WriterStats {
+  answers: number
+  unitsDone: number
+  unitsFailed: number
+  batches: number
+}
+
+export interface ResultWriter {
+  /** Queues an op; waits when the queue is full (back-pressure keeps memory flat). */
+  readonly write: (op: WriteOp) => Effect.Effect<void>
+  readonly stats: WriterStats
+}
+
+type Msg = WriteOp | { readonly _tag: "Stop" }
+
+/**
+ * The one writer of a run database. Worker fibers hand it ops through a bounded queue; it writes them in
+ * batches, one transaction per batch. Closing its scope (normal end, error or Ctrl-C) writes everything
+ * already queued before the database is closed, so no finished answer is lost.
+ */
+export const makeResultWriter = (db: Sqlite.Database, file: string, options: { readonly capacity?: number; readonly batch?: number } = {}) =>
+  Effect.gen(function* () {
+    const queue = yield* Queue.bounded<Msg>(options.capacity ?? 4096)
+    const stmts = makeStatements(db)
+    const stats: WriterStats = { answers: 0, unitsDone: 0, unitsFailed: 0, batches: 0 }
+    const flush = (ops: ReadonlyArray<WriteOp>) =>
+      Effect.try({
+        try: () => {
+          if (ops.length === 0) return
+          stats.answers += stmts.writeBatch(ops)
+          stats.batches++
+          for (const op of ops) {
+            if (op._tag !== "Units") continue
+            for (const u of op.units) {
+              if (u.failed) stats.unitsFailed++
+              else stats.unitsDone++
+            }
+          }
+        },
+        catch: (cause) => new DatabaseError({ file, cause })
+      })
+    const loop = Effect.gen(function* () {
+      while (true) {
+        const msgs = yield* Queue.takeBetween(queue, 1, options.batch ?? 512)
+        const ops: Array<WriteOp> = []
+        let stop = false
+        for (const m of msgs) {
+          if (m._tag === "Stop") stop = true
+          else ops.push(m)
+        }
+        yield* flush(ops)
+        if (stop) return
+      }
+    })
+    const fiber = yield* Effect.forkDaemon(Effect.uninterruptible(loop).pipe(Effect.orDie))
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function* () {
+        if (Option.isNone(yield* Fiber.poll(fiber))) yield* Queue.offer(queue, { _tag: "Stop" })
+        yield* Fiber.join(fiber)
+      })
+    )
+    // If the writer died (disk full, corrupt file), later writes surface its failure instead of blocking.
+    const write = (op: WriteOp) =>
+      Effect.flatMap(Fiber.poll(fiber), (done) => (Option.isSome(done) ? Fiber.join(fiber) : Queue.offer(queue, op).pipe(Effect.asVoid)))
+    const writer: ResultWriter = { write, stats }
+    return writer
+  })

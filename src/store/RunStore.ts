@@ -1,0 +1,133 @@
+import Sqlite from "better-sqlite3"
+import { Data, Effect } from "effect"
+import type { ItemAnswer } from "../domain/answers.js"
+
+export class DatabaseError extends Data.TaggedError("DatabaseError")<{ readonly file: string; readonly cause: unknown }> {
+  override get message(): string {
+    return `run store ${this.file}: ${this.cause instanceof Error ? this.cause.message : String(this.cause)}`
+  }
+}
+
+export const SCHEMA_VERSION = 1
+
+/**
+ * The run store schema. One file per run, WAL journal. Units are (step, agent); an agent's answers for a step
+ * and its unit state are written in one transaction, so a unit is either wholly present or pending.
+ * Answers that came from a model request point at it (`request_key`); the request row holds the raw text,
+ * top logprobs, tokens, latency and attempts. Every answer carries the distribution it was drawn from
+ * (`dist`, canonical option order) when one was known; answers computed without a request (the synthetic
+ * backend) also carry their own `raw`.
+ */
+const MIGRATIONS: ReadonlyArray<string> = [
+  `CREATE TABLE manifest (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   CREATE TABLE conditions (condition_idx INTEGER PRIMARY KEY, condition TEXT NOT NULL, value_code TEXT, system_prompt TEXT);
+   CREATE TABLE agents (agent_id INTEGER PRIMARY KEY, condition_idx INTEGER NOT NULL);
+   CREATE TABLE items (step INTEGER NOT NULL, item_idx INTEGER NOT NULL, item_id TEXT NOT NULL, subscale TEXT NOT NULL,
+     reverse INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (step, item_idx)) WITHOUT ROWID;
+   CREATE TABLE units (step INTEGER NOT NULL, agent_id INTEGER NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL,
+     PRIMARY KEY (step, agent_id)) WITHOUT ROWID;
+   CREATE TABLE answers (step INTEGER NOT NULL, agent_id INTEGER NOT NULL, item_idx INTEGER NOT NULL, value INTEGER,
+     scoring TEXT NOT NULL, request_key TEXT, dist TEXT, raw TEXT, attempts INTEGER NOT NULL, error TEXT,
+     PRIMARY KEY (step, agent_id, item_idx)) WITHOUT ROWID;
+   CREATE TABLE requests (key TEXT PRIMARY KEY, body TEXT NOT NULL, text TEXT, top_logprobs TEXT,
+     prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, latency_ms REAL NOT NULL, attempts INTEGER NOT NULL);
+   CREATE TABLE events (id INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL);`
+]
+
+export interface RequestRow {
+  readonly key: string
+  readonly body: string
+  readonly text: string | null
+  readonly topLogprobs: string | null
+  readonly promptTokens: number
+  readonly completionTokens: number
+  readonly latencyMs: number
+  readonly attempts: number
+}
+
+export interface UnitResult {
+  readonly step: number
+  readonly agentId: number
+  readonly failed: boolean
+  readonly answers: ReadonlyArray<ItemAnswer>
+}
+
+export type WriteOp =
+  | { readonly _tag: "Request"; readonly row: RequestRow }
+  | { readonly _tag: "Units"; readonly units: ReadonlyArray<UnitResult> }
+
+/** Opens (creating if needed) a run database with WAL and the schema applied. Synchronous: called at the edges. */
+export const openDatabase = (file: string, options: { readonly mustExist?: boolean } = {}) =>
+  Effect.try({
+    try: () => {
+      const db = new Sqlite(file, { fileMustExist: options.mustExist ?? false })
+      db.pragma("journal_mode = WAL")
+      db.pragma("synchronous = NORMAL")
+      db.pragma("busy_timeout = 5000")
+      const version = db.pragma("user_version", { simple: true }) as number
+      for (let v = version; v < MIGRATIONS.length; v++) {
+        db.exec(MIGRATIONS[v]!)
+        db.pragma(`user_version = ${v + 1}`)
+      }
+      return db
+    },
+    catch: (cause) => new DatabaseError({ file, cause })
+  })
+
+/** Prepared statements and the batch transaction used by the single writer. */
+export const makeStatements = (db: Sqlite.Database) => {
+  const insertRequest = db.prepare(
+    `INSERT OR IGNORE INTO requests (key, body, text, top_logprobs, prompt_tokens, completion_tokens, latency_ms, attempts)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+  )
+  const insertAnswer = db.prepare(
+    `INSERT OR REPLACE INTO answers (step, agent_id, item_idx, value, scoring, request_key, dist, raw, attempts, error)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+  )
+  const setUnit = db.prepare(`UPDATE units SET state = ?, attempts = attempts + 1 WHERE step = ? AND agent_id = ?`)
+  const writeBatch = db.transaction((ops: ReadonlyArray<WriteOp>) => {
+    let answers = 0
+    for (const op of ops) {
+      if (op._tag === "Request") {
+        const r = op.row
+        insertRequest.run(r.key, r.body, r.text, r.topLogprobs, r.promptTokens, r.completionTokens, r.latencyMs, r.attempts)
+        continue
+      }
+      for (const u of op.units) {
+        u.answers.forEach((a, idx) => {
+          insertAnswer.run(
+            u.step,
+            u.agentId,
+            idx,
+            a.value,
+            a.scoring,
+            a.requestKey,
+            a.dist === null ? null : a.dist.map((p) => +p.toFixed(6)).join(","),
+            a.requestKey === null ? a.raw : null,
+            a.attempts,
+            a.error
+          )
+          answers++
+        })
+        setUnit.run(u.failed ? "failed" : "done", u.step, u.agentId)
+      }
+    }
+    return answers
+  })
+  return { writeBatch }
+}
+
+export const getManifest = (db: Sqlite.Database): Record<string, unknown> => {
+  const rows = db.prepare(`SELECT key, value FROM manifest`).all() as Array<{ key: string; value: string }>
+  return Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value) as unknown]))
+}
+
+export const putManifest = (db: Sqlite.Database, entries: Record<string, unknown>) => {
+  const stmt = db.prepare(`INSERT OR REPLACE INTO manifest (key, value) VALUES (?, ?)`)
+  db.transaction(() => {
+    for (const [k, v] of Object.entries(entries)) stmt.run(k, JSON.stringify(v))
+  })()
+}
+
+export const logEvent = (db: Sqlite.Database, at: string, kind: string, detail: unknown) =>
+  db.prepare(`INSERT INTO events (at, kind, detail) VALUES (?, ?, ?)`).run(at, kind, JSON.stringify(detail))

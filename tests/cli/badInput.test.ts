@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { runCli, tempDir } from "../helpers/cli.js"
+
+/** Every bad input: exit 2, one message on stderr naming the file and the field, no stack trace, nothing written. */
+const expectRejected = async (args: ReadonlyArray<string>, mentions: ReadonlyArray<string>) => {
+  const runs = path.join(tempDir("bad"), "runs")
+  const r = await runCli([...args, "--runs-dir", runs])
+  expect(r.code, r.stderr + r.stdout).toBe(2)
+  for (const m of mentions) expect(r.stderr).toContain(m)
+  expect(r.stderr).not.toMatch(/\n\s+at .*\.(ts|js):\d+/)
+  expect(fs.existsSync(runs)).toBe(false)
+  return r
+}
+
+const write = (dir: string, name: string, text: string) => {
+  const p = path.join(dir, name)
+  fs.writeFileSync(p, text)
+  return p
+}
+
+describe("bad input", () => {
+  it("rejects malformed YAML, naming the file and line", async () => {
+    const dir = tempDir("yaml")
+    const f = write(dir, "broken.yaml", "kind: questionnaire\nid: [unclosed\nitems: - x\n")
+    await expectRejected(["run", f], [f, "not valid YAML", "line"])
+  })
+
+  it("rejects an unknown value code, naming the file and field", async () => {
+    const dir = tempDir("code")
+    const q = fs.readFileSync("scenarios/vsq40.yaml", "utf8").replace("{ id: SD1, subscale: SD,", "{ id: SD1, subscale: XY,")
+    const f = write(dir, "q.yaml", q)
+    const r = await expectRejected(["run", f], [f, "subscale", 'unknown value code "XY"'])
+    expect(r.stderr).toMatch(/items\[\d+\]\.subscale/)
+  })
+
+  it("rejects an unknown key and an unknown condition in a population file", async () => {
+    const dir = tempDir("pop")
+    const f = write(
+      dir,
+      "pop.yaml",
+      [
+        "kind: population",
+        "id: p",
+        "strategy: custom",
+        "custom: { value:XX: 1 }",
+        `prompts: ${path.resolve("populations/prompts/value-prompting.yaml")}`
+      ].join("\n")
+    )
+    await expectRejected(["run", "scenarios/vsq40.yaml", "--population", f], [f, "custom.value:XX", "unknown condition"])
+    const g = write(dir, "pop2.yaml", fs.readFileSync("populations/h-np.yaml", "utf8").replace("strategy:", "stratgy:"))
+    await expectRejected(["run", "scenarios/vsq40.yaml", "--population", g], [g, "stratgy"])
+  })
+
+  it("rejects a missing file", async () => {
+    await expectRejected(["run", "scenarios/no-such-study.yaml"], ["scenarios/no-such-study.yaml", "cannot read"])
+    await expectRejected(["run", "scenarios/default-study.yaml", "--population", "nope.yaml"], ["nope.yaml", "cannot read"])
+  })
+
+  it("rejects bad arguments with exit 2", async () => {
+    await expectRejected(["run", "scenarios/default-study.yaml", "--agents", "0"], ["--agents"])
+    await expectRejected(["run", "scenarios/default-study.yaml", "--backend", "nonsense"], [])
+    const e = await runCli(["export", "scenarios", "--format", "csv"])
+    expect(e.code).toBe(2)
+    expect(e.stderr).toContain("scenarios: run-dir: no run.sqlite here")
+  })
+
+  it("validate lists every problem and exits 2, or 0 when all files are fine", async () => {
+    const ok = await runCli(["validate", "scenarios/vsq40.yaml", "scenarios/default-study.yaml", "populations/h-np.yaml", "populations/uniform.yaml", "human-baselines/dominant-value-shares.yaml", "populations/prompts/value-prompting.yaml"])
+    expect(ok.code, ok.stderr).toBe(0)
+    const dir = tempDir("val")
+    const a = write(dir, "a.yaml", "kind: questionnaire\nid: a\ntitle: t\nsource: s\nscale: [{value: 1, label: x}]\nitems: []\n")
+    const b = write(dir, "b.yaml", "kind: population\nid: b\n")
+    const r = await runCli(["validate", a, b])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain(`${a}: scale`)
+    expect(r.stderr).toContain(`${a}: items`)
+    expect(r.stderr).toContain(`${b}: strategy`)
+    expect(r.stderr).toContain(`${b}: prompts`)
+  })
+})

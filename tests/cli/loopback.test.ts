@@ -1,0 +1,157 @@
+import Sqlite from "better-sqlite3"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { lastJson, runCli, startCli, tempDir, waitCli } from "../helpers/cli.js"
+import { startFakeServer, type FakeServer } from "../helpers/fakeOpenAiServer.js"
+
+let server: FakeServer
+beforeAll(async () => {
+  server = await startFakeServer()
+})
+afterAll(async () => {
+  await server.close()
+})
+
+const openaiArgs = () => ["--backend", "openai", "--base-url", server.url, "--model", "fake-model", "--no-tui", "--json"]
+
+const exportRows = async (runDir: string, out: string) => {
+  const r = await runCli(["export", runDir, "--format", "csv", "--out", out])
+  expect(r.code, r.stderr).toBe(0)
+  // latency_ms is wall-clock and differs between runs; every other column must match.
+  const lines = fs.readFileSync(path.join(out, "answers.csv"), "utf8").trim().split("\n")
+  const header = lines[0]!.split(",")
+  const drop = header.indexOf("latency_ms")
+  return lines.map((l) => {
+    const cells = l.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.map((c) => c.replace(/,$/, ""))
+    return cells.filter((_, i) => i !== drop).join(",")
+  })
+}
+
+describe("openai backend against the loopback server", () => {
+  it("logprob scoring with independent administration sends one request per condition × item, whatever N", async () => {
+    const runs = tempDir("dedup")
+    const counts: Array<number> = []
+    for (const n of [200, 1000]) {
+      const before = server.requests
+      const r = await runCli(["run", "scenarios/vsq40.yaml", "--population", "populations/h-np.yaml", "--agents", String(n), "--seed", "5", "--runs-dir", runs, ...openaiArgs()])
+      expect(r.code, r.stderr).toBe(0)
+      const s = lastJson(r.stdout)
+      expect(s["answers"]).toBe(n * 40)
+      expect(s["failed"]).toBe(0)
+      counts.push(server.requests - before)
+      const db = new Sqlite(path.join(String(s["runDir"]), "run.sqlite"), { readonly: true })
+      const conditions = (db.prepare(`SELECT count(DISTINCT condition_idx) AS c FROM agents`).get() as { c: number }).c
+      const scorings = db.prepare(`SELECT DISTINCT scoring FROM answers`).all() as Array<{ scoring: string }>
+      db.close()
+      expect(counts[counts.length - 1]).toBeLessThanOrEqual(conditions * 40)
+      expect(scorings).toEqual([{ scoring: "logprob" }])
+    }
+    // Same seed, same model, same prompts: the second run's requests were never new content, but each run
+    // has its own store, so both send their (condition × item) set once.
+    expect(counts[1]).toBe(counts[0])
+  })
+
+  it("retries transient failures (429 with Retry-After, 500, reset) and records unparseable answers as missing", async () => {
+    const runs = tempDir("faults")
+    server.plan([{ kind: "429", retryAfterS: 1 }, { kind: "500" }, { kind: "reset" }, { kind: "garbage" }])
+    const r = await runCli(["run", "scenarios/vsq40.yaml", "--agents", "30", "--seed", "2", "--runs-dir", runs, ...openaiArgs()])
+    expect(r.code, r.stderr).toBe(0)
+    const s = lastJson(r.stdout)
+    expect(s["answers"]).toBe(30 * 40)
+    expect(s["failed"]).toBe(0)
+
+    // Sample scoring: the server says something that is no option; after the re-asks the answer is missing.
+    server.plan(Array.from({ length: 3 }, () => ({ kind: "text" as const, text: "I would rather not say." })))
+    const t = await runCli(["run", "scenarios/vsq40.yaml", "--agents", "1", "--seed", "2", "--scoring", "sample", "--concurrency", "1", "--runs-dir", runs, ...openaiArgs()])
+    expect(t.code, t.stderr).toBe(0)
+    const st = lastJson(t.stdout)
+    expect(st["missing"]).toBe(1)
+    const db = new Sqlite(path.join(String(st["runDir"]), "run.sqlite"), { readonly: true })
+    const missing = db.prepare(`SELECT attempts, error, scoring FROM answers WHERE value IS NULL`).all()
+    db.close()
+    expect(missing).toEqual([{ attempts: 3, error: "unparseable answer after the last re-ask", scoring: "sample" }])
+  })
+
+  it("a run killed mid-way and resumed equals an uninterrupted run: same rows, none duplicated", async () => {
+    const slow = await startFakeServer({ latencyMs: 15 })
+    try {
+      const runs = tempDir("crash")
+      // Sample scoring: every agent sends its own requests, so the run takes long enough to kill.
+      const args = ["run", "scenarios/vsq40.yaml", "--agents", "60", "--seed", "11", "--scoring", "sample", "--concurrency", "8",
+        "--backend", "openai", "--base-url", slow.url, "--model", "fake-model", "--no-tui", "--json", "--runs-dir", runs]
+      const full = await runCli(args)
+      expect(full.code, full.stderr).toBe(0)
+      const fullDir = String(lastJson(full.stdout)["runDir"])
+
+      const child = startCli(args)
+      const done = waitCli(child)
+      // Kill hard once some agents are finished and others are not.
+      const runDir = await new Promise<string>((resolve, reject) => {
+        const started = process.hrtime.bigint()
+        const poll = setInterval(() => {
+          const dirs = fs.readdirSync(runs).map((d) => path.join(runs, d)).filter((d) => d !== fullDir && fs.existsSync(path.join(d, "run.sqlite")))
+          if (dirs.length === 1) {
+            try {
+              const db = new Sqlite(path.join(dirs[0]!, "run.sqlite"), { readonly: true })
+              const n = (db.prepare(`SELECT count(*) AS n FROM units WHERE state = 'done'`).get() as { n: number }).n
+              db.close()
+              if (n >= 10) {
+                clearInterval(poll)
+                child.kill("SIGKILL")
+                resolve(dirs[0]!)
+              }
+            } catch {
+              // the plan is still being written
+            }
+          }
+          if (process.hrtime.bigint() - started > 60_000_000_000n) {
+            clearInterval(poll)
+            reject(new Error("run never got going"))
+          }
+        }, 50)
+      })
+      const killed = await done
+      expect(killed.signal).toBe("SIGKILL")
+      const db = new Sqlite(path.join(runDir, "run.sqlite"), { readonly: true })
+      const partial = (db.prepare(`SELECT count(*) AS n FROM units WHERE state = 'done'`).get() as { n: number }).n
+      db.close()
+      expect(partial).toBeLessThan(60)
+
+      const resumed = await runCli(["resume", runDir, "--json"])
+      expect(resumed.code, resumed.stderr).toBe(0)
+      const s = lastJson(resumed.stdout)
+      expect(s["answers"]).toBe(60 * 40)
+      expect(s["status"]).toBe("complete")
+
+      const a = await exportRows(fullDir, path.join(runs, "ex-full"))
+      const b = await exportRows(runDir, path.join(runs, "ex-resumed"))
+      expect(b.length).toBe(60 * 40 + 1)
+      expect(new Set(b).size).toBe(b.length)
+      expect(b).toEqual(a)
+    } finally {
+      await slow.close()
+    }
+  })
+
+  it("Ctrl-C stops cleanly with exit 130, says how to resume, and resume completes the run", async () => {
+    const slow = await startFakeServer({ latencyMs: 20 })
+    try {
+      const runs = tempDir("sigint")
+      const child = startCli(["run", "scenarios/vsq40.yaml", "--agents", "40", "--seed", "4", "--scoring", "sample", "--concurrency", "4",
+        "--backend", "openai", "--base-url", slow.url, "--model", "fake-model", "--no-tui", "--json", "--runs-dir", runs])
+      const done = waitCli(child)
+      await new Promise((r) => setTimeout(r, 4000))
+      child.kill("SIGINT")
+      const r = await done
+      expect(r.code).toBe(130)
+      expect(r.stderr).toContain("valuesim resume")
+      const runDir = fs.readdirSync(runs).map((d) => path.join(runs, d))[0]!
+      const resumed = await runCli(["resume", runDir, "--json"])
+      expect(resumed.code, resumed.stderr).toBe(0)
+      expect(lastJson(resumed.stdout)["answers"]).toBe(40 * 40)
+    } finally {
+      await slow.close()
+    }
+  })
+})

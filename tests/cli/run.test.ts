@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { lastJson, runCli, tempDir } from "../helpers/cli.js"
+
+const SPEC = "scenarios/default-study.yaml"
+const POP = "populations/h-np.yaml"
+
+describe("valuesim run (synthetic backend)", () => {
+  it("prints the summary JSON last and two runs with the same seed export identical rows", async () => {
+    const runs = tempDir("golden")
+    const args = ["run", SPEC, "--population", POP, "--agents", "500", "--seed", "7", "--backend", "synthetic", "--no-tui", "--json", "--runs-dir", runs]
+    const a = await runCli(args)
+    const b = await runCli(args)
+    expect(a.code, a.stderr).toBe(0)
+    expect(b.code, b.stderr).toBe(0)
+    const sa = lastJson(a.stdout)
+    const sb = lastJson(b.stdout)
+    for (const key of ["runId", "runDir", "agents", "answers", "failed"]) expect(sa).toHaveProperty(key)
+    expect(sa["agents"]).toBe(500)
+    expect(sa["answers"]).toBe(500 * 40)
+    expect(sa["failed"]).toBe(0)
+    expect(sa["runDir"]).not.toBe(sb["runDir"])
+
+    const exports = await Promise.all(
+      [sa, sb].map(async (s, i) => {
+        const out = path.join(runs, `export-${i}`)
+        const r = await runCli(["export", String(s["runDir"]), "--format", "csv", "--out", out])
+        expect(r.code, r.stderr).toBe(0)
+        return fs.readFileSync(path.join(out, "answers.csv"), "utf8")
+      })
+    )
+    expect(exports[0]!.split("\n").length).toBe(500 * 40 + 2)
+    expect(exports[0]).toBe(exports[1])
+
+    // A different seed gives a different population and different answers.
+    const c = await runCli([...args.slice(0, 7), "8", ...args.slice(8)])
+    expect(c.code, c.stderr).toBe(0)
+    const outC = path.join(runs, "export-c")
+    await runCli(["export", String(lastJson(c.stdout)["runDir"]), "--out", outC])
+    expect(fs.readFileSync(path.join(outC, "answers.csv"), "utf8")).not.toBe(exports[0])
+  })
+
+  it("exports jsonl with the agent's condition on every row", async () => {
+    const runs = tempDir("jsonl")
+    const r = await runCli(["run", SPEC, "--agents", "50", "--seed", "3", "--json", "--runs-dir", runs])
+    expect(r.code, r.stderr).toBe(0)
+    const out = path.join(runs, "x")
+    const e = await runCli(["export", String(lastJson(r.stdout)["runDir"]), "--format", "jsonl", "--out", out])
+    expect(e.code, e.stderr).toBe(0)
+    const rows = fs.readFileSync(path.join(out, "answers.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>)
+    expect(rows).toHaveLength(50 * 40)
+    const conditions = new Set(rows.map((row) => row["condition"]))
+    expect(conditions.has("none")).toBe(true)
+    for (const row of rows) {
+      expect(typeof row["condition"]).toBe("string")
+      expect(row["value"]).toBeGreaterThanOrEqual(1)
+      expect(row["value"]).toBeLessThanOrEqual(6)
+      expect((row["dist"] as Array<number>).length).toBe(6)
+    }
+  })
+})

@@ -1,0 +1,307 @@
+import type { IncomingMessage, ServerResponse } from "node:http"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
+
+/** One scripted misbehaviour, consumed by one incoming chat-completion request. */
+export type Fault =
+  | { readonly kind: "429"; readonly retryAfterS: number }
+  | { readonly kind: "500" }
+  | { readonly kind: "hang" }
+  | { readonly kind: "reset" }
+  | { readonly kind: "garbage" }
+  | { readonly kind: "text"; readonly text: string }
+
+export interface FakeServerOptions {
+  readonly port?: number
+  readonly host?: string
+  /** Fixed delay before every chat-completion answer (faults included). */
+  readonly latencyMs?: number
+  /** Inject `fault` into every `every`-th chat request (1-based count), in addition to planned faults. */
+  readonly periodicFault?: { readonly every: number; readonly fault: Fault }
+}
+
+export interface FakeServer {
+  /** Base URL for the OpenAI SDK, e.g. `http://127.0.0.1:PORT/v1`. */
+  readonly url: string
+  /** POST /chat/completions requests received. */
+  readonly requests: number
+  /** Parsed request bodies, the last 1000. */
+  readonly bodies: Array<unknown>
+  /** Chat requests whose connection closed before the server answered (e.g. client aborts). */
+  readonly aborted: number
+  /** Chat requests received and not yet answered or aborted, and the maximum of that so far. */
+  readonly inFlight: number
+  readonly maxInFlight: number
+  /** Queue faults: one per incoming request, in order; normal answers resume afterwards. */
+  plan(faults: ReadonlyArray<Fault>): void
+  close(): Promise<void>
+}
+
+export const MODEL = "fake-model"
+
+/** 32-bit FNV-1a over UTF-16 code units. */
+export const fnv1a = (s: string): number => {
+  let h = 0x811c9dc5
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i)
+    h = Math.imul(h, 0x01000193) >>> 0
+  }
+  return h
+}
+
+/** mulberry32: a tiny deterministic PRNG seeded from the hash. */
+const prng = (seed: number): (() => number) => {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+interface Message {
+  readonly role: string
+  readonly content: string
+}
+
+const messagesOf = (body: unknown): ReadonlyArray<Message> => {
+  const raw = typeof body === "object" && body !== null ? (body as Record<string, unknown>)["messages"] : undefined
+  if (!Array.isArray(raw)) return []
+  return raw.map((m: unknown) => {
+    const r = typeof m === "object" && m !== null ? (m as Record<string, unknown>) : {}
+    return { role: String(r["role"] ?? ""), content: typeof r["content"] === "string" ? r["content"] : "" }
+  })
+}
+
+/** Largest `N.` / `N)` option number at a line start in the last user message; 6 when there is none. */
+export const optionCount = (messages: ReadonlyArray<Message>): number => {
+  const lastUser = [...messages].reverse().find((m) => m.role === "user")
+  let k = 0
+  for (const m of (lastUser?.content ?? "").matchAll(/^\s*(\d{1,2})\s*[.)]/gm)) k = Math.max(k, Number(m[1]))
+  return k >= 2 ? Math.min(k, 18) : 6
+}
+
+interface TopEntry {
+  readonly token: string
+  readonly logprob: number
+}
+
+/**
+ * The deterministic answer for a conversation: a distribution over "1".."k" derived from the FNV-1a hash of
+ * the messages. Digits carry 95 % of the mass (some split with a " d" variant), "I" and "The" the rest.
+ */
+export const answerFor = (
+  messages: ReadonlyArray<Message>
+): { readonly content: string; readonly top: ReadonlyArray<TopEntry> } => {
+  const k = optionCount(messages)
+  const rand = prng(fnv1a(messages.map((m) => `${m.role}:${m.content}`).join("\n")))
+  const weights = Array.from({ length: k }, () => Math.exp(4 * rand()))
+  const total = weights.reduce((a, b) => a + b, 0)
+  const probs = weights.map((w) => (0.95 * w) / total)
+  let best = 0
+  probs.forEach((p, i) => {
+    if (p > (probs[best] ?? 0)) best = i
+  })
+  const entries: Array<TopEntry> = []
+  probs.forEach((p, i) => {
+    const digit = String(i + 1)
+    if (rand() < 0.3) {
+      entries.push({ token: digit, logprob: Math.log(0.8 * p) }, { token: ` ${digit}`, logprob: Math.log(0.2 * p) })
+    } else {
+      entries.push({ token: digit, logprob: Math.log(p) })
+    }
+  })
+  entries.push({ token: "I", logprob: Math.log(0.03) }, { token: "The", logprob: Math.log(0.02) })
+  entries.sort((a, b) => b.logprob - a.logprob)
+  return { content: String(best + 1), top: entries }
+}
+
+const completionBody = (
+  body: unknown,
+  content: string,
+  top: ReadonlyArray<TopEntry>,
+  created: number,
+  id: number
+): unknown => {
+  const b = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {}
+  const n = Math.min(Math.max(0, Number(b["top_logprobs"] ?? 0) || 0), 20)
+  const bytes = (s: string) => [...Buffer.from(s, "utf8")]
+  const chosen = top.find((t) => t.token === content)
+  const promptTokens = Math.ceil(messagesOf(body).reduce((a, m) => a + m.content.length, 0) / 4)
+  return {
+    id: `chatcmpl-fake-${id}`,
+    object: "chat.completion",
+    created,
+    model: typeof b["model"] === "string" ? b["model"] : MODEL,
+    choices: [
+      {
+        index: 0,
+        message: { role: "assistant", content, refusal: null },
+        logprobs: b["logprobs"] === true
+          ? {
+            content: [
+              {
+                token: content,
+                logprob: chosen?.logprob ?? -0.01,
+                bytes: bytes(content),
+                top_logprobs: top.slice(0, n).map((t) => ({ ...t, bytes: bytes(t.token) }))
+              }
+            ],
+            refusal: null
+          }
+          : null,
+        finish_reason: "stop"
+      }
+    ],
+    usage: { prompt_tokens: promptTokens, completion_tokens: 1, total_tokens: promptTokens + 1 }
+  }
+}
+
+const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+  const text = JSON.stringify(body)
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers })
+  res.end(text)
+}
+
+const readBody = (req: IncomingMessage): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const chunks: Array<Buffer> = []
+    req.on("data", (c: Buffer) => chunks.push(c))
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")))
+    req.on("error", reject)
+  })
+
+/** A loopback OpenAI-compatible server for tests and benchmarks; answers are deterministic in the messages. */
+export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServer> => {
+  const queue: Array<Fault> = []
+  const bodies: Array<unknown> = []
+  let requests = 0
+  let aborted = 0
+  let inFlight = 0
+  let maxInFlight = 0
+  const created = Math.floor(Date.now() / 1000)
+
+  const respond = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: unknown,
+    fault: Fault | undefined,
+    n: number,
+    answered: () => void
+  ) => {
+    switch (fault?.kind) {
+      case "hang":
+        return // answered never; the socket closes when the client aborts or the server closes
+      case "reset":
+        answered() // a server-side reset is not a client abort
+        req.socket.destroy()
+        return
+      case "429":
+        return sendJson(
+          res,
+          429,
+          { error: { message: "Rate limit reached", type: "requests", code: "rate_limit_exceeded" } },
+          { "retry-after": String(fault.retryAfterS) }
+        )
+      case "500":
+        return sendJson(res, 500, { error: { message: "The server had an error", type: "server_error", code: null } })
+      case "garbage":
+        res.writeHead(200, { "content-type": "application/json" })
+        res.end("not json at all")
+        return
+      case "text": {
+        const words = fault.text.trim().split(/\s+/).filter((w) => !/\d/.test(w))
+        const top = [...new Set([...words.slice(0, 3), "I", "The", "Sorry"])].map((token, i) => ({
+          token,
+          logprob: Math.log(0.6 / (i + 1))
+        }))
+        return sendJson(res, 200, completionBody(body, fault.text, top, created, n))
+      }
+      case undefined: {
+        const { content, top } = answerFor(messagesOf(body))
+        return sendJson(res, 200, completionBody(body, content, top, created, n))
+      }
+    }
+  }
+
+  const handleChat = async (req: IncomingMessage, res: ServerResponse) => {
+    const n = ++requests
+    const fault = queue.shift() ??
+      (opts.periodicFault !== undefined && n % opts.periodicFault.every === 0 ? opts.periodicFault.fault : undefined)
+    inFlight++
+    maxInFlight = Math.max(maxInFlight, inFlight)
+    let settled = false
+    const settle = (wasAborted: boolean) => {
+      if (settled) return
+      settled = true
+      inFlight--
+      if (wasAborted) aborted++
+    }
+    res.on("finish", () => settle(false))
+    res.on("close", () => settle(!res.writableFinished))
+
+    const text = await readBody(req)
+    let body: unknown
+    try {
+      body = JSON.parse(text)
+    } catch {
+      return sendJson(res, 400, { error: { message: "request body is not JSON", type: "invalid_request_error" } })
+    }
+    bodies.push(body)
+    if (bodies.length > 1000) bodies.splice(0, bodies.length - 1000)
+
+    const latency = opts.latencyMs ?? 0
+    if (latency > 0 && fault?.kind !== "hang") {
+      const timer = setTimeout(() => respond(req, res, body, fault, n, () => settle(false)), latency)
+      res.on("close", () => clearTimeout(timer))
+    } else {
+      respond(req, res, body, fault, n, () => settle(false))
+    }
+  }
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0]
+    if (req.method === "POST" && (path === "/v1/chat/completions" || path === "/chat/completions")) {
+      handleChat(req, res).catch(() => res.destroy())
+    } else if (req.method === "GET" && (path === "/v1/models" || path === "/models")) {
+      sendJson(res, 200, { object: "list", data: [{ id: MODEL, object: "model", created, owned_by: "valuesim" }] })
+    } else {
+      sendJson(res, 404, { error: { message: `no route ${req.method} ${path}`, type: "invalid_request_error" } })
+    }
+  })
+  server.keepAliveTimeout = 30_000
+
+  return new Promise((resolve, reject) => {
+    server.once("error", reject)
+    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => {
+      const { address, port } = server.address() as AddressInfo
+      const host = address.includes(":") ? `[${address}]` : address
+      resolve({
+        url: `http://${host}:${port}/v1`,
+        get requests() {
+          return requests
+        },
+        bodies,
+        get aborted() {
+          return aborted
+        },
+        get inFlight() {
+          return inFlight
+        },
+        get maxInFlight() {
+          return maxInFlight
+        },
+        plan: (faults) => {
+          queue.push(...faults)
+        },
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done())
+            server.closeAllConnections()
+          })
+      })
+    })
+  })
+}

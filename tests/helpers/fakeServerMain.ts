@@ -1,0 +1,58 @@
+// Standalone fake OpenAI server: `npm run fake-server -- --port 8089 --latency-ms 200 --fault-every 10 --fault 429`
+import { parseArgs } from "node:util"
+import type { Fault } from "./fakeOpenAiServer.js"
+import { startFakeServer } from "./fakeOpenAiServer.js"
+
+const usage = "usage: fake-server [--port N] [--host H] [--latency-ms N] [--fault-every N --fault 500|429]"
+
+const fail = (message: string): never => {
+  process.stderr.write(`${message}\n${usage}\n`)
+  process.exit(2)
+}
+
+const int = (name: string, value: string | undefined, fallback: number): number => {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  return Number.isInteger(n) && n >= 0 ? n : fail(`--${name} must be a non-negative integer, got ${value}`)
+}
+
+const { values } = parseArgs({
+  options: {
+    port: { type: "string" },
+    host: { type: "string" },
+    "latency-ms": { type: "string" },
+    "fault-every": { type: "string" },
+    fault: { type: "string" },
+    help: { type: "boolean" }
+  },
+  strict: true
+})
+
+if (values.help === true) {
+  process.stdout.write(`${usage}\n`)
+  process.exit(0)
+}
+
+const every = int("fault-every", values["fault-every"], 0)
+const faultOf = (name: string | undefined): Fault | undefined => {
+  if (name === undefined) return every > 0 ? fail("--fault-every needs --fault 500|429") : undefined
+  if (name === "500") return { kind: "500" }
+  if (name === "429") return { kind: "429", retryAfterS: 1 }
+  return fail(`--fault must be 500 or 429, got ${name}`)
+}
+const fault = faultOf(values.fault)
+
+const server = await startFakeServer({
+  port: int("port", values.port, 0),
+  host: values.host ?? "127.0.0.1",
+  latencyMs: int("latency-ms", values["latency-ms"], 0),
+  ...(fault !== undefined && every > 0 ? { periodicFault: { every, fault } } : {})
+})
+process.stdout.write(`FAKE_SERVER_URL=${server.url}\n`)
+
+const stop = (signal: string) => {
+  process.stderr.write(`fake-server: ${signal}, ${server.requests} chat requests served\n`)
+  server.close().then(() => process.exit(0), () => process.exit(1))
+}
+process.once("SIGTERM", () => stop("SIGTERM"))
+process.once("SIGINT", () => stop("SIGINT"))
