@@ -8,7 +8,7 @@ import { runCli } from "./cli/Cli.js"
 const exitCodeOf = (error: unknown): number => {
   if (ValidationError.isValidationError(error)) return 2
   const tag = (error as { _tag?: string })._tag
-  return tag === "SpecFileError" || tag === "UsageError" ? 2 : 1
+  return tag === "SpecFileError" || tag === "UsageError" || tag === "BackendUnusableError" ? 2 : 1
 }
 
 const program = runCli(process.argv).pipe(

@@ -4,9 +4,12 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import type { RunSpec } from "../config/RunSpec.js"
 import { SYNTHETIC_LABEL } from "../config/RunSpec.js"
-import { SpecFileError } from "../config/SpecFileError.js"
+import { BackendUnusableError, SpecFileError } from "../config/SpecFileError.js"
+import { presentedChoices } from "../domain/questionnaire.js"
+import { itemTurn, openingMessages } from "../engine/prompts.js"
+import { LlmClient } from "../llm/LlmClient.js"
 import { versions } from "./version.js"
-import { makeAsker } from "../engine/RequestCache.js"
+import { describeRequest, makeAsker, type Preloaded } from "../engine/RequestCache.js"
 import { runQuestionnaireStep } from "../engine/QuestionnaireRunner.js"
 import { makeScheduler } from "../engine/Scheduler.js"
 import * as LlmClientOpenAi from "../llm/LlmClientOpenAi.js"
@@ -107,6 +110,42 @@ const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | undefined
     model: spec.backend.model
   })
 
+const schedulerOptions = (spec: RunSpec) => ({
+  concurrency: spec.backend.concurrency,
+  rpm: spec.backend.rpm,
+  timeoutMs: spec.backend.timeoutMs,
+  maxAttempts: spec.backend.maxAttempts,
+  baseDelayMs: 500,
+  maxDelayMs: 60_000
+})
+
+/**
+ * Before anything is written, asks the endpoint the run's first real question (retrying transient failures
+ * as usual). A server that cannot be reached, refuses the key or answers something that is not a chat
+ * completion stops the run here with one message. The answer is kept and used by the run, so the probe
+ * costs no extra request under logprob scoring.
+ */
+const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const q = spec.steps[0]!.questionnaire
+      const cond = spec.population.conditions[0]!
+      const messages = [...openingMessages(cond.system), itemTurn(q.prompts, q.items[0]!, presentedChoices(q), true)]
+      const { body, key, request } = describeRequest(spec.backend, messages, spec.backend.scoring === "sample" ? "probe" : null)
+      const scheduler = yield* makeScheduler(schedulerOptions(spec))
+      const llm = yield* LlmClient
+      const sent = yield* scheduler.run(key, llm.complete(request)).pipe(
+        Effect.mapError((e) => new BackendUnusableError({ baseUrl: spec.backend.baseUrl ?? "", detail: `the first request failed (${e.message})` }))
+      )
+      if (spec.backend.scoring === "logprob" && sent.value.topLogprobs === null) {
+        const line = "[valuesim] warning: the server returned no logprobs; answers will be parsed from text and marked scoring=sample"
+        yield* out.json ? Console.error(line) : Console.log(line)
+      }
+      const preloaded: Preloaded = { key, body, completion: sent.value, attempts: sent.attempts, latencyMs: sent.latencyMs }
+      return preloaded
+    })
+  ).pipe(Effect.provide(llmLayer(spec, env)))
+
 /** Executes every pending unit of a run whose plan is in `db`. */
 const execute = (
   db: Sqlite.Database,
@@ -114,7 +153,8 @@ const execute = (
   spec: RunSpec,
   counters: RunCounters,
   env: Readonly<Record<string, string | undefined>>,
-  out: OutputOptions
+  out: OutputOptions,
+  preloaded: ReadonlyArray<Preloaded>
 ) =>
   Effect.scoped(
     Effect.gen(function* () {
@@ -137,21 +177,11 @@ const execute = (
       if (spec.backend.kind === "synthetic") {
         for (let step = 0; step < spec.steps.length; step++) yield* runQuestionnaireStep(spec, step, db, writer, null)
       } else {
-        const scheduler = yield* makeScheduler(
-          {
-            concurrency: spec.backend.concurrency,
-            rpm: spec.backend.rpm,
-            timeoutMs: spec.backend.timeoutMs,
-            maxAttempts: spec.backend.maxAttempts,
-            baseDelayMs: 500,
-            maxDelayMs: 60_000
-          },
-          (e) => {
+        const scheduler = yield* makeScheduler(schedulerOptions(spec), (e) => {
             if (e._tag === "Retrying") counters.retries++
-            else if (e._tag === "Failed") counters.failures[e.reason] = (counters.failures[e.reason] ?? 0) + 1
-          }
-        )
-        const asker = yield* makeAsker(spec.backend, db, writer, scheduler, counters).pipe(Effect.provide(llmLayer(spec, env)))
+          else if (e._tag === "Failed") counters.failures[e.reason] = (counters.failures[e.reason] ?? 0) + 1
+        })
+        const asker = yield* makeAsker(spec.backend, db, writer, scheduler, counters, preloaded).pipe(Effect.provide(llmLayer(spec, env)))
         for (let step = 0; step < spec.steps.length; step++) yield* runQuestionnaireStep(spec, step, db, writer, asker)
       }
     })
@@ -189,7 +219,8 @@ const driveRun = (
   runDir: string,
   spec: RunSpec,
   env: Readonly<Record<string, string | undefined>>,
-  out: OutputOptions
+  out: OutputOptions,
+  preloaded: ReadonlyArray<Preloaded>
 ) =>
   Effect.gen(function* () {
     const before = unitCounts(db)
@@ -201,7 +232,7 @@ const driveRun = (
     yield* print(`[valuesim] run ${runId}: ${spec.agents} agents × ${spec.steps.length} step(s), backend ${label}`)
     yield* print(`[valuesim] run folder: ${runDir}`)
     yield* logEventNow(db, "start", { pending: before.pending + before.failed })
-    yield* execute(db, dbFile, spec, counters, env, out).pipe(
+    yield* execute(db, dbFile, spec, counters, env, out, preloaded).pipe(
       Effect.onInterrupt(() =>
         Effect.gen(function* () {
           yield* logEventNow(db, "interrupted", unitCounts(db))
@@ -231,13 +262,14 @@ const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: Sqlit
 /** Starts a new run of `spec` in a fresh folder under `runsDir`. */
 export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
   Effect.gen(function* () {
+    const preloaded = spec.backend.kind === "synthetic" ? [] : [yield* probeBackend(spec, env, out)]
     const now = yield* Clock.currentTimeMillis
     const { runDir, runId } = yield* createRunDir(runsDir, `${stamp(now)}-${spec.study.id}-s${spec.seed}`)
     const dbFile = path.join(runDir, "run.sqlite")
     return yield* withDatabase(dbFile, false, (db) =>
       Effect.gen(function* () {
         yield* Effect.try({ try: () => writePlan(db, spec, runId, new Date(now).toISOString()), catch: (e) => e }).pipe(Effect.orDie)
-        return yield* driveRun(db, dbFile, runId, runDir, spec, env, out)
+        return yield* driveRun(db, dbFile, runId, runDir, spec, env, out, preloaded)
       })
     )
   })
@@ -258,7 +290,7 @@ export const resumeRun = (runDir: string, env: Readonly<Record<string, string | 
           return yield* new SpecFileError({ file: dbFile, problems: ["manifest: the run has no plan (it was never started properly)"] })
         }
         putManifest(db, { resumed_with: versions() })
-        return yield* driveRun(db, dbFile, runId, runDir, spec, env, out)
+        return yield* driveRun(db, dbFile, runId, runDir, spec, env, out, [])
       })
     )
   })

@@ -78,6 +78,7 @@ export const toQuestionnaire = (f: QuestionnaireFile, file: string): Either.Eith
     id: f.id,
     title: f.title,
     source: f.source,
+    construct,
     scale: f.scale,
     items,
     administration: f.administration ?? "independent",

@@ -20,3 +20,13 @@ export class UsageError extends Data.TaggedError("UsageError")<{ readonly detail
     return this.detail
   }
 }
+
+/** The configured endpoint cannot serve the run (unreachable, wrong URL, garbage answers): exit code 2. */
+export class BackendUnusableError extends Data.TaggedError("BackendUnusableError")<{
+  readonly baseUrl: string
+  readonly detail: string
+}> {
+  override get message(): string {
+    return `--base-url ${this.baseUrl}: ${this.detail}; nothing was written`
+  }
+}

@@ -40,6 +40,8 @@ export interface Questionnaire {
   readonly title: string
   /** Who wrote the items and under what terms (the project's own, or a user's licensed copy). */
   readonly source: string
+  /** `values`: every subscale is one of the 10 basic values; `other`: free subscales (behaviour, traits). */
+  readonly construct: "values" | "other"
   readonly scale: ReadonlyArray<ScaleOption>
   readonly items: ReadonlyArray<QuestionnaireItem>
   readonly administration: Administration

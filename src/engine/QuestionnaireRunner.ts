@@ -3,10 +3,10 @@ import { Chunk, Effect, Option, Stream } from "effect"
 import type { RunSpec } from "../config/RunSpec.js"
 import type { ChatMessage, Completion, ItemAnswer } from "../domain/answers.js"
 import { presentedChoices, type Questionnaire } from "../domain/questionnaire.js"
-import { VALUES_10 } from "../domain/values.js"
+import { VALUES_10, type Value10 } from "../domain/values.js"
 import { parseAnswer, renormaliseLogprobs } from "../llm/scoring.js"
 import { categorical, stream } from "../sampling/rng.js"
-import { gradedResponse, itemDistribution, latentProfile } from "../sampling/synthetic.js"
+import { gradedResponse, itemDistribution, latentProfile, STYLE_INDEX, valueItemDistribution } from "../sampling/synthetic.js"
 import type { UnitResult } from "../store/RunStore.js"
 import type { ResultWriter } from "../store/ResultWriter.js"
 import { itemTurn, openingMessages, reaskTurn } from "./prompts.js"
@@ -56,6 +56,9 @@ const emptyAnswer = (itemId: string, scoring: ItemAnswer["scoring"]): Omit<ItemA
 export const syntheticUnits = (spec: RunSpec, step: number, q: Questionnaire, agents: ReadonlyArray<PendingAgent>): Array<UnitResult> => {
   const k = q.scale.length
   const buf = new Float64Array(k)
+  // Value items are answered on the agent's standing on that value; other items on the sinusoid around the
+  // value their content is centred on (`theory.peak`); items with neither only on the response style.
+  const valueOf = q.items.map((it) => (q.construct === "values" ? VALUES_10.indexOf(it.subscale as Value10) : -1))
   const peaks = q.items.map((it) => (it.theory ? VALUES_10.indexOf(it.theory.peak) : -1))
   const choices = presentedChoices(q)
   const tokenOfValue = new Map(choices.map((c) => [c.value, c.token]))
@@ -66,9 +69,11 @@ export const syntheticUnits = (spec: RunSpec, step: number, q: Questionnaire, ag
     const profile = latentProfile(dominant, stream(spec.seed, "profile", agent.agentId))
     const draw = drawStream(spec, step, agent.agentId)
     const answers: Array<ItemAnswer> = q.items.map((item, i) => {
+      const v = valueOf[i]!
       const peak = peaks[i]!
-      if (peak >= 0) itemDistribution(profile, peak, item.reverse, k, buf)
-      else gradedResponse(profile[10]!, k, buf)
+      if (v >= 0) valueItemDistribution(profile, v, item.reverse, k, buf)
+      else if (peak >= 0) itemDistribution(profile, peak, item.reverse, k, buf)
+      else gradedResponse(profile[STYLE_INDEX]!, k, buf)
       const idx = categorical(buf, draw)
       const value = q.scale[idx]!.value
       return {
@@ -131,10 +136,11 @@ export const llmUnit = (spec: RunSpec, step: number, q: Questionnaire, agent: Pe
     const draw = drawStream(spec, step, agent.agentId)
     const opening = openingMessages(cond.system)
 
-    const askItem = (history: ReadonlyArray<ChatMessage>, turn: ChatMessage) =>
+    /** Asks `turn` and re-asks until the answer parses or `1 + reasks` asks (counting `priorAsks`) are spent. */
+    const askItem = (history: ReadonlyArray<ChatMessage>, turn: ChatMessage, priorAsks = 0) =>
       Effect.gen(function* () {
         let messages: Array<ChatMessage> = [...history, turn]
-        let asks = 0
+        let asks = priorAsks
         let promptTokens = 0
         let completionTokens = 0
         let latencyMs = 0
@@ -199,8 +205,8 @@ export const llmUnit = (spec: RunSpec, step: number, q: Questionnaire, agent: Pe
           continue
         }
         const history = [...opening, itemTurn(q.prompts, item, choices, true), { role: "assistant" as const, content: first.right.completion.text }]
-        const retried = yield* askItem(history, reaskTurn(q.prompts, choices)).pipe(Effect.either)
-        answers.push(retried._tag === "Left" ? failed(item.id, retried.left) : { ...toAnswer(item.id, retried.right), attempts: retried.right.asks + 1 })
+        const retried = yield* askItem(history, reaskTurn(q.prompts, choices), 1).pipe(Effect.either)
+        answers.push(retried._tag === "Left" ? failed(item.id, retried.left) : toAnswer(item.id, retried.right))
       }
     } else {
       answers = []
@@ -233,7 +239,7 @@ export const runQuestionnaireStep = (
 ) => {
   const q = spec.steps[step]!.questionnaire
   if (asker === null) {
-    return pendingAgents(db, step, 512).pipe(
+    return pendingAgents(db, step, 128).pipe(
       Stream.mapEffect((agents) => Effect.flatMap(Effect.sync(() => syntheticUnits(spec, step, q, agents)), (units) => writer.write({ _tag: "Units", units }))),
       Stream.runDrain
     )

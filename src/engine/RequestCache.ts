@@ -43,16 +43,55 @@ const MEMORY_LIMIT = 50_000
  * (so a resumed run pays nothing for what it already asked), then the model. New answers are written to
  * the run store through the single writer.
  */
+/** The request a chat turn becomes, its stored body and its content key (same content → same key). */
+export const describeRequest = (backend: BackendSettings, messages: ReadonlyArray<ChatMessage>, nonce: string | null) => {
+  const request: CompletionRequest = {
+    messages,
+    logprobs: backend.scoring === "logprob",
+    topLogprobs: backend.topLogprobs,
+    maxTokens: backend.maxTokens,
+    temperature: backend.temperature,
+    seed: backend.seed ?? undefined
+  }
+  const body = JSON.stringify({ model: backend.model, base: backend.baseUrl, ...request, nonce })
+  const key = createHash("sha256").update(body).digest("hex").slice(0, 32)
+  return { request, body, key }
+}
+
+/** A request already answered before the run's store existed (the start-up probe). */
+export interface Preloaded {
+  readonly key: string
+  readonly body: string
+  readonly completion: Completion
+  readonly attempts: number
+  readonly latencyMs: number
+}
+
 export const makeAsker = (
   backend: BackendSettings,
   db: Sqlite.Database,
   writer: ResultWriter,
   scheduler: Scheduler,
-  counters: RunCounters
+  counters: RunCounters,
+  preloaded: ReadonlyArray<Preloaded> = []
 ) =>
   Effect.gen(function* () {
     const llm = yield* LlmClient
     const memory = new Map<string, Asked>()
+    const store = (key: string, body: string, completion: Completion, attempts: number, latencyMs: number) =>
+      writer.write({
+        _tag: "Request",
+        row: {
+          key,
+          body,
+          text: completion.text,
+          topLogprobs: completion.topLogprobs === null ? null : JSON.stringify(completion.topLogprobs),
+          promptTokens: completion.promptTokens,
+          completionTokens: completion.completionTokens,
+          latencyMs,
+          attempts
+        }
+      })
     const lookup = db.prepare(
       `SELECT text, top_logprobs, prompt_tokens, completion_tokens, latency_ms, attempts FROM requests WHERE key = ?`
     )
@@ -61,16 +100,7 @@ export const makeAsker = (
       memory.set(a.key, a)
     }
     const ask = (messages: ReadonlyArray<ChatMessage>, nonce: string | null): Effect.Effect<Asked, LlmError> => {
-      const request: CompletionRequest = {
-        messages,
-        logprobs: backend.scoring === "logprob",
-        topLogprobs: backend.topLogprobs,
-        maxTokens: backend.maxTokens,
-        temperature: backend.temperature,
-        seed: backend.seed ?? undefined
-      }
-      const body = JSON.stringify({ model: backend.model, base: backend.baseUrl, ...request, nonce })
-      const key = createHash("sha256").update(body).digest("hex").slice(0, 32)
+      const { request, body, key } = describeRequest(backend, messages, nonce)
       const hit = memory.get(key)
       if (hit !== undefined) {
         counters.cacheHits++
@@ -104,23 +134,19 @@ export const makeAsker = (
           counters.requests++
           counters.promptTokens += sent.value.promptTokens
           counters.completionTokens += sent.value.completionTokens
-          yield* writer.write({
-            _tag: "Request",
-            row: {
-              key,
-              body,
-              text: sent.value.text,
-              topLogprobs: sent.value.topLogprobs === null ? null : JSON.stringify(sent.value.topLogprobs),
-              promptTokens: sent.value.promptTokens,
-              completionTokens: sent.value.completionTokens,
-              latencyMs: sent.latencyMs,
-              attempts: sent.attempts
-            }
-          })
+          yield* store(key, body, sent.value, sent.attempts, sent.latencyMs)
         }
         else counters.cacheHits++
         return asked
       })
+    }
+    for (const p of preloaded) {
+      if (lookup.get(p.key) !== undefined) continue
+      remember({ key: p.key, completion: p.completion, attempts: p.attempts, latencyMs: p.latencyMs, cached: false })
+      counters.requests++
+      counters.promptTokens += p.completion.promptTokens
+      counters.completionTokens += p.completion.completionTokens
+      yield* store(p.key, p.body, p.completion, p.attempts, p.latencyMs)
     }
     const asker: Asker = { ask }
     return asker

@@ -24,7 +24,8 @@ type Msg = WriteOp | { readonly _tag: "Stop" }
  */
 export const makeResultWriter = (db: Sqlite.Database, file: string, options: { readonly capacity?: number; readonly batch?: number } = {}) =>
   Effect.gen(function* () {
-    const queue = yield* Queue.bounded<Msg>(options.capacity ?? 4096)
+    // Bounded in ops: a synthetic op holds one page of agents (128 × items answers), a model-backed op one agent.
+    const queue = yield* Queue.bounded<Msg>(options.capacity ?? 64)
     const stmts = makeStatements(db)
     const stats: WriterStats = { answers: 0, unitsDone: 0, unitsFailed: 0, batches: 0 }
     const flush = (ops: ReadonlyArray<WriteOp>) =>

@@ -32,7 +32,7 @@ describe("openai backend against the loopback server", () => {
   it("logprob scoring with independent administration sends one request per condition × item, whatever N", async () => {
     const runs = tempDir("dedup")
     const counts: Array<number> = []
-    for (const n of [200, 1000]) {
+    for (const n of [1000, 3000]) {
       const before = server.requests
       const r = await runCli(["run", "scenarios/vsq40.yaml", "--population", "populations/h-np.yaml", "--agents", String(n), "--seed", "5", "--runs-dir", runs, ...openaiArgs()])
       expect(r.code, r.stderr).toBe(0)
@@ -47,22 +47,62 @@ describe("openai backend against the loopback server", () => {
       expect(counts[counts.length - 1]).toBeLessThanOrEqual(conditions * 40)
       expect(scorings).toEqual([{ scoring: "logprob" }])
     }
-    // Same seed, same model, same prompts: the second run's requests were never new content, but each run
-    // has its own store, so both send their (condition × item) set once.
+    // Both populations use all 11 conditions: three times the agents, the same requests.
+    expect(counts[0]).toBe(11 * 40)
     expect(counts[1]).toBe(counts[0])
   })
 
-  it("retries transient failures (429 with Retry-After, 500, reset) and records unparseable answers as missing", async () => {
+  it("retries transient failures (429 with Retry-After, 500, reset) and finishes with nothing failed", async () => {
     const runs = tempDir("faults")
-    server.plan([{ kind: "429", retryAfterS: 1 }, { kind: "500" }, { kind: "reset" }, { kind: "garbage" }])
+    server.plan([{ kind: "429", retryAfterS: 1 }, { kind: "500" }, { kind: "reset" }])
     const r = await runCli(["run", "scenarios/vsq40.yaml", "--agents", "30", "--seed", "2", "--runs-dir", runs, ...openaiArgs()])
     expect(r.code, r.stderr).toBe(0)
     const s = lastJson(r.stdout)
     expect(s["answers"]).toBe(30 * 40)
     expect(s["failed"]).toBe(0)
+    const db = new Sqlite(path.join(String(s["runDir"]), "run.sqlite"), { readonly: true })
+    const attempts = (db.prepare(`SELECT max(attempts) AS a FROM requests`).get() as { a: number }).a
+    db.close()
+    expect(attempts).toBe(4)
+  })
 
-    // Sample scoring: the server says something that is no option; after the re-asks the answer is missing.
-    server.plan(Array.from({ length: 3 }, () => ({ kind: "text" as const, text: "I would rather not say." })))
+  it("a garbage answer mid-run fails only the affected agents; resume completes them", async () => {
+    const runs = tempDir("garbage")
+    server.plan([{ kind: "ok" }, { kind: "garbage" }])
+    const r = await runCli(["run", "scenarios/vsq40.yaml", "--agents", "30", "--seed", "2", "--concurrency", "1", "--runs-dir", runs, ...openaiArgs()])
+    expect(r.code).toBe(1)
+    const s = lastJson(r.stdout)
+    expect(s["status"]).toBe("incomplete")
+    expect(Number(s["unitsFailed"])).toBeGreaterThan(0)
+    expect(r.stderr).toContain("valuesim resume")
+    const resumed = await runCli(["resume", String(s["runDir"]), "--json"])
+    expect(resumed.code, resumed.stderr).toBe(0)
+    const t = lastJson(resumed.stdout)
+    expect(t["status"]).toBe("complete")
+    expect(t["answers"]).toBe(30 * 40)
+    expect(t["failed"]).toBe(0)
+  })
+
+  it("a server that answers garbage (or cannot be reached) stops the run before anything is written: exit 2", async () => {
+    const bad = await startFakeServer({ periodicFault: { every: 1, fault: { kind: "garbage" } } })
+    try {
+      const runs = path.join(tempDir("garbage2"), "runs")
+      const r = await runCli(["run", "scenarios/vsq40.yaml", "--agents", "5", "--runs-dir", runs, "--backend", "openai", "--base-url", bad.url, "--model", "m", "--json"])
+      expect(r.code).toBe(2)
+      expect(r.stderr).toContain(`--base-url ${bad.url}`)
+      expect(r.stderr).toContain("BadResponse")
+      expect(fs.existsSync(runs)).toBe(false)
+    } finally {
+      await bad.close()
+    }
+  })
+
+  it("sample scoring re-asks an unparseable answer and records it as missing after the last re-ask", async () => {
+    const runs = tempDir("reask")
+    // One permit, so requests go out in order: the probe, the 40 first asks (the first gets prose), then the
+    // first item's two re-asks (prose again).
+    const prose = { kind: "text" as const, text: "I would rather not say." }
+    server.plan([{ kind: "ok" }, prose, ...Array.from({ length: 39 }, () => ({ kind: "ok" as const })), prose, prose])
     const t = await runCli(["run", "scenarios/vsq40.yaml", "--agents", "1", "--seed", "2", "--scoring", "sample", "--concurrency", "1", "--runs-dir", runs, ...openaiArgs()])
     expect(t.code, t.stderr).toBe(0)
     const st = lastJson(t.stdout)

@@ -10,6 +10,7 @@ export type Fault =
   | { readonly kind: "reset" }
   | { readonly kind: "garbage" }
   | { readonly kind: "text"; readonly text: string }
+  | { readonly kind: "ok" }
 
 export interface FakeServerOptions {
   readonly port?: number
@@ -219,6 +220,7 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
         }))
         return sendJson(res, 200, completionBody(body, fault.text, top, created, n))
       }
+      case "ok":
       case undefined: {
         const { content, top } = answerFor(messagesOf(body))
         return sendJson(res, 200, completionBody(body, content, top, created, n))
