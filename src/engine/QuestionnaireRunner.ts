@@ -6,8 +6,16 @@ import { presentedChoices, type Questionnaire } from "../domain/questionnaire.js
 import { VALUES_10, type Value10 } from "../domain/values.js"
 import { parseAnswer, renormaliseLogprobs } from "../llm/scoring.js"
 import { categorical, stream } from "../sampling/rng.js"
-import { gradedResponse, itemDistribution, latentProfile, STYLE_INDEX, valueItemDistribution } from "../sampling/synthetic.js"
-import type { UnitResult } from "../store/RunStore.js"
+import {
+  gradedResponse,
+  itemDistribution,
+  latentProfile,
+  PROFILE_LENGTH,
+  STYLE_INDEX,
+  SYNTHETIC_DEFAULTS,
+  valueItemDistribution
+} from "../sampling/synthetic.js"
+import type { CompactUnits, UnitResult } from "../store/RunStore.js"
 import type { ResultWriter } from "../store/ResultWriter.js"
 import { itemTurn, openingMessages, reaskTurn } from "./prompts.js"
 import type { Asker } from "./RequestCache.js"
@@ -49,43 +57,54 @@ const emptyAnswer = (itemId: string, scoring: ItemAnswer["scoring"]): Omit<ItemA
 })
 
 /**
- * The synthetic respondent answers a chunk of agents synchronously: no requests, no Effect per answer.
- * The agent's latent profile comes from its own stream (shared by every step of the run), its draws from a
- * per-step stream.
+ * The synthetic respondent answers a page of agents synchronously: no requests, no Effect and no object per
+ * answer. The agent's latent profile comes from its own stream (shared by every step of the run), its draws
+ * from a per-step stream.
  */
-export const syntheticUnits = (spec: RunSpec, step: number, q: Questionnaire, agents: ReadonlyArray<PendingAgent>): Array<UnitResult> => {
+export const syntheticUnits = (spec: RunSpec, step: number, q: Questionnaire, agents: ReadonlyArray<PendingAgent>): CompactUnits => {
   const k = q.scale.length
-  const buf = new Float64Array(k)
+  const nItems = q.items.length
+  const values = new Int32Array(agents.length * nItems)
+  const dists = new Float64Array(agents.length * nItems * k)
   // Value items are answered on the agent's standing on that value; other items on the sinusoid around the
   // value their content is centred on (`theory.peak`); items with neither only on the response style.
   const valueOf = q.items.map((it) => (q.construct === "values" ? VALUES_10.indexOf(it.subscale as Value10) : -1))
   const peaks = q.items.map((it) => (it.theory ? VALUES_10.indexOf(it.theory.peak) : -1))
+  const reverse = q.items.map((it) => it.reverse)
+  const scaleValues = q.scale.map((o) => o.value)
   const choices = presentedChoices(q)
   const tokenOfValue = new Map(choices.map((c) => [c.value, c.token]))
-  const sample = spec.backend.scoring === "sample"
-  return agents.map((agent) => {
+  const raws: Array<string> | null = spec.backend.scoring === "sample" ? [] : null
+  const profile = new Float64Array(PROFILE_LENGTH)
+  agents.forEach((agent, a) => {
     const cond = spec.population.conditions[agent.conditionIdx]
     const dominant = cond?.value ? VALUES_10.indexOf(cond.value) : null
-    const profile = latentProfile(dominant, stream(spec.seed, "profile", agent.agentId))
+    latentProfile(dominant, stream(spec.seed, "profile", agent.agentId), SYNTHETIC_DEFAULTS, profile)
     const draw = drawStream(spec, step, agent.agentId)
-    const answers: Array<ItemAnswer> = q.items.map((item, i) => {
+    for (let i = 0; i < nItems; i++) {
+      const n = a * nItems + i
+      const buf = dists.subarray(n * k, n * k + k)
       const v = valueOf[i]!
       const peak = peaks[i]!
-      if (v >= 0) valueItemDistribution(profile, v, item.reverse, k, buf)
-      else if (peak >= 0) itemDistribution(profile, peak, item.reverse, k, buf)
+      if (v >= 0) valueItemDistribution(profile, v, reverse[i]!, k, buf)
+      else if (peak >= 0) itemDistribution(profile, peak, reverse[i]!, k, buf)
       else gradedResponse(profile[STYLE_INDEX]!, k, buf)
-      const idx = categorical(buf, draw)
-      const value = q.scale[idx]!.value
-      return {
-        ...emptyAnswer(item.id, spec.backend.scoring),
-        value,
-        raw: sample ? tokenOfValue.get(value) ?? null : null,
-        dist: Array.from(buf.subarray(0, k)),
-        error: null
-      }
-    })
-    return { step, agentId: agent.agentId, failed: false, answers }
+      const value = scaleValues[categorical(buf, draw)]!
+      values[n] = value
+      raws?.push(tokenOfValue.get(value)!)
+    }
   })
+  return {
+    _tag: "CompactUnits",
+    step,
+    scoring: spec.backend.scoring,
+    items: nItems,
+    k,
+    agentIds: agents.map((a) => a.agentId),
+    values,
+    dists,
+    raws
+  }
 }
 
 interface Scored {
@@ -229,6 +248,15 @@ export const llmUnit = (spec: RunSpec, step: number, q: Questionnaire, agent: Pe
     return unit
   })
 
+/**
+ * Lets timers and I/O run between pages of CPU-bound work. Effect's scheduler otherwise runs up to 2,048
+ * rounds of microtasks before it yields to the event loop, which starved the progress reporter for the whole
+ * of a synthetic run.
+ */
+const yieldToEventLoop = Effect.async<void>((resume) => {
+  setImmediate(() => resume(Effect.void))
+})
+
 /** Runs one questionnaire step over every pending agent, streaming finished units to the writer. */
 export const runQuestionnaireStep = (
   spec: RunSpec,
@@ -240,7 +268,9 @@ export const runQuestionnaireStep = (
   const q = spec.steps[step]!.questionnaire
   if (asker === null) {
     return pendingAgents(db, step, 128).pipe(
-      Stream.mapEffect((agents) => Effect.flatMap(Effect.sync(() => syntheticUnits(spec, step, q, agents)), (units) => writer.write({ _tag: "Units", units }))),
+      Stream.mapEffect((agents) =>
+        Effect.flatMap(Effect.sync(() => syntheticUnits(spec, step, q, agents)), writer.write).pipe(Effect.zipRight(yieldToEventLoop))
+      ),
       Stream.runDrain
     )
   }

@@ -35,6 +35,7 @@ export const makeResultWriter = (db: Sqlite.Database, file: string, options: { r
           stats.answers += stmts.writeBatch(ops)
           stats.batches++
           for (const op of ops) {
+            if (op._tag === "CompactUnits") stats.unitsDone += op.agentIds.length
             if (op._tag !== "Units") continue
             for (const u of op.units) {
               if (u.failed) stats.unitsFailed++

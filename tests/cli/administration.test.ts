@@ -1,0 +1,75 @@
+import Sqlite from "better-sqlite3"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { lastJson, runCli, tempDir } from "../helpers/cli.js"
+import { startFakeServer, type FakeServer } from "../helpers/fakeOpenAiServer.js"
+
+let server: FakeServer
+beforeAll(async () => {
+  server = await startFakeServer()
+})
+afterAll(async () => {
+  await server.close()
+})
+
+const variant = (dir: string, name: string, edit: (yaml: string) => string) => {
+  const f = path.join(dir, name)
+  fs.writeFileSync(f, edit(fs.readFileSync("scenarios/vsq40.yaml", "utf8")))
+  return f
+}
+
+type Body = { messages: Array<{ role: string; content: string }> }
+
+describe("administration and option order", () => {
+  it("session administration keeps the agent's earlier answers in one conversation", async () => {
+    const dir = tempDir("session")
+    const q = variant(dir, "session.yaml", (y) => y.replace("administration: independent", "administration: session"))
+    const r = await runCli(["run", q, "--agents", "3", "--seed", "9", "--concurrency", "2", "--runs-dir", dir,
+      "--backend", "openai", "--base-url", server.url, "--model", "m", "--json"])
+    expect(r.code, r.stderr).toBe(0)
+    expect(lastJson(r.stdout)["answers"]).toBe(3 * 40)
+    const bodies = server.bodies as Array<Body>
+    const longest = bodies.reduce((a, b) => (b.messages.length > a.messages.length ? b : a))
+    const turns = longest.messages.filter((m) => m.role !== "system")
+    // 40 user turns and the 39 answers before the last one, alternating.
+    expect(turns).toHaveLength(79)
+    turns.forEach((m, i) => expect(m.role).toBe(i % 2 === 0 ? "user" : "assistant"))
+    for (const m of turns.filter((t) => t.role === "assistant")) expect(m.content).toMatch(/^[1-6]$/)
+    // The instructions come once, at the start.
+    expect(turns.filter((t) => t.content.includes("A short description of a person follows"))).toHaveLength(1)
+
+    // What each agent said is what was stored as its answer (session answers are drawn, then said).
+    const runDir = String(lastJson(r.stdout)["runDir"])
+    const db = new Sqlite(path.join(runDir, "run.sqlite"), { readonly: true })
+    const values = db.prepare(`SELECT value FROM answers WHERE value IS NOT NULL`).all() as Array<{ value: number }>
+    db.close()
+    expect(values).toHaveLength(120)
+  })
+
+  it("reversed option order presents 1 as the highest option and scores it back on the canonical scale", async () => {
+    const dir = tempDir("reversed")
+    const q = variant(dir, "rev.yaml", (y) => y.replace("option_order: normal", "option_order: reversed"))
+    const before = server.bodies.length
+    const r = await runCli(["run", q, "--agents", "20", "--seed", "9", "--runs-dir", dir, "--backend", "openai", "--base-url", server.url, "--model", "m", "--json"])
+    expect(r.code, r.stderr).toBe(0)
+    const body = (server.bodies.slice(before) as Array<Body>)[0]!
+    const user = body.messages.find((m) => m.role === "user")!.content
+    expect(user).toContain("1. Very much like me")
+    expect(user).toContain("6. Not like me at all")
+
+    // The same requests in normal order (different prompt text) versus reversed: for each shared request the
+    // stored distribution is the presented one mapped back, so P(value v) = P(presented 7 − v).
+    const runDir = String(lastJson(r.stdout)["runDir"])
+    const db = new Sqlite(path.join(runDir, "run.sqlite"), { readonly: true })
+    const rows = db.prepare(`SELECT a.dist, r.top_logprobs FROM answers a JOIN requests r ON r.key = a.request_key LIMIT 50`).all() as Array<{ dist: string; top_logprobs: string }>
+    db.close()
+    for (const row of rows) {
+      const dist = row.dist.split(",").map(Number)
+      const top = JSON.parse(row.top_logprobs) as Array<{ token: string; logprob: number }>
+      const presented = [1, 2, 3, 4, 5, 6].map((n) => top.filter((t) => t.token.trim() === String(n)).reduce((s, t) => s + Math.exp(t.logprob), 0))
+      const total = presented.reduce((a, b) => a + b, 0)
+      for (let v = 1; v <= 6; v++) expect(dist[v - 1]).toBeCloseTo(presented[6 - v]! / total, 5)
+    }
+  })
+})
