@@ -32,7 +32,9 @@ export const bootstrapIterations = (
   statistic: (indices: Int32Array) => number
 ): Float64Array => {
   for (const [name, v] of [["n", n], ["iterations", iterations], ["sampleSize", sampleSize]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new RangeError(`bootstrapIterations: ${name} must be a positive integer, got ${v}`)
+    if (!Number.isInteger(v) || v < 1) {
+      throw new RangeError(`bootstrapIterations: ${name} must be a positive integer, got ${v}`)
+    }
   }
   const out = new Float64Array(iterations)
   for (let it = 0; it < iterations; it++) {
@@ -182,7 +184,8 @@ export interface OneSampleT {
  * t = ±Infinity and p = 0 when it differs from mu, t = p = NaN when it equals mu; any NaN gives NaN.
  *
  * @example
- * oneSampleT([0.71, 0.78, 0.74, 0.80, 0.69]) // { t: 36.0469…, df: 4, p: 3.5355…e−6, mean: 0.744 } (scipy.stats.ttest_1samp)
+ * oneSampleT([0.71, 0.78, 0.74, 0.80, 0.69])
+ * // { t: 36.0469…, df: 4, p: 3.5355…e−6, mean: 0.744 } (scipy.stats.ttest_1samp)
  */
 export const oneSampleT = (xs: ArrayLike<number>, mu = 0): OneSampleT => {
   const n = xs.length

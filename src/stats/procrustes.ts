@@ -56,7 +56,8 @@ const toCentredMatrix = (name: string, data: ReadonlyArray<ArrayLike<number>>, n
  * @example
  * // A square, and the same square rotated by 90°, doubled and shifted:
  * procrustes([[0, 0], [1, 0], [1, 1], [0, 1]], [[5, 5], [5, 7], [3, 7], [3, 5]]).disparity // ≈ 0
- * procrustes([[0, 0], [1, 0], [2, 1]], [[0, 0], [2, 0], [3, 3]]).disparity // 0.0234375 (SciPy 1.17: 0.023437499999999976)
+ * procrustes([[0, 0], [1, 0], [2, 1]], [[0, 0], [2, 0], [3, 3]]).disparity
+ * // 0.0234375 (SciPy 1.17.1: 0.023437499999999976)
  */
 export const procrustes = (
   data1: ReadonlyArray<ArrayLike<number>>,
@@ -120,7 +121,8 @@ export const valuesSimilarity = (
   model: ReadonlyArray<ArrayLike<number>>
 ): ValuesSimilarity => {
   if (human.length !== model.length) {
-    throw new RangeError(`valuesSimilarity: the human matrix is ${human.length} × ${human.length}, the model's ${model.length}`)
+    const sizes = `${human.length} × ${human.length} vs ${model.length} × ${model.length}`
+    throw new RangeError(`valuesSimilarity: the human and model matrices differ in size (${sizes})`)
   }
   const h = mdsFromCorrelation(human, 2).coordinates
   const m = mdsFromCorrelation(model, 2).coordinates

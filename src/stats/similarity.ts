@@ -22,13 +22,16 @@ import { pearson } from "./correlation.js"
  * them.
  * @throws {RangeError} if the shapes differ.
  * @example
- * behaviourSimilarity([[0.3, -0.1], [0.2, NaN]], [[0.6, -0.2], [0.5, 0.1]]) // pearson([0.3, −0.1, 0.2], [0.6, −0.2, 0.5]) ≈ 0.99187
+ * behaviourSimilarity([[0.3, -0.1], [0.2, NaN]], [[0.6, -0.2], [0.5, 0.1]])
+ * // = pearson([0.3, −0.1, 0.2], [0.6, −0.2, 0.5]) ≈ 0.99187
  */
 export const behaviourSimilarity = (
   h: ReadonlyArray<ArrayLike<number>>,
   m: ReadonlyArray<ArrayLike<number>>
 ): number => {
-  if (h.length !== m.length) throw new RangeError(`behaviourSimilarity: ${h.length} human rows but ${m.length} model rows`)
+  if (h.length !== m.length) {
+    throw new RangeError(`behaviourSimilarity: ${h.length} human rows but ${m.length} model rows`)
+  }
   const xs: Array<number> = []
   const ys: Array<number> = []
   for (let i = 0; i < h.length; i++) {

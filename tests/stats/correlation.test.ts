@@ -1,8 +1,46 @@
 import { describe, expect, it } from "@effect/vitest"
 import { FastCheck } from "effect"
-import { pearson } from "../../src/stats/correlation.js"
+import { readFileSync } from "node:fs"
+import { correlationMatrix, crossCorrelation, pearson, rank, spearman } from "../../src/stats/correlation.js"
 
 const finite = FastCheck.double({ min: -1e6, max: 1e6, noNaN: true })
+
+// SciPy/NumPy reference values: tests/fixtures/make_stats_reference.py (command and versions in its header).
+interface Fixture {
+  readonly correlation: {
+    readonly spearman: { x: Array<number>; y: Array<number>; rankX: Array<number>; rankY: Array<number>; rho: number }
+    readonly matrix: {
+      columns: Array<Array<number>>
+      pearson: Array<Array<number>>
+      spearman: Array<Array<number>>
+      columnsWithNaN: Array<Array<number>>
+      pearsonPairwise: Array<Array<number>>
+      spearmanPairwise: Array<Array<number>>
+    }
+    readonly cross: { behaviour: Array<Array<number>>; pearson: Array<Array<number>>; spearman: Array<Array<number>> }
+  }
+}
+const ref = (
+  JSON.parse(readFileSync(new URL("../fixtures/stats-reference.json", import.meta.url), "utf8"), (_k, v) =>
+    v === null ? NaN : v
+  ) as Fixture
+).correlation
+
+const expectMatrixClose = (
+  actual: ReadonlyArray<ArrayLike<number>>,
+  expected: ReadonlyArray<ArrayLike<number>>,
+  tol = 1e-9
+) => {
+  expect(actual.length).toBe(expected.length)
+  actual.forEach((row, i) => {
+    const want = expected[i]!
+    expect(row.length).toBe(want.length)
+    for (let j = 0; j < row.length; j++) {
+      if (Number.isNaN(want[j]!)) expect(row[j]).toBeNaN()
+      else expect(Math.abs(row[j]! - want[j]!)).toBeLessThanOrEqual(tol)
+    }
+  })
+}
 
 describe("pearson", () => {
   it("matches NumPy and hand-computed values", () => {
@@ -39,4 +77,95 @@ describe("pearson", () => {
       }
     }
   )
+})
+
+describe("rank", () => {
+  it("gives average ranks to ties, as scipy.stats.rankdata", () => {
+    expect(Array.from(rank(ref.spearman.x))).toEqual(ref.spearman.rankX)
+    expect(Array.from(rank(ref.spearman.y))).toEqual(ref.spearman.rankY)
+    expect(Array.from(rank([10, 20, 20, 5]))).toEqual([2, 3.5, 3.5, 1])
+    expect(Array.from(rank([]))).toEqual([])
+  })
+
+  it("ranks around NaN and leaves it NaN", () => {
+    const r = rank([3, NaN, 1, 3])
+    expect(r[1]).toBeNaN()
+    expect([r[0], r[2], r[3]]).toEqual([2.5, 1, 2.5])
+  })
+
+  it("does not mutate its input", () => {
+    const xs = [3, 1, 2]
+    rank(xs)
+    expect(xs).toEqual([3, 1, 2])
+  })
+})
+
+describe("spearman", () => {
+  it("matches scipy.stats.spearmanr with ties", () => {
+    expect(spearman(ref.spearman.x, ref.spearman.y)).toBeCloseTo(ref.spearman.rho, 12)
+    expect(spearman([1, 2, 2, 3], [3, 1, 2, 0])).toBeCloseTo(-0.9486832980505139, 12)
+    expect(spearman([1, 2, 3, 4], [1, 4, 9, 16])).toBe(1)
+  })
+
+  it("is NaN for n < 2, constant samples or NaN, and throws on unequal lengths", () => {
+    expect(spearman([], [])).toBeNaN()
+    expect(spearman([1], [1])).toBeNaN()
+    expect(spearman([2, 2, 2], [1, 2, 3])).toBeNaN()
+    expect(spearman([1, NaN, 3], [1, 2, 3])).toBeNaN()
+    expect(() => spearman([1, 2], [1])).toThrow(RangeError)
+  })
+})
+
+describe("correlationMatrix", () => {
+  it("matches np.corrcoef and scipy.stats.spearmanr on complete data", () => {
+    expectMatrixClose(correlationMatrix(ref.matrix.columns), ref.matrix.pearson)
+    expectMatrixClose(correlationMatrix(ref.matrix.columns, "spearman"), ref.matrix.spearman)
+  })
+
+  it("deletes NaN pairwise (pandas DataFrame.corr), ranking within the complete pairs for Spearman", () => {
+    expectMatrixClose(correlationMatrix(ref.matrix.columnsWithNaN), ref.matrix.pearsonPairwise)
+    expectMatrixClose(correlationMatrix(ref.matrix.columnsWithNaN, "spearman"), ref.matrix.spearmanPairwise)
+  })
+
+  it("has a unit diagonal and NaN for constant or too-short columns", () => {
+    const c = correlationMatrix([[1, 2, 3, 4], [5, 5, 5, 5], [NaN, NaN, NaN, 1], [4, 1, 3, 2]])
+    expect(c[0]![0]).toBe(1)
+    expect(c[1]![1]).toBeNaN()
+    expect(c[0]![1]).toBeNaN()
+    expect(c[2]![2]).toBeNaN()
+    expect(c[2]![3]).toBeNaN()
+    expect(c[3]![0]).toBe(c[0]![3])
+    expect(correlationMatrix([])).toEqual([])
+    expect(correlationMatrix([[1]])).toEqual([[NaN]])
+  })
+
+  it("throws on ragged columns or an unknown method", () => {
+    expect(() => correlationMatrix([[1, 2, 3], [1, 2]])).toThrow(RangeError)
+    expect(() => correlationMatrix([[1, 2]], "kendall" as "pearson")).toThrow(RangeError)
+  })
+
+  it("does not mutate its input", () => {
+    const columns = ref.matrix.columnsWithNaN.map((c) => c.slice())
+    correlationMatrix(columns, "spearman")
+    expectMatrixClose(columns, ref.matrix.columnsWithNaN, 0)
+  })
+})
+
+describe("crossCorrelation", () => {
+  it("gives rows of a × columns of b with pairwise deletion", () => {
+    expectMatrixClose(crossCorrelation(ref.matrix.columnsWithNaN, ref.cross.behaviour), ref.cross.pearson)
+    expectMatrixClose(crossCorrelation(ref.matrix.columnsWithNaN, ref.cross.behaviour, "spearman"), ref.cross.spearman)
+    expect(crossCorrelation([[1, 2, 3], [3, 1, 2]], [[2, 4, 6]])).toEqual([[1], [-0.5]])
+  })
+
+  it("agrees with the off-diagonal block of correlationMatrix", () => {
+    const all = correlationMatrix([...ref.matrix.columnsWithNaN, ...ref.cross.behaviour])
+    const block = all.slice(0, 4).map((row) => row.slice(4))
+    expectMatrixClose(crossCorrelation(ref.matrix.columnsWithNaN, ref.cross.behaviour), block, 1e-15)
+  })
+
+  it("throws when a and b differ in respondents", () => {
+    expect(() => crossCorrelation([[1, 2, 3]], [[1, 2]])).toThrow(RangeError)
+    expect(crossCorrelation([], [[1, 2]])).toEqual([])
+  })
 })
