@@ -1,7 +1,9 @@
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import type { RunSpec } from "../config/RunSpec.js"
 import { SpecFileError } from "../config/SpecFileError.js"
+import { scoreRespondent } from "../stats/mrat.js"
 import { openDatabase } from "../store/RunStore.js"
 
 export type ExportFormat = "csv" | "jsonl"
@@ -10,6 +12,11 @@ export type ExportFormat = "csv" | "jsonl"
 export const ANSWER_COLUMNS = [
   "step", "questionnaire", "agent_id", "condition", "primed_value", "item_idx", "item_id", "subscale", "reverse",
   "value", "scoring", "raw", "dist", "request_key", "prompt_tokens", "completion_tokens", "latency_ms", "attempts", "error"
+] as const
+
+/** Score columns: one row per agent × step × subscale. */
+export const SCORE_COLUMNS = [
+  "step", "questionnaire", "agent_id", "condition", "primed_value", "subscale", "score", "centered", "mrat", "answered"
 ] as const
 
 const csvField = (v: unknown): string => {
@@ -39,9 +46,50 @@ interface Row {
   error: string | null
 }
 
+/** Streams rows into `<outDir>/<name>.<format>` through a temporary file renamed at the end. */
+const writeTable = <C extends string>(
+  outDir: string,
+  name: string,
+  format: ExportFormat,
+  columns: ReadonlyArray<C>,
+  fill: (emit: (record: Record<C, unknown>) => void) => void
+) => {
+  const target = path.join(outDir, `${name}.${format}`)
+  const tmp = `${target}.partial`
+  const fd = fs.openSync(tmp, "w")
+  let buffer: Array<string> = []
+  let rows = 0
+  const flush = () => {
+    if (buffer.length > 0) fs.writeSync(fd, buffer.join(""))
+    buffer = []
+  }
+  try {
+    if (format === "csv") buffer.push(columns.join(",") + "\n")
+    fill((record) => {
+      if (format === "csv") buffer.push(columns.map((c) => csvField(record[c])).join(",") + "\n")
+      else {
+        const o: Record<string, unknown> = {}
+        for (const c of columns) o[c] = record[c] ?? null
+        buffer.push(JSON.stringify(o) + "\n")
+      }
+      rows++
+      if (buffer.length >= 10_000) flush()
+    })
+    flush()
+  } finally {
+    fs.closeSync(fd)
+  }
+  fs.renameSync(tmp, target)
+  return { file: target, rows }
+}
+
+const finite = (x: number): number | null => (Number.isFinite(x) ? Math.round(x * 1e9) / 1e9 : null)
+
 /**
- * Writes `answers.<format>` into `outDir`, streaming rows from the run store (memory stays flat for any run
- * size). Written to a temporary name and renamed at the end, so a failed export leaves nothing half-written.
+ * Writes `answers.<format>` (one row per agent × item) and `scores.<format>` (one row per agent × subscale:
+ * the mean of the subscale's answered items after reverse keying, and for MRAT-scored questionnaires that
+ * mean minus the agent's mean over all items) into `outDir`. Rows stream from the run store, so memory stays
+ * flat for any run size; each file is written under a temporary name and renamed when complete.
  */
 export const exportRun = (runDir: string, format: ExportFormat, outDir: string) =>
   Effect.gen(function* () {
@@ -51,21 +99,10 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
     return yield* Effect.try({
       try: () => {
         const manifest = db.prepare(`SELECT value FROM manifest WHERE key = 'spec'`).get() as { value: string } | undefined
-        const stepNames = manifest
-          ? (JSON.parse(manifest.value) as { steps: Array<{ questionnaire: { id: string } }> }).steps.map((s) => s.questionnaire.id)
-          : []
+        const spec = manifest ? (JSON.parse(manifest.value) as RunSpec) : undefined
+        const stepNames = spec?.steps.map((s) => s.questionnaire.id) ?? []
         fs.mkdirSync(outDir, { recursive: true })
-        const target = path.join(outDir, `answers.${format}`)
-        const tmp = `${target}.partial`
-        const fd = fs.openSync(tmp, "w")
-        let buffer: Array<string> = []
-        let rows = 0
-        const flush = () => {
-          if (buffer.length > 0) fs.writeSync(fd, buffer.join(""))
-          buffer = []
-        }
-        try {
-          if (format === "csv") buffer.push(ANSWER_COLUMNS.join(",") + "\n")
+        const answers = writeTable(outDir, "answers", format, ANSWER_COLUMNS, (emit) => {
           const stmt = db.prepare(
             `SELECT an.step, an.agent_id, c.condition, c.value_code AS primed_value, an.item_idx, i.item_id, i.subscale, i.reverse,
                     an.value, an.scoring, coalesce(an.raw, r.text) AS raw, an.dist, an.request_key,
@@ -78,26 +115,59 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
              ORDER BY an.step, an.agent_id, an.item_idx`
           )
           for (const r of stmt.iterate() as IterableIterator<Row>) {
-            const record: Record<(typeof ANSWER_COLUMNS)[number], unknown> = {
+            emit({
               ...r,
               questionnaire: stepNames[r.step] ?? String(r.step),
-              reverse: r.reverse === 1
-            }
-            if (format === "csv") buffer.push(ANSWER_COLUMNS.map((c) => csvField(record[c])).join(",") + "\n")
-            else {
-              const o: Record<string, unknown> = {}
-              for (const c of ANSWER_COLUMNS) o[c] = c === "dist" && r.dist !== null ? r.dist.split(",").map(Number) : record[c] ?? null
-              buffer.push(JSON.stringify(o) + "\n")
-            }
-            rows++
-            if (buffer.length >= 10_000) flush()
+              reverse: r.reverse === 1,
+              dist: r.dist === null || format === "csv" ? r.dist : r.dist.split(",").map(Number)
+            })
           }
-          flush()
-        } finally {
-          fs.closeSync(fd)
-        }
-        fs.renameSync(tmp, target)
-        return { file: target, rows }
+        })
+        const scores = writeTable(outDir, "scores", format, SCORE_COLUMNS, (emit) => {
+          spec?.steps.forEach((s, step) => {
+            const q = s.questionnaire
+            const subscales = [...new Set(q.items.map((i) => i.subscale))]
+            const keys = q.items.map((i) => ({ subscale: subscales.indexOf(i.subscale), reverse: i.reverse }))
+            const min = Math.min(...q.scale.map((o) => o.value))
+            const max = Math.max(...q.scale.map((o) => o.value))
+            const values: Array<number | null> = q.items.map(() => null)
+            const stmt = db.prepare(
+              `SELECT an.agent_id, c.condition, c.value_code AS primed_value, an.item_idx, an.value
+               FROM answers an JOIN agents ag ON ag.agent_id = an.agent_id JOIN conditions c ON c.condition_idx = ag.condition_idx
+               WHERE an.step = ? ORDER BY an.agent_id, an.item_idx`
+            )
+            let current: { agent_id: number; condition: string; primed_value: string | null } | null = null
+            const finish = () => {
+              if (current === null) return
+              const sc = scoreRespondent(values, keys, subscales.length, min, max)
+              subscales.forEach((sub, j) => {
+                const answered = keys.filter((k, i) => k.subscale === j && values[i] !== null).length
+                emit({
+                  step,
+                  questionnaire: q.id,
+                  agent_id: current!.agent_id,
+                  condition: current!.condition,
+                  primed_value: current!.primed_value,
+                  subscale: sub,
+                  score: finite(sc.raw[j]!),
+                  centered: q.scoring === "mrat" ? finite(sc.centered[j]!) : null,
+                  mrat: q.scoring === "mrat" ? finite(sc.mrat) : null,
+                  answered
+                })
+              })
+              values.fill(null)
+            }
+            for (const r of stmt.iterate(step) as IterableIterator<{ agent_id: number; condition: string; primed_value: string | null; item_idx: number; value: number | null }>) {
+              if (current === null || current.agent_id !== r.agent_id) {
+                finish()
+                current = { agent_id: r.agent_id, condition: r.condition, primed_value: r.primed_value }
+              }
+              values[r.item_idx] = r.value
+            }
+            finish()
+          })
+        })
+        return { file: answers.file, rows: answers.rows, scores: scores.file, scoreRows: scores.rows }
       },
       catch: (e) => new SpecFileError({ file: outDir, problems: [`--out: export failed (${(e as Error).message})`] })
     }).pipe(Effect.ensuring(Effect.sync(() => db.close())))

@@ -107,9 +107,9 @@ const exportCmd = Command.make(
       }
       const out = opt(a.out) ?? path.join(a.runDir, "export")
       const r = yield* exportRun(a.runDir, a.format, out)
-      yield* a.json ? Console.log(JSON.stringify(r)) : Console.log(`wrote ${r.rows} rows to ${r.file}`)
+      yield* a.json ? Console.log(JSON.stringify(r)) : Console.log(`wrote ${r.rows} rows to ${r.file} and ${r.scoreRows} rows to ${r.scores}`)
     })
-).pipe(Command.withDescription("write one row per agent × item (csv or jsonl)"))
+).pipe(Command.withDescription("write answers (one row per agent × item) and scores (per agent × subscale) as csv or jsonl"))
 
 export const cli = Command.make("valuesim").pipe(
   Command.withDescription("value-prompted LLM populations, questionnaires and human baselines"),

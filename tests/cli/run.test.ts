@@ -58,5 +58,30 @@ describe("valuesim run (synthetic backend)", () => {
       expect(row["value"]).toBeLessThanOrEqual(6)
       expect((row["dist"] as Array<number>).length).toBe(6)
     }
+
+    // Scores: one row per agent × value; MRAT-centred scores of an agent sum to 0 (4 items per value), and
+    // value-prompted agents score their primed value above their own mean.
+    const scores = fs.readFileSync(path.join(out, "scores.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, number | string | null>)
+    expect(scores).toHaveLength(50 * 10)
+    const byAgent = new Map<number, Array<Record<string, number | string | null>>>()
+    for (const row of scores) byAgent.set(row["agent_id"] as number, [...(byAgent.get(row["agent_id"] as number) ?? []), row])
+    let primedAbove = 0
+    let primed = 0
+    for (const rows of byAgent.values()) {
+      expect(rows.reduce((sum, r) => sum + (r["centered"] as number), 0)).toBeCloseTo(0, 6)
+      for (const r of rows) {
+        const mean = rows.filter((x) => x["subscale"] === r["subscale"])
+        expect(mean).toHaveLength(1)
+        expect(r["answered"]).toBe(4)
+        expect((r["score"] as number) - (r["mrat"] as number)).toBeCloseTo(r["centered"] as number, 6)
+      }
+      const p = rows[0]!["primed_value"]
+      if (p !== null) {
+        primed++
+        if ((rows.find((r) => r["subscale"] === p)!["centered"] as number) > 0) primedAbove++
+      }
+    }
+    expect(primed).toBeGreaterThan(20)
+    expect(primedAbove / primed).toBeGreaterThan(0.8)
   })
 })
