@@ -1,7 +1,7 @@
 /**
  * Seeded random streams and the small samplers built on them. Every random number in a simulation comes from
  * a stream derived here from `(runSeed, ...purpose)`, so a run is replayable and two purposes (say an agent's
- * latent profile and its answer draws) never share a sequence. Pure: no `Math.random`, no clock, no I/O.
+ * latent profile and its answer draws) never share a sequence. Pure: no global random source, no clock, no I/O.
  */
 import seedrandom from "seedrandom"
 
