@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
+import { expectMatrixClose, loadStatsReference } from "../helpers/statsFixture.js"
 import { FastCheck } from "effect"
-import { readFileSync } from "node:fs"
 import { correlationMatrix, crossCorrelation, pearson, rank, spearman } from "../../src/stats/correlation.js"
 
 const finite = FastCheck.double({ min: -1e6, max: 1e6, noNaN: true })
@@ -20,27 +20,8 @@ interface Fixture {
     readonly cross: { behaviour: Array<Array<number>>; pearson: Array<Array<number>>; spearman: Array<Array<number>> }
   }
 }
-const ref = (
-  JSON.parse(readFileSync(new URL("../fixtures/stats-reference.json", import.meta.url), "utf8"), (_k, v) =>
-    v === null ? NaN : v
-  ) as Fixture
-).correlation
+const ref = loadStatsReference<Fixture>().correlation
 
-const expectMatrixClose = (
-  actual: ReadonlyArray<ArrayLike<number>>,
-  expected: ReadonlyArray<ArrayLike<number>>,
-  tol = 1e-9
-) => {
-  expect(actual.length).toBe(expected.length)
-  actual.forEach((row, i) => {
-    const want = expected[i]!
-    expect(row.length).toBe(want.length)
-    for (let j = 0; j < row.length; j++) {
-      if (Number.isNaN(want[j]!)) expect(row[j]).toBeNaN()
-      else expect(Math.abs(row[j]! - want[j]!)).toBeLessThanOrEqual(tol)
-    }
-  })
-}
 
 describe("pearson", () => {
   it("matches NumPy and hand-computed values", () => {

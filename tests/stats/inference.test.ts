@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
+import { loadStatsReference } from "../helpers/statsFixture.js"
 import { stream } from "../../src/sampling/rng.js"
 import {
   benjaminiHochberg,
@@ -27,9 +27,7 @@ interface Fixture {
     bh: { p: Array<number>; adjusted: Array<number> }
   }
 }
-const ref = (
-  JSON.parse(readFileSync(new URL("../fixtures/stats-reference.json", import.meta.url), "utf8")) as Fixture
-).inference
+const ref = loadStatsReference<Fixture>().inference
 
 /** |actual − expected| ≤ rel · |expected|: relative, so that tiny p-values are compared meaningfully. */
 const expectRelClose = (actual: number, expected: number, rel = 1e-9) => {

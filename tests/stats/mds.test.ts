@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
+import { expectMatrixClose, loadStatsReference } from "../helpers/statsFixture.js"
 import { classicalMds, correlationToDistance, mdsFromCorrelation } from "../../src/stats/mds.js"
 
 // NumPy reference values: tests/fixtures/make_stats_reference.py (command and versions in its header).
@@ -11,22 +11,8 @@ interface Fixture {
     distances2d: Array<Array<number>>
   }
 }
-const ref = (
-  JSON.parse(readFileSync(new URL("../fixtures/stats-reference.json", import.meta.url), "utf8")) as Fixture
-).mds
+const ref = loadStatsReference<Fixture>().mds
 
-const expectMatrixClose = (
-  actual: ReadonlyArray<ArrayLike<number>>,
-  expected: ReadonlyArray<ArrayLike<number>>,
-  tol = 1e-6
-) => {
-  expect(actual.length).toBe(expected.length)
-  actual.forEach((row, i) => {
-    const want = expected[i]!
-    expect(row.length).toBe(want.length)
-    for (let j = 0; j < row.length; j++) expect(Math.abs(row[j]! - want[j]!)).toBeLessThanOrEqual(tol)
-  })
-}
 
 const distances = (x: ReadonlyArray<ReadonlyArray<number>>) =>
   x.map((a) => x.map((b) => Math.hypot(...a.map((v, k) => v - b[k]!))))

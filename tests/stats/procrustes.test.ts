@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
+import { expectMatrixClose, loadStatsReference } from "../helpers/statsFixture.js"
 import { stream } from "../../src/sampling/rng.js"
 import { procrustes, valuesSimilarity } from "../../src/stats/procrustes.js"
 
@@ -12,24 +12,10 @@ interface Fixture {
     human: { rEss: M; mtx1: M; mtx2: M; disparity: number; sv: number }
   }
 }
-const fixture = JSON.parse(
-  readFileSync(new URL("../fixtures/stats-reference.json", import.meta.url), "utf8")
-) as Fixture
+const fixture = loadStatsReference<Fixture>()
 const ref = fixture.procrustes
 const rPvq40 = fixture.mds.r
 
-const expectMatrixClose = (
-  actual: ReadonlyArray<ArrayLike<number>>,
-  expected: ReadonlyArray<ArrayLike<number>>,
-  tol = 1e-6
-) => {
-  expect(actual.length).toBe(expected.length)
-  actual.forEach((row, i) => {
-    const want = expected[i]!
-    expect(row.length).toBe(want.length)
-    for (let j = 0; j < row.length; j++) expect(Math.abs(row[j]! - want[j]!)).toBeLessThanOrEqual(tol)
-  })
-}
 
 /** s · X · Q + t for the rotation-or-reflection Q by `angle`. */
 const similarity = (x: M, angle: number, reflect: boolean, s: number, t: [number, number]): M =>

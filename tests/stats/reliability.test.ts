@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
+import { loadStatsReference } from "../helpers/statsFixture.js"
 import { cronbachAlpha } from "../../src/stats/reliability.js"
 
 // NumPy reference values: tests/fixtures/make_stats_reference.py (command and versions in its header).
@@ -11,11 +11,7 @@ interface Fixture {
     alphaListwise: number
   }
 }
-const ref = (
-  JSON.parse(readFileSync(new URL("../fixtures/stats-reference.json", import.meta.url), "utf8"), (_k, v) =>
-    v === null ? NaN : v
-  ) as Fixture
-).reliability
+const ref = loadStatsReference<Fixture>().reliability
 
 describe("cronbachAlpha", () => {
   it("matches the NumPy formula", () => {

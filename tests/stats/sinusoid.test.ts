@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
+import { loadStatsReference } from "../helpers/statsFixture.js"
 import { fitSinusoid } from "../../src/stats/sinusoid.js"
 
 // NumPy reference values (numpy.linalg.lstsq): tests/fixtures/make_stats_reference.py (command and versions there).
@@ -15,9 +15,7 @@ interface Case {
 interface Fixture {
   readonly sinusoid: { cases: Array<Case> }
 }
-const ref = (
-  JSON.parse(readFileSync(new URL("../fixtures/stats-reference.json", import.meta.url), "utf8")) as Fixture
-).sinusoid
+const ref = loadStatsReference<Fixture>().sinusoid
 
 const curve = (xs: ReadonlyArray<number>, mean: number, amplitude: number, phase: number, period: number) =>
   xs.map((x) => mean + amplitude * Math.cos((2 * Math.PI * (x - phase)) / period))
