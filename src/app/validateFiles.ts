@@ -1,6 +1,7 @@
 import { Effect, Either } from "effect"
+import { BASELINE_KINDS, baselineFromData, isBaselineKind } from "../config/BaselineFile.js"
 import { decodeData, readDataFile } from "../config/loadFile.js"
-import { loadPopulation, PromptsFileSchema, SharesFileSchema } from "../config/PopulationFile.js"
+import { loadPopulation, PromptsFileSchema } from "../config/PopulationFile.js"
 import { questionnaireFromData } from "../config/QuestionnaireFile.js"
 import { SpecFileError } from "../config/SpecFileError.js"
 import { loadRunSpec } from "../config/StudyFile.js"
@@ -14,25 +15,27 @@ export interface Validated {
 const problemsOf = (e: unknown): ReadonlyArray<string> =>
   e instanceof SpecFileError ? e.problems.map((p) => `${e.file}: ${p}`) : [String((e as Error).message ?? e)]
 
-/** Checks one spec file of any kind (population, questionnaire, study, condition prompts, shares). */
+/** Checks one spec file of any kind (population, questionnaire, study, condition prompts, any human baseline). */
 export const validateFile = (file: string, env: Readonly<Record<string, string | undefined>>) =>
   Effect.gen(function* () {
     const data = yield* Effect.either(readDataFile(file))
     if (Either.isLeft(data)) return { file, kind: "unknown", problems: problemsOf(data.left) }
     const kind = typeof data.right === "object" && data.right !== null ? String((data.right as { kind?: unknown }).kind) : "unknown"
     const check = (): Effect.Effect<unknown, unknown, never> | Either.Either<unknown, SpecFileError> => {
+      // Every baseline kind (dominant-value-shares included) is decoded and checked the way reports load it.
+      if (isBaselineKind(kind)) return baselineFromData(data.right, file)
       switch (kind) {
         case "questionnaire":
           return questionnaireFromData(data.right, file)
         case "condition-prompts":
           return decodeData(PromptsFileSchema, data.right, file)
-        case "dominant-value-shares":
-          return decodeData(SharesFileSchema, data.right, file)
         default:
           return Either.left(
             new SpecFileError({
               file,
-              problems: [`kind: unknown kind ${JSON.stringify(kind)} (expected study, questionnaire, population, condition-prompts or dominant-value-shares)`]
+              problems: [
+                `kind: unknown kind ${JSON.stringify(kind)} (expected study, questionnaire, population, condition-prompts or a baseline kind: ${BASELINE_KINDS.join(", ")})`
+              ]
             })
           )
       }
