@@ -3,6 +3,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import type { RunSpec } from "../config/RunSpec.js"
 import { SpecFileError } from "../config/SpecFileError.js"
+import { forEachRespondent, scoringKey } from "../analysis/scores.js"
 import { scoreRespondent } from "../stats/mrat.js"
 import { openDatabase } from "../store/RunStore.js"
 
@@ -123,31 +124,27 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
             })
           }
         })
+        const conditions = db.prepare(`SELECT condition_idx, condition, value_code FROM conditions`).all() as Array<{
+          condition_idx: number
+          condition: string
+          value_code: string | null
+        }>
+        const conditionOf = new Map(conditions.map((c) => [c.condition_idx, c]))
         const scores = writeTable(outDir, "scores", format, SCORE_COLUMNS, (emit) => {
           spec?.steps.forEach((s, step) => {
             const q = s.questionnaire
-            const subscales = [...new Set(q.items.map((i) => i.subscale))]
-            const keys = q.items.map((i) => ({ subscale: subscales.indexOf(i.subscale), reverse: i.reverse }))
-            const min = Math.min(...q.scale.map((o) => o.value))
-            const max = Math.max(...q.scale.map((o) => o.value))
-            const values: Array<number | null> = q.items.map(() => null)
-            const stmt = db.prepare(
-              `SELECT an.agent_id, c.condition, c.value_code AS primed_value, an.item_idx, an.value
-               FROM answers an JOIN agents ag ON ag.agent_id = an.agent_id JOIN conditions c ON c.condition_idx = ag.condition_idx
-               WHERE an.step = ? ORDER BY an.agent_id, an.item_idx`
-            )
-            let current: { agent_id: number; condition: string; primed_value: string | null } | null = null
-            const finish = () => {
-              if (current === null) return
-              const sc = scoreRespondent(values, keys, subscales.length, min, max)
-              subscales.forEach((sub, j) => {
-                const answered = keys.filter((k, i) => k.subscale === j && values[i] !== null).length
+            const key = scoringKey(q)
+            forEachRespondent(db, step, q.items.length, (agentId, conditionIdx, values) => {
+              const sc = scoreRespondent(values, key.keys, key.subscales.length, key.min, key.max)
+              const c = conditionOf.get(conditionIdx)
+              key.subscales.forEach((sub, j) => {
+                const answered = key.keys.filter((k, i) => k.subscale === j && values[i] !== null).length
                 emit({
                   step,
                   questionnaire: q.id,
-                  agent_id: current!.agent_id,
-                  condition: current!.condition,
-                  primed_value: current!.primed_value,
+                  agent_id: agentId,
+                  condition: c?.condition ?? null,
+                  primed_value: c?.value_code ?? null,
                   subscale: sub,
                   score: finite(sc.raw[j]!),
                   centered: q.scoring === "mrat" ? finite(sc.centered[j]!) : null,
@@ -155,16 +152,7 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
                   answered
                 })
               })
-              values.fill(null)
-            }
-            for (const r of stmt.iterate(step) as IterableIterator<{ agent_id: number; condition: string; primed_value: string | null; item_idx: number; value: number | null }>) {
-              if (current === null || current.agent_id !== r.agent_id) {
-                finish()
-                current = { agent_id: r.agent_id, condition: r.condition, primed_value: r.primed_value }
-              }
-              values[r.item_idx] = r.value
-            }
-            finish()
+            })
           })
         })
         return { file: answers.file, rows: answers.rows, scores: scores.file, scoreRows: scores.rows }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { loadStatsReference } from "../helpers/statsFixture.js"
-import { cronbachAlpha } from "../../src/stats/reliability.js"
+import { alphaAccumulator, cronbachAlpha } from "../../src/stats/reliability.js"
 
 // NumPy reference values: tests/fixtures/make_stats_reference.py (command and versions in its header).
 interface Fixture {
@@ -46,5 +46,29 @@ describe("cronbachAlpha", () => {
     const items = ref.itemsWithNaN.map((c) => c.slice())
     cronbachAlpha(items)
     expect(items).toEqual(ref.itemsWithNaN)
+  })
+})
+
+describe("alphaAccumulator", () => {
+  const streamed = (items: ReadonlyArray<ReadonlyArray<number>>) => {
+    const acc = alphaAccumulator(items.length)
+    for (let r = 0; r < items[0]!.length; r++) acc.add(items.map((item) => item[r]!))
+    return acc
+  }
+
+  it("gives the NumPy α in one pass, with the same listwise deletion", () => {
+    expect(Math.abs(streamed(ref.items).alpha() - ref.alpha)).toBeLessThan(1e-12)
+    expect(Math.abs(streamed(ref.itemsWithNaN).alpha() - ref.alphaListwise)).toBeLessThan(1e-12)
+  })
+
+  it("stays accurate when the answers sit far from zero", () => {
+    const shifted = ref.items.map((item) => item.map((x) => x + 1e6))
+    expect(Math.abs(streamed(shifted).alpha() - ref.alpha)).toBeLessThan(1e-9)
+  })
+
+  it("is NaN where cronbachAlpha is", () => {
+    expect(streamed([[1, 2, 3]]).alpha()).toBeNaN()
+    expect(streamed([[1, NaN, 3], [1, 2, NaN]]).alpha()).toBeNaN()
+    expect(streamed([[1, 2, 3], [3, 2, 1]]).alpha()).toBeNaN()
   })
 })

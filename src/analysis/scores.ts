@@ -1,0 +1,126 @@
+import type Sqlite from "better-sqlite3"
+import type { Questionnaire } from "../domain/questionnaire.js"
+import { VALUES_10, VALUES_19 } from "../domain/values.js"
+import type { ItemKey } from "../stats/mrat.js"
+import { scoreRespondent } from "../stats/mrat.js"
+import { alphaAccumulator } from "../stats/reliability.js"
+
+/** A questionnaire's scoring key: its subscales in first-appearance order and each item's subscale and keying. */
+export interface ScoringKey {
+  readonly subscales: ReadonlyArray<string>
+  readonly keys: ReadonlyArray<ItemKey>
+  readonly min: number
+  readonly max: number
+}
+
+const CANONICAL: ReadonlyArray<string> = [...VALUES_10, ...VALUES_19]
+
+/** Value questionnaires list their subscales in circle order (VALUES_10, then VALUES_19); others in item order. */
+export const scoringKey = (q: Questionnaire): ScoringKey => {
+  const found = [...new Set(q.items.map((i) => i.subscale))]
+  const subscales =
+    q.construct === "values" && found.every((s) => CANONICAL.includes(s))
+      ? [...found].sort((a, b) => CANONICAL.indexOf(a) - CANONICAL.indexOf(b))
+      : found
+  return {
+    subscales,
+    keys: q.items.map((i) => ({ subscale: subscales.indexOf(i.subscale), reverse: i.reverse })),
+    min: Math.min(...q.scale.map((o) => o.value)),
+    max: Math.max(...q.scale.map((o) => o.value))
+  }
+}
+
+/**
+ * Streams one step's answers from the run store, one agent at a time in agent order: `values[i]` is the answer
+ * to item i (null when missing or not yet asked). Agents without any answer row are not visited. The array is
+ * reused between calls.
+ */
+export const forEachRespondent = (
+  db: Sqlite.Database,
+  step: number,
+  nItems: number,
+  visit: (agentId: number, conditionIdx: number, values: Array<number | null>) => void
+): void => {
+  const values: Array<number | null> = new Array<number | null>(nItems).fill(null)
+  const stmt = db.prepare(
+    `SELECT an.agent_id, ag.condition_idx, an.item_idx, an.value
+     FROM answers an JOIN agents ag ON ag.agent_id = an.agent_id
+     WHERE an.step = ? ORDER BY an.agent_id, an.item_idx`
+  )
+  let current = -1
+  let condition = -1
+  for (const r of stmt.iterate(step) as IterableIterator<{ agent_id: number; condition_idx: number; item_idx: number; value: number | null }>) {
+    if (r.agent_id !== current) {
+      if (current >= 0) visit(current, condition, values)
+      values.fill(null)
+      current = r.agent_id
+      condition = r.condition_idx
+    }
+    values[r.item_idx] = r.value
+  }
+  if (current >= 0) visit(current, condition, values)
+}
+
+/** Every agent's scores on one step, as columns (row r = the r-th agent with any answer, in agent order). */
+export interface StepScores {
+  readonly step: number
+  readonly questionnaire: Questionnaire
+  readonly subscales: ReadonlyArray<string>
+  readonly rows: number
+  readonly agentIds: Int32Array
+  readonly conditionIdx: Int32Array
+  /** raw[s][r]: mean of subscale s's answered items (reverse keying applied); NaN when none was answered. */
+  readonly raw: ReadonlyArray<Float64Array>
+  /** centered[s][r] = raw − the agent's MRAT (for every questionnaire; meaningful for `mrat` scoring). */
+  readonly centered: ReadonlyArray<Float64Array>
+  /** Cronbach's α per subscale over agents who answered all its items. */
+  readonly reliability: ReadonlyArray<{ readonly subscale: string; readonly items: number; readonly alpha: number }>
+}
+
+/**
+ * Reads and scores one step for every agent (DESIGN.md "Metrics": value score = mean of the value's items,
+ * MRAT = mean over all items, centered = score − MRAT). Memory is two floats per agent and subscale; α is
+ * accumulated in one pass.
+ */
+export const readStepScores = (db: Sqlite.Database, questionnaire: Questionnaire, step: number): StepScores => {
+  const key = scoringKey(questionnaire)
+  const { agents } = db.prepare(`SELECT count(*) AS agents FROM agents`).get() as { agents: number }
+  const k = key.subscales.length
+  const raw = key.subscales.map(() => new Float64Array(agents).fill(NaN))
+  const centered = key.subscales.map(() => new Float64Array(agents).fill(NaN))
+  const agentIds = new Int32Array(agents)
+  const conditionIdx = new Int32Array(agents)
+  const itemsOf = key.subscales.map((_, s) => key.keys.flatMap((kk, i) => (kk.subscale === s ? [i] : [])))
+  const accumulators = itemsOf.map((items) => alphaAccumulator(items.length))
+  const rows = itemsOf.map((items) => new Float64Array(items.length))
+  let n = 0
+  forEachRespondent(db, step, questionnaire.items.length, (agentId, condition, values) => {
+    const sc = scoreRespondent(values, key.keys, k, key.min, key.max)
+    for (let s = 0; s < k; s++) {
+      raw[s]![n] = sc.raw[s]!
+      centered[s]![n] = sc.centered[s]!
+      const items = itemsOf[s]!
+      const row = rows[s]!
+      for (let j = 0; j < items.length; j++) {
+        const i = items[j]!
+        const x = values[i]
+        row[j] = x === null || x === undefined ? NaN : key.keys[i]!.reverse ? key.min + key.max - x : x
+      }
+      accumulators[s]!.add(row)
+    }
+    agentIds[n] = agentId
+    conditionIdx[n] = condition
+    n++
+  })
+  return {
+    step,
+    questionnaire,
+    subscales: key.subscales,
+    rows: n,
+    agentIds: agentIds.subarray(0, n),
+    conditionIdx: conditionIdx.subarray(0, n),
+    raw: raw.map((c) => c.subarray(0, n)),
+    centered: centered.map((c) => c.subarray(0, n)),
+    reliability: key.subscales.map((subscale, s) => ({ subscale, items: itemsOf[s]!.length, alpha: accumulators[s]!.alpha() }))
+  }
+}
