@@ -1,5 +1,6 @@
 import { Effect, Either } from "effect"
 import { BASELINE_KINDS, baselineFromData, isBaselineKind } from "../config/BaselineFile.js"
+import { DerivationFileSchema } from "../config/DerivationFile.js"
 import { decodeData, readDataFile } from "../config/loadFile.js"
 import { loadPopulation, PromptsFileSchema } from "../config/PopulationFile.js"
 import { questionnaireFromData } from "../config/QuestionnaireFile.js"
@@ -29,12 +30,15 @@ export const validateFile = (file: string, env: Readonly<Record<string, string |
           return questionnaireFromData(data.right, file)
         case "condition-prompts":
           return decodeData(PromptsFileSchema, data.right, file)
+        case "baseline-derivation":
+          // The mapping alone: its columns are checked against the data by `baseline derive`.
+          return decodeData(DerivationFileSchema, data.right, file)
         default:
           return Either.left(
             new SpecFileError({
               file,
               problems: [
-                `kind: unknown kind ${JSON.stringify(kind)} (expected study, questionnaire, population, condition-prompts or a baseline kind: ${BASELINE_KINDS.join(", ")})`
+                `kind: unknown kind ${JSON.stringify(kind)} (expected study, questionnaire, population, condition-prompts, baseline-derivation or a baseline kind: ${BASELINE_KINDS.join(", ")})`
               ]
             })
           )

@@ -1,12 +1,16 @@
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Data, Effect, Option } from "effect"
 import * as path from "node:path"
+import { compareStructure, renderComparison } from "../app/compareStructure.js"
+import { DEFAULT_SHARES, DEFAULT_STRATEGY_QUESTIONNAIRE, renderStrategies, runStrategyComparison, STRATEGY_POOL } from "../app/compareStrategies.js"
 import { exportRun } from "../app/exportRun.js"
+import { reportRun } from "../app/reportRun.js"
 import { resumeRun, startRun, type RunSummary } from "../app/runStudy.js"
 import { validateFile } from "../app/validateFiles.js"
 import { VALUESIM_VERSION } from "../app/version.js"
 import { UsageError } from "../config/SpecFileError.js"
 import { loadRunSpec } from "../config/StudyFile.js"
+import { baselineCommand } from "./baselineCommand.js"
 
 /** The run finished but some of its work failed (exit code 1). */
 export class RunIncompleteError extends Data.TaggedError("RunIncompleteError")<{ readonly summary: RunSummary }> {
@@ -111,9 +115,107 @@ const exportCmd = Command.make(
     })
 ).pipe(Command.withDescription("write answers (one row per agent × item) and scores (per agent × subscale) as csv or jsonl"))
 
+const report = Command.make(
+  "report",
+  {
+    runDir: Args.directory({ name: "run-dir" }),
+    baseline: Options.text("baseline").pipe(
+      Options.repeated,
+      Options.withDescription("a human baseline file or folder to compare with (repeatable; default: the shipped human-baselines/)")
+    ),
+    format: Options.choice("format", ["text", "json", "html"]).pipe(Options.withDefault("text" as const)),
+    out: Options.text("out").pipe(Options.optional, Options.withDescription("write here instead of stdout (html: default <run-dir>/report.html)")),
+    iterations: Options.integer("bootstrap-iterations").pipe(Options.withDefault(100)),
+    sampleSize: Options.integer("bootstrap-size").pipe(Options.withDefault(500))
+  },
+  (a) =>
+    Effect.gen(function* () {
+      if (a.iterations < 2) return yield* new UsageError({ detail: "--bootstrap-iterations: must be at least 2" })
+      if (a.sampleSize < 2) return yield* new UsageError({ detail: "--bootstrap-size: must be at least 2" })
+      const r = yield* reportRun(a.runDir, a.format, opt(a.out), {
+        baselines: a.baseline.length > 0 ? a.baseline : null,
+        bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95 }
+      })
+      if (r.file === null) yield* Console.log(a.format === "text" ? r.rendered.trimEnd() : r.rendered)
+      else yield* Console.log(`wrote ${r.file}`)
+    })
+).pipe(Command.withDescription("compare a run's value structure and value–behaviour relations with human baselines"))
+
+const compareStructureCmd = Command.make(
+  "compare-structure",
+  {
+    human: Options.text("human").pipe(Options.withDescription("human value correlation matrix: a CSV with a header row of value codes, or a value-correlations baseline file")),
+    model: Options.text("model").pipe(Options.withDescription("the model's matrix, in either format")),
+    json
+  },
+  (a) =>
+    Effect.gen(function* () {
+      const r = yield* compareStructure(a.human, a.model)
+      yield* Console.log(a.json ? JSON.stringify(r) : renderComparison(r))
+    })
+).pipe(Command.withDescription("S_V between two value correlation matrices (classical MDS + Procrustes)"))
+
+const compareStrategiesCmd = Command.make(
+  "compare-strategies",
+  {
+    spec: Args.text({ name: "questionnaire-or-study.yaml" }).pipe(Args.optional),
+    run: Options.text("run").pipe(Options.optional, Options.withDescription("analyse this finished pool run instead of starting one")),
+    perCondition: Options.integer("agents-per-condition").pipe(Options.withDefault(100)),
+    population: Options.text("population").pipe(Options.withDefault(STRATEGY_POOL)),
+    shares: Options.text("shares").pipe(Options.withDefault(DEFAULT_SHARES.file)),
+    dataset: Options.text("dataset").pipe(Options.withDefault(DEFAULT_SHARES.dataset)),
+    baseline: Options.text("baseline").pipe(Options.repeated),
+    backend: Options.choice("backend", ["synthetic", "openai"]).pipe(Options.optional),
+    model: Options.text("model").pipe(Options.optional),
+    baseUrl: Options.text("base-url").pipe(Options.optional),
+    seed: Options.integer("seed").pipe(Options.optional),
+    concurrency: Options.integer("concurrency").pipe(Options.optional),
+    scoring: Options.choice("scoring", ["logprob", "sample"]).pipe(Options.optional),
+    temperature: Options.float("temperature").pipe(Options.optional),
+    runsDir: Options.text("runs-dir").pipe(Options.withDefault("runs")),
+    iterations: Options.integer("bootstrap-iterations").pipe(Options.withDefault(100)),
+    sampleSize: Options.integer("bootstrap-size").pipe(Options.withDefault(500)),
+    noTui,
+    json
+  },
+  (a) =>
+    Effect.gen(function* () {
+      if (a.perCondition < 3) return yield* new UsageError({ detail: "--agents-per-condition: must be at least 3" })
+      if (a.iterations < 2) return yield* new UsageError({ detail: "--bootstrap-iterations: must be at least 2" })
+      if (a.sampleSize < 2) return yield* new UsageError({ detail: "--bootstrap-size: must be at least 2" })
+      const concurrency = opt(a.concurrency)
+      if (concurrency !== undefined && concurrency < 1) return yield* new UsageError({ detail: "--concurrency: must be a positive integer" })
+      const { summary, comparison } = yield* runStrategyComparison(
+        {
+          run: opt(a.run),
+          spec: opt(a.spec) ?? DEFAULT_STRATEGY_QUESTIONNAIRE,
+          population: a.population,
+          agentsPerCondition: a.perCondition,
+          overrides: {
+            backend: opt(a.backend),
+            model: opt(a.model),
+            baseUrl: opt(a.baseUrl),
+            seed: opt(a.seed),
+            concurrency,
+            scoring: opt(a.scoring),
+            temperature: opt(a.temperature)
+          },
+          shares: { file: a.shares, dataset: a.dataset },
+          baselines: a.baseline.length > 0 ? a.baseline : null,
+          bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95 },
+          runsDir: a.runsDir,
+          output: { json: a.json, progressEveryMs: progressEveryMs() }
+        },
+        env
+      )
+      if (comparison === null) return yield* new RunIncompleteError({ summary: summary! })
+      yield* Console.log(a.json ? JSON.stringify(comparison) : renderStrategies(comparison))
+    })
+).pipe(Command.withDescription("S_V of the Uniform, H-Norm, H-Even, H-NP and Model-Specific populations (paper 000 Table 1) from one pool run"))
+
 export const cli = Command.make("valuesim").pipe(
   Command.withDescription("value-prompted LLM populations, questionnaires and human baselines"),
-  Command.withSubcommands([run, resume, validate, exportCmd])
+  Command.withSubcommands([run, resume, validate, exportCmd, report, compareStructureCmd, compareStrategiesCmd, baselineCommand])
 )
 
 export const runCli = Command.run(cli, { name: "valuesim", version: VALUESIM_VERSION })

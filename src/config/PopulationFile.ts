@@ -79,6 +79,23 @@ const conditionValue = (id: string): Value10 | null | undefined => {
   return parseValue10(id.slice("value:".length))
 }
 
+/**
+ * One dataset of a dominant-value shares file. `referrer` and `field` name where the dataset was asked for, so
+ * an unknown dataset is reported there.
+ */
+export const loadDominantShares = (sharesFile: string, dataset: string, referrer: string, field: string) =>
+  Effect.gen(function* () {
+    const sf = yield* loadFile(SharesFileSchema, sharesFile)
+    const ds = sf.datasets[dataset]
+    if (ds === undefined) {
+      return yield* new SpecFileError({
+        file: referrer,
+        problems: [`${field}: "${dataset}" is not in ${sharesFile} (it has ${Object.keys(sf.datasets).join(", ")})`]
+      })
+    }
+    return ds
+  })
+
 export const loadPopulation = (file: string) =>
   Effect.gen(function* () {
     const data = yield* readDataFile(file)
@@ -115,14 +132,7 @@ export const loadPopulation = (file: string) =>
           return yield* new SpecFileError({ file, problems: [`shares: strategy ${pop.strategy} needs dominant-value shares: shares: { file: …, dataset: … }`] })
         }
         const sharesFile = resolveFrom(file, pop.shares.file)
-        const sf = yield* loadFile(SharesFileSchema, sharesFile)
-        const ds = sf.datasets[pop.shares.dataset]
-        if (ds === undefined) {
-          return yield* new SpecFileError({
-            file,
-            problems: [`shares.dataset: "${pop.shares.dataset}" is not in ${sharesFile} (it has ${Object.keys(sf.datasets).join(", ")})`]
-          })
-        }
+        const ds = yield* loadDominantShares(sharesFile, pop.shares.dataset, file, "shares.dataset")
         shares = { shares: ds.shares, noDominant: ds.no_dominant }
         sharesSource = { file: sharesFile, dataset: pop.shares.dataset, source: ds.source, obtained: ds.obtained }
       }

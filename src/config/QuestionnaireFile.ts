@@ -22,6 +22,8 @@ export const QuestionnaireFileSchema = Schema.Struct({
   source: NonEmpty,
   /** `values`: subscales are value codes (SD…UN) and MRAT applies; `other`: free subscale keys. */
   construct: Schema.optional(Schema.Literal("values", "other")),
+  /** The behaviour measure it operationalises, matched with baselines' `measure` (e.g. big-five). */
+  measure: Schema.optional(NonEmpty),
   administration: Schema.optional(Schema.Literal("independent", "session")),
   option_order: Schema.optional(Schema.Literal("normal", "reversed")),
   scoring: Schema.optional(Schema.Literal("mrat", "mean")),
@@ -79,6 +81,7 @@ export const toQuestionnaire = (f: QuestionnaireFile, file: string): Either.Eith
     title: f.title,
     source: f.source,
     construct,
+    ...(f.measure !== undefined ? { measure: f.measure } : {}),
     scale: f.scale,
     items,
     administration: f.administration ?? "independent",

@@ -42,6 +42,8 @@ export interface Questionnaire {
   readonly source: string
   /** `values`: every subscale is one of the 10 basic values; `other`: free subscales (behaviour, traits). */
   readonly construct: "values" | "other"
+  /** The behaviour measure the questionnaire operationalises (e.g. big-five), matched with baselines' `measure`. */
+  readonly measure?: string
   readonly scale: ReadonlyArray<ScaleOption>
   readonly items: ReadonlyArray<QuestionnaireItem>
   readonly administration: Administration

@@ -125,3 +125,24 @@ export const strategyWeights = (strategy: Strategy, shares?: DominantShares): Ar
     }
   }
 }
+
+/**
+ * The Model-Specific composition of paper 000 appendix E: each value's weight is proportional to how well the
+ * value structure of the agents prompted with that value agrees with the human structure (their S_V against
+ * the human correlation matrix). Similarities that are not finite or are negative count as 0.
+ *
+ * Reference: paper 000 (seed 000_1c83bdc581a620a9) §5.2 "Model-Specific" and appendix E.
+ *
+ * @throws {Error} when no value has a positive similarity (no weights can be formed).
+ * @example
+ * modelSpecificWeights({ SD: 0.9, ST: 0.6, ... }) // [{ condition: "value:SD", weight: 0.9 / total }, …]
+ */
+export const modelSpecificWeights = (similarity: Readonly<Partial<Record<Value10, number>>>): Array<ConditionWeight> => {
+  const clean = VALUES_10.map((v) => {
+    const s = similarity[v]
+    return s !== undefined && Number.isFinite(s) && s > 0 ? s : 0
+  })
+  const total = clean.reduce((a, b) => a + b, 0)
+  if (!(total > 0)) throw new Error("model-specific weights: no value has a positive similarity with the human structure")
+  return VALUES_10.map((v, i) => ({ condition: valueCondition(v), weight: clean[i]! / total }))
+}

@@ -1,0 +1,166 @@
+/**
+ * The analysis of one run against human baselines: the object `valuesim report --format json` prints, and
+ * what the text and HTML renderers draw. Plain data (numbers, strings, arrays), JSON-serialisable; NaN is
+ * never stored (a statistic that cannot be computed is `null`).
+ */
+
+/** Where a human figure came from, copied from its baseline file. */
+export interface BaselineRef {
+  readonly file: string
+  readonly id: string
+  readonly title: string
+  readonly instrument: string
+  readonly population: string
+  readonly n: number | null
+  readonly source: string
+  readonly obtained: "published" | "computed-from-public-data"
+  readonly confidence: "high" | "medium" | "low"
+}
+
+/** Paper 000 appendix G: bootstrap iterations of the statistic, their mean, a percentile CI and a t-test vs 0. */
+export interface BootstrapSummary {
+  readonly iterations: number
+  readonly sampleSize: number
+  readonly mean: number | null
+  readonly sd: number | null
+  readonly ci: { readonly level: number; readonly lower: number | null; readonly upper: number | null }
+  readonly t: number | null
+  readonly df: number
+  /** Two-sided p of the one-sample t-test of the iterations against 0. */
+  readonly p: number | null
+  /** Benjamini–Hochberg adjusted p across all tests of the report. */
+  readonly pAdjusted: number | null
+}
+
+export interface HierarchyComparison {
+  readonly baseline: BaselineRef
+  /** The labels both hierarchies have, in the run's order. */
+  readonly labels: ReadonlyArray<string>
+  /** true: both are centered means; false: both are raw means (each on its own instrument's scale). */
+  readonly centered: boolean
+  /** The human means for `labels`. */
+  readonly human: ReadonlyArray<number>
+  /** The run's means for `labels`. */
+  readonly model: ReadonlyArray<number>
+  /** Spearman ρ between the two rankings. */
+  readonly spearman: number | null
+}
+
+export interface StructureComparison {
+  readonly baseline: BaselineRef
+  /** true when both matrices are of centered scores. */
+  readonly centered: boolean
+  /** The human correlation matrix, rows and columns in `ValueStructure.labels` order. */
+  readonly humanMatrix: ReadonlyArray<ReadonlyArray<number>>
+  /** S_V and the disparity on the whole run (every respondent once). */
+  readonly sv: number | null
+  readonly disparity: number | null
+  readonly bootstrap: BootstrapSummary
+  /** Both 2-D maps after Procrustes, rows in `ValueStructure.labels` order: the human one centred and scaled, the run's aligned to it. */
+  readonly aligned: { readonly human: ReadonlyArray<ReadonlyArray<number>>; readonly model: ReadonlyArray<ReadonlyArray<number>> } | null
+}
+
+export interface ConditionBreakdown {
+  readonly condition: string
+  readonly primedValue: string | null
+  readonly agents: number
+  /** Mean centered (or raw, for non-MRAT questionnaires) score per label of the step. */
+  readonly means: ReadonlyArray<number | null>
+}
+
+export interface ScaleReliability {
+  readonly subscale: string
+  readonly items: number
+  readonly alpha: number | null
+}
+
+/** The value questionnaire's results: hierarchy, C⁽ⱽ⁾, its MDS map, S_V per baseline. */
+export interface ValueStructure {
+  readonly step: number
+  readonly questionnaire: string
+  /** Value codes in the questionnaire's order (circle order for the shipped instruments). */
+  readonly labels: ReadonlyArray<string>
+  /** Respondents with every value scored. */
+  readonly respondents: number
+  /** Mean centered score per label (the value hierarchy), and the raw means. */
+  readonly hierarchy: { readonly centered: ReadonlyArray<number | null>; readonly raw: ReadonlyArray<number | null> }
+  readonly hierarchyComparisons: ReadonlyArray<HierarchyComparison>
+  /** C⁽ⱽ⁾ of centered scores (and of raw scores), rows and columns in `labels` order; null cells mean undefined r. */
+  readonly correlations: { readonly centered: ReadonlyArray<ReadonlyArray<number | null>>; readonly raw: ReadonlyArray<ReadonlyArray<number | null>> }
+  /** The run's own 2-D classical MDS map of the centered C⁽ⱽ⁾ (null when C⁽ⱽ⁾ has undefined cells). */
+  readonly mds: { readonly coordinates: ReadonlyArray<ReadonlyArray<number>>; readonly eigenvalues: ReadonlyArray<number> } | null
+  readonly structureComparisons: ReadonlyArray<StructureComparison>
+  readonly conditions: ReadonlyArray<ConditionBreakdown>
+  readonly reliability: ReadonlyArray<ScaleReliability>
+}
+
+/** A non-value questionnaire of the run (a behaviour measure). */
+export interface BehaviourMeasure {
+  readonly step: number
+  readonly questionnaire: string
+  /** Behaviour keys (the questionnaire's subscales). */
+  readonly behaviours: ReadonlyArray<string>
+  readonly respondents: number
+  readonly means: ReadonlyArray<number | null>
+  readonly conditions: ReadonlyArray<ConditionBreakdown>
+  readonly reliability: ReadonlyArray<ScaleReliability>
+}
+
+export interface BehaviourComparison {
+  readonly baseline: BaselineRef
+  readonly measure: string
+  /** The value and behaviour keys of the compared cells. */
+  readonly values: ReadonlyArray<string>
+  readonly behaviours: ReadonlyArray<string>
+  readonly humanMatrix: ReadonlyArray<ReadonlyArray<number | null>>
+  readonly modelMatrix: ReadonlyArray<ReadonlyArray<number | null>>
+  /** Cells finite in both matrices. */
+  readonly cells: number
+  readonly sb: number | null
+  readonly bootstrap: BootstrapSummary
+}
+
+export interface MissingBaseline {
+  readonly measure: string
+  readonly source: string
+  readonly reason: string
+  readonly usedIn: string
+  /** Whether this run measured that behaviour (its questionnaire's subscales include the measure's keys). */
+  readonly measuredByRun: boolean
+}
+
+export interface Report {
+  readonly reportVersion: 1
+  readonly run: {
+    readonly runId: string
+    readonly runDir: string
+    readonly study: string
+    readonly status: string
+    readonly backend: string
+    readonly model: string
+    /** true for the synthetic backend: a theory reference, not an LLM. */
+    readonly synthetic: boolean
+    /** "synthetic: theory model, not an LLM" on the synthetic backend, else null. */
+    readonly label: string | null
+    readonly agents: number
+    readonly seed: number
+    readonly population: { readonly id: string; readonly strategy: string }
+  }
+  readonly settings: { readonly bootstrapIterations: number; readonly bootstrapSampleSize: number; readonly ciLevel: number; readonly seed: number }
+  readonly valueStructure: ValueStructure | null
+  readonly behaviour: {
+    readonly measures: ReadonlyArray<BehaviourMeasure>
+    /** Value (centered) × behaviour correlations over all behaviour keys of the run. */
+    readonly valueBehaviour: {
+      readonly values: ReadonlyArray<string>
+      readonly behaviours: ReadonlyArray<string>
+      readonly matrix: ReadonlyArray<ReadonlyArray<number | null>>
+    } | null
+    readonly comparisons: ReadonlyArray<BehaviourComparison>
+    readonly missingBaselines: ReadonlyArray<MissingBaseline>
+  }
+  /** Baseline files read, and those that matched nothing in this run. */
+  readonly baselines: { readonly used: ReadonlyArray<BaselineRef>; readonly unmatched: ReadonlyArray<BaselineRef> }
+  /** Plain-language caveats (synthetic backend, incomplete run, small samples, low-confidence baselines). */
+  readonly notes: ReadonlyArray<string>
+}

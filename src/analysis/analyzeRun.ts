@@ -1,0 +1,327 @@
+import type Sqlite from "better-sqlite3"
+import { Effect } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import type { Baseline, LoadedBaseline, ValueBehaviourCorrelations, ValueCorrelations, ValueHierarchy } from "../config/BaselineFile.js"
+import { loadBaseline, loadBaselineDir, SHIPPED_BASELINES_DIR } from "../config/BaselineFile.js"
+import type { RunSpec } from "../config/RunSpec.js"
+import { SYNTHETIC_LABEL } from "../config/RunSpec.js"
+import { SpecFileError } from "../config/SpecFileError.js"
+import { VALUES_10, VALUES_19 } from "../domain/values.js"
+import { stream } from "../sampling/rng.js"
+import { correlationMatrix, crossCorrelation } from "../stats/correlation.js"
+import { benjaminiHochberg } from "../stats/inference.js"
+import { mdsFromCorrelation } from "../stats/mds.js"
+import { openDatabase } from "../store/RunStore.js"
+import type { BootstrapSettings } from "./alignment.js"
+import { behaviourAgainst, columnMeans, hierarchySpearman, num, numMatrix, PAPER_BOOTSTRAP, rowsByCondition, structureAgainst } from "./alignment.js"
+import type {
+  BaselineRef,
+  BehaviourComparison,
+  BehaviourMeasure,
+  BootstrapSummary,
+  ConditionBreakdown,
+  MissingBaseline,
+  Report,
+  StructureComparison,
+  ValueStructure
+} from "./Report.js"
+import type { StepScores } from "./scores.js"
+import { readStepScores } from "./scores.js"
+
+export interface AnalysisOptions {
+  /** Baseline files or folders; null = the shipped `human-baselines/`. */
+  readonly baselines: ReadonlyArray<string> | null
+  readonly bootstrap: BootstrapSettings
+}
+
+export const DEFAULT_ANALYSIS: AnalysisOptions = { baselines: null, bootstrap: PAPER_BOOTSTRAP }
+
+type WithMeta = Exclude<Baseline, { kind: "unavailable-baselines" } | { kind: "dominant-value-shares" }>
+
+const refOf = (file: string, b: WithMeta): BaselineRef => ({
+  file,
+  id: b.id,
+  title: b.title,
+  instrument: b.instrument,
+  population: b.population,
+  n: b.n ?? null,
+  source: b.source,
+  obtained: b.obtained,
+  confidence: b.confidence
+})
+
+const VALUE_CODES: ReadonlySet<string> = new Set<string>([...VALUES_10, ...VALUES_19])
+const isValueStep = (s: StepScores) => s.questionnaire.construct === "values" && s.subscales.every((x) => VALUE_CODES.has(x))
+
+/** Loads the baselines a report compares with: the given files (folders are read whole) or the shipped folder. */
+export const loadReportBaselines = (files: ReadonlyArray<string> | null) =>
+  files === null
+    ? loadBaselineDir(SHIPPED_BASELINES_DIR)
+    : Effect.map(
+        Effect.forEach(files, (f) =>
+          fs.existsSync(f) && fs.statSync(f).isDirectory() ? loadBaselineDir(f) : Effect.map(loadBaseline(f), (b) => [b])
+        ),
+        (xs) => xs.flat()
+      )
+
+const readManifest = (db: Sqlite.Database): Record<string, unknown> => {
+  const rows = db.prepare(`SELECT key, value FROM manifest`).all() as Array<{ key: string; value: string }>
+  return Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value) as unknown]))
+}
+
+const conditionBreakdown = (
+  scores: StepScores,
+  columns: ReadonlyArray<Float64Array>,
+  conditions: ReadonlyArray<{ condition: string; value_code: string | null }>
+): Array<ConditionBreakdown> =>
+  [...rowsByCondition(scores.conditionIdx).entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([idx, rows]) => ({
+      condition: conditions[idx]?.condition ?? String(idx),
+      primedValue: conditions[idx]?.value_code ?? null,
+      agents: rows.length,
+      means: columnMeans(columns, rows)
+    }))
+
+const reliabilityOf = (scores: StepScores) => scores.reliability.map((r) => ({ subscale: r.subscale, items: r.items, alpha: num(r.alpha) }))
+
+/** Rows (agents) with every column finite: the respondents of a listwise analysis. */
+const completeRows = (columns: ReadonlyArray<Float64Array>, rows: number): Int32Array => {
+  const keep: Array<number> = []
+  for (let r = 0; r < rows; r++) if (columns.every((c) => Number.isFinite(c[r]!))) keep.push(r)
+  return Int32Array.from(keep)
+}
+
+const subset = (columns: ReadonlyArray<Float64Array>, rows: Int32Array) =>
+  columns.map((c) => {
+    const out = new Float64Array(rows.length)
+    rows.forEach((r, i) => (out[i] = c[r]!))
+    return out
+  })
+
+const analyseValues = (
+  scores: StepScores,
+  baselines: ReadonlyArray<LoadedBaseline>,
+  conditions: ReadonlyArray<{ condition: string; value_code: string | null }>,
+  seed: number,
+  settings: BootstrapSettings,
+  used: Set<LoadedBaseline>
+): ValueStructure => {
+  const labels = scores.subscales
+  const complete = completeRows(scores.centered, scores.rows)
+  const centered = subset(scores.centered, complete)
+  const raw = subset(scores.raw, complete)
+  const hierarchy = { centered: columnMeans(centered), raw: columnMeans(raw) }
+  const cCentered = correlationMatrix(centered)
+  const cRaw = correlationMatrix(raw)
+  let mds: ValueStructure["mds"] = null
+  if (complete.length > 1 && cCentered.every((row) => row.every(Number.isFinite))) {
+    const m = mdsFromCorrelation(cCentered, 2)
+    mds = { coordinates: m.coordinates, eigenvalues: m.eigenvalues.slice() }
+  }
+
+  const hierarchyComparisons = baselines.flatMap((lb) => {
+    if (lb.baseline.kind !== "value-hierarchy") return []
+    const b = lb.baseline as ValueHierarchy
+    // Only a hierarchy over the run's own values (a 19-value hierarchy shares a few codes with the 10 values,
+    // but ranking those few against each other would mean nothing).
+    if (!labels.every((l) => b.means[l] !== undefined)) return []
+    const means = b.centered ? hierarchy.centered : hierarchy.raw
+    const shared = labels.flatMap((_, i) => (means[i] !== null ? [i] : []))
+    if (shared.length < 3) return []
+    used.add(lb)
+    const human = shared.map((i) => b.means[labels[i]!]!)
+    const model = shared.map((i) => means[i]!)
+    return [{ baseline: refOf(lb.file, b), centered: b.centered, labels: shared.map((i) => labels[i]!), human, model, spearman: hierarchySpearman(human, model) }]
+  })
+
+  const structureComparisons = baselines.flatMap((lb): Array<StructureComparison> => {
+    if (lb.baseline.kind !== "value-correlations") return []
+    const b = lb.baseline as ValueCorrelations
+    if (b.labels.length !== labels.length || !labels.every((l) => b.labels.includes(l))) return []
+    used.add(lb)
+    const order = labels.map((l) => b.labels.indexOf(l))
+    const humanMatrix = order.map((i) => order.map((j) => b.matrix[i]![j]!))
+    // The same resamples for every baseline (common random numbers), replayable from the run seed.
+    const result = structureAgainst(b.centered ? centered : raw, humanMatrix, stream(seed, "report", "bootstrap", "values"), settings)
+    return [{ baseline: refOf(lb.file, b), centered: b.centered, humanMatrix, sv: num(result.sv ?? NaN), disparity: num(result.disparity ?? NaN), bootstrap: result.bootstrap, aligned: result.aligned }]
+  })
+
+  return {
+    step: scores.step,
+    questionnaire: scores.questionnaire.id,
+    labels,
+    respondents: complete.length,
+    hierarchy,
+    hierarchyComparisons,
+    correlations: { centered: numMatrix(cCentered), raw: numMatrix(cRaw) },
+    mds,
+    structureComparisons,
+    conditions: conditionBreakdown(scores, scores.centered, conditions),
+    reliability: reliabilityOf(scores)
+  }
+}
+
+/** The behaviour columns of one step aligned to the value step's rows (NaN for agents without that step). */
+const alignTo = (rowOf: Map<number, number>, rows: number, scores: StepScores, s: number): Float64Array => {
+  const out = new Float64Array(rows).fill(NaN)
+  const column = scores.questionnaire.scoring === "mrat" ? scores.centered[s]! : scores.raw[s]!
+  scores.agentIds.forEach((agent, r) => {
+    const target = rowOf.get(agent)
+    if (target !== undefined) out[target] = column[r]!
+  })
+  return out
+}
+
+/**
+ * Analyses a finished (or partly finished) run against human baselines: the value hierarchy and its Spearman
+ * with human hierarchies, C⁽ⱽ⁾ and S_V per matching correlation baseline, value × behaviour correlations and
+ * S_B per matching behaviour baseline, each with the bootstrap of paper 000 appendix G; per-condition means,
+ * Cronbach's α, and a Benjamini–Hochberg adjustment over every p-value in the report. Deterministic: bootstrap
+ * resamples come from the run seed.
+ */
+export const analyzeRun = (runDir: string, options: AnalysisOptions = DEFAULT_ANALYSIS) =>
+  Effect.gen(function* () {
+    const dbFile = path.join(runDir, "run.sqlite")
+    if (!fs.existsSync(dbFile)) return yield* new SpecFileError({ file: runDir, problems: ["run-dir: no run.sqlite here; is this a run folder?"] })
+    const baselines = yield* loadReportBaselines(options.baselines)
+    const db = yield* openDatabase(dbFile, { mustExist: true })
+    return yield* Effect.try({
+      try: () => analyse(db, runDir, baselines, options.bootstrap),
+      catch: (e) => new SpecFileError({ file: dbFile, problems: [`cannot analyse the run (${(e as Error).message})`] })
+    }).pipe(Effect.ensuring(Effect.sync(() => db.close())))
+  })
+
+const analyse = (db: Sqlite.Database, runDir: string, baselines: ReadonlyArray<LoadedBaseline>, settings: BootstrapSettings): Report => {
+  const manifest = readManifest(db)
+  const spec = manifest["spec"] as RunSpec | undefined
+  if (spec === undefined) throw new Error("the run has no plan (manifest.spec is missing)")
+  const conditions = db.prepare(`SELECT condition, value_code FROM conditions ORDER BY condition_idx`).all() as Array<{ condition: string; value_code: string | null }>
+  const units = db.prepare(`SELECT state, count(*) AS n FROM units GROUP BY state`).all() as Array<{ state: string; n: number }>
+  const unitsNotDone = units.filter((u) => u.state !== "done").reduce((s, u) => s + u.n, 0)
+  const synthetic = spec.backend.kind === "synthetic"
+  const used = new Set<LoadedBaseline>()
+  const notes: Array<string> = []
+  if (synthetic) {
+    notes.push(`${SYNTHETIC_LABEL}: these figures show what Schwartz's theory alone predicts (a reference point), not how any language model answers.`)
+  }
+  if (unitsNotDone > 0) notes.push(`The run is not complete: ${unitsNotDone} agent-steps are not done; the figures cover the answers recorded so far (valuesim resume ${runDir}).`)
+
+  const steps = spec.steps.map((s, i) => readStepScores(db, s.questionnaire, i))
+  const valueSteps = steps.filter(isValueStep)
+  const valueStep = valueSteps[0]
+  if (valueSteps.length > 1) notes.push(`The run has ${valueSteps.length} value questionnaires; the value structure is that of the first (${valueStep!.questionnaire.id}).`)
+  const valueStructure = valueStep ? analyseValues(valueStep, baselines, conditions, spec.seed, settings, used) : null
+  if (valueStructure && valueStructure.respondents < settings.sampleSize) {
+    notes.push(`Only ${valueStructure.respondents} respondents answered every value; each bootstrap resample still draws ${settings.sampleSize} of them with replacement.`)
+  }
+
+  // Behaviour measures: every non-value step.
+  const behaviourSteps = steps.filter((s) => !isValueStep(s))
+  const measures: Array<BehaviourMeasure> = behaviourSteps.map((s) => {
+    const columns = s.questionnaire.scoring === "mrat" ? s.centered : s.raw
+    return {
+      step: s.step,
+      questionnaire: s.questionnaire.id,
+      behaviours: s.subscales,
+      respondents: completeRows(columns, s.rows).length,
+      means: columnMeans(columns),
+      conditions: conditionBreakdown(s, columns, conditions),
+      reliability: reliabilityOf(s)
+    }
+  })
+
+  let valueBehaviour: Report["behaviour"]["valueBehaviour"] = null
+  const comparisons: Array<BehaviourComparison> = []
+  if (valueStep && behaviourSteps.length > 0) {
+    const rowOf = new Map<number, number>()
+    valueStep.agentIds.forEach((a, r) => rowOf.set(a, r))
+    const keys: Array<string> = []
+    const columns: Array<Float64Array> = []
+    const seen = new Set<string>()
+    for (const s of behaviourSteps) {
+      s.subscales.forEach((sub, j) => {
+        const key = seen.has(sub) ? `${s.questionnaire.id}:${sub}` : sub
+        seen.add(key)
+        keys.push(key)
+        columns.push(alignTo(rowOf, valueStep.rows, s, j))
+      })
+    }
+    const matrix = crossCorrelation(valueStep.centered, columns)
+    valueBehaviour = { values: valueStep.subscales, behaviours: keys, matrix: numMatrix(matrix) }
+    for (const lb of baselines) {
+      if (lb.baseline.kind !== "value-behaviour-correlations") continue
+      const b = lb.baseline as ValueBehaviourCorrelations
+      const vi = b.values.flatMap((v, i) => (valueStep.subscales.includes(v) ? [i] : []))
+      const bi = b.behaviours.flatMap((k, j) => (keys.includes(k) ? [j] : []))
+      if (vi.length === 0 || bi.length === 0 || vi.length * bi.length < 3) continue
+      used.add(lb)
+      const human = vi.map((i) => bi.map((j) => b.matrix[i]![j] ?? NaN))
+      const vCols = vi.map((i) => valueStep.centered[valueStep.subscales.indexOf(b.values[i]!)]!)
+      const bCols = bi.map((j) => columns[keys.indexOf(b.behaviours[j]!)]!)
+      const result = behaviourAgainst(vCols, bCols, human, stream(spec.seed, "report", "bootstrap", "behaviour"), settings)
+      comparisons.push({
+        baseline: refOf(lb.file, b),
+        measure: b.measure,
+        values: vi.map((i) => b.values[i]!),
+        behaviours: bi.map((j) => b.behaviours[j]!),
+        humanMatrix: numMatrix(human),
+        modelMatrix: numMatrix(result.model),
+        cells: result.cells,
+        sb: result.sb,
+        bootstrap: result.bootstrap
+      })
+    }
+  }
+
+  // What the papers compared with but is not available, and whether this run measured it.
+  const runMeasures = new Set(behaviourSteps.flatMap((s) => [s.questionnaire.measure ?? s.questionnaire.id]))
+  const missingBaselines: Array<MissingBaseline> = baselines.flatMap((lb) =>
+    lb.baseline.kind === "unavailable-baselines"
+      ? (used.add(lb),
+        lb.baseline.entries.map((e) => ({ measure: e.measure, source: e.source, reason: e.reason, usedIn: e.used_in, measuredByRun: runMeasures.has(e.measure) })))
+      : []
+  )
+  for (const m of runMeasures) {
+    const covered = comparisons.some((c) => c.measure === m) || missingBaselines.some((x) => x.measure === m)
+    if (!covered) {
+      missingBaselines.push({ measure: m, source: "-", reason: "no human baseline with this measure's behaviour keys was given", usedIn: "-", measuredByRun: true })
+    }
+  }
+
+  // Benjamini–Hochberg over every test in the report.
+  const tests: Array<{ get: () => BootstrapSummary; set: (b: BootstrapSummary) => void }> = []
+  const structures = valueStructure ? [...valueStructure.structureComparisons] : []
+  structures.forEach((c, i) => tests.push({ get: () => structures[i]!.bootstrap, set: (b) => (structures[i] = { ...c, bootstrap: b }) }))
+  comparisons.forEach((c, i) => tests.push({ get: () => comparisons[i]!.bootstrap, set: (b) => (comparisons[i] = { ...c, bootstrap: b }) }))
+  const adjusted = benjaminiHochberg(tests.map((t) => t.get().p ?? NaN))
+  tests.forEach((t, i) => t.set({ ...t.get(), pAdjusted: num(adjusted[i]) }))
+
+  const metaOf = (lb: LoadedBaseline) => lb.baseline.kind !== "unavailable-baselines" && lb.baseline.kind !== "dominant-value-shares"
+  const refs = (xs: ReadonlyArray<LoadedBaseline>) => xs.filter(metaOf).map((lb) => refOf(lb.file, lb.baseline as WithMeta))
+  const low = [...used].filter((lb) => metaOf(lb) && (lb.baseline as WithMeta).confidence === "low")
+  for (const lb of low) notes.push(`Baseline "${(lb.baseline as WithMeta).title}" has low confidence (see ${lb.file}).`)
+
+  return {
+    reportVersion: 1,
+    run: {
+      runId: String(manifest["run_id"] ?? path.basename(runDir)),
+      runDir,
+      study: spec.study.id,
+      status: unitsNotDone === 0 ? "complete" : "incomplete",
+      backend: spec.backend.kind,
+      model: spec.backend.model,
+      synthetic,
+      label: synthetic ? SYNTHETIC_LABEL : null,
+      agents: spec.agents,
+      seed: spec.seed,
+      population: { id: spec.population.id, strategy: spec.population.strategy }
+    },
+    settings: { bootstrapIterations: settings.iterations, bootstrapSampleSize: settings.sampleSize, ciLevel: settings.level, seed: spec.seed },
+    valueStructure: valueStructure ? { ...valueStructure, structureComparisons: structures } : null,
+    behaviour: { measures, valueBehaviour, comparisons, missingBaselines },
+    baselines: { used: refs([...used]), unmatched: refs(baselines.filter((lb) => !used.has(lb))) },
+    notes
+  }
+}

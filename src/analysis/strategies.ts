@@ -1,0 +1,113 @@
+/**
+ * The population-strategy comparison of paper 000 Table 1: from pools of agents run under each value prompt
+ * (and unprimed), compose populations by the Uniform, H-Norm, H-Even, H-NP and Model-Specific strategies and
+ * score each population's value structure against human ones. As in the paper (temperature 0.7, each prompt
+ * repeated, populations formed by weighting the prompts' responses), a population is a weighted resample of the
+ * pools: every bootstrap resample draws each respondent's condition from the strategy's weights and then a
+ * respondent of that condition's pool, uniformly with replacement. No I/O.
+ */
+import type { Value10 } from "../domain/values.js"
+import { VALUES_10 } from "../domain/values.js"
+import type { ConditionWeight, DominantShares } from "../sampling/population.js"
+import { modelSpecificWeights, STRATEGIES, strategyWeights, valueCondition } from "../sampling/population.js"
+import type { Rng } from "../sampling/rng.js"
+import { categorical, stream } from "../sampling/rng.js"
+import { correlationMatrix } from "../stats/correlation.js"
+import { benjaminiHochberg } from "../stats/inference.js"
+import type { BootstrapSettings } from "./alignment.js"
+import { num, summarizeBootstrap, svOf } from "./alignment.js"
+import type { BaselineRef, BootstrapSummary } from "./Report.js"
+
+export const COMPARED_STRATEGIES = [...STRATEGIES, "model-specific"] as const
+export type ComparedStrategy = (typeof COMPARED_STRATEGIES)[number]
+
+export interface HumanStructure {
+  readonly ref: BaselineRef
+  /** In the pool's value order. */
+  readonly matrix: ReadonlyArray<ReadonlyArray<number>>
+}
+
+export interface Pools {
+  /** Centered value scores, one column per value in VALUES_10 order, rows = respondents. */
+  readonly columns: ReadonlyArray<Float64Array>
+  /** Row indices per condition id (`value:SD`, …, `none`). */
+  readonly byCondition: ReadonlyMap<string, ReadonlyArray<number>>
+}
+
+export interface StrategyCell {
+  readonly baseline: BaselineRef
+  readonly weights: ReadonlyArray<ConditionWeight>
+  /** Model-Specific only: the S_V of each value's own pool with this baseline, from which the weights come. */
+  readonly valueSimilarity: Readonly<Record<string, number | null>> | null
+  readonly bootstrap: BootstrapSummary
+}
+
+export interface StrategyRow {
+  readonly strategy: ComparedStrategy
+  readonly cells: ReadonlyArray<StrategyCell>
+}
+
+/** One composed population's S_V on a bootstrap resample. */
+const resampleSv = (pools: Pools, weights: ReadonlyArray<ConditionWeight>, human: ReadonlyArray<ReadonlyArray<number>>, size: number, rng: Rng): number => {
+  const probs = weights.map((w) => w.weight)
+  const rows = weights.map((w) => pools.byCondition.get(w.condition) ?? [])
+  const cols = pools.columns.map(() => new Float64Array(size))
+  for (let i = 0; i < size; i++) {
+    const pool = rows[categorical(probs, rng)]!
+    const j = Math.min(pool.length - 1, Math.floor(rng() * pool.length))
+    const r = pool[j]!
+    pools.columns.forEach((c, k) => (cols[k]![i] = c[r]!))
+  }
+  return svOf(human, correlationMatrix(cols))
+}
+
+/** S_V of the agents prompted with each value alone (paper 000 appendix E). */
+export const perValueSimilarity = (pools: Pools, human: ReadonlyArray<ReadonlyArray<number>>): Record<Value10, number> => {
+  const out = {} as Record<Value10, number>
+  for (const v of VALUES_10) {
+    const rows = pools.byCondition.get(valueCondition(v)) ?? []
+    const cols = pools.columns.map((c) => Float64Array.from(rows, (r) => c[r]!))
+    out[v] = rows.length > 2 ? svOf(human, correlationMatrix(cols)) : NaN
+  }
+  return out
+}
+
+/**
+ * Scores every strategy against every human structure. Conditions a strategy weights but the pools lack are an
+ * error (the caller ran the pools); the bootstrap streams are derived from `seed`, so the table is replayable.
+ */
+export const compareStrategies = (
+  pools: Pools,
+  humans: ReadonlyArray<HumanStructure>,
+  shares: DominantShares,
+  seed: number,
+  settings: BootstrapSettings
+): Array<StrategyRow> => {
+  const rows: Array<StrategyRow> = COMPARED_STRATEGIES.map((strategy) => ({
+    strategy,
+    cells: humans.map((h) => {
+      let similarity: Record<Value10, number> | null = null
+      let weights: Array<ConditionWeight>
+      if (strategy === "model-specific") {
+        similarity = perValueSimilarity(pools, h.matrix)
+        weights = modelSpecificWeights(similarity)
+      } else weights = strategyWeights(strategy, shares)
+      const empty = weights.filter((w) => w.weight > 0 && (pools.byCondition.get(w.condition)?.length ?? 0) === 0)
+      if (empty.length > 0) throw new Error(`strategy ${strategy} needs agents in ${empty.map((w) => w.condition).join(", ")}, which the run has none of`)
+      const rng = stream(seed, "strategies", strategy, h.ref.id)
+      const values = new Float64Array(settings.iterations)
+      for (let it = 0; it < settings.iterations; it++) values[it] = resampleSv(pools, weights, h.matrix, settings.sampleSize, rng)
+      return {
+        baseline: h.ref,
+        weights,
+        valueSimilarity: similarity ? Object.fromEntries(VALUES_10.map((v) => [v, num(similarity![v])])) : null,
+        bootstrap: summarizeBootstrap(values, settings)
+      }
+    })
+  }))
+  // Benjamini–Hochberg across the whole table.
+  const flat = rows.flatMap((r) => r.cells)
+  const adjusted = benjaminiHochberg(flat.map((c) => c.bootstrap.p ?? NaN))
+  let k = 0
+  return rows.map((r) => ({ ...r, cells: r.cells.map((c) => ({ ...c, bootstrap: { ...c.bootstrap, pAdjusted: num(adjusted[k++]) } })) }))
+}

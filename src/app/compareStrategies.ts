@@ -1,0 +1,188 @@
+import { Effect } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import type { BootstrapSettings } from "../analysis/alignment.js"
+import { loadReportBaselines } from "../analysis/analyzeRun.js"
+import type { BaselineRef } from "../analysis/Report.js"
+import { readStepScores } from "../analysis/scores.js"
+import type { StrategyRow } from "../analysis/strategies.js"
+import { compareStrategies } from "../analysis/strategies.js"
+import type { ValueCorrelations } from "../config/BaselineFile.js"
+import { loadDominantShares } from "../config/PopulationFile.js"
+import type { RunSpec } from "../config/RunSpec.js"
+import { SYNTHETIC_LABEL } from "../config/RunSpec.js"
+import { SpecFileError, UsageError } from "../config/SpecFileError.js"
+import type { RunOverrides } from "../config/StudyFile.js"
+import { loadRunSpec, projectRoot } from "../config/StudyFile.js"
+import { VALUES_10 } from "../domain/values.js"
+import { openDatabase } from "../store/RunStore.js"
+import type { RunSummary } from "./runStudy.js"
+import { startRun } from "./runStudy.js"
+
+export const STRATEGY_POOL = path.join(projectRoot, "populations", "strategy-pool.yaml")
+export const DEFAULT_STRATEGY_QUESTIONNAIRE = path.join(projectRoot, "scenarios", "vsq40.yaml")
+export const DEFAULT_SHARES = { file: path.join(projectRoot, "human-baselines", "dominant-value-shares.yaml"), dataset: "ess_sweden_1441" }
+
+export interface StrategyComparison {
+  readonly run: {
+    readonly runId: string
+    readonly runDir: string
+    readonly backend: string
+    readonly model: string
+    readonly synthetic: boolean
+    readonly label: string | null
+    readonly questionnaire: string
+    /** Respondents with every value scored, per condition. */
+    readonly pools: Readonly<Record<string, number>>
+  }
+  readonly shares: { readonly file: string; readonly dataset: string }
+  readonly settings: { readonly bootstrapIterations: number; readonly bootstrapSampleSize: number; readonly ciLevel: number; readonly seed: number }
+  readonly baselines: ReadonlyArray<BaselineRef>
+  readonly strategies: ReadonlyArray<StrategyRow>
+  readonly notes: ReadonlyArray<string>
+}
+
+export interface CompareStrategiesOptions {
+  /** Analyse this finished pool run instead of starting one. */
+  readonly run: string | undefined
+  readonly spec: string
+  readonly population: string
+  readonly agentsPerCondition: number
+  readonly overrides: RunOverrides
+  readonly shares: { readonly file: string; readonly dataset: string }
+  readonly baselines: ReadonlyArray<string> | null
+  readonly bootstrap: BootstrapSettings
+  readonly runsDir: string
+  readonly output: { readonly json: boolean; readonly progressEveryMs: number }
+}
+
+/**
+ * Runs (or reuses) one pool run with equal numbers of agents under each value prompt and unprimed, then scores
+ * the Uniform, H-Norm, H-Even, H-NP and Model-Specific populations composed from it against every shipped (or
+ * given) centered 10-value human structure: paper 000 Table 1. Returns the run summary when a run was started.
+ */
+export const runStrategyComparison = (o: CompareStrategiesOptions, env: Readonly<Record<string, string | undefined>>) =>
+  Effect.gen(function* () {
+    // Check everything the analysis needs before spending a run on it.
+    const shares = yield* loadDominantShares(o.shares.file, o.shares.dataset, o.shares.file, "--dataset")
+    const loaded = yield* loadReportBaselines(o.baselines)
+    const humans = loaded.flatMap((lb) => {
+      const b = lb.baseline
+      if (b.kind !== "value-correlations" || !b.centered) return []
+      const vc = b as ValueCorrelations
+      if (vc.labels.length !== VALUES_10.length || !VALUES_10.every((v) => vc.labels.includes(v))) return []
+      const order = VALUES_10.map((v) => vc.labels.indexOf(v))
+      const ref: BaselineRef = {
+        file: lb.file,
+        id: vc.id,
+        title: vc.title,
+        instrument: vc.instrument,
+        population: vc.population,
+        n: vc.n ?? null,
+        source: vc.source,
+        obtained: vc.obtained,
+        confidence: vc.confidence
+      }
+      return [{ ref, matrix: order.map((i) => order.map((j) => vc.matrix[i]![j]!)) }]
+    })
+    if (humans.length === 0) {
+      return yield* new UsageError({ detail: "--baseline: no centered 10-value correlation baseline among the given files" })
+    }
+
+    let runDir: string
+    let summary: RunSummary | null = null
+    if (o.run !== undefined) runDir = o.run
+    else {
+      const spec = yield* loadRunSpec(o.spec, { ...o.overrides, population: o.population, agents: o.agentsPerCondition * 11 }, env)
+      summary = yield* startRun(spec, o.runsDir, env, o.output)
+      runDir = summary.runDir
+      if (summary.status !== "complete") return { summary, comparison: null }
+    }
+    const dbFile = path.join(runDir, "run.sqlite")
+    if (!fs.existsSync(dbFile)) return yield* new SpecFileError({ file: runDir, problems: ["--run: no run.sqlite here; is this a run folder?"] })
+    const db = yield* openDatabase(dbFile, { mustExist: true })
+    const comparison = yield* Effect.try({
+      try: (): StrategyComparison => {
+        const manifest = Object.fromEntries(
+          (db.prepare(`SELECT key, value FROM manifest`).all() as Array<{ key: string; value: string }>).map((r) => [r.key, JSON.parse(r.value) as unknown])
+        )
+        const spec = manifest["spec"] as RunSpec
+        const conditions = (db.prepare(`SELECT condition FROM conditions ORDER BY condition_idx`).all() as Array<{ condition: string }>).map((c) => c.condition)
+        const step = spec.steps.findIndex(
+          (s) => s.questionnaire.construct === "values" && VALUES_10.every((v) => s.questionnaire.items.some((i) => i.subscale === v))
+        )
+        if (step < 0) throw new Error("the run has no questionnaire covering all ten basic values")
+        const scores = readStepScores(db, spec.steps[step]!.questionnaire, step)
+        const columnOf = VALUES_10.map((v) => scores.subscales.indexOf(v))
+        const byCondition = new Map<string, Array<number>>()
+        const keep: Array<number> = []
+        for (let r = 0; r < scores.rows; r++) {
+          if (!columnOf.every((c) => Number.isFinite(scores.centered[c]![r]!))) continue
+          const id = conditions[scores.conditionIdx[r]!] ?? String(scores.conditionIdx[r])
+          const list = byCondition.get(id) ?? []
+          list.push(keep.length)
+          byCondition.set(id, list)
+          keep.push(r)
+        }
+        const columns = columnOf.map((c) => Float64Array.from(keep, (r) => scores.centered[c]![r]!))
+        const rows = compareStrategies({ columns, byCondition }, humans, { shares: shares.shares, noDominant: shares.no_dominant }, spec.seed, o.bootstrap)
+        const synthetic = spec.backend.kind === "synthetic"
+        const notes: Array<string> = []
+        if (synthetic) notes.push(`${SYNTHETIC_LABEL}: the table shows what the theory model alone gives, a reference point for LLM runs.`)
+        notes.push(
+          "Populations are weighted resamples of the condition pools (paper 000 §5.2): each bootstrap resample draws a respondent's condition from the strategy's weights, then a respondent of that pool."
+        )
+        notes.push("Model-Specific weights each value by the S_V of its own pool with the baseline (paper 000 appendix E), so they differ per baseline.")
+        return {
+          run: {
+            runId: String(manifest["run_id"] ?? path.basename(runDir)),
+            runDir,
+            backend: spec.backend.kind,
+            model: spec.backend.model,
+            synthetic,
+            label: synthetic ? SYNTHETIC_LABEL : null,
+            questionnaire: spec.steps[step]!.questionnaire.id,
+            pools: Object.fromEntries(
+              [...byCondition.entries()].sort((x, y) => conditions.indexOf(x[0]) - conditions.indexOf(y[0])).map(([k, v]) => [k, v.length])
+            )
+          },
+          shares: o.shares,
+          settings: { bootstrapIterations: o.bootstrap.iterations, bootstrapSampleSize: o.bootstrap.sampleSize, ciLevel: o.bootstrap.level, seed: spec.seed },
+          baselines: humans.map((h) => h.ref),
+          strategies: rows,
+          notes
+        }
+      },
+      catch: (e) => new SpecFileError({ file: runDir, problems: [`cannot compare strategies on this run (${(e as Error).message})`] })
+    }).pipe(Effect.ensuring(Effect.sync(() => db.close())))
+    return { summary, comparison }
+  })
+
+const NAMES: Record<string, string> = { uniform: "Uniform", "h-norm": "H-Norm", "h-even": "H-Even", "h-np": "H-NP", "model-specific": "Model-Specific" }
+
+/** Paper 000 Table 1's shape: strategies as rows, human baselines as columns, S_V (bootstrap mean) with its CI. */
+export const renderStrategies = (c: StrategyComparison): string => {
+  const f = (x: number | null) => (x === null ? "–" : x.toFixed(3))
+  const stars = (p: number | null) => (p === null ? "" : p < 0.01 ? "**" : p < 0.05 ? "*" : "")
+  const header = ["strategy", ...c.baselines.map((b) => b.id.replace(/\.correlations-centered$/, ""))]
+  const rows = c.strategies.map((r) => [
+    NAMES[r.strategy] ?? r.strategy,
+    ...r.cells.map((cell) => `${f(cell.bootstrap.mean)} [${f(cell.bootstrap.ci.lower)}, ${f(cell.bootstrap.ci.upper)}]${stars(cell.bootstrap.pAdjusted)}`)
+  ])
+  const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j]!.length)))
+  const line = (cells: ReadonlyArray<string>) => cells.map((x, j) => x.padEnd(widths[j]!)).join("  ").trimEnd()
+  const out = [
+    `S_V by population strategy — ${c.run.questionnaire}, run ${c.run.runId} (${c.run.backend}, ${c.run.model})`,
+    ...(c.run.label ? [`*** ${c.run.label} ***`] : []),
+    `pools: ${Object.entries(c.run.pools).map(([k, v]) => `${k} ${v}`).join(", ")}; shares: ${c.shares.dataset}`,
+    `cells: bootstrap mean of S_V over ${c.settings.bootstrapIterations} resamples of ${c.settings.bootstrapSampleSize} [${Math.round(c.settings.ciLevel * 100)} % percentile CI]; ** p < .01, * p < .05 (t-test vs 0, BH-adjusted)`,
+    "",
+    line(header),
+    line(widths.map((w) => "-".repeat(w))),
+    ...rows.map(line),
+    "",
+    ...c.baselines.map((b) => `${b.id}: ${b.title} (${b.instrument}; n = ${b.n ?? "–"}; ${b.obtained}; confidence ${b.confidence})`),
+    ...c.notes.map((n) => `note: ${n}`)
+  ]
+  return out.join("\n")
+}

@@ -1,0 +1,690 @@
+/**
+ * The self-contained HTML report: one file with inline CSS and inline SVG plots (Vega-Lite compiled to Vega and
+ * rendered to SVG strings in Node). No scripts, fonts, stylesheets or images are referenced, and no data is loaded:
+ * every plot's data is inlined in its spec, and the Vega loader refuses all requests.
+ */
+import * as vega from "vega"
+import { compile } from "vega-lite"
+import type { TopLevelSpec } from "vega-lite"
+import type {
+  BaselineRef,
+  BehaviourComparison,
+  BehaviourMeasure,
+  BootstrapSummary,
+  ConditionBreakdown,
+  Report,
+  ScaleReliability,
+  StructureComparison,
+  ValueStructure
+} from "../analysis/Report.js"
+
+const DASH = "–"
+const RUN_COLOUR = "#e45756"
+const HUMAN_COLOUR = "#4c78a8"
+const RUN_SOURCE = "this run"
+const HUMAN_SOURCE = "human baseline"
+
+// ---------------------------------------------------------------------------------------------------------------
+// Text and number formatting
+
+const escapeHtml = (text: string): string =>
+  text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;")
+
+const isNumber = (x: number | null | undefined): x is number => typeof x === "number" && Number.isFinite(x)
+
+/** Fixed decimals; null, undefined and non-finite values become a dash, and "-0.000" becomes "0.000". */
+const num = (x: number | null | undefined, digits = 3): string => {
+  if (!isNumber(x)) return DASH
+  const s = x.toFixed(digits)
+  return Number(s) === 0 ? (0).toFixed(digits) : s
+}
+
+const int = (x: number | null | undefined): string => (isNumber(x) ? String(Math.round(x)) : DASH)
+
+const pValue = (p: number | null | undefined): string => {
+  if (!isNumber(p)) return DASH
+  return p !== 0 && p < 0.001 ? p.toExponential(1) : p.toFixed(3)
+}
+
+const percent = (level: number): string => {
+  if (!isNumber(level)) return DASH
+  const pct = level * 100
+  return `${num(pct, pct === Math.round(pct) ? 0 : 1)} %`
+}
+
+const ciText = (ci: BootstrapSummary["ci"]): string =>
+  isNumber(ci.lower) || isNumber(ci.upper) ? `[${num(ci.lower)}, ${num(ci.upper)}]` : DASH
+
+// ---------------------------------------------------------------------------------------------------------------
+// HTML building blocks (every string argument is plain text and is escaped here)
+
+/** A table cell: plain text, or a number (right-aligned). */
+type Cell = string | { readonly num: string }
+
+const cell = (c: Cell): string =>
+  typeof c === "string" ? `<td>${escapeHtml(c)}</td>` : `<td class="num">${escapeHtml(c.num)}</td>`
+
+const table = (caption: string, head: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<Cell>>): string => {
+  if (rows.length === 0) return `<p class="empty">${escapeHtml(caption)}: none.</p>`
+  const thead = `<thead><tr>${head.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join("")}</tr></thead>`
+  const tbody = `<tbody>${rows.map((r) => `<tr>${r.map(cell).join("")}</tr>`).join("\n")}</tbody>`
+  return `<div class="table-wrap"><table><caption>${escapeHtml(caption)}</caption>${thead}\n${tbody}</table></div>`
+}
+
+const n = (x: number | null | undefined, digits = 3): Cell => ({ num: num(x, digits) })
+const p = (x: number | null | undefined): Cell => ({ num: pValue(x) })
+const i = (x: number | null | undefined): Cell => ({ num: int(x) })
+
+const figure = (caption: string, svg: string): string =>
+  `<figure>${svg}<figcaption>${escapeHtml(caption)}</figcaption></figure>`
+
+const section = (id: string, title: string, body: string): string =>
+  `<section id="${id}"><h2>${escapeHtml(title)}</h2>\n${body}\n</section>`
+
+// ---------------------------------------------------------------------------------------------------------------
+// Plots: Vega-Lite → Vega → SVG string
+
+const failRequest = (): Promise<never> => Promise.reject(new Error("the HTML report loads no external resources"))
+const offlineLoader = (): vega.Loader => ({
+  load: failRequest,
+  sanitize: failRequest,
+  http: failRequest,
+  file: failRequest
+})
+
+/**
+ * Vega numbers clip paths and gradients with process-wide counters, so two inline SVGs of one page could share ids
+ * and ids would depend on what was rendered before. Renumber them per figure, in order of appearance.
+ */
+const scopeSvgIds = (svg: string, prefix: string): string => {
+  const ids = new Map<string, string>()
+  for (const m of svg.matchAll(/\sid="([^"]+)"/g)) {
+    const id = m[1]
+    if (id !== undefined && !ids.has(id)) ids.set(id, `${prefix}-${ids.size + 1}`)
+  }
+  return svg
+    .replace(/(\sid=")([^"]+)(")/g, (whole, open: string, id: string, close: string) => {
+      const scoped = ids.get(id)
+      return scoped === undefined ? whole : `${open}${scoped}${close}`
+    })
+    .replace(/url\(#([^)]+)\)/g, (whole, id: string) => {
+      const scoped = ids.get(id)
+      return scoped === undefined ? whole : `url(#${scoped})`
+    })
+}
+
+const baseConfig = {
+  background: "white",
+  config: {
+    font: "system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif",
+    view: { stroke: "#ddd" },
+    axis: { labelFontSize: 11, titleFontSize: 11 },
+    legend: { labelFontSize: 11, titleFontSize: 11 }
+  }
+} as const
+
+class Figures {
+  private count = 0
+  async render(spec: TopLevelSpec, label: string): Promise<string> {
+    this.count += 1
+    const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none", loader: offlineLoader() })
+    try {
+      const svg = await view.toSVG()
+      const scoped = scopeSvgIds(svg, `fig${this.count}`)
+      return scoped.replace(/^<svg\s/, `<svg role="img" aria-label="${escapeHtml(label)}" `)
+    } finally {
+      view.finalize()
+    }
+  }
+}
+
+const equalDomain = (values: ReadonlyArray<number>): [number, number] => {
+  if (values.length === 0) return [-1, 1]
+  const lo = Math.min(...values)
+  const hi = Math.max(...values)
+  const span = hi - lo
+  const pad = span > 0 ? span * 0.12 : 1
+  return [lo - pad, hi + pad]
+}
+
+interface MapPoint {
+  readonly code: string
+  readonly source: string
+  readonly order: number
+  readonly x: number
+  readonly y: number
+}
+
+const mapPoints = (
+  labels: ReadonlyArray<string>,
+  coords: ReadonlyArray<ReadonlyArray<number>>,
+  source: string,
+  order: number
+) =>
+  labels.flatMap((code, k): Array<MapPoint> => {
+    const row = coords[k]
+    const x = row?.[0]
+    const y = row?.[1]
+    return isNumber(x) && isNumber(y) ? [{ code, source, order, x, y }] : []
+  })
+
+/** Run and human points on one map with equal axis scales; a thin line joins each value's two points. */
+const mdsSpec = (
+  points: ReadonlyArray<MapPoint>,
+  sources: ReadonlyArray<string>,
+  colours: ReadonlyArray<string>
+): TopLevelSpec => {
+  const domain = equalDomain(points.flatMap((pt) => [pt.x, pt.y]))
+  const scale = { domain, nice: false, zero: false }
+  const colour = { domain: [...sources], range: [...colours] }
+  return {
+    ...baseConfig,
+    width: 380,
+    height: 380,
+    data: { values: points.map((pt) => ({ ...pt })) },
+    encoding: {
+      x: { field: "x", type: "quantitative", scale, axis: { title: "dimension 1", grid: true } },
+      y: { field: "y", type: "quantitative", scale, axis: { title: "dimension 2", grid: true } }
+    },
+    layer: [
+      {
+        mark: { type: "line", color: "#9a9a9a", strokeWidth: 1, strokeDash: [3, 2] },
+        encoding: { detail: { field: "code", type: "nominal" }, order: { field: "order", type: "quantitative" } }
+      },
+      {
+        mark: { type: "point", filled: true, size: 70, opacity: 0.9 },
+        encoding: {
+          color: { field: "source", type: "nominal", scale: colour, title: "source" },
+          shape: {
+            field: "source",
+            type: "nominal",
+            scale: { domain: [...sources], range: ["circle", "square"] },
+            title: "source"
+          }
+        }
+      },
+      {
+        mark: { type: "text", dy: -10, fontSize: 11, fontWeight: "bold" },
+        encoding: {
+          text: { field: "code", type: "nominal" },
+          color: { field: "source", type: "nominal", scale: colour, title: "source" }
+        }
+      }
+    ]
+  }
+}
+
+interface HeatCell {
+  readonly row: string
+  readonly col: string
+  readonly r: number | null
+  readonly label: string
+  readonly strong: boolean
+}
+
+/** A correlation heatmap: diverging colours fixed to [−1, 1], r written in every cell, labels on both axes. */
+const heatmapSpec = (
+  rows: ReadonlyArray<string>,
+  cols: ReadonlyArray<string>,
+  matrix: ReadonlyArray<ReadonlyArray<number | null>>
+): TopLevelSpec => {
+  const cells = rows.flatMap((row, a) =>
+    cols.map((col, b): HeatCell => {
+      const value = matrix[a]?.[b]
+      const r = isNumber(value) ? value : null
+      return { row, col, r, label: r === null ? DASH : num(r, 2), strong: r !== null && Math.abs(r) > 0.55 }
+    })
+  )
+  return {
+    ...baseConfig,
+    width: { step: 38 },
+    height: { step: 26 },
+    data: { values: cells.map((c) => ({ ...c })) },
+    encoding: {
+      x: { field: "col", type: "nominal", sort: [...cols], axis: { title: null, orient: "top", labelAngle: -40 } },
+      y: { field: "row", type: "nominal", sort: [...rows], axis: { title: null } }
+    },
+    layer: [
+      { mark: { type: "rect", color: "#eeeeee" } },
+      {
+        transform: [{ filter: "isValid(datum.r) && isFinite(datum.r)" }],
+        mark: { type: "rect" },
+        encoding: {
+          color: {
+            field: "r",
+            type: "quantitative",
+            scale: { domain: [-1, 1], scheme: "redblue", clamp: true },
+            legend: { title: "r", gradientLength: 160 }
+          }
+        }
+      },
+      {
+        mark: { type: "text", fontSize: 10 },
+        encoding: {
+          text: { field: "label", type: "nominal" },
+          color: { condition: { test: "datum.strong", value: "white" }, value: "black" }
+        }
+      }
+    ]
+  }
+}
+
+interface Bar {
+  readonly code: string
+  readonly source: string
+  readonly mean: number
+}
+
+/** Grouped bars per value: the run's mean next to the human mean. */
+const barsSpec = (
+  labels: ReadonlyArray<string>,
+  data: ReadonlyArray<Bar>,
+  sources: ReadonlyArray<string>,
+  yTitle: string
+): TopLevelSpec => ({
+  ...baseConfig,
+  width: { step: 44 },
+  height: 220,
+  data: { values: data.map((b) => ({ ...b })) },
+  mark: { type: "bar" },
+  encoding: {
+    x: { field: "code", type: "nominal", sort: [...labels], axis: { title: null, labelAngle: 0 } },
+    xOffset: { field: "source", type: "nominal", sort: [...sources] },
+    y: { field: "mean", type: "quantitative", axis: { title: yTitle } },
+    color: {
+      field: "source",
+      type: "nominal",
+      scale: { domain: [...sources], range: [RUN_COLOUR, HUMAN_COLOUR].slice(0, sources.length) },
+      title: "source"
+    }
+  }
+})
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sections
+
+const headerHtml = (report: Report): string => {
+  const run = report.run
+  const rows: ReadonlyArray<readonly [string, string]> = [
+    ["Study", run.study],
+    ["Run id", run.runId],
+    ["Backend", run.backend],
+    ["Model", run.model],
+    ["Agents", int(run.agents)],
+    ["Seed", int(run.seed)],
+    ["Population", `${run.population.id} (strategy: ${run.population.strategy})`],
+    ["Status", run.status],
+    ["Run directory", run.runDir]
+  ]
+  const banner = run.synthetic
+    ? `<div class="banner synthetic" role="alert"><p class="banner-label">${escapeHtml(
+        run.label ?? "synthetic: theory model, not an LLM"
+      )}</p><p>This run used the synthetic backend: every answer was generated from a theory model of human values, ` +
+      `not by a language model. Its figures are a <strong>theory reference</strong> (what the theory predicts when ` +
+      `its assumptions hold), not the behaviour of any LLM. Do not cite them as LLM results.</p></div>`
+    : ""
+  const dl = rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")
+  return (
+    `<header><h1>valuesim report: ${escapeHtml(run.study)}</h1>\n${banner}\n` +
+    `<dl class="meta">${dl}</dl></header>`
+  )
+}
+
+const notesHtml = (notes: ReadonlyArray<string>): string =>
+  section(
+    "notes",
+    "Notes",
+    notes.length === 0
+      ? `<p class="empty">No notes.</p>`
+      : `<ul class="notes">${notes.map((note) => `<li>${escapeHtml(note)}</li>`).join("")}</ul>`
+  )
+
+const baselineCells = (b: BaselineRef): Array<Cell> => [
+  b.title,
+  b.instrument,
+  b.population,
+  i(b.n),
+  b.obtained,
+  b.confidence
+]
+const BASELINE_HEAD = ["baseline", "instrument", "population", "n", "obtained", "confidence"]
+const bootstrapHead = (ciLevel: number) => ["bootstrap mean", `${percent(ciLevel)} CI`, "p", "BH-adjusted p"]
+
+const svTable = (comparisons: ReadonlyArray<StructureComparison>, ciLevel: number): string =>
+  table(
+    "Structural similarity S_V per human baseline (Procrustes on the 2-D MDS maps; bootstrap over respondents)",
+    [...BASELINE_HEAD, "centered", "S_V", "disparity", ...bootstrapHead(ciLevel)],
+    comparisons.map((c) => [
+      ...baselineCells(c.baseline),
+      c.centered ? "yes" : "no",
+      n(c.sv),
+      n(c.disparity),
+      n(c.bootstrap.mean),
+      { num: ciText(c.bootstrap.ci) },
+      p(c.bootstrap.p),
+      p(c.bootstrap.pAdjusted)
+    ])
+  )
+
+const conditionsTable = (caption: string, keys: ReadonlyArray<string>, conditions: ReadonlyArray<ConditionBreakdown>) =>
+  table(
+    caption,
+    ["condition", "primed value", "agents", ...keys],
+    conditions.map((c) => [c.condition, c.primedValue ?? DASH, i(c.agents), ...keys.map((_, k) => n(c.means[k]))])
+  )
+
+const reliabilityTable = (caption: string, rows: ReadonlyArray<ScaleReliability>) =>
+  table(
+    caption,
+    ["subscale", "items", "Cronbach's α"],
+    rows.map((r) => [r.subscale, i(r.items), n(r.alpha)])
+  )
+
+/** z-scores within one series (just centred when its SD is 0), so that profiles on different scales share an axis. */
+const standardise = (xs: ReadonlyArray<number | null>): Array<number | null> => {
+  const finite = xs.filter(isNumber)
+  if (finite.length === 0) return xs.map(() => null)
+  const mean = finite.reduce((a, b) => a + b, 0) / finite.length
+  const sd = finite.length > 1 ? Math.sqrt(finite.reduce((a, b) => a + (b - mean) ** 2, 0) / (finite.length - 1)) : 0
+  return xs.map((x) => (isNumber(x) ? (sd > 0 ? (x - mean) / sd : x - mean) : null))
+}
+
+type Series = readonly [source: string, values: ReadonlyArray<number | null>]
+
+const barData = (labels: ReadonlyArray<string>, series: ReadonlyArray<Series>) =>
+  labels.flatMap((code, k) =>
+    series.flatMap(([source, values]): Array<Bar> => {
+      const mean = values[k]
+      return isNumber(mean) ? [{ code, source, mean }] : []
+    })
+  )
+
+const hierarchyBars = async (figures: Figures, vs: ValueStructure): Promise<string> => {
+  const parts: Array<string> = []
+  for (const h of vs.hierarchyComparisons) {
+    const data = barData(h.labels, [
+      [RUN_SOURCE, standardise(h.model)],
+      [HUMAN_SOURCE, standardise(h.human)]
+    ])
+    const svg = await figures.render(
+      barsSpec(h.labels, data, [RUN_SOURCE, HUMAN_SOURCE], "standardised mean (z within source)"),
+      `hierarchy vs ${h.baseline.title}`
+    )
+    parts.push(
+      figure(
+        `Value hierarchy: this run vs ${h.baseline.title} (Spearman ρ = ${num(h.spearman)}). Each set of means is ` +
+          `standardised (z-scores over the values) because the two can be on different scales; the table above ` +
+          `gives the unstandardised means.`,
+        svg
+      )
+    )
+  }
+  if (vs.hierarchyComparisons.length === 0) {
+    const data = barData(vs.labels, [[RUN_SOURCE, vs.hierarchy.centered]])
+    if (data.length > 0) {
+      const spec = barsSpec(vs.labels, data, [RUN_SOURCE], "mean centered score")
+      const svg = await figures.render(spec, "value hierarchy")
+      parts.push(figure("Value hierarchy of this run (mean centered score per value).", svg))
+    }
+  }
+  return parts.join("\n")
+}
+
+const hierarchyTable = (vs: ValueStructure): string => {
+  const human = vs.hierarchyComparisons.map((h) => (code: string) => h.human[h.labels.indexOf(code)] ?? null)
+  return table(
+    "Mean score per value: this run and each human hierarchy",
+    [
+      "value",
+      "run: centered mean",
+      "run: raw mean",
+      ...vs.hierarchyComparisons.map((h) => `human: ${h.baseline.title}`)
+    ],
+    vs.labels.map((code, k) => [
+      code,
+      n(vs.hierarchy.centered[k]),
+      n(vs.hierarchy.raw[k]),
+      ...human.map((lookup) => n(lookup(code)))
+    ])
+  )
+}
+
+const structureComparisonHtml = async (
+  figures: Figures,
+  vs: ValueStructure,
+  c: StructureComparison
+): Promise<string> => {
+  const parts = [`<h3>${escapeHtml(c.baseline.title)}</h3>`]
+  parts.push(
+    `<p>S_V = <strong>${escapeHtml(num(c.sv))}</strong>, bootstrap mean ${escapeHtml(num(c.bootstrap.mean))}, ` +
+      `${escapeHtml(percent(c.bootstrap.ci.level))} CI ${escapeHtml(ciText(c.bootstrap.ci))} ` +
+      `(${escapeHtml(int(c.bootstrap.iterations))} iterations of ` +
+      `${escapeHtml(int(c.bootstrap.sampleSize))} respondents).</p>`
+  )
+  const figs: Array<string> = []
+  if (c.aligned !== null) {
+    const points = [
+      ...mapPoints(vs.labels, c.aligned.model, RUN_SOURCE, 0),
+      ...mapPoints(vs.labels, c.aligned.human, HUMAN_SOURCE, 1)
+    ]
+    const svg = await figures.render(
+      mdsSpec(points, [RUN_SOURCE, HUMAN_SOURCE], [RUN_COLOUR, HUMAN_COLOUR]),
+      `MDS map of this run aligned to ${c.baseline.title}`
+    )
+    figs.push(
+      figure(
+        `MDS maps after Procrustes: this run (circles) aligned to ${c.baseline.title} (squares); ` +
+          `dashed lines join each value's two points.`,
+        svg
+      )
+    )
+  } else {
+    figs.push(`<p class="empty">No aligned map for this baseline (a map could not be computed).</p>`)
+  }
+  const heat = await figures.render(
+    heatmapSpec(vs.labels, vs.labels, c.humanMatrix),
+    `human correlation matrix, ${c.baseline.title}`
+  )
+  figs.push(
+    figure(`Human correlations, ${c.baseline.title} (${c.centered ? "centered" : "raw"} scores).`, heat)
+  )
+  parts.push(`<div class="figures">${figs.join("\n")}</div>`)
+  return parts.join("\n")
+}
+
+const valueStructureHtml = async (figures: Figures, report: Report, vs: ValueStructure): Promise<string> => {
+  const parts: Array<string> = [
+    `<p>Questionnaire <code>${escapeHtml(vs.questionnaire)}</code> (step ${escapeHtml(int(vs.step))}), ` +
+      `${escapeHtml(int(vs.respondents))} respondents with every value scored.</p>`
+  ]
+
+  parts.push(`<h3>Structure: S_V per baseline</h3>`)
+  parts.push(svTable(vs.structureComparisons, report.settings.ciLevel))
+
+  parts.push(`<h3>Hierarchy</h3>`)
+  parts.push(
+    table(
+      "Spearman ρ between the run's value hierarchy and each human hierarchy",
+      [...BASELINE_HEAD, "values compared", "Spearman ρ"],
+      vs.hierarchyComparisons.map((h) => [...baselineCells(h.baseline), i(h.labels.length), n(h.spearman)])
+    )
+  )
+  parts.push(hierarchyTable(vs))
+  parts.push(`<div class="figures">${await hierarchyBars(figures, vs)}</div>`)
+
+  parts.push(`<h3>Correlations of this run</h3>`)
+  const runHeat = await figures.render(
+    heatmapSpec(vs.labels, vs.labels, vs.correlations.centered),
+    "correlation matrix of this run (centered scores)"
+  )
+  const runFigs = [
+    figure("C⁽ⱽ⁾ of this run: correlations of centered value scores (– marks an undefined r).", runHeat)
+  ]
+  if (vs.structureComparisons.every((c) => c.aligned === null) && vs.mds !== null) {
+    const pts = mapPoints(vs.labels, vs.mds.coordinates, RUN_SOURCE, 0)
+    if (pts.length > 0) {
+      const svg = await figures.render(mdsSpec(pts, [RUN_SOURCE], [RUN_COLOUR]), "MDS map of this run")
+      runFigs.push(figure("Classical MDS map of this run's C⁽ⱽ⁾ (not aligned to any baseline).", svg))
+    }
+  }
+  parts.push(`<div class="figures">${runFigs.join("\n")}</div>`)
+
+  for (const c of vs.structureComparisons) parts.push(await structureComparisonHtml(figures, vs, c))
+
+  parts.push(`<h3>Per-condition breakdown</h3>`)
+  parts.push(conditionsTable("Mean score per value in each condition", vs.labels, vs.conditions))
+  parts.push(`<h3>Reliability</h3>`)
+  parts.push(reliabilityTable("Internal consistency of each value subscale", vs.reliability))
+  return section("values", "Value structure", parts.join("\n"))
+}
+
+const measureHtml = (m: BehaviourMeasure): string =>
+  [
+    `<h3>${escapeHtml(m.questionnaire)}</h3>`,
+    `<p>Step ${escapeHtml(int(m.step))}, ${escapeHtml(int(m.respondents))} respondents.</p>`,
+    table(
+      `Mean score per behaviour, ${m.questionnaire}`,
+      ["behaviour", "mean"],
+      m.behaviours.map((b, k) => [b, n(m.means[k])])
+    ),
+    conditionsTable(`Mean score per behaviour in each condition, ${m.questionnaire}`, m.behaviours, m.conditions),
+    reliabilityTable(`Internal consistency of each subscale, ${m.questionnaire}`, m.reliability)
+  ].join("\n")
+
+const sbTable = (comparisons: ReadonlyArray<BehaviourComparison>, ciLevel: number): string =>
+  table(
+    "Value–behaviour similarity S_B per human baseline",
+    [...BASELINE_HEAD, "measure", "cells", "S_B", ...bootstrapHead(ciLevel)],
+    comparisons.map((c) => [
+      ...baselineCells(c.baseline),
+      c.measure,
+      i(c.cells),
+      n(c.sb),
+      n(c.bootstrap.mean),
+      { num: ciText(c.bootstrap.ci) },
+      p(c.bootstrap.p),
+      p(c.bootstrap.pAdjusted)
+    ])
+  )
+
+const MEASURED_BUT_MISSING = "This run measured it, but there is nothing to compare it with."
+
+const behaviourHtml = async (figures: Figures, report: Report): Promise<string> => {
+  const b = report.behaviour
+  const parts: Array<string> = []
+  if (b.missingBaselines.length > 0) {
+    const items = b.missingBaselines.map(
+      (m) =>
+        `<li><strong>human baseline not available: ${escapeHtml(m.measure)}</strong>. ` +
+        `Reason: ${escapeHtml(m.reason)}. ` +
+        `Source: ${escapeHtml(m.source)}. Used in: ${escapeHtml(m.usedIn)}. ` +
+        `${m.measuredByRun ? MEASURED_BUT_MISSING : "This run did not measure it."}</li>`
+    )
+    parts.push(
+      `<div class="banner missing" role="note"><p class="banner-label">Missing human baselines</p>` +
+        `<ul>${items.join("")}</ul></div>`
+    )
+  }
+  if (b.measures.length === 0 && b.comparisons.length === 0 && b.valueBehaviour === null) {
+    parts.push(`<p class="empty">This run has no behaviour measures.</p>`)
+  }
+  for (const m of b.measures) parts.push(measureHtml(m))
+  if (b.valueBehaviour !== null) {
+    const vb = b.valueBehaviour
+    parts.push(`<h3>Value × behaviour correlations</h3>`)
+    const spec = heatmapSpec(vb.values, vb.behaviours, vb.matrix)
+    const svg = await figures.render(spec, "value by behaviour correlations")
+    const caption = "Correlations of centered value scores (rows) with behaviour scores (columns)."
+    parts.push(`<div class="figures">${figure(caption, svg)}</div>`)
+  }
+  if (b.comparisons.length > 0) {
+    parts.push(`<h3>Comparison with human value–behaviour correlations</h3>`)
+    parts.push(sbTable(b.comparisons, report.settings.ciLevel))
+  }
+  return section("behaviour", "Behaviour", parts.join("\n"))
+}
+
+const baselinesHtml = (report: Report): string => {
+  const rows = (refs: ReadonlyArray<BaselineRef>) =>
+    refs.map((b): Array<Cell> => [b.id, ...baselineCells(b), b.source, b.file])
+  const head = ["id", ...BASELINE_HEAD, "source", "file"]
+  return section(
+    "baselines",
+    "Human baselines",
+    table("Baseline files used in this report", head, rows(report.baselines.used)) +
+      "\n" +
+      table("Baseline files that matched nothing in this run", head, rows(report.baselines.unmatched))
+  )
+}
+
+const settingsHtml = (report: Report): string => {
+  const s = report.settings
+  return (
+    `<footer><p>Bootstrap: ${escapeHtml(int(s.bootstrapIterations))} iterations of ` +
+    `${escapeHtml(int(s.bootstrapSampleSize))} respondents, ${escapeHtml(percent(s.ciLevel))} percentile CI, seed ` +
+    `${escapeHtml(int(s.seed))}. p: two-sided one-sample t-test of the iterations against 0; BH-adjusted across all ` +
+    `tests of this report. Report format version ${escapeHtml(int(report.reportVersion))}, generated by ` +
+    `valuesim.</p></footer>`
+  )
+}
+
+const CSS = `
+:root { color-scheme: light; }
+* { box-sizing: border-box; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1d1d1f; margin: 0 auto;
+  max-width: 1200px; padding: 1.5rem; line-height: 1.45; background: #fff; }
+h1 { font-size: 1.6rem; margin: 0 0 0.8rem; }
+h2 { font-size: 1.3rem; border-bottom: 2px solid #ddd; padding-bottom: 0.2rem; margin-top: 2rem; }
+h3 { font-size: 1.05rem; margin-top: 1.5rem; }
+dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 0.15rem 1rem; margin: 0.8rem 0; }
+dl.meta dt { font-weight: 600; }
+dl.meta dd { margin: 0; font-family: ui-monospace, Menlo, Consolas, monospace; word-break: break-all; }
+.banner { border-radius: 6px; padding: 0.8rem 1rem; margin: 1rem 0; }
+.banner p { margin: 0.3rem 0; }
+.banner-label { font-weight: 700; font-size: 1.1rem; }
+.banner.synthetic { background: #fff3cd; border: 3px solid #d39e00; }
+.banner.synthetic .banner-label { text-transform: uppercase; letter-spacing: 0.03em; color: #7a5a00; }
+.banner.missing { background: #fdecea; border: 2px solid #c0392b; }
+.banner.missing ul { margin: 0.3rem 0 0; padding-left: 1.2rem; }
+.table-wrap { overflow-x: auto; margin: 0.8rem 0; }
+table { border-collapse: collapse; font-size: 0.88rem; }
+caption { text-align: left; font-weight: 600; padding: 0.3rem 0; }
+th, td { border: 1px solid #ddd; padding: 0.25rem 0.5rem; vertical-align: top; }
+th { background: #f4f4f6; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tbody tr:nth-child(even) { background: #fafafa; }
+.figures { display: flex; flex-wrap: wrap; gap: 1.5rem; align-items: flex-start; }
+figure { margin: 0.5rem 0; max-width: 100%; }
+figure svg { max-width: 100%; height: auto; display: block; }
+figcaption { font-size: 0.85rem; color: #555; max-width: 520px; }
+.empty { color: #666; font-style: italic; }
+footer { margin-top: 2.5rem; font-size: 0.8rem; color: #666; border-top: 1px solid #ddd; padding-top: 0.5rem; }
+@media print { .figures { display: block; } figure { break-inside: avoid; } }
+`
+
+/** Renders the report as one self-contained HTML page (inline CSS and SVG; no scripts, no external resources). */
+export const renderHtml = async (report: Report): Promise<string> => {
+  const figures = new Figures()
+  const body: Array<string> = [headerHtml(report), notesHtml(report.notes)]
+  body.push(
+    report.valueStructure === null
+      ? section("values", "Value structure", `<p class="empty">This run has no value questionnaire results.</p>`)
+      : await valueStructureHtml(figures, report, report.valueStructure)
+  )
+  body.push(await behaviourHtml(figures, report))
+  body.push(baselinesHtml(report))
+  body.push(settingsHtml(report))
+  const run = report.run
+  const title = `valuesim report: ${run.study} (${run.runId})${run.synthetic ? " [synthetic]" : ""}`
+  return (
+    `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n` +
+    `<meta name="viewport" content="width=device-width, initial-scale=1">\n` +
+    `<title>${escapeHtml(title)}</title>\n<style>${CSS}</style>\n</head>\n<body>\n` +
+    `${body.join("\n")}\n</body>\n</html>\n`
+  )
+}

@@ -1,0 +1,96 @@
+import type { BootstrapSummary, Report } from "../analysis/Report.js"
+
+const f = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined ? "–" : x.toFixed(digits))
+const p = (x: number | null): string => (x === null ? "–" : x < 0.001 ? "<.001" : x.toFixed(3))
+const pad = (s: string, n: number) => (s.length >= n ? s : s + " ".repeat(n - s.length))
+const lpad = (s: string, n: number) => (s.length >= n ? s : " ".repeat(n - s.length) + s)
+
+const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>, numeric: ReadonlyArray<boolean>): Array<string> => {
+  const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j]!.length)))
+  const line = (cells: ReadonlyArray<string>) => cells.map((c, j) => (numeric[j] ? lpad(c, widths[j]!) : pad(c, widths[j]!))).join("  ").trimEnd()
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)]
+}
+
+const ci = (b: BootstrapSummary) => `[${f(b.ci.lower)}, ${f(b.ci.upper)}]`
+
+/** The report as plain text for a terminal: the same figures as the JSON, rounded. */
+export const renderText = (r: Report): string => {
+  const out: Array<string> = []
+  out.push(`valuesim report — ${r.run.study} (run ${r.run.runId})`)
+  out.push(`backend ${r.run.backend}, model ${r.run.model}; ${r.run.agents} agents, seed ${r.run.seed}, population ${r.run.population.id} (${r.run.population.strategy}); ${r.run.status}`)
+  if (r.run.label) out.push(`*** ${r.run.label} ***`)
+  out.push(
+    `bootstrap: ${r.settings.bootstrapIterations} resamples of ${r.settings.bootstrapSampleSize} respondents (with replacement), ${Math.round(r.settings.ciLevel * 100)} % percentile CI, one-sample t-test vs 0, Benjamini–Hochberg across the report`
+  )
+  for (const n of r.notes) out.push(`note: ${n}`)
+
+  const v = r.valueStructure
+  if (v === null) out.push("", "No value questionnaire in this run: no value structure.")
+  else {
+    out.push("", `Value structure — ${v.questionnaire}, ${v.respondents} respondents with every value scored`)
+    out.push("", "Value hierarchy (mean centered score):")
+    const order = v.labels.map((l, i) => ({ l, m: v.hierarchy.centered[i] ?? null })).sort((a, b) => (b.m ?? -Infinity) - (a.m ?? -Infinity))
+    out.push("  " + order.map((x) => `${x.l} ${f(x.m, 2)}`).join("  "))
+    if (v.hierarchyComparisons.length > 0) {
+      out.push(
+        ...table(
+          ["human hierarchy", "values", "Spearman ρ"],
+          v.hierarchyComparisons.map((h) => [h.baseline.title, String(h.labels.length), f(h.spearman)]),
+          [false, true, true]
+        ).map((l) => "  " + l)
+      )
+    }
+    out.push("", "Value similarity S_V (MDS + Procrustes) vs human value structures:")
+    if (v.structureComparisons.length === 0) out.push("  no human value-correlation baseline with these values")
+    else {
+      out.push(
+        ...table(
+          ["baseline", "n", "conf.", "S_V", "boot mean", "95% CI", "p", "p (BH)"],
+          v.structureComparisons.map((c) => [
+            `${c.baseline.title}${c.centered ? "" : " (raw)"}`,
+            c.baseline.n === null ? "–" : String(c.baseline.n),
+            c.baseline.confidence,
+            f(c.sv),
+            f(c.bootstrap.mean),
+            ci(c.bootstrap),
+            p(c.bootstrap.p),
+            p(c.bootstrap.pAdjusted)
+          ]),
+          [false, true, false, true, true, false, true, true]
+        ).map((l) => "  " + l)
+      )
+    }
+    out.push("", "Mean centered score by condition:")
+    out.push(
+      ...table(
+        ["condition", "agents", ...v.labels],
+        v.conditions.map((c) => [c.condition, String(c.agents), ...c.means.map((m) => f(m, 2))]),
+        [false, true, ...v.labels.map(() => true)]
+      ).map((l) => "  " + l)
+    )
+    out.push("", "Cronbach's α: " + v.reliability.map((x) => `${x.subscale} ${f(x.alpha, 2)}`).join("  "))
+  }
+
+  out.push("", "Behaviour")
+  if (r.behaviour.measures.length === 0) out.push("  this run has no behaviour measure")
+  for (const m of r.behaviour.measures) {
+    out.push(`  ${m.questionnaire}: ${m.respondents} respondents; means ` + m.behaviours.map((b, i) => `${b} ${f(m.means[i], 2)}`).join("  "))
+  }
+  if (r.behaviour.comparisons.length > 0) {
+    out.push("", "Behaviour similarity S_B vs human value–behaviour correlations:")
+    out.push(
+      ...table(
+        ["baseline", "measure", "cells", "S_B", "boot mean", "95% CI", "p", "p (BH)"],
+        r.behaviour.comparisons.map((c) => [c.baseline.title, c.measure, String(c.cells), f(c.sb), f(c.bootstrap.mean), ci(c.bootstrap), p(c.bootstrap.p), p(c.bootstrap.pAdjusted)]),
+        [false, false, true, true, true, false, true, true]
+      ).map((l) => "  " + l)
+    )
+  }
+  if (r.behaviour.missingBaselines.length > 0) {
+    out.push("", "Human baselines not available (no comparison is made):")
+    for (const m of r.behaviour.missingBaselines) {
+      out.push(`  - ${m.measure}: ${m.source} — ${m.reason}${m.measuredByRun ? " (this run measured it)" : ""}`)
+    }
+  }
+  return out.join("\n") + "\n"
+}
