@@ -25,6 +25,38 @@ const opt = <A>(o: Option.Option<A>): A | undefined => Option.getOrUndefined(o)
 const json = Options.boolean("json").pipe(Options.withDescription("print the summary as one JSON object on the last stdout line"))
 const noTui = Options.boolean("no-tui").pipe(Options.withDescription("plain progress lines instead of the dashboard"))
 
+/** Options shared by the commands that start a run: who answers, how, and where the run goes. */
+const backendOptions = {
+  backend: Options.choice("backend", ["synthetic", "openai"]).pipe(Options.optional),
+  model: Options.text("model").pipe(Options.optional),
+  baseUrl: Options.text("base-url").pipe(Options.optional),
+  seed: Options.integer("seed").pipe(Options.optional),
+  concurrency: Options.integer("concurrency").pipe(Options.optional),
+  scoring: Options.choice("scoring", ["logprob", "sample"]).pipe(Options.optional),
+  temperature: Options.float("temperature").pipe(Options.optional),
+  runsDir: Options.text("runs-dir").pipe(Options.withDefault("runs"))
+}
+
+type BackendArgs = {
+  readonly [K in keyof typeof backendOptions]: (typeof backendOptions)[K] extends Options.Options<infer A> ? A : never
+}
+
+/** The run overrides of the shared options, or a usage error for an impossible value. */
+const overridesOf = (a: BackendArgs) =>
+  Effect.gen(function* () {
+    const concurrency = opt(a.concurrency)
+    if (concurrency !== undefined && concurrency < 1) return yield* new UsageError({ detail: "--concurrency: must be a positive integer" })
+    return {
+      backend: opt(a.backend),
+      model: opt(a.model),
+      baseUrl: opt(a.baseUrl),
+      seed: opt(a.seed),
+      concurrency,
+      scoring: opt(a.scoring),
+      temperature: opt(a.temperature)
+    }
+  })
+
 const finish = (summary: RunSummary, asJson: boolean) =>
   Effect.gen(function* () {
     if (asJson) yield* Console.log(JSON.stringify(summary))
@@ -38,15 +70,8 @@ const run = Command.make(
   {
     spec: Args.text({ name: "scenario-or-study.yaml" }),
     population: Options.text("population").pipe(Options.optional, Options.withDescription("population file (overrides the study's)")),
-    backend: Options.choice("backend", ["synthetic", "openai"]).pipe(Options.optional),
-    model: Options.text("model").pipe(Options.optional),
-    baseUrl: Options.text("base-url").pipe(Options.optional),
     agents: Options.integer("agents").pipe(Options.optional),
-    seed: Options.integer("seed").pipe(Options.optional),
-    concurrency: Options.integer("concurrency").pipe(Options.optional),
-    scoring: Options.choice("scoring", ["logprob", "sample"]).pipe(Options.optional),
-    temperature: Options.float("temperature").pipe(Options.optional),
-    runsDir: Options.text("runs-dir").pipe(Options.withDefault("runs")),
+    ...backendOptions,
     noTui,
     json
   },
@@ -54,23 +79,8 @@ const run = Command.make(
     Effect.gen(function* () {
       const agents = opt(a.agents)
       if (agents !== undefined && agents < 1) return yield* new UsageError({ detail: "--agents: must be a positive integer" })
-      const concurrency = opt(a.concurrency)
-      if (concurrency !== undefined && concurrency < 1) return yield* new UsageError({ detail: "--concurrency: must be a positive integer" })
-      const spec = yield* loadRunSpec(
-        a.spec,
-        {
-          population: opt(a.population),
-          backend: opt(a.backend),
-          model: opt(a.model),
-          baseUrl: opt(a.baseUrl),
-          agents,
-          seed: opt(a.seed),
-          concurrency,
-          scoring: opt(a.scoring),
-          temperature: opt(a.temperature)
-        },
-        env
-      )
+      const overrides = yield* overridesOf(a)
+      const spec = yield* loadRunSpec(a.spec, { ...overrides, population: opt(a.population), agents }, env)
       const summary = yield* startRun(spec, a.runsDir, env, { json: a.json, progressEveryMs: progressEveryMs() })
       yield* finish(summary, a.json)
     })
@@ -165,14 +175,7 @@ const compareStrategiesCmd = Command.make(
     shares: Options.text("shares").pipe(Options.withDefault(DEFAULT_SHARES.file)),
     dataset: Options.text("dataset").pipe(Options.withDefault(DEFAULT_SHARES.dataset)),
     baseline: Options.text("baseline").pipe(Options.repeated),
-    backend: Options.choice("backend", ["synthetic", "openai"]).pipe(Options.optional),
-    model: Options.text("model").pipe(Options.optional),
-    baseUrl: Options.text("base-url").pipe(Options.optional),
-    seed: Options.integer("seed").pipe(Options.optional),
-    concurrency: Options.integer("concurrency").pipe(Options.optional),
-    scoring: Options.choice("scoring", ["logprob", "sample"]).pipe(Options.optional),
-    temperature: Options.float("temperature").pipe(Options.optional),
-    runsDir: Options.text("runs-dir").pipe(Options.withDefault("runs")),
+    ...backendOptions,
     iterations: Options.integer("bootstrap-iterations").pipe(Options.withDefault(100)),
     sampleSize: Options.integer("bootstrap-size").pipe(Options.withDefault(500)),
     noTui,
@@ -183,23 +186,14 @@ const compareStrategiesCmd = Command.make(
       if (a.perCondition < 3) return yield* new UsageError({ detail: "--agents-per-condition: must be at least 3" })
       if (a.iterations < 2) return yield* new UsageError({ detail: "--bootstrap-iterations: must be at least 2" })
       if (a.sampleSize < 2) return yield* new UsageError({ detail: "--bootstrap-size: must be at least 2" })
-      const concurrency = opt(a.concurrency)
-      if (concurrency !== undefined && concurrency < 1) return yield* new UsageError({ detail: "--concurrency: must be a positive integer" })
+      const overrides = yield* overridesOf(a)
       const { summary, comparison } = yield* runStrategyComparison(
         {
           run: opt(a.run),
           spec: opt(a.spec) ?? DEFAULT_STRATEGY_QUESTIONNAIRE,
           population: a.population,
           agentsPerCondition: a.perCondition,
-          overrides: {
-            backend: opt(a.backend),
-            model: opt(a.model),
-            baseUrl: opt(a.baseUrl),
-            seed: opt(a.seed),
-            concurrency,
-            scoring: opt(a.scoring),
-            temperature: opt(a.temperature)
-          },
+          overrides,
           shares: { file: a.shares, dataset: a.dataset },
           baselines: a.baseline.length > 0 ? a.baseline : null,
           bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95 },
