@@ -4,7 +4,6 @@ import * as path from "node:path"
 import type { AnalysisOptions } from "../analysis/analyzeRun.js"
 import { analyzeRun } from "../analysis/analyzeRun.js"
 import { SpecFileError } from "../config/SpecFileError.js"
-import { renderHtml } from "../report/html.js"
 import { renderText } from "../report/text.js"
 
 export type ReportFormat = "text" | "json" | "html"
@@ -35,7 +34,8 @@ export const reportRun = (runDir: string, format: ReportFormat, out: string | un
         ? JSON.stringify(report)
         : format === "text"
           ? renderText(report)
-          : yield* Effect.promise(() => renderHtml(report))
+          : // Loaded on demand: Vega is large, and only HTML needs it.
+            yield* Effect.promise(() => import("../report/html.js").then((m) => m.renderHtml(report)))
     const target = out ?? (format === "html" ? path.join(runDir, "report.html") : undefined)
     if (target === undefined) return { report, rendered, file: null }
     yield* writeAtomically(target, format === "json" ? rendered + "\n" : rendered, "--out")
