@@ -129,12 +129,64 @@ export const UnavailableBaselinesSchema = Schema.Struct({
   )
 }).annotations({ identifier: "UnavailableBaselines" })
 
+/** The games whose outcomes a game-outcomes baseline can hold (the `game` scenarios of DESIGN.md, see src/domain/games.ts). */
+export const OUTCOME_GAMES = ["dictator", "ultimatum", "trust", "public-goods", "prisoners-dilemma", "paired-charity"] as const
+export type OutcomeGame = (typeof OUTCOME_GAMES)[number]
+
+/**
+ * The outcome metrics the engine computes, per game. Every one is a share or a rate, a fraction 0–1: of the
+ * endowment (give, sent, contribution), of the pie (offer), of the tripled amount (returned) or of the decisions
+ * (rejection, cooperation, contribute).
+ */
+export const GAME_METRICS: Readonly<Record<OutcomeGame, ReadonlyArray<string>>> = {
+  dictator: ["give-share"],
+  ultimatum: ["offer-share", "rejection-rate"],
+  trust: ["sent-share", "returned-share"],
+  "public-goods": ["contribution-share"],
+  "prisoners-dilemma": ["cooperation-rate"],
+  "paired-charity": ["contribute-rate"]
+}
+
+/**
+ * Published human outcomes of the economic games (e.g. meta-analytic mean offers), each figure with the place in
+ * its source where it is stated. Only figures found stated in a readable source belong here; the others go to an
+ * unavailable-baselines file.
+ */
+export const GameOutcomesSchema = Schema.Struct({
+  kind: Schema.Literal("game-outcomes"),
+  ...BaselineMeta,
+  figures: Schema.Array(
+    Schema.Struct({
+      game: Schema.Literal(...OUTCOME_GAMES).annotations({
+        message: (issue) => ({
+          message: `unknown game ${JSON.stringify(issue.actual)} (expected one of ${OUTCOME_GAMES.join(", ")})`,
+          override: true
+        })
+      }),
+      /** One of GAME_METRICS[game], e.g. offer-share. */
+      metric: NonEmpty,
+      /** A share or rate, 0–1. */
+      value: Schema.Number,
+      /** The round of a repeated game the figure is for; absent when it pools all rounds or the game is one-shot. */
+      round: Schema.optional(Schema.Int.pipe(Schema.greaterThanOrEqualTo(1))),
+      /** Papers or experiments pooled, as the source counts them. */
+      studies: Schema.optional(Schema.Int.pipe(Schema.positive())),
+      /** Decisions or participants behind the figure, when the source gives them. */
+      observations: Schema.optional(Schema.Int.pipe(Schema.positive())),
+      /** Where in the source the figure is stated, e.g. "abstract, second sentence". */
+      where: NonEmpty,
+      notes: Schema.optional(Schema.String)
+    })
+  )
+}).annotations({ identifier: "GameOutcomes" })
+
 export type ValueCorrelations = typeof ValueCorrelationsSchema.Type
 export type ValueHierarchy = typeof ValueHierarchySchema.Type
 export type ValueDifferences = typeof ValueDifferencesSchema.Type
 export type ValueBehaviourCorrelations = typeof ValueBehaviourCorrelationsSchema.Type
 export type ValueItemCorrelations = typeof ValueItemCorrelationsSchema.Type
 export type UnavailableBaselines = typeof UnavailableBaselinesSchema.Type
+export type GameOutcomes = typeof GameOutcomesSchema.Type
 export type DominantValueShares = typeof SharesFileSchema.Type
 
 export type Baseline =
@@ -145,6 +197,7 @@ export type Baseline =
   | ValueItemCorrelations
   | UnavailableBaselines
   | DominantValueShares
+  | GameOutcomes
 
 /** A baseline with the file it came from. */
 export interface LoadedBaseline {
@@ -159,7 +212,8 @@ export const BASELINE_KINDS = [
   "value-behaviour-correlations",
   "value-item-correlations",
   "unavailable-baselines",
-  "dominant-value-shares"
+  "dominant-value-shares",
+  "game-outcomes"
 ] as const
 
 const schemaFor = (kind: string): Schema.Schema<Baseline, any> | undefined => {
@@ -178,6 +232,8 @@ const schemaFor = (kind: string): Schema.Schema<Baseline, any> | undefined => {
       return UnavailableBaselinesSchema as Schema.Schema<Baseline, any>
     case "dominant-value-shares":
       return SharesFileSchema as Schema.Schema<Baseline, any>
+    case "game-outcomes":
+      return GameOutcomesSchema as Schema.Schema<Baseline, any>
     default:
       return undefined
   }
@@ -256,6 +312,21 @@ export const baselineProblems = (b: Baseline): Array<string> => {
       break
     case "unavailable-baselines":
       break
+    case "game-outcomes": {
+      if (b.figures.length === 0) problems.push("figures: a game-outcomes file needs at least one figure")
+      const seen = new Set<string>()
+      b.figures.forEach((f, i) => {
+        const allowed = GAME_METRICS[f.game]
+        if (!allowed.includes(f.metric)) {
+          problems.push(`figures[${i}].metric: "${f.metric}" is not a metric of the ${f.game} game (expected ${allowed.join(", ")})`)
+        }
+        if (!(f.value >= 0 && f.value <= 1)) problems.push(`figures[${i}].value: a share or rate must lie between 0 and 1, got ${f.value}`)
+        const key = `${f.game} ${f.metric} ${f.round ?? "all rounds"}`
+        if (seen.has(key)) problems.push(`figures[${i}]: ${key} appears twice`)
+        seen.add(key)
+      })
+      break
+    }
   }
   return problems
 }
