@@ -3,6 +3,7 @@
  * what the text and HTML renderers draw. Plain data (numbers, strings, arrays), JSON-serialisable; NaN is
  * never stored (a statistic that cannot be computed is `null`).
  */
+import type { GameAnalysis } from "./games.js"
 
 /** Where a human figure came from, copied from its baseline file. */
 export interface BaselineRef {
@@ -159,6 +160,8 @@ export interface Report {
     readonly comparisons: ReadonlyArray<BehaviourComparison>
     readonly missingBaselines: ReadonlyArray<MissingBaseline>
   }
+  /** Outcomes of each game step, beside the human figures for the same game and metric. */
+  readonly games: ReadonlyArray<GameAnalysis>
   /** Baseline files read, and those that matched nothing in this run. */
   readonly baselines: { readonly used: ReadonlyArray<BaselineRef>; readonly unmatched: ReadonlyArray<BaselineRef> }
   /** Plain-language caveats (synthetic backend, incomplete run, small samples, low-confidence baselines). */

@@ -27,7 +27,12 @@ import type {
   ValueStructure
 } from "./Report.js"
 import type { StepScores } from "./scores.js"
+import type { HumanGameFigure } from "./games.js"
+import { analyseGame, gameBehaviourColumns } from "./games.js"
 import { readStepScores } from "./scores.js"
+
+/** The behaviour-measure key of a game (as in human-baselines/unavailable.yaml). */
+const gameMeasure = (game: string) => (game === "paired-charity" ? "paired-charity-game" : `game:${game}`)
 
 export interface AnalysisOptions {
   /** Baseline files or folders; null = the shipped `human-baselines/`. */
@@ -208,7 +213,7 @@ const analyse = (db: Sqlite.Database, runDir: string, baselines: ReadonlyArray<L
   }
   if (unitsNotDone > 0) notes.push(`The run is not complete: ${unitsNotDone} agent-steps are not done; the figures cover the answers recorded so far (valuesim resume ${runDir}).`)
 
-  const steps = spec.steps.map((s, i) => readStepScores(db, s.questionnaire, i))
+  const steps = spec.steps.flatMap((s, i) => (s.kind === "questionnaire" ? [readStepScores(db, s.questionnaire, i)] : []))
   const valueSteps = steps.filter(isValueStep)
   const valueStep = valueSteps[0]
   if (valueSteps.length > 1) notes.push(`The run has ${valueSteps.length} value questionnaires; the value structure is that of the first (${valueStep!.questionnaire.id}).`)
@@ -216,6 +221,23 @@ const analyse = (db: Sqlite.Database, runDir: string, baselines: ReadonlyArray<L
   if (valueStructure && valueStructure.respondents < settings.sampleSize) {
     notes.push(`Only ${valueStructure.respondents} respondents answered every value; each bootstrap resample still draws ${settings.sampleSize} of them with replacement.`)
   }
+
+  // Games: outcomes beside human figures, and each agent's decisions as behaviour columns.
+  const humanGameFigures: Array<HumanGameFigure> = baselines.flatMap((lb) => {
+    const b = lb.baseline as { kind: string; id?: string; title?: string; source?: string; figures?: ReadonlyArray<{ game: string; metric: string; value: number; round?: number; where: string }> }
+    if (b.kind !== "game-outcomes" || b.figures === undefined) return []
+    return b.figures.map((f) => ({
+      game: f.game, metric: f.metric, value: f.value, round: f.round ?? null, where: f.where,
+      baseline: { file: lb.file, id: b.id ?? "", title: b.title ?? "", source: b.source ?? "" }
+    }))
+  })
+  const games = spec.steps.flatMap((s, i) => (s.kind === "game" ? [analyseGame(db, i, s.game, humanGameFigures)] : []))
+  for (const g of games) {
+    if (g.comparisons.length > 0) {
+      for (const lb of baselines) if (g.comparisons.some((c) => c.baseline.file === lb.file)) used.add(lb)
+    }
+  }
+  const gameColumns = spec.steps.flatMap((s, i) => (s.kind === "game" ? [...gameBehaviourColumns(db, i, s.game).entries()] : []))
 
   // Behaviour measures: every non-value step.
   const behaviourSteps = steps.filter((s) => !isValueStep(s))
@@ -234,7 +256,7 @@ const analyse = (db: Sqlite.Database, runDir: string, baselines: ReadonlyArray<L
 
   let valueBehaviour: Report["behaviour"]["valueBehaviour"] = null
   const comparisons: Array<BehaviourComparison> = []
-  if (valueStep && behaviourSteps.length > 0) {
+  if (valueStep && (behaviourSteps.length > 0 || gameColumns.length > 0)) {
     const rowOf = new Map<number, number>()
     valueStep.agentIds.forEach((a, r) => rowOf.set(a, r))
     const keys: Array<string> = []
@@ -247,6 +269,10 @@ const analyse = (db: Sqlite.Database, runDir: string, baselines: ReadonlyArray<L
         keys.push(key)
         columns.push(alignTo(rowOf, valueStep.rows, s, j))
       })
+    }
+    for (const [key, byAgent] of gameColumns) {
+      keys.push(key)
+      columns.push(Float64Array.from(valueStep.agentIds, (a) => byAgent.get(a) ?? NaN))
     }
     const matrix = crossCorrelation(valueStep.centered, columns)
     valueBehaviour = { values: valueStep.subscales, behaviours: keys, matrix: numMatrix(matrix) }
@@ -276,7 +302,10 @@ const analyse = (db: Sqlite.Database, runDir: string, baselines: ReadonlyArray<L
   }
 
   // What the papers compared with but is not available, and whether this run measured it.
-  const runMeasures = new Set(behaviourSteps.flatMap((s) => [s.questionnaire.measure ?? s.questionnaire.id]))
+  const runMeasures = new Set([
+    ...behaviourSteps.flatMap((s) => [s.questionnaire.measure ?? s.questionnaire.id]),
+    ...games.map((g) => gameMeasure(g.game))
+  ])
   const missingBaselines: Array<MissingBaseline> = baselines.flatMap((lb) =>
     lb.baseline.kind === "unavailable-baselines"
       ? (used.add(lb),
@@ -284,7 +313,10 @@ const analyse = (db: Sqlite.Database, runDir: string, baselines: ReadonlyArray<L
       : []
   )
   for (const m of runMeasures) {
-    const covered = comparisons.some((c) => c.measure === m) || missingBaselines.some((x) => x.measure === m)
+    const covered =
+      comparisons.some((c) => c.measure === m) ||
+      missingBaselines.some((x) => x.measure === m) ||
+      games.some((g) => gameMeasure(g.game) === m && g.comparisons.length > 0)
     if (!covered) {
       missingBaselines.push({ measure: m, source: "-", reason: "no human baseline with this measure's behaviour keys was given", usedIn: "-", measuredByRun: true })
     }
@@ -321,6 +353,7 @@ const analyse = (db: Sqlite.Database, runDir: string, baselines: ReadonlyArray<L
     settings: { bootstrapIterations: settings.iterations, bootstrapSampleSize: settings.sampleSize, ciLevel: settings.level, seed: spec.seed },
     valueStructure: valueStructure ? { ...valueStructure, structureComparisons: structures } : null,
     behaviour: { measures, valueBehaviour, comparisons, missingBaselines },
+    games,
     baselines: { used: refs([...used]), unmatched: refs(baselines.filter((lb) => !used.has(lb))) },
     notes
   }

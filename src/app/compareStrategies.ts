@@ -109,10 +109,11 @@ export const runStrategyComparison = (o: CompareStrategiesOptions, env: Readonly
         const spec = manifest["spec"] as RunSpec
         const conditions = (db.prepare(`SELECT condition FROM conditions ORDER BY condition_idx`).all() as Array<{ condition: string }>).map((c) => c.condition)
         const step = spec.steps.findIndex(
-          (s) => s.questionnaire.construct === "values" && VALUES_10.every((v) => s.questionnaire.items.some((i) => i.subscale === v))
+          (s) => s.kind === "questionnaire" && s.questionnaire.construct === "values" && VALUES_10.every((v) => s.questionnaire.items.some((i) => i.subscale === v))
         )
-        if (step < 0) throw new Error("the run has no questionnaire covering all ten basic values")
-        const scores = readStepScores(db, spec.steps[step]!.questionnaire, step)
+        const valueStep = spec.steps[step]
+        if (valueStep === undefined || valueStep.kind !== "questionnaire") throw new Error("the run has no questionnaire covering all ten basic values")
+        const scores = readStepScores(db, valueStep.questionnaire, step)
         const columnOf = VALUES_10.map((v) => scores.subscales.indexOf(v))
         const byCondition = new Map<string, Array<number>>()
         const keep: Array<number> = []
@@ -141,7 +142,7 @@ export const runStrategyComparison = (o: CompareStrategiesOptions, env: Readonly
             model: spec.backend.model,
             synthetic,
             label: synthetic ? SYNTHETIC_LABEL : null,
-            questionnaire: spec.steps[step]!.questionnaire.id,
+            questionnaire: valueStep.questionnaire.id,
             pools: Object.fromEntries(
               [...byCondition.entries()].sort((x, y) => conditions.indexOf(x[0]) - conditions.indexOf(y[0])).map(([k, v]) => [k, v.length])
             )

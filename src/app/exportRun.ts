@@ -2,6 +2,7 @@ import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { RunSpec } from "../config/RunSpec.js"
+import { stepId } from "../config/RunSpec.js"
 import { SpecFileError } from "../config/SpecFileError.js"
 import { forEachRespondent, scoringKey } from "../analysis/scores.js"
 import { scoreRespondent } from "../stats/mrat.js"
@@ -18,6 +19,17 @@ export const ANSWER_COLUMNS = [
 /** Score columns: one row per agent × step × subscale. */
 export const SCORE_COLUMNS = [
   "step", "questionnaire", "agent_id", "condition", "primed_value", "subscale", "score", "centered", "mrat", "answered"
+] as const
+
+/** Game moves: one row per move, joinable to agents by agent_id (and to each other by step and match_id). */
+export const MOVE_COLUMNS = [
+  "step", "game", "match_id", "round", "seq", "agent_id", "condition", "primed_value", "member", "role", "decision",
+  "value", "label", "scoring", "raw", "dist", "request_key", "attempts", "error"
+] as const
+
+/** Game results: one row per agent × game step (its match, status, total payoff and game-specific details). */
+export const GAME_RESULT_COLUMNS = [
+  "step", "game", "agent_id", "condition", "primed_value", "match_id", "member", "status", "payoff", "details"
 ] as const
 
 const csvField = (v: unknown): string => {
@@ -101,7 +113,7 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
       try: () => {
         const manifest = db.prepare(`SELECT value FROM manifest WHERE key = 'spec'`).get() as { value: string } | undefined
         const spec = manifest ? (JSON.parse(manifest.value) as RunSpec) : undefined
-        const stepNames = spec?.steps.map((s) => s.questionnaire.id) ?? []
+        const stepNames = spec?.steps.map(stepId) ?? []
         fs.mkdirSync(outDir, { recursive: true })
         const answers = writeTable(outDir, "answers", format, ANSWER_COLUMNS, (emit) => {
           const stmt = db.prepare(
@@ -132,6 +144,7 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
         const conditionOf = new Map(conditions.map((c) => [c.condition_idx, c]))
         const scores = writeTable(outDir, "scores", format, SCORE_COLUMNS, (emit) => {
           spec?.steps.forEach((s, step) => {
+            if (s.kind !== "questionnaire") return
             const q = s.questionnaire
             const key = scoringKey(q)
             forEachRespondent(db, step, q.items.length, (agentId, conditionIdx, values) => {
@@ -155,7 +168,45 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
             })
           })
         })
-        return { file: answers.file, rows: answers.rows, scores: scores.file, scoreRows: scores.rows }
+        const hasGames = spec?.steps.some((st) => st.kind === "game") ?? false
+        const moves = hasGames
+          ? writeTable(outDir, "moves", format, MOVE_COLUMNS, (emit) => {
+              const stmt = db.prepare(
+                `SELECT mv.step, mv.match_id, mv.round, mv.seq, mv.agent_id, c.condition, c.value_code AS primed_value, mv.member, mv.role,
+                        mv.decision, mv.value, mv.label, mv.scoring, coalesce(mv.raw, r.text) AS raw, mv.dist, mv.request_key, mv.attempts, mv.error
+                 FROM moves mv JOIN agents ag ON ag.agent_id = mv.agent_id JOIN conditions c ON c.condition_idx = ag.condition_idx
+                 LEFT JOIN requests r ON r.key = mv.request_key
+                 ORDER BY mv.step, mv.match_id, mv.seq`
+              )
+              for (const r of stmt.iterate() as IterableIterator<Record<string, unknown> & { step: number; dist: string | null }>) {
+                emit({ ...r, game: stepNames[r.step] ?? String(r.step), dist: r.dist === null || format === "csv" ? r.dist : r.dist.split(",").map(Number) } as never)
+              }
+            })
+          : null
+        const results = hasGames
+          ? writeTable(outDir, "game_results", format, GAME_RESULT_COLUMNS, (emit) => {
+              const stmt = db.prepare(
+                `SELECT g.step, g.agent_id, c.condition, c.value_code AS primed_value, g.match_id, g.member, g.status, g.payoff, g.details
+                 FROM game_results g JOIN agents ag ON ag.agent_id = g.agent_id JOIN conditions c ON c.condition_idx = ag.condition_idx
+                 ORDER BY g.step, g.agent_id`
+              )
+              for (const r of stmt.iterate() as IterableIterator<Record<string, unknown> & { step: number; details: string | null }>) {
+                emit({
+                  ...r,
+                  game: stepNames[r.step] ?? String(r.step),
+                  details: r.details === null || format === "csv" ? r.details : (JSON.parse(r.details) as unknown)
+                } as never)
+              }
+            })
+          : null
+        return {
+          file: answers.file,
+          rows: answers.rows,
+          scores: scores.file,
+          scoreRows: scores.rows,
+          ...(moves ? { moves: moves.file, moveRows: moves.rows } : {}),
+          ...(results ? { gameResults: results.file, gameResultRows: results.rows } : {})
+        }
       },
       catch: (e) => new SpecFileError({ file: outDir, problems: [`--out: export failed (${(e as Error).message})`] })
     }).pipe(Effect.ensuring(Effect.sync(() => db.close())))

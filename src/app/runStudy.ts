@@ -9,7 +9,8 @@ import { presentedChoices } from "../domain/questionnaire.js"
 import { itemTurn, openingMessages } from "../engine/prompts.js"
 import { LlmClient } from "../llm/LlmClient.js"
 import { versions } from "./version.js"
-import { describeRequest, makeAsker, type Preloaded } from "../engine/RequestCache.js"
+import { firstGameMessages, planMatches, runGameStep } from "../engine/GameRunner.js"
+import { describeRequest, makeAsker, type Asker, type Preloaded } from "../engine/RequestCache.js"
 import { runQuestionnaireStep } from "../engine/QuestionnaireRunner.js"
 import { makeScheduler } from "../engine/Scheduler.js"
 import * as LlmClientOpenAi from "../llm/LlmClientOpenAi.js"
@@ -81,9 +82,24 @@ const writePlan = (db: Sqlite.Database, spec: RunSpec, runId: string, createdAt:
     for (let i = 0; i < assignment.length; i++) a.run(i, assignment[i])
     const it = db.prepare(`INSERT INTO items (step, item_idx, item_id, subscale, reverse, text) VALUES (?, ?, ?, ?, ?, ?)`)
     const u = db.prepare(`INSERT INTO units (step, agent_id, state, attempts) VALUES (?, ?, 'pending', 0)`)
+    const m = db.prepare(`INSERT INTO matches (step, match_id, members, state) VALUES (?, ?, ?, 'pending')`)
+    const sitOut = db.prepare(`INSERT INTO game_results (step, agent_id, match_id, member, status, payoff, details) VALUES (?, ?, NULL, NULL, 'unmatched', NULL, NULL)`)
+    const unitDone = db.prepare(`UPDATE units SET state = 'done' WHERE step = ? AND agent_id = ?`)
+    const agentIds = Array.from({ length: assignment.length }, (_, i) => i)
     spec.steps.forEach((s, step) => {
-      s.questionnaire.items.forEach((item, idx) => it.run(step, idx, item.id, item.subscale, item.reverse ? 1 : 0, item.text))
+      if (s.kind === "questionnaire") {
+        s.questionnaire.items.forEach((item, idx) => it.run(step, idx, item.id, item.subscale, item.reverse ? 1 : 0, item.text))
+      }
       for (let i = 0; i < assignment.length; i++) u.run(step, i)
+      if (s.kind === "game") {
+        const { groups, unmatched } = planMatches(spec, step, agentIds)
+        groups.forEach((members, matchId) => m.run(step, matchId, JSON.stringify(members)))
+        // Agents left over by the group size sit the game out; their unit is done from the start.
+        for (const a of unmatched) {
+          sitOut.run(step, a)
+          unitDone.run(step, a)
+        }
+      }
     })
     putManifest(db, {
       run_id: runId,
@@ -128,9 +144,12 @@ const schedulerOptions = (spec: RunSpec) => ({
 const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
   Effect.scoped(
     Effect.gen(function* () {
-      const q = spec.steps[0]!.questionnaire
+      const first = spec.steps[0]!
       const cond = spec.population.conditions[0]!
-      const messages = [...openingMessages(cond.system), itemTurn(q.prompts, q.items[0]!, presentedChoices(q), true)]
+      const messages =
+        first.kind === "questionnaire"
+          ? [...openingMessages(cond.system), itemTurn(first.questionnaire.prompts, first.questionnaire.items[0]!, presentedChoices(first.questionnaire), true)]
+          : firstGameMessages(spec, 0, cond.system)
       const { body, key, request } = describeRequest(spec.backend, messages, spec.backend.scoring === "sample" ? "probe" : null)
       const scheduler = yield* makeScheduler(schedulerOptions(spec))
       const llm = yield* LlmClient
@@ -145,6 +164,9 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
       return preloaded
     })
   ).pipe(Effect.provide(llmLayer(spec, env)))
+
+const runStep = (spec: RunSpec, step: number, db: Sqlite.Database, writer: ResultWriter, asker: Asker | null) =>
+  spec.steps[step]!.kind === "game" ? runGameStep(spec, step, db, writer, asker) : runQuestionnaireStep(spec, step, db, writer, asker)
 
 /** Executes every pending unit of a run whose plan is in `db`. */
 const execute = (
@@ -175,25 +197,28 @@ const execute = (
       yield* Effect.forkScoped(Effect.repeat(Effect.delay(report, Duration.millis(out.progressEveryMs)), Schedule.forever))
 
       if (spec.backend.kind === "synthetic") {
-        for (let step = 0; step < spec.steps.length; step++) yield* runQuestionnaireStep(spec, step, db, writer, null)
+        for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, null)
       } else {
         const scheduler = yield* makeScheduler(schedulerOptions(spec), (e) => {
             if (e._tag === "Retrying") counters.retries++
           else if (e._tag === "Failed") counters.failures[e.reason] = (counters.failures[e.reason] ?? 0) + 1
         })
         const asker = yield* makeAsker(spec.backend, db, writer, scheduler, counters, preloaded).pipe(Effect.provide(llmLayer(spec, env)))
-        for (let step = 0; step < spec.steps.length; step++) yield* runQuestionnaireStep(spec, step, db, writer, asker)
+        for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker)
       }
     })
   )
 
 const summarize = (db: Sqlite.Database, runId: string, runDir: string, spec: RunSpec, counters: RunCounters, elapsedMs: number): RunSummary => {
   const units = unitCounts(db)
-  const a = db.prepare(`SELECT count(*) AS n, sum(error IS NOT NULL) AS failed, sum(value IS NULL) AS missing FROM answers`).get() as {
-    n: number
-    failed: number | null
-    missing: number | null
-  }
+  // Questionnaire answers and game moves alike are answers of an agent to one question.
+  const a = db
+    .prepare(
+      `SELECT sum(n) AS n, sum(failed) AS failed, sum(missing) AS missing FROM (
+         SELECT count(*) AS n, sum(error IS NOT NULL) AS failed, sum(value IS NULL) AS missing FROM answers
+         UNION ALL SELECT count(*), sum(error IS NOT NULL), sum(value IS NULL) FROM moves)`
+    )
+    .get() as { n: number | null; failed: number | null; missing: number | null }
   return {
     runId,
     runDir,
@@ -201,7 +226,7 @@ const summarize = (db: Sqlite.Database, runId: string, runDir: string, spec: Run
     backend: spec.backend.kind,
     model: spec.backend.model,
     agents: spec.agents,
-    answers: a.n,
+    answers: a.n ?? 0,
     failed: a.failed ?? 0,
     missing: a.missing ?? 0,
     unitsFailed: units.failed,

@@ -1,6 +1,7 @@
 import { Effect, Either } from "effect"
 import { BASELINE_KINDS, baselineFromData, isBaselineKind } from "../config/BaselineFile.js"
 import { DerivationFileSchema } from "../config/DerivationFile.js"
+import { gameFromData } from "../config/GameFile.js"
 import { decodeData, readDataFile } from "../config/loadFile.js"
 import { loadPopulation, PromptsFileSchema } from "../config/PopulationFile.js"
 import { questionnaireFromData } from "../config/QuestionnaireFile.js"
@@ -30,6 +31,8 @@ export const validateFile = (file: string, env: Readonly<Record<string, string |
           return questionnaireFromData(data.right, file)
         case "condition-prompts":
           return decodeData(PromptsFileSchema, data.right, file)
+        case "game":
+          return gameFromData(data.right, file)
         case "baseline-derivation":
           // The mapping alone: its columns are checked against the data by `baseline derive`.
           return decodeData(DerivationFileSchema, data.right, file)
@@ -38,7 +41,7 @@ export const validateFile = (file: string, env: Readonly<Record<string, string |
             new SpecFileError({
               file,
               problems: [
-                `kind: unknown kind ${JSON.stringify(kind)} (expected study, questionnaire, population, condition-prompts, baseline-derivation or a baseline kind: ${BASELINE_KINDS.join(", ")})`
+                `kind: unknown kind ${JSON.stringify(kind)} (expected study, questionnaire, population, condition-prompts, game, baseline-derivation or a baseline kind: ${BASELINE_KINDS.join(", ")})`
               ]
             })
           )

@@ -121,7 +121,8 @@ const exportCmd = Command.make(
       }
       const out = opt(a.out) ?? path.join(a.runDir, "export")
       const r = yield* exportRun(a.runDir, a.format, out)
-      yield* a.json ? Console.log(JSON.stringify(r)) : Console.log(`wrote ${r.rows} rows to ${r.file} and ${r.scoreRows} rows to ${r.scores}`)
+      const games = r.moves ? `, ${r.moveRows} rows to ${r.moves} and ${r.gameResultRows} rows to ${r.gameResults}` : ""
+      yield* a.json ? Console.log(JSON.stringify(r)) : Console.log(`wrote ${r.rows} rows to ${r.file}, ${r.scoreRows} rows to ${r.scores}${games}`)
     })
 ).pipe(Command.withDescription("write answers (one row per agent × item) and scores (per agent × subscale) as csv or jsonl"))
 

@@ -1,3 +1,4 @@
+import type { GameScenario } from "../domain/games.js"
 import type { Questionnaire } from "../domain/questionnaire.js"
 import type { ScoringMode } from "../domain/answers.js"
 import type { Condition } from "./PopulationFile.js"
@@ -26,7 +27,14 @@ export interface QuestionnaireStep {
   readonly kind: "questionnaire"
   readonly questionnaire: Questionnaire
 }
-export type Step = QuestionnaireStep
+export interface GameStep {
+  readonly kind: "game"
+  readonly game: GameScenario
+}
+export type Step = QuestionnaireStep | GameStep
+
+/** The name of a step (its questionnaire's or game's id). */
+export const stepId = (s: Step): string => (s.kind === "game" ? s.game.id : s.questionnaire.id)
 
 /**
  * Everything a run needs, fully resolved from the spec files and command-line overrides. Stored in the

@@ -3,11 +3,11 @@ import { Effect, Schema } from "effect"
 import { createHash } from "node:crypto"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import type { Questionnaire } from "../domain/questionnaire.js"
+import { gameFromData } from "./GameFile.js"
 import { decodeData, readDataFile, resolveFrom } from "./loadFile.js"
 import { loadPopulation } from "./PopulationFile.js"
 import { questionnaireFromData } from "./QuestionnaireFile.js"
-import type { BackendKind, BackendSettings, RunSpec } from "./RunSpec.js"
+import type { BackendKind, BackendSettings, RunSpec, Step } from "./RunSpec.js"
 import { SYNTHETIC_MODEL } from "./RunSpec.js"
 import { SpecFileError, UsageError } from "./SpecFileError.js"
 
@@ -36,7 +36,7 @@ export const StudyFileSchema = Schema.Struct({
   population: NonEmpty,
   agents: Schema.optional(Schema.Int.pipe(Schema.positive())),
   seed: Schema.optional(Schema.Int),
-  steps: Schema.Array(Schema.Struct({ questionnaire: NonEmpty })).pipe(Schema.minItems(1)),
+  steps: Schema.Array(Schema.Union(Schema.Struct({ questionnaire: NonEmpty }), Schema.Struct({ game: NonEmpty }))).pipe(Schema.minItems(1)),
   backend: Schema.optional(Schema.Struct(BackendFields))
 }).annotations({ identifier: "Study" })
 
@@ -119,31 +119,35 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
     let agentsFromFile: number | undefined
     let seedFromFile: number | undefined
     let backendFile: BackendFile | undefined
-    const questionnaires: Array<Questionnaire> = []
+    const steps: Array<Step> = []
+    const loadStep = (file: string, stepData: unknown, as: "questionnaire" | "game") =>
+      as === "game"
+        ? Effect.map(gameFromData(stepData, file), (game): Step => ({ kind: "game", game }))
+        : Effect.map(questionnaireFromData(stepData, file), (questionnaire): Step => ({ kind: "questionnaire", questionnaire }))
     if (kind === "study") {
       const study = yield* decodeData(StudyFileSchema, data, specFile)
       populationFile = o.population ?? resolveFrom(specFile, study.population)
-      stepFiles = study.steps.map((s) => resolveFrom(specFile, s.questionnaire))
+      stepFiles = study.steps.map((s) => resolveFrom(specFile, "game" in s ? s.game : s.questionnaire))
       studyId = study.id
       title = study.title ?? study.id
       agentsFromFile = study.agents
       seedFromFile = study.seed
       backendFile = study.backend
-      for (const f of stepFiles) {
-        const qd = yield* readDataFile(f)
-        questionnaires.push(yield* questionnaireFromData(qd, f))
+      for (let i = 0; i < stepFiles.length; i++) {
+        const f = stepFiles[i]!
+        steps.push(yield* loadStep(f, yield* readDataFile(f), "game" in study.steps[i]! ? "game" : "questionnaire"))
       }
-    } else if (kind === "questionnaire") {
-      const q = yield* questionnaireFromData(data, specFile)
-      questionnaires.push(q)
+    } else if (kind === "questionnaire" || kind === "game") {
+      const step = yield* loadStep(specFile, data, kind)
+      steps.push(step)
       populationFile = o.population ?? DEFAULT_POPULATION
       stepFiles = [specFile]
-      studyId = q.id
-      title = q.title
+      studyId = step.kind === "game" ? step.game.id : step.questionnaire.id
+      title = step.kind === "game" ? step.game.title : step.questionnaire.title
     } else {
       return yield* new SpecFileError({
         file: specFile,
-        problems: [`kind: expected "study" or "questionnaire", got ${JSON.stringify(kind ?? null)}`]
+        problems: [`kind: expected "study", "questionnaire" or "game", got ${JSON.stringify(kind ?? null)}`]
       })
     }
     const population = yield* loadPopulation(populationFile)
@@ -164,7 +168,7 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
         sharesSource: population.sharesSource,
         prompts: population.prompts
       },
-      steps: questionnaires.map((questionnaire) => ({ kind: "questionnaire", questionnaire })),
+      steps,
       backend,
       files
     }

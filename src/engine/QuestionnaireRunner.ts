@@ -265,7 +265,9 @@ export const runQuestionnaireStep = (
   writer: ResultWriter,
   asker: Asker | null
 ) => {
-  const q = spec.steps[step]!.questionnaire
+  const s = spec.steps[step]!
+  if (s.kind !== "questionnaire") throw new Error(`step ${step} is not a questionnaire`)
+  const q = s.questionnaire
   if (asker === null) {
     return pendingAgents(db, step, 128).pipe(
       Stream.mapEffect((agents) =>

@@ -1,7 +1,7 @@
 import type { ChatMessage } from "../domain/answers.js"
 import type { PresentedChoice, PromptTemplates, QuestionnaireItem } from "../domain/questionnaire.js"
 
-const fill = (template: string, vars: Readonly<Record<string, string>>): string =>
+export const fill = (template: string, vars: Readonly<Record<string, string>>): string =>
   template.replace(/\{(\w+)\}/g, (m, k: string) => vars[k] ?? m)
 
 export const optionsBlock = (t: PromptTemplates, choices: ReadonlyArray<PresentedChoice>): string =>

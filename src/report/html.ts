@@ -5,6 +5,7 @@
  */
 import * as vega from "vega"
 import { compile } from "vega-lite"
+import type { GameAnalysis } from "../analysis/games.js"
 import type { TopLevelSpec } from "vega-lite"
 import type {
   BaselineRef,
@@ -609,6 +610,62 @@ const behaviourHtml = async (figures: Figures, report: Report): Promise<string> 
   return section("behaviour", "Behaviour", parts.join("\n"))
 }
 
+const roundsSpec = (data: ReadonlyArray<{ round: number; value: number; source: string }>, yTitle: string): TopLevelSpec => ({
+  ...baseConfig,
+  width: 420,
+  height: 200,
+  data: { values: data.map((d) => ({ ...d })) },
+  mark: { type: "line", point: true },
+  encoding: {
+    x: { field: "round", type: "ordinal", axis: { title: "round", labelAngle: 0 } },
+    y: { field: "value", type: "quantitative", axis: { title: yTitle }, scale: { domain: [0, 1] } },
+    color: { field: "source", type: "nominal", scale: { domain: [RUN_SOURCE, HUMAN_SOURCE], range: [RUN_COLOUR, HUMAN_COLOUR] }, title: "source" }
+  }
+})
+
+const gameHtml = async (figures: Figures, g: GameAnalysis): Promise<string> => {
+  const overall = g.metrics.filter((m) => m.round === null)
+  const parts = [
+    `<h3>${escapeHtml(g.scenario)} (${escapeHtml(g.game)})</h3>`,
+    `<p>Matches: ${int(g.matches.complete)} complete, ${int(g.matches.void)} void (a missing move), ${int(g.matches.failed)} failed, ` +
+      `${int(g.matches.pending)} pending; ${int(g.unmatchedAgents)} agents sat out (group size).</p>`,
+    table(
+      `Outcomes of ${g.scenario} beside the human figures`,
+      ["metric", "this run", "decisions", "human", "source", "where"],
+      overall.map((m) => {
+        const c = g.comparisons.find((x) => x.metric === m.metric && x.round === null)
+        return [m.metric, n(m.value), i(m.n), c ? n(c.human) : "not available", c ? c.baseline.title : "–", c ? c.baseline.where : "–"]
+      })
+    ),
+    table(
+      `${g.scenario}: outcomes by condition of the deciding agent`,
+      ["condition", ...overall.map((m) => m.metric)],
+      [...new Set(overall.flatMap((m) => m.byCondition.map((b) => b.condition)))].map((cond) => [
+        cond,
+        ...overall.map((m) => n(m.byCondition.find((b) => b.condition === cond)?.value ?? null))
+      ])
+    )
+  ]
+  const byRound = g.metrics.filter((m) => m.round !== null && isNumber(m.value))
+  if (byRound.length > 1) {
+    const data = byRound.map((m) => ({ round: m.round!, value: m.value!, source: RUN_SOURCE }))
+    for (const c of g.comparisons) if (c.round !== null) data.push({ round: c.round, value: c.human, source: HUMAN_SOURCE })
+    const svg = await figures.render(roundsSpec(data, byRound[0]!.metric), `${g.scenario} by round`)
+    parts.push(figure(`${g.scenario}: ${byRound[0]!.metric} by round (this run${data.some((d) => d.source === HUMAN_SOURCE) ? " and human figures" : ""}).`, svg))
+  }
+  if (g.causes !== null && g.causes.length > 0) {
+    parts.push(table(`${g.scenario}: causes chosen by contributors`, ["cause", "contributors"], g.causes.map((c) => [c.cause, i(c.count)])))
+  }
+  return parts.join("\n")
+}
+
+const gamesHtml = async (figures: Figures, report: Report): Promise<string> => {
+  if (report.games.length === 0) return ""
+  const parts: Array<string> = []
+  for (const g of report.games) parts.push(await gameHtml(figures, g))
+  return section("games", "Games", parts.join("\n"))
+}
+
 const baselinesHtml = (report: Report): string => {
   const rows = (refs: ReadonlyArray<BaselineRef>) =>
     refs.map((b): Array<Cell> => [b.id, ...baselineCells(b), b.source, b.file])
@@ -677,6 +734,7 @@ export const renderHtml = async (report: Report): Promise<string> => {
       : await valueStructureHtml(figures, report, report.valueStructure)
   )
   body.push(await behaviourHtml(figures, report))
+  body.push(await gamesHtml(figures, report))
   body.push(baselinesHtml(report))
   body.push(settingsHtml(report))
   const run = report.run

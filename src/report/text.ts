@@ -92,5 +92,22 @@ export const renderText = (r: Report): string => {
       out.push(`  - ${m.measure}: ${m.source} — ${m.reason}${m.measuredByRun ? " (this run measured it)" : ""}`)
     }
   }
+  for (const g of r.games) {
+    out.push("", `Game ${g.scenario} (${g.game}): ${g.matches.complete} matches complete, ${g.matches.void} void, ${g.matches.failed} failed, ${g.matches.pending} pending; ${g.unmatchedAgents} agents sat out`)
+    const overall = g.metrics.filter((m) => m.round === null)
+    out.push(
+      ...table(
+        ["metric", "this run", "n", "human", "source"],
+        overall.map((m) => {
+          const c = g.comparisons.find((x) => x.metric === m.metric && x.round === null)
+          return [m.metric, f(m.value), String(m.n), c ? f(c.human) : "not available", c ? c.baseline.id : "–"]
+        }),
+        [false, true, true, true, false]
+      ).map((l) => "  " + l)
+    )
+    const byRound = g.metrics.filter((m) => m.round !== null)
+    if (byRound.length > 0) out.push(`  by round: ${byRound.map((m) => `${m.round}: ${f(m.value, 2)}`).join("  ")}`)
+    if (g.causes !== null && g.causes.length > 0) out.push(`  causes: ${g.causes.map((c) => `${c.cause} ${c.count}`).join(", ")}`)
+  }
   return out.join("\n") + "\n"
 }

@@ -302,3 +302,56 @@ export const valueItemDistribution = (
   const style = profile[STYLE_INDEX] as number
   return gradedResponse(reverse ? style - content : style + content, k, out, params)
 }
+
+/**
+ * The answer distribution of a game decision over k ordered options (lowest value first) into `out`:
+ * `gradedResponse` at θ = s + c + shift, where c is the agent's standing on the sinusoid around the value the
+ * decision is theoretically centred on (`peak`, circle index 0…9, or −1 when the scenario declares none: then
+ * c = 0) and `shift` what the game state implies (e.g. a fair offer makes accepting likelier; see
+ * `DecisionRequest.theoryShift`). Allocates nothing.
+ *
+ * Reference: DESIGN.md "The synthetic respondent": a game decision declares in its scenario file the value it
+ * is centred on, and the model answers on the sinusoid around that peak.
+ *
+ * @example
+ * decisionDistribution(profile, 8, 0, 11, buf) // how much of 10 to give, centred on benevolence
+ */
+export const decisionDistribution = (
+  profile: ArrayLike<number>,
+  peak: number,
+  shift: number,
+  k: number,
+  out: Float64Array,
+  params: SyntheticParams = SYNTHETIC_DEFAULTS
+): Float64Array => {
+  const content = peak >= 0 ? sinusoidStanding(profile, peak) : 0
+  return gradedResponse((profile[STYLE_INDEX] as number) + content + shift, k, out, params)
+}
+
+/**
+ * A choice among unordered options (e.g. which cause to donate to), each centred on a value (`peaks[j]`, circle
+ * index): P(j) ∝ exp(a·c_j), with c_j the agent's sinusoid standing around option j's value and a the
+ * graded-response discrimination. Writes into `out` (length = peaks.length).
+ *
+ * @example
+ * choiceDistribution(profile, [9, 8, 5], buf) // environment (UN), poverty (BE), police (SE)
+ */
+export const choiceDistribution = (
+  profile: ArrayLike<number>,
+  peaks: ArrayLike<number>,
+  out: Float64Array,
+  params: SyntheticParams = SYNTHETIC_DEFAULTS
+): Float64Array => {
+  let max = -Infinity
+  for (let j = 0; j < peaks.length; j++) {
+    out[j] = params.discrimination * sinusoidStanding(profile, peaks[j] as number)
+    if ((out[j] as number) > max) max = out[j] as number
+  }
+  let total = 0
+  for (let j = 0; j < peaks.length; j++) {
+    out[j] = Math.exp((out[j] as number) - max)
+    total += out[j] as number
+  }
+  for (let j = 0; j < peaks.length; j++) out[j] = (out[j] as number) / total
+  return out
+}

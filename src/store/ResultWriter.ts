@@ -36,6 +36,10 @@ export const makeResultWriter = (db: Sqlite.Database, file: string, options: { r
           stats.batches++
           for (const op of ops) {
             if (op._tag === "CompactUnits") stats.unitsDone += op.agentIds.length
+            if (op._tag === "Match") {
+              if (op.failed) stats.unitsFailed += op.members.length
+              else stats.unitsDone += op.members.length
+            }
             if (op._tag !== "Units") continue
             for (const u of op.units) {
               if (u.failed) stats.unitsFailed++

@@ -8,7 +8,7 @@ export class DatabaseError extends Data.TaggedError("DatabaseError")<{ readonly 
   }
 }
 
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 
 /**
  * The run store schema. One file per run, WAL journal. Units are (step, agent); an agent's answers for a step
@@ -31,7 +31,18 @@ const MIGRATIONS: ReadonlyArray<string> = [
      PRIMARY KEY (step, agent_id, item_idx)) WITHOUT ROWID;
    CREATE TABLE requests (key TEXT PRIMARY KEY, body TEXT NOT NULL, text TEXT, top_logprobs TEXT,
      prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, latency_ms REAL NOT NULL, attempts INTEGER NOT NULL);
-   CREATE TABLE events (id INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL);`
+   CREATE TABLE events (id INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL);`,
+  // v2: interactive games. A match (pair or group) is the unit of work of a game step; its moves and the
+  // members' results are written in one transaction with the members' units, so a match is wholly present
+  // or pending.
+  `CREATE TABLE matches (step INTEGER NOT NULL, match_id INTEGER NOT NULL, members TEXT NOT NULL, state TEXT NOT NULL,
+     outcome TEXT, PRIMARY KEY (step, match_id)) WITHOUT ROWID;
+   CREATE TABLE moves (step INTEGER NOT NULL, match_id INTEGER NOT NULL, seq INTEGER NOT NULL, round INTEGER NOT NULL,
+     agent_id INTEGER NOT NULL, member INTEGER NOT NULL, role TEXT NOT NULL, decision TEXT NOT NULL, value INTEGER,
+     label TEXT, scoring TEXT NOT NULL, request_key TEXT, dist TEXT, raw TEXT, attempts INTEGER NOT NULL, error TEXT,
+     PRIMARY KEY (step, match_id, seq)) WITHOUT ROWID;
+   CREATE TABLE game_results (step INTEGER NOT NULL, agent_id INTEGER NOT NULL, match_id INTEGER, member INTEGER,
+     status TEXT NOT NULL, payoff REAL, details TEXT, PRIMARY KEY (step, agent_id)) WITHOUT ROWID;`
 ]
 
 export interface RequestRow {
@@ -70,8 +81,40 @@ export interface CompactUnits {
   readonly raws: ReadonlyArray<string> | null
 }
 
+/** One move of a game as logged. */
+export interface MoveRow {
+  readonly round: number
+  readonly agentId: number
+  readonly member: number
+  readonly role: string
+  readonly decision: string
+  readonly value: number | null
+  readonly label: string | null
+  readonly scoring: string
+  readonly requestKey: string | null
+  readonly dist: ReadonlyArray<number> | null
+  readonly raw: string | null
+  readonly attempts: number
+  readonly error: string | null
+}
+
+/** A finished match: its moves, each member's result, and whether a request failed (then it stays resumable). */
+export interface MatchResult {
+  readonly _tag: "Match"
+  readonly step: number
+  readonly matchId: number
+  readonly members: ReadonlyArray<number>
+  /** A request failed for good: the match is marked failed and replayed by `resume` (moves are not kept). */
+  readonly failed: boolean
+  readonly moves: ReadonlyArray<MoveRow>
+  readonly outcome: unknown
+  /** Per member: status (complete | void), total payoff and game-specific details. */
+  readonly results: ReadonlyArray<{ readonly status: string; readonly payoff: number | null; readonly details: unknown }>
+}
+
 export type WriteOp =
   | { readonly _tag: "Request"; readonly row: RequestRow }
+  | MatchResult
   | { readonly _tag: "Units"; readonly units: ReadonlyArray<UnitResult> }
   | CompactUnits
 
@@ -113,12 +156,38 @@ export const makeStatements = (db: Sqlite.Database) => {
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
   )
   const setUnit = db.prepare(`UPDATE units SET state = ?, attempts = attempts + 1 WHERE step = ? AND agent_id = ?`)
+  const insertMove = db.prepare(
+    `INSERT OR REPLACE INTO moves (step, match_id, seq, round, agent_id, member, role, decision, value, label, scoring, request_key, dist, raw, attempts, error)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+  )
+  const setMatch = db.prepare(`UPDATE matches SET state = ?, outcome = ? WHERE step = ? AND match_id = ?`)
+  const insertResult = db.prepare(
+    `INSERT OR REPLACE INTO game_results (step, agent_id, match_id, member, status, payoff, details) VALUES (?, ?, ?, ?, ?, ?, ?)`
+  )
   const writeBatch = db.transaction((ops: ReadonlyArray<WriteOp>) => {
     let answers = 0
     for (const op of ops) {
       if (op._tag === "Request") {
         const r = op.row
         insertRequest.run(r.key, r.body, r.text, r.topLogprobs, r.promptTokens, r.completionTokens, r.latencyMs, r.attempts)
+        continue
+      }
+      if (op._tag === "Match") {
+        const { matchId, members, step } = op
+        if (!op.failed) {
+          op.moves.forEach((m, seq) => {
+            insertMove.run(
+              step, matchId, seq, m.round, m.agentId, m.member, m.role, m.decision, m.value, m.label, m.scoring,
+              m.requestKey, m.dist === null ? null : formatDist(m.dist), m.requestKey === null ? m.raw : null, m.attempts, m.error
+            )
+          })
+          op.results.forEach((r, member) =>
+            insertResult.run(step, members[member]!, matchId, member, r.status, r.payoff, JSON.stringify(r.details))
+          )
+          answers += op.moves.length
+        }
+        setMatch.run(op.failed ? "failed" : "done", op.failed ? null : JSON.stringify(op.outcome), step, matchId)
+        for (const agentId of members) setUnit.run(op.failed ? "failed" : "done", step, agentId)
         continue
       }
       if (op._tag === "CompactUnits") {

@@ -152,6 +152,7 @@ const fullReport: Report = {
     used: [baseline("schwartz-2012-mds", "Schwartz et al. <b>2012</b> structure")],
     unmatched: [baseline("unused", "An unused baseline")]
   },
+  games: [],
   notes: ["Synthetic backend: figures are a theory reference.", "Small sample: 40 agents < 100."]
 }
 
@@ -161,6 +162,7 @@ const emptyReport: Report = {
   valueStructure: null,
   behaviour: { measures: [], valueBehaviour: null, comparisons: [], missingBaselines: [] },
   baselines: { used: [], unmatched: [] },
+  games: [],
   notes: []
 }
 

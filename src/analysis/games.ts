@@ -1,0 +1,201 @@
+import type Sqlite from "better-sqlite3"
+import type { GameKind, GameScenario } from "../domain/games.js"
+import { GAME_DEFAULTS } from "../games/index.js"
+import { num } from "./alignment.js"
+
+/** One outcome figure of a game, for the whole run and per condition. */
+export interface GameMetric {
+  readonly metric: string
+  readonly round: number | null
+  readonly value: number | null
+  /** Decisions (or matches) the figure averages over. */
+  readonly n: number
+  readonly byCondition: ReadonlyArray<{ readonly condition: string; readonly value: number | null; readonly n: number }>
+}
+
+export interface GameComparison {
+  readonly metric: string
+  readonly round: number | null
+  readonly run: number | null
+  readonly human: number
+  readonly baseline: { readonly file: string; readonly id: string; readonly title: string; readonly source: string; readonly where: string }
+}
+
+export interface GameAnalysis {
+  readonly step: number
+  readonly scenario: string
+  readonly game: GameKind
+  readonly matches: { readonly complete: number; readonly void: number; readonly failed: number; readonly pending: number }
+  readonly unmatchedAgents: number
+  readonly metrics: ReadonlyArray<GameMetric>
+  /** Per cause: how many contributors chose it (paired charity game). */
+  readonly causes: ReadonlyArray<{ readonly cause: string; readonly count: number }> | null
+  readonly comparisons: ReadonlyArray<GameComparison>
+  /** Game metrics for which no human figure was given. */
+  readonly withoutBaseline: ReadonlyArray<string>
+}
+
+/** A human figure for a game, as read from a `game-outcomes` baseline. */
+export interface HumanGameFigure {
+  readonly game: string
+  readonly metric: string
+  readonly value: number
+  readonly round: number | null
+  readonly where: string
+  readonly baseline: { readonly file: string; readonly id: string; readonly title: string; readonly source: string }
+}
+
+interface MoveRow {
+  readonly match_id: number
+  readonly round: number
+  readonly agent_id: number
+  readonly decision: string
+  readonly value: number | null
+  readonly label: string | null
+  readonly condition: string
+}
+
+const numberParam = (game: GameScenario, key: string): number => {
+  const v = game.params[key] ?? (GAME_DEFAULTS[game.game] as Record<string, unknown>)[key]
+  return typeof v === "number" ? v : NaN
+}
+
+/** Mean of `f` over rows (skipping nulls), overall and by the deciding agent's condition. */
+const metric = (
+  name: string,
+  round: number | null,
+  rows: ReadonlyArray<MoveRow>,
+  f: (r: MoveRow) => number | null,
+  conditions: ReadonlyArray<string>
+): GameMetric => {
+  const by = new Map<string, { s: number; n: number }>()
+  let s = 0
+  let n = 0
+  for (const r of rows) {
+    const x = f(r)
+    if (x === null || !Number.isFinite(x)) continue
+    s += x
+    n++
+    const b = by.get(r.condition) ?? { s: 0, n: 0 }
+    b.s += x
+    b.n++
+    by.set(r.condition, b)
+  }
+  return {
+    metric: name,
+    round,
+    value: n > 0 ? num(s / n) : null,
+    n,
+    byCondition: conditions.flatMap((c) => {
+      const b = by.get(c)
+      return b ? [{ condition: c, value: num(b.s / b.n), n: b.n }] : []
+    })
+  }
+}
+
+/**
+ * Outcomes of one game step from the logged moves of its finished matches (void rounds keep the moves that
+ * were made; a missing move counts in no mean): the metrics of DESIGN.md for each game, per round for repeated
+ * games, per condition of the deciding agent, and side by side with every human figure of the same game and
+ * metric (and round, when the figure names one).
+ */
+export const analyseGame = (
+  db: Sqlite.Database,
+  step: number,
+  game: GameScenario,
+  humans: ReadonlyArray<HumanGameFigure>
+): GameAnalysis => {
+  const states = db.prepare(`SELECT state, outcome FROM matches WHERE step = ?`).all(step) as Array<{ state: string; outcome: string | null }>
+  const matches = { complete: 0, void: 0, failed: 0, pending: 0 }
+  for (const m of states) {
+    if (m.state === "failed") matches.failed++
+    else if (m.state !== "done") matches.pending++
+    else if ((JSON.parse(m.outcome ?? "{}") as { status?: string }).status === "void") matches.void++
+    else matches.complete++
+  }
+  const { unmatched } = db.prepare(`SELECT count(*) AS unmatched FROM game_results WHERE step = ? AND status = 'unmatched'`).get(step) as { unmatched: number }
+  const conditions = (db.prepare(`SELECT condition FROM conditions ORDER BY condition_idx`).all() as Array<{ condition: string }>).map((c) => c.condition)
+  const rows = db
+    .prepare(
+      `SELECT mv.match_id, mv.round, mv.agent_id, mv.decision, mv.value, mv.label, c.condition
+       FROM moves mv JOIN agents a ON a.agent_id = mv.agent_id JOIN conditions c ON c.condition_idx = a.condition_idx
+       WHERE mv.step = ? ORDER BY mv.match_id, mv.seq`
+    )
+    .all(step) as Array<MoveRow>
+  const of = (decision: string, round?: number) => rows.filter((r) => r.decision === decision && (round === undefined || r.round === round))
+  const endowment = numberParam(game, "endowment")
+  const share = (r: MoveRow) => (r.value === null ? null : r.value / endowment)
+  const yes = (r: MoveRow) => (r.value === null ? null : r.value)
+  const metrics: Array<GameMetric> = []
+  let causes: GameAnalysis["causes"] = null
+  switch (game.game) {
+    case "dictator":
+      metrics.push(metric("give-share", null, of("give"), share, conditions))
+      break
+    case "ultimatum":
+      metrics.push(metric("offer-share", null, of("offer"), share, conditions))
+      metrics.push(metric("rejection-rate", null, of("accept"), (r) => (r.value === null ? null : 1 - r.value), conditions))
+      break
+    case "trust": {
+      const multiplier = numberParam(game, "multiplier")
+      const sent = new Map(of("send").map((r) => [r.match_id, r.value]))
+      metrics.push(metric("sent-share", null, of("send"), share, conditions))
+      metrics.push(
+        metric("returned-share", null, of("return"), (r) => {
+          const x = sent.get(r.match_id)
+          return r.value === null || x === null || x === undefined || x === 0 ? null : r.value / (multiplier * x)
+        }, conditions)
+      )
+      break
+    }
+    case "public-goods": {
+      metrics.push(metric("contribution-share", null, of("contribute"), share, conditions))
+      const rounds = numberParam(game, "rounds")
+      for (let r = 1; r <= rounds; r++) metrics.push(metric("contribution-share", r, of("contribute", r), share, conditions))
+      break
+    }
+    case "prisoners-dilemma": {
+      metrics.push(metric("cooperation-rate", null, of("cooperate"), yes, conditions))
+      const rounds = numberParam(game, "rounds")
+      if (rounds > 1) for (let r = 1; r <= rounds; r++) metrics.push(metric("cooperation-rate", r, of("cooperate", r), yes, conditions))
+      break
+    }
+    case "paired-charity": {
+      metrics.push(metric("contribute-rate", null, of("decision"), yes, conditions))
+      metrics.push(metric("mean-intention", null, of("intention"), yes, conditions))
+      const counts = new Map<string, number>()
+      for (const r of of("cause")) if (r.label !== null) counts.set(r.label, (counts.get(r.label) ?? 0) + 1)
+      causes = [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([cause, count]) => ({ cause, count }))
+      break
+    }
+  }
+  const comparisons: Array<GameComparison> = []
+  for (const h of humans) {
+    if (h.game !== game.game) continue
+    const m = metrics.find((x) => x.metric === h.metric && x.round === h.round)
+    if (m === undefined) continue
+    comparisons.push({ metric: h.metric, round: h.round, run: m.value, human: h.value, baseline: { ...h.baseline, where: h.where } })
+  }
+  const withoutBaseline = [...new Set(metrics.filter((m) => m.round === null && !comparisons.some((c) => c.metric === m.metric)).map((m) => m.metric))]
+  return { step, scenario: game.id, game: game.game, matches, unmatchedAgents: unmatched, metrics, causes, comparisons, withoutBaseline }
+}
+
+/**
+ * Per-agent game behaviour as score columns for value × behaviour correlations: for each decision of the game,
+ * the agent's mean decision value over the rounds it made (null when it made none). Keys are
+ * `<scenario id>:<decision>`.
+ */
+export const gameBehaviourColumns = (db: Sqlite.Database, step: number, game: GameScenario): Map<string, Map<number, number>> => {
+  const rows = db
+    .prepare(`SELECT agent_id, decision, avg(value) AS mean FROM moves WHERE step = ? AND value IS NOT NULL GROUP BY agent_id, decision`)
+    .all(step) as Array<{ agent_id: number; decision: string; mean: number }>
+  const out = new Map<string, Map<number, number>>()
+  for (const r of rows) {
+    if (r.decision === "cause") continue // unordered: no mean
+    const key = `${game.id}:${r.decision}`
+    const col = out.get(key) ?? new Map<number, number>()
+    col.set(r.agent_id, r.mean)
+    out.set(key, col)
+  }
+  return out
+}
