@@ -1,5 +1,6 @@
 import type Sqlite from "better-sqlite3"
 import type { GameKind, GameScenario } from "../domain/games.js"
+import { higherOrderOf, HIGHER_ORDER_NAMES, type HigherOrder, type Value10 } from "../domain/values.js"
 import { GAME_DEFAULTS } from "../games/index.js"
 import { num } from "./alignment.js"
 
@@ -94,6 +95,36 @@ const metric = (
 }
 
 /**
+ * Polarisation between value groups in one round: the range (highest minus lowest) of the mean position of the
+ * four higher-order value groups (agents grouped by the value they were prompted with; hedonism counted with
+ * Openness to Change, unprimed agents left out). 0 when all groups agree on average; null with fewer than two
+ * groups. `byCondition` holds the four group means under their higher-order names.
+ */
+const polarisation = (round: number, rows: ReadonlyArray<MoveRow>, valueOf: ReadonlyMap<string, string | null>): GameMetric => {
+  const groups = new Map<string, { s: number; n: number }>()
+  let n = 0
+  for (const r of rows) {
+    const v = valueOf.get(r.condition)
+    const ho = v ? higherOrderOf(v as Value10) : undefined
+    if (r.value === null || ho === undefined) continue
+    const g = groups.get(ho) ?? { s: 0, n: 0 }
+    g.s += r.value
+    g.n++
+    groups.set(ho, g)
+    n++
+  }
+  const means = [...groups.entries()].map(([ho, g]) => ({ condition: HIGHER_ORDER_NAMES[ho as HigherOrder], value: g.s / g.n, n: g.n }))
+  const values = means.map((m) => m.value)
+  return {
+    metric: "polarisation",
+    round,
+    value: means.length >= 2 ? num(Math.max(...values) - Math.min(...values)) : null,
+    n,
+    byCondition: means.map((m) => ({ ...m, value: num(m.value) }))
+  }
+}
+
+/**
  * Outcomes of one game step from the logged moves of its finished matches (void rounds keep the moves that
  * were made; a missing move counts in no mean): the metrics of DESIGN.md for each game, per round for repeated
  * games, per condition of the deciding agent, and side by side with every human figure of the same game and
@@ -166,6 +197,34 @@ export const analyseGame = (
       const counts = new Map<string, number>()
       for (const r of of("cause")) if (r.label !== null) counts.set(r.label, (counts.get(r.label) ?? 0) + 1)
       causes = [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([cause, count]) => ({ cause, count }))
+      break
+    }
+    case "deliberation": {
+      const rounds = numberParam(game, "rounds")
+      const labels = (game.params["options"] ?? (GAME_DEFAULTS.deliberation as Record<string, unknown>)["options"]) as ReadonlyArray<string>
+      const valueOf = new Map(db.prepare(`SELECT condition, value_code FROM conditions`).all().map((r) => {
+        const row = r as { condition: string; value_code: string | null }
+        return [row.condition, row.value_code] as const
+      }))
+      for (let r = 1; r <= rounds; r++) {
+        const rows = of("position", r)
+        const mean = metric("mean-position", r, rows, yes, conditions)
+        metrics.push(mean)
+        metrics.push(
+          metric("sd-position", r, rows, (x) => (x.value === null || mean.value === null ? null : (x.value - mean.value) ** 2), conditions)
+        )
+        const sd = metrics[metrics.length - 1]!
+        metrics[metrics.length - 1] = { ...sd, value: sd.value === null ? null : Math.sqrt(sd.value), byCondition: [] }
+        labels.forEach((label, k) => metrics.push({ ...metric(`share:${label}`, r, rows, (x) => (x.value === null ? null : x.value === k + 1 ? 1 : 0), conditions), byCondition: [] }))
+        metrics.push(polarisation(r, rows, valueOf))
+      }
+      const first = new Map(of("position", 1).map((x) => [x.agent_id, x.value]))
+      metrics.push(
+        metric("changed-rate", null, of("position", rounds), (x) => {
+          const f = first.get(x.agent_id)
+          return x.value === null || f === null || f === undefined ? null : x.value !== f ? 1 : 0
+        }, conditions)
+      )
       break
     }
   }

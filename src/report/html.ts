@@ -618,7 +618,7 @@ const roundsSpec = (data: ReadonlyArray<{ round: number; value: number; source: 
   mark: { type: "line", point: true },
   encoding: {
     x: { field: "round", type: "ordinal", axis: { title: "round", labelAngle: 0 } },
-    y: { field: "value", type: "quantitative", axis: { title: yTitle }, scale: { domain: [0, 1] } },
+    y: { field: "value", type: "quantitative", axis: { title: yTitle }, scale: { zero: true } },
     color: { field: "source", type: "nominal", scale: { domain: [RUN_SOURCE, HUMAN_SOURCE], range: [RUN_COLOUR, HUMAN_COLOUR] }, title: "source" }
   }
 })
@@ -646,7 +646,19 @@ const gameHtml = async (figures: Figures, g: GameAnalysis): Promise<string> => {
       ])
     )
   ]
-  const byRound = g.metrics.filter((m) => m.round !== null && isNumber(m.value))
+  const roundMetrics = [...new Set(g.metrics.filter((m) => m.round !== null).map((m) => m.metric))]
+  const rounds = [...new Set(g.metrics.filter((m) => m.round !== null).map((m) => m.round!))].sort((a, b) => a - b)
+  if (roundMetrics.length > 0) {
+    parts.push(
+      table(
+        `${g.scenario}: outcomes by round`,
+        ["metric", ...rounds.map((r) => `round ${r}`)],
+        roundMetrics.map((name) => [name, ...rounds.map((r) => n(g.metrics.find((m) => m.metric === name && m.round === r)?.value ?? null))])
+      )
+    )
+  }
+  const firstMetric = roundMetrics[0]
+  const byRound = g.metrics.filter((m) => m.round !== null && m.metric === firstMetric && isNumber(m.value))
   if (byRound.length > 1) {
     const data = byRound.map((m) => ({ round: m.round!, value: m.value!, source: RUN_SOURCE }))
     for (const c of g.comparisons) if (c.round !== null) data.push({ round: c.round, value: c.human, source: HUMAN_SOURCE })

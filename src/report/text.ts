@@ -106,7 +106,9 @@ export const renderText = (r: Report): string => {
       ).map((l) => "  " + l)
     )
     const byRound = g.metrics.filter((m) => m.round !== null)
-    if (byRound.length > 0) out.push(`  by round: ${byRound.map((m) => `${m.round}: ${f(m.value, 2)}`).join("  ")}`)
+    for (const name of [...new Set(byRound.map((m) => m.metric))]) {
+      out.push(`  ${name} by round: ${byRound.filter((m) => m.metric === name).map((m) => `${m.round}: ${f(m.value, 2)}`).join("  ")}`)
+    }
     if (g.causes !== null && g.causes.length > 0) out.push(`  causes: ${g.causes.map((c) => `${c.cause} ${c.count}`).join(", ")}`)
   }
   return out.join("\n") + "\n"

@@ -15,6 +15,7 @@ afterAll(async () => {
 })
 
 const GAMES = ["dictator", "ultimatum", "trust", "public-goods", "prisoners-dilemma", "prisoners-dilemma-repeated", "paired-charity"]
+const VIGNETTES = ["car-free-centre", "report-a-colleague"]
 const openaiArgs = () => ["--backend", "openai", "--base-url", server.url, "--model", "fake-model", "--json"]
 
 const pairsOf = (runDir: string) => {
@@ -57,6 +58,31 @@ describe("games on the synthetic backend", () => {
     expect(byGame.get("paired-charity")!.causes!.reduce((a, c) => a + c.count, 0)).toBeGreaterThan(0)
   })
 
+  it("the policy and dilemma vignettes deliberate: per-round spread, shares and polarisation between value groups", async () => {
+    const runs = tempDir("vignettes")
+    const results = await Promise.all(
+      VIGNETTES.map((v) => runCli(["run", `scenarios/vignettes/${v}.yaml`, "--population", "populations/uniform.yaml", "--agents", "100", "--json", "--runs-dir", runs]))
+    )
+    for (const [i, r] of results.entries()) {
+      expect(r.code, r.stderr).toBe(0)
+      const rep = await runCli(["report", String(lastJson(r.stdout)["runDir"]), "--format", "json"])
+      const g = (JSON.parse(rep.stdout) as Report).games[0]!
+      expect(g.scenario).toBe(VIGNETTES[i])
+      expect(g.matches.complete).toBe(10)
+      for (let round = 1; round <= 3; round++) {
+        const at = (name: string) => g.metrics.find((m) => m.metric === name && m.round === round)
+        expect(at("mean-position")!.n).toBe(100)
+        expect(at("sd-position")!.value!).toBeGreaterThan(0)
+        const shares = g.metrics.filter((m) => m.metric.startsWith("share:") && m.round === round).map((m) => m.value!)
+        expect(shares).toHaveLength(5)
+        expect(shares.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9)
+        // Uniform population: all four higher-order groups are present.
+        expect(at("polarisation")!.byCondition).toHaveLength(4)
+      }
+      expect(g.metrics.find((m) => m.metric === "changed-rate")!.value).not.toBeNull()
+    }
+  })
+
   it("matching is seeded: the same seed gives the same pairs, another seed others; export has moves and results", async () => {
     const runs = tempDir("matching")
     const run = (seed: string) => runCli(["run", "scenarios/games/ultimatum.yaml", "--agents", "30", "--seed", seed, "--json", "--runs-dir", runs])
@@ -85,7 +111,7 @@ describe("games on the synthetic backend", () => {
 describe("games on an OpenAI-compatible endpoint (loopback)", () => {
   it("every example game runs end to end", async () => {
     const runs = tempDir("games-openai")
-    for (const g of GAMES) {
+    for (const g of [...GAMES, ...VIGNETTES.map((v) => `../vignettes/${v}`)]) {
       const r = await runCli(["run", `scenarios/games/${g}.yaml`, "--agents", "8", "--seed", "2", "--runs-dir", runs, ...openaiArgs()])
       expect(r.code, `${g}: ${r.stderr}`).toBe(0)
       expect(lastJson(r.stdout)["status"], g).toBe("complete")
@@ -128,6 +154,22 @@ describe("games on an OpenAI-compatible endpoint (loopback)", () => {
     }
   })
 
+  it("a deliberating agent sees others' previous answers before it revises", async () => {
+    const runs = tempDir("vignette-openai")
+    const before = server.bodies.length
+    const r = await runCli(["run", "scenarios/vignettes/car-free-centre.yaml", "--agents", "10", "--seed", "3", "--runs-dir", runs, ...openaiArgs()])
+    expect(r.code, r.stderr).toBe(0)
+    const bodies = server.bodies.slice(before) as Array<{ messages: Array<{ role: string; content: string }> }>
+    const round2 = bodies.filter((b) => b.messages[b.messages.length - 1]!.content.includes("Round 2 of 3"))
+    expect(round2.length).toBeGreaterThan(0)
+    for (const b of round2) {
+      const last = b.messages[b.messages.length - 1]!.content
+      expect(last).toMatch(/After round 1, some other residents answered: [^;]+; [^;]+; [^(]+\(their average: \d/)
+      // The agent's own round-1 answer is in its conversation.
+      expect(b.messages.filter((m) => m.role === "assistant")).toHaveLength(1)
+    }
+  })
+
   it("a match whose request fails stays pending and resume completes it", async () => {
     const runs = tempDir("games-resume")
     server.plan([{ kind: "ok" }, { kind: "garbage" }])
@@ -142,5 +184,26 @@ describe("games on an OpenAI-compatible endpoint (loopback)", () => {
     const states = db.prepare(`SELECT state, count(*) AS n FROM matches GROUP BY state`).all()
     db.close()
     expect(states).toEqual([{ state: "done", n: 5 }])
+  })
+})
+
+describe("the behaviour measures and the paper study on an OpenAI-compatible endpoint (loopback)", () => {
+  it("each behaviour questionnaire and the paper study run end to end", async () => {
+    const runs = tempDir("behaviour-openai")
+    for (const m of ["donation-causes", "prosociality", "big-five", "everyday-behaviours"]) {
+      const r = await runCli(["run", `scenarios/behaviour/${m}.yaml`, "--agents", "6", "--runs-dir", runs, ...openaiArgs()])
+      expect(r.code, `${m}: ${r.stderr}`).toBe(0)
+      expect(lastJson(r.stdout)["status"]).toBe("complete")
+    }
+    const paper = await runCli(["run", "scenarios/studies/paper.yaml", "--agents", "12", "--runs-dir", runs, ...openaiArgs()])
+    expect(paper.code, paper.stderr).toBe(0)
+    const s = lastJson(paper.stdout)
+    expect(s["status"]).toBe("complete")
+    const rep = await runCli(["report", String(s["runDir"]), "--format", "json"])
+    expect(rep.code, rep.stderr).toBe(0)
+    const report = JSON.parse(rep.stdout) as Report
+    expect(report.run.synthetic).toBe(false)
+    expect(report.behaviour.measures.map((m) => m.questionnaire)).toHaveLength(4)
+    expect(report.games[0]!.game).toBe("paired-charity")
   })
 })
