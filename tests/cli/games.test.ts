@@ -15,7 +15,7 @@ afterAll(async () => {
 })
 
 const GAMES = ["dictator", "ultimatum", "trust", "public-goods", "prisoners-dilemma", "prisoners-dilemma-repeated", "paired-charity"]
-const VIGNETTES = ["car-free-centre", "report-a-colleague"]
+const VIGNETTES = ["car-free-centre", "sugar-tax", "report-a-colleague"]
 const openaiArgs = () => ["--backend", "openai", "--base-url", server.url, "--model", "fake-model", "--json"]
 
 const pairsOf = (runDir: string) => {
