@@ -6,10 +6,14 @@
  *   SQLite included);
  * - scheduler: the same requests to a loopback server with fixed latency, sent by the bare `openai` client
  *   and by valuesim's scheduler (permits, timeout, retry policy, dedup); `ratio` = scheduler / bare.
+ * - dashboard: the same runs in a pseudo-terminal (util-linux `script`), with the live dashboard and with
+ *   `--no-tui`, alternating; `ratio` = answers/s with / without (target ≥ 0.95). Synthetic (CPU-bound: the
+ *   worst case for the UI) and a loopback LLM run (latency-bound).
  */
 import { Effect } from "effect"
 import OpenAI from "openai"
-import { spawn } from "node:child_process"
+import Sqlite from "better-sqlite3"
+import { execFileSync, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -86,10 +90,78 @@ const scheduler = async (requests: number, concurrency: number, latencyMs: numbe
   }
 }
 
+/** Runs the CLI in a pseudo-terminal (so the dashboard is on unless --no-tui) and returns the run's summary. */
+const runInPty = (args: ReadonlyArray<string>, runs: string) =>
+  new Promise<Record<string, unknown>>((resolve, reject) => {
+    const cmd = [process.execPath, path.join(root, "bin/valuesim.js"), ...args, "--runs-dir", runs].map((a) => `'${a}'`).join(" ")
+    const child = spawn("script", ["-qefc", cmd, "/dev/null"], { cwd: root, stdio: ["pipe", "ignore", "ignore"], env: { ...process.env, COLUMNS: "120", LINES: "40" } })
+    child.on("close", (code) => {
+      if (code !== 0) return reject(new Error(`exit ${code}`))
+      const dir = fs.readdirSync(runs).map((d) => path.join(runs, d)).sort().pop()!
+      const db = new Sqlite(path.join(dir, "run.sqlite"), { readonly: true })
+      const end = db.prepare(`SELECT detail FROM events WHERE kind = 'end' ORDER BY id DESC LIMIT 1`).get() as { detail: string }
+      db.close()
+      fs.rmSync(dir, { recursive: true, force: true })
+      resolve(JSON.parse(end.detail) as Record<string, unknown>)
+    })
+  })
+
+const dashboard = async (repeats: number) => {
+  const hasScript = (() => {
+    try {
+      execFileSync("script", ["--version"], { stdio: "ignore" })
+      return true
+    } catch {
+      return false
+    }
+  })()
+  if (!hasScript) return { skipped: "util-linux script is not installed" }
+  const server = await startFakeServer({ latencyMs: 20 })
+  const runs = fs.mkdtempSync(path.join(os.tmpdir(), "valuesim-bench-tui-"))
+  try {
+    const workloads = {
+      synthetic: ["run", "scenarios/default-study.yaml", "--agents", "100000", "--seed", "1"],
+      loopback: ["run", "scenarios/vsq40.yaml", "--agents", "200", "--scoring", "sample", "--concurrency", "32", "--backend", "openai", "--base-url", server.url, "--model", "fake"]
+    }
+    const out: Record<string, unknown> = {}
+    for (const [name, args] of Object.entries(workloads)) {
+      const rate = { with: [] as Array<number>, without: [] as Array<number> }
+      const ratios: Array<number> = []
+      // Pairs run back to back (the order alternating), so drift on a shared machine hits both sides of a pair
+      // alike; the reported ratio is the median of the pairs' ratios.
+      for (let i = 0; i < repeats; i++) {
+        const order = i % 2 === 0 ? (["without", "with"] as const) : (["with", "without"] as const)
+        const pair: Record<string, number> = {}
+        for (const side of order) {
+          const s = await runInPty(side === "with" ? args : [...args, "--no-tui"], runs)
+          pair[side] = Number(s["answers"]) / Number(s["elapsedSeconds"])
+          rate[side].push(pair[side]!)
+        }
+        ratios.push(pair["with"]! / pair["without"]!)
+      }
+      const median = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+      out[name] = {
+        repeats,
+        withDashboard: Math.round(median(rate.with)),
+        withoutDashboard: Math.round(median(rate.without)),
+        pairRatios: ratios.map((r) => Math.round(r * 1000) / 1000),
+        ratio: Math.round(median(ratios) * 1000) / 1000
+      }
+    }
+    return out
+  } finally {
+    await server.close()
+    fs.rmSync(runs, { recursive: true, force: true })
+  }
+}
+
+// VALUESIM_BENCH=dashboard (or synthetic, scheduler) runs one part only.
+const only = process.env["VALUESIM_BENCH"]
 const result = {
   node: process.version,
   cpus: os.cpus().length,
-  synthetic: await synthetic(20_000),
-  scheduler: await scheduler(3000, 64, 50)
+  ...(only === undefined || only === "synthetic" ? { synthetic: await synthetic(20_000) } : {}),
+  ...(only === undefined || only === "scheduler" ? { scheduler: await scheduler(3000, 64, 50) } : {}),
+  ...(only === undefined || only === "dashboard" ? { dashboard: await dashboard(5) } : {})
 }
 console.log(JSON.stringify(result))

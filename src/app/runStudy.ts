@@ -1,5 +1,5 @@
 import type Sqlite from "better-sqlite3"
-import { Clock, Console, Duration, Effect, Schedule } from "effect"
+import { Clock, Console, Duration, Effect, Fiber, Schedule } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { RunSpec } from "../config/RunSpec.js"
@@ -9,6 +9,7 @@ import { presentedChoices } from "../domain/questionnaire.js"
 import { itemTurn, openingMessages } from "../engine/prompts.js"
 import { LlmClient } from "../llm/LlmClient.js"
 import { versions } from "./version.js"
+import { prepareDashboard, startDashboard, type PreparedDashboard } from "./dashboard.js"
 import { firstGameMessages, planMatches, runGameStep } from "../engine/GameRunner.js"
 import { describeRequest, makeAsker, type Asker, type Preloaded } from "../engine/RequestCache.js"
 import { runQuestionnaireStep } from "../engine/QuestionnaireRunner.js"
@@ -40,6 +41,8 @@ export interface OutputOptions {
   /** Progress lines go to stderr (stdout is kept for the final JSON line). */
   readonly json: boolean
   readonly progressEveryMs: number
+  /** Show the live dashboard instead of progress lines (only when stdout is a terminal). */
+  readonly tui?: boolean
 }
 
 const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)
@@ -165,8 +168,10 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
     })
   ).pipe(Effect.provide(llmLayer(spec, env)))
 
-const runStep = (spec: RunSpec, step: number, db: Sqlite.Database, writer: ResultWriter, asker: Asker | null) =>
-  spec.steps[step]!.kind === "game" ? runGameStep(spec, step, db, writer, asker) : runQuestionnaireStep(spec, step, db, writer, asker)
+const runStep = (spec: RunSpec, step: number, db: Sqlite.Database, writer: ResultWriter, asker: Asker | null, gate: Effect.Effect<void>) =>
+  spec.steps[step]!.kind === "game"
+    ? runGameStep(spec, step, db, writer, asker, gate)
+    : runQuestionnaireStep(spec, step, db, writer, asker, gate)
 
 /** Executes every pending unit of a run whose plan is in `db`. */
 const execute = (
@@ -176,12 +181,17 @@ const execute = (
   counters: RunCounters,
   env: Readonly<Record<string, string | undefined>>,
   out: OutputOptions,
-  preloaded: ReadonlyArray<Preloaded>
+  preloaded: ReadonlyArray<Preloaded>,
+  run: { readonly runId: string; readonly runDir: string },
+  prepared: PreparedDashboard | null
 ) =>
   Effect.scoped(
     Effect.gen(function* () {
       const started = yield* Clock.currentTimeMillis
-      const writer: ResultWriter = yield* makeResultWriter(db, dbFile)
+      // Acquired before the writer, so released after it: the last frame shows everything that was saved.
+      const dashboard = prepared ? yield* startDashboard(prepared, db, spec, run, counters, env) : null
+      const gate = dashboard?.gate ?? Effect.void
+      const writer: ResultWriter = yield* makeResultWriter(db, dbFile, dashboard ? { observe: dashboard.observe } : {})
       const print = (line: string) => (out.json ? Console.error(line) : Console.log(line))
       const report = Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
@@ -194,18 +204,28 @@ const execute = (
           })
         )
       })
-      yield* Effect.forkScoped(Effect.repeat(Effect.delay(report, Duration.millis(out.progressEveryMs)), Schedule.forever))
+      if (dashboard === null) yield* Effect.forkScoped(Effect.repeat(Effect.delay(report, Duration.millis(out.progressEveryMs)), Schedule.forever))
+      else dashboard.attach(writer.stats, () => 0)
 
-      if (spec.backend.kind === "synthetic") {
-        for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, null)
-      } else {
-        const scheduler = yield* makeScheduler(schedulerOptions(spec), (e) => {
-            if (e._tag === "Retrying") counters.retries++
+      const llmWork = Effect.gen(function* () {
+        const scheduler = yield* makeScheduler({ ...schedulerOptions(spec), gate }, (e) => {
+          if (e._tag === "Retrying") counters.retries++
           else if (e._tag === "Failed") counters.failures[e.reason] = (counters.failures[e.reason] ?? 0) + 1
         })
         const asker = yield* makeAsker(spec.backend, db, writer, scheduler, counters, preloaded).pipe(Effect.provide(llmLayer(spec, env)))
-        for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker)
-      }
+        dashboard?.attach(writer.stats, () => scheduler.stats().inFlight)
+        for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker, gate)
+      })
+      const work = spec.backend.kind === "synthetic"
+        ? Effect.gen(function* () {
+            for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, null, gate)
+          })
+        : llmWork
+      if (dashboard === null) return yield* work
+      // The dashboard's q stops the work fiber; joining it turns that into this run's interruption.
+      const fiber = yield* Effect.fork(work)
+      dashboard.onStop(() => void Effect.runFork(Fiber.interrupt(fiber)))
+      return yield* Fiber.join(fiber)
     })
   )
 
@@ -251,13 +271,14 @@ const driveRun = (
     const before = unitCounts(db)
     const total = before.done + before.failed + before.pending
     const counters = makeCounters(total, before.done)
+    const prepared = out.tui ? yield* prepareDashboard : null
     const t0 = yield* Clock.currentTimeMillis
     const print = (line: string) => (out.json ? Console.error(line) : Console.log(line))
     const label = spec.backend.kind === "synthetic" ? SYNTHETIC_LABEL : `${spec.backend.kind} ${spec.backend.model} at ${spec.backend.baseUrl}`
     yield* print(`[valuesim] run ${runId}: ${spec.agents} agents × ${spec.steps.length} step(s), backend ${label}`)
     yield* print(`[valuesim] run folder: ${runDir}`)
     yield* logEventNow(db, "start", { pending: before.pending + before.failed })
-    yield* execute(db, dbFile, spec, counters, env, out, preloaded).pipe(
+    yield* execute(db, dbFile, spec, counters, env, out, preloaded, { runId, runDir }, prepared).pipe(
       Effect.onInterrupt(() =>
         Effect.gen(function* () {
           yield* logEventNow(db, "interrupted", unitCounts(db))

@@ -65,6 +65,10 @@ const finish = (summary: RunSummary, asJson: boolean) =>
 
 const progressEveryMs = () => Number(env["VALUESIM_PROGRESS_MS"] ?? 2000)
 
+/** The dashboard needs a terminal on both ends; pipes, CI logs, --json and --no-tui get plain progress lines. */
+const useTui = (a: { readonly noTui: boolean; readonly json: boolean }) =>
+  !a.noTui && !a.json && process.stdout.isTTY === true && process.stdin.isTTY === true && env["VALUESIM_NO_TUI"] !== "1"
+
 const run = Command.make(
   "run",
   {
@@ -81,14 +85,14 @@ const run = Command.make(
       if (agents !== undefined && agents < 1) return yield* new UsageError({ detail: "--agents: must be a positive integer" })
       const overrides = yield* overridesOf(a)
       const spec = yield* loadRunSpec(a.spec, { ...overrides, population: opt(a.population), agents }, env)
-      const summary = yield* startRun(spec, a.runsDir, env, { json: a.json, progressEveryMs: progressEveryMs() })
+      const summary = yield* startRun(spec, a.runsDir, env, { json: a.json, progressEveryMs: progressEveryMs(), tui: useTui(a) })
       yield* finish(summary, a.json)
     })
 ).pipe(Command.withDescription("run a questionnaire or study on a population"))
 
 const resume = Command.make("resume", { runDir: Args.directory({ name: "run-dir" }), noTui, json }, (a) =>
   Effect.gen(function* () {
-    const summary = yield* resumeRun(a.runDir, env, { json: a.json, progressEveryMs: progressEveryMs() })
+    const summary = yield* resumeRun(a.runDir, env, { json: a.json, progressEveryMs: progressEveryMs(), tui: useTui(a) })
     yield* finish(summary, a.json)
   })
 ).pipe(Command.withDescription("continue an interrupted run; finished work is never redone"))

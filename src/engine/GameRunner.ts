@@ -236,7 +236,14 @@ const yieldToEventLoop = Effect.async<void>((resume) => {
 })
 
 /** Plays every pending match of a game step, streaming each finished match to the writer. */
-export const runGameStep = (spec: RunSpec, step: number, db: Sqlite.Database, writer: ResultWriter, asker: Asker | null) =>
+export const runGameStep = (
+  spec: RunSpec,
+  step: number,
+  db: Sqlite.Database,
+  writer: ResultWriter,
+  asker: Asker | null,
+  gate: Effect.Effect<void> = Effect.void
+) =>
   Effect.gen(function* () {
     const game = gameOf(spec, step)
     const pending = (db.prepare(`SELECT match_id, members FROM matches WHERE step = ? AND state != 'done' ORDER BY match_id`).all(step) as Array<{
@@ -251,6 +258,7 @@ export const runGameStep = (spec: RunSpec, step: number, db: Sqlite.Database, wr
     if (asker === null) {
       let n = 0
       for (const m of pending) {
+        yield* gate
         const played = yield* play(game, syntheticDecide(spec, step, game, m.members, conditionOf), () => undefined)
         yield* writer.write(toResult(step, m.matchId, m.members, played))
         if (++n % 64 === 0) yield* yieldToEventLoop

@@ -263,7 +263,8 @@ export const runQuestionnaireStep = (
   step: number,
   db: Sqlite.Database,
   writer: ResultWriter,
-  asker: Asker | null
+  asker: Asker | null,
+  gate: Effect.Effect<void> = Effect.void
 ) => {
   const s = spec.steps[step]!
   if (s.kind !== "questionnaire") throw new Error(`step ${step} is not a questionnaire`)
@@ -271,7 +272,7 @@ export const runQuestionnaireStep = (
   if (asker === null) {
     return pendingAgents(db, step, 128).pipe(
       Stream.mapEffect((agents) =>
-        Effect.flatMap(Effect.sync(() => syntheticUnits(spec, step, q, agents)), writer.write).pipe(Effect.zipRight(yieldToEventLoop))
+        Effect.zipRight(gate, Effect.flatMap(Effect.sync(() => syntheticUnits(spec, step, q, agents)), writer.write)).pipe(Effect.zipRight(yieldToEventLoop))
       ),
       Stream.runDrain
     )

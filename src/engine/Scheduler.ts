@@ -16,6 +16,8 @@ export interface SchedulerOptions {
   /** Backoff before retry n is `baseDelayMs · 2^(n−1)`, capped at `maxDelayMs`, then jittered. */
   readonly baseDelayMs: number
   readonly maxDelayMs: number
+  /** Awaited before each attempt takes a permit: a closed gate pauses sending, requests in flight finish. */
+  readonly gate?: Effect.Effect<void>
 }
 
 /** Emitted synchronously from scheduler fibers; handlers must be cheap and must not throw. */
@@ -84,8 +86,9 @@ export const makeScheduler = (
     const failures: Record<string, number> = {}
     const shared = new Map<string, Shared>()
 
+    const gate = opts.gate ?? Effect.void
     const attemptOnce = <A>(task: Effect.Effect<A, LlmError>, attempt: number) =>
-      limit(
+      Effect.zipRight(gate, limit(
         semaphore.withPermit(
           Effect.gen(function*() {
             const start = yield* Clock.currentTimeMillis
@@ -103,7 +106,7 @@ export const makeScheduler = (
             return { value, latencyMs: end - start }
           })
         )
-      )
+      ))
 
     const backoff = (attempt: number, error: LlmError) =>
       Effect.map(Random.next, (r) => {

@@ -22,7 +22,16 @@ type Msg = WriteOp | { readonly _tag: "Stop" }
  * batches, one transaction per batch. Closing its scope (normal end, error or Ctrl-C) writes everything
  * already queued before the database is closed, so no finished answer is lost.
  */
-export const makeResultWriter = (db: Sqlite.Database, file: string, options: { readonly capacity?: number; readonly batch?: number } = {}) =>
+export const makeResultWriter = (
+  db: Sqlite.Database,
+  file: string,
+  options: {
+    readonly capacity?: number
+    readonly batch?: number
+    /** Sees every op once it is committed (the live dashboard's statistics); must be cheap and must not throw. */
+    readonly observe?: (op: WriteOp) => void
+  } = {}
+) =>
   Effect.gen(function* () {
     // Bounded in ops: a synthetic op holds one page of agents (128 × items answers), a model-backed op one agent.
     const queue = yield* Queue.bounded<Msg>(options.capacity ?? 64)
@@ -34,6 +43,7 @@ export const makeResultWriter = (db: Sqlite.Database, file: string, options: { r
           if (ops.length === 0) return
           stats.answers += stmts.writeBatch(ops)
           stats.batches++
+          if (options.observe) for (const op of ops) options.observe(op)
           for (const op of ops) {
             if (op._tag === "CompactUnits") stats.unitsDone += op.agentIds.length
             if (op._tag === "Match") {

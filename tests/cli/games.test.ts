@@ -111,11 +111,14 @@ describe("games on the synthetic backend", () => {
 describe("games on an OpenAI-compatible endpoint (loopback)", () => {
   it("every example game runs end to end", async () => {
     const runs = tempDir("games-openai")
-    for (const g of [...GAMES, ...VIGNETTES.map((v) => `../vignettes/${v}`)]) {
-      const r = await runCli(["run", `scenarios/games/${g}.yaml`, "--agents", "8", "--seed", "2", "--runs-dir", runs, ...openaiArgs()])
-      expect(r.code, `${g}: ${r.stderr}`).toBe(0)
-      expect(lastJson(r.stdout)["status"], g).toBe("complete")
-    }
+    const names = [...GAMES, ...VIGNETTES.map((v) => `../vignettes/${v}`)]
+    const results = await Promise.all(
+      names.map((g) => runCli(["run", `scenarios/games/${g}.yaml`, "--agents", "8", "--seed", "2", "--runs-dir", runs, ...openaiArgs()]))
+    )
+    results.forEach((r, i) => {
+      expect(r.code, `${names[i]}: ${r.stderr}`).toBe(0)
+      expect(lastJson(r.stdout)["status"], names[i]).toBe("complete")
+    })
   })
 
   it("the repeated public goods game shows each agent its own group's previous round, in its own conversation", async () => {
@@ -190,12 +193,15 @@ describe("games on an OpenAI-compatible endpoint (loopback)", () => {
 describe("the behaviour measures and the paper study on an OpenAI-compatible endpoint (loopback)", () => {
   it("each behaviour questionnaire and the paper study run end to end", async () => {
     const runs = tempDir("behaviour-openai")
-    for (const m of ["donation-causes", "prosociality", "big-five", "everyday-behaviours"]) {
-      const r = await runCli(["run", `scenarios/behaviour/${m}.yaml`, "--agents", "6", "--runs-dir", runs, ...openaiArgs()])
-      expect(r.code, `${m}: ${r.stderr}`).toBe(0)
+    const measures = ["donation-causes", "prosociality", "big-five", "everyday-behaviours"]
+    const [paper, ...results] = await Promise.all([
+      runCli(["run", "scenarios/studies/paper.yaml", "--agents", "12", "--runs-dir", runs, ...openaiArgs()]),
+      ...measures.map((m) => runCli(["run", `scenarios/behaviour/${m}.yaml`, "--agents", "6", "--runs-dir", runs, ...openaiArgs()]))
+    ])
+    results.forEach((r, i) => {
+      expect(r.code, `${measures[i]}: ${r.stderr}`).toBe(0)
       expect(lastJson(r.stdout)["status"]).toBe("complete")
-    }
-    const paper = await runCli(["run", "scenarios/studies/paper.yaml", "--agents", "12", "--runs-dir", runs, ...openaiArgs()])
+    })
     expect(paper.code, paper.stderr).toBe(0)
     const s = lastJson(paper.stdout)
     expect(s["status"]).toBe("complete")

@@ -1,0 +1,92 @@
+import { execFileSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { BIN, lastJson, ROOT, runCli, tempDir } from "../helpers/cli.js"
+import { startFakeServer, type FakeServer } from "../helpers/fakeOpenAiServer.js"
+
+// The dashboard needs a real terminal: tmux gives the run one and lets the test read the screen and press keys.
+const hasTmux = (() => {
+  try {
+    execFileSync("tmux", ["-V"], { stdio: "ignore" })
+    return true
+  } catch {
+    return false
+  }
+})()
+
+const tmux = (...args: Array<string>) => execFileSync("tmux", args, { encoding: "utf8" })
+const screen = (session: string) => tmux("capture-pane", "-p", "-t", session)
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const waitFor = async (session: string, test: (text: string) => boolean, what: string, timeoutMs = 30_000) => {
+  let text = ""
+  for (let waited = 0; waited < timeoutMs; waited += 250) {
+    text = screen(session)
+    if (test(text)) return text
+    await sleep(250)
+  }
+  throw new Error(`timed out waiting for ${what}; the screen shows:\n${text}`)
+}
+
+let server: FakeServer
+beforeAll(async () => {
+  server = await startFakeServer({ latencyMs: 20 })
+})
+afterAll(async () => {
+  await server.close()
+})
+
+describe.skipIf(!hasTmux)("the live dashboard in a terminal (tmux)", () => {
+  it("shows the run and statistics panels mid-run, stops on q, and resume completes the run", async () => {
+    const runs = tempDir("dashboard")
+    const session = `valuesim-test-${process.pid}`
+    const marker = path.join(runs, "exit-code")
+    const command =
+      `cd ${ROOT} && ${process.execPath} ${BIN} run scenarios/vsq40.yaml --agents 80 --seed 2 --scoring sample --concurrency 4 ` +
+      `--backend openai --base-url ${server.url} --model fake-model --runs-dir ${runs}; echo $? > ${marker}; sleep 60`
+    tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "45", command)
+    try {
+      const running = await waitFor(session, (t) => t.includes("fake-model") && /\d+(\.\d+)?\s?%/.test(t), "the run panel")
+      expect(running).not.toContain("synthetic: theory model")
+      expect(running).toContain("ETA")
+
+      tmux("send-keys", "-t", session, "Tab")
+      const stats = await waitFor(session, (t) => /S_V|statistics appear/.test(t), "the statistics panel")
+      expect(stats).toMatch(/S_V|statistics appear/)
+      tmux("send-keys", "-t", session, "Tab")
+
+      tmux("send-keys", "-t", session, "q")
+      await waitFor(session, () => fs.existsSync(marker) && fs.readFileSync(marker, "utf8").trim() !== "", "the run to exit", 30_000)
+      expect(fs.readFileSync(marker, "utf8").trim()).toBe("130")
+      const after = screen(session)
+      expect(after).toContain("valuesim resume")
+    } finally {
+      tmux("kill-session", "-t", session)
+    }
+    const runDir = fs.readdirSync(runs).filter((d) => d !== "exit-code").map((d) => path.join(runs, d))[0]!
+    const resumed = await runCli(["resume", runDir, "--json"])
+    expect(resumed.code, resumed.stderr).toBe(0)
+    const s = lastJson(resumed.stdout)
+    expect(s["status"]).toBe("complete")
+    expect(s["answers"]).toBe(80 * 40)
+  }, 120_000)
+
+  it("draws the synthetic banner on the synthetic backend", async () => {
+    const runs = tempDir("dashboard-synthetic")
+    const session = `valuesim-test-syn-${process.pid}`
+    const marker = path.join(runs, "exit-code")
+    tmux(
+      "new-session", "-d", "-s", session, "-x", "120", "-y", "45",
+      `cd ${ROOT} && ${process.execPath} ${BIN} run scenarios/default-study.yaml --agents 2000 --runs-dir ${runs}; echo $? > ${marker}; sleep 60`
+    )
+    try {
+      await waitFor(session, () => fs.existsSync(marker) && fs.readFileSync(marker, "utf8").trim() !== "", "the run to finish", 60_000)
+      expect(fs.readFileSync(marker, "utf8").trim()).toBe("0")
+      const last = screen(session)
+      expect(last).toContain("synthetic: theory model, not an LLM")
+      expect(last).toContain("done:")
+    } finally {
+      tmux("kill-session", "-t", session)
+    }
+  }, 90_000)
+})
