@@ -181,7 +181,15 @@ describe("openai backend against the loopback server", () => {
       const child = startCli(["run", "scenarios/vsq40.yaml", "--agents", "40", "--seed", "4", "--scoring", "sample", "--concurrency", "4",
         "--backend", "openai", "--base-url", slow.url, "--model", "fake-model", "--no-tui", "--json", "--runs-dir", runs])
       const done = waitCli(child)
-      await new Promise((r) => setTimeout(r, 4000))
+      // Interrupt once the run is under way (not at a fixed time: a loaded machine may still be starting Node).
+      await new Promise<void>((resolve) => {
+        let seen = ""
+        child.stderr?.on("data", (d: Buffer) => {
+          seen += d.toString()
+          if (seen.includes("run folder:")) resolve()
+        })
+      })
+      await new Promise((r) => setTimeout(r, 1500))
       child.kill("SIGINT")
       const r = await done
       expect(r.code).toBe(130)
