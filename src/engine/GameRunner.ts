@@ -7,13 +7,13 @@ import { AMOUNT_DECISIONS } from "../domain/games.js"
 import type { PresentedChoice } from "../domain/questionnaire.js"
 import { VALUES_10, type Value10 } from "../domain/values.js"
 import { GAME_DEFAULTS, makeGame } from "../games/index.js"
-import { parseAnswer, renormaliseLogprobs } from "../llm/scoring.js"
 import { matchGroups } from "../sampling/matching.js"
 import { categorical, stream } from "../sampling/rng.js"
 import { choiceDistribution, decisionDistribution, latentProfile, PROFILE_LENGTH, SYNTHETIC_DEFAULTS } from "../sampling/synthetic.js"
 import type { MatchResult, MoveRow } from "../store/RunStore.js"
 import type { ResultWriter } from "../store/ResultWriter.js"
 import { fill, openingMessages } from "./prompts.js"
+import { scoreChoice, yieldToEventLoop } from "./QuestionnaireRunner.js"
 import type { Asker } from "./RequestCache.js"
 
 /** The game scenario of a step (throws for a questionnaire step: an engine bug). */
@@ -189,29 +189,15 @@ const llmDecide = (
         asks++
         const asked = yield* asker.ask(messages, nonce)
         const text = asked.completion.text
-        let value: number | null = null
-        let dist: Array<number> | null = null
-        let scoring: string = "sample"
-        const top = asked.completion.topLogprobs
-        if (spec.backend.scoring === "logprob" && top !== null) {
-          const presented = renormaliseLogprobs(top, choices)
-          if (presented !== null) {
-            dist = [...presented]
-            value = choices[categorical(dist, draw)]!.value
-            scoring = "logprob"
-          }
-        }
-        if (value === null) {
-          const idx = parseAnswer(text, choices)
-          value = idx === null ? null : choices[idx]!.value
-        }
+        const scored = scoreChoice(choices, choices.map((c) => c.value), text, asked.completion.topLogprobs, spec.backend.scoring, draw)
+        const { value, dist, scoring } = scored
         if (value !== null || asks > spec.backend.reasks) {
-          const said = value === null ? text : choices.find((c) => c.value === value)!.token
+          const said = value === null ? text : scored.presentedToken!
           turns[member]!.push({ round: d.round, user, assistant: said })
           return {
             round: d.round, agentId, member, role: d.role, decision: d.decision, value,
             label: value === null ? null : choices.find((c) => c.value === value)!.label,
-            scoring, requestKey: asked.key, dist, raw: text, attempts: asks,
+            scoring, requestKey: asked.key, dist: dist === null ? null : [...dist], raw: text, attempts: asks,
             error: value === null ? "unreadable answer after the last re-ask" : null
           } satisfies MoveRow
         }
@@ -229,11 +215,6 @@ interface PendingMatch {
   readonly matchId: number
   readonly members: ReadonlyArray<number>
 }
-
-/** Let timers and I/O run between batches of CPU-bound synthetic matches. */
-const yieldToEventLoop = Effect.async<void>((resume) => {
-  setImmediate(() => resume(Effect.void))
-})
 
 /** Plays every pending match of a game step, streaming each finished match to the writer. */
 export const runGameStep = (

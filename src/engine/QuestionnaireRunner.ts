@@ -2,7 +2,7 @@ import type Sqlite from "better-sqlite3"
 import { Chunk, Effect, Option, Stream } from "effect"
 import type { RunSpec } from "../config/RunSpec.js"
 import type { ChatMessage, Completion, ItemAnswer } from "../domain/answers.js"
-import { presentedChoices, type Questionnaire } from "../domain/questionnaire.js"
+import { presentedChoices, type PresentedChoice, type Questionnaire } from "../domain/questionnaire.js"
 import { VALUES_10, type Value10 } from "../domain/values.js"
 import { parseAnswer, renormaliseLogprobs } from "../llm/scoring.js"
 import { categorical, stream } from "../sampling/rng.js"
@@ -115,24 +115,24 @@ interface Scored {
 }
 
 /**
- * Turns a completion into an answer. `logprob`: renormalised first-token probabilities over the valid
- * options (canonical order), the answer drawn with the agent's stream; when the server returned no usable
- * logprobs the generated text is parsed instead and the answer is marked `sample`.
+ * Turns a completion into an answer over `choices` (as presented) whose canonical order is `canonical` (the
+ * scale values, lowest first). `logprob`: renormalised first-token probabilities over the valid options, the
+ * answer drawn with the agent's stream; when the server returned no usable logprobs the generated text is
+ * parsed instead and the answer is marked `sample`. Shared by questionnaire items and game decisions.
  */
-const scoreCompletion = (
-  q: Questionnaire,
+export const scoreChoice = (
+  choices: ReadonlyArray<PresentedChoice>,
+  canonical: ReadonlyArray<number>,
   text: string,
   top: Completion["topLogprobs"],
   mode: ItemAnswer["scoring"],
   draw: () => number
 ): Scored => {
-  const choices = presentedChoices(q)
   if (mode === "logprob" && top !== null) {
     const presented = renormaliseLogprobs(top, choices)
     if (presented !== null) {
-      const dist = q.scale.map((o) => presented[choices.findIndex((c) => c.value === o.value)] ?? 0)
-      const idx = categorical(dist, draw)
-      const value = q.scale[idx]!.value
+      const dist = canonical.map((v) => presented[choices.findIndex((c) => c.value === v)] ?? 0)
+      const value = canonical[categorical(dist, draw)]!
       return { value, dist, scoring: "logprob", presentedToken: choices.find((c) => c.value === value)!.token }
     }
   }
@@ -140,6 +140,9 @@ const scoreCompletion = (
   if (idx === null) return { value: null, dist: null, scoring: "sample", presentedToken: null }
   return { value: choices[idx]!.value, dist: null, scoring: "sample", presentedToken: choices[idx]!.token }
 }
+
+const scoreCompletion = (q: Questionnaire, text: string, top: Completion["topLogprobs"], mode: ItemAnswer["scoring"], draw: () => number) =>
+  scoreChoice(presentedChoices(q), q.scale.map((o) => o.value), text, top, mode, draw)
 
 /**
  * Asks one agent every item of a questionnaire through a model. `independent`: one conversation per item
@@ -253,7 +256,7 @@ export const llmUnit = (spec: RunSpec, step: number, q: Questionnaire, agent: Pe
  * rounds of microtasks before it yields to the event loop, which starved the progress reporter for the whole
  * of a synthetic run.
  */
-const yieldToEventLoop = Effect.async<void>((resume) => {
+export const yieldToEventLoop = Effect.async<void>((resume) => {
   setImmediate(() => resume(Effect.void))
 })
 
