@@ -60,6 +60,9 @@ export const startTui = (options: TuiOptions): Tui => {
     if (key.tab) return command("\t")
     for (const c of input) command(c)
   }
+  // Raw mode from the first frame on: ink turns it on only after its first render, and a key typed in between
+  // would wait in the terminal's line buffer.
+  if (options.stdin.isTTY) options.stdin.setRawMode(true)
   const app = render(<Root snapshot={snapshot} onKey={onKey} />, {
     stdout: options.stdout,
     stdin: options.stdin,
@@ -84,6 +87,7 @@ export const startTui = (options: TuiOptions): Tui => {
       draw()
       app.unmount()
       app.cleanup()
+      if (options.stdin.isTTY) options.stdin.setRawMode(false)
     }
   }
 }

@@ -35,6 +35,8 @@ export interface FakeServer {
   readonly maxInFlight: number
   /** Queue faults: one per incoming request, in order; normal answers resume afterwards. */
   plan(faults: ReadonlyArray<Fault>): void
+  /** Changes the delay for requests received from now on. */
+  setLatency(ms: number): void
   close(): Promise<void>
 }
 
@@ -182,6 +184,7 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
   let aborted = 0
   let inFlight = 0
   let maxInFlight = 0
+  let latency = opts.latencyMs ?? 0
   const created = Math.floor(Date.now() / 1000)
 
   const respond = (
@@ -254,7 +257,6 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
     bodies.push(body)
     if (bodies.length > 1000) bodies.splice(0, bodies.length - 1000)
 
-    const latency = opts.latencyMs ?? 0
     if (latency > 0 && fault?.kind !== "hang") {
       const timer = setTimeout(() => respond(req, res, body, fault, n, () => settle(false)), latency)
       res.on("close", () => clearTimeout(timer))
@@ -294,6 +296,9 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
         },
         get maxInFlight() {
           return maxInFlight
+        },
+        setLatency: (ms) => {
+          latency = ms
         },
         plan: (faults) => {
           queue.push(...faults)
