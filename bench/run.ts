@@ -7,7 +7,8 @@
  * - scheduler: the same requests to a loopback server with fixed latency, sent by the bare `openai` client
  *   and by valuesim's scheduler (permits, timeout, retry policy, dedup); `ratio` = scheduler / bare.
  * - dashboard: the same runs in a pseudo-terminal (util-linux `script`), with the live dashboard and with
- *   `--no-tui`, alternating; `ratio` = answers/s with / without (target ≥ 0.95). Synthetic (CPU-bound: the
+ *   `--no-tui`, alternating; `ratio` = answers per CPU-second of the run process with / without (target ≥ 0.95;
+ *   `wallRatio` is the same with wall time, noisier). Synthetic (CPU-bound: the
  *   worst case for the UI) and a loopback LLM run (latency-bound).
  */
 import { Effect } from "effect"
@@ -93,7 +94,8 @@ const scheduler = async (requests: number, concurrency: number, latencyMs: numbe
 /** Runs the CLI in a pseudo-terminal (so the dashboard is on unless --no-tui) and returns the run's summary. */
 const runInPty = (args: ReadonlyArray<string>, runs: string) =>
   new Promise<Record<string, unknown>>((resolve, reject) => {
-    const cmd = [process.execPath, path.join(root, "bin/valuesim.js"), ...args, "--runs-dir", runs].map((a) => `'${a}'`).join(" ")
+    // A pseudo-terminal starts 0×0: give it the size of an ordinary terminal window, so frames are full-size.
+    const cmd = "stty cols 120 rows 40; exec " + [process.execPath, path.join(root, "bin/valuesim.js"), ...args, "--runs-dir", runs].map((a) => `'${a}'`).join(" ")
     const child = spawn("script", ["-qefc", cmd, "/dev/null"], { cwd: root, stdio: ["pipe", "ignore", "ignore"], env: { ...process.env, COLUMNS: "120", LINES: "40" } })
     child.on("close", (code) => {
       if (code !== 0) return reject(new Error(`exit ${code}`))
@@ -126,26 +128,39 @@ const dashboard = async (repeats: number) => {
     const out: Record<string, unknown> = {}
     for (const [name, args] of Object.entries(workloads)) {
       const rate = { with: [] as Array<number>, without: [] as Array<number> }
+      const cpuRate = { with: [] as Array<number>, without: [] as Array<number> }
       const ratios: Array<number> = []
+      const cpuRatios: Array<number> = []
       // Pairs run back to back (the order alternating), so drift on a shared machine hits both sides of a pair
-      // alike; the reported ratio is the median of the pairs' ratios.
+      // alike; the reported ratios are the medians of the pairs' ratios. Wall-clock throughput swings by tens of
+      // per cent here when anything else runs; throughput per CPU-second of the run's process (what the dashboard
+      // takes from the run on its core) is the steady measure, and the target applies to it.
       for (let i = 0; i < repeats; i++) {
         const order = i % 2 === 0 ? (["without", "with"] as const) : (["with", "without"] as const)
         const pair: Record<string, number> = {}
+        const cpuPair: Record<string, number> = {}
         for (const side of order) {
           const s = await runInPty(side === "with" ? args : [...args, "--no-tui"], runs)
           pair[side] = Number(s["answers"]) / Number(s["elapsedSeconds"])
+          cpuPair[side] = Number(s["answers"]) / Number(s["cpuSeconds"])
           rate[side].push(pair[side]!)
+          cpuRate[side].push(cpuPair[side]!)
         }
         ratios.push(pair["with"]! / pair["without"]!)
+        cpuRatios.push(cpuPair["with"]! / cpuPair["without"]!)
       }
       const median = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+      const r3 = (x: number) => Math.round(x * 1000) / 1000
       out[name] = {
         repeats,
-        withDashboard: Math.round(median(rate.with)),
-        withoutDashboard: Math.round(median(rate.without)),
-        pairRatios: ratios.map((r) => Math.round(r * 1000) / 1000),
-        ratio: Math.round(median(ratios) * 1000) / 1000
+        answersPerSecond: { withDashboard: Math.round(median(rate.with)), withoutDashboard: Math.round(median(rate.without)) },
+        answersPerCpuSecond: { withDashboard: Math.round(median(cpuRate.with)), withoutDashboard: Math.round(median(cpuRate.without)) },
+        wallPairRatios: ratios.map(r3),
+        cpuPairRatios: cpuRatios.map(r3),
+        wallRatio: r3(median(ratios)),
+        ratio: r3(median(cpuRatios)),
+        target: 0.95,
+        met: median(cpuRatios) >= 0.95
       }
     }
     return out

@@ -35,6 +35,8 @@ export interface RunSummary {
   readonly requests: number
   readonly sharedOrCached: number
   readonly elapsedSeconds: number
+  /** CPU time (user + system) this process spent over the same span: steadier than wall time on a shared machine. */
+  readonly cpuSeconds: number
 }
 
 export interface OutputOptions {
@@ -229,7 +231,15 @@ const execute = (
     })
   )
 
-const summarize = (db: Sqlite.Database, runId: string, runDir: string, spec: RunSpec, counters: RunCounters, elapsedMs: number): RunSummary => {
+const summarize = (
+  db: Sqlite.Database,
+  runId: string,
+  runDir: string,
+  spec: RunSpec,
+  counters: RunCounters,
+  elapsedMs: number,
+  cpu: NodeJS.CpuUsage
+): RunSummary => {
   const units = unitCounts(db)
   // Questionnaire answers and game moves alike are answers of an agent to one question.
   const a = db
@@ -252,7 +262,8 @@ const summarize = (db: Sqlite.Database, runId: string, runDir: string, spec: Run
     unitsFailed: units.failed,
     requests: counters.requests,
     sharedOrCached: counters.cacheHits,
-    elapsedSeconds: Math.round(elapsedMs / 10) / 100
+    elapsedSeconds: Math.round(elapsedMs / 10) / 100,
+    cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100
   }
 }
 
@@ -273,6 +284,7 @@ const driveRun = (
     const counters = makeCounters(total, before.done)
     const prepared = out.tui ? yield* prepareDashboard : null
     const t0 = yield* Clock.currentTimeMillis
+    const cpu0 = process.cpuUsage()
     const print = (line: string) => (out.json ? Console.error(line) : Console.log(line))
     const label = spec.backend.kind === "synthetic" ? SYNTHETIC_LABEL : `${spec.backend.kind} ${spec.backend.model} at ${spec.backend.baseUrl}`
     yield* print(`[valuesim] run ${runId}: ${spec.agents} agents × ${spec.steps.length} step(s), backend ${label}`)
@@ -288,7 +300,7 @@ const driveRun = (
       )
     )
     const t1 = yield* Clock.currentTimeMillis
-    const summary = summarize(db, runId, runDir, spec, counters, t1 - t0)
+    const summary = summarize(db, runId, runDir, spec, counters, t1 - t0, process.cpuUsage(cpu0))
     putManifest(db, { status: summary.status })
     yield* logEventNow(db, "end", summary)
     yield* print(

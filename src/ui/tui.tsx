@@ -32,7 +32,7 @@ const Root = ({ snapshot, onKey }: { readonly snapshot: Snapshot; readonly onKey
 }
 
 export const startTui = (options: TuiOptions): Tui => {
-  const size = () => ({ width: options.stdout.columns ?? 100, height: options.stdout.rows ?? 30 })
+  const size = () => ({ width: options.stdout.columns || 100, height: options.stdout.rows || 30 })
   let snapshot = initialSnapshot(size().width, size().height)
   let dirty = true
   let paused = false
@@ -67,7 +67,9 @@ export const startTui = (options: TuiOptions): Tui => {
     stdout: options.stdout,
     stdin: options.stdin,
     exitOnCtrlC: false,
-    patchConsole: false
+    patchConsole: false,
+    // Rewrite only the lines that changed: most of a frame (labels, bars of finished steps) stays the same.
+    incrementalRendering: true
   })
   const draw = () => {
     if (!dirty) return

@@ -212,18 +212,14 @@ describe("makeLiveStats", () => {
     expect(rows).toEqual(copy)
   })
 
-  it(`snapshots 10 labels with a full 2000 reservoir quickly (${LIVE_BOOTSTRAP_SAMPLE}-respondent resamples)`, () => {
-    const live = filled(respondents(5000, 10))
-    expect(live.reservoirCount()).toBe(2000)
-    live.snapshot() // warm-up (JIT)
-    let worst = 0
-    for (let i = 0; i < 5; i++) {
-      live.add(0, respondents(1, 100 + i)[0]!)
-      const t0 = performance.now()
-      live.snapshot()
-      worst = Math.max(worst, performance.now() - t0)
-    }
-    // The budget is ~20 ms; allow slack for a loaded CI machine.
-    expect(worst).toBeLessThan(100)
+  // How long a snapshot takes is measured by `npm run bench` (the dashboard's share of the run), not here.
+  it(`snapshots 10 labels with a full 2000 reservoir (${LIVE_BOOTSTRAP_SAMPLE}-respondent resamples), the same twice`, () => {
+    const a = filled(respondents(5000, 10))
+    const b = filled(respondents(5000, 10))
+    expect(a.reservoirCount()).toBe(2000)
+    const sa = a.snapshot()
+    expect(sa.sv?.lower).not.toBeNull()
+    expect(sa.sv!.lower!).toBeLessThanOrEqual(sa.sv!.upper!)
+    expect(b.snapshot().sv).toEqual(sa.sv)
   })
 })
