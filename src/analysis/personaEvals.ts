@@ -185,6 +185,13 @@ export const renderAgreementTables = (r: PersonaAgreementReport): Array<string> 
     lines.push(`  ${pad(b.behaviour, width)} ${row}${none}`)
   }
   lines.push("")
+  lines.push("Agreement with each behaviour, % by condition")
+  const code = (c: string) => (c.startsWith("value:") ? c.slice(6) : c)
+  lines.push(`  ${pad("behaviour", width)} ${r.conditions.map((c) => pad(code(c), 4)).join(" ")}`)
+  for (const b of r.behaviours) {
+    lines.push(`  ${pad(b.behaviour, width)} ${r.conditions.map((c) => pad(num(r.agreement[b.behaviour]?.[c]), 4)).join(" ")}`)
+  }
+  lines.push("")
   lines.push(`Correlations of the higher-order value vectors over ${r.valueVectors.behaviours} behaviours (figure 4a shape)`)
   lines.push(`  ${pad("", 6)} ${r.valueVectors.labels.map((h) => pad(short[h], 6)).join(" ")}`)
   r.valueVectors.matrix.forEach((row, i) =>
