@@ -129,6 +129,32 @@ export const personaAgreement = (
   }
 }
 
+/**
+ * Pools persona sets into the behaviours of `groups` (group → its sets): each answer counts towards every group
+ * that lists its set; sets in no group are left out. A group's statements are the sum of its sets' that were
+ * run; `missing` lists, per group, its sets that were not run (a group with none run is dropped).
+ */
+export const groupBehaviours = (
+  answers: ReadonlyArray<AgreementAnswer>,
+  behaviours: PersonaAgreementReport["behaviours"],
+  groups: ReadonlyMap<string, ReadonlyArray<string>>
+): { answers: Array<AgreementAnswer>; behaviours: Array<PersonaAgreementReport["behaviours"][number]>; missing: Array<string> } => {
+  const run = new Map(behaviours.map((b) => [b.behaviour, b]))
+  const groupsOf = new Map<string, Array<string>>()
+  const out: Array<PersonaAgreementReport["behaviours"][number]> = []
+  const missing: Array<string> = []
+  for (const [g, sets] of groups) {
+    const present = sets.filter((s) => run.has(s))
+    const absent = sets.filter((s) => !run.has(s))
+    if (absent.length > 0) missing.push(`${g}: ${absent.join(", ")}`)
+    if (present.length === 0) continue
+    const peaks = new Set(present.map((s) => run.get(s)!.peak))
+    out.push({ behaviour: g, statements: present.reduce((n, s) => n + run.get(s)!.statements, 0), peak: peaks.size === 1 ? [...peaks][0]! : null })
+    for (const s of present) groupsOf.set(s, [...(groupsOf.get(s) ?? []), g])
+  }
+  return { answers: answers.flatMap((a) => (groupsOf.get(a.behaviour) ?? []).map((g) => ({ ...a, behaviour: g }))), behaviours: out, missing }
+}
+
 /** The persona-evals step of a run's spec, or -1. */
 export const personaStepOf = (steps: ReadonlyArray<{ readonly kind: string; readonly questionnaire?: Questionnaire }>): number =>
   steps.findIndex((s) => s.kind === "questionnaire" && s.questionnaire?.measure === PERSONA_MEASURE)

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { AgreementOptions, PersonaAgreementReport } from "../analysis/personaEvals.js"
-import { PERSONA_MEASURE, personaAgreement, personaStepOf, readAgreementAnswers, renderAgreementTables } from "../analysis/personaEvals.js"
+import { groupBehaviours, PERSONA_MEASURE, personaAgreement, personaStepOf, readAgreementAnswers, renderAgreementTables } from "../analysis/personaEvals.js"
 import type { PersonaSet } from "../config/PersonaEvalsData.js"
 import { loadPersonaSets, loadPersonaTheory } from "../config/PersonaEvalsData.js"
 import { loadPopulation } from "../config/PopulationFile.js"
@@ -91,6 +91,8 @@ export interface PersonaEvalsOptions {
   readonly runsDir: string
   readonly output: OutputOptions
   readonly analysis: AgreementOptions
+  /** Report behaviours as groups of persona sets (paper 000 §4, footnote 1); null: each set on its own. */
+  readonly groups: ReadonlyMap<string, ReadonlyArray<string>> | null
 }
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
@@ -149,7 +151,7 @@ export interface PersonaEvalsReport extends PersonaAgreementReport {
 }
 
 /** Paper 000 §4 figures from a persona-evals run (finished or not: what has been answered counts). */
-export const personaReport = (runDir: string, analysis: AgreementOptions) =>
+export const personaReport = (runDir: string, analysis: AgreementOptions, groups: ReadonlyMap<string, ReadonlyArray<string>> | null = null) =>
   Effect.gen(function* () {
     const dbFile = path.join(runDir, "run.sqlite")
     if (!fs.existsSync(dbFile)) return yield* new SpecFileError({ file: runDir, problems: ["run-dir: no run.sqlite here; is this a run folder?"] })
@@ -171,11 +173,15 @@ export const personaReport = (runDir: string, analysis: AgreementOptions) =>
             c.statements++
             counts.set(it.subscale, c)
           }
-          const behaviours = [...counts].map(([behaviour, c]) => ({ behaviour, ...c }))
+          const sets = [...counts].map(([behaviour, c]) => ({ behaviour, ...c }))
           const conditions = (
             db.prepare(`SELECT c.condition AS condition FROM conditions c WHERE EXISTS (SELECT 1 FROM agents g WHERE g.condition_idx = c.condition_idx) ORDER BY c.condition_idx`).all() as Array<{ condition: string }>
           ).map((r) => r.condition)
-          const result = personaAgreement(readAgreementAnswers(db, step), behaviours, conditions, analysis)
+          const answers = readAgreementAnswers(db, step)
+          const grouped = groups === null ? null : groupBehaviours(answers, sets, groups)
+          const result = grouped === null
+            ? personaAgreement(answers, sets, conditions, analysis)
+            : personaAgreement(grouped.answers, grouped.behaviours, conditions, analysis)
           const synthetic = spec.backend.kind === "synthetic"
           const notes: Array<string> = []
           if (synthetic) {
@@ -184,6 +190,10 @@ export const personaReport = (runDir: string, analysis: AgreementOptions) =>
             )
           }
           notes.push("Paper 000 reports this test for LLMs only: there is no human baseline to compare with, and none is invented here.")
+          if (grouped !== null) {
+            notes.push(`behaviours are groups of persona sets (${grouped.behaviours.length} of ${groups!.size} groups had a set in this run); sets in no group are left out`)
+            for (const m of grouped.missing) notes.push(`group ${m}: not in this run`)
+          }
           if (result.conservative.missing.length > 0) notes.push(`conservative set: ${result.conservative.missing.join(", ")} not in this run`)
           if (result.valueVectors.behaviours < 3) notes.push("fewer than 3 behaviours with all four higher-order values: the value-vector correlations are undefined or unstable")
           const report: PersonaEvalsReport = {
@@ -222,6 +232,6 @@ export const runPersonaEvals = (o: PersonaEvalsOptions, env: Readonly<Record<str
     const spec = yield* planPersonaRun(o, env)
     const summary: RunSummary = yield* startRun(spec, o.runsDir, env, o.output)
     if (summary.status !== "complete") return { summary, report: null }
-    const report = yield* personaReport(summary.runDir, o.analysis)
+    const report = yield* personaReport(summary.runDir, o.analysis, o.groups)
     return { summary, report }
   })

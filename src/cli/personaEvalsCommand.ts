@@ -12,6 +12,7 @@ import {
   runPersonaEvals
 } from "../app/personaEvals.js"
 import type { RunSummary } from "../app/runStudy.js"
+import { loadPersonaGroups } from "../config/PersonaEvalsData.js"
 import { UsageError } from "../config/SpecFileError.js"
 
 /** The run stopped with failed work (exit code 1); `valuesim resume` retries it, then `persona-evals report`. */
@@ -34,6 +35,10 @@ const analysisOptions = {
     Options.withDefault("OPEN" as const),
     Options.withDescription("higher-order value hedonism counts towards (default Openness to Change)")
   ),
+  groups: Options.text("groups").pipe(
+    Options.optional,
+    Options.withDescription("report behaviours as groups of persona sets (a persona-evals-groups file; see scenarios/persona-evals/groups-example.yaml)")
+  ),
   conservative: Options.text("conservative").pipe(
     Options.optional,
     Options.withDescription(`comma-separated behaviours making up conservative politics for figure 4b (default ${DEFAULT_CONSERVATIVE.join(",")})`)
@@ -44,6 +49,11 @@ const analysisOf = (a: { readonly hedonism: AgreementOptions["hedonism"]; readon
   hedonism: a.hedonism,
   conservative: list(opt(a.conservative)) ?? DEFAULT_CONSERVATIVE
 })
+
+const groupsOf = (g: Option.Option<string>) => {
+  const file = opt(g)
+  return file === undefined ? Effect.succeed(null) : loadPersonaGroups(file)
+}
 
 const print = (report: PersonaEvalsReport, summary: RunSummary | null, asJson: boolean) =>
   Console.log(asJson ? JSON.stringify(summary === null ? report : { ...report, summary }) : renderPersonaReport(report))
@@ -70,12 +80,14 @@ const run = Command.make(
     scoring: Options.choice("scoring", ["logprob", "sample"]).pipe(Options.optional),
     temperature: Options.float("temperature").pipe(Options.optional),
     runsDir: Options.text("runs-dir").pipe(Options.withDefault("runs")),
+    noTui: Options.boolean("no-tui").pipe(Options.withDescription("plain progress lines instead of the dashboard")),
     json
   },
   (a) =>
     Effect.gen(function* () {
       const concurrency = opt(a.concurrency)
       if (concurrency !== undefined && concurrency < 1) return yield* new UsageError({ detail: "--concurrency: must be a positive integer" })
+      const groups = yield* groupsOf(a.groups)
       const behaviours = list(opt(a.behaviours))
       if (behaviours !== undefined && behaviours.length === 0) return yield* new UsageError({ detail: "--behaviours: name at least one behaviour" })
       const { summary, report } = yield* runPersonaEvals(
@@ -96,8 +108,14 @@ const run = Command.make(
             temperature: opt(a.temperature)
           },
           runsDir: a.runsDir,
-          output: { json: a.json, progressEveryMs: Number(env["VALUESIM_PROGRESS_MS"] ?? 2000) },
-          analysis: analysisOf(a)
+          output: {
+            json: a.json,
+            progressEveryMs: Number(env["VALUESIM_PROGRESS_MS"] ?? 2000),
+            // The dashboard needs a terminal on both ends, as for `valuesim run`.
+            tui: !a.noTui && !a.json && process.stdout.isTTY === true && process.stdin.isTTY === true && env["VALUESIM_NO_TUI"] !== "1"
+          },
+          analysis: analysisOf(a),
+          groups
         },
         env
       )
@@ -108,7 +126,7 @@ const run = Command.make(
 
 const report = Command.make("report", { runDir: Args.directory({ name: "run-dir" }), ...analysisOptions, json }, (a) =>
   Effect.gen(function* () {
-    const r = yield* personaReport(a.runDir, analysisOf(a))
+    const r = yield* personaReport(a.runDir, analysisOf(a), yield* groupsOf(a.groups))
     yield* print(r, null, a.json)
   })
 ).pipe(Command.withDescription("agreement per behaviour × value and higher-order value, value-vector correlations, conservative politics"))

@@ -132,3 +132,22 @@ export const loadPersonaTheory = (file: string) =>
     if (problems.length > 0) return yield* new SpecFileError({ file, problems })
     return { id: f.id, source: f.source, peaks }
   })
+
+const GroupsFileSchema = Schema.Struct({
+  kind: Schema.Literal("persona-evals-groups"),
+  id: Schema.String.pipe(Schema.minLength(1)),
+  source: Schema.String.pipe(Schema.minLength(1)),
+  notes: Schema.optional(Schema.String),
+  groups: Schema.Record({ key: Schema.String, value: Schema.Array(Schema.String.pipe(Schema.minLength(1))).pipe(Schema.minItems(1)) })
+}).annotations({ identifier: "PersonaEvalsGroups" })
+
+/**
+ * Behaviours reported as aggregates of several persona sets (paper 000 §4, footnote 1: a behaviour of figure 3
+ * may pool sub-behaviours). Group name → the sets it pools, in file order.
+ */
+export const loadPersonaGroups = (file: string) =>
+  Effect.gen(function* () {
+    const data = yield* readDataFile(file)
+    const f = yield* decodeData(GroupsFileSchema, data, file)
+    return new Map(Object.entries(f.groups).map(([g, sets]): [string, ReadonlyArray<string>] => [g, [...new Set(sets)]]))
+  })

@@ -38,6 +38,7 @@ const options = (data: string, runsDir: string, over: Partial<PersonaEvalsOption
   runsDir,
   output: { json: true, progressEveryMs: 60_000 },
   analysis: { hedonism: "OPEN", conservative: DEFAULT_CONSERVATIVE },
+  groups: null,
   ...over
 })
 const inProcess = <A, E>(e: Effect.Effect<A, E, NodeContext.NodeContext>) => Effect.runPromise(e.pipe(Effect.provide(NodeContext.layer)))

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { personaAgreement, type AgreementAnswer } from "../../src/analysis/personaEvals.js"
+import { groupBehaviours, personaAgreement, type AgreementAnswer } from "../../src/analysis/personaEvals.js"
 import type { Value10 } from "../../src/domain/values.js"
 import { answerAgreement, higherOrderAgreement, valueVectorCorrelations } from "../../src/stats/agreement.js"
 
@@ -91,5 +91,23 @@ describe("personaAgreement on a hand-made fixture", () => {
     expect(r.conservative.missing).toEqual(["absent"])
     expect(r.conservative.byHigherOrder).toEqual({ OPEN: 25, SELF_ENH: 50, CONS: 87.5, SELF_TRANS: 0 })
     expect(r.conservative.byCondition["none"]).toBe(100)
+  })
+})
+
+describe("groupBehaviours", () => {
+  it("pools sets into groups, drops ungrouped sets and lists group members that were not run", () => {
+    const a = (behaviour: string, agreement: number): AgreementAnswer => ({ behaviour, condition: "value:SD", value: "SD", agreement, pMatching: null })
+    const answers = [a("nihilism", 1), a("no-meaning", 0), a("no-meaning", 0), a("math", 1)]
+    const sets = [
+      { behaviour: "nihilism", statements: 1, peak: null },
+      { behaviour: "no-meaning", statements: 2, peak: null },
+      { behaviour: "math", statements: 1, peak: "SD" }
+    ]
+    const g = groupBehaviours(answers, sets, new Map([["moral-nihilist", ["nihilism", "no-meaning", "absent"]], ["ghost", ["absent"]]]))
+    expect(g.behaviours).toEqual([{ behaviour: "moral-nihilist", statements: 3, peak: null }])
+    expect(g.missing).toEqual(["moral-nihilist: absent", "ghost: absent"])
+    expect(g.answers.map((x) => x.behaviour)).toEqual(["moral-nihilist", "moral-nihilist", "moral-nihilist"])
+    const r = personaAgreement(g.answers, g.behaviours, ["value:SD"], { hedonism: "OPEN", conservative: [] })
+    expect(r.agreement["moral-nihilist"]!["value:SD"]).toBeCloseTo(100 / 3, 12)
   })
 })
