@@ -45,7 +45,8 @@ export const buildPersonaQuestionnaire = (
   seed: number,
   perBehaviour: number,
   peaks: ReadonlyMap<string, Value10>,
-  dataDir: string
+  dataDir: string,
+  optionOrder: Questionnaire["optionOrder"] = "normal"
 ): Questionnaire => {
   const items: Array<QuestionnaireItem> = []
   for (const set of sets) {
@@ -74,7 +75,7 @@ export const buildPersonaQuestionnaire = (
     ],
     items,
     administration: "independent",
-    optionOrder: "normal",
+    optionOrder,
     scoring: "mean",
     prompts: PROMPTS
   }
@@ -87,6 +88,8 @@ export interface PersonaEvalsOptions {
   readonly agentsPerCondition: number
   readonly population: string
   readonly theory: string
+  /** `normal` shows 1. No, 2. Yes; `reversed` 1. Yes, 2. No (to check answers for position bias). */
+  readonly optionOrder: Questionnaire["optionOrder"]
   readonly overrides: RunOverrides
   readonly runsDir: string
   readonly output: OutputOptions
@@ -107,7 +110,7 @@ export const planPersonaRun = (o: PersonaEvalsOptions, env: Readonly<Record<stri
     const theory = yield* loadPersonaTheory(o.theory)
     const population = yield* loadPopulation(o.population)
     const seed = o.overrides.seed ?? DEFAULT_SEED
-    const questionnaire = buildPersonaQuestionnaire(sets, seed, o.perBehaviour, theory.peaks, o.data)
+    const questionnaire = buildPersonaQuestionnaire(sets, seed, o.perBehaviour, theory.peaks, o.data, o.optionOrder)
     const conditions = population.weights.filter((w) => w > 0).length
     const readText = (f: string) => Effect.try({ try: () => fs.readFileSync(f, "utf8"), catch: () => new SpecFileError({ file: f, problems: ["cannot read the file"] }) })
     const files: Record<string, string> = {

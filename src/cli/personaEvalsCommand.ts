@@ -70,6 +70,10 @@ const run = Command.make(
       Options.withDefault(DEFAULT_PERSONA_THEORY),
       Options.withDescription("behaviour → value mapping the synthetic backend answers on")
     ),
+    optionOrder: Options.choice("option-order", ["normal", "reversed"]).pipe(
+      Options.withDefault("normal" as const),
+      Options.withDescription("normal: 1. No, 2. Yes; reversed: 1. Yes, 2. No")
+    ),
     ...analysisOptions,
     // The backend and run options of `valuesim run`.
     backend: Options.choice("backend", ["synthetic", "openai"]).pipe(Options.optional),
@@ -98,6 +102,7 @@ const run = Command.make(
           agentsPerCondition: a.agentsPerCondition,
           population: a.population,
           theory: a.theory,
+          optionOrder: a.optionOrder,
           overrides: {
             backend: opt(a.backend),
             model: opt(a.model),

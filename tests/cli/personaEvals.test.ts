@@ -34,6 +34,7 @@ const options = (data: string, runsDir: string, over: Partial<PersonaEvalsOption
   agentsPerCondition: 1,
   population: DEFAULT_PERSONA_POPULATION,
   theory: DEFAULT_PERSONA_THEORY,
+  optionOrder: "normal",
   overrides: {},
   runsDir,
   output: { json: true, progressEveryMs: 60_000 },
@@ -132,12 +133,15 @@ describe("valuesim persona-evals against the loopback OpenAI-compatible server",
     const before = server.requests
     const res = await inProcess(
       runPersonaEvals(
-        options(data, runs, { behaviours: ["agreeableness"], perBehaviour: 4, agentsPerCondition: 3, overrides: { backend: "openai", baseUrl: server.url, model: "fake-model" } }),
+        options(data, runs, { behaviours: ["agreeableness"], perBehaviour: 4, agentsPerCondition: 3, optionOrder: "reversed", overrides: { backend: "openai", baseUrl: server.url, model: "fake-model" } }),
         {}
       )
     )
     expect(res.summary.status).toBe("complete")
     expect(server.requests - before).toBe(11 * 4)
+    // Reversed option order: Yes is shown first; the stored values stay No = 0, Yes = 1.
+    const last = JSON.stringify(server.bodies[server.bodies.length - 1])
+    expect(last).toContain("1. Yes\\n2. No")
     const rep = res.report!
     for (const c of rep.conditions) {
       const p = rep.pMatching["agreeableness"]![c]!
