@@ -1,5 +1,5 @@
 import { FileSystem } from "@effect/platform"
-import { Effect, Schema } from "effect"
+import { Effect, Either, Schema } from "effect"
 import { createHash } from "node:crypto"
 import * as path from "node:path"
 import type { Value10 } from "../domain/values.js"
@@ -117,11 +117,9 @@ const TheoryFileSchema = Schema.Struct({
   peaks: Schema.Record({ key: Schema.String, value: Schema.String })
 }).annotations({ identifier: "PersonaEvalsTheory" })
 
-/** The behaviour → value mapping the synthetic respondent answers on (`theory.peak`); see the file's notes. */
-export const loadPersonaTheory = (file: string) =>
-  Effect.gen(function* () {
-    const data = yield* readDataFile(file)
-    const f = yield* decodeData(TheoryFileSchema, data, file)
+/** Decodes a theory mapping file's data, checking every value code. */
+export const personaTheoryFromData = (data: unknown, file: string) =>
+  Either.flatMap(decodeData(TheoryFileSchema, data, file), (f) => {
     const problems: Array<string> = []
     const peaks = new Map<string, Value10>()
     for (const [behaviour, code] of Object.entries(f.peaks)) {
@@ -129,9 +127,11 @@ export const loadPersonaTheory = (file: string) =>
       if (v === undefined) problems.push(`peaks.${behaviour}: unknown value code "${code}" (expected one of ${VALUES_10.join(", ")})`)
       else peaks.set(behaviour, v)
     }
-    if (problems.length > 0) return yield* new SpecFileError({ file, problems })
-    return { id: f.id, source: f.source, peaks }
+    return problems.length > 0 ? Either.left(new SpecFileError({ file, problems })) : Either.right({ id: f.id, source: f.source, peaks })
   })
+
+/** The behaviour → value mapping the synthetic respondent answers on (`theory.peak`); see the file's notes. */
+export const loadPersonaTheory = (file: string) => Effect.flatMap(readDataFile(file), (data) => personaTheoryFromData(data, file))
 
 const GroupsFileSchema = Schema.Struct({
   kind: Schema.Literal("persona-evals-groups"),
@@ -145,9 +145,10 @@ const GroupsFileSchema = Schema.Struct({
  * Behaviours reported as aggregates of several persona sets (paper 000 §4, footnote 1: a behaviour of figure 3
  * may pool sub-behaviours). Group name → the sets it pools, in file order.
  */
-export const loadPersonaGroups = (file: string) =>
-  Effect.gen(function* () {
-    const data = yield* readDataFile(file)
-    const f = yield* decodeData(GroupsFileSchema, data, file)
-    return new Map(Object.entries(f.groups).map(([g, sets]): [string, ReadonlyArray<string>] => [g, [...new Set(sets)]]))
-  })
+export const personaGroupsFromData = (data: unknown, file: string) =>
+  Either.map(
+    decodeData(GroupsFileSchema, data, file),
+    (f) => new Map(Object.entries(f.groups).map(([g, sets]): [string, ReadonlyArray<string>] => [g, [...new Set(sets)]]))
+  )
+
+export const loadPersonaGroups = (file: string) => Effect.flatMap(readDataFile(file), (data) => personaGroupsFromData(data, file))

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { buildPersonaQuestionnaire, DEFAULT_PERSONA_THEORY } from "../../src/app/personaEvals.js"
+import { validateFile } from "../../src/app/validateFiles.js"
 import { loadPersonaSets, loadPersonaTheory, parsePersonaSet } from "../../src/config/PersonaEvalsData.js"
 import { sampleStatementIndices } from "../../src/sampling/statements.js"
 import { ROOT, tempDir } from "../helpers/cli.js"
@@ -62,6 +63,19 @@ describe("the shipped theory mapping", () => {
     if (Either.isLeft(t)) throw t.left
     expect(t.right.peaks.get("politically-conservative")).toBe("SE")
     expect(t.right.peaks.get("politically-liberal")).toBe("UN")
+  })
+})
+
+describe("valuesim validate on the persona files", () => {
+  it("accepts the shipped theory and groups files and names a bad value code", async () => {
+    const ok = await run(validateFile(DEFAULT_PERSONA_THEORY, {}))
+    const groups = await run(validateFile(path.join(ROOT, "scenarios/persona-evals/groups-example.yaml"), {}))
+    expect(Either.isRight(ok) && ok.right).toMatchObject({ kind: "persona-evals-theory", problems: [] })
+    expect(Either.isRight(groups) && groups.right).toMatchObject({ kind: "persona-evals-groups", problems: [] })
+    const bad = path.join(tempDir("persona-theory"), "theory.yaml")
+    fs.writeFileSync(bad, "kind: persona-evals-theory\nid: t\nsource: tests\npeaks: { interest-in-art: Beauty }\n")
+    const r = await run(validateFile(bad, {}))
+    expect(Either.isRight(r) && r.right.problems).toEqual([`${bad}: peaks.interest-in-art: unknown value code "Beauty" (expected one of SD, ST, HE, AC, PO, SE, CO, TR, BE, UN)`])
   })
 })
 
