@@ -3,6 +3,7 @@ import { BASELINE_KINDS, baselineFromData, isBaselineKind } from "../config/Base
 import { DerivationFileSchema } from "../config/DerivationFile.js"
 import { gameFromData } from "../config/GameFile.js"
 import { decodeData, readDataFile } from "../config/loadFile.js"
+import { personaGroupsFromData, personaTheoryFromData } from "../config/PersonaEvalsData.js"
 import { loadPopulation, PromptsFileSchema } from "../config/PopulationFile.js"
 import { questionnaireFromData } from "../config/QuestionnaireFile.js"
 import { SpecFileError } from "../config/SpecFileError.js"
@@ -36,12 +37,16 @@ export const validateFile = (file: string, env: Readonly<Record<string, string |
         case "baseline-derivation":
           // The mapping alone: its columns are checked against the data by `baseline derive`.
           return decodeData(DerivationFileSchema, data.right, file)
+        case "persona-evals-theory":
+          return personaTheoryFromData(data.right, file)
+        case "persona-evals-groups":
+          return personaGroupsFromData(data.right, file)
         default:
           return Either.left(
             new SpecFileError({
               file,
               problems: [
-                `kind: unknown kind ${JSON.stringify(kind)} (expected study, questionnaire, population, condition-prompts, game, baseline-derivation or a baseline kind: ${BASELINE_KINDS.join(", ")})`
+                `kind: unknown kind ${JSON.stringify(kind)} (expected study, questionnaire, population, condition-prompts, game, baseline-derivation, persona-evals-theory, persona-evals-groups or a baseline kind: ${BASELINE_KINDS.join(", ")})`
               ]
             })
           )
