@@ -1,74 +1,18 @@
 import { Args, Command, Options } from "@effect/cli"
-import { Console, Data, Effect, Option } from "effect"
+import { Console, Effect } from "effect"
 import * as path from "node:path"
 import { compareStructure, renderComparison } from "../app/compareStructure.js"
 import { DEFAULT_SHARES, DEFAULT_STRATEGY_QUESTIONNAIRE, renderStrategies, runStrategyComparison, STRATEGY_POOL } from "../app/compareStrategies.js"
 import { exportRun } from "../app/exportRun.js"
 import { reportRun } from "../app/reportRun.js"
-import { resumeRun, startRun, type RunSummary } from "../app/runStudy.js"
+import { resumeRun, startRun } from "../app/runStudy.js"
 import { validateFile } from "../app/validateFiles.js"
 import { VALUESIM_VERSION } from "../app/version.js"
 import { UsageError } from "../config/SpecFileError.js"
 import { loadRunSpec } from "../config/StudyFile.js"
 import { baselineCommand } from "./baselineCommand.js"
 import { personaEvalsCommand } from "./personaEvalsCommand.js"
-
-/** The run finished but some of its work failed (exit code 1). */
-export class RunIncompleteError extends Data.TaggedError("RunIncompleteError")<{ readonly summary: RunSummary }> {
-  override get message(): string {
-    return `run incomplete: ${this.summary.unitsFailed} agent-steps failed; continue with: valuesim resume ${this.summary.runDir}`
-  }
-}
-
-const env = process.env as Readonly<Record<string, string | undefined>>
-const opt = <A>(o: Option.Option<A>): A | undefined => Option.getOrUndefined(o)
-
-const json = Options.boolean("json").pipe(Options.withDescription("print the summary as one JSON object on the last stdout line"))
-const noTui = Options.boolean("no-tui").pipe(Options.withDescription("plain progress lines instead of the dashboard"))
-
-/** Options shared by the commands that start a run: who answers, how, and where the run goes. */
-const backendOptions = {
-  backend: Options.choice("backend", ["synthetic", "openai"]).pipe(Options.optional),
-  model: Options.text("model").pipe(Options.optional),
-  baseUrl: Options.text("base-url").pipe(Options.optional),
-  seed: Options.integer("seed").pipe(Options.optional),
-  concurrency: Options.integer("concurrency").pipe(Options.optional),
-  scoring: Options.choice("scoring", ["logprob", "sample"]).pipe(Options.optional),
-  temperature: Options.float("temperature").pipe(Options.optional),
-  runsDir: Options.text("runs-dir").pipe(Options.withDefault("runs"))
-}
-
-type BackendArgs = {
-  readonly [K in keyof typeof backendOptions]: (typeof backendOptions)[K] extends Options.Options<infer A> ? A : never
-}
-
-/** The run overrides of the shared options, or a usage error for an impossible value. */
-const overridesOf = (a: BackendArgs) =>
-  Effect.gen(function* () {
-    const concurrency = opt(a.concurrency)
-    if (concurrency !== undefined && concurrency < 1) return yield* new UsageError({ detail: "--concurrency: must be a positive integer" })
-    return {
-      backend: opt(a.backend),
-      model: opt(a.model),
-      baseUrl: opt(a.baseUrl),
-      seed: opt(a.seed),
-      concurrency,
-      scoring: opt(a.scoring),
-      temperature: opt(a.temperature)
-    }
-  })
-
-const finish = (summary: RunSummary, asJson: boolean) =>
-  Effect.gen(function* () {
-    if (asJson) yield* Console.log(JSON.stringify(summary))
-    if (summary.status !== "complete") return yield* new RunIncompleteError({ summary })
-  })
-
-const progressEveryMs = () => Number(env["VALUESIM_PROGRESS_MS"] ?? 2000)
-
-/** The dashboard needs a terminal on both ends; pipes, CI logs, --json and --no-tui get plain progress lines. */
-const useTui = (a: { readonly noTui: boolean; readonly json: boolean }) =>
-  !a.noTui && !a.json && process.stdout.isTTY === true && process.stdin.isTTY === true && env["VALUESIM_NO_TUI"] !== "1"
+import { backendOptions, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, RunIncompleteError } from "./runOptions.js"
 
 const run = Command.make(
   "run",
@@ -86,14 +30,14 @@ const run = Command.make(
       if (agents !== undefined && agents < 1) return yield* new UsageError({ detail: "--agents: must be a positive integer" })
       const overrides = yield* overridesOf(a)
       const spec = yield* loadRunSpec(a.spec, { ...overrides, population: opt(a.population), agents }, env)
-      const summary = yield* startRun(spec, a.runsDir, env, { json: a.json, progressEveryMs: progressEveryMs(), tui: useTui(a) })
+      const summary = yield* startRun(spec, a.runsDir, env, outputOf(a))
       yield* finish(summary, a.json)
     })
 ).pipe(Command.withDescription("run a questionnaire or study on a population"))
 
 const resume = Command.make("resume", { runDir: Args.directory({ name: "run-dir" }), noTui, json }, (a) =>
   Effect.gen(function* () {
-    const summary = yield* resumeRun(a.runDir, env, { json: a.json, progressEveryMs: progressEveryMs(), tui: useTui(a) })
+    const summary = yield* resumeRun(a.runDir, env, outputOf(a))
     yield* finish(summary, a.json)
   })
 ).pipe(Command.withDescription("continue an interrupted run; finished work is never redone"))

@@ -1,5 +1,5 @@
 import { Args, Command, Options } from "@effect/cli"
-import { Console, Data, Effect, Option } from "effect"
+import { Console, Effect, Option } from "effect"
 import type { AgreementOptions } from "../analysis/personaEvals.js"
 import type { PersonaEvalsReport } from "../app/personaEvals.js"
 import {
@@ -14,17 +14,7 @@ import {
 import type { RunSummary } from "../app/runStudy.js"
 import { loadPersonaGroups } from "../config/PersonaEvalsData.js"
 import { UsageError } from "../config/SpecFileError.js"
-
-/** The run stopped with failed work (exit code 1); `valuesim resume` retries it, then `persona-evals report`. */
-class PersonaRunIncompleteError extends Data.TaggedError("RunIncompleteError")<{ readonly summary: RunSummary }> {
-  override get message(): string {
-    return `run incomplete: ${this.summary.unitsFailed} agent-steps failed; continue with: valuesim resume ${this.summary.runDir}, then valuesim persona-evals report ${this.summary.runDir}`
-  }
-}
-
-const env = process.env as Readonly<Record<string, string | undefined>>
-const opt = <A>(o: Option.Option<A>): A | undefined => Option.getOrUndefined(o)
-const json = Options.boolean("json").pipe(Options.withDescription("print the report as one JSON object on the last stdout line"))
+import { backendOptions, env, json, noTui, opt, outputOf, overridesOf, RunIncompleteError } from "./runOptions.js"
 
 const list = (s: string | undefined) =>
   s === undefined ? undefined : s.split(",").map((x) => x.trim()).filter((x) => x.length > 0)
@@ -75,22 +65,13 @@ const run = Command.make(
       Options.withDescription("normal: 1. No, 2. Yes; reversed: 1. Yes, 2. No")
     ),
     ...analysisOptions,
-    // The backend and run options of `valuesim run`.
-    backend: Options.choice("backend", ["synthetic", "openai"]).pipe(Options.optional),
-    model: Options.text("model").pipe(Options.optional),
-    baseUrl: Options.text("base-url").pipe(Options.optional),
-    seed: Options.integer("seed").pipe(Options.optional),
-    concurrency: Options.integer("concurrency").pipe(Options.optional),
-    scoring: Options.choice("scoring", ["logprob", "sample"]).pipe(Options.optional),
-    temperature: Options.float("temperature").pipe(Options.optional),
-    runsDir: Options.text("runs-dir").pipe(Options.withDefault("runs")),
-    noTui: Options.boolean("no-tui").pipe(Options.withDescription("plain progress lines instead of the dashboard")),
+    ...backendOptions,
+    noTui,
     json
   },
   (a) =>
     Effect.gen(function* () {
-      const concurrency = opt(a.concurrency)
-      if (concurrency !== undefined && concurrency < 1) return yield* new UsageError({ detail: "--concurrency: must be a positive integer" })
+      const overrides = yield* overridesOf(a)
       const groups = yield* groupsOf(a.groups)
       const behaviours = list(opt(a.behaviours))
       if (behaviours !== undefined && behaviours.length === 0) return yield* new UsageError({ detail: "--behaviours: name at least one behaviour" })
@@ -103,28 +84,15 @@ const run = Command.make(
           population: a.population,
           theory: a.theory,
           optionOrder: a.optionOrder,
-          overrides: {
-            backend: opt(a.backend),
-            model: opt(a.model),
-            baseUrl: opt(a.baseUrl),
-            seed: opt(a.seed),
-            concurrency,
-            scoring: opt(a.scoring),
-            temperature: opt(a.temperature)
-          },
+          overrides,
           runsDir: a.runsDir,
-          output: {
-            json: a.json,
-            progressEveryMs: Number(env["VALUESIM_PROGRESS_MS"] ?? 2000),
-            // The dashboard needs a terminal on both ends, as for `valuesim run`.
-            tui: !a.noTui && !a.json && process.stdout.isTTY === true && process.stdin.isTTY === true && env["VALUESIM_NO_TUI"] !== "1"
-          },
+          output: outputOf(a),
           analysis: analysisOf(a),
           groups
         },
         env
       )
-      if (report === null) return yield* new PersonaRunIncompleteError({ summary })
+      if (report === null) return yield* new RunIncompleteError({ summary, then: `valuesim persona-evals report ${summary.runDir}` })
       yield* print(report, summary, a.json)
     })
 ).pipe(Command.withDescription("ask sampled persona statements (Yes/No) under each value prompt and report agreement (paper 000 §4)"))

@@ -1,0 +1,69 @@
+/**
+ * What every command that starts a run shares: the backend and run options of `valuesim run`, how they become
+ * run overrides, the dashboard-or-progress-lines choice, and the exit for a run that finished with failed work.
+ */
+import { Options } from "@effect/cli"
+import { Console, Data, Effect, Option } from "effect"
+import type { RunSummary } from "../app/runStudy.js"
+import { UsageError } from "../config/SpecFileError.js"
+
+/** The run finished but some of its work failed (exit code 1). `then` says what to run after the resume. */
+export class RunIncompleteError extends Data.TaggedError("RunIncompleteError")<{ readonly summary: RunSummary; readonly then?: string }> {
+  override get message(): string {
+    const then = this.then === undefined ? "" : `, then ${this.then}`
+    return `run incomplete: ${this.summary.unitsFailed} agent-steps failed; continue with: valuesim resume ${this.summary.runDir}${then}`
+  }
+}
+
+export const env = process.env as Readonly<Record<string, string | undefined>>
+export const opt = <A>(o: Option.Option<A>): A | undefined => Option.getOrUndefined(o)
+
+export const json = Options.boolean("json").pipe(Options.withDescription("print the result as one JSON object on the last stdout line"))
+export const noTui = Options.boolean("no-tui").pipe(Options.withDescription("plain progress lines instead of the dashboard"))
+
+/** Options shared by the commands that start a run: who answers, how, and where the run goes. */
+export const backendOptions = {
+  backend: Options.choice("backend", ["synthetic", "openai"]).pipe(Options.optional),
+  model: Options.text("model").pipe(Options.optional),
+  baseUrl: Options.text("base-url").pipe(Options.optional),
+  seed: Options.integer("seed").pipe(Options.optional),
+  concurrency: Options.integer("concurrency").pipe(Options.optional),
+  scoring: Options.choice("scoring", ["logprob", "sample"]).pipe(Options.optional),
+  temperature: Options.float("temperature").pipe(Options.optional),
+  runsDir: Options.text("runs-dir").pipe(Options.withDefault("runs"))
+}
+
+export type BackendArgs = {
+  readonly [K in keyof typeof backendOptions]: (typeof backendOptions)[K] extends Options.Options<infer A> ? A : never
+}
+
+/** The run overrides of the shared options, or a usage error for an impossible value. */
+export const overridesOf = (a: BackendArgs) =>
+  Effect.gen(function* () {
+    const concurrency = opt(a.concurrency)
+    if (concurrency !== undefined && concurrency < 1) return yield* new UsageError({ detail: "--concurrency: must be a positive integer" })
+    return {
+      backend: opt(a.backend),
+      model: opt(a.model),
+      baseUrl: opt(a.baseUrl),
+      seed: opt(a.seed),
+      concurrency,
+      scoring: opt(a.scoring),
+      temperature: opt(a.temperature)
+    }
+  })
+
+export const progressEveryMs = () => Number(env["VALUESIM_PROGRESS_MS"] ?? 2000)
+
+/** The dashboard needs a terminal on both ends; pipes, CI logs, --json and --no-tui get plain progress lines. */
+export const useTui = (a: { readonly noTui: boolean; readonly json: boolean }) =>
+  !a.noTui && !a.json && process.stdout.isTTY === true && process.stdin.isTTY === true && env["VALUESIM_NO_TUI"] !== "1"
+
+/** How a run's output is shown, from the shared flags. */
+export const outputOf = (a: { readonly noTui: boolean; readonly json: boolean }) => ({ json: a.json, progressEveryMs: progressEveryMs(), tui: useTui(a) })
+
+export const finish = (summary: RunSummary, asJson: boolean) =>
+  Effect.gen(function* () {
+    if (asJson) yield* Console.log(JSON.stringify(summary))
+    if (summary.status !== "complete") return yield* new RunIncompleteError({ summary })
+  })
