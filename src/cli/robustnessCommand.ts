@@ -1,5 +1,6 @@
 import { Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
+import { DEFAULT_ABLATION_STUDY, renderAblation, runPrimingAblation } from "../app/primingAblation.js"
 import { DEFAULT_PARAPHRASES, DEFAULT_ROBUSTNESS_STUDY, renderRobustness, runRobustness } from "../app/robustness.js"
 import type { RunSummary } from "../app/runStudy.js"
 import { UsageError } from "../config/SpecFileError.js"
@@ -81,5 +82,23 @@ const robustness = Command.make(
     })
 ).pipe(Command.withDescription("S_V under paraphrased value prompts, reversed options and a distribution-only control, with BH-adjusted p (seed 001)"))
 
+const primingAblation = Command.make(
+  "priming-ablation",
+  {
+    study: Options.text("study").pipe(Options.withDefault(DEFAULT_ABLATION_STUDY), Options.withDescription("study with a value questionnaire (and behaviour measures for S_B)")),
+    agents: Options.integer("agents").pipe(Options.optional),
+    ...runOptions
+  },
+  (a) =>
+    Effect.gen(function* () {
+      const agents = opt(a.agents)
+      if (agents !== undefined && agents < 3) return yield* new UsageError({ detail: "--agents: must be at least 3" })
+      const c = yield* common(a)
+      const r = yield* runPrimingAblation({ ...c, study: a.study, agents }, env)
+      if (r.result === null) return yield* incomplete(r.incomplete?.summary ?? null)
+      yield* Console.log(a.json ? JSON.stringify(r.result) : renderAblation(r.result))
+    })
+).pipe(Command.withDescription("Priming Only vs Test Only vs Priming & Test: S_V and S_B per setting (paper 000 §6.2, Table 3)"))
+
 /** The experiment commands of issue 6 parts 4–5, spread into the CLI's subcommand list. */
-export const robustnessCommands = [robustness] as const
+export const robustnessCommands = [robustness, primingAblation] as const
