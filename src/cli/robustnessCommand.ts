@@ -56,7 +56,12 @@ const common = (a: RunArgs) =>
     }
   })
 
-const incomplete = (summary: RunSummary | null) => (summary ? new RunIncompleteError({ summary }) : new UsageError({ detail: "a variant run did not finish" }))
+/** A variant run ended with failed work: say how to continue the whole experiment, then fail like `run` (exit 1). */
+const incomplete = (summary: RunSummary | null, dir: string) =>
+  Effect.gen(function* () {
+    yield* Console.error(`[valuesim] to continue the experiment, run the same command again with --out ${dir}`)
+    return yield* summary ? new RunIncompleteError({ summary }) : new UsageError({ detail: "a variant run did not finish" })
+  })
 
 const robustness = Command.make(
   "robustness",
@@ -77,7 +82,7 @@ const robustness = Command.make(
         { ...c, study: a.study, agentsPerCondition: a.perCondition, paraphrases: a.paraphrase.length > 0 ? a.paraphrase : DEFAULT_PARAPHRASES },
         env
       )
-      if (r.result === null) return yield* incomplete(r.incomplete?.summary ?? null)
+      if (r.result === null) return yield* incomplete(r.incomplete?.summary ?? null, r.dir)
       yield* Console.log(a.json ? JSON.stringify(r.result) : renderRobustness(r.result))
     })
 ).pipe(Command.withDescription("S_V under paraphrased value prompts, reversed options and a distribution-only control, with BH-adjusted p (seed 001)"))
@@ -95,7 +100,7 @@ const primingAblation = Command.make(
       if (agents !== undefined && agents < 3) return yield* new UsageError({ detail: "--agents: must be at least 3" })
       const c = yield* common(a)
       const r = yield* runPrimingAblation({ ...c, study: a.study, agents }, env)
-      if (r.result === null) return yield* incomplete(r.incomplete?.summary ?? null)
+      if (r.result === null) return yield* incomplete(r.incomplete?.summary ?? null, r.dir)
       yield* Console.log(a.json ? JSON.stringify(r.result) : renderAblation(r.result))
     })
 ).pipe(Command.withDescription("Priming Only vs Test Only vs Priming & Test: S_V and S_B per setting (paper 000 §6.2, Table 3)"))
