@@ -14,11 +14,15 @@ import { resumeRun, startRun } from "./runStudy.js"
  * as a whole and every variant's run stays inspectable with `valuesim report`.
  */
 
-/** The default experiment folder: `<runs-dir>/<kind>-<utc stamp>-<study>-s<seed>`. */
+/** The default experiment folder: `<runs-dir>/<kind>-<utc stamp>-<study>-s<seed>[-k]`, one that does not exist yet. */
 export const experimentDir = (runsDir: string, kind: string, study: string, seed: number) =>
   Effect.map(Clock.currentTimeMillis, (ms) => {
     const stamp = new Date(ms).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)
-    return path.join(runsDir, `${kind}-${stamp}-${study}-s${seed}`)
+    const base = path.join(runsDir, `${kind}-${stamp}-${study}-s${seed}`)
+    // A fresh folder: an existing one would be continued, which only `--out` should ask for.
+    let dir = base
+    for (let k = 2; fs.existsSync(dir); k++) dir = `${base}-${k}`
+    return dir
   })
 
 /** The same plan, whatever JSON round trips it went through (undefined fields dropped). */
