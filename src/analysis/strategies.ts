@@ -47,19 +47,35 @@ export interface StrategyRow {
   readonly cells: ReadonlyArray<StrategyCell>
 }
 
-/** One composed population's S_V on a bootstrap resample. */
-const resampleSv = (pools: Pools, weights: ReadonlyArray<ConditionWeight>, human: ReadonlyArray<ReadonlyArray<number>>, size: number, rng: Rng): number => {
+/**
+ * One resample of a composed population: `size` rows, each drawn by picking a condition from the weights and
+ * then a respondent of that condition's pool uniformly with replacement (two `rng()`-based draws per row, in
+ * that order). Shared by the strategy comparison and the robustness checks, so both resample alike.
+ */
+export const composedResample = (
+  byCondition: ReadonlyMap<string, ReadonlyArray<number>>,
+  weights: ReadonlyArray<ConditionWeight>,
+  size: number,
+  rng: Rng
+): Int32Array => {
   const probs = weights.map((w) => w.weight)
-  const rows = weights.map((w) => pools.byCondition.get(w.condition) ?? [])
-  const cols = pools.columns.map(() => new Float64Array(size))
+  const rows = weights.map((w) => byCondition.get(w.condition) ?? [])
+  const out = new Int32Array(size)
   for (let i = 0; i < size; i++) {
     const pool = rows[categorical(probs, rng)]!
     const j = Math.min(pool.length - 1, Math.floor(rng() * pool.length))
-    const r = pool[j]!
-    pools.columns.forEach((c, k) => (cols[k]![i] = c[r]!))
+    out[i] = pool[j]!
   }
-  return svOf(human, correlationMatrix(cols))
+  return out
 }
+
+/** The columns restricted to the given rows, in that order. */
+export const pickRows = (columns: ReadonlyArray<Float64Array>, rows: Int32Array): Array<Float64Array> =>
+  columns.map((c) => Float64Array.from(rows, (r) => c[r]!))
+
+/** One composed population's S_V on a bootstrap resample. */
+const resampleSv = (pools: Pools, weights: ReadonlyArray<ConditionWeight>, human: ReadonlyArray<ReadonlyArray<number>>, size: number, rng: Rng): number =>
+  svOf(human, correlationMatrix(pickRows(pools.columns, composedResample(pools.byCondition, weights, size, rng))))
 
 /** S_V of the agents prompted with each value alone (paper 000 appendix E). */
 export const perValueSimilarity = (pools: Pools, human: ReadonlyArray<ReadonlyArray<number>>): Record<Value10, number> => {

@@ -5,9 +5,9 @@ import type { BootstrapSettings } from "../analysis/alignment.js"
 import { loadReportBaselines } from "../analysis/analyzeRun.js"
 import type { BaselineRef } from "../analysis/Report.js"
 import { readStepScores } from "../analysis/scores.js"
-import type { StrategyRow } from "../analysis/strategies.js"
+import type { HumanStructure, StrategyRow } from "../analysis/strategies.js"
 import { compareStrategies } from "../analysis/strategies.js"
-import type { ValueCorrelations } from "../config/BaselineFile.js"
+import type { LoadedBaseline, ValueCorrelations } from "../config/BaselineFile.js"
 import { loadDominantShares } from "../config/PopulationFile.js"
 import type { RunSpec } from "../config/RunSpec.js"
 import { SYNTHETIC_LABEL } from "../config/RunSpec.js"
@@ -56,6 +56,28 @@ export interface CompareStrategiesOptions {
   readonly output: { readonly json: boolean; readonly progressEveryMs: number }
 }
 
+/** The centered 10-value correlation baselines among `loaded`, each matrix reordered to VALUES_10. */
+export const centeredValueStructures = (loaded: ReadonlyArray<LoadedBaseline>): Array<HumanStructure> =>
+  loaded.flatMap((lb) => {
+    const b = lb.baseline
+    if (b.kind !== "value-correlations" || !b.centered) return []
+    const vc = b as ValueCorrelations
+    if (vc.labels.length !== VALUES_10.length || !VALUES_10.every((v) => vc.labels.includes(v))) return []
+    const order = VALUES_10.map((v) => vc.labels.indexOf(v))
+    const ref: BaselineRef = {
+      file: lb.file,
+      id: vc.id,
+      title: vc.title,
+      instrument: vc.instrument,
+      population: vc.population,
+      n: vc.n ?? null,
+      source: vc.source,
+      obtained: vc.obtained,
+      confidence: vc.confidence
+    }
+    return [{ ref, matrix: order.map((i) => order.map((j) => vc.matrix[i]![j]!)) }]
+  })
+
 /**
  * Runs (or reuses) one pool run with equal numbers of agents under each value prompt and unprimed, then scores
  * the Uniform, H-Norm, H-Even, H-NP and Model-Specific populations composed from it against every shipped (or
@@ -66,25 +88,7 @@ export const runStrategyComparison = (o: CompareStrategiesOptions, env: Readonly
     // Check everything the analysis needs before spending a run on it.
     const shares = yield* loadDominantShares(o.shares.file, o.shares.dataset, o.shares.file, "--dataset")
     const loaded = yield* loadReportBaselines(o.baselines)
-    const humans = loaded.flatMap((lb) => {
-      const b = lb.baseline
-      if (b.kind !== "value-correlations" || !b.centered) return []
-      const vc = b as ValueCorrelations
-      if (vc.labels.length !== VALUES_10.length || !VALUES_10.every((v) => vc.labels.includes(v))) return []
-      const order = VALUES_10.map((v) => vc.labels.indexOf(v))
-      const ref: BaselineRef = {
-        file: lb.file,
-        id: vc.id,
-        title: vc.title,
-        instrument: vc.instrument,
-        population: vc.population,
-        n: vc.n ?? null,
-        source: vc.source,
-        obtained: vc.obtained,
-        confidence: vc.confidence
-      }
-      return [{ ref, matrix: order.map((i) => order.map((j) => vc.matrix[i]![j]!)) }]
-    })
+    const humans = centeredValueStructures(loaded)
     if (humans.length === 0) {
       return yield* new UsageError({ detail: "--baseline: no centered 10-value correlation baseline among the given files" })
     }

@@ -12,6 +12,7 @@ import { UsageError } from "../config/SpecFileError.js"
 import { loadRunSpec } from "../config/StudyFile.js"
 import { baselineCommand } from "./baselineCommand.js"
 import { personaEvalsCommand } from "./personaEvalsCommand.js"
+import { robustnessCommands } from "./robustnessCommand.js"
 import { backendOptions, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, RunIncompleteError } from "./runOptions.js"
 
 const run = Command.make(
@@ -159,7 +160,10 @@ const compareStrategiesCmd = Command.make(
 
 export const cli = Command.make("valuesim").pipe(
   Command.withDescription("value-prompted LLM populations, questionnaires and human baselines"),
-  Command.withSubcommands([run, resume, validate, exportCmd, report, compareStructureCmd, compareStrategiesCmd, baselineCommand, personaEvalsCommand])
+  Command.withSubcommands([
+    run, resume, validate, exportCmd, report, compareStructureCmd, compareStrategiesCmd, baselineCommand, personaEvalsCommand,
+    ...robustnessCommands
+  ])
 )
 
 export const runCli = Command.run(cli, { name: "valuesim", version: VALUESIM_VERSION })
