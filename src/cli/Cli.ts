@@ -11,6 +11,7 @@ import { VALUESIM_VERSION } from "../app/version.js"
 import { UsageError } from "../config/SpecFileError.js"
 import { loadRunSpec } from "../config/StudyFile.js"
 import { baselineCommand } from "./baselineCommand.js"
+import { valuePortraitCommand } from "./valuePortraitCommand.js"
 
 /** The run finished but some of its work failed (exit code 1). */
 export class RunIncompleteError extends Data.TaggedError("RunIncompleteError")<{ readonly summary: RunSummary }> {
@@ -214,7 +215,7 @@ const compareStrategiesCmd = Command.make(
 
 export const cli = Command.make("valuesim").pipe(
   Command.withDescription("value-prompted LLM populations, questionnaires and human baselines"),
-  Command.withSubcommands([run, resume, validate, exportCmd, report, compareStructureCmd, compareStrategiesCmd, baselineCommand])
+  Command.withSubcommands([run, resume, validate, exportCmd, report, compareStructureCmd, compareStrategiesCmd, baselineCommand, valuePortraitCommand])
 )
 
 export const runCli = Command.run(cli, { name: "valuesim", version: VALUESIM_VERSION })
