@@ -1,6 +1,13 @@
+import { FileSystem } from "@effect/platform"
 import { Effect } from "effect"
-import { isDirectory, loadAllVpCorrelations, loadVpResultFile } from "../config/ValuePortraitData.js"
-import { UsageError } from "../config/SpecFileError.js"
+import * as path from "node:path"
+import { stringify } from "yaml"
+import { loadPopulation } from "../config/PopulationFile.js"
+import type { RunSpec } from "../config/RunSpec.js"
+import { SpecFileError, UsageError } from "../config/SpecFileError.js"
+import { projectRoot } from "../config/StudyFile.js"
+import { isDirectory, loadAllVpCorrelations, loadVpCorrelations, loadVpItems, loadVpResultFile, type VpItem } from "../config/ValuePortraitData.js"
+import { openDatabase } from "../store/RunStore.js"
 import {
   PUBLISHED_RULES,
   scoreFamily,
@@ -76,5 +83,275 @@ export const renderVpScores = (s: VpScores): string => {
       lines.push(x ? `  ${label.padEnd(20)} ${fmt(x.centered_mean)}  ${fmt(x.original_mean)}  ${fmt(x.std_dev)}  ${String(x.n).padStart(5)}` : `  ${label.padEnd(20)}   no rated items`)
     }
   }
+  return lines.join("\n")
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Running the benchmark: six questionnaires (three wordings × normal/reversed options) and a study file.
+
+/** One of the project's three wordings of a Value Portrait item (written for valuesim). */
+interface VpTemplate {
+  readonly id: string
+  /** The item text from the query and the response. */
+  readonly itemText: (it: VpItem) => string
+  readonly prompts: { readonly instructions: string; readonly item: string; readonly option: string; readonly reask: string }
+}
+
+const REASK = "That answer could not be read. Reply with one number from {min} to {max} and nothing else:\n{options}"
+
+export const VP_TEMPLATES: ReadonlyArray<VpTemplate> = [
+  {
+    id: "t1",
+    itemText: (it) => `A request for advice${it.title ? ` ("${it.title}")` : ""}:\n${it.text}\n\nOne reply to it:\n${it.response}`,
+    prompts: {
+      instructions:
+        "Someone asked for advice online and got a reply. Read both, then say how much the reply resembles what you yourself think. Answer even if you are not sure.",
+      item: "{item}\n\nHow much is this reply like you?\n{options}\n\nReply with only the number of one option, from {min} to {max}.",
+      option: "{number}. {label}",
+      reask: REASK
+    }
+  },
+  {
+    id: "t2",
+    itemText: (it) => `${it.title ? `${it.title}\n\n` : ""}${it.text}\n\n--- An answer someone gave ---\n${it.response}`,
+    prompts: {
+      instructions: "",
+      item: "Here is a situation a person described, followed by an answer they received.\n\n{item}\n\nTo what degree does this answer express your own view?\n{options}\nGive one number between {min} and {max}, nothing more.",
+      option: "{number} = {label}",
+      reask: REASK
+    }
+  },
+  {
+    id: "t3",
+    itemText: (it) => `Topic: ${it.title || "(none)"}\nSituation: ${it.text}\nAnswer given: ${it.response}`,
+    prompts: {
+      instructions: "Rate how close an answer to someone's problem is to your own way of thinking.",
+      item: "Which option fits best: is the answer below like you?\n\n{item}\n\nOptions:\n{options}\nThe number of your option ({min}-{max}):",
+      option: "({number}) {label}",
+      reask: REASK
+    }
+  }
+]
+
+const VP_SCALE = [
+  { value: 1, label: "Not like me at all" },
+  { value: 2, label: "Not like me" },
+  { value: 3, label: "A little like me" },
+  { value: 4, label: "Somewhat like me" },
+  { value: 5, label: "Like me" },
+  { value: 6, label: "Very much like me" }
+]
+
+/** Questionnaire item ids carry the benchmark item: `vp:<portrait>:<option>`. */
+const VP_ITEM_PREFIX = "vp:"
+
+export const DEFAULT_VP_POPULATION = path.join(projectRoot, "populations", "no-prompt.yaml")
+
+export interface VpPrepareOptions {
+  readonly maxItems?: number | undefined
+  readonly population?: string | undefined
+  readonly agents?: number | undefined
+  readonly seed?: number | undefined
+}
+
+export interface VpPrepared {
+  readonly study: string
+  readonly questionnaires: ReadonlyArray<string>
+  readonly items: number
+  readonly population: string
+  readonly agents: number
+}
+
+/**
+ * Picks `max` items so that every value is covered: the first item selected for each value in turn (values in
+ * circle order), then the next of each, and so on; items selected for no value follow. Deterministic.
+ */
+export const pickItems = (items: ReadonlyArray<VpItem>, pvq: ReadonlyMap<string, ReadonlyArray<string>>, max: number): ReadonlyArray<VpItem> => {
+  if (max >= items.length) return items
+  const byKey = new Map(items.map((it) => [it.key, it]))
+  const queues = Object.keys(VP_VALUE_CODES)
+    .sort((a, b) => Object.values(VP_VALUE_CODES).indexOf(VP_VALUE_CODES[a]!) - Object.values(VP_VALUE_CODES).indexOf(VP_VALUE_CODES[b]!))
+    .map((d) => (pvq.get(d) ?? []).filter((k) => byKey.has(k)))
+  const chosen = new Set<string>()
+  for (let round = 0; chosen.size < max && queues.some((q) => q.length > round); round++) {
+    for (const q of queues) {
+      const k = q[round]
+      if (k !== undefined && chosen.size < max) chosen.add(k)
+    }
+  }
+  for (const it of items) if (chosen.size < max) chosen.add(it.key)
+  return items.filter((it) => chosen.has(it.key))
+}
+
+/** The value an item's human ratings correlate with most (among the selected ones): the synthetic respondent's peak. */
+const peakOf = (pvq: ReadonlyArray<VpCorrelation>): ReadonlyMap<string, string> => {
+  const best = new Map<string, { r: number; code: string }>()
+  const rule = PUBLISHED_RULES.pvq
+  for (const c of pvq) {
+    if (!(c.r >= rule.minR && c.p < rule.maxP)) continue
+    const cur = best.get(c.item)
+    if (!cur || c.r > cur.r) best.set(c.item, { r: c.r, code: VP_VALUE_CODES[c.dimension]! })
+  }
+  return new Map([...best].map(([k, v]) => [k, v.code]))
+}
+
+/**
+ * `valuesim value-portrait prepare`: writes six questionnaire files (the benchmark items in the project's three
+ * wordings, options in normal and reversed order) and a study file running them, into `outDir`. The item
+ * texts come from the user's data folder; everything is checked before anything is written.
+ */
+export const prepareValuePortrait = (dataDir: string, outDir: string, o: VpPrepareOptions) =>
+  Effect.gen(function* () {
+    yield* requireDataDir(dataDir)
+    if (o.maxItems !== undefined && o.maxItems < 1) return yield* new UsageError({ detail: "--max-items: must be a positive integer" })
+    if (o.agents !== undefined && o.agents < 1) return yield* new UsageError({ detail: "--agents: must be a positive integer" })
+    const population = path.resolve(o.population ?? DEFAULT_VP_POPULATION)
+    yield* loadPopulation(population)
+    const pvq = yield* loadVpCorrelations(dataDir, "pvq")
+    const all = yield* loadVpItems(dataDir)
+    const items = pickItems(all, selectItems(pvq, PUBLISHED_RULES.pvq), o.maxItems ?? all.length)
+    const peaks = peakOf(pvq)
+    const fs = yield* FileSystem.FileSystem
+    yield* fs.makeDirectory(outDir, { recursive: true }).pipe(
+      Effect.mapError(() => new UsageError({ detail: `--out ${outDir}: cannot create the folder` }))
+    )
+    const questionnaires: Array<string> = []
+    for (const t of VP_TEMPLATES) {
+      for (const order of ["normal", "reversed"] as const) {
+        const id = `value-portrait-${t.id}${order === "reversed" ? "-reversed" : ""}`
+        const doc = {
+          kind: "questionnaire",
+          id,
+          title: `Value Portrait items, wording ${t.id}, options ${order}`,
+          source:
+            "Items: Value Portrait (Han et al., ACL 2025; MIT licence), read from the user's copy of the published data. " +
+            "Wording of the prompts: written by the valuesim project.",
+          construct: "other",
+          administration: "independent",
+          option_order: order,
+          scoring: "mean",
+          scale: VP_SCALE,
+          prompts: t.prompts,
+          items: items.map((it) => {
+            const peak = peaks.get(it.key)
+            return { id: `${VP_ITEM_PREFIX}${it.key}`, subscale: peak ?? "none", text: t.itemText(it), ...(peak ? { theory: { peak } } : {}) }
+          })
+        }
+        const file = path.join(outDir, `${id}.yaml`)
+        yield* writeText(file, stringify(doc, { lineWidth: 0 }))
+        questionnaires.push(file)
+      }
+    }
+    const agents = o.agents ?? 1
+    const study = path.join(outDir, "value-portrait-study.yaml")
+    yield* writeText(
+      study,
+      stringify(
+        {
+          kind: "study",
+          id: "value-portrait",
+          title: "Value Portrait benchmark (seed 004): six prompt variants",
+          population,
+          agents,
+          seed: o.seed ?? 1,
+          steps: questionnaires.map((q) => ({ questionnaire: path.basename(q) }))
+        },
+        { lineWidth: 0 }
+      )
+    )
+    return { study, questionnaires, items: items.length, population, agents } satisfies VpPrepared
+  })
+
+const writeText = (file: string, text: string) =>
+  Effect.flatMap(FileSystem.FileSystem, (fs) =>
+    fs.writeFileString(file, text).pipe(Effect.mapError(() => new UsageError({ detail: `--out: cannot write ${file}` })))
+  )
+
+// ---------------------------------------------------------------------------------------------------------------
+// Scoring a finished run: per condition, each item's rating is the mean answer of the condition's agents.
+
+export interface VpRunScores {
+  readonly method: string
+  readonly run: string
+  readonly steps: ReadonlyArray<string>
+  /** One score set per condition of the run (a steering matrix when the run has value-prompt conditions). */
+  readonly conditions: ReadonlyArray<{ readonly condition: string; readonly agents: number } & VpScores>
+}
+
+/** `valuesim value-portrait score --run RUN_DIR`. */
+export const scoreValuePortraitRun = (dataDir: string, runDir: string) =>
+  Effect.gen(function* () {
+    yield* requireDataDir(dataDir)
+    const dbFile = path.join(runDir, "run.sqlite")
+    const fs = yield* FileSystem.FileSystem
+    if (!(yield* fs.exists(dbFile).pipe(Effect.orElseSucceed(() => false))))
+      return yield* new SpecFileError({ file: runDir, problems: ["--run: no run.sqlite here; is this a run folder?"] })
+    const correlations = yield* loadAllVpCorrelations(dataDir)
+    const known = new Set(correlations.pvq.map((c) => c.item))
+    const db = yield* openDatabase(dbFile, { mustExist: true }).pipe(
+      Effect.mapError(() => new SpecFileError({ file: dbFile, problems: ["cannot open the run database"] }))
+    )
+    const read = Effect.try({
+      try: () => {
+        const manifest = db.prepare(`SELECT value FROM manifest WHERE key = 'spec'`).get() as { value: string } | undefined
+        const spec = manifest ? (JSON.parse(manifest.value) as RunSpec) : undefined
+        const conditions = db.prepare(`SELECT c.condition_idx AS idx, c.condition AS name, count(ag.agent_id) AS n
+          FROM conditions c JOIN agents ag ON ag.condition_idx = c.condition_idx GROUP BY c.condition_idx ORDER BY c.condition_idx`).all() as Array<{
+          idx: number
+          name: string
+          n: number
+        }>
+        const steps: Array<{ step: number; id: string; keys: ReadonlyArray<string | null> }> = []
+        spec?.steps.forEach((s, step) => {
+          if (s.kind !== "questionnaire") return
+          const keys = s.questionnaire.items.map((it) => (it.id.startsWith(VP_ITEM_PREFIX) ? it.id.slice(VP_ITEM_PREFIX.length) : null))
+          if (keys.some((k) => k !== null)) steps.push({ step, id: s.questionnaire.id, keys })
+        })
+        // sums[condition][step] : item key → [sum, count]
+        const sums = new Map<number, Map<number, Map<string, [number, number]>>>()
+        const stmt = db.prepare(`SELECT an.step, an.item_idx, ag.condition_idx AS c, sum(an.value) AS s, count(an.value) AS n
+          FROM answers an JOIN agents ag ON ag.agent_id = an.agent_id WHERE an.step = ? AND an.value IS NOT NULL
+          GROUP BY an.item_idx, ag.condition_idx`)
+        for (const st of steps) {
+          for (const r of stmt.iterate(st.step) as IterableIterator<{ item_idx: number; c: number; s: number; n: number }>) {
+            const key = st.keys[r.item_idx]
+            if (key === null || key === undefined) continue
+            const byStep = sums.get(r.c) ?? new Map<number, Map<string, [number, number]>>()
+            sums.set(r.c, byStep)
+            const m = byStep.get(st.step) ?? new Map<string, [number, number]>()
+            byStep.set(st.step, m)
+            m.set(key, [r.s, r.n])
+          }
+        }
+        return { spec, conditions, steps, sums }
+      },
+      catch: (e) => new SpecFileError({ file: dbFile, problems: [`cannot read the run (${(e as Error).message})`] })
+    }).pipe(Effect.ensuring(Effect.sync(() => db.close())))
+    const { conditions, steps, sums } = yield* read
+    if (steps.length === 0)
+      return yield* new SpecFileError({ file: runDir, problems: ["--run: the run has no Value Portrait questionnaire (items with ids vp:<portrait>:<option>)"] })
+    const unknown = steps.flatMap((s) => s.keys.filter((k): k is string => k !== null && !known.has(k)))
+    if (unknown.length > 0)
+      return yield* new SpecFileError({ file: runDir, problems: [`items: ${unknown.slice(0, 5).join(", ")} not in the benchmark data of --data ${dataDir}`] })
+    const out = conditions.map((c) => {
+      const variants = steps.map((st) => {
+        const m = sums.get(c.idx)?.get(st.step) ?? new Map<string, [number, number]>()
+        return { source: st.id, ratings: new Map([...m].map(([k, [s, n]]) => [k, s / n])) as ReadonlyMap<string, number> }
+      })
+      return { condition: c.name, agents: c.n, ...scoreVariants(correlations, variants) }
+    })
+    return { method: VP_METHOD, run: runDir, steps: steps.map((s) => s.id), conditions: out } satisfies VpRunScores
+  })
+
+/** One condition: the full table; several: the steering matrix (rows: conditions; columns: centered values). */
+export const renderVpRunScores = (r: VpRunScores): string => {
+  if (r.conditions.length === 1) return `condition ${r.conditions[0]!.condition}:\n${renderVpScores(r.conditions[0]!)}`
+  const codes = Object.values(VP_VALUE_CODES)
+  const order = ["SD", "ST", "HE", "AC", "PO", "SE", "CO", "TR", "BE", "UN"].filter((c) => codes.includes(c))
+  const lines = [
+    `Value Portrait steering matrix (${r.method}; ${r.steps.length} prompt variants): centered value scores per condition`,
+    `${"condition".padEnd(12)}${order.map((c) => c.padStart(8)).join("")}`
+  ]
+  for (const c of r.conditions) lines.push(`${c.condition.padEnd(12)}${order.map((v) => fmt(c.values[v] ?? NaN).padStart(8)).join("")}`)
   return lines.join("\n")
 }
