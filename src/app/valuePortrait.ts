@@ -2,10 +2,12 @@ import { FileSystem } from "@effect/platform"
 import { Effect } from "effect"
 import * as path from "node:path"
 import { stringify } from "yaml"
+import { BIAS_VALUES, personaBias, type BiasTable } from "../analysis/personaBias.js"
+import { loadBaseline } from "../config/BaselineFile.js"
 import { loadPopulation } from "../config/PopulationFile.js"
 import type { RunSpec } from "../config/RunSpec.js"
 import { SpecFileError, UsageError } from "../config/SpecFileError.js"
-import { projectRoot } from "../config/StudyFile.js"
+import { DEFAULT_AGENTS, projectRoot } from "../config/StudyFile.js"
 import { isDirectory, loadAllVpCorrelations, loadVpCorrelations, loadVpItems, loadVpResultFile, type VpItem } from "../config/ValuePortraitData.js"
 import { openDatabase } from "../store/RunStore.js"
 import {
@@ -206,7 +208,7 @@ export const prepareValuePortrait = (dataDir: string, outDir: string, o: VpPrepa
     if (o.maxItems !== undefined && o.maxItems < 1) return yield* new UsageError({ detail: "--max-items: must be a positive integer" })
     if (o.agents !== undefined && o.agents < 1) return yield* new UsageError({ detail: "--agents: must be a positive integer" })
     const population = path.resolve(o.population ?? DEFAULT_VP_POPULATION)
-    yield* loadPopulation(population)
+    const pop = yield* loadPopulation(population)
     const pvq = yield* loadVpCorrelations(dataDir, "pvq")
     const all = yield* loadVpItems(dataDir)
     const items = pickItems(all, selectItems(pvq, PUBLISHED_RULES.pvq), o.maxItems ?? all.length)
@@ -242,7 +244,7 @@ export const prepareValuePortrait = (dataDir: string, outDir: string, o: VpPrepa
         questionnaires.push(file)
       }
     }
-    const agents = o.agents ?? 1
+    const agents = o.agents ?? pop.agents ?? DEFAULT_AGENTS
     const study = path.join(outDir, "value-portrait-study.yaml")
     yield* writeText(
       study,
@@ -252,7 +254,7 @@ export const prepareValuePortrait = (dataDir: string, outDir: string, o: VpPrepa
           id: "value-portrait",
           title: "Value Portrait benchmark (seed 004): six prompt variants",
           population,
-          agents,
+          ...(o.agents !== undefined ? { agents: o.agents } : {}),
           seed: o.seed ?? 1,
           steps: questionnaires.map((q) => ({ questionnaire: path.basename(q) }))
         },
@@ -353,5 +355,77 @@ export const renderVpRunScores = (r: VpRunScores): string => {
     `${"condition".padEnd(12)}${order.map((c) => c.padStart(8)).join("")}`
   ]
   for (const c of r.conditions) lines.push(`${c.condition.padEnd(12)}${order.map((v) => fmt(c.values[v] ?? NaN).padStart(8)).join("")}`)
+  return lines.join("\n")
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Demographic persona bias: a run of the study on populations/demographic-personas.yaml against ESS differences.
+
+export const DEFAULT_DIFFERENCES = path.join(projectRoot, "human-baselines", "ess-round11.differences.yaml")
+
+export interface VpPersonaBias {
+  readonly method: string
+  readonly run: string
+  readonly baseline: { readonly file: string; readonly id: string; readonly source: string }
+  readonly model: string
+  readonly tables: ReadonlyArray<BiasTable>
+}
+
+/** `valuesim value-portrait personas --data DIR --run RUN_DIR [--differences FILE]`. */
+export const personaBiasOfRun = (dataDir: string, runDir: string, differencesFile: string = DEFAULT_DIFFERENCES) =>
+  Effect.gen(function* () {
+    const { baseline } = yield* loadBaseline(differencesFile)
+    if (baseline.kind !== "value-differences")
+      return yield* new SpecFileError({ file: differencesFile, problems: [`kind: expected value-differences, got ${baseline.kind}`] })
+    const scored = yield* scoreValuePortraitRun(dataDir, runDir)
+    const reference = scored.conditions.find((c) => c.condition === "none")
+    if (reference === undefined)
+      return yield* new SpecFileError({ file: runDir, problems: ["--run: the run has no condition none (agents without a persona) to compare the personas with"] })
+    const personas = new Map(
+      scored.conditions.filter((c) => c.condition.startsWith("persona:")).map((c) => [c.condition.slice("persona:".length), c.values] as const)
+    )
+    if (personas.size === 0)
+      return yield* new SpecFileError({ file: runDir, problems: ["--run: the run has no persona:<variable>/<group> conditions (use populations/demographic-personas.yaml)"] })
+    const model = yield* readRunModel(runDir)
+    return {
+      method: `${VP_METHOD}; model: persona − no persona; human: ${baseline.reference}`,
+      run: runDir,
+      baseline: { file: differencesFile, id: baseline.id, source: baseline.source },
+      model,
+      tables: personaBias(personas, reference.values, baseline.groups)
+    } satisfies VpPersonaBias
+  })
+
+const readRunModel = (runDir: string) =>
+  Effect.gen(function* () {
+    const db = yield* openDatabase(path.join(runDir, "run.sqlite"), { mustExist: true }).pipe(Effect.orElseSucceed(() => null))
+    if (db === null) return "unknown"
+    try {
+      const row = db.prepare(`SELECT value FROM manifest WHERE key = 'spec'`).get() as { value: string } | undefined
+      const spec = row ? (JSON.parse(row.value) as RunSpec) : undefined
+      return spec ? `${spec.backend.kind}: ${spec.backend.model}` : "unknown"
+    } finally {
+      db.close()
+    }
+  })
+
+const sign = (x: number | null) => (x === null ? "     —" : `${x >= 0 ? "+" : ""}${x.toFixed(2)}`.padStart(6))
+
+/** Tables in the shape of seed 004 tables 9-12: human rows, then model rows, then the gap summary. */
+export const renderPersonaBias = (b: VpPersonaBias): string => {
+  const head = (label: string) => `${label.padEnd(26)}${BIAS_VALUES.map((v) => v.padStart(6)).join("")}`
+  const lines = [
+    `Demographic persona bias (Value Portrait, seed 004 tables 9-12), model ${b.model}`,
+    `human: ${b.baseline.id} (${b.baseline.file})`
+  ]
+  for (const t of b.tables) {
+    lines.push("", head(t.variable), "  human data")
+    for (const r of t.rows) lines.push(`    ${r.group.padEnd(22)}${BIAS_VALUES.map((v) => sign(r.human[v] ?? null)).join("")}`)
+    lines.push("  model (persona − no persona)")
+    for (const r of t.rows)
+      lines.push(
+        `    ${r.group.padEnd(22)}${BIAS_VALUES.map((v) => sign(r.model[v] ?? null)).join("")}   |gap| ${r.mean_abs_gap === null ? "—" : r.mean_abs_gap.toFixed(2)}  r ${r.r === null ? "—" : r.r.toFixed(2)}`
+      )
+  }
   return lines.join("\n")
 }

@@ -1,7 +1,10 @@
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
 import {
+  DEFAULT_DIFFERENCES,
+  personaBiasOfRun,
   prepareValuePortrait,
+  renderPersonaBias,
   renderVpRunScores,
   renderVpScores,
   scoreRecordedOutputs,
@@ -63,7 +66,25 @@ const prepare = Command.make(
     })
 ).pipe(Command.withDescription("write the benchmark as six questionnaires (three wordings × normal/reversed options) and a study file"))
 
+const personas = Command.make(
+  "personas",
+  {
+    data,
+    run: Options.text("run").pipe(Options.withDescription("a finished run of the benchmark on populations/demographic-personas.yaml")),
+    differences: Options.text("differences").pipe(
+      Options.withDefault(DEFAULT_DIFFERENCES),
+      Options.withDescription("human value differences by group (a value-differences baseline file)")
+    ),
+    json
+  },
+  (a) =>
+    Effect.gen(function* () {
+      const r = yield* personaBiasOfRun(a.data, a.run, a.differences)
+      yield* Console.log(a.json ? JSON.stringify(r) : renderPersonaBias(r))
+    })
+).pipe(Command.withDescription("demographic persona bias: model differences (persona − no persona) beside human group differences (seed 004 tables 9-12)"))
+
 export const valuePortraitCommand = Command.make("value-portrait").pipe(
   Command.withDescription("the Value Portrait benchmark (Han et al. 2025): run it and score it"),
-  Command.withSubcommands([prepare, score])
+  Command.withSubcommands([prepare, score, personas])
 )
