@@ -90,6 +90,21 @@ describe.skipIf(!available)("valuesim value-portrait prepare / run / score --run
     for (const v of Object.values<number>(s.conditions[0].values)) expect(Math.abs(v)).toBeLessThan(5)
   })
 
+  it("demographic personas: persona − no persona beside the ESS group differences (tables 9-12 shape)", async () => {
+    const p = await prepare(["--max-items", "20", "--population", "populations/demographic-personas.yaml"])
+    const run = await runCli(["run", p.study, "--runs-dir", tempDir("vp-runs"), "--no-tui", "--json"])
+    expect(run.code, run.stderr).toBe(0)
+    expect(lastJson(run.stdout)["agents"]).toBe(14)
+    const r = await runCli(["value-portrait", "personas", "--data", DATA, "--run", String(lastJson(run.stdout)["runDir"]), "--json"])
+    expect(r.code, r.stderr).toBe(0)
+    const b = lastJson(r.stdout) as any
+    expect(b.tables.map((t: any) => t.variable)).toEqual(["gender", "age", "political-orientation", "education"])
+    const gender = b.tables[0].rows
+    expect(gender.map((x: any) => x.group)).toEqual(["male", "female", "male-female"])
+    expect(gender[2].human.CO).toBeCloseTo(0.02, 9) // seed 004 table 9, Male-Female, Con
+    for (const t of b.tables) for (const row of t.rows) for (const v of CODES) expect(Number.isFinite(row.model[v]), `${t.variable} ${row.group} ${v}`).toBe(true)
+  })
+
   it("bad input: no data folder, not a run folder — exit 2, one message, nothing written", async () => {
     const out = path.join(tempDir("vp-bad"), "bench")
     const r = await runCli(["value-portrait", "prepare", "--data", path.join(out, "missing"), "--out", out])
