@@ -171,9 +171,8 @@ export interface VpPrepared {
 export const pickItems = (items: ReadonlyArray<VpItem>, pvq: ReadonlyMap<string, ReadonlyArray<string>>, max: number): ReadonlyArray<VpItem> => {
   if (max >= items.length) return items
   const byKey = new Map(items.map((it) => [it.key, it]))
-  const queues = Object.keys(VP_VALUE_CODES)
-    .sort((a, b) => Object.values(VP_VALUE_CODES).indexOf(VP_VALUE_CODES[a]!) - Object.values(VP_VALUE_CODES).indexOf(VP_VALUE_CODES[b]!))
-    .map((d) => (pvq.get(d) ?? []).filter((k) => byKey.has(k)))
+  // VP_VALUE_CODES lists the values in circle order
+  const queues = Object.keys(VP_VALUE_CODES).map((d) => (pvq.get(d) ?? []).filter((k) => byKey.has(k)))
   const chosen = new Set<string>()
   for (let round = 0; chosen.size < max && queues.some((q) => q.length > round); round++) {
     for (const q of queues) {
@@ -278,6 +277,26 @@ export interface VpRunScores {
   readonly steps: ReadonlyArray<string>
   /** One score set per condition of the run (a steering matrix when the run has value-prompt conditions). */
   readonly conditions: ReadonlyArray<{ readonly condition: string; readonly agents: number } & VpScores>
+  /**
+   * Seed 004 table 15: per value-prompt condition, its centered value scores minus those of the unprompted
+   * condition (`none`). Null when the run lacks either.
+   */
+  readonly steering: ReadonlyArray<{ readonly condition: string; readonly differences: Readonly<Record<string, number | null>> }> | null
+}
+
+const steeringOf = (conditions: VpRunScores["conditions"]): VpRunScores["steering"] => {
+  const none = conditions.find((c) => c.condition === "none")
+  const steered = conditions.filter((c) => c.condition.startsWith("value:"))
+  if (none === undefined || steered.length === 0) return null
+  return steered.map((c) => ({
+    condition: c.condition,
+    differences: Object.fromEntries(
+      Object.values(VP_VALUE_CODES).map((v) => {
+        const d = (c.values[v] ?? NaN) - (none.values[v] ?? NaN)
+        return [v, Number.isFinite(d) ? d : null]
+      })
+    )
+  }))
 }
 
 /** `valuesim value-portrait score --run RUN_DIR`. */
@@ -342,19 +361,28 @@ export const scoreValuePortraitRun = (dataDir: string, runDir: string) =>
       })
       return { condition: c.name, agents: c.n, ...scoreVariants(correlations, variants) }
     })
-    return { method: VP_METHOD, run: runDir, steps: steps.map((s) => s.id), conditions: out } satisfies VpRunScores
+    return { method: VP_METHOD, run: runDir, steps: steps.map((s) => s.id), conditions: out, steering: steeringOf(out) } satisfies VpRunScores
   })
 
 /** One condition: the full table; several: the steering matrix (rows: conditions; columns: centered values). */
 export const renderVpRunScores = (r: VpRunScores): string => {
   if (r.conditions.length === 1) return `condition ${r.conditions[0]!.condition}:\n${renderVpScores(r.conditions[0]!)}`
-  const codes = Object.values(VP_VALUE_CODES)
-  const order = ["SD", "ST", "HE", "AC", "PO", "SE", "CO", "TR", "BE", "UN"].filter((c) => codes.includes(c))
+  const order = Object.values(VP_VALUE_CODES)
   const lines = [
     `Value Portrait steering matrix (${r.method}; ${r.steps.length} prompt variants): centered value scores per condition`,
     `${"condition".padEnd(12)}${order.map((c) => c.padStart(8)).join("")}`
   ]
   for (const c of r.conditions) lines.push(`${c.condition.padEnd(12)}${order.map((v) => fmt(c.values[v] ?? NaN).padStart(8)).join("")}`)
+  if (r.steering !== null) {
+    lines.push("", "steering (seed 004 table 15): value-prompted minus unprompted; [x] = the prompted value")
+    lines.push(`${"condition".padEnd(12)}${order.map((c) => c.padStart(8)).join("")}`)
+    for (const row of r.steering) {
+      const target = row.condition.slice("value:".length)
+      lines.push(
+        `${row.condition.padEnd(12)}${order.map((v) => (v === target ? `[${fmt(row.differences[v] ?? NaN).trim()}]` : fmt(row.differences[v] ?? NaN)).padStart(8)).join("")}`
+      )
+    }
+  }
   return lines.join("\n")
 }
 

@@ -70,6 +70,9 @@ describe.skipIf(!available)("valuesim value-portrait prepare / run / score --run
       const opposite = CODES[(CODES.indexOf(code) + 5) % 10]!
       expect(own, code).toBeGreaterThan(row.values[opposite] + 1)
     }
+    // table 15: prompted minus unprompted, the prompted value raised
+    expect(s.steering).toHaveLength(10)
+    for (const row of s.steering) expect(row.differences[row.condition.slice(6)], row.condition).toBeGreaterThan(0.5)
   })
 
   it("loopback OpenAI-compatible server: 20 items × 6 variants are asked and scored", async () => {
