@@ -14,6 +14,7 @@ import { baselineCommand } from "./baselineCommand.js"
 import { personaEvalsCommand } from "./personaEvalsCommand.js"
 import { robustnessCommands } from "./robustnessCommand.js"
 import { backendOptions, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, RunIncompleteError } from "./runOptions.js"
+import { valuePortraitCommand } from "./valuePortraitCommand.js"
 
 const run = Command.make(
   "run",
@@ -162,7 +163,7 @@ export const cli = Command.make("valuesim").pipe(
   Command.withDescription("value-prompted LLM populations, questionnaires and human baselines"),
   Command.withSubcommands([
     run, resume, validate, exportCmd, report, compareStructureCmd, compareStrategiesCmd, baselineCommand, personaEvalsCommand,
-    ...robustnessCommands
+    ...robustnessCommands, valuePortraitCommand
   ])
 )
 

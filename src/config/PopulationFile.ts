@@ -51,11 +51,13 @@ export const PromptsFileSchema = Schema.Struct({
   citation: NonEmpty,
   /** System message for unprimed agents; empty or absent means no system message. */
   none: Schema.optional(Schema.String),
-  values: Schema.Record({ key: Schema.String, value: NonEmpty })
+  values: Schema.Record({ key: Schema.String, value: NonEmpty }),
+  /** System messages of persona conditions (`persona:<key>`), e.g. demographic personas. */
+  personas: Schema.optional(Schema.Record({ key: Schema.String, value: NonEmpty }))
 }).annotations({ identifier: "ConditionPrompts" })
 
 export interface Condition {
-  /** `value:<code>` or `none`. */
+  /** `value:<code>`, `persona:<key>` or `none`. */
   readonly id: string
   /** The value the condition primes, when it primes one. */
   readonly value: Value10 | null
@@ -72,6 +74,8 @@ export interface ResolvedPopulation {
   readonly sharesSource: { readonly file: string; readonly dataset: string; readonly source: string; readonly obtained: string } | null
   readonly prompts: { readonly id: string; readonly citation: string }
 }
+
+const personaKey = (id: string): string | undefined => (id.startsWith("persona:") ? id.slice("persona:".length) : undefined)
 
 const conditionValue = (id: string): Value10 | null | undefined => {
   if (id === "none") return null
@@ -119,8 +123,14 @@ export const loadPopulation = (file: string) =>
       }
       const problems: Array<string> = []
       pairs = Object.entries(pop.custom).map(([condition, weight]) => {
+        const persona = personaKey(condition)
+        if (persona !== undefined) {
+          if (prompts.personas?.[persona] === undefined)
+            problems.push(`custom.${condition}: no persona "${persona}" in ${promptsFile} (it has ${Object.keys(prompts.personas ?? {}).join(", ") || "no personas"})`)
+          return { condition, weight }
+        }
         const v = conditionValue(condition)
-        if (v === undefined) problems.push(`custom.${condition}: unknown condition (expected value:<code> with a code in ${VALUES_10.join(", ")}, or none)`)
+        if (v === undefined) problems.push(`custom.${condition}: unknown condition (expected value:<code> with a code in ${VALUES_10.join(", ")}, persona:<key>, or none)`)
         return { condition: v ? `value:${v}` : condition, weight }
       })
       if (pairs.every((p) => p.weight === 0)) problems.push("custom: the weights sum to zero")
@@ -141,6 +151,11 @@ export const loadPopulation = (file: string) =>
     const conditions: Array<Condition> = []
     const missing: Array<string> = []
     for (const p of pairs) {
+      const persona = personaKey(p.condition)
+      if (persona !== undefined) {
+        conditions.push({ id: p.condition, value: null, system: prompts.personas?.[persona] ?? null })
+        continue
+      }
       const value = conditionValue(p.condition) ?? null
       const system = value === null ? (prompts.none && prompts.none.length > 0 ? prompts.none : null) : promptByValue.get(value)
       if (system === undefined) missing.push(`values.${value}: no prompt for value ${value}, which the population uses`)

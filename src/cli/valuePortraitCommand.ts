@@ -1,0 +1,90 @@
+import { Args, Command, Options } from "@effect/cli"
+import { Console, Effect, Option } from "effect"
+import {
+  DEFAULT_DIFFERENCES,
+  personaBiasOfRun,
+  prepareValuePortrait,
+  renderPersonaBias,
+  renderVpRunScores,
+  renderVpScores,
+  scoreRecordedOutputs,
+  scoreValuePortraitRun
+} from "../app/valuePortrait.js"
+import { UsageError } from "../config/SpecFileError.js"
+
+const data = Options.text("data").pipe(Options.withDescription("the Value Portrait data folder (root of the published repository)"))
+const json = Options.boolean("json").pipe(Options.withDescription("print the result as one JSON object"))
+
+const score = Command.make(
+  "score",
+  {
+    data,
+    outputs: Options.text("outputs").pipe(
+      Options.repeated,
+      Options.withDescription("recorded answers in the published result-file format, one file per prompt variant")
+    ),
+    run: Options.text("run").pipe(Options.optional, Options.withDescription("a finished run of the study that `prepare` wrote")),
+    more: Args.text({ name: "file" }).pipe(Args.repeated),
+    json
+  },
+  (a) =>
+    Effect.gen(function* () {
+      const files = [...a.outputs, ...a.more]
+      if (Option.isSome(a.run)) {
+        if (files.length > 0) return yield* new UsageError({ detail: "--run and --outputs: give one of them, not both" })
+        const r = yield* scoreValuePortraitRun(a.data, a.run.value)
+        return yield* Console.log(a.json ? JSON.stringify(r) : renderVpRunScores(r))
+      }
+      const r = yield* scoreRecordedOutputs(a.data, files)
+      yield* Console.log(a.json ? JSON.stringify(r) : renderVpScores(r))
+    })
+).pipe(Command.withDescription("score answers to the Value Portrait benchmark: centered value, Big Five and higher-order scores averaged over prompt variants"))
+
+const prepare = Command.make(
+  "prepare",
+  {
+    data,
+    out: Options.text("out").pipe(Options.withDescription("folder for the six questionnaires and the study file (created if needed)")),
+    maxItems: Options.integer("max-items").pipe(Options.optional, Options.withDescription("ask only this many items, spread over the 10 values")),
+    population: Options.text("population").pipe(Options.optional, Options.withDescription("population file (default: populations/no-prompt.yaml)")),
+    agents: Options.integer("agents").pipe(Options.optional),
+    seed: Options.integer("seed").pipe(Options.optional),
+    json
+  },
+  (a) =>
+    Effect.gen(function* () {
+      const r = yield* prepareValuePortrait(a.data, a.out, {
+        maxItems: Option.getOrUndefined(a.maxItems),
+        population: Option.getOrUndefined(a.population),
+        agents: Option.getOrUndefined(a.agents),
+        seed: Option.getOrUndefined(a.seed)
+      })
+      if (a.json) return yield* Console.log(JSON.stringify(r))
+      for (const q of r.questionnaires) yield* Console.log(`wrote ${q}`)
+      yield* Console.log(`wrote ${r.study} (${r.items} items × 6 prompt variants, ${r.agents} agent(s) of ${r.population})`)
+      yield* Console.log(`next: valuesim run ${r.study} [--backend openai --model …]; then valuesim value-portrait score --data ${a.data} --run RUN_DIR`)
+    })
+).pipe(Command.withDescription("write the benchmark as six questionnaires (three wordings × normal/reversed options) and a study file"))
+
+const personas = Command.make(
+  "personas",
+  {
+    data,
+    run: Options.text("run").pipe(Options.withDescription("a finished run of the benchmark on populations/demographic-personas.yaml")),
+    differences: Options.text("differences").pipe(
+      Options.withDefault(DEFAULT_DIFFERENCES),
+      Options.withDescription("human value differences by group (a value-differences baseline file)")
+    ),
+    json
+  },
+  (a) =>
+    Effect.gen(function* () {
+      const r = yield* personaBiasOfRun(a.data, a.run, a.differences)
+      yield* Console.log(a.json ? JSON.stringify(r) : renderPersonaBias(r))
+    })
+).pipe(Command.withDescription("demographic persona bias: model differences (persona − no persona) beside human group differences (seed 004 tables 9-12)"))
+
+export const valuePortraitCommand = Command.make("value-portrait").pipe(
+  Command.withDescription("the Value Portrait benchmark (Han et al. 2025): run it and score it"),
+  Command.withSubcommands([prepare, score, personas])
+)
