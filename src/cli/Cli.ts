@@ -10,6 +10,7 @@ import { validateFile } from "../app/validateFiles.js"
 import { VALUESIM_VERSION } from "../app/version.js"
 import { UsageError } from "../config/SpecFileError.js"
 import { loadRunSpec } from "../config/StudyFile.js"
+import { anchoringCommand } from "./anchoringCommand.js"
 import { baselineCommand } from "./baselineCommand.js"
 
 /** The run finished but some of its work failed (exit code 1). */
@@ -214,7 +215,7 @@ const compareStrategiesCmd = Command.make(
 
 export const cli = Command.make("valuesim").pipe(
   Command.withDescription("value-prompted LLM populations, questionnaires and human baselines"),
-  Command.withSubcommands([run, resume, validate, exportCmd, report, compareStructureCmd, compareStrategiesCmd, baselineCommand])
+  Command.withSubcommands([run, resume, validate, exportCmd, report, compareStructureCmd, compareStrategiesCmd, baselineCommand, anchoringCommand])
 )
 
 export const runCli = Command.run(cli, { name: "valuesim", version: VALUESIM_VERSION })
