@@ -34,14 +34,19 @@ export interface HierarchyComparison {
   readonly spearman: number | null
   /** Two-sided p of ρ (t approximation with n − 2 df, as SciPy's spearmanr). */
   readonly p: number | null
+  /** The human means and ranks (1 = most important) over the shared values, in the run's value order. */
+  readonly human: Array<RankedValue>
 }
 
 /** Spearman ρ of the run's value ranking with a human hierarchy (`human[label]`), over the labels both have. */
 export const compareHierarchy = (ranking: ReadonlyArray<RankedValue>, human: Readonly<Record<string, number>>): HierarchyComparison => {
-  const pairs = ranking.flatMap((r) => (r.mean !== null && human[r.value] !== undefined ? [[r.mean, human[r.value]!] as const] : []))
-  if (pairs.length < 3) return { values: pairs.length, spearman: null, p: null }
-  const rho = spearman(pairs.map((p) => p[0]), pairs.map((p) => p[1]))
-  return { values: pairs.length, spearman: num(rho), p: num(correlationPValue(rho, pairs.length)) }
+  const shared = ranking.filter((r) => r.mean !== null && human[r.value] !== undefined)
+  const humanMeans = shared.map((r) => human[r.value]!)
+  const humanRanks = rank(humanMeans.map((m) => -m))
+  const humanRanking = shared.map((r, i) => ({ value: r.value, mean: humanMeans[i]!, rank: humanRanks[i]! }))
+  if (shared.length < 3) return { values: shared.length, spearman: null, p: null, human: humanRanking }
+  const rho = spearman(shared.map((r) => r.mean!), humanMeans)
+  return { values: shared.length, spearman: num(rho), p: num(correlationPValue(rho, shared.length)), human: humanRanking }
 }
 
 export interface StructureComparison {

@@ -229,8 +229,16 @@ export const renderAnchoring = (r: AnchoringReport): string => {
   if (r.run.backend === "synthetic") lines.push(`*** ${SYNTHETIC_LABEL} ***`)
   lines.push("", "Value ranking (mean centered score; rank 1 = most important):")
   const human = r.hierarchyComparisons[0]
-  lines.push(`  value   mean   rank`)
-  for (const v of [...r.ranking].sort((a, b) => (a.rank ?? 99) - (b.rank ?? 99))) lines.push(`  ${v.value.padEnd(5)} ${f2(v.mean).padStart(6)} ${String(v.rank ?? "–").padStart(6)}`)
+  // Tables 2–4 of the paper: values in the human order, the human mean beside the run's mean and rank.
+  const rows = human ? human.human.map((h) => ({ h, v: r.ranking.find((x) => x.value === h.value)! })).sort((a, b) => a.h.rank! - b.h.rank!) : r.ranking.map((v) => ({ h: null, v }))
+  lines.push(human ? `  human rank  value  human mean   mean   rank` : `  value   mean   rank`)
+  for (const { h, v } of rows) {
+    lines.push(
+      h
+        ? `  ${String(h.rank).padStart(10)}  ${v.value.padEnd(5)}  ${f2(h.mean).padStart(10)} ${f2(v.mean).padStart(6)} ${String(v.rank ?? "–").padStart(6)}`
+        : `  ${v.value.padEnd(5)} ${f2(v.mean).padStart(6)} ${String(v.rank ?? "–").padStart(6)}`
+    )
+  }
   for (const h of r.hierarchyComparisons) {
     lines.push(`Spearman ρ with ${h.baseline.title}: ${f2(h.spearman)} (p = ${h.p === null ? "–" : h.p.toPrecision(2)}, ${h.values} values)`)
   }

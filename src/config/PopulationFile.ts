@@ -136,7 +136,7 @@ export const loadPopulation = (file: string, seed = 1) =>
     const promptByValue = new Map<string, string>()
     for (const [k, text] of Object.entries(prompts.values ?? {})) {
       const v = parseValueIn(system, k)
-      if (v === undefined) promptProblems.push(`values.${k}: unknown ${system} value code "${k}" (expected one of ${codes}; population ${file} has values: ${system})`)
+      if (v === undefined) promptProblems.push(`values.${k}: unknown value code "${k}" (expected one of the ${system} values ${codes}; population ${file} has values: ${system})`)
       else promptByValue.set(v, text)
     }
     const variantText = new Map<string, string>(Object.entries(prompts.variants ?? {}))

@@ -63,14 +63,14 @@ export const toQuestionnaire = (f: QuestionnaireFile, file: string): Either.Eith
     if (construct === "values") {
       const v = parseValueIn(system, it.subscale)
       if (v === undefined) {
-        problems.push(`items[${i}].subscale: unknown ${system} value code "${it.subscale}" (expected one of ${codes})`)
+        problems.push(`items[${i}].subscale: unknown value code "${it.subscale}" (expected one of the ${system} values ${codes})`)
       } else subscale = v
     }
     let theory: QuestionnaireItem["theory"]
     if (it.theory !== undefined) {
       const peak = parseValueIn(system, it.theory.peak)
       if (peak === undefined) {
-        problems.push(`items[${i}].theory.peak: unknown ${system} value code "${it.theory.peak}" (expected one of ${codes})`)
+        problems.push(`items[${i}].theory.peak: unknown value code "${it.theory.peak}" (expected one of the ${system} values ${codes})`)
       } else theory = { peak }
     } else if (construct === "values") {
       const v = parseValueIn(system, subscale)
