@@ -115,7 +115,7 @@ describe("valuesim anchoring against the loopback OpenAI-compatible server", () 
     const rep = await runCli(["anchoring", "report", String(s["runDir"]), "--json"])
     expect(rep.code, rep.stderr).toBe(0)
     const j = lastJson(rep.stdout) as any
-    expect(j.run).toMatchObject({ backend: "openai", model: "fake-model", administration: "independent", questionnaire: "short19", temperature: 0 })
+    expect(j.run).toMatchObject({ backend: "openai", model: "fake-model", administration: "independent", questionnaire: "short19", temperature: 0, scoring: "sample" })
     expect(j.ranking).toHaveLength(19)
     expect(j.hierarchyComparisons[0].baseline.id).toBe("schwartz-cieciuch-2022.hierarchy19")
     expect(j.anchoring.anchors).toBe(19)
