@@ -259,3 +259,61 @@ export const renderAnchoring = (r: AnchoringReport): string => {
   if (r.notes.length > 0) lines.push("", ...r.notes.map((n) => `note: ${n}`))
   return lines.join("\n")
 }
+
+/** One row of the experiment table: a run's prompt type, settings and headline figures. */
+export interface AnchoringTableRow {
+  readonly runDir: string
+  readonly study: string
+  readonly population: string
+  readonly temperature: number
+  readonly administration: string
+  readonly respondents: number
+  /** Spearman ρ and p with the first human hierarchy (figure 2a). */
+  readonly spearman: number | null
+  readonly p: number | null
+  /** SSD with the first human correlation structure given (table 1); null without one. */
+  readonly ssd: number | null
+  /** The anchoring curve's sinusoid (figure 4); null for unanchored prompt types. */
+  readonly amplitude: number | null
+  readonly r2: number | null
+}
+
+export const anchoringTableRow = (runDir: string, r: AnchoringReport): AnchoringTableRow => ({
+  runDir,
+  study: r.run.study,
+  population: r.run.population,
+  temperature: r.run.temperature,
+  administration: r.run.administration,
+  respondents: r.respondents,
+  spearman: r.hierarchyComparisons[0]?.spearman ?? null,
+  p: r.hierarchyComparisons[0]?.p ?? null,
+  ssd: r.structureComparisons[0]?.ssd ?? null,
+  amplitude: r.anchoring?.sinusoid.amplitude ?? null,
+  r2: r.anchoring?.sinusoid.r2 ?? null
+})
+
+/** Several runs side by side: prompt type × temperature × administration, as paper 002's table 1 and figure 2a. */
+export const renderAnchoringTable = (rows: ReadonlyArray<AnchoringTableRow>): string => {
+  const head = ["prompt type (population)", "temp", "administration", "n", "ρ hierarchy", "p", "SSD", "curve amp.", "r²"]
+  const body = rows.map((r) => [
+    r.population.replace(/^anchoring-/, ""),
+    String(r.temperature),
+    r.administration,
+    String(r.respondents),
+    f2(r.spearman),
+    r.p === null ? "–" : r.p.toPrecision(2),
+    r.ssd === null ? "–" : r.ssd.toFixed(3),
+    f2(r.amplitude),
+    f2(r.r2)
+  ])
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)))
+  const line = (cells: ReadonlyArray<string>) => cells.map((c, i) => (i === 0 || i === 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")
+  return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)].join("\n")
+}
+
+/** Reports several runs and their table (one `anchoringReport` each). */
+export const anchoringReports = (runDirs: ReadonlyArray<string>, baselines: ReadonlyArray<string> | null) =>
+  Effect.map(
+    Effect.forEach(runDirs, (d) => Effect.map(anchoringReport(d, baselines), (report) => ({ runDir: d, report }))),
+    (rs) => ({ reports: rs.map((r) => r.report), table: rs.map((r) => anchoringTableRow(r.runDir, r.report)) })
+  )

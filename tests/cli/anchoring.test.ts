@@ -71,6 +71,25 @@ describe("valuesim anchoring on the synthetic backend", () => {
     expect(j.notes.join(" ")).toContain("synthetic: theory model, not an LLM")
   })
 
+  it("runs several prompt types × temperatures in one command and tabulates them; report takes several runs", async () => {
+    const dir = tempDir("anchor-all")
+    const r = await runCli(["anchoring", "run", "--prompt-type", "value-anchor", "--prompt-type", "names", "--temperature", "0", "--temperature", "0.7", "--agents", "38", "--runs-dir", dir, "--json"])
+    expect(r.code, r.stderr).toBe(0)
+    const j = lastJson(r.stdout) as any
+    expect(j.runs).toHaveLength(4)
+    expect(j.table.map((t: any) => [t.population, t.temperature])).toEqual([
+      ["anchoring-value-anchor", 0], ["anchoring-value-anchor", 0.7], ["anchoring-names", 0], ["anchoring-names", 0.7]
+    ])
+    expect(j.table[0].amplitude).toBeGreaterThan(0.8)
+    expect(j.table[2].amplitude).toBeNull() // names are not anchored on a value
+    expect(typeof j.table[2].spearman).toBe("number")
+    const rep = await runCli(["anchoring", "report", j.runs[0].runDir, j.runs[2].runDir, "--json"])
+    expect(rep.code, rep.stderr).toBe(0)
+    const both = lastJson(rep.stdout) as any
+    expect(both.reports).toHaveLength(2)
+    expect(both.table[1]).toEqual(j.table[2])
+  })
+
   it("rejects a questionnaire with an unknown refined code: exit 2, file and field named, nothing written", async () => {
     const dir = tempDir("anchor-bad")
     const bad = path.join(dir, "bad.yaml")
