@@ -1,6 +1,6 @@
 import type Sqlite from "better-sqlite3"
-import type { Questionnaire } from "../domain/questionnaire.js"
-import { VALUES_10, VALUES_19 } from "../domain/values.js"
+import { valueSystemOf, type Questionnaire } from "../domain/questionnaire.js"
+import { valuesOf } from "../domain/values.js"
 import type { ItemKey } from "../stats/mrat.js"
 import { scoreRespondent } from "../stats/mrat.js"
 import { alphaAccumulator } from "../stats/reliability.js"
@@ -13,10 +13,9 @@ export interface ScoringKey {
   readonly max: number
 }
 
-const CANONICAL: ReadonlyArray<string> = [...VALUES_10, ...VALUES_19]
-
-/** Value questionnaires list their subscales in circle order (VALUES_10, then VALUES_19); others in item order. */
+/** Value questionnaires list their subscales in their value system's circle order; others in item order. */
 export const scoringKey = (q: Questionnaire): ScoringKey => {
+  const CANONICAL = valuesOf(valueSystemOf(q))
   const found = [...new Set(q.items.map((i) => i.subscale))]
   const subscales =
     q.construct === "values" && found.every((s) => CANONICAL.includes(s))

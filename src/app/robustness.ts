@@ -70,7 +70,7 @@ const paraphrased = (file: string, conditions: ReadonlyArray<Condition>) =>
     const p = yield* loadFile(PromptsFileSchema, file)
     const byValue = new Map<string, string>()
     const problems: Array<string> = []
-    for (const [k, text] of Object.entries(p.values)) {
+    for (const [k, text] of Object.entries(p.values ?? {})) {
       const v = parseValue10(k)
       if (v === undefined) problems.push(`values.${k}: unknown value code "${k}" (expected one of ${VALUES_10.join(", ")})`)
       else byValue.set(v, text)

@@ -1,7 +1,7 @@
 import { Effect, Schema } from "effect"
-import { parseValue10, VALUES_10, type Value10 } from "../domain/values.js"
+import { parseValueIn, valuesOf, type ValueSystem } from "../domain/values.js"
 import type { DominantShares, Strategy } from "../sampling/population.js"
-import { strategyWeights } from "../sampling/population.js"
+import { drawVariants, strategyWeights, uniformWeights, type VariantSlot } from "../sampling/population.js"
 import { decodeData, loadFile, readDataFile, resolveFrom } from "./loadFile.js"
 import { SpecFileError } from "./SpecFileError.js"
 
@@ -13,7 +13,9 @@ export const PopulationFileSchema = Schema.Struct({
   id: NonEmpty,
   title: Schema.optional(Schema.String),
   agents: Schema.optional(Schema.Int.pipe(Schema.positive())),
-  strategy: Schema.Literal("uniform", "h-norm", "h-even", "h-np", "custom"),
+  strategy: Schema.Literal("uniform", "h-norm", "h-even", "h-np", "custom", "variants"),
+  /** The values its conditions prime: `basic` (default, SD…UN) or `refined` (the 19 values SDT…UNT). */
+  values: Schema.optional(Schema.Literal("basic", "refined")),
   /** Dominant-value shares for the human-informed strategies: a shares file and the dataset in it. */
   shares: Schema.optional(Schema.Struct({ file: NonEmpty, dataset: NonEmpty })),
   /** Weights per condition for `custom` (e.g. `value:BE: 0.3`, `none: 0.7`). */
@@ -51,22 +53,44 @@ export const PromptsFileSchema = Schema.Struct({
   citation: NonEmpty,
   /** System message for unprimed agents; empty or absent means no system message. */
   none: Schema.optional(Schema.String),
-  values: Schema.Record({ key: Schema.String, value: NonEmpty }),
+  /** One system message per value code (`value:<code>` conditions). */
+  values: Schema.optional(Schema.Record({ key: Schema.String, value: NonEmpty })),
+  /** Fixed system messages by id (`variant:<id>` conditions of the `variants` strategy), e.g. written personas. */
+  variants: Schema.optional(Schema.Record({ key: Schema.String, value: NonEmpty })),
+  /**
+   * System messages drawn from the run seed (`variant:<n>` conditions of the `variants` strategy): `count`
+   * fillings of `template`, each `{slot}` replaced by a draw from its list, or an integer in [min, max].
+   */
+  generate: Schema.optional(
+    Schema.Struct({
+      count: Schema.Int.pipe(Schema.positive()),
+      template: NonEmpty,
+      slots: Schema.Record({
+        key: Schema.String,
+        value: Schema.Union(
+          Schema.Array(NonEmpty).pipe(Schema.minItems(1)),
+          Schema.Struct({ min: Schema.Int, max: Schema.Int })
+        )
+      })
+    })
+  ),
   /** System messages of persona conditions (`persona:<key>`), e.g. demographic personas. */
   personas: Schema.optional(Schema.Record({ key: Schema.String, value: NonEmpty }))
 }).annotations({ identifier: "ConditionPrompts" })
 
 export interface Condition {
-  /** `value:<code>`, `persona:<key>` or `none`. */
+  /** `value:<code>`, `variant:<id>`, `persona:<key>` or `none`. */
   readonly id: string
-  /** The value the condition primes, when it primes one. */
-  readonly value: Value10 | null
+  /** The value the condition primes, when it primes one: a code of the population's value system. */
+  readonly value: string | null
   readonly system: string | null
 }
 
 export interface ResolvedPopulation {
   readonly id: string
-  readonly strategy: Strategy | "custom"
+  readonly strategy: Strategy | "custom" | "variants"
+  /** The value system of `value:<code>` conditions (`basic` for the ten values). */
+  readonly values: ValueSystem
   readonly allocation: "exact" | "multinomial"
   readonly agents: number | null
   readonly conditions: ReadonlyArray<Condition>
@@ -77,10 +101,10 @@ export interface ResolvedPopulation {
 
 const personaKey = (id: string): string | undefined => (id.startsWith("persona:") ? id.slice("persona:".length) : undefined)
 
-const conditionValue = (id: string): Value10 | null | undefined => {
+const conditionValue = (system: ValueSystem, id: string): string | null | undefined => {
   if (id === "none") return null
   if (!id.startsWith("value:")) return undefined
-  return parseValue10(id.slice("value:".length))
+  return parseValueIn(system, id.slice("value:".length))
 }
 
 /**
@@ -100,24 +124,56 @@ export const loadDominantShares = (sharesFile: string, dataset: string, referrer
     return ds
   })
 
-export const loadPopulation = (file: string) =>
+/**
+ * Reads a population file and its condition prompts. `seed` (the run seed) draws the generated prompt variants
+ * of a `generate` block; files without one do not depend on it.
+ */
+export const loadPopulation = (file: string, seed = 1) =>
   Effect.gen(function* () {
     const data = yield* readDataFile(file)
     const pop = yield* decodeData(PopulationFileSchema, data, file)
+    const system: ValueSystem = pop.values ?? "basic"
+    const codes = valuesOf(system).join(", ")
     const promptsFile = resolveFrom(file, pop.prompts)
     const prompts = yield* loadFile(PromptsFileSchema, promptsFile)
     const promptProblems: Array<string> = []
-    const promptByValue = new Map<Value10, string>()
-    for (const [k, text] of Object.entries(prompts.values)) {
-      const v = parseValue10(k)
-      if (v === undefined) promptProblems.push(`values.${k}: unknown value code "${k}" (expected one of ${VALUES_10.join(", ")})`)
+    const promptByValue = new Map<string, string>()
+    for (const [k, text] of Object.entries(prompts.values ?? {})) {
+      const v = parseValueIn(system, k)
+      if (v === undefined) promptProblems.push(`values.${k}: unknown value code "${k}" (expected one of the ${system} values ${codes}; population ${file} has values: ${system})`)
       else promptByValue.set(v, text)
+    }
+    const variantText = new Map<string, string>(Object.entries(prompts.variants ?? {}))
+    if (prompts.generate !== undefined) {
+      const g = prompts.generate
+      const slots: Record<string, VariantSlot> = {}
+      for (const [name, slot] of Object.entries(g.slots)) {
+        if (!Array.isArray(slot) && (slot as { min: number; max: number }).min > (slot as { min: number; max: number }).max) {
+          promptProblems.push(`generate.slots.${name}: min is greater than max`)
+        }
+        slots[name] = slot as VariantSlot
+      }
+      for (const m of g.template.matchAll(/\{(\w+)\}/g)) {
+        if (slots[m[1]!] === undefined) promptProblems.push(`generate.template: {${m[1]}} has no slot in generate.slots`)
+      }
+      if (promptProblems.length === 0) {
+        drawVariants(g.template, slots, g.count, seed, prompts.id).forEach((text, i) => variantText.set(String(i + 1), text))
+      }
     }
     if (promptProblems.length > 0) return yield* new SpecFileError({ file: promptsFile, problems: promptProblems })
 
     let pairs: ReadonlyArray<{ condition: string; weight: number }>
     let sharesSource: ResolvedPopulation["sharesSource"] = null
-    if (pop.strategy === "custom") {
+    if (pop.strategy === "variants") {
+      if (variantText.size === 0) {
+        return yield* new SpecFileError({ file: promptsFile, problems: ["variants: the variants strategy needs `variants:` or `generate:` in the condition-prompts file"] })
+      }
+      pairs = uniformWeights([...variantText.keys()].map((id) => `variant:${id}`))
+    } else if (system === "refined" && pop.strategy !== "uniform" && pop.strategy !== "custom") {
+      return yield* new SpecFileError({ file, problems: [`strategy: ${pop.strategy} draws on dominant-value shares of the ten basic values; with values: refined use uniform or custom`] })
+    } else if (system === "refined" && pop.strategy === "uniform") {
+      pairs = uniformWeights(valuesOf(system).map((v) => `value:${v}`))
+    } else if (pop.strategy === "custom") {
       if (pop.custom === undefined || Object.keys(pop.custom).length === 0) {
         return yield* new SpecFileError({ file, problems: ["custom: the custom strategy needs weights per condition, e.g. custom: { value:BE: 0.5, none: 0.5 }"] })
       }
@@ -129,8 +185,8 @@ export const loadPopulation = (file: string) =>
             problems.push(`custom.${condition}: no persona "${persona}" in ${promptsFile} (it has ${Object.keys(prompts.personas ?? {}).join(", ") || "no personas"})`)
           return { condition, weight }
         }
-        const v = conditionValue(condition)
-        if (v === undefined) problems.push(`custom.${condition}: unknown condition (expected value:<code> with a code in ${VALUES_10.join(", ")}, persona:<key>, or none)`)
+        const v = conditionValue(system, condition)
+        if (v === undefined) problems.push(`custom.${condition}: unknown condition (expected value:<code> with a code in ${codes}, persona:<key>, or none)`)
         return { condition: v ? `value:${v}` : condition, weight }
       })
       if (pairs.every((p) => p.weight === 0)) problems.push("custom: the weights sum to zero")
@@ -156,15 +212,20 @@ export const loadPopulation = (file: string) =>
         conditions.push({ id: p.condition, value: null, system: prompts.personas?.[persona] ?? null })
         continue
       }
-      const value = conditionValue(p.condition) ?? null
-      const system = value === null ? (prompts.none && prompts.none.length > 0 ? prompts.none : null) : promptByValue.get(value)
-      if (system === undefined) missing.push(`values.${value}: no prompt for value ${value}, which the population uses`)
-      conditions.push({ id: p.condition, value, system: system ?? null })
+      if (p.condition.startsWith("variant:")) {
+        conditions.push({ id: p.condition, value: null, system: variantText.get(p.condition.slice("variant:".length)) ?? null })
+        continue
+      }
+      const value = conditionValue(system, p.condition) ?? null
+      const text = value === null ? (prompts.none && prompts.none.length > 0 ? prompts.none : null) : promptByValue.get(value)
+      if (text === undefined) missing.push(`values.${value}: no prompt for value ${value}, which the population uses`)
+      conditions.push({ id: p.condition, value, system: text ?? null })
     }
     if (missing.length > 0) return yield* new SpecFileError({ file: promptsFile, problems: missing })
     const resolved: ResolvedPopulation = {
       id: pop.id,
       strategy: pop.strategy,
+      values: system,
       allocation: pop.allocation ?? "exact",
       agents: pop.agents ?? null,
       conditions,

@@ -1,6 +1,6 @@
 import { Effect, Either, Schema } from "effect"
 import type { Questionnaire, QuestionnaireItem } from "../domain/questionnaire.js"
-import { parseValue10, VALUES_10 } from "../domain/values.js"
+import { parseValueIn, valuesOf } from "../domain/values.js"
 import { DEFAULT_QUESTIONNAIRE_PROMPTS } from "./defaults.js"
 import { decodeData, readDataFile } from "./loadFile.js"
 import { SpecFileError } from "./SpecFileError.js"
@@ -22,6 +22,8 @@ export const QuestionnaireFileSchema = Schema.Struct({
   source: NonEmpty,
   /** `values`: subscales are value codes (SD…UN) and MRAT applies; `other`: free subscale keys. */
   construct: Schema.optional(Schema.Literal("values", "other")),
+  /** `basic` (default): the 10 values SD…UN; `refined`: the 19 values SDT…UNT. Subscales and theory peaks use its codes. */
+  values: Schema.optional(Schema.Literal("basic", "refined")),
   /** The behaviour measure it operationalises, matched with baselines' `measure` (e.g. big-five). */
   measure: Schema.optional(NonEmpty),
   administration: Schema.optional(Schema.Literal("independent", "session")),
@@ -45,6 +47,8 @@ export type QuestionnaireFile = typeof QuestionnaireFileSchema.Type
 export const toQuestionnaire = (f: QuestionnaireFile, file: string): Either.Either<Questionnaire, SpecFileError> => {
   const problems: Array<string> = []
   const construct = f.construct ?? "values"
+  const system = f.values ?? "basic"
+  const codes = valuesOf(system).join(", ")
   const ids = new Set<string>()
   f.scale.forEach((o, i) => {
     const prev = f.scale[i - 1]
@@ -57,19 +61,19 @@ export const toQuestionnaire = (f: QuestionnaireFile, file: string): Either.Eith
     ids.add(it.id)
     let subscale = it.subscale
     if (construct === "values") {
-      const v = parseValue10(it.subscale)
+      const v = parseValueIn(system, it.subscale)
       if (v === undefined) {
-        problems.push(`items[${i}].subscale: unknown value code "${it.subscale}" (expected one of ${VALUES_10.join(", ")})`)
+        problems.push(`items[${i}].subscale: unknown value code "${it.subscale}" (expected one of the ${system} values ${codes})`)
       } else subscale = v
     }
     let theory: QuestionnaireItem["theory"]
     if (it.theory !== undefined) {
-      const peak = parseValue10(it.theory.peak)
+      const peak = parseValueIn(system, it.theory.peak)
       if (peak === undefined) {
-        problems.push(`items[${i}].theory.peak: unknown value code "${it.theory.peak}" (expected one of ${VALUES_10.join(", ")})`)
+        problems.push(`items[${i}].theory.peak: unknown value code "${it.theory.peak}" (expected one of the ${system} values ${codes})`)
       } else theory = { peak }
     } else if (construct === "values") {
-      const v = parseValue10(subscale)
+      const v = parseValueIn(system, subscale)
       if (v !== undefined) theory = { peak: v }
     }
     return { id: it.id, text: it.text, subscale, reverse: it.reverse ?? false, ...(theory ? { theory } : {}) }
@@ -81,6 +85,7 @@ export const toQuestionnaire = (f: QuestionnaireFile, file: string): Either.Eith
     title: f.title,
     source: f.source,
     construct,
+    ...(system === "refined" ? { valueSystem: system } : {}),
     ...(f.measure !== undefined ? { measure: f.measure } : {}),
     scale: f.scale,
     items,

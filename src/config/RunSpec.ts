@@ -2,6 +2,7 @@ import type { GameScenario } from "../domain/games.js"
 import type { Questionnaire } from "../domain/questionnaire.js"
 import type { ScoringMode } from "../domain/answers.js"
 import type { Condition } from "./PopulationFile.js"
+import type { ValueSystem } from "../domain/values.js"
 
 export type BackendKind = "synthetic" | "openai"
 
@@ -47,6 +48,8 @@ export interface RunSpec {
   readonly population: {
     readonly id: string
     readonly strategy: string
+    /** The value system of its `value:<code>` conditions; absent (runs before 19-value support) means basic. */
+    readonly values?: ValueSystem
     readonly allocation: "exact" | "multinomial"
     readonly conditions: ReadonlyArray<Condition>
     readonly weights: ReadonlyArray<number>

@@ -150,18 +150,20 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
         problems: [`kind: expected "study", "questionnaire" or "game", got ${JSON.stringify(kind ?? null)}`]
       })
     }
-    const population = yield* loadPopulation(populationFile)
+    const seed = firstDefined(o.seed, seedFromFile) ?? DEFAULT_SEED
+    const population = yield* loadPopulation(populationFile, seed)
     const agents = firstDefined(o.agents, agentsFromFile, population.agents ?? undefined) ?? DEFAULT_AGENTS
     if (agents > 50_000_000) return yield* new UsageError({ detail: `--agents: ${agents} is more than the 50,000,000 supported` })
     const backend = resolveBackend(backendFile, o, env)
     const files = yield* hashFiles([specFile, populationFile, ...stepFiles])
     const spec: RunSpec = {
       study: { id: studyId, title },
-      seed: firstDefined(o.seed, seedFromFile) ?? DEFAULT_SEED,
+      seed,
       agents,
       population: {
         id: population.id,
         strategy: population.strategy,
+        ...(population.values === "refined" ? { values: population.values } : {}),
         allocation: population.allocation,
         conditions: population.conditions,
         weights: population.weights,

@@ -1,4 +1,4 @@
-import type { Value10 } from "./values.js"
+import type { ValueSystem } from "./values.js"
 
 /** One response option in canonical order (lowest scale value first). */
 export interface ScaleOption {
@@ -16,8 +16,8 @@ export interface QuestionnaireItem {
   readonly subscale: string
   /** Reverse-keyed: scored as (min + max − answer). */
   readonly reverse: boolean
-  /** For the synthetic respondent: the value this item's content is centred on. */
-  readonly theory?: { readonly peak: Value10 }
+  /** For the synthetic respondent: the value this item's content is centred on (a code of the questionnaire's value system). */
+  readonly theory?: { readonly peak: string }
 }
 
 /** Prompt wording for administering the questionnaire; data, not code. `{…}` placeholders are filled in. */
@@ -40,8 +40,10 @@ export interface Questionnaire {
   readonly title: string
   /** Who wrote the items and under what terms (the project's own, or a user's licensed copy). */
   readonly source: string
-  /** `values`: every subscale is one of the 10 basic values; `other`: free subscales (behaviour, traits). */
+  /** `values`: every subscale is a value of `valueSystem`; `other`: free subscales (behaviour, traits). */
   readonly construct: "values" | "other"
+  /** The value system of the subscales and `theory.peak` codes; absent means `basic` (the ten values). */
+  readonly valueSystem?: ValueSystem
   /** The behaviour measure the questionnaire operationalises (e.g. big-five), matched with baselines' `measure`. */
   readonly measure?: string
   readonly scale: ReadonlyArray<ScaleOption>
@@ -68,3 +70,6 @@ export const presentedChoices = (q: Pick<Questionnaire, "scale" | "optionOrder">
   const ordered = q.optionOrder === "reversed" ? [...q.scale].reverse() : q.scale
   return ordered.map((o, i) => ({ token: String(i + 1), label: o.label, value: o.value }))
 }
+
+/** The questionnaire's value system (`basic` when the file does not say). */
+export const valueSystemOf = (q: Pick<Questionnaire, "valueSystem">): ValueSystem => q.valueSystem ?? "basic"

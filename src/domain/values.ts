@@ -114,3 +114,60 @@ export const circularDistance10 = (a: Value10, b: Value10): number => {
   const d = Math.abs(VALUES_10.indexOf(a) - VALUES_10.indexOf(b))
   return Math.min(d, VALUES_10.length - d)
 }
+
+/** Which set of values a questionnaire measures or a population primes: the 10 basic or the 19 refined values. */
+export const VALUE_SYSTEMS = ["basic", "refined"] as const
+export type ValueSystem = (typeof VALUE_SYSTEMS)[number]
+
+/** The value codes of a system in circle order (a value's index is its position on that system's circle). */
+export const valuesOf = (system: ValueSystem): ReadonlyArray<string> => (system === "refined" ? VALUES_19 : VALUES_10)
+
+const normName = (s: string) => s.trim().toLowerCase().replace(/[\s_–—-]+/g, "-")
+
+/** Accepts a refined code ("SDT") or a full name in any case ("self-direction-thought", "Power–Dominance"). */
+export const parseValue19 = (s: string): Value19 | undefined => {
+  const t = s.trim().toUpperCase()
+  if (isValue19(t)) return t
+  const norm = normName(s)
+  for (const v of VALUES_19) if (normName(VALUE_NAMES_19[v]) === norm) return v
+  return undefined
+}
+
+/** A value code or name of `system`, as its code. `ST`, `HE`, `AC` and `TR` are codes of both systems. */
+export const parseValueIn = (system: ValueSystem, s: string): string | undefined =>
+  system === "refined" ? parseValue19(s) : parseValue10(s)
+
+/** The display name of a code of `system`. */
+export const valueName = (system: ValueSystem, code: string): string =>
+  system === "refined" ? (VALUE_NAMES_19[code as Value19] ?? code) : (VALUE_NAMES_10[code as Value10] ?? code)
+
+/**
+ * Circular distance between two positions of a system's circle: 0…5 on the 10-value circle, 0…9 on the
+ * 19-value circle. Positions may be fractional.
+ */
+export const circularDistance = (n: number, a: number, b: number): number => {
+  const d = Math.abs(a - b) % n
+  return Math.min(d, n - d)
+}
+
+/**
+ * Where a value of one system sits on the circle of another, as a (possibly fractional) position: a refined
+ * value on the basic circle is its basic value (Face halfway between Power and Security, Humility halfway
+ * between Tradition and Benevolence); a basic value on the refined circle is the mean position of the refined
+ * values that refine it (Self-Direction 0.5, between Thought and Action).
+ */
+export const positionOn = (target: ValueSystem, source: ValueSystem, code: string): number | null => {
+  if (source === target) {
+    const i = valuesOf(target).indexOf(code)
+    return i >= 0 ? i : null
+  }
+  if (target === "basic") {
+    if (code === "FAC") return 4.5
+    if (code === "HUM") return 7.5
+    const b = REFINED_TO_BASIC[code as Value19]
+    return b === undefined || b === null ? null : VALUES_10.indexOf(b)
+  }
+  const idx = VALUES_19.flatMap((r, i) => (REFINED_TO_BASIC[r] === code ? [i] : []))
+  if (idx.length === 0) return null
+  return idx.reduce((a, b) => a + b, 0) / idx.length
+}

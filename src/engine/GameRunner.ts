@@ -5,7 +5,7 @@ import type { ChatMessage } from "../domain/answers.js"
 import type { DecisionRequest, GameMachine, GameScenario, Move } from "../domain/games.js"
 import { AMOUNT_DECISIONS } from "../domain/games.js"
 import type { PresentedChoice } from "../domain/questionnaire.js"
-import { VALUES_10, type Value10 } from "../domain/values.js"
+import { positionOn, VALUES_10, type Value10 } from "../domain/values.js"
 import { GAME_DEFAULTS, makeGame } from "../games/index.js"
 import { matchGroups } from "../sampling/matching.js"
 import { categorical, stream } from "../sampling/rng.js"
@@ -119,7 +119,9 @@ const peakIndex = (code: string | undefined): number => (code === undefined ? -1
 const syntheticDecide = (spec: RunSpec, step: number, game: GameScenario, members: ReadonlyArray<number>, conditionOf: (agentId: number) => number): Decide => {
   const profiles = members.map((agentId) => {
     const cond = spec.population.conditions[conditionOf(agentId)]
-    const dominant = cond?.value ? VALUES_10.indexOf(cond.value) : null
+    // Games use the ten-value circle; a refined-value condition sits at its basic value's nearest position.
+    const pos = cond?.value ? positionOn("basic", spec.population.values ?? "basic", cond.value) : null
+    const dominant = pos === null ? null : Math.round(pos) % VALUES_10.length
     // The same latent profile as in the run's questionnaires: values and game behaviour come from one person.
     return latentProfile(dominant, stream(spec.seed, "profile", agentId), SYNTHETIC_DEFAULTS, new Float64Array(PROFILE_LENGTH))
   })

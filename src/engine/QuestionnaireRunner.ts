@@ -2,11 +2,14 @@ import type Sqlite from "better-sqlite3"
 import { Chunk, Effect, Option, Stream } from "effect"
 import type { RunSpec } from "../config/RunSpec.js"
 import type { ChatMessage, Completion, ItemAnswer } from "../domain/answers.js"
-import { presentedChoices, type PresentedChoice, type Questionnaire } from "../domain/questionnaire.js"
-import { VALUES_10, type Value10 } from "../domain/values.js"
+import { presentedChoices, valueSystemOf, type PresentedChoice, type Questionnaire } from "../domain/questionnaire.js"
+import { positionOn, valuesOf, VALUES_10, type Value10 } from "../domain/values.js"
 import { parseAnswer, renormaliseLogprobs } from "../llm/scoring.js"
 import { categorical, stream } from "../sampling/rng.js"
 import {
+  circleItemDistribution,
+  circleProfile,
+  circleValueItemDistribution,
   gradedResponse,
   itemDistribution,
   latentProfile,
@@ -68,29 +71,41 @@ export const syntheticUnits = (spec: RunSpec, step: number, q: Questionnaire, ag
   const dists = new Float64Array(agents.length * nItems * k)
   // Value items are answered on the agent's standing on that value; other items on the sinusoid around the
   // value their content is centred on (`theory.peak`); items with neither only on the response style.
-  const valueOf = q.items.map((it) => (q.construct === "values" ? VALUES_10.indexOf(it.subscale as Value10) : -1))
-  const peaks = q.items.map((it) => (it.theory ? VALUES_10.indexOf(it.theory.peak) : -1))
+  const qSystem = valueSystemOf(q)
+  const popSystem = spec.population.values ?? "basic"
+  const circle = valuesOf(qSystem)
+  // The ten basic values on both sides keep the original model; any other pairing (the 19 refined values, or a
+  // population of one system answering a questionnaire of the other) uses the general circle of the questionnaire.
+  const native = qSystem === "basic" && popSystem === "basic"
+  const n = circle.length
+  const valueOf = q.items.map((it) => (q.construct === "values" ? circle.indexOf(it.subscale) : -1))
+  const peaks = q.items.map((it) => (it.theory ? circle.indexOf(it.theory.peak) : -1))
   const reverse = q.items.map((it) => it.reverse)
   const scaleValues = q.scale.map((o) => o.value)
   const choices = presentedChoices(q)
   const tokenOfValue = new Map(choices.map((c) => [c.value, c.token]))
   const raws: Array<string> | null = spec.backend.scoring === "sample" ? [] : null
-  const profile = new Float64Array(PROFILE_LENGTH)
+  const profile = new Float64Array(native ? PROFILE_LENGTH : n + 1)
   agents.forEach((agent, a) => {
     const cond = spec.population.conditions[agent.conditionIdx]
-    const dominant = cond?.value ? VALUES_10.indexOf(cond.value) : null
-    latentProfile(dominant, stream(spec.seed, "profile", agent.agentId), SYNTHETIC_DEFAULTS, profile)
+    const profileRng = stream(spec.seed, "profile", agent.agentId)
+    if (native) latentProfile(cond?.value ? VALUES_10.indexOf(cond.value as Value10) : null, profileRng, SYNTHETIC_DEFAULTS, profile)
+    else circleProfile(n, cond?.value ? positionOn(qSystem, popSystem, cond.value) : null, profileRng, SYNTHETIC_DEFAULTS, profile)
     const draw = drawStream(spec, step, agent.agentId)
     for (let i = 0; i < nItems; i++) {
-      const n = a * nItems + i
-      const buf = dists.subarray(n * k, n * k + k)
+      const m = a * nItems + i
+      const buf = dists.subarray(m * k, m * k + k)
       const v = valueOf[i]!
       const peak = peaks[i]!
-      if (v >= 0) valueItemDistribution(profile, v, reverse[i]!, k, buf)
-      else if (peak >= 0) itemDistribution(profile, peak, reverse[i]!, k, buf)
-      else gradedResponse(profile[STYLE_INDEX]!, k, buf)
+      if (native) {
+        if (v >= 0) valueItemDistribution(profile, v, reverse[i]!, k, buf)
+        else if (peak >= 0) itemDistribution(profile, peak, reverse[i]!, k, buf)
+        else gradedResponse(profile[STYLE_INDEX]!, k, buf)
+      } else if (v >= 0) circleValueItemDistribution(profile, n, v, reverse[i]!, k, buf)
+      else if (peak >= 0) circleItemDistribution(profile, n, peak, reverse[i]!, k, buf)
+      else gradedResponse(profile[n]!, k, buf)
       const value = scaleValues[categorical(buf, draw)]!
-      values[n] = value
+      values[m] = value
       raws?.push(tokenOfValue.get(value)!)
     }
   })

@@ -5,6 +5,7 @@
  */
 import type { Value10 } from "../domain/values.js"
 import { VALUES_10 } from "../domain/values.js"
+import { stream } from "./rng.js"
 
 /** The composition strategies with a closed form (paper 000 §5.2); `model-specific` and `custom` live elsewhere. */
 export const STRATEGIES = ["uniform", "h-norm", "h-even", "h-np"] as const
@@ -145,4 +146,47 @@ export const modelSpecificWeights = (similarity: Readonly<Partial<Record<Value10
   const total = clean.reduce((a, b) => a + b, 0)
   if (!(total > 0)) throw new Error("model-specific weights: no value has a positive similarity with the human structure")
   return VALUES_10.map((v, i) => ({ condition: valueCondition(v), weight: clean[i]! / total }))
+}
+
+/** Equal weights over the given conditions (the 19 refined value anchors, or a list of prompt variants). */
+export const uniformWeights = (conditions: ReadonlyArray<string>): Array<ConditionWeight> =>
+  conditions.map((condition) => ({ condition, weight: 1 / conditions.length }))
+
+/** One slot of a generated prompt: a list to draw from, or an integer range [min, max]. */
+export type VariantSlot = ReadonlyArray<string> | { readonly min: number; readonly max: number }
+
+/**
+ * `count` fillings of `template`: each `{slot}` is replaced by a uniform draw from its list or an integer drawn
+ * uniformly from its range, every variant from its own stream `(seed, "variant", id, n)`, so the same seed gives
+ * the same variants. Used for the demographic and names prompts of paper 002 §3.1, whose attributes are drawn at
+ * random per prompt.
+ *
+ * @example
+ * drawVariants("Answer as a {age}-year-old.", { age: { min: 18, max: 75 } }, 2, 1, "demo") // ["Answer as a 43-year-old.", …]
+ */
+export const drawVariants = (
+  template: string,
+  slots: Readonly<Record<string, VariantSlot>>,
+  count: number,
+  seed: number,
+  id: string
+): Array<string> => {
+  const names = Object.keys(slots).sort()
+  const out: Array<string> = []
+  for (let n = 0; n < count; n++) {
+    const rng = stream(seed, "variant", id, n)
+    const filled: Record<string, string> = {}
+    for (const name of names) {
+      const slot = slots[name]!
+      if (Array.isArray(slot)) {
+        const list = slot as ReadonlyArray<string>
+        filled[name] = list[Math.min(list.length - 1, Math.floor(rng() * list.length))]!
+      } else {
+        const r = slot as { readonly min: number; readonly max: number }
+        filled[name] = String(r.min + Math.min(r.max - r.min, Math.floor(rng() * (r.max - r.min + 1))))
+      }
+    }
+    out.push(template.replace(/\{(\w+)\}/g, (whole, name: string) => filled[name] ?? whole))
+  }
+  return out
 }

@@ -355,3 +355,77 @@ export const choiceDistribution = (
   for (let j = 0; j < peaks.length; j++) out[j] = (out[j] as number) / total
   return out
 }
+
+/**
+ * The latent profile on a circle of `n` values (n + 1 entries: importances θ_0…θ_{n−1} in circle order, then the
+ * response-style shift at index n), for the 19 refined values and for cross-system runs:
+ * - θ_k = A·cos(2π(k−d)/n) + ε_k, with d the prompted value's position (may be fractional, e.g. 0.5 for a basic
+ *   Self-Direction prompt on the refined circle);
+ * - θ_k = ε_k when `position` is null (an unprimed agent: no preferred value on any circle);
+ * - entry n = the response-style shift s ~ N(0, styleSd²).
+ * Same draw order as `latentProfile` (ε_0 … ε_{n−1}, then s). For n = 10 and a whole position it gives what
+ * `latentProfile` gives up to rounding; runs of the ten basic values keep using `latentProfile`.
+ *
+ * Reference: DESIGN.md "The synthetic respondent"; the refined circle after Schwartz et al. (2012); paper 002
+ * figure 4 (scores fall sinusoidally with circular distance from the anchored value).
+ *
+ * @throws {RangeError} if n < 3, `position` is not finite, or `out` is shorter than n + 1.
+ * @example
+ * circleProfile(19, 15, rng) // a Benevolence–Caring anchored agent: p[15] ≈ 1.5, p[5] (Power–Dominance) ≈ −1.4
+ */
+export const circleProfile = (
+  n: number,
+  position: number | null,
+  rng: Rng,
+  params: SyntheticParams = SYNTHETIC_DEFAULTS,
+  out: Float64Array = new Float64Array(n + 1)
+): Float64Array => {
+  if (!Number.isInteger(n) || n < 3) throw new RangeError(`circleProfile: n must be an integer ≥ 3, got ${n}`)
+  if (position !== null && !Number.isFinite(position)) throw new RangeError(`circleProfile: position must be finite, got ${position}`)
+  if (out.length < n + 1) throw new RangeError(`circleProfile: out must have length ≥ ${n + 1}`)
+  for (let k = 0; k < n; k++) {
+    const base = position === null ? 0 : params.amplitude * Math.cos((2 * Math.PI * (k - position)) / n)
+    out[k] = base + params.noiseSd * standardNormal(rng)
+  }
+  out[n] = params.styleSd * standardNormal(rng)
+  return out
+}
+
+/**
+ * `valueItemDistribution` for a profile from `circleProfile(n, …)`: `gradedResponse` at θ = s ± θ_value with s
+ * at index n. Allocates nothing.
+ */
+export const circleValueItemDistribution = (
+  profile: ArrayLike<number>,
+  n: number,
+  value: number,
+  reverse: boolean,
+  k: number,
+  out: Float64Array,
+  params: SyntheticParams = SYNTHETIC_DEFAULTS
+): Float64Array => {
+  const content = profile[value] as number
+  const style = profile[n] as number
+  return gradedResponse(reverse ? style - content : style + content, k, out, params)
+}
+
+/**
+ * `itemDistribution` for a profile from `circleProfile(n, …)`: content standing = the profile projected on the
+ * sinusoid around `peak`, (Σ_k θ_k·cos(2π(k−peak)/n)) / (n/2), plus the style shift (minus the content when
+ * reverse-keyed). Allocates nothing.
+ */
+export const circleItemDistribution = (
+  profile: ArrayLike<number>,
+  n: number,
+  peak: number,
+  reverse: boolean,
+  k: number,
+  out: Float64Array,
+  params: SyntheticParams = SYNTHETIC_DEFAULTS
+): Float64Array => {
+  let c = 0
+  for (let j = 0; j < n; j++) c += (profile[j] as number) * Math.cos((2 * Math.PI * (j - peak)) / n)
+  const content = c / (n / 2)
+  const style = profile[n] as number
+  return gradedResponse(reverse ? style - content : style + content, k, out, params)
+}

@@ -324,3 +324,21 @@ export const bootstrapDifferenceP = (differences: ArrayLike<number>): number => 
   if (n === 0) return NaN
   return Math.min(1, (2 * (1 + Math.min(below, above))) / (n + 1))
 }
+
+/**
+ * Two-sided p-value of a correlation coefficient r over n pairs against ρ = 0, by the t approximation
+ * t = r·√((n − 2)/(1 − r²)) with n − 2 degrees of freedom. For Spearman's ρ this is SciPy's
+ * `scipy.stats.spearmanr` p-value (it uses the same approximation).
+ *
+ * Reference: https://en.wikipedia.org/wiki/Spearman%27s_rank_correlation_coefficient#Determining_significance
+ *
+ * @returns NaN when n < 3 or r is not finite; 0 when |r| = 1.
+ * @example
+ * correlationPValue(0.79, 10) // ≈ 0.0065
+ */
+export const correlationPValue = (r: number, n: number): number => {
+  if (!(n >= 3) || !Number.isFinite(r)) return NaN
+  if (Math.abs(r) >= 1) return 0
+  const t = r * Math.sqrt((n - 2) / (1 - r * r))
+  return twoSidedTail(t, n - 2)
+}
