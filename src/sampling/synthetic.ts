@@ -297,11 +297,7 @@ export const valueItemDistribution = (
   k: number,
   out: Float64Array,
   params: SyntheticParams = SYNTHETIC_DEFAULTS
-): Float64Array => {
-  const content = profile[value] as number
-  const style = profile[STYLE_INDEX] as number
-  return gradedResponse(reverse ? style - content : style + content, k, out, params)
-}
+): Float64Array => circleValueItemDistribution(profile, STYLE_INDEX, value, reverse, k, out, params)
 
 /**
  * The answer distribution of a game decision over k ordered options (lowest value first) into `out`:
