@@ -37,6 +37,8 @@ export interface RunSummary {
   readonly elapsedSeconds: number
   /** CPU time (user + system) this process spent over the same span: steadier than wall time on a shared machine. */
   readonly cpuSeconds: number
+  /** The user-mode part of cpuSeconds (the JavaScript, SQLite and rendering work; system time is mostly I/O). */
+  readonly cpuUserSeconds: number
 }
 
 export interface OutputOptions {
@@ -263,7 +265,8 @@ const summarize = (
     requests: counters.requests,
     sharedOrCached: counters.cacheHits,
     elapsedSeconds: Math.round(elapsedMs / 10) / 100,
-    cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100
+    cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
+    cpuUserSeconds: Math.round(cpu.user / 1e4) / 100
   }
 }
 
