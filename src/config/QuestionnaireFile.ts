@@ -28,6 +28,8 @@ export const QuestionnaireFileSchema = Schema.Struct({
   measure: Schema.optional(NonEmpty),
   administration: Schema.optional(Schema.Literal("independent", "session")),
   option_order: Schema.optional(Schema.Literal("normal", "reversed")),
+  /** `number` (default): answer with the option's number; `label`: with its label (one word each, e.g. Yes/No). */
+  answer_with: Schema.optional(Schema.Literal("number", "label")),
   scoring: Schema.optional(Schema.Literal("mrat", "mean")),
   scale: Schema.Array(Schema.Struct({ value: Schema.Int, label: NonEmpty })).pipe(Schema.minItems(2)),
   prompts: Schema.optional(
@@ -56,6 +58,16 @@ export const toQuestionnaire = (f: QuestionnaireFile, file: string): Either.Eith
       problems.push(`scale[${i}].value: scale values must increase (lowest first); ${o.value} follows ${prev.value}`)
     }
   })
+  if (f.answer_with === "label") {
+    const seen = new Map<string, number>()
+    f.scale.forEach((o, i) => {
+      const key = o.label.trim().toLowerCase()
+      if (/\s/.test(o.label.trim())) problems.push(`scale[${i}].label: with answer_with: label every label must be one word; "${o.label}" is not`)
+      const first = seen.get(key)
+      if (first !== undefined) problems.push(`scale[${i}].label: with answer_with: label labels must differ (ignoring case); "${o.label}" repeats scale[${first}]`)
+      else seen.set(key, i)
+    })
+  }
   const items: Array<QuestionnaireItem> = f.items.map((it, i) => {
     if (ids.has(it.id)) problems.push(`items[${i}].id: duplicate item id "${it.id}"`)
     ids.add(it.id)
@@ -91,6 +103,7 @@ export const toQuestionnaire = (f: QuestionnaireFile, file: string): Either.Eith
     items,
     administration: f.administration ?? "independent",
     optionOrder: f.option_order ?? "normal",
+    ...(f.answer_with === "label" ? { answerWith: "label" as const } : {}),
     scoring: f.scoring ?? (construct === "values" ? "mrat" : "mean"),
     prompts: {
       instructions: f.prompts?.instructions ?? DEFAULT_QUESTIONNAIRE_PROMPTS.instructions,

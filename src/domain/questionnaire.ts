@@ -50,6 +50,11 @@ export interface Questionnaire {
   readonly items: ReadonlyArray<QuestionnaireItem>
   readonly administration: Administration
   readonly optionOrder: OptionOrder
+  /**
+   * What a respondent answers with: `number` (default) the option's number 1…k, `label` the option's label itself
+   * (one word each, e.g. Yes / No), so that logprob scoring reads the probabilities of the words.
+   */
+  readonly answerWith?: "number" | "label"
   /** `mrat`: subscale means centred on the respondent's mean over all items; `mean`: raw subscale means. */
   readonly scoring: ScoringMethod
   readonly prompts: PromptTemplates
@@ -65,10 +70,11 @@ export interface PresentedChoice {
 /**
  * The choices in presentation order. Options are numbered 1…k as shown; with `reversed` order the number 1
  * is the highest scale value, so the shown number and the scored value differ and the mapping is kept here.
+ * With `answerWith: "label"` a choice's token is its label.
  */
-export const presentedChoices = (q: Pick<Questionnaire, "scale" | "optionOrder">): ReadonlyArray<PresentedChoice> => {
+export const presentedChoices = (q: Pick<Questionnaire, "scale" | "optionOrder" | "answerWith">): ReadonlyArray<PresentedChoice> => {
   const ordered = q.optionOrder === "reversed" ? [...q.scale].reverse() : q.scale
-  return ordered.map((o, i) => ({ token: String(i + 1), label: o.label, value: o.value }))
+  return ordered.map((o, i) => ({ token: q.answerWith === "label" ? o.label : String(i + 1), label: o.label, value: o.value }))
 }
 
 /** The questionnaire's value system (`basic` when the file does not say). */

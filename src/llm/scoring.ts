@@ -3,8 +3,8 @@ import type { PresentedChoice } from "../domain/questionnaire.js"
 /**
  * Probability of each presented choice, from the first generated token's top logprobs.
  *
- * A token belongs to a choice when its trimmed text equals the choice's `token` ("1"…"6"), so tokenizer
- * variants such as `"1"` and `" 1"` both count for choice 1. Variants are summed in probability space
+ * A token belongs to a choice when its trimmed text equals the choice's `token` ("1"…"6", or a label such as
+ * "Yes") ignoring case, so tokenizer variants such as `"1"` and `" 1"`, or `"Yes"`, `" yes"`, all count. Variants are summed in probability space
  * (p = Σ exp(logprob)), then the probabilities are normalised over the choices, so mass on tokens that are
  * no choice at all ("I", "The", …) is discarded. Choices missing from the top list get probability 0.
  *
@@ -30,10 +30,10 @@ export const renormaliseLogprobs = (
   choices: ReadonlyArray<PresentedChoice>
 ): ReadonlyArray<number> | null => {
   const indexOf = new Map<string, number>()
-  choices.forEach((c, i) => indexOf.set(c.token, i))
+  choices.forEach((c, i) => indexOf.set(c.token.toLowerCase(), i))
   const matched: Array<{ readonly index: number; readonly logprob: number }> = []
   for (const t of top) {
-    const index = indexOf.get(t.token.trim())
+    const index = indexOf.get(t.token.trim().toLowerCase())
     if (index !== undefined && Number.isFinite(t.logprob)) matched.push({ index, logprob: t.logprob })
   }
   if (matched.length === 0) return null

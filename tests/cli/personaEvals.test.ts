@@ -139,9 +139,11 @@ describe("valuesim persona-evals against the loopback OpenAI-compatible server",
     )
     expect(res.summary.status).toBe("complete")
     expect(server.requests - before).toBe(11 * 4)
-    // Reversed option order: Yes is shown first; the stored values stay No = 0, Yes = 1.
+    // The options are the words themselves (the server answers with word tokens, so a P(Yes)/P(No) above 0 and
+    // below 1 shows logprob scoring read them); reversed order shows Yes first, stored values stay No = 0, Yes = 1.
     const last = JSON.stringify(server.bodies[server.bodies.length - 1])
-    expect(last).toContain("1. Yes\\n2. No")
+    expect(last).toContain("- Yes\\n- No")
+    expect(last).toContain("Reply with one word, Yes or No")
     const rep = res.report!
     for (const c of rep.conditions) {
       const p = rep.pMatching["agreeableness"]![c]!

@@ -78,12 +78,19 @@ const messagesOf = (body: unknown): ReadonlyArray<Message> => {
   })
 }
 
+const lastUserContent = (messages: ReadonlyArray<Message>): string => [...messages].reverse().find((m) => m.role === "user")?.content ?? ""
+
 /** Largest `N.` / `N)` option number at a line start in the last user message; 6 when there is none. */
 export const optionCount = (messages: ReadonlyArray<Message>): number => {
-  const lastUser = [...messages].reverse().find((m) => m.role === "user")
   let k = 0
-  for (const m of (lastUser?.content ?? "").matchAll(/^\s*(\d{1,2})\s*[.)]/gm)) k = Math.max(k, Number(m[1]))
+  for (const m of lastUserContent(messages).matchAll(/^\s*(\d{1,2})\s*[.)]/gm)) k = Math.max(k, Number(m[1]))
   return k >= 2 ? Math.min(k, 18) : 6
+}
+
+/** Options listed as `- <word>` lines in the last user message (questionnaires that answer with labels), if two or more. */
+export const optionLabels = (messages: ReadonlyArray<Message>): ReadonlyArray<string> | null => {
+  const labels = [...lastUserContent(messages).matchAll(/^- (\S+)\s*$/gm)].map((m) => m[1]!)
+  return labels.length >= 2 ? labels : null
 }
 
 interface TopEntry {
@@ -92,13 +99,16 @@ interface TopEntry {
 }
 
 /**
- * The deterministic answer for a conversation: a distribution over "1".."k" derived from the FNV-1a hash of
- * the messages. Digits carry 95 % of the mass (some split with a " d" variant), "I" and "The" the rest.
+ * The deterministic answer for a conversation: a distribution over "1".."k" (or over the words of `- word`
+ * option lines) derived from the FNV-1a hash of the messages. The options carry 95 % of the mass (some split
+ * with a " d" variant), "I" and "The" the rest.
  */
 export const answerFor = (
   messages: ReadonlyArray<Message>
 ): { readonly content: string; readonly top: ReadonlyArray<TopEntry> } => {
-  const k = optionCount(messages)
+  const labels = optionLabels(messages)
+  const k = labels?.length ?? optionCount(messages)
+  const tokenOf = (i: number) => labels?.[i] ?? String(i + 1)
   const rand = prng(fnv1a(messages.map((m) => `${m.role}:${m.content}`).join("\n")))
   const weights = Array.from({ length: k }, () => Math.exp(4 * rand()))
   const total = weights.reduce((a, b) => a + b, 0)
@@ -109,7 +119,7 @@ export const answerFor = (
   })
   const entries: Array<TopEntry> = []
   probs.forEach((p, i) => {
-    const digit = String(i + 1)
+    const digit = tokenOf(i)
     if (rand() < 0.3) {
       entries.push({ token: digit, logprob: Math.log(0.8 * p) }, { token: ` ${digit}`, logprob: Math.log(0.2 * p) })
     } else {
@@ -118,7 +128,7 @@ export const answerFor = (
   })
   entries.push({ token: "I", logprob: Math.log(0.03) }, { token: "The", logprob: Math.log(0.02) })
   entries.sort((a, b) => b.logprob - a.logprob)
-  return { content: String(best + 1), top: entries }
+  return { content: tokenOf(best), top: entries }
 }
 
 const completionBody = (
