@@ -6,7 +6,7 @@ import type { RunSpec } from "../config/RunSpec.js"
 import { SYNTHETIC_LABEL } from "../config/RunSpec.js"
 import { BackendUnusableError, SpecFileError } from "../config/SpecFileError.js"
 import { presentedChoices } from "../domain/questionnaire.js"
-import { itemTurn, openingMessages } from "../engine/prompts.js"
+import { batchTurn, itemTurn, openingMessages } from "../engine/prompts.js"
 import { LlmClient } from "../llm/LlmClient.js"
 import { versions } from "./version.js"
 import { prepareDashboard, startDashboard, type PreparedDashboard } from "./dashboard.js"
@@ -155,7 +155,12 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
       const cond = spec.population.conditions[0]!
       const messages =
         first.kind === "questionnaire"
-          ? [...openingMessages(cond.system), itemTurn(first.questionnaire.prompts, first.questionnaire.items[0]!, presentedChoices(first.questionnaire), true)]
+          ? [
+              ...openingMessages(cond.system),
+              first.questionnaire.administration === "batch"
+                ? batchTurn(first.questionnaire.prompts, first.questionnaire.items, presentedChoices(first.questionnaire))
+                : itemTurn(first.questionnaire.prompts, first.questionnaire.items[0]!, presentedChoices(first.questionnaire), true)
+            ]
           : firstGameMessages(spec, 0, cond.system)
       const { body, key, request } = describeRequest(spec.backend, messages, spec.backend.scoring === "sample" ? "probe" : null)
       const scheduler = yield* makeScheduler(schedulerOptions(spec))

@@ -19,9 +19,9 @@ const run = Command.make(
       Options.repeated,
       Options.withDescription("basic, value-anchor (19 anchors, the default), demographic, persona, names (paper 002 §3.1) or all; repeatable")
     ),
-    administration: Options.choice("administration", ["session", "independent"]).pipe(
+    administration: Options.choice("administration", ["session", "independent", "batch"]).pipe(
       Options.optional,
-      Options.withDescription("session: one conversation, earlier answers in context (default); independent: one conversation per item")
+      Options.withDescription("session: one conversation, earlier answers in context (default); independent: one conversation per item; batch: every item in one message (the paper's batch mode)")
     ),
     questionnaire: Options.text("questionnaire").pipe(
       Options.optional,

@@ -26,7 +26,7 @@ export const QuestionnaireFileSchema = Schema.Struct({
   values: Schema.optional(Schema.Literal("basic", "refined")),
   /** The behaviour measure it operationalises, matched with baselines' `measure` (e.g. big-five). */
   measure: Schema.optional(NonEmpty),
-  administration: Schema.optional(Schema.Literal("independent", "session")),
+  administration: Schema.optional(Schema.Literal("independent", "session", "batch")),
   option_order: Schema.optional(Schema.Literal("normal", "reversed")),
   /** `number` (default): answer with the option's number; `label`: with its label (one word each, e.g. Yes/No). */
   answer_with: Schema.optional(Schema.Literal("number", "label")),
@@ -37,7 +37,9 @@ export const QuestionnaireFileSchema = Schema.Struct({
       instructions: Schema.optional(Schema.String),
       item: Schema.optional(NonEmpty),
       option: Schema.optional(NonEmpty),
-      reask: Schema.optional(NonEmpty)
+      reask: Schema.optional(NonEmpty),
+      batch: Schema.optional(NonEmpty),
+      batch_reask: Schema.optional(NonEmpty)
     })
   ),
   items: Schema.Array(ItemSchema).pipe(Schema.minItems(1))
@@ -109,7 +111,9 @@ export const toQuestionnaire = (f: QuestionnaireFile, file: string): Either.Eith
       instructions: f.prompts?.instructions ?? DEFAULT_QUESTIONNAIRE_PROMPTS.instructions,
       item: f.prompts?.item ?? DEFAULT_QUESTIONNAIRE_PROMPTS.item,
       option: f.prompts?.option ?? DEFAULT_QUESTIONNAIRE_PROMPTS.option,
-      reask: f.prompts?.reask ?? DEFAULT_QUESTIONNAIRE_PROMPTS.reask
+      reask: f.prompts?.reask ?? DEFAULT_QUESTIONNAIRE_PROMPTS.reask,
+      ...(f.prompts?.batch !== undefined ? { batch: f.prompts.batch } : {}),
+      ...(f.prompts?.batch_reask !== undefined ? { batchReask: f.prompts.batch_reask } : {})
     }
   })
 }

@@ -6,7 +6,8 @@ export interface ScaleOption {
   readonly label: string
 }
 
-export type Administration = "independent" | "session"
+/** `independent`: one conversation per item; `session`: one conversation, item by item; `batch`: every item in one message. */
+export type Administration = "independent" | "session" | "batch"
 export type OptionOrder = "normal" | "reversed"
 
 export interface QuestionnaireItem {
@@ -30,6 +31,13 @@ export interface PromptTemplates {
   readonly option: string
   /** Re-ask after an unparseable answer. Placeholders: {min} {max} {options} */
   readonly reask: string
+  /**
+   * `batch` administration: every item in one message. Placeholders: {items} (one `Q<n>: <item>` line each)
+   * {count} {options} {min} {max}. Absent: the project's default wording.
+   */
+  readonly batch?: string
+  /** `batch` re-ask for the items whose answers could not be read. Placeholders: {missing} {min} {max} {options} */
+  readonly batchReask?: string
 }
 
 export type ScoringMethod = "mrat" | "mean"

@@ -4,7 +4,7 @@ import type { RunSpec } from "../config/RunSpec.js"
 import type { ChatMessage, Completion, ItemAnswer } from "../domain/answers.js"
 import { presentedChoices, valueSystemOf, type PresentedChoice, type Questionnaire } from "../domain/questionnaire.js"
 import { positionOn, valuesOf, VALUES_10, type Value10 } from "../domain/values.js"
-import { parseAnswer, renormaliseLogprobs } from "../llm/scoring.js"
+import { parseAnswer, parseBatchAnswer, renormaliseLogprobs } from "../llm/scoring.js"
 import { categorical, stream } from "../sampling/rng.js"
 import {
   circleItemDistribution,
@@ -20,7 +20,7 @@ import {
 } from "../sampling/synthetic.js"
 import type { CompactUnits, UnitResult } from "../store/RunStore.js"
 import type { ResultWriter } from "../store/ResultWriter.js"
-import { itemTurn, openingMessages, reaskTurn } from "./prompts.js"
+import { batchReaskTurn, batchTurn, itemTurn, openingMessages, reaskTurn } from "./prompts.js"
 import type { Asker } from "./RequestCache.js"
 
 export interface PendingAgent {
@@ -160,6 +160,63 @@ const scoreCompletion = (q: Questionnaire, text: string, top: Completion["topLog
   scoreChoice(presentedChoices(q), q.scale.map((o) => o.value), text, top, mode, draw)
 
 /**
+ * `batch` administration: every item in one message, the reply read line by line (`parseBatchAnswer`), then up
+ * to `reasks` follow-ups naming the items still unread. Each agent's conversation is its own (the agent's id is
+ * the request nonce, whatever the scoring): one reply answers every item, so there is no per-item distribution
+ * to draw from, and answers are marked `sample`. The request's tokens and latency are counted on the first item.
+ */
+const batchUnit = (spec: RunSpec, q: Questionnaire, agent: PendingAgent, asker: Asker, opening: ReadonlyArray<ChatMessage>) =>
+  Effect.gen(function* () {
+    const choices = presentedChoices(q)
+    const got: Array<number | null> = q.items.map(() => null)
+    let messages: Array<ChatMessage> = [...opening, batchTurn(q.prompts, q.items, choices)]
+    let asks = 0
+    let promptTokens = 0
+    let completionTokens = 0
+    let latencyMs = 0
+    let key: string | null = null
+    let lastText = ""
+    let error: string | null = null
+    while (true) {
+      asks++
+      const r = yield* asker.ask(messages, `agent:${agent.agentId}`).pipe(Effect.either)
+      if (r._tag === "Left") {
+        error = r.left.message
+        break
+      }
+      key ??= r.right.key
+      promptTokens += r.right.completion.promptTokens
+      completionTokens += r.right.completion.completionTokens
+      latencyMs += r.right.latencyMs
+      lastText = r.right.completion.text
+      parseBatchAnswer(lastText, q.items.length, choices).forEach((p, i) => {
+        if (got[i] === null && p !== null) got[i] = p
+      })
+      const missing = got.flatMap((g, i) => (g === null ? [i] : []))
+      if (missing.length === 0 || asks > spec.backend.reasks) break
+      messages = [...messages, { role: "assistant", content: lastText }, batchReaskTurn(q.prompts, missing, choices)]
+    }
+    return q.items.map((item, i): ItemAnswer => {
+      const idx = got[i]!
+      const first = i === 0
+      if (idx === null && error !== null) return { ...emptyAnswer(item.id, "sample"), value: null, error }
+      return {
+        itemId: item.id,
+        value: idx === null ? null : choices[idx]!.value,
+        raw: idx === null ? lastText : choices[idx]!.token,
+        dist: null,
+        scoring: "sample",
+        requestKey: key,
+        promptTokens: first ? promptTokens : 0,
+        completionTokens: first ? completionTokens : 0,
+        latencyMs: first ? latencyMs : 0,
+        attempts: asks,
+        error: idx === null ? "no readable answer in the batch reply after the last re-ask" : null
+      }
+    })
+  })
+
+/**
  * Asks one agent every item of a questionnaire through a model. `independent`: one conversation per item
  * (identical across agents of a condition under logprob scoring, hence shared); `session`: one conversation
  * in which the agent's previous answers stay in context. Draws happen in item order after all distributions
@@ -245,6 +302,8 @@ export const llmUnit = (spec: RunSpec, step: number, q: Questionnaire, agent: Pe
         const retried = yield* askItem(history, reaskTurn(q.prompts, choices), 1).pipe(Effect.either)
         answers.push(retried._tag === "Left" ? failed(item.id, retried.left) : toAnswer(item.id, retried.right))
       }
+    } else if (q.administration === "batch") {
+      answers = yield* batchUnit(spec, q, agent, asker, opening)
     } else {
       answers = []
       let history: Array<ChatMessage> = [...opening]

@@ -1,4 +1,5 @@
 import type { ChatMessage } from "../domain/answers.js"
+import { DEFAULT_BATCH_PROMPTS } from "../config/defaults.js"
 import type { PresentedChoice, PromptTemplates, QuestionnaireItem } from "../domain/questionnaire.js"
 
 export const fill = (template: string, vars: Readonly<Record<string, string>>): string =>
@@ -32,3 +33,19 @@ export const reaskTurn = (t: PromptTemplates, choices: ReadonlyArray<PresentedCh
 /** What is shared goes first (the value prompt as system message) so server-side prefix caches hit. */
 export const openingMessages = (system: string | null): Array<ChatMessage> =>
   system === null ? [] : [{ role: "system", content: system }]
+
+/** The one user turn of `batch` administration: the instructions, the options once, every item as `Q<n>: text`. */
+export const batchTurn = (t: PromptTemplates, items: ReadonlyArray<QuestionnaireItem>, choices: ReadonlyArray<PresentedChoice>): ChatMessage => {
+  const body = fill(t.batch ?? DEFAULT_BATCH_PROMPTS.batch, {
+    items: items.map((it, i) => `Q${i + 1}: ${it.text}`).join("\n"),
+    count: String(items.length),
+    ...scaleVars(t, choices)
+  })
+  return { role: "user", content: t.instructions.length > 0 ? `${t.instructions}\n\n${body}` : body }
+}
+
+/** The `batch` re-ask for the items (0-based indices) whose answers could not be read. */
+export const batchReaskTurn = (t: PromptTemplates, missing: ReadonlyArray<number>, choices: ReadonlyArray<PresentedChoice>): ChatMessage => ({
+  role: "user",
+  content: fill(t.batchReask ?? DEFAULT_BATCH_PROMPTS.batchReask, { missing: missing.map((i) => `Q${i + 1}`).join(", "), ...scaleVars(t, choices) })
+})

@@ -112,3 +112,31 @@ export const parseAnswer = (text: string, choices: ReadonlyArray<PresentedChoice
   const [only] = named
   return only ?? null
 }
+
+/**
+ * The answers of a `batch` reply (every item asked in one message) as indices into `choices`, one per item
+ * (`null` where the item's answer cannot be read).
+ *
+ * Each line of the form `Q<n>: <answer>` (also `Q<n>.`, `Q<n> -`, `Q<n>)`, with or without markdown decoration,
+ * the `Q` in any case) answers item n (1-based); `<answer>` is read with `parseAnswer`. An item answered on
+ * two lines with different choices, a number outside 1…count and lines of any other form are ignored for
+ * that item or line.
+ *
+ * @example
+ * // choices tokens "1"…"6"
+ * parseBatchAnswer("Q1: 4\nQ2: 6 - Very much like me\nQ3: 4 or 5", 3, choices) // → [3, 5, null]
+ */
+export const parseBatchAnswer = (text: string, count: number, choices: ReadonlyArray<PresentedChoice>): Array<number | null> => {
+  const found: Array<number | null | undefined> = Array.from({ length: count }, () => undefined)
+  for (const line of text.replace(DECORATION, " ").split(/\r?\n/)) {
+    const m = /^\s*q\s*(\d+)\s*[:.)\-–]\s*(.*)$/i.exec(line)
+    if (m === null) continue
+    const n = Number(m[1])
+    if (!(n >= 1 && n <= count)) continue
+    const idx = parseAnswer(m[2]!, choices)
+    const prev = found[n - 1]
+    // The first reading stands unless a later line names a different choice: then the item is unreadable.
+    found[n - 1] = prev === undefined ? idx : prev === idx ? prev : null
+  }
+  return found.map((f) => f ?? null)
+}

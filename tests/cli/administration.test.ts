@@ -72,4 +72,45 @@ describe("administration and option order", () => {
       for (let v = 1; v <= 6; v++) expect(dist[v - 1]).toBeCloseTo(presented[6 - v]! / total, 5)
     }
   })
+
+  it("batch administration asks every item in one message, reads the Q<n> lines, and re-asks only the unread ones", async () => {
+    const dir = tempDir("batch")
+    const q = variant(dir, "batch.yaml", (y) => y.replace("administration: independent", "administration: batch"))
+    const before = server.bodies.length
+    // After the start-up probe, the first agent's first reply answers only Q1-Q3 (and Q4 twice, differently):
+    // the re-ask names the other 37.
+    server.plan([{ kind: "ok" }, { kind: "text", text: "Q1: 2\nQ2: **5**\nQ3: 6 - Very much like me\nQ4: 1\nQ4: 3" }])
+    const r = await runCli(["run", q, "--agents", "3", "--seed", "9", "--concurrency", "1", "--runs-dir", dir,
+      "--backend", "openai", "--base-url", server.url, "--model", "m", "--json"])
+    expect(r.code, r.stderr).toBe(0)
+    const s = lastJson(r.stdout)
+    expect(s["answers"]).toBe(3 * 40)
+    expect(s["missing"]).toBe(0)
+    const bodies = (server.bodies.slice(before + 1) as Array<Body>)
+    // Three agents, one message each, plus one re-ask for the first (after the probe, itself a batch message).
+    expect((server.bodies[before] as Body).messages.at(-1)!.content).toContain("Q40: ")
+    expect(bodies).toHaveLength(4)
+    const reasks = bodies.filter((b) => b.messages.filter((m) => m.role === "user").length > 1)
+    expect(reasks).toHaveLength(1)
+    for (const b of bodies.filter((x) => !reasks.includes(x))) {
+      const user = b.messages.filter((m) => m.role === "user")
+      expect(user).toHaveLength(1)
+      expect(user[0]!.content).toContain("Q1: ")
+      expect(user[0]!.content).toContain("Q40: ")
+    }
+    const reask = reasks[0]!.messages.at(-1)!.content
+    expect(reask).toContain("could not be read: Q4, Q5")
+    expect(reask).not.toContain("Q3,")
+
+    const db = new Sqlite(path.join(String(s["runDir"]), "run.sqlite"), { readonly: true })
+    const rows = db.prepare(`SELECT agent_id AS agent, value, scoring, attempts FROM answers ORDER BY agent_id, item_idx`).all() as Array<{ agent: number; value: number; scoring: string; attempts: number }>
+    db.close()
+    expect(rows.every((x) => x.scoring === "sample")).toBe(true)
+    // The agent that got the partial reply: its Q1-Q3 are what it said, every answer took two asks.
+    const reasked = rows.filter((x) => x.attempts === 2)
+    expect(reasked).toHaveLength(40)
+    expect(new Set(reasked.map((x) => x.agent)).size).toBe(1)
+    expect(reasked.slice(0, 3).map((x) => x.value)).toEqual([2, 5, 6])
+    expect(rows.filter((x) => x.attempts === 1)).toHaveLength(80)
+  })
 })

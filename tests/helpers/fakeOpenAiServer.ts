@@ -128,6 +128,12 @@ export const answerFor = (
   })
   entries.push({ token: "I", logprob: Math.log(0.03) }, { token: "The", logprob: Math.log(0.02) })
   entries.sort((a, b) => b.logprob - a.logprob)
+  // A batch of items (`Q<n>: …` lines, the last user turn possibly a re-ask naming some of them): one
+  // `Q<n>: <option>` line per item asked, each drawn from the same hash-seeded stream.
+  const asked = [...new Set([...lastUserContent(messages).matchAll(/\bQ(\d+)\b/g)].map((m) => Number(m[1])))]
+  if (asked.length > 0) {
+    return { content: asked.map((n) => `Q${n}: ${tokenOf(Math.floor(rand() * k))}`).join("\n"), top: entries }
+  }
   return { content: tokenOf(best), top: entries }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { PresentedChoice } from "../../src/domain/questionnaire.js"
-import { parseAnswer, renormaliseLogprobs } from "../../src/llm/scoring.js"
+import { parseAnswer, parseBatchAnswer, renormaliseLogprobs } from "../../src/llm/scoring.js"
 
 const labels = [
   "Not like me at all",
@@ -138,5 +138,18 @@ describe("parseAnswer", () => {
     expect(parseAnswer("3", three)).toBe(2)
     expect(parseAnswer("4", three)).toBeNull()
     expect(parseAnswer("3", [])).toBeNull()
+  })
+})
+
+describe("parseBatchAnswer", () => {
+  it("reads one Q<n> line per item, in any order and decoration, with parseAnswer's rules for the answer", () => {
+    expect(parseBatchAnswer("Q1: 4\nQ2: 6 - Very much like me\nQ3: 4 or 5", 3, six)).toEqual([3, 5, null])
+    expect(parseBatchAnswer("Sure!\n**Q3**: 1\nq1. Like me\nQ2) 2\n", 3, six)).toEqual([4, 1, 0])
+  })
+
+  it("leaves unanswered, out-of-range and contradicted items unread", () => {
+    // Q2 missing, Q4 beyond the count, Q1 answered twice with different choices, Q3 twice alike.
+    expect(parseBatchAnswer("Q1: 2\nQ3: 5\nQ4: 1\nQ1: 3\nQ3: 5", 3, six)).toEqual([null, null, 4])
+    expect(parseBatchAnswer("1: 2\n2: 3", 2, six)).toEqual([null, null])
   })
 })
