@@ -61,6 +61,11 @@ describe.skipIf(!hasTmux)("the live dashboard in a terminal (tmux)", () => {
       expect(stats).toMatch(/S_V|statistics appear/)
       tmux("send-keys", "-t", session, "Tab")
 
+      // Resize: the panel is laid out again for 50 columns (drawn for 120, its ~63-character total row would wrap).
+      tmux("resize-window", "-t", session, "-x", "50", "-y", "40")
+      const narrow = await waitFor(session, (t) => t.split("\n").some((l) => /^total\s.*\d+\/80\s+\d+(\.\d+)?%/.test(l) && l.length <= 50), "the dashboard at 50 columns")
+      expect(narrow).toContain("ETA")
+
       tmux("send-keys", "-t", session, "q")
       await waitFor(session, () => fs.existsSync(marker) && fs.readFileSync(marker, "utf8").trim() !== "", "the run to exit", 30_000)
       expect(fs.readFileSync(marker, "utf8").trim()).toBe("130")
