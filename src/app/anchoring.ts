@@ -24,12 +24,13 @@ import type { ValueCorrelations, ValueHierarchy } from "../config/BaselineFile.j
 import { loadQuestionnaire } from "../config/QuestionnaireFile.js"
 import type { RunSpec } from "../config/RunSpec.js"
 import { SYNTHETIC_LABEL } from "../config/RunSpec.js"
-import { SpecFileError, UsageError } from "../config/SpecFileError.js"
+import { BackendUnusableError, SpecFileError, UsageError } from "../config/SpecFileError.js"
 import { loadRunSpec, projectRoot, type RunOverrides } from "../config/StudyFile.js"
 import { valueSystemOf, type Administration } from "../domain/questionnaire.js"
 import { positionOn, valuesOf } from "../domain/values.js"
+import { LlmClient } from "../llm/LlmClient.js"
 import { getManifest, openDatabase } from "../store/RunStore.js"
-import { startRun, type OutputOptions } from "./runStudy.js"
+import { llmLayer, startRun, type OutputOptions } from "./runStudy.js"
 
 /** The five prompt types of paper 002 §3.1, each a study file in scenarios/value-anchoring/. */
 export const PROMPT_TYPES = ["basic", "value-anchor", "demographic", "persona", "names"] as const
@@ -45,10 +46,56 @@ export interface AnchoringRunOptions {
   /** Another refined-value questionnaire in valuesim's format, e.g. a licensed PVQ-RR. */
   readonly questionnaire: string | undefined
   readonly agents: number | undefined
+  /**
+   * `persona` prompt type only: have the model under test write this many personas first (paper 002 §3.1), used
+   * instead of the project's written ones. Needs an LLM backend.
+   */
+  readonly generatePersonas?: number | undefined
   readonly overrides: RunOverrides
   readonly runsDir: string
   readonly output: OutputOptions
 }
+
+/** The request that asks the model for one persona: the project's own wording of paper 002's instruction. */
+export const PERSONA_REQUEST =
+  "Invent a person and describe them in two or three sentences, written as \"You are …\": who they are, what they do, and what they care about. Reply with the description only."
+/** How a generated persona becomes a system message. */
+export const personaSystem = (persona: string) => `Answer as this person. ${persona.trim()}`
+
+/**
+ * Asks the model `n` times for a persona (temperature 0.7 as the paper; request i carries seed + i so that
+ * servers honouring seeds still give n different personas) and returns the replies, in order.
+ */
+const generatePersonas = (spec: RunSpec, n: number, env: Readonly<Record<string, string | undefined>>) =>
+  Effect.gen(function* () {
+    const llm = yield* LlmClient
+    return yield* Effect.forEach(
+      Array.from({ length: n }, (_, i) => i),
+      (i) =>
+        llm
+          .complete({
+            messages: [{ role: "user", content: PERSONA_REQUEST }],
+            logprobs: false,
+            topLogprobs: 0,
+            maxTokens: 200,
+            temperature: 0.7,
+            seed: spec.seed + i
+          })
+          .pipe(
+            Effect.map((c) => c.text.trim()),
+            Effect.filterOrFail(
+              (t) => t.length > 0,
+              () => new BackendUnusableError({ baseUrl: spec.backend.baseUrl ?? "", detail: `persona ${i + 1} came back empty` })
+            )
+          ),
+      { concurrency: Math.max(1, spec.backend.concurrency) }
+    )
+  }).pipe(
+    Effect.mapError((e) =>
+      e instanceof BackendUnusableError ? e : new BackendUnusableError({ baseUrl: spec.backend.baseUrl ?? "", detail: `generating personas failed (${e.message})` })
+    ),
+    Effect.provide(llmLayer(spec, env))
+  )
 
 /** The run plan of one prompt type: its study file, with the questionnaire and administration swapped if asked. */
 export const anchoringSpec = (o: Omit<AnchoringRunOptions, "runsDir" | "output">, env: Readonly<Record<string, string | undefined>>) =>
@@ -65,11 +112,28 @@ export const anchoringSpec = (o: Omit<AnchoringRunOptions, "runsDir" | "output">
         })
       }
     }
+    let population = spec.population
+    if (o.generatePersonas !== undefined) {
+      if (o.promptType !== "persona") return yield* new UsageError({ detail: "--generate-personas: only the persona prompt type uses personas" })
+      if (spec.backend.kind === "synthetic") return yield* new UsageError({ detail: "--generate-personas: the synthetic backend writes no text; use an LLM backend" })
+      if (!(o.generatePersonas >= 1)) return yield* new UsageError({ detail: "--generate-personas: must be a positive integer" })
+      const personas = yield* generatePersonas(spec, o.generatePersonas, env)
+      population = {
+        ...population,
+        conditions: personas.map((p, i) => ({ id: `variant:g${i + 1}`, value: null, system: personaSystem(p) })),
+        weights: personas.map(() => 1 / personas.length),
+        prompts: {
+          id: "anchoring-personas-generated",
+          citation: `${personas.length} personas written by ${spec.backend.model} at temperature 0.7 before the run (paper 002 §3.1's generated-persona prompt; request wording valuesim's own)`
+        }
+      }
+    }
     const administration = o.administration ?? q.administration
     const questionnaire = { ...q, administration }
     const temp = String(spec.backend.temperature).replace(".", "")
     const out: RunSpec = {
       ...spec,
+      population,
       study: { id: `${spec.study.id}-${administration}-t${temp}`, title: `${spec.study.title} (${administration}, temperature ${spec.backend.temperature})` },
       steps: [{ kind: "questionnaire", questionnaire }],
       files: o.questionnaire !== undefined ? { ...spec.files, [o.questionnaire]: "" } : spec.files

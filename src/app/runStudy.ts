@@ -125,7 +125,8 @@ const unitCounts = (db: Sqlite.Database) => {
   return { done: by["done"] ?? 0, failed: by["failed"] ?? 0, pending: by["pending"] ?? 0 }
 }
 
-const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>) =>
+/** The LLM client of a run spec's backend (OpenAI-compatible). */
+export const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>) =>
   LlmClientOpenAi.layer({
     baseURL: spec.backend.baseUrl ?? "https://api.openai.com/v1",
     // Local servers (Ollama, vLLM, llama.cpp) accept any key; OpenAI itself answers 401 without one.

@@ -28,6 +28,10 @@ const run = Command.make(
       Options.withDescription("a refined-value questionnaire file (e.g. your licensed PVQ-RR) instead of the project's VSQ-57")
     ),
     agents: Options.integer("agents").pipe(Options.optional),
+    generatePersonas: Options.integer("generate-personas").pipe(
+      Options.optional,
+      Options.withDescription("persona prompt type: have the model write N personas first (the paper's generated personas; LLM backends only)")
+    ),
     ...backendOptions,
     // Text, parsed here: @effect/cli's repeated float option rejects a single "0.7".
     temperature: Options.text("temperature").pipe(Options.repeated, Options.withDescription("the paper used 0 (the study default) and 0.7; repeatable")),
@@ -57,6 +61,7 @@ const run = Command.make(
               administration: opt(a.administration),
               questionnaire: opt(a.questionnaire),
               agents,
+              generatePersonas: promptType === "persona" ? opt(a.generatePersonas) : undefined,
               overrides: { ...shared, temperature },
               runsDir: a.runsDir,
               output: { json: a.json, progressEveryMs: progressEveryMs(), tui: false }

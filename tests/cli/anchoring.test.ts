@@ -141,4 +141,31 @@ describe("valuesim anchoring against the loopback OpenAI-compatible server", () 
     expect(j.structureComparisons).toEqual([])
     expect(j.notes.join(" ")).toContain("valuesim ships none")
   })
+
+  it("has the model write its personas first (--generate-personas) and asks them in batch", async () => {
+    const dir = tempDir("anchor-gen")
+    const q = shortQuestionnaire(dir)
+    const before = server.bodies.length
+    const r = await runCli(["anchoring", "run", "--prompt-type", "persona", "--generate-personas", "3", "--administration", "batch", "--agents", "3",
+      "--questionnaire", q, "--backend", "openai", "--base-url", server.url, "--model", "fake-model", "--runs-dir", dir, "--json"])
+    expect(r.code, r.stderr).toBe(0)
+    expect(lastJson(r.stdout)).toMatchObject({ status: "complete", agents: 3, answers: 3 * 19, missing: 0 })
+    type Body = { temperature?: number; seed?: number; messages: Array<{ role: string; content: string }> }
+    const bodies = server.bodies.slice(before) as Array<Body>
+    const generation = bodies.filter((b) => b.messages.length === 1 && b.messages[0]!.content.startsWith("Invent a person"))
+    expect(generation).toHaveLength(3)
+    expect(generation.every((b) => b.temperature === 0.7)).toBe(true)
+    expect(new Set(generation.map((b) => b.seed)).size).toBe(3)
+    // Each agent is one of the generated personas, asked every item in one message.
+    const asked = bodies.filter((b) => b.messages[0]!.role === "system")
+    expect(asked.length).toBeGreaterThanOrEqual(3)
+    for (const b of asked) {
+      expect(b.messages[0]!.content).toMatch(/^Answer as this person\. \S/)
+      expect(b.messages[1]!.content).toContain("Q19: ")
+    }
+    // Not on the synthetic backend: it writes no text.
+    const syn = await runCli(["anchoring", "run", "--prompt-type", "persona", "--generate-personas", "3", "--agents", "3", "--runs-dir", dir])
+    expect(syn.code).toBe(2)
+    expect(syn.stderr).toContain("--generate-personas: the synthetic backend writes no text")
+  })
 })
