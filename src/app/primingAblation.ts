@@ -18,8 +18,8 @@ import { mean } from "../stats/descriptive.js"
 import { benjaminiHochberg } from "../stats/inference.js"
 import { openDatabase } from "../store/RunStore.js"
 import type { OutputOptions } from "./runStudy.js"
-import type { VariantRun } from "./variantRuns.js"
-import { ensureVariantRun, experimentDir } from "./variantRuns.js"
+import type { ExperimentHeader, VariantRun } from "./variantRuns.js"
+import { ensureVariantRun, experimentDir, experimentHeader } from "./variantRuns.js"
 
 /** The default study: the value questionnaire and a behaviour measure with a shipped value × behaviour baseline. */
 export const DEFAULT_ABLATION_STUDY = path.join(projectRoot, "scenarios", "studies", "big-five.yaml")
@@ -65,15 +65,7 @@ export interface AblationRow {
   readonly meanSb: number | null
 }
 
-export interface AblationResult {
-  readonly study: string
-  readonly questionnaire: string
-  readonly dir: string
-  readonly backend: string
-  readonly model: string
-  readonly synthetic: boolean
-  readonly label: string | null
-  readonly seed: number
+export interface AblationResult extends ExperimentHeader {
   readonly agents: number
   readonly sheets: ReadonlyArray<AnswerSheet>
   readonly settings: { readonly bootstrapIterations: number; readonly bootstrapSampleSize: number; readonly ciLevel: number }
@@ -205,14 +197,7 @@ export const runPrimingAblation = (o: AblationOptions, env: Readonly<Record<stri
       notes.push("No behaviour measure of this study has a value × behaviour baseline, so there is no S_B column (see valuesim report for what is unavailable).")
     }
     const result: AblationResult = {
-      study: study.study.id,
-      questionnaire: valueStep.questionnaire.id,
-      dir,
-      backend: study.backend.kind,
-      model: study.backend.model,
-      synthetic,
-      label: synthetic ? SYNTHETIC_LABEL : null,
-      seed: study.seed,
+      ...experimentHeader(study, valueStep.questionnaire.id, dir),
       agents: study.agents,
       sheets,
       settings: { bootstrapIterations: o.bootstrap.iterations, bootstrapSampleSize: o.bootstrap.sampleSize, ciLevel: o.bootstrap.level },

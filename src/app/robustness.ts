@@ -21,8 +21,8 @@ import { strategyWeights } from "../sampling/population.js"
 import { openDatabase } from "../store/RunStore.js"
 import { centeredValueStructures, DEFAULT_SHARES, STRATEGY_POOL } from "./compareStrategies.js"
 import type { OutputOptions } from "./runStudy.js"
-import type { VariantRun } from "./variantRuns.js"
-import { ensureVariantRun, experimentDir } from "./variantRuns.js"
+import type { ExperimentHeader, VariantRun } from "./variantRuns.js"
+import { ensureVariantRun, experimentDir, experimentHeader } from "./variantRuns.js"
 
 export const DEFAULT_ROBUSTNESS_STUDY = path.join(projectRoot, "scenarios", "default-study.yaml")
 export const DEFAULT_PARAPHRASES = [1, 2, 3].map((k) => path.join(projectRoot, "populations", "prompts", `value-prompting-paraphrase-${k}.yaml`))
@@ -40,15 +40,7 @@ export interface RobustnessOptions {
   readonly output: OutputOptions
 }
 
-export interface RobustnessResult {
-  readonly study: string
-  readonly questionnaire: string
-  readonly dir: string
-  readonly backend: string
-  readonly model: string
-  readonly synthetic: boolean
-  readonly label: string | null
-  readonly seed: number
+export interface RobustnessResult extends ExperimentHeader {
   readonly agentsPerCondition: number
   /** Agents with every value scored in every variant run (the rows all variants are scored on), per condition. */
   readonly pools: Readonly<Record<string, number>>
@@ -212,14 +204,7 @@ export const runRobustness = (o: RobustnessOptions, env: Readonly<Record<string,
       "Differences: each variant's S_V minus the base's on the same bootstrap resamples (the control draws its own, with its weights); p is the two-sided paired bootstrap p, BH-adjusted over all differences in the table."
     )
     const result: RobustnessResult = {
-      study: study.study.id,
-      questionnaire: valueStep.questionnaire.id,
-      dir,
-      backend: study.backend.kind,
-      model: study.backend.model,
-      synthetic,
-      label: synthetic ? SYNTHETIC_LABEL : null,
-      seed: study.seed,
+      ...experimentHeader(study, valueStep.questionnaire.id, dir),
       agentsPerCondition: o.agentsPerCondition,
       pools: Object.fromEntries(poolConditions.map((c) => [c.id, byCondition.get(c.id)?.length ?? 0])),
       population: { id: study.population.id, strategy: study.population.strategy },

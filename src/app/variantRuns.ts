@@ -1,7 +1,7 @@
 import { Clock, Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { RunSpec } from "../config/RunSpec.js"
+import { SYNTHETIC_LABEL, type RunSpec } from "../config/RunSpec.js"
 import { SpecFileError } from "../config/SpecFileError.js"
 import { getManifest, openDatabase } from "../store/RunStore.js"
 import type { OutputOptions, RunSummary } from "./runStudy.js"
@@ -70,3 +70,29 @@ export const ensureVariantRun = (
     const summary = yield* startRun(spec, folder, env, out)
     return { variant, runDir: summary.runDir, summary, reused: false } satisfies VariantRun
   })
+
+/** What every experiment result (robustness, priming ablation) says about the study it ran and where. */
+export interface ExperimentHeader {
+  readonly study: string
+  readonly questionnaire: string
+  readonly dir: string
+  readonly backend: string
+  readonly model: string
+  readonly synthetic: boolean
+  readonly label: string | null
+  readonly seed: number
+}
+
+export const experimentHeader = (study: RunSpec, questionnaire: string, dir: string): ExperimentHeader => {
+  const synthetic = study.backend.kind === "synthetic"
+  return {
+    study: study.study.id,
+    questionnaire,
+    dir,
+    backend: study.backend.kind,
+    model: study.backend.model,
+    synthetic,
+    label: synthetic ? SYNTHETIC_LABEL : null,
+    seed: study.seed
+  }
+}

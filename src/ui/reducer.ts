@@ -135,7 +135,8 @@ export const reduce = (s: Snapshot, e: RunEvent): Snapshot => {
       }
     }
     case "Progress": {
-      const units = sumUnits(e.steps)
+      const { _tag, atMs, steps, conditions, ...counts } = e
+      const units = sumUnits(steps)
       const window = slide(s.window ?? [], {
         atMs: e.atMs,
         answers: e.answers,
@@ -149,17 +150,7 @@ export const reduce = (s: Snapshot, e: RunEvent): Snapshot => {
         nowMs: e.atMs,
         steps: e.steps,
         conditions: e.conditions,
-        totals: {
-          ...units,
-          answers: e.answers,
-          requests: e.requests,
-          cached: e.cached,
-          inFlight: e.inFlight,
-          retries: e.retries,
-          failuresByReason: e.failuresByReason,
-          promptTokens: e.promptTokens,
-          completionTokens: e.completionTokens
-        },
+        totals: { ...units, ...counts },
         rates: { answersPerSec: rates.answers, tokensPerSec: rates.tokens },
         etaSeconds: remaining <= 0 ? 0 : rates.units > 0 ? remaining / rates.units : null,
         costUsd: costOf(s.prices, e.promptTokens, e.completionTokens),

@@ -43,6 +43,18 @@ export interface LiveStats {
   }>
 }
 
+/** The engine's cumulative counters, as sampled by a Progress event and shown in the snapshot's totals. */
+export interface RunCounts {
+  readonly answers: number
+  readonly requests: number
+  readonly cached: number
+  readonly inFlight: number
+  readonly retries: number
+  readonly failuresByReason: Readonly<Record<string, number>>
+  readonly promptTokens: number
+  readonly completionTokens: number
+}
+
 export interface Snapshot {
   readonly run: {
     readonly runId: string
@@ -60,18 +72,10 @@ export interface Snapshot {
   readonly nowMs: number
   readonly steps: ReadonlyArray<StepProgress>
   readonly conditions: ReadonlyArray<ConditionProgress>
-  readonly totals: {
+  readonly totals: RunCounts & {
     readonly unitsTotal: number
     readonly unitsDone: number
     readonly unitsFailed: number
-    readonly answers: number
-    readonly requests: number
-    readonly cached: number
-    readonly inFlight: number
-    readonly retries: number
-    readonly failuresByReason: Readonly<Record<string, number>>
-    readonly promptTokens: number
-    readonly completionTokens: number
   }
   /** Rates over a sliding window of recent progress events (per second). */
   readonly rates: { readonly answersPerSec: number; readonly tokensPerSec: number }
@@ -113,21 +117,13 @@ export type RunEvent =
       /** null: no price known (cost shown as unknown); zero for synthetic and local backends. */
       readonly prices: Prices | null
     }
-  | {
+  | ({
       /** A sample of the engine's counters; cumulative values, not increments. */
       readonly _tag: "Progress"
       readonly atMs: number
       readonly steps: ReadonlyArray<StepProgress>
       readonly conditions: ReadonlyArray<ConditionProgress>
-      readonly answers: number
-      readonly requests: number
-      readonly cached: number
-      readonly inFlight: number
-      readonly retries: number
-      readonly failuresByReason: Readonly<Record<string, number>>
-      readonly promptTokens: number
-      readonly completionTokens: number
-    }
+    } & RunCounts)
   | { readonly _tag: "Stats"; readonly stats: LiveStats }
   | { readonly _tag: "Paused"; readonly paused: boolean; readonly atMs: number }
   | { readonly _tag: "Stopping"; readonly atMs: number; readonly message: string }
