@@ -96,7 +96,9 @@ const runInPty = (args: ReadonlyArray<string>, runs: string) =>
   new Promise<Record<string, unknown>>((resolve, reject) => {
     // A pseudo-terminal starts 0×0: give it the size of an ordinary terminal window, so frames are full-size.
     const cmd = "stty cols 120 rows 40; exec " + [process.execPath, path.join(root, "bin/valuesim.js"), ...args, "--runs-dir", runs].map((a) => `'${a}'`).join(" ")
-    const child = spawn("script", ["-qefc", cmd, "/dev/null"], { cwd: root, stdio: ["pipe", "ignore", "ignore"], env: { ...process.env, COLUMNS: "120", LINES: "40" } })
+    // Without CI/CONTINUOUS_INTEGRATION: set, they turn the dashboard into plain lines (ink draws live only outside CI).
+    const { CI: _ci, CONTINUOUS_INTEGRATION: _cont, ...env } = process.env
+    const child = spawn("script", ["-qefc", cmd, "/dev/null"], { cwd: root, stdio: ["pipe", "ignore", "ignore"], env: { ...env, COLUMNS: "120", LINES: "40" } })
     child.on("close", (code) => {
       if (code !== 0) return reject(new Error(`exit ${code}`))
       const dir = fs.readdirSync(runs).map((d) => path.join(runs, d)).sort().pop()!

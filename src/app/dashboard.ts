@@ -114,6 +114,26 @@ export const startDashboard = (
       else if (op._tag === "Match") for (const a of op.members) doneUnit(op.step, a, op.failed)
       feed.observe(op)
     }
+    const steps = () =>
+      spec.steps.map((s, i) => ({ id: stepId(s), kind: s.kind, unitsTotal: stepTotal[i]!, unitsDone: stepDone[i]!, unitsFailed: stepFailed[i]! }))
+    const conditions = () => spec.population.conditions.map((c, i) => ({ condition: c.id, agents: condAgents[i]!, unitsDone: condDone[i]! }))
+    let writer: WriterStats | null = null
+    let inFlight: () => number = () => 0
+    const progressEvent = (atMs: number) =>
+      ({
+        _tag: "Progress",
+        atMs,
+        steps: steps(),
+        conditions: conditions(),
+        answers: writer?.answers ?? 0,
+        requests: counters.requests,
+        cached: counters.cacheHits,
+        inFlight: inFlight(),
+        retries: counters.retries,
+        failuresByReason: { ...counters.failures },
+        promptTokens: counters.promptTokens,
+        completionTokens: counters.completionTokens
+      }) as const
     const latch = yield* Effect.makeLatch(true)
     let stopper: () => void = () => undefined
     const t0Stop = () => stopper()
@@ -139,6 +159,8 @@ export const startDashboard = (
         Effect.gen(function* () {
           const now = yield* Clock.currentTimeMillis
           const interrupted = Exit.isInterrupted(exit)
+          // The last frame shows the final counts: a run shorter than one progress tick would otherwise end at 0 %.
+          t.dispatch(progressEvent(now))
           const last = feed.stats()
           if (last !== null) t.dispatch({ _tag: "Stats", stats: last })
           t.dispatch({ _tag: "Panel", panel: "run" })
@@ -152,9 +174,6 @@ export const startDashboard = (
         })
     )
     const now = yield* Clock.currentTimeMillis
-    const steps = () =>
-      spec.steps.map((s, i) => ({ id: stepId(s), kind: s.kind, unitsTotal: stepTotal[i]!, unitsDone: stepDone[i]!, unitsFailed: stepFailed[i]! }))
-    const conditions = () => spec.population.conditions.map((c, i) => ({ condition: c.id, agents: condAgents[i]!, unitsDone: condDone[i]! }))
     tui.dispatch({
       _tag: "Started",
       atMs: now,
@@ -172,30 +191,12 @@ export const startDashboard = (
       conditions: conditions(),
       prices: pricesFor(spec, env)
     })
-    let writer: WriterStats | null = null
-    let inFlight: () => number = () => 0
-    const progress = Effect.gen(function* () {
-      const at = yield* Clock.currentTimeMillis
-      tui.dispatch({
-        _tag: "Progress",
-        atMs: at,
-        steps: steps(),
-        conditions: conditions(),
-        answers: writer?.answers ?? 0,
-        requests: counters.requests,
-        cached: counters.cacheHits,
-        inFlight: inFlight(),
-        retries: counters.retries,
-        failuresByReason: { ...counters.failures },
-        promptTokens: counters.promptTokens,
-        completionTokens: counters.completionTokens
-      })
-    })
+    const progress = Effect.map(Clock.currentTimeMillis, (at) => tui.dispatch(progressEvent(at)))
     const stats = Effect.sync(() => {
       const s = feed.stats()
       if (s !== null) tui.dispatch({ _tag: "Stats", stats: s })
     })
-    // Four progress samples and frames a second, statistics every two seconds: enough to watch, cheap enough
+    // Two progress samples and frames a second, statistics every two seconds: enough to watch, cheap enough
     // that the run keeps ≥ 95 % of its speed (`npm run bench` measures it).
     yield* Effect.forkScoped(Effect.repeat(Effect.delay(progress, Duration.millis(PROGRESS_MS)), Schedule.forever))
     yield* Effect.forkScoped(Effect.repeat(Effect.delay(stats, Duration.millis(STATS_MS)), Schedule.forever))

@@ -55,9 +55,16 @@ export const overridesOf = (a: BackendArgs) =>
 
 export const progressEveryMs = () => Number(env["VALUESIM_PROGRESS_MS"] ?? 2000)
 
-/** The dashboard needs a terminal on both ends; pipes, CI logs, --json and --no-tui get plain progress lines. */
+/** Set the way CI services set it (and the way ink reads it: there it draws only the final frame, at exit). */
+const flag = (name: string) => env[name] !== undefined && env[name] !== "0" && env[name] !== "false"
+export const inCi = () => flag("CI") || flag("CONTINUOUS_INTEGRATION")
+
+/**
+ * The dashboard needs a terminal on both ends and a terminal library that draws live: pipes, CI (even with a
+ * terminal), --json, --no-tui and VALUESIM_NO_TUI=1 get plain progress lines.
+ */
 export const useTui = (a: { readonly noTui: boolean; readonly json: boolean }) =>
-  !a.noTui && !a.json && process.stdout.isTTY === true && process.stdin.isTTY === true && env["VALUESIM_NO_TUI"] !== "1"
+  !a.noTui && !a.json && process.stdout.isTTY === true && process.stdin.isTTY === true && env["VALUESIM_NO_TUI"] !== "1" && !inCi()
 
 /** How a run's output is shown, from the shared flags. */
 export const outputOf = (a: { readonly noTui: boolean; readonly json: boolean }) => ({ json: a.json, progressEveryMs: progressEveryMs(), tui: useTui(a) })

@@ -108,7 +108,8 @@ const nextPanel = (panel: Panel): Panel => (panel === "run" ? "stats" : "run")
  *   window of the last ~10 s of Progress samples; ETA = remaining units / unit rate (null at rate 0, 0 when nothing
  *   remains); cost = (prompt · input + completion · output price) / 1e6, null without prices.
  * - Stats replaces the live statistics; Paused toggles running ⇄ paused (ignored while stopping); Stopping and
- *   Finished set the status and the message; Panel sets the panel or, with "next", cycles run → stats → run (help
+ *   Finished set the status and the message, Finished also turns the rates into the whole run's averages (a run
+ *   over before its first progress samples would otherwise end at 0/s); Panel sets the panel or, with "next", cycles run → stats → run (help
  *   goes back to run); Resize sets the size.
  * Once finished the status is final: later events still update data (counters, stats, panel, size) but Paused and
  * Stopping are ignored and no event changes the status.
@@ -165,9 +166,15 @@ export const reduce = (s: Snapshot, e: RunEvent): Snapshot => {
     case "Stopping":
       if (isFinished(s)) return s
       return { ...s, status: "stopping", message: e.message, nowMs: e.atMs }
-    case "Finished":
+    case "Finished": {
       if (isFinished(s)) return s
-      return { ...s, status: e.status, message: e.message, nowMs: e.atMs }
+      const secs = s.startedAtMs > 0 ? (e.atMs - s.startedAtMs) / 1000 : 0
+      const rates =
+        secs > 0
+          ? { answersPerSec: s.totals.answers / secs, tokensPerSec: (s.totals.promptTokens + s.totals.completionTokens) / secs }
+          : s.rates
+      return { ...s, status: e.status, message: e.message, nowMs: e.atMs, rates }
+    }
     case "Panel":
       return { ...s, ui: { ...s.ui, panel: e.panel === "next" ? nextPanel(s.ui.panel) : e.panel } }
     case "Resize":

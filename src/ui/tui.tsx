@@ -68,8 +68,10 @@ export const startTui = (options: TuiOptions): Tui => {
     stdin: options.stdin,
     exitOnCtrlC: false,
     patchConsole: false,
-    // Rewrite only the lines that changed: most of a frame (labels, bars of finished steps) stays the same.
-    incrementalRendering: true
+    // Not ink's incremental rendering: it left lines of earlier frames on screen when a frame grew (the first,
+    // one-line frame's header stayed above the panel, a "rate" line twice), and rewriting whole frames twice a
+    // second costs little beside laying them out.
+    incrementalRendering: false
   })
   const draw = () => {
     if (!dirty) return

@@ -15,6 +15,9 @@ const hasTmux = (() => {
   }
 })()
 
+// CI services set CI, and ink then draws only the final frame: the dashboard tests run the CLI without it.
+const NOT_CI = "env -u CI -u CONTINUOUS_INTEGRATION"
+
 const tmux = (...args: Array<string>) => execFileSync("tmux", args, { encoding: "utf8" })
 const screen = (session: string) => tmux("capture-pane", "-p", "-t", session)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -42,7 +45,7 @@ describe.skipIf(!hasTmux)("the live dashboard in a terminal (tmux)", () => {
     const session = `valuesim-test-${process.pid}`
     const marker = path.join(runs, "exit-code")
     const command =
-      `cd ${ROOT} && ${process.execPath} ${BIN} run scenarios/vsq40.yaml --agents 80 --seed 2 --scoring sample --concurrency 4 ` +
+      `cd ${ROOT} && ${NOT_CI} ${process.execPath} ${BIN} run scenarios/vsq40.yaml --agents 80 --seed 2 --scoring sample --concurrency 4 ` +
       `--backend openai --base-url ${server.url} --model fake-model --runs-dir ${runs}; echo $? > ${marker}; sleep 60`
     tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "45", command)
     try {
@@ -89,7 +92,7 @@ describe.skipIf(!hasTmux)("the live dashboard in a terminal (tmux)", () => {
     const marker = path.join(runs, "exit-code")
     tmux(
       "new-session", "-d", "-s", session, "-x", "120", "-y", "45",
-      `cd ${ROOT} && ${process.execPath} ${BIN} run scenarios/default-study.yaml --agents 2000 --runs-dir ${runs}; echo $? > ${marker}; sleep 60`
+      `cd ${ROOT} && ${NOT_CI} ${process.execPath} ${BIN} run scenarios/default-study.yaml --agents 2000 --runs-dir ${runs}; echo $? > ${marker}; sleep 60`
     )
     try {
       await waitFor(session, () => fs.existsSync(marker) && fs.readFileSync(marker, "utf8").trim() !== "", "the run to finish", 60_000)
@@ -97,6 +100,29 @@ describe.skipIf(!hasTmux)("the live dashboard in a terminal (tmux)", () => {
       const last = screen(session)
       expect(last).toContain("synthetic: theory model, not an LLM")
       expect(last).toContain("done:")
+      // The last frame carries the final counts even when the run was over before the first progress tick, and
+      // nothing of earlier frames is left on screen.
+      expect(last).toMatch(/^total\s.*2,000\/2,000\s+100\.0%/m)
+      expect(last.match(/^rate\s/gm)).toHaveLength(1)
+    } finally {
+      tmux("kill-session", "-t", session)
+    }
+  }, 90_000)
+
+  it("prints plain progress lines in CI even with a terminal (ink would draw only the last frame)", async () => {
+    const runs = tempDir("dashboard-ci")
+    const session = `valuesim-test-ci-${process.pid}`
+    const marker = path.join(runs, "exit-code")
+    tmux(
+      "new-session", "-d", "-s", session, "-x", "120", "-y", "45",
+      `cd ${ROOT} && env CI=true ${process.execPath} ${BIN} run scenarios/default-study.yaml --agents 500 --runs-dir ${runs}; echo $? > ${marker}; sleep 60`
+    )
+    try {
+      await waitFor(session, () => fs.existsSync(marker) && fs.readFileSync(marker, "utf8").trim() !== "", "the run to finish", 60_000)
+      expect(fs.readFileSync(marker, "utf8").trim()).toBe("0")
+      const last = screen(session)
+      expect(last).toMatch(/^\[valuesim\] done: 20000 answers/m)
+      expect(last).not.toContain("tab panels")
     } finally {
       tmux("kill-session", "-t", session)
     }

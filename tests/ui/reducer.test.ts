@@ -193,6 +193,18 @@ describe("reduce", () => {
     }
   })
 
+  it("Finished turns the rates into the whole run's averages", () => {
+    // Started at 1 s, one progress sample at 1.2 s (no window yet: 0/s), finished at 5 s: 800 answers and
+    // 400 tokens over 4 s.
+    const s = fold([
+      started(1_000),
+      progress(1_200, { answers: 800, prompt: 300, completion: 100 }),
+      { _tag: "Finished", atMs: 5_000, status: "complete", message: "done" }
+    ])
+    expect(s.rates.answersPerSec).toBe(200)
+    expect(s.rates.tokensPerSec).toBe(100)
+  })
+
   it("keeps the final status through later events, which still update their data", () => {
     const finished = fold([started(0), { _tag: "Finished", atMs: 9_000, status: "complete", message: "done" }])
     const after = fold(
