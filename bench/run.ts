@@ -6,9 +6,9 @@
  *   SQLite included);
  * - scheduler: the same requests to a loopback server with fixed latency, sent by the bare `openai` client
  *   and by valuesim's scheduler (permits, timeout, retry policy, dedup); `ratio` = scheduler / bare.
- * - dashboard: the same runs in a pseudo-terminal (util-linux `script`), with the live dashboard and with
- *   `--no-tui`, alternating; `ratio` = answers per user-mode CPU-second of the run process with / without
- *   (target ≥ 0.95; `wallRatio` is the same with wall time, noisier). Synthetic (CPU-bound: the
+ * - dashboard: the same runs in pseudo-terminals (util-linux `script`), with the live dashboard and with
+ *   `--no-tui` side by side; `ratio` = answers per user-mode CPU-second of the run process with / without, the
+ *   median over 9 pairs (target ≥ 0.95; `wallRatio` is the same with wall time). Synthetic (CPU-bound: the
  *   worst case for the UI) and a loopback LLM run (latency-bound).
  */
 import { Effect } from "effect"
@@ -110,7 +110,21 @@ const runInPty = (args: ReadonlyArray<string>, runs: string) =>
     })
   })
 
-const dashboard = async (repeats: number) => {
+const median = (xs: ReadonlyArray<number>) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+const r3 = (x: number) => Math.round(x * 1000) / 1000
+
+/**
+ * With and without the dashboard, `pairs` times. The two runs of a pair go side by side, one per core (the run is
+ * single-threaded), so whatever else the shared machine does in those seconds slows both alike; one after the
+ * other, the pairs' ratios swung from 0.76 to 1.01 with the same code, side by side within a few per cent. The
+ * measure is answers per user-mode CPU-second of each run's process (what the dashboard takes from the run on its
+ * core); `wallRatio` is the same with wall time. The reported ratios are the medians over the pairs.
+ */
+const dashboard = async (pairs: number) => {
   const hasScript = (() => {
     try {
       execFileSync("script", ["--version"], { stdio: "ignore" })
@@ -122,6 +136,11 @@ const dashboard = async (repeats: number) => {
   if (!hasScript) return { skipped: "util-linux script is not installed" }
   const server = await startFakeServer({ latencyMs: 20 })
   const runs = fs.mkdtempSync(path.join(os.tmpdir(), "valuesim-bench-tui-"))
+  const sideDir = (side: string) => {
+    const dir = path.join(runs, side)
+    fs.mkdirSync(dir, { recursive: true })
+    return dir
+  }
   try {
     const workloads = {
       synthetic: ["run", "scenarios/default-study.yaml", "--agents", "100000", "--seed", "1"],
@@ -133,29 +152,19 @@ const dashboard = async (repeats: number) => {
       const cpuRate = { with: [] as Array<number>, without: [] as Array<number> }
       const ratios: Array<number> = []
       const cpuRatios: Array<number> = []
-      // Pairs run back to back (the order alternating), so drift on a shared machine hits both sides of a pair
-      // alike; the reported ratios are the medians of the pairs' ratios. Wall-clock throughput swings by tens of
-      // per cent here when anything else runs; throughput per user-mode CPU-second of the run's process (what the
-      // dashboard takes from the run on its core; system time is mostly the file system's, which swings with the
-      // previous run's deleted database) is the steadier measure, and the target applies to it.
-      for (let i = 0; i < repeats; i++) {
-        const order = i % 2 === 0 ? (["without", "with"] as const) : (["with", "without"] as const)
-        const pair: Record<string, number> = {}
-        const cpuPair: Record<string, number> = {}
-        for (const side of order) {
-          const s = await runInPty(side === "with" ? args : [...args, "--no-tui"], runs)
-          pair[side] = Number(s["answers"]) / Number(s["elapsedSeconds"])
-          cpuPair[side] = Number(s["answers"]) / Number(s["cpuUserSeconds"])
-          rate[side].push(pair[side]!)
-          cpuRate[side].push(cpuPair[side]!)
-        }
-        ratios.push(pair["with"]! / pair["without"]!)
-        cpuRatios.push(cpuPair["with"]! / cpuPair["without"]!)
+      for (let i = 0; i < pairs; i++) {
+        const [w, wo] = await Promise.all([runInPty(args, sideDir("with")), runInPty([...args, "--no-tui"], sideDir("without"))])
+        const wall = (s: Record<string, unknown>) => Number(s["answers"]) / Number(s["elapsedSeconds"])
+        const cpu = (s: Record<string, unknown>) => Number(s["answers"]) / Number(s["cpuUserSeconds"])
+        rate.with.push(wall(w))
+        rate.without.push(wall(wo))
+        cpuRate.with.push(cpu(w))
+        cpuRate.without.push(cpu(wo))
+        ratios.push(wall(w) / wall(wo))
+        cpuRatios.push(cpu(w) / cpu(wo))
       }
-      const median = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-      const r3 = (x: number) => Math.round(x * 1000) / 1000
       out[name] = {
-        repeats,
+        pairs,
         answersPerSecond: { withDashboard: Math.round(median(rate.with)), withoutDashboard: Math.round(median(rate.without)) },
         answersPerUserCpuSecond: { withDashboard: Math.round(median(cpuRate.with)), withoutDashboard: Math.round(median(cpuRate.without)) },
         wallPairRatios: ratios.map(r3),
@@ -180,6 +189,6 @@ const result = {
   cpus: os.cpus().length,
   ...(only === undefined || only === "synthetic" ? { synthetic: await synthetic(20_000) } : {}),
   ...(only === undefined || only === "scheduler" ? { scheduler: await scheduler(3000, 64, 50) } : {}),
-  ...(only === undefined || only === "dashboard" ? { dashboard: await dashboard(7) } : {})
+  ...(only === undefined || only === "dashboard" ? { dashboard: await dashboard(9) } : {})
 }
 console.log(JSON.stringify(result))

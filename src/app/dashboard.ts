@@ -11,11 +11,12 @@ import type { WriteOp } from "../store/RunStore.js"
 import type { WriterStats } from "../store/ResultWriter.js"
 import type { Prices } from "../ui/state.js"
 
-// A full-size frame costs ink ~10 ms of CPU (it re-tokenises every styled character), so two frames a second
-// keep the dashboard's share of the run's core near 2 % (npm run bench); progress is read as often as drawn.
-const PROGRESS_MS = 500
-const STATS_MS = 2000
-const FRAME_MS = 500
+// A full-size frame costs ink and React 10-25 ms of CPU (ink re-tokenises every styled character) and a
+// statistics snapshot with its bootstrap a few ms: one frame a second (keys redraw at once) and statistics every
+// three seconds (npm run bench); progress is read as often as drawn.
+const PROGRESS_MS = 1000
+const STATS_MS = 3000
+const FRAME_MS = 1000
 
 /** The live panel compares with ESS Sweden, the sample and instrument the default population's shares come from. */
 const LIVE_STRUCTURE = "ess-sweden-1441.correlations-centered"
@@ -65,7 +66,7 @@ export interface DashboardHooks {
 
 /**
  * Starts the live terminal dashboard for a run (TTY only) in the current scope. It publishes events to the
- * pure reducer: progress every 500 ms, statistics every 2 s; the UI redraws at most twice a second.
+ * pure reducer: progress every second, statistics every 3 s; the UI redraws once a second, and at once on a key.
  * `q`/Ctrl-C interrupts the run like a SIGINT (finished answers are kept; `valuesim resume` continues), `p`
  * closes or opens the gate. Closing the scope draws the last frame and restores the terminal.
  */
@@ -196,7 +197,7 @@ export const startDashboard = (
       const s = feed.stats()
       if (s !== null) tui.dispatch({ _tag: "Stats", stats: s })
     })
-    // Two progress samples and frames a second, statistics every two seconds: enough to watch, cheap enough
+    // A progress sample and a frame a second, statistics every three seconds: enough to watch, cheap enough
     // that the run keeps ≥ 95 % of its speed (`npm run bench` measures it).
     yield* Effect.forkScoped(Effect.repeat(Effect.delay(progress, Duration.millis(PROGRESS_MS)), Schedule.forever))
     yield* Effect.forkScoped(Effect.repeat(Effect.delay(stats, Duration.millis(STATS_MS)), Schedule.forever))

@@ -16,7 +16,7 @@
  * counted, not sampled), so every statistic rests on the same complete respondents.
  */
 import { stream, type Rng } from "../sampling/rng.js"
-import { correlationMatrix } from "../stats/correlation.js"
+import { correlationOfRows } from "../stats/correlation.js"
 import { bootstrapIterations, percentileCi } from "../stats/inference.js"
 import { mdsFromCorrelation } from "../stats/mds.js"
 import { procrustes, valuesSimilarity } from "../stats/procrustes.js"
@@ -84,7 +84,7 @@ const meansOf = (m: Moments): Array<number | null> => Array.from(m.mean, (v) => 
  * outright while t ≤ reservoirSize, else it replaces slot ⌊u·t⌋ when that is < reservoirSize, so the reservoir is
  * a uniform sample of all respondents so far. Bootstrap: snapshot number k (0, 1, …; only snapshots that recompute
  * count) draws LIVE_BOOTSTRAP_ITERATIONS resamples of min(500, reservoir count) respondents with replacement from
- * the reservoir with `stream(seed, "live-bootstrap", k)`, recomputes S_V on each (`correlationMatrix`,
+ * the reservoir with `stream(seed, "live-bootstrap", k)`, recomputes S_V on each (`correlationOfRows`,
  * `valuesSimilarity`), and reports the percentile 95 % CI of the resamples whose S_V is defined. The same seed and
  * the same sequence of `add` and `snapshot` calls give the same snapshots.
  *
@@ -169,16 +169,12 @@ export const makeLiveStats = (options: LiveStatsOptions): LiveStatsAccumulator =
   /**
    * S_V of the reservoir respondents at `rows`, NaN when their matrix is degenerate. This is
    * `valuesSimilarity(human, correlationMatrix(columns)).sv` with the human map computed once per snapshot instead
-   * of once per resample (it halves the bootstrap's cost).
+   * of once per resample, and the resample's matrix taken straight from the reservoir rows (`correlationOfRows`)
+   * rather than from gathered columns: together they cut a snapshot's bootstrap to about a quarter.
    */
   const svOfRows = (humanMap: ReadonlyArray<ArrayLike<number>>, rows: Int32Array): number => {
-    const columns = Array.from({ length: p }, () => new Float64Array(rows.length))
-    for (let i = 0; i < rows.length; i++) {
-      const base = (rows[i] as number) * p
-      for (let j = 0; j < p; j++) (columns[j] as Float64Array)[i] = reservoir[base + j] as number
-    }
     try {
-      return 1 - procrustes(humanMap, mdsFromCorrelation(correlationMatrix(columns), 2).coordinates).disparity
+      return 1 - procrustes(humanMap, mdsFromCorrelation(correlationOfRows(reservoir, p, rows), 2).coordinates).disparity
     } catch (e) {
       if (e instanceof RangeError) return NaN
       throw e

@@ -204,6 +204,72 @@ export const correlationMatrix = (
 }
 
 /**
+ * The p × p Pearson correlation matrix of complete data stored row-major (`data[i·p + j]` is variable j of
+ * respondent i), over the respondents listed in `rows` (a row may repeat, as in a bootstrap resample). Equal to
+ * `correlationMatrix` of the gathered columns (to rounding) but without gathering them or handling missing data:
+ * two passes over the selected rows (means, then the centred co-moments of all pairs at once), so a resample of
+ * 500 × 10 costs a tenth of the column-wise version. The live dashboard bootstraps S_V with it.
+ *
+ * Missing-data policy: none; the data must be complete (no NaN), as the live accumulator's reservoir is.
+ * A column that is constant over the rows has NaN in its row and column, diagonal included, as in
+ * `correlationMatrix`; all NaN when fewer than two rows are listed.
+ *
+ * Preconditions: `data.length` is a multiple of p; every entry of `rows` indexes a respondent in `data`.
+ *
+ * @throws {RangeError} if p is not a positive integer or a row index is out of range.
+ * @example
+ * correlationOfRows([1, 2, 2, 4, 3, 7], 2, [0, 1, 2]) // [[1, 0.9934…], [0.9934…, 1]]
+ */
+export const correlationOfRows = (data: ArrayLike<number>, p: number, rows: ArrayLike<number>): Array<Array<number>> => {
+  if (!Number.isInteger(p) || p < 1) throw new RangeError(`correlationOfRows: p must be a positive integer, got ${p}`)
+  const count = Math.floor(data.length / p)
+  const n = rows.length
+  for (let i = 0; i < n; i++) {
+    const r = rows[i] as number
+    if (!Number.isInteger(r) || r < 0 || r >= count) throw new RangeError(`correlationOfRows: row ${r} is outside 0..${count - 1}`)
+  }
+  const out: Array<Array<number>> = Array.from({ length: p }, () => new Array<number>(p).fill(NaN))
+  if (n < 2) return out
+  const mean = new Float64Array(p)
+  const constant = new Uint8Array(p).fill(1)
+  const first = (rows[0] as number) * p
+  for (let i = 0; i < n; i++) {
+    const base = (rows[i] as number) * p
+    for (let j = 0; j < p; j++) {
+      const x = data[base + j] as number
+      mean[j] = (mean[j] as number) + x
+      if (x !== data[first + j]) constant[j] = 0
+    }
+  }
+  for (let j = 0; j < p; j++) mean[j] = (mean[j] as number) / n
+  const m = new Float64Array(p * p)
+  const d = new Float64Array(p)
+  for (let i = 0; i < n; i++) {
+    const base = (rows[i] as number) * p
+    for (let j = 0; j < p; j++) d[j] = (data[base + j] as number) - (mean[j] as number)
+    for (let j = 0; j < p; j++) {
+      const dj = d[j] as number
+      for (let k = j; k < p; k++) m[j * p + k] = (m[j * p + k] as number) + dj * (d[k] as number)
+    }
+  }
+  for (let j = 0; j < p; j++) {
+    const mjj = m[j * p + j] as number
+    if (constant[j] === 1 || !(mjj > 0)) continue
+    const row = out[j] as Array<number>
+    row[j] = 1
+    for (let k = j + 1; k < p; k++) {
+      const mkk = m[k * p + k] as number
+      if (constant[k] === 1 || !(mkk > 0)) continue
+      const raw = (m[j * p + k] as number) / Math.sqrt(mjj * mkk)
+      const r = raw > 1 ? 1 : raw < -1 ? -1 : raw
+      row[k] = r
+      ;(out[k] as Array<number>)[j] = r
+    }
+  }
+  return out
+}
+
+/**
  * The cross-correlation matrix of two sets of variables measured on the same respondents:
  * C[i][j] = corr(a[i], b[j]), rows indexed by the variables of `a`, columns by those of `b` — the value ×
  * behaviour matrix C of paper 000 §5.3 (a = the 10 value columns, b = the B behaviour columns).

@@ -57,8 +57,10 @@ export const startTui = (options: TuiOptions): Tui => {
   // Keys typed quickly (or sent by a script) can arrive in one chunk: act on each character in turn.
   const onKey = (input: string, key: Key) => {
     if (key.ctrl && input === "c") return stop()
-    if (key.tab) return command("\t")
-    for (const c of input) command(c)
+    if (key.tab) command("\t")
+    else for (const c of input) command(c)
+    // A key's effect (another panel, paused) shows at once, not at the next frame up to a second later.
+    draw()
   }
   // Raw mode from the first frame on: ink turns it on only after its first render, and a key typed in between
   // would wait in the terminal's line buffer.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { expectMatrixClose, loadStatsReference } from "../helpers/statsFixture.js"
 import { FastCheck } from "effect"
-import { correlationMatrix, crossCorrelation, pearson, rank, spearman } from "../../src/stats/correlation.js"
+import { correlationMatrix, correlationOfRows, crossCorrelation, pearson, rank, spearman } from "../../src/stats/correlation.js"
 
 const finite = FastCheck.double({ min: -1e6, max: 1e6, noNaN: true })
 
@@ -94,6 +94,36 @@ describe("spearman", () => {
     expect(spearman([2, 2, 2], [1, 2, 3])).toBeNaN()
     expect(spearman([1, NaN, 3], [1, 2, 3])).toBeNaN()
     expect(() => spearman([1, 2], [1])).toThrow(RangeError)
+  })
+})
+
+describe("correlationOfRows", () => {
+  const columns = ref.matrix.columns
+  const p = columns.length
+  const n = columns[0]!.length
+  const rowMajor = Float64Array.from({ length: n * p }, (_, x) => columns[x % p]![Math.floor(x / p)]!)
+
+  it("matches np.corrcoef over all rows of row-major data", () => {
+    expectMatrixClose(correlationOfRows(rowMajor, p, Int32Array.from({ length: n }, (_, i) => i)), ref.matrix.pearson)
+  })
+
+  it("equals correlationMatrix of the gathered columns for a resample with repeated rows", () => {
+    const rows = Int32Array.from({ length: 2 * n }, (_, i) => (i * 7 + 3) % n)
+    const gathered = columns.map((c) => Array.from(rows, (r) => c[r]!))
+    const a = correlationOfRows(rowMajor, p, rows)
+    const b = correlationMatrix(gathered)
+    for (let j = 0; j < p; j++) for (let k = 0; k < p; k++) expect(a[j]![k]).toBeCloseTo(b[j]![k]!, 12)
+  })
+
+  it("gives NaN for a constant column and for fewer than two rows; rejects bad p and rows", () => {
+    const c = correlationOfRows([1, 5, 3, 2, 5, 2, 3, 5, 1], 3, [0, 1, 2])
+    expect(c[0]![0]).toBe(1)
+    expect(c[1]![1]).toBeNaN()
+    expect(c[0]![1]).toBeNaN()
+    expect(c[0]![2]).toBeCloseTo(-1, 12)
+    expect(correlationOfRows([1, 2, 3, 4], 2, [1]).flat().every(Number.isNaN)).toBe(true)
+    expect(() => correlationOfRows([1, 2], 0, [0])).toThrow(RangeError)
+    expect(() => correlationOfRows([1, 2, 3, 4], 2, [2])).toThrow(RangeError)
   })
 })
 
