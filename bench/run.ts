@@ -7,9 +7,9 @@
  * - scheduler: the same requests to a loopback server with fixed latency, sent by the bare `openai` client
  *   and by valuesim's scheduler (permits, timeout, retry policy, dedup); `ratio` = scheduler / bare.
  * - dashboard: the same runs in pseudo-terminals (util-linux `script`), with the live dashboard and with
- *   `--no-tui` side by side; `ratio` = answers per user-mode CPU-second of the run process with / without, the
- *   median over 9 pairs (target ≥ 0.95; `wallRatio` is the same with wall time). Synthetic (CPU-bound: the
- *   worst case for the UI) and a loopback LLM run (latency-bound).
+ *   `--no-tui` side by side; `ratio` = answers per second with / without, the median over 9 pairs (target
+ *   ≥ 0.95), with the same ratio per CPU-second of the run's thread and of the process. Synthetic (CPU-bound:
+ *   the worst case for the UI) and a loopback LLM run (latency-bound).
  */
 import { Effect } from "effect"
 import OpenAI from "openai"
@@ -118,11 +118,12 @@ const median = (xs: ReadonlyArray<number>) => {
 const r3 = (x: number) => Math.round(x * 1000) / 1000
 
 /**
- * With and without the dashboard, `pairs` times. The two runs of a pair go side by side, one per core (the run is
- * single-threaded), so whatever else the shared machine does in those seconds slows both alike; one after the
- * other, the pairs' ratios swung from 0.76 to 1.01 with the same code, side by side within a few per cent. The
- * measure is answers per user-mode CPU-second of each run's process (what the dashboard takes from the run on its
- * core); `wallRatio` is the same with wall time. The reported ratios are the medians over the pairs.
+ * With and without the dashboard, `pairs` times. The two runs of a pair go side by side (the run is
+ * single-threaded; the machine has two cores), so whatever else the shared machine does in those seconds slows
+ * both alike: one after the other, pair ratios swung from 0.76 to 1.01 with the same code. `ratio` is the median
+ * over the pairs of answers per wall-clock second with / without (the target, ≥ 0.95). Beside it, per CPU-second:
+ * of the run's own thread (`runThreadCpuRatio`: what the dashboard takes from the run's thread; it draws from a
+ * worker thread) and of the whole process (`processCpuRatio`, the worker's drawing included).
  */
 const dashboard = async (pairs: number) => {
   const hasScript = (() => {
@@ -141,6 +142,12 @@ const dashboard = async (pairs: number) => {
     fs.mkdirSync(dir, { recursive: true })
     return dir
   }
+  type Summary = Record<string, unknown>
+  const measures = {
+    wall: (s: Summary) => Number(s["answers"]) / Number(s["elapsedSeconds"]),
+    runThreadCpu: (s: Summary) => Number(s["answers"]) / Number(s["runThreadCpuUserSeconds"]),
+    processCpu: (s: Summary) => Number(s["answers"]) / Number(s["cpuUserSeconds"])
+  }
   try {
     const workloads = {
       synthetic: ["run", "scenarios/default-study.yaml", "--agents", "100000", "--seed", "1"],
@@ -148,31 +155,25 @@ const dashboard = async (pairs: number) => {
     }
     const out: Record<string, unknown> = {}
     for (const [name, args] of Object.entries(workloads)) {
-      const rate = { with: [] as Array<number>, without: [] as Array<number> }
-      const cpuRate = { with: [] as Array<number>, without: [] as Array<number> }
-      const ratios: Array<number> = []
-      const cpuRatios: Array<number> = []
+      const summaries: Array<{ readonly with: Summary; readonly without: Summary }> = []
       for (let i = 0; i < pairs; i++) {
         const [w, wo] = await Promise.all([runInPty(args, sideDir("with")), runInPty([...args, "--no-tui"], sideDir("without"))])
-        const wall = (s: Record<string, unknown>) => Number(s["answers"]) / Number(s["elapsedSeconds"])
-        const cpu = (s: Record<string, unknown>) => Number(s["answers"]) / Number(s["cpuUserSeconds"])
-        rate.with.push(wall(w))
-        rate.without.push(wall(wo))
-        cpuRate.with.push(cpu(w))
-        cpuRate.without.push(cpu(wo))
-        ratios.push(wall(w) / wall(wo))
-        cpuRatios.push(cpu(w) / cpu(wo))
+        summaries.push({ with: w, without: wo })
       }
+      const pairRatios = (m: (s: Summary) => number) => summaries.map((p) => m(p.with) / m(p.without))
+      const wall = pairRatios(measures.wall)
       out[name] = {
         pairs,
-        answersPerSecond: { withDashboard: Math.round(median(rate.with)), withoutDashboard: Math.round(median(rate.without)) },
-        answersPerUserCpuSecond: { withDashboard: Math.round(median(cpuRate.with)), withoutDashboard: Math.round(median(cpuRate.without)) },
-        wallPairRatios: ratios.map(r3),
-        cpuPairRatios: cpuRatios.map(r3),
-        wallRatio: r3(median(ratios)),
-        ratio: r3(median(cpuRatios)),
+        answersPerSecond: {
+          withDashboard: Math.round(median(summaries.map((p) => measures.wall(p.with)))),
+          withoutDashboard: Math.round(median(summaries.map((p) => measures.wall(p.without))))
+        },
+        wallPairRatios: wall.map(r3),
+        ratio: r3(median(wall)),
+        runThreadCpuRatio: summaries.every((p) => p.with["runThreadCpuUserSeconds"] !== null) ? r3(median(pairRatios(measures.runThreadCpu))) : null,
+        processCpuRatio: r3(median(pairRatios(measures.processCpu))),
         target: 0.95,
-        met: median(cpuRatios) >= 0.95
+        met: median(wall) >= 0.95
       }
     }
     return out

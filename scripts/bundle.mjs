@@ -29,7 +29,8 @@ export const buildBundle = async () => {
   const tmp = fs.mkdtempSync(path.join(root, "build", "tmp-"))
   try {
     await esbuild.build({
-      entryPoints: { valuesim: path.join(root, "src", "bin.ts") },
+      // The dashboard draws from a worker thread: its own entry, loaded by src/ui/tuiHost.ts beside its chunk.
+      entryPoints: { valuesim: path.join(root, "src", "bin.ts"), "tui-worker": path.join(root, "src", "ui", "tuiWorker.ts") },
       bundle: true,
       splitting: true,
       format: "esm",

@@ -75,9 +75,10 @@ export interface DashboardHooks {
  * run's clock starts, so the dashboard's one-off start-up is not counted as run time.
  */
 export const prepareDashboard = Effect.gen(function* () {
-  const { startTui } = yield* Effect.promise(() => import("../ui/tui.js"))
+  const { spawnTuiWorker } = yield* Effect.promise(() => import("../ui/tuiHost.js"))
+  const worker = yield* Effect.tryPromise({ try: () => spawnTuiWorker(), catch: (e) => (e instanceof Error ? e.message : String(e)) })
   const baselines = yield* loadBaselineDir(SHIPPED_BASELINES_DIR).pipe(Effect.orElseSucceed(() => []))
-  return { startTui, ...liveBaselines(baselines) }
+  return { worker, ...liveBaselines(baselines) }
 })
 
 export type PreparedDashboard = Effect.Effect.Success<typeof prepareDashboard>
@@ -91,7 +92,7 @@ export const startDashboard = (
   env: Readonly<Record<string, string | undefined>>
 ) =>
   Effect.gen(function* () {
-    const { startTui, human, games } = prepared
+    const { worker, human, games } = prepared
     const agentCondition = Int32Array.from(
       (db.prepare(`SELECT condition_idx FROM agents ORDER BY agent_id`).all() as Array<{ condition_idx: number }>).map((r) => r.condition_idx)
     )
@@ -140,7 +141,7 @@ export const startDashboard = (
     const t0Stop = () => stopper()
     const tui = yield* Effect.acquireRelease(
       Effect.sync(() =>
-        startTui({
+        worker.start({
           stdout: process.stdout,
           stdin: process.stdin,
           frameMs: FRAME_MS,
@@ -171,7 +172,7 @@ export const startDashboard = (
             status: interrupted ? "interrupted" : Exit.isSuccess(exit) ? "complete" : "incomplete",
             message: interrupted ? `stopped; finished answers are saved. Continue with: valuesim resume ${run.runDir}` : `finished → ${run.runDir}`
           })
-          t.close()
+          yield* Effect.promise(() => t.close())
         })
     )
     const now = yield* Clock.currentTimeMillis

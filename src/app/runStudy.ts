@@ -10,6 +10,7 @@ import { batchTurn, itemTurn, openingMessages } from "../engine/prompts.js"
 import { LlmClient } from "../llm/LlmClient.js"
 import { versions } from "./version.js"
 import { prepareDashboard, startDashboard, type PreparedDashboard } from "./dashboard.js"
+import { threadCpuUserSeconds } from "./threadCpu.js"
 import { firstGameMessages, planMatches, runGameStep } from "../engine/GameRunner.js"
 import { describeRequest, makeAsker, type Asker, type Preloaded } from "../engine/RequestCache.js"
 import { runQuestionnaireStep } from "../engine/QuestionnaireRunner.js"
@@ -39,6 +40,8 @@ export interface RunSummary {
   readonly cpuSeconds: number
   /** The user-mode part of cpuSeconds (the JavaScript, SQLite and rendering work; system time is mostly I/O). */
   readonly cpuUserSeconds: number
+  /** User-mode CPU of the run's own thread alone (the dashboard draws from another); null off Linux. */
+  readonly runThreadCpuUserSeconds: number | null
 }
 
 export interface OutputOptions {
@@ -246,7 +249,8 @@ const summarize = (
   spec: RunSpec,
   counters: RunCounters,
   elapsedMs: number,
-  cpu: NodeJS.CpuUsage
+  cpu: NodeJS.CpuUsage,
+  threadCpu: number | null
 ): RunSummary => {
   const units = unitCounts(db)
   // Questionnaire answers and game moves alike are answers of an agent to one question.
@@ -272,7 +276,8 @@ const summarize = (
     sharedOrCached: counters.cacheHits,
     elapsedSeconds: Math.round(elapsedMs / 10) / 100,
     cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
-    cpuUserSeconds: Math.round(cpu.user / 1e4) / 100
+    cpuUserSeconds: Math.round(cpu.user / 1e4) / 100,
+    runThreadCpuUserSeconds: threadCpu === null ? null : Math.round(threadCpu * 100) / 100
   }
 }
 
@@ -291,9 +296,15 @@ const driveRun = (
     const before = unitCounts(db)
     const total = before.done + before.failed + before.pending
     const counters = makeCounters(total, before.done)
-    const prepared = out.tui ? yield* prepareDashboard : null
+    // Without a dashboard (its worker could not start), the run shows plain progress lines instead.
+    const prepared = out.tui
+      ? yield* prepareDashboard.pipe(
+          Effect.catchAll((reason) => Effect.as(Console.error(`[valuesim] the dashboard could not start (${reason}); showing progress lines instead`), null))
+        )
+      : null
     const t0 = yield* Clock.currentTimeMillis
     const cpu0 = process.cpuUsage()
+    const threadCpu0 = threadCpuUserSeconds()
     const print = (line: string) => (out.json ? Console.error(line) : Console.log(line))
     const label = spec.backend.kind === "synthetic" ? SYNTHETIC_LABEL : `${spec.backend.kind} ${spec.backend.model} at ${spec.backend.baseUrl}`
     yield* print(`[valuesim] run ${runId}: ${spec.agents} agents × ${spec.steps.length} step(s), backend ${label}`)
@@ -306,10 +317,14 @@ const driveRun = (
           putManifest(db, { status: "interrupted" })
           yield* Console.error(`[valuesim] interrupted; finished answers are saved. Continue with: valuesim resume ${runDir}`)
         })
-      )
+      ),
+      // The dashboard's close ends its worker; this also ends one whose dashboard never started.
+      Effect.ensuring(Effect.sync(() => prepared?.worker.discard()))
     )
     const t1 = yield* Clock.currentTimeMillis
-    const summary = summarize(db, runId, runDir, spec, counters, t1 - t0, process.cpuUsage(cpu0))
+    const threadCpu1 = threadCpuUserSeconds()
+    const threadCpu = threadCpu0 === null || threadCpu1 === null ? null : threadCpu1 - threadCpu0
+    const summary = summarize(db, runId, runDir, spec, counters, t1 - t0, process.cpuUsage(cpu0), threadCpu)
     putManifest(db, { status: summary.status })
     yield* logEventNow(db, "end", summary)
     yield* print(

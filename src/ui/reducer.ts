@@ -109,8 +109,9 @@ const nextPanel = (panel: Panel): Panel => (panel === "run" ? "stats" : "run")
  *   remains); cost = (prompt · input + completion · output price) / 1e6, null without prices.
  * - Stats replaces the live statistics; Paused toggles running ⇄ paused (ignored while stopping); Stopping and
  *   Finished set the status and the message, Finished also turns the rates into the whole run's averages (a run
- *   over before its first progress samples would otherwise end at 0/s); Panel sets the panel or, with "next", cycles run → stats → run (help
- *   goes back to run); Resize sets the size.
+ *   over before its first progress samples would otherwise end at 0/s); Panel sets the panel, or with "next"
+ *   cycles run → stats → run (help goes back to run), or with "help-toggle" opens help or goes back from it to
+ *   run; Resize sets the size.
  * Once finished the status is final: later events still update data (counters, stats, panel, size) but Paused and
  * Stopping are ignored and no event changes the status.
  */
@@ -176,7 +177,13 @@ export const reduce = (s: Snapshot, e: RunEvent): Snapshot => {
       return { ...s, status: e.status, message: e.message, nowMs: e.atMs, rates }
     }
     case "Panel":
-      return { ...s, ui: { ...s.ui, panel: e.panel === "next" ? nextPanel(s.ui.panel) : e.panel } }
+      return {
+        ...s,
+        ui: {
+          ...s.ui,
+          panel: e.panel === "next" ? nextPanel(s.ui.panel) : e.panel === "help-toggle" ? (s.ui.panel === "help" ? "run" : "help") : e.panel
+        }
+      }
     case "Resize":
       return { ...s, ui: { ...s.ui, width: e.width, height: e.height } }
   }

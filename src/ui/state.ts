@@ -128,5 +128,5 @@ export type RunEvent =
   | { readonly _tag: "Paused"; readonly paused: boolean; readonly atMs: number }
   | { readonly _tag: "Stopping"; readonly atMs: number; readonly message: string }
   | { readonly _tag: "Finished"; readonly atMs: number; readonly status: "complete" | "incomplete" | "interrupted"; readonly message: string }
-  | { readonly _tag: "Panel"; readonly panel: Panel | "next" }
+  | { readonly _tag: "Panel"; readonly panel: Panel | "next" | "help-toggle" }
   | { readonly _tag: "Resize"; readonly width: number; readonly height: number }

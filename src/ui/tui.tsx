@@ -1,99 +1,57 @@
 /**
- * The live dashboard's shell: holds the snapshot, folds events into it with the pure reducer, redraws at most
- * ten times a second, and turns keys into commands. Components render snapshots and nothing else.
+ * The live dashboard's renderer: holds the snapshot, folds events into it with the pure reducer and draws it with
+ * ink at most once per frame interval (and at once when asked, after a key). Components render snapshots and
+ * nothing else. It runs in the dashboard's worker thread (src/ui/tuiWorker.ts), off the run's thread; keys are
+ * read on the run's thread (src/ui/tuiHost.ts) and arrive here as events.
  */
-import { render, useInput } from "ink"
-import type { Key } from "ink"
+import { render } from "ink"
+import { PassThrough } from "node:stream"
 import { Dashboard } from "./components/Dashboard.js"
 import { initialSnapshot, reduce } from "./reducer.js"
-import type { RunEvent, Snapshot } from "./state.js"
+import type { RunEvent } from "./state.js"
 
-export interface TuiOptions {
-  readonly stdout: NodeJS.WriteStream
-  readonly stdin: NodeJS.ReadStream
-  /** q or Ctrl-C: stop gracefully (the run is interrupted, finished answers are kept). */
-  readonly onStop: () => void
-  /** p: pause or resume sending. */
-  readonly onPause: (paused: boolean) => void
-  /** Minimum milliseconds between redraws (default 100: at most ten per second). */
-  readonly frameMs?: number
-}
+/** Where frames go: a terminal's size and a stream that writes to it, emitting "resize" when the size changes. */
+export type TerminalOut = NodeJS.WritableStream & { columns: number; rows: number; isTTY: boolean }
 
-export interface Tui {
+export interface Renderer {
   readonly dispatch: (event: RunEvent) => void
-  readonly snapshot: () => Snapshot
-  /** Draws the last state and leaves the terminal as it was. */
+  /** Draws now if anything changed since the last frame. */
+  readonly draw: () => void
+  /** Draws the last state and unmounts. */
   readonly close: () => void
 }
 
-const Root = ({ snapshot, onKey }: { readonly snapshot: Snapshot; readonly onKey: (input: string, key: Key) => void }) => {
-  useInput(onKey)
-  return <Dashboard snapshot={snapshot} />
-}
-
-export const startTui = (options: TuiOptions): Tui => {
-  const size = () => ({ width: options.stdout.columns || 100, height: options.stdout.rows || 30 })
-  let snapshot = initialSnapshot(size().width, size().height)
+export const startRenderer = (out: TerminalOut, frameMs: number): Renderer => {
+  let snapshot = initialSnapshot(out.columns || 100, out.rows || 30)
   let dirty = true
-  let paused = false
-  let stopping = false
-  const dispatch = (event: RunEvent) => {
-    snapshot = reduce(snapshot, event)
-    dirty = true
-  }
-  const stop = () => {
-    if (stopping) return
-    stopping = true
-    options.onStop()
-  }
-  const command = (c: string) => {
-    if (c === "q" || c === "\u0003") stop()
-    else if (c === "p") {
-      paused = !paused
-      options.onPause(paused)
-    } else if (c === "\t") dispatch({ _tag: "Panel", panel: "next" })
-    else if (c === "?") dispatch({ _tag: "Panel", panel: snapshot.ui.panel === "help" ? "run" : "help" })
-  }
-  // Keys typed quickly (or sent by a script) can arrive in one chunk: act on each character in turn.
-  const onKey = (input: string, key: Key) => {
-    if (key.ctrl && input === "c") return stop()
-    if (key.tab) command("\t")
-    else for (const c of input) command(c)
-    // A key's effect (another panel, paused) shows at once, not at the next frame up to a second later.
-    draw()
-  }
-  // Raw mode from the first frame on: ink turns it on only after its first render, and a key typed in between
-  // would wait in the terminal's line buffer.
-  if (options.stdin.isTTY) options.stdin.setRawMode(true)
-  const app = render(<Root snapshot={snapshot} onKey={onKey} />, {
-    stdout: options.stdout,
-    stdin: options.stdin,
+  const app = render(<Dashboard snapshot={snapshot} />, {
+    stdout: out as unknown as NodeJS.WriteStream,
+    // Keys are read by the run's thread; ink gets a stream that never speaks.
+    stdin: new PassThrough() as unknown as NodeJS.ReadStream,
     exitOnCtrlC: false,
     patchConsole: false,
     // Not ink's incremental rendering: it left lines of earlier frames on screen when a frame grew (the first,
-    // one-line frame's header stayed above the panel, a "rate" line twice), and rewriting whole frames twice a
-    // second costs little beside laying them out.
+    // one-line frame's header stayed above the panel, a "rate" line twice).
     incrementalRendering: false
   })
   const draw = () => {
     if (!dirty) return
     dirty = false
-    app.rerender(<Root snapshot={snapshot} onKey={onKey} />)
+    app.rerender(<Dashboard snapshot={snapshot} />)
   }
-  const timer = setInterval(draw, options.frameMs ?? 100)
-  const onResize = () => dispatch({ _tag: "Resize", ...size() })
-  options.stdout.on("resize", onResize)
+  const timer = setInterval(draw, frameMs)
   return {
-    dispatch,
-    snapshot: () => snapshot,
+    dispatch: (event) => {
+      snapshot = reduce(snapshot, event)
+      dirty = true
+    },
+    draw,
     close: () => {
       clearInterval(timer)
-      options.stdout.off("resize", onResize)
       dirty = true
       draw()
       app.unmount()
       app.cleanup()
-      if (options.stdin.isTTY) options.stdin.setRawMode(false)
     }
   }
 }

@@ -62,7 +62,11 @@ describe.skipIf(!hasTmux)("the live dashboard in a terminal (tmux)", () => {
         stats = await waitFor(session, isStats, "the statistics panel", 3_000).catch(() => screen(session))
       }
       expect(stats).toMatch(/S_V|statistics appear/)
-      tmux("send-keys", "-t", session, "Tab")
+      // ? opens help, and ? again goes back to the run panel (keys are read on the run's thread, drawn by the worker).
+      tmux("send-keys", "-t", session, "?")
+      await waitFor(session, (t) => t.includes("pause / resume sending"), "the help panel", 5_000)
+      tmux("send-keys", "-t", session, "?")
+      await waitFor(session, (t) => !t.includes("pause / resume sending") && t.includes("ETA"), "the run panel again", 5_000)
 
       // Resize: the panel is laid out again for 50 columns (drawn for 120, its ~63-character total row would wrap).
       tmux("resize-window", "-t", session, "-x", "50", "-y", "40")

@@ -235,6 +235,9 @@ describe("reduce", () => {
     expect(reduce(help, next).ui.panel).toBe("run")
     const finished = reduce(s0, { _tag: "Finished", atMs: 1, status: "complete", message: "done" })
     expect(reduce(finished, next).ui.panel).toBe("stats")
+    const toggle: RunEvent = { _tag: "Panel", panel: "help-toggle" }
+    expect(reduce(s1, toggle).ui.panel).toBe("help")
+    expect(reduce(reduce(s1, toggle), toggle).ui.panel).toBe("run")
   })
 
   it("Resize sets the size, also after Finished", () => {

@@ -3,8 +3,8 @@ import { type Line, Lines, seg, textLine } from "./Lines.js"
 export const HELP_KEYS: ReadonlyArray<readonly [string, string]> = [
   ["q / Ctrl-C", "stop gracefully: requests in flight finish, finished answers are kept"],
   ["p", "pause / resume sending requests"],
-  ["tab", "switch panels (run → stats → help)"],
-  ["?", "this help"]
+  ["tab", "switch panels (run ⇄ statistics)"],
+  ["?", "this help (again: back to the run panel)"]
 ]
 
 /** The keys, and how to pick a stopped run up again. */
