@@ -70,11 +70,15 @@ export const spawnTuiWorker = (timeoutMs = 15_000): Promise<TuiWorker> =>
       worker.removeAllListeners("exit")
       worker.removeListener("error", failed)
       if (m.type !== "ready") return reject(new Error(`the dashboard's worker said ${m.type} before ready`))
-      resolve({ start: (options) => startOn(worker, options), discard: () => void worker.terminate() })
+      // From here a failing worker only stops the drawing: the run goes on, and closing does not wait for it.
+      const state = { exited: false }
+      worker.on("error", () => undefined)
+      worker.once("exit", () => (state.exited = true))
+      resolve({ start: (options) => startOn(worker, state, options), discard: () => void worker.terminate() })
     })
   })
 
-const startOn = (worker: Worker, options: TuiOptions): Tui => {
+const startOn = (worker: Worker, state: { readonly exited: boolean }, options: TuiOptions): Tui => {
   const post = (m: ToWorker) => worker.postMessage(m)
   const { stdin, stdout } = options
   let paused = false
@@ -124,6 +128,7 @@ const startOn = (worker: Worker, options: TuiOptions): Tui => {
         }
         // The last frame is on the terminal when the worker says closed; a worker that hangs is not waited for.
         const timer = setTimeout(done, 5_000)
+        if (state.exited) return done()
         worker.once("message", (m: FromWorker) => (m.type === "closed" ? done() : undefined))
         worker.once("exit", done)
         post({ type: "close" })
