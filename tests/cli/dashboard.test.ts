@@ -90,45 +90,38 @@ describe.skipIf(!hasTmux)("the live dashboard in a terminal (tmux)", () => {
     expect(s["answers"]).toBe(80 * 40)
   }, 120_000)
 
-  it("draws the synthetic banner on the synthetic backend", async () => {
-    const runs = tempDir("dashboard-synthetic")
-    const session = `valuesim-test-syn-${process.pid}`
+  /** Runs a synthetic study to its end in a 120×45 tmux window; the exit code and the last screen. */
+  const runToEnd = async (name: string, env: string, agents: number) => {
+    const runs = tempDir(`dashboard-${name}`)
+    const session = `valuesim-test-${name}-${process.pid}`
     const marker = path.join(runs, "exit-code")
     tmux(
       "new-session", "-d", "-s", session, "-x", "120", "-y", "45",
-      `cd ${ROOT} && ${NOT_CI} ${process.execPath} ${BIN} run scenarios/default-study.yaml --agents 2000 --runs-dir ${runs}; echo $? > ${marker}; sleep 60`
+      `cd ${ROOT} && ${env} ${process.execPath} ${BIN} run scenarios/default-study.yaml --agents ${agents} --runs-dir ${runs}; echo $? > ${marker}; sleep 60`
     )
     try {
       await waitFor(session, () => fs.existsSync(marker) && fs.readFileSync(marker, "utf8").trim() !== "", "the run to finish", 60_000)
-      expect(fs.readFileSync(marker, "utf8").trim()).toBe("0")
-      const last = screen(session)
-      expect(last).toContain("synthetic: theory model, not an LLM")
-      expect(last).toContain("done:")
-      // The last frame carries the final counts even when the run was over before the first progress tick, and
-      // nothing of earlier frames is left on screen.
-      expect(last).toMatch(/^total\s.*2,000\/2,000\s+100\.0%/m)
-      expect(last.match(/^rate\s/gm)).toHaveLength(1)
+      return { code: fs.readFileSync(marker, "utf8").trim(), last: screen(session) }
     } finally {
       tmux("kill-session", "-t", session)
     }
+  }
+
+  it("draws the synthetic banner on the synthetic backend", async () => {
+    const { code, last } = await runToEnd("synthetic", NOT_CI, 2000)
+    expect(code).toBe("0")
+    expect(last).toContain("synthetic: theory model, not an LLM")
+    expect(last).toContain("done:")
+    // The last frame carries the final counts even when the run was over before the first progress tick, and
+    // nothing of earlier frames is left on screen.
+    expect(last).toMatch(/^total\s.*2,000\/2,000\s+100\.0%/m)
+    expect(last.match(/^rate\s/gm)).toHaveLength(1)
   }, 90_000)
 
   it("prints plain progress lines in CI even with a terminal (ink would draw only the last frame)", async () => {
-    const runs = tempDir("dashboard-ci")
-    const session = `valuesim-test-ci-${process.pid}`
-    const marker = path.join(runs, "exit-code")
-    tmux(
-      "new-session", "-d", "-s", session, "-x", "120", "-y", "45",
-      `cd ${ROOT} && env CI=true ${process.execPath} ${BIN} run scenarios/default-study.yaml --agents 500 --runs-dir ${runs}; echo $? > ${marker}; sleep 60`
-    )
-    try {
-      await waitFor(session, () => fs.existsSync(marker) && fs.readFileSync(marker, "utf8").trim() !== "", "the run to finish", 60_000)
-      expect(fs.readFileSync(marker, "utf8").trim()).toBe("0")
-      const last = screen(session)
-      expect(last).toMatch(/^\[valuesim\] done: 20000 answers/m)
-      expect(last).not.toContain("tab panels")
-    } finally {
-      tmux("kill-session", "-t", session)
-    }
+    const { code, last } = await runToEnd("ci", "env CI=true", 500)
+    expect(code).toBe("0")
+    expect(last).toMatch(/^\[valuesim\] done: 20000 answers/m)
+    expect(last).not.toContain("tab panels")
   }, 90_000)
 })
