@@ -9,7 +9,7 @@ import type { LiveGameFigure, LiveHuman } from "../progress/liveFeed.js"
 import { makeLiveFeed } from "../progress/liveFeed.js"
 import type { WriteOp } from "../store/RunStore.js"
 import type { WriterStats } from "../store/ResultWriter.js"
-import type { Prices } from "../ui/state.js"
+import { pricesFor, type PriceSetting } from "../config/PricesFile.js"
 
 // A full-size frame costs ink and React 10-25 ms of CPU (ink re-tokenises every styled character) and a
 // statistics snapshot with its bootstrap a few ms: one frame a second (keys redraw at once) and statistics every
@@ -41,18 +41,6 @@ const liveBaselines = (baselines: ReadonlyArray<LoadedBaseline>) => {
   return { human, games }
 }
 
-/**
- * Prices for the cost estimate: free for the synthetic backend and for servers on this machine; otherwise from
- * VALUESIM_PRICES="<input $/Mtok>,<output $/Mtok>", else unknown.
- */
-export const pricesFor = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>): Prices | null => {
-  if (spec.backend.kind === "synthetic") return { inputPerMillion: 0, outputPerMillion: 0 }
-  const given = env["VALUESIM_PRICES"]?.split(",").map(Number)
-  if (given && given.length === 2 && given.every((x) => Number.isFinite(x) && x >= 0)) return { inputPerMillion: given[0]!, outputPerMillion: given[1]! }
-  if (/^https?:\/\/(localhost|127\.|\[::1\])/.test(spec.backend.baseUrl ?? "")) return { inputPerMillion: 0, outputPerMillion: 0 }
-  return null
-}
-
 export interface DashboardHooks {
   /** Awaited before work is sent or computed: closed while the user has paused. */
   readonly gate: Effect.Effect<void>
@@ -74,22 +62,21 @@ export interface DashboardHooks {
  * What the dashboard needs before the run starts (the UI library and the shipped baselines). Loaded before the
  * run's clock starts, so the dashboard's one-off start-up is not counted as run time.
  */
-export const prepareDashboard = Effect.gen(function* () {
+export const prepareDashboard = (prices: PriceSetting) => Effect.gen(function* () {
   const { spawnTuiWorker } = yield* Effect.promise(() => import("../ui/tuiHost.js"))
   const worker = yield* Effect.tryPromise({ try: () => spawnTuiWorker(), catch: (e) => (e instanceof Error ? e.message : String(e)) })
   const baselines = yield* loadBaselineDir(SHIPPED_BASELINES_DIR).pipe(Effect.orElseSucceed(() => []))
-  return { worker, ...liveBaselines(baselines) }
+  return { worker, prices, ...liveBaselines(baselines) }
 })
 
-export type PreparedDashboard = Effect.Effect.Success<typeof prepareDashboard>
+export type PreparedDashboard = Effect.Effect.Success<ReturnType<typeof prepareDashboard>>
 
 export const startDashboard = (
   prepared: PreparedDashboard,
   db: Sqlite.Database,
   spec: RunSpec,
   run: { readonly runId: string; readonly runDir: string },
-  counters: RunCounters,
-  env: Readonly<Record<string, string | undefined>>
+  counters: RunCounters
 ) =>
   Effect.gen(function* () {
     const { worker, human, games } = prepared
@@ -191,7 +178,7 @@ export const startDashboard = (
       },
       steps: steps(),
       conditions: conditions(),
-      prices: pricesFor(spec, env)
+      prices: pricesFor(spec.backend, prepared.prices)
     })
     const progress = Effect.map(Clock.currentTimeMillis, (at) => tui.dispatch(progressEvent(at)))
     const stats = Effect.sync(() => {

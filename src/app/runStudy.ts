@@ -11,6 +11,7 @@ import { LlmClient } from "../llm/LlmClient.js"
 import { versions } from "./version.js"
 import { prepareDashboard, startDashboard, type PreparedDashboard } from "./dashboard.js"
 import { threadCpuUserSeconds } from "./threadCpu.js"
+import { loadPriceSetting, type PriceSetting } from "../config/PricesFile.js"
 import { firstGameMessages, planMatches, runGameStep } from "../engine/GameRunner.js"
 import { describeRequest, makeAsker, type Asker, type Preloaded } from "../engine/RequestCache.js"
 import { runQuestionnaireStep } from "../engine/QuestionnaireRunner.js"
@@ -202,7 +203,7 @@ const execute = (
     Effect.gen(function* () {
       const started = yield* Clock.currentTimeMillis
       // Acquired before the writer, so released after it: the last frame shows everything that was saved.
-      const dashboard = prepared ? yield* startDashboard(prepared, db, spec, run, counters, env) : null
+      const dashboard = prepared ? yield* startDashboard(prepared, db, spec, run, counters) : null
       const gate = dashboard?.gate ?? Effect.void
       const writer: ResultWriter = yield* makeResultWriter(db, dbFile, dashboard ? { observe: dashboard.observe } : {})
       const print = (line: string) => (out.json ? Console.error(line) : Console.log(line))
@@ -290,7 +291,8 @@ const driveRun = (
   spec: RunSpec,
   env: Readonly<Record<string, string | undefined>>,
   out: OutputOptions,
-  preloaded: ReadonlyArray<Preloaded>
+  preloaded: ReadonlyArray<Preloaded>,
+  prices: PriceSetting
 ) =>
   Effect.gen(function* () {
     const before = unitCounts(db)
@@ -298,7 +300,7 @@ const driveRun = (
     const counters = makeCounters(total, before.done)
     // Without a dashboard (its worker could not start), the run shows plain progress lines instead.
     const prepared = out.tui
-      ? yield* prepareDashboard.pipe(
+      ? yield* prepareDashboard(prices).pipe(
           Effect.catchAll((reason) => Effect.as(Console.error(`[valuesim] the dashboard could not start (${reason}); showing progress lines instead`), null))
         )
       : null
@@ -344,6 +346,7 @@ const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: Sqlit
 /** Starts a new run of `spec` in a fresh folder under `runsDir`. */
 export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
   Effect.gen(function* () {
+    const prices = yield* loadPriceSetting(env)
     const preloaded = spec.backend.kind === "synthetic" ? [] : [yield* probeBackend(spec, env, out)]
     const now = yield* Clock.currentTimeMillis
     const { runDir, runId } = yield* createRunDir(runsDir, `${stamp(now)}-${spec.study.id}-s${spec.seed}`)
@@ -351,7 +354,7 @@ export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<st
     return yield* withDatabase(dbFile, false, (db) =>
       Effect.gen(function* () {
         yield* Effect.try({ try: () => writePlan(db, spec, runId, new Date(now).toISOString()), catch: (e) => e }).pipe(Effect.orDie)
-        return yield* driveRun(db, dbFile, runId, runDir, spec, env, out, preloaded)
+        return yield* driveRun(db, dbFile, runId, runDir, spec, env, out, preloaded, prices)
       })
     )
   })
@@ -359,6 +362,7 @@ export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<st
 /** Continues an interrupted or partly failed run: only units not done are run; nothing done is redone. */
 export const resumeRun = (runDir: string, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
   Effect.gen(function* () {
+    const prices = yield* loadPriceSetting(env)
     const dbFile = path.join(runDir, "run.sqlite")
     if (!fs.existsSync(dbFile)) {
       return yield* new SpecFileError({ file: runDir, problems: ["run-dir: no run.sqlite here; is this a run folder?"] })
@@ -372,7 +376,7 @@ export const resumeRun = (runDir: string, env: Readonly<Record<string, string | 
           return yield* new SpecFileError({ file: dbFile, problems: ["manifest: the run has no plan (it was never started properly)"] })
         }
         putManifest(db, { resumed_with: versions() })
-        return yield* driveRun(db, dbFile, runId, runDir, spec, env, out, [])
+        return yield* driveRun(db, dbFile, runId, runDir, spec, env, out, [], prices)
       })
     )
   })

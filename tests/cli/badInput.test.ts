@@ -4,9 +4,9 @@ import * as path from "node:path"
 import { runCli, tempDir } from "../helpers/cli.js"
 
 /** Every bad input: exit 2, one message on stderr naming the file and the field, no stack trace, nothing written. */
-const expectRejected = async (args: ReadonlyArray<string>, mentions: ReadonlyArray<string>) => {
+const expectRejected = async (args: ReadonlyArray<string>, mentions: ReadonlyArray<string>, env: Record<string, string> = {}) => {
   const runs = path.join(tempDir("bad"), "runs")
-  const r = await runCli([...args, "--runs-dir", runs])
+  const r = await runCli([...args, "--runs-dir", runs], env)
   expect(r.code, r.stderr + r.stdout).toBe(2)
   for (const m of mentions) expect(r.stderr).toContain(m)
   expect(r.stderr).not.toMatch(/\n\s+at .*\.(ts|js):\d+/)
@@ -51,6 +51,14 @@ describe("bad input", () => {
     await expectRejected(["run", "scenarios/vsq40.yaml", "--population", f], [f, "custom.value:XX", "unknown condition"])
     const g = write(dir, "pop2.yaml", fs.readFileSync("populations/h-np.yaml", "utf8").replace("strategy:", "stratgy:"))
     await expectRejected(["run", "scenarios/vsq40.yaml", "--population", g], [g, "stratgy"])
+  })
+
+  it("rejects a bad price setting (VALUESIM_PRICES): a malformed table names the file and field", async () => {
+    const dir = tempDir("prices")
+    const f = write(dir, "prices.yaml", "kind: prices\nmodels:\n  gpt-x: { input_per_million: -1, output_per_million: 2 }\n")
+    await expectRejected(["run", "scenarios/default-study.yaml", "--agents", "10"], [f, "models.gpt-x.input_per_million"], { VALUESIM_PRICES: f })
+    await expectRejected(["run", "scenarios/default-study.yaml", "--agents", "10"], ["VALUESIM_PRICES", "two non-negative numbers"], { VALUESIM_PRICES: "1,-2" })
+    await expectRejected(["run", "scenarios/default-study.yaml", "--agents", "10"], ["no-prices.yaml", "cannot read"], { VALUESIM_PRICES: "no-prices.yaml" })
   })
 
   it("rejects a missing file", async () => {
