@@ -59,8 +59,9 @@ export interface DashboardHooks {
  * closes or opens the gate. Closing the scope draws the last frame and restores the terminal.
  */
 /**
- * What the dashboard needs before the run starts (the UI library and the shipped baselines). Loaded before the
- * run's clock starts, so the dashboard's one-off start-up is not counted as run time.
+ * What the dashboard needs before the run starts: its worker thread with ink and React loaded, the shipped
+ * baselines and the user's prices. Made before the run's clock starts, so the one-off start-up is not run time;
+ * fails (and the run shows progress lines) when the worker cannot start.
  */
 export const prepareDashboard = (prices: PriceSetting) => Effect.gen(function* () {
   const { spawnTuiWorker } = yield* Effect.promise(() => import("../ui/tuiHost.js"))
