@@ -57,7 +57,7 @@ export const progressEveryMs = () => Number(env["VALUESIM_PROGRESS_MS"] ?? 2000)
 
 /** Set the way CI services set it (and the way ink reads it: there it draws only the final frame, at exit). */
 const flag = (name: string) => env[name] !== undefined && env[name] !== "0" && env[name] !== "false"
-export const inCi = () => flag("CI") || flag("CONTINUOUS_INTEGRATION")
+const inCi = () => flag("CI") || flag("CONTINUOUS_INTEGRATION")
 
 /**
  * The dashboard needs a terminal on both ends and a terminal library that draws live: pipes, CI (even with a
