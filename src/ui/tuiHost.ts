@@ -124,7 +124,8 @@ const startOn = (worker: Worker, state: { readonly exited: boolean }, options: T
           settled = true
           clearTimeout(timer)
           release()
-          void worker.terminate().then(() => resolve())
+          resolve()
+          void worker.terminate()
         }
         // The last frame is on the terminal when the worker says closed; a worker that hangs is not waited for.
         const timer = setTimeout(done, 5_000)

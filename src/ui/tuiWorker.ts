@@ -33,11 +33,12 @@ const writeAll = (chunk: Buffer) => {
   }
 }
 
-const terminal = (columns: number, rows: number): TerminalOut =>
+/** The terminal (file descriptor 1), or with `discard` a stream of the same size that drops what it is given. */
+const terminal = (columns: number, rows: number, discard = false): TerminalOut =>
   Object.assign(
     new Writable({
       write(chunk: Buffer | string, _encoding, callback) {
-        writeAll(typeof chunk === "string" ? Buffer.from(chunk) : chunk)
+        if (!discard) writeAll(typeof chunk === "string" ? Buffer.from(chunk) : chunk)
         callback()
       }
     }),
@@ -72,5 +73,8 @@ if (port !== null) {
         return
     }
   })
+  // The first render of React and ink (Yoga's WebAssembly, cold code) takes ~150 ms: pay it now, before the run's
+  // clock starts, rather than while the run's last frame waits for it.
+  startRenderer(terminal(120, 40, true), 60_000).close()
   port.postMessage({ type: "ready" } satisfies FromWorker)
 }
