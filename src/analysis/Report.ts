@@ -3,6 +3,7 @@
  * what the text and HTML renderers draw. Plain data (numbers, strings, arrays), JSON-serialisable; NaN is
  * never stored (a statistic that cannot be computed is `null`).
  */
+import type { BackendIdentity } from "../config/RunSpec.js"
 import type { GameAnalysis } from "./games.js"
 
 /** Where a human figure came from, copied from its baseline file. */
@@ -132,17 +133,11 @@ export interface MissingBaseline {
 
 export interface Report {
   readonly reportVersion: 1
-  readonly run: {
+  readonly run: BackendIdentity & {
     readonly runId: string
     readonly runDir: string
     readonly study: string
     readonly status: string
-    readonly backend: string
-    readonly model: string
-    /** true for the synthetic backend: a theory reference, not an LLM. */
-    readonly synthetic: boolean
-    /** "synthetic: theory model, not an LLM" on the synthetic backend, else null. */
-    readonly label: string | null
     readonly agents: number
     readonly seed: number
     readonly population: { readonly id: string; readonly strategy: string }

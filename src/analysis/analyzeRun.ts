@@ -5,7 +5,7 @@ import * as path from "node:path"
 import type { Baseline, LoadedBaseline, ValueBehaviourCorrelations, ValueCorrelations, ValueHierarchy } from "../config/BaselineFile.js"
 import { loadBaseline, loadBaselineDir, SHIPPED_BASELINES_DIR } from "../config/BaselineFile.js"
 import type { RunSpec } from "../config/RunSpec.js"
-import { SYNTHETIC_LABEL } from "../config/RunSpec.js"
+import { backendIdentity, SYNTHETIC_LABEL } from "../config/RunSpec.js"
 import { SpecFileError } from "../config/SpecFileError.js"
 import { VALUES_10, VALUES_19 } from "../domain/values.js"
 import { stream } from "../sampling/rng.js"
@@ -342,10 +342,7 @@ const analyse = (db: Sqlite.Database, runDir: string, baselines: ReadonlyArray<L
       runDir,
       study: spec.study.id,
       status: unitsNotDone === 0 ? "complete" : "incomplete",
-      backend: spec.backend.kind,
-      model: spec.backend.model,
-      synthetic,
-      label: synthetic ? SYNTHETIC_LABEL : null,
+      ...backendIdentity(spec.backend),
       agents: spec.agents,
       seed: spec.seed,
       population: { id: spec.population.id, strategy: spec.population.strategy }

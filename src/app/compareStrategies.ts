@@ -10,7 +10,7 @@ import { compareStrategies } from "../analysis/strategies.js"
 import type { LoadedBaseline, ValueCorrelations } from "../config/BaselineFile.js"
 import { loadDominantShares } from "../config/PopulationFile.js"
 import type { RunSpec } from "../config/RunSpec.js"
-import { SYNTHETIC_LABEL } from "../config/RunSpec.js"
+import { backendIdentity, SYNTHETIC_LABEL, type BackendIdentity } from "../config/RunSpec.js"
 import { SpecFileError, UsageError } from "../config/SpecFileError.js"
 import type { RunOverrides } from "../config/StudyFile.js"
 import { loadRunSpec, projectRoot } from "../config/StudyFile.js"
@@ -24,13 +24,9 @@ export const DEFAULT_STRATEGY_QUESTIONNAIRE = path.join(projectRoot, "scenarios"
 export const DEFAULT_SHARES = { file: path.join(projectRoot, "human-baselines", "dominant-value-shares.yaml"), dataset: "ess_sweden_1441" }
 
 export interface StrategyComparison {
-  readonly run: {
+  readonly run: BackendIdentity & {
     readonly runId: string
     readonly runDir: string
-    readonly backend: string
-    readonly model: string
-    readonly synthetic: boolean
-    readonly label: string | null
     readonly questionnaire: string
     /** Respondents with every value scored, per condition. */
     readonly pools: Readonly<Record<string, number>>
@@ -142,10 +138,7 @@ export const runStrategyComparison = (o: CompareStrategiesOptions, env: Readonly
           run: {
             runId: String(manifest["run_id"] ?? path.basename(runDir)),
             runDir,
-            backend: spec.backend.kind,
-            model: spec.backend.model,
-            synthetic,
-            label: synthetic ? SYNTHETIC_LABEL : null,
+            ...backendIdentity(spec.backend),
             questionnaire: valueStep.questionnaire.id,
             pools: Object.fromEntries(
               [...byCondition.entries()].sort((x, y) => conditions.indexOf(x[0]) - conditions.indexOf(y[0])).map(([k, v]) => [k, v.length])

@@ -3,7 +3,7 @@ import { Clock, Duration, Effect, Exit, Schedule } from "effect"
 import type { LoadedBaseline, ValueCorrelations, ValueHierarchy } from "../config/BaselineFile.js"
 import { loadBaselineDir, SHIPPED_BASELINES_DIR } from "../config/BaselineFile.js"
 import type { RunSpec } from "../config/RunSpec.js"
-import { stepId, SYNTHETIC_LABEL } from "../config/RunSpec.js"
+import { backendIdentity, stepId } from "../config/RunSpec.js"
 import type { RunCounters } from "../progress/counters.js"
 import type { LiveGameFigure, LiveHuman } from "../progress/liveFeed.js"
 import { makeLiveFeed } from "../progress/liveFeed.js"
@@ -170,10 +170,7 @@ export const startDashboard = (
       run: {
         runId: run.runId,
         study: spec.study.id,
-        backend: spec.backend.kind,
-        model: spec.backend.model,
-        synthetic: spec.backend.kind === "synthetic",
-        label: spec.backend.kind === "synthetic" ? SYNTHETIC_LABEL : null,
+        ...backendIdentity(spec.backend),
         agents: spec.agents,
         runDir: run.runDir
       },

@@ -8,7 +8,7 @@ import type { PersonaSet } from "../config/PersonaEvalsData.js"
 import { loadPersonaSets, loadPersonaTheory } from "../config/PersonaEvalsData.js"
 import { loadPopulation } from "../config/PopulationFile.js"
 import type { RunSpec } from "../config/RunSpec.js"
-import { SYNTHETIC_LABEL } from "../config/RunSpec.js"
+import { backendIdentity, SYNTHETIC_LABEL, type BackendIdentity } from "../config/RunSpec.js"
 import { SpecFileError, UsageError } from "../config/SpecFileError.js"
 import type { RunOverrides } from "../config/StudyFile.js"
 import { DEFAULT_SEED, projectRoot, resolveBackend } from "../config/StudyFile.js"
@@ -143,13 +143,9 @@ export const planPersonaRun = (o: PersonaEvalsOptions, env: Readonly<Record<stri
   })
 
 export interface PersonaEvalsReport extends PersonaAgreementReport {
-  readonly run: {
+  readonly run: BackendIdentity & {
     readonly runId: string
     readonly runDir: string
-    readonly backend: string
-    readonly model: string
-    readonly synthetic: boolean
-    readonly label: string | null
     readonly seed: number
     readonly scoring: string
     readonly statements: number
@@ -207,10 +203,7 @@ export const personaReport = (runDir: string, analysis: AgreementOptions, groups
             run: {
               runId: String(manifest["run_id"] ?? path.basename(runDir)),
               runDir,
-              backend: spec.backend.kind,
-              model: spec.backend.model,
-              synthetic,
-              label: synthetic ? SYNTHETIC_LABEL : null,
+              ...backendIdentity(spec.backend),
               seed: spec.seed,
               scoring: spec.backend.scoring,
               statements: q.items.length

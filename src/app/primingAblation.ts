@@ -1,7 +1,6 @@
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { BootstrapSettings } from "../analysis/alignment.js"
 import { num } from "../analysis/alignment.js"
 import { analyzeRun } from "../analysis/analyzeRun.js"
 import type { BaselineRef, BootstrapSummary } from "../analysis/Report.js"
@@ -10,15 +9,13 @@ import type { Condition } from "../config/PopulationFile.js"
 import type { QuestionnaireStep, RunSpec } from "../config/RunSpec.js"
 import { SYNTHETIC_LABEL } from "../config/RunSpec.js"
 import { SpecFileError } from "../config/SpecFileError.js"
-import type { RunOverrides } from "../config/StudyFile.js"
 import { loadRunSpec, projectRoot } from "../config/StudyFile.js"
 import type { Questionnaire } from "../domain/questionnaire.js"
 import { stream } from "../sampling/rng.js"
 import { mean } from "../stats/descriptive.js"
 import { benjaminiHochberg } from "../stats/inference.js"
 import { openDatabase } from "../store/RunStore.js"
-import type { OutputOptions } from "./runStudy.js"
-import type { ExperimentHeader, VariantRun } from "./variantRuns.js"
+import type { ExperimentHeader, ExperimentOptions, VariantRun } from "./variantRuns.js"
 import { ensureVariantRun, experimentDir, experimentHeader } from "./variantRuns.js"
 
 /** The default study: the value questionnaire and a behaviour measure with a shipped value × behaviour baseline. */
@@ -28,15 +25,8 @@ export const ABLATION_SETTINGS = ["priming-only", "priming-and-test", "test-only
 export type AblationSetting = (typeof ABLATION_SETTINGS)[number]
 const TITLES: Record<AblationSetting, string> = { "priming-only": "Priming Only", "priming-and-test": "Priming & Test", "test-only": "Test Only" }
 
-export interface AblationOptions {
-  readonly study: string
+export interface AblationOptions extends ExperimentOptions {
   readonly agents: number | undefined
-  readonly overrides: RunOverrides
-  readonly baselines: ReadonlyArray<string> | null
-  readonly bootstrap: BootstrapSettings
-  readonly runsDir: string
-  readonly out: string | undefined
-  readonly output: OutputOptions
 }
 
 export interface AnswerSheet {

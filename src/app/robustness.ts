@@ -1,7 +1,6 @@
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { BootstrapSettings } from "../analysis/alignment.js"
 import { loadReportBaselines } from "../analysis/analyzeRun.js"
 import type { BaselineRef } from "../analysis/Report.js"
 import type { RobustnessRow, RobustnessVariantInput } from "../analysis/robustness.js"
@@ -13,31 +12,21 @@ import { loadDominantShares, loadPopulation, PromptsFileSchema } from "../config
 import type { QuestionnaireStep, RunSpec } from "../config/RunSpec.js"
 import { SYNTHETIC_LABEL } from "../config/RunSpec.js"
 import { SpecFileError, UsageError } from "../config/SpecFileError.js"
-import type { RunOverrides } from "../config/StudyFile.js"
 import { loadRunSpec, projectRoot } from "../config/StudyFile.js"
 import { parseValue10, VALUES_10 } from "../domain/values.js"
 import type { ConditionWeight } from "../sampling/population.js"
 import { strategyWeights } from "../sampling/population.js"
 import { openDatabase } from "../store/RunStore.js"
 import { centeredValueStructures, DEFAULT_SHARES, STRATEGY_POOL } from "./compareStrategies.js"
-import type { OutputOptions } from "./runStudy.js"
-import type { ExperimentHeader, VariantRun } from "./variantRuns.js"
+import type { ExperimentHeader, ExperimentOptions, VariantRun } from "./variantRuns.js"
 import { ensureVariantRun, experimentDir, experimentHeader } from "./variantRuns.js"
 
 export const DEFAULT_ROBUSTNESS_STUDY = path.join(projectRoot, "scenarios", "default-study.yaml")
 export const DEFAULT_PARAPHRASES = [1, 2, 3].map((k) => path.join(projectRoot, "populations", "prompts", `value-prompting-paraphrase-${k}.yaml`))
 
-export interface RobustnessOptions {
-  readonly study: string
+export interface RobustnessOptions extends ExperimentOptions {
   readonly agentsPerCondition: number
   readonly paraphrases: ReadonlyArray<string>
-  readonly overrides: RunOverrides
-  readonly baselines: ReadonlyArray<string> | null
-  readonly bootstrap: BootstrapSettings
-  readonly runsDir: string
-  /** The experiment folder; an existing one is continued (finished variants reused). */
-  readonly out: string | undefined
-  readonly output: OutputOptions
 }
 
 export interface RobustnessResult extends ExperimentHeader {

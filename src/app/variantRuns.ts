@@ -1,8 +1,10 @@
 import { Clock, Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { SYNTHETIC_LABEL, type RunSpec } from "../config/RunSpec.js"
+import { backendIdentity, type BackendIdentity, type RunSpec } from "../config/RunSpec.js"
+import type { BootstrapSettings } from "../analysis/alignment.js"
 import { SpecFileError } from "../config/SpecFileError.js"
+import type { RunOverrides } from "../config/StudyFile.js"
 import { getManifest, openDatabase } from "../store/RunStore.js"
 import type { OutputOptions, RunSummary } from "./runStudy.js"
 import { resumeRun, startRun } from "./runStudy.js"
@@ -71,28 +73,30 @@ export const ensureVariantRun = (
     return { variant, runDir: summary.runDir, summary, reused: false } satisfies VariantRun
   })
 
+/** What every experiment of variant runs (robustness, priming ablation) is given. */
+export interface ExperimentOptions {
+  readonly study: string
+  readonly overrides: RunOverrides
+  readonly baselines: ReadonlyArray<string> | null
+  readonly bootstrap: BootstrapSettings
+  readonly runsDir: string
+  /** The experiment folder; an existing one is continued (finished variants reused). */
+  readonly out: string | undefined
+  readonly output: OutputOptions
+}
+
 /** What every experiment result (robustness, priming ablation) says about the study it ran and where. */
-export interface ExperimentHeader {
+export interface ExperimentHeader extends BackendIdentity {
   readonly study: string
   readonly questionnaire: string
   readonly dir: string
-  readonly backend: string
-  readonly model: string
-  readonly synthetic: boolean
-  readonly label: string | null
   readonly seed: number
 }
 
-export const experimentHeader = (study: RunSpec, questionnaire: string, dir: string): ExperimentHeader => {
-  const synthetic = study.backend.kind === "synthetic"
-  return {
-    study: study.study.id,
-    questionnaire,
-    dir,
-    backend: study.backend.kind,
-    model: study.backend.model,
-    synthetic,
-    label: synthetic ? SYNTHETIC_LABEL : null,
-    seed: study.seed
-  }
-}
+export const experimentHeader = (study: RunSpec, questionnaire: string, dir: string): ExperimentHeader => ({
+  study: study.study.id,
+  questionnaire,
+  dir,
+  ...backendIdentity(study.backend),
+  seed: study.seed
+})

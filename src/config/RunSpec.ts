@@ -64,3 +64,18 @@ export interface RunSpec {
 
 export const SYNTHETIC_MODEL = "synthetic-theory-v1"
 export const SYNTHETIC_LABEL = "synthetic: theory model, not an LLM"
+
+/** Who answered, as every result names it: the backend and model, and the synthetic backend flagged as such. */
+export interface BackendIdentity {
+  readonly backend: string
+  readonly model: string
+  /** true for the synthetic backend: a theory reference, not an LLM. */
+  readonly synthetic: boolean
+  /** SYNTHETIC_LABEL on the synthetic backend, else null. */
+  readonly label: string | null
+}
+
+export const backendIdentity = (backend: BackendSettings): BackendIdentity => {
+  const synthetic = backend.kind === "synthetic"
+  return { backend: backend.kind, model: backend.model, synthetic, label: synthetic ? SYNTHETIC_LABEL : null }
+}

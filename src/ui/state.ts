@@ -2,6 +2,7 @@
  * The dashboard's state (STYLE.md §1.11): the engine publishes events, a pure reducer folds them into a
  * snapshot, the UI renders snapshots. Nothing here does I/O or reads a clock: times arrive inside events.
  */
+import type { BackendIdentity } from "../config/RunSpec.js"
 
 export type Panel = "run" | "stats" | "help"
 
@@ -56,14 +57,9 @@ export interface RunCounts {
 }
 
 export interface Snapshot {
-  readonly run: {
+  readonly run: BackendIdentity & {
     readonly runId: string
     readonly study: string
-    readonly backend: string
-    readonly model: string
-    readonly synthetic: boolean
-    /** "synthetic: theory model, not an LLM" on the synthetic backend. */
-    readonly label: string | null
     readonly agents: number
     readonly runDir: string
   }
