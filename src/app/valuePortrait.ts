@@ -28,8 +28,11 @@ export const VP_METHOD = "averaged_0.3_pos_centered"
 /** What `valuesim value-portrait score --json` prints. */
 export interface VpScores {
   readonly method: string
-  /** One rating source per prompt variant (result files, or run conditions). */
-  readonly variants: ReadonlyArray<{ readonly source: string; readonly rated: number }>
+  /**
+   * One rating source per prompt variant (result files, or the run's questionnaires): items rated, and items
+   * asked without a usable rating (an unreadable answer), which leave that variant out of the item's average.
+   */
+  readonly variants: ReadonlyArray<{ readonly source: string; readonly rated: number; readonly unrated: number }>
   /** The 10 centered value scores under the project's value codes (SD, ST, …). */
   readonly values: Readonly<Record<string, number>>
   /** Full scores per family, keyed like the published `*_expected_scores.json`. */
@@ -45,7 +48,7 @@ export const requireDataDir = (dataDir: string) =>
 /** Scores rating maps (one per prompt variant) against the benchmark's human correlations. */
 export const scoreVariants = (
   correlations: Readonly<Record<VpFamily, ReadonlyArray<VpCorrelation>>>,
-  variants: ReadonlyArray<{ readonly source: string; readonly ratings: ReadonlyMap<string, number> }>
+  variants: ReadonlyArray<{ readonly source: string; readonly ratings: ReadonlyMap<string, number>; readonly unrated: number }>
 ): VpScores => {
   const maps = variants.map((v) => v.ratings)
   const scores = {} as Record<VpFamily, Readonly<Record<string, VpDimensionScore>>>
@@ -55,7 +58,7 @@ export const scoreVariants = (
     const s = scores.pvq[name]
     if (s) values[code] = s.centered_mean
   }
-  return { method: VP_METHOD, variants: variants.map((v) => ({ source: v.source, rated: v.ratings.size })), values, scores }
+  return { method: VP_METHOD, variants: variants.map((v) => ({ source: v.source, rated: v.ratings.size, unrated: v.unrated })), values, scores }
 }
 
 /** `valuesim value-portrait score --outputs FILE...`: recorded answers in the published result-file format. */
@@ -65,8 +68,8 @@ export const scoreRecordedOutputs = (dataDir: string, outputs: ReadonlyArray<str
     if (outputs.length === 0) return yield* new UsageError({ detail: "--outputs: give at least one result file" })
     const correlations = yield* loadAllVpCorrelations(dataDir)
     const known = new Set(correlations.pvq.map((c) => c.item))
-    const variants: Array<{ source: string; ratings: ReadonlyMap<string, number> }> = []
-    for (const file of outputs) variants.push({ source: file, ratings: yield* loadVpResultFile(file, known) })
+    const variants: Array<{ source: string; ratings: ReadonlyMap<string, number>; unrated: number }> = []
+    for (const file of outputs) variants.push({ source: file, ...(yield* loadVpResultFile(file, known)) })
     return scoreVariants(correlations, variants)
   })
 
@@ -75,7 +78,10 @@ const fmt = (x: number) => (Number.isFinite(x) ? (x >= 0 ? " " : "") + x.toFixed
 /** The text table: one block per family, dimension × centered / raw mean / SD / items. */
 export const renderVpScores = (s: VpScores): string => {
   const lines = [`Value Portrait scores (${s.method}), ${s.variants.length} prompt variant(s):`]
-  for (const v of s.variants) lines.push(`  ${v.source} (${v.rated} items rated)`)
+  for (const v of s.variants) lines.push(`  ${v.source} (${v.rated} items rated${v.unrated > 0 ? `, ${v.unrated} unreadable` : ""})`)
+  const unrated = s.variants.reduce((a, v) => a + v.unrated, 0)
+  if (unrated > 0)
+    lines.push(`  each item's rating is averaged over the variants that rated it; ${unrated} unreadable answer(s) are left out, as in the published pipeline`)
   const titles: Record<VpFamily, string> = { pvq: "values", bfi: "Big Five", higher_pvq: "higher-order values" }
   for (const f of VP_FAMILIES) {
     lines.push("", `${titles[f].padEnd(22)} centered    mean      sd   items`)
@@ -357,7 +363,8 @@ export const scoreValuePortraitRun = (dataDir: string, runDir: string) =>
     const out = conditions.map((c) => {
       const variants = steps.map((st) => {
         const m = sums.get(c.idx)?.get(st.step) ?? new Map<string, [number, number]>()
-        return { source: st.id, ratings: new Map([...m].map(([k, [s, n]]) => [k, s / n])) as ReadonlyMap<string, number> }
+        const asked = st.keys.filter((k) => k !== null).length
+        return { source: st.id, ratings: new Map([...m].map(([k, [s, n]]) => [k, s / n])) as ReadonlyMap<string, number>, unrated: asked - m.size }
       })
       return { condition: c.name, agents: c.n, ...scoreVariants(correlations, variants) }
     })
