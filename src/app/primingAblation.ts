@@ -2,7 +2,7 @@ import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { num } from "../analysis/alignment.js"
-import { analyzeRun } from "../analysis/analyzeRun.js"
+import { analyzeRun, DEFAULT_ANALYSIS } from "../analysis/analyzeRun.js"
 import type { BaselineRef, BootstrapSummary } from "../analysis/Report.js"
 import { forEachRespondent } from "../analysis/scores.js"
 import type { Condition } from "../config/PopulationFile.js"
@@ -155,7 +155,7 @@ export const runPrimingAblation = (o: AblationOptions, env: Readonly<Record<stri
       runs.push(r)
     }
 
-    const reports = yield* Effect.forEach(runs, (r) => analyzeRun(r.runDir, { baselines: o.baselines, bootstrap: o.bootstrap }))
+    const reports = yield* Effect.forEach(runs, (r) => analyzeRun(r.runDir, { ...DEFAULT_ANALYSIS, baselines: o.baselines, bootstrap: o.bootstrap }))
     const order: ReadonlyArray<AblationSetting> = ["priming-only", "priming-and-test", "test-only"]
     const settingOf = (i: number): AblationSetting => (i === 0 ? "priming-only" : i === 1 ? "priming-and-test" : "test-only")
     let rows: Array<AblationRow> = reports.map((rep, i) => {

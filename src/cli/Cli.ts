@@ -8,14 +8,29 @@ import { reportRun } from "../app/reportRun.js"
 import { resumeRun, startRun } from "../app/runStudy.js"
 import { validateFile } from "../app/validateFiles.js"
 import { VALUESIM_VERSION } from "../app/version.js"
+import { DEFAULT_PERMUTATIONS } from "../analysis/alignment.js"
 import { UsageError } from "../config/SpecFileError.js"
 import { loadRunSpec } from "../config/StudyFile.js"
+import { DEFAULT_MDS_METHOD, MDS_METHODS } from "../stats/mds.js"
 import { anchoringCommand } from "./anchoringCommand.js"
 import { baselineCommand } from "./baselineCommand.js"
 import { personaEvalsCommand } from "./personaEvalsCommand.js"
 import { robustnessCommands } from "./robustnessCommand.js"
 import { backendOptions, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, RunIncompleteError } from "./runOptions.js"
 import { valuePortraitCommand } from "./valuePortraitCommand.js"
+
+/** `--mds smacof|classical`: how value maps are made for S_V (default: the paper's ratio SMACOF). */
+const mds = Options.choice("mds", MDS_METHODS).pipe(
+  Options.withDefault(DEFAULT_MDS_METHOD),
+  Options.withDescription("how the value maps behind S_V are made: smacof (ratio SMACOF, the paper's metric MDS; default) or classical (Torgerson)")
+)
+/** `--permutations N`: label permutations behind each S_V's chance level. */
+const permutations = Options.integer("permutations").pipe(
+  Options.withDefault(DEFAULT_PERMUTATIONS),
+  Options.withDescription("permutations of the value labels behind each S_V's chance level (default 1000; 0: none)")
+)
+const checkPermutations = (n: number) =>
+  n < 0 ? Effect.fail(new UsageError({ detail: "--permutations: must be 0 or a positive integer" })) : Effect.void
 
 const run = Command.make(
   "run",
@@ -89,15 +104,20 @@ const report = Command.make(
     format: Options.choice("format", ["text", "json", "html"]).pipe(Options.withDefault("text" as const)),
     out: Options.text("out").pipe(Options.optional, Options.withDescription("write here instead of stdout (html: default <run-dir>/report.html)")),
     iterations: Options.integer("bootstrap-iterations").pipe(Options.withDefault(100)),
-    sampleSize: Options.integer("bootstrap-size").pipe(Options.withDefault(500))
+    sampleSize: Options.integer("bootstrap-size").pipe(Options.withDefault(500)),
+    mds,
+    permutations
   },
   (a) =>
     Effect.gen(function* () {
       if (a.iterations < 2) return yield* new UsageError({ detail: "--bootstrap-iterations: must be at least 2" })
       if (a.sampleSize < 2) return yield* new UsageError({ detail: "--bootstrap-size: must be at least 2" })
+      yield* checkPermutations(a.permutations)
       const r = yield* reportRun(a.runDir, a.format, opt(a.out), {
         baselines: a.baseline.length > 0 ? a.baseline : null,
-        bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95 }
+        bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95 },
+        mdsMethod: a.mds,
+        permutations: a.permutations
       })
       if (r.file === null) yield* Console.log(a.format === "text" ? r.rendered.trimEnd() : r.rendered)
       else yield* Console.log(`wrote ${r.file}`)
@@ -109,14 +129,18 @@ const compareStructureCmd = Command.make(
   {
     human: Options.text("human").pipe(Options.withDescription("human value correlation matrix: a CSV with a header row of value codes, or a value-correlations baseline file")),
     model: Options.text("model").pipe(Options.withDescription("the model's matrix, in either format")),
+    mds,
+    permutations,
+    seed: Options.integer("seed").pipe(Options.withDefault(1), Options.withDescription("seed of the label permutations (default 1)")),
     json
   },
   (a) =>
     Effect.gen(function* () {
-      const r = yield* compareStructure(a.human, a.model)
+      yield* checkPermutations(a.permutations)
+      const r = yield* compareStructure(a.human, a.model, { mdsMethod: a.mds, permutations: a.permutations, seed: a.seed })
       yield* Console.log(a.json ? JSON.stringify(r) : renderComparison(r))
     })
-).pipe(Command.withDescription("S_V between two value correlation matrices (classical MDS + Procrustes)"))
+).pipe(Command.withDescription("S_V between two value correlation matrices (ratio SMACOF or classical MDS + Procrustes), with its chance level"))
 
 const compareStrategiesCmd = Command.make(
   "compare-strategies",
@@ -131,6 +155,7 @@ const compareStrategiesCmd = Command.make(
     ...backendOptions,
     iterations: Options.integer("bootstrap-iterations").pipe(Options.withDefault(100)),
     sampleSize: Options.integer("bootstrap-size").pipe(Options.withDefault(500)),
+    mds,
     noTui,
     json
   },
@@ -150,6 +175,7 @@ const compareStrategiesCmd = Command.make(
           shares: { file: a.shares, dataset: a.dataset },
           baselines: a.baseline.length > 0 ? a.baseline : null,
           bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95 },
+          mdsMethod: a.mds,
           runsDir: a.runsDir,
           output: { json: a.json, progressEveryMs: progressEveryMs() }
         },
