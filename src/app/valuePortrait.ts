@@ -6,6 +6,7 @@ import { BIAS_VALUES, personaBias, type BiasTable } from "../analysis/personaBia
 import { loadBaseline } from "../config/BaselineFile.js"
 import { loadPopulation } from "../config/PopulationFile.js"
 import type { RunSpec } from "../config/RunSpec.js"
+import { backendIdentity, type BackendIdentity } from "../config/RunSpec.js"
 import { SpecFileError, UsageError } from "../config/SpecFileError.js"
 import { DEFAULT_AGENTS, projectRoot } from "../config/StudyFile.js"
 import { isDirectory, loadAllVpCorrelations, loadVpCorrelations, loadVpItems, loadVpResultFile, type VpItem } from "../config/ValuePortraitData.js"
@@ -280,6 +281,8 @@ const writeText = (file: string, text: string) =>
 export interface VpRunScores {
   readonly method: string
   readonly run: string
+  /** Who answered: on the synthetic backend `synthetic: true` and the label every run prints. */
+  readonly backend: BackendIdentity
   readonly steps: ReadonlyArray<string>
   /** One score set per condition of the run (a steering matrix when the run has value-prompt conditions). */
   readonly conditions: ReadonlyArray<{ readonly condition: string; readonly agents: number } & VpScores>
@@ -354,7 +357,7 @@ export const scoreValuePortraitRun = (dataDir: string, runDir: string) =>
       },
       catch: (e) => new SpecFileError({ file: dbFile, problems: [`cannot read the run (${(e as Error).message})`] })
     }).pipe(Effect.ensuring(Effect.sync(() => db.close())))
-    const { conditions, steps, sums } = yield* read
+    const { spec, conditions, steps, sums } = yield* read
     if (steps.length === 0)
       return yield* new SpecFileError({ file: runDir, problems: ["--run: the run has no Value Portrait questionnaire (items with ids vp:<portrait>:<option>)"] })
     const unknown = steps.flatMap((s) => s.keys.filter((k): k is string => k !== null && !known.has(k)))
@@ -368,15 +371,18 @@ export const scoreValuePortraitRun = (dataDir: string, runDir: string) =>
       })
       return { condition: c.name, agents: c.n, ...scoreVariants(correlations, variants) }
     })
-    return { method: VP_METHOD, run: runDir, steps: steps.map((s) => s.id), conditions: out, steering: steeringOf(out) } satisfies VpRunScores
+    const backend: BackendIdentity = spec ? backendIdentity(spec.backend) : { backend: "unknown", model: "unknown", synthetic: false, label: null }
+    return { method: VP_METHOD, run: runDir, backend, steps: steps.map((s) => s.id), conditions: out, steering: steeringOf(out) } satisfies VpRunScores
   })
 
 /** One condition: the full table; several: the steering matrix (rows: conditions; columns: centered values). */
 export const renderVpRunScores = (r: VpRunScores): string => {
-  if (r.conditions.length === 1) return `condition ${r.conditions[0]!.condition}:\n${renderVpScores(r.conditions[0]!)}`
+  const banner = r.backend.label ? `*** ${r.backend.label} ***\n` : ""
+  if (r.conditions.length === 1) return `${banner}condition ${r.conditions[0]!.condition} (${r.backend.backend}, ${r.backend.model}):\n${renderVpScores(r.conditions[0]!)}`
   const order = Object.values(VP_VALUE_CODES)
   const lines = [
-    `Value Portrait steering matrix (${r.method}; ${r.steps.length} prompt variants): centered value scores per condition`,
+    ...(r.backend.label ? [`*** ${r.backend.label} ***`] : []),
+    `Value Portrait steering matrix (${r.method}; ${r.steps.length} prompt variants; ${r.backend.backend}, ${r.backend.model}): centered value scores per condition`,
     `${"condition".padEnd(12)}${order.map((c) => c.padStart(8)).join("")}`
   ]
   for (const c of r.conditions) lines.push(`${c.condition.padEnd(12)}${order.map((v) => fmt(c.values[v] ?? NaN).padStart(8)).join("")}`)
@@ -403,6 +409,8 @@ export interface VpPersonaBias {
   readonly run: string
   readonly baseline: { readonly file: string; readonly id: string; readonly source: string }
   readonly model: string
+  /** Who answered: on the synthetic backend `synthetic: true` and the label every run prints. */
+  readonly backend: BackendIdentity
   readonly tables: ReadonlyArray<BiasTable>
 }
 
@@ -421,27 +429,15 @@ export const personaBiasOfRun = (dataDir: string, runDir: string, differencesFil
     )
     if (personas.size === 0)
       return yield* new SpecFileError({ file: runDir, problems: ["--run: the run has no persona:<variable>/<group> conditions (use populations/demographic-personas.yaml)"] })
-    const model = yield* readRunModel(runDir)
+    const model = `${scored.backend.backend}: ${scored.backend.model}`
     return {
       method: `${VP_METHOD}; model: persona − no persona; human: ${baseline.reference}`,
       run: runDir,
       baseline: { file: differencesFile, id: baseline.id, source: baseline.source },
       model,
+      backend: scored.backend,
       tables: personaBias(personas, reference.values, baseline.groups)
     } satisfies VpPersonaBias
-  })
-
-const readRunModel = (runDir: string) =>
-  Effect.gen(function* () {
-    const db = yield* openDatabase(path.join(runDir, "run.sqlite"), { mustExist: true }).pipe(Effect.orElseSucceed(() => null))
-    if (db === null) return "unknown"
-    try {
-      const row = db.prepare(`SELECT value FROM manifest WHERE key = 'spec'`).get() as { value: string } | undefined
-      const spec = row ? (JSON.parse(row.value) as RunSpec) : undefined
-      return spec ? `${spec.backend.kind}: ${spec.backend.model}` : "unknown"
-    } finally {
-      db.close()
-    }
   })
 
 const sign = (x: number | null) => (x === null ? "     —" : `${x >= 0 ? "+" : ""}${x.toFixed(2)}`.padStart(6))
@@ -450,6 +446,7 @@ const sign = (x: number | null) => (x === null ? "     —" : `${x >= 0 ? "+" : 
 export const renderPersonaBias = (b: VpPersonaBias): string => {
   const head = (label: string) => `${label.padEnd(26)}${BIAS_VALUES.map((v) => v.padStart(6)).join("")}`
   const lines = [
+    ...(b.backend.label ? [`*** ${b.backend.label} ***`, "the theory model ignores personas: its rows below are agent noise, not a bias"] : []),
     `Demographic persona bias (Value Portrait, seed 004 tables 9-12), model ${b.model}`,
     `human: ${b.baseline.id} (${b.baseline.file})`
   ]

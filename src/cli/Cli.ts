@@ -89,7 +89,9 @@ const exportCmd = Command.make(
       const out = opt(a.out) ?? path.join(a.runDir, "export")
       const r = yield* exportRun(a.runDir, a.format, out)
       const games = r.moves ? `, ${r.moveRows} rows to ${r.moves} and ${r.gameResultRows} rows to ${r.gameResults}` : ""
-      yield* a.json ? Console.log(JSON.stringify(r)) : Console.log(`wrote ${r.rows} rows to ${r.file}, ${r.scoreRows} rows to ${r.scores}${games}`)
+      if (a.json) return yield* Console.log(JSON.stringify(r))
+      if (r.label) yield* Console.log(`*** ${r.label} ***`)
+      yield* Console.log(`wrote ${r.rows} rows to ${r.file}, ${r.scoreRows} rows to ${r.scores}${games}; provenance in ${r.manifest}`)
     })
 ).pipe(Command.withDescription("write answers (one row per agent × item) and scores (per agent × subscale) as csv or jsonl"))
 

@@ -21,6 +21,9 @@ const exportRows = async (runDir: string, out: string) => {
   // latency_ms is wall-clock and differs between runs; every other column must match.
   const lines = fs.readFileSync(path.join(out, "answers.csv"), "utf8").trim().split("\n")
   const header = lines[0]!.split(",")
+  // provenance: every row names the backend and model that answered
+  expect(header.slice(-2)).toEqual(["backend", "model"])
+  expect(lines[1]).toMatch(/,openai,fake-model$/)
   const drop = header.indexOf("latency_ms")
   return lines.map((l) => {
     const cells = l.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.map((c) => c.replace(/,$/, ""))
