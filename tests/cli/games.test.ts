@@ -212,5 +212,8 @@ describe("the behaviour measures and the paper study on an OpenAI-compatible end
     expect(report.run.synthetic).toBe(false)
     expect(report.behaviour.measures.map((m) => m.questionnaire)).toHaveLength(4)
     expect(report.games[0]!.game).toBe("paired-charity")
+    // the run played the paired charity game: both of its missing human tables say so
+    for (const measure of ["game:paired-charity", "paired-charity-game"])
+      expect(report.behaviour.missingBaselines.find((m) => m.measure === measure)!.measuredByRun, measure).toBe(true)
   })
 })
