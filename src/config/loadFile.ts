@@ -7,10 +7,27 @@ import { SpecFileError } from "./SpecFileError.js"
 const fieldPath = (p: ReadonlyArray<PropertyKey>): string =>
   p.length === 0 ? "(top level)" : p.map((k) => (typeof k === "number" ? `[${k}]` : String(k))).join(".").replace(/\.\[/g, "[")
 
+/**
+ * The largest spec or data file read (8 MiB): far above any shipped file (the largest is 0.25 MB), and small
+ * enough that parsing stays within a few hundred MB of memory (a 13 MB questionnaire of 100,000 items took 1 GB).
+ */
+export const MAX_SPEC_BYTES = 8 * 1024 * 1024
+
+/** How many YAML aliases (`*name`) a file may use: shipped files use none; a billion-laughs file uses millions. */
+export const MAX_YAML_ALIASES = 100
+
 /** Reads a YAML or JSON file into plain data; a syntax error names the file, line and column. */
 export const readDataFile = (file: string): Effect.Effect<unknown, SpecFileError, FileSystem.FileSystem> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
+    const info = yield* fs.stat(file).pipe(Effect.option)
+    if (info._tag === "Some" && info.value.type === "File" && Number(info.value.size) > MAX_SPEC_BYTES) {
+      const mb = (n: number) => (n / (1024 * 1024)).toFixed(1)
+      return yield* new SpecFileError({
+        file,
+        problems: [`(file): ${mb(Number(info.value.size))} MiB is more than the ${mb(MAX_SPEC_BYTES)} MiB a spec or data file may have`]
+      })
+    }
     const text = yield* fs.readFileString(file).pipe(
       Effect.mapError(() => new SpecFileError({ file, problems: ["cannot read the file (missing or not readable)"] }))
     )
@@ -30,7 +47,19 @@ export const readDataFile = (file: string): Effect.Effect<unknown, SpecFileError
         })
       })
     }
-    return doc.toJS() as unknown
+    // Aliases are expanded into plain data: a few nested ones ("billion laughs") would exhaust memory.
+    return yield* Effect.try({
+      try: () => doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown,
+      catch: (e) =>
+        new SpecFileError({
+          file,
+          problems: [
+            /alias/i.test((e as Error).message)
+              ? `not usable YAML: its aliases (*name) expand too far (at most ${MAX_YAML_ALIASES} alias expansions)`
+              : `not usable YAML: ${(e as Error).message.split("\n")[0]}`
+          ]
+        })
+    })
   })
 
 /** Decodes data against a schema, listing every problem (unknown keys included) as "field: message". */
