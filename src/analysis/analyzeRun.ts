@@ -1,4 +1,5 @@
 import type Sqlite from "better-sqlite3"
+import { resumeCommand } from "../domain/printable.js"
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -263,7 +264,7 @@ const analyse = (db: Sqlite.Database, runDir: string, baselines: ReadonlyArray<L
   if (synthetic) {
     notes.push(`${SYNTHETIC_LABEL}: these figures show what Schwartz's theory alone predicts (a reference point), not how any language model answers.`)
   }
-  if (unitsNotDone > 0) notes.push(`The run is not complete: ${unitsNotDone} agent-steps are not done; the figures cover the answers recorded so far (valuesim resume ${runDir}).`)
+  if (unitsNotDone > 0) notes.push(`The run is not complete: ${unitsNotDone} agent-steps are not done; the figures cover the answers recorded so far (${resumeCommand(runDir)}).`)
 
   const steps = spec.steps.flatMap((s, i) => (s.kind === "questionnaire" ? [readStepScores(db, s.questionnaire, i)] : []))
   const valueSteps = steps.filter(isValueStep)

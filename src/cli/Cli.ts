@@ -16,7 +16,7 @@ import { anchoringCommand } from "./anchoringCommand.js"
 import { baselineCommand } from "./baselineCommand.js"
 import { personaEvalsCommand } from "./personaEvalsCommand.js"
 import { robustnessCommands } from "./robustnessCommand.js"
-import { backendOptions, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, RunIncompleteError } from "./runOptions.js"
+import { backendOptions, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, RunIncompleteError, timeoutOf } from "./runOptions.js"
 import { valuePortraitCommand } from "./valuePortraitCommand.js"
 
 /** `--mds smacof|classical`: how value maps are made for S_V (default: the paper's ratio SMACOF). */
@@ -53,9 +53,18 @@ const run = Command.make(
     })
 ).pipe(Command.withDescription("run a questionnaire or study on a population"))
 
-const resume = Command.make("resume", { runDir: Args.directory({ name: "run-dir" }), noTui, json }, (a) =>
+const resume = Command.make(
+  "resume",
+  {
+    runDir: Args.directory({ name: "run-dir" }),
+    baseUrl: Options.text("base-url").pipe(Options.optional, Options.withDescription("send the remaining requests here instead of the run's stored base URL")),
+    timeout: backendOptions.timeout,
+    noTui,
+    json
+  },
+  (a) =>
   Effect.gen(function* () {
-    const summary = yield* resumeRun(a.runDir, env, outputOf(a))
+    const summary = yield* resumeRun(a.runDir, env, outputOf(a), { baseUrl: opt(a.baseUrl), timeoutMs: yield* timeoutOf(a.timeout) })
     yield* finish(summary, a.json)
   })
 ).pipe(Command.withDescription("continue an interrupted run; finished work is never redone"))

@@ -179,7 +179,7 @@ const svgTexts = (html: string): Array<string> =>
   )
 
 describe("renderHtml", () => {
-  it("renders a complete self-contained page", { timeout: 30_000 }, async () => {
+  it("renders a complete self-contained page", async () => {
     const start = performance.now()
     const html = await renderHtml(fullReport)
     const elapsed = performance.now() - start
