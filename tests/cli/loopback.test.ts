@@ -121,20 +121,20 @@ describe("openai backend against the loopback server", () => {
 
   it("a run killed mid-way and resumed equals an uninterrupted run: same rows, none duplicated", async () => {
     // One server for both runs, so the request keys (which name the endpoint) are the same. After the full run it
-    // answers 600 more requests and then none: the second run is certainly mid-way when it is killed, however
+    // answers 300 more requests and then none: the second run is certainly mid-way when it is killed, however
     // fast or slow the machine. Its resume goes to the shared server with --base-url; the keys stay the plan's.
     const stalling = await startFakeServer()
     try {
       const runs = tempDir("crash")
-      // Sample scoring: every agent sends its own requests (60 × 40).
-      const args = ["run", "scenarios/vsq40.yaml", "--agents", "60", "--seed", "11", "--scoring", "sample", "--concurrency", "8",
+      // Sample scoring: every agent sends its own requests (30 × 40).
+      const args = ["run", "scenarios/vsq40.yaml", "--agents", "30", "--seed", "11", "--scoring", "sample", "--concurrency", "8",
         "--backend", "openai", "--base-url", stalling.url, "--model", "fake-model", "--no-tui", "--json", "--runs-dir", runs]
       const full = await runCli(args)
       expect(full.code, full.stderr).toBe(0)
       const fullDir = String(lastJson(full.stdout)["runDir"])
 
-      const answered = stalling.requests + 600
-      stalling.plan([...Array.from({ length: 600 }, (): Fault => ({ kind: "ok" })), ...Array.from({ length: 20_000 }, (): Fault => ({ kind: "hang" }))])
+      const answered = stalling.requests + 300
+      stalling.plan([...Array.from({ length: 300 }, (): Fault => ({ kind: "ok" })), ...Array.from({ length: 20_000 }, (): Fault => ({ kind: "hang" }))])
       const child = startCli(args)
       const done = waitCli(child)
       // Kill hard once the server has stopped answering and some agents are finished (the writer saves them
@@ -164,17 +164,17 @@ describe("openai backend against the loopback server", () => {
       const partial = (db.prepare(`SELECT count(*) AS n FROM units WHERE state = 'done'`).get() as { n: number }).n
       db.close()
       expect(partial).toBeGreaterThan(0)
-      expect(partial).toBeLessThan(60)
+      expect(partial).toBeLessThan(30)
 
       const resumed = await runCli(["resume", runDir, "--base-url", server.url, "--json"])
       expect(resumed.code, resumed.stderr).toBe(0)
       const s = lastJson(resumed.stdout)
-      expect(s["answers"]).toBe(60 * 40)
+      expect(s["answers"]).toBe(30 * 40)
       expect(s["status"]).toBe("complete")
 
       const a = await exportRows(fullDir, path.join(runs, "ex-full"))
       const b = await exportRows(runDir, path.join(runs, "ex-resumed"))
-      expect(b.length).toBe(60 * 40 + 1)
+      expect(b.length).toBe(30 * 40 + 1)
       expect(new Set(b).size).toBe(b.length)
       expect(b).toEqual(a)
     } finally {
