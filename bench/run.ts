@@ -214,7 +214,8 @@ if (want("logprobVsSynthetic")) {
   result.logprobVsSynthetic = l
   result.bytesPerAnswer = { ...l.bytesPerAnswer, agents: l.agents, goal: 30, met: l.bytesPerAnswer.logprob <= 30 }
 }
-if (million) result.millionAgents = await millionAgents()
+// VALUESIM_BENCH_MILLION_AGENTS changes the count (to try the part out on a smaller run).
+if (million) result.millionAgents = await millionAgents(Number(process.env["VALUESIM_BENCH_MILLION_AGENTS"] ?? 1_000_000))
 if (want("dashboard")) result.dashboard = await dashboard(9)
 console.log(JSON.stringify(result))
 if (argv.includes("--readme")) writeReadmeTable(path.join(root, "README.md"), result)
