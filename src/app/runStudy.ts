@@ -142,7 +142,8 @@ export const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | un
     baseURL: endpoint ?? DEFAULT_BASE_URL,
     // Local servers (Ollama, vLLM, llama.cpp) accept any key; OpenAI itself answers 401 without one.
     apiKey: env["OPENAI_API_KEY"] ?? "no-key",
-    model: spec.backend.model
+    model: spec.backend.model,
+    connections: spec.backend.concurrency
   })
 
 const schedulerOptions = (spec: RunSpec) => ({
@@ -177,7 +178,7 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
       const { body, key, request } = describeRequest(spec.backend, messages, spec.backend.scoring === "sample" ? "probe" : null)
       const scheduler = yield* makeScheduler(schedulerOptions(spec))
       const llm = yield* LlmClient
-      const sent = yield* scheduler.run(key, llm.complete(request)).pipe(
+      const sent = yield* scheduler.run(null, (attempt) => llm.complete(request, attempt)).pipe(
         Effect.mapError((e) => new BackendUnusableError({ baseUrl: spec.backend.baseUrl ?? "", detail: `the first request failed (${e.message})` }))
       )
       if (spec.backend.scoring === "logprob" && sent.value.topLogprobs === null) {

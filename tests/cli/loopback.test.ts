@@ -56,7 +56,7 @@ describe("openai backend against the loopback server", () => {
     // Both populations use all 11 conditions: three times the agents, the same requests.
     expect(counts[0]).toBe(11 * 40)
     expect(counts[1]).toBe(counts[0])
-  })
+  }, 180_000) // 4,000 agents × 40 answers: 46 s on a quiet machine, over 60 s (before and after issue 10) under a loaded one
 
   it("retries transient failures (429 with Retry-After, 500, reset) and finishes with nothing failed", async () => {
     const runs = tempDir("faults")
