@@ -20,6 +20,7 @@ const START = "<!-- bench:request-path:start -->"
 const END = "<!-- bench:request-path:end -->"
 
 const fmt = (x: number) => x.toLocaleString("en-US")
+const pairs = (n: unknown) => (n === 1 ? "1 pair" : `${String(n)} pairs`)
 const range = (r: Range) => `${fmt(r.median)} (${fmt(r.min)}–${fmt(r.max)})`
 const verdict = (met: unknown) => (met === true ? "met" : "**missed**")
 const get = (o: unknown, ...keys: ReadonlyArray<string>): any => keys.reduce((v: any, k) => (v === undefined || v === null ? undefined : v[k]), o)
@@ -33,7 +34,7 @@ export const renderTable = (out: BenchOutput): string => {
       `| \`engineVsBareOpenai\`: sample scoring, C=${get(e, "concurrency")}, instant server, ${fmt(get(e, "requests"))} requests | ` +
         `${range(get(e, "valuesimRequestsPerSecond"))} req/s, ${get(e, "valuesimCpuMsPerRequest", "median")} ms CPU/request | ` +
         `bare \`openai\` loop: ${range(get(e, "bareOpenaiRequestsPerSecond"))} req/s, ${get(e, "bareOpenaiCpuMsPerRequest", "median")} ms CPU/request | ` +
-        `**${get(e, "ratio")}** (${get(e, "pairs")} pairs: ${Math.min(...get(e, "pairRatios"))}–${Math.max(...get(e, "pairRatios"))}) | ≥ 0.9, ${verdict(get(e, "met"))} |`
+        `**${get(e, "ratio")}** (${pairs(get(e, "pairs"))}: ${Math.min(...get(e, "pairRatios"))}–${Math.max(...get(e, "pairRatios"))}) | ≥ 0.9, ${verdict(get(e, "met"))} |`
     )
   }
   const f = out["fractionOfCL"]
@@ -41,7 +42,7 @@ export const renderTable = (out: BenchOutput): string => {
     rows.push(
       `| \`fractionOfCL\`: sample scoring, C=${get(f, "concurrency")}, ${get(f, "latencyMs")} ms latency, ${fmt(get(f, "requests"))} requests | ` +
         `${range(get(f, "valuesimRequestsPerSecond"))} req/s, ${get(f, "valuesimCpuMsPerRequest")} ms CPU/request (a core of its own would allow ${get(f, "cpuBoundFraction")} of C/L) | C/L = ${fmt(get(f, "ceilingPerSecond"))}; bare \`openai\` ${range(get(f, "bareOpenaiRequestsPerSecond"))} (${get(f, "bareOpenaiFraction")}) | ` +
-        `**${get(f, "fraction")}** (${get(f, "pairs")} pairs: ${Math.min(...get(f, "pairFractions"))}–${Math.max(...get(f, "pairFractions"))}) | ≥ 0.85, ${verdict(get(f, "met"))} |`
+        `**${get(f, "fraction")}** (${pairs(get(f, "pairs"))}: ${Math.min(...get(f, "pairFractions"))}–${Math.max(...get(f, "pairFractions"))}) | ≥ 0.85, ${verdict(get(f, "met"))} |`
     )
   }
   const l = out["logprobVsSynthetic"]
@@ -49,7 +50,7 @@ export const renderTable = (out: BenchOutput): string => {
     rows.push(
       `| \`logprobVsSynthetic\`: default study, ${fmt(get(l, "agents"))} agents, logprob scoring (${fmt(get(l, "requests"))} requests) | ` +
         `${range(get(l, "logprobAnswersPerSecond"))} answers/s | synthetic backend: ${range(get(l, "syntheticAnswersPerSecond"))} answers/s | ` +
-        `**${get(l, "ratio")}** (${get(l, "pairs")} pairs: ${Math.min(...get(l, "pairRatios"))}–${Math.max(...get(l, "pairRatios"))}) | ≥ 0.7, ${verdict(get(l, "met"))} |`
+        `**${get(l, "ratio")}** (${pairs(get(l, "pairs"))}: ${Math.min(...get(l, "pairRatios"))}–${Math.max(...get(l, "pairRatios"))}) | ≥ 0.7, ${verdict(get(l, "met"))} |`
     )
   }
   const b = out["bytesPerAnswer"]
