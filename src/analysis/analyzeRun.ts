@@ -1,4 +1,3 @@
-import type Sqlite from "better-sqlite3"
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -12,7 +11,8 @@ import { stream } from "../sampling/rng.js"
 import { correlationMatrix, crossCorrelation } from "../stats/correlation.js"
 import { benjaminiHochberg } from "../stats/inference.js"
 import { mdsFromCorrelation } from "../stats/mds.js"
-import { openDatabase } from "../store/RunStore.js"
+import { readConditions, readRunTotals } from "../store/reads.js"
+import { getManifest, openDatabase, type RunDb } from "../store/RunStore.js"
 import type { BootstrapSettings } from "./alignment.js"
 import { behaviourAgainst, columnMeans, hierarchySpearman, num, numMatrix, PAPER_BOOTSTRAP, rowsByCondition, structureAgainst } from "./alignment.js"
 import type {
@@ -70,10 +70,6 @@ export const loadReportBaselines = (files: ReadonlyArray<string> | null) =>
         (xs) => xs.flat()
       )
 
-const readManifest = (db: Sqlite.Database): Record<string, unknown> => {
-  const rows = db.prepare(`SELECT key, value FROM manifest`).all() as Array<{ key: string; value: string }>
-  return Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value) as unknown]))
-}
 
 const conditionBreakdown = (
   scores: StepScores,
@@ -198,13 +194,13 @@ export const analyzeRun = (runDir: string, options: AnalysisOptions = DEFAULT_AN
     }).pipe(Effect.ensuring(Effect.sync(() => db.close())))
   })
 
-const analyse = (db: Sqlite.Database, runDir: string, baselines: ReadonlyArray<LoadedBaseline>, settings: BootstrapSettings): Report => {
-  const manifest = readManifest(db)
+const analyse = (db: RunDb, runDir: string, baselines: ReadonlyArray<LoadedBaseline>, settings: BootstrapSettings): Report => {
+  const manifest = getManifest(db)
   const spec = manifest["spec"] as RunSpec | undefined
   if (spec === undefined) throw new Error("the run has no plan (manifest.spec is missing)")
-  const conditions = db.prepare(`SELECT condition, value_code FROM conditions ORDER BY condition_idx`).all() as Array<{ condition: string; value_code: string | null }>
-  const units = db.prepare(`SELECT state, count(*) AS n FROM units GROUP BY state`).all() as Array<{ state: string; n: number }>
-  const unitsNotDone = units.filter((u) => u.state !== "done").reduce((s, u) => s + u.n, 0)
+  const conditions = readConditions(db).map((c) => ({ condition: c.condition, value_code: c.valueCode }))
+  const totals = readRunTotals(db)
+  const unitsNotDone = totals.pending + totals.failed
   const synthetic = spec.backend.kind === "synthetic"
   const used = new Set<LoadedBaseline>()
   const notes: Array<string> = []

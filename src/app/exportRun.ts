@@ -6,7 +6,8 @@ import { stepId } from "../config/RunSpec.js"
 import { SpecFileError } from "../config/SpecFileError.js"
 import { forEachRespondent, scoringKey } from "../analysis/scores.js"
 import { scoreRespondent } from "../stats/mrat.js"
-import { openDatabase } from "../store/RunStore.js"
+import { iterateGameResults, iterateMoves, readAnswerRecords, readConditions, readItems } from "../store/reads.js"
+import { getManifest, openDatabase } from "../store/RunStore.js"
 
 export type ExportFormat = "csv" | "jsonl"
 
@@ -36,27 +37,6 @@ const csvField = (v: unknown): string => {
   if (v === null || v === undefined) return ""
   const s = String(v)
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
-}
-
-interface Row {
-  step: number
-  agent_id: number
-  condition: string
-  primed_value: string | null
-  item_idx: number
-  item_id: string
-  subscale: string
-  reverse: number
-  value: number | null
-  scoring: string
-  raw: string | null
-  dist: string | null
-  request_key: string | null
-  prompt_tokens: number | null
-  completion_tokens: number | null
-  latency_ms: number | null
-  attempts: number
-  error: string | null
 }
 
 /** Streams rows into `<outDir>/<name>.<format>` through a temporary file renamed at the end. */
@@ -111,37 +91,39 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
     const db = yield* openDatabase(dbFile, { mustExist: true })
     return yield* Effect.try({
       try: () => {
-        const manifest = db.prepare(`SELECT value FROM manifest WHERE key = 'spec'`).get() as { value: string } | undefined
-        const spec = manifest ? (JSON.parse(manifest.value) as RunSpec) : undefined
+        const spec = getManifest(db)["spec"] as RunSpec | undefined
         const stepNames = spec?.steps.map(stepId) ?? []
         fs.mkdirSync(outDir, { recursive: true })
         const answers = writeTable(outDir, "answers", format, ANSWER_COLUMNS, (emit) => {
-          const stmt = db.prepare(
-            `SELECT an.step, an.agent_id, c.condition, c.value_code AS primed_value, an.item_idx, i.item_id, i.subscale, i.reverse,
-                    an.value, an.scoring, coalesce(an.raw, r.text) AS raw, an.dist, an.request_key,
-                    r.prompt_tokens, r.completion_tokens, r.latency_ms, an.attempts, an.error
-             FROM answers an
-             JOIN agents ag ON ag.agent_id = an.agent_id
-             JOIN conditions c ON c.condition_idx = ag.condition_idx
-             JOIN items i ON i.step = an.step AND i.item_idx = an.item_idx
-             LEFT JOIN requests r ON r.key = an.request_key
-             ORDER BY an.step, an.agent_id, an.item_idx`
-          )
-          for (const r of stmt.iterate() as IterableIterator<Row>) {
+          const conditions = readConditions(db)
+          const items = new Map(readItems(db).map((it) => [`${it.step}:${it.itemIdx}`, it]))
+          for (const r of readAnswerRecords(db)) {
+            const c = conditions[r.conditionIdx]
+            const item = items.get(`${r.step}:${r.itemIdx}`)
             emit({
-              ...r,
+              step: r.step,
               questionnaire: stepNames[r.step] ?? String(r.step),
-              reverse: r.reverse === 1,
-              dist: r.dist === null || format === "csv" ? r.dist : r.dist.split(",").map(Number)
+              agent_id: r.agentId,
+              condition: c?.condition ?? null,
+              primed_value: c?.valueCode ?? null,
+              item_idx: r.itemIdx,
+              item_id: item?.itemId ?? null,
+              subscale: item?.subscale ?? null,
+              reverse: item?.reverse ?? null,
+              value: r.value,
+              scoring: r.scoring,
+              raw: r.raw,
+              dist: r.dist === null || format === "csv" ? r.dist : r.dist.split(",").map(Number),
+              request_key: r.requestKey,
+              prompt_tokens: r.promptTokens,
+              completion_tokens: r.completionTokens,
+              latency_ms: r.latencyMs,
+              attempts: r.attempts,
+              error: r.error
             })
           }
         })
-        const conditions = db.prepare(`SELECT condition_idx, condition, value_code FROM conditions`).all() as Array<{
-          condition_idx: number
-          condition: string
-          value_code: string | null
-        }>
-        const conditionOf = new Map(conditions.map((c) => [c.condition_idx, c]))
+        const conditionOf = new Map(readConditions(db).map((c) => [c.idx, { condition: c.condition, value_code: c.valueCode }]))
         const scores = writeTable(outDir, "scores", format, SCORE_COLUMNS, (emit) => {
           spec?.steps.forEach((s, step) => {
             if (s.kind !== "questionnaire") return
@@ -171,26 +153,14 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
         const hasGames = spec?.steps.some((st) => st.kind === "game") ?? false
         const moves = hasGames
           ? writeTable(outDir, "moves", format, MOVE_COLUMNS, (emit) => {
-              const stmt = db.prepare(
-                `SELECT mv.step, mv.match_id, mv.round, mv.seq, mv.agent_id, c.condition, c.value_code AS primed_value, mv.member, mv.role,
-                        mv.decision, mv.value, mv.label, mv.scoring, coalesce(mv.raw, r.text) AS raw, mv.dist, mv.request_key, mv.attempts, mv.error
-                 FROM moves mv JOIN agents ag ON ag.agent_id = mv.agent_id JOIN conditions c ON c.condition_idx = ag.condition_idx
-                 LEFT JOIN requests r ON r.key = mv.request_key
-                 ORDER BY mv.step, mv.match_id, mv.seq`
-              )
-              for (const r of stmt.iterate() as IterableIterator<Record<string, unknown> & { step: number; dist: string | null }>) {
+              for (const r of iterateMoves(db)) {
                 emit({ ...r, game: stepNames[r.step] ?? String(r.step), dist: r.dist === null || format === "csv" ? r.dist : r.dist.split(",").map(Number) } as never)
               }
             })
           : null
         const results = hasGames
           ? writeTable(outDir, "game_results", format, GAME_RESULT_COLUMNS, (emit) => {
-              const stmt = db.prepare(
-                `SELECT g.step, g.agent_id, c.condition, c.value_code AS primed_value, g.match_id, g.member, g.status, g.payoff, g.details
-                 FROM game_results g JOIN agents ag ON ag.agent_id = g.agent_id JOIN conditions c ON c.condition_idx = ag.condition_idx
-                 ORDER BY g.step, g.agent_id`
-              )
-              for (const r of stmt.iterate() as IterableIterator<Record<string, unknown> & { step: number; details: string | null }>) {
+              for (const r of iterateGameResults(db)) {
                 emit({
                   ...r,
                   game: stepNames[r.step] ?? String(r.step),

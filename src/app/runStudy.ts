@@ -1,4 +1,3 @@
-import type Sqlite from "better-sqlite3"
 import { Clock, Console, Duration, Effect, Fiber, Schedule } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -20,7 +19,9 @@ import * as LlmClientOpenAi from "../llm/LlmClientOpenAi.js"
 import { makeCounters, progressLine, type RunCounters } from "../progress/counters.js"
 import { assignConditions, largestRemainder, multinomialCounts } from "../sampling/allocation.js"
 import { stream } from "../sampling/rng.js"
-import { getManifest, logEvent, openDatabase, putManifest } from "../store/RunStore.js"
+import { writePlan } from "../store/plan.js"
+import { readRunTotals } from "../store/reads.js"
+import { getManifest, logEvent, openDatabase, putManifest, type RunDb } from "../store/RunStore.js"
 import { makeResultWriter, type ResultWriter } from "../store/ResultWriter.js"
 
 export interface RunSummary {
@@ -33,6 +34,11 @@ export interface RunSummary {
   readonly answers: number
   readonly failed: number
   readonly missing: number
+  /**
+   * Answers whose shared logprob response stayed degraded (no usable logprobs) after its retries, so the
+   * agent was asked on its own and its reply parsed (scoring `sample`).
+   */
+  readonly degraded: number
   readonly unitsFailed: number
   readonly requests: number
   readonly sharedOrCached: number
@@ -76,57 +82,38 @@ const createRunDir = (runsDir: string, base: string) =>
 
 /**
  * Writes the plan of a new run: conditions, the seeded allocation of agents to conditions, items, every
- * (step, agent) unit as pending, and the manifest. One transaction: a run database either has its whole
- * plan or does not exist.
+ * (step, agent) unit as pending, and the manifest, in one transaction (`writePlan`).
  */
-const writePlan = (db: Sqlite.Database, spec: RunSpec, runId: string, createdAt: string) => {
+const planRun = (db: RunDb, spec: RunSpec, runId: string, createdAt: string) => {
   const weights = spec.population.weights
   const counts =
     spec.population.allocation === "multinomial"
       ? multinomialCounts(weights, spec.agents, stream(spec.seed, "allocation-counts"))
       : largestRemainder(weights, spec.agents)
   const assignment = assignConditions(counts, stream(spec.seed, "allocation"))
-  db.transaction(() => {
-    const c = db.prepare(`INSERT INTO conditions (condition_idx, condition, value_code, system_prompt) VALUES (?, ?, ?, ?)`)
-    spec.population.conditions.forEach((cond, i) => c.run(i, cond.id, cond.value, cond.system))
-    const a = db.prepare(`INSERT INTO agents (agent_id, condition_idx) VALUES (?, ?)`)
-    for (let i = 0; i < assignment.length; i++) a.run(i, assignment[i])
-    const it = db.prepare(`INSERT INTO items (step, item_idx, item_id, subscale, reverse, text) VALUES (?, ?, ?, ?, ?, ?)`)
-    const u = db.prepare(`INSERT INTO units (step, agent_id, state, attempts) VALUES (?, ?, 'pending', 0)`)
-    const m = db.prepare(`INSERT INTO matches (step, match_id, members, state) VALUES (?, ?, ?, 'pending')`)
-    const sitOut = db.prepare(`INSERT INTO game_results (step, agent_id, match_id, member, status, payoff, details) VALUES (?, ?, NULL, NULL, 'unmatched', NULL, NULL)`)
-    const unitDone = db.prepare(`UPDATE units SET state = 'done' WHERE step = ? AND agent_id = ?`)
-    const agentIds = Array.from({ length: assignment.length }, (_, i) => i)
-    spec.steps.forEach((s, step) => {
-      if (s.kind === "questionnaire") {
-        s.questionnaire.items.forEach((item, idx) => it.run(step, idx, item.id, item.subscale, item.reverse ? 1 : 0, item.text))
-      }
-      for (let i = 0; i < assignment.length; i++) u.run(step, i)
-      if (s.kind === "game") {
-        const { groups, unmatched } = planMatches(spec, step, agentIds)
-        groups.forEach((members, matchId) => m.run(step, matchId, JSON.stringify(members)))
-        // Agents left over by the group size sit the game out; their unit is done from the start.
-        for (const a of unmatched) {
-          sitOut.run(step, a)
-          unitDone.run(step, a)
-        }
-      }
-    })
-    putManifest(db, {
+  const agentIds = Array.from({ length: assignment.length }, (_, i) => i)
+  writePlan(db, {
+    conditions: spec.population.conditions.map((c) => ({ id: c.id, value: c.value, system: c.system })),
+    assignment,
+    steps: spec.steps.map((s, step) =>
+      s.kind === "questionnaire"
+        ? { kind: "questionnaire" as const, items: s.questionnaire.items }
+        : { kind: "game" as const, ...planMatches(spec, step, agentIds) }
+    ),
+    manifest: {
       run_id: runId,
       created_at: createdAt,
       versions: versions(),
       spec,
       counts: Object.fromEntries(spec.population.conditions.map((cond, i) => [cond.id, counts[i] ?? 0])),
       status: "running"
-    })
-  })()
+    }
+  })
 }
 
-const unitCounts = (db: Sqlite.Database) => {
-  const rows = db.prepare(`SELECT state, count(*) AS n FROM units GROUP BY state`).all() as Array<{ state: string; n: number }>
-  const by = Object.fromEntries(rows.map((r) => [r.state, r.n])) as Record<string, number>
-  return { done: by["done"] ?? 0, failed: by["failed"] ?? 0, pending: by["pending"] ?? 0 }
+const unitCounts = (db: RunDb) => {
+  const t = readRunTotals(db)
+  return { done: t.done, failed: t.failed, pending: t.pending }
 }
 
 /** The LLM client of a run spec's backend (OpenAI-compatible). */
@@ -182,28 +169,33 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
     })
   ).pipe(Effect.provide(llmLayer(spec, env)))
 
-const runStep = (spec: RunSpec, step: number, db: Sqlite.Database, writer: ResultWriter, asker: Asker | null, gate: Effect.Effect<void>) =>
+const runStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWriter, asker: Asker | null, gate: Effect.Effect<void>) =>
   spec.steps[step]!.kind === "game"
     ? runGameStep(spec, step, db, writer, asker, gate)
     : runQuestionnaireStep(spec, step, db, writer, asker, gate)
 
-/** Executes every pending unit of a run whose plan is in `db`. */
-const execute = (
-  db: Sqlite.Database,
-  dbFile: string,
-  spec: RunSpec,
-  counters: RunCounters,
-  env: Readonly<Record<string, string | undefined>>,
-  out: OutputOptions,
-  preloaded: ReadonlyArray<Preloaded>,
-  run: { readonly runId: string; readonly runDir: string },
-  prepared: PreparedDashboard | null
-) =>
+/** Everything one execution of a run works with. */
+interface RunContext {
+  readonly db: RunDb
+  readonly dbFile: string
+  readonly runId: string
+  readonly runDir: string
+  readonly spec: RunSpec
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly out: OutputOptions
+  /** Requests answered before the store existed (the start-up probe). */
+  readonly preloaded: ReadonlyArray<Preloaded>
+  readonly prices: PriceSetting
+}
+
+/** Executes every pending unit of a run whose plan is in the store. */
+const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashboard | null) =>
   Effect.scoped(
     Effect.gen(function* () {
+      const { db, dbFile, env, out, preloaded, spec } = ctx
       const started = yield* Clock.currentTimeMillis
       // Acquired before the writer, so released after it: the last frame shows everything that was saved.
-      const dashboard = prepared ? yield* startDashboard(prepared, db, spec, run, counters) : null
+      const dashboard = prepared ? yield* startDashboard(prepared, db, spec, { runId: ctx.runId, runDir: ctx.runDir }, counters) : null
       const gate = dashboard?.gate ?? Effect.void
       const writer: ResultWriter = yield* makeResultWriter(db, dbFile, dashboard ? { observe: dashboard.observe } : {})
       const print = (line: string) => (out.json ? Console.error(line) : Console.log(line))
@@ -243,36 +235,21 @@ const execute = (
     })
   )
 
-const summarize = (
-  db: Sqlite.Database,
-  runId: string,
-  runDir: string,
-  spec: RunSpec,
-  counters: RunCounters,
-  elapsedMs: number,
-  cpu: NodeJS.CpuUsage,
-  threadCpu: number | null
-): RunSummary => {
-  const units = unitCounts(db)
-  // Questionnaire answers and game moves alike are answers of an agent to one question.
-  const a = db
-    .prepare(
-      `SELECT sum(n) AS n, sum(failed) AS failed, sum(missing) AS missing FROM (
-         SELECT count(*) AS n, sum(error IS NOT NULL) AS failed, sum(value IS NULL) AS missing FROM answers
-         UNION ALL SELECT count(*), sum(error IS NOT NULL), sum(value IS NULL) FROM moves)`
-    )
-    .get() as { n: number | null; failed: number | null; missing: number | null }
+/** The run's summary, from the writer's counters as stored (no scan of the answers). */
+const summarize = (ctx: RunContext, counters: RunCounters, elapsedMs: number, cpu: NodeJS.CpuUsage, threadCpu: number | null): RunSummary => {
+  const t = readRunTotals(ctx.db)
   return {
-    runId,
-    runDir,
-    status: units.pending === 0 && units.failed === 0 ? "complete" : "incomplete",
-    backend: spec.backend.kind,
-    model: spec.backend.model,
-    agents: spec.agents,
-    answers: a.n ?? 0,
-    failed: a.failed ?? 0,
-    missing: a.missing ?? 0,
-    unitsFailed: units.failed,
+    runId: ctx.runId,
+    runDir: ctx.runDir,
+    status: t.pending === 0 && t.failed === 0 ? "complete" : "incomplete",
+    backend: ctx.spec.backend.kind,
+    model: ctx.spec.backend.model,
+    agents: ctx.spec.agents,
+    answers: t.answers,
+    failed: t.failedAnswers,
+    missing: t.missing,
+    degraded: t.degraded,
+    unitsFailed: t.failed,
     requests: counters.requests,
     sharedOrCached: counters.cacheHits,
     elapsedSeconds: Math.round(elapsedMs / 10) / 100,
@@ -283,18 +260,9 @@ const summarize = (
 }
 
 /** Runs the pending work of an open run database and returns its summary; marks the manifest status. */
-const driveRun = (
-  db: Sqlite.Database,
-  dbFile: string,
-  runId: string,
-  runDir: string,
-  spec: RunSpec,
-  env: Readonly<Record<string, string | undefined>>,
-  out: OutputOptions,
-  preloaded: ReadonlyArray<Preloaded>,
-  prices: PriceSetting
-) =>
+const driveRun = (ctx: RunContext) =>
   Effect.gen(function* () {
+    const { db, out, prices, runDir, runId, spec } = ctx
     const before = unitCounts(db)
     const total = before.done + before.failed + before.pending
     const counters = makeCounters(total, before.done)
@@ -312,7 +280,7 @@ const driveRun = (
     yield* print(`[valuesim] run ${runId}: ${spec.agents} agents × ${spec.steps.length} step(s), backend ${label}`)
     yield* print(`[valuesim] run folder: ${runDir}`)
     yield* logEventNow(db, "start", { pending: before.pending + before.failed })
-    yield* execute(db, dbFile, spec, counters, env, out, preloaded, { runId, runDir }, prepared).pipe(
+    yield* execute(ctx, counters, prepared).pipe(
       Effect.onInterrupt(() =>
         Effect.gen(function* () {
           yield* logEventNow(db, "interrupted", unitCounts(db))
@@ -326,21 +294,21 @@ const driveRun = (
     const t1 = yield* Clock.currentTimeMillis
     const threadCpu1 = threadCpuUserSeconds()
     const threadCpu = threadCpu0 === null || threadCpu1 === null ? null : threadCpu1 - threadCpu0
-    const summary = summarize(db, runId, runDir, spec, counters, t1 - t0, process.cpuUsage(cpu0), threadCpu)
+    const summary = summarize(ctx, counters, t1 - t0, process.cpuUsage(cpu0), threadCpu)
     putManifest(db, { status: summary.status })
     yield* logEventNow(db, "end", summary)
     yield* print(
       summary.status === "complete"
         ? `[valuesim] done: ${summary.answers} answers (${summary.missing} missing) in ${summary.elapsedSeconds}s → ${runDir}`
-        : `[valuesim] ${summary.unitsFailed} agent-steps failed (see ${path.join(runDir, "run.sqlite")}, table answers.error); retry them with: valuesim resume ${runDir}`
+        : `[valuesim] ${summary.unitsFailed} agent-steps failed ("valuesim export ${runDir}" lists them in column error); retry them with: valuesim resume ${runDir}`
     )
     return summary
   })
 
-const logEventNow = (db: Sqlite.Database, kind: string, detail: unknown) =>
+const logEventNow = (db: RunDb, kind: string, detail: unknown) =>
   Effect.flatMap(Clock.currentTimeMillis, (ms) => Effect.sync(() => logEvent(db, new Date(ms).toISOString(), kind, detail)))
 
-const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: Sqlite.Database) => Effect.Effect<A, E, R>) =>
+const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: RunDb) => Effect.Effect<A, E, R>) =>
   Effect.acquireUseRelease(openDatabase(file, { mustExist }), use, (db) => Effect.sync(() => db.close()))
 
 /** Starts a new run of `spec` in a fresh folder under `runsDir`. */
@@ -353,8 +321,8 @@ export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<st
     const dbFile = path.join(runDir, "run.sqlite")
     return yield* withDatabase(dbFile, false, (db) =>
       Effect.gen(function* () {
-        yield* Effect.try({ try: () => writePlan(db, spec, runId, new Date(now).toISOString()), catch: (e) => e }).pipe(Effect.orDie)
-        return yield* driveRun(db, dbFile, runId, runDir, spec, env, out, preloaded, prices)
+        yield* Effect.try({ try: () => planRun(db, spec, runId, new Date(now).toISOString()), catch: (e) => e }).pipe(Effect.orDie)
+        return yield* driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices })
       })
     )
   })
@@ -376,7 +344,7 @@ export const resumeRun = (runDir: string, env: Readonly<Record<string, string | 
           return yield* new SpecFileError({ file: dbFile, problems: ["manifest: the run has no plan (it was never started properly)"] })
         }
         putManifest(db, { resumed_with: versions() })
-        return yield* driveRun(db, dbFile, runId, runDir, spec, env, out, [], prices)
+        return yield* driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded: [], prices })
       })
     )
   })

@@ -1,4 +1,3 @@
-import type Sqlite from "better-sqlite3"
 import { Chunk, Effect, Option, Stream } from "effect"
 import type { RunSpec } from "../config/RunSpec.js"
 import type { ChatMessage, Completion, ItemAnswer } from "../domain/answers.js"
@@ -18,31 +17,29 @@ import {
   SYNTHETIC_DEFAULTS,
   valueItemDistribution
 } from "../sampling/synthetic.js"
-import type { CompactUnits, UnitResult } from "../store/RunStore.js"
+import { scoringCode } from "../store/encoding.js"
+import { readPendingAgents, type PendingAgent } from "../store/reads.js"
+import type { AnswerPage, RunDb } from "../store/RunStore.js"
 import type { ResultWriter } from "../store/ResultWriter.js"
 import { batchReaskTurn, batchTurn, itemTurn, openingMessages, reaskTurn } from "./prompts.js"
 import type { Asker } from "./RequestCache.js"
 
-export interface PendingAgent {
-  readonly agentId: number
-  readonly conditionIdx: number
-}
+export type { PendingAgent } from "../store/reads.js"
 
 /** Agents whose unit for `step` is not done (pending or failed), in id order, paged so memory stays flat. */
-export const pendingAgents = (db: Sqlite.Database, step: number, pageSize: number): Stream.Stream<ReadonlyArray<PendingAgent>> => {
-  const page = db.prepare(
-    `SELECT u.agent_id AS agentId, a.condition_idx AS conditionIdx FROM units u JOIN agents a ON a.agent_id = u.agent_id
-     WHERE u.step = ? AND u.state != 'done' AND u.agent_id > ? ORDER BY u.agent_id LIMIT ?`
-  )
-  return Stream.paginateChunkEffect(-1, (after) =>
+export const pendingAgents = (db: RunDb, step: number, pageSize: number): Stream.Stream<ReadonlyArray<PendingAgent>> =>
+  Stream.paginateChunkEffect(-1, (after) =>
     Effect.sync(() => {
-      const rows = page.all(step, after, pageSize) as Array<PendingAgent>
+      const rows = readPendingAgents(db, step, after, pageSize)
       const last = rows[rows.length - 1]
       const next = last !== undefined && rows.length === pageSize ? Option.some(last.agentId) : Option.none()
       return [rows.length > 0 ? Chunk.of<ReadonlyArray<PendingAgent>>(rows) : Chunk.empty<ReadonlyArray<PendingAgent>>(), next] as const
     })
   )
-}
+
+/** The `redo` column of a page: which agents' units had failed before. */
+const redoOf = (agents: ReadonlyArray<PendingAgent>): Uint8Array | null =>
+  agents.some((a) => a.failedBefore) ? Uint8Array.from(agents, (a) => (a.failedBefore ? 1 : 0)) : null
 
 /** Per-agent stream that draws the agent's answers from distributions; independent of processing order. */
 const drawStream = (spec: RunSpec, step: number, agentId: number) => stream(spec.seed, "draw", step, agentId)
@@ -64,10 +61,10 @@ const emptyAnswer = (itemId: string, scoring: ItemAnswer["scoring"]): Omit<ItemA
  * answer. The agent's latent profile comes from its own stream (shared by every step of the run), its draws
  * from a per-step stream.
  */
-export const syntheticUnits = (spec: RunSpec, step: number, q: Questionnaire, agents: ReadonlyArray<PendingAgent>): CompactUnits => {
+export const syntheticUnits = (spec: RunSpec, step: number, q: Questionnaire, agents: ReadonlyArray<PendingAgent>): AnswerPage => {
   const k = q.scale.length
   const nItems = q.items.length
-  const values = new Int32Array(agents.length * nItems)
+  const values = new Float64Array(agents.length * nItems)
   const dists = new Float64Array(agents.length * nItems * k)
   // Value items are answered on the agent's standing on that value; other items on the sinusoid around the
   // value their content is centred on (`theory.peak`); items with neither only on the response style.
@@ -110,15 +107,20 @@ export const syntheticUnits = (spec: RunSpec, step: number, q: Questionnaire, ag
     }
   })
   return {
-    _tag: "CompactUnits",
+    _tag: "AnswerPage",
     step,
-    scoring: spec.backend.scoring,
     items: nItems,
     k,
     agentIds: agents.map((a) => a.agentId),
+    failed: null,
+    redo: redoOf(agents),
     values,
+    scoring: new Uint8Array(agents.length * nItems).fill(scoringCode(spec.backend.scoring)),
     dists,
-    raws
+    requestKeys: null,
+    attempts: null,
+    raws,
+    errors: null
   }
 }
 
@@ -321,9 +323,33 @@ export const llmUnit = (spec: RunSpec, step: number, q: Questionnaire, agent: Pe
         history = [...r.right.messages, { role: "assistant", content: said }]
       }
     }
-    const unit: UnitResult = { step, agentId: agent.agentId, failed: answers.some((a) => a.error !== null && a.requestKey === null), answers }
-    return unit
+    return answerPage(step, q.scale.length, agent, answers.some((a) => a.error !== null && a.requestKey === null), answers)
   })
+
+/** One agent's answers as a page of one. */
+const answerPage = (step: number, k: number, agent: PendingAgent, failed: boolean, answers: ReadonlyArray<ItemAnswer>): AnswerPage => {
+  const items = answers.length
+  const dists = new Float64Array(items * k).fill(NaN)
+  answers.forEach((a, i) => {
+    if (a.dist !== null) for (let j = 0; j < k; j++) dists[i * k + j] = a.dist[j] ?? 0
+  })
+  return {
+    _tag: "AnswerPage",
+    step,
+    items,
+    k,
+    agentIds: [agent.agentId],
+    failed: failed ? Uint8Array.of(1) : null,
+    redo: agent.failedBefore ? Uint8Array.of(1) : null,
+    values: Float64Array.from(answers, (a) => a.value ?? NaN),
+    scoring: Uint8Array.from(answers, (a) => scoringCode(a.scoring)),
+    dists,
+    requestKeys: answers.map((a) => a.requestKey),
+    attempts: Uint8Array.from(answers, (a) => Math.min(255, a.attempts)),
+    raws: answers.map((a) => (a.requestKey === null ? a.raw : null)),
+    errors: answers.map((a) => a.error)
+  }
+}
 
 /**
  * Lets timers and I/O run between pages of CPU-bound work. Effect's scheduler otherwise runs up to 2,048
@@ -338,7 +364,7 @@ export const yieldToEventLoop = Effect.async<void>((resume) => {
 export const runQuestionnaireStep = (
   spec: RunSpec,
   step: number,
-  db: Sqlite.Database,
+  db: RunDb,
   writer: ResultWriter,
   asker: Asker | null,
   gate: Effect.Effect<void> = Effect.void
@@ -359,6 +385,6 @@ export const runQuestionnaireStep = (
   return pendingAgents(db, step, 256).pipe(
     Stream.flattenIterables,
     Stream.mapEffect((agent) => llmUnit(spec, step, q, agent, asker), { concurrency: agentConcurrency, unordered: true }),
-    Stream.runForEach((unit) => writer.write({ _tag: "Units", units: [unit] }))
+    Stream.runForEach((page) => writer.write(page))
   )
 }

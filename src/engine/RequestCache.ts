@@ -1,4 +1,3 @@
-import type Sqlite from "better-sqlite3"
 import { Effect } from "effect"
 import { createHash } from "node:crypto"
 import type { ChatMessage, Completion } from "../domain/answers.js"
@@ -6,7 +5,9 @@ import type { BackendSettings } from "../config/RunSpec.js"
 import { LlmClient, type CompletionRequest } from "../llm/LlmClient.js"
 import type { LlmError } from "../llm/LlmError.js"
 import type { RunCounters } from "../progress/counters.js"
+import { requestLookup } from "../store/reads.js"
 import type { ResultWriter } from "../store/ResultWriter.js"
+import type { RunDb } from "../store/RunStore.js"
 import type { Scheduler } from "./Scheduler.js"
 
 export interface Asked {
@@ -25,15 +26,6 @@ export interface Asker {
    * must be sampled independently (sample scoring: one per agent).
    */
   readonly ask: (messages: ReadonlyArray<ChatMessage>, nonce: string | null) => Effect.Effect<Asked, LlmError>
-}
-
-interface Row {
-  text: string | null
-  top_logprobs: string | null
-  prompt_tokens: number
-  completion_tokens: number
-  latency_ms: number
-  attempts: number
 }
 
 const MEMORY_LIMIT = 50_000
@@ -69,7 +61,7 @@ export interface Preloaded {
 
 export const makeAsker = (
   backend: BackendSettings,
-  db: Sqlite.Database,
+  db: RunDb,
   writer: ResultWriter,
   scheduler: Scheduler,
   counters: RunCounters,
@@ -92,9 +84,7 @@ export const makeAsker = (
           attempts
         }
       })
-    const lookup = db.prepare(
-      `SELECT text, top_logprobs, prompt_tokens, completion_tokens, latency_ms, attempts FROM requests WHERE key = ?`
-    )
+    const lookup = requestLookup(db)
     const remember = (a: Asked) => {
       if (memory.size >= MEMORY_LIMIT) memory.delete(memory.keys().next().value as string)
       memory.set(a.key, a)
@@ -106,19 +96,19 @@ export const makeAsker = (
         counters.cacheHits++
         return Effect.succeed({ ...hit, cached: true })
       }
-      const row = lookup.get(key) as Row | undefined
+      const row = lookup(key)
       if (row !== undefined) {
         const stored: Asked = {
           key,
           completion: {
             text: row.text ?? "",
-            topLogprobs: row.top_logprobs === null ? null : (JSON.parse(row.top_logprobs) as Completion["topLogprobs"]),
-            promptTokens: row.prompt_tokens,
-            completionTokens: row.completion_tokens,
+            topLogprobs: row.topLogprobs === null ? null : (JSON.parse(row.topLogprobs) as Completion["topLogprobs"]),
+            promptTokens: row.promptTokens,
+            completionTokens: row.completionTokens,
             finishReason: null
           },
           attempts: row.attempts,
-          latencyMs: row.latency_ms,
+          latencyMs: row.latencyMs,
           cached: true
         }
         remember(stored)
@@ -141,7 +131,7 @@ export const makeAsker = (
       })
     }
     for (const p of preloaded) {
-      if (lookup.get(p.key) !== undefined) continue
+      if (lookup(p.key) !== undefined) continue
       remember({ key: p.key, completion: p.completion, attempts: p.attempts, latencyMs: p.latencyMs, cached: false })
       counters.requests++
       counters.promptTokens += p.completion.promptTokens

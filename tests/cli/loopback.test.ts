@@ -1,9 +1,10 @@
-import Sqlite from "better-sqlite3"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { lastJson, runCli, startCli, tempDir, waitCli } from "../helpers/cli.js"
 import { startFakeServer, type FakeServer } from "../helpers/fakeOpenAiServer.js"
+import { withRunDb } from "../helpers/store.js"
+import { readAnswerRecords, readConditionSizes, readRequestAttempts, readRunTotals } from "../../src/store/reads.js"
 
 let server: FakeServer
 beforeAll(async () => {
@@ -40,12 +41,12 @@ describe("openai backend against the loopback server", () => {
       expect(s["answers"]).toBe(n * 40)
       expect(s["failed"]).toBe(0)
       counts.push(server.requests - before)
-      const db = new Sqlite(path.join(String(s["runDir"]), "run.sqlite"), { readonly: true })
-      const conditions = (db.prepare(`SELECT count(DISTINCT condition_idx) AS c FROM agents`).get() as { c: number }).c
-      const scorings = db.prepare(`SELECT DISTINCT scoring FROM answers`).all() as Array<{ scoring: string }>
-      db.close()
+      const { conditions, scorings } = withRunDb(String(s["runDir"]), (db) => ({
+        conditions: readConditionSizes(db).length,
+        scorings: [...new Set([...readAnswerRecords(db)].map((a) => a.scoring))]
+      }))
       expect(counts[counts.length - 1]).toBeLessThanOrEqual(conditions * 40)
-      expect(scorings).toEqual([{ scoring: "logprob" }])
+      expect(scorings).toEqual(["logprob"])
     }
     // Both populations use all 11 conditions: three times the agents, the same requests.
     expect(counts[0]).toBe(11 * 40)
@@ -60,9 +61,7 @@ describe("openai backend against the loopback server", () => {
     const s = lastJson(r.stdout)
     expect(s["answers"]).toBe(30 * 40)
     expect(s["failed"]).toBe(0)
-    const db = new Sqlite(path.join(String(s["runDir"]), "run.sqlite"), { readonly: true })
-    const attempts = (db.prepare(`SELECT max(attempts) AS a FROM requests`).get() as { a: number }).a
-    db.close()
+    const attempts = withRunDb(String(s["runDir"]), (db) => readRequestAttempts(db).max)
     expect(attempts).toBe(4)
   })
 
@@ -107,9 +106,8 @@ describe("openai backend against the loopback server", () => {
     expect(t.code, t.stderr).toBe(0)
     const st = lastJson(t.stdout)
     expect(st["missing"]).toBe(1)
-    const db = new Sqlite(path.join(String(st["runDir"]), "run.sqlite"), { readonly: true })
-    const missing = db.prepare(`SELECT attempts, error, scoring FROM answers WHERE value IS NULL`).all()
-    db.close()
+    const missing = withRunDb(String(st["runDir"]), (db) =>
+      [...readAnswerRecords(db)].filter((a) => a.value === null).map((a) => ({ attempts: a.attempts, error: a.error, scoring: a.scoring })))
     expect(missing).toEqual([{ attempts: 3, error: "unparseable answer after the last re-ask", scoring: "sample" }])
   })
 
@@ -133,9 +131,7 @@ describe("openai backend against the loopback server", () => {
           const dirs = fs.readdirSync(runs).map((d) => path.join(runs, d)).filter((d) => d !== fullDir && fs.existsSync(path.join(d, "run.sqlite")))
           if (dirs.length === 1) {
             try {
-              const db = new Sqlite(path.join(dirs[0]!, "run.sqlite"), { readonly: true })
-              const n = (db.prepare(`SELECT count(*) AS n FROM units WHERE state = 'done'`).get() as { n: number }).n
-              db.close()
+              const n = withRunDb(dirs[0]!, (db) => readRunTotals(db).done)
               if (n >= 10) {
                 clearInterval(poll)
                 child.kill("SIGKILL")
@@ -153,9 +149,7 @@ describe("openai backend against the loopback server", () => {
       })
       const killed = await done
       expect(killed.signal).toBe("SIGKILL")
-      const db = new Sqlite(path.join(runDir, "run.sqlite"), { readonly: true })
-      const partial = (db.prepare(`SELECT count(*) AS n FROM units WHERE state = 'done'`).get() as { n: number }).n
-      db.close()
+      const partial = withRunDb(runDir, (db) => readRunTotals(db).done)
       expect(partial).toBeLessThan(60)
 
       const resumed = await runCli(["resume", runDir, "--json"])
