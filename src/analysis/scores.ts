@@ -1,9 +1,9 @@
-import { forEachRespondent, readAgentCount } from "../store/reads.js"
+import { readAgentCount, readValuePages } from "../store/reads.js"
 import type { RunDb } from "../store/RunStore.js"
 import { valueSystemOf, type Questionnaire } from "../domain/questionnaire.js"
 import { valuesOf } from "../domain/values.js"
 import type { ItemKey } from "../stats/mrat.js"
-import { scoreRespondent } from "../stats/mrat.js"
+import { respondentScorer } from "../stats/mrat.js"
 import { alphaAccumulator } from "../stats/reliability.js"
 
 /** A questionnaire's scoring key: its subscales in first-appearance order and each item's subscale and keying. */
@@ -64,25 +64,30 @@ export const readStepScores = (db: RunDb, questionnaire: Questionnaire, step: nu
   const itemsOf = key.subscales.map((_, s) => key.keys.flatMap((kk, i) => (kk.subscale === s ? [i] : [])))
   const accumulators = itemsOf.map((items) => alphaAccumulator(items.length))
   const rows = itemsOf.map((items) => new Float64Array(items.length))
+  const score = respondentScorer(key.keys, k, key.min, key.max)
+  const nItems = questionnaire.items.length
+  const answers = new Float64Array(nItems)
   let n = 0
-  forEachRespondent(db, step, questionnaire.items.length, (agentId, condition, values) => {
-    const sc = scoreRespondent(values, key.keys, k, key.min, key.max)
-    for (let s = 0; s < k; s++) {
-      raw[s]![n] = sc.raw[s]!
-      centered[s]![n] = sc.centered[s]!
-      const items = itemsOf[s]!
-      const row = rows[s]!
-      for (let j = 0; j < items.length; j++) {
-        const i = items[j]!
-        const x = values[i]
-        row[j] = x === null || x === undefined ? NaN : key.keys[i]!.reverse ? key.min + key.max - x : x
+  // One stored row per agent, values only: the report never walks the answers one by one.
+  for (const page of readValuePages(db, step)) {
+    for (let a = 0; a < page.rows && n < agents; a++) {
+      for (let i = 0; i < nItems; i++) answers[i] = i < page.items ? page.values[a * page.items + i]! : NaN
+      score(answers, 0, raw, centered, n)
+      for (let s = 0; s < k; s++) {
+        const items = itemsOf[s]!
+        const row = rows[s]!
+        for (let j = 0; j < items.length; j++) {
+          const i = items[j]!
+          const x = answers[i]!
+          row[j] = key.keys[i]!.reverse ? key.min + key.max - x : x
+        }
+        accumulators[s]!.add(row)
       }
-      accumulators[s]!.add(row)
+      agentIds[n] = page.agentIds[a]!
+      conditionIdx[n] = page.conditionIdx[a]!
+      n++
     }
-    agentIds[n] = agentId
-    conditionIdx[n] = condition
-    n++
-  })
+  }
   return {
     step,
     questionnaire,

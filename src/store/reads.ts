@@ -270,6 +270,52 @@ export function* readAnswerPages(db: RunDb, step: number, pageSize = 4096): Gene
   }
 }
 
+/** One page of a step's answer values only (no distributions, requests or texts): what scoring needs. */
+export interface ValueColumns {
+  readonly items: number
+  readonly rows: number
+  readonly agentIds: Int32Array
+  readonly conditionIdx: Int32Array
+  /** Agent r's answer to item i at `r·items + i`; NaN: no value. */
+  readonly values: Float64Array
+}
+
+/**
+ * Pages of a step's answer values in agent order: one stored row per agent, decoding only its value column, so
+ * the report reads N rows (not N × items answers) and touches no distribution. Memory is one page.
+ */
+export function* readValuePages(db: RunDb, step: number, pageSize = 8192): Generator<ValueColumns> {
+  const items = readItemCount(db, step)
+  if (items === 0) return
+  const stmt = db
+    .prepare(
+      `SELECT an.agent_id, ag.condition_idx, an.vals FROM answers an JOIN agents ag ON ag.agent_id = an.agent_id
+       WHERE an.step = ? AND an.agent_id > ? ORDER BY an.agent_id LIMIT ?`
+    )
+    .raw()
+  let after = -1
+  while (true) {
+    const rows = stmt.all(step, after, pageSize) as Array<[number, number, Buffer]>
+    if (rows.length === 0) return
+    after = rows[rows.length - 1]![0]
+    const page = { items, rows: rows.length, agentIds: new Int32Array(rows.length), conditionIdx: new Int32Array(rows.length), values: new Float64Array(rows.length * items) }
+    for (let a = 0; a < rows.length; a++) {
+      const [id, c, vals] = rows[a]!
+      page.agentIds[a] = id
+      page.conditionIdx[a] = c
+      const v16 = new Int16Array(vals.buffer, vals.byteOffset, vals.byteLength >> 1)
+      const aligned = (vals.byteOffset & 1) === 0
+      const from = a * items
+      for (let i = 0; i < items; i++) {
+        const v = aligned ? v16[i]! : vals.readInt16LE(2 * i)
+        page.values[from + i] = v === NO_VALUE ? NaN : v
+      }
+    }
+    yield page
+    if (rows.length < pageSize) return
+  }
+}
+
 /**
  * Streams one step's answer values, one agent at a time in agent order: `values[i]` is the answer to item i
  * (null when missing). Agents without stored answers are not visited. The array is reused between calls.
@@ -281,7 +327,7 @@ export const forEachRespondent = (
   visit: (agentId: number, conditionIdx: number, values: Array<number | null>) => void
 ): void => {
   const values: Array<number | null> = new Array<number | null>(nItems).fill(null)
-  for (const page of readAnswerPages(db, step)) {
+  for (const page of readValuePages(db, step)) {
     for (let a = 0; a < page.rows; a++) {
       for (let i = 0; i < nItems; i++) {
         const v = i < page.items ? page.values[a * page.items + i]! : NaN
@@ -470,7 +516,7 @@ export const readItemSumsByCondition = (
   step: number
 ): Array<{ readonly itemIdx: number; readonly conditionIdx: number; readonly sum: number; readonly count: number }> => {
   const acc = new Map<number, { itemIdx: number; conditionIdx: number; sum: number; count: number }>()
-  for (const page of readAnswerPages(db, step)) {
+  for (const page of readValuePages(db, step)) {
     for (let a = 0; a < page.rows; a++) {
       const c = page.conditionIdx[a]!
       for (let i = 0; i < page.items; i++) {
