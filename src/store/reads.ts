@@ -121,6 +121,10 @@ export const readRequestAttempts = (db: RunDb): { readonly max: number; readonly
 export const readItemCount = (db: RunDb, step: number): number =>
   db.prepare(`SELECT count(*) FROM items WHERE step = ?`).pluck().get(step) as number
 
+/** Answer rows a complete run holds (agents × items, over the questionnaire steps): a progress total, read without a scan. */
+export const readExpectedAnswerRows = (db: RunDb): number =>
+  (db.prepare(`SELECT count(*) FROM items`).pluck().get() as number) * readAgentCount(db)
+
 export interface ItemRow {
   readonly step: number
   readonly itemIdx: number
