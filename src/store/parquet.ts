@@ -245,7 +245,7 @@ export const openParquetWriter = async (outDir: string) => {
         })
       )
       try {
-        await connection.run(`COPY (SELECT * FROM ${fn}()) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`)
+        await connection.run(`COPY (SELECT * FROM ${fn}()) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`)
       } catch (e) {
         fs.rmSync(tmp, { force: true })
         throw failure ?? e
