@@ -12,6 +12,7 @@ import { correlationMatrix, crossCorrelation } from "../stats/correlation.js"
 import { benjaminiHochberg } from "../stats/inference.js"
 import { mdsFromCorrelation } from "../stats/mds.js"
 import { readConditions, readRunTotals } from "../store/reads.js"
+import { isParquetExport, loadParquetExport } from "../store/exportFolder.js"
 import { getManifest, openDatabase, type RunDb } from "../store/RunStore.js"
 import type { BootstrapSettings } from "./alignment.js"
 import { behaviourAgainst, columnMeans, hierarchySpearman, num, numMatrix, PAPER_BOOTSTRAP, rowsByCondition, structureAgainst } from "./alignment.js"
@@ -185,9 +186,18 @@ const alignTo = (rowOf: Map<number, number>, rows: number, scores: StepScores, s
 export const analyzeRun = (runDir: string, options: AnalysisOptions = DEFAULT_ANALYSIS) =>
   Effect.gen(function* () {
     const dbFile = path.join(runDir, "run.sqlite")
-    if (!fs.existsSync(dbFile)) return yield* new SpecFileError({ file: runDir, problems: ["run-dir: no run.sqlite here; is this a run folder?"] })
+    const fromExport = !fs.existsSync(dbFile) && isParquetExport(runDir)
+    if (!fs.existsSync(dbFile) && !fromExport) {
+      return yield* new SpecFileError({ file: runDir, problems: ["run-dir: no run.sqlite (nor run.json and answers.parquet) here; is this a run or Parquet export folder?"] })
+    }
     const baselines = yield* loadReportBaselines(options.baselines)
-    const db = yield* openDatabase(dbFile, { mustExist: true })
+    // A Parquet export folder is read into an in-memory run store: the same analysis, wherever the data went.
+    const db = fromExport
+      ? yield* Effect.tryPromise({
+          try: () => loadParquetExport(runDir),
+          catch: (e) => new SpecFileError({ file: runDir, problems: [`cannot read the export folder (${(e as Error).message})`] })
+        })
+      : yield* openDatabase(dbFile, { mustExist: true })
     return yield* Effect.try({
       try: () => analyse(db, runDir, baselines, options.bootstrap),
       catch: (e) => new SpecFileError({ file: dbFile, problems: [`cannot analyse the run (${(e as Error).message})`] })

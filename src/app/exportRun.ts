@@ -7,6 +7,7 @@ import { SpecFileError } from "../config/SpecFileError.js"
 import { scoringKey } from "../analysis/scores.js"
 import { respondentScorer } from "../stats/mrat.js"
 import { SCORING_MODES } from "../store/encoding.js"
+import { EXPORT_RUN_FILE, exportRunFile } from "../store/exportFolder.js"
 import { openParquetWriter, type ColumnBatch, type ColumnData, type ColumnSpec } from "../store/parquet.js"
 import {
   iterateGameResults,
@@ -588,7 +589,16 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
     return yield* Effect.gen(function* () {
       const spec = getManifest(db)["spec"] as RunSpec | undefined
       const stepNames = spec?.steps.map(stepId) ?? []
-      yield* Effect.try({ try: () => fs.mkdirSync(outDir, { recursive: true }), catch: failed })
+      yield* Effect.try({
+        try: () => {
+          fs.mkdirSync(outDir, { recursive: true })
+          // What the rows do not carry (the plan, conditions, counters, matches): `report` reads the folder with it.
+          const runFile = path.join(outDir, EXPORT_RUN_FILE)
+          fs.writeFileSync(`${runFile}.partial`, JSON.stringify(exportRunFile(db, path.resolve(runDir))) + "\n")
+          fs.renameSync(`${runFile}.partial`, runFile)
+        },
+        catch: failed
+      })
       const total = readExpectedAnswerRows(db)
       if (format === "parquet") return yield* Effect.tryPromise({ try: () => exportParquet(db, spec, stepNames, outDir, total), catch: failed })
       return yield* Effect.try({

@@ -57,7 +57,7 @@ describe("export --format parquet", () => {
     const pq = await runCli(["export", runDir, "--format", "parquet", "--out", pqDir, "--json"])
     expect(pq.code).toBe(0)
     const summary = lastJson(pq.stdout)
-    expect(fs.readdirSync(pqDir).sort()).toEqual(["answers.parquet", "game_results.parquet", "moves.parquet", "scores.parquet"])
+    expect(fs.readdirSync(pqDir).sort()).toEqual(["answers.parquet", "game_results.parquet", "moves.parquet", "run.json", "scores.parquet"])
 
     for (const table of ["answers", "scores", "moves", "game_results"]) {
       const csv = csvRows(fs.readFileSync(path.join(csvDir, `${table}.csv`), "utf8"))
@@ -96,5 +96,18 @@ describe("export --format parquet", () => {
     con.closeSync()
     duck.closeSync()
     expect(summary["rows"]).toBe(answers.length)
-  }, 120_000)
+
+    // The export folder reports as its run does (apart from the source path).
+    const reportOf = async (dir: string) => {
+      const r = await runCli(["report", dir, "--format", "json"])
+      expect(r.code, r.stderr).toBe(0)
+      const json = JSON.parse(r.stdout) as { run: Record<string, unknown>; games: Array<unknown>; valueStructure: unknown }
+      delete json.run["runDir"]
+      return json
+    }
+    const [fromRun, fromExport] = await Promise.all([reportOf(runDir), reportOf(pqDir)])
+    expect(fromRun.games.length).toBeGreaterThan(0)
+    expect(fromRun.valueStructure).not.toBeNull()
+    expect(fromExport).toEqual(fromRun)
+  }, 180_000)
 })
