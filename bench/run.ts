@@ -22,6 +22,7 @@ import { makeScheduler } from "../src/engine/Scheduler.js"
 import { LlmClient } from "../src/llm/LlmClient.js"
 import * as LlmClientOpenAi from "../src/llm/LlmClientOpenAi.js"
 import { startFakeServer } from "../tests/helpers/fakeOpenAiServer.js"
+import { scale } from "./scale.js"
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..")
 
@@ -183,13 +184,14 @@ const dashboard = async (pairs: number) => {
   }
 }
 
-// VALUESIM_BENCH=dashboard (or synthetic, scheduler) runs one part only.
+// VALUESIM_BENCH=dashboard (or synthetic, scheduler, scale) runs one part only; VALUESIM_BENCH_1M=1 adds the 1 M-agent report.
 const only = process.env["VALUESIM_BENCH"]
 const result = {
   node: process.version,
   cpus: os.cpus().length,
   ...(only === undefined || only === "synthetic" ? { synthetic: await synthetic(20_000) } : {}),
   ...(only === undefined || only === "scheduler" ? { scheduler: await scheduler(3000, 64, 50) } : {}),
-  ...(only === undefined || only === "dashboard" ? { dashboard: await dashboard(9) } : {})
+  ...(only === undefined || only === "dashboard" ? { dashboard: await dashboard(9) } : {}),
+  ...(only === undefined || only === "scale" ? { scale: await scale() } : {})
 }
 console.log(JSON.stringify(result))
