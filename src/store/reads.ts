@@ -111,8 +111,13 @@ export const requestLookup = (db: RunDb): ((key: string) => StoredRequest | unde
   return (key) => stmt.get(key) as StoredRequest | undefined
 }
 
-export const readRequestAttempts = (db: RunDb): { readonly max: number; readonly count: number } =>
-  db.prepare(`SELECT coalesce(max(attempts), 0) AS max, count(*) AS count FROM requests`).get() as { max: number; count: number }
+/** Stored requests: how many, the most attempts one took, and the attempts of all together. */
+export const readRequestAttempts = (db: RunDb): { readonly max: number; readonly count: number; readonly total: number } =>
+  db.prepare(`SELECT coalesce(max(attempts), 0) AS max, count(*) AS count, coalesce(sum(attempts), 0) AS total FROM requests`).get() as {
+    max: number
+    count: number
+    total: number
+  }
 
 // ---------------------------------------------------------------------------------------------------------
 // Answers
