@@ -1,12 +1,12 @@
 import { Effect } from "effect"
 import type { RunSpec } from "../config/RunSpec.js"
 import type { ChatMessage, Completion, ItemAnswer } from "../domain/answers.js"
-import { presentedChoices, type PresentedChoice, type Questionnaire } from "../domain/questionnaire.js"
-import { parseAnswer, parseBatchAnswer, renormaliseLogprobs } from "../llm/scoring.js"
+import { presentedChoices, type Questionnaire } from "../domain/questionnaire.js"
+import { logprobValidator, parseAnswer, parseBatchAnswer, renormaliseLogprobs } from "../llm/scoring.js"
 import { categorical } from "../sampling/rng.js"
 import { batchReaskTurn, batchTurn, itemTurn, openingMessages, reaskTurn } from "../engine/prompts.js"
 import { scoreChoice } from "../engine/QuestionnaireRunner.js"
-import type { Asked, Asker, Validate } from "../engine/RequestCache.js"
+import type { Asked, Asker } from "../engine/RequestCache.js"
 import type { PendingAgent } from "../store/reads.js"
 import type { AnswerPage } from "../store/RunStore.js"
 import { pageOfAnswers, redoOf, type Respondent } from "./Respondent.js"
@@ -23,14 +23,6 @@ const emptyAnswer = (itemId: string, scoring: ItemAnswer["scoring"]): Omit<ItemA
   latencyMs: 0,
   attempts: 0
 })
-
-/** Under logprob scoring: a response is usable when its top logprobs put mass on at least one option. */
-export const logprobValidator = (choices: ReadonlyArray<PresentedChoice>): Validate => (c: Completion) =>
-  c.topLogprobs === null
-    ? "the response has no logprobs"
-    : renormaliseLogprobs(c.topLogprobs, choices) === null
-      ? "none of the options is among the top logprobs"
-      : null
 
 const scoreCompletion = (q: Questionnaire, text: string, top: Completion["topLogprobs"], mode: ItemAnswer["scoring"], draw: () => number) =>
   scoreChoice(presentedChoices(q), q.scale.map((o) => o.value), text, top, mode, draw)
