@@ -12,8 +12,12 @@ import { prepareDashboard, startDashboard, type PreparedDashboard } from "./dash
 import { threadCpuUserSeconds } from "./threadCpu.js"
 import { loadPriceSetting, type PriceSetting } from "../config/PricesFile.js"
 import { firstGameMessages, planMatches, runGameStep } from "../engine/GameRunner.js"
-import { describeRequest, makeAsker, type Asker, type Preloaded } from "../engine/RequestCache.js"
+import { describeRequest, makeAsker, validated, type Asker, type Preloaded } from "../engine/RequestCache.js"
 import { runQuestionnaireStep } from "../engine/QuestionnaireRunner.js"
+import { logprobValidator } from "../llm/scoring.js"
+import { llmRespondent } from "../respondents/llm.js"
+import type { Respondent } from "../respondents/Respondent.js"
+import { syntheticRespondent } from "../respondents/synthetic.js"
 import { makeScheduler } from "../engine/Scheduler.js"
 import * as LlmClientOpenAi from "../llm/LlmClientOpenAi.js"
 import { makeCounters, progressLine, type RunCounters } from "../progress/counters.js"
@@ -136,11 +140,11 @@ const schedulerOptions = (spec: RunSpec) => ({
 
 /**
  * Before anything is written, asks the endpoint the run's first real question (retrying transient failures
- * as usual). A server that cannot be reached, refuses the key or answers something that is not a chat
- * completion stops the run here with one message. The answer is kept and used by the run, so the probe
- * costs no extra request under logprob scoring.
+ * as usual). A server that cannot be reached, refuses the key, answers something that is not a chat
+ * completion, or under logprob scoring answers without logprobs over the options, stops the run here with one
+ * message. The answer is kept and used by the run, so the probe costs no extra request under logprob scoring.
  */
-const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
+const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>) =>
   Effect.scoped(
     Effect.gen(function* () {
       const first = spec.steps[0]!
@@ -157,22 +161,31 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
       const { body, key, request } = describeRequest(spec.backend, messages, spec.backend.scoring === "sample" ? "probe" : null)
       const scheduler = yield* makeScheduler(schedulerOptions(spec))
       const llm = yield* LlmClient
-      const sent = yield* scheduler.run(key, llm.complete(request)).pipe(
-        Effect.mapError((e) => new BackendUnusableError({ baseUrl: spec.backend.baseUrl ?? "", detail: `the first request failed (${e.message})` }))
+      // Under logprob scoring the first question must come back with logprobs over its options, as every
+      // shared request must (a degraded response is retried like a 5xx).
+      const validate = first.kind === "questionnaire" && first.questionnaire.administration !== "batch" && spec.backend.scoring === "logprob"
+        ? logprobValidator(presentedChoices(first.questionnaire))
+        : undefined
+      const sent = yield* scheduler.run(key, validated(llm.complete(request), validate)).pipe(
+        Effect.mapError((e) =>
+          new BackendUnusableError({
+            baseUrl: spec.backend.baseUrl ?? "",
+            detail: e.reason === "Degraded"
+              ? `the first request came back without usable logprobs after ${spec.backend.maxAttempts} attempts (${e.detail}); a server without logprobs needs --scoring sample`
+              : `the first request failed (${e.message})`
+          })
+        )
       )
-      if (spec.backend.scoring === "logprob" && sent.value.topLogprobs === null) {
-        const line = "[valuesim] warning: the server returned no logprobs; answers will be parsed from text and marked scoring=sample"
-        yield* out.json ? Console.error(line) : Console.log(line)
-      }
       const preloaded: Preloaded = { key, body, completion: sent.value, attempts: sent.attempts, latencyMs: sent.latencyMs }
       return preloaded
     })
   ).pipe(Effect.provide(llmLayer(spec, env)))
 
-const runStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWriter, asker: Asker | null, gate: Effect.Effect<void>) =>
+/** Runs one step: questionnaires through the backend's respondent, games through the asker (null: synthetic). */
+const runStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWriter, asker: Asker | null, respondent: Respondent, gate: Effect.Effect<void>) =>
   spec.steps[step]!.kind === "game"
     ? runGameStep(spec, step, db, writer, asker, gate)
-    : runQuestionnaireStep(spec, step, db, writer, asker, gate)
+    : runQuestionnaireStep(spec, step, db, writer, respondent, gate)
 
 /** Everything one execution of a run works with. */
 interface RunContext {
@@ -220,11 +233,13 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
         })
         const asker = yield* makeAsker(spec.backend, db, writer, scheduler, counters, preloaded).pipe(Effect.provide(llmLayer(spec, env)))
         dashboard?.attach(writer.stats, () => scheduler.stats().inFlight)
-        for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker, gate)
+        const respondent = llmRespondent(spec, asker)
+        for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker, respondent, gate)
       })
       const work = spec.backend.kind === "synthetic"
         ? Effect.gen(function* () {
-            for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, null, gate)
+            const respondent = syntheticRespondent(spec)
+            for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, null, respondent, gate)
           })
         : llmWork
       if (dashboard === null) return yield* work
@@ -315,7 +330,7 @@ const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: RunDb
 export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
   Effect.gen(function* () {
     const prices = yield* loadPriceSetting(env)
-    const preloaded = spec.backend.kind === "synthetic" ? [] : [yield* probeBackend(spec, env, out)]
+    const preloaded = spec.backend.kind === "synthetic" ? [] : [yield* probeBackend(spec, env)]
     const now = yield* Clock.currentTimeMillis
     const { runDir, runId } = yield* createRunDir(runsDir, `${stamp(now)}-${spec.study.id}-s${spec.seed}`)
     const dbFile = path.join(runDir, "run.sqlite")

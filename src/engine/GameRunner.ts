@@ -14,7 +14,8 @@ import type { MatchResult, MoveRow, RunDb } from "../store/RunStore.js"
 import type { ResultWriter } from "../store/ResultWriter.js"
 import { fill, openingMessages } from "./prompts.js"
 import { scoreChoice, yieldToEventLoop } from "./QuestionnaireRunner.js"
-import type { Asker } from "./RequestCache.js"
+import { logprobValidator } from "../llm/scoring.js"
+import type { Asked, Asker } from "./RequestCache.js"
 
 /** The game scenario of a step (throws for a questionnaire step: an engine bug). */
 export const gameOf = (spec: RunSpec, step: number): GameScenario => {
@@ -185,14 +186,24 @@ const llmDecide = (
       const feedback = pendingFeedback[member]!.splice(0)
       const user = [...feedback, decisionText(game, d)].join("\n\n")
       let messages = conversation(member, d.round, user)
-      const nonce = spec.backend.scoring === "sample" ? `agent:${agentId}` : null
+      let nonce = spec.backend.scoring === "sample" ? `agent:${agentId}` : null
+      let mode = spec.backend.scoring
       const draw = stream(spec.seed, "game", step, agentId, d.round, d.decision)
       let asks = 0
       while (true) {
         asks++
-        const asked = yield* asker.ask(messages, nonce)
+        // A shared logprob response must carry logprobs over the options; one that stays degraded after its
+        // retries is not shared: this agent asks on its own and its reply is parsed (scoring sample).
+        const first = yield* asker.ask(messages, nonce, mode === "logprob" ? logprobValidator(choices) : undefined).pipe(Effect.either)
+        let asked: Asked
+        if (first._tag === "Right") asked = first.right
+        else if (first.left.reason === "Degraded" && nonce === null) {
+          nonce = `agent:${agentId}`
+          mode = "sample"
+          asked = yield* asker.ask(messages, nonce)
+        } else return yield* Effect.fail(first.left)
         const text = asked.completion.text
-        const scored = scoreChoice(choices, choices.map((c) => c.value), text, asked.completion.topLogprobs, spec.backend.scoring, draw)
+        const scored = scoreChoice(choices, choices.map((c) => c.value), text, asked.completion.topLogprobs, mode, draw)
         const { value, dist, scoring } = scored
         if (value !== null || asks > spec.backend.reasks) {
           const said = value === null ? text : scored.presentedToken!

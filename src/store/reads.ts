@@ -111,8 +111,13 @@ export const requestLookup = (db: RunDb): ((key: string) => StoredRequest | unde
   return (key) => stmt.get(key) as StoredRequest | undefined
 }
 
-export const readRequestAttempts = (db: RunDb): { readonly max: number; readonly count: number } =>
-  db.prepare(`SELECT coalesce(max(attempts), 0) AS max, count(*) AS count FROM requests`).get() as { max: number; count: number }
+/** Stored requests: how many, the most attempts one took, and the attempts of all together. */
+export const readRequestAttempts = (db: RunDb): { readonly max: number; readonly count: number; readonly total: number } =>
+  db.prepare(`SELECT coalesce(max(attempts), 0) AS max, count(*) AS count, coalesce(sum(attempts), 0) AS total FROM requests`).get() as {
+    max: number
+    count: number
+    total: number
+  }
 
 // ---------------------------------------------------------------------------------------------------------
 // Answers
@@ -204,15 +209,20 @@ export const requestInfoReader = (db: RunDb) => {
 
 /**
  * Pages of a step's answers in agent order (`pageSize` agents each), as typed columns. Agents without a stored
- * row (not yet answered) are absent. Memory is one page.
+ * row (not yet answered) are absent. Memory is one page. `valuesOnly`: values, scoring and condition only
+ * (distributions, requests, attempts, raws and errors are neither read nor decoded: k = 0, those columns empty).
  */
-export function* readAnswerPages(db: RunDb, step: number, pageSize = 4096): Generator<AnswerColumns> {
+export function* readAnswerPages(db: RunDb, step: number, pageSize = 4096, options: { readonly valuesOnly?: boolean } = {}): Generator<AnswerColumns> {
   const items = readItemCount(db, step)
   if (items === 0) return
   const stmt = db.prepare(
-    `SELECT an.agent_id, ag.condition_idx, an.vals, an.scoring, an.dists, an.request_ids, an.attempts, an.raws, an.errors
-     FROM answers an JOIN agents ag ON ag.agent_id = an.agent_id
-     WHERE an.step = ? AND an.agent_id > ? ORDER BY an.agent_id LIMIT ?`
+    options.valuesOnly === true
+      ? `SELECT an.agent_id, ag.condition_idx, an.vals, an.scoring, NULL AS dists, NULL AS request_ids, NULL AS attempts, NULL AS raws, NULL AS errors
+         FROM answers an JOIN agents ag ON ag.agent_id = an.agent_id
+         WHERE an.step = ? AND an.agent_id > ? ORDER BY an.agent_id LIMIT ?`
+      : `SELECT an.agent_id, ag.condition_idx, an.vals, an.scoring, an.dists, an.request_ids, an.attempts, an.raws, an.errors
+         FROM answers an JOIN agents ag ON ag.agent_id = an.agent_id
+         WHERE an.step = ? AND an.agent_id > ? ORDER BY an.agent_id LIMIT ?`
   )
   const info = requestInfoReader(db)
   let after = -1
@@ -331,7 +341,7 @@ export const forEachRespondent = (
   visit: (agentId: number, conditionIdx: number, values: Array<number | null>) => void
 ): void => {
   const values: Array<number | null> = new Array<number | null>(nItems).fill(null)
-  for (const page of readValuePages(db, step)) {
+  for (const page of readAnswerPages(db, step, 4096, { valuesOnly: true })) {
     for (let a = 0; a < page.rows; a++) {
       for (let i = 0; i < nItems; i++) {
         const v = i < page.items ? page.values[a * page.items + i]! : NaN
@@ -520,7 +530,7 @@ export const readItemSumsByCondition = (
   step: number
 ): Array<{ readonly itemIdx: number; readonly conditionIdx: number; readonly sum: number; readonly count: number }> => {
   const acc = new Map<number, { itemIdx: number; conditionIdx: number; sum: number; count: number }>()
-  for (const page of readValuePages(db, step)) {
+  for (const page of readAnswerPages(db, step, 4096, { valuesOnly: true })) {
     for (let a = 0; a < page.rows; a++) {
       const c = page.conditionIdx[a]!
       for (let i = 0; i < page.items; i++) {

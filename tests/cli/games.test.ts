@@ -163,7 +163,7 @@ describe("games on an OpenAI-compatible endpoint (loopback)", () => {
 
   it("a match whose request fails stays pending and resume completes it", async () => {
     const runs = tempDir("games-resume")
-    server.plan([{ kind: "ok" }, { kind: "garbage" }])
+    server.plan([{ kind: "ok" }, { kind: "400" }])
     const r = await runCli(["run", "scenarios/games/trust.yaml", "--agents", "10", "--seed", "2", "--concurrency", "1", "--runs-dir", runs, ...openaiArgs()])
     expect(r.code).toBe(1)
     const s = lastJson(r.stdout)

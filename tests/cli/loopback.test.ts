@@ -65,9 +65,58 @@ describe("openai backend against the loopback server", () => {
     expect(attempts).toBe(4)
   })
 
-  it("a garbage answer mid-run fails only the affected agents; resume completes them", async () => {
-    const runs = tempDir("garbage")
-    server.plan([{ kind: "ok" }, { kind: "garbage" }])
+  it("a 200 that is not JSON, has no choices, or (logprob scoring) no logprobs over the options is retried like a 5xx", async () => {
+    const runs = tempDir("bad200")
+    // One permit: the probe, then four faulty 200s, each for a request that is then retried and succeeds.
+    server.plan([{ kind: "ok" }, { kind: "garbage" }, { kind: "nochoices" }, { kind: "nologprobs" }, { kind: "offoptions" }])
+    const r = await runCli(["run", "scenarios/vsq40.yaml", "--agents", "30", "--seed", "2", "--concurrency", "1", "--runs-dir", runs, ...openaiArgs()])
+    expect(r.code, r.stderr).toBe(0)
+    const s = lastJson(r.stdout)
+    expect(s).toMatchObject({ status: "complete", answers: 30 * 40, failed: 0, degraded: 0 })
+    const { attempts, scorings } = withRunDb(String(s["runDir"]), (db) => ({
+      attempts: readRequestAttempts(db),
+      scorings: new Set([...readAnswerRecords(db)].map((a) => a.scoring))
+    }))
+    expect(attempts.total - attempts.count).toBe(4)
+    expect([...scorings]).toEqual(["logprob"])
+  })
+
+  it("a shared logprob response that stays degraded is never shared: each agent asks on its own (scoring sample)", async () => {
+    const item = "This person wants a world where nobody is held back by poverty, prejudice, or unfair laws."
+    const degraded = await startFakeServer({ noLogprobsFor: item })
+    try {
+      const runs = tempDir("degraded")
+      const agents = 24
+      const r = await runCli(["run", "scenarios/vsq40.yaml", "--agents", String(agents), "--seed", "3", "--runs-dir", runs,
+        "--backend", "openai", "--base-url", degraded.url, "--model", "fake-model", "--no-tui", "--json"])
+      expect(r.code, r.stderr).toBe(0)
+      const s = lastJson(r.stdout)
+      expect(s).toMatchObject({ status: "complete", answers: agents * 40, failed: 0, missing: 0, degraded: agents })
+      const asked = (degraded.bodies as Array<{ messages: Array<{ content: string }> }>).filter((b) => b.messages.some((m) => m.content.includes(item)))
+      const records = withRunDb(String(s["runDir"]), (db) => [...readAnswerRecords(db)])
+      const conditions = new Set(records.map((a) => a.conditionIdx)).size
+      // Each condition's shared request was sent 6 times (the default max_attempts), then each agent once.
+      expect(asked).toHaveLength(conditions * 6 + agents)
+      const sampled = records.filter((a) => a.itemIdx === 2)
+      expect(sampled).toHaveLength(agents)
+      for (const a of sampled) {
+        expect(a.scoring).toBe("sample")
+        expect(a.dist).toBeNull()
+        expect(a.value).not.toBeNull()
+        expect(a.requestKey).not.toBeNull()
+      }
+      // No sampled answer is shared by two agents: each has its own request.
+      expect(new Set(sampled.map((a) => a.requestKey)).size).toBe(agents)
+      // The other items are still shared logprob answers.
+      expect(records.filter((a) => a.itemIdx !== 2).every((a) => a.scoring === "logprob" && a.dist !== null)).toBe(true)
+    } finally {
+      await degraded.close()
+    }
+  })
+
+  it("a refused request (400) mid-run fails only the affected agents; resume completes them", async () => {
+    const runs = tempDir("refused")
+    server.plan([{ kind: "ok" }, { kind: "400" }])
     const r = await runCli(["run", "scenarios/vsq40.yaml", "--agents", "30", "--seed", "2", "--concurrency", "1", "--runs-dir", runs, ...openaiArgs()])
     expect(r.code).toBe(1)
     const s = lastJson(r.stdout)
@@ -82,7 +131,7 @@ describe("openai backend against the loopback server", () => {
     expect(t["failed"]).toBe(0)
   })
 
-  it("a server that answers garbage (or cannot be reached) stops the run before anything is written: exit 2", async () => {
+  it("a server that answers garbage (or cannot be reached, or gives no logprobs) stops the run before anything is written: exit 2", async () => {
     const bad = await startFakeServer({ periodicFault: { every: 1, fault: { kind: "garbage" } } })
     try {
       const runs = path.join(tempDir("garbage2"), "runs")
@@ -93,6 +142,18 @@ describe("openai backend against the loopback server", () => {
       expect(fs.existsSync(runs)).toBe(false)
     } finally {
       await bad.close()
+    }
+    const bare = await startFakeServer({ periodicFault: { every: 1, fault: { kind: "nologprobs" } } })
+    try {
+      const runs = path.join(tempDir("nologprobs"), "runs")
+      const r = await runCli(["run", "scenarios/vsq40.yaml", "--agents", "5", "--runs-dir", runs, "--backend", "openai", "--base-url", bare.url, "--model", "m", "--json"])
+      expect(r.code).toBe(2)
+      expect(r.stderr).toContain("without usable logprobs after 6 attempts")
+      expect(r.stderr).toContain("--scoring sample")
+      expect(bare.requests).toBe(6)
+      expect(fs.existsSync(runs)).toBe(false)
+    } finally {
+      await bare.close()
     }
   })
 
