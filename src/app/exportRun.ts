@@ -8,7 +8,7 @@ import { scoringKey } from "../analysis/scores.js"
 import { respondentScorer } from "../stats/mrat.js"
 import { SCORING_MODES } from "../store/encoding.js"
 import { EXPORT_RUN_FILE, exportRunFile } from "../store/exportFolder.js"
-import { openParquetWriter, type ColumnBatch, type ColumnData, type ColumnSpec } from "../store/parquet.js"
+import type { ColumnBatch, ColumnData, ColumnSpec } from "../store/parquet.js"
 import {
   iterateGameResults,
   iterateMoves,
@@ -489,6 +489,8 @@ const conditionMembers = (db: RunDb) => {
 
 /** Writes the Parquet files (answers, scores, and for games moves and game_results) through DuckDB. */
 const exportParquet = async (db: RunDb, spec: RunSpec | undefined, stepNames: ReadonlyArray<string>, outDir: string, total: number) => {
+  // DuckDB (a large native library) loads only for a Parquet export, not with every command.
+  const { openParquetWriter } = await import("../store/parquet.js")
   const pq = await openParquetWriter(outDir)
   try {
     const dims = answerDimensions(db, stepNames)

@@ -1,5 +1,3 @@
-import { DuckDBInstance } from "@duckdb/node-api"
-import duckdb from "@duckdb/node-bindings"
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -62,6 +60,8 @@ const sql = (s: string) => `'${s.replace(/'/g, "''")}'`
 export const loadParquetExport = async (dir: string): Promise<RunDb> => {
   const file = JSON.parse(fs.readFileSync(path.join(dir, EXPORT_RUN_FILE), "utf8")) as ExportRunFile
   if (file.kind !== "valuesim-export") throw new Error(`${EXPORT_RUN_FILE}: not a valuesim export (kind ${String(file.kind)})`)
+  // DuckDB (a large native library) loads only here, not with every command.
+  const [{ DuckDBInstance }, { default: duckdb }] = await Promise.all([import("@duckdb/node-api"), import("@duckdb/node-bindings")])
   const db = Effect.runSync(openDatabase(":memory:"))
   const duck = await DuckDBInstance.create(":memory:", { preserve_insertion_order: "true" })
   const con = await duck.connect()
