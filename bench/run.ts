@@ -27,6 +27,7 @@ import { startFakeServer } from "../tests/helpers/fakeOpenAiServer.js"
 import { engineVsBareOpenai, fractionOfCL, logprobVsSynthetic, millionAgents, schedulerOverhead } from "./realModels.js"
 import type { BenchOutput } from "./readmeTable.js"
 import { writeReadmeTable } from "./readmeTable.js"
+import { scale } from "./scale.js"
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..")
 
@@ -217,5 +218,6 @@ if (want("logprobVsSynthetic")) {
 // VALUESIM_BENCH_MILLION_AGENTS changes the count (to try the part out on a smaller run).
 if (million) result.millionAgents = await millionAgents(Number(process.env["VALUESIM_BENCH_MILLION_AGENTS"] ?? 1_000_000))
 if (want("dashboard")) result.dashboard = await dashboard(9)
+if (want("scale")) result.scale = await scale()
 console.log(JSON.stringify(result))
 if (argv.includes("--readme")) writeReadmeTable(path.join(root, "README.md"), result)

@@ -1,4 +1,3 @@
-import type Sqlite from "better-sqlite3"
 import { resumeCommand } from "../domain/printable.js"
 import { Effect } from "effect"
 import * as fs from "node:fs"
@@ -13,7 +12,9 @@ import { stream } from "../sampling/rng.js"
 import { correlationMatrix, crossCorrelation } from "../stats/correlation.js"
 import { benjaminiHochberg } from "../stats/inference.js"
 import { DEFAULT_MDS_METHOD, mapFromCorrelation, type MdsMethod } from "../stats/mds.js"
-import { openDatabase } from "../store/RunStore.js"
+import { readConditions, readRunTotals } from "../store/reads.js"
+import { isParquetExport, loadParquetExport } from "../store/exportFolder.js"
+import { getManifest, openDatabase, type RunDb } from "../store/RunStore.js"
 import type { BootstrapSettings } from "./alignment.js"
 import { behaviourAgainst, columnMeans, DEFAULT_PERMUTATIONS, hierarchySpearman, num, numMatrix, PAPER_BOOTSTRAP, rowsByCondition, structureAgainst } from "./alignment.js"
 import type {
@@ -93,10 +94,6 @@ export const loadReportBaselines = (files: ReadonlyArray<string> | null) =>
         (xs) => xs.flat()
       )
 
-const readManifest = (db: Sqlite.Database): Record<string, unknown> => {
-  const rows = db.prepare(`SELECT key, value FROM manifest`).all() as Array<{ key: string; value: string }>
-  return Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value) as unknown]))
-}
 
 const conditionBreakdown = (
   scores: StepScores,
@@ -241,23 +238,32 @@ const alignTo = (rowOf: Map<number, number>, rows: number, scores: StepScores, s
 export const analyzeRun = (runDir: string, options: AnalysisOptions = DEFAULT_ANALYSIS) =>
   Effect.gen(function* () {
     const dbFile = path.join(runDir, "run.sqlite")
-    if (!fs.existsSync(dbFile)) return yield* new SpecFileError({ file: runDir, problems: ["run-dir: no run.sqlite here; is this a run folder?"] })
+    const fromExport = !fs.existsSync(dbFile) && isParquetExport(runDir)
+    if (!fs.existsSync(dbFile) && !fromExport) {
+      return yield* new SpecFileError({ file: runDir, problems: ["run-dir: no run.sqlite (nor run.json and answers.parquet) here; is this a run or Parquet export folder?"] })
+    }
     const baselines = yield* loadReportBaselines(options.baselines)
-    const db = yield* openDatabase(dbFile, { mustExist: true })
+    // A Parquet export folder is read into an in-memory run store: the same analysis, wherever the data went.
+    const db = fromExport
+      ? yield* Effect.tryPromise({
+          try: () => loadParquetExport(runDir),
+          catch: (e) => new SpecFileError({ file: runDir, problems: [`cannot read the export folder (${(e as Error).message})`] })
+        })
+      : yield* openDatabase(dbFile, { mustExist: true })
     return yield* Effect.try({
       try: () => analyse(db, runDir, baselines, options),
       catch: (e) => new SpecFileError({ file: dbFile, problems: [`cannot analyse the run (${(e as Error).message})`] })
     }).pipe(Effect.ensuring(Effect.sync(() => db.close())))
   })
 
-const analyse = (db: Sqlite.Database, runDir: string, baselines: ReadonlyArray<LoadedBaseline>, options: AnalysisOptions): Report => {
+const analyse = (db: RunDb, runDir: string, baselines: ReadonlyArray<LoadedBaseline>, options: AnalysisOptions): Report => {
   const settings = options.bootstrap
-  const manifest = readManifest(db)
+  const manifest = getManifest(db)
   const spec = manifest["spec"] as RunSpec | undefined
   if (spec === undefined) throw new Error("the run has no plan (manifest.spec is missing)")
-  const conditions = db.prepare(`SELECT condition, value_code FROM conditions ORDER BY condition_idx`).all() as Array<{ condition: string; value_code: string | null }>
-  const units = db.prepare(`SELECT state, count(*) AS n FROM units GROUP BY state`).all() as Array<{ state: string; n: number }>
-  const unitsNotDone = units.filter((u) => u.state !== "done").reduce((s, u) => s + u.n, 0)
+  const conditions = readConditions(db).map((c) => ({ condition: c.condition, value_code: c.valueCode }))
+  const totals = readRunTotals(db)
+  const unitsNotDone = totals.pending + totals.failed
   const synthetic = spec.backend.kind === "synthetic"
   const used = new Set<LoadedBaseline>()
   const notes: Array<string> = []

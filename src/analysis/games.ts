@@ -1,4 +1,5 @@
-import type Sqlite from "better-sqlite3"
+import { readConditions, readGameMoves, readMatchStates, readMoveMeans, readUnmatchedCount, type GameMoveRow } from "../store/reads.js"
+import type { RunDb } from "../store/RunStore.js"
 import type { GameKind, GameScenario } from "../domain/games.js"
 import { higherOrderOf, HIGHER_ORDER_NAMES, type HigherOrder, type Value10 } from "../domain/values.js"
 import { GAME_DEFAULTS } from "../games/index.js"
@@ -46,15 +47,7 @@ export interface HumanGameFigure {
   readonly baseline: { readonly file: string; readonly id: string; readonly title: string; readonly source: string }
 }
 
-interface MoveRow {
-  readonly match_id: number
-  readonly round: number
-  readonly agent_id: number
-  readonly decision: string
-  readonly value: number | null
-  readonly label: string | null
-  readonly condition: string
-}
+type MoveRow = GameMoveRow
 
 const numberParam = (game: GameScenario, key: string): number => {
   const v = game.params[key] ?? (GAME_DEFAULTS[game.game] as Record<string, unknown>)[key]
@@ -131,12 +124,12 @@ const polarisation = (round: number, rows: ReadonlyArray<MoveRow>, valueOf: Read
  * metric (and round, when the figure names one).
  */
 export const analyseGame = (
-  db: Sqlite.Database,
+  db: RunDb,
   step: number,
   game: GameScenario,
   humans: ReadonlyArray<HumanGameFigure>
 ): GameAnalysis => {
-  const states = db.prepare(`SELECT state, outcome FROM matches WHERE step = ?`).all(step) as Array<{ state: string; outcome: string | null }>
+  const states = readMatchStates(db, step)
   const matches = { complete: 0, void: 0, failed: 0, pending: 0 }
   for (const m of states) {
     if (m.state === "failed") matches.failed++
@@ -144,15 +137,10 @@ export const analyseGame = (
     else if ((JSON.parse(m.outcome ?? "{}") as { status?: string }).status === "void") matches.void++
     else matches.complete++
   }
-  const { unmatched } = db.prepare(`SELECT count(*) AS unmatched FROM game_results WHERE step = ? AND status = 'unmatched'`).get(step) as { unmatched: number }
-  const conditions = (db.prepare(`SELECT condition FROM conditions ORDER BY condition_idx`).all() as Array<{ condition: string }>).map((c) => c.condition)
-  const rows = db
-    .prepare(
-      `SELECT mv.match_id, mv.round, mv.agent_id, mv.decision, mv.value, mv.label, c.condition
-       FROM moves mv JOIN agents a ON a.agent_id = mv.agent_id JOIN conditions c ON c.condition_idx = a.condition_idx
-       WHERE mv.step = ? ORDER BY mv.match_id, mv.seq`
-    )
-    .all(step) as Array<MoveRow>
+  const unmatched = readUnmatchedCount(db, step)
+  const allConditions = readConditions(db)
+  const conditions = allConditions.map((c) => c.condition)
+  const rows: ReadonlyArray<MoveRow> = readGameMoves(db, step)
   const of = (decision: string, round?: number) => rows.filter((r) => r.decision === decision && (round === undefined || r.round === round))
   const endowment = numberParam(game, "endowment")
   const share = (r: MoveRow) => (r.value === null ? null : r.value / endowment)
@@ -202,10 +190,7 @@ export const analyseGame = (
     case "deliberation": {
       const rounds = numberParam(game, "rounds")
       const labels = (game.params["options"] ?? (GAME_DEFAULTS.deliberation as Record<string, unknown>)["options"]) as ReadonlyArray<string>
-      const valueOf = new Map(db.prepare(`SELECT condition, value_code FROM conditions`).all().map((r) => {
-        const row = r as { condition: string; value_code: string | null }
-        return [row.condition, row.value_code] as const
-      }))
+      const valueOf = new Map(allConditions.map((c) => [c.condition, c.valueCode] as const))
       for (let r = 1; r <= rounds; r++) {
         const rows = of("position", r)
         const mean = metric("mean-position", r, rows, yes, conditions)
@@ -244,10 +229,8 @@ export const analyseGame = (
  * the agent's mean decision value over the rounds it made (null when it made none). Keys are
  * `<scenario id>:<decision>`.
  */
-export const gameBehaviourColumns = (db: Sqlite.Database, step: number, game: GameScenario): Map<string, Map<number, number>> => {
-  const rows = db
-    .prepare(`SELECT agent_id, decision, avg(value) AS mean FROM moves WHERE step = ? AND value IS NOT NULL GROUP BY agent_id, decision`)
-    .all(step) as Array<{ agent_id: number; decision: string; mean: number }>
+export const gameBehaviourColumns = (db: RunDb, step: number, game: GameScenario): Map<string, Map<number, number>> => {
+  const rows = readMoveMeans(db, step)
   const out = new Map<string, Map<number, number>>()
   for (const r of rows) {
     if (r.decision === "cause") continue // unordered: no mean

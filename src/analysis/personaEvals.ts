@@ -1,9 +1,10 @@
-import type Sqlite from "better-sqlite3"
 import type { Questionnaire } from "../domain/questionnaire.js"
 import type { HedonismPlacement, HigherOrder, Value10 } from "../domain/values.js"
 import { HIGHER_ORDER, HIGHER_ORDER_NAMES, isValue10 } from "../domain/values.js"
 import { answerAgreement, higherOrderAgreement, valueVectorCorrelations } from "../stats/agreement.js"
 import { mean } from "../stats/descriptive.js"
+import { readAnswerPages, readConditions, readItems } from "../store/reads.js"
+import type { RunDb } from "../store/RunStore.js"
 
 /** The `measure` of the in-memory questionnaire `valuesim persona-evals run` builds. */
 export const PERSONA_MEASURE = "persona-evals"
@@ -164,35 +165,36 @@ export const personaStepOf = (steps: ReadonlyArray<{ readonly kind: string; read
  * distribution's entry for the matching answer is index 1 for a statement keyed Yes and 0 for one keyed No
  * (reverse-keyed items are the ones whose matching answer is No).
  */
-export const readAgreementAnswers = (db: Sqlite.Database, step: number): Array<AgreementAnswer> => {
-  const rows = db
-    .prepare(
-      `SELECT i.subscale AS behaviour, i.reverse AS reverse, c.condition AS condition, c.value_code AS value_code,
-              a.value AS value, a.dist AS dist, a.scoring AS scoring
-       FROM answers a
-       JOIN items i ON i.step = a.step AND i.item_idx = a.item_idx
-       JOIN agents g ON g.agent_id = a.agent_id
-       JOIN conditions c ON c.condition_idx = g.condition_idx
-       WHERE a.step = ?`
-    )
-    .all(step) as Array<{ behaviour: string; reverse: number; condition: string; value_code: string | null; value: number | null; dist: string | null; scoring: string }>
-  return rows.map((r) => {
-    const matchingValue = r.reverse === 1 ? 0 : 1
-    let pMatching: number | null = null
-    if (r.scoring === "logprob" && r.dist !== null) {
-      const d = r.dist.split(",").map(Number)
-      const p = d[matchingValue]
-      const total = (d[0] ?? 0) + (d[1] ?? 0)
-      if (p !== undefined && total > 0) pMatching = p / total
+export const readAgreementAnswers = (db: RunDb, step: number): Array<AgreementAnswer> => {
+  const items = readItems(db).filter((it) => it.step === step)
+  const conditions = readConditions(db)
+  const out: Array<AgreementAnswer> = []
+  for (const page of readAnswerPages(db, step)) {
+    for (let a = 0; a < page.rows; a++) {
+      const c = conditions[page.conditionIdx[a]!]!
+      for (let i = 0; i < page.items; i++) {
+        const n = a * page.items + i
+        const item = items[i]!
+        const matchingValue = item.reverse ? 0 : 1
+        let pMatching: number | null = null
+        if (page.scoring[n] === 0 && page.k > 0 && !Number.isNaN(page.dists[n * page.k]!)) {
+          const d0 = page.dists[n * page.k]!
+          const d1 = page.dists[n * page.k + 1]!
+          const p = matchingValue === 0 ? d0 : d1
+          if (d0 + d1 > 0) pMatching = p / (d0 + d1)
+        }
+        const v = page.values[n]!
+        out.push({
+          behaviour: item.subscale,
+          condition: c.condition,
+          value: c.valueCode !== null && isValue10(c.valueCode) ? c.valueCode : null,
+          agreement: answerAgreement(pMatching, Number.isNaN(v) ? null : v === matchingValue),
+          pMatching
+        })
+      }
     }
-    return {
-      behaviour: r.behaviour,
-      condition: r.condition,
-      value: r.value_code !== null && isValue10(r.value_code) ? r.value_code : null,
-      agreement: answerAgreement(pMatching, r.value === null ? null : r.value === matchingValue),
-      pMatching
-    }
-  })
+  }
+  return out
 }
 
 const pad = (s: string, n: number) => (s.length >= n ? s.slice(0, n) : s + " ".repeat(n - s.length))

@@ -1,8 +1,9 @@
-import type Sqlite from "better-sqlite3"
+import { readAgentCount, readValuePages } from "../store/reads.js"
+import type { RunDb } from "../store/RunStore.js"
 import { valueSystemOf, type Questionnaire } from "../domain/questionnaire.js"
 import { valuesOf } from "../domain/values.js"
 import type { ItemKey } from "../stats/mrat.js"
-import { scoreRespondent } from "../stats/mrat.js"
+import { respondentScorer } from "../stats/mrat.js"
 import { alphaAccumulator } from "../stats/reliability.js"
 
 /** A questionnaire's scoring key: its subscales in first-appearance order and each item's subscale and keying. */
@@ -29,36 +30,7 @@ export const scoringKey = (q: Questionnaire): ScoringKey => {
   }
 }
 
-/**
- * Streams one step's answers from the run store, one agent at a time in agent order: `values[i]` is the answer
- * to item i (null when missing or not yet asked). Agents without any answer row are not visited. The array is
- * reused between calls.
- */
-export const forEachRespondent = (
-  db: Sqlite.Database,
-  step: number,
-  nItems: number,
-  visit: (agentId: number, conditionIdx: number, values: Array<number | null>) => void
-): void => {
-  const values: Array<number | null> = new Array<number | null>(nItems).fill(null)
-  const stmt = db.prepare(
-    `SELECT an.agent_id, ag.condition_idx, an.item_idx, an.value
-     FROM answers an JOIN agents ag ON ag.agent_id = an.agent_id
-     WHERE an.step = ? ORDER BY an.agent_id, an.item_idx`
-  )
-  let current = -1
-  let condition = -1
-  for (const r of stmt.iterate(step) as IterableIterator<{ agent_id: number; condition_idx: number; item_idx: number; value: number | null }>) {
-    if (r.agent_id !== current) {
-      if (current >= 0) visit(current, condition, values)
-      values.fill(null)
-      current = r.agent_id
-      condition = r.condition_idx
-    }
-    values[r.item_idx] = r.value
-  }
-  if (current >= 0) visit(current, condition, values)
-}
+export { forEachRespondent } from "../store/reads.js"
 
 /** Every agent's scores on one step, as columns (row r = the r-th agent with any answer, in agent order). */
 export interface StepScores {
@@ -81,9 +53,9 @@ export interface StepScores {
  * MRAT = mean over all items, centered = score − MRAT). Memory is two floats per agent and subscale; α is
  * accumulated in one pass.
  */
-export const readStepScores = (db: Sqlite.Database, questionnaire: Questionnaire, step: number): StepScores => {
+export const readStepScores = (db: RunDb, questionnaire: Questionnaire, step: number): StepScores => {
   const key = scoringKey(questionnaire)
-  const { agents } = db.prepare(`SELECT count(*) AS agents FROM agents`).get() as { agents: number }
+  const agents = readAgentCount(db)
   const k = key.subscales.length
   const raw = key.subscales.map(() => new Float64Array(agents).fill(NaN))
   const centered = key.subscales.map(() => new Float64Array(agents).fill(NaN))
@@ -92,25 +64,30 @@ export const readStepScores = (db: Sqlite.Database, questionnaire: Questionnaire
   const itemsOf = key.subscales.map((_, s) => key.keys.flatMap((kk, i) => (kk.subscale === s ? [i] : [])))
   const accumulators = itemsOf.map((items) => alphaAccumulator(items.length))
   const rows = itemsOf.map((items) => new Float64Array(items.length))
+  const score = respondentScorer(key.keys, k, key.min, key.max)
+  const nItems = questionnaire.items.length
+  const answers = new Float64Array(nItems)
   let n = 0
-  forEachRespondent(db, step, questionnaire.items.length, (agentId, condition, values) => {
-    const sc = scoreRespondent(values, key.keys, k, key.min, key.max)
-    for (let s = 0; s < k; s++) {
-      raw[s]![n] = sc.raw[s]!
-      centered[s]![n] = sc.centered[s]!
-      const items = itemsOf[s]!
-      const row = rows[s]!
-      for (let j = 0; j < items.length; j++) {
-        const i = items[j]!
-        const x = values[i]
-        row[j] = x === null || x === undefined ? NaN : key.keys[i]!.reverse ? key.min + key.max - x : x
+  // One stored row per agent, values only: the report never walks the answers one by one.
+  for (const page of readValuePages(db, step)) {
+    for (let a = 0; a < page.rows && n < agents; a++) {
+      for (let i = 0; i < nItems; i++) answers[i] = i < page.items ? page.values[a * page.items + i]! : NaN
+      score(answers, 0, raw, centered, n)
+      for (let s = 0; s < k; s++) {
+        const items = itemsOf[s]!
+        const row = rows[s]!
+        for (let j = 0; j < items.length; j++) {
+          const i = items[j]!
+          const x = answers[i]!
+          row[j] = key.keys[i]!.reverse ? key.min + key.max - x : x
+        }
+        accumulators[s]!.add(row)
       }
-      accumulators[s]!.add(row)
+      agentIds[n] = page.agentIds[a]!
+      conditionIdx[n] = page.conditionIdx[a]!
+      n++
     }
-    agentIds[n] = agentId
-    conditionIdx[n] = condition
-    n++
-  })
+  }
   return {
     step,
     questionnaire,

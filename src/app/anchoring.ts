@@ -4,7 +4,6 @@
  * administration, two temperatures — and their results in the paper's shape.
  */
 import { DEFAULT_MDS_METHOD, type MdsMethod } from "../stats/mds.js"
-import type Sqlite from "better-sqlite3"
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -30,7 +29,8 @@ import { loadRunSpec, projectRoot, type RunOverrides } from "../config/StudyFile
 import { valueSystemOf, type Administration } from "../domain/questionnaire.js"
 import { positionOn, valuesOf } from "../domain/values.js"
 import { LlmClient } from "../llm/LlmClient.js"
-import { getManifest, openDatabase } from "../store/RunStore.js"
+import { readConditions } from "../store/reads.js"
+import { getManifest, openDatabase, type RunDb } from "../store/RunStore.js"
 import { llmLayer, startRun, type OutputOptions } from "./runStudy.js"
 
 /** The five prompt types of paper 002 §3.1, each a study file in scenarios/value-anchoring/. */
@@ -183,7 +183,7 @@ interface BaselineRef {
 
 const refOf = (file: string, b: ValueHierarchy | ValueCorrelations): BaselineRef => ({ file, id: b.id, title: b.title, n: b.n ?? null, source: b.source })
 
-const analyse = (db: Sqlite.Database, baselines: Effect.Effect.Success<ReturnType<typeof loadReportBaselines>>): AnchoringReport => {
+const analyse = (db: RunDb, baselines: Effect.Effect.Success<ReturnType<typeof loadReportBaselines>>): AnchoringReport => {
   const manifest = getManifest(db)
   const spec = manifest["spec"] as RunSpec | undefined
   const runId = String(manifest["run_id"] ?? "")
@@ -231,7 +231,7 @@ const analyse = (db: Sqlite.Database, baselines: Effect.Effect.Success<ReturnTyp
     )
   }
 
-  const conditions = db.prepare(`SELECT condition, value_code FROM conditions ORDER BY condition_idx`).all() as Array<{ condition: string; value_code: string | null }>
+  const conditions = readConditions(db).map((c) => ({ condition: c.condition, value_code: c.valueCode }))
   const popSystem = spec.population.values ?? "basic"
   const circle = valuesOf(system)
   // A respondent is anchored on a value of the questionnaire's own circle; anchors of the other system are left out.

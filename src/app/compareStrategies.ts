@@ -16,7 +16,8 @@ import type { RunOverrides } from "../config/StudyFile.js"
 import { loadRunSpec, projectRoot } from "../config/StudyFile.js"
 import { VALUES_10 } from "../domain/values.js"
 import { DEFAULT_MDS_METHOD, type MdsMethod } from "../stats/mds.js"
-import { openDatabase } from "../store/RunStore.js"
+import { readConditions } from "../store/reads.js"
+import { getManifest, openDatabase } from "../store/RunStore.js"
 import type { RunSummary } from "./runStudy.js"
 import { startRun } from "./runStudy.js"
 
@@ -108,11 +109,9 @@ export const runStrategyComparison = (o: CompareStrategiesOptions, env: Readonly
     const db = yield* openDatabase(dbFile, { mustExist: true })
     const comparison = yield* Effect.try({
       try: (): StrategyComparison => {
-        const manifest = Object.fromEntries(
-          (db.prepare(`SELECT key, value FROM manifest`).all() as Array<{ key: string; value: string }>).map((r) => [r.key, JSON.parse(r.value) as unknown])
-        )
+        const manifest = getManifest(db)
         const spec = manifest["spec"] as RunSpec
-        const conditions = (db.prepare(`SELECT condition FROM conditions ORDER BY condition_idx`).all() as Array<{ condition: string }>).map((c) => c.condition)
+        const conditions = readConditions(db).map((c) => c.condition)
         const step = spec.steps.findIndex(
           (s) => s.kind === "questionnaire" && s.questionnaire.construct === "values" && VALUES_10.every((v) => s.questionnaire.items.some((i) => i.subscale === v))
         )

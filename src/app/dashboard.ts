@@ -1,4 +1,3 @@
-import type Sqlite from "better-sqlite3"
 import { escapeControl, resumeCommand } from "../domain/printable.js"
 import { Clock, Duration, Effect, Exit, Schedule } from "effect"
 import type { LoadedBaseline, ValueCorrelations, ValueHierarchy } from "../config/BaselineFile.js"
@@ -8,7 +7,8 @@ import { backendIdentity, stepId } from "../config/RunSpec.js"
 import type { RunCounters } from "../progress/counters.js"
 import type { LiveGameFigure, LiveHuman } from "../progress/liveFeed.js"
 import { makeLiveFeed } from "../progress/liveFeed.js"
-import type { WriteOp } from "../store/RunStore.js"
+import { readAgentConditions, readStepTotals } from "../store/reads.js"
+import type { WriteOp, RunDb } from "../store/RunStore.js"
 import type { WriterStats } from "../store/ResultWriter.js"
 import { pricesFor, type PriceSetting } from "../config/PricesFile.js"
 
@@ -75,20 +75,18 @@ export type PreparedDashboard = Effect.Effect.Success<ReturnType<typeof prepareD
 
 export const startDashboard = (
   prepared: PreparedDashboard,
-  db: Sqlite.Database,
+  db: RunDb,
   spec: RunSpec,
   run: { readonly runId: string; readonly runDir: string },
   counters: RunCounters
 ) =>
   Effect.gen(function* () {
     const { worker, human, games } = prepared
-    const agentCondition = Int32Array.from(
-      (db.prepare(`SELECT condition_idx FROM agents ORDER BY agent_id`).all() as Array<{ condition_idx: number }>).map((r) => r.condition_idx)
-    )
+    const agentCondition = readAgentConditions(db)
     const feed = makeLiveFeed(spec, (a) => agentCondition[a] ?? 0, human, games)
-    const unitRows = db.prepare(`SELECT step, state, count(*) AS n FROM units GROUP BY step, state`).all() as Array<{ step: number; state: string; n: number }>
-    const stepTotal = spec.steps.map((_, i) => unitRows.filter((r) => r.step === i).reduce((s, r) => s + r.n, 0))
-    const stepDone = spec.steps.map((_, i) => unitRows.filter((r) => r.step === i && r.state === "done").reduce((s, r) => s + r.n, 0))
+    const totals = readStepTotals(db)
+    const stepTotal = spec.steps.map((_, i) => totals.filter((r) => r.step === i).reduce((s, r) => s + r.unitsPending + r.unitsDone + r.unitsFailed, 0))
+    const stepDone = spec.steps.map((_, i) => totals.filter((r) => r.step === i).reduce((s, r) => s + r.unitsDone, 0))
     const stepFailed = spec.steps.map(() => 0)
     const condAgents = spec.population.conditions.map(() => 0)
     for (const c of agentCondition) condAgents[c] = (condAgents[c] ?? 0) + 1
@@ -100,8 +98,7 @@ export const startDashboard = (
       condDone[c] = (condDone[c] ?? 0) + 1
     }
     const observe = (op: WriteOp) => {
-      if (op._tag === "CompactUnits") for (const a of op.agentIds) doneUnit(op.step, a, false)
-      else if (op._tag === "Units") for (const u of op.units) doneUnit(u.step, u.agentId, u.failed)
+      if (op._tag === "AnswerPage") for (let a = 0; a < op.agentIds.length; a++) doneUnit(op.step, op.agentIds[a]!, op.failed?.[a] === 1)
       else if (op._tag === "Match") for (const a of op.members) doneUnit(op.step, a, op.failed)
       feed.observe(op)
     }

@@ -2,14 +2,28 @@ import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { RunSpec } from "../config/RunSpec.js"
-import { backendIdentity, stepId } from "../config/RunSpec.js"
+import { backendIdentity, stepId, type BackendIdentity } from "../config/RunSpec.js"
 import { SpecFileError } from "../config/SpecFileError.js"
-import { forEachRespondent, scoringKey } from "../analysis/scores.js"
-import { scoreRespondent } from "../stats/mrat.js"
-import { openDatabase } from "../store/RunStore.js"
+import { scoringKey } from "../analysis/scores.js"
+import { respondentScorer } from "../stats/mrat.js"
+import { SCORING_MODES } from "../store/encoding.js"
+import { EXPORT_RUN_FILE, exportRunFile } from "../store/exportFolder.js"
+import type { ColumnBatch, ColumnData, ColumnSpec } from "../store/parquet.js"
+import {
+  iterateGameResults,
+  iterateMoves,
+  readAnswerPages,
+  readExpectedAnswerRows,
+  readConditions,
+  readItems,
+  readValuePages,
+  requestInfoReader
+} from "../store/reads.js"
+import { getManifest, openDatabase, type RunDb } from "../store/RunStore.js"
 import { versions } from "./version.js"
 
-export type ExportFormat = "csv" | "jsonl"
+export type ExportFormat = "csv" | "jsonl" | "parquet"
+type TextFormat = Exclude<ExportFormat, "parquet">
 
 /** Export columns, in order. One row per agent × item; the agent's condition travels with every row. */
 export const ANSWER_COLUMNS = [
@@ -32,78 +46,582 @@ export const MOVE_COLUMNS = [
 
 /** Game results: one row per agent × game step (its match, status, total payoff and game-specific details). */
 export const GAME_RESULT_COLUMNS = [
-  "step", "game", "agent_id", "condition", "primed_value", "match_id", "member", "status", "payoff", "details",
-  "backend", "model"
+  "step", "game", "agent_id", "condition", "primed_value", "match_id", "member", "status", "payoff", "details", "backend", "model"
 ] as const
 
 /** The `scoring` every answer of the synthetic backend is exported with: it was drawn from the theory model, not an LLM. */
 export const SYNTHETIC_SCORING = "synthetic"
+
+/** Who answered, on every exported row: the run's backend and model, and whether it is the synthetic backend. */
+type Who = BackendIdentity
+
+const unknownWho: Who = { backend: "unknown", model: "unknown", synthetic: false, label: null }
 
 const csvField = (v: unknown): string => {
   if (v === null || v === undefined) return ""
   const s = String(v)
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 }
+const jsonField = (v: unknown): string => (v === null || v === undefined ? "null" : JSON.stringify(v))
 
-interface Row {
-  step: number
-  agent_id: number
-  condition: string
-  primed_value: string | null
-  item_idx: number
-  item_id: string
-  subscale: string
-  reverse: number
-  value: number | null
-  scoring: string
-  raw: string | null
-  dist: string | null
-  request_key: string | null
-  prompt_tokens: number | null
-  completion_tokens: number | null
-  latency_ms: number | null
-  attempts: number
-  error: string | null
+/** A progress line on stderr every 2 s while an export runs (nothing for a short one). */
+const progressLine = (what: string, total: number) => {
+  const t0 = performance.now()
+  let last = t0
+  return (done: number) => {
+    const now = performance.now()
+    if (now - last < 2000) return
+    last = now
+    const rate = Math.round(done / ((now - t0) / 1000))
+    const pct = total > 0 ? ` (${((100 * done) / total).toFixed(1)}%)` : ""
+    process.stderr.write(`[valuesim] export ${what}: ${done}/${total} rows${pct} · ${rate} rows/s\n`)
+  }
+}
+
+/** Appends text to a file through a 4 MB byte buffer (each string encoded into it as it comes: no large strings). */
+const textFile = (file: string) => {
+  const fd = fs.openSync(file, "w")
+  const buffer = Buffer.allocUnsafe(1 << 22)
+  let at = 0
+  const flush = () => {
+    let done = 0
+    while (done < at) done += fs.writeSync(fd, buffer, done, at - done)
+    at = 0
+  }
+  return {
+    write: (s: string) => {
+      if (at + 3 * s.length > buffer.length) {
+        flush()
+        if (3 * s.length > buffer.length) {
+          fs.writeSync(fd, s)
+          return
+        }
+      }
+      at += buffer.write(s, at)
+    },
+    close: () => {
+      try {
+        flush()
+      } finally {
+        fs.closeSync(fd)
+      }
+    }
+  }
 }
 
 /** Streams rows into `<outDir>/<name>.<format>` through a temporary file renamed at the end. */
 const writeTable = <C extends string>(
   outDir: string,
   name: string,
-  format: ExportFormat,
+  format: TextFormat,
   columns: ReadonlyArray<C>,
   fill: (emit: (record: Record<C, unknown>) => void) => void
 ) => {
   const target = path.join(outDir, `${name}.${format}`)
   const tmp = `${target}.partial`
-  const fd = fs.openSync(tmp, "w")
-  let buffer: Array<string> = []
+  const out = textFile(tmp)
   let rows = 0
-  const flush = () => {
-    if (buffer.length > 0) fs.writeSync(fd, buffer.join(""))
-    buffer = []
-  }
   try {
-    if (format === "csv") buffer.push(columns.join(",") + "\n")
+    if (format === "csv") out.write(columns.join(",") + "\n")
     fill((record) => {
-      if (format === "csv") buffer.push(columns.map((c) => csvField(record[c])).join(",") + "\n")
+      if (format === "csv") out.write(columns.map((c) => csvField(record[c])).join(",") + "\n")
       else {
         const o: Record<string, unknown> = {}
         for (const c of columns) o[c] = record[c] ?? null
-        buffer.push(JSON.stringify(o) + "\n")
+        out.write(JSON.stringify(o) + "\n")
       }
       rows++
-      if (buffer.length >= 10_000) flush()
     })
-    flush()
   } finally {
-    fs.closeSync(fd)
+    out.close()
   }
   fs.renameSync(tmp, target)
   return { file: target, rows }
 }
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? Math.round(x * 1e9) / 1e9 : null)
+
+/** What answer rows share, resolved once per run: steps, conditions and items, with their index per row. */
+const answerDimensions = (db: RunDb, stepNames: ReadonlyArray<string>) => {
+  const conditions = readConditions(db)
+  const items = readItems(db)
+  const itemBase = new Map<number, number>()
+  items.forEach((it, g) => {
+    if (!itemBase.has(it.step)) itemBase.set(it.step, g - it.itemIdx)
+  })
+  const primed = [...new Set(conditions.flatMap((c) => (c.valueCode === null ? [] : [c.valueCode])))]
+  const stepName = (step: number) => stepNames[step] ?? String(step)
+  const steps = [...new Set(items.map((it) => it.step))]
+  return {
+    conditions,
+    items,
+    steps,
+    stepName,
+    /** Global item index of (step, item_idx). */
+    itemOf: (step: number, itemIdx: number) => itemBase.get(step)! + itemIdx,
+    primed,
+    primedOf: Int32Array.from(conditions, (c) => (c.valueCode === null ? -1 : primed.indexOf(c.valueCode)))
+  }
+}
+
+/** Probabilities are stored as whole millionths: their decimal text, made once per distinct value. */
+const distText = () => {
+  const memo = new Array<string | undefined>(1_000_001)
+  return (d: Float64Array, at: number, k: number): string => {
+    let s = ""
+    for (let j = 0; j < k; j++) {
+      const micro = Math.round(d[at + j]! * 1e6)
+      const t = micro >= 0 && micro <= 1e6 ? (memo[micro] ??= String(micro / 1e6)) : String(micro / 1e6)
+      s += j === 0 ? t : "," + t
+    }
+    return s
+  }
+}
+
+/**
+ * Writes answers.csv or answers.jsonl straight from the stored pages: the text every row of an agent or an item
+ * shares is made once, and a distribution's text is put together from memoised numbers.
+ */
+const writeAnswersText = (db: RunDb, outDir: string, format: TextFormat, dims: ReturnType<typeof answerDimensions>, total: number, who: Who) => {
+  const target = path.join(outDir, `answers.${format}`)
+  const tmp = `${target}.partial`
+  const out = textFile(tmp)
+  const csv = format === "csv"
+  const field = csv ? csvField : jsonField
+  const info = requestInfoReader(db)
+  const dist = distText()
+  const progress = progressLine("answers", total)
+  let rows = 0
+  try {
+    if (csv) out.write(ANSWER_COLUMNS.join(",") + "\n")
+    const conditionText = dims.conditions.map((c) => [field(c.condition), field(c.valueCode)] as const)
+    const itemText = dims.items.map((it) =>
+      csv
+        ? `${it.itemIdx},${csvField(it.itemId)},${csvField(it.subscale)},${it.reverse},`
+        : `,"item_idx":${it.itemIdx},"item_id":${jsonField(it.itemId)},"subscale":${jsonField(it.subscale)},"reverse":${it.reverse}`
+    )
+    // Synthetic answers are scored "synthetic", whatever the run recorded: they come from the theory model.
+    const scoringText = SCORING_MODES.map((m) => field(who.synthetic ? SYNTHETIC_SCORING : m))
+    const whoText = csv ? `,${csvField(who.backend)},${csvField(who.model)}\n` : `,"backend":${jsonField(who.backend)},"model":${jsonField(who.model)}}\n`
+    for (const step of dims.steps) {
+      const q = field(dims.stepName(step))
+      for (const p of readAnswerPages(db, step)) {
+        for (let a = 0; a < p.rows; a++) {
+          const [cond, primed] = conditionText[p.conditionIdx[a]!] ?? [field(null), field(null)]
+          const agent = csv
+            ? `${step},${q},${p.agentIds[a]},${cond},${primed},`
+            : `{"step":${step},"questionnaire":${q},"agent_id":${p.agentIds[a]},"condition":${cond},"primed_value":${primed}`
+          for (let i = 0; i < p.items; i++) {
+            const n = a * p.items + i
+            const v = p.values[n]!
+            const id = p.requestIds[n]!
+            const req = id === 0 ? undefined : info(id)
+            const raw = p.raws?.[n] ?? req?.text ?? null
+            const hasDist = p.k > 0 && !Number.isNaN(p.dists[n * p.k]!)
+            const d = hasDist ? dist(p.dists, n * p.k, p.k) : null
+            const scoring = scoringText[p.scoring[n]!] ?? scoringText[1]!
+            const error = p.errors?.[n] ?? null
+            const item = itemText[dims.itemOf(step, i)]!
+            if (csv) {
+              out.write(
+                `${agent}${item}${Number.isNaN(v) ? "" : v},${scoring},${raw === null ? "" : csvField(raw)},${d === null ? "" : p.k > 1 ? `"${d}"` : d},` +
+                  (req === undefined ? ",,,," : `${csvField(req.key)},${req.promptTokens},${req.completionTokens},${req.latencyMs},`) +
+                  `${p.attempts[n]},${error === null ? "" : csvField(error)}${whoText}`
+              )
+            } else {
+              out.write(
+                `${agent}${item},"value":${Number.isNaN(v) ? "null" : v},"scoring":${scoring},"raw":${jsonField(raw)},"dist":${d === null ? "null" : `[${d}]`},` +
+                  (req === undefined
+                    ? `"request_key":null,"prompt_tokens":null,"completion_tokens":null,"latency_ms":null,`
+                    : `"request_key":${jsonField(req.key)},"prompt_tokens":${req.promptTokens},"completion_tokens":${req.completionTokens},"latency_ms":${req.latencyMs},`) +
+                  `"attempts":${p.attempts[n]},"error":${jsonField(error)}${whoText}`
+              )
+            }
+          }
+          rows += p.items
+        }
+        progress(rows)
+      }
+    }
+  } finally {
+    out.close()
+  }
+  fs.renameSync(tmp, target)
+  return { file: target, rows }
+}
+
+/** The answers' Parquet columns. */
+const answerColumns = (dims: ReturnType<typeof answerDimensions>, stepNames: ReadonlyArray<string>, who: Who) => [
+    { name: "step", type: "INTEGER" },
+    { name: "questionnaire", type: "ENUM", members: dims.steps.length === 0 ? [] : Array.from({ length: Math.max(...dims.steps) + 1 }, (_, s) => stepNames[s] ?? String(s)) },
+    { name: "agent_id", type: "INTEGER" },
+    { name: "condition", type: "ENUM", members: dims.conditions.map((c) => c.condition) },
+    { name: "primed_value", type: "ENUM", members: dims.primed },
+    { name: "item_idx", type: "INTEGER" },
+    { name: "item_id", type: "ENUM", members: dims.items.map((it) => it.itemId) },
+    { name: "subscale", type: "ENUM", members: dims.items.map((it) => it.subscale) },
+    { name: "reverse", type: "BOOLEAN" },
+    { name: "value", type: "INTEGER" },
+    { name: "scoring", type: "ENUM", members: [...SCORING_MODES, SYNTHETIC_SCORING] },
+    { name: "raw", type: "VARCHAR" },
+    { name: "dist", type: "DOUBLE[]" },
+    { name: "request_key", type: "VARCHAR" },
+    { name: "prompt_tokens", type: "INTEGER" },
+    { name: "completion_tokens", type: "INTEGER" },
+    { name: "latency_ms", type: "DOUBLE" },
+    { name: "attempts", type: "INTEGER" },
+    { name: "error", type: "VARCHAR" },
+    { name: "backend", type: "ENUM", members: [who.backend] },
+    { name: "model", type: "ENUM", members: [who.model] }
+] satisfies Array<ColumnSpec & { name: (typeof ANSWER_COLUMNS)[number] }>
+
+/** The answers for Parquet, one stored page at a time, as typed columns. */
+function* answerBatches(db: RunDb, dims: ReturnType<typeof answerDimensions>, total: number, who: Who): Generator<ColumnBatch> {
+  const info = requestInfoReader(db)
+  const progress = progressLine("answers", total)
+  const reverse = Int32Array.from(dims.items, (it) => (it.reverse ? 1 : 0))
+  let rows = 0
+  for (const step of dims.steps) {
+    const base = dims.itemOf(step, 0)
+    for (const p of readAnswerPages(db, step)) {
+      const n = p.rows * p.items
+      const agent = new Int32Array(n)
+      const cond = new Int32Array(n)
+      const primed = new Int32Array(n)
+      const itemIdx = new Int32Array(n)
+      const item = new Int32Array(n)
+      const rev = new Int32Array(n)
+      for (let a = 0; a < p.rows; a++) {
+        const c = p.conditionIdx[a]!
+        const pc = dims.primedOf[c] ?? -1
+        const from = a * p.items
+        agent.fill(p.agentIds[a]!, from, from + p.items)
+        cond.fill(c, from, from + p.items)
+        primed.fill(pc, from, from + p.items)
+        for (let i = 0; i < p.items; i++) {
+          itemIdx[from + i] = i
+          item[from + i] = base + i
+          rev[from + i] = reverse[base + i]!
+        }
+      }
+      // Request fields and texts only when the page has any (a synthetic or logprob page mostly has none).
+      const hasRequests = p.requestIds.some((id) => id !== 0)
+      let raw: Array<string | null> | null = p.raws === null ? null : [...p.raws]
+      let key: Array<string | null> | null = null
+      let prompt: Float64Array | null = null
+      let completion: Float64Array | null = null
+      let latency: Float64Array | null = null
+      if (hasRequests) {
+        raw ??= new Array<string | null>(n).fill(null)
+        key = new Array<string | null>(n).fill(null)
+        prompt = new Float64Array(n).fill(NaN)
+        completion = new Float64Array(n).fill(NaN)
+        latency = new Float64Array(n).fill(NaN)
+        for (let r = 0; r < n; r++) {
+          const id = p.requestIds[r]!
+          const req = id === 0 ? undefined : info(id)
+          if (req === undefined) continue
+          raw[r] ??= req.text
+          key[r] = req.key
+          prompt[r] = req.promptTokens
+          completion[r] = req.completionTokens
+          latency[r] = req.latencyMs
+        }
+      }
+      yield {
+        rows: n,
+        columns: [
+          new Int32Array(n).fill(step), new Int32Array(n).fill(step), agent, cond, primed, itemIdx, item, item, rev, p.values,
+          who.synthetic ? new Int32Array(n).fill(SCORING_MODES.length) : Int32Array.from(p.scoring), raw, { width: p.k, data: p.dists }, key, prompt, completion, latency, Int32Array.from(p.attempts),
+          p.errors === null ? null : [...p.errors],
+          new Int32Array(n),
+          new Int32Array(n)
+        ]
+      }
+      rows += n
+      progress(rows)
+    }
+  }
+}
+
+/** Records to Parquet column batches (scores, moves, game results: one row per agent or move, not per answer). */
+function* recordBatches<C extends string>(columns: ReadonlyArray<ColumnSpec & { name: C }>, records: Iterable<Record<C, unknown>>): Generator<ColumnBatch> {
+  const enumIndex = columns.map((c) => (c.type === "ENUM" ? new Map(c.members.map((m, i) => [m, i] as const)) : null))
+  const toColumns = (batch: ReadonlyArray<Record<C, unknown>>): Array<ColumnData> =>
+    columns.map((c, j): ColumnData => {
+      const get = (r: Record<C, unknown>) => r[c.name] ?? null
+      switch (c.type) {
+        case "ENUM":
+          return Int32Array.from(batch, (r) => {
+            const v = get(r)
+            return v === null ? -1 : (enumIndex[j]!.get(String(v)) ?? -1)
+          })
+        case "VARCHAR":
+          return batch.map((r) => {
+            const v = get(r)
+            return v === null ? null : typeof v === "string" ? v : JSON.stringify(v)
+          })
+        case "DOUBLE[]":
+          return {
+            lists: batch.map((r) => {
+              const v = get(r)
+              return v === null ? null : typeof v === "string" ? v.split(",").map(Number) : (v as Array<number>)
+            })
+          }
+        default:
+          return Float64Array.from(batch, (r) => {
+            const v = get(r)
+            return v === null ? NaN : typeof v === "boolean" ? (v ? 1 : 0) : Number(v)
+          })
+      }
+    })
+  let batch: Array<Record<C, unknown>> = []
+  for (const r of records) {
+    batch.push(r)
+    if (batch.length >= 8192) {
+      yield { rows: batch.length, columns: toColumns(batch) }
+      batch = []
+    }
+  }
+  if (batch.length > 0) yield { rows: batch.length, columns: toColumns(batch) }
+}
+
+/** The rows of scores, moves and game results, whatever the format they are written in. */
+function* scoreRows(db: RunDb, spec: RunSpec | undefined, who: Who): Generator<Record<(typeof SCORE_COLUMNS)[number], unknown>> {
+  const conditionOf = new Map(readConditions(db).map((c) => [c.idx, { condition: c.condition, value_code: c.valueCode }]))
+  for (const [step, s] of (spec?.steps ?? []).entries()) {
+    if (s.kind !== "questionnaire") continue
+    const q = s.questionnaire
+    const key = scoringKey(q)
+    const nSub = key.subscales.length
+    const score = respondentScorer(key.keys, nSub, key.min, key.max)
+    const raw = key.subscales.map(() => new Float64Array(1))
+    const centered = key.subscales.map(() => new Float64Array(1))
+    const nItems = q.items.length
+    const answers = new Float64Array(nItems)
+    for (const page of readValuePages(db, step)) {
+      for (let a = 0; a < page.rows; a++) {
+        for (let i = 0; i < nItems; i++) answers[i] = i < page.items ? page.values[a * page.items + i]! : NaN
+        const mrat = score(answers, 0, raw, centered, 0)
+        const c = conditionOf.get(page.conditionIdx[a]!)
+        for (let j = 0; j < nSub; j++) {
+          let answered = 0
+          for (let i = 0; i < nItems; i++) if (key.keys[i]!.subscale === j && !Number.isNaN(answers[i]!)) answered++
+          yield {
+            step,
+            questionnaire: q.id,
+            agent_id: page.agentIds[a]!,
+            condition: c?.condition ?? null,
+            primed_value: c?.value_code ?? null,
+            subscale: key.subscales[j]!,
+            score: finite(raw[j]![0]!),
+            centered: q.scoring === "mrat" ? finite(centered[j]![0]!) : null,
+            mrat: q.scoring === "mrat" ? finite(mrat) : null,
+            answered,
+            backend: who.backend,
+            model: who.model
+          }
+        }
+      }
+    }
+  }
+}
+
+/** The scores for Parquet as typed columns, one page of agents at a time (the same figures as `scoreRows`). */
+function* scoreBatches(db: RunDb, spec: RunSpec | undefined, columns: ReadonlyArray<ColumnSpec>): Generator<ColumnBatch> {
+  const enumOf = (name: string) => {
+    const c = columns.find((x) => x.name === name)
+    return new Map((c?.type === "ENUM" ? c.members : []).map((m, i) => [m, i] as const))
+  }
+  const [qIdx, subIdx] = [enumOf("questionnaire"), enumOf("subscale")]
+  const conditions = readConditions(db)
+  const primedIdx = enumOf("primed_value")
+  const primedOf = Int32Array.from(conditions, (c) => (c.valueCode === null ? -1 : (primedIdx.get(c.valueCode) ?? -1)))
+  const round = (x: number) => (Number.isFinite(x) ? Math.round(x * 1e9) / 1e9 : NaN)
+  for (const [step, s] of (spec?.steps ?? []).entries()) {
+    if (s.kind !== "questionnaire") continue
+    const q = s.questionnaire
+    const key = scoringKey(q)
+    const nSub = key.subscales.length
+    const mratScored = q.scoring === "mrat"
+    const score = respondentScorer(key.keys, nSub, key.min, key.max)
+    const subOf = Int32Array.from(key.subscales, (x) => subIdx.get(x) ?? -1)
+    const nItems = q.items.length
+    const answers = new Float64Array(nItems)
+    for (const page of readValuePages(db, step)) {
+      const n = page.rows * nSub
+      const raw = key.subscales.map(() => new Float64Array(page.rows))
+      const centered = key.subscales.map(() => new Float64Array(page.rows))
+      const agent = new Int32Array(n)
+      const cond = new Int32Array(n)
+      const primed = new Int32Array(n)
+      const sub = new Int32Array(n)
+      const sc = new Float64Array(n)
+      const cen = new Float64Array(n)
+      const mr = new Float64Array(n)
+      const answered = new Int32Array(n)
+      for (let a = 0; a < page.rows; a++) {
+        for (let i = 0; i < nItems; i++) answers[i] = i < page.items ? page.values[a * page.items + i]! : NaN
+        const mrat = score(answers, 0, raw, centered, a)
+        const c = page.conditionIdx[a]!
+        for (let j = 0; j < nSub; j++) {
+          const r = a * nSub + j
+          agent[r] = page.agentIds[a]!
+          cond[r] = c
+          primed[r] = primedOf[c] ?? -1
+          sub[r] = subOf[j]!
+          sc[r] = round(raw[j]![a]!)
+          cen[r] = mratScored ? round(centered[j]![a]!) : NaN
+          mr[r] = mratScored ? round(mrat) : NaN
+        }
+        for (let i = 0; i < nItems; i++) if (!Number.isNaN(answers[i]!)) answered[a * nSub + key.keys[i]!.subscale]!++
+      }
+      yield {
+        rows: n,
+        columns: [new Int32Array(n).fill(step), new Int32Array(n).fill(qIdx.get(q.id) ?? -1), agent, cond, primed, sub, sc, cen, mr, answered, new Int32Array(n), new Int32Array(n)]
+      }
+    }
+  }
+}
+
+function* moveRows(db: RunDb, stepNames: ReadonlyArray<string>, format: ExportFormat, who: Who): Generator<Record<(typeof MOVE_COLUMNS)[number], unknown>> {
+  for (const r of iterateMoves(db)) {
+    yield ({
+      ...r,
+      game: stepNames[r.step] ?? String(r.step),
+      scoring: who.synthetic && r.scoring !== null ? SYNTHETIC_SCORING : r.scoring,
+      dist: r.dist === null || format === "csv" ? r.dist : r.dist.split(",").map(Number),
+      backend: who.backend,
+      model: who.model
+    } as never)
+  }
+}
+
+function* gameResultRows(db: RunDb, stepNames: ReadonlyArray<string>, format: ExportFormat, who: Who): Generator<Record<(typeof GAME_RESULT_COLUMNS)[number], unknown>> {
+  for (const r of iterateGameResults(db)) {
+    yield ({
+      ...r,
+      game: stepNames[r.step] ?? String(r.step),
+      // Parquet keeps the details as JSON text (their keys differ between games).
+      details: r.details === null || format !== "jsonl" ? r.details : (JSON.parse(r.details) as unknown),
+      backend: who.backend,
+      model: who.model
+    } as never)
+  }
+}
+
+const conditionMembers = (db: RunDb) => {
+  const cs = readConditions(db)
+  return { conditions: cs.map((c) => c.condition), primed: [...new Set(cs.flatMap((c) => (c.valueCode === null ? [] : [c.valueCode])))] }
+}
+
+/** Writes the Parquet files (answers, scores, and for games moves and game_results) through DuckDB. */
+const exportParquet = async (db: RunDb, spec: RunSpec | undefined, stepNames: ReadonlyArray<string>, outDir: string, total: number, who: Who) => {
+  // DuckDB (a large native library) loads only for a Parquet export, not with every command.
+  const { openParquetWriter } = await import("../store/parquet.js")
+  const pq = await openParquetWriter(outDir)
+  try {
+    const dims = answerDimensions(db, stepNames)
+    const answers = await pq.write("answers", answerColumns(dims, stepNames, who), answerBatches(db, dims, total, who))
+    const { conditions, primed } = conditionMembers(db)
+    const names = [...new Set(stepNames)]
+    const scoreSpec = SCORE_PARQUET(names, conditions, primed, spec, who)
+    const scores = await pq.write("scores", scoreSpec, scoreBatches(db, spec, scoreSpec))
+    const hasGames = spec?.steps.some((st) => st.kind === "game") ?? false
+    if (!hasGames) return { file: answers.file, rows: answers.rows, scores: scores.file, scoreRows: scores.rows }
+    const moveSpec = MOVE_PARQUET(names, conditions, primed, who)
+    const moves = await pq.write("moves", moveSpec, recordBatches(moveSpec, moveRows(db, stepNames, "parquet", who)))
+    const resultSpec = GAME_RESULT_PARQUET(names, conditions, primed, who)
+    const results = await pq.write("game_results", resultSpec, recordBatches(resultSpec, gameResultRows(db, stepNames, "parquet", who)))
+    return {
+      file: answers.file,
+      rows: answers.rows,
+      scores: scores.file,
+      scoreRows: scores.rows,
+      moves: moves.file,
+      moveRows: moves.rows,
+      gameResults: results.file,
+      gameResultRows: results.rows
+    }
+  } finally {
+    pq.close()
+  }
+}
+
+type Col<C extends string> = ColumnSpec & { name: C }
+
+/** The provenance columns of every Parquet table: one-member enums (a run has one backend and one model). */
+const whoColumns = (who: Who): Array<Col<"backend" | "model">> => [
+  { name: "backend", type: "ENUM", members: [who.backend] },
+  { name: "model", type: "ENUM", members: [who.model] }
+]
+
+const SCORE_PARQUET = (steps: ReadonlyArray<string>, conditions: ReadonlyArray<string>, primed: ReadonlyArray<string>, spec: RunSpec | undefined, who: Who): Array<Col<(typeof SCORE_COLUMNS)[number]>> => [
+  { name: "step", type: "INTEGER" },
+  { name: "questionnaire", type: "ENUM", members: steps },
+  { name: "agent_id", type: "INTEGER" },
+  { name: "condition", type: "ENUM", members: conditions },
+  { name: "primed_value", type: "ENUM", members: primed },
+  {
+    name: "subscale",
+    type: "ENUM",
+    members: [...new Set(spec?.steps.flatMap((s) => (s.kind === "questionnaire" ? scoringKey(s.questionnaire).subscales : [])) ?? [])]
+  },
+  { name: "score", type: "DOUBLE" },
+  { name: "centered", type: "DOUBLE" },
+  { name: "mrat", type: "DOUBLE" },
+  { name: "answered", type: "INTEGER" },
+  ...whoColumns(who)
+]
+
+const MOVE_PARQUET = (steps: ReadonlyArray<string>, conditions: ReadonlyArray<string>, primed: ReadonlyArray<string>, who: Who): Array<Col<(typeof MOVE_COLUMNS)[number]>> => [
+  { name: "step", type: "INTEGER" },
+  { name: "game", type: "ENUM", members: steps },
+  { name: "match_id", type: "INTEGER" },
+  { name: "round", type: "INTEGER" },
+  { name: "seq", type: "INTEGER" },
+  { name: "agent_id", type: "INTEGER" },
+  { name: "condition", type: "ENUM", members: conditions },
+  { name: "primed_value", type: "ENUM", members: primed },
+  { name: "member", type: "INTEGER" },
+  { name: "role", type: "VARCHAR" },
+  { name: "decision", type: "VARCHAR" },
+  { name: "value", type: "INTEGER" },
+  { name: "label", type: "VARCHAR" },
+  { name: "scoring", type: "VARCHAR" },
+  { name: "raw", type: "VARCHAR" },
+  { name: "dist", type: "DOUBLE[]" },
+  { name: "request_key", type: "VARCHAR" },
+  { name: "attempts", type: "INTEGER" },
+  { name: "error", type: "VARCHAR" },
+  ...whoColumns(who)
+]
+
+const GAME_RESULT_PARQUET = (steps: ReadonlyArray<string>, conditions: ReadonlyArray<string>, primed: ReadonlyArray<string>, who: Who): Array<Col<(typeof GAME_RESULT_COLUMNS)[number]>> => [
+  { name: "step", type: "INTEGER" },
+  { name: "game", type: "ENUM", members: steps },
+  { name: "agent_id", type: "INTEGER" },
+  { name: "condition", type: "ENUM", members: conditions },
+  { name: "primed_value", type: "ENUM", members: primed },
+  { name: "match_id", type: "INTEGER" },
+  { name: "member", type: "INTEGER" },
+  { name: "status", type: "VARCHAR" },
+  { name: "payoff", type: "DOUBLE" },
+  { name: "details", type: "VARCHAR" },
+  ...whoColumns(who)
+]
+
+/** What an export wrote: the answers and scores files, and for runs with games the moves and game results. */
+interface ExportedFiles {
+  readonly file: string
+  readonly rows: number
+  readonly scores: string
+  readonly scoreRows: number
+  readonly moves?: string
+  readonly moveRows?: number
+  readonly gameResults?: string
+  readonly gameResultRows?: number
+}
 
 /** `manifest.json` beside the exported files: where the rows come from. */
 export interface ExportManifest {
@@ -128,163 +646,95 @@ export interface ExportManifest {
 }
 
 /**
- * Writes `answers.<format>` (one row per agent × item) and `scores.<format>` (one row per agent × subscale:
- * the mean of the subscale's answered items after reverse keying, and for MRAT-scored questionnaires that
- * mean minus the agent's mean over all items) into `outDir`. Rows stream from the run store, so memory stays
- * flat for any run size; each file is written under a temporary name and renamed when complete.
+ * Writes `answers` (one row per agent × item), `scores` (one row per agent × subscale: the mean of the
+ * subscale's answered items after reverse keying, and for MRAT-scored questionnaires that mean minus the
+ * agent's mean over all items) and, for runs with games, `moves` and `game_results` into `outDir`, as csv,
+ * jsonl or Parquet (typed columns, the distribution a list of doubles). Rows stream from the run store a page
+ * at a time, so memory stays flat for any run size; each file is written under a temporary name and renamed
+ * when complete. A progress line goes to stderr every 2 s for a long export.
  */
 export const exportRun = (runDir: string, format: ExportFormat, outDir: string) =>
   Effect.gen(function* () {
     const dbFile = path.join(runDir, "run.sqlite")
     if (!fs.existsSync(dbFile)) return yield* new SpecFileError({ file: runDir, problems: ["run-dir: no run.sqlite here; is this a run folder?"] })
     const db = yield* openDatabase(dbFile, { mustExist: true })
-    return yield* Effect.try({
-      try: () => {
-        const runManifest = Object.fromEntries(
-          (db.prepare(`SELECT key, value FROM manifest`).all() as Array<{ key: string; value: string }>).map((r) => [r.key, JSON.parse(r.value) as unknown])
-        )
-        const spec = runManifest["spec"] as RunSpec | undefined
-        const stepNames = spec?.steps.map(stepId) ?? []
-        // Provenance on every row: who answered. Synthetic answers are scored "synthetic", whatever the run recorded.
-        const who = spec ? backendIdentity(spec.backend) : { backend: "unknown", model: "unknown", synthetic: false, label: null }
-        const provenance = { backend: who.backend, model: who.model }
-        const scoringOf = (scoring: unknown) => (who.synthetic && scoring !== null && scoring !== undefined ? SYNTHETIC_SCORING : scoring)
-        fs.mkdirSync(outDir, { recursive: true })
-        const answers = writeTable(outDir, "answers", format, ANSWER_COLUMNS, (emit) => {
-          const stmt = db.prepare(
-            `SELECT an.step, an.agent_id, c.condition, c.value_code AS primed_value, an.item_idx, i.item_id, i.subscale, i.reverse,
-                    an.value, an.scoring, coalesce(an.raw, r.text) AS raw, an.dist, an.request_key,
-                    r.prompt_tokens, r.completion_tokens, r.latency_ms, an.attempts, an.error
-             FROM answers an
-             JOIN agents ag ON ag.agent_id = an.agent_id
-             JOIN conditions c ON c.condition_idx = ag.condition_idx
-             JOIN items i ON i.step = an.step AND i.item_idx = an.item_idx
-             LEFT JOIN requests r ON r.key = an.request_key
-             ORDER BY an.step, an.agent_id, an.item_idx`
-          )
-          for (const r of stmt.iterate() as IterableIterator<Row>) {
-            emit({
-              ...r,
-              questionnaire: stepNames[r.step] ?? String(r.step),
-              reverse: r.reverse === 1,
-              scoring: scoringOf(r.scoring) as string,
-              dist: r.dist === null || format === "csv" ? r.dist : r.dist.split(",").map(Number),
-              ...provenance
-            })
-          }
-        })
-        const conditions = db.prepare(`SELECT condition_idx, condition, value_code FROM conditions`).all() as Array<{
-          condition_idx: number
-          condition: string
-          value_code: string | null
-        }>
-        const conditionOf = new Map(conditions.map((c) => [c.condition_idx, c]))
-        const scores = writeTable(outDir, "scores", format, SCORE_COLUMNS, (emit) => {
-          spec?.steps.forEach((s, step) => {
-            if (s.kind !== "questionnaire") return
-            const q = s.questionnaire
-            const key = scoringKey(q)
-            forEachRespondent(db, step, q.items.length, (agentId, conditionIdx, values) => {
-              const sc = scoreRespondent(values, key.keys, key.subscales.length, key.min, key.max)
-              const c = conditionOf.get(conditionIdx)
-              key.subscales.forEach((sub, j) => {
-                const answered = key.keys.filter((k, i) => k.subscale === j && values[i] !== null).length
-                emit({
-                  step,
-                  questionnaire: q.id,
-                  agent_id: agentId,
-                  condition: c?.condition ?? null,
-                  primed_value: c?.value_code ?? null,
-                  subscale: sub,
-                  score: finite(sc.raw[j]!),
-                  centered: q.scoring === "mrat" ? finite(sc.centered[j]!) : null,
-                  mrat: q.scoring === "mrat" ? finite(sc.mrat) : null,
-                  answered,
-                  ...provenance
-                })
+    const failed = (e: unknown) => new SpecFileError({ file: outDir, problems: [`--out: export failed (${(e as Error).message})`] })
+    return yield* Effect.gen(function* () {
+      const runManifest = getManifest(db)
+      const spec = runManifest["spec"] as RunSpec | undefined
+      const stepNames = spec?.steps.map(stepId) ?? []
+      // Provenance on every row: who answered. Synthetic answers are scored "synthetic", whatever the run recorded.
+      const who: Who = spec ? backendIdentity(spec.backend) : unknownWho
+      yield* Effect.try({
+        try: () => {
+          fs.mkdirSync(outDir, { recursive: true })
+          // What the rows do not carry (the plan, conditions, counters, matches): `report` reads the folder with it.
+          const runFile = path.join(outDir, EXPORT_RUN_FILE)
+          fs.writeFileSync(`${runFile}.partial`, JSON.stringify(exportRunFile(db, path.resolve(runDir))) + "\n")
+          fs.renameSync(`${runFile}.partial`, runFile)
+        },
+        catch: failed
+      })
+      const total = readExpectedAnswerRows(db)
+      const hasGames = spec?.steps.some((st) => st.kind === "game") ?? false
+      const written: ExportedFiles = format === "parquet"
+        ? yield* Effect.tryPromise({ try: () => exportParquet(db, spec, stepNames, outDir, total, who), catch: failed })
+        : yield* Effect.try({
+            try: () => {
+              const answers = writeAnswersText(db, outDir, format, answerDimensions(db, stepNames), total, who)
+              const scores = writeTable(outDir, "scores", format, SCORE_COLUMNS, (emit) => {
+                for (const r of scoreRows(db, spec, who)) emit(r)
               })
-            })
+              const moves = hasGames ? writeTable(outDir, "moves", format, MOVE_COLUMNS, (emit) => {
+                    for (const r of moveRows(db, stepNames, format, who)) emit(r)
+                  }) : null
+              const results = hasGames ? writeTable(outDir, "game_results", format, GAME_RESULT_COLUMNS, (emit) => {
+                    for (const r of gameResultRows(db, stepNames, format, who)) emit(r)
+                  }) : null
+              return {
+                file: answers.file,
+                rows: answers.rows,
+                scores: scores.file,
+                scoreRows: scores.rows,
+                ...(moves ? { moves: moves.file, moveRows: moves.rows } : {}),
+                ...(results ? { gameResults: results.file, gameResultRows: results.rows } : {})
+              }
+            },
+            catch: failed
           })
-        })
-        const hasGames = spec?.steps.some((st) => st.kind === "game") ?? false
-        const moves = hasGames
-          ? writeTable(outDir, "moves", format, MOVE_COLUMNS, (emit) => {
-              const stmt = db.prepare(
-                `SELECT mv.step, mv.match_id, mv.round, mv.seq, mv.agent_id, c.condition, c.value_code AS primed_value, mv.member, mv.role,
-                        mv.decision, mv.value, mv.label, mv.scoring, coalesce(mv.raw, r.text) AS raw, mv.dist, mv.request_key, mv.attempts, mv.error
-                 FROM moves mv JOIN agents ag ON ag.agent_id = mv.agent_id JOIN conditions c ON c.condition_idx = ag.condition_idx
-                 LEFT JOIN requests r ON r.key = mv.request_key
-                 ORDER BY mv.step, mv.match_id, mv.seq`
-              )
-              for (const r of stmt.iterate() as IterableIterator<Record<string, unknown> & { step: number; dist: string | null }>) {
-                emit({
-                  ...r,
-                  game: stepNames[r.step] ?? String(r.step),
-                  scoring: scoringOf(r["scoring"]),
-                  dist: r.dist === null || format === "csv" ? r.dist : r.dist.split(",").map(Number),
-                  ...provenance
-                } as never)
-              }
-            })
-          : null
-        const results = hasGames
-          ? writeTable(outDir, "game_results", format, GAME_RESULT_COLUMNS, (emit) => {
-              const stmt = db.prepare(
-                `SELECT g.step, g.agent_id, c.condition, c.value_code AS primed_value, g.match_id, g.member, g.status, g.payoff, g.details
-                 FROM game_results g JOIN agents ag ON ag.agent_id = g.agent_id JOIN conditions c ON c.condition_idx = ag.condition_idx
-                 ORDER BY g.step, g.agent_id`
-              )
-              for (const r of stmt.iterate() as IterableIterator<Record<string, unknown> & { step: number; details: string | null }>) {
-                emit({
-                  ...r,
-                  game: stepNames[r.step] ?? String(r.step),
-                  details: r.details === null || format === "csv" ? r.details : (JSON.parse(r.details) as unknown),
-                  ...provenance
-                } as never)
-              }
-            })
-          : null
-        const tables = [
-          { t: answers, columns: ANSWER_COLUMNS },
-          { t: scores, columns: SCORE_COLUMNS },
-          ...(moves ? [{ t: moves, columns: MOVE_COLUMNS }] : []),
-          ...(results ? [{ t: results, columns: GAME_RESULT_COLUMNS }] : [])
-        ]
-        const exportManifest: ExportManifest = {
-          runId: String(runManifest["run_id"] ?? path.basename(path.resolve(runDir))),
-          runDir,
-          study: spec?.study.id ?? null,
-          seed: spec?.seed ?? null,
-          agents: spec?.agents ?? null,
-          ...who,
-          status: typeof runManifest["status"] === "string" ? runManifest["status"] : null,
-          createdAt: typeof runManifest["created_at"] === "string" ? runManifest["created_at"] : null,
-          versions: { run: runManifest["versions"] ?? null, export: versions() },
-          exportedAt: new Date().toISOString(),
-          format,
-          files: tables.map(({ t, columns }) => ({ file: path.basename(t.file), rows: t.rows, columns })),
-          notes: who.synthetic
-            ? [
-                `${who.label}: every answer was drawn from valuesim's theory model (Schwartz's circle plus noise), not from a language model; its scoring column says "${SYNTHETIC_SCORING}" and dist is the theory model's answer distribution.`
-              ]
-            : []
-        }
-        const manifestFile = path.join(outDir, "manifest.json")
-        fs.writeFileSync(`${manifestFile}.partial`, JSON.stringify(exportManifest, null, 2) + "\n")
-        fs.renameSync(`${manifestFile}.partial`, manifestFile)
-        return {
-          manifest: manifestFile,
-          backend: who.backend,
-          model: who.model,
-          ...(who.label ? { label: who.label } : {}),
-          file: answers.file,
-          rows: answers.rows,
-          scores: scores.file,
-          scoreRows: scores.rows,
-          ...(moves ? { moves: moves.file, moveRows: moves.rows } : {}),
-          ...(results ? { gameResults: results.file, gameResultRows: results.rows } : {})
-        }
-      },
-      catch: (e) => new SpecFileError({ file: outDir, problems: [`--out: export failed (${(e as Error).message})`] })
+      return yield* Effect.try({
+        try: () => {
+          const tables = [
+            { file: written.file, rows: written.rows, columns: ANSWER_COLUMNS },
+            { file: written.scores, rows: written.scoreRows, columns: SCORE_COLUMNS },
+            ...(written.moves !== undefined ? [{ file: written.moves, rows: written.moveRows ?? 0, columns: MOVE_COLUMNS }] : []),
+            ...(written.gameResults !== undefined ? [{ file: written.gameResults, rows: written.gameResultRows ?? 0, columns: GAME_RESULT_COLUMNS }] : [])
+          ]
+          const exportManifest: ExportManifest = {
+            runId: String(runManifest["run_id"] ?? path.basename(path.resolve(runDir))),
+            runDir,
+            study: spec?.study.id ?? null,
+            seed: spec?.seed ?? null,
+            agents: spec?.agents ?? null,
+            ...who,
+            status: typeof runManifest["status"] === "string" ? runManifest["status"] : null,
+            createdAt: typeof runManifest["created_at"] === "string" ? runManifest["created_at"] : null,
+            versions: { run: runManifest["versions"] ?? null, export: versions() },
+            exportedAt: new Date().toISOString(),
+            format,
+            files: tables.map((t) => ({ file: path.basename(t.file), rows: t.rows, columns: t.columns })),
+            notes: who.synthetic
+              ? [
+                  `${who.label}: every answer was drawn from valuesim's theory model (Schwartz's circle plus noise), not from a language model; its scoring column says "${SYNTHETIC_SCORING}" and dist is the theory model's answer distribution.`
+                ]
+              : []
+          }
+          const manifestFile = path.join(outDir, "manifest.json")
+          fs.writeFileSync(`${manifestFile}.partial`, JSON.stringify(exportManifest, null, 2) + "\n")
+          fs.renameSync(`${manifestFile}.partial`, manifestFile)
+          return { manifest: manifestFile, backend: who.backend, model: who.model, ...(who.label ? { label: who.label } : {}), ...written }
+        },
+        catch: failed
+      })
     }).pipe(Effect.ensuring(Effect.sync(() => db.close())))
   })

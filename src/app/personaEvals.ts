@@ -15,6 +15,7 @@ import { DEFAULT_SEED, projectRoot, resolveBackend } from "../config/StudyFile.j
 import type { Questionnaire, QuestionnaireItem } from "../domain/questionnaire.js"
 import type { Value10 } from "../domain/values.js"
 import { sampleStatementIndices } from "../sampling/statements.js"
+import { readConditionSizes } from "../store/reads.js"
 import { getManifest, openDatabase } from "../store/RunStore.js"
 import type { OutputOptions, RunSummary } from "./runStudy.js"
 import { startRun } from "./runStudy.js"
@@ -177,9 +178,7 @@ export const personaReport = (runDir: string, analysis: AgreementOptions, groups
             counts.set(it.subscale, c)
           }
           const sets = [...counts].map(([behaviour, c]) => ({ behaviour, ...c }))
-          const conditions = (
-            db.prepare(`SELECT c.condition AS condition FROM conditions c WHERE EXISTS (SELECT 1 FROM agents g WHERE g.condition_idx = c.condition_idx) ORDER BY c.condition_idx`).all() as Array<{ condition: string }>
-          ).map((r) => r.condition)
+          const conditions = readConditionSizes(db).map((r) => r.condition)
           const answers = readAgreementAnswers(db, step)
           const grouped = groups === null ? null : groupBehaviours(answers, sets, groups)
           const result = grouped === null

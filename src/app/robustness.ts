@@ -17,7 +17,8 @@ import { loadRunSpec, projectRoot } from "../config/StudyFile.js"
 import { parseValue10, VALUES_10 } from "../domain/values.js"
 import type { ConditionWeight } from "../sampling/population.js"
 import { strategyWeights } from "../sampling/population.js"
-import { openDatabase } from "../store/RunStore.js"
+import { readConditions } from "../store/reads.js"
+import { getManifest, openDatabase } from "../store/RunStore.js"
 import { centeredValueStructures, DEFAULT_SHARES, STRATEGY_POOL } from "./compareStrategies.js"
 import type { ExperimentHeader, ExperimentOptions, VariantRun } from "./variantRuns.js"
 import { ensureVariantRun, experimentDir, experimentHeader } from "./variantRuns.js"
@@ -75,11 +76,9 @@ const readPool = (runDir: string) =>
     const db = yield* openDatabase(path.join(runDir, "run.sqlite"), { mustExist: true })
     return yield* Effect.try({
       try: () => {
-        const manifest = Object.fromEntries(
-          (db.prepare(`SELECT key, value FROM manifest`).all() as Array<{ key: string; value: string }>).map((r) => [r.key, JSON.parse(r.value) as unknown])
-        )
+        const manifest = getManifest(db)
         const spec = manifest["spec"] as RunSpec
-        const conditions = (db.prepare(`SELECT condition FROM conditions ORDER BY condition_idx`).all() as Array<{ condition: string }>).map((c) => c.condition)
+        const conditions = readConditions(db).map((c) => c.condition)
         const step = spec.steps.findIndex(isFullValueStep)
         const scores = readStepScores(db, (spec.steps[step] as QuestionnaireStep).questionnaire, step)
         const columnOf = VALUES_10.map((v) => scores.subscales.indexOf(v))

@@ -1,4 +1,3 @@
-import type Sqlite from "better-sqlite3"
 import { Clock, Console, Duration, Effect, Fiber, Schedule } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -16,14 +15,20 @@ import { prepareDashboard, startDashboard, type PreparedDashboard } from "./dash
 import { threadCpuUserSeconds } from "./threadCpu.js"
 import { loadPriceSetting, type PriceSetting } from "../config/PricesFile.js"
 import { firstGameMessages, planMatches, runGameStep } from "../engine/GameRunner.js"
-import { describeRequest, makeAsker, type Asker, type Preloaded } from "../engine/RequestCache.js"
+import { describeRequest, makeAsker, validated, type Asker, type Preloaded } from "../engine/RequestCache.js"
 import { runQuestionnaireStep } from "../engine/QuestionnaireRunner.js"
+import { logprobValidator } from "../llm/scoring.js"
+import { llmRespondent } from "../respondents/llm.js"
+import type { Respondent } from "../respondents/Respondent.js"
+import { syntheticRespondent } from "../respondents/synthetic.js"
 import { makeScheduler } from "../engine/Scheduler.js"
 import * as LlmClientOpenAi from "../llm/LlmClientOpenAi.js"
 import { makeCounters, progressLine, type RunCounters } from "../progress/counters.js"
 import { assignConditions, largestRemainder, multinomialCounts } from "../sampling/allocation.js"
 import { stream } from "../sampling/rng.js"
-import { getManifest, logEvent, openDatabase, putManifest } from "../store/RunStore.js"
+import { writePlan } from "../store/plan.js"
+import { readRunTotals } from "../store/reads.js"
+import { getManifest, logEvent, openDatabase, putManifest, type RunDb } from "../store/RunStore.js"
 import { makeResultWriter, type ResultWriter } from "../store/ResultWriter.js"
 
 export interface RunSummary {
@@ -37,6 +42,11 @@ export interface RunSummary {
   readonly answers: number
   readonly failed: number
   readonly missing: number
+  /**
+   * Answers whose shared logprob response stayed degraded (no usable logprobs) after its retries, so the
+   * agent was asked on its own and its reply parsed (scoring `sample`).
+   */
+  readonly degraded: number
   readonly unitsFailed: number
   readonly requests: number
   /** Requests sent again after a failure (429, 5xx, a timeout, a reset), the start-up probe's included. */
@@ -83,57 +93,38 @@ const createRunDir = (runsDir: string, base: string) =>
 
 /**
  * Writes the plan of a new run: conditions, the seeded allocation of agents to conditions, items, every
- * (step, agent) unit as pending, and the manifest. One transaction: a run database either has its whole
- * plan or does not exist.
+ * (step, agent) unit as pending, and the manifest, in one transaction (`writePlan`).
  */
-const writePlan = (db: Sqlite.Database, spec: RunSpec, runId: string, createdAt: string) => {
+const planRun = (db: RunDb, spec: RunSpec, runId: string, createdAt: string) => {
   const weights = spec.population.weights
   const counts =
     spec.population.allocation === "multinomial"
       ? multinomialCounts(weights, spec.agents, stream(spec.seed, "allocation-counts"))
       : largestRemainder(weights, spec.agents)
   const assignment = assignConditions(counts, stream(spec.seed, "allocation"))
-  db.transaction(() => {
-    const c = db.prepare(`INSERT INTO conditions (condition_idx, condition, value_code, system_prompt) VALUES (?, ?, ?, ?)`)
-    spec.population.conditions.forEach((cond, i) => c.run(i, cond.id, cond.value, cond.system))
-    const a = db.prepare(`INSERT INTO agents (agent_id, condition_idx) VALUES (?, ?)`)
-    for (let i = 0; i < assignment.length; i++) a.run(i, assignment[i])
-    const it = db.prepare(`INSERT INTO items (step, item_idx, item_id, subscale, reverse, text) VALUES (?, ?, ?, ?, ?, ?)`)
-    const u = db.prepare(`INSERT INTO units (step, agent_id, state, attempts) VALUES (?, ?, 'pending', 0)`)
-    const m = db.prepare(`INSERT INTO matches (step, match_id, members, state) VALUES (?, ?, ?, 'pending')`)
-    const sitOut = db.prepare(`INSERT INTO game_results (step, agent_id, match_id, member, status, payoff, details) VALUES (?, ?, NULL, NULL, 'unmatched', NULL, NULL)`)
-    const unitDone = db.prepare(`UPDATE units SET state = 'done' WHERE step = ? AND agent_id = ?`)
-    const agentIds = Array.from({ length: assignment.length }, (_, i) => i)
-    spec.steps.forEach((s, step) => {
-      if (s.kind === "questionnaire") {
-        s.questionnaire.items.forEach((item, idx) => it.run(step, idx, item.id, item.subscale, item.reverse ? 1 : 0, item.text))
-      }
-      for (let i = 0; i < assignment.length; i++) u.run(step, i)
-      if (s.kind === "game") {
-        const { groups, unmatched } = planMatches(spec, step, agentIds)
-        groups.forEach((members, matchId) => m.run(step, matchId, JSON.stringify(members)))
-        // Agents left over by the group size sit the game out; their unit is done from the start.
-        for (const a of unmatched) {
-          sitOut.run(step, a)
-          unitDone.run(step, a)
-        }
-      }
-    })
-    putManifest(db, {
+  const agentIds = Array.from({ length: assignment.length }, (_, i) => i)
+  writePlan(db, {
+    conditions: spec.population.conditions.map((c) => ({ id: c.id, value: c.value, system: c.system })),
+    assignment,
+    steps: spec.steps.map((s, step) =>
+      s.kind === "questionnaire"
+        ? { kind: "questionnaire" as const, items: s.questionnaire.items }
+        : { kind: "game" as const, ...planMatches(spec, step, agentIds) }
+    ),
+    manifest: {
       run_id: runId,
       created_at: createdAt,
       versions: versions(),
       spec,
       counts: Object.fromEntries(spec.population.conditions.map((cond, i) => [cond.id, counts[i] ?? 0])),
       status: "running"
-    })
-  })()
+    }
+  })
 }
 
-const unitCounts = (db: Sqlite.Database) => {
-  const rows = db.prepare(`SELECT state, count(*) AS n FROM units GROUP BY state`).all() as Array<{ state: string; n: number }>
-  const by = Object.fromEntries(rows.map((r) => [r.state, r.n])) as Record<string, number>
-  return { done: by["done"] ?? 0, failed: by["failed"] ?? 0, pending: by["pending"] ?? 0 }
+const unitCounts = (db: RunDb) => {
+  const t = readRunTotals(db)
+  return { done: t.done, failed: t.failed, pending: t.pending }
 }
 
 /** The LLM client of a run spec's backend (OpenAI-compatible). */
@@ -157,11 +148,11 @@ const schedulerOptions = (spec: RunSpec) => ({
 
 /**
  * Before anything is written, asks the endpoint the run's first real question (retrying transient failures
- * as usual). A server that cannot be reached, refuses the key or answers something that is not a chat
- * completion stops the run here with one message. The answer is kept and used by the run, so the probe
- * costs no extra request under logprob scoring.
+ * as usual). A server that cannot be reached, refuses the key, answers something that is not a chat
+ * completion, or under logprob scoring answers without logprobs over the options, stops the run here with one
+ * message. The answer is kept and used by the run, so the probe costs no extra request under logprob scoring.
  */
-const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
+const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>) =>
   Effect.scoped(
     Effect.gen(function* () {
       const first = spec.steps[0]!
@@ -178,41 +169,56 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
       const { body, key, request } = describeRequest(spec.backend, messages, spec.backend.scoring === "sample" ? "probe" : null)
       const scheduler = yield* makeScheduler(schedulerOptions(spec))
       const llm = yield* LlmClient
-      const sent = yield* scheduler.run(null, (attempt) => llm.complete(request, attempt)).pipe(
-        Effect.mapError((e) => new BackendUnusableError({ baseUrl: spec.backend.baseUrl ?? "", detail: `the first request failed (${e.message})` }))
+      // Under logprob scoring the first question must come back with logprobs over its options, as every
+      // shared request must (a degraded response is retried like a 5xx).
+      const validate = first.kind === "questionnaire" && first.questionnaire.administration !== "batch" && spec.backend.scoring === "logprob"
+        ? logprobValidator(presentedChoices(first.questionnaire))
+        : undefined
+      const sent = yield* scheduler.run(null, (attempt) => validated(llm.complete(request, attempt), validate)).pipe(
+        Effect.mapError((e) =>
+          new BackendUnusableError({
+            baseUrl: spec.backend.baseUrl ?? "",
+            detail: e.reason === "Degraded"
+              ? `the first request came back without usable logprobs after ${spec.backend.maxAttempts} attempts (${e.detail}); a server without logprobs needs --scoring sample`
+              : `the first request failed (${e.message})`
+          })
+        )
       )
-      if (spec.backend.scoring === "logprob" && sent.value.topLogprobs === null) {
-        const line = "[valuesim] warning: the server returned no logprobs; answers will be parsed from text and marked scoring=sample"
-        yield* out.json ? Console.error(line) : Console.log(line)
-      }
       const preloaded: Preloaded = { key, body, completion: sent.value, attempts: sent.attempts, latencyMs: sent.latencyMs }
       return preloaded
     })
   ).pipe(Effect.provide(llmLayer(spec, env)))
 
-const runStep = (spec: RunSpec, step: number, db: Sqlite.Database, writer: ResultWriter, asker: Asker | null, gate: Effect.Effect<void>) =>
+/** Runs one step: questionnaires through the backend's respondent, games through the asker (null: synthetic). */
+const runStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWriter, asker: Asker | null, respondent: Respondent, gate: Effect.Effect<void>) =>
   spec.steps[step]!.kind === "game"
     ? runGameStep(spec, step, db, writer, asker, gate)
-    : runQuestionnaireStep(spec, step, db, writer, asker, gate)
+    : runQuestionnaireStep(spec, step, db, writer, respondent, gate)
 
-/** Executes every pending unit of a run whose plan is in `db`. */
-const execute = (
-  db: Sqlite.Database,
-  dbFile: string,
-  spec: RunSpec,
-  counters: RunCounters,
-  env: Readonly<Record<string, string | undefined>>,
-  out: OutputOptions,
-  preloaded: ReadonlyArray<Preloaded>,
-  run: { readonly runId: string; readonly runDir: string },
-  prepared: PreparedDashboard | null,
-  endpoint: string | null
-) =>
+/** Everything one execution of a run works with. */
+interface RunContext {
+  readonly db: RunDb
+  readonly dbFile: string
+  readonly runId: string
+  readonly runDir: string
+  readonly spec: RunSpec
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly out: OutputOptions
+  /** Requests answered before the store existed (the start-up probe). */
+  readonly preloaded: ReadonlyArray<Preloaded>
+  readonly prices: PriceSetting
+  /** Where requests go: the plan's base URL, or `resume --base-url` (the request keys stay the plan's). */
+  readonly endpoint: string | null
+}
+
+/** Executes every pending unit of a run whose plan is in the store. */
+const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashboard | null) =>
   Effect.scoped(
     Effect.gen(function* () {
+      const { db, dbFile, env, out, preloaded, spec, endpoint } = ctx
       const started = yield* Clock.currentTimeMillis
       // Acquired before the writer, so released after it: the last frame shows everything that was saved.
-      const dashboard = prepared ? yield* startDashboard(prepared, db, spec, run, counters) : null
+      const dashboard = prepared ? yield* startDashboard(prepared, db, spec, { runId: ctx.runId, runDir: ctx.runDir }, counters) : null
       const gate = dashboard?.gate ?? Effect.void
       const writer: ResultWriter = yield* makeResultWriter(db, dbFile, dashboard ? { observe: dashboard.observe } : {})
       const print = (line: string) => (out.json ? Console.error(line) : Console.log(line))
@@ -237,11 +243,13 @@ const execute = (
         })
         const asker = yield* makeAsker(spec.backend, db, writer, scheduler, counters, preloaded).pipe(Effect.provide(llmLayer(spec, env, endpoint)))
         dashboard?.attach(writer.stats, () => scheduler.stats().inFlight)
-        for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker, gate)
+        const respondent = llmRespondent(spec, asker)
+        for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker, respondent, gate)
       })
       const work = spec.backend.kind === "synthetic"
         ? Effect.gen(function* () {
-            for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, null, gate)
+            const respondent = syntheticRespondent(spec)
+            for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, null, respondent, gate)
           })
         : llmWork
       if (dashboard === null) return yield* work
@@ -252,37 +260,28 @@ const execute = (
     })
   )
 
+/** The run's summary, from the writer's counters as stored (no scan of the answers). */
 const summarize = (
-  db: Sqlite.Database,
-  runId: string,
-  runDir: string,
-  spec: RunSpec,
+  ctx: RunContext,
   counters: RunCounters,
   elapsedMs: number,
   cpu: NodeJS.CpuUsage,
   threadCpu: number | null,
   retries: number
 ): RunSummary => {
-  const units = unitCounts(db)
-  // Questionnaire answers and game moves alike are answers of an agent to one question.
-  const a = db
-    .prepare(
-      `SELECT sum(n) AS n, sum(failed) AS failed, sum(missing) AS missing FROM (
-         SELECT count(*) AS n, sum(error IS NOT NULL) AS failed, sum(value IS NULL) AS missing FROM answers
-         UNION ALL SELECT count(*), sum(error IS NOT NULL), sum(value IS NULL) FROM moves)`
-    )
-    .get() as { n: number | null; failed: number | null; missing: number | null }
+  const t = readRunTotals(ctx.db)
   return {
-    runId,
-    runDir,
-    status: units.pending === 0 && units.failed === 0 ? "complete" : "incomplete",
-    backend: spec.backend.kind,
-    model: spec.backend.model,
-    agents: spec.agents,
-    answers: a.n ?? 0,
-    failed: a.failed ?? 0,
-    missing: a.missing ?? 0,
-    unitsFailed: units.failed,
+    runId: ctx.runId,
+    runDir: ctx.runDir,
+    status: t.pending === 0 && t.failed === 0 ? "complete" : "incomplete",
+    backend: ctx.spec.backend.kind,
+    model: ctx.spec.backend.model,
+    agents: ctx.spec.agents,
+    answers: t.answers,
+    failed: t.failedAnswers,
+    missing: t.missing,
+    degraded: t.degraded,
+    unitsFailed: t.failed,
     requests: counters.requests,
     retries,
     sharedOrCached: counters.cacheHits,
@@ -294,19 +293,9 @@ const summarize = (
 }
 
 /** Runs the pending work of an open run database and returns its summary; marks the manifest status. */
-const driveRun = (
-  db: Sqlite.Database,
-  dbFile: string,
-  runId: string,
-  runDir: string,
-  spec: RunSpec,
-  env: Readonly<Record<string, string | undefined>>,
-  out: OutputOptions,
-  preloaded: ReadonlyArray<Preloaded>,
-  prices: PriceSetting,
-  endpoint: string | null = spec.backend.baseUrl
-) =>
+const driveRun = (ctx: RunContext) =>
   Effect.gen(function* () {
+    const { db, out, prices, runDir, runId, spec } = ctx
     const before = unitCounts(db)
     const total = before.done + before.failed + before.pending
     const counters = makeCounters(total, before.done)
@@ -320,19 +309,19 @@ const driveRun = (
     const cpu0 = process.cpuUsage()
     const threadCpu0 = threadCpuUserSeconds()
     const print = (line: string) => (out.json ? Console.error(line) : Console.log(line))
-    const label = spec.backend.kind === "synthetic" ? SYNTHETIC_LABEL : `${spec.backend.kind} ${spec.backend.model} at ${endpoint}`
+    const label = spec.backend.kind === "synthetic" ? SYNTHETIC_LABEL : `${spec.backend.kind} ${spec.backend.model} at ${ctx.endpoint}`
     yield* print(`[valuesim] run ${escapeControl(runId)}: ${spec.agents} agents × ${spec.steps.length} step(s), backend ${escapeControl(label)}`)
     yield* print(`[valuesim] run folder: ${escapeControl(runDir)}`)
-    yield* logEventNow(db, "start", { pending: before.pending + before.failed, ...(endpoint !== spec.backend.baseUrl ? { endpoint } : {}) })
-    const probeRetries = preloaded.reduce((n, p) => n + Math.max(0, p.attempts - 1), 0)
+    yield* logEventNow(db, "start", { pending: before.pending + before.failed, ...(ctx.endpoint !== spec.backend.baseUrl ? { endpoint: ctx.endpoint } : {}) })
+    const probeRetries = ctx.preloaded.reduce((n, p) => n + Math.max(0, p.attempts - 1), 0)
     const summaryNow = Effect.gen(function* () {
       const t1 = yield* Clock.currentTimeMillis
       const threadCpu1 = threadCpuUserSeconds()
       const threadCpu = threadCpu0 === null || threadCpu1 === null ? null : threadCpu1 - threadCpu0
-      return summarize(db, runId, runDir, spec, counters, t1 - t0, process.cpuUsage(cpu0), threadCpu, counters.retries + probeRetries)
+      return summarize(ctx, counters, t1 - t0, process.cpuUsage(cpu0), threadCpu, counters.retries + probeRetries)
     })
     const hint = `[valuesim] interrupted; finished answers are saved. Continue with: ${resumeCommand(runDir)}`
-    yield* execute(db, dbFile, spec, counters, env, out, preloaded, { runId, runDir }, prepared, endpoint).pipe(
+    yield* execute(ctx, counters, prepared).pipe(
       Effect.onInterrupt(() =>
         Effect.gen(function* () {
           yield* logEventNow(db, "interrupted", unitCounts(db))
@@ -361,7 +350,7 @@ const driveRun = (
     yield* print(
       summary.status === "complete"
         ? `[valuesim] done: ${summary.answers} answers (${summary.missing} missing) in ${summary.elapsedSeconds}s → ${escapeControl(runDir)}`
-        : `[valuesim] ${summary.unitsFailed} agent-steps failed (see ${escapeControl(path.join(runDir, "run.sqlite"))}, table answers.error); retry them with: ${resumeCommand(runDir)}`
+        : `[valuesim] ${summary.unitsFailed} agent-steps failed (export the run to see them in column error); retry them with: ${resumeCommand(runDir)}`
     )
     return summary
   })
@@ -398,10 +387,10 @@ const secondSignalStops =
 const endpointLine = (endpoint: string | null, env: Readonly<Record<string, string | undefined>>) =>
   `[valuesim] sending requests to ${escapeControl(hostOf(endpoint ?? DEFAULT_BASE_URL))}${env["OPENAI_API_KEY"] ? " with OPENAI_API_KEY" : ""}`
 
-const logEventNow = (db: Sqlite.Database, kind: string, detail: unknown) =>
+const logEventNow = (db: RunDb, kind: string, detail: unknown) =>
   Effect.flatMap(Clock.currentTimeMillis, (ms) => Effect.sync(() => logEvent(db, new Date(ms).toISOString(), kind, detail)))
 
-const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: Sqlite.Database) => Effect.Effect<A, E, R>) =>
+const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: RunDb) => Effect.Effect<A, E, R>) =>
   Effect.acquireUseRelease(openDatabase(file, { mustExist }), use, (db) => Effect.sync(() => db.close()))
 
 /** Starts a new run of `spec` in a fresh folder under `runsDir`. */
@@ -409,14 +398,14 @@ export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<st
   Effect.gen(function* () {
     const prices = yield* loadPriceSetting(env)
     if (spec.backend.kind !== "synthetic") yield* (out.json ? Console.error : Console.log)(endpointLine(spec.backend.baseUrl, env))
-    const preloaded = spec.backend.kind === "synthetic" ? [] : [yield* probeBackend(spec, env, out)]
+    const preloaded = spec.backend.kind === "synthetic" ? [] : [yield* probeBackend(spec, env)]
     const now = yield* Clock.currentTimeMillis
     const { runDir, runId } = yield* createRunDir(runsDir, `${stamp(now)}-${spec.study.id}-s${spec.seed}`)
     const dbFile = path.join(runDir, "run.sqlite")
     return yield* withDatabase(dbFile, false, (db) =>
       Effect.gen(function* () {
-        yield* Effect.try({ try: () => writePlan(db, spec, runId, new Date(now).toISOString()), catch: (e) => e }).pipe(Effect.orDie)
-        return yield* driveRun(db, dbFile, runId, runDir, spec, env, out, preloaded, prices)
+        yield* Effect.try({ try: () => planRun(db, spec, runId, new Date(now).toISOString()), catch: (e) => e }).pipe(Effect.orDie)
+        return yield* driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl })
       })
     )
   })
@@ -460,7 +449,7 @@ export const resumeRun = (
           }
           yield* (out.json ? Console.error : Console.log)(endpointLine(endpoint, env))
         }
-        return yield* driveRun(db, dbFile, runId, runDir, resumed, env, out, [], prices, endpoint)
+        return yield* driveRun({ db, dbFile, runId, runDir, spec: resumed, env, out, preloaded: [], prices, endpoint })
       })
     )
   })

@@ -10,7 +10,8 @@ import { backendIdentity, type BackendIdentity } from "../config/RunSpec.js"
 import { SpecFileError, UsageError } from "../config/SpecFileError.js"
 import { DEFAULT_AGENTS, projectRoot } from "../config/StudyFile.js"
 import { isDirectory, loadAllVpCorrelations, loadVpCorrelations, loadVpItems, loadVpResultFile, type VpItem } from "../config/ValuePortraitData.js"
-import { openDatabase } from "../store/RunStore.js"
+import { readConditionSizes, readItemSumsByCondition } from "../store/reads.js"
+import { getManifest, openDatabase } from "../store/RunStore.js"
 import {
   PUBLISHED_RULES,
   scoreFamily,
@@ -323,14 +324,8 @@ export const scoreValuePortraitRun = (dataDir: string, runDir: string) =>
     )
     const read = Effect.try({
       try: () => {
-        const manifest = db.prepare(`SELECT value FROM manifest WHERE key = 'spec'`).get() as { value: string } | undefined
-        const spec = manifest ? (JSON.parse(manifest.value) as RunSpec) : undefined
-        const conditions = db.prepare(`SELECT c.condition_idx AS idx, c.condition AS name, count(ag.agent_id) AS n
-          FROM conditions c JOIN agents ag ON ag.condition_idx = c.condition_idx GROUP BY c.condition_idx ORDER BY c.condition_idx`).all() as Array<{
-          idx: number
-          name: string
-          n: number
-        }>
+        const spec = getManifest(db)["spec"] as RunSpec | undefined
+        const conditions = readConditionSizes(db).map((c) => ({ idx: c.idx, name: c.condition, n: c.agents }))
         const steps: Array<{ step: number; id: string; keys: ReadonlyArray<string | null> }> = []
         spec?.steps.forEach((s, step) => {
           if (s.kind !== "questionnaire") return
@@ -339,18 +334,15 @@ export const scoreValuePortraitRun = (dataDir: string, runDir: string) =>
         })
         // sums[condition][step] : item key → [sum, count]
         const sums = new Map<number, Map<number, Map<string, [number, number]>>>()
-        const stmt = db.prepare(`SELECT an.step, an.item_idx, ag.condition_idx AS c, sum(an.value) AS s, count(an.value) AS n
-          FROM answers an JOIN agents ag ON ag.agent_id = an.agent_id WHERE an.step = ? AND an.value IS NOT NULL
-          GROUP BY an.item_idx, ag.condition_idx`)
         for (const st of steps) {
-          for (const r of stmt.iterate(st.step) as IterableIterator<{ item_idx: number; c: number; s: number; n: number }>) {
-            const key = st.keys[r.item_idx]
+          for (const r of readItemSumsByCondition(db, st.step)) {
+            const key = st.keys[r.itemIdx]
             if (key === null || key === undefined) continue
-            const byStep = sums.get(r.c) ?? new Map<number, Map<string, [number, number]>>()
-            sums.set(r.c, byStep)
+            const byStep = sums.get(r.conditionIdx) ?? new Map<number, Map<string, [number, number]>>()
+            sums.set(r.conditionIdx, byStep)
             const m = byStep.get(st.step) ?? new Map<string, [number, number]>()
             byStep.set(st.step, m)
-            m.set(key, [r.s, r.n])
+            m.set(key, [r.sum, r.count])
           }
         }
         return { spec, conditions, steps, sums }

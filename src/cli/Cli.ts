@@ -92,9 +92,6 @@ const exportCmd = Command.make(
   },
   (a) =>
     Effect.gen(function* () {
-      if (a.format === "parquet") {
-        return yield* new UsageError({ detail: "--format: parquet export is not implemented yet; use csv or jsonl" })
-      }
       const out = opt(a.out) ?? path.join(a.runDir, "export")
       const r = yield* exportRun(a.runDir, a.format, out)
       const games = r.moves ? `, ${r.moveRows} rows to ${r.moves} and ${r.gameResultRows} rows to ${r.gameResults}` : ""
@@ -102,7 +99,7 @@ const exportCmd = Command.make(
       if (r.label) yield* Console.log(`*** ${r.label} ***`)
       yield* Console.log(`wrote ${r.rows} rows to ${r.file}, ${r.scoreRows} rows to ${r.scores}${games}; provenance in ${r.manifest}`)
     })
-).pipe(Command.withDescription("write answers (one row per agent × item) and scores (per agent × subscale) as csv or jsonl"))
+).pipe(Command.withDescription("write answers (one row per agent × item), scores (per agent × subscale) and, for games, moves and game results as csv, jsonl or parquet"))
 
 const report = Command.make(
   "report",

@@ -95,6 +95,8 @@ export const toQuestionnaire = (f: QuestionnaireFile, file: string): Either.Eith
     if (prev !== undefined && o.value <= prev.value) {
       problems.push(`scale[${i}].value: scale values must increase (lowest first); ${o.value} follows ${prev.value}`)
     }
+    // The run store keeps answers as 16-bit integers.
+    if (Math.abs(o.value) > 32767) problems.push(`scale[${i}].value: ${o.value} is outside −32767…32767`)
   })
   if (f.answer_with === "label") {
     const seen = new Map<string, number>()

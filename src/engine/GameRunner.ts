@@ -1,4 +1,3 @@
-import type Sqlite from "better-sqlite3"
 import { Effect, Stream } from "effect"
 import type { RunSpec } from "../config/RunSpec.js"
 import type { ChatMessage } from "../domain/answers.js"
@@ -10,11 +9,13 @@ import { GAME_DEFAULTS, makeGame } from "../games/index.js"
 import { matchGroups } from "../sampling/matching.js"
 import { categorical, stream } from "../sampling/rng.js"
 import { choiceDistribution, decisionDistribution, latentProfile, PROFILE_LENGTH, SYNTHETIC_DEFAULTS } from "../sampling/synthetic.js"
-import type { MatchResult, MoveRow } from "../store/RunStore.js"
+import { readAgentConditions, readPendingMatches, type PendingMatch } from "../store/reads.js"
+import type { MatchResult, MoveRow, RunDb } from "../store/RunStore.js"
 import type { ResultWriter } from "../store/ResultWriter.js"
 import { fill, openingMessages } from "./prompts.js"
 import { scoreChoice, yieldToEventLoop } from "./QuestionnaireRunner.js"
-import type { Asker } from "./RequestCache.js"
+import { logprobValidator } from "../llm/scoring.js"
+import type { Asked, Asker } from "./RequestCache.js"
 
 /** The game scenario of a step (throws for a questionnaire step: an engine bug). */
 export const gameOf = (spec: RunSpec, step: number): GameScenario => {
@@ -99,17 +100,18 @@ const play = (game: GameScenario, decide: Decide, onFeedback: (member: number, t
     return { moves, machine, state } satisfies PlayedMatch
   })
 
-const toResult = (step: number, matchId: number, members: ReadonlyArray<number>, played: PlayedMatch): MatchResult => {
+const toResult = (step: number, m: PendingMatch, played: PlayedMatch): MatchResult => {
   const outcome = played.machine.outcome(played.state)
   return {
     _tag: "Match",
     step,
-    matchId,
-    members,
+    matchId: m.matchId,
+    members: m.members,
+    redo: m.failedBefore,
     failed: false,
     moves: played.moves,
     outcome,
-    results: members.map((_, m) => ({ status: outcome.status, payoff: outcome.payoffs[m] ?? null, details: outcome.details[m] ?? {} }))
+    results: m.members.map((_, i) => ({ status: outcome.status, payoff: outcome.payoffs[i] ?? null, details: outcome.details[i] ?? {} }))
   }
 }
 
@@ -184,14 +186,24 @@ const llmDecide = (
       const feedback = pendingFeedback[member]!.splice(0)
       const user = [...feedback, decisionText(game, d)].join("\n\n")
       let messages = conversation(member, d.round, user)
-      const nonce = spec.backend.scoring === "sample" ? `agent:${agentId}` : null
+      let nonce = spec.backend.scoring === "sample" ? `agent:${agentId}` : null
+      let mode = spec.backend.scoring
       const draw = stream(spec.seed, "game", step, agentId, d.round, d.decision)
       let asks = 0
       while (true) {
         asks++
-        const asked = yield* asker.ask(messages, nonce)
+        // A shared logprob response must carry logprobs over the options; one that stays degraded after its
+        // retries is not shared: this agent asks on its own and its reply is parsed (scoring sample).
+        const first = yield* asker.ask(messages, nonce, mode === "logprob" ? logprobValidator(choices) : undefined).pipe(Effect.either)
+        let asked: Asked
+        if (first._tag === "Right") asked = first.right
+        else if (first.left.reason === "Degraded" && nonce === null) {
+          nonce = `agent:${agentId}`
+          mode = "sample"
+          asked = yield* asker.ask(messages, nonce)
+        } else return yield* Effect.fail(first.left)
         const text = asked.completion.text
-        const scored = scoreChoice(choices, choices.map((c) => c.value), text, asked.completion.topLogprobs, spec.backend.scoring, draw)
+        const scored = scoreChoice(choices, choices.map((c) => c.value), text, asked.completion.topLogprobs, mode, draw)
         const { value, dist, scoring } = scored
         if (value !== null || asks > spec.backend.reasks) {
           const said = value === null ? text : scored.presentedToken!
@@ -213,37 +225,28 @@ const llmDecide = (
   return { decide, onFeedback: (member: number, text: string) => void pendingFeedback[member]!.push(text) }
 }
 
-interface PendingMatch {
-  readonly matchId: number
-  readonly members: ReadonlyArray<number>
-}
 
 /** Plays every pending match of a game step, streaming each finished match to the writer. */
 export const runGameStep = (
   spec: RunSpec,
   step: number,
-  db: Sqlite.Database,
+  db: RunDb,
   writer: ResultWriter,
   asker: Asker | null,
   gate: Effect.Effect<void> = Effect.void
 ) =>
   Effect.gen(function* () {
     const game = gameOf(spec, step)
-    const pending = (db.prepare(`SELECT match_id, members FROM matches WHERE step = ? AND state != 'done' ORDER BY match_id`).all(step) as Array<{
-      match_id: number
-      members: string
-    }>).map((r): PendingMatch => ({ matchId: r.match_id, members: JSON.parse(r.members) as Array<number> }))
-    const conditionStmt = db.prepare(`SELECT condition_idx FROM agents WHERE agent_id = ?`)
-    const conditions = new Map<number, number>()
-    for (const m of pending) for (const a of m.members) conditions.set(a, (conditionStmt.get(a) as { condition_idx: number }).condition_idx)
-    const conditionOf = (agentId: number) => conditions.get(agentId) ?? 0
+    const pending = readPendingMatches(db, step)
+    const conditions = readAgentConditions(db)
+    const conditionOf = (agentId: number) => conditions[agentId] ?? 0
 
     if (asker === null) {
       let n = 0
       for (const m of pending) {
         yield* gate
         const played = yield* play(game, syntheticDecide(spec, step, game, m.members, conditionOf), () => undefined)
-        yield* writer.write(toResult(step, m.matchId, m.members, played))
+        yield* writer.write(toResult(step, m, played))
         if (++n % 64 === 0) yield* yieldToEventLoop
       }
       return
@@ -254,10 +257,10 @@ export const runGameStep = (
         (m) => {
           const { decide, onFeedback } = llmDecide(spec, step, game, m.members, conditionOf, asker)
           return play(game, decide, onFeedback).pipe(
-            Effect.map((played) => toResult(step, m.matchId, m.members, played)),
+            Effect.map((played) => toResult(step, m, played)),
             // A request that failed for good leaves the match to `resume` (its answered requests are cached).
             Effect.catchAll(() =>
-              Effect.succeed<MatchResult>({ _tag: "Match", step, matchId: m.matchId, members: m.members, failed: true, moves: [], outcome: null, results: [] })
+              Effect.succeed<MatchResult>({ _tag: "Match", step, matchId: m.matchId, members: m.members, redo: m.failedBefore, failed: true, moves: [], outcome: null, results: [] })
             )
           )
         },

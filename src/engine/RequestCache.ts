@@ -1,12 +1,13 @@
-import type Sqlite from "better-sqlite3"
 import { Effect } from "effect"
 import { createHash } from "node:crypto"
 import type { ChatMessage, Completion } from "../domain/answers.js"
 import type { BackendSettings } from "../config/RunSpec.js"
 import { LlmClient, type CompletionRequest } from "../llm/LlmClient.js"
-import type { LlmError } from "../llm/LlmError.js"
+import { LlmError } from "../llm/LlmError.js"
 import type { RunCounters } from "../progress/counters.js"
+import { requestLookup } from "../store/reads.js"
 import type { ResultWriter } from "../store/ResultWriter.js"
+import type { RunDb } from "../store/RunStore.js"
 import type { Scheduler } from "./Scheduler.js"
 
 export interface Asked {
@@ -18,23 +19,28 @@ export interface Asked {
   readonly cached: boolean
 }
 
+/** Says what is wrong with a completion that cannot be used as asked (it is then retried like a 5xx), or null. */
+export type Validate = (completion: Completion) => string | null
+
 export interface Asker {
   /**
    * Sends a chat request once per distinct content: identical requests (same messages and parameters, same
    * `nonce`) share one model call, in flight or already stored in the run. `nonce` separates requests that
-   * must be sampled independently (sample scoring: one per agent).
+   * must be sampled independently (sample scoring: one per agent). A completion `validate` rejects is a
+   * `Degraded` failure: retried, never stored or shared; after the last attempt every caller fails with it
+   * (and later callers at once).
    */
-  readonly ask: (messages: ReadonlyArray<ChatMessage>, nonce: string | null) => Effect.Effect<Asked, LlmError>
+  readonly ask: (messages: ReadonlyArray<ChatMessage>, nonce: string | null, validate?: Validate, sharedBy?: number) => Effect.Effect<Asked, LlmError>
 }
 
-interface Row {
-  text: string | null
-  top_logprobs: string | null
-  prompt_tokens: number
-  completion_tokens: number
-  latency_ms: number
-  attempts: number
-}
+/** The completion as a `Degraded` failure when `validate` rejects it. */
+export const validated = (task: Effect.Effect<Completion, LlmError>, validate: Validate | undefined): Effect.Effect<Completion, LlmError> =>
+  validate === undefined
+    ? task
+    : Effect.flatMap(task, (c) => {
+        const problem = validate(c)
+        return problem === null ? Effect.succeed(c) : Effect.fail(new LlmError({ reason: "Degraded", status: 200, detail: problem }))
+      })
 
 const MEMORY_LIMIT = 50_000
 
@@ -69,7 +75,7 @@ export interface Preloaded {
 
 export const makeAsker = (
   backend: BackendSettings,
-  db: Sqlite.Database,
+  db: RunDb,
   writer: ResultWriter,
   scheduler: Scheduler,
   counters: RunCounters,
@@ -92,57 +98,70 @@ export const makeAsker = (
           attempts
         }
       })
-    const lookup = db.prepare(
-      `SELECT text, top_logprobs, prompt_tokens, completion_tokens, latency_ms, attempts FROM requests WHERE key = ?`
-    )
+    const lookup = requestLookup(db)
     const remember = (a: Asked) => {
       if (memory.size >= MEMORY_LIMIT) memory.delete(memory.keys().next().value as string)
       memory.set(a.key, a)
     }
-    const ask = (messages: ReadonlyArray<ChatMessage>, nonce: string | null): Effect.Effect<Asked, LlmError> => {
+    // Keys whose response stayed degraded after every attempt: not asked again in this run.
+    const degraded = new Map<string, LlmError>()
+    // `sharedBy`: how many answers this one ask serves (a page of agents asks a shared request once); all but
+    // the one that sent it count as shared.
+    const ask = (messages: ReadonlyArray<ChatMessage>, nonce: string | null, validate?: Validate, sharedBy = 1): Effect.Effect<Asked, LlmError> => {
       const { request, body, key } = describeRequest(backend, messages, nonce)
+      const known = degraded.get(key)
+      if (known !== undefined) return Effect.fail(known)
       const hit = memory.get(key)
       if (hit !== undefined) {
-        counters.cacheHits++
+        counters.cacheHits += sharedBy
         return Effect.succeed({ ...hit, cached: true })
       }
-      const row = lookup.get(key) as Row | undefined
+      const row = lookup(key)
       if (row !== undefined) {
         const stored: Asked = {
           key,
           completion: {
             text: row.text ?? "",
-            topLogprobs: row.top_logprobs === null ? null : (JSON.parse(row.top_logprobs) as Completion["topLogprobs"]),
-            promptTokens: row.prompt_tokens,
-            completionTokens: row.completion_tokens,
+            topLogprobs: row.topLogprobs === null ? null : (JSON.parse(row.topLogprobs) as Completion["topLogprobs"]),
+            promptTokens: row.promptTokens,
+            completionTokens: row.completionTokens,
             finishReason: null
           },
           attempts: row.attempts,
-          latencyMs: row.latency_ms,
+          latencyMs: row.latencyMs,
           cached: true
         }
         remember(stored)
-        counters.cacheHits++
+        counters.cacheHits += sharedBy
         return Effect.succeed(stored)
       }
       return Effect.gen(function* () {
         // Only requests without a nonce can repeat: sharing one execution per key is for those alone.
-        const sent = yield* scheduler.run(nonce === null ? key : null, (attempt) => llm.complete(request, attempt))
+        const sent = yield* scheduler.run(nonce === null ? key : null, (attempt) => validated(llm.complete(request, attempt), validate)).pipe(
+          Effect.tapError((e) =>
+            Effect.sync(() => {
+              if (e.reason !== "Degraded") return
+              if (degraded.size >= MEMORY_LIMIT) degraded.clear()
+              degraded.set(key, e)
+            })
+          )
+        )
         const asked: Asked = { key, completion: sent.value, attempts: sent.attempts, latencyMs: sent.latencyMs, cached: false }
         // Several waiters may share one execution; only the first to get here stores it.
         if (!memory.has(key)) {
           remember(asked)
           counters.requests++
+          counters.cacheHits += sharedBy - 1
           counters.promptTokens += sent.value.promptTokens
           counters.completionTokens += sent.value.completionTokens
           yield* store(key, body, sent.value, sent.attempts, sent.latencyMs)
         }
-        else counters.cacheHits++
+        else counters.cacheHits += sharedBy
         return asked
       })
     }
     for (const p of preloaded) {
-      if (lookup.get(p.key) !== undefined) continue
+      if (lookup(p.key) !== undefined) continue
       remember({ key: p.key, completion: p.completion, attempts: p.attempts, latencyMs: p.latencyMs, cached: false })
       counters.requests++
       counters.promptTokens += p.completion.promptTokens

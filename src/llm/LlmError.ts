@@ -10,6 +10,8 @@ export type LlmErrorReason =
   | "Auth"
   | "ContentFilter"
   | "BadResponse"
+  /** A 200 that cannot be scored as asked: under logprob scoring, no logprobs or none of the options among them. */
+  | "Degraded"
 
 export class LlmError extends Data.TaggedError("LlmError")<{
   readonly reason: LlmErrorReason
@@ -24,6 +26,11 @@ export class LlmError extends Data.TaggedError("LlmError")<{
   }
 }
 
-/** Failures worth retrying: rate limits, server errors, timeouts and broken connections. */
+/**
+ * Failures worth retrying: rate limits, server errors, timeouts, broken connections, and 200s that are not a
+ * usable completion (a body that is not JSON or has no choices; a degraded response) — a server under load
+ * sends those as it sends a 5xx.
+ */
 export const isTransient = (reason: LlmErrorReason): boolean =>
-  reason === "RateLimited" || reason === "Timeout" || reason === "ServerError" || reason === "Network"
+  reason === "RateLimited" || reason === "Timeout" || reason === "ServerError" || reason === "Network" ||
+  reason === "BadResponse" || reason === "Degraded"

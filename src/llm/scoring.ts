@@ -1,3 +1,4 @@
+import type { Completion } from "../domain/answers.js"
 import type { PresentedChoice } from "../domain/questionnaire.js"
 
 /**
@@ -140,3 +141,14 @@ export const parseBatchAnswer = (text: string, count: number, choices: ReadonlyA
   }
   return found.map((f) => f ?? null)
 }
+
+/**
+ * Under logprob scoring a response is usable when its first token's top logprobs put mass on at least one
+ * option; otherwise says what is wrong (the request is then retried like a 5xx, and never shared).
+ */
+export const logprobValidator = (choices: ReadonlyArray<PresentedChoice>) => (c: Completion): string | null =>
+  c.topLogprobs === null
+    ? "the response has no logprobs"
+    : renormaliseLogprobs(c.topLogprobs, choices) === null
+      ? "none of the options is among the top logprobs"
+      : null

@@ -109,15 +109,10 @@ export const makeLiveFeed = (
   }
 
   const observe = (op: WriteOp): void => {
-    if (op._tag === "CompactUnits" && op.step === valueStep) {
+    if (op._tag === "AnswerPage" && op.step === valueStep) {
       for (let a = 0; a < op.agentIds.length; a++) {
         for (let i = 0; i < op.items; i++) answers[i] = op.values[a * op.items + i]!
         addAgent(op.agentIds[a]!, answers)
-      }
-    } else if (op._tag === "Units") {
-      for (const u of op.units) {
-        if (u.step !== valueStep) continue
-        addAgent(u.agentId, u.answers.map((x) => x.value))
       }
     } else if (op._tag === "Match" && !op.failed) {
       const g = games.find((x) => x.step === op.step)

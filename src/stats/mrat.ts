@@ -97,3 +97,53 @@ export const scoreRespondent = (
   }
   return { raw, centered, mrat }
 }
+
+/**
+ * The same scoring as `scoreRespondent` for many respondents stored as one flat array (respondent r's answer to
+ * item i at `from + i`, NaN missing), with the key checked once and nothing allocated per respondent: the
+ * report scores a million agents with it. Writes raw[s][row] and centered[s][row]; returns the MRAT.
+ *
+ * @throws {RangeError} on a bad key (when made) or an answer outside the scale (when called), as `scoreRespondent`.
+ */
+export const respondentScorer = (keys: ReadonlyArray<ItemKey>, nSubscales: number, scaleMin: number, scaleMax: number) => {
+  if (!Number.isInteger(nSubscales) || nSubscales < 1) {
+    throw new RangeError(`respondentScorer: nSubscales must be a positive integer, got ${nSubscales}`)
+  }
+  if (!(Number.isFinite(scaleMin) && Number.isFinite(scaleMax) && scaleMin < scaleMax)) {
+    throw new RangeError(`respondentScorer: need finite scaleMin < scaleMax, got ${scaleMin}, ${scaleMax}`)
+  }
+  const subscaleOf = Int32Array.from(keys, (k, i) => {
+    if (!Number.isInteger(k.subscale) || k.subscale < 0 || k.subscale >= nSubscales) {
+      throw new RangeError(`respondentScorer: item ${i} has subscale ${k.subscale}, outside 0…${nSubscales - 1}`)
+    }
+    return k.subscale
+  })
+  const reverse = Uint8Array.from(keys, (k) => (k.reverse ? 1 : 0))
+  const sums = new Float64Array(nSubscales)
+  const counts = new Float64Array(nSubscales)
+  const n = keys.length
+  return (answers: ArrayLike<number>, from: number, raw: ReadonlyArray<Float64Array>, centered: ReadonlyArray<Float64Array>, row: number): number => {
+    sums.fill(0)
+    counts.fill(0)
+    let total = 0
+    let answered = 0
+    for (let i = 0; i < n; i++) {
+      const x = answers[from + i]!
+      if (Number.isNaN(x)) continue
+      if (!(x >= scaleMin && x <= scaleMax)) throw new RangeError(`respondentScorer: item ${i} answer ${x} is outside the scale ${scaleMin}…${scaleMax}`)
+      const scored = reverse[i] === 1 ? scaleMin + scaleMax - x : x
+      const s = subscaleOf[i]!
+      sums[s] = sums[s]! + scored
+      counts[s] = counts[s]! + 1
+      total += scored
+      answered++
+    }
+    const mrat = answered > 0 ? total / answered : NaN
+    for (let s = 0; s < nSubscales; s++) {
+      const r = counts[s]! > 0 ? sums[s]! / counts[s]! : NaN
+      raw[s]![row] = r
+      centered[s]![row] = r - mrat
+    }
+    return mrat
+  }
+}

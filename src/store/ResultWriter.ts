@@ -1,9 +1,12 @@
-import type Sqlite from "better-sqlite3"
 import { Effect, Fiber, Option, Queue } from "effect"
-import { DatabaseError, makeStatements, type WriteOp } from "./RunStore.js"
+import { DatabaseError, makeStatements, type RunDb, type WriteOp } from "./RunStore.js"
 
+/** What this writer committed since it started (the store's `step_totals` hold the whole run's counts). */
 export interface WriterStats {
   answers: number
+  failed: number
+  missing: number
+  degraded: number
   unitsDone: number
   unitsFailed: number
   batches: number
@@ -23,7 +26,7 @@ type Msg = WriteOp | { readonly _tag: "Stop" }
  * already queued before the database is closed, so no finished answer is lost.
  */
 export const makeResultWriter = (
-  db: Sqlite.Database,
+  db: RunDb,
   file: string,
   options: {
     readonly capacity?: number
@@ -36,26 +39,20 @@ export const makeResultWriter = (
     // Bounded in ops: a synthetic op holds one page of agents (128 × items answers), a model-backed op one agent.
     const queue = yield* Queue.bounded<Msg>(options.capacity ?? 64)
     const stmts = makeStatements(db)
-    const stats: WriterStats = { answers: 0, unitsDone: 0, unitsFailed: 0, batches: 0 }
+    const stats: WriterStats = { answers: 0, failed: 0, missing: 0, degraded: 0, unitsDone: 0, unitsFailed: 0, batches: 0 }
     const flush = (ops: ReadonlyArray<WriteOp>) =>
       Effect.try({
         try: () => {
           if (ops.length === 0) return
-          stats.answers += stmts.writeBatch(ops)
+          const c = stmts.writeBatch(ops)
+          stats.answers += c.answers
+          stats.failed += c.failed
+          stats.missing += c.missing
+          stats.degraded += c.degraded
+          stats.unitsDone += c.unitsDone
+          stats.unitsFailed += c.unitsFailed
           stats.batches++
           if (options.observe) for (const op of ops) options.observe(op)
-          for (const op of ops) {
-            if (op._tag === "CompactUnits") stats.unitsDone += op.agentIds.length
-            if (op._tag === "Match") {
-              if (op.failed) stats.unitsFailed += op.members.length
-              else stats.unitsDone += op.members.length
-            }
-            if (op._tag !== "Units") continue
-            for (const u of op.units) {
-              if (u.failed) stats.unitsFailed++
-              else stats.unitsDone++
-            }
-          }
         },
         catch: (cause) => new DatabaseError({ file, cause })
       })

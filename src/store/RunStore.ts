@@ -1,6 +1,12 @@
 import Sqlite from "better-sqlite3"
 import { Data, Effect } from "effect"
-import type { ItemAnswer } from "../domain/answers.js"
+import { SpecFileError } from "../config/SpecFileError.js"
+import { answerCounts, encodeAnswerRow, encodeDist, SCORING_MODES, type ScoringCode } from "./encoding.js"
+
+export { formatDist } from "./encoding.js"
+
+/** The run database handle. Only modules under src/store/ run SQL against it; everything else calls their typed functions. */
+export type RunDb = Sqlite.Database
 
 export class DatabaseError extends Data.TaggedError("DatabaseError")<{ readonly file: string; readonly cause: unknown }> {
   override get message(): string {
@@ -8,42 +14,46 @@ export class DatabaseError extends Data.TaggedError("DatabaseError")<{ readonly 
   }
 }
 
-export const SCHEMA_VERSION = 2
+/** Version 3: answers are stored one row per (step, agent) in compact binary columns (see `answers` below). */
+export const SCHEMA_VERSION = 3
 
 /**
  * The run store schema. One file per run, WAL journal. Units are (step, agent); an agent's answers for a step
  * and its unit state are written in one transaction, so a unit is either wholly present or pending.
- * Answers that came from a model request point at it (`request_key`); the request row holds the raw text,
- * top logprobs, tokens, latency and attempts. Every answer carries the distribution it was drawn from
- * (`dist`, canonical option order) when one was known; answers computed without a request (the synthetic
- * backend) also carry their own `raw`.
+ *
+ * `answers` holds one row per finished (step, agent) with one entry per item in each column, in item order:
+ * `vals` int16 little-endian (−32768: no value), `scoring` one byte (0 logprob, 1 sample), `dists` the
+ * distribution the answer was drawn from when the answer computed it itself (the synthetic respondent): k
+ * probabilities × 3 bytes, round(p·10⁶) (0xFFFFFF first: none), `request_ids` uint32 (0: no request),
+ * `attempts` one byte, `raws` and `errors` JSON arrays. Columns whose entries are all empty are NULL.
+ * A model request is stored once in `requests`, with the distribution its top logprobs gave over the options
+ * (`dist`, same 3-byte encoding), however many agents drew from it. `step_totals` are the writer's counters,
+ * kept in the same transactions as the rows they count.
  */
-const MIGRATIONS: ReadonlyArray<string> = [
-  `CREATE TABLE manifest (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-   CREATE TABLE conditions (condition_idx INTEGER PRIMARY KEY, condition TEXT NOT NULL, value_code TEXT, system_prompt TEXT);
-   CREATE TABLE agents (agent_id INTEGER PRIMARY KEY, condition_idx INTEGER NOT NULL);
-   CREATE TABLE items (step INTEGER NOT NULL, item_idx INTEGER NOT NULL, item_id TEXT NOT NULL, subscale TEXT NOT NULL,
-     reverse INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (step, item_idx)) WITHOUT ROWID;
-   CREATE TABLE units (step INTEGER NOT NULL, agent_id INTEGER NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL,
-     PRIMARY KEY (step, agent_id)) WITHOUT ROWID;
-   CREATE TABLE answers (step INTEGER NOT NULL, agent_id INTEGER NOT NULL, item_idx INTEGER NOT NULL, value INTEGER,
-     scoring TEXT NOT NULL, request_key TEXT, dist TEXT, raw TEXT, attempts INTEGER NOT NULL, error TEXT,
-     PRIMARY KEY (step, agent_id, item_idx)) WITHOUT ROWID;
-   CREATE TABLE requests (key TEXT PRIMARY KEY, body TEXT NOT NULL, text TEXT, top_logprobs TEXT,
-     prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, latency_ms REAL NOT NULL, attempts INTEGER NOT NULL);
-   CREATE TABLE events (id INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL);`,
-  // v2: interactive games. A match (pair or group) is the unit of work of a game step; its moves and the
-  // members' results are written in one transaction with the members' units, so a match is wholly present
-  // or pending.
-  `CREATE TABLE matches (step INTEGER NOT NULL, match_id INTEGER NOT NULL, members TEXT NOT NULL, state TEXT NOT NULL,
-     outcome TEXT, PRIMARY KEY (step, match_id)) WITHOUT ROWID;
-   CREATE TABLE moves (step INTEGER NOT NULL, match_id INTEGER NOT NULL, seq INTEGER NOT NULL, round INTEGER NOT NULL,
-     agent_id INTEGER NOT NULL, member INTEGER NOT NULL, role TEXT NOT NULL, decision TEXT NOT NULL, value INTEGER,
-     label TEXT, scoring TEXT NOT NULL, request_key TEXT, dist TEXT, raw TEXT, attempts INTEGER NOT NULL, error TEXT,
-     PRIMARY KEY (step, match_id, seq)) WITHOUT ROWID;
-   CREATE TABLE game_results (step INTEGER NOT NULL, agent_id INTEGER NOT NULL, match_id INTEGER, member INTEGER,
-     status TEXT NOT NULL, payoff REAL, details TEXT, PRIMARY KEY (step, agent_id)) WITHOUT ROWID;`
-]
+const SCHEMA = `
+  CREATE TABLE manifest (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE conditions (condition_idx INTEGER PRIMARY KEY, condition TEXT NOT NULL, value_code TEXT, system_prompt TEXT);
+  CREATE TABLE agents (agent_id INTEGER PRIMARY KEY, condition_idx INTEGER NOT NULL);
+  CREATE TABLE items (step INTEGER NOT NULL, item_idx INTEGER NOT NULL, item_id TEXT NOT NULL, subscale TEXT NOT NULL,
+    reverse INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (step, item_idx)) WITHOUT ROWID;
+  CREATE TABLE units (step INTEGER NOT NULL, agent_id INTEGER NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL,
+    PRIMARY KEY (step, agent_id)) WITHOUT ROWID;
+  CREATE TABLE answers (step INTEGER NOT NULL, agent_id INTEGER NOT NULL, vals BLOB NOT NULL, scoring BLOB NOT NULL,
+    dists BLOB, request_ids BLOB, attempts BLOB, raws TEXT, errors TEXT, PRIMARY KEY (step, agent_id)) WITHOUT ROWID;
+  CREATE TABLE requests (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, body TEXT NOT NULL, text TEXT, top_logprobs TEXT,
+    dist BLOB, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, latency_ms REAL NOT NULL, attempts INTEGER NOT NULL);
+  CREATE TABLE step_totals (step INTEGER PRIMARY KEY, units_pending INTEGER NOT NULL, units_done INTEGER NOT NULL,
+    units_failed INTEGER NOT NULL, answers INTEGER NOT NULL, failed INTEGER NOT NULL, missing INTEGER NOT NULL,
+    degraded INTEGER NOT NULL);
+  CREATE TABLE events (id INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL);
+  CREATE TABLE matches (step INTEGER NOT NULL, match_id INTEGER NOT NULL, members TEXT NOT NULL, state TEXT NOT NULL,
+    outcome TEXT, PRIMARY KEY (step, match_id)) WITHOUT ROWID;
+  CREATE TABLE moves (step INTEGER NOT NULL, match_id INTEGER NOT NULL, seq INTEGER NOT NULL, round INTEGER NOT NULL,
+    agent_id INTEGER NOT NULL, member INTEGER NOT NULL, role TEXT NOT NULL, decision TEXT NOT NULL, value INTEGER,
+    label TEXT, scoring TEXT NOT NULL, request_key TEXT, dist TEXT, raw TEXT, attempts INTEGER NOT NULL, error TEXT,
+    PRIMARY KEY (step, match_id, seq)) WITHOUT ROWID;
+  CREATE TABLE game_results (step INTEGER NOT NULL, agent_id INTEGER NOT NULL, match_id INTEGER, member INTEGER,
+    status TEXT NOT NULL, payoff REAL, details TEXT, PRIMARY KEY (step, agent_id)) WITHOUT ROWID;`
 
 export interface RequestRow {
   readonly key: string
@@ -56,29 +66,38 @@ export interface RequestRow {
   readonly attempts: number
 }
 
-export interface UnitResult {
-  readonly step: number
-  readonly agentId: number
-  readonly failed: boolean
-  readonly answers: ReadonlyArray<ItemAnswer>
-}
-
 /**
- * Finished units of the synthetic backend in columnar form (no object per answer: a million-agent run makes
- * 40 million of them). Agent a's answer to item i is `values[a·items + i]`, drawn from
- * `dists[(a·items + i)·k …+k]`.
+ * Finished units of a questionnaire step in columnar form, for every backend (no object per answer: a
+ * million-agent run makes 40 million of them). Agent a's answer to item i is entry `a·items + i` of each
+ * per-answer column; its distribution is `dists[(a·items + i)·k …+k]`.
  */
-export interface CompactUnits {
-  readonly _tag: "CompactUnits"
+export interface AnswerPage {
+  readonly _tag: "AnswerPage"
   readonly step: number
-  readonly scoring: string
   readonly items: number
+  /** Options of the step's scale. */
   readonly k: number
-  readonly agentIds: ReadonlyArray<number>
-  readonly values: ArrayLike<number>
-  readonly dists: ArrayLike<number>
-  /** The option token said, per answer (sample scoring), or null. */
-  readonly raws: ReadonlyArray<string> | null
+  readonly agentIds: ArrayLike<number>
+  /** Per agent: 1 when a request of its unit failed for good (resume redoes the unit); null when none did. */
+  readonly failed: Uint8Array | null
+  /** Per agent: 1 when its unit had failed before and is being redone; null when none had. */
+  readonly redo: Uint8Array | null
+  /** Per answer: the canonical scale value, NaN when there is none. */
+  readonly values: Float64Array
+  /** Per answer: 0 logprob, 1 sample (`SCORING_MODES`). */
+  readonly scoring: Uint8Array
+  /** Per answer: k probabilities (canonical order) it was drawn from; NaN in the first entry when none. Null: none at all. */
+  readonly dists: Float64Array | null
+  /** Per answer: the key of the (possibly shared) request it came from, or null. Null: no requests. */
+  readonly requestKeys: ReadonlyArray<string | null> | null
+  /** Per answer: asks it took (0 without a request). Null: all 0. */
+  readonly attempts: Uint8Array | null
+  /** Per answer: the text said, for answers without a request (the synthetic option token). Null: none. */
+  readonly raws: ReadonlyArray<string | null> | null
+  /** Per answer: why it has no value (a failed request, an unreadable reply). Null: no errors. */
+  readonly errors: ReadonlyArray<string | null> | null
+  /** Answers (of this page) that were degraded responses answered by a fallback sampled request. */
+  readonly degraded?: number
 }
 
 /** One move of a game as logged. */
@@ -104,6 +123,8 @@ export interface MatchResult {
   readonly step: number
   readonly matchId: number
   readonly members: ReadonlyArray<number>
+  /** The match had failed before and is replayed (its members' units were `failed`). */
+  readonly redo: boolean
   /** A request failed for good: the match is marked failed and replayed by `resume` (moves are not kept). */
   readonly failed: boolean
   readonly moves: ReadonlyArray<MoveRow>
@@ -112,49 +133,81 @@ export interface MatchResult {
   readonly results: ReadonlyArray<{ readonly status: string; readonly payoff: number | null; readonly details: unknown }>
 }
 
-export type WriteOp =
-  | { readonly _tag: "Request"; readonly row: RequestRow }
-  | MatchResult
-  | { readonly _tag: "Units"; readonly units: ReadonlyArray<UnitResult> }
-  | CompactUnits
+export type WriteOp = { readonly _tag: "Request"; readonly row: RequestRow } | MatchResult | AnswerPage
 
-/** Distribution as stored: probabilities rounded to 6 decimals, comma-separated, lowest option first. */
-export const formatDist = (d: ArrayLike<number>, from = 0, k = d.length): string => {
-  let s = ""
-  for (let j = 0; j < k; j++) s += (j === 0 ? "" : ",") + Math.round(d[from + j]! * 1e6) / 1e6
-  return s
+/** What a batch changed, for the writer's in-memory counters. */
+export interface BatchCounts {
+  answers: number
+  failed: number
+  missing: number
+  degraded: number
+  unitsDone: number
+  unitsFailed: number
 }
 
-/** Opens (creating if needed) a run database with WAL and the schema applied. Synchronous: called at the edges. */
-export const openDatabase = (file: string, options: { readonly mustExist?: boolean } = {}) =>
-  Effect.try({
-    try: () => {
-      const db = new Sqlite(file, { fileMustExist: options.mustExist ?? false })
-      db.pragma("journal_mode = WAL")
-      db.pragma("synchronous = NORMAL")
-      db.pragma("busy_timeout = 5000")
-      // A larger page cache keeps the answers B-tree's upper levels in memory during bulk inserts (+25 %).
-      db.pragma("cache_size = -65536")
-      const version = db.pragma("user_version", { simple: true }) as number
-      for (let v = version; v < MIGRATIONS.length; v++) {
-        db.exec(MIGRATIONS[v]!)
-        db.pragma(`user_version = ${v + 1}`)
+const storeVersionProblem = (found: number) =>
+  `run store version ${found}: this valuesim reads version ${SCHEMA_VERSION} stores only (answers are stored compactly since version 3). ` +
+  `Finish, export or report this run with the valuesim release that made it (its version is in the manifest), or start the run again.`
+
+/**
+ * Opens (creating if needed) a run database with WAL and the schema applied. A store of another schema
+ * version is refused with one message (exit code 2): stores are not migrated. Synchronous: called at the edges.
+ */
+export const openDatabase = (file: string, options: { readonly mustExist?: boolean; readonly readonly?: boolean } = {}) =>
+  Effect.gen(function* () {
+    const opened = yield* Effect.try({
+      try: () => {
+        const d = new Sqlite(file, { fileMustExist: options.mustExist ?? false, readonly: options.readonly ?? false })
+        // Checked before anything (even the journal mode) changes the file.
+        return { d, version: d.pragma("user_version", { simple: true }) as number }
+      },
+      catch: (cause) => new DatabaseError({ file, cause })
+    })
+    const { d: db, version } = opened
+    if (version !== 0 && version !== SCHEMA_VERSION) {
+      db.close()
+      return yield* new SpecFileError({ file, problems: [storeVersionProblem(version)] })
+    }
+    yield* Effect.try({
+      try: () => {
+        if (options.readonly !== true) {
+          // Answer rows are ~0.9 kB (40 items): 16 kB pages fill to ~97 % where 4 kB pages filled to ~84 %.
+          // Only takes effect on a new, empty file (before the journal mode is set).
+          if (version === 0) db.pragma("page_size = 16384")
+          db.pragma("journal_mode = WAL")
+          db.pragma("synchronous = NORMAL")
+        }
+        db.pragma("busy_timeout = 5000")
+        // A larger page cache keeps the B-trees' upper levels in memory during bulk inserts.
+        db.pragma("cache_size = -65536")
+        if (version === 0 && options.readonly !== true) {
+          db.transaction(() => {
+            db.exec(SCHEMA)
+            db.pragma(`user_version = ${SCHEMA_VERSION}`)
+          })()
+        }
+      },
+      catch: (cause) => {
+        db.close()
+        return new DatabaseError({ file, cause })
       }
-      return db
-    },
-    catch: (cause) => new DatabaseError({ file, cause })
+    })
+    return db
   })
 
 /** Prepared statements and the batch transaction used by the single writer. */
-export const makeStatements = (db: Sqlite.Database) => {
+export const makeStatements = (db: RunDb) => {
   const insertRequest = db.prepare(
     `INSERT OR IGNORE INTO requests (key, body, text, top_logprobs, prompt_tokens, completion_tokens, latency_ms, attempts)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
   )
-  const insertAnswer = db.prepare(
-    `INSERT OR REPLACE INTO answers (step, agent_id, item_idx, value, scoring, request_key, dist, raw, attempts, error)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+  const requestIdOf = db.prepare(`SELECT id FROM requests WHERE key = ?`).pluck()
+  const setRequestDist = db.prepare(`UPDATE requests SET dist = ? WHERE id = ? AND dist IS NULL`)
+  const insertAnswers = db.prepare(
+    `INSERT OR REPLACE INTO answers (step, agent_id, vals, scoring, dists, request_ids, attempts, raws, errors)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
   )
+  const oldAnswers = db.prepare(`SELECT vals, errors FROM answers WHERE step = ? AND agent_id = ?`)
   const setUnit = db.prepare(`UPDATE units SET state = ?, attempts = attempts + 1 WHERE step = ? AND agent_id = ?`)
   const insertMove = db.prepare(
     `INSERT OR REPLACE INTO moves (step, match_id, seq, round, agent_id, member, role, decision, value, label, scoring, request_key, dist, raw, attempts, error)
@@ -164,80 +217,149 @@ export const makeStatements = (db: Sqlite.Database) => {
   const insertResult = db.prepare(
     `INSERT OR REPLACE INTO game_results (step, agent_id, match_id, member, status, payoff, details) VALUES (?, ?, ?, ?, ?, ?, ?)`
   )
-  const writeBatch = db.transaction((ops: ReadonlyArray<WriteOp>) => {
-    let answers = 0
+  const addTotals = db.prepare(
+    `UPDATE step_totals SET units_pending = units_pending + ?, units_done = units_done + ?, units_failed = units_failed + ?,
+       answers = answers + ?, failed = failed + ?, missing = missing + ?, degraded = degraded + ? WHERE step = ?`
+  )
+
+  // Request ids by key: requests are written before the answers that cite them, usually in the same batch.
+  const ids = new Map<string, number>()
+  const withDist = new Set<number>()
+  const remember = (key: string, id: number) => {
+    if (ids.size >= 100_000) ids.clear()
+    ids.set(key, id)
+  }
+  const idOf = (key: string): number => {
+    const known = ids.get(key)
+    if (known !== undefined) return known
+    const id = requestIdOf.get(key) as number | undefined
+    if (id === undefined) throw new Error(`an answer cites request ${key}, which is not stored`)
+    remember(key, id)
+    return id
+  }
+
+  interface StepDelta { pending: number; done: number; failedUnits: number; answers: number; failed: number; missing: number; degraded: number }
+  const writeBatch = db.transaction((ops: ReadonlyArray<WriteOp>): BatchCounts => {
+    const counts: BatchCounts = { answers: 0, failed: 0, missing: 0, degraded: 0, unitsDone: 0, unitsFailed: 0 }
+    const deltas = new Map<number, StepDelta>()
+    const deltaOf = (step: number) => {
+      let d = deltas.get(step)
+      if (d === undefined) {
+        d = { pending: 0, done: 0, failedUnits: 0, answers: 0, failed: 0, missing: 0, degraded: 0 }
+        deltas.set(step, d)
+      }
+      return d
+    }
+    const unitMoved = (d: StepDelta, redo: boolean, failed: boolean) => {
+      if (redo) d.failedUnits--
+      else d.pending--
+      if (failed) {
+        d.failedUnits++
+        counts.unitsFailed++
+      } else {
+        d.done++
+        counts.unitsDone++
+      }
+    }
     for (const op of ops) {
       if (op._tag === "Request") {
         const r = op.row
-        insertRequest.run(r.key, r.body, r.text, r.topLogprobs, r.promptTokens, r.completionTokens, r.latencyMs, r.attempts)
+        const res = insertRequest.run(r.key, r.body, r.text, r.topLogprobs, r.promptTokens, r.completionTokens, r.latencyMs, r.attempts)
+        if (res.changes === 1) remember(r.key, Number(res.lastInsertRowid))
         continue
       }
       if (op._tag === "Match") {
         const { matchId, members, step } = op
+        const d = deltaOf(step)
         if (!op.failed) {
           op.moves.forEach((m, seq) => {
             insertMove.run(
               step, matchId, seq, m.round, m.agentId, m.member, m.role, m.decision, m.value, m.label, m.scoring,
-              m.requestKey, m.dist === null ? null : formatDist(m.dist), m.requestKey === null ? m.raw : null, m.attempts, m.error
+              m.requestKey, m.dist === null ? null : formatDistText(m.dist), m.requestKey === null ? m.raw : null, m.attempts, m.error
             )
+            d.answers++
+            if (m.error !== null) d.failed++
+            if (m.value === null) d.missing++
           })
           op.results.forEach((r, member) =>
             insertResult.run(step, members[member]!, matchId, member, r.status, r.payoff, JSON.stringify(r.details))
           )
-          answers += op.moves.length
         }
         setMatch.run(op.failed ? "failed" : "done", op.failed ? null : JSON.stringify(op.outcome), step, matchId)
-        for (const agentId of members) setUnit.run(op.failed ? "failed" : "done", step, agentId)
-        continue
-      }
-      if (op._tag === "CompactUnits") {
-        const { agentIds, dists, items, k, raws, scoring, step, values } = op
-        for (let a = 0; a < agentIds.length; a++) {
-          const agentId = agentIds[a]!
-          for (let i = 0; i < items; i++) {
-            const n = a * items + i
-            insertAnswer.run(step, agentId, i, values[n]!, scoring, null, formatDist(dists, n * k, k), raws === null ? null : raws[n]!, 0, null)
-          }
-          setUnit.run("done", step, agentId)
-          answers += items
+        for (const agentId of members) {
+          setUnit.run(op.failed ? "failed" : "done", step, agentId)
+          unitMoved(d, op.redo, op.failed)
         }
         continue
       }
-      for (const u of op.units) {
-        u.answers.forEach((a, idx) => {
-          insertAnswer.run(
-            u.step,
-            u.agentId,
-            idx,
-            a.value,
-            a.scoring,
-            a.requestKey,
-            a.dist === null ? null : formatDist(a.dist),
-            a.requestKey === null ? a.raw : null,
-            a.attempts,
-            a.error
-          )
-          answers++
-        })
-        setUnit.run(u.failed ? "failed" : "done", u.step, u.agentId)
+      const { step, items, k, agentIds, failed, redo } = op
+      const d = deltaOf(step)
+      const requestIds = op.requestKeys === null ? null : new Uint32Array(agentIds.length * items)
+      if (op.requestKeys !== null) {
+        for (let n = 0; n < op.requestKeys.length; n++) {
+          const key = op.requestKeys[n]
+          if (key === null || key === undefined) continue
+          const id = idOf(key)
+          requestIds![n] = id
+          // The distribution of a shared request is stored once, on the request.
+          if (op.scoring[n] === 0 && op.dists !== null && !Number.isNaN(op.dists[n * k]!) && !withDist.has(id)) {
+            setRequestDist.run(encodeDist(op.dists, n * k, k), id)
+            if (withDist.size >= 100_000) withDist.clear()
+            withDist.add(id)
+          }
+        }
       }
+      for (let a = 0; a < agentIds.length; a++) {
+        const agentId = agentIds[a]!
+        const again = redo !== null && redo[a] === 1
+        if (again) {
+          const old = oldAnswers.get(step, agentId) as { vals: Buffer; errors: string | null } | undefined
+          if (old !== undefined) {
+            const c = answerCounts(old.vals, old.errors)
+            d.answers -= c.answers
+            d.failed -= c.failed
+            d.missing -= c.missing
+          }
+        }
+        const row = encodeAnswerRow(op, a, requestIds)
+        insertAnswers.run(step, agentId, row.vals, row.scoring, row.dists, row.requestIds, row.attempts, row.raws, row.errors)
+        d.answers += items
+        d.failed += row.failed
+        d.missing += row.missing
+        const unitFailed = failed !== null && failed[a] === 1
+        setUnit.run(unitFailed ? "failed" : "done", step, agentId)
+        unitMoved(d, again, unitFailed)
+      }
+      d.degraded += op.degraded ?? 0
     }
-    return answers
+    for (const [step, x] of deltas) {
+      addTotals.run(x.pending, x.done, x.failedUnits, x.answers, x.failed, x.missing, x.degraded, step)
+      counts.answers += x.answers
+      counts.failed += x.failed
+      counts.missing += x.missing
+      counts.degraded += x.degraded
+    }
+    return counts
   })
   return { writeBatch }
 }
 
-export const getManifest = (db: Sqlite.Database): Record<string, unknown> => {
+/** Game move distributions keep the text form: probabilities rounded to 6 decimals, comma-separated. */
+const formatDistText = (d: ReadonlyArray<number>): string => d.map((p) => Math.round(p * 1e6) / 1e6).join(",")
+
+export const scoringName = (code: number): string => SCORING_MODES[code as ScoringCode] ?? "sample"
+
+export const getManifest = (db: RunDb): Record<string, unknown> => {
   const rows = db.prepare(`SELECT key, value FROM manifest`).all() as Array<{ key: string; value: string }>
   return Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value) as unknown]))
 }
 
-export const putManifest = (db: Sqlite.Database, entries: Record<string, unknown>) => {
+export const putManifest = (db: RunDb, entries: Record<string, unknown>) => {
   const stmt = db.prepare(`INSERT OR REPLACE INTO manifest (key, value) VALUES (?, ?)`)
   db.transaction(() => {
     for (const [k, v] of Object.entries(entries)) stmt.run(k, JSON.stringify(v))
   })()
 }
 
-export const logEvent = (db: Sqlite.Database, at: string, kind: string, detail: unknown) =>
+export const logEvent = (db: RunDb, at: string, kind: string, detail: unknown) =>
   db.prepare(`INSERT INTO events (at, kind, detail) VALUES (?, ?, ?)`).run(at, kind, JSON.stringify(detail))

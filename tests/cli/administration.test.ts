@@ -1,9 +1,10 @@
-import Sqlite from "better-sqlite3"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { lastJson, runCli, tempDir } from "../helpers/cli.js"
 import { startFakeServer, type FakeServer } from "../helpers/fakeOpenAiServer.js"
+import { withRunDb } from "../helpers/store.js"
+import { readAnswerRecords, requestLookup } from "../../src/store/reads.js"
 
 let server: FakeServer
 beforeAll(async () => {
@@ -41,9 +42,7 @@ describe("administration and option order", () => {
 
     // What each agent said is what was stored as its answer (session answers are drawn, then said).
     const runDir = String(lastJson(r.stdout)["runDir"])
-    const db = new Sqlite(path.join(runDir, "run.sqlite"), { readonly: true })
-    const values = db.prepare(`SELECT value FROM answers WHERE value IS NOT NULL`).all() as Array<{ value: number }>
-    db.close()
+    const values = withRunDb(runDir, (db) => [...readAnswerRecords(db)].filter((a) => a.value !== null))
     expect(values).toHaveLength(120)
   })
 
@@ -61,9 +60,12 @@ describe("administration and option order", () => {
     // The same requests in normal order (different prompt text) versus reversed: for each shared request the
     // stored distribution is the presented one mapped back, so P(value v) = P(presented 7 − v).
     const runDir = String(lastJson(r.stdout)["runDir"])
-    const db = new Sqlite(path.join(runDir, "run.sqlite"), { readonly: true })
-    const rows = db.prepare(`SELECT a.dist, r.top_logprobs FROM answers a JOIN requests r ON r.key = a.request_key LIMIT 50`).all() as Array<{ dist: string; top_logprobs: string }>
-    db.close()
+    const rows = withRunDb(runDir, (db) => {
+      const lookup = requestLookup(db)
+      return [...readAnswerRecords(db)].filter((a) => a.requestKey !== null).slice(0, 50)
+        .map((a) => ({ dist: a.dist!, top_logprobs: lookup(a.requestKey!)!.topLogprobs! }))
+    })
+    expect(rows).toHaveLength(50)
     for (const row of rows) {
       const dist = row.dist.split(",").map(Number)
       const top = JSON.parse(row.top_logprobs) as Array<{ token: string; logprob: number }>
@@ -102,9 +104,7 @@ describe("administration and option order", () => {
     expect(reask).toContain("could not be read: Q4, Q5")
     expect(reask).not.toContain("Q3,")
 
-    const db = new Sqlite(path.join(String(s["runDir"]), "run.sqlite"), { readonly: true })
-    const rows = db.prepare(`SELECT agent_id AS agent, value, scoring, attempts FROM answers ORDER BY agent_id, item_idx`).all() as Array<{ agent: number; value: number; scoring: string; attempts: number }>
-    db.close()
+    const rows = withRunDb(String(s["runDir"]), (db) => [...readAnswerRecords(db)].map((a) => ({ agent: a.agentId, value: a.value, scoring: a.scoring, attempts: a.attempts })))
     expect(rows.every((x) => x.scoring === "sample")).toBe(true)
     // The agent that got the partial reply: its Q1-Q3 are what it said, every answer took two asks.
     const reasked = rows.filter((x) => x.attempts === 2)

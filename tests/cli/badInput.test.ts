@@ -1,3 +1,4 @@
+import Sqlite from "better-sqlite3"
 import { describe, expect, it } from "vitest"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -72,6 +73,23 @@ describe("bad input", () => {
     const e = await runCli(["export", "scenarios", "--format", "csv"])
     expect(e.code).toBe(2)
     expect(e.stderr).toContain("scenarios: run-dir: no run.sqlite here")
+  })
+
+  it("refuses a run store of an older schema version with one message (exit 2), and leaves it untouched", async () => {
+    const dir = tempDir("old-store")
+    const file = path.join(dir, "run.sqlite")
+    const db = new Sqlite(file)
+    db.exec(`CREATE TABLE manifest (key TEXT PRIMARY KEY, value TEXT NOT NULL)`)
+    db.pragma("user_version = 2")
+    db.close()
+    const before = fs.readFileSync(file)
+    for (const args of [["resume", dir], ["export", dir], ["report", dir]]) {
+      const r = await runCli(args)
+      expect(r.code, r.stderr).toBe(2)
+      expect(r.stderr).toContain(`${file}: run store version 2: this valuesim reads version 3 stores only`)
+      expect(r.stderr).not.toMatch(/\n\s+at .*\.(ts|js):\d+/)
+    }
+    expect(fs.readFileSync(file).equals(before)).toBe(true)
   })
 
   it("validate lists every problem and exits 2, or 0 when all files are fine", async () => {

@@ -1,10 +1,11 @@
-import Sqlite from "better-sqlite3"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { Report } from "../../src/analysis/Report.js"
 import { lastJson, runCli, tempDir } from "../helpers/cli.js"
 import { startFakeServer, type FakeServer } from "../helpers/fakeOpenAiServer.js"
+import { withRunDb } from "../helpers/store.js"
+import { readMatches, readMatchPayoffTotals, readMoves } from "../../src/store/reads.js"
 
 let server: FakeServer
 beforeAll(async () => {
@@ -19,10 +20,7 @@ const VIGNETTES = ["car-free-centre", "sugar-tax", "report-a-colleague"]
 const openaiArgs = () => ["--backend", "openai", "--base-url", server.url, "--model", "fake-model", "--json"]
 
 const pairsOf = (runDir: string) => {
-  const db = new Sqlite(path.join(runDir, "run.sqlite"), { readonly: true })
-  const rows = db.prepare(`SELECT match_id, members FROM matches ORDER BY step, match_id`).all() as Array<{ match_id: number; members: string }>
-  db.close()
-  return rows.map((r) => r.members)
+  return withRunDb(runDir, (db) => readMatches(db).map((m) => JSON.stringify(m.members)))
 }
 
 describe("games on the synthetic backend", () => {
@@ -102,9 +100,7 @@ describe("games on the synthetic backend", () => {
     const results = fs.readFileSync(path.join(out, "game_results.csv"), "utf8").trim().split("\n")
     expect(results).toHaveLength(1 + 30)
     // Payoffs add up to the pie (10) when accepted, 0 when rejected.
-    const db = new Sqlite(path.join(dirs[0]!, "run.sqlite"), { readonly: true })
-    const sums = db.prepare(`SELECT match_id, sum(payoff) AS total FROM game_results GROUP BY match_id`).all() as Array<{ total: number }>
-    db.close()
+    const sums = withRunDb(dirs[0]!, (db) => readMatchPayoffTotals(db))
     expect(sums.every((s) => s.total === 10 || s.total === 0)).toBe(true)
   })
 })
@@ -128,15 +124,7 @@ describe("games on an OpenAI-compatible endpoint (loopback)", () => {
     const r = await runCli(["run", "scenarios/games/public-goods.yaml", "--agents", "8", "--seed", "4", "--scoring", "sample", "--runs-dir", runs, ...openaiArgs()])
     expect(r.code, r.stderr).toBe(0)
     const runDir = String(lastJson(r.stdout)["runDir"])
-    const db = new Sqlite(path.join(runDir, "run.sqlite"), { readonly: true })
-    const moves = db.prepare(`SELECT match_id, round, agent_id, member, value FROM moves ORDER BY match_id, seq`).all() as Array<{
-      match_id: number
-      round: number
-      agent_id: number
-      member: number
-      value: number
-    }>
-    db.close()
+    const moves = withRunDb(runDir, (db) => readMoves(db).map((m) => ({ match_id: m.matchId, round: m.round, agent_id: m.agentId, member: m.member, value: m.value! })))
     const bodies = server.bodies.slice(before) as Array<{ messages: Array<{ role: string; content: string }> }>
     const round3 = bodies.filter((b) => b.messages[b.messages.length - 1]!.content.includes("Round 3 of 10"))
     // Sample scoring: every agent asks for itself, so there is one round-3 request per agent (8).
@@ -176,7 +164,7 @@ describe("games on an OpenAI-compatible endpoint (loopback)", () => {
 
   it("a match whose request fails stays pending and resume completes it", async () => {
     const runs = tempDir("games-resume")
-    server.plan([{ kind: "ok" }, { kind: "garbage" }])
+    server.plan([{ kind: "ok" }, { kind: "400" }])
     const r = await runCli(["run", "scenarios/games/trust.yaml", "--agents", "10", "--seed", "2", "--concurrency", "1", "--runs-dir", runs, ...openaiArgs()])
     expect(r.code).toBe(1)
     const s = lastJson(r.stdout)
@@ -184,10 +172,8 @@ describe("games on an OpenAI-compatible endpoint (loopback)", () => {
     const resumed = await runCli(["resume", String(s["runDir"]), "--json"])
     expect(resumed.code, resumed.stderr).toBe(0)
     expect(lastJson(resumed.stdout)["status"]).toBe("complete")
-    const db = new Sqlite(path.join(String(s["runDir"]), "run.sqlite"), { readonly: true })
-    const states = db.prepare(`SELECT state, count(*) AS n FROM matches GROUP BY state`).all()
-    db.close()
-    expect(states).toEqual([{ state: "done", n: 5 }])
+    const states = withRunDb(String(s["runDir"]), (db) => readMatches(db).map((m) => m.state))
+    expect(states).toEqual(["done", "done", "done", "done", "done"])
   })
 })
 

@@ -1,4 +1,3 @@
-import Sqlite from "better-sqlite3"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -6,6 +5,8 @@ import { lastJson, runCli, startCli, tempDir, waitCli } from "../helpers/cli.js"
 
 // Ctrl-C (exit 130, the hint, resume completes the run) is tested in hardening.test.ts, held mid-way the same way.
 import { startFakeServer, type FakeServer, type Fault } from "../helpers/fakeOpenAiServer.js"
+import { withRunDb } from "../helpers/store.js"
+import { readAnswerRecords, readConditionSizes, readRequestAttempts, readRunTotals } from "../../src/store/reads.js"
 
 let server: FakeServer
 beforeAll(async () => {
@@ -46,12 +47,12 @@ describe("openai backend against the loopback server", () => {
       expect(s["answers"]).toBe(n * 40)
       expect(s["failed"]).toBe(0)
       counts.push(server.requests - before)
-      const db = new Sqlite(path.join(String(s["runDir"]), "run.sqlite"), { readonly: true })
-      const conditions = (db.prepare(`SELECT count(DISTINCT condition_idx) AS c FROM agents`).get() as { c: number }).c
-      const scorings = db.prepare(`SELECT DISTINCT scoring FROM answers`).all() as Array<{ scoring: string }>
-      db.close()
+      const { conditions, scorings } = withRunDb(String(s["runDir"]), (db) => ({
+        conditions: readConditionSizes(db).length,
+        scorings: [...new Set([...readAnswerRecords(db)].map((a) => a.scoring))]
+      }))
       expect(counts[counts.length - 1]).toBeLessThanOrEqual(conditions * 40)
-      expect(scorings).toEqual([{ scoring: "logprob" }])
+      expect(scorings).toEqual(["logprob"])
     }
     // Both populations use all 11 conditions: three times the agents, the same requests.
     expect(counts[0]).toBe(11 * 40)
@@ -66,15 +67,62 @@ describe("openai backend against the loopback server", () => {
     const s = lastJson(r.stdout)
     expect(s["answers"]).toBe(30 * 40)
     expect(s["failed"]).toBe(0)
-    const db = new Sqlite(path.join(String(s["runDir"]), "run.sqlite"), { readonly: true })
-    const attempts = (db.prepare(`SELECT max(attempts) AS a FROM requests`).get() as { a: number }).a
-    db.close()
+    const attempts = withRunDb(String(s["runDir"]), (db) => readRequestAttempts(db).max)
     expect(attempts).toBe(4)
   })
 
-  it("a garbage answer mid-run fails only the affected agents; resume completes them", async () => {
-    const runs = tempDir("garbage")
-    server.plan([{ kind: "ok" }, { kind: "garbage" }])
+  it("a 200 that is not JSON, has no choices, or (logprob scoring) no logprobs over the options is retried like a 5xx", async () => {
+    const runs = tempDir("bad200")
+    // One permit: the probe, then four faulty 200s, each for a request that is then retried and succeeds.
+    server.plan([{ kind: "ok" }, { kind: "garbage" }, { kind: "nochoices" }, { kind: "nologprobs" }, { kind: "offoptions" }])
+    const r = await runCli(["run", "scenarios/vsq40.yaml", "--agents", "30", "--seed", "2", "--concurrency", "1", "--runs-dir", runs, ...openaiArgs()])
+    expect(r.code, r.stderr).toBe(0)
+    const s = lastJson(r.stdout)
+    expect(s).toMatchObject({ status: "complete", answers: 30 * 40, failed: 0, degraded: 0 })
+    const { attempts, scorings } = withRunDb(String(s["runDir"]), (db) => ({
+      attempts: readRequestAttempts(db),
+      scorings: new Set([...readAnswerRecords(db)].map((a) => a.scoring))
+    }))
+    expect(attempts.total - attempts.count).toBe(4)
+    expect([...scorings]).toEqual(["logprob"])
+  })
+
+  it("a shared logprob response that stays degraded is never shared: each agent asks on its own (scoring sample)", async () => {
+    const item = "This person wants a world where nobody is held back by poverty, prejudice, or unfair laws."
+    const degraded = await startFakeServer({ noLogprobsFor: item })
+    try {
+      const runs = tempDir("degraded")
+      const agents = 24
+      const r = await runCli(["run", "scenarios/vsq40.yaml", "--agents", String(agents), "--seed", "3", "--runs-dir", runs,
+        "--backend", "openai", "--base-url", degraded.url, "--model", "fake-model", "--no-tui", "--json"])
+      expect(r.code, r.stderr).toBe(0)
+      const s = lastJson(r.stdout)
+      expect(s).toMatchObject({ status: "complete", answers: agents * 40, failed: 0, missing: 0, degraded: agents })
+      const asked = (degraded.bodies as Array<{ messages: Array<{ content: string }> }>).filter((b) => b.messages.some((m) => m.content.includes(item)))
+      const records = withRunDb(String(s["runDir"]), (db) => [...readAnswerRecords(db)])
+      const conditions = new Set(records.map((a) => a.conditionIdx)).size
+      // Each condition's shared request was sent 6 times (the default max_attempts), then each agent once.
+      expect(asked).toHaveLength(conditions * 6 + agents)
+      const sampled = records.filter((a) => a.itemIdx === 2)
+      expect(sampled).toHaveLength(agents)
+      for (const a of sampled) {
+        expect(a.scoring).toBe("sample")
+        expect(a.dist).toBeNull()
+        expect(a.value).not.toBeNull()
+        expect(a.requestKey).not.toBeNull()
+      }
+      // No sampled answer is shared by two agents: each has its own request.
+      expect(new Set(sampled.map((a) => a.requestKey)).size).toBe(agents)
+      // The other items are still shared logprob answers.
+      expect(records.filter((a) => a.itemIdx !== 2).every((a) => a.scoring === "logprob" && a.dist !== null)).toBe(true)
+    } finally {
+      await degraded.close()
+    }
+  })
+
+  it("a refused request (400) mid-run fails only the affected agents; resume completes them", async () => {
+    const runs = tempDir("refused")
+    server.plan([{ kind: "ok" }, { kind: "400" }])
     const r = await runCli(["run", "scenarios/vsq40.yaml", "--agents", "30", "--seed", "2", "--concurrency", "1", "--runs-dir", runs, ...openaiArgs()])
     expect(r.code).toBe(1)
     const s = lastJson(r.stdout)
@@ -89,7 +137,7 @@ describe("openai backend against the loopback server", () => {
     expect(t["failed"]).toBe(0)
   })
 
-  it("a server that answers garbage (or cannot be reached) stops the run before anything is written: exit 2", async () => {
+  it("a server that answers garbage (or cannot be reached, or gives no logprobs) stops the run before anything is written: exit 2", async () => {
     const bad = await startFakeServer({ periodicFault: { every: 1, fault: { kind: "garbage" } } })
     try {
       const runs = path.join(tempDir("garbage2"), "runs")
@@ -100,6 +148,18 @@ describe("openai backend against the loopback server", () => {
       expect(fs.existsSync(runs)).toBe(false)
     } finally {
       await bad.close()
+    }
+    const bare = await startFakeServer({ periodicFault: { every: 1, fault: { kind: "nologprobs" } } })
+    try {
+      const runs = path.join(tempDir("nologprobs"), "runs")
+      const r = await runCli(["run", "scenarios/vsq40.yaml", "--agents", "5", "--runs-dir", runs, "--backend", "openai", "--base-url", bare.url, "--model", "m", "--json"])
+      expect(r.code).toBe(2)
+      expect(r.stderr).toContain("without usable logprobs after 6 attempts")
+      expect(r.stderr).toContain("--scoring sample")
+      expect(bare.requests).toBe(6)
+      expect(fs.existsSync(runs)).toBe(false)
+    } finally {
+      await bare.close()
     }
   })
 
@@ -113,9 +173,8 @@ describe("openai backend against the loopback server", () => {
     expect(t.code, t.stderr).toBe(0)
     const st = lastJson(t.stdout)
     expect(st["missing"]).toBe(1)
-    const db = new Sqlite(path.join(String(st["runDir"]), "run.sqlite"), { readonly: true })
-    const missing = db.prepare(`SELECT attempts, error, scoring FROM answers WHERE value IS NULL`).all()
-    db.close()
+    const missing = withRunDb(String(st["runDir"]), (db) =>
+      [...readAnswerRecords(db)].filter((a) => a.value === null).map((a) => ({ attempts: a.attempts, error: a.error, scoring: a.scoring })))
     expect(missing).toEqual([{ attempts: 3, error: "unparseable answer after the last re-ask", scoring: "sample" }])
   })
 
@@ -145,9 +204,7 @@ describe("openai backend against the loopback server", () => {
           const dirs = fs.readdirSync(runs).map((d) => path.join(runs, d)).filter((d) => d !== fullDir && fs.existsSync(path.join(d, "run.sqlite")))
           if (dirs.length !== 1) return
           try {
-            const db = new Sqlite(path.join(dirs[0]!, "run.sqlite"), { readonly: true })
-            const n = (db.prepare(`SELECT count(*) AS n FROM units WHERE state = 'done'`).get() as { n: number }).n
-            db.close()
+            const n = withRunDb(dirs[0]!, (db) => readRunTotals(db).done)
             if (n >= 1) {
               clearInterval(poll)
               child.kill("SIGKILL")
@@ -160,9 +217,7 @@ describe("openai backend against the loopback server", () => {
       })
       const killed = await done
       expect(killed.signal).toBe("SIGKILL")
-      const db = new Sqlite(path.join(runDir, "run.sqlite"), { readonly: true })
-      const partial = (db.prepare(`SELECT count(*) AS n FROM units WHERE state = 'done'`).get() as { n: number }).n
-      db.close()
+      const partial = withRunDb(runDir, (db) => readRunTotals(db).done)
       expect(partial).toBeGreaterThan(0)
       expect(partial).toBeLessThan(30)
 

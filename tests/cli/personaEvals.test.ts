@@ -1,5 +1,4 @@
 import { NodeContext } from "@effect/platform-node"
-import Sqlite from "better-sqlite3"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as fs from "node:fs"
@@ -7,6 +6,8 @@ import * as path from "node:path"
 import { DEFAULT_CONSERVATIVE, DEFAULT_PERSONA_POPULATION, DEFAULT_PERSONA_THEORY, personaReport, runPersonaEvals, type PersonaEvalsOptions } from "../../src/app/personaEvals.js"
 import { lastJson, runCli, tempDir } from "../helpers/cli.js"
 import { startFakeServer, type FakeServer } from "../helpers/fakeOpenAiServer.js"
+import { withRunDb } from "../helpers/store.js"
+import { readAnswerRecords } from "../../src/store/reads.js"
 
 /**
  * A tiny persona folder in the Perez et al. format, with statements written for these tests. The behaviour names
@@ -114,9 +115,7 @@ describe("valuesim persona-evals against the loopback OpenAI-compatible server",
     expect(out.summary.failed).toBe(0)
     expect(out.run).toMatchObject({ backend: "openai", model: "fake-model", synthetic: false, scoring: "sample" })
     expect(out.behaviours.map((b: any) => b.behaviour)).toEqual(["politically-conservative", "agreeableness"])
-    const db = new Sqlite(path.join(out.run.runDir, "run.sqlite"), { readonly: true })
-    const rows = db.prepare(`SELECT scoring, value, count(*) AS n FROM answers GROUP BY scoring, value`).all() as Array<{ scoring: string; value: number | null; n: number }>
-    db.close()
+    const rows = withRunDb(out.run.runDir, (db) => [...readAnswerRecords(db)])
     expect(rows.every((x) => x.scoring === "sample" && (x.value === 0 || x.value === 1))).toBe(true)
     for (const c of out.conditions) {
       const pct = out.agreement["agreeableness"][c]

@@ -10,6 +10,14 @@ export type Fault =
   | { readonly kind: "reset" }
   | { readonly kind: "garbage" }
   | { readonly kind: "text"; readonly text: string }
+  /** A 200 with the usual answer but `logprobs: null`, even when logprobs were asked for. */
+  | { readonly kind: "nologprobs" }
+  /** A 200 whose top logprobs hold no option token (only "I", "The", "Sorry"), the text still an option. */
+  | { readonly kind: "offoptions" }
+  /** A 200 chat completion with an empty `choices` array. */
+  | { readonly kind: "nochoices" }
+  /** A 400 (a request the server refuses: not retried). */
+  | { readonly kind: "400" }
   | { readonly kind: "ok" }
 
 export interface FakeServerOptions {
@@ -19,6 +27,8 @@ export interface FakeServerOptions {
   readonly latencyMs?: number
   /** Inject `fault` into every `every`-th chat request (1-based count), in addition to planned faults. */
   readonly periodicFault?: { readonly every: number; readonly fault: Fault }
+  /** Every request whose messages contain this text is answered without logprobs (`nologprobs`), always. */
+  readonly noLogprobsFor?: string
 }
 
 export interface FakeServer {
@@ -239,6 +249,21 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
         }))
         return sendJson(res, 200, completionBody(body, fault.text, top, created, n))
       }
+      case "nologprobs": {
+        const { content, top } = answerFor(messagesOf(body))
+        const full = completionBody(body, content, top, created, n) as { choices: Array<Record<string, unknown>> }
+        full.choices[0]!["logprobs"] = null
+        return sendJson(res, 200, full)
+      }
+      case "offoptions": {
+        const { content } = answerFor(messagesOf(body))
+        const top = ["I", "The", "Sorry"].map((token, i) => ({ token, logprob: Math.log(0.5 / (i + 1)) }))
+        return sendJson(res, 200, completionBody(body, content, top, created, n))
+      }
+      case "nochoices":
+        return sendJson(res, 200, { id: `chatcmpl-fake-${n}`, object: "chat.completion", created, model: MODEL, choices: [] })
+      case "400":
+        return sendJson(res, 400, { error: { message: "The request is invalid", type: "invalid_request_error", code: null } })
       case "ok":
       case undefined: {
         const { content, top } = answerFor(messagesOf(body))
@@ -249,7 +274,7 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
 
   const handleChat = async (req: IncomingMessage, res: ServerResponse) => {
     const n = ++requests
-    const fault = queue.shift() ??
+    let fault = queue.shift() ??
       (opts.periodicFault !== undefined && n % opts.periodicFault.every === 0 ? opts.periodicFault.fault : undefined)
     inFlight++
     maxInFlight = Math.max(maxInFlight, inFlight)
@@ -272,6 +297,9 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
     }
     bodies.push(body)
     if (bodies.length > 1000) bodies.splice(0, bodies.length - 1000)
+    const degrade = opts.noLogprobsFor !== undefined && fault === undefined &&
+      messagesOf(body).some((m) => m.content.includes(opts.noLogprobsFor!))
+    if (degrade) fault = { kind: "nologprobs" }
 
     if (latency > 0 && fault?.kind !== "hang") {
       const timer = setTimeout(() => respond(req, res, body, fault, n, () => settle(false)), latency)

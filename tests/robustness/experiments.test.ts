@@ -1,5 +1,4 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import Database from "better-sqlite3"
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -9,6 +8,8 @@ import { DEFAULT_PARAPHRASES, renderRobustness, runRobustness } from "../../src/
 import { PAPER_BOOTSTRAP } from "../../src/analysis/alignment.js"
 import type { Questionnaire } from "../../src/domain/questionnaire.js"
 import { ROOT, tempDir } from "../helpers/cli.js"
+import { withRunDb } from "../helpers/store.js"
+import { readAgentConditions, readConditions } from "../../src/store/reads.js"
 
 /** The two experiment commands' app functions, in-process on the synthetic backend (few agents). */
 
@@ -46,12 +47,9 @@ describe("runRobustness (synthetic)", () => {
     expect(Object.values(r.pools)).toEqual(new Array(11).fill(12))
     expect(r.baselines.length).toBeGreaterThanOrEqual(3)
     // The paraphrase runs really sent the paraphrased system messages.
-    const db = new Database(path.join(r.runs[1]!.runDir, "run.sqlite"), { readonly: true })
-    const be = db.prepare(`SELECT system_prompt FROM conditions WHERE condition = 'value:BE'`).get() as { system_prompt: string }
-    const none = db.prepare(`SELECT system_prompt FROM conditions WHERE condition = 'none'`).get() as { system_prompt: string | null }
-    db.close()
-    expect(be.system_prompt).toMatch(/^Picture yourself as someone for whom benevolence matters/)
-    expect(none.system_prompt).toBeNull()
+    const conds = withRunDb(r.runs[1]!.runDir, readConditions)
+    expect(conds.find((c) => c.condition === "value:BE")!.systemPrompt).toMatch(/^Picture yourself as someone for whom benevolence matters/)
+    expect(conds.find((c) => c.condition === "none")!.systemPrompt).toBeNull()
     for (const row of r.rows.slice(1)) {
       for (const c of row.cells) {
         expect(c.difference).not.toBeNull()
@@ -107,18 +105,13 @@ describe("runPrimingAblation (synthetic)", () => {
       for (const c of row.cells) expect(c.bootstrap.pAdjusted!).toBeGreaterThanOrEqual(c.bootstrap.p!)
     }
     // One sheet per value condition with agents, each from an agent of that condition in the Priming Only run.
-    const prim = new Database(path.join(r.rows[0]!.runDir, "run.sqlite"), { readonly: true })
-    for (const s of r.sheets) {
-      const c = prim.prepare(`SELECT c.condition FROM agents a JOIN conditions c USING (condition_idx) WHERE a.agent_id = ?`).get(s.agentId) as { condition: string }
-      expect(c.condition).toBe(s.condition)
-    }
-    prim.close()
-    const systemOf = (runDir: string, condition: string) => {
-      const db = new Database(path.join(runDir, "run.sqlite"), { readonly: true })
-      const row = db.prepare(`SELECT system_prompt FROM conditions WHERE condition = ?`).get(condition) as { system_prompt: string | null }
-      db.close()
-      return row.system_prompt
-    }
+    withRunDb(r.rows[0]!.runDir, (prim) => {
+      const conditions = readConditions(prim)
+      const agentConditions = readAgentConditions(prim)
+      for (const s of r.sheets) expect(conditions[agentConditions[s.agentId]!]!.condition).toBe(s.condition)
+    })
+    const systemOf = (runDir: string, condition: string) =>
+      withRunDb(runDir, readConditions).find((c) => c.condition === condition)!.systemPrompt
     const sheet = r.sheets.find((s) => s.condition === "value:BE")!
     expect(systemOf(r.rows[2]!.runDir, "value:BE")).toBe(sheet.text)
     expect(systemOf(r.rows[1]!.runDir, "value:BE")).toBe(`${systemOf(r.rows[0]!.runDir, "value:BE")}\n\n${sheet.text}`)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { FastCheck } from "effect"
-import { scoreRespondent } from "../../src/stats/mrat.js"
+import { respondentScorer, scoreRespondent } from "../../src/stats/mrat.js"
 
 const keysOf = (subscales: number, perSubscale: number, reverseEvery = 0) =>
   Array.from({ length: subscales * perSubscale }, (_, i) => ({
@@ -65,5 +65,33 @@ describe("scoreRespondent", () => {
     expect(() => scoreRespondent([7], keysOf(1, 1), 1, 1, 6)).toThrow(/outside the scale/)
     expect(() => scoreRespondent([1], [{ subscale: 2, reverse: false }], 2, 1, 6)).toThrow(/subscale/)
     expect(() => scoreRespondent([1], keysOf(1, 1), 1, 6, 1)).toThrow(RangeError)
+  })
+})
+
+describe("respondentScorer", () => {
+  it("scores rows of a flat array exactly as scoreRespondent does, missing answers included", () => {
+    const keys = [
+      { subscale: 0, reverse: false }, { subscale: 0, reverse: true },
+      { subscale: 1, reverse: false }, { subscale: 1, reverse: false }, { subscale: 2, reverse: false }
+    ]
+    const rows: Array<Array<number | null>> = [[6, 1, 4, null, 2], [null, null, null, null, null], [1, 2, 3, 4, 5], [3, null, null, null, 6]]
+    const flat = Float64Array.from(rows.flat(), (x) => (x === null ? NaN : x))
+    const raw = [0, 1, 2].map(() => new Float64Array(rows.length))
+    const centered = [0, 1, 2].map(() => new Float64Array(rows.length))
+    const score = respondentScorer(keys, 3, 1, 6)
+    rows.forEach((row, r) => {
+      const mrat = score(flat, r * 5, raw, centered, r)
+      const want = scoreRespondent(row, keys, 3, 1, 6)
+      expect(Object.is(mrat, want.mrat) || mrat === want.mrat).toBe(true)
+      for (let s = 0; s < 3; s++) {
+        expect(raw[s]![r]).toStrictEqual(want.raw[s])
+        expect(centered[s]![r]).toStrictEqual(want.centered[s])
+      }
+    })
+  })
+
+  it("refuses an answer outside the scale", () => {
+    const score = respondentScorer([{ subscale: 0, reverse: false }], 1, 1, 6)
+    expect(() => score([7], 0, [new Float64Array(1)], [new Float64Array(1)], 0)).toThrow(RangeError)
   })
 })

@@ -1,0 +1,56 @@
+import { putManifest, type RunDb } from "./RunStore.js"
+
+/** Everything a new run starts from, in the store's terms. */
+export interface RunPlan {
+  readonly conditions: ReadonlyArray<{ readonly id: string; readonly value: string | null; readonly system: string | null }>
+  /** Condition index of agent i (agent ids are 0…N−1). */
+  readonly assignment: ArrayLike<number>
+  readonly steps: ReadonlyArray<
+    | {
+        readonly kind: "questionnaire"
+        readonly items: ReadonlyArray<{ readonly id: string; readonly subscale: string; readonly reverse: boolean; readonly text: string }>
+      }
+    | { readonly kind: "game"; readonly groups: ReadonlyArray<ReadonlyArray<number>>; readonly unmatched: ReadonlyArray<number> }
+  >
+  readonly manifest: Record<string, unknown>
+}
+
+/**
+ * Writes the plan of a new run: conditions, agents, items, every (step, agent) unit as pending (agents a game
+ * leaves unmatched are done from the start), the counters and the manifest. One transaction: a run database
+ * either has its whole plan or none.
+ */
+export const writePlan = (db: RunDb, plan: RunPlan): void => {
+  db.transaction(() => {
+    const c = db.prepare(`INSERT INTO conditions (condition_idx, condition, value_code, system_prompt) VALUES (?, ?, ?, ?)`)
+    plan.conditions.forEach((cond, i) => c.run(i, cond.id, cond.value, cond.system))
+    const a = db.prepare(`INSERT INTO agents (agent_id, condition_idx) VALUES (?, ?)`)
+    const n = plan.assignment.length
+    for (let i = 0; i < n; i++) a.run(i, plan.assignment[i])
+    const it = db.prepare(`INSERT INTO items (step, item_idx, item_id, subscale, reverse, text) VALUES (?, ?, ?, ?, ?, ?)`)
+    const u = db.prepare(`INSERT INTO units (step, agent_id, state, attempts) VALUES (?, ?, 'pending', 0)`)
+    const m = db.prepare(`INSERT INTO matches (step, match_id, members, state) VALUES (?, ?, ?, 'pending')`)
+    const sitOut = db.prepare(
+      `INSERT INTO game_results (step, agent_id, match_id, member, status, payoff, details) VALUES (?, ?, NULL, NULL, 'unmatched', NULL, NULL)`
+    )
+    const unitDone = db.prepare(`UPDATE units SET state = 'done' WHERE step = ? AND agent_id = ?`)
+    const totals = db.prepare(
+      `INSERT INTO step_totals (step, units_pending, units_done, units_failed, answers, failed, missing, degraded) VALUES (?, ?, ?, 0, 0, 0, 0, 0)`
+    )
+    plan.steps.forEach((s, step) => {
+      if (s.kind === "questionnaire") s.items.forEach((item, idx) => it.run(step, idx, item.id, item.subscale, item.reverse ? 1 : 0, item.text))
+      for (let i = 0; i < n; i++) u.run(step, i)
+      let done = 0
+      if (s.kind === "game") {
+        s.groups.forEach((members, matchId) => m.run(step, matchId, JSON.stringify(members)))
+        for (const agent of s.unmatched) {
+          sitOut.run(step, agent)
+          unitDone.run(step, agent)
+          done++
+        }
+      }
+      totals.run(step, n - done, done)
+    })
+    putManifest(db, plan.manifest)
+  })()
+}

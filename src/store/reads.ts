@@ -1,0 +1,554 @@
+import type { RunDb } from "./RunStore.js"
+import { decodeDist, formatDist, NO_VALUE, SCORING_MODES } from "./encoding.js"
+
+/**
+ * Typed reads of a run store. Every query of the run schema outside the writer lives here (or in plan.ts).
+ */
+
+export interface ConditionRow {
+  readonly idx: number
+  readonly condition: string
+  readonly valueCode: string | null
+  readonly systemPrompt: string | null
+}
+
+/** The run's conditions in index order. */
+export const readConditions = (db: RunDb): Array<ConditionRow> =>
+  db
+    .prepare(`SELECT condition_idx AS idx, condition, value_code AS valueCode, system_prompt AS systemPrompt FROM conditions ORDER BY condition_idx`)
+    .all() as Array<ConditionRow>
+
+/** Conditions with at least one agent, in index order, with their number of agents. */
+export const readConditionSizes = (db: RunDb): Array<{ readonly idx: number; readonly condition: string; readonly agents: number }> =>
+  db
+    .prepare(
+      `SELECT c.condition_idx AS idx, c.condition AS condition, count(ag.agent_id) AS agents
+       FROM conditions c JOIN agents ag ON ag.condition_idx = c.condition_idx GROUP BY c.condition_idx ORDER BY c.condition_idx`
+    )
+    .all() as Array<{ idx: number; condition: string; agents: number }>
+
+/** The condition index of every agent, by agent id (ids run 0…N−1). */
+export const readAgentConditions = (db: RunDb): Int32Array => {
+  const n = readAgentCount(db)
+  const out = new Int32Array(n)
+  const stmt = db.prepare(`SELECT agent_id, condition_idx FROM agents`).raw()
+  for (const [id, c] of stmt.iterate() as IterableIterator<[number, number]>) if (id < n) out[id] = c
+  return out
+}
+
+export const readAgentCount = (db: RunDb): number => db.prepare(`SELECT count(*) FROM agents`).pluck().get() as number
+
+export interface StepTotals {
+  readonly step: number
+  readonly unitsPending: number
+  readonly unitsDone: number
+  readonly unitsFailed: number
+  readonly answers: number
+  readonly failed: number
+  readonly missing: number
+  /** Answers given by a fallback sampled request because the shared logprob response stayed degraded. */
+  readonly degraded: number
+}
+
+/** The writer's counters per step (kept in the transactions that write the rows they count: no scan). */
+export const readStepTotals = (db: RunDb): Array<StepTotals> =>
+  db
+    .prepare(
+      `SELECT step, units_pending AS unitsPending, units_done AS unitsDone, units_failed AS unitsFailed, answers, failed, missing, degraded
+       FROM step_totals ORDER BY step`
+    )
+    .all() as Array<StepTotals>
+
+/** The whole run's counters. */
+export const readRunTotals = (db: RunDb) => {
+  const t = { pending: 0, done: 0, failed: 0, answers: 0, failedAnswers: 0, missing: 0, degraded: 0 }
+  for (const s of readStepTotals(db)) {
+    t.pending += s.unitsPending
+    t.done += s.unitsDone
+    t.failed += s.unitsFailed
+    t.answers += s.answers
+    t.failedAnswers += s.failed
+    t.missing += s.missing
+    t.degraded += s.degraded
+  }
+  return t
+}
+
+export interface PendingAgent {
+  readonly agentId: number
+  readonly conditionIdx: number
+  /** The agent's unit failed before (it is redone). */
+  readonly failedBefore: boolean
+}
+
+/** Up to `limit` agents after `after` whose unit for `step` is not done, in id order. */
+export const readPendingAgents = (db: RunDb, step: number, after: number, limit: number): Array<PendingAgent> =>
+  (
+    db
+      .prepare(
+        `SELECT u.agent_id, a.condition_idx, u.state = 'failed' FROM units u JOIN agents a ON a.agent_id = u.agent_id
+         WHERE u.step = ? AND u.state != 'done' AND u.agent_id > ? ORDER BY u.agent_id LIMIT ?`
+      )
+      .raw()
+      .all(step, after, limit) as Array<[number, number, number]>
+  ).map(([agentId, conditionIdx, failed]) => ({ agentId, conditionIdx, failedBefore: failed === 1 }))
+
+export interface StoredRequest {
+  readonly text: string | null
+  readonly topLogprobs: string | null
+  readonly promptTokens: number
+  readonly completionTokens: number
+  readonly latencyMs: number
+  readonly attempts: number
+}
+
+/** A lookup of stored requests by content key. */
+export const requestLookup = (db: RunDb): ((key: string) => StoredRequest | undefined) => {
+  const stmt = db.prepare(
+    `SELECT text, top_logprobs AS topLogprobs, prompt_tokens AS promptTokens, completion_tokens AS completionTokens,
+            latency_ms AS latencyMs, attempts FROM requests WHERE key = ?`
+  )
+  return (key) => stmt.get(key) as StoredRequest | undefined
+}
+
+/** Stored requests: how many, the most attempts one took, and the attempts of all together. */
+export const readRequestAttempts = (db: RunDb): { readonly max: number; readonly count: number; readonly total: number } =>
+  db.prepare(`SELECT coalesce(max(attempts), 0) AS max, count(*) AS count, coalesce(sum(attempts), 0) AS total FROM requests`).get() as {
+    max: number
+    count: number
+    total: number
+  }
+
+// ---------------------------------------------------------------------------------------------------------
+// Answers
+
+/** Number of items of a questionnaire step (0 for a game step). */
+export const readItemCount = (db: RunDb, step: number): number =>
+  db.prepare(`SELECT count(*) FROM items WHERE step = ?`).pluck().get(step) as number
+
+/** Answer rows a complete run holds (agents × items, over the questionnaire steps): a progress total, read without a scan. */
+export const readExpectedAnswerRows = (db: RunDb): number =>
+  (db.prepare(`SELECT count(*) FROM items`).pluck().get() as number) * readAgentCount(db)
+
+export interface ItemRow {
+  readonly step: number
+  readonly itemIdx: number
+  readonly itemId: string
+  readonly subscale: string
+  readonly reverse: boolean
+}
+
+export const readItems = (db: RunDb): Array<ItemRow> =>
+  (db.prepare(`SELECT step, item_idx AS itemIdx, item_id AS itemId, subscale, reverse FROM items ORDER BY step, item_idx`).all() as Array<
+    Omit<ItemRow, "reverse"> & { reverse: number }
+  >).map((r) => ({ ...r, reverse: r.reverse === 1 }))
+
+/**
+ * One page of a step's stored answers in columns: agent r's answer to item i is entry `r·items + i`.
+ * Distributions drawn from a shared request are filled in from the request.
+ */
+export interface AnswerColumns {
+  readonly step: number
+  readonly items: number
+  /** Options per distribution (0 when the page has no distribution at all). */
+  readonly k: number
+  readonly rows: number
+  readonly agentIds: Int32Array
+  readonly conditionIdx: Int32Array
+  /** NaN: no value. */
+  readonly values: Float64Array
+  /** 0 logprob, 1 sample. */
+  readonly scoring: Uint8Array
+  readonly attempts: Uint8Array
+  /** Stored request id (0: none); `readRequestInfo` resolves them. */
+  readonly requestIds: Uint32Array
+  /** k per answer, NaN when the answer has no distribution. */
+  readonly dists: Float64Array
+  /** Per answer, null unless some answer of the page has one. */
+  readonly raws: ReadonlyArray<string | null> | null
+  readonly errors: ReadonlyArray<string | null> | null
+}
+
+interface StoredAnswerRow {
+  agent_id: number
+  condition_idx: number
+  vals: Buffer
+  scoring: Buffer
+  dists: Buffer | null
+  request_ids: Buffer | null
+  attempts: Buffer | null
+  raws: string | null
+  errors: string | null
+}
+
+export interface RequestInfo {
+  readonly key: string
+  readonly text: string | null
+  readonly promptTokens: number
+  readonly completionTokens: number
+  readonly latencyMs: number
+  readonly dist: Buffer | null
+}
+
+/** Stored requests by id, memoised (a logprob run has a few hundred; a sample run one per answer, read once each). */
+export const requestInfoReader = (db: RunDb) => {
+  const stmt = db.prepare(
+    `SELECT key, text, prompt_tokens AS promptTokens, completion_tokens AS completionTokens, latency_ms AS latencyMs, dist FROM requests WHERE id = ?`
+  )
+  const memo = new Map<number, RequestInfo>()
+  return (id: number): RequestInfo | undefined => {
+    const hit = memo.get(id)
+    if (hit !== undefined) return hit
+    const r = stmt.get(id) as RequestInfo | undefined
+    if (r === undefined) return undefined
+    if (memo.size >= 10_000) memo.clear()
+    memo.set(id, r)
+    return r
+  }
+}
+
+/**
+ * Pages of a step's answers in agent order (`pageSize` agents each), as typed columns. Agents without a stored
+ * row (not yet answered) are absent. Memory is one page. `valuesOnly`: values, scoring and condition only
+ * (distributions, requests, attempts, raws and errors are neither read nor decoded: k = 0, those columns empty).
+ */
+export function* readAnswerPages(db: RunDb, step: number, pageSize = 4096, options: { readonly valuesOnly?: boolean } = {}): Generator<AnswerColumns> {
+  const items = readItemCount(db, step)
+  if (items === 0) return
+  const stmt = db.prepare(
+    options.valuesOnly === true
+      ? `SELECT an.agent_id, ag.condition_idx, an.vals, an.scoring, NULL AS dists, NULL AS request_ids, NULL AS attempts, NULL AS raws, NULL AS errors
+         FROM answers an JOIN agents ag ON ag.agent_id = an.agent_id
+         WHERE an.step = ? AND an.agent_id > ? ORDER BY an.agent_id LIMIT ?`
+      : `SELECT an.agent_id, ag.condition_idx, an.vals, an.scoring, an.dists, an.request_ids, an.attempts, an.raws, an.errors
+         FROM answers an JOIN agents ag ON ag.agent_id = an.agent_id
+         WHERE an.step = ? AND an.agent_id > ? ORDER BY an.agent_id LIMIT ?`
+  )
+  const info = requestInfoReader(db)
+  let after = -1
+  while (true) {
+    const rows = stmt.all(step, after, pageSize) as Array<StoredAnswerRow>
+    if (rows.length === 0) return
+    after = rows[rows.length - 1]!.agent_id
+    let k = 0
+    for (const r of rows) {
+      if (r.dists !== null) k = r.dists.byteLength / (3 * items)
+      else if (k === 0 && r.request_ids !== null) {
+        for (let i = 0; i < items && k === 0; i++) {
+          const id = r.request_ids.readUInt32LE(4 * i)
+          const d = id === 0 ? null : (info(id)?.dist ?? null)
+          if (d !== null) k = d.byteLength / 3
+        }
+      }
+      if (k > 0) break
+    }
+    const n = rows.length * items
+    const page = {
+      step,
+      items,
+      k,
+      rows: rows.length,
+      agentIds: new Int32Array(rows.length),
+      conditionIdx: new Int32Array(rows.length),
+      values: new Float64Array(n),
+      scoring: new Uint8Array(n),
+      attempts: new Uint8Array(n),
+      requestIds: new Uint32Array(n),
+      dists: new Float64Array(n * k).fill(NaN),
+      raws: rows.some((r) => r.raws !== null) ? new Array<string | null>(n).fill(null) : null,
+      errors: rows.some((r) => r.errors !== null) ? new Array<string | null>(n).fill(null) : null
+    }
+    rows.forEach((r, a) => {
+      page.agentIds[a] = r.agent_id
+      page.conditionIdx[a] = r.condition_idx
+      const from = a * items
+      for (let i = 0; i < items; i++) {
+        const v = r.vals.readInt16LE(2 * i)
+        page.values[from + i] = v === NO_VALUE ? NaN : v
+        page.scoring[from + i] = r.scoring[i]!
+        if (r.attempts !== null) page.attempts[from + i] = r.attempts[i]!
+        const id = r.request_ids === null ? 0 : r.request_ids.readUInt32LE(4 * i)
+        page.requestIds[from + i] = id
+        if (k === 0) continue
+        if (r.dists !== null && decodeDist(r.dists, i, k, page.dists, (from + i) * k)) continue
+        if (id !== 0 && r.scoring[i] === 0) {
+          const d = info(id)?.dist
+          if (d) decodeDist(d, 0, k, page.dists, (from + i) * k)
+        }
+      }
+      if (r.raws !== null) (JSON.parse(r.raws) as Array<string | null>).forEach((x, i) => (page.raws![from + i] = x))
+      if (r.errors !== null) (JSON.parse(r.errors) as Array<string | null>).forEach((x, i) => (page.errors![from + i] = x))
+    })
+    yield page
+    if (rows.length < pageSize) return
+  }
+}
+
+/** One page of a step's answer values only (no distributions, requests or texts): what scoring needs. */
+export interface ValueColumns {
+  readonly items: number
+  readonly rows: number
+  readonly agentIds: Int32Array
+  readonly conditionIdx: Int32Array
+  /** Agent r's answer to item i at `r·items + i`; NaN: no value. */
+  readonly values: Float64Array
+}
+
+/**
+ * Pages of a step's answer values in agent order: one stored row per agent, decoding only its value column, so
+ * the report reads N rows (not N × items answers) and touches no distribution. Memory is one page.
+ */
+export function* readValuePages(db: RunDb, step: number, pageSize = 8192): Generator<ValueColumns> {
+  const items = readItemCount(db, step)
+  if (items === 0) return
+  const stmt = db
+    .prepare(
+      `SELECT an.agent_id, ag.condition_idx, an.vals FROM answers an JOIN agents ag ON ag.agent_id = an.agent_id
+       WHERE an.step = ? AND an.agent_id > ? ORDER BY an.agent_id LIMIT ?`
+    )
+    .raw()
+  let after = -1
+  while (true) {
+    const rows = stmt.all(step, after, pageSize) as Array<[number, number, Buffer]>
+    if (rows.length === 0) return
+    after = rows[rows.length - 1]![0]
+    const page = { items, rows: rows.length, agentIds: new Int32Array(rows.length), conditionIdx: new Int32Array(rows.length), values: new Float64Array(rows.length * items) }
+    for (let a = 0; a < rows.length; a++) {
+      const [id, c, vals] = rows[a]!
+      page.agentIds[a] = id
+      page.conditionIdx[a] = c
+      const v16 = new Int16Array(vals.buffer, vals.byteOffset, vals.byteLength >> 1)
+      const aligned = (vals.byteOffset & 1) === 0
+      const from = a * items
+      for (let i = 0; i < items; i++) {
+        const v = aligned ? v16[i]! : vals.readInt16LE(2 * i)
+        page.values[from + i] = v === NO_VALUE ? NaN : v
+      }
+    }
+    yield page
+    if (rows.length < pageSize) return
+  }
+}
+
+/**
+ * Streams one step's answer values, one agent at a time in agent order: `values[i]` is the answer to item i
+ * (null when missing). Agents without stored answers are not visited. The array is reused between calls.
+ */
+export const forEachRespondent = (
+  db: RunDb,
+  step: number,
+  nItems: number,
+  visit: (agentId: number, conditionIdx: number, values: Array<number | null>) => void
+): void => {
+  const values: Array<number | null> = new Array<number | null>(nItems).fill(null)
+  for (const page of readAnswerPages(db, step, 4096, { valuesOnly: true })) {
+    for (let a = 0; a < page.rows; a++) {
+      for (let i = 0; i < nItems; i++) {
+        const v = i < page.items ? page.values[a * page.items + i]! : NaN
+        values[i] = Number.isNaN(v) ? null : v
+      }
+      visit(page.agentIds[a]!, page.conditionIdx[a]!, values)
+    }
+  }
+}
+
+/** One stored answer as a record (the export's row; slow path for small readers and tests). */
+export interface AnswerRecord {
+  readonly step: number
+  readonly agentId: number
+  readonly conditionIdx: number
+  readonly itemIdx: number
+  readonly value: number | null
+  readonly scoring: string
+  /** The text said: the answer's own, or else its request's reply. */
+  readonly raw: string | null
+  /** The distribution, 6 decimals, comma-separated, lowest option first. */
+  readonly dist: string | null
+  readonly requestKey: string | null
+  readonly promptTokens: number | null
+  readonly completionTokens: number | null
+  readonly latencyMs: number | null
+  readonly attempts: number
+  readonly error: string | null
+}
+
+/** Every stored answer of every step (or of `onlyStep`), ordered by step, agent and item. */
+export function* readAnswerRecords(db: RunDb, onlyStep?: number): Generator<AnswerRecord> {
+  const steps = onlyStep === undefined
+    ? (db.prepare(`SELECT DISTINCT step FROM items ORDER BY step`).pluck().all() as Array<number>)
+    : [onlyStep]
+  const info = requestInfoReader(db)
+  for (const step of steps) {
+    for (const p of readAnswerPages(db, step)) {
+      for (let a = 0; a < p.rows; a++) {
+        for (let i = 0; i < p.items; i++) {
+          const n = a * p.items + i
+          const req = p.requestIds[n] === 0 ? undefined : info(p.requestIds[n]!)
+          const own = p.raws?.[n] ?? null
+          yield {
+            step,
+            agentId: p.agentIds[a]!,
+            conditionIdx: p.conditionIdx[a]!,
+            itemIdx: i,
+            value: Number.isNaN(p.values[n]!) ? null : p.values[n]!,
+            scoring: SCORING_MODES[p.scoring[n] as 0 | 1] ?? "sample",
+            raw: own ?? req?.text ?? null,
+            dist: p.k === 0 || Number.isNaN(p.dists[n * p.k]!) ? null : formatDist(p.dists, n * p.k, p.k),
+            requestKey: req?.key ?? null,
+            promptTokens: req?.promptTokens ?? null,
+            completionTokens: req?.completionTokens ?? null,
+            latencyMs: req?.latencyMs ?? null,
+            attempts: p.attempts[n]!,
+            error: p.errors?.[n] ?? null
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Games
+
+export interface PendingMatch {
+  readonly matchId: number
+  readonly members: ReadonlyArray<number>
+  readonly failedBefore: boolean
+}
+
+export const readPendingMatches = (db: RunDb, step: number): Array<PendingMatch> =>
+  (db.prepare(`SELECT match_id, members, state FROM matches WHERE step = ? AND state != 'done' ORDER BY match_id`).all(step) as Array<{
+    match_id: number
+    members: string
+    state: string
+  }>).map((r) => ({ matchId: r.match_id, members: JSON.parse(r.members) as Array<number>, failedBefore: r.state === "failed" }))
+
+export const readMatchStates = (db: RunDb, step: number): Array<{ readonly state: string; readonly outcome: string | null }> =>
+  db.prepare(`SELECT state, outcome FROM matches WHERE step = ?`).all(step) as Array<{ state: string; outcome: string | null }>
+
+export const readUnmatchedCount = (db: RunDb, step: number): number =>
+  db.prepare(`SELECT count(*) FROM game_results WHERE step = ? AND status = 'unmatched'`).pluck().get(step) as number
+
+export interface GameMoveRow {
+  readonly match_id: number
+  readonly round: number
+  readonly agent_id: number
+  readonly decision: string
+  readonly value: number | null
+  readonly label: string | null
+  readonly condition: string
+}
+
+/** A game step's moves with the deciding agent's condition, in match and move order. */
+export const readGameMoves = (db: RunDb, step: number): Array<GameMoveRow> =>
+  db
+    .prepare(
+      `SELECT mv.match_id, mv.round, mv.agent_id, mv.decision, mv.value, mv.label, c.condition
+       FROM moves mv JOIN agents a ON a.agent_id = mv.agent_id JOIN conditions c ON c.condition_idx = a.condition_idx
+       WHERE mv.step = ? ORDER BY mv.match_id, mv.seq`
+    )
+    .all(step) as Array<GameMoveRow>
+
+/** Each agent's mean decision value per decision on a game step (decisions without a value left out). */
+export const readMoveMeans = (db: RunDb, step: number): Array<{ readonly agent_id: number; readonly decision: string; readonly mean: number }> =>
+  db
+    .prepare(`SELECT agent_id, decision, avg(value) AS mean FROM moves WHERE step = ? AND value IS NOT NULL GROUP BY agent_id, decision`)
+    .all(step) as Array<{ agent_id: number; decision: string; mean: number }>
+
+export interface MoveExportRow {
+  readonly step: number
+  readonly match_id: number
+  readonly round: number
+  readonly seq: number
+  readonly agent_id: number
+  readonly condition: string
+  readonly primed_value: string | null
+  readonly member: number
+  readonly role: string
+  readonly decision: string
+  readonly value: number | null
+  readonly label: string | null
+  readonly scoring: string
+  readonly raw: string | null
+  readonly dist: string | null
+  readonly request_key: string | null
+  readonly attempts: number
+  readonly error: string | null
+}
+
+/** Every move of every game step with its agent's condition, ordered by step, match and move. */
+export const iterateMoves = (db: RunDb): IterableIterator<MoveExportRow> =>
+  db
+    .prepare(
+      `SELECT mv.step, mv.match_id, mv.round, mv.seq, mv.agent_id, c.condition, c.value_code AS primed_value, mv.member, mv.role,
+              mv.decision, mv.value, mv.label, mv.scoring, coalesce(mv.raw, r.text) AS raw, mv.dist, mv.request_key, mv.attempts, mv.error
+       FROM moves mv JOIN agents ag ON ag.agent_id = mv.agent_id JOIN conditions c ON c.condition_idx = ag.condition_idx
+       LEFT JOIN requests r ON r.key = mv.request_key
+       ORDER BY mv.step, mv.match_id, mv.seq`
+    )
+    .iterate() as IterableIterator<MoveExportRow>
+
+export interface GameResultExportRow {
+  readonly step: number
+  readonly agent_id: number
+  readonly condition: string
+  readonly primed_value: string | null
+  readonly match_id: number | null
+  readonly member: number | null
+  readonly status: string
+  readonly payoff: number | null
+  readonly details: string | null
+}
+
+export const iterateGameResults = (db: RunDb): IterableIterator<GameResultExportRow> =>
+  db
+    .prepare(
+      `SELECT g.step, g.agent_id, c.condition, c.value_code AS primed_value, g.match_id, g.member, g.status, g.payoff, g.details
+       FROM game_results g JOIN agents ag ON ag.agent_id = g.agent_id JOIN conditions c ON c.condition_idx = ag.condition_idx
+       ORDER BY g.step, g.agent_id`
+    )
+    .iterate() as IterableIterator<GameResultExportRow>
+
+/** Game payoffs summed per match (a check that a game's payoffs add up). */
+export const readMatchPayoffTotals = (db: RunDb): Array<{ readonly matchId: number; readonly total: number }> =>
+  db.prepare(`SELECT match_id AS matchId, sum(payoff) AS total FROM game_results GROUP BY step, match_id`).all() as Array<{ matchId: number; total: number }>
+
+export const readMatches = (db: RunDb): Array<{ readonly step: number; readonly matchId: number; readonly members: ReadonlyArray<number>; readonly state: string }> =>
+  (db.prepare(`SELECT step, match_id, members, state FROM matches ORDER BY step, match_id`).all() as Array<{ step: number; match_id: number; members: string; state: string }>).map(
+    (r) => ({ step: r.step, matchId: r.match_id, members: JSON.parse(r.members) as Array<number>, state: r.state })
+  )
+
+/** A game's moves as stored, in step, match and move order (tests and small readers). */
+export const readMoves = (db: RunDb) =>
+  db
+    .prepare(`SELECT step, match_id AS matchId, seq, round, agent_id AS agentId, member, decision, value, scoring, attempts, error FROM moves ORDER BY step, match_id, seq`)
+    .all() as Array<{ step: number; matchId: number; seq: number; round: number; agentId: number; member: number; decision: string; value: number | null; scoring: string; attempts: number; error: string | null }>
+
+/** Sum and count of the answered values per item and condition of one step (agents in no row are absent). */
+export const readItemSumsByCondition = (
+  db: RunDb,
+  step: number
+): Array<{ readonly itemIdx: number; readonly conditionIdx: number; readonly sum: number; readonly count: number }> => {
+  const acc = new Map<number, { itemIdx: number; conditionIdx: number; sum: number; count: number }>()
+  for (const page of readAnswerPages(db, step, 4096, { valuesOnly: true })) {
+    for (let a = 0; a < page.rows; a++) {
+      const c = page.conditionIdx[a]!
+      for (let i = 0; i < page.items; i++) {
+        const v = page.values[a * page.items + i]!
+        if (Number.isNaN(v)) continue
+        const key = c * page.items + i
+        const e = acc.get(key) ?? { itemIdx: i, conditionIdx: c, sum: 0, count: 0 }
+        e.sum += v
+        e.count++
+        acc.set(key, e)
+      }
+    }
+  }
+  return [...acc.values()]
+}
+
+/** The detail of the last event of a kind (e.g. the summary logged at `end`), or undefined. */
+export const readLastEvent = (db: RunDb, kind: string): unknown =>
+  ((d) => (d === undefined ? undefined : (JSON.parse(d) as unknown)))(
+    db.prepare(`SELECT detail FROM events WHERE kind = ? ORDER BY id DESC LIMIT 1`).pluck().get(kind) as string | undefined
+  )
