@@ -10,6 +10,7 @@ import { makeLiveFeed } from "../progress/liveFeed.js"
 import type { WriteOp } from "../store/RunStore.js"
 import type { WriterStats } from "../store/ResultWriter.js"
 import { pricesFor, type PriceSetting } from "../config/PricesFile.js"
+import { cliCommand } from "./invocation.js"
 
 // A full-size frame costs ink and React 10-25 ms of CPU (ink re-tokenises every styled character) and a
 // statistics snapshot with its bootstrap a few ms: one frame a second (keys redraw at once) and statistics every
@@ -158,7 +159,7 @@ export const startDashboard = (
             _tag: "Finished",
             atMs: now,
             status: interrupted ? "interrupted" : Exit.isSuccess(exit) ? "complete" : "incomplete",
-            message: interrupted ? `stopped; finished answers are saved. Continue with: valuesim resume ${run.runDir}` : `finished → ${run.runDir}`
+            message: interrupted ? `stopped; finished answers are saved. Continue with: ${cliCommand()} resume ${run.runDir}` : `finished → ${run.runDir}`
           })
           yield* Effect.promise(() => t.close())
         })
@@ -172,7 +173,8 @@ export const startDashboard = (
         study: spec.study.id,
         ...backendIdentity(spec.backend),
         agents: spec.agents,
-        runDir: run.runDir
+        runDir: run.runDir,
+        command: cliCommand()
       },
       steps: steps(),
       conditions: conditions(),

@@ -9,6 +9,7 @@ import { presentedChoices } from "../domain/questionnaire.js"
 import { batchTurn, itemTurn, openingMessages } from "../engine/prompts.js"
 import { LlmClient } from "../llm/LlmClient.js"
 import { versions } from "./version.js"
+import { cliCommand } from "./invocation.js"
 import { prepareDashboard, startDashboard, type PreparedDashboard } from "./dashboard.js"
 import { threadCpuUserSeconds } from "./threadCpu.js"
 import { loadPriceSetting, type PriceSetting } from "../config/PricesFile.js"
@@ -317,7 +318,7 @@ const driveRun = (
         Effect.gen(function* () {
           yield* logEventNow(db, "interrupted", unitCounts(db))
           putManifest(db, { status: "interrupted" })
-          yield* Console.error(`[valuesim] interrupted; finished answers are saved. Continue with: valuesim resume ${runDir}`)
+          yield* Console.error(`[valuesim] interrupted; finished answers are saved. Continue with: ${cliCommand()} resume ${runDir}`)
         })
       ),
       // The dashboard's close ends its worker; this also ends one whose dashboard never started.
@@ -332,7 +333,7 @@ const driveRun = (
     yield* print(
       summary.status === "complete"
         ? `[valuesim] done: ${summary.answers} answers (${summary.missing} missing) in ${summary.elapsedSeconds}s → ${runDir}`
-        : `[valuesim] ${summary.unitsFailed} agent-steps failed (see ${path.join(runDir, "run.sqlite")}, table answers.error); retry them with: valuesim resume ${runDir}`
+        : `[valuesim] ${summary.unitsFailed} agent-steps failed (see ${path.join(runDir, "run.sqlite")}, table answers.error); retry them with: ${cliCommand()} resume ${runDir}`
     )
     return summary
   })

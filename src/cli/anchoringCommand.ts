@@ -2,6 +2,7 @@ import { Args, Command, Options } from "@effect/cli"
 import { Console, Data, Effect, Option } from "effect"
 import { anchoringReport, anchoringReports, PROMPT_TYPES, renderAnchoring, renderAnchoringTable, runAnchoring, type PromptType } from "../app/anchoring.js"
 import type { RunSummary } from "../app/runStudy.js"
+import { cliCommand } from "../app/invocation.js"
 import { UsageError } from "../config/SpecFileError.js"
 import { backendOptions, env, json, opt, overridesOf, progressEveryMs } from "./runOptions.js"
 
@@ -81,7 +82,7 @@ const run = Command.make(
       const failed = summaries.filter((s) => s.status !== "complete")
       if (failed.length > 0) {
         return yield* new AnchoringRunIncompleteError({
-          detail: `run incomplete: ${failed.map((s) => `${s.unitsFailed} agent-steps failed in ${s.runDir}`).join("; ")}; continue with: valuesim resume <run-dir>`
+          detail: `run incomplete: ${failed.map((s) => `${s.unitsFailed} agent-steps failed in ${s.runDir}`).join("; ")}; continue with: ${cliCommand()} resume <run-dir>`
         })
       }
     })

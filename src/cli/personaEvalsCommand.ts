@@ -13,6 +13,7 @@ import {
 } from "../app/personaEvals.js"
 import type { RunSummary } from "../app/runStudy.js"
 import { loadPersonaGroups } from "../config/PersonaEvalsData.js"
+import { cliCommand } from "../app/invocation.js"
 import { UsageError } from "../config/SpecFileError.js"
 import { backendOptions, env, json, noTui, opt, outputOf, overridesOf, RunIncompleteError } from "./runOptions.js"
 
@@ -92,7 +93,7 @@ const run = Command.make(
         },
         env
       )
-      if (report === null) return yield* new RunIncompleteError({ summary, then: `valuesim persona-evals report ${summary.runDir}` })
+      if (report === null) return yield* new RunIncompleteError({ summary, then: `${cliCommand()} persona-evals report ${summary.runDir}` })
       yield* print(report, summary, a.json)
     })
 ).pipe(Command.withDescription("ask sampled persona statements (Yes/No) under each value prompt and report agreement (paper 000 §4)"))

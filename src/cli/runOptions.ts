@@ -5,13 +5,14 @@
 import { Options } from "@effect/cli"
 import { Console, Data, Effect, Option } from "effect"
 import type { RunSummary } from "../app/runStudy.js"
+import { cliCommand } from "../app/invocation.js"
 import { UsageError } from "../config/SpecFileError.js"
 
 /** The run finished but some of its work failed (exit code 1). `then` says what to run after the resume. */
 export class RunIncompleteError extends Data.TaggedError("RunIncompleteError")<{ readonly summary: RunSummary; readonly then?: string }> {
   override get message(): string {
     const then = this.then === undefined ? "" : `, then ${this.then}`
-    return `run incomplete: ${this.summary.unitsFailed} agent-steps failed; continue with: valuesim resume ${this.summary.runDir}${then}`
+    return `run incomplete: ${this.summary.unitsFailed} agent-steps failed; continue with: ${cliCommand()} resume ${this.summary.runDir}${then}`
   }
 }
 

@@ -10,6 +10,7 @@ import {
   scoreRecordedOutputs,
   scoreValuePortraitRun
 } from "../app/valuePortrait.js"
+import { cliCommand } from "../app/invocation.js"
 import { UsageError } from "../config/SpecFileError.js"
 
 const data = Options.text("data").pipe(Options.withDescription("the Value Portrait data folder (root of the published repository)"))
@@ -62,7 +63,7 @@ const prepare = Command.make(
       if (a.json) return yield* Console.log(JSON.stringify(r))
       for (const q of r.questionnaires) yield* Console.log(`wrote ${q}`)
       yield* Console.log(`wrote ${r.study} (${r.items} items × 6 prompt variants, ${r.agents} agent(s) of ${r.population})`)
-      yield* Console.log(`next: valuesim run ${r.study} [--backend openai --model …]; then valuesim value-portrait score --data ${a.data} --run RUN_DIR`)
+      yield* Console.log(`next: ${cliCommand()} run ${r.study} [--backend openai --model …]; then ${cliCommand()} value-portrait score --data ${a.data} --run RUN_DIR`)
     })
 ).pipe(Command.withDescription("write the benchmark as six questionnaires (three wordings × normal/reversed options) and a study file"))
 

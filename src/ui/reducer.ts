@@ -20,7 +20,7 @@ const isFinished = (s: Snapshot): boolean => FINISHED.includes(s.status)
 
 /** The snapshot before any event: nothing known, the run panel, the terminal's size. */
 export const initialSnapshot = (width: number, height: number): Snapshot => ({
-  run: { runId: "", study: "", backend: "", model: "", synthetic: false, label: null, agents: 0, runDir: "" },
+  run: { runId: "", study: "", backend: "", model: "", synthetic: false, label: null, agents: 0, runDir: "", command: "valuesim" },
   status: "running",
   startedAtMs: 0,
   nowMs: 0,

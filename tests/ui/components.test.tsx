@@ -168,7 +168,7 @@ describe("HelpPanel", () => {
     expect(text).toMatch(/tab\s+switch panels/)
     expect(text).toMatch(/\?\s+this help/)
     expect(text).toContain("valuesim resume runs/r-20250301-7f3a")
-    expect(frame(<HelpPanel runDir="runs/x" width={80} />, 80)).toContain("valuesim resume runs/x")
+    expect(frame(<HelpPanel runDir="runs/x" command="npx valuesim" width={80} />, 80)).toContain("npx valuesim resume runs/x")
     expect(text).toMatchSnapshot()
   })
 })

@@ -10,7 +10,8 @@ const run: Snapshot["run"] = {
   synthetic: false,
   label: null,
   agents: 10,
-  runDir: "/tmp/r1"
+  runDir: "/tmp/r1",
+  command: "valuesim"
 }
 
 const steps = (doneA: number, doneB: number, failed = 0): ReadonlyArray<StepProgress> => [

@@ -45,7 +45,7 @@ export const Dashboard = ({ snapshot }: { readonly snapshot: Snapshot }) => {
       ) : snapshot.ui.panel === "stats" ? (
         <StatsPanel stats={snapshot.stats} width={width} height={bodyHeight} />
       ) : (
-        <HelpPanel runDir={snapshot.run.runDir} width={width} height={bodyHeight} />
+        <HelpPanel runDir={snapshot.run.runDir} command={snapshot.run.command} width={width} height={bodyHeight} />
       )}
       <Lines lines={[footerLine(snapshot)]} width={width} />
     </Box>
