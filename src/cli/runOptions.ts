@@ -70,8 +70,14 @@ export const useTui = (a: { readonly noTui: boolean; readonly json: boolean }) =
 /** How a run's output is shown, from the shared flags. */
 export const outputOf = (a: { readonly noTui: boolean; readonly json: boolean }) => ({ json: a.json, progressEveryMs: progressEveryMs(), tui: useTui(a) })
 
+/** Ends `run` and `resume`: the summary line under --json, and what to run next (on stderr under --json). */
 export const finish = (summary: RunSummary, asJson: boolean) =>
   Effect.gen(function* () {
+    if (summary.status === "complete") {
+      const report = `${cliCommand()} report ${summary.runDir}`
+      const next = `next: ${report}   (one page with plots: ${report} --format html)`
+      yield* asJson ? Console.error(next) : Console.log(next)
+    }
     if (asJson) yield* Console.log(JSON.stringify(summary))
     if (summary.status !== "complete") return yield* new RunIncompleteError({ summary })
   })
