@@ -8,6 +8,8 @@ import { runCli } from "./cli/Cli.js"
 const exitCodeOf = (error: unknown): number => {
   if (ValidationError.isValidationError(error)) return 2
   const tag = (error as { _tag?: string })._tag
+  // Stopped by --max-cost: like an interruption, resumable.
+  if (tag === "MaxCostReached") return 130
   return tag === "SpecFileError" || tag === "UsageError" || tag === "BackendUnusableError" ? 2 : 1
 }
 

@@ -4,7 +4,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import type { RunSpec } from "../config/RunSpec.js"
 import { SYNTHETIC_LABEL } from "../config/RunSpec.js"
-import { BackendUnusableError, SpecFileError } from "../config/SpecFileError.js"
+import { BackendUnusableError, SpecFileError, UsageError } from "../config/SpecFileError.js"
 import { presentedChoices } from "../domain/questionnaire.js"
 import { batchTurn, itemTurn, openingMessages } from "../engine/prompts.js"
 import { LlmClient } from "../llm/LlmClient.js"
@@ -12,7 +12,9 @@ import { versions } from "./version.js"
 import { cliCommand } from "./invocation.js"
 import { prepareDashboard, startDashboard, type PreparedDashboard } from "./dashboard.js"
 import { threadCpuUserSeconds } from "./threadCpu.js"
-import { loadPriceSetting, type PriceSetting } from "../config/PricesFile.js"
+import { loadPriceSetting, pricesFor, type PriceSetting } from "../config/PricesFile.js"
+import type { Prices } from "../ui/state.js"
+import { costOf, MaxCostReachedError } from "./planRun.js"
 import { firstGameMessages, planMatches, runGameStep } from "../engine/GameRunner.js"
 import { describeRequest, makeAsker, type Asker, type Preloaded } from "../engine/RequestCache.js"
 import { runQuestionnaireStep } from "../engine/QuestionnaireRunner.js"
@@ -52,6 +54,8 @@ export interface OutputOptions {
   readonly progressEveryMs: number
   /** Show the live dashboard instead of progress lines (only when stdout is a terminal). */
   readonly tui?: boolean
+  /** --max-cost: stop the run (resumable) once the spending of this invocation reaches this many US dollars. */
+  readonly maxCostUsd?: number
 }
 
 const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)
@@ -188,6 +192,21 @@ const runStep = (spec: RunSpec, step: number, db: Sqlite.Database, writer: Resul
     ? runGameStep(spec, step, db, writer, asker, gate)
     : runQuestionnaireStep(spec, step, db, writer, asker, gate)
 
+interface Budget {
+  readonly maxUsd: number
+  readonly prices: Prices
+}
+
+/** Fails with MaxCostReachedError once the tokens the server reported cost the budget (checked every 100 ms). */
+const spendingGuard = (budget: Budget, counters: RunCounters, runDir: string) =>
+  Effect.gen(function* () {
+    while (true) {
+      const spent = costOf(budget.prices, counters.promptTokens, counters.completionTokens) ?? 0
+      if (spent >= budget.maxUsd) return yield* new MaxCostReachedError({ spentUsd: spent, maxUsd: budget.maxUsd, runDir })
+      yield* Effect.sleep(Duration.millis(100))
+    }
+  })
+
 /** Executes every pending unit of a run whose plan is in `db`. */
 const execute = (
   db: Sqlite.Database,
@@ -198,7 +217,8 @@ const execute = (
   out: OutputOptions,
   preloaded: ReadonlyArray<Preloaded>,
   run: { readonly runId: string; readonly runDir: string },
-  prepared: PreparedDashboard | null
+  prepared: PreparedDashboard | null,
+  budget: Budget | null
 ) =>
   Effect.scoped(
     Effect.gen(function* () {
@@ -231,11 +251,12 @@ const execute = (
         dashboard?.attach(writer.stats, () => scheduler.stats().inFlight)
         for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker, gate)
       })
-      const work = spec.backend.kind === "synthetic"
+      const unguarded = spec.backend.kind === "synthetic"
         ? Effect.gen(function* () {
             for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, null, gate)
           })
         : llmWork
+      const work = budget === null ? unguarded : Effect.raceFirst(unguarded, spendingGuard(budget, counters, run.runDir))
       if (dashboard === null) return yield* work
       // The dashboard's q stops the work fiber; joining it turns that into this run's interruption.
       const fiber = yield* Effect.fork(work)
@@ -313,7 +334,16 @@ const driveRun = (
     yield* print(`[valuesim] run ${runId}: ${spec.agents} agents × ${spec.steps.length} step(s), backend ${label}`)
     yield* print(`[valuesim] run folder: ${runDir}`)
     yield* logEventNow(db, "start", { pending: before.pending + before.failed })
-    yield* execute(db, dbFile, spec, counters, env, out, preloaded, { runId, runDir }, prepared).pipe(
+    const budget = yield* budgetOf(spec, out, prices)
+    yield* execute(db, dbFile, spec, counters, env, out, preloaded, { runId, runDir }, prepared, budget).pipe(
+      Effect.tapError((e) =>
+        e instanceof MaxCostReachedError
+          ? Effect.gen(function* () {
+              yield* logEventNow(db, "max-cost", { ...unitCounts(db), spentUsd: e.spentUsd, maxUsd: e.maxUsd })
+              putManifest(db, { status: "interrupted" })
+            })
+          : Effect.void
+      ),
       Effect.onInterrupt(() =>
         Effect.gen(function* () {
           yield* logEventNow(db, "interrupted", unitCounts(db))
@@ -336,6 +366,17 @@ const driveRun = (
         : `[valuesim] ${summary.unitsFailed} agent-steps failed (see ${path.join(runDir, "run.sqlite")}, table answers.error); retry them with: ${cliCommand()} resume ${runDir}`
     )
     return summary
+  })
+
+/** The --max-cost budget of a run on a model; a usage error when no price is known to check it against. */
+const budgetOf = (spec: RunSpec, out: OutputOptions, setting: PriceSetting) =>
+  Effect.gen(function* () {
+    if (out.maxCostUsd === undefined || spec.backend.kind === "synthetic") return null
+    const prices = pricesFor(spec.backend, setting)
+    if (prices === null) {
+      return yield* new UsageError({ detail: `--max-cost: no price is known for ${spec.backend.model}; set VALUESIM_PRICES ("<input $/Mtok>,<output $/Mtok>" or a price table file)` })
+    }
+    return { maxUsd: out.maxCostUsd, prices }
   })
 
 const logEventNow = (db: Sqlite.Database, kind: string, detail: unknown) =>

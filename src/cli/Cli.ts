@@ -13,6 +13,7 @@ import { loadRunSpec } from "../config/StudyFile.js"
 import { anchoringCommand } from "./anchoringCommand.js"
 import { baselineCommand } from "./baselineCommand.js"
 import { personaEvalsCommand } from "./personaEvalsCommand.js"
+import { checkBudget, maxCost, maxCostOf, planCommand } from "./planCommand.js"
 import { robustnessCommands } from "./robustnessCommand.js"
 import { backendOptions, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, RunIncompleteError } from "./runOptions.js"
 import { valuePortraitCommand } from "./valuePortraitCommand.js"
@@ -24,6 +25,7 @@ const run = Command.make(
     population: Options.text("population").pipe(Options.optional, Options.withDescription("population file (overrides the study's)")),
     agents: Options.integer("agents").pipe(Options.optional),
     ...backendOptions,
+    maxCost,
     noTui,
     json
   },
@@ -32,15 +34,18 @@ const run = Command.make(
       const agents = opt(a.agents)
       if (agents !== undefined && agents < 1) return yield* new UsageError({ detail: "--agents: must be a positive integer" })
       const overrides = yield* overridesOf(a)
+      const maxCostUsd = yield* maxCostOf(a.maxCost)
       const spec = yield* loadRunSpec(a.spec, { ...overrides, population: opt(a.population), agents }, env)
-      const summary = yield* startRun(spec, a.runsDir, env, outputOf(a))
+      yield* checkBudget(spec, maxCostUsd, a.json)
+      const summary = yield* startRun(spec, a.runsDir, env, { ...outputOf(a), ...(maxCostUsd === undefined ? {} : { maxCostUsd }) })
       yield* finish(summary, a.json)
     })
 ).pipe(Command.withDescription("run a questionnaire or study on a population"))
 
-const resume = Command.make("resume", { runDir: Args.directory({ name: "run-dir" }), noTui, json }, (a) =>
+const resume = Command.make("resume", { runDir: Args.directory({ name: "run-dir" }), maxCost, noTui, json }, (a) =>
   Effect.gen(function* () {
-    const summary = yield* resumeRun(a.runDir, env, outputOf(a))
+    const maxCostUsd = yield* maxCostOf(a.maxCost)
+    const summary = yield* resumeRun(a.runDir, env, { ...outputOf(a), ...(maxCostUsd === undefined ? {} : { maxCostUsd }) })
     yield* finish(summary, a.json)
   })
 ).pipe(Command.withDescription("continue an interrupted run; finished work is never redone"))
@@ -163,7 +168,7 @@ const compareStrategiesCmd = Command.make(
 export const cli = Command.make("valuesim").pipe(
   Command.withDescription("value-prompted LLM populations, questionnaires and human baselines"),
   Command.withSubcommands([
-    run, resume, validate, exportCmd, report, compareStructureCmd, compareStrategiesCmd, baselineCommand, personaEvalsCommand,
+    run, planCommand, resume, validate, exportCmd, report, compareStructureCmd, compareStrategiesCmd, baselineCommand, personaEvalsCommand,
     ...robustnessCommands, valuePortraitCommand, anchoringCommand
   ])
 )
