@@ -154,7 +154,9 @@ export const startDashboard = (
           t.dispatch(progressEvent(now))
           const last = feed.stats()
           if (last !== null) t.dispatch({ _tag: "Stats", stats: last })
-          t.dispatch({ _tag: "Panel", panel: "run" })
+          // A finished run stays on screen with its statistics (the run's figures follow as lines); a stopped or
+          // failed one with the run panel, which says how to resume.
+          t.dispatch({ _tag: "Panel", panel: last !== null && Exit.isSuccess(exit) ? "stats" : "run" })
           t.dispatch({
             _tag: "Finished",
             atMs: now,

@@ -6,6 +6,7 @@ import { Options } from "@effect/cli"
 import { Console, Data, Effect, Option } from "effect"
 import type { RunSummary } from "../app/runStudy.js"
 import { cliCommand } from "../app/invocation.js"
+import { runHeadline } from "../app/resultLine.js"
 import { UsageError } from "../config/SpecFileError.js"
 
 /** The run finished but some of its work failed (exit code 1). `then` says what to run after the resume. */
@@ -70,10 +71,11 @@ export const useTui = (a: { readonly noTui: boolean; readonly json: boolean }) =
 /** How a run's output is shown, from the shared flags. */
 export const outputOf = (a: { readonly noTui: boolean; readonly json: boolean }) => ({ json: a.json, progressEveryMs: progressEveryMs(), tui: useTui(a) })
 
-/** Ends `run` and `resume`: the summary line under --json, and what to run next (on stderr under --json). */
+/** Ends `run` and `resume`: the headline result and what to run next (on stderr under --json), the summary line under --json. */
 export const finish = (summary: RunSummary, asJson: boolean) =>
   Effect.gen(function* () {
     if (summary.status === "complete") {
+      for (const line of yield* runHeadline(summary.runDir)) yield* asJson ? Console.error(line) : Console.log(line)
       const report = `${cliCommand()} report ${summary.runDir}`
       const next = `next: ${report}   (one page with plots: ${report} --format html)`
       yield* asJson ? Console.error(next) : Console.log(next)

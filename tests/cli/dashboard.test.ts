@@ -115,7 +115,11 @@ describe.skipIf(!hasTmux)("the live dashboard in a terminal (tmux)", () => {
     // The last frame carries the final counts even when the run was over before the first progress tick, and
     // nothing of earlier frames is left on screen.
     expect(last).toMatch(/^total\s.*2,000\/2,000\s+100\.0%/m)
-    expect(last.match(/^rate\s/gm)).toHaveLength(1)
+    expect(last.match(/^total\s/gm)).toHaveLength(1)
+    // The finished run stays on screen with its statistics panel, then says what it found and what to run next.
+    expect(last).toMatch(/^S_V \d\.\d\d \[/m)
+    expect(last).toMatch(/^result: S_V = \d\.\d{3}/m)
+    expect(last).toMatch(/^next: .*valuesim report /m)
   }, 90_000)
 
   it("prints plain progress lines in CI even with a terminal (ink would draw only the last frame)", async () => {

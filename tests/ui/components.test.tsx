@@ -224,3 +224,26 @@ describe("Dashboard", () => {
     expect(text).toContain("61.0%")
   })
 })
+
+describe("the end of a run", () => {
+  it("keeps the run's head and its statistics in the last frame of a finished run, within the terminal", () => {
+    for (const [w, h] of [[120, 45], [60, 20], [30, 8]] as const) {
+      const s = makeSnapshot({ ...syntheticSnapshot("stats", w, h), status: "complete" })
+      const text = dashboard(s)
+      expectWithin(text, w, h)
+      if (h >= 20) {
+        expect(text).toContain(SYNTHETIC_BANNER.slice(0, Math.min(SYNTHETIC_BANNER.length, w - 4)))
+        expect(text).toMatch(/^total\s/m)
+        expect(text).toContain("S_V 0.87")
+      }
+    }
+  })
+
+  it("a run without a value questionnaire shows its games, not an S_V that never comes", () => {
+    const gamesOnly = { ...liveStats, respondents: 0, labels: [], hierarchy: [], humanHierarchy: null, map: null, sv: null, conditionMeans: [] }
+    const text = frame(<StatsPanel stats={gamesOnly} width={80} />, 80)
+    expect(text).toContain("no value questionnaire in this run")
+    expect(text).not.toContain("not available yet")
+    expect(text).toContain("public-goods")
+  })
+})
