@@ -15,15 +15,18 @@ import { baselineCommand } from "./baselineCommand.js"
 import { personaEvalsCommand } from "./personaEvalsCommand.js"
 import { checkBudget, maxCost, maxCostOf, planCommand } from "./planCommand.js"
 import { robustnessCommands } from "./robustnessCommand.js"
-import { backendOptions, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, RunIncompleteError } from "./runOptions.js"
+import { backendOptions, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, repeatable, RunIncompleteError } from "./runOptions.js"
 import { valuePortraitCommand } from "./valuePortraitCommand.js"
 
 const run = Command.make(
   "run",
   {
-    spec: Args.text({ name: "scenario-or-study.yaml" }),
-    population: Options.text("population").pipe(Options.optional, Options.withDescription("population file (overrides the study's)")),
-    agents: Options.integer("agents").pipe(Options.optional),
+    spec: Args.text({ name: "scenario-or-study.yaml" }).pipe(Args.withDescription("a study file, or a questionnaire or game file to run on --population")),
+    population: Options.text("population").pipe(
+      Options.optional,
+      Options.withDescription("population file. Default: the study's population, else populations/h-np.yaml")
+    ),
+    agents: Options.integer("agents").pipe(Options.optional, Options.withDescription("number of agents. Default: the study's agents, else the population's, else 1,000")),
     ...backendOptions,
     maxCost,
     noTui,
@@ -67,8 +70,8 @@ const exportCmd = Command.make(
   "export",
   {
     runDir: Args.directory({ name: "run-dir" }),
-    format: Options.choice("format", ["csv", "jsonl", "parquet"]).pipe(Options.withDefault("csv" as const)),
-    out: Options.text("out").pipe(Options.optional),
+    format: Options.choice("format", ["csv", "jsonl", "parquet"]).pipe(Options.withDefault("csv" as const), Options.withDescription("file format (parquet: not implemented yet). Default: csv")),
+    out: Options.text("out").pipe(Options.optional, Options.withDescription("folder for the files. Default: <run-dir>/export")),
     json
   },
   (a) =>
@@ -87,14 +90,13 @@ const report = Command.make(
   "report",
   {
     runDir: Args.directory({ name: "run-dir" }),
-    baseline: Options.text("baseline").pipe(
-      Options.repeated,
-      Options.withDescription("a human baseline file or folder to compare with (repeatable; default: the shipped human-baselines/)")
+    baseline: repeatable(Options.text("baseline")).pipe(
+      Options.withDescription("a human baseline file or folder to compare with (repeatable). Default: the shipped human-baselines/")
     ),
-    format: Options.choice("format", ["text", "json", "html"]).pipe(Options.withDefault("text" as const)),
-    out: Options.text("out").pipe(Options.optional, Options.withDescription("write here instead of stdout (html: default <run-dir>/report.html)")),
-    iterations: Options.integer("bootstrap-iterations").pipe(Options.withDefault(100)),
-    sampleSize: Options.integer("bootstrap-size").pipe(Options.withDefault(500))
+    format: Options.choice("format", ["text", "json", "html"]).pipe(Options.withDefault("text" as const), Options.withDescription("text, json, or html (one self-contained page with plots). Default: text")),
+    out: Options.text("out").pipe(Options.optional, Options.withDescription("write here instead of stdout. Default: stdout; for html <run-dir>/report.html")),
+    iterations: Options.integer("bootstrap-iterations").pipe(Options.withDefault(100), Options.withDescription("bootstrap resamples for the confidence intervals. Default: 100")),
+    sampleSize: Options.integer("bootstrap-size").pipe(Options.withDefault(500), Options.withDescription("respondents per bootstrap resample. Default: 500"))
   },
   (a) =>
     Effect.gen(function* () {
@@ -112,8 +114,8 @@ const report = Command.make(
 const compareStructureCmd = Command.make(
   "compare-structure",
   {
-    human: Options.text("human").pipe(Options.withDescription("human value correlation matrix: a CSV with a header row of value codes, or a value-correlations baseline file")),
-    model: Options.text("model").pipe(Options.withDescription("the model's matrix, in either format")),
+    human: Options.text("human").pipe(Options.withDescription("human value correlation matrix: a CSV with a header row of value codes, or a value-correlations baseline file (required)")),
+    model: Options.text("model").pipe(Options.withDescription("the model's matrix, in either format (required)")),
     json
   },
   (a) =>
@@ -127,15 +129,15 @@ const compareStrategiesCmd = Command.make(
   "compare-strategies",
   {
     spec: Args.text({ name: "questionnaire-or-study.yaml" }).pipe(Args.optional),
-    run: Options.text("run").pipe(Options.optional, Options.withDescription("analyse this finished pool run instead of starting one")),
-    perCondition: Options.integer("agents-per-condition").pipe(Options.withDefault(100)),
-    population: Options.text("population").pipe(Options.withDefault(STRATEGY_POOL)),
-    shares: Options.text("shares").pipe(Options.withDefault(DEFAULT_SHARES.file)),
-    dataset: Options.text("dataset").pipe(Options.withDefault(DEFAULT_SHARES.dataset)),
-    baseline: Options.text("baseline").pipe(Options.repeated),
+    run: Options.text("run").pipe(Options.optional, Options.withDescription("analyse this finished pool run instead of starting one. Default: start a pool run")),
+    perCondition: Options.integer("agents-per-condition").pipe(Options.withDefault(100), Options.withDescription("agents per condition of the pool run. Default: 100")),
+    population: Options.text("population").pipe(Options.withDefault(STRATEGY_POOL), Options.withDescription(`the pool population (every condition once). Default: ${STRATEGY_POOL}`)),
+    shares: Options.text("shares").pipe(Options.withDefault(DEFAULT_SHARES.file), Options.withDescription(`dominant-value shares file the H-* populations follow. Default: ${DEFAULT_SHARES.file}`)),
+    dataset: Options.text("dataset").pipe(Options.withDefault(DEFAULT_SHARES.dataset), Options.withDescription(`dataset of the shares file. Default: ${DEFAULT_SHARES.dataset}`)),
+    baseline: repeatable(Options.text("baseline")).pipe(Options.withDescription("a human baseline file or folder (repeatable). Default: the shipped human-baselines/")),
     ...backendOptions,
-    iterations: Options.integer("bootstrap-iterations").pipe(Options.withDefault(100)),
-    sampleSize: Options.integer("bootstrap-size").pipe(Options.withDefault(500)),
+    iterations: Options.integer("bootstrap-iterations").pipe(Options.withDefault(100), Options.withDescription("bootstrap resamples for the confidence intervals. Default: 100")),
+    sampleSize: Options.integer("bootstrap-size").pipe(Options.withDefault(500), Options.withDescription("respondents per bootstrap resample. Default: 500")),
     noTui,
     json
   },

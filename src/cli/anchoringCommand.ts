@@ -4,7 +4,7 @@ import { anchoringReport, anchoringReports, PROMPT_TYPES, renderAnchoring, rende
 import type { RunSummary } from "../app/runStudy.js"
 import { cliCommand } from "../app/invocation.js"
 import { UsageError } from "../config/SpecFileError.js"
-import { backendOptions, env, json, opt, overridesOf, progressEveryMs } from "./runOptions.js"
+import { backendOptions, env, json, opt, overridesOf, progressEveryMs, repeatable } from "./runOptions.js"
 
 /** The run finished but some of its work failed (exit code 1, as `valuesim run`). */
 class AnchoringRunIncompleteError extends Data.TaggedError("AnchoringRunIncompleteError")<{ readonly detail: string }> {
@@ -16,9 +16,8 @@ class AnchoringRunIncompleteError extends Data.TaggedError("AnchoringRunIncomple
 const run = Command.make(
   "run",
   {
-    promptType: Options.choice("prompt-type", [...PROMPT_TYPES, "all"]).pipe(
-      Options.repeated,
-      Options.withDescription("basic, value-anchor (19 anchors, the default), demographic, persona, names (paper 002 §3.1) or all; repeatable")
+    promptType: repeatable(Options.choice("prompt-type", [...PROMPT_TYPES, "all"])).pipe(
+      Options.withDescription("basic, value-anchor (19 anchors), demographic, persona, names (paper 002 §3.1) or all; repeatable. Default: value-anchor")
     ),
     administration: Options.choice("administration", ["session", "independent", "batch"]).pipe(
       Options.optional,
@@ -26,16 +25,16 @@ const run = Command.make(
     ),
     questionnaire: Options.text("questionnaire").pipe(
       Options.optional,
-      Options.withDescription("a refined-value questionnaire file (e.g. your licensed PVQ-RR) instead of the project's VSQ-57")
+      Options.withDescription("a refined-value questionnaire file (e.g. your licensed PVQ-RR). Default: the project's VSQ-57")
     ),
-    agents: Options.integer("agents").pipe(Options.optional),
+    agents: Options.integer("agents").pipe(Options.optional, Options.withDescription("agents per run. Default: the study's")),
     generatePersonas: Options.integer("generate-personas").pipe(
       Options.optional,
-      Options.withDescription("persona prompt type: have the model write N personas first (the paper's generated personas; LLM backends only)")
+      Options.withDescription("persona prompt type: have the model write N personas first (the paper's generated personas; LLM backends only). Default: the shipped personas")
     ),
     ...backendOptions,
     // Text, parsed here: @effect/cli's repeated float option rejects a single "0.7".
-    temperature: Options.text("temperature").pipe(Options.repeated, Options.withDescription("the paper used 0 (the study default) and 0.7; repeatable")),
+    temperature: repeatable(Options.text("temperature")).pipe(Options.withDescription("sampling temperature, one run each; the paper used 0 and 0.7; repeatable. Default: the study's, 0")),
     json
   },
   (a) =>
@@ -92,9 +91,8 @@ const report = Command.make(
   "report",
   {
     runDirs: Args.directory({ name: "run-dir" }).pipe(Args.atLeast(1)),
-    baseline: Options.text("baseline").pipe(
-      Options.repeated,
-      Options.withDescription("a human hierarchy or 19 × 19 correlation baseline file or folder (repeatable; default: the shipped human-baselines/)")
+    baseline: repeatable(Options.text("baseline")).pipe(
+      Options.withDescription("a human hierarchy or 19 × 19 correlation baseline file or folder (repeatable). Default: the shipped human-baselines/")
     ),
     json
   },

@@ -13,7 +13,7 @@ import { loadRunSpec } from "../config/StudyFile.js"
 import { backendOptions, env, json, opt, overridesOf } from "./runOptions.js"
 
 export const latency = Options.float("latency").pipe(
-  Options.withDescription("seconds one request takes, for the time estimate (measure yours with a short run)"),
+  Options.withDescription("seconds one request takes, for the time estimate (measure yours with a short run). Default: 1"),
   Options.withDefault(1)
 )
 
@@ -61,8 +61,8 @@ export const planCommand = Command.make(
   "plan",
   {
     spec: Args.text({ name: "scenario-or-study.yaml" }).pipe(Args.withDescription("the study (or questionnaire) the run would use")),
-    population: Options.text("population").pipe(Options.optional, Options.withDescription("population file (overrides the study's)")),
-    agents: Options.integer("agents").pipe(Options.optional, Options.withDescription("number of agents (overrides the study's)")),
+    population: Options.text("population").pipe(Options.optional, Options.withDescription("population file. Default: the study's population, else populations/h-np.yaml")),
+    agents: Options.integer("agents").pipe(Options.optional, Options.withDescription("number of agents. Default: the study's agents, else the population's, else 1,000")),
     ...planBackendOptions,
     latency,
     json

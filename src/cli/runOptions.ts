@@ -20,19 +20,34 @@ export class RunIncompleteError extends Data.TaggedError("RunIncompleteError")<{
 export const env = process.env as Readonly<Record<string, string | undefined>>
 export const opt = <A>(o: Option.Option<A>): A | undefined => Option.getOrUndefined(o)
 
-export const json = Options.boolean("json").pipe(Options.withDescription("print the result as one JSON object on the last stdout line"))
-export const noTui = Options.boolean("no-tui").pipe(Options.withDescription("plain progress lines instead of the dashboard"))
+export const json = Options.boolean("json").pipe(Options.withDescription("print the result as one JSON object on the last stdout line (default: text)"))
+export const noTui = Options.boolean("no-tui").pipe(
+  Options.withDescription("plain progress lines instead of the dashboard (default: the dashboard in a terminal, progress lines in pipes and CI)")
+)
+
+/** An option that may be given any number of times, including none (shown in brackets in the usage line). */
+export const repeatable = <A>(o: Options.Options<A>): Options.Options<Array<A>> =>
+  o.pipe(Options.repeated, Options.optional, Options.map(Option.getOrElse((): Array<A> => [])))
 
 /** Options shared by the commands that start a run: who answers, how, and where the run goes. */
 export const backendOptions = {
-  backend: Options.choice("backend", ["synthetic", "openai"]).pipe(Options.optional),
-  model: Options.text("model").pipe(Options.optional),
-  baseUrl: Options.text("base-url").pipe(Options.optional),
-  seed: Options.integer("seed").pipe(Options.optional),
-  concurrency: Options.integer("concurrency").pipe(Options.optional),
-  scoring: Options.choice("scoring", ["logprob", "sample"]).pipe(Options.optional),
-  temperature: Options.float("temperature").pipe(Options.optional),
-  runsDir: Options.text("runs-dir").pipe(Options.withDefault("runs"))
+  backend: Options.choice("backend", ["synthetic", "openai"]).pipe(
+    Options.optional,
+    Options.withDescription("who answers: synthetic (a theory model, not an LLM) or openai (any OpenAI-compatible endpoint). Default: the study's backend, else synthetic")
+  ),
+  model: Options.text("model").pipe(Options.optional, Options.withDescription("the model name sent to the endpoint. Default: the study's model, else $OPENAI_MODEL, else gpt-4o-mini")),
+  baseUrl: Options.text("base-url").pipe(
+    Options.optional,
+    Options.withDescription("the endpoint, e.g. http://localhost:11434/v1 for Ollama. Default: the study's base_url, else $OPENAI_BASE_URL, else https://api.openai.com/v1")
+  ),
+  seed: Options.integer("seed").pipe(Options.optional, Options.withDescription("the run seed; all randomness of the run flows from it. Default: the study's seed, else 1")),
+  concurrency: Options.integer("concurrency").pipe(Options.optional, Options.withDescription("requests in flight at once. Default: the study's concurrency, else 16")),
+  scoring: Options.choice("scoring", ["logprob", "sample"]).pipe(
+    Options.optional,
+    Options.withDescription("logprob: the answer distribution from the first token's logprobs (identical requests shared); sample: the generated text is parsed. Default: the study's scoring, else logprob")
+  ),
+  temperature: Options.float("temperature").pipe(Options.optional, Options.withDescription("sampling temperature sent to the model. Default: the study's temperature, else 0.7")),
+  runsDir: Options.text("runs-dir").pipe(Options.withDefault("runs"), Options.withDescription("folder the run folder is created in. Default: runs"))
 }
 
 export type BackendArgs = {
