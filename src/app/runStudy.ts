@@ -10,6 +10,7 @@ import { batchTurn, itemTurn, openingMessages } from "../engine/prompts.js"
 import { LlmClient } from "../llm/LlmClient.js"
 import { versions } from "./version.js"
 import { cliCommand } from "./invocation.js"
+import { checkReachable } from "./reachable.js"
 import { prepareDashboard, startDashboard, type PreparedDashboard } from "./dashboard.js"
 import { threadCpuUserSeconds } from "./threadCpu.js"
 import { loadPriceSetting, pricesFor, type PriceSetting } from "../config/PricesFile.js"
@@ -389,6 +390,7 @@ const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: Sqlit
 export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
   Effect.gen(function* () {
     const prices = yield* loadPriceSetting(env)
+    if (spec.backend.kind !== "synthetic") yield* checkReachable(spec.backend.baseUrl ?? "https://api.openai.com/v1", env)
     const preloaded = spec.backend.kind === "synthetic" ? [] : [yield* probeBackend(spec, env, out)]
     const now = yield* Clock.currentTimeMillis
     const { runDir, runId } = yield* createRunDir(runsDir, `${stamp(now)}-${spec.study.id}-s${spec.seed}`)
