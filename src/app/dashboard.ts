@@ -92,7 +92,13 @@ export const startDashboard = (
     const stepFailed = spec.steps.map(() => 0)
     const condAgents = spec.population.conditions.map(() => 0)
     for (const c of agentCondition) condAgents[c] = (condAgents[c] ?? 0) + 1
+    // A resumed run starts from what is already done: per condition, and the answers (and game moves) saved.
     const condDone = spec.population.conditions.map(() => 0)
+    const doneRows = db
+      .prepare(`SELECT a.condition_idx AS c, count(*) AS n FROM units u JOIN agents a ON a.agent_id = u.agent_id WHERE u.state = 'done' GROUP BY a.condition_idx`)
+      .all() as Array<{ c: number; n: number }>
+    for (const r of doneRows) condDone[r.c] = r.n
+    const answersBefore = (db.prepare(`SELECT (SELECT count(*) FROM answers) + (SELECT count(*) FROM moves) AS n`).get() as { n: number }).n
     const doneUnit = (step: number, agentId: number, failed: boolean) => {
       if (failed) stepFailed[step] = (stepFailed[step] ?? 0) + 1
       else stepDone[step] = (stepDone[step] ?? 0) + 1
@@ -116,7 +122,7 @@ export const startDashboard = (
         atMs,
         steps: steps(),
         conditions: conditions(),
-        answers: writer?.answers ?? 0,
+        answers: answersBefore + (writer?.answers ?? 0),
         requests: counters.requests,
         cached: counters.cacheHits,
         inFlight: inFlight(),

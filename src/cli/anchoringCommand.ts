@@ -4,7 +4,7 @@ import { anchoringReport, anchoringReports, PROMPT_TYPES, renderAnchoring, rende
 import type { RunSummary } from "../app/runStudy.js"
 import { cliCommand } from "../app/invocation.js"
 import { UsageError } from "../config/SpecFileError.js"
-import { backendOptions, env, json, opt, overridesOf, progressEveryMs, repeatable } from "./runOptions.js"
+import { backendOptions, env, json, noTui, opt, overridesOf, progressEveryMs, repeatable, useTui } from "./runOptions.js"
 
 /** The run finished but some of its work failed (exit code 1, as `valuesim run`). */
 class AnchoringRunIncompleteError extends Data.TaggedError("AnchoringRunIncompleteError")<{ readonly detail: string }> {
@@ -34,6 +34,7 @@ const run = Command.make(
     ),
     ...backendOptions,
     // Text, parsed here: @effect/cli's repeated float option rejects a single "0.7".
+    noTui,
     temperature: repeatable(Options.text("temperature")).pipe(Options.withDescription("sampling temperature, one run each; the paper used 0 and 0.7; repeatable. Default: the study's, 0")),
     json
   },
@@ -64,7 +65,8 @@ const run = Command.make(
               generatePersonas: promptType === "persona" ? opt(a.generatePersonas) : undefined,
               overrides: { ...shared, temperature },
               runsDir: a.runsDir,
-              output: { json: a.json, progressEveryMs: progressEveryMs(), tui: false }
+              // One run shows the dashboard as `run` does; several runs in a row keep to progress lines.
+              output: { json: a.json, progressEveryMs: progressEveryMs(), tui: types.length * temperatures.length === 1 && useTui({ noTui: a.noTui, json: a.json }) }
             },
             env
           )
@@ -73,6 +75,7 @@ const run = Command.make(
       }
       if (summaries.length === 1) {
         if (a.json) yield* Console.log(JSON.stringify(summaries[0]))
+        else if (summaries[0]!.status === "complete") yield* Console.log(`next: ${cliCommand()} anchoring report ${summaries[0]!.runDir}`)
       } else {
         // Several runs: the experiment table over the runs (default baselines), as paper 002's table 1 / figure 2a.
         const { table } = yield* anchoringReports(summaries.map((s) => s.runDir), null)

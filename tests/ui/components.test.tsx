@@ -247,3 +247,15 @@ describe("the end of a run", () => {
     expect(text).toContain("public-goods")
   })
 })
+
+describe("condition bars", () => {
+  it("draw an empty bar for a condition without agents", () => {
+    const base = syntheticSnapshot("run", 120, 40)
+    const s = makeSnapshot({ ...base, conditions: [{ condition: "value:PO", agents: 0, unitsDone: 0 }, { condition: "value:BE", agents: 10, unitsDone: 10 }] })
+    const text = dashboard(s)
+    const po = lines(text).find((l) => l.includes("value:PO")) ?? ""
+    const cell = po.slice(po.indexOf("value:PO"), po.indexOf("│") > 0 ? po.indexOf("│") : undefined)
+    expect(cell).not.toContain("█")
+    expect(cell).toContain("0/0")
+  })
+})
