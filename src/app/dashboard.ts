@@ -86,6 +86,29 @@ export const startDashboard = (
       (db.prepare(`SELECT condition_idx FROM agents ORDER BY agent_id`).all() as Array<{ condition_idx: number }>).map((r) => r.condition_idx)
     )
     const feed = makeLiveFeed(spec, (a) => agentCondition[a] ?? 0, human, games)
+    // A resumed run's statistics start from every respondent already saved, not only those of this session
+    // (read after the first frame is up: a large run takes a moment).
+    const preloadAnswered = () => {
+      if (feed.valueStep < 0 || feed.valueItems === 0) return
+      const rows = db
+        .prepare(
+          `SELECT an.agent_id AS a, an.item_idx AS i, an.value AS v FROM answers an
+           JOIN units u ON u.step = an.step AND u.agent_id = an.agent_id
+           WHERE an.step = ? AND u.state = 'done' ORDER BY an.agent_id, an.item_idx`
+        )
+        .iterate(feed.valueStep) as Iterable<{ a: number; i: number; v: number | null }>
+      const values = new Array<number | null>(feed.valueItems).fill(null)
+      let current = -1
+      for (const r of rows) {
+        if (r.a !== current) {
+          if (current >= 0) feed.addAnswered(current, values)
+          current = r.a
+          values.fill(null)
+        }
+        if (r.i >= 0 && r.i < values.length) values[r.i] = r.v
+      }
+      if (current >= 0) feed.addAnswered(current, values)
+    }
     const unitRows = db.prepare(`SELECT step, state, count(*) AS n FROM units GROUP BY step, state`).all() as Array<{ step: number; state: string; n: number }>
     const stepTotal = spec.steps.map((_, i) => unitRows.filter((r) => r.step === i).reduce((s, r) => s + r.n, 0))
     const stepDone = spec.steps.map((_, i) => unitRows.filter((r) => r.step === i && r.state === "done").reduce((s, r) => s + r.n, 0))
@@ -188,6 +211,7 @@ export const startDashboard = (
       conditions: conditions(),
       prices: pricesFor(spec.backend, prepared.prices)
     })
+    preloadAnswered()
     const progress = Effect.map(Clock.currentTimeMillis, (at) => tui.dispatch(progressEvent(at)))
     const stats = Effect.sync(() => {
       const s = feed.stats()

@@ -1,3 +1,4 @@
+import Sqlite from "better-sqlite3"
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -73,6 +74,8 @@ describe.skipIf(!hasTmux)("the live dashboard in a terminal (tmux)", () => {
       const narrow = await waitFor(session, (t) => t.split("\n").some((l) => /^total\s.*\d+\/80\s+\d+(\.\d+)?%/.test(l) && l.length <= 50), "the dashboard at 50 columns")
       expect(narrow).toContain("ETA")
 
+      // Some agents finished before the stop, so the resume below has something to count from.
+      await waitFor(session, (t) => /^total\s.*\b([1-9]\d*)\/80\b/m.test(t), "some agents finished", 30_000)
       tmux("send-keys", "-t", session, "q")
       await waitFor(session, () => fs.existsSync(marker) && fs.readFileSync(marker, "utf8").trim() !== "", "the run to exit", 30_000)
       expect(fs.readFileSync(marker, "utf8").trim()).toBe("130")
@@ -83,12 +86,28 @@ describe.skipIf(!hasTmux)("the live dashboard in a terminal (tmux)", () => {
     }
     server.setLatency(0)
     const runDir = fs.readdirSync(runs).filter((d) => d !== "exit-code").map((d) => path.join(runs, d))[0]!
-    const resumed = await runCli(["resume", runDir, "--json"])
+    const db = new Sqlite(path.join(runDir, "run.sqlite"), { readonly: true })
+    const doneBefore = (db.prepare(`SELECT count(*) AS n FROM units WHERE state = 'done'`).get() as { n: number }).n
+    db.close()
+    expect(doneBefore).toBeGreaterThan(0)
+    // Resumed with the dashboard: its last frame counts the whole run, the agents finished before the stop too.
+    const resumeSession = `valuesim-test-resume-${process.pid}`
+    const resumeMarker = path.join(runs, "resume-exit-code")
+    tmux("new-session", "-d", "-s", resumeSession, "-x", "120", "-y", "45",
+      `cd ${ROOT} && ${NOT_CI} ${process.execPath} ${BIN} resume ${runDir}; echo $? > ${resumeMarker}; sleep 60`)
+    try {
+      await waitFor(resumeSession, () => fs.existsSync(resumeMarker) && fs.readFileSync(resumeMarker, "utf8").trim() !== "", "the resume to finish", 60_000)
+      expect(fs.readFileSync(resumeMarker, "utf8").trim()).toBe("0")
+      const last = screen(resumeSession)
+      expect(last).toMatch(/^total\s.*80\/80\s+100\.0%/m)
+      expect(last).toMatch(/S_V .*· 80 respondents/)
+    } finally {
+      tmux("kill-session", "-t", resumeSession)
+    }
+    const resumed = await runCli(["export", runDir, "--json", "--out", path.join(runs, "export")])
     expect(resumed.code, resumed.stderr).toBe(0)
-    const s = lastJson(resumed.stdout)
-    expect(s["status"]).toBe("complete")
-    expect(s["answers"]).toBe(80 * 40)
-  }, 120_000)
+    expect(lastJson(resumed.stdout)["rows"]).toBe(80 * 40)
+  }, 150_000)
 
   /** Runs a synthetic study to its end in a 120×45 tmux window; the exit code and the last screen. */
   const runToEnd = async (name: string, env: string, agents: number) => {
