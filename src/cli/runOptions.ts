@@ -86,11 +86,12 @@ export const useTui = (a: { readonly noTui: boolean; readonly json: boolean }) =
 /** How a run's output is shown, from the shared flags. */
 export const outputOf = (a: { readonly noTui: boolean; readonly json: boolean }) => ({ json: a.json, progressEveryMs: progressEveryMs(), tui: useTui(a) })
 
-/** Ends `run` and `resume`: the headline result and what to run next (on stderr under --json), the summary line under --json. */
+/** Ends `run` and `resume`: the headline result (not under --json) and what to run next (on stderr under --json), the summary line under --json. */
 export const finish = (summary: RunSummary, asJson: boolean) =>
   Effect.gen(function* () {
     if (summary.status === "complete") {
-      for (const line of yield* runHeadline(summary.runDir)) yield* asJson ? Console.error(line) : Console.log(line)
+      // The headline is for a reader; under --json the summary is the result, and the analysis is not paid for.
+      if (!asJson) for (const line of yield* runHeadline(summary.runDir)) yield* Console.log(line)
       const report = `${cliCommand()} report ${summary.runDir}`
       const next = `next: ${report}   (one page with plots: ${report} --format html)`
       yield* asJson ? Console.error(next) : Console.log(next)
