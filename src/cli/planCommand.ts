@@ -6,7 +6,7 @@ import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
 import { estimateRun, isPaid, renderEstimate, usd, type RunEstimate } from "../app/planRun.js"
 import { cliCommand } from "../app/invocation.js"
-import { loadPriceSetting } from "../config/PricesFile.js"
+import { loadPriceSetting, pricesFor } from "../config/PricesFile.js"
 import type { RunSpec } from "../config/RunSpec.js"
 import { UsageError } from "../config/SpecFileError.js"
 import { loadRunSpec } from "../config/StudyFile.js"
@@ -39,8 +39,9 @@ export const maxCostOf = (o: Option.Option<number>) =>
 export const checkBudget = (spec: RunSpec, maxUsd: number | undefined, asJson: boolean) =>
   Effect.gen(function* () {
     if (spec.backend.kind === "synthetic") return
-    const e = estimateRun(spec, yield* loadPriceSetting(env), 1)
-    if (!isPaid(e) && maxUsd === undefined) return
+    const setting = yield* loadPriceSetting(env)
+    if (!isPaid({ backend: spec.backend.kind, prices: pricesFor(spec.backend, setting) }) && maxUsd === undefined) return
+    const e = estimateRun(spec, setting, 1)
     yield* asJson ? Console.error(renderEstimate(e)) : Console.log(renderEstimate(e))
     if (maxUsd === undefined) return
     if (e.costUsd === null) {

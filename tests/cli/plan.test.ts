@@ -56,7 +56,7 @@ describe("valuesim plan", () => {
       expect(Number(plan["inputTokens"])).toBeGreaterThanOrEqual(stored.input)
       expect(Number(plan["inputTokens"])).toBeLessThanOrEqual(stored.input * 1.2)
     }
-  })
+  }, 180_000)
 
   it("the synthetic backend sends nothing and costs nothing", async () => {
     const p = lastJson((await runCli(["plan", "scenarios/default-study.yaml", "--json"])).stdout)
@@ -74,7 +74,8 @@ describe("run --max-cost", () => {
     const before = server.requests
     const r = await runCli([...args(runs), "--max-cost", "0.5"], { VALUESIM_PRICES: priceTable(100) })
     expect(r.code).toBe(2)
-    expect(r.stdout).toMatch(/requests\s+1,600 for 1,600 answers/)
+    // 40 agents × 40 items, each agent its own requests, and the start-up probe.
+    expect(r.stdout).toMatch(/requests\s+1,601 for 1,600 answers/)
     expect(r.stderr).toMatch(/--max-cost: the run is estimated at \$\d+\.\d\d, more than \$0\.50; nothing was sent/)
     expect(server.requests).toBe(before)
     expect(fs.readdirSync(runs)).toEqual([])
@@ -117,5 +118,5 @@ describe("run --max-cost", () => {
     } finally {
       await picky.close()
     }
-  })
+  }, 180_000)
 })
