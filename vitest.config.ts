@@ -1,10 +1,19 @@
+import * as os from "node:os"
 import { defineConfig } from "vitest/config"
 
 export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts", "tests/**/*.test.tsx"],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    pool: "forks"
+    // Timeouts only catch a hang: no test waits for a fixed time or expects work to finish within one (a run
+    // that must be stopped mid-way is held there by a server that stops answering), so a loaded machine is slow,
+    // not red.
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
+    pool: "forks",
+    // Most of the time goes to CLI child processes the worker waits for; vitest's default of one worker per core
+    // less one would leave one of two cores idle.
+    maxWorkers: Math.max(2, os.availableParallelism() - 1),
+    // The CLI's bundle is built once before the tests instead of by every first CLI process at the same time.
+    globalSetup: ["tests/helpers/globalSetup.ts"]
   }
 })

@@ -10,6 +10,8 @@
  *   `--no-tui` side by side; `ratio` = answers per second with / without, the median over 9 pairs (target
  *   ≥ 0.95), with the same ratio per CPU-second of the run's thread and of the process. Synthetic (CPU-bound:
  *   the worst case for the UI) and a loopback LLM run (latency-bound).
+ * - schedulerOverhead, engineVsBareOpenai, fractionOfCL, logprobVsSynthetic (with bytesPerAnswer) and, behind
+ *   a flag, millionAgents: the request path against the loopback server in its own process (bench/realModels.ts).
  */
 import { Effect } from "effect"
 import OpenAI from "openai"
@@ -22,6 +24,9 @@ import { makeScheduler } from "../src/engine/Scheduler.js"
 import { LlmClient } from "../src/llm/LlmClient.js"
 import * as LlmClientOpenAi from "../src/llm/LlmClientOpenAi.js"
 import { startFakeServer } from "../tests/helpers/fakeOpenAiServer.js"
+import { engineVsBareOpenai, fractionOfCL, logprobVsSynthetic, millionAgents, schedulerOverhead } from "./realModels.js"
+import type { BenchOutput } from "./readmeTable.js"
+import { writeReadmeTable } from "./readmeTable.js"
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..")
 
@@ -70,7 +75,7 @@ const scheduler = async (requests: number, concurrency: number, latencyMs: numbe
         // Every request queued at once, as the engine does: the scheduler's permits set the pace.
         yield* Effect.forEach(
           Array.from({ length: requests }, (_, i) => i),
-          (i) => s.run(`k${i}`, llm.complete({ messages: [body(requests + i)], logprobs: true, topLogprobs: 5, maxTokens: 1, temperature: 0, seed: undefined })),
+          (i) => s.run(`k${i}`, (attempt) => llm.complete({ messages: [body(requests + i)], logprobs: true, topLogprobs: 5, maxTokens: 1, temperature: 0, seed: undefined }, attempt)),
           { concurrency: "unbounded", discard: true }
         )
         return requests / ((performance.now() - t0) / 1000)
@@ -183,13 +188,34 @@ const dashboard = async (pairs: number) => {
   }
 }
 
-// VALUESIM_BENCH=dashboard (or synthetic, scheduler) runs one part only.
-const only = process.env["VALUESIM_BENCH"]
-const result = {
-  node: process.version,
-  cpus: os.cpus().length,
-  ...(only === undefined || only === "synthetic" ? { synthetic: await synthetic(20_000) } : {}),
-  ...(only === undefined || only === "scheduler" ? { scheduler: await scheduler(3000, 64, 50) } : {}),
-  ...(only === undefined || only === "dashboard" ? { dashboard: await dashboard(9) } : {})
+// VALUESIM_BENCH=part[,part…] runs those parts only; the million-agent run needs VALUESIM_BENCH_MILLION=1 (or
+// `--million`). `--readme` rewrites README's request-path table from this run's output; `--readme-from FILE`
+// does so from a saved output without measuring anything.
+const argv = process.argv.slice(2)
+const readmeFrom = argv.includes("--readme-from") ? argv[argv.indexOf("--readme-from") + 1] : undefined
+if (readmeFrom !== undefined) {
+  writeReadmeTable(path.join(root, "README.md"), JSON.parse(fs.readFileSync(readmeFrom, "utf8")) as BenchOutput)
+  console.log(`README.md: request-path table rewritten from ${readmeFrom}`)
+  process.exit(0)
 }
+const only = process.env["VALUESIM_BENCH"]?.split(",").map((p) => p.trim())
+const want = (part: string) => only === undefined || only.includes(part)
+const million = argv.includes("--million") || process.env["VALUESIM_BENCH_MILLION"] === "1" || (only?.includes("million") ?? false)
+const pairs = Number(process.env["VALUESIM_BENCH_PAIRS"] ?? 3)
+
+const result: BenchOutput = { node: process.version, cpus: os.cpus().length }
+if (want("synthetic")) result.synthetic = await synthetic(20_000)
+if (want("scheduler")) result.scheduler = await scheduler(3000, 64, 50)
+if (want("schedulerOverhead")) result.schedulerOverhead = await schedulerOverhead(pairs)
+if (want("engineVsBareOpenai")) result.engineVsBareOpenai = await engineVsBareOpenai(pairs)
+if (want("fractionOfCL")) result.fractionOfCL = await fractionOfCL(pairs)
+if (want("logprobVsSynthetic")) {
+  const l = await logprobVsSynthetic(pairs)
+  result.logprobVsSynthetic = l
+  result.bytesPerAnswer = { ...l.bytesPerAnswer, agents: l.agents, goal: 30, met: l.bytesPerAnswer.logprob <= 30 }
+}
+// VALUESIM_BENCH_MILLION_AGENTS changes the count (to try the part out on a smaller run).
+if (million) result.millionAgents = await millionAgents(Number(process.env["VALUESIM_BENCH_MILLION_AGENTS"] ?? 1_000_000))
+if (want("dashboard")) result.dashboard = await dashboard(9)
 console.log(JSON.stringify(result))
+if (argv.includes("--readme")) writeReadmeTable(path.join(root, "README.md"), result)

@@ -46,6 +46,19 @@ export interface HierarchyComparison {
   readonly model: ReadonlyArray<number>
   /** Spearman ρ between the two rankings. */
   readonly spearman: number | null
+  /** Set when the population's shares come from the same data as this baseline: the comparison is circular. */
+  readonly circularity: string | null
+}
+
+/** The chance level of an S_V: its distribution when the run's value labels are permuted. */
+export interface ChanceLevel {
+  readonly permutations: number
+  /** Mean S_V of the permuted structures. */
+  readonly mean: number | null
+  /** Their 95th percentile. */
+  readonly q95: number | null
+  /** (1 + #{permuted S_V ≥ observed}) / (1 + permutations). */
+  readonly p: number | null
 }
 
 export interface StructureComparison {
@@ -54,12 +67,19 @@ export interface StructureComparison {
   readonly centered: boolean
   /** The human correlation matrix, rows and columns in `ValueStructure.labels` order. */
   readonly humanMatrix: ReadonlyArray<ReadonlyArray<number>>
+  /** How the maps were made: the paper's ratio SMACOF (default) or classical MDS. */
+  readonly mdsMethod: "smacof" | "classical"
   /** S_V and the disparity on the whole run (every respondent once). */
   readonly sv: number | null
   readonly disparity: number | null
+  /** The chance level of `sv` (run's value labels permuted); null when S_V is undefined. */
+  readonly null: ChanceLevel | null
+  /** Paper 000 appendix G: bootstrap mean, CI and its one-sample t-test against 0 (the paper's test). */
   readonly bootstrap: BootstrapSummary
   /** Both 2-D maps after Procrustes, rows in `ValueStructure.labels` order: the human one centred and scaled, the run's aligned to it. */
   readonly aligned: { readonly human: ReadonlyArray<ReadonlyArray<number>>; readonly model: ReadonlyArray<ReadonlyArray<number>> } | null
+  /** Set when the population's shares come from the same data as this baseline. */
+  readonly circularity: string | null
 }
 
 export interface ConditionBreakdown {
@@ -89,8 +109,8 @@ export interface ValueStructure {
   readonly hierarchyComparisons: ReadonlyArray<HierarchyComparison>
   /** C⁽ⱽ⁾ of centered scores (and of raw scores), rows and columns in `labels` order; null cells mean undefined r. */
   readonly correlations: { readonly centered: ReadonlyArray<ReadonlyArray<number | null>>; readonly raw: ReadonlyArray<ReadonlyArray<number | null>> }
-  /** The run's own 2-D classical MDS map of the centered C⁽ⱽ⁾ (null when C⁽ⱽ⁾ has undefined cells). */
-  readonly mds: { readonly coordinates: ReadonlyArray<ReadonlyArray<number>>; readonly eigenvalues: ReadonlyArray<number> } | null
+  /** The run's own 2-D map of the centered C⁽ⱽ⁾ by `method` (null when C⁽ⱽ⁾ has undefined cells); eigenvalues: of its classical start. */
+  readonly mds: { readonly method: "smacof" | "classical"; readonly coordinates: ReadonlyArray<ReadonlyArray<number>>; readonly eigenvalues: ReadonlyArray<number> } | null
   readonly structureComparisons: ReadonlyArray<StructureComparison>
   readonly conditions: ReadonlyArray<ConditionBreakdown>
   readonly reliability: ReadonlyArray<ScaleReliability>
@@ -142,7 +162,16 @@ export interface Report {
     readonly seed: number
     readonly population: { readonly id: string; readonly strategy: string }
   }
-  readonly settings: { readonly bootstrapIterations: number; readonly bootstrapSampleSize: number; readonly ciLevel: number; readonly seed: number }
+  readonly settings: {
+    readonly bootstrapIterations: number
+    readonly bootstrapSampleSize: number
+    readonly ciLevel: number
+    readonly seed: number
+    /** How the value maps behind S_V were made. */
+    readonly mdsMethod: "smacof" | "classical"
+    /** Label permutations behind each chance level. */
+    readonly permutations: number
+  }
   readonly valueStructure: ValueStructure | null
   readonly behaviour: {
     readonly measures: ReadonlyArray<BehaviourMeasure>

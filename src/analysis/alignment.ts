@@ -3,11 +3,12 @@
  * appendix G, hierarchy Spearman, per-condition means. No I/O: columns of scores in, plain numbers out. The
  * metric definitions themselves live in src/stats.
  */
-import type { Rng } from "../sampling/rng.js"
+import { shuffleInPlace, type Rng } from "../sampling/rng.js"
 import { correlationMatrix, crossCorrelation, spearman } from "../stats/correlation.js"
 import { mean, sampleSd } from "../stats/descriptive.js"
 import { bootstrapIterations, oneSampleT, percentileCi } from "../stats/inference.js"
-import { valuesSimilarity } from "../stats/procrustes.js"
+import { DEFAULT_MDS_METHOD, mapFromCorrelation, type MdsMethod } from "../stats/mds.js"
+import { procrustes, svPermutationNull, valuesSimilarity } from "../stats/procrustes.js"
 import { behaviourSimilarity } from "../stats/similarity.js"
 import type { BootstrapSummary } from "./Report.js"
 
@@ -57,40 +58,94 @@ const pick = (column: Float64Array, rows: Int32Array): Float64Array => {
 const hasNaN = (m: ReadonlyArray<ArrayLike<number>>): boolean => m.some((row) => Array.from(row).some((x) => !Number.isFinite(x)))
 
 /** S_V of a model correlation matrix against a human one; NaN when either has an undefined cell. */
-export const svOf = (human: ReadonlyArray<ArrayLike<number>>, model: ReadonlyArray<ArrayLike<number>>): number =>
-  hasNaN(model) || hasNaN(human) ? NaN : valuesSimilarity(human, model).sv
+export const svOf = (human: ReadonlyArray<ArrayLike<number>>, model: ReadonlyArray<ArrayLike<number>>, method: MdsMethod = DEFAULT_MDS_METHOD): number =>
+  hasNaN(model) || hasNaN(human) ? NaN : valuesSimilarity(human, model, method).sv
+
+/** S_V of a model matrix against a human map already made by `method` (one MDS per call instead of two). */
+export const svToMap = (humanMap: ReadonlyArray<ArrayLike<number>> | null, model: ReadonlyArray<ArrayLike<number>>, method: MdsMethod): number =>
+  humanMap === null || hasNaN(model) ? NaN : 1 - procrustes(humanMap, mapFromCorrelation(model, method).coordinates).disparity
+
+/** The chance level of one S_V (see `svPermutationNull`): JSON `null` of a comparison. */
+export interface ChanceLevel {
+  readonly permutations: number
+  readonly mean: number | null
+  readonly q95: number | null
+  readonly p: number | null
+}
+
+/** The default number of label permutations behind a chance level. */
+export const DEFAULT_PERMUTATIONS = 1000
+
+/**
+ * The chance level of S_V between a human matrix and a model matrix: the model's value labels permuted
+ * `permutations` times with `rng` (src/sampling's Fisher–Yates). Null when either matrix has an undefined cell.
+ */
+export const chanceLevel = (
+  human: ReadonlyArray<ArrayLike<number>>,
+  model: ReadonlyArray<ArrayLike<number>>,
+  observed: number,
+  method: MdsMethod,
+  permutations: number,
+  rng: Rng
+): ChanceLevel | null => {
+  if (hasNaN(human) || hasNaN(model) || !Number.isFinite(observed)) return null
+  const r = svPermutationNull(
+    mapFromCorrelation(human, method).coordinates,
+    mapFromCorrelation(model, method).coordinates,
+    observed,
+    permutations,
+    (idx) => shuffleInPlace(idx, rng)
+  )
+  return { permutations: r.permutations, mean: num(r.mean), q95: num(r.q95), p: num(r.p) }
+}
+
+export interface StructureOptions {
+  readonly mdsMethod: MdsMethod
+  /** Label permutations for the chance level (0: none). */
+  readonly permutations: number
+  /** The stream the permutations are drawn from (its own, so the bootstrap resamples do not move). */
+  readonly nullRng: Rng
+}
 
 export interface StructureResult {
   readonly sv: number | null
   readonly disparity: number | null
   readonly aligned: { readonly human: Array<Array<number>>; readonly model: Array<Array<number>> } | null
   readonly bootstrap: BootstrapSummary
+  readonly mdsMethod: MdsMethod
+  readonly null: ChanceLevel | null
 }
 
 /**
  * S_V of the respondents' value structure (columns = one score column per value, same order as `human`) with
- * the human matrix: once on all rows, then on bootstrap resamples of rows (with replacement).
+ * the human matrix: once on all rows, with its chance level (the model's value labels permuted), then on
+ * bootstrap resamples of rows (with replacement).
  */
 export const structureAgainst = (
   columns: ReadonlyArray<Float64Array>,
   human: ReadonlyArray<ArrayLike<number>>,
   rng: Rng,
-  settings: BootstrapSettings
+  settings: BootstrapSettings,
+  options: StructureOptions
 ): StructureResult => {
   const n = columns[0]?.length ?? 0
+  const method = options.mdsMethod
   const model = correlationMatrix(columns)
-  const whole = hasNaN(model) || hasNaN(human) ? null : valuesSimilarity(human, model)
+  const whole = hasNaN(model) || hasNaN(human) ? null : valuesSimilarity(human, model, method)
+  const humanMap = hasNaN(human) ? null : mapFromCorrelation(human, method).coordinates
   const iterations =
     n > 0
       ? bootstrapIterations(n, settings.iterations, settings.sampleSize, rng, (rows) =>
-          svOf(human, correlationMatrix(columns.map((c) => pick(c, rows))))
+          svToMap(humanMap, correlationMatrix(columns.map((c) => pick(c, rows))), method)
         )
       : new Float64Array(0)
   return {
     sv: whole ? whole.sv : null,
     disparity: whole ? whole.disparity : null,
     aligned: whole ? { human: whole.human, model: whole.model } : null,
-    bootstrap: summarizeBootstrap(iterations, settings)
+    bootstrap: summarizeBootstrap(iterations, settings),
+    mdsMethod: method,
+    null: whole && options.permutations > 0 ? chanceLevel(human, model, whole.sv, method, options.permutations, options.nullRng) : null
   }
 }
 

@@ -1,4 +1,5 @@
 import type Sqlite from "better-sqlite3"
+import { resumeCommand } from "../domain/printable.js"
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -11,10 +12,10 @@ import { VALUES_10, VALUES_19 } from "../domain/values.js"
 import { stream } from "../sampling/rng.js"
 import { correlationMatrix, crossCorrelation } from "../stats/correlation.js"
 import { benjaminiHochberg } from "../stats/inference.js"
-import { mdsFromCorrelation } from "../stats/mds.js"
+import { DEFAULT_MDS_METHOD, mapFromCorrelation, type MdsMethod } from "../stats/mds.js"
 import { openDatabase } from "../store/RunStore.js"
 import type { BootstrapSettings } from "./alignment.js"
-import { behaviourAgainst, columnMeans, hierarchySpearman, num, numMatrix, PAPER_BOOTSTRAP, rowsByCondition, structureAgainst } from "./alignment.js"
+import { behaviourAgainst, columnMeans, DEFAULT_PERMUTATIONS, hierarchySpearman, num, numMatrix, PAPER_BOOTSTRAP, rowsByCondition, structureAgainst } from "./alignment.js"
 import type {
   BaselineRef,
   BehaviourComparison,
@@ -31,16 +32,38 @@ import type { HumanGameFigure } from "./games.js"
 import { analyseGame, gameBehaviourColumns } from "./games.js"
 import { readStepScores } from "./scores.js"
 
-/** The behaviour-measure key of a game (as in human-baselines/unavailable.yaml). */
-const gameMeasure = (game: string) => (game === "paired-charity" ? "paired-charity-game" : `game:${game}`)
+/**
+ * The behaviour-measure keys a game step measures (as in human-baselines/unavailable.yaml): `game:<game>` for its
+ * outcomes, and for the paired charity game also `paired-charity-game`, the value × choice table of paper 000.
+ */
+const gameMeasures = (game: string): ReadonlyArray<string> => (game === "paired-charity" ? [`game:${game}`, "paired-charity-game"] : [`game:${game}`])
 
 export interface AnalysisOptions {
   /** Baseline files or folders; null = the shipped `human-baselines/`. */
   readonly baselines: ReadonlyArray<string> | null
   readonly bootstrap: BootstrapSettings
+  /** How the value maps behind S_V are made (default: the paper's ratio SMACOF). */
+  readonly mdsMethod: MdsMethod
+  /** Label permutations behind each S_V's chance level. */
+  readonly permutations: number
 }
 
-export const DEFAULT_ANALYSIS: AnalysisOptions = { baselines: null, bootstrap: PAPER_BOOTSTRAP }
+export const DEFAULT_ANALYSIS: AnalysisOptions = { baselines: null, bootstrap: PAPER_BOOTSTRAP, mdsMethod: DEFAULT_MDS_METHOD, permutations: DEFAULT_PERMUTATIONS }
+
+/**
+ * Whether a baseline comes from the same data as the population's dominant-value shares: the shares' dataset key
+ * (`ess_sweden_1441`) names the same sample as the baseline id's prefix (`ess-sweden-1441.hierarchy`). Comparing
+ * a population built from those shares with that baseline is partly circular: the shares alone carry the human
+ * hierarchy into the run, whatever the model does.
+ */
+export const circularityOf = (sharesDataset: string | null, baselineId: string, what: "hierarchy" | "structure"): string | null => {
+  if (sharesDataset === null) return null
+  const key = sharesDataset.toLowerCase().replace(/_/g, "-")
+  if (baselineId.toLowerCase().split(".")[0] !== key) return null
+  return what === "hierarchy"
+    ? `circular: the population's dominant-value shares come from the same data (${sharesDataset}), so part of this agreement is put in by the population, not produced by the model`
+    : `partly circular: the population's dominant-value shares come from the same data (${sharesDataset}); the mix of prompted values, not only the model, shapes this structure`
+}
 
 type WithMeta = Exclude<Baseline, { kind: "unavailable-baselines" } | { kind: "dominant-value-shares" }>
 
@@ -111,7 +134,8 @@ const analyseValues = (
   conditions: ReadonlyArray<{ condition: string; value_code: string | null }>,
   seed: number,
   settings: BootstrapSettings,
-  used: Set<LoadedBaseline>
+  used: Set<LoadedBaseline>,
+  options: { readonly mdsMethod: MdsMethod; readonly permutations: number; readonly sharesDataset: string | null }
 ): ValueStructure => {
   const labels = scores.subscales
   const complete = completeRows(scores.centered, scores.rows)
@@ -122,8 +146,8 @@ const analyseValues = (
   const cRaw = correlationMatrix(raw)
   let mds: ValueStructure["mds"] = null
   if (complete.length > 1 && cCentered.every((row) => row.every(Number.isFinite))) {
-    const m = mdsFromCorrelation(cCentered, 2)
-    mds = { coordinates: m.coordinates, eigenvalues: m.eigenvalues.slice() }
+    const m = mapFromCorrelation(cCentered, options.mdsMethod)
+    mds = { method: options.mdsMethod, coordinates: m.coordinates, eigenvalues: m.eigenvalues.slice() }
   }
 
   const hierarchyComparisons = baselines.flatMap((lb) => {
@@ -138,7 +162,17 @@ const analyseValues = (
     used.add(lb)
     const human = shared.map((i) => b.means[labels[i]!]!)
     const model = shared.map((i) => means[i]!)
-    return [{ baseline: refOf(lb.file, b), centered: b.centered, labels: shared.map((i) => labels[i]!), human, model, spearman: hierarchySpearman(human, model) }]
+    return [
+      {
+        baseline: refOf(lb.file, b),
+        centered: b.centered,
+        labels: shared.map((i) => labels[i]!),
+        human,
+        model,
+        spearman: hierarchySpearman(human, model),
+        circularity: circularityOf(options.sharesDataset, b.id, "hierarchy")
+      }
+    ]
   })
 
   const structureComparisons = baselines.flatMap((lb): Array<StructureComparison> => {
@@ -149,8 +183,26 @@ const analyseValues = (
     const order = labels.map((l) => b.labels.indexOf(l))
     const humanMatrix = order.map((i) => order.map((j) => b.matrix[i]![j]!))
     // The same resamples for every baseline (common random numbers), replayable from the run seed.
-    const result = structureAgainst(b.centered ? centered : raw, humanMatrix, stream(seed, "report", "bootstrap", "values"), settings)
-    return [{ baseline: refOf(lb.file, b), centered: b.centered, humanMatrix, sv: num(result.sv ?? NaN), disparity: num(result.disparity ?? NaN), bootstrap: result.bootstrap, aligned: result.aligned }]
+    // The chance level: the run's value labels permuted, from a stream of its own per baseline.
+    const result = structureAgainst(b.centered ? centered : raw, humanMatrix, stream(seed, "report", "bootstrap", "values"), settings, {
+      mdsMethod: options.mdsMethod,
+      permutations: options.permutations,
+      nullRng: stream(seed, "report", "permutation-null", b.id)
+    })
+    return [
+      {
+        baseline: refOf(lb.file, b),
+        centered: b.centered,
+        humanMatrix,
+        mdsMethod: result.mdsMethod,
+        sv: num(result.sv ?? NaN),
+        disparity: num(result.disparity ?? NaN),
+        null: result.null,
+        bootstrap: result.bootstrap,
+        aligned: result.aligned,
+        circularity: circularityOf(options.sharesDataset, b.id, "structure")
+      }
+    ]
   })
 
   return {
@@ -193,12 +245,13 @@ export const analyzeRun = (runDir: string, options: AnalysisOptions = DEFAULT_AN
     const baselines = yield* loadReportBaselines(options.baselines)
     const db = yield* openDatabase(dbFile, { mustExist: true })
     return yield* Effect.try({
-      try: () => analyse(db, runDir, baselines, options.bootstrap),
+      try: () => analyse(db, runDir, baselines, options),
       catch: (e) => new SpecFileError({ file: dbFile, problems: [`cannot analyse the run (${(e as Error).message})`] })
     }).pipe(Effect.ensuring(Effect.sync(() => db.close())))
   })
 
-const analyse = (db: Sqlite.Database, runDir: string, baselines: ReadonlyArray<LoadedBaseline>, settings: BootstrapSettings): Report => {
+const analyse = (db: Sqlite.Database, runDir: string, baselines: ReadonlyArray<LoadedBaseline>, options: AnalysisOptions): Report => {
+  const settings = options.bootstrap
   const manifest = readManifest(db)
   const spec = manifest["spec"] as RunSpec | undefined
   if (spec === undefined) throw new Error("the run has no plan (manifest.spec is missing)")
@@ -211,13 +264,23 @@ const analyse = (db: Sqlite.Database, runDir: string, baselines: ReadonlyArray<L
   if (synthetic) {
     notes.push(`${SYNTHETIC_LABEL}: these figures show what Schwartz's theory alone predicts (a reference point), not how any language model answers.`)
   }
-  if (unitsNotDone > 0) notes.push(`The run is not complete: ${unitsNotDone} agent-steps are not done; the figures cover the answers recorded so far (valuesim resume ${runDir}).`)
+  if (unitsNotDone > 0) notes.push(`The run is not complete: ${unitsNotDone} agent-steps are not done; the figures cover the answers recorded so far (${resumeCommand(runDir)}).`)
 
   const steps = spec.steps.flatMap((s, i) => (s.kind === "questionnaire" ? [readStepScores(db, s.questionnaire, i)] : []))
   const valueSteps = steps.filter(isValueStep)
   const valueStep = valueSteps[0]
   if (valueSteps.length > 1) notes.push(`The run has ${valueSteps.length} value questionnaires; the value structure is that of the first (${valueStep!.questionnaire.id}).`)
-  const valueStructure = valueStep ? analyseValues(valueStep, baselines, conditions, spec.seed, settings, used) : null
+  const sharesDataset = spec.population.sharesSource?.dataset ?? null
+  const valueStructure = valueStep
+    ? analyseValues(valueStep, baselines, conditions, spec.seed, settings, used, { mdsMethod: options.mdsMethod, permutations: options.permutations, sharesDataset })
+    : null
+  if (valueStructure) {
+    const circular = [...valueStructure.hierarchyComparisons, ...valueStructure.structureComparisons].filter((c) => c.circularity !== null)
+    if (circular.length > 0)
+      notes.push(
+        `Circular comparisons: the population's dominant-value shares (${spec.population.sharesSource!.file}, dataset ${sharesDataset}) come from the same data as ${[...new Set(circular.map((c) => c.baseline.id))].join(", ")}; a population built from them agrees with those baselines partly by construction (the synthetic backend, with no hierarchy of its own, shows how much).`
+      )
+  }
   if (valueStructure && valueStructure.respondents < settings.sampleSize) {
     notes.push(`Only ${valueStructure.respondents} respondents answered every value; each bootstrap resample still draws ${settings.sampleSize} of them with replacement.`)
   }
@@ -304,7 +367,7 @@ const analyse = (db: Sqlite.Database, runDir: string, baselines: ReadonlyArray<L
   // What the papers compared with but is not available, and whether this run measured it.
   const runMeasures = new Set([
     ...behaviourSteps.flatMap((s) => [s.questionnaire.measure ?? s.questionnaire.id]),
-    ...games.map((g) => gameMeasure(g.game))
+    ...games.flatMap((g) => gameMeasures(g.game))
   ])
   const missingBaselines: Array<MissingBaseline> = baselines.flatMap((lb) =>
     lb.baseline.kind === "unavailable-baselines"
@@ -316,7 +379,7 @@ const analyse = (db: Sqlite.Database, runDir: string, baselines: ReadonlyArray<L
     const covered =
       comparisons.some((c) => c.measure === m) ||
       missingBaselines.some((x) => x.measure === m) ||
-      games.some((g) => gameMeasure(g.game) === m && g.comparisons.length > 0)
+      games.some((g) => gameMeasures(g.game).includes(m) && g.comparisons.length > 0)
     if (!covered) {
       missingBaselines.push({ measure: m, source: "-", reason: "no human baseline with this measure's behaviour keys was given", usedIn: "-", measuredByRun: true })
     }
@@ -347,7 +410,14 @@ const analyse = (db: Sqlite.Database, runDir: string, baselines: ReadonlyArray<L
       seed: spec.seed,
       population: { id: spec.population.id, strategy: spec.population.strategy }
     },
-    settings: { bootstrapIterations: settings.iterations, bootstrapSampleSize: settings.sampleSize, ciLevel: settings.level, seed: spec.seed },
+    settings: {
+      bootstrapIterations: settings.iterations,
+      bootstrapSampleSize: settings.sampleSize,
+      ciLevel: settings.level,
+      seed: spec.seed,
+      mdsMethod: options.mdsMethod,
+      permutations: options.permutations
+    },
     valueStructure: valueStructure ? { ...valueStructure, structureComparisons: structures } : null,
     behaviour: { measures, valueBehaviour, comparisons, missingBaselines },
     games,

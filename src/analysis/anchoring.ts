@@ -6,7 +6,7 @@
  */
 import { rank, correlationMatrix, spearman } from "../stats/correlation.js"
 import { correlationPValue } from "../stats/inference.js"
-import { mdsFromCorrelation } from "../stats/mds.js"
+import { mapFromCorrelation, type MdsMethod } from "../stats/mds.js"
 import { valuesSimilarity } from "../stats/procrustes.js"
 import { fitSinusoid, type SinusoidFit } from "../stats/sinusoid.js"
 import { circularDistance } from "../domain/values.js"
@@ -60,6 +60,8 @@ export interface StructureComparison {
   /** S_V = 1 − ssd (paper 000's similarity on the same maps). */
   readonly sv: number
   readonly aligned: { readonly human: Array<Array<number>>; readonly model: Array<Array<number>> }
+  /** How the maps were made: ratio SMACOF (Borg et al. 2018, which paper 002 cites for its MDS) or classical. */
+  readonly mdsMethod: MdsMethod
 }
 
 /** MDS + Procrustes of the run's value correlations (of `centered`) against a human matrix in the same order. */
@@ -70,14 +72,14 @@ export const compareStructure = (
   const model = correlationMatrix(centered)
   if (!model.every((row) => Array.from(row).every(Number.isFinite))) return null
   const s = valuesSimilarity(human, model)
-  return { ssd: s.disparity, sv: s.sv, aligned: { human: s.human, model: s.model } }
+  return { ssd: s.disparity, sv: s.sv, aligned: { human: s.human, model: s.model }, mdsMethod: s.mdsMethod }
 }
 
 /** The run's own 2-D MDS map of its centered value correlations, or null when a correlation is undefined. */
 export const runMds = (centered: ReadonlyArray<Float64Array>): Array<Array<number>> | null => {
   const model = correlationMatrix(centered)
   if (!model.every((row) => Array.from(row).every(Number.isFinite))) return null
-  return mdsFromCorrelation(model, 2).coordinates
+  return mapFromCorrelation(model).coordinates
 }
 
 export interface AnchorProfile {

@@ -14,8 +14,9 @@ import type { Rng } from "../sampling/rng.js"
 import { categorical, stream } from "../sampling/rng.js"
 import { correlationMatrix } from "../stats/correlation.js"
 import { benjaminiHochberg } from "../stats/inference.js"
+import { DEFAULT_MDS_METHOD, mapFromCorrelation, type MdsMethod } from "../stats/mds.js"
 import type { BootstrapSettings } from "./alignment.js"
-import { num, summarizeBootstrap, svOf } from "./alignment.js"
+import { num, summarizeBootstrap, svOf, svToMap } from "./alignment.js"
 import type { BaselineRef, BootstrapSummary } from "./Report.js"
 
 export const COMPARED_STRATEGIES = [...STRATEGIES, "model-specific"] as const
@@ -73,17 +74,17 @@ export const composedResample = (
 export const pickRows = (columns: ReadonlyArray<Float64Array>, rows: Int32Array): Array<Float64Array> =>
   columns.map((c) => Float64Array.from(rows, (r) => c[r]!))
 
-/** One composed population's S_V on a bootstrap resample. */
-const resampleSv = (pools: Pools, weights: ReadonlyArray<ConditionWeight>, human: ReadonlyArray<ReadonlyArray<number>>, size: number, rng: Rng): number =>
-  svOf(human, correlationMatrix(pickRows(pools.columns, composedResample(pools.byCondition, weights, size, rng))))
+/** One composed population's S_V on a bootstrap resample (against the human map, made once by `method`). */
+const resampleSv = (pools: Pools, weights: ReadonlyArray<ConditionWeight>, humanMap: ReadonlyArray<ReadonlyArray<number>>, size: number, rng: Rng, method: MdsMethod): number =>
+  svToMap(humanMap, correlationMatrix(pickRows(pools.columns, composedResample(pools.byCondition, weights, size, rng))), method)
 
 /** S_V of the agents prompted with each value alone (paper 000 appendix E). */
-export const perValueSimilarity = (pools: Pools, human: ReadonlyArray<ReadonlyArray<number>>): Record<Value10, number> => {
+export const perValueSimilarity = (pools: Pools, human: ReadonlyArray<ReadonlyArray<number>>, method: MdsMethod = DEFAULT_MDS_METHOD): Record<Value10, number> => {
   const out = {} as Record<Value10, number>
   for (const v of VALUES_10) {
     const rows = pools.byCondition.get(valueCondition(v)) ?? []
     const cols = pools.columns.map((c) => Float64Array.from(rows, (r) => c[r]!))
-    out[v] = rows.length > 2 ? svOf(human, correlationMatrix(cols)) : NaN
+    out[v] = rows.length > 2 ? svOf(human, correlationMatrix(cols), method) : NaN
   }
   return out
 }
@@ -97,22 +98,24 @@ export const compareStrategies = (
   humans: ReadonlyArray<HumanStructure>,
   shares: DominantShares,
   seed: number,
-  settings: BootstrapSettings
+  settings: BootstrapSettings,
+  method: MdsMethod = DEFAULT_MDS_METHOD
 ): Array<StrategyRow> => {
+  const humanMaps = humans.map((h) => mapFromCorrelation(h.matrix, method).coordinates)
   const rows: Array<StrategyRow> = COMPARED_STRATEGIES.map((strategy) => ({
     strategy,
-    cells: humans.map((h) => {
+    cells: humans.map((h, hi) => {
       let similarity: Record<Value10, number> | null = null
       let weights: Array<ConditionWeight>
       if (strategy === "model-specific") {
-        similarity = perValueSimilarity(pools, h.matrix)
+        similarity = perValueSimilarity(pools, h.matrix, method)
         weights = modelSpecificWeights(similarity)
       } else weights = strategyWeights(strategy, shares)
       const empty = weights.filter((w) => w.weight > 0 && (pools.byCondition.get(w.condition)?.length ?? 0) === 0)
       if (empty.length > 0) throw new Error(`strategy ${strategy} needs agents in ${empty.map((w) => w.condition).join(", ")}, which the run has none of`)
       const rng = stream(seed, "strategies", strategy, h.ref.id)
       const values = new Float64Array(settings.iterations)
-      for (let it = 0; it < settings.iterations; it++) values[it] = resampleSv(pools, weights, h.matrix, settings.sampleSize, rng)
+      for (let it = 0; it < settings.iterations; it++) values[it] = resampleSv(pools, weights, humanMaps[hi]!, settings.sampleSize, rng, method)
       return {
         baseline: h.ref,
         weights,

@@ -3,6 +3,7 @@
  * "Do LLMs have consistent values?", seed 002_8599096937f5cc8f) — five prompt types, session or independent
  * administration, two temperatures — and their results in the paper's shape.
  */
+import { DEFAULT_MDS_METHOD, type MdsMethod } from "../stats/mds.js"
 import type Sqlite from "better-sqlite3"
 import { Effect } from "effect"
 import * as fs from "node:fs"
@@ -165,6 +166,8 @@ export interface AnchoringReport {
   readonly ranking: Array<RankedValue>
   readonly hierarchyComparisons: Array<{ readonly baseline: BaselineRef } & HierarchyComparison>
   readonly mds: Array<Array<number>> | null
+  /** How the maps were made: ratio SMACOF from the classical start (Borg et al. 2018, the MDS paper 002 cites). */
+  readonly mdsMethod: MdsMethod
   readonly structureComparisons: Array<{ readonly baseline: BaselineRef } & StructureComparison>
   readonly anchoring: AnchoringCurve | null
   readonly notes: Array<string>
@@ -262,6 +265,7 @@ const analyse = (db: Sqlite.Database, baselines: Effect.Effect.Success<ReturnTyp
     ranking,
     hierarchyComparisons,
     mds: keep.length > 2 ? runMds(centered) : null,
+    mdsMethod: DEFAULT_MDS_METHOD,
     structureComparisons,
     anchoring,
     notes
@@ -307,7 +311,7 @@ export const renderAnchoring = (r: AnchoringReport): string => {
     lines.push(`Spearman ρ with ${h.baseline.title}: ${f2(h.spearman)} (p = ${h.p === null ? "–" : h.p.toPrecision(2)}, ${h.values} values)`)
   }
   if (human === undefined) lines.push("  (no human hierarchy over these values)")
-  lines.push("", "Value structure (MDS + Procrustes, sum of squared differences of the aligned maps):")
+  lines.push("", "Value structure (ratio SMACOF MDS + Procrustes, sum of squared differences of the aligned maps):")
   if (r.structureComparisons.length === 0) lines.push("  no human correlation matrix over these values")
   for (const s of r.structureComparisons) lines.push(`  ${s.baseline.title}: SSD ${s.ssd.toFixed(3)} (S_V ${s.sv.toFixed(3)})`)
   lines.push("", "Anchoring curve (mean centered score by offset from the anchored value, averaged over anchors):")

@@ -15,6 +15,7 @@ import { SpecFileError, UsageError } from "../config/SpecFileError.js"
 import type { RunOverrides } from "../config/StudyFile.js"
 import { loadRunSpec, projectRoot } from "../config/StudyFile.js"
 import { VALUES_10 } from "../domain/values.js"
+import { DEFAULT_MDS_METHOD, type MdsMethod } from "../stats/mds.js"
 import { openDatabase } from "../store/RunStore.js"
 import type { RunSummary } from "./runStudy.js"
 import { startRun } from "./runStudy.js"
@@ -33,6 +34,8 @@ export interface StrategyComparison {
   }
   readonly shares: { readonly file: string; readonly dataset: string }
   readonly settings: { readonly bootstrapIterations: number; readonly bootstrapSampleSize: number; readonly ciLevel: number; readonly seed: number }
+  /** How the value maps behind S_V were made: the paper's ratio SMACOF (default) or classical MDS. */
+  readonly mdsMethod: MdsMethod
   readonly baselines: ReadonlyArray<BaselineRef>
   readonly strategies: ReadonlyArray<StrategyRow>
   readonly notes: ReadonlyArray<string>
@@ -48,6 +51,8 @@ export interface CompareStrategiesOptions {
   readonly shares: { readonly file: string; readonly dataset: string }
   readonly baselines: ReadonlyArray<string> | null
   readonly bootstrap: BootstrapSettings
+  /** Default: the paper's ratio SMACOF. */
+  readonly mdsMethod?: MdsMethod
   readonly runsDir: string
   readonly output: { readonly json: boolean; readonly progressEveryMs: number }
 }
@@ -126,7 +131,8 @@ export const runStrategyComparison = (o: CompareStrategiesOptions, env: Readonly
           keep.push(r)
         }
         const columns = columnOf.map((c) => Float64Array.from(keep, (r) => scores.centered[c]![r]!))
-        const rows = compareStrategies({ columns, byCondition }, humans, { shares: shares.shares, noDominant: shares.no_dominant }, spec.seed, o.bootstrap)
+        const mdsMethod = o.mdsMethod ?? DEFAULT_MDS_METHOD
+        const rows = compareStrategies({ columns, byCondition }, humans, { shares: shares.shares, noDominant: shares.no_dominant }, spec.seed, o.bootstrap, mdsMethod)
         const synthetic = spec.backend.kind === "synthetic"
         const notes: Array<string> = []
         if (synthetic) notes.push(`${SYNTHETIC_LABEL}: the table shows what the theory model alone gives, a reference point for LLM runs.`)
@@ -146,6 +152,7 @@ export const runStrategyComparison = (o: CompareStrategiesOptions, env: Readonly
           },
           shares: o.shares,
           settings: { bootstrapIterations: o.bootstrap.iterations, bootstrapSampleSize: o.bootstrap.sampleSize, ciLevel: o.bootstrap.level, seed: spec.seed },
+          mdsMethod,
           baselines: humans.map((h) => h.ref),
           strategies: rows,
           notes
@@ -173,7 +180,7 @@ export const renderStrategies = (c: StrategyComparison): string => {
     `S_V by population strategy — ${c.run.questionnaire}, run ${c.run.runId} (${c.run.backend}, ${c.run.model})`,
     ...(c.run.label ? [`*** ${c.run.label} ***`] : []),
     `pools: ${Object.entries(c.run.pools).map(([k, v]) => `${k} ${v}`).join(", ")}; shares: ${c.shares.dataset}`,
-    `cells: bootstrap mean of S_V over ${c.settings.bootstrapIterations} resamples of ${c.settings.bootstrapSampleSize} [${Math.round(c.settings.ciLevel * 100)} % percentile CI]; ** p < .01, * p < .05 (t-test vs 0, BH-adjusted)`,
+    `cells: bootstrap mean of S_V (${c.mdsMethod === "smacof" ? "ratio SMACOF maps, the paper's metric MDS" : "classical MDS maps"}) over ${c.settings.bootstrapIterations} resamples of ${c.settings.bootstrapSampleSize} [${Math.round(c.settings.ciLevel * 100)} % percentile CI]; ** p < .01, * p < .05 (the paper's t-test vs 0, BH-adjusted; unrelated structures are far above 0, see \`valuesim report\` for the chance level)`,
     "",
     line(header),
     line(widths.map((w) => "-".repeat(w))),

@@ -5,8 +5,10 @@ import { baselineProblems, loadBaseline } from "../config/BaselineFile.js"
 import { parseCsv } from "../config/csv.js"
 import { SpecFileError } from "../config/SpecFileError.js"
 import { VALUES_10, VALUES_19 } from "../domain/values.js"
-import { mdsFromCorrelation } from "../stats/mds.js"
+import { stream } from "../sampling/rng.js"
+import { DEFAULT_MDS_METHOD, mapFromCorrelation, type MdsMethod } from "../stats/mds.js"
 import { valuesSimilarity } from "../stats/procrustes.js"
+import { chanceLevel, DEFAULT_PERMUTATIONS, type ChanceLevel } from "../analysis/alignment.js"
 
 /** A square value correlation matrix read from a CSV or a baseline file. */
 export interface LabelledMatrix {
@@ -74,26 +76,40 @@ export const readMatrix = (file: string, flag: string) =>
   })
 
 export interface StructureComparisonResult {
+  /** How both maps were made: `smacof` (ratio SMACOF from the classical start, the paper's metric MDS) or `classical`. */
+  readonly mdsMethod: MdsMethod
   readonly sv: number
   readonly disparity: number
+  /** The chance level: S_V with the model's value labels permuted (`permutations` times, seeded); null with 0 permutations. */
+  readonly null: ChanceLevel | null
   /** The human file's value order; every matrix and map below uses it. */
   readonly labels: ReadonlyArray<string>
   /** Procrustes output: the human map centred and scaled to unit norm, the model map aligned onto it. */
   readonly human: { readonly file: string; readonly title: string | null; readonly aligned: Array<Array<number>> }
   readonly model: { readonly file: string; readonly title: string | null; readonly aligned: Array<Array<number>> }
-  /** Each matrix's own 2-D classical MDS map (before alignment) and its eigenvalues. */
+  /** Each matrix's own 2-D map by `mdsMethod` (before alignment), the eigenvalues of its classical start, and the SMACOF stress. */
   readonly mds: {
-    readonly human: { readonly coordinates: Array<Array<number>>; readonly eigenvalues: Array<number> }
-    readonly model: { readonly coordinates: Array<Array<number>>; readonly eigenvalues: Array<number> }
+    readonly human: { readonly coordinates: Array<Array<number>>; readonly eigenvalues: Array<number>; readonly stress: number | null }
+    readonly model: { readonly coordinates: Array<Array<number>>; readonly eigenvalues: Array<number>; readonly stress: number | null }
   }
 }
 
+export interface CompareStructureOptions {
+  readonly mdsMethod: MdsMethod
+  readonly permutations: number
+  /** Seed of the permutation stream (src/sampling: stream(seed, "compare-structure", "permutation-null")). */
+  readonly seed: number
+}
+
+export const DEFAULT_COMPARE_STRUCTURE: CompareStructureOptions = { mdsMethod: DEFAULT_MDS_METHOD, permutations: DEFAULT_PERMUTATIONS, seed: 1 }
+
 /**
- * S_V between two value correlation matrices (DESIGN.md "Metrics"): classical MDS of each on √(2(1 − r)),
- * Procrustes of the model map onto the human one (SciPy's `procrustes`), S_V = 1 − disparity. The model matrix
- * is reordered to the human file's value order; both must hold the same values.
+ * S_V between two value correlation matrices (DESIGN.md "Metrics"): a 2-D map of each on √(2(1 − r)) (ratio
+ * SMACOF from the classical start, or classical MDS), Procrustes of the model map onto the human one (SciPy's
+ * `procrustes`), S_V = 1 − disparity, and its chance level over permutations of the model's value labels. The
+ * model matrix is reordered to the human file's value order; both must hold the same values.
  */
-export const compareStructure = (humanFile: string, modelFile: string) =>
+export const compareStructure = (humanFile: string, modelFile: string, options: CompareStructureOptions = DEFAULT_COMPARE_STRUCTURE) =>
   Effect.gen(function* () {
     const human = yield* readMatrix(humanFile, "--human")
     const model = yield* readMatrix(modelFile, "--model")
@@ -105,18 +121,25 @@ export const compareStructure = (humanFile: string, modelFile: string) =>
     }
     const order = human.labels.map((l) => model.labels.indexOf(l))
     const modelMatrix = order.map((i) => order.map((j) => model.matrix[i]![j]!))
-    const result = valuesSimilarity(human.matrix, modelMatrix)
-    const hm = mdsFromCorrelation(human.matrix, 2)
-    const mm = mdsFromCorrelation(modelMatrix, 2)
+    const method = options.mdsMethod
+    const result = valuesSimilarity(human.matrix, modelMatrix, method)
+    const hm = mapFromCorrelation(human.matrix, method)
+    const mm = mapFromCorrelation(modelMatrix, method)
+    const chance =
+      options.permutations > 0
+        ? chanceLevel(human.matrix, modelMatrix, result.sv, method, options.permutations, stream(options.seed, "compare-structure", "permutation-null"))
+        : null
     return {
+      mdsMethod: method,
       sv: result.sv,
       disparity: result.disparity,
+      null: chance,
       labels: human.labels,
       human: { file: human.file, title: human.title, aligned: result.human },
       model: { file: model.file, title: model.title, aligned: result.model },
       mds: {
-        human: { coordinates: hm.coordinates, eigenvalues: Array.from(hm.eigenvalues) },
-        model: { coordinates: mm.coordinates, eigenvalues: Array.from(mm.eigenvalues) }
+        human: { coordinates: hm.coordinates, eigenvalues: Array.from(hm.eigenvalues), stress: hm.stress },
+        model: { coordinates: mm.coordinates, eigenvalues: Array.from(mm.eigenvalues), stress: mm.stress }
       }
     } satisfies StructureComparisonResult
   })
@@ -124,8 +147,13 @@ export const compareStructure = (humanFile: string, modelFile: string) =>
 /** The comparison as a few lines of text. */
 export const renderComparison = (r: StructureComparisonResult): string => {
   const f = (x: number) => (x >= 0 ? " " : "") + x.toFixed(4)
+  const chance =
+    r.null === null
+      ? "chance level not computed (--permutations 0)"
+      : `chance level (model's value labels permuted ${r.null.permutations} times): mean ${r.null.mean?.toFixed(3) ?? "–"}, 95th percentile ${r.null.q95?.toFixed(3) ?? "–"}, p = ${r.null.p?.toPrecision(2) ?? "–"}`
   const lines = [
-    `S_V = ${r.sv.toFixed(4)}  (Procrustes disparity ${r.disparity.toFixed(4)}, ${r.labels.length} values)`,
+    `S_V = ${r.sv.toFixed(4)}  (Procrustes disparity ${r.disparity.toFixed(4)}, ${r.labels.length} values; maps by ${r.mdsMethod === "smacof" ? "ratio SMACOF, the paper's metric MDS" : "classical MDS"})`,
+    chance,
     `human: ${r.human.title ?? r.human.file}`,
     `model: ${r.model.title ?? r.model.file}`,
     "",

@@ -1,4 +1,5 @@
 import type Sqlite from "better-sqlite3"
+import { escapeControl, resumeCommand } from "../domain/printable.js"
 import { Clock, Duration, Effect, Exit, Schedule } from "effect"
 import type { LoadedBaseline, ValueCorrelations, ValueHierarchy } from "../config/BaselineFile.js"
 import { loadBaselineDir, SHIPPED_BASELINES_DIR } from "../config/BaselineFile.js"
@@ -190,7 +191,7 @@ export const startDashboard = (
             _tag: "Finished",
             atMs: now,
             status: interrupted ? "interrupted" : Exit.isSuccess(exit) ? "complete" : "incomplete",
-            message: interrupted ? `stopped; finished answers are saved. Continue with: ${cliCommand()} resume ${run.runDir}` : `finished → ${run.runDir}`
+            message: interrupted ? `stopped; finished answers are saved. Continue with: ${resumeCommand(run.runDir, cliCommand())}` : `finished → ${escapeControl(run.runDir)}`
           })
           yield* Effect.promise(() => t.close())
         })

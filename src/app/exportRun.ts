@@ -2,35 +2,42 @@ import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { RunSpec } from "../config/RunSpec.js"
-import { stepId } from "../config/RunSpec.js"
+import { backendIdentity, stepId } from "../config/RunSpec.js"
 import { SpecFileError } from "../config/SpecFileError.js"
 import { forEachRespondent, scoringKey } from "../analysis/scores.js"
 import { scoreRespondent } from "../stats/mrat.js"
 import { openDatabase } from "../store/RunStore.js"
+import { versions } from "./version.js"
 
 export type ExportFormat = "csv" | "jsonl"
 
 /** Export columns, in order. One row per agent × item; the agent's condition travels with every row. */
 export const ANSWER_COLUMNS = [
   "step", "questionnaire", "agent_id", "condition", "primed_value", "item_idx", "item_id", "subscale", "reverse",
-  "value", "scoring", "raw", "dist", "request_key", "prompt_tokens", "completion_tokens", "latency_ms", "attempts", "error"
+  "value", "scoring", "raw", "dist", "request_key", "prompt_tokens", "completion_tokens", "latency_ms", "attempts", "error",
+  "backend", "model"
 ] as const
 
 /** Score columns: one row per agent × step × subscale. */
 export const SCORE_COLUMNS = [
-  "step", "questionnaire", "agent_id", "condition", "primed_value", "subscale", "score", "centered", "mrat", "answered"
+  "step", "questionnaire", "agent_id", "condition", "primed_value", "subscale", "score", "centered", "mrat", "answered",
+  "backend", "model"
 ] as const
 
 /** Game moves: one row per move, joinable to agents by agent_id (and to each other by step and match_id). */
 export const MOVE_COLUMNS = [
   "step", "game", "match_id", "round", "seq", "agent_id", "condition", "primed_value", "member", "role", "decision",
-  "value", "label", "scoring", "raw", "dist", "request_key", "attempts", "error"
+  "value", "label", "scoring", "raw", "dist", "request_key", "attempts", "error", "backend", "model"
 ] as const
 
 /** Game results: one row per agent × game step (its match, status, total payoff and game-specific details). */
 export const GAME_RESULT_COLUMNS = [
-  "step", "game", "agent_id", "condition", "primed_value", "match_id", "member", "status", "payoff", "details"
+  "step", "game", "agent_id", "condition", "primed_value", "match_id", "member", "status", "payoff", "details",
+  "backend", "model"
 ] as const
+
+/** The `scoring` every answer of the synthetic backend is exported with: it was drawn from the theory model, not an LLM. */
+export const SYNTHETIC_SCORING = "synthetic"
 
 const csvField = (v: unknown): string => {
   if (v === null || v === undefined) return ""
@@ -98,6 +105,28 @@ const writeTable = <C extends string>(
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? Math.round(x * 1e9) / 1e9 : null)
 
+/** `manifest.json` beside the exported files: where the rows come from. */
+export interface ExportManifest {
+  readonly runId: string
+  readonly runDir: string
+  readonly study: string | null
+  readonly seed: number | null
+  readonly agents: number | null
+  readonly backend: string
+  readonly model: string
+  readonly synthetic: boolean
+  /** "synthetic: theory model, not an LLM" on the synthetic backend, else null. */
+  readonly label: string | null
+  readonly status: string | null
+  readonly createdAt: string | null
+  /** Versions the run was made with (from its manifest), and those of the valuesim that exported it. */
+  readonly versions: { readonly run: unknown; readonly export: Readonly<Record<string, string>> }
+  readonly exportedAt: string
+  readonly format: ExportFormat
+  readonly files: ReadonlyArray<{ readonly file: string; readonly rows: number; readonly columns: ReadonlyArray<string> }>
+  readonly notes: ReadonlyArray<string>
+}
+
 /**
  * Writes `answers.<format>` (one row per agent × item) and `scores.<format>` (one row per agent × subscale:
  * the mean of the subscale's answered items after reverse keying, and for MRAT-scored questionnaires that
@@ -111,9 +140,15 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
     const db = yield* openDatabase(dbFile, { mustExist: true })
     return yield* Effect.try({
       try: () => {
-        const manifest = db.prepare(`SELECT value FROM manifest WHERE key = 'spec'`).get() as { value: string } | undefined
-        const spec = manifest ? (JSON.parse(manifest.value) as RunSpec) : undefined
+        const runManifest = Object.fromEntries(
+          (db.prepare(`SELECT key, value FROM manifest`).all() as Array<{ key: string; value: string }>).map((r) => [r.key, JSON.parse(r.value) as unknown])
+        )
+        const spec = runManifest["spec"] as RunSpec | undefined
         const stepNames = spec?.steps.map(stepId) ?? []
+        // Provenance on every row: who answered. Synthetic answers are scored "synthetic", whatever the run recorded.
+        const who = spec ? backendIdentity(spec.backend) : { backend: "unknown", model: "unknown", synthetic: false, label: null }
+        const provenance = { backend: who.backend, model: who.model }
+        const scoringOf = (scoring: unknown) => (who.synthetic && scoring !== null && scoring !== undefined ? SYNTHETIC_SCORING : scoring)
         fs.mkdirSync(outDir, { recursive: true })
         const answers = writeTable(outDir, "answers", format, ANSWER_COLUMNS, (emit) => {
           const stmt = db.prepare(
@@ -132,7 +167,9 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
               ...r,
               questionnaire: stepNames[r.step] ?? String(r.step),
               reverse: r.reverse === 1,
-              dist: r.dist === null || format === "csv" ? r.dist : r.dist.split(",").map(Number)
+              scoring: scoringOf(r.scoring) as string,
+              dist: r.dist === null || format === "csv" ? r.dist : r.dist.split(",").map(Number),
+              ...provenance
             })
           }
         })
@@ -162,7 +199,8 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
                   score: finite(sc.raw[j]!),
                   centered: q.scoring === "mrat" ? finite(sc.centered[j]!) : null,
                   mrat: q.scoring === "mrat" ? finite(sc.mrat) : null,
-                  answered
+                  answered,
+                  ...provenance
                 })
               })
             })
@@ -179,7 +217,13 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
                  ORDER BY mv.step, mv.match_id, mv.seq`
               )
               for (const r of stmt.iterate() as IterableIterator<Record<string, unknown> & { step: number; dist: string | null }>) {
-                emit({ ...r, game: stepNames[r.step] ?? String(r.step), dist: r.dist === null || format === "csv" ? r.dist : r.dist.split(",").map(Number) } as never)
+                emit({
+                  ...r,
+                  game: stepNames[r.step] ?? String(r.step),
+                  scoring: scoringOf(r["scoring"]),
+                  dist: r.dist === null || format === "csv" ? r.dist : r.dist.split(",").map(Number),
+                  ...provenance
+                } as never)
               }
             })
           : null
@@ -194,12 +238,45 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
                 emit({
                   ...r,
                   game: stepNames[r.step] ?? String(r.step),
-                  details: r.details === null || format === "csv" ? r.details : (JSON.parse(r.details) as unknown)
+                  details: r.details === null || format === "csv" ? r.details : (JSON.parse(r.details) as unknown),
+                  ...provenance
                 } as never)
               }
             })
           : null
+        const tables = [
+          { t: answers, columns: ANSWER_COLUMNS },
+          { t: scores, columns: SCORE_COLUMNS },
+          ...(moves ? [{ t: moves, columns: MOVE_COLUMNS }] : []),
+          ...(results ? [{ t: results, columns: GAME_RESULT_COLUMNS }] : [])
+        ]
+        const exportManifest: ExportManifest = {
+          runId: String(runManifest["run_id"] ?? path.basename(path.resolve(runDir))),
+          runDir,
+          study: spec?.study.id ?? null,
+          seed: spec?.seed ?? null,
+          agents: spec?.agents ?? null,
+          ...who,
+          status: typeof runManifest["status"] === "string" ? runManifest["status"] : null,
+          createdAt: typeof runManifest["created_at"] === "string" ? runManifest["created_at"] : null,
+          versions: { run: runManifest["versions"] ?? null, export: versions() },
+          exportedAt: new Date().toISOString(),
+          format,
+          files: tables.map(({ t, columns }) => ({ file: path.basename(t.file), rows: t.rows, columns })),
+          notes: who.synthetic
+            ? [
+                `${who.label}: every answer was drawn from valuesim's theory model (Schwartz's circle plus noise), not from a language model; its scoring column says "${SYNTHETIC_SCORING}" and dist is the theory model's answer distribution.`
+              ]
+            : []
+        }
+        const manifestFile = path.join(outDir, "manifest.json")
+        fs.writeFileSync(`${manifestFile}.partial`, JSON.stringify(exportManifest, null, 2) + "\n")
+        fs.renameSync(`${manifestFile}.partial`, manifestFile)
         return {
+          manifest: manifestFile,
+          backend: who.backend,
+          model: who.model,
+          ...(who.label ? { label: who.label } : {}),
           file: answers.file,
           rows: answers.rows,
           scores: scores.file,

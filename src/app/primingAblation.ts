@@ -2,7 +2,7 @@ import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { num } from "../analysis/alignment.js"
-import { analyzeRun } from "../analysis/analyzeRun.js"
+import { analyzeRun, DEFAULT_ANALYSIS } from "../analysis/analyzeRun.js"
 import type { BaselineRef, BootstrapSummary } from "../analysis/Report.js"
 import { forEachRespondent } from "../analysis/scores.js"
 import type { Condition } from "../config/PopulationFile.js"
@@ -44,6 +44,11 @@ export interface AblationCell {
   /** On the whole population (every respondent once). */
   readonly whole: number | null
   readonly bootstrap: BootstrapSummary
+  /**
+   * True for S_V under Test Only and Priming & Test: the agents were re-asked the very items whose answers their
+   * system message shows, so the cell checks copying, not value structure.
+   */
+  readonly copyingCheck: boolean
 }
 
 export interface AblationRow {
@@ -57,6 +62,8 @@ export interface AblationRow {
 
 export interface AblationResult extends ExperimentHeader {
   readonly agents: number
+  /** How the value maps behind S_V were made (the paper's ratio SMACOF by default). */
+  readonly mdsMethod: "smacof" | "classical"
   readonly sheets: ReadonlyArray<AnswerSheet>
   readonly settings: { readonly bootstrapIterations: number; readonly bootstrapSampleSize: number; readonly ciLevel: number }
   readonly rows: ReadonlyArray<AblationRow>
@@ -155,16 +162,18 @@ export const runPrimingAblation = (o: AblationOptions, env: Readonly<Record<stri
       runs.push(r)
     }
 
-    const reports = yield* Effect.forEach(runs, (r) => analyzeRun(r.runDir, { baselines: o.baselines, bootstrap: o.bootstrap }))
+    const reports = yield* Effect.forEach(runs, (r) => analyzeRun(r.runDir, { ...DEFAULT_ANALYSIS, baselines: o.baselines, bootstrap: o.bootstrap }))
     const order: ReadonlyArray<AblationSetting> = ["priming-only", "priming-and-test", "test-only"]
     const settingOf = (i: number): AblationSetting => (i === 0 ? "priming-only" : i === 1 ? "priming-and-test" : "test-only")
     let rows: Array<AblationRow> = reports.map((rep, i) => {
-      const sv = (rep.valueStructure?.structureComparisons ?? []).map(
-        (c): AblationCell => ({ kind: "S_V", baseline: c.baseline, measure: null, whole: c.sv, bootstrap: c.bootstrap })
-      )
-      const sb = rep.behaviour.comparisons.map((c): AblationCell => ({ kind: "S_B", baseline: c.baseline, measure: c.measure, whole: c.sb, bootstrap: c.bootstrap }))
-      const sbMeans = sb.flatMap((c) => (c.bootstrap.mean === null ? [] : [c.bootstrap.mean]))
       const setting = settingOf(i)
+      const sv = (rep.valueStructure?.structureComparisons ?? []).map(
+        (c): AblationCell => ({ kind: "S_V", baseline: c.baseline, measure: null, whole: c.sv, bootstrap: c.bootstrap, copyingCheck: setting !== "priming-only" })
+      )
+      const sb = rep.behaviour.comparisons.map(
+        (c): AblationCell => ({ kind: "S_B", baseline: c.baseline, measure: c.measure, whole: c.sb, bootstrap: c.bootstrap, copyingCheck: false })
+      )
+      const sbMeans = sb.flatMap((c) => (c.bootstrap.mean === null ? [] : [c.bootstrap.mean]))
       return { setting, title: TITLES[setting], runDir: runs[i]!.runDir, cells: [...sv, ...sb], meanSb: sbMeans.length > 0 ? num(mean(sbMeans)) : null }
     })
     rows = order.map((s) => rows.find((r) => r.setting === s)!)
@@ -181,6 +190,9 @@ export const runPrimingAblation = (o: AblationOptions, env: Readonly<Record<stri
       )
     }
     notes.push(
+      "Copying check (†): under Test Only and Priming & Test the agents answer the same value questionnaire whose filled-out answers their system message shows, so those S_V cells measure how faithfully the sheet is copied, not a value structure of the model's own; only S_B (a different questionnaire) is informative there."
+    )
+    notes.push(
       "Test Only and Priming & Test show, per value condition, the value-questionnaire answers of one agent of that condition from the Priming Only run (chosen by the seed); every agent of the condition sees the same sheet. Unprimed agents stay unprimed in all three settings."
     )
     if (rows.every((r) => r.cells.every((c) => c.kind === "S_V"))) {
@@ -189,6 +201,7 @@ export const runPrimingAblation = (o: AblationOptions, env: Readonly<Record<stri
     const result: AblationResult = {
       ...experimentHeader(study, valueStep.questionnaire.id, dir),
       agents: study.agents,
+      mdsMethod: reports[0]?.settings.mdsMethod ?? DEFAULT_ANALYSIS.mdsMethod,
       sheets,
       settings: { bootstrapIterations: o.bootstrap.iterations, bootstrapSampleSize: o.bootstrap.sampleSize, ciLevel: o.bootstrap.level },
       rows,
@@ -214,7 +227,7 @@ export const renderAblation = (r: AblationResult): string => {
     row.title,
     ...keys.map((k) => {
       const c = row.cells.find((x) => keyOf(x) === k)
-      return c === undefined ? "–" : `${f3(c.bootstrap.mean)}${stars(c.bootstrap.pAdjusted)}`
+      return c === undefined ? "–" : `${f3(c.bootstrap.mean)}${stars(c.bootstrap.pAdjusted)}${c.copyingCheck ? " †" : ""}`
     }),
     f3(row.meanSb)
   ])
@@ -223,7 +236,7 @@ export const renderAblation = (r: AblationResult): string => {
   return [
     `Priming ablation (paper 000 §6.2, Table 3) — study ${r.study}, ${r.agents} agents (${r.backend}, ${r.model}), seed ${r.seed}`,
     ...(r.label ? [`*** ${r.label} ***`] : []),
-    `cells: bootstrap mean over ${r.settings.bootstrapIterations} resamples of ${r.settings.bootstrapSampleSize}; ** p < .01, * p < .05 (t-test vs 0, BH over the table)`,
+    `cells: bootstrap mean over ${r.settings.bootstrapIterations} resamples of ${r.settings.bootstrapSampleSize}; ** p < .01, * p < .05 (the paper's t-test vs 0, BH over the table); † copying check: the items re-asked are those whose answers the system message shows`,
     "",
     line(header),
     line(widths.map((w) => "-".repeat(w))),

@@ -5,7 +5,7 @@
  */
 import { Effect } from "effect"
 import * as path from "node:path"
-import { analyzeRun } from "../analysis/analyzeRun.js"
+import { analyzeRun, DEFAULT_ANALYSIS } from "../analysis/analyzeRun.js"
 import type { Report } from "../analysis/Report.js"
 import { SHIPPED_BASELINES_DIR } from "../config/BaselineFile.js"
 import * as fs from "node:fs"
@@ -24,14 +24,18 @@ export const headline = (r: Report): Array<string> => {
     if (c !== undefined && c.sv !== null) {
       const ci = c.bootstrap.ci
       const level = Math.round(ci.level * 100)
+      const chance = c.null === null || c.null.mean === null ? "" : `; chance level ${f3(c.null.mean)} (95th percentile ${f3(c.null.q95)})`
       lines.push(
-        `result: S_V = ${f3(c.sv)} (${level} % CI ${f3(ci.lower)}–${f3(ci.upper)}, ${c.bootstrap.iterations} bootstrap resamples) against ${c.baseline.title}, ${vs.respondents} respondents`
+        `result: S_V = ${f3(c.sv)} (${level} % CI ${f3(ci.lower)}–${f3(ci.upper)}${chance}) against ${c.baseline.title}, ${vs.respondents} respondents`
       )
     } else if (vs.respondents > 0) {
       lines.push(`result: value scores of ${vs.respondents} respondents (S_V needs a human structure over the same values: see the report)`)
     }
     const h = vs.hierarchyComparisons[0]
-    if (h !== undefined && h.spearman !== null) lines.push(`        value hierarchy: Spearman ρ = ${f3(h.spearman)} with ${h.baseline.title}`)
+    if (h !== undefined && h.spearman !== null) {
+      const circular = h.circularity === null ? "" : " (partly circular: the population's shares come from the same sample)"
+      lines.push(`        value hierarchy: Spearman ρ = ${f3(h.spearman)} with ${h.baseline.title}${circular}`)
+    }
   }
   for (const g of r.games) {
     const c = g.comparisons.find((x) => x.round === null && x.run !== null)
@@ -46,6 +50,9 @@ export const headline = (r: Report): Array<string> => {
 /** The headline of a finished run; [] when the analysis cannot be made (the run itself is not affected). */
 export const runHeadline = (runDir: string) =>
   analyzeRun(runDir, {
+    ...DEFAULT_ANALYSIS,
+    // The chance level of the headline S_V: fewer label permutations than the report's, enough for its 95th percentile.
+    permutations: 200,
     baselines: HEADLINE_BASELINES.map((f) => path.join(SHIPPED_BASELINES_DIR, f)).filter((f) => fs.existsSync(f)),
     bootstrap: { iterations: 100, sampleSize: 500, level: 0.95 }
   }).pipe(

@@ -1,4 +1,5 @@
 import { Effect } from "effect"
+import { DEFAULT_MDS_METHOD, type MdsMethod } from "../stats/mds.js"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { loadReportBaselines } from "../analysis/analyzeRun.js"
@@ -37,6 +38,8 @@ export interface RobustnessResult extends ExperimentHeader {
   readonly control: { readonly strategy: string; readonly weights: ReadonlyArray<ConditionWeight> }
   readonly runs: ReadonlyArray<{ readonly variant: string; readonly runDir: string; readonly reused: boolean; readonly prompts: string; readonly optionOrder: string }>
   readonly settings: { readonly bootstrapIterations: number; readonly bootstrapSampleSize: number; readonly ciLevel: number }
+  /** How the value maps behind S_V were made: the paper's ratio SMACOF. */
+  readonly mdsMethod: MdsMethod
   readonly baselines: ReadonlyArray<BaselineRef>
   readonly rows: ReadonlyArray<RobustnessRow>
   readonly notes: ReadonlyArray<string>
@@ -195,6 +198,7 @@ export const runRobustness = (o: RobustnessOptions, env: Readonly<Record<string,
     const result: RobustnessResult = {
       ...experimentHeader(study, valueStep.questionnaire.id, dir),
       agentsPerCondition: o.agentsPerCondition,
+      mdsMethod: DEFAULT_MDS_METHOD,
       pools: Object.fromEntries(poolConditions.map((c) => [c.id, byCondition.get(c.id)?.length ?? 0])),
       population: { id: study.population.id, strategy: study.population.strategy },
       control,

@@ -4,6 +4,9 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import type { RunSpec } from "../config/RunSpec.js"
 import { SYNTHETIC_LABEL } from "../config/RunSpec.js"
+import { pathInside } from "../config/ids.js"
+import { DEFAULT_BASE_URL, endpointWarning, hostOf } from "../config/StudyFile.js"
+import { escapeControl, resumeCommand } from "../domain/printable.js"
 import { BackendUnusableError, SpecFileError, UsageError } from "../config/SpecFileError.js"
 import { presentedChoices } from "../domain/questionnaire.js"
 import { batchTurn, itemTurn, openingMessages } from "../engine/prompts.js"
@@ -30,7 +33,8 @@ import { makeResultWriter, type ResultWriter } from "../store/ResultWriter.js"
 export interface RunSummary {
   readonly runId: string
   readonly runDir: string
-  readonly status: "complete" | "incomplete"
+  /** `interrupted`: stopped by Ctrl-C or a signal (only in the summary printed then; resume continues). */
+  readonly status: "complete" | "incomplete" | "interrupted"
   readonly backend: string
   readonly model: string
   readonly agents: number
@@ -39,6 +43,8 @@ export interface RunSummary {
   readonly missing: number
   readonly unitsFailed: number
   readonly requests: number
+  /** Requests sent again after a failure (429, 5xx, a timeout, a reset), the start-up probe's included. */
+  readonly retries: number
   readonly sharedOrCached: number
   readonly elapsedSeconds: number
   /** CPU time (user + system) this process spent over the same span: steadier than wall time on a shared machine. */
@@ -63,7 +69,8 @@ const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, "").re
 
 /** Creates `<runsDir>/<run-id>/` with a fresh run database. The id is unique within runsDir. */
 const createRunDir = (runsDir: string, base: string) =>
-  Effect.try({
+  // Checked before anything is created: the run folder must land inside runsDir whatever the id holds.
+  Effect.zipRight(pathInside(runsDir, base, "id"), Effect.try({
     try: () => {
       fs.mkdirSync(runsDir, { recursive: true })
       for (let i = 1; ; i++) {
@@ -78,7 +85,7 @@ const createRunDir = (runsDir: string, base: string) =>
       }
     },
     catch: (e) => new SpecFileError({ file: runsDir, problems: [`--runs-dir: cannot create the run folder (${(e as Error).message})`] })
-  })
+  }))
 
 /**
  * Writes the plan of a new run: conditions, the seeded allocation of agents to conditions, items, every
@@ -136,12 +143,13 @@ const unitCounts = (db: Sqlite.Database) => {
 }
 
 /** The LLM client of a run spec's backend (OpenAI-compatible). */
-export const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>) =>
+export const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>, endpoint: string | null = spec.backend.baseUrl) =>
   LlmClientOpenAi.layer({
-    baseURL: spec.backend.baseUrl ?? "https://api.openai.com/v1",
+    baseURL: endpoint ?? DEFAULT_BASE_URL,
     // Local servers (Ollama, vLLM, llama.cpp) accept any key; OpenAI itself answers 401 without one.
     apiKey: env["OPENAI_API_KEY"] ?? "no-key",
-    model: spec.backend.model
+    model: spec.backend.model,
+    connections: spec.backend.concurrency
   })
 
 const schedulerOptions = (spec: RunSpec) => ({
@@ -176,7 +184,7 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
       const { body, key, request } = describeRequest(spec.backend, messages, spec.backend.scoring === "sample" ? "probe" : null)
       const scheduler = yield* makeScheduler(schedulerOptions(spec))
       const llm = yield* LlmClient
-      const sent = yield* scheduler.run(key, llm.complete(request)).pipe(
+      const sent = yield* scheduler.run(null, (attempt) => llm.complete(request, attempt)).pipe(
         Effect.mapError((e) => new BackendUnusableError({ baseUrl: spec.backend.baseUrl ?? "", detail: `the first request failed (${e.message})` }))
       )
       if (spec.backend.scoring === "logprob" && sent.value.topLogprobs === null) {
@@ -219,6 +227,7 @@ const execute = (
   preloaded: ReadonlyArray<Preloaded>,
   run: { readonly runId: string; readonly runDir: string },
   prepared: PreparedDashboard | null,
+  endpoint: string | null,
   budget: Budget | null
 ) =>
   Effect.scoped(
@@ -248,7 +257,7 @@ const execute = (
           if (e._tag === "Retrying") counters.retries++
           else if (e._tag === "Failed") counters.failures[e.reason] = (counters.failures[e.reason] ?? 0) + 1
         })
-        const asker = yield* makeAsker(spec.backend, db, writer, scheduler, counters, preloaded).pipe(Effect.provide(llmLayer(spec, env)))
+        const asker = yield* makeAsker(spec.backend, db, writer, scheduler, counters, preloaded).pipe(Effect.provide(llmLayer(spec, env, endpoint)))
         dashboard?.attach(writer.stats, () => scheduler.stats().inFlight)
         for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker, gate)
       })
@@ -274,7 +283,8 @@ const summarize = (
   counters: RunCounters,
   elapsedMs: number,
   cpu: NodeJS.CpuUsage,
-  threadCpu: number | null
+  threadCpu: number | null,
+  retries: number
 ): RunSummary => {
   const units = unitCounts(db)
   // Questionnaire answers and game moves alike are answers of an agent to one question.
@@ -297,6 +307,7 @@ const summarize = (
     missing: a.missing ?? 0,
     unitsFailed: units.failed,
     requests: counters.requests,
+    retries,
     sharedOrCached: counters.cacheHits,
     elapsedSeconds: Math.round(elapsedMs / 10) / 100,
     cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
@@ -315,7 +326,8 @@ const driveRun = (
   env: Readonly<Record<string, string | undefined>>,
   out: OutputOptions,
   preloaded: ReadonlyArray<Preloaded>,
-  prices: PriceSetting
+  prices: PriceSetting,
+  endpoint: string | null = spec.backend.baseUrl
 ) =>
   Effect.gen(function* () {
     const before = unitCounts(db)
@@ -331,12 +343,20 @@ const driveRun = (
     const cpu0 = process.cpuUsage()
     const threadCpu0 = threadCpuUserSeconds()
     const print = (line: string) => (out.json ? Console.error(line) : Console.log(line))
-    const label = spec.backend.kind === "synthetic" ? SYNTHETIC_LABEL : `${spec.backend.kind} ${spec.backend.model} at ${spec.backend.baseUrl}`
-    yield* print(`[valuesim] run ${runId}: ${spec.agents} agents × ${spec.steps.length} step(s), backend ${label}`)
-    yield* print(`[valuesim] run folder: ${runDir}`)
-    yield* logEventNow(db, "start", { pending: before.pending + before.failed })
+    const label = spec.backend.kind === "synthetic" ? SYNTHETIC_LABEL : `${spec.backend.kind} ${spec.backend.model} at ${endpoint}`
+    yield* print(`[valuesim] run ${escapeControl(runId)}: ${spec.agents} agents × ${spec.steps.length} step(s), backend ${escapeControl(label)}`)
+    yield* print(`[valuesim] run folder: ${escapeControl(runDir)}`)
+    yield* logEventNow(db, "start", { pending: before.pending + before.failed, ...(endpoint !== spec.backend.baseUrl ? { endpoint } : {}) })
+    const probeRetries = preloaded.reduce((n, p) => n + Math.max(0, p.attempts - 1), 0)
+    const summaryNow = Effect.gen(function* () {
+      const t1 = yield* Clock.currentTimeMillis
+      const threadCpu1 = threadCpuUserSeconds()
+      const threadCpu = threadCpu0 === null || threadCpu1 === null ? null : threadCpu1 - threadCpu0
+      return summarize(db, runId, runDir, spec, counters, t1 - t0, process.cpuUsage(cpu0), threadCpu, counters.retries + probeRetries)
+    })
+    const hint = `[valuesim] interrupted; finished answers are saved. Continue with: ${resumeCommand(runDir, cliCommand())}`
     const budget = yield* budgetOf(spec, out, prices)
-    yield* execute(db, dbFile, spec, counters, env, out, preloaded, { runId, runDir }, prepared, budget).pipe(
+    yield* execute(db, dbFile, spec, counters, env, out, preloaded, { runId, runDir }, prepared, endpoint, budget).pipe(
       Effect.tapError((e) =>
         e instanceof MaxCostReachedError
           ? Effect.gen(function* () {
@@ -349,22 +369,31 @@ const driveRun = (
         Effect.gen(function* () {
           yield* logEventNow(db, "interrupted", unitCounts(db))
           putManifest(db, { status: "interrupted" })
-          yield* Console.error(`[valuesim] interrupted; finished answers are saved. Continue with: ${cliCommand()} resume ${runDir}`)
+          yield* Console.error(hint)
+          // --json promises a summary on the last stdout line; an interrupted run prints one too.
+          if (out.json) yield* Console.log(JSON.stringify({ ...(yield* summaryNow), status: "interrupted" }))
         })
       ),
+      // A second Ctrl-C (or SIGTERM) while the first is being handled would kill the process with the
+      // status still `running`; it stops at once instead, with an honest status and the hint.
+      secondSignalStops(() => {
+        try {
+          putManifest(db, { status: "interrupted" })
+        } catch {
+          // The store could not be written; the hint still holds (resume checks the units, not the status).
+        }
+        process.stderr.write(`${hint}\n`)
+      }),
       // The dashboard's close ends its worker; this also ends one whose dashboard never started.
       Effect.ensuring(Effect.sync(() => prepared?.worker.discard()))
     )
-    const t1 = yield* Clock.currentTimeMillis
-    const threadCpu1 = threadCpuUserSeconds()
-    const threadCpu = threadCpu0 === null || threadCpu1 === null ? null : threadCpu1 - threadCpu0
-    const summary = summarize(db, runId, runDir, spec, counters, t1 - t0, process.cpuUsage(cpu0), threadCpu)
+    const summary = yield* summaryNow
     putManifest(db, { status: summary.status })
     yield* logEventNow(db, "end", summary)
     yield* print(
       summary.status === "complete"
-        ? `[valuesim] done: ${summary.answers} answers (${summary.missing} missing) in ${summary.elapsedSeconds}s → ${runDir}`
-        : `[valuesim] ${summary.unitsFailed} agent-steps failed (see ${path.join(runDir, "run.sqlite")}, table answers.error); retry them with: ${cliCommand()} resume ${runDir}`
+        ? `[valuesim] done: ${summary.answers} answers (${summary.missing} missing) in ${summary.elapsedSeconds}s → ${escapeControl(runDir)}`
+        : `[valuesim] ${summary.unitsFailed} agent-steps failed (see ${escapeControl(path.join(runDir, "run.sqlite"))}, table answers.error); retry them with: ${resumeCommand(runDir, cliCommand())}`
     )
     return summary
   })
@@ -380,6 +409,38 @@ const budgetOf = (spec: RunSpec, out: OutputOptions, setting: PriceSetting) =>
     return { maxUsd: out.maxCostUsd, prices }
   })
 
+/**
+ * While `self` runs, a second SIGINT or SIGTERM (the runtime handles the first by interrupting the run) calls
+ * `last` and exits with 130 at once; without this the default action would kill the process silently.
+ */
+const secondSignalStops =
+  (last: () => void) =>
+  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.acquireUseRelease(
+      Effect.sync(() => {
+        let seen = 0
+        const onSignal = () => {
+          seen++
+          if (seen < 2) return
+          last()
+          process.exit(130)
+        }
+        process.on("SIGINT", onSignal)
+        process.on("SIGTERM", onSignal)
+        return onSignal
+      }),
+      () => self,
+      (onSignal) =>
+        Effect.sync(() => {
+          process.removeListener("SIGINT", onSignal)
+          process.removeListener("SIGTERM", onSignal)
+        })
+    )
+
+/** Where requests go, printed before the first one is sent (the API key from the environment goes with them). */
+const endpointLine = (endpoint: string | null, env: Readonly<Record<string, string | undefined>>) =>
+  `[valuesim] sending requests to ${escapeControl(hostOf(endpoint ?? DEFAULT_BASE_URL))}${env["OPENAI_API_KEY"] ? " with OPENAI_API_KEY" : ""}`
+
 const logEventNow = (db: Sqlite.Database, kind: string, detail: unknown) =>
   Effect.flatMap(Clock.currentTimeMillis, (ms) => Effect.sync(() => logEvent(db, new Date(ms).toISOString(), kind, detail)))
 
@@ -390,7 +451,8 @@ const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: Sqlit
 export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
   Effect.gen(function* () {
     const prices = yield* loadPriceSetting(env)
-    if (spec.backend.kind !== "synthetic") yield* checkReachable(spec.backend.baseUrl ?? "https://api.openai.com/v1", env)
+    if (spec.backend.kind !== "synthetic") yield* (out.json ? Console.error : Console.log)(endpointLine(spec.backend.baseUrl, env))
+    if (spec.backend.kind !== "synthetic") yield* checkReachable(spec.backend.baseUrl ?? DEFAULT_BASE_URL, env)
     const preloaded = spec.backend.kind === "synthetic" ? [] : [yield* probeBackend(spec, env, out)]
     const now = yield* Clock.currentTimeMillis
     const { runDir, runId } = yield* createRunDir(runsDir, `${stamp(now)}-${spec.study.id}-s${spec.seed}`)
@@ -403,8 +465,19 @@ export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<st
     )
   })
 
+/** What `resume` may change: where requests go and how long one may take. */
+export interface ResumeOverrides {
+  readonly baseUrl?: string | undefined
+  readonly timeoutMs?: number | undefined
+}
+
 /** Continues an interrupted or partly failed run: only units not done are run; nothing done is redone. */
-export const resumeRun = (runDir: string, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
+export const resumeRun = (
+  runDir: string,
+  env: Readonly<Record<string, string | undefined>>,
+  out: OutputOptions,
+  overrides: ResumeOverrides = {}
+) =>
   Effect.gen(function* () {
     const prices = yield* loadPriceSetting(env)
     const dbFile = path.join(runDir, "run.sqlite")
@@ -420,7 +493,18 @@ export const resumeRun = (runDir: string, env: Readonly<Record<string, string | 
           return yield* new SpecFileError({ file: dbFile, problems: ["manifest: the run has no plan (it was never started properly)"] })
         }
         putManifest(db, { resumed_with: versions() })
-        return yield* driveRun(db, dbFile, runId, runDir, spec, env, out, [], prices)
+        // --timeout changes how long a request may take; --base-url only where requests go: the request keys
+        // (and so the answers already stored) stay those of the run's plan.
+        const resumed: RunSpec = overrides.timeoutMs === undefined ? spec : { ...spec, backend: { ...spec.backend, timeoutMs: overrides.timeoutMs } }
+        const endpoint = overrides.baseUrl ?? spec.backend.baseUrl
+        if (resumed.backend.kind !== "synthetic") {
+          if (overrides.baseUrl === undefined) {
+            const warning = endpointWarning(spec.backend.baseUrl, `the run's stored settings (${escapeControl(runDir)})`, env)
+            if (warning !== null) yield* Console.error(warning)
+          }
+          yield* (out.json ? Console.error : Console.log)(endpointLine(endpoint, env))
+        }
+        return yield* driveRun(db, dbFile, runId, runDir, resumed, env, out, [], prices, endpoint)
       })
     )
   })

@@ -6,6 +6,7 @@ import { BIAS_VALUES, personaBias, type BiasTable } from "../analysis/personaBia
 import { loadBaseline } from "../config/BaselineFile.js"
 import { loadPopulation } from "../config/PopulationFile.js"
 import type { RunSpec } from "../config/RunSpec.js"
+import { backendIdentity, type BackendIdentity } from "../config/RunSpec.js"
 import { SpecFileError, UsageError } from "../config/SpecFileError.js"
 import { DEFAULT_AGENTS, projectRoot } from "../config/StudyFile.js"
 import { isDirectory, loadAllVpCorrelations, loadVpCorrelations, loadVpItems, loadVpResultFile, type VpItem } from "../config/ValuePortraitData.js"
@@ -28,8 +29,11 @@ export const VP_METHOD = "averaged_0.3_pos_centered"
 /** What `valuesim value-portrait score --json` prints. */
 export interface VpScores {
   readonly method: string
-  /** One rating source per prompt variant (result files, or run conditions). */
-  readonly variants: ReadonlyArray<{ readonly source: string; readonly rated: number }>
+  /**
+   * One rating source per prompt variant (result files, or the run's questionnaires): items rated, and items
+   * asked without a usable rating (an unreadable answer), which leave that variant out of the item's average.
+   */
+  readonly variants: ReadonlyArray<{ readonly source: string; readonly rated: number; readonly unrated: number }>
   /** The 10 centered value scores under the project's value codes (SD, ST, …). */
   readonly values: Readonly<Record<string, number>>
   /** Full scores per family, keyed like the published `*_expected_scores.json`. */
@@ -45,7 +49,7 @@ export const requireDataDir = (dataDir: string) =>
 /** Scores rating maps (one per prompt variant) against the benchmark's human correlations. */
 export const scoreVariants = (
   correlations: Readonly<Record<VpFamily, ReadonlyArray<VpCorrelation>>>,
-  variants: ReadonlyArray<{ readonly source: string; readonly ratings: ReadonlyMap<string, number> }>
+  variants: ReadonlyArray<{ readonly source: string; readonly ratings: ReadonlyMap<string, number>; readonly unrated: number }>
 ): VpScores => {
   const maps = variants.map((v) => v.ratings)
   const scores = {} as Record<VpFamily, Readonly<Record<string, VpDimensionScore>>>
@@ -55,7 +59,7 @@ export const scoreVariants = (
     const s = scores.pvq[name]
     if (s) values[code] = s.centered_mean
   }
-  return { method: VP_METHOD, variants: variants.map((v) => ({ source: v.source, rated: v.ratings.size })), values, scores }
+  return { method: VP_METHOD, variants: variants.map((v) => ({ source: v.source, rated: v.ratings.size, unrated: v.unrated })), values, scores }
 }
 
 /** `valuesim value-portrait score --outputs FILE...`: recorded answers in the published result-file format. */
@@ -65,8 +69,8 @@ export const scoreRecordedOutputs = (dataDir: string, outputs: ReadonlyArray<str
     if (outputs.length === 0) return yield* new UsageError({ detail: "--outputs: give at least one result file" })
     const correlations = yield* loadAllVpCorrelations(dataDir)
     const known = new Set(correlations.pvq.map((c) => c.item))
-    const variants: Array<{ source: string; ratings: ReadonlyMap<string, number> }> = []
-    for (const file of outputs) variants.push({ source: file, ratings: yield* loadVpResultFile(file, known) })
+    const variants: Array<{ source: string; ratings: ReadonlyMap<string, number>; unrated: number }> = []
+    for (const file of outputs) variants.push({ source: file, ...(yield* loadVpResultFile(file, known)) })
     return scoreVariants(correlations, variants)
   })
 
@@ -75,7 +79,10 @@ const fmt = (x: number) => (Number.isFinite(x) ? (x >= 0 ? " " : "") + x.toFixed
 /** The text table: one block per family, dimension × centered / raw mean / SD / items. */
 export const renderVpScores = (s: VpScores): string => {
   const lines = [`Value Portrait scores (${s.method}), ${s.variants.length} prompt variant(s):`]
-  for (const v of s.variants) lines.push(`  ${v.source} (${v.rated} items rated)`)
+  for (const v of s.variants) lines.push(`  ${v.source} (${v.rated} items rated${v.unrated > 0 ? `, ${v.unrated} unreadable` : ""})`)
+  const unrated = s.variants.reduce((a, v) => a + v.unrated, 0)
+  if (unrated > 0)
+    lines.push(`  each item's rating is averaged over the variants that rated it; ${unrated} unreadable answer(s) are left out, as in the published pipeline`)
   const titles: Record<VpFamily, string> = { pvq: "values", bfi: "Big Five", higher_pvq: "higher-order values" }
   for (const f of VP_FAMILIES) {
     lines.push("", `${titles[f].padEnd(22)} centered    mean      sd   items`)
@@ -274,6 +281,8 @@ const writeText = (file: string, text: string) =>
 export interface VpRunScores {
   readonly method: string
   readonly run: string
+  /** Who answered: on the synthetic backend `synthetic: true` and the label every run prints. */
+  readonly backend: BackendIdentity
   readonly steps: ReadonlyArray<string>
   /** One score set per condition of the run (a steering matrix when the run has value-prompt conditions). */
   readonly conditions: ReadonlyArray<{ readonly condition: string; readonly agents: number } & VpScores>
@@ -348,7 +357,7 @@ export const scoreValuePortraitRun = (dataDir: string, runDir: string) =>
       },
       catch: (e) => new SpecFileError({ file: dbFile, problems: [`cannot read the run (${(e as Error).message})`] })
     }).pipe(Effect.ensuring(Effect.sync(() => db.close())))
-    const { conditions, steps, sums } = yield* read
+    const { spec, conditions, steps, sums } = yield* read
     if (steps.length === 0)
       return yield* new SpecFileError({ file: runDir, problems: ["--run: the run has no Value Portrait questionnaire (items with ids vp:<portrait>:<option>)"] })
     const unknown = steps.flatMap((s) => s.keys.filter((k): k is string => k !== null && !known.has(k)))
@@ -357,19 +366,23 @@ export const scoreValuePortraitRun = (dataDir: string, runDir: string) =>
     const out = conditions.map((c) => {
       const variants = steps.map((st) => {
         const m = sums.get(c.idx)?.get(st.step) ?? new Map<string, [number, number]>()
-        return { source: st.id, ratings: new Map([...m].map(([k, [s, n]]) => [k, s / n])) as ReadonlyMap<string, number> }
+        const asked = st.keys.filter((k) => k !== null).length
+        return { source: st.id, ratings: new Map([...m].map(([k, [s, n]]) => [k, s / n])) as ReadonlyMap<string, number>, unrated: asked - m.size }
       })
       return { condition: c.name, agents: c.n, ...scoreVariants(correlations, variants) }
     })
-    return { method: VP_METHOD, run: runDir, steps: steps.map((s) => s.id), conditions: out, steering: steeringOf(out) } satisfies VpRunScores
+    const backend: BackendIdentity = spec ? backendIdentity(spec.backend) : { backend: "unknown", model: "unknown", synthetic: false, label: null }
+    return { method: VP_METHOD, run: runDir, backend, steps: steps.map((s) => s.id), conditions: out, steering: steeringOf(out) } satisfies VpRunScores
   })
 
 /** One condition: the full table; several: the steering matrix (rows: conditions; columns: centered values). */
 export const renderVpRunScores = (r: VpRunScores): string => {
-  if (r.conditions.length === 1) return `condition ${r.conditions[0]!.condition}:\n${renderVpScores(r.conditions[0]!)}`
+  const banner = r.backend.label ? `*** ${r.backend.label} ***\n` : ""
+  if (r.conditions.length === 1) return `${banner}condition ${r.conditions[0]!.condition} (${r.backend.backend}, ${r.backend.model}):\n${renderVpScores(r.conditions[0]!)}`
   const order = Object.values(VP_VALUE_CODES)
   const lines = [
-    `Value Portrait steering matrix (${r.method}; ${r.steps.length} prompt variants): centered value scores per condition`,
+    ...(r.backend.label ? [`*** ${r.backend.label} ***`] : []),
+    `Value Portrait steering matrix (${r.method}; ${r.steps.length} prompt variants; ${r.backend.backend}, ${r.backend.model}): centered value scores per condition`,
     `${"condition".padEnd(12)}${order.map((c) => c.padStart(8)).join("")}`
   ]
   for (const c of r.conditions) lines.push(`${c.condition.padEnd(12)}${order.map((v) => fmt(c.values[v] ?? NaN).padStart(8)).join("")}`)
@@ -396,6 +409,8 @@ export interface VpPersonaBias {
   readonly run: string
   readonly baseline: { readonly file: string; readonly id: string; readonly source: string }
   readonly model: string
+  /** Who answered: on the synthetic backend `synthetic: true` and the label every run prints. */
+  readonly backend: BackendIdentity
   readonly tables: ReadonlyArray<BiasTable>
 }
 
@@ -414,27 +429,15 @@ export const personaBiasOfRun = (dataDir: string, runDir: string, differencesFil
     )
     if (personas.size === 0)
       return yield* new SpecFileError({ file: runDir, problems: ["--run: the run has no persona:<variable>/<group> conditions (use populations/demographic-personas.yaml)"] })
-    const model = yield* readRunModel(runDir)
+    const model = `${scored.backend.backend}: ${scored.backend.model}`
     return {
       method: `${VP_METHOD}; model: persona − no persona; human: ${baseline.reference}`,
       run: runDir,
       baseline: { file: differencesFile, id: baseline.id, source: baseline.source },
       model,
+      backend: scored.backend,
       tables: personaBias(personas, reference.values, baseline.groups)
     } satisfies VpPersonaBias
-  })
-
-const readRunModel = (runDir: string) =>
-  Effect.gen(function* () {
-    const db = yield* openDatabase(path.join(runDir, "run.sqlite"), { mustExist: true }).pipe(Effect.orElseSucceed(() => null))
-    if (db === null) return "unknown"
-    try {
-      const row = db.prepare(`SELECT value FROM manifest WHERE key = 'spec'`).get() as { value: string } | undefined
-      const spec = row ? (JSON.parse(row.value) as RunSpec) : undefined
-      return spec ? `${spec.backend.kind}: ${spec.backend.model}` : "unknown"
-    } finally {
-      db.close()
-    }
   })
 
 const sign = (x: number | null) => (x === null ? "     —" : `${x >= 0 ? "+" : ""}${x.toFixed(2)}`.padStart(6))
@@ -443,6 +446,7 @@ const sign = (x: number | null) => (x === null ? "     —" : `${x >= 0 ? "+" : 
 export const renderPersonaBias = (b: VpPersonaBias): string => {
   const head = (label: string) => `${label.padEnd(26)}${BIAS_VALUES.map((v) => v.padStart(6)).join("")}`
   const lines = [
+    ...(b.backend.label ? [`*** ${b.backend.label} ***`, "the theory model ignores personas: its rows below are agent noise, not a bias"] : []),
     `Demographic persona bias (Value Portrait, seed 004 tables 9-12), model ${b.model}`,
     `human: ${b.baseline.id} (${b.baseline.file})`
   ]

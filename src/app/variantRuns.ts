@@ -3,6 +3,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { backendIdentity, type BackendIdentity, type RunSpec } from "../config/RunSpec.js"
 import type { BootstrapSettings } from "../analysis/alignment.js"
+import { pathInside } from "../config/ids.js"
 import { SpecFileError } from "../config/SpecFileError.js"
 import type { RunOverrides } from "../config/StudyFile.js"
 import { getManifest, openDatabase } from "../store/RunStore.js"
@@ -18,9 +19,11 @@ import { resumeRun, startRun } from "./runStudy.js"
 
 /** The default experiment folder: `<runs-dir>/<kind>-<utc stamp>-<study>-s<seed>[-k]`, one that does not exist yet. */
 export const experimentDir = (runsDir: string, kind: string, study: string, seed: number) =>
-  Effect.map(Clock.currentTimeMillis, (ms) => {
+  Effect.gen(function* () {
+    const ms = yield* Clock.currentTimeMillis
     const stamp = new Date(ms).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)
-    const base = path.join(runsDir, `${kind}-${stamp}-${study}-s${seed}`)
+    const inside = pathInside(runsDir, `${kind}-${stamp}-${study}-s${seed}`, "id")
+    const base = yield* inside
     // A fresh folder: an existing one would be continued, which only `--out` should ask for.
     let dir = base
     for (let k = 2; fs.existsSync(dir); k++) dir = `${base}-${k}`

@@ -8,15 +8,30 @@ import { reportRun } from "../app/reportRun.js"
 import { resumeRun, startRun } from "../app/runStudy.js"
 import { validateFile } from "../app/validateFiles.js"
 import { VALUESIM_VERSION } from "../app/version.js"
+import { DEFAULT_PERMUTATIONS } from "../analysis/alignment.js"
 import { UsageError } from "../config/SpecFileError.js"
 import { loadRunSpec } from "../config/StudyFile.js"
+import { DEFAULT_MDS_METHOD, MDS_METHODS } from "../stats/mds.js"
 import { anchoringCommand } from "./anchoringCommand.js"
 import { baselineCommand } from "./baselineCommand.js"
 import { personaEvalsCommand } from "./personaEvalsCommand.js"
 import { checkBudget, maxCost, maxCostOf, planCommand } from "./planCommand.js"
 import { robustnessCommands } from "./robustnessCommand.js"
-import { backendOptions, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, repeatable, RunIncompleteError } from "./runOptions.js"
+import { backendOptions, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, repeatable, RunIncompleteError, timeoutOf } from "./runOptions.js"
 import { valuePortraitCommand } from "./valuePortraitCommand.js"
+
+/** `--mds smacof|classical`: how value maps are made for S_V (default: the paper's ratio SMACOF). */
+const mds = Options.choice("mds", MDS_METHODS).pipe(
+  Options.withDefault(DEFAULT_MDS_METHOD),
+  Options.withDescription("how the value maps behind S_V are made: smacof (ratio SMACOF, the paper's metric MDS; default) or classical (Torgerson)")
+)
+/** `--permutations N`: label permutations behind each S_V's chance level. */
+const permutations = Options.integer("permutations").pipe(
+  Options.withDefault(DEFAULT_PERMUTATIONS),
+  Options.withDescription("permutations of the value labels behind each S_V's chance level (default 1000; 0: none)")
+)
+const checkPermutations = (n: number) =>
+  n < 0 ? Effect.fail(new UsageError({ detail: "--permutations: must be 0 or a positive integer" })) : Effect.void
 
 const run = Command.make(
   "run",
@@ -45,10 +60,21 @@ const run = Command.make(
     })
 ).pipe(Command.withDescription("run a questionnaire or study on a population"))
 
-const resume = Command.make("resume", { runDir: Args.directory({ name: "run-dir" }), maxCost, noTui, json }, (a) =>
+const resume = Command.make(
+  "resume",
+  {
+    runDir: Args.directory({ name: "run-dir" }),
+    baseUrl: Options.text("base-url").pipe(Options.optional, Options.withDescription("send the remaining requests here. Default: the run's stored base URL")),
+    timeout: backendOptions.timeout,
+    maxCost,
+    noTui,
+    json
+  },
+  (a) =>
   Effect.gen(function* () {
     const maxCostUsd = yield* maxCostOf(a.maxCost)
-    const summary = yield* resumeRun(a.runDir, env, { ...outputOf(a), ...(maxCostUsd === undefined ? {} : { maxCostUsd }) })
+    const output = { ...outputOf(a), ...(maxCostUsd === undefined ? {} : { maxCostUsd }) }
+    const summary = yield* resumeRun(a.runDir, env, output, { baseUrl: opt(a.baseUrl), timeoutMs: yield* timeoutOf(a.timeout) })
     yield* finish(summary, a.json)
   })
 ).pipe(Command.withDescription("continue an interrupted run; finished work is never redone"))
@@ -82,7 +108,9 @@ const exportCmd = Command.make(
       const out = opt(a.out) ?? path.join(a.runDir, "export")
       const r = yield* exportRun(a.runDir, a.format, out)
       const games = r.moves ? `, ${r.moveRows} rows to ${r.moves} and ${r.gameResultRows} rows to ${r.gameResults}` : ""
-      yield* a.json ? Console.log(JSON.stringify(r)) : Console.log(`wrote ${r.rows} rows to ${r.file}, ${r.scoreRows} rows to ${r.scores}${games}`)
+      if (a.json) return yield* Console.log(JSON.stringify(r))
+      if (r.label) yield* Console.log(`*** ${r.label} ***`)
+      yield* Console.log(`wrote ${r.rows} rows to ${r.file}, ${r.scoreRows} rows to ${r.scores}${games}; provenance in ${r.manifest}`)
     })
 ).pipe(Command.withDescription("write answers (one row per agent × item) and scores (per agent × subscale) as csv or jsonl"))
 
@@ -96,15 +124,20 @@ const report = Command.make(
     format: Options.choice("format", ["text", "json", "html"]).pipe(Options.withDefault("text" as const), Options.withDescription("text, json, or html (one self-contained page with plots). Default: text")),
     out: Options.text("out").pipe(Options.optional, Options.withDescription("write here instead of stdout. Default: stdout; for html <run-dir>/report.html")),
     iterations: Options.integer("bootstrap-iterations").pipe(Options.withDefault(100), Options.withDescription("bootstrap resamples for the confidence intervals. Default: 100")),
-    sampleSize: Options.integer("bootstrap-size").pipe(Options.withDefault(500), Options.withDescription("respondents per bootstrap resample. Default: 500"))
+    sampleSize: Options.integer("bootstrap-size").pipe(Options.withDefault(500), Options.withDescription("respondents per bootstrap resample. Default: 500")),
+    mds,
+    permutations
   },
   (a) =>
     Effect.gen(function* () {
       if (a.iterations < 2) return yield* new UsageError({ detail: "--bootstrap-iterations: must be at least 2" })
       if (a.sampleSize < 2) return yield* new UsageError({ detail: "--bootstrap-size: must be at least 2" })
+      yield* checkPermutations(a.permutations)
       const r = yield* reportRun(a.runDir, a.format, opt(a.out), {
         baselines: a.baseline.length > 0 ? a.baseline : null,
-        bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95 }
+        bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95 },
+        mdsMethod: a.mds,
+        permutations: a.permutations
       })
       if (r.file === null) yield* Console.log(a.format === "text" ? r.rendered.trimEnd() : r.rendered)
       else yield* Console.log(`wrote ${r.file}`)
@@ -116,14 +149,18 @@ const compareStructureCmd = Command.make(
   {
     human: Options.text("human").pipe(Options.withDescription("human value correlation matrix: a CSV with a header row of value codes, or a value-correlations baseline file (required)")),
     model: Options.text("model").pipe(Options.withDescription("the model's matrix, in either format (required)")),
+    mds,
+    permutations,
+    seed: Options.integer("seed").pipe(Options.withDefault(1), Options.withDescription("seed of the label permutations (default 1)")),
     json
   },
   (a) =>
     Effect.gen(function* () {
-      const r = yield* compareStructure(a.human, a.model)
+      yield* checkPermutations(a.permutations)
+      const r = yield* compareStructure(a.human, a.model, { mdsMethod: a.mds, permutations: a.permutations, seed: a.seed })
       yield* Console.log(a.json ? JSON.stringify(r) : renderComparison(r))
     })
-).pipe(Command.withDescription("S_V between two value correlation matrices (classical MDS + Procrustes)"))
+).pipe(Command.withDescription("S_V between two value correlation matrices (ratio SMACOF or classical MDS + Procrustes), with its chance level"))
 
 const compareStrategiesCmd = Command.make(
   "compare-strategies",
@@ -138,6 +175,7 @@ const compareStrategiesCmd = Command.make(
     ...backendOptions,
     iterations: Options.integer("bootstrap-iterations").pipe(Options.withDefault(100), Options.withDescription("bootstrap resamples for the confidence intervals. Default: 100")),
     sampleSize: Options.integer("bootstrap-size").pipe(Options.withDefault(500), Options.withDescription("respondents per bootstrap resample. Default: 500")),
+    mds,
     noTui,
     json
   },
@@ -157,6 +195,7 @@ const compareStrategiesCmd = Command.make(
           shares: { file: a.shares, dataset: a.dataset },
           baselines: a.baseline.length > 0 ? a.baseline : null,
           bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95 },
+          mdsMethod: a.mds,
           runsDir: a.runsDir,
           output: { json: a.json, progressEveryMs: progressEveryMs() }
         },

@@ -8,12 +8,13 @@ import type { RunSummary } from "../app/runStudy.js"
 import { cliCommand } from "../app/invocation.js"
 import { runHeadline } from "../app/resultLine.js"
 import { UsageError } from "../config/SpecFileError.js"
+import { resumeCommand } from "../domain/printable.js"
 
 /** The run finished but some of its work failed (exit code 1). `then` says what to run after the resume. */
 export class RunIncompleteError extends Data.TaggedError("RunIncompleteError")<{ readonly summary: RunSummary; readonly then?: string }> {
   override get message(): string {
     const then = this.then === undefined ? "" : `, then ${this.then}`
-    return `run incomplete: ${this.summary.unitsFailed} agent-steps failed; continue with: ${cliCommand()} resume ${this.summary.runDir}${then}`
+    return `run incomplete: ${this.summary.unitsFailed} agent-steps failed; continue with: ${resumeCommand(this.summary.runDir, cliCommand())}${then}`
   }
 }
 
@@ -47,6 +48,7 @@ export const backendOptions = {
     Options.withDescription("logprob: the answer distribution from the first token's logprobs (identical requests shared); sample: the generated text is parsed. Default: the study's scoring, else logprob")
   ),
   temperature: Options.float("temperature").pipe(Options.optional, Options.withDescription("sampling temperature sent to the model. Default: the study's temperature, else 0.7")),
+  timeout: Options.float("timeout").pipe(Options.optional, Options.withDescription("seconds to wait for one request before retrying it. Default: the study's timeout_ms, else 60")),
   runsDir: Options.text("runs-dir").pipe(Options.withDefault("runs"), Options.withDescription("folder the run folder is created in. Default: runs"))
 }
 
@@ -59,6 +61,11 @@ export const overridesOf = (a: BackendArgs) =>
   Effect.gen(function* () {
     const concurrency = opt(a.concurrency)
     if (concurrency !== undefined && concurrency < 1) return yield* new UsageError({ detail: "--concurrency: must be a positive integer" })
+    const temperature = opt(a.temperature)
+    if (temperature !== undefined && !(temperature >= 0 && temperature <= 2)) {
+      return yield* new UsageError({ detail: `--temperature: must be between 0 and 2, got ${temperature}` })
+    }
+    const timeoutMs = yield* timeoutOf(a.timeout)
     return {
       backend: opt(a.backend),
       model: opt(a.model),
@@ -66,8 +73,18 @@ export const overridesOf = (a: BackendArgs) =>
       seed: opt(a.seed),
       concurrency,
       scoring: opt(a.scoring),
-      temperature: opt(a.temperature)
+      temperature,
+      timeoutMs
     }
+  })
+
+/** `--timeout SECONDS` as milliseconds, or a usage error. */
+export const timeoutOf = (o: Option.Option<number>) =>
+  Effect.gen(function* () {
+    const seconds = opt(o)
+    if (seconds === undefined) return undefined
+    if (!(seconds > 0 && seconds <= 3600)) return yield* new UsageError({ detail: `--timeout: must be more than 0 and at most 3600 seconds, got ${seconds}` })
+    return Math.max(1, Math.round(seconds * 1000))
   })
 
 export const progressEveryMs = () => Number(env["VALUESIM_PROGRESS_MS"] ?? 2000)

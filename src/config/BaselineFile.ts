@@ -3,7 +3,7 @@ import { Effect, Either, Schema } from "effect"
 import * as path from "node:path"
 import { VALUES_10, VALUES_19 } from "../domain/values.js"
 import { decodeData, readDataFile } from "./loadFile.js"
-import { SharesFileSchema } from "./PopulationFile.js"
+import { SharesFileSchema, sharesSumProblem } from "./PopulationFile.js"
 import { SpecFileError } from "./SpecFileError.js"
 import { projectRoot } from "./StudyFile.js"
 
@@ -306,8 +306,8 @@ export const baselineProblems = (b: Baseline): Array<string> => {
     }
     case "dominant-value-shares":
       for (const [name, ds] of Object.entries(b.datasets)) {
-        const total = Object.values(ds.shares).reduce((s, x) => s + x, 0) + ds.no_dominant
-        if (Math.abs(total - 1) > 0.005) problems.push(`datasets.${name}: the shares and no_dominant sum to ${total.toFixed(4)}, not 1`)
+        const wrongSum = sharesSumProblem(b, name, ds)
+        if (wrongSum !== null) problems.push(wrongSum)
       }
       break
     case "unavailable-baselines":

@@ -5,13 +5,14 @@ import { parseValue10, VALUES_10 } from "../domain/values.js"
 import { paramsText } from "../engine/GameRunner.js"
 import { gameParamProblems, makeGame } from "../games/index.js"
 import { decodeData, readDataFile } from "./loadFile.js"
+import { SafeId } from "./ids.js"
 import { SpecFileError } from "./SpecFileError.js"
 
 const NonEmpty = Schema.String.pipe(Schema.minLength(1))
 
 export const GameFileSchema = Schema.Struct({
   kind: Schema.Literal("game"),
-  id: NonEmpty,
+  id: SafeId,
   title: NonEmpty,
   source: NonEmpty,
   game: Schema.Literal(...GAME_KINDS),

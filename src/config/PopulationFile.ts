@@ -21,14 +21,23 @@ export const PopulationFileSchema = Schema.Struct({
   /** Weights per condition for `custom` (e.g. `value:BE: 0.3`, `none: 0.7`). */
   custom: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Number.pipe(Schema.nonNegative()) })),
   allocation: Schema.optional(Schema.Literal("exact", "multinomial")),
+  /** `true`: the custom weights are relative (any positive sum); otherwise they must sum to 1. */
+  normalize: Schema.optional(Schema.Boolean),
   prompts: NonEmpty
 }).annotations({ identifier: "Population" })
+
+/** How far from 1 a list of shares or weights may sum (published shares are rounded to a tenth of a per cent). */
+export const SUM_TOLERANCE = 0.005
+
+const sumOf = (xs: ReadonlyArray<number>) => xs.reduce((s, x) => s + x, 0)
 
 export const SharesFileSchema = Schema.Struct({
   kind: Schema.Literal("dominant-value-shares"),
   id: NonEmpty,
   description: NonEmpty,
   tie_rule: NonEmpty,
+  /** `true`: the shares of a dataset are relative and are rescaled to sum to 1; otherwise they must sum to 1. */
+  normalize: Schema.optional(Schema.Boolean),
   datasets: Schema.Record({
     key: Schema.String,
     value: Schema.Struct({
@@ -78,6 +87,19 @@ export const PromptsFileSchema = Schema.Struct({
   personas: Schema.optional(Schema.Record({ key: Schema.String, value: NonEmpty }))
 }).annotations({ identifier: "ConditionPrompts" })
 
+/** A dataset whose shares and no_dominant do not sum to 1 (unless the file says `normalize: true`). */
+export const sharesSumProblem = (
+  sf: Pick<typeof SharesFileSchema.Type, "normalize">,
+  name: string,
+  ds: { readonly shares: Readonly<Record<string, number>>; readonly no_dominant: number }
+): string | null => {
+  const total = sumOf(Object.values(ds.shares)) + ds.no_dominant
+  if (sf.normalize === true) return total > 0 ? null : `datasets.${name}: the shares and no_dominant sum to zero`
+  return Math.abs(total - 1) > SUM_TOLERANCE
+    ? `datasets.${name}: the shares and no_dominant sum to ${Number(total.toFixed(4))}, not 1 (add normalize: true to the file if they are relative)`
+    : null
+}
+
 export interface Condition {
   /** `value:<code>`, `variant:<id>`, `persona:<key>` or `none`. */
   readonly id: string
@@ -121,7 +143,16 @@ export const loadDominantShares = (sharesFile: string, dataset: string, referrer
         problems: [`${field}: "${dataset}" is not in ${sharesFile} (it has ${Object.keys(sf.datasets).join(", ")})`]
       })
     }
-    return ds
+    const wrongSum = sharesSumProblem(sf, dataset, ds)
+    if (wrongSum !== null) return yield* new SpecFileError({ file: sharesFile, problems: [wrongSum] })
+    if (sf.normalize !== true) return ds
+    // Relative shares: rescaled so that they and no_dominant sum to 1.
+    const total = sumOf(Object.values(ds.shares)) + ds.no_dominant
+    return {
+      ...ds,
+      shares: Object.fromEntries(Object.entries(ds.shares).map(([k, v]) => [k, v / total])) as typeof ds.shares,
+      no_dominant: ds.no_dominant / total
+    }
   })
 
 /**
@@ -189,7 +220,11 @@ export const loadPopulation = (file: string, seed = 1) =>
         if (v === undefined) problems.push(`custom.${condition}: unknown condition (expected value:<code> with a code in ${codes}, persona:<key>, or none)`)
         return { condition: v ? `value:${v}` : condition, weight }
       })
-      if (pairs.every((p) => p.weight === 0)) problems.push("custom: the weights sum to zero")
+      const total = sumOf(pairs.map((p) => p.weight))
+      if (total === 0) problems.push("custom: the weights sum to zero")
+      else if (pop.normalize !== true && Math.abs(total - 1) > SUM_TOLERANCE) {
+        problems.push(`custom: the weights sum to ${Number(total.toFixed(4))}, not 1 (add normalize: true to the file if they are relative)`)
+      }
       if (problems.length > 0) return yield* new SpecFileError({ file, problems })
     } else {
       let shares: DominantShares | undefined

@@ -3,6 +3,7 @@ import type { Questionnaire, QuestionnaireItem } from "../domain/questionnaire.j
 import { parseValueIn, valuesOf } from "../domain/values.js"
 import { DEFAULT_QUESTIONNAIRE_PROMPTS } from "./defaults.js"
 import { decodeData, readDataFile } from "./loadFile.js"
+import { SafeId } from "./ids.js"
 import { SpecFileError } from "./SpecFileError.js"
 
 const NonEmpty = Schema.String.pipe(Schema.minLength(1))
@@ -17,7 +18,7 @@ const ItemSchema = Schema.Struct({
 
 export const QuestionnaireFileSchema = Schema.Struct({
   kind: Schema.Literal("questionnaire"),
-  id: NonEmpty,
+  id: SafeId,
   title: NonEmpty,
   source: NonEmpty,
   /** `values`: subscales are value codes (SD…UN) and MRAT applies; `other`: free subscale keys. */
@@ -47,6 +48,41 @@ export const QuestionnaireFileSchema = Schema.Struct({
 
 export type QuestionnaireFile = typeof QuestionnaireFileSchema.Type
 
+/**
+ * The placeholders each prompt template is filled with (src/engine/prompts.ts), and those it cannot do without:
+ * an item prompt without {item} would send every item as the same text. `instructions` is sent as written.
+ */
+const TEMPLATE_FIELDS: ReadonlyArray<{ readonly field: keyof NonNullable<QuestionnaireFile["prompts"]>; readonly known: ReadonlyArray<string>; readonly required: ReadonlyArray<string> }> = [
+  { field: "instructions", known: [], required: [] },
+  { field: "item", known: ["item", "options", "min", "max"], required: ["item"] },
+  { field: "option", known: ["number", "label"], required: ["number"] },
+  { field: "reask", known: ["options", "min", "max"], required: [] },
+  { field: "batch", known: ["items", "count", "options", "min", "max"], required: ["items"] },
+  { field: "batch_reask", known: ["missing", "options", "min", "max"], required: ["missing"] }
+]
+
+/** Unknown and missing placeholders of a questionnaire's own prompt templates, as `prompts.<field>: …` lines. */
+export const placeholderProblems = (f: Pick<QuestionnaireFile, "prompts" | "answer_with">): Array<string> => {
+  const problems: Array<string> = []
+  for (const { field, known, required } of TEMPLATE_FIELDS) {
+    const template = f.prompts?.[field]
+    if (template === undefined) continue
+    const used = new Set([...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!))
+    for (const k of used) {
+      if (known.includes(k)) continue
+      problems.push(
+        known.length === 0
+          ? `prompts.${field}: unknown placeholder {${k}} (the ${field} text is sent as written; it has no placeholders)`
+          : `prompts.${field}: unknown placeholder {${k}} (available: ${known.map((x) => `{${x}}`).join(", ")})`
+      )
+    }
+    // With answer_with: label an option's label is also what the agent answers with.
+    const satisfied = (k: string) => used.has(k) || (field === "option" && f.answer_with === "label" && used.has("label"))
+    for (const k of required) if (!satisfied(k)) problems.push(`prompts.${field}: missing placeholder {${k}}`)
+  }
+  return problems
+}
+
 /** Checks what the schema cannot (unique ids, value codes, an increasing scale) and builds the domain object. */
 export const toQuestionnaire = (f: QuestionnaireFile, file: string): Either.Either<Questionnaire, SpecFileError> => {
   const problems: Array<string> = []
@@ -70,6 +106,7 @@ export const toQuestionnaire = (f: QuestionnaireFile, file: string): Either.Eith
       else seen.set(key, i)
     })
   }
+  problems.push(...placeholderProblems(f))
   const items: Array<QuestionnaireItem> = f.items.map((it, i) => {
     if (ids.has(it.id)) problems.push(`items[${i}].id: duplicate item id "${it.id}"`)
     ids.add(it.id)

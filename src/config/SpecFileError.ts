@@ -1,4 +1,5 @@
 import { Data } from "effect"
+import { escapeControl } from "../domain/printable.js"
 
 /**
  * A user-supplied file (or argument) is unusable. Carries every problem found, each naming the file and the
@@ -9,8 +10,10 @@ export class SpecFileError extends Data.TaggedError("SpecFileError")<{
   readonly problems: ReadonlyArray<string>
 }> {
   override get message(): string {
-    if (this.problems.length === 1) return `${this.file}: ${this.problems[0]}`
-    return `${this.file}: ${this.problems.length} problems\n${this.problems.map((p) => `  - ${p}`).join("\n")}`
+    // Names and values from the file are printed with control characters escaped (one line per problem).
+    const file = escapeControl(this.file)
+    if (this.problems.length === 1) return `${file}: ${escapeControl(this.problems[0]!)}`
+    return `${file}: ${this.problems.length} problems\n${this.problems.map((p) => `  - ${escapeControl(p)}`).join("\n")}`
   }
 }
 

@@ -1,5 +1,6 @@
 import { FileSystem } from "@effect/platform"
-import { Effect, Schema } from "effect"
+import { Console, Effect, Schema } from "effect"
+import { escapeControl } from "../domain/printable.js"
 import { createHash } from "node:crypto"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -9,6 +10,7 @@ import { loadPopulation } from "./PopulationFile.js"
 import { questionnaireFromData } from "./QuestionnaireFile.js"
 import type { BackendKind, BackendSettings, RunSpec, Step } from "./RunSpec.js"
 import { SYNTHETIC_MODEL } from "./RunSpec.js"
+import { SafeId } from "./ids.js"
 import { SpecFileError, UsageError } from "./SpecFileError.js"
 
 const NonEmpty = Schema.String.pipe(Schema.minLength(1))
@@ -31,7 +33,7 @@ const BackendFields = {
 
 export const StudyFileSchema = Schema.Struct({
   kind: Schema.Literal("study"),
-  id: NonEmpty,
+  id: SafeId,
   title: Schema.optional(Schema.String),
   population: NonEmpty,
   agents: Schema.optional(Schema.Int.pipe(Schema.positive())),
@@ -53,6 +55,7 @@ export interface RunOverrides {
   readonly concurrency?: number | undefined
   readonly scoring?: "logprob" | "sample" | undefined
   readonly temperature?: number | undefined
+  readonly timeoutMs?: number | undefined
 }
 
 /** The project's own folder, for the default population when a bare questionnaire is run. */
@@ -73,7 +76,7 @@ export const resolveBackend = (
   const model =
     kind === "synthetic" ? SYNTHETIC_MODEL : firstDefined(o.model, file?.model, env["OPENAI_MODEL"]) ?? "gpt-4o-mini"
   const baseUrl =
-    kind === "synthetic" ? null : firstDefined(o.baseUrl, file?.base_url, env["OPENAI_BASE_URL"]) ?? "https://api.openai.com/v1"
+    kind === "synthetic" ? null : firstDefined(o.baseUrl, file?.base_url, env["OPENAI_BASE_URL"]) ?? DEFAULT_BASE_URL
   return {
     kind,
     model,
@@ -85,10 +88,39 @@ export const resolveBackend = (
     topLogprobs: file?.top_logprobs ?? 20,
     concurrency: firstDefined(o.concurrency, file?.concurrency) ?? 16,
     rpm: file?.rpm ?? null,
-    timeoutMs: file?.timeout_ms ?? 60_000,
+    timeoutMs: firstDefined(o.timeoutMs, file?.timeout_ms) ?? 60_000,
     maxAttempts: file?.max_attempts ?? 6,
     reasks: file?.reasks ?? 2
   }
+}
+
+/** The host of a base URL as printed (the URL itself when it does not parse). */
+export const hostOf = (url: string): string => {
+  try {
+    return new URL(url).host || url
+  } catch {
+    return url
+  }
+}
+
+export const DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+/**
+ * A base URL read from a file (a study's `base_url`, a run folder's stored settings) decides where the API key
+ * from the environment goes. When OPENAI_API_KEY is set and that URL's host is not the one the environment names
+ * (OPENAI_BASE_URL, else OpenAI's own), the user is told, naming both hosts.
+ */
+export const endpointWarning = (
+  fromFile: string | null | undefined,
+  where: string,
+  env: Readonly<Record<string, string | undefined>>
+): string | null => {
+  if (fromFile === null || fromFile === undefined || env["OPENAI_API_KEY"] === undefined || env["OPENAI_API_KEY"] === "") return null
+  const envUrl = env["OPENAI_BASE_URL"]
+  const expected = hostOf(envUrl ?? DEFAULT_BASE_URL)
+  const actual = hostOf(fromFile)
+  if (actual === expected) return null
+  return `[valuesim] warning: ${where} sends requests and OPENAI_API_KEY to ${actual}, not to ${expected} (${envUrl === undefined ? "OpenAI's host; OPENAI_BASE_URL is not set" : "OPENAI_BASE_URL"}); --base-url overrides`
 }
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
@@ -155,6 +187,10 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
     const agents = firstDefined(o.agents, agentsFromFile, population.agents ?? undefined) ?? DEFAULT_AGENTS
     if (agents > 50_000_000) return yield* new UsageError({ detail: `--agents: ${agents} is more than the 50,000,000 supported` })
     const backend = resolveBackend(backendFile, o, env)
+    if (backend.kind === "openai" && o.baseUrl === undefined) {
+      const warning = endpointWarning(backendFile?.base_url, `${escapeControl(specFile)} (backend.base_url)`, env)
+      if (warning !== null) yield* Console.error(warning)
+    }
     const files = yield* hashFiles([specFile, populationFile, ...stepFiles])
     const spec: RunSpec = {
       study: { id: studyId, title },

@@ -129,6 +129,7 @@ export const loadVpResultFile = (file: string, known: ReadonlySet<string>) =>
     const rows = yield* readArray(file)
     const ratings = new Map<string, number>()
     const seen = new Set<string>()
+    let unrated = 0
     const problems = problemList()
     rows.forEach((row, i) => {
       if (!isObj(row)) return problems.add(`[${i}]: expected an object`)
@@ -140,7 +141,10 @@ export const loadVpResultFile = (file: string, known: ReadonlySet<string>) =>
       if (seen.has(key)) return problems.add(`[${i}]: item ${row["portrait_id"]} option ${row["option_id"]} appears twice`)
       seen.add(key)
       const v = row["numeric_response"]
-      if (v === null || v === undefined) return
+      if (v === null || v === undefined) {
+        unrated++
+        return
+      }
       if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > 6)
         return problems.add(`[${i}].numeric_response: expected an integer 1…6 or null, got ${JSON.stringify(v)}`)
       ratings.set(key, v)
@@ -148,7 +152,8 @@ export const loadVpResultFile = (file: string, known: ReadonlySet<string>) =>
     const err = problems.fail(file)
     if (err) return yield* err
     if (rows.length === 0) return yield* new SpecFileError({ file, problems: ["(top level): no answers"] })
-    return ratings as ReadonlyMap<string, number>
+    // unrated: records without a rating (the published files record an unreadable answer with an `error` instead)
+    return { ratings: ratings as ReadonlyMap<string, number>, unrated }
   })
 
 /** Whether a folder exists (the `--data` argument); the caller turns "no" into a usage error. */

@@ -1,5 +1,5 @@
 import { FileSystem } from "@effect/platform"
-import { Effect, Either, ParseResult, Schema } from "effect"
+import { Effect, Either, Option, ParseResult, Schema, SchemaAST, type SchemaAST as AST } from "effect"
 import * as path from "node:path"
 import { parseDocument } from "yaml"
 import { SpecFileError } from "./SpecFileError.js"
@@ -7,10 +7,27 @@ import { SpecFileError } from "./SpecFileError.js"
 const fieldPath = (p: ReadonlyArray<PropertyKey>): string =>
   p.length === 0 ? "(top level)" : p.map((k) => (typeof k === "number" ? `[${k}]` : String(k))).join(".").replace(/\.\[/g, "[")
 
+/**
+ * The largest spec or data file read (8 MiB): far above any shipped file (the largest is 0.25 MB), and small
+ * enough that parsing stays within a few hundred MB of memory (a 13 MB questionnaire of 100,000 items took 1 GB).
+ */
+export const MAX_SPEC_BYTES = 8 * 1024 * 1024
+
+/** How many YAML aliases (`*name`) a file may use: shipped files use none; a billion-laughs file uses millions. */
+export const MAX_YAML_ALIASES = 100
+
 /** Reads a YAML or JSON file into plain data; a syntax error names the file, line and column. */
 export const readDataFile = (file: string): Effect.Effect<unknown, SpecFileError, FileSystem.FileSystem> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
+    const info = yield* fs.stat(file).pipe(Effect.option)
+    if (info._tag === "Some" && info.value.type === "File" && Number(info.value.size) > MAX_SPEC_BYTES) {
+      const mb = (n: number) => (n / (1024 * 1024)).toFixed(1)
+      return yield* new SpecFileError({
+        file,
+        problems: [`(file): ${mb(Number(info.value.size))} MiB is more than the ${mb(MAX_SPEC_BYTES)} MiB a spec or data file may have`]
+      })
+    }
     const text = yield* fs.readFileString(file).pipe(
       Effect.mapError(() => new SpecFileError({ file, problems: ["cannot read the file (missing or not readable)"] }))
     )
@@ -30,25 +47,123 @@ export const readDataFile = (file: string): Effect.Effect<unknown, SpecFileError
         })
       })
     }
-    return doc.toJS() as unknown
+    // Aliases are expanded into plain data: a few nested ones ("billion laughs") would exhaust memory.
+    return yield* Effect.try({
+      try: () => doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown,
+      catch: (e) =>
+        new SpecFileError({
+          file,
+          problems: [
+            /alias/i.test((e as Error).message)
+              ? `not usable YAML: its aliases (*name) expand too far (at most ${MAX_YAML_ALIASES} alias expansions)`
+              : `not usable YAML: ${(e as Error).message.split("\n")[0]}`
+          ]
+        })
+    })
   })
 
-/** Decodes data against a schema, listing every problem (unknown keys included) as "field: message". */
+/** A value from the file as it appears in a message: short, on one line. */
+const shown = (v: unknown): string => {
+  if (v === undefined) return "nothing"
+  const text = JSON.stringify(v) ?? String(v)
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text
+}
+
+/** What a schema expects, in words (never the schema's own type notation). */
+const expected = (ast: AST.AST): string => {
+  switch (ast._tag) {
+    case "StringKeyword":
+      return "text"
+    case "NumberKeyword":
+      return "a number"
+    case "BooleanKeyword":
+      return "true or false"
+    case "Literal":
+      return JSON.stringify(ast.literal)
+    case "TypeLiteral": {
+      const required = ast.propertySignatures.filter((p) => !p.isOptional).map((p) => String(p.name))
+      if (ast.propertySignatures.length === 0) return "a mapping (key: value)"
+      return required.length === 0 ? "a mapping (key: value)" : `a mapping with key${required.length > 1 ? "s" : ""} ${required.join(", ")}`
+    }
+    case "TupleType":
+      return "a list"
+    case "Union": {
+      const members = ast.types.filter((t) => t._tag !== "UndefinedKeyword").map(expected)
+      return members.length <= 1 ? (members[0] ?? "nothing") : `${members.slice(0, -1).join(", ")} or ${members[members.length - 1]}`
+    }
+    case "Refinement":
+      return expected(ast.from)
+    case "Transformation":
+      return expected(ast.to)
+    case "Suspend":
+      return expected(ast.f())
+    default:
+      return "another value"
+  }
+}
+
+/** A schema message "Expected X, actual Y" reworded as "expected X, got Y". */
+const reworded = (message: string): string => {
+  const m = /^Expected (.*), actual (.*)$/s.exec(message)
+  return m === null ? message : `expected ${m[1]}, got ${m[2]}`
+}
+
+/**
+ * Every problem of a decode, one line per field: optional fields do not add "Expected undefined", a field
+ * that must be one of several words says so once, and a union of mappings (a step is a questionnaire or a
+ * game) is one line instead of one per alternative.
+ */
+const problemLines = (issue: ParseResult.ParseIssue, at: ReadonlyArray<PropertyKey>, out: Array<[ReadonlyArray<PropertyKey>, string]>): void => {
+  // A schema with its own message (e.g. "unknown game …") says it in its words.
+  if ((issue._tag === "Type" || issue._tag === "Composite") && Option.isSome(SchemaAST.getMessageAnnotation(issue.ast))) {
+    for (const i of ParseResult.ArrayFormatter.formatIssueSync(issue)) out.push([[...at, ...i.path], reworded(i.message)])
+    return
+  }
+  switch (issue._tag) {
+    case "Pointer":
+      return problemLines(issue.issue, [...at, ...(Array.isArray(issue.path) ? issue.path : [issue.path])], out)
+    case "Missing":
+      out.push([at, "missing (required)"])
+      return
+    case "Unexpected":
+      out.push([at, "unknown key"])
+      return
+    case "Transformation":
+      return problemLines(issue.issue, at, out)
+    case "Refinement":
+      if (issue.kind === "From") return problemLines(issue.issue, at, out)
+      for (const i of ParseResult.ArrayFormatter.formatIssueSync(issue)) out.push([[...at, ...i.path], reworded(i.message)])
+      return
+    case "Type":
+    case "Forbidden":
+      out.push([at, issue.message !== undefined ? issue.message : `expected ${expected(issue.ast)}, got ${shown(issue.actual)}`])
+      return
+    case "Composite": {
+      const issues = Array.isArray(issue.issues) ? issue.issues : [issue.issues as ParseResult.ParseIssue]
+      if (issue.ast._tag !== "Union") {
+        for (const i of issues) problemLines(i, at, out)
+        return
+      }
+      // An optional field is X | undefined: the undefined alternative only adds noise.
+      const members = issue.ast.types.filter((t) => t._tag !== "UndefinedKeyword")
+      const relevant = issues.filter((i) => !(i._tag === "Type" && i.ast._tag === "UndefinedKeyword"))
+      if (members.length === 1 && relevant.length === 1) return problemLines(relevant[0]!, at, out)
+      out.push([at, `expected ${expected(issue.ast)}, got ${shown(issue.actual)}`])
+      return
+    }
+  }
+}
+
+const problemsOfIssue = (issue: ParseResult.ParseIssue): Array<string> => {
+  const lines: Array<[ReadonlyArray<PropertyKey>, string]> = []
+  problemLines(issue, [], lines)
+  return [...new Set(lines.map(([p, m]) => `${fieldPath(p)}: ${m}`))]
+}
+
+/** Decodes data against a schema, listing every problem (unknown keys included) as "field: message", one per field. */
 export const decodeData = <A, I>(schema: Schema.Schema<A, I>, data: unknown, file: string): Either.Either<A, SpecFileError> =>
   Schema.decodeUnknownEither(schema, { errors: "all", onExcessProperty: "error" })(data).pipe(
-    Either.mapLeft((error) => {
-      const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
-      const seen = new Set<string>()
-      const problems: Array<string> = []
-      for (const i of issues) {
-        const line = `${fieldPath(i.path)}: ${i.message}`
-        if (!seen.has(line)) {
-          seen.add(line)
-          problems.push(line)
-        }
-      }
-      return new SpecFileError({ file, problems })
-    })
+    Either.mapLeft((error) => new SpecFileError({ file, problems: problemsOfIssue(error.issue) }))
   )
 
 export const loadFile = <A, I>(schema: Schema.Schema<A, I>, file: string) =>

@@ -22,6 +22,7 @@ import type { CompactUnits, UnitResult } from "../store/RunStore.js"
 import type { ResultWriter } from "../store/ResultWriter.js"
 import { batchReaskTurn, batchTurn, itemTurn, openingMessages, reaskTurn } from "./prompts.js"
 import type { Asker } from "./RequestCache.js"
+import { unitsInFlight } from "./Scheduler.js"
 
 export interface PendingAgent {
   readonly agentId: number
@@ -354,8 +355,11 @@ export const runQuestionnaireStep = (
       Stream.runDrain
     )
   }
-  // Enough agents in flight to keep every permit busy, even in session mode where an agent asks one item at a time.
-  const agentConcurrency = Math.max(8, spec.backend.concurrency * 2)
+  // Enough agents in flight to keep every permit busy, even in session mode where an agent asks one item at a
+  // time. Under sample scoring every request is the agent's own, so the bound counts its items asked at once.
+  const agentConcurrency = spec.backend.scoring === "sample"
+    ? unitsInFlight(spec.backend.concurrency, q.administration === "independent" ? q.items.length : 1)
+    : Math.max(8, spec.backend.concurrency * 2)
   return pendingAgents(db, step, 256).pipe(
     Stream.flattenIterables,
     Stream.mapEffect((agent) => llmUnit(spec, step, q, agent, asker), { concurrency: agentConcurrency, unordered: true }),

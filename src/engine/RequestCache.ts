@@ -126,7 +126,8 @@ export const makeAsker = (
         return Effect.succeed(stored)
       }
       return Effect.gen(function* () {
-        const sent = yield* scheduler.run(key, llm.complete(request))
+        // Only requests without a nonce can repeat: sharing one execution per key is for those alone.
+        const sent = yield* scheduler.run(nonce === null ? key : null, (attempt) => llm.complete(request, attempt))
         const asked: Asked = { key, completion: sent.value, attempts: sent.attempts, latencyMs: sent.latencyMs, cached: false }
         // Several waiters may share one execution; only the first to get here stores it.
         if (!memory.has(key)) {

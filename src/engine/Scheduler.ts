@@ -1,5 +1,5 @@
 import type { Scope } from "effect"
-import { Clock, Deferred, Effect, Fiber, Random, RateLimiter } from "effect"
+import { Deferred, Effect, Fiber, Random, RateLimiter } from "effect"
 import type { LlmErrorReason } from "../llm/LlmError.js"
 import { isTransient, LlmError } from "../llm/LlmError.js"
 import { makeFifoSemaphore } from "./fifoSemaphore.js"
@@ -9,7 +9,10 @@ export interface SchedulerOptions {
   readonly concurrency: number
   /** Request starts per minute (token bucket), or `null` for no limit. */
   readonly rpm: number | null
-  /** Per-attempt timeout; a timed-out attempt fails with reason `Timeout` (transient). */
+  /**
+   * Per-attempt timeout, handed to each attempt; the task enforces it (the OpenAI client with its own abort
+   * signal) and fails with reason `Timeout`, which is retried.
+   */
   readonly timeoutMs: number
   /** Total attempts per request, including the first. */
   readonly maxAttempts: number
@@ -34,6 +37,19 @@ export interface Sent<A> {
   readonly latencyMs: number
 }
 
+/** What one attempt of a task is told. */
+export interface Attempt {
+  /** 1 for the first attempt. */
+  readonly number: number
+  readonly timeoutMs: number
+}
+
+/**
+ * One model request. Each attempt runs it again; it must fail with reason `Timeout` once `timeoutMs` has
+ * passed, and stop when interrupted.
+ */
+export type Task<A> = (attempt: Attempt) => Effect.Effect<A, LlmError>
+
 export interface SchedulerStats {
   /** Attempts started (every retry is sent again). */
   readonly sent: number
@@ -46,11 +62,12 @@ export interface SchedulerStats {
 
 export interface Scheduler {
   /**
-   * Runs one model request with the global permit, rate limit, per-attempt timeout and retries. Concurrent
-   * calls with the same non-null `key` share one execution and all see its value or its failure; the
-   * execution is interrupted once every caller waiting on it has been interrupted.
+   * Runs one model request with the global permit, rate limit, per-attempt timeout and retries, in the
+   * calling fiber. Concurrent calls with the same non-null `key` share one execution and all see its value or
+   * its failure; the execution is interrupted once every caller waiting on it has been interrupted. Sharing
+   * costs a fiber and a deferred per key: pass `null` where keys cannot repeat (sample scoring).
    */
-  readonly run: <A>(key: string | null, task: Effect.Effect<A, LlmError>) => Effect.Effect<Sent<A>, LlmError>
+  readonly run: <A>(key: string | null, task: Task<A>) => Effect.Effect<Sent<A>, LlmError>
   readonly stats: () => SchedulerStats
 }
 
@@ -75,10 +92,12 @@ export const makeScheduler = (
       return yield* Effect.dieMessage(`Scheduler: invalid options ${JSON.stringify(opts)}`)
     }
     const scope = yield* Effect.scope
+    const clock = yield* Effect.clock
     const semaphore = makeFifoSemaphore(opts.concurrency)
     const limit: <A, E>(task: Effect.Effect<A, E>) => Effect.Effect<A, E> = opts.rpm === null
       ? (task) => task
       : yield* RateLimiter.make({ limit: opts.rpm, interval: "1 minute", algorithm: "token-bucket" })
+    const gate = opts.gate
 
     let sent = 0
     let retries = 0
@@ -86,27 +105,27 @@ export const makeScheduler = (
     const failures: Record<string, number> = {}
     const shared = new Map<string, Shared>()
 
-    const gate = opts.gate ?? Effect.void
-    const attemptOnce = <A>(task: Effect.Effect<A, LlmError>, attempt: number) =>
-      Effect.zipRight(gate, limit(
-        semaphore.withPermit(
-          Effect.gen(function*() {
-            const start = yield* Clock.currentTimeMillis
-            sent++
-            inFlight++
-            onEvent({ _tag: "Sent", attempt })
-            const value = yield* task.pipe(
-              Effect.timeoutFail({
-                duration: opts.timeoutMs,
-                onTimeout: () => new LlmError({ reason: "Timeout", detail: `no response within ${opts.timeoutMs} ms` })
-              }),
-              Effect.ensuring(Effect.sync(() => inFlight--))
-            )
-            const end = yield* Clock.currentTimeMillis
-            return { value, latencyMs: end - start }
-          })
-        )
-      ))
+    const release = Effect.sync(() => {
+      inFlight--
+      semaphore.release()
+    })
+    // One attempt: wait for the gate, the rate limit and a permit, then run the task in this fiber.
+    const attemptOnce = <A>(task: Task<A>, number: number): Effect.Effect<Sent<A>, LlmError> => {
+      const held = Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(restore(semaphore.take), () => {
+          sent++
+          inFlight++
+          onEvent({ _tag: "Sent", attempt: number })
+          const start = clock.unsafeCurrentTimeMillis()
+          return Effect.map(
+            Effect.ensuring(restore(task({ number, timeoutMs: opts.timeoutMs })), release),
+            (value): Sent<A> => ({ value, attempts: number, latencyMs: clock.unsafeCurrentTimeMillis() - start })
+          )
+        })
+      )
+      const limited = limit(held)
+      return gate === undefined ? limited : Effect.zipRight(gate, limited)
+    }
 
     const backoff = (attempt: number, error: LlmError) =>
       Effect.map(Random.next, (r) => {
@@ -116,27 +135,22 @@ export const makeScheduler = (
         return Math.max(jittered, error.retryAfterMs ?? 0)
       })
 
-    const execute = <A>(task: Effect.Effect<A, LlmError>): Effect.Effect<Sent<A>, LlmError> => {
+    const execute = <A>(task: Task<A>): Effect.Effect<Sent<A>, LlmError> => {
       const loop = (attempt: number): Effect.Effect<Sent<A>, LlmError> =>
-        attemptOnce(task, attempt).pipe(
-          Effect.matchEffect({
-            onSuccess: ({ latencyMs, value }) => {
-              onEvent({ _tag: "Succeeded", latencyMs })
-              return Effect.succeed({ value, attempts: attempt, latencyMs })
-            },
-            onFailure: (error) => {
-              if (!isTransient(error.reason) || attempt >= opts.maxAttempts) {
-                failures[error.reason] = (failures[error.reason] ?? 0) + 1
-                onEvent({ _tag: "Failed", reason: error.reason })
-                return Effect.fail(error)
-              }
-              return Effect.flatMap(backoff(attempt, error), (delayMs) => {
-                retries++
-                onEvent({ _tag: "Retrying", reason: error.reason, attempt, delayMs })
-                return Effect.zipRight(Effect.sleep(delayMs), loop(attempt + 1))
-              })
+        Effect.catchAll(
+          Effect.tap(attemptOnce(task, attempt), (done) => onEvent({ _tag: "Succeeded", latencyMs: done.latencyMs })),
+          (error) => {
+            if (!isTransient(error.reason) || attempt >= opts.maxAttempts) {
+              failures[error.reason] = (failures[error.reason] ?? 0) + 1
+              onEvent({ _tag: "Failed", reason: error.reason })
+              return Effect.fail(error)
             }
-          })
+            return Effect.flatMap(backoff(attempt, error), (delayMs) => {
+              retries++
+              onEvent({ _tag: "Retrying", reason: error.reason, attempt, delayMs })
+              return Effect.zipRight(Effect.sleep(delayMs), loop(attempt + 1))
+            })
+          }
         )
       return loop(1)
     }
@@ -149,7 +163,7 @@ export const makeScheduler = (
         return Fiber.interrupt(entry.fiber)
       })
 
-    const create = <A>(key: string, task: Effect.Effect<A, LlmError>) =>
+    const create = <A>(key: string, task: Task<A>) =>
       Effect.gen(function*() {
         const deferred = yield* Deferred.make<Sent<unknown>, LlmError>()
         const entry: Shared = { deferred, waiters: 0, fiber: undefined }
@@ -166,7 +180,7 @@ export const makeScheduler = (
       })
 
     // Uninterruptible from lookup to registering as a waiter, so an entry never exists without its fiber.
-    const runShared = <A>(key: string, task: Effect.Effect<A, LlmError>): Effect.Effect<Sent<A>, LlmError> =>
+    const runShared = <A>(key: string, task: Task<A>): Effect.Effect<Sent<A>, LlmError> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.gen(function*() {
           const entry = shared.get(key) ?? (yield* create(key, task))
@@ -177,10 +191,19 @@ export const makeScheduler = (
         })
       )
 
-    const run = <A>(key: string | null, task: Effect.Effect<A, LlmError>): Effect.Effect<Sent<A>, LlmError> =>
+    const run = <A>(key: string | null, task: Task<A>): Effect.Effect<Sent<A>, LlmError> =>
       key === null ? execute(task) : runShared(key, task)
 
     const stats = (): SchedulerStats => ({ sent, retries, failures: { ...failures }, inFlight })
 
     return { run, stats } satisfies Scheduler
   })
+
+/**
+ * How many units of work (agents, matches) to keep in flight so that about twice `concurrency` requests wait
+ * for a permit when each unit has `requestsPerUnit` of its own in flight at once: enough to keep every permit
+ * busy while units finish and start, few enough that thousands of waiting requests (each a fiber with its
+ * prompt and its answer) do not fill the heap.
+ */
+export const unitsInFlight = (concurrency: number, requestsPerUnit: number): number =>
+  Math.ceil((2 * concurrency) / Math.max(1, requestsPerUnit)) + 1

@@ -3,6 +3,13 @@ import { Effect } from "effect"
 export interface FifoSemaphore {
   /** Runs `self` holding one permit; waiters are served first come, first served. */
   readonly withPermit: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /**
+   * Waits for one permit. Run it in an uninterruptible region (interruption while waiting is safe) and give
+   * the permit back with `release` however what follows ends; `withPermit` does both.
+   */
+  readonly take: Effect.Effect<void>
+  /** Gives one permit back: to the oldest waiter, or to the pool. */
+  readonly release: () => void
   readonly available: () => number
   readonly waiting: () => number
 }
@@ -15,34 +22,46 @@ export interface FifoSemaphore {
 export const makeFifoSemaphore = (permits: number): FifoSemaphore => {
   let free = permits
   const queue: Array<() => void> = []
+  // queue[head] is the oldest live slot; `base` is the position of queue[0] counted since the start, so a
+  // waiter finds its slot after the served front of the queue has been cut off.
   let head = 0
+  let base = 0
   const release = () => {
     while (head < queue.length) {
       const next = queue[head]!
       queue[head++] = noop
+      if (head >= 1024 && head * 2 >= queue.length) {
+        queue.splice(0, head)
+        base += head
+        head = 0
+      }
       if (next !== noop) return next()
     }
+    base += queue.length
     queue.length = 0
     head = 0
     free++
   }
-  const take = Effect.async<void>((resume) => {
-    if (free > 0) {
-      free--
-      resume(Effect.void)
-      return
-    }
+  const wait = Effect.async<void>((resume) => {
     let handed = false
     const waiter = () => {
       handed = true
       resume(Effect.void)
     }
-    const index = queue.push(waiter) - 1
+    const position = base + queue.push(waiter) - 1
     return Effect.sync(() => {
       // Interrupted while waiting: leave the queue, or pass on a permit that was already handed over.
       if (handed) release()
-      else if (queue[index] === waiter) queue[index] = noop
+      else if (queue[position - base] === waiter) queue[position - base] = noop
     })
+  })
+  // A free permit is taken without suspending the fiber.
+  const take = Effect.suspend(() => {
+    if (free > 0) {
+      free--
+      return Effect.void
+    }
+    return wait
   })
   const withPermit = <A, E, R>(self: Effect.Effect<A, E, R>) =>
     Effect.uninterruptibleMask((restore) =>
@@ -50,6 +69,8 @@ export const makeFifoSemaphore = (permits: number): FifoSemaphore => {
     )
   return {
     withPermit,
+    take,
+    release,
     available: () => free,
     waiting: () => queue.length - head - queue.slice(head).filter((w) => w === noop).length
   }

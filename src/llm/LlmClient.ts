@@ -13,11 +13,23 @@ export interface CompletionRequest {
   readonly seed: number | undefined
 }
 
-/** A chat-completion capability. One implementation per kind of endpoint; errors are classified LlmErrors. */
+/** How one attempt of a request is sent. */
+export interface AttemptOptions {
+  /**
+   * Give up after this many milliseconds and fail with reason `Timeout`. The client enforces it with its own
+   * abort signal (no timer fiber); without it a request waits as long as the server takes.
+   */
+  readonly timeoutMs?: number
+}
+
+/**
+ * A chat-completion capability. One implementation per kind of endpoint; errors are classified LlmErrors.
+ * Interrupting `complete` aborts the request on the wire.
+ */
 export class LlmClient extends Context.Tag("sim/LlmClient")<
   LlmClient,
   {
     readonly model: string
-    readonly complete: (request: CompletionRequest) => Effect.Effect<Completion, LlmError>
+    readonly complete: (request: CompletionRequest, options?: AttemptOptions) => Effect.Effect<Completion, LlmError>
   }
 >() {}

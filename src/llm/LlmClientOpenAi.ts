@@ -1,61 +1,84 @@
 import { Clock, Effect, Layer } from "effect"
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai"
 import type { Completion } from "../domain/answers.js"
-import type { CompletionRequest } from "./LlmClient.js"
+import type { AttemptOptions, CompletionRequest } from "./LlmClient.js"
 import { LlmClient } from "./LlmClient.js"
 import type { LlmErrorReason } from "./LlmError.js"
 import { LlmError } from "./LlmError.js"
+import { FetchCancel, makePooledFetch } from "./pooledFetch.js"
+import type { PooledRequestInit } from "./pooledFetch.js"
 
 export interface OpenAiConfig {
   readonly baseURL: string
   readonly apiKey: string
   readonly model: string
+  /** Keep-alive connections in the pool: the requests the caller keeps in flight (default 64). */
+  readonly connections?: number
 }
 
+type FetchOptions = NonNullable<NonNullable<Parameters<OpenAI["chat"]["completions"]["create"]>[1]>["fetchOptions"]>
+
 /**
- * The SDK's own timeout only backs up the scheduler's per-attempt `Effect.timeout`. Node's `setTimeout`
- * fires at once for delays above 2^31 − 1 ms, so this stays well below that.
+ * The SDK's timeout when the caller gives none. Node's `setTimeout` fires at once for delays above
+ * 2^31 − 1 ms, so this stays well below that.
  */
 const SDK_TIMEOUT_MS = 24 * 60 * 60 * 1000
 
 const MAX_DETAIL = 300
 
-/** An OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, llama.cpp server, Ollama, …). */
+/**
+ * An OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, llama.cpp server, Ollama, …), reached through
+ * the `openai` SDK over a pooled keep-alive transport sized to the caller's concurrency. The SDK neither
+ * retries (the scheduler does) nor keeps a timer of its own beyond the per-attempt timeout it is given.
+ */
 export const layer = (config: OpenAiConfig): Layer.Layer<LlmClient> =>
   Layer.sync(LlmClient, () => {
+    const transport = makePooledFetch(Math.max(1, config.connections ?? 64))
     const client = new OpenAI({
       baseURL: config.baseURL,
       apiKey: config.apiKey,
       maxRetries: 0,
-      timeout: SDK_TIMEOUT_MS
+      timeout: SDK_TIMEOUT_MS,
+      fetch: transport.fetch
     })
-    const complete = Effect.fn("LlmClient.complete")(function*(request: CompletionRequest) {
-      const raw: unknown = yield* Effect.tryPromise({
-        try: (signal) =>
-          client.chat.completions.create(
-            {
-              model: config.model,
-              messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
-              temperature: request.temperature,
-              max_tokens: request.maxTokens,
-              ...(request.seed === undefined ? {} : { seed: request.seed }),
-              ...(request.logprobs ? { logprobs: true, top_logprobs: request.topLogprobs } : {})
-            },
-            { signal }
-          ),
-        catch: (error) => error
-      }).pipe(
-        Effect.catchAll((error) =>
-          Effect.flatMap(Clock.currentTimeMillis, (nowMs) =>
-            Effect.fail(classify(error, { nowMs, secret: config.apiKey })))
+    const failWith = (error: unknown, timeoutMs: number | undefined) =>
+      Effect.flatMap(Clock.currentTimeMillis, (nowMs) =>
+        Effect.fail(
+          error instanceof APIConnectionTimeoutError && timeoutMs !== undefined
+            ? new LlmError({ reason: "Timeout", detail: `no response within ${timeoutMs} ms` })
+            : classify(error, { nowMs, secret: config.apiKey })
+        ))
+    const complete = (request: CompletionRequest, options: AttemptOptions = {}): Effect.Effect<Completion, LlmError> =>
+      Effect.async<Completion, LlmError>((resume) => {
+        const timeoutMs = options.timeoutMs === undefined ? undefined : Math.max(1, Math.round(options.timeoutMs))
+        // Interruption cancels through the transport; the SDK's own abort signal carries the timeout.
+        const cancel = new FetchCancel()
+        const init: Pick<PooledRequestInit, "cancel"> = { cancel }
+        // The SDK passes per-request fetch options through to the fetch untouched; its type knows no `cancel`.
+        const fetchOptions = init as FetchOptions
+        client.chat.completions.create(
+          {
+            model: config.model,
+            messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+            temperature: request.temperature,
+            max_tokens: request.maxTokens,
+            ...(request.seed === undefined ? {} : { seed: request.seed }),
+            ...(request.logprobs ? { logprobs: true, top_logprobs: request.topLogprobs } : {})
+          },
+          { timeout: timeoutMs ?? SDK_TIMEOUT_MS, fetchOptions }
+        ).then(
+          (raw: unknown) => {
+            const completion = toCompletion(raw)
+            resume(
+              typeof completion === "string"
+                ? Effect.fail(new LlmError({ reason: "BadResponse", detail: completion }))
+                : Effect.succeed(completion)
+            )
+          },
+          (error: unknown) => resume(failWith(error, timeoutMs))
         )
-      )
-      const completion = toCompletion(raw)
-      if (typeof completion === "string") {
-        return yield* new LlmError({ reason: "BadResponse", detail: completion })
-      }
-      return completion
-    })
+        return Effect.sync(() => cancel.cancel())
+      })
     return { model: config.model, complete }
   })
 

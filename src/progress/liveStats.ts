@@ -18,7 +18,7 @@
 import { stream, type Rng } from "../sampling/rng.js"
 import { correlationOfRows } from "../stats/correlation.js"
 import { bootstrapIterations, percentileCi } from "../stats/inference.js"
-import { mdsFromCorrelation } from "../stats/mds.js"
+import { mapFromCorrelation } from "../stats/mds.js"
 import { procrustes, valuesSimilarity } from "../stats/procrustes.js"
 import type { LiveStats } from "../ui/state.js"
 
@@ -174,7 +174,7 @@ export const makeLiveStats = (options: LiveStatsOptions): LiveStatsAccumulator =
    */
   const svOfRows = (humanMap: ReadonlyArray<ArrayLike<number>>, rows: Int32Array): number => {
     try {
-      return 1 - procrustes(humanMap, mdsFromCorrelation(correlationOfRows(reservoir, p, rows), 2).coordinates).disparity
+      return 1 - procrustes(humanMap, mapFromCorrelation(correlationOfRows(reservoir, p, rows)).coordinates).disparity
     } catch (e) {
       if (e instanceof RangeError) return NaN
       throw e
@@ -190,7 +190,7 @@ export const makeLiveStats = (options: LiveStatsOptions): LiveStatsAccumulator =
       if (e instanceof RangeError) return { sv: null, map: null }
       throw e
     }
-    const humanMap = mdsFromCorrelation(human.matrix, 2).coordinates
+    const humanMap = mapFromCorrelation(human.matrix).coordinates
     const draws = bootstrapIterations(
       reservoirCount,
       LIVE_BOOTSTRAP_ITERATIONS,

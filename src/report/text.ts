@@ -19,12 +19,50 @@ export const renderText = (r: Report): string => {
   out.push(`valuesim report — ${r.run.study} (run ${r.run.runId})`)
   out.push(`backend ${r.run.backend}, model ${r.run.model}; ${r.run.agents} agents, seed ${r.run.seed}, population ${r.run.population.id} (${r.run.population.strategy}); ${r.run.status}`)
   if (r.run.label) out.push(`*** ${r.run.label} ***`)
-  out.push(
-    `bootstrap: ${r.settings.bootstrapIterations} resamples of ${r.settings.bootstrapSampleSize} respondents (with replacement), ${Math.round(r.settings.ciLevel * 100)} % percentile CI, one-sample t-test vs 0, Benjamini–Hochberg across the report`
-  )
+  const v = r.valueStructure
+  if (v !== null) {
+    // S_V first: the figure, its bootstrap CI and the chance level it must be read against.
+    const method = r.settings.mdsMethod === "smacof" ? "ratio SMACOF maps (the paper's metric MDS)" : "classical MDS maps"
+    out.push("", `Value similarity S_V vs human value structures — ${v.questionnaire}, ${v.respondents} respondents; ${method} + Procrustes`)
+    if (v.structureComparisons.length === 0) out.push("  no human value-correlation baseline with these values")
+    else {
+      const marks: Array<string> = []
+      out.push(
+        ...table(
+          ["baseline", "n", "conf.", "S_V", `${Math.round(r.settings.ciLevel * 100)}% CI`, "chance", "chance 95%", "p (perm.)"],
+          v.structureComparisons.map((c) => {
+            if (c.circularity !== null) marks.push(`${c.baseline.title}: ${c.circularity}`)
+            return [
+              `${c.baseline.title}${c.centered ? "" : " (raw)"}${c.circularity !== null ? " [circular]" : ""}`,
+              c.baseline.n === null ? "–" : String(c.baseline.n),
+              c.baseline.confidence,
+              f(c.sv),
+              ci(c.bootstrap),
+              f(c.null?.mean),
+              f(c.null?.q95),
+              p(c.null?.p ?? null)
+            ]
+          }),
+          [false, true, false, true, false, true, true, true]
+        ).map((l) => "  " + l)
+      )
+      const perms = v.structureComparisons.find((c) => c.null !== null)?.null?.permutations ?? r.settings.permutations
+      out.push(
+        `  CI: ${r.settings.bootstrapIterations} bootstrap resamples of ${r.settings.bootstrapSampleSize} respondents. chance: mean and 95th percentile of S_V with the run's value labels permuted (${perms} permutations); p (perm.) = share of them at or above S_V. Unrelated structures reach S_V well above 0, so read S_V against the chance level.`
+      )
+      for (const m of marks) out.push(`  [circular] ${m}`)
+      out.push("", "  The paper's test (appendix G): bootstrap mean, one-sample t-test of the resamples vs 0, Benjamini–Hochberg across the report:")
+      out.push(
+        ...table(
+          ["baseline", "boot mean", "t", "p", "p (BH)"],
+          v.structureComparisons.map((c) => [`${c.baseline.title}${c.centered ? "" : " (raw)"}`, f(c.bootstrap.mean), f(c.bootstrap.t, 1), p(c.bootstrap.p), p(c.bootstrap.pAdjusted)]),
+          [false, true, true, true, true]
+        ).map((l) => "    " + l)
+      )
+    }
+  }
   for (const n of r.notes) out.push(`note: ${n}`)
 
-  const v = r.valueStructure
   if (v === null) out.push("", "No value questionnaire in this run: no value structure.")
   else {
     out.push("", `Value structure — ${v.questionnaire}, ${v.respondents} respondents with every value scored`)
@@ -35,30 +73,11 @@ export const renderText = (r: Report): string => {
       out.push(
         ...table(
           ["human hierarchy", "values", "Spearman ρ"],
-          v.hierarchyComparisons.map((h) => [h.baseline.title, String(h.labels.length), f(h.spearman)]),
+          v.hierarchyComparisons.map((h) => [`${h.baseline.title}${h.circularity !== null ? " [circular]" : ""}`, String(h.labels.length), f(h.spearman)]),
           [false, true, true]
         ).map((l) => "  " + l)
       )
-    }
-    out.push("", "Value similarity S_V (MDS + Procrustes) vs human value structures:")
-    if (v.structureComparisons.length === 0) out.push("  no human value-correlation baseline with these values")
-    else {
-      out.push(
-        ...table(
-          ["baseline", "n", "conf.", "S_V", "boot mean", "95% CI", "p", "p (BH)"],
-          v.structureComparisons.map((c) => [
-            `${c.baseline.title}${c.centered ? "" : " (raw)"}`,
-            c.baseline.n === null ? "–" : String(c.baseline.n),
-            c.baseline.confidence,
-            f(c.sv),
-            f(c.bootstrap.mean),
-            ci(c.bootstrap),
-            p(c.bootstrap.p),
-            p(c.bootstrap.pAdjusted)
-          ]),
-          [false, true, false, true, true, false, true, true]
-        ).map((l) => "  " + l)
-      )
+      for (const h of v.hierarchyComparisons) if (h.circularity !== null) out.push(`  [circular] ${h.baseline.title}: ${h.circularity}`)
     }
     out.push("", "Mean centered score by condition:")
     out.push(

@@ -152,3 +152,145 @@ export const mdsFromCorrelation = (r: ReadonlyArray<ArrayLike<number>>, dims = 2
   )
   return classicalMds(d, dims)
 }
+
+/** How a value correlation matrix becomes a map: the paper's metric (ratio) SMACOF, or classical (Torgerson) MDS. */
+export type MdsMethod = "smacof" | "classical"
+export const MDS_METHODS: ReadonlyArray<MdsMethod> = ["smacof", "classical"]
+/** Paper 000 §5.3 applies "metric MDS (Borg et al., 2018)": SMACOF on ratio-scaled dissimilarities. */
+export const DEFAULT_MDS_METHOD: MdsMethod = "smacof"
+
+/** Stop when the stress changes by less than this fraction of itself from one iteration to the next. */
+export const SMACOF_EPS = 1e-10
+/** A safety cap; 10-value maps converge in well under a thousand iterations. */
+export const SMACOF_MAX_ITERATIONS = 100_000
+
+/** A SMACOF solution. */
+export interface SmacofResult {
+  /** n × dims coordinates (centred). */
+  readonly coordinates: Array<Array<number>>
+  /** Raw stress Σ_{i<j} (d_ij(X) − δ_ij)² of the returned coordinates. */
+  readonly stress: number
+  /** Guttman transforms applied. */
+  readonly iterations: number
+  /** Whether the relative change of stress fell below `eps` before `maxIterations`. */
+  readonly converged: boolean
+}
+
+const rawStress = (delta: ReadonlyArray<ArrayLike<number>>, x: Float64Array, n: number, dims: number): number => {
+  let s = 0
+  for (let i = 0; i < n; i++) {
+    const di = delta[i] as ArrayLike<number>
+    for (let j = i + 1; j < n; j++) {
+      let d2 = 0
+      for (let k = 0; k < dims; k++) {
+        const e = (x[i * dims + k] as number) - (x[j * dims + k] as number)
+        d2 += e * e
+      }
+      const e = Math.sqrt(d2) - (di[j] as number)
+      s += e * e
+    }
+  }
+  return s
+}
+
+/**
+ * Metric SMACOF with ratio transformation and unit weights (de Leeuw 1977; Borg & Groenen 2005, ch. 8; Borg,
+ * Groenen & Mair 2018, ch. 7): minimises the raw stress σ(X) = Σ_{i<j} (d_ij(X) − δ_ij)² by repeated Guttman
+ * transforms X ← (1/n) B(X) X, where B_ij = −δ_ij / d_ij(X) for i ≠ j (0 when d_ij(X) = 0) and B_ii = −Σ_{j≠i} B_ij.
+ * Each transform never increases the stress. It starts from `init` (the paper's software starts from the classical
+ * solution, {@link classicalMds}) and stops when (σ_old − σ_new) / σ_old < eps, or at zero stress. A ratio
+ * transformation fits the dissimilarities up to nothing but their own scale: scaling δ scales the solution.
+ *
+ * Agrees with scikit-learn's `sklearn.manifold.smacof(δ, metric=True, init=init, n_init=1)` run to convergence
+ * (tests/fixtures/make_mds_reference.py); scikit-learn differs only in its stopping rule and in treating a zero
+ * distance as 1e-5.
+ *
+ * Preconditions: delta is a non-empty n × n symmetric matrix of finite non-negative numbers with a zero diagonal;
+ * init is n × dims with finite entries.
+ *
+ * @throws {RangeError} when a precondition is violated.
+ */
+export const smacof = (
+  delta: ReadonlyArray<ArrayLike<number>>,
+  init: ReadonlyArray<ArrayLike<number>>,
+  options: { readonly eps?: number; readonly maxIterations?: number } = {}
+): SmacofResult => {
+  const n = checkSquare("smacof", delta)
+  if (init.length !== n) throw new RangeError(`smacof: init has ${init.length} rows, expected ${n}`)
+  const dims = (init[0] as ArrayLike<number>).length
+  if (dims < 1) throw new RangeError("smacof: init has no columns")
+  for (let i = 0; i < n; i++) {
+    const di = delta[i] as ArrayLike<number>
+    if ((di[i] as number) !== 0) throw new RangeError(`smacof: diagonal entry [${i}][${i}] is ${di[i]}`)
+    for (let j = 0; j < n; j++) {
+      if ((di[j] as number) < 0) throw new RangeError(`smacof: entry [${i}][${j}] is negative`)
+      if (Math.abs((di[j] as number) - ((delta[j] as ArrayLike<number>)[i] as number)) > TOLERANCE * Math.max(1, Math.abs(di[j] as number)))
+        throw new RangeError(`smacof: the dissimilarities are not symmetric at [${i}][${j}]`)
+    }
+  }
+  const eps = options.eps ?? SMACOF_EPS
+  const maxIterations = options.maxIterations ?? SMACOF_MAX_ITERATIONS
+  let x = new Float64Array(n * dims)
+  init.forEach((row, i) => {
+    if (row.length !== dims) throw new RangeError(`smacof: init row ${i} has ${row.length} columns, expected ${dims}`)
+    for (let k = 0; k < dims; k++) {
+      const v = row[k] as number
+      if (!Number.isFinite(v)) throw new RangeError(`smacof: init[${i}][${k}] is ${v}`)
+      x[i * dims + k] = v
+    }
+  })
+  let next = new Float64Array(n * dims)
+  const ratio = new Float64Array(n * n)
+  let stress = rawStress(delta, x, n, dims)
+  let iterations = 0
+  let converged = stress === 0
+  while (!converged && iterations < maxIterations) {
+    // ratio_ij = δ_ij / d_ij(X): the off-diagonal of −B(X)
+    for (let i = 0; i < n; i++) {
+      const di = delta[i] as ArrayLike<number>
+      for (let j = i + 1; j < n; j++) {
+        let d2 = 0
+        for (let k = 0; k < dims; k++) {
+          const e = (x[i * dims + k] as number) - (x[j * dims + k] as number)
+          d2 += e * e
+        }
+        const r = d2 > 0 ? (di[j] as number) / Math.sqrt(d2) : 0
+        ratio[i * n + j] = r
+        ratio[j * n + i] = r
+      }
+    }
+    // (B X)_i = Σ_j ratio_ij (x_i − x_j)
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < dims; k++) {
+        let s = 0
+        const xi = x[i * dims + k] as number
+        for (let j = 0; j < n; j++) if (j !== i) s += (ratio[i * n + j] as number) * (xi - (x[j * dims + k] as number))
+        next[i * dims + k] = s / n
+      }
+    }
+    ;[x, next] = [next, x]
+    iterations++
+    const updated = rawStress(delta, x, n, dims)
+    converged = updated === 0 || (stress - updated) / stress < eps
+    stress = updated
+  }
+  const coordinates = Array.from({ length: n }, (_, i) => Array.from({ length: dims }, (_, k) => (x[i * dims + k] as number) + 0))
+  return { coordinates, stress, iterations, converged }
+}
+
+/**
+ * The 2-D (or `dims`-D) map of a correlation matrix on D = √(2(1 − r)) by the given method: classical MDS, or
+ * ratio SMACOF started from the classical solution (the default, as paper 000 §5.3). A map of the matrix with
+ * its values permuted is the same map with its points permuted (both methods are equivariant), which is what
+ * lets the permutation null of S_V reuse one map.
+ */
+export const mapFromCorrelation = (r: ReadonlyArray<ArrayLike<number>>, method: MdsMethod = DEFAULT_MDS_METHOD, dims = 2): MdsResult & { readonly method: MdsMethod; readonly stress: number | null } => {
+  const n = checkSquare("mapFromCorrelation", r)
+  const d = Array.from({ length: n }, (_, i) =>
+    Array.from({ length: n }, (_, j) => (i === j ? 0 : correlationToDistance((r[i] as ArrayLike<number>)[j] as number)))
+  )
+  const classical = classicalMds(d, dims)
+  if (method === "classical") return { ...classical, method, stress: null }
+  const s = smacof(d, classical.coordinates)
+  return { coordinates: s.coordinates, eigenvalues: classical.eigenvalues, method, stress: s.stress }
+}

@@ -3,7 +3,8 @@
  * it. Pure.
  */
 import { Matrix, SingularValueDecomposition } from "ml-matrix"
-import { mdsFromCorrelation } from "./mds.js"
+import { quantile } from "./inference.js"
+import { DEFAULT_MDS_METHOD, mapFromCorrelation, type MdsMethod } from "./mds.js"
 
 /** The result of {@link procrustes}, named as in SciPy. */
 export interface ProcrustesResult {
@@ -95,11 +96,15 @@ export interface ValuesSimilarity {
   readonly human: Array<Array<number>>
   /** The model's 2-D MDS map aligned to the human one (Procrustes `mtx2`). */
   readonly model: Array<Array<number>>
+  /** How the maps were made. */
+  readonly mdsMethod: MdsMethod
 }
 
 /**
  * The Values Similarity score of paper 000 §5.3:
- * 1. X⁽ᴴ⁾, X⁽ᴹ⁾ = 2-D classical MDS of each correlation matrix on D = √(2(1 − r)) ({@link mdsFromCorrelation});
+ * 1. X⁽ᴴ⁾, X⁽ᴹ⁾ = the 2-D map of each correlation matrix on D = √(2(1 − r)) ({@link mapFromCorrelation}): by
+ *    default ratio SMACOF started from the classical solution, the paper's "metric MDS (Borg et al., 2018)";
+ *    `"classical"` gives classical (Torgerson) MDS;
  * 2. d_proc = {@link procrustes}(X⁽ᴴ⁾, X⁽ᴹ⁾).disparity (the model map is translated, rotated or reflected and
  *    scaled onto the human map);
  * 3. S_V = 1 − d_proc.
@@ -112,20 +117,83 @@ export interface ValuesSimilarity {
  * Preconditions: both are square correlation matrices of the same size n ≥ 2, over the same values in the same
  * order, with finite entries, symmetric, unit diagonal.
  *
- * @throws {RangeError} when a precondition is violated (see {@link mdsFromCorrelation} and {@link procrustes}).
+ * @throws {RangeError} when a precondition is violated (see {@link mapFromCorrelation} and {@link procrustes}).
  * @example
  * valuesSimilarity(c, c).sv // 1 for any valid correlation matrix c with a non-degenerate map
  */
 export const valuesSimilarity = (
   human: ReadonlyArray<ArrayLike<number>>,
-  model: ReadonlyArray<ArrayLike<number>>
+  model: ReadonlyArray<ArrayLike<number>>,
+  method: MdsMethod = DEFAULT_MDS_METHOD
 ): ValuesSimilarity => {
   if (human.length !== model.length) {
     const sizes = `${human.length} × ${human.length} vs ${model.length} × ${model.length}`
     throw new RangeError(`valuesSimilarity: the human and model matrices differ in size (${sizes})`)
   }
-  const h = mdsFromCorrelation(human, 2).coordinates
-  const m = mdsFromCorrelation(model, 2).coordinates
-  const { disparity, mtx1, mtx2 } = procrustes(h, m)
-  return { sv: 1 - disparity, disparity, human: mtx1, model: mtx2 }
+  return valuesSimilarityToMap(mapFromCorrelation(human, method).coordinates, model, method)
+}
+
+/** {@link valuesSimilarity} with the human map already made (by the same method): saves one MDS per call. */
+export const valuesSimilarityToMap = (
+  humanMap: ReadonlyArray<ArrayLike<number>>,
+  model: ReadonlyArray<ArrayLike<number>>,
+  method: MdsMethod = DEFAULT_MDS_METHOD
+): ValuesSimilarity => {
+  const m = mapFromCorrelation(model, method).coordinates
+  const { disparity, mtx1, mtx2 } = procrustes(humanMap, m)
+  return { sv: 1 - disparity, disparity, human: mtx1, model: mtx2, mdsMethod: method }
+}
+
+/** The chance level of an S_V: its distribution when the model's value labels are permuted. */
+export interface SvNull {
+  /** Permutations drawn. */
+  readonly permutations: number
+  /** Mean S_V of the permuted structures. */
+  readonly mean: number
+  /** Their 95th percentile (linear interpolation, NumPy's default). */
+  readonly q95: number
+  /** (1 + #{null ≥ observed}) / (1 + permutations): the permutation p-value, never 0. */
+  readonly p: number
+}
+
+/**
+ * The permutation null of S_V: how similar the two maps are when the model's values are assigned to its points
+ * at random. Each permutation π relabels the model's values; S_V of the relabelled matrix is S_V of the model map
+ * with its rows permuted (MDS is permutation-equivariant), so one map serves every permutation. `shuffle` must
+ * permute the given indices in place from a seeded stream (src/sampling: `shuffleInPlace(indices, rng)`).
+ *
+ * Unrelated 10-value structures are not at S_V ≈ 0: two random 10-point maps already agree to 0.1–0.5 after
+ * the best rotation, reflection and scaling. That is why S_V must be read against this chance level and not
+ * against 0 (the one-sample t-test of paper 000 appendix G).
+ *
+ * Reference: Good (2005), Permutation, Parametric, and Bootstrap Tests of Hypotheses, ch. 3; Phipson & Smyth
+ * (2010), "Permutation p-values should never be zero", Stat. Appl. Genet. Mol. Biol. 9(1).
+ *
+ * Preconditions: both maps n × k (n ≥ 2) as for {@link procrustes}; permutations a positive integer.
+ */
+export const svPermutationNull = (
+  humanMap: ReadonlyArray<ArrayLike<number>>,
+  modelMap: ReadonlyArray<ArrayLike<number>>,
+  observed: number,
+  permutations: number,
+  shuffle: (indices: Int32Array) => void
+): SvNull => {
+  if (!Number.isInteger(permutations) || permutations < 1)
+    throw new RangeError(`svPermutationNull: permutations must be a positive integer, got ${permutations}`)
+  const n = modelMap.length
+  const idx = new Int32Array(n)
+  const values = new Float64Array(permutations)
+  let atLeast = 0
+  for (let it = 0; it < permutations; it++) {
+    for (let i = 0; i < n; i++) idx[i] = i
+    shuffle(idx)
+    const permuted = Array.from(idx, (j) => modelMap[j] as ArrayLike<number>)
+    const sv = 1 - procrustes(humanMap, permuted).disparity
+    values[it] = sv
+    // a permutation equal to the observed labelling ties with it up to rounding
+    if (sv >= observed - 1e-12) atLeast++
+  }
+  let sum = 0
+  for (const v of values) sum += v
+  return { permutations, mean: sum / permutations, q95: quantile(values, 0.95), p: (1 + atLeast) / (1 + permutations) }
 }

@@ -7,13 +7,24 @@
  * "like me" scale (1 = not like me at all … 6 = very much like me). Its score on a dimension is:
  *
  *   1. items of the dimension: those whose human ratings correlate positively with it, r ≥ 0.3 (and p < 0.05);
- *   2. per prompt variant: the mean rating of those items minus the mean rating of all items that were
- *      selected for any dimension of the same family (the centring);
- *   3. averaged over the prompt variants (three wordings × normal/reversed option order).
+ *   2. each item's rating is averaged over the prompt variants (three wordings × normal/reversed option order)
+ *      that rated it: an answer that could not be read leaves that variant out of the item's average;
+ *   3. the mean of those averages over the dimension's items, minus the mean over all items selected for any
+ *      dimension of the same family (the centring).
  *
- * This reproduces the published scores of the recorded gpt-3.5-turbo answers to ~1e-15. One detail of the
- * published numbers: for the 10 values and the Big Five the p < 0.05 condition applies, for the four
- * higher-order values it does not (one item with r = 0.301, p = 0.056 is counted). `PUBLISHED_RULES` encodes that.
+ * This reproduces the published scores of the three recorded dev models (gpt-3.5-turbo without unreadable
+ * answers; claude-3-5-haiku-20241022 with 23 and gemini-flash-1.5-8b with 22) to ~1e-14. Details of the
+ * published pipeline (read, not copied) that these numbers depend on:
+ *   - it averages first and scores once (step 2 before 3); scoring each variant and averaging the scores
+ *     differs by up to 0.064 on the models with unreadable answers;
+ *   - for the 10 values and the Big Five only significant correlations (p < 0.05) count, for the four
+ *     higher-order values any r above the bound does (one item with r = 0.301, p = 0.056 is counted);
+ *     `PUBLISHED_RULES` encodes that. (The published scorer writes the p bound as three hard-coded exclusions
+ *     of item × dimension pairs with r just above 0.3 and p just above 0.05; the rule gives the same set.)
+ *   - the published scorer takes an item's correlations from its record in the first result file (v1), so
+ *     an item whose v1 answer was unreadable would be scored with whatever correlations that error record
+ *     carries; in the published dev outputs they are always the item's own, so reading them from the data
+ *     folder, as valuesim does, gives the same selection.
  */
 import { mean } from "./descriptive.js"
 
@@ -80,46 +91,55 @@ export const selectItems = (
 }
 
 export interface VpDimensionScore {
-  /** Mean over variants of (mean rating of the dimension's items − mean rating of all selected items). */
+  /** Mean rating of the dimension's items minus the mean rating of all items selected for any dimension of the family. */
   readonly centered_mean: number
-  /** Mean over variants of the mean rating of the dimension's items. */
+  /** Mean rating of the dimension's items. */
   readonly original_mean: number
-  /** Population SD over the dimension's items of each item's rating averaged over the variants. */
+  /** Population SD of the dimension's item ratings. */
   readonly std_dev: number
   /** Number of the dimension's items that were rated (in at least one variant). */
   readonly n: number
 }
 
 /**
- * Scores one family of dimensions. `variants` holds one rating map (item key → 1…6) per prompt variant; items
- * missing from a variant (not asked, or the answer was unusable) are left out of that variant's means. A
- * dimension none of whose items was rated in any variant is absent from the result.
+ * Each item's rating averaged over the prompt variants that rated it. An item a variant did not rate (not asked,
+ * or its answer could not be read) is averaged over the others; an item no variant rated is absent.
+ */
+export const averageOverVariants = (variants: ReadonlyArray<ReadonlyMap<string, number>>): ReadonlyMap<string, number> => {
+  const sums = new Map<string, { sum: number; n: number }>()
+  for (const ratings of variants)
+    for (const [k, v] of ratings) {
+      const acc = sums.get(k) ?? { sum: 0, n: 0 }
+      acc.sum += v
+      acc.n += 1
+      sums.set(k, acc)
+    }
+  return new Map([...sums].map(([k, { sum, n }]) => [k, sum / n]))
+}
+
+/**
+ * Scores one family of dimensions. `variants` holds one rating map (item key → 1…6) per prompt variant. As in
+ * the published pipeline, the ratings are first averaged per item over the variants that rated it
+ * (`averageOverVariants`), and those averages are scored once: a dimension's score is the mean of its items'
+ * averages, centred on the mean average of every item selected for any dimension of the family (each item
+ * counted once). Scoring each variant and averaging the scores gives the same numbers only when every variant
+ * rated every item. A dimension none of whose items was rated is absent from the result.
  */
 export const scoreFamily = (
   variants: ReadonlyArray<ReadonlyMap<string, number>>,
   selection: ReadonlyMap<string, ReadonlyArray<string>>,
   dimensions: ReadonlyArray<string>
 ): Readonly<Record<string, VpDimensionScore>> => {
+  const avg = averageOverVariants(variants)
+  const rated = (items: ReadonlyArray<string>) => items.flatMap((k) => (avg.has(k) ? [avg.get(k) as number] : []))
   const union = [...new Set([...selection.values()].flat())]
-  const grand = variants.map((ratings) => mean(union.flatMap((k) => (ratings.has(k) ? [ratings.get(k) as number] : []))))
+  const grand = mean(rated(union))
   const out: Record<string, VpDimensionScore> = {}
   for (const dim of dimensions) {
-    const items = selection.get(dim) ?? []
-    const centered: Array<number> = []
-    const original: Array<number> = []
-    variants.forEach((ratings, v) => {
-      const rs = items.flatMap((k) => (ratings.has(k) ? [ratings.get(k) as number] : []))
-      if (rs.length === 0) return
-      const m = mean(rs)
-      original.push(m)
-      centered.push(m - (grand[v] as number))
-    })
-    const perItem = items.flatMap((k) => {
-      const rs = variants.flatMap((ratings) => (ratings.has(k) ? [ratings.get(k) as number] : []))
-      return rs.length === 0 ? [] : [mean(rs)]
-    })
-    if (perItem.length === 0) continue
-    out[dim] = { centered_mean: mean(centered), original_mean: mean(original), std_dev: populationSd(perItem), n: perItem.length }
+    const rs = rated(selection.get(dim) ?? [])
+    if (rs.length === 0) continue
+    const m = mean(rs)
+    out[dim] = { centered_mean: m - grand, original_mean: m, std_dev: populationSd(rs), n: rs.length }
   }
   return out
 }

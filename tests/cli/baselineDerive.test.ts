@@ -89,7 +89,7 @@ describe("valuesim baseline derive", () => {
     const dir = tempDir("derive-key")
     const data = write(dir, "data.csv", CSV)
     const mapping = write(dir, "m.yaml", MAPPING.replace("confidence: low", "confidence: low\nconfidance: high"))
-    await expectRejected(data, mapping, [mapping, "confidance", "is unexpected"])
+    await expectRejected(data, mapping, [mapping, "confidance", "unknown key"])
   })
 
   it("lists an unknown value code and an unknown column in one message about the mapping", async () => {

@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { lastJson, runCli, startCli, tempDir, waitCli } from "../helpers/cli.js"
-import { startFakeServer, type FakeServer } from "../helpers/fakeOpenAiServer.js"
+
+// Ctrl-C (exit 130, the hint, resume completes the run) is tested in hardening.test.ts, held mid-way the same way.
+import { startFakeServer, type FakeServer, type Fault } from "../helpers/fakeOpenAiServer.js"
 
 let server: FakeServer
 beforeAll(async () => {
@@ -21,6 +23,9 @@ const exportRows = async (runDir: string, out: string) => {
   // latency_ms is wall-clock and differs between runs; every other column must match.
   const lines = fs.readFileSync(path.join(out, "answers.csv"), "utf8").trim().split("\n")
   const header = lines[0]!.split(",")
+  // provenance: every row names the backend and model that answered
+  expect(header.slice(-2)).toEqual(["backend", "model"])
+  expect(lines[1]).toMatch(/,openai,fake-model$/)
   const drop = header.indexOf("latency_ms")
   return lines.map((l) => {
     const cells = l.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.map((c) => c.replace(/,$/, ""))
@@ -32,7 +37,8 @@ describe("openai backend against the loopback server", () => {
   it("logprob scoring with independent administration sends one request per condition × item, whatever N", async () => {
     const runs = tempDir("dedup")
     const counts: Array<number> = []
-    for (const n of [1000, 3000]) {
+    // 500 is the smallest round N at which H-NP's smallest share (ESS Sweden, 0.14 %) still gets an agent.
+    for (const n of [500, 1500]) {
       const before = server.requests
       const r = await runCli(["run", "scenarios/vsq40.yaml", "--population", "populations/h-np.yaml", "--agents", String(n), "--seed", "5", "--runs-dir", runs, ...openaiArgs()])
       expect(r.code, r.stderr).toBe(0)
@@ -50,7 +56,7 @@ describe("openai backend against the loopback server", () => {
     // Both populations use all 11 conditions: three times the agents, the same requests.
     expect(counts[0]).toBe(11 * 40)
     expect(counts[1]).toBe(counts[0])
-  })
+  }, 180_000) // 4,000 agents × 40 answers: 46 s on a quiet machine, over 60 s (before and after issue 10) under a loaded one
 
   it("retries transient failures (429 with Retry-After, 500, reset) and finishes with nothing failed", async () => {
     const runs = tempDir("faults")
@@ -114,92 +120,65 @@ describe("openai backend against the loopback server", () => {
   })
 
   it("a run killed mid-way and resumed equals an uninterrupted run: same rows, none duplicated", async () => {
-    const slow = await startFakeServer({ latencyMs: 15 })
+    // One server for both runs, so the request keys (which name the endpoint) are the same. After the full run it
+    // answers 300 more requests and then none: the second run is certainly mid-way when it is killed, however
+    // fast or slow the machine. Its resume goes to the shared server with --base-url; the keys stay the plan's.
+    const stalling = await startFakeServer()
     try {
       const runs = tempDir("crash")
-      // Sample scoring: every agent sends its own requests, so the run takes long enough to kill.
-      const args = ["run", "scenarios/vsq40.yaml", "--agents", "60", "--seed", "11", "--scoring", "sample", "--concurrency", "8",
-        "--backend", "openai", "--base-url", slow.url, "--model", "fake-model", "--no-tui", "--json", "--runs-dir", runs]
+      // Sample scoring: every agent sends its own requests (30 × 40).
+      const args = ["run", "scenarios/vsq40.yaml", "--agents", "30", "--seed", "11", "--scoring", "sample", "--concurrency", "8",
+        "--backend", "openai", "--base-url", stalling.url, "--model", "fake-model", "--no-tui", "--json", "--runs-dir", runs]
       const full = await runCli(args)
       expect(full.code, full.stderr).toBe(0)
       const fullDir = String(lastJson(full.stdout)["runDir"])
 
+      const answered = stalling.requests + 300
+      stalling.plan([...Array.from({ length: 300 }, (): Fault => ({ kind: "ok" })), ...Array.from({ length: 20_000 }, (): Fault => ({ kind: "hang" }))])
       const child = startCli(args)
       const done = waitCli(child)
-      // Kill hard once some agents are finished and others are not.
-      const runDir = await new Promise<string>((resolve, reject) => {
-        const started = process.hrtime.bigint()
+      // Kill hard once the server has stopped answering and some agents are finished (the writer saves them
+      // within a moment; the test's timeout is the only clock).
+      const runDir = await new Promise<string>((resolve) => {
         const poll = setInterval(() => {
+          if (stalling.requests <= answered) return
           const dirs = fs.readdirSync(runs).map((d) => path.join(runs, d)).filter((d) => d !== fullDir && fs.existsSync(path.join(d, "run.sqlite")))
-          if (dirs.length === 1) {
-            try {
-              const db = new Sqlite(path.join(dirs[0]!, "run.sqlite"), { readonly: true })
-              const n = (db.prepare(`SELECT count(*) AS n FROM units WHERE state = 'done'`).get() as { n: number }).n
-              db.close()
-              if (n >= 10) {
-                clearInterval(poll)
-                child.kill("SIGKILL")
-                resolve(dirs[0]!)
-              }
-            } catch {
-              // the plan is still being written
+          if (dirs.length !== 1) return
+          try {
+            const db = new Sqlite(path.join(dirs[0]!, "run.sqlite"), { readonly: true })
+            const n = (db.prepare(`SELECT count(*) AS n FROM units WHERE state = 'done'`).get() as { n: number }).n
+            db.close()
+            if (n >= 1) {
+              clearInterval(poll)
+              child.kill("SIGKILL")
+              resolve(dirs[0]!)
             }
+          } catch {
+            // the store is busy; look again
           }
-          if (process.hrtime.bigint() - started > 60_000_000_000n) {
-            clearInterval(poll)
-            reject(new Error("run never got going"))
-          }
-        }, 50)
+        }, 20)
       })
       const killed = await done
       expect(killed.signal).toBe("SIGKILL")
       const db = new Sqlite(path.join(runDir, "run.sqlite"), { readonly: true })
       const partial = (db.prepare(`SELECT count(*) AS n FROM units WHERE state = 'done'`).get() as { n: number }).n
       db.close()
-      expect(partial).toBeLessThan(60)
+      expect(partial).toBeGreaterThan(0)
+      expect(partial).toBeLessThan(30)
 
-      const resumed = await runCli(["resume", runDir, "--json"])
+      const resumed = await runCli(["resume", runDir, "--base-url", server.url, "--json"])
       expect(resumed.code, resumed.stderr).toBe(0)
       const s = lastJson(resumed.stdout)
-      expect(s["answers"]).toBe(60 * 40)
+      expect(s["answers"]).toBe(30 * 40)
       expect(s["status"]).toBe("complete")
 
       const a = await exportRows(fullDir, path.join(runs, "ex-full"))
       const b = await exportRows(runDir, path.join(runs, "ex-resumed"))
-      expect(b.length).toBe(60 * 40 + 1)
+      expect(b.length).toBe(30 * 40 + 1)
       expect(new Set(b).size).toBe(b.length)
       expect(b).toEqual(a)
     } finally {
-      await slow.close()
-    }
-  })
-
-  it("Ctrl-C stops cleanly with exit 130, says how to resume, and resume completes the run", async () => {
-    const slow = await startFakeServer({ latencyMs: 20 })
-    try {
-      const runs = tempDir("sigint")
-      const child = startCli(["run", "scenarios/vsq40.yaml", "--agents", "40", "--seed", "4", "--scoring", "sample", "--concurrency", "4",
-        "--backend", "openai", "--base-url", slow.url, "--model", "fake-model", "--no-tui", "--json", "--runs-dir", runs])
-      const done = waitCli(child)
-      // Interrupt once the run is under way (not at a fixed time: a loaded machine may still be starting Node).
-      await new Promise<void>((resolve) => {
-        let seen = ""
-        child.stderr?.on("data", (d: Buffer) => {
-          seen += d.toString()
-          if (seen.includes("run folder:")) resolve()
-        })
-      })
-      await new Promise((r) => setTimeout(r, 1500))
-      child.kill("SIGINT")
-      const r = await done
-      expect(r.code).toBe(130)
-      expect(r.stderr).toContain("valuesim resume")
-      const runDir = fs.readdirSync(runs).map((d) => path.join(runs, d))[0]!
-      const resumed = await runCli(["resume", runDir, "--json"])
-      expect(resumed.code, resumed.stderr).toBe(0)
-      expect(lastJson(resumed.stdout)["answers"]).toBe(40 * 40)
-    } finally {
-      await slow.close()
+      await stalling.close()
     }
   })
 })

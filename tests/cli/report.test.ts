@@ -55,7 +55,24 @@ describe("valuesim report", () => {
       expect(c.bootstrap.p!).toBeLessThan(0.001)
       expect(c.bootstrap.pAdjusted!).toBeGreaterThanOrEqual(c.bootstrap.p!)
       expect(c.aligned!.model).toHaveLength(10)
+      // the paper's metric MDS by default, and the chance level beside the S_V
+      expect(c.mdsMethod).toBe("smacof")
+      expect(c.null!.permutations).toBe(1000)
+      expect(c.null!.mean!).toBeGreaterThan(0.05)
+      expect(c.null!.q95!).toBeGreaterThan(c.null!.mean!)
+      expect(c.null!.q95!).toBeLessThan(c.sv!)
+      expect(c.null!.p!).toBeCloseTo(1 / 1001, 9)
     }
+    expect(r.settings.mdsMethod).toBe("smacof")
+    expect(r.settings.permutations).toBe(1000)
+    expect(v.mds!.method).toBe("smacof")
+    // H-NP on ESS Sweden shares: the comparisons with the same ESS Sweden data are flagged as circular, the others not
+    const ess = v.hierarchyComparisons.find((h) => h.baseline.id === "ess-sweden-1441.hierarchy")!
+    expect(ess.circularity).toContain("circular")
+    expect(v.hierarchyComparisons.find((h) => h.baseline.id === "pvq40-us151.hierarchy")!.circularity).toBeNull()
+    expect(v.structureComparisons.find((c) => c.baseline.id === "ess-sweden-1441.correlations-centered")!.circularity).toContain("circular")
+    expect(v.structureComparisons.find((c) => c.baseline.id === "pvq40-us151.correlations-centered")!.circularity).toBeNull()
+    expect(r.notes.join(" ")).toContain("Circular comparisons")
     const missing = r.behaviour.missingBaselines.map((m) => m.measure)
     expect(missing).toEqual(expect.arrayContaining(PAPER_MEASURES))
     expect(r.behaviour.missingBaselines.every((m) => m.reason.length > 0 && !m.measuredByRun)).toBe(true)
@@ -66,6 +83,22 @@ describe("valuesim report", () => {
     expect(text.code, text.stderr).toBe(0)
     expect(text.stdout).toContain("Value similarity S_V")
     expect(text.stdout).toContain("Human baselines not available")
+    // S_V, its CI and its chance level come first, before the hierarchy; the t-test is labelled as the paper's
+    const lines = text.stdout.split("\n")
+    const first = lines.findIndex((l) => l.startsWith("Value similarity S_V"))
+    expect(first).toBeGreaterThan(0)
+    expect(first).toBeLessThan(lines.findIndex((l) => l.startsWith("Value hierarchy")))
+    expect(lines[first + 1]).toMatch(/S_V\s+95% CI\s+chance\s+chance 95%\s+p \(perm\.\)/)
+    expect(text.stdout).toContain("The paper's test (appendix G)")
+    expect(text.stdout).toContain("[circular]")
+    const classical = await runCli(["report", dir, "--format", "json", "--mds", "classical", "--permutations", "50"])
+    expect(classical.code, classical.stderr).toBe(0)
+    const rc = JSON.parse(classical.stdout) as Report
+    expect(rc.settings.mdsMethod).toBe("classical")
+    expect(rc.valueStructure!.structureComparisons.every((c) => c.mdsMethod === "classical" && c.null!.permutations === 50)).toBe(true)
+    const bad = await runCli(["report", dir, "--permutations", "-1"])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain("--permutations")
   })
 
   it("writes one self-contained HTML file with the plots", async () => {
@@ -79,6 +112,10 @@ describe("valuesim report", () => {
     expect((html.match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(1 + 2 * SHIPPED_STRUCTURES.length + 1)
     expect(html).not.toMatch(/<script[^>]*src=/i)
     expect(html).toContain("synthetic: theory model, not an LLM")
+    // the headline section (S_V, CI, chance level) comes before the value-structure section
+    expect(html.indexOf('<section id="sv">')).toBeGreaterThan(0)
+    expect(html.indexOf('<section id="sv">')).toBeLessThan(html.indexOf('<section id="values">'))
+    expect(html).toContain("chance 95th percentile")
     expect(fs.readdirSync(path.dirname(out))).toEqual(["report.html"])
   })
 

@@ -28,11 +28,12 @@ describe("robustness and priming-ablation on an OpenAI-compatible endpoint", () 
     const r = await runCli([
       "robustness", "--study", STUDY, "--agents-per-condition", "4",
       "--bootstrap-iterations", "10", "--bootstrap-size", "100",
-      "--backend", "openai", "--base-url", server.url, "--model", "fake-model", "--runs-dir", runs, "--json"
+      "--backend", "openai", "--base-url", server.url, "--model", "fake-model", "--runs-dir", runs, "--json", "--no-tui"
     ])
     expect(r.code, r.stderr).toBe(0)
     const t = last<RobustnessResult>(r.stdout)
     expect(t.synthetic).toBe(false)
+    expect(t.mdsMethod).toBe("smacof")
     expect(t.rows.map((x) => x.variant)).toEqual(["base", "paraphrase-1", "paraphrase-2", "paraphrase-3", "options-reversed", "distribution-uniform"])
     for (const row of t.rows.slice(1)) for (const c of row.cells) expect(c.difference!.pAdjusted!).toBeGreaterThanOrEqual(c.difference!.p!)
     // Logprob scoring: at most one request per variant × condition × item (5 × 11 × 10), the agents of a condition share it.
@@ -51,7 +52,7 @@ describe("robustness and priming-ablation on an OpenAI-compatible endpoint", () 
     const r = await runCli([
       "priming-ablation", "--study", STUDY, "--agents", "22",
       "--bootstrap-iterations", "10", "--bootstrap-size", "100",
-      "--backend", "openai", "--base-url", server.url, "--model", "fake-model", "--runs-dir", runs
+      "--backend", "openai", "--base-url", server.url, "--model", "fake-model", "--runs-dir", runs, "--no-tui"
     ])
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/Priming Only[\s\S]*Priming & Test[\s\S]*Test Only/)

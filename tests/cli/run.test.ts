@@ -57,7 +57,24 @@ describe("valuesim run (synthetic backend)", () => {
       expect(row["value"]).toBeGreaterThanOrEqual(1)
       expect(row["value"]).toBeLessThanOrEqual(6)
       expect((row["dist"] as Array<number>).length).toBe(6)
+      // provenance travels with every row: synthetic answers are scored "synthetic", never "logprob"
+      expect(row["backend"]).toBe("synthetic")
+      expect(row["model"]).toBe("synthetic-theory-v1")
+      expect(row["scoring"]).toBe("synthetic")
     }
+    const scoreRows = fs.readFileSync(path.join(out, "scores.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>)
+    expect(scoreRows.every((row) => row["backend"] === "synthetic" && row["model"] === "synthetic-theory-v1")).toBe(true)
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, "manifest.json"), "utf8")) as Record<string, any>
+    expect(manifest["runId"]).toBe(lastJson(r.stdout)["runId"])
+    expect(manifest["seed"]).toBe(3)
+    expect(manifest["backend"]).toBe("synthetic")
+    expect(manifest["synthetic"]).toBe(true)
+    expect(manifest["label"]).toBe("synthetic: theory model, not an LLM")
+    expect(manifest["versions"]["run"]["valuesim"]).toBeTruthy()
+    expect(manifest["files"].map((f: { file: string }) => f.file)).toEqual(["answers.jsonl", "scores.jsonl"])
+    expect(JSON.stringify(manifest["notes"])).toContain("not from a language model")
+    expect(e.stdout).toContain("synthetic: theory model, not an LLM")
+    expect(fs.readdirSync(out).filter((f) => f.endsWith(".partial"))).toEqual([])
 
     // Scores: one row per agent × value; MRAT-centred scores of an agent sum to 0 (4 items per value), and
     // value-prompted agents score their primed value above their own mean.

@@ -115,7 +115,7 @@ describe("malformed game-outcome baselines", () => {
     expect(problemsOf(g)).toEqual([`figures[0].game: unknown game "chicken" (expected one of dictator, ultimatum, trust, public-goods, prisoners-dilemma, paired-charity)`])
     const r = valid()
     r.figures[1]!.round = 0
-    expect(problemsOf(r)).toContain("figures[1].round: Expected a number greater than or equal to 1, actual 0")
+    expect(problemsOf(r)).toContain("figures[1].round: expected a number greater than or equal to 1, got 0")
     const w = valid()
     delete w.figures[0]!.where
     expect(problemsOf(w)).toEqual([expect.stringMatching(/^figures\[0\]\.where: /)])

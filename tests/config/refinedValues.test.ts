@@ -21,11 +21,11 @@ const VSQ57 = path.join(ROOT, "scenarios/value-anchoring/vsq57.yaml")
 const POPS = path.join(ROOT, "populations/anchoring")
 
 describe("19-value questionnaires", () => {
-  it("loads the project's VSQ-57: three items for each refined value, refined codes, session administration", async () => {
+  it("loads the project's VSQ-57: three items for each refined value, refined codes, batch administration (paper 002's main condition)", async () => {
     const q = await ok(loadQuestionnaire(VSQ57))
     expect(q.valueSystem).toBe("refined")
     expect(q.items).toHaveLength(57)
-    expect(q.administration).toBe("session")
+    expect(q.administration).toBe("batch")
     for (const v of VALUES_19) expect(q.items.filter((i) => i.subscale === v)).toHaveLength(3)
     expect(new Set(q.items.map((i) => i.text)).size).toBe(57)
     // ST, HE, AC and TR are codes of both systems; here they are refined values with their own theory peaks.

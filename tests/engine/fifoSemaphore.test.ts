@@ -62,4 +62,35 @@ describe("makeFifoSemaphore", () => {
       yield* Fiber.interrupt(never)
       assert.strictEqual(sem.available(), 1)
     }))
+
+  it.effect("stays first come, first served past thousands of waiters, with interrupted ones leaving their place", () =>
+    Effect.gen(function* () {
+      const sem = makeFifoSemaphore(1)
+      const order: Array<number> = []
+      const gate = yield* Deferred.make<void>()
+      const holder = yield* Effect.fork(sem.withPermit(Deferred.await(gate)))
+      yield* Effect.yieldNow()
+      const fibers: Array<Fiber.RuntimeFiber<unknown>> = []
+      // Waiter 2000, served after the front of the queue has been cut off, interrupts waiter 2999.
+      const task = (i: number): Effect.Effect<unknown> =>
+        i === 2000
+          ? Effect.zipRight(Effect.sync(() => order.push(i)), Effect.suspend(() => Fiber.interrupt(fibers[2999]!)))
+          : Effect.sync(() => order.push(i))
+      for (let i = 0; i < 3000; i++) fibers.push(yield* Effect.fork(sem.withPermit(task(i))))
+      yield* Effect.yieldNow()
+      const dropped = new Set([5, 1500, 2999])
+      yield* Fiber.interrupt(fibers[5]!)
+      yield* Fiber.interrupt(fibers[1500]!)
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(holder)
+      for (const [i, f] of fibers.entries()) if (!dropped.has(i)) yield* Fiber.join(f)
+      assert.deepStrictEqual(order, Array.from({ length: 3000 }, (_, i) => i).filter((i) => !dropped.has(i)))
+      assert.strictEqual(sem.available(), 1)
+      assert.strictEqual(sem.waiting(), 0)
+      // take / release directly: a free permit is taken at once.
+      yield* sem.take
+      assert.strictEqual(sem.available(), 0)
+      sem.release()
+      assert.strictEqual(sem.available(), 1)
+    }))
 })

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Deferred, Effect, Exit, Fiber, TestClock } from "effect"
-import type { Scheduler, SchedulerEvent, SchedulerOptions } from "../../src/engine/Scheduler.js"
+import type { Attempt, Scheduler, SchedulerEvent, SchedulerOptions } from "../../src/engine/Scheduler.js"
 import { makeScheduler } from "../../src/engine/Scheduler.js"
 import type { LlmErrorReason } from "../../src/llm/LlmError.js"
 import { LlmError } from "../../src/llm/LlmError.js"
@@ -44,7 +44,7 @@ describe("Scheduler", () => {
     withScheduler({}, (scheduler, events) =>
       Effect.gen(function*() {
         const { calls, task } = scripted([fail("ServerError"), fail("Network")])
-        const fiber = yield* Effect.fork(scheduler.run(null, task))
+        const fiber = yield* Effect.fork(scheduler.run(null, () => task))
         yield* TestClock.adjust("10 seconds")
         const sent = yield* Fiber.join(fiber)
         assert.strictEqual(sent.value, 3)
@@ -65,7 +65,7 @@ describe("Scheduler", () => {
     withScheduler({ maxAttempts: 5, baseDelayMs: 400, maxDelayMs: 500 }, (scheduler, events) =>
       Effect.gen(function*() {
         const { calls, task } = scripted(Array.from({ length: 10 }, () => fail("ServerError")))
-        const fiber = yield* Effect.fork(Effect.exit(scheduler.run(null, task)))
+        const fiber = yield* Effect.fork(Effect.exit(scheduler.run(null, () => task)))
         yield* TestClock.adjust("1 minute")
         const exit = yield* Fiber.join(fiber)
         assert.deepStrictEqual(exit, Exit.fail(fail("ServerError")))
@@ -80,7 +80,7 @@ describe("Scheduler", () => {
     withScheduler({}, (scheduler, events) =>
       Effect.gen(function*() {
         const { calls, task } = scripted([fail("BadRequest")])
-        const error = yield* Effect.flip(scheduler.run(null, task))
+        const error = yield* Effect.flip(scheduler.run(null, () => task))
         assert.strictEqual(error.reason, "BadRequest")
         assert.strictEqual(calls(), 1)
         assert.deepStrictEqual(scheduler.stats(), { sent: 1, retries: 0, failures: { BadRequest: 1 }, inFlight: 0 })
@@ -92,7 +92,7 @@ describe("Scheduler", () => {
     withScheduler({ baseDelayMs: 10, maxDelayMs: 50 }, (scheduler, events) =>
       Effect.gen(function*() {
         const { calls, task } = scripted([fail("RateLimited", { retryAfterMs: 5_000 })])
-        const fiber = yield* Effect.fork(scheduler.run(null, task))
+        const fiber = yield* Effect.fork(scheduler.run(null, () => task))
         yield* TestClock.adjust("4999 millis")
         assert.strictEqual(calls(), 1)
         assert.isNull(yield* Fiber.poll(fiber).pipe(Effect.map((o) => (o._tag === "Some" ? o.value : null))))
@@ -109,23 +109,32 @@ describe("Scheduler", () => {
       })
     ))
 
-  it.effect("times out each attempt and retries the timeout", () =>
+  it.effect("hands each attempt the timeout and retries the task's Timeout", () =>
     withScheduler({ timeoutMs: 1_000, maxAttempts: 2, baseDelayMs: 10 }, (scheduler) =>
       Effect.gen(function*() {
+        const seen: Array<Attempt> = []
+        // Like the OpenAI client: the task gives up after the timeout it is handed.
+        const honouring = (body: Effect.Effect<string>) => (attempt: Attempt) => {
+          seen.push(attempt)
+          return body.pipe(
+            Effect.timeoutFail({ duration: attempt.timeoutMs, onTimeout: () => fail("Timeout") })
+          )
+        }
         let calls = 0
-        const task = Effect.suspend(() => (++calls === 1 ? Effect.never : Effect.succeed("late but fine")))
+        const task = honouring(Effect.suspend(() => (++calls === 1 ? Effect.never : Effect.succeed("late but fine"))))
         const fiber = yield* Effect.fork(scheduler.run(null, task))
         yield* TestClock.adjust("2 seconds")
         const sent = yield* Fiber.join(fiber)
         assert.strictEqual(sent.value, "late but fine")
         assert.strictEqual(sent.attempts, 2)
+        assert.deepStrictEqual(seen, [{ number: 1, timeoutMs: 1_000 }, { number: 2, timeoutMs: 1_000 }])
         assert.deepStrictEqual(scheduler.stats().inFlight, 0)
 
-        calls = 0
-        const never = yield* Effect.fork(Effect.flip(scheduler.run(null, Effect.never)))
+        const never = yield* Effect.fork(Effect.flip(scheduler.run(null, honouring(Effect.never))))
         yield* TestClock.adjust("5 seconds")
         const error = yield* Fiber.join(never)
         assert.strictEqual(error.reason, "Timeout")
+        assert.deepStrictEqual(scheduler.stats().failures, { Timeout: 1 })
       })
     ))
 
@@ -144,7 +153,7 @@ describe("Scheduler", () => {
             return i
           })
         const fiber = yield* Effect.fork(
-          Effect.forEach(Array.from({ length: 40 }, (_, i) => i), (i) => scheduler.run(null, task(i)), {
+          Effect.forEach(Array.from({ length: 40 }, (_, i) => i), (i) => scheduler.run(null, () => task(i)), {
             concurrency: "unbounded"
           })
         )
@@ -165,9 +174,9 @@ describe("Scheduler", () => {
           otherStartedAt = now
           return 0
         })
-        const first = yield* Effect.fork(scheduler.run(null, failing.task))
+        const first = yield* Effect.fork(scheduler.run(null, () => failing.task))
         yield* Effect.yieldNow()
-        const second = yield* Effect.fork(scheduler.run(null, other))
+        const second = yield* Effect.fork(scheduler.run(null, () => other))
         yield* TestClock.adjust("5 seconds")
         yield* Fiber.join(first)
         yield* Fiber.join(second)
@@ -183,7 +192,7 @@ describe("Scheduler", () => {
         const starts: Array<number> = []
         const task = Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => starts.push(now)))
         const fiber = yield* Effect.fork(
-          Effect.forEach([1, 2, 3], () => scheduler.run(null, task), { concurrency: "unbounded" })
+          Effect.forEach([1, 2, 3], () => scheduler.run(null, () => task), { concurrency: "unbounded" })
         )
         yield* TestClock.adjust("1 minute")
         yield* Fiber.join(fiber)
@@ -202,7 +211,7 @@ describe("Scheduler", () => {
           return { answer: calls }
         })
         const fiber = yield* Effect.fork(
-          Effect.forEach(Array.from({ length: 50 }), () => scheduler.run("same", task), { concurrency: "unbounded" })
+          Effect.forEach(Array.from({ length: 50 }), () => scheduler.run("same", () => task), { concurrency: "unbounded" })
         )
         yield* TestClock.adjust("1 second")
         const results = yield* Fiber.join(fiber)
@@ -211,12 +220,12 @@ describe("Scheduler", () => {
         for (const r of results) assert.strictEqual(r, results[0])
 
         // Settled entries are removed: the next call with that key runs again.
-        const again = yield* Effect.fork(scheduler.run("same", task))
+        const again = yield* Effect.fork(scheduler.run("same", () => task))
         yield* TestClock.adjust("1 second")
         assert.deepStrictEqual((yield* Fiber.join(again)).value, { answer: 2 })
         // Different keys never share.
         const other = yield* Effect.fork(
-          Effect.all([scheduler.run("a", task), scheduler.run("b", task)], { concurrency: 2 })
+          Effect.all([scheduler.run("a", () => task), scheduler.run("b", () => task)], { concurrency: 2 })
         )
         yield* TestClock.adjust("1 second")
         yield* Fiber.join(other)
@@ -234,7 +243,7 @@ describe("Scheduler", () => {
           Effect.suspend(() => Effect.fail(fail("BadRequest", { retryAfterMs: ++calls })))
         )
         const fiber = yield* Effect.fork(
-          Effect.forEach(Array.from({ length: 10 }), () => Effect.flip(scheduler.run("k", task)), {
+          Effect.forEach(Array.from({ length: 10 }), () => Effect.flip(scheduler.run("k", () => task)), {
             concurrency: "unbounded"
           })
         )
@@ -255,7 +264,7 @@ describe("Scheduler", () => {
           Effect.zipRight(Effect.never),
           Effect.onInterrupt(() => Deferred.succeed(stopped, undefined))
         )
-        const fiber = yield* Effect.fork(scheduler.run(null, task))
+        const fiber = yield* Effect.fork(scheduler.run(null, () => task))
         yield* Deferred.await(started)
         assert.strictEqual(scheduler.stats().inFlight, 1)
         yield* Fiber.interrupt(fiber)
@@ -273,8 +282,8 @@ describe("Scheduler", () => {
           Effect.zipRight(Effect.never),
           Effect.onInterrupt(() => Effect.sync(() => (interrupted = true)))
         )
-        const a = yield* Effect.fork(scheduler.run("k", task))
-        const b = yield* Effect.fork(scheduler.run("k", task))
+        const a = yield* Effect.fork(scheduler.run("k", () => task))
+        const b = yield* Effect.fork(scheduler.run("k", () => task))
         yield* Deferred.await(started)
         yield* Fiber.interrupt(a)
         assert.isFalse(interrupted)
@@ -293,7 +302,7 @@ describe("Scheduler", () => {
         return Effect.fail(fail("ServerError"))
       })
       const outer = yield* Effect.fork(
-        withScheduler({ baseDelayMs: 1_000, maxDelayMs: 1_000 }, (scheduler) => scheduler.run("k", task))
+        withScheduler({ baseDelayMs: 1_000, maxDelayMs: 1_000 }, (scheduler) => scheduler.run("k", () => task))
       )
       yield* TestClock.adjust("10 millis")
       assert.strictEqual(calls, 1)

@@ -1,11 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit } from "effect"
+import { Effect, Exit, Fiber } from "effect"
 import { APIError } from "openai"
 import type { CompletionRequest } from "../../src/llm/LlmClient.js"
 import { LlmClient } from "../../src/llm/LlmClient.js"
 import { classify, layer, retryAfterMs } from "../../src/llm/LlmClientOpenAi.js"
 import type { LlmError } from "../../src/llm/LlmError.js"
 import { parseAnswer, renormaliseLogprobs } from "../../src/llm/scoring.js"
+import type { SchedulerEvent } from "../../src/engine/Scheduler.js"
 import { makeScheduler } from "../../src/engine/Scheduler.js"
 import { presentedChoices } from "../../src/domain/questionnaire.js"
 import type { FakeServer } from "../helpers/fakeOpenAiServer.js"
@@ -189,12 +190,13 @@ describe("LlmClientOpenAi against the fake server", () => {
           baseDelayMs: 10,
           maxDelayMs: 10
         })
-        const exit = yield* Effect.exit(scheduler.run(null, client.complete(request("x"))))
+        const exit = yield* Effect.exit(scheduler.run(null, (attempt) => client.complete(request("x"), attempt)))
         assert.isTrue(Exit.isFailure(exit))
         const error = yield* failure(exit)
         assert.strictEqual(error.reason, "Timeout")
         // The abort reaches the server: the hanging request's connection is closed.
-        for (let i = 0; i < 50 && server.aborted === 0; i++) yield* Effect.sleep("20 millis")
+        // However long the abort takes to arrive (the test's timeout is the only clock).
+        while (server.aborted === 0) yield* Effect.sleep("20 millis")
         assert.strictEqual(server.aborted, 1)
         assert.strictEqual(server.inFlight, 0)
       }).pipe(Effect.scoped)
@@ -204,19 +206,55 @@ describe("LlmClientOpenAi against the fake server", () => {
     withClient((server, client) =>
       Effect.gen(function*() {
         server.plan([{ kind: "hang" }, { kind: "500" }])
+        // Long enough that the answered attempts never time out on a loaded machine; only the hang does.
+        const events: Array<SchedulerEvent> = []
         const scheduler = yield* makeScheduler({
           concurrency: 2,
           rpm: null,
-          timeoutMs: 300,
+          timeoutMs: 2_000,
           maxAttempts: 3,
           baseDelayMs: 5,
           maxDelayMs: 20
-        })
-        const sent = yield* scheduler.run("k", client.complete(request("x")))
+        }, (e) => events.push(e))
+        const sent = yield* scheduler.run("k", (attempt) => client.complete(request("x"), attempt))
         assert.strictEqual(sent.attempts, 3)
         assert.match(sent.value.text, /^[1-6]$/)
         assert.strictEqual(server.requests, 3)
+        // The client's own abort signal ended the first attempt (closing its connection); the scheduler retried.
+        assert.deepStrictEqual(events.flatMap((e) => (e._tag === "Retrying" ? [e.reason] : [])), ["Timeout", "ServerError"])
+        assert.strictEqual(server.aborted, 1)
       }).pipe(Effect.scoped)
+    ))
+
+  it.live("interrupting a request aborts it on the wire", () =>
+    withClient((server, client) =>
+      Effect.gen(function*() {
+        server.plan([{ kind: "hang" }])
+        const fiber = yield* Effect.fork(client.complete(request("x")))
+        for (let i = 0; i < 100 && server.inFlight === 0; i++) yield* Effect.sleep("10 millis")
+        assert.strictEqual(server.inFlight, 1)
+        yield* Fiber.interrupt(fiber)
+        for (let i = 0; i < 100 && server.aborted === 0; i++) yield* Effect.sleep("10 millis")
+        assert.strictEqual(server.aborted, 1)
+        assert.strictEqual(server.inFlight, 0)
+      })
+    ))
+
+  it.live("keeps at most `connections` requests on the wire, over reused connections", () =>
+    Effect.scoped(
+      Effect.gen(function*() {
+        const server = yield* fakeServer
+        server.setLatency(20)
+        const client = yield* Effect.provide(LlmClient, layer({ baseURL: server.url, apiKey: API_KEY, model: "m", connections: 3 }))
+        const answers = yield* Effect.forEach(
+          Array.from({ length: 24 }, (_, i) => i),
+          (i) => client.complete(request(`item ${i}`)),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(answers.length, 24)
+        assert.strictEqual(server.requests, 24)
+        assert.strictEqual(server.maxInFlight, 3)
+      })
     ))
 })
 

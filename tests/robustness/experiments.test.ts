@@ -125,6 +125,11 @@ describe("runPrimingAblation (synthetic)", () => {
     expect(systemOf(r.rows[2]!.runDir, "none")).toBeNull()
     expect(sheet.text.split("\n").filter((l) => l.startsWith("- ")).length).toBe(10)
     expect(renderAblation(r)).toContain("Test Only")
+    // S_V re-asks the items the sheet answers: a copying check under Test Only and Priming & Test, not under Priming Only
+    for (const row of r.rows)
+      for (const c of row.cells) expect(c.copyingCheck, `${row.setting} ${c.kind}`).toBe(c.kind === "S_V" && row.setting !== "priming-only")
+    expect(renderAblation(r)).toContain("† copying check")
+    expect(r.mdsMethod).toBe("smacof")
   }, 60_000)
 
   it("renders an answer sheet from the scale labels, skipping unanswered items", () => {

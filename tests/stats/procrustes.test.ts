@@ -100,7 +100,8 @@ describe("procrustes", () => {
 
 describe("valuesSimilarity", () => {
   it("matches classical MDS + scipy.spatial.procrustes on two real value correlation matrices to 1e-6", () => {
-    const s = valuesSimilarity(rPvq40, ref.human.rEss)
+    const s = valuesSimilarity(rPvq40, ref.human.rEss, "classical")
+    expect(s.mdsMethod).toBe("classical")
     expect(Math.abs(s.disparity - ref.human.disparity)).toBeLessThanOrEqual(1e-6)
     expect(Math.abs(s.sv - ref.human.sv)).toBeLessThanOrEqual(1e-6)
     expectMatrixClose(s.human, ref.human.mtx1)

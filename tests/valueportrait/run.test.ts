@@ -57,9 +57,15 @@ describe.skipIf(!available)("valuesim value-portrait prepare / run / score --run
     expect(q.items[0].id).toMatch(/^vp:\d+:\d+$/)
     const run = await runCli(["run", p.study, "--runs-dir", tempDir("vp-runs"), "--no-tui", "--json"])
     expect(run.code, run.stderr).toBe(0)
-    const s = await score(String(lastJson(run.stdout)["runDir"]))
+    const runDir = String(lastJson(run.stdout)["runDir"])
+    const s = await score(runDir)
     expect(s.steps).toHaveLength(6)
     expect(s.conditions).toHaveLength(11)
+    // the synthetic backend is named, in the JSON and as the same banner as `run` in the text
+    expect(s.backend).toEqual({ backend: "synthetic", model: "synthetic-theory-v1", synthetic: true, label: "synthetic: theory model, not an LLM" })
+    const text = await runCli(["value-portrait", "score", "--data", DATA, "--run", runDir])
+    expect(text.code, text.stderr).toBe(0)
+    expect(text.stdout.split("\n")[0]).toBe("*** synthetic: theory model, not an LLM ***")
     for (const code of CODES) {
       const row = s.conditions.find((c: any) => c.condition === `value:${code}`)
       expect(row.agents).toBe(5)
@@ -86,6 +92,7 @@ describe.skipIf(!available)("valuesim value-portrait prepare / run / score --run
     expect(server.requests - before).toBeGreaterThanOrEqual(120)
     const s = await score(String(lastJson(run.stdout)["runDir"]))
     expect(s.conditions).toHaveLength(1)
+    expect(s.backend).toEqual({ backend: "openai", model: "fake-model", synthetic: false, label: null })
     expect(s.conditions[0].condition).toBe("none")
     expect(s.conditions[0].variants.map((v: any) => v.rated)).toEqual([20, 20, 20, 20, 20, 20])
     expect(Object.keys(s.conditions[0].values).sort()).toEqual([...CODES].sort())
@@ -101,6 +108,9 @@ describe.skipIf(!available)("valuesim value-portrait prepare / run / score --run
     const r = await runCli(["value-portrait", "personas", "--data", DATA, "--run", String(lastJson(run.stdout)["runDir"]), "--json"])
     expect(r.code, r.stderr).toBe(0)
     const b = lastJson(r.stdout) as any
+    expect(b.backend.label).toBe("synthetic: theory model, not an LLM")
+    const text = await runCli(["value-portrait", "personas", "--data", DATA, "--run", String(lastJson(run.stdout)["runDir"])])
+    expect(text.stdout).toContain("*** synthetic: theory model, not an LLM ***")
     expect(b.tables.map((t: any) => t.variable)).toEqual(["gender", "age", "political-orientation", "education"])
     const gender = b.tables[0].rows
     expect(gender.map((x: any) => x.group)).toEqual(["male", "female", "male-female"])

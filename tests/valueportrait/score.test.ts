@@ -4,7 +4,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { scoreRecordedOutputs } from "../../src/app/valuePortrait.js"
-import { populationSd, scoreFamily, selectItems, VP_FAMILIES } from "../../src/stats/valuePortrait.js"
+import { averageOverVariants, populationSd, scoreFamily, selectItems, VP_FAMILIES } from "../../src/stats/valuePortrait.js"
 import { lastJson, ROOT, runCli, tempDir } from "../helpers/cli.js"
 
 /**
@@ -20,7 +20,7 @@ const files = VARIANTS.map((v) => path.join(OUT, `gpt-3.5-turbo_${v}_results.jso
 const run = <A, E>(e: Effect.Effect<A, E, NodeContext.NodeContext>) => Effect.runPromise(Effect.either(Effect.provide(e, NodeContext.layer)))
 
 describe("Value Portrait scoring (pure)", () => {
-  it("selects positive r ≥ 0.3 with p below the bound, centres on all selected items, averages over variants", () => {
+  it("selects positive r ≥ 0.3 with p below the bound, averages each item over the variants that rated it, scores once", () => {
     const corr = [
       { item: "1:1", dimension: "A", r: 0.5, p: 0.01 },
       { item: "1:2", dimension: "A", r: 0.3, p: 0.04 },
@@ -33,23 +33,37 @@ describe("Value Portrait scoring (pure)", () => {
     expect(sel.get("B")).toEqual(["1:4"])
     expect(selectItems(corr, { minR: 0.3, maxP: Infinity }).get("B")).toEqual(["1:3", "1:4"])
     const v1 = new Map([["1:1", 6], ["1:2", 4], ["1:3", 1], ["1:4", 2]])
-    const v2 = new Map([["1:1", 5], ["1:2", 5], ["1:4", 5]])
+    const v2 = new Map([["1:1", 5], ["1:4", 5]]) // 1:2 unreadable in variant 2
+    expect([...averageOverVariants([v1, v2])]).toEqual([["1:1", 5.5], ["1:2", 4], ["1:3", 1], ["1:4", 3.5]])
     const s = scoreFamily([v1, v2], sel, ["A", "B", "C"])
-    // variant 1: A = 5, grand mean of {1:1,1:2,1:4} = 4 → +1; variant 2: A = 5, grand = 5 → 0
-    expect(s["A"]!.centered_mean).toBeCloseTo(0.5, 12)
-    expect(s["A"]!.original_mean).toBeCloseTo(5, 12)
-    expect(s["A"]!.std_dev).toBeCloseTo(populationSd([5.5, 4.5]), 12)
-    expect(s["B"]!.centered_mean).toBeCloseTo(((2 - 4) + (5 - 5)) / 2, 12)
+    // item averages 1:1 = 5.5, 1:2 = 4, 1:4 = 3.5; grand mean of the selected items = 13 / 3
+    expect(s["A"]!.original_mean).toBeCloseTo(4.75, 12)
+    expect(s["A"]!.centered_mean).toBeCloseTo(4.75 - 13 / 3, 12)
+    expect(s["A"]!.std_dev).toBeCloseTo(populationSd([5.5, 4]), 12)
+    expect(s["A"]!.n).toBe(2)
+    expect(s["B"]!.centered_mean).toBeCloseTo(3.5 - 13 / 3, 12)
     expect(s["C"]).toBeUndefined()
+    // scoring each variant and averaging the scores would give A = ((5 − 4) + (5 − 5)) / 2 = 0.5: not the published method
+    expect(Math.abs(s["A"]!.centered_mean - 0.5)).toBeGreaterThan(0.05)
   })
 })
 
-describe.skipIf(!available)("Value Portrait scoring against the published gpt-3.5-turbo scores", () => {
-  it("reproduces every value, Big Five and higher-order score to ±0.005 (in fact ~1e-12)", async () => {
-    const expected = JSON.parse(fs.readFileSync(path.join(OUT, "gpt-3.5-turbo_expected_scores.json"), "utf8")).scores
-    const r = await run(scoreRecordedOutputs(DATA, files))
+/** The dev models of the published data: gpt-3.5-turbo answered every item; the other two have unreadable answers. */
+const MODELS = [
+  { model: "gpt-3.5-turbo", errors: 0 },
+  { model: "claude-3-5-haiku-20241022", errors: 23 },
+  { model: "gemini-flash-1.5-8b", errors: 22 }
+]
+const modelFiles = (m: string) => VARIANTS.map((v) => path.join(OUT, `${m}_${v}_results.json`))
+const allAvailable = MODELS.every(({ model }) => fs.existsSync(path.join(OUT, `${model}_expected_scores.json`)))
+
+describe.skipIf(!allAvailable).each(MODELS)("Value Portrait scoring against the published scores of $model", ({ model, errors }) => {
+  it(`reproduces every value, Big Five and higher-order score to ±0.005 (in fact ~1e-12; ${errors} unreadable answers)`, async () => {
+    const expected = JSON.parse(fs.readFileSync(path.join(OUT, `${model}_expected_scores.json`), "utf8")).scores
+    const r = await run(scoreRecordedOutputs(DATA, modelFiles(model)))
     if (Either.isLeft(r)) throw new Error(String(r.left))
     const s = r.right
+    expect(s.variants.reduce((a, v) => a + v.unrated, 0)).toBe(errors)
     let max = 0
     for (const f of VP_FAMILIES) {
       expect(Object.keys(s.scores[f]).sort()).toEqual(Object.keys(expected[f]).sort())
@@ -66,7 +80,9 @@ describe.skipIf(!available)("Value Portrait scoring against the published gpt-3.
     expect(Object.keys(s.values)).toHaveLength(10)
     expect(s.values["SE"]).toBeCloseTo(expected.pvq.Security.centered_mean, 9)
   })
+})
 
+describe.skipIf(!available)("Value Portrait scoring: the CLI", () => {
   it("CLI: --json prints the scores; bad input exits 2 naming the file and field, nothing else", async () => {
     const ok = await runCli(["value-portrait", "score", "--data", DATA, "--outputs", ...files, "--json"])
     expect(ok.code, ok.stderr).toBe(0)
@@ -74,6 +90,14 @@ describe.skipIf(!available)("Value Portrait scoring against the published gpt-3.
     expect(j.variants).toHaveLength(6)
     expect(j.values.HE).toBeCloseTo(-0.11149961149961207, 9)
     expect(j.scores.bfi.Neuroticism.centered_mean).toBeCloseTo(-0.21283524904214524, 9)
+
+    // a model with unreadable answers, through the command line as a user would run it
+    const claude = await runCli(["value-portrait", "score", "--data", DATA, "--outputs", ...modelFiles("claude-3-5-haiku-20241022"), "--json"])
+    expect(claude.code, claude.stderr).toBe(0)
+    const c = lastJson(claude.stdout) as any
+    const published = JSON.parse(fs.readFileSync(path.join(OUT, "claude-3-5-haiku-20241022_expected_scores.json"), "utf8")).scores
+    expect(Math.abs(c.scores.pvq.Conformity.centered_mean - published.pvq.Conformity.centered_mean)).toBeLessThan(1e-9)
+    expect(c.variants.map((v: any) => v.unrated)).toEqual([10, 5, 1, 0, 4, 3])
 
     const dir = tempDir("vp-bad")
     const bad = path.join(dir, "bad_results.json")

@@ -1,3 +1,4 @@
+import { shellWord } from "../../domain/printable.js"
 import { type Line, Lines, seg, textLine } from "./Lines.js"
 
 export const HELP_KEYS: ReadonlyArray<readonly [string, string]> = [
@@ -15,7 +16,7 @@ export const helpPanelLines = (runDir: string, command = "valuesim"): Array<Line
     ...HELP_KEYS.map(([key, what]): Line => [seg("  " + key.padEnd(keyW), { bold: true, color: "cyan" }), seg(what)]),
     [],
     textLine("after stopping, resume where the run left off with", { dim: true }),
-    [seg(`  ${command} resume `, { bold: true }), seg(runDir, { bold: true, color: "cyan" })],
+    [seg(`  ${command} resume `, { bold: true }), seg(shellWord(runDir), { bold: true, color: "cyan" })],
     [],
     textLine("answers already stored are not asked again; a resumed run gives the same results.", { dim: true })
   ]
