@@ -1,28 +1,36 @@
-import { ValidationError } from "@effect/cli"
+import { CliConfig, ValidationError } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit } from "effect"
 import { runCli } from "./cli/Cli.js"
+import { commandOf, withTerminalText } from "./cli/terminalText.js"
 
 /** Exit codes (DESIGN.md): 0 success, 1 run failed, 2 bad input, 130 interrupted (resumable). */
 const exitCodeOf = (error: unknown): number => {
   if (ValidationError.isValidationError(error)) return 2
   const tag = (error as { _tag?: string })._tag
+  // Stopped by --max-cost: like an interruption, resumable.
+  if (tag === "MaxCostReached") return 130
   return tag === "SpecFileError" || tag === "UsageError" || tag === "BackendUnusableError" ? 2 : 1
 }
 
-const program = runCli(process.argv).pipe(
+const args = process.argv.slice(2)
+const command = commandOf(args)
+
+const program = withTerminalText(runCli(process.argv), args).pipe(
   Effect.as(0),
   Effect.catchAll((error) =>
     Effect.gen(function* () {
       // @effect/cli has already printed its own validation message and help.
-      if (!ValidationError.isValidationError(error)) yield* Console.error(`valuesim: ${(error as Error).message}`)
+      if (!ValidationError.isValidationError(error)) yield* Console.error(`valuesim${command === null ? "" : ` ${command}`}: ${(error as Error).message}`)
       return exitCodeOf(error)
     })
   ),
   Effect.catchAllDefect((defect) =>
     Console.error(`valuesim: internal error: ${defect instanceof Error ? (defect.stack ?? defect.message) : String(defect)}`).pipe(Effect.as(1))
   ),
+  // @effect/cli's own flags (--completions, --log-level, --wizard) still work; help lists only valuesim's.
+  Effect.provide(CliConfig.layer({ showBuiltIns: false })),
   Effect.provide(NodeContext.layer)
 )
 

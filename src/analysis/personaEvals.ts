@@ -203,7 +203,8 @@ const num = (x: number | null | undefined, digits = 0) => (x === null || x === u
 /** A plain-text rendering: the higher-order table (figure 3), the 4 × 4 matrix (4a), conservative politics (4b). */
 export const renderAgreementTables = (r: PersonaAgreementReport): Array<string> => {
   const lines: Array<string> = []
-  const width = Math.min(44, Math.max(10, ...r.behaviours.map((b) => b.behaviour.length)))
+  // The longest name sets the column: cutting names made distinct behaviours read alike.
+  const width = Math.max(10, ...r.behaviours.map((b) => b.behaviour.length))
   const short = { OPEN: "Open", SELF_ENH: "S-Enh", CONS: "Cons", SELF_TRANS: "S-Tr" } as const
   lines.push("Agreement with each behaviour, % by higher-order value (figure 3 shape)")
   lines.push(`  ${pad("behaviour", width)} ${r.higherOrder.labels.map((h) => pad(short[h], 6)).join(" ")}${r.conditions.includes("none") ? " none" : ""}`)

@@ -7,10 +7,11 @@ import { backendIdentity, stepId } from "../config/RunSpec.js"
 import type { RunCounters } from "../progress/counters.js"
 import type { LiveGameFigure, LiveHuman } from "../progress/liveFeed.js"
 import { makeLiveFeed } from "../progress/liveFeed.js"
-import { readAgentConditions, readStepTotals } from "../store/reads.js"
+import { readAgentConditions, readDoneByCondition, readStepTotals, readValuePages } from "../store/reads.js"
 import type { WriteOp, RunDb } from "../store/RunStore.js"
 import type { WriterStats } from "../store/ResultWriter.js"
 import { pricesFor, type PriceSetting } from "../config/PricesFile.js"
+import { cliCommand } from "./invocation.js"
 
 // A full-size frame costs ink and React 10-25 ms of CPU (ink re-tokenises every styled character) and a
 // statistics snapshot with its bootstrap a few ms: one frame a second (keys redraw at once) and statistics every
@@ -84,13 +85,32 @@ export const startDashboard = (
     const { worker, human, games } = prepared
     const agentCondition = readAgentConditions(db)
     const feed = makeLiveFeed(spec, (a) => agentCondition[a] ?? 0, human, games)
+    // A resumed run's statistics start from every respondent already saved, not only those of this session
+    // (read after the first frame is up: a large run takes a moment).
+    const preloadAnswered = () => {
+      if (feed.valueStep < 0 || feed.valueItems === 0) return
+      const values = new Array<number | null>(feed.valueItems).fill(null)
+      for (const page of readValuePages(db, feed.valueStep)) {
+        for (let a = 0; a < page.rows; a++) {
+          for (let i = 0; i < values.length; i++) {
+            const v = i < page.items ? page.values[a * page.items + i]! : NaN
+            values[i] = Number.isNaN(v) ? null : v
+          }
+          feed.addAnswered(page.agentIds[a]!, values)
+        }
+      }
+    }
     const totals = readStepTotals(db)
     const stepTotal = spec.steps.map((_, i) => totals.filter((r) => r.step === i).reduce((s, r) => s + r.unitsPending + r.unitsDone + r.unitsFailed, 0))
     const stepDone = spec.steps.map((_, i) => totals.filter((r) => r.step === i).reduce((s, r) => s + r.unitsDone, 0))
     const stepFailed = spec.steps.map(() => 0)
     const condAgents = spec.population.conditions.map(() => 0)
     for (const c of agentCondition) condAgents[c] = (condAgents[c] ?? 0) + 1
+    // A resumed run starts from what is already done: per condition, and the answers (and game moves) saved.
     const condDone = spec.population.conditions.map(() => 0)
+    for (const r of readDoneByCondition(db)) condDone[r.c] = r.n
+    // The writer's counters: questionnaire answers and game moves alike.
+    const answersBefore = totals.reduce((n, r) => n + r.answers, 0)
     const doneUnit = (step: number, agentId: number, failed: boolean) => {
       if (failed) stepFailed[step] = (stepFailed[step] ?? 0) + 1
       else stepDone[step] = (stepDone[step] ?? 0) + 1
@@ -113,7 +133,7 @@ export const startDashboard = (
         atMs,
         steps: steps(),
         conditions: conditions(),
-        answers: writer?.answers ?? 0,
+        answers: answersBefore + (writer?.answers ?? 0),
         requests: counters.requests,
         cached: counters.cacheHits,
         inFlight: inFlight(),
@@ -151,12 +171,14 @@ export const startDashboard = (
           t.dispatch(progressEvent(now))
           const last = feed.stats()
           if (last !== null) t.dispatch({ _tag: "Stats", stats: last })
-          t.dispatch({ _tag: "Panel", panel: "run" })
+          // A finished run stays on screen with its statistics (the run's figures follow as lines); a stopped or
+          // failed one with the run panel, which says how to resume.
+          t.dispatch({ _tag: "Panel", panel: last !== null && Exit.isSuccess(exit) ? "stats" : "run" })
           t.dispatch({
             _tag: "Finished",
             atMs: now,
             status: interrupted ? "interrupted" : Exit.isSuccess(exit) ? "complete" : "incomplete",
-            message: interrupted ? `stopped; finished answers are saved. Continue with: ${resumeCommand(run.runDir)}` : `finished → ${escapeControl(run.runDir)}`
+            message: interrupted ? `stopped; finished answers are saved. Continue with: ${resumeCommand(run.runDir, cliCommand())}` : `finished → ${escapeControl(run.runDir)}`
           })
           yield* Effect.promise(() => t.close())
         })
@@ -170,12 +192,14 @@ export const startDashboard = (
         study: spec.study.id,
         ...backendIdentity(spec.backend),
         agents: spec.agents,
-        runDir: run.runDir
+        runDir: run.runDir,
+        command: cliCommand()
       },
       steps: steps(),
       conditions: conditions(),
       prices: pricesFor(spec.backend, prepared.prices)
     })
+    preloadAnswered()
     const progress = Effect.map(Clock.currentTimeMillis, (at) => tui.dispatch(progressEvent(at)))
     const stats = Effect.sync(() => {
       const s = feed.stats()

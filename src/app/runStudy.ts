@@ -6,14 +6,18 @@ import { SYNTHETIC_LABEL } from "../config/RunSpec.js"
 import { pathInside } from "../config/ids.js"
 import { DEFAULT_BASE_URL, endpointWarning, hostOf } from "../config/StudyFile.js"
 import { escapeControl, resumeCommand } from "../domain/printable.js"
-import { BackendUnusableError, SpecFileError } from "../config/SpecFileError.js"
+import { BackendUnusableError, SpecFileError, UsageError } from "../config/SpecFileError.js"
 import { presentedChoices } from "../domain/questionnaire.js"
 import { batchTurn, itemTurn, openingMessages } from "../engine/prompts.js"
 import { LlmClient } from "../llm/LlmClient.js"
 import { versions } from "./version.js"
+import { cliCommand } from "./invocation.js"
+import { checkReachable } from "./reachable.js"
 import { prepareDashboard, startDashboard, type PreparedDashboard } from "./dashboard.js"
 import { threadCpuUserSeconds } from "./threadCpu.js"
-import { loadPriceSetting, type PriceSetting } from "../config/PricesFile.js"
+import { loadPriceSetting, pricesFor, type PriceSetting } from "../config/PricesFile.js"
+import type { Prices } from "../ui/state.js"
+import { costOf, MaxCostReachedError } from "./planRun.js"
 import { firstGameMessages, planMatches, runGameStep } from "../engine/GameRunner.js"
 import { describeRequest, makeAsker, validated, type Asker, type Preloaded } from "../engine/RequestCache.js"
 import { runQuestionnaireStep } from "../engine/QuestionnaireRunner.js"
@@ -67,6 +71,8 @@ export interface OutputOptions {
   readonly progressEveryMs: number
   /** Show the live dashboard instead of progress lines (only when stdout is a terminal). */
   readonly tui?: boolean
+  /** --max-cost: stop the run (resumable) once the spending of this invocation reaches this many US dollars. */
+  readonly maxCostUsd?: number
 }
 
 const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)
@@ -211,8 +217,23 @@ interface RunContext {
   readonly endpoint: string | null
 }
 
+interface Budget {
+  readonly maxUsd: number
+  readonly prices: Prices
+}
+
+/** Fails with MaxCostReachedError once the tokens the server reported cost the budget (checked every 100 ms). */
+const spendingGuard = (budget: Budget, counters: RunCounters, runDir: string) =>
+  Effect.gen(function* () {
+    while (true) {
+      const spent = costOf(budget.prices, counters.promptTokens, counters.completionTokens) ?? 0
+      if (spent >= budget.maxUsd) return yield* new MaxCostReachedError({ spentUsd: spent, maxUsd: budget.maxUsd, runDir })
+      yield* Effect.sleep(Duration.millis(100))
+    }
+  })
+
 /** Executes every pending unit of a run whose plan is in the store. */
-const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashboard | null) =>
+const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashboard | null, budget: Budget | null) =>
   Effect.scoped(
     Effect.gen(function* () {
       const { db, dbFile, env, out, preloaded, spec, endpoint } = ctx
@@ -246,12 +267,13 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
         const respondent = llmRespondent(spec, asker)
         for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker, respondent, gate)
       })
-      const work = spec.backend.kind === "synthetic"
+      const unguarded = spec.backend.kind === "synthetic"
         ? Effect.gen(function* () {
             const respondent = syntheticRespondent(spec)
             for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, null, respondent, gate)
           })
         : llmWork
+      const work = budget === null ? unguarded : Effect.raceFirst(unguarded, spendingGuard(budget, counters, ctx.runDir))
       if (dashboard === null) return yield* work
       // The dashboard's q stops the work fiber; joining it turns that into this run's interruption.
       const fiber = yield* Effect.fork(work)
@@ -320,8 +342,17 @@ const driveRun = (ctx: RunContext) =>
       const threadCpu = threadCpu0 === null || threadCpu1 === null ? null : threadCpu1 - threadCpu0
       return summarize(ctx, counters, t1 - t0, process.cpuUsage(cpu0), threadCpu, counters.retries + probeRetries)
     })
-    const hint = `[valuesim] interrupted; finished answers are saved. Continue with: ${resumeCommand(runDir)}`
-    yield* execute(ctx, counters, prepared).pipe(
+    const hint = `[valuesim] interrupted; finished answers are saved. Continue with: ${resumeCommand(runDir, cliCommand())}`
+    const budget = yield* budgetOf(spec, out, prices)
+    yield* execute(ctx, counters, prepared, budget).pipe(
+      Effect.tapError((e) =>
+        e instanceof MaxCostReachedError
+          ? Effect.gen(function* () {
+              yield* logEventNow(db, "max-cost", { ...unitCounts(db), spentUsd: e.spentUsd, maxUsd: e.maxUsd })
+              putManifest(db, { status: "interrupted" })
+            })
+          : Effect.void
+      ),
       Effect.onInterrupt(() =>
         Effect.gen(function* () {
           yield* logEventNow(db, "interrupted", unitCounts(db))
@@ -350,9 +381,20 @@ const driveRun = (ctx: RunContext) =>
     yield* print(
       summary.status === "complete"
         ? `[valuesim] done: ${summary.answers} answers (${summary.missing} missing) in ${summary.elapsedSeconds}s → ${escapeControl(runDir)}`
-        : `[valuesim] ${summary.unitsFailed} agent-steps failed (export the run to see them in column error); retry them with: ${resumeCommand(runDir)}`
+        : `[valuesim] ${summary.unitsFailed} agent-steps failed (export the run to see them in column error); retry them with: ${resumeCommand(runDir, cliCommand())}`
     )
     return summary
+  })
+
+/** The --max-cost budget of a run on a model; a usage error when no price is known to check it against. */
+const budgetOf = (spec: RunSpec, out: OutputOptions, setting: PriceSetting) =>
+  Effect.gen(function* () {
+    if (out.maxCostUsd === undefined || spec.backend.kind === "synthetic") return null
+    const prices = pricesFor(spec.backend, setting)
+    if (prices === null) {
+      return yield* new UsageError({ detail: `--max-cost: no price is known for ${spec.backend.model}; set VALUESIM_PRICES ("<input $/Mtok>,<output $/Mtok>" or a price table file)` })
+    }
+    return { maxUsd: out.maxCostUsd, prices }
   })
 
 /**
@@ -398,6 +440,7 @@ export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<st
   Effect.gen(function* () {
     const prices = yield* loadPriceSetting(env)
     if (spec.backend.kind !== "synthetic") yield* (out.json ? Console.error : Console.log)(endpointLine(spec.backend.baseUrl, env))
+    if (spec.backend.kind !== "synthetic") yield* checkReachable(spec.backend.baseUrl ?? DEFAULT_BASE_URL, env)
     const preloaded = spec.backend.kind === "synthetic" ? [] : [yield* probeBackend(spec, env)]
     const now = yield* Clock.currentTimeMillis
     const { runDir, runId } = yield* createRunDir(runsDir, `${stamp(now)}-${spec.study.id}-s${spec.seed}`)

@@ -15,8 +15,9 @@ import { DEFAULT_MDS_METHOD, MDS_METHODS } from "../stats/mds.js"
 import { anchoringCommand } from "./anchoringCommand.js"
 import { baselineCommand } from "./baselineCommand.js"
 import { personaEvalsCommand } from "./personaEvalsCommand.js"
+import { checkBudget, maxCost, maxCostOf, planCommand } from "./planCommand.js"
 import { robustnessCommands } from "./robustnessCommand.js"
-import { backendOptions, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, RunIncompleteError, timeoutOf } from "./runOptions.js"
+import { backendOptions, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, repeatable, RunIncompleteError, timeoutOf } from "./runOptions.js"
 import { valuePortraitCommand } from "./valuePortraitCommand.js"
 
 /** `--mds smacof|classical`: how value maps are made for S_V (default: the paper's ratio SMACOF). */
@@ -35,10 +36,14 @@ const checkPermutations = (n: number) =>
 const run = Command.make(
   "run",
   {
-    spec: Args.text({ name: "scenario-or-study.yaml" }),
-    population: Options.text("population").pipe(Options.optional, Options.withDescription("population file (overrides the study's)")),
-    agents: Options.integer("agents").pipe(Options.optional),
+    spec: Args.text({ name: "scenario-or-study.yaml" }).pipe(Args.withDescription("a study file, or a questionnaire or game file to run on --population")),
+    population: Options.text("population").pipe(
+      Options.optional,
+      Options.withDescription("population file. Default: the study's population, else populations/h-np.yaml")
+    ),
+    agents: Options.integer("agents").pipe(Options.optional, Options.withDescription("number of agents. Default: the study's agents, else the population's, else 1,000")),
     ...backendOptions,
+    maxCost,
     noTui,
     json
   },
@@ -47,8 +52,10 @@ const run = Command.make(
       const agents = opt(a.agents)
       if (agents !== undefined && agents < 1) return yield* new UsageError({ detail: "--agents: must be a positive integer" })
       const overrides = yield* overridesOf(a)
+      const maxCostUsd = yield* maxCostOf(a.maxCost)
       const spec = yield* loadRunSpec(a.spec, { ...overrides, population: opt(a.population), agents }, env)
-      const summary = yield* startRun(spec, a.runsDir, env, outputOf(a))
+      yield* checkBudget(spec, maxCostUsd, a.json)
+      const summary = yield* startRun(spec, a.runsDir, env, { ...outputOf(a), ...(maxCostUsd === undefined ? {} : { maxCostUsd }) })
       yield* finish(summary, a.json)
     })
 ).pipe(Command.withDescription("run a questionnaire or study on a population"))
@@ -57,14 +64,17 @@ const resume = Command.make(
   "resume",
   {
     runDir: Args.directory({ name: "run-dir" }),
-    baseUrl: Options.text("base-url").pipe(Options.optional, Options.withDescription("send the remaining requests here instead of the run's stored base URL")),
+    baseUrl: Options.text("base-url").pipe(Options.optional, Options.withDescription("send the remaining requests here. Default: the run's stored base URL")),
     timeout: backendOptions.timeout,
+    maxCost,
     noTui,
     json
   },
   (a) =>
   Effect.gen(function* () {
-    const summary = yield* resumeRun(a.runDir, env, outputOf(a), { baseUrl: opt(a.baseUrl), timeoutMs: yield* timeoutOf(a.timeout) })
+    const maxCostUsd = yield* maxCostOf(a.maxCost)
+    const output = { ...outputOf(a), ...(maxCostUsd === undefined ? {} : { maxCostUsd }) }
+    const summary = yield* resumeRun(a.runDir, env, output, { baseUrl: opt(a.baseUrl), timeoutMs: yield* timeoutOf(a.timeout) })
     yield* finish(summary, a.json)
   })
 ).pipe(Command.withDescription("continue an interrupted run; finished work is never redone"))
@@ -86,8 +96,8 @@ const exportCmd = Command.make(
   "export",
   {
     runDir: Args.directory({ name: "run-dir" }),
-    format: Options.choice("format", ["csv", "jsonl", "parquet"]).pipe(Options.withDefault("csv" as const)),
-    out: Options.text("out").pipe(Options.optional),
+    format: Options.choice("format", ["csv", "jsonl", "parquet"]).pipe(Options.withDefault("csv" as const), Options.withDescription("file format (parquet: not implemented yet). Default: csv")),
+    out: Options.text("out").pipe(Options.optional, Options.withDescription("folder for the files. Default: <run-dir>/export")),
     json
   },
   (a) =>
@@ -105,14 +115,13 @@ const report = Command.make(
   "report",
   {
     runDir: Args.directory({ name: "run-dir" }),
-    baseline: Options.text("baseline").pipe(
-      Options.repeated,
-      Options.withDescription("a human baseline file or folder to compare with (repeatable; default: the shipped human-baselines/)")
+    baseline: repeatable(Options.text("baseline")).pipe(
+      Options.withDescription("a human baseline file or folder to compare with (repeatable). Default: the shipped human-baselines/")
     ),
-    format: Options.choice("format", ["text", "json", "html"]).pipe(Options.withDefault("text" as const)),
-    out: Options.text("out").pipe(Options.optional, Options.withDescription("write here instead of stdout (html: default <run-dir>/report.html)")),
-    iterations: Options.integer("bootstrap-iterations").pipe(Options.withDefault(100)),
-    sampleSize: Options.integer("bootstrap-size").pipe(Options.withDefault(500)),
+    format: Options.choice("format", ["text", "json", "html"]).pipe(Options.withDefault("text" as const), Options.withDescription("text, json, or html (one self-contained page with plots). Default: text")),
+    out: Options.text("out").pipe(Options.optional, Options.withDescription("write here instead of stdout. Default: stdout; for html <run-dir>/report.html")),
+    iterations: Options.integer("bootstrap-iterations").pipe(Options.withDefault(100), Options.withDescription("bootstrap resamples for the confidence intervals. Default: 100")),
+    sampleSize: Options.integer("bootstrap-size").pipe(Options.withDefault(500), Options.withDescription("respondents per bootstrap resample. Default: 500")),
     mds,
     permutations
   },
@@ -135,8 +144,8 @@ const report = Command.make(
 const compareStructureCmd = Command.make(
   "compare-structure",
   {
-    human: Options.text("human").pipe(Options.withDescription("human value correlation matrix: a CSV with a header row of value codes, or a value-correlations baseline file")),
-    model: Options.text("model").pipe(Options.withDescription("the model's matrix, in either format")),
+    human: Options.text("human").pipe(Options.withDescription("human value correlation matrix: a CSV with a header row of value codes, or a value-correlations baseline file (required)")),
+    model: Options.text("model").pipe(Options.withDescription("the model's matrix, in either format (required)")),
     mds,
     permutations,
     seed: Options.integer("seed").pipe(Options.withDefault(1), Options.withDescription("seed of the label permutations (default 1)")),
@@ -154,15 +163,15 @@ const compareStrategiesCmd = Command.make(
   "compare-strategies",
   {
     spec: Args.text({ name: "questionnaire-or-study.yaml" }).pipe(Args.optional),
-    run: Options.text("run").pipe(Options.optional, Options.withDescription("analyse this finished pool run instead of starting one")),
-    perCondition: Options.integer("agents-per-condition").pipe(Options.withDefault(100)),
-    population: Options.text("population").pipe(Options.withDefault(STRATEGY_POOL)),
-    shares: Options.text("shares").pipe(Options.withDefault(DEFAULT_SHARES.file)),
-    dataset: Options.text("dataset").pipe(Options.withDefault(DEFAULT_SHARES.dataset)),
-    baseline: Options.text("baseline").pipe(Options.repeated),
+    run: Options.text("run").pipe(Options.optional, Options.withDescription("analyse this finished pool run instead of starting one. Default: start a pool run")),
+    perCondition: Options.integer("agents-per-condition").pipe(Options.withDefault(100), Options.withDescription("agents per condition of the pool run. Default: 100")),
+    population: Options.text("population").pipe(Options.withDefault(STRATEGY_POOL), Options.withDescription(`the pool population (every condition once). Default: ${STRATEGY_POOL}`)),
+    shares: Options.text("shares").pipe(Options.withDefault(DEFAULT_SHARES.file), Options.withDescription(`dominant-value shares file the H-* populations follow. Default: ${DEFAULT_SHARES.file}`)),
+    dataset: Options.text("dataset").pipe(Options.withDefault(DEFAULT_SHARES.dataset), Options.withDescription(`dataset of the shares file. Default: ${DEFAULT_SHARES.dataset}`)),
+    baseline: repeatable(Options.text("baseline")).pipe(Options.withDescription("a human baseline file or folder (repeatable). Default: the shipped human-baselines/")),
     ...backendOptions,
-    iterations: Options.integer("bootstrap-iterations").pipe(Options.withDefault(100)),
-    sampleSize: Options.integer("bootstrap-size").pipe(Options.withDefault(500)),
+    iterations: Options.integer("bootstrap-iterations").pipe(Options.withDefault(100), Options.withDescription("bootstrap resamples for the confidence intervals. Default: 100")),
+    sampleSize: Options.integer("bootstrap-size").pipe(Options.withDefault(500), Options.withDescription("respondents per bootstrap resample. Default: 500")),
     mds,
     noTui,
     json
@@ -197,7 +206,7 @@ const compareStrategiesCmd = Command.make(
 export const cli = Command.make("valuesim").pipe(
   Command.withDescription("value-prompted LLM populations, questionnaires and human baselines"),
   Command.withSubcommands([
-    run, resume, validate, exportCmd, report, compareStructureCmd, compareStrategiesCmd, baselineCommand, personaEvalsCommand,
+    run, planCommand, resume, validate, exportCmd, report, compareStructureCmd, compareStrategiesCmd, baselineCommand, personaEvalsCommand,
     ...robustnessCommands, valuePortraitCommand, anchoringCommand
   ])
 )

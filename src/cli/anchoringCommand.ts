@@ -2,8 +2,9 @@ import { Args, Command, Options } from "@effect/cli"
 import { Console, Data, Effect, Option } from "effect"
 import { anchoringReport, anchoringReports, PROMPT_TYPES, renderAnchoring, renderAnchoringTable, runAnchoring, type PromptType } from "../app/anchoring.js"
 import type { RunSummary } from "../app/runStudy.js"
+import { cliCommand } from "../app/invocation.js"
 import { UsageError } from "../config/SpecFileError.js"
-import { backendOptions, env, json, opt, overridesOf, progressEveryMs } from "./runOptions.js"
+import { backendOptions, env, json, noTui, opt, overridesOf, progressEveryMs, repeatable, useTui } from "./runOptions.js"
 
 /** The run finished but some of its work failed (exit code 1, as `valuesim run`). */
 class AnchoringRunIncompleteError extends Data.TaggedError("AnchoringRunIncompleteError")<{ readonly detail: string }> {
@@ -15,9 +16,8 @@ class AnchoringRunIncompleteError extends Data.TaggedError("AnchoringRunIncomple
 const run = Command.make(
   "run",
   {
-    promptType: Options.choice("prompt-type", [...PROMPT_TYPES, "all"]).pipe(
-      Options.repeated,
-      Options.withDescription("basic, value-anchor (19 anchors, the default), demographic, persona, names (paper 002 §3.1) or all; repeatable")
+    promptType: repeatable(Options.choice("prompt-type", [...PROMPT_TYPES, "all"])).pipe(
+      Options.withDescription("basic, value-anchor (19 anchors), demographic, persona, names (paper 002 §3.1) or all; repeatable. Default: value-anchor")
     ),
     administration: Options.choice("administration", ["session", "independent", "batch"]).pipe(
       Options.optional,
@@ -25,16 +25,17 @@ const run = Command.make(
     ),
     questionnaire: Options.text("questionnaire").pipe(
       Options.optional,
-      Options.withDescription("a refined-value questionnaire file (e.g. your licensed PVQ-RR) instead of the project's VSQ-57")
+      Options.withDescription("a refined-value questionnaire file (e.g. your licensed PVQ-RR). Default: the project's VSQ-57")
     ),
-    agents: Options.integer("agents").pipe(Options.optional),
+    agents: Options.integer("agents").pipe(Options.optional, Options.withDescription("agents per run. Default: the study's")),
     generatePersonas: Options.integer("generate-personas").pipe(
       Options.optional,
-      Options.withDescription("persona prompt type: have the model write N personas first (the paper's generated personas; LLM backends only)")
+      Options.withDescription("persona prompt type: have the model write N personas first (the paper's generated personas; LLM backends only). Default: the shipped personas")
     ),
     ...backendOptions,
     // Text, parsed here: @effect/cli's repeated float option rejects a single "0.7".
-    temperature: Options.text("temperature").pipe(Options.repeated, Options.withDescription("the paper used 0 (the study default) and 0.7; repeatable")),
+    noTui,
+    temperature: repeatable(Options.text("temperature")).pipe(Options.withDescription("sampling temperature, one run each; the paper used 0 and 0.7; repeatable. Default: the study's, 0")),
     json
   },
   (a) =>
@@ -64,7 +65,8 @@ const run = Command.make(
               generatePersonas: promptType === "persona" ? opt(a.generatePersonas) : undefined,
               overrides: { ...shared, temperature },
               runsDir: a.runsDir,
-              output: { json: a.json, progressEveryMs: progressEveryMs(), tui: false }
+              // One run shows the dashboard as `run` does; several runs in a row keep to progress lines.
+              output: { json: a.json, progressEveryMs: progressEveryMs(), tui: types.length * temperatures.length === 1 && useTui({ noTui: a.noTui, json: a.json }) }
             },
             env
           )
@@ -73,6 +75,7 @@ const run = Command.make(
       }
       if (summaries.length === 1) {
         if (a.json) yield* Console.log(JSON.stringify(summaries[0]))
+        else if (summaries[0]!.status === "complete") yield* Console.log(`next: ${cliCommand()} anchoring report ${summaries[0]!.runDir}`)
       } else {
         // Several runs: the experiment table over the runs (default baselines), as paper 002's table 1 / figure 2a.
         const { table } = yield* anchoringReports(summaries.map((s) => s.runDir), null)
@@ -81,7 +84,7 @@ const run = Command.make(
       const failed = summaries.filter((s) => s.status !== "complete")
       if (failed.length > 0) {
         return yield* new AnchoringRunIncompleteError({
-          detail: `run incomplete: ${failed.map((s) => `${s.unitsFailed} agent-steps failed in ${s.runDir}`).join("; ")}; continue with: valuesim resume <run-dir>`
+          detail: `run incomplete: ${failed.map((s) => `${s.unitsFailed} agent-steps failed in ${s.runDir}`).join("; ")}; continue with: ${cliCommand()} resume <run-dir>`
         })
       }
     })
@@ -91,9 +94,8 @@ const report = Command.make(
   "report",
   {
     runDirs: Args.directory({ name: "run-dir" }).pipe(Args.atLeast(1)),
-    baseline: Options.text("baseline").pipe(
-      Options.repeated,
-      Options.withDescription("a human hierarchy or 19 × 19 correlation baseline file or folder (repeatable; default: the shipped human-baselines/)")
+    baseline: repeatable(Options.text("baseline")).pipe(
+      Options.withDescription("a human hierarchy or 19 × 19 correlation baseline file or folder (repeatable). Default: the shipped human-baselines/")
     ),
     json
   },

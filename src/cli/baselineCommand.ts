@@ -5,10 +5,10 @@ import { deriveBaselineFiles } from "../app/deriveBaseline.js"
 const derive = Command.make(
   "derive",
   {
-    data: Options.text("data").pipe(Options.withDescription("individual-level data: CSV with a header row, or JSON records")),
-    mapping: Options.text("mapping").pipe(Options.withDescription("baseline-derivation mapping file (YAML or JSON)")),
-    out: Options.text("out").pipe(Options.withDescription("folder for the baseline files (created if needed)")),
-    json: Options.boolean("json").pipe(Options.withDescription("print the files and key numbers as one JSON object"))
+    data: Options.text("data").pipe(Options.withDescription("individual-level data: CSV with a header row, or JSON records; required")),
+    mapping: Options.text("mapping").pipe(Options.withDescription("baseline-derivation mapping file (YAML or JSON); required")),
+    out: Options.text("out").pipe(Options.withDescription("folder for the baseline files (created if needed); required")),
+    json: Options.boolean("json").pipe(Options.withDescription("print the files and key numbers as one JSON object (default: text)"))
   },
   (a) =>
     Effect.gen(function* () {

@@ -13,6 +13,7 @@ import {
 } from "../app/personaEvals.js"
 import type { RunSummary } from "../app/runStudy.js"
 import { loadPersonaGroups } from "../config/PersonaEvalsData.js"
+import { cliCommand } from "../app/invocation.js"
 import { UsageError } from "../config/SpecFileError.js"
 import { backendOptions, env, json, noTui, opt, outputOf, overridesOf, RunIncompleteError } from "./runOptions.js"
 
@@ -23,11 +24,11 @@ const list = (s: string | undefined) =>
 const analysisOptions = {
   hedonism: Options.choice("hedonism", ["OPEN", "SELF_ENH", "exclude"]).pipe(
     Options.withDefault("OPEN" as const),
-    Options.withDescription("higher-order value hedonism counts towards (default Openness to Change)")
+    Options.withDescription("the higher-order value hedonism counts towards: OPEN (Openness to Change), SELF_ENH (Self-Enhancement) or exclude. Default: OPEN")
   ),
   groups: Options.text("groups").pipe(
     Options.optional,
-    Options.withDescription("report behaviours as groups of persona sets (a persona-evals-groups file; see scenarios/persona-evals/groups-example.yaml)")
+    Options.withDescription("report behaviours as groups of persona sets (a persona-evals-groups file; see scenarios/persona-evals/groups-example.yaml). Default: one row per behaviour")
   ),
   conservative: Options.text("conservative").pipe(
     Options.optional,
@@ -51,18 +52,18 @@ const print = (report: PersonaEvalsReport, summary: RunSummary | null, asJson: b
 const run = Command.make(
   "run",
   {
-    data: Options.text("data").pipe(Options.withDescription("folder of the Perez et al. 2023 persona sets (<behaviour>.jsonl, CC BY 4.0)")),
+    data: Options.text("data").pipe(Options.withDescription("folder of the Perez et al. 2023 persona sets (<behaviour>.jsonl, CC BY 4.0); required")),
     behaviours: Options.text("behaviours").pipe(Options.optional, Options.withDescription("comma-separated behaviours to run (default: every set in --data)")),
-    perBehaviour: Options.integer("per-behaviour").pipe(Options.withDefault(DEFAULT_PER_BEHAVIOUR)),
-    agentsPerCondition: Options.integer("agents-per-condition").pipe(Options.withDefault(1)),
-    population: Options.text("population").pipe(Options.withDefault(DEFAULT_PERSONA_POPULATION)),
+    perBehaviour: Options.integer("per-behaviour").pipe(Options.withDefault(DEFAULT_PER_BEHAVIOUR), Options.withDescription(`statements sampled per behaviour. Default: ${DEFAULT_PER_BEHAVIOUR}`)),
+    agentsPerCondition: Options.integer("agents-per-condition").pipe(Options.withDefault(1), Options.withDescription("agents per value prompt. Default: 1")),
+    population: Options.text("population").pipe(Options.withDefault(DEFAULT_PERSONA_POPULATION), Options.withDescription(`population of value prompts. Default: ${DEFAULT_PERSONA_POPULATION}`)),
     theory: Options.text("theory").pipe(
       Options.withDefault(DEFAULT_PERSONA_THEORY),
-      Options.withDescription("behaviour → value mapping the synthetic backend answers on")
+      Options.withDescription(`behaviour → value mapping the synthetic backend answers on. Default: ${DEFAULT_PERSONA_THEORY}`)
     ),
     optionOrder: Options.choice("option-order", ["normal", "reversed"]).pipe(
       Options.withDefault("normal" as const),
-      Options.withDescription("normal: 1. No, 2. Yes; reversed: 1. Yes, 2. No")
+      Options.withDescription("normal: 1. No, 2. Yes; reversed: 1. Yes, 2. No. Default: normal")
     ),
     ...analysisOptions,
     ...backendOptions,
@@ -92,7 +93,7 @@ const run = Command.make(
         },
         env
       )
-      if (report === null) return yield* new RunIncompleteError({ summary, then: `valuesim persona-evals report ${summary.runDir}` })
+      if (report === null) return yield* new RunIncompleteError({ summary, then: `${cliCommand()} persona-evals report ${summary.runDir}` })
       yield* print(report, summary, a.json)
     })
 ).pipe(Command.withDescription("ask sampled persona statements (Yes/No) under each value prompt and report agreement (paper 000 §4)"))

@@ -4,18 +4,18 @@ import { DEFAULT_ABLATION_STUDY, renderAblation, runPrimingAblation } from "../a
 import { DEFAULT_PARAPHRASES, DEFAULT_ROBUSTNESS_STUDY, renderRobustness, runRobustness } from "../app/robustness.js"
 import type { RunSummary } from "../app/runStudy.js"
 import { UsageError } from "../config/SpecFileError.js"
-import { backendOptions, env, json, noTui, opt, overridesOf, progressEveryMs, RunIncompleteError } from "./runOptions.js"
+import { backendOptions, env, json, noTui, opt, overridesOf, progressEveryMs, repeatable, RunIncompleteError } from "./runOptions.js"
 
 /** The run options of `run`, and the experiment folder and bootstrap of these experiments. */
 const runOptions = {
   ...backendOptions,
   out: Options.text("out").pipe(
     Options.optional,
-    Options.withDescription("the experiment folder (default a new one under --runs-dir); give an existing one to continue it")
+    Options.withDescription("the experiment folder; give an existing one to continue it. Default: a new one under --runs-dir")
   ),
-  baseline: Options.text("baseline").pipe(Options.repeated, Options.withDescription("human baseline file or folder (repeatable; default the shipped ones)")),
-  iterations: Options.integer("bootstrap-iterations").pipe(Options.withDefault(100)),
-  sampleSize: Options.integer("bootstrap-size").pipe(Options.withDefault(500)),
+  baseline: repeatable(Options.text("baseline")).pipe(Options.withDescription("human baseline file or folder (repeatable). Default: the shipped human-baselines/")),
+  iterations: Options.integer("bootstrap-iterations").pipe(Options.withDefault(100), Options.withDescription("bootstrap resamples for the confidence intervals. Default: 100")),
+  sampleSize: Options.integer("bootstrap-size").pipe(Options.withDefault(500), Options.withDescription("respondents per bootstrap resample. Default: 500")),
   // accepted like `run`'s: these experiments print progress lines (they never draw the dashboard)
   noTui,
   json
@@ -48,11 +48,10 @@ const incomplete = (summary: RunSummary | null, dir: string) =>
 const robustness = Command.make(
   "robustness",
   {
-    study: Options.text("study").pipe(Options.withDefault(DEFAULT_ROBUSTNESS_STUDY), Options.withDescription("study or value questionnaire file")),
-    perCondition: Options.integer("agents-per-condition").pipe(Options.withDefault(100)),
-    paraphrase: Options.text("paraphrases").pipe(
-      Options.repeated,
-      Options.withDescription("condition-prompts file with paraphrased value prompts (repeatable; default the project's three sets)")
+    study: Options.text("study").pipe(Options.withDefault(DEFAULT_ROBUSTNESS_STUDY), Options.withDescription(`study or value questionnaire file. Default: ${DEFAULT_ROBUSTNESS_STUDY}`)),
+    perCondition: Options.integer("agents-per-condition").pipe(Options.withDefault(100), Options.withDescription("agents per value prompt in each variant. Default: 100")),
+    paraphrase: repeatable(Options.text("paraphrases")).pipe(
+      Options.withDescription("condition-prompts file with paraphrased value prompts (repeatable). Default: the project's three sets")
     ),
     ...runOptions
   },
@@ -72,8 +71,8 @@ const robustness = Command.make(
 const primingAblation = Command.make(
   "priming-ablation",
   {
-    study: Options.text("study").pipe(Options.withDefault(DEFAULT_ABLATION_STUDY), Options.withDescription("study with a value questionnaire (and behaviour measures for S_B)")),
-    agents: Options.integer("agents").pipe(Options.optional),
+    study: Options.text("study").pipe(Options.withDefault(DEFAULT_ABLATION_STUDY), Options.withDescription(`study with a value questionnaire (and behaviour measures for S_B). Default: ${DEFAULT_ABLATION_STUDY}`)),
+    agents: Options.integer("agents").pipe(Options.optional, Options.withDescription("agents per setting. Default: the study's")),
     ...runOptions
   },
   (a) =>

@@ -5,6 +5,8 @@
 import { Options } from "@effect/cli"
 import { Console, Data, Effect, Option } from "effect"
 import type { RunSummary } from "../app/runStudy.js"
+import { cliCommand } from "../app/invocation.js"
+import { runHeadline } from "../app/resultLine.js"
 import { UsageError } from "../config/SpecFileError.js"
 import { resumeCommand } from "../domain/printable.js"
 
@@ -12,27 +14,42 @@ import { resumeCommand } from "../domain/printable.js"
 export class RunIncompleteError extends Data.TaggedError("RunIncompleteError")<{ readonly summary: RunSummary; readonly then?: string }> {
   override get message(): string {
     const then = this.then === undefined ? "" : `, then ${this.then}`
-    return `run incomplete: ${this.summary.unitsFailed} agent-steps failed; continue with: ${resumeCommand(this.summary.runDir)}${then}`
+    return `run incomplete: ${this.summary.unitsFailed} agent-steps failed; continue with: ${resumeCommand(this.summary.runDir, cliCommand())}${then}`
   }
 }
 
 export const env = process.env as Readonly<Record<string, string | undefined>>
 export const opt = <A>(o: Option.Option<A>): A | undefined => Option.getOrUndefined(o)
 
-export const json = Options.boolean("json").pipe(Options.withDescription("print the result as one JSON object on the last stdout line"))
-export const noTui = Options.boolean("no-tui").pipe(Options.withDescription("plain progress lines instead of the dashboard"))
+export const json = Options.boolean("json").pipe(Options.withDescription("print the result as one JSON object on the last stdout line (default: text)"))
+export const noTui = Options.boolean("no-tui").pipe(
+  Options.withDescription("plain progress lines instead of the dashboard (default: the dashboard in a terminal, progress lines in pipes and CI)")
+)
+
+/** An option that may be given any number of times, including none (shown in brackets in the usage line). */
+export const repeatable = <A>(o: Options.Options<A>): Options.Options<Array<A>> =>
+  o.pipe(Options.repeated, Options.optional, Options.map(Option.getOrElse((): Array<A> => [])))
 
 /** Options shared by the commands that start a run: who answers, how, and where the run goes. */
 export const backendOptions = {
-  backend: Options.choice("backend", ["synthetic", "openai"]).pipe(Options.optional),
-  model: Options.text("model").pipe(Options.optional),
-  baseUrl: Options.text("base-url").pipe(Options.optional),
-  seed: Options.integer("seed").pipe(Options.optional),
-  concurrency: Options.integer("concurrency").pipe(Options.optional),
-  scoring: Options.choice("scoring", ["logprob", "sample"]).pipe(Options.optional),
-  temperature: Options.float("temperature").pipe(Options.optional, Options.withDescription("sampling temperature, 0 to 2")),
-  timeout: Options.float("timeout").pipe(Options.optional, Options.withDescription("seconds to wait for one request before retrying it (default 60)")),
-  runsDir: Options.text("runs-dir").pipe(Options.withDefault("runs"))
+  backend: Options.choice("backend", ["synthetic", "openai"]).pipe(
+    Options.optional,
+    Options.withDescription("who answers: synthetic (a theory model, not an LLM) or openai (any OpenAI-compatible endpoint). Default: the study's backend, else synthetic")
+  ),
+  model: Options.text("model").pipe(Options.optional, Options.withDescription("the model name sent to the endpoint. Default: the study's model, else $OPENAI_MODEL, else gpt-4o-mini")),
+  baseUrl: Options.text("base-url").pipe(
+    Options.optional,
+    Options.withDescription("the endpoint, e.g. http://localhost:11434/v1 for Ollama. Default: the study's base_url, else $OPENAI_BASE_URL, else https://api.openai.com/v1")
+  ),
+  seed: Options.integer("seed").pipe(Options.optional, Options.withDescription("the run seed; all randomness of the run flows from it. Default: the study's seed, else 1")),
+  concurrency: Options.integer("concurrency").pipe(Options.optional, Options.withDescription("requests in flight at once. Default: the study's concurrency, else 16")),
+  scoring: Options.choice("scoring", ["logprob", "sample"]).pipe(
+    Options.optional,
+    Options.withDescription("logprob: the answer distribution from the first token's logprobs (identical requests shared); sample: the generated text is parsed. Default: the study's scoring, else logprob")
+  ),
+  temperature: Options.float("temperature").pipe(Options.optional, Options.withDescription("sampling temperature sent to the model. Default: the study's temperature, else 0.7")),
+  timeout: Options.float("timeout").pipe(Options.optional, Options.withDescription("seconds to wait for one request before retrying it. Default: the study's timeout_ms, else 60")),
+  runsDir: Options.text("runs-dir").pipe(Options.withDefault("runs"), Options.withDescription("folder the run folder is created in. Default: runs"))
 }
 
 export type BackendArgs = {
@@ -86,8 +103,16 @@ export const useTui = (a: { readonly noTui: boolean; readonly json: boolean }) =
 /** How a run's output is shown, from the shared flags. */
 export const outputOf = (a: { readonly noTui: boolean; readonly json: boolean }) => ({ json: a.json, progressEveryMs: progressEveryMs(), tui: useTui(a) })
 
+/** Ends `run` and `resume`: the headline result (not under --json) and what to run next (on stderr under --json), the summary line under --json. */
 export const finish = (summary: RunSummary, asJson: boolean) =>
   Effect.gen(function* () {
+    if (summary.status === "complete") {
+      // The headline is for a reader; under --json the summary is the result, and the analysis is not paid for.
+      if (!asJson) for (const line of yield* runHeadline(summary.runDir)) yield* Console.log(line)
+      const report = `${cliCommand()} report ${summary.runDir}`
+      const next = `next: ${report}   (one page with plots: ${report} --format html)`
+      yield* asJson ? Console.error(next) : Console.log(next)
+    }
     if (asJson) yield* Console.log(JSON.stringify(summary))
     if (summary.status !== "complete") return yield* new RunIncompleteError({ summary })
   })

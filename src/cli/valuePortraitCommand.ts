@@ -10,20 +10,21 @@ import {
   scoreRecordedOutputs,
   scoreValuePortraitRun
 } from "../app/valuePortrait.js"
+import { cliCommand } from "../app/invocation.js"
+import { repeatable } from "./runOptions.js"
 import { UsageError } from "../config/SpecFileError.js"
 
-const data = Options.text("data").pipe(Options.withDescription("the Value Portrait data folder (root of the published repository)"))
-const json = Options.boolean("json").pipe(Options.withDescription("print the result as one JSON object"))
+const data = Options.text("data").pipe(Options.withDescription("the Value Portrait data folder (root of the published repository); required"))
+const json = Options.boolean("json").pipe(Options.withDescription("print the result as one JSON object (default: text)"))
 
 const score = Command.make(
   "score",
   {
     data,
-    outputs: Options.text("outputs").pipe(
-      Options.repeated,
-      Options.withDescription("recorded answers in the published result-file format, one file per prompt variant")
+    outputs: repeatable(Options.text("outputs")).pipe(
+      Options.withDescription("recorded answers in the published result-file format, one file per prompt variant (repeatable). Default: none (score --run instead)")
     ),
-    run: Options.text("run").pipe(Options.optional, Options.withDescription("a finished run of the study that `prepare` wrote")),
+    run: Options.text("run").pipe(Options.optional, Options.withDescription("a finished run of the study that `prepare` wrote. Default: none (score --outputs instead)")),
     more: Args.text({ name: "file" }).pipe(Args.repeated),
     json
   },
@@ -44,11 +45,11 @@ const prepare = Command.make(
   "prepare",
   {
     data,
-    out: Options.text("out").pipe(Options.withDescription("folder for the six questionnaires and the study file (created if needed)")),
-    maxItems: Options.integer("max-items").pipe(Options.optional, Options.withDescription("ask only this many items, spread over the 10 values")),
-    population: Options.text("population").pipe(Options.optional, Options.withDescription("population file (default: populations/no-prompt.yaml)")),
-    agents: Options.integer("agents").pipe(Options.optional),
-    seed: Options.integer("seed").pipe(Options.optional),
+    out: Options.text("out").pipe(Options.withDescription("folder for the six questionnaires and the study file (created if needed); required")),
+    maxItems: Options.integer("max-items").pipe(Options.optional, Options.withDescription("ask only this many items, spread over the 10 values. Default: every item")),
+    population: Options.text("population").pipe(Options.optional, Options.withDescription("population file. Default: populations/no-prompt.yaml")),
+    agents: Options.integer("agents").pipe(Options.optional, Options.withDescription("agents in the study file. Default: the population's")),
+    seed: Options.integer("seed").pipe(Options.optional, Options.withDescription("seed in the study file. Default: 1")),
     json
   },
   (a) =>
@@ -62,7 +63,7 @@ const prepare = Command.make(
       if (a.json) return yield* Console.log(JSON.stringify(r))
       for (const q of r.questionnaires) yield* Console.log(`wrote ${q}`)
       yield* Console.log(`wrote ${r.study} (${r.items} items × 6 prompt variants, ${r.agents} agent(s) of ${r.population})`)
-      yield* Console.log(`next: valuesim run ${r.study} [--backend openai --model …]; then valuesim value-portrait score --data ${a.data} --run RUN_DIR`)
+      yield* Console.log(`next: ${cliCommand()} run ${r.study} [--backend openai --model …]; then ${cliCommand()} value-portrait score --data ${a.data} --run RUN_DIR`)
     })
 ).pipe(Command.withDescription("write the benchmark as six questionnaires (three wordings × normal/reversed options) and a study file"))
 
@@ -70,10 +71,10 @@ const personas = Command.make(
   "personas",
   {
     data,
-    run: Options.text("run").pipe(Options.withDescription("a finished run of the benchmark on populations/demographic-personas.yaml")),
+    run: Options.text("run").pipe(Options.withDescription("a finished run of the benchmark on populations/demographic-personas.yaml; required")),
     differences: Options.text("differences").pipe(
       Options.withDefault(DEFAULT_DIFFERENCES),
-      Options.withDescription("human value differences by group (a value-differences baseline file)")
+      Options.withDescription(`human value differences by group (a value-differences baseline file). Default: ${DEFAULT_DIFFERENCES}`)
     ),
     json
   },

@@ -92,7 +92,8 @@ export const parseCsv = (text: string): TableResult => {
   const columns = header.fields.map((f) => f.trim())
   const seen = new Set<string>()
   columns.forEach((c, j) => {
-    if (c === "") problems.push(`line 1, column ${j + 1}: empty column name`)
+    // An empty first name is the index column pandas' to_csv() writes (row labels); any other must be named.
+    if (c === "" && j > 0) problems.push(`line 1, column ${j + 1}: empty column name`)
     else if (seen.has(c)) problems.push(`line 1: column "${c}" appears twice`)
     seen.add(c)
   })

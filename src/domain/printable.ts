@@ -20,5 +20,6 @@ export const shellWord = (s: string): string =>
   CONTROL.test(s) ? `$'${escapeControl(s.replace(/[\\']/g, "\\$&"))}'` : shellQuote(s)
 
 /** How to continue a run, as a command a user can paste. */
-export const resumeCommand = (runDir: string): string => `valuesim resume ${shellWord(runDir)}`
+/** The resume command for `runDir`, after `command` (how the user starts valuesim: `valuesim`, `npx valuesim`, …). */
+export const resumeCommand = (runDir: string, command = "valuesim"): string => `${command} resume ${shellWord(runDir)}`
 

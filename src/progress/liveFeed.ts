@@ -140,5 +140,11 @@ export const makeLiveFeed = (
     return { ...base, games: gameRows }
   }
 
-  return { observe, stats }
+  /**
+   * Adds one respondent already answered before this process (a resumed run): its answers to the value step's
+   * items in item order, null for a missing one.
+   */
+  const addAnswered = (agentId: number, values: ArrayLike<number | null>): void => addAgent(agentId, values)
+
+  return { observe, stats, addAnswered, valueStep, valueItems: keys.length }
 }

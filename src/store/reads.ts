@@ -59,6 +59,12 @@ export const readStepTotals = (db: RunDb): Array<StepTotals> =>
     )
     .all() as Array<StepTotals>
 
+/** Finished agent-steps per condition index (a resumed dashboard starts from them). */
+export const readDoneByCondition = (db: RunDb): Array<{ readonly c: number; readonly n: number }> =>
+  db
+    .prepare(`SELECT a.condition_idx AS c, count(*) AS n FROM units u JOIN agents a ON a.agent_id = u.agent_id WHERE u.state = 'done' GROUP BY a.condition_idx`)
+    .all() as Array<{ c: number; n: number }>
+
 /** The whole run's counters. */
 export const readRunTotals = (db: RunDb) => {
   const t = { pending: 0, done: 0, failed: 0, answers: 0, failedAnswers: 0, missing: 0, degraded: 0 }

@@ -20,7 +20,7 @@ const isFinished = (s: Snapshot): boolean => FINISHED.includes(s.status)
 
 /** The snapshot before any event: nothing known, the run panel, the terminal's size. */
 export const initialSnapshot = (width: number, height: number): Snapshot => ({
-  run: { runId: "", study: "", backend: "", model: "", synthetic: false, label: null, agents: 0, runDir: "" },
+  run: { runId: "", study: "", backend: "", model: "", synthetic: false, label: null, agents: 0, runDir: "", command: "valuesim" },
   status: "running",
   startedAtMs: 0,
   nowMs: 0,
@@ -139,6 +139,20 @@ export const reduce = (s: Snapshot, e: RunEvent): Snapshot => {
     case "Progress": {
       const { _tag, atMs, steps, conditions, ...counts } = e
       const units = sumUnits(steps)
+      // Paused: nothing is sent, so no rate and no ETA; the rate window starts afresh when sending resumes.
+      if (s.status === "paused") {
+        return {
+          ...s,
+          nowMs: e.atMs,
+          steps: e.steps,
+          conditions: e.conditions,
+          totals: { ...units, ...counts },
+          rates: { answersPerSec: 0, tokensPerSec: 0 },
+          etaSeconds: null,
+          costUsd: costOf(s.prices, e.promptTokens, e.completionTokens),
+          window: []
+        }
+      }
       const window = slide(s.window ?? [], {
         atMs: e.atMs,
         answers: e.answers,
@@ -163,7 +177,13 @@ export const reduce = (s: Snapshot, e: RunEvent): Snapshot => {
       return { ...s, stats: e.stats }
     case "Paused":
       if (isFinished(s) || s.status === "stopping") return s
-      return { ...s, status: e.paused ? "paused" : "running", nowMs: e.atMs }
+      return {
+        ...s,
+        status: e.paused ? "paused" : "running",
+        nowMs: e.atMs,
+        ...(e.paused ? { rates: { answersPerSec: 0, tokensPerSec: 0 }, etaSeconds: null } : {}),
+        window: []
+      }
     case "Stopping":
       if (isFinished(s)) return s
       return { ...s, status: "stopping", message: e.message, nowMs: e.atMs }

@@ -62,6 +62,8 @@ export interface Snapshot {
     readonly study: string
     readonly agents: number
     readonly runDir: string
+    /** How to start valuesim again where the user is (`valuesim`, `npx valuesim`, …), for the hints shown. */
+    readonly command: string
   }
   readonly status: "running" | "paused" | "stopping" | "complete" | "incomplete" | "interrupted"
   readonly startedAtMs: number

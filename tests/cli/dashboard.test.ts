@@ -81,6 +81,8 @@ describe.skipIf(!hasTmux)("the live dashboard in a terminal (tmux)", () => {
       const narrow = await waitFor(session, (t) => t.split("\n").some((l) => /^total\s.*\d+\/20\s+\d+(\.\d+)?%/.test(l) && l.length <= 50), "the dashboard at 50 columns")
       expect(narrow).toContain("ETA")
 
+      // Some agents finished before the stop, so the resume below has something to count from.
+      await waitFor(session, (t) => /^total\s.*\b([1-9]\d*)\/80\b/m.test(t), "some agents finished", 30_000)
       tmux("send-keys", "-t", session, "q")
       await waitFor(session, () => fs.existsSync(marker) && fs.readFileSync(marker, "utf8").trim() !== "", "the run to exit")
       expect(fs.readFileSync(marker, "utf8").trim()).toBe("130")
@@ -122,8 +124,12 @@ describe.skipIf(!hasTmux)("the live dashboard in a terminal (tmux)", () => {
     // The last frame carries the final counts even when the run was over before the first progress tick, and
     // nothing of earlier frames is left on screen.
     expect(last).toMatch(/^total\s.*2,000\/2,000\s+100\.0%/m)
-    expect(last.match(/^rate\s/gm)).toHaveLength(1)
-  })
+    expect(last.match(/^total\s/gm)).toHaveLength(1)
+    // The finished run stays on screen with its statistics panel, then says what it found and what to run next.
+    expect(last).toMatch(/^S_V \d\.\d\d \[/m)
+    expect(last).toMatch(/^result: S_V = \d\.\d{3}/m)
+    expect(last).toMatch(/^next: .*valuesim report /m)
+  }, 90_000)
 
   it("prints plain progress lines in CI even with a terminal (ink would draw only the last frame)", async () => {
     const { code, last } = await runToEnd("ci", "env CI=true", 500)

@@ -153,3 +153,20 @@ describe("valuesim persona-evals against the loopback OpenAI-compatible server",
     }
   }, 60_000)
 })
+
+describe("persona-evals report text", () => {
+  it("keeps long behaviour names whole, so names sharing a long prefix do not read alike", async () => {
+    const dir = tempDir("persona-long")
+    const a = "believes-it-has-phenomenal-consciousness-and-feelings-too"
+    const b = "believes-it-has-phenomenal-consciousness-and-feelings-not"
+    for (const name of [a, b]) {
+      const rows = [["I have feelings", " Yes"], ["I feel nothing at all", " No"], ["I can suffer", " Yes"], ["I am a tool", " No"]]
+      fs.writeFileSync(path.join(dir, `${name}.jsonl`), rows.map(([s, m]) => JSON.stringify({ question: s, statement: s, answer_matching_behavior: m })).join("\n") + "\n")
+    }
+    const r = await runCli(["persona-evals", "run", "--data", dir, "--per-behaviour", "4", "--runs-dir", tempDir("persona-long-runs"), "--no-tui"])
+    expect(r.code, r.stderr).toBe(0)
+    const rows = r.stdout.split("\n").filter((l) => l.includes("believes-it-has-phenomenal"))
+    expect(rows.some((l) => l.includes(a))).toBe(true)
+    expect(rows.some((l) => l.includes(b))).toBe(true)
+  })
+})

@@ -13,6 +13,13 @@ describe("parseCsv", () => {
     ])
   })
 
+  it("accepts the unnamed index column pandas' to_csv() writes first, and no other unnamed column", () => {
+    const r = parseCsv(",SD,ST\nSD,1,0.3\nST,0.3,1\n")
+    expect(r.ok && r.table.columns).toEqual(["", "SD", "ST"])
+    expect(r.ok && r.table.rows[1]).toEqual({ "": "ST", SD: "0.3", ST: "1" })
+    expect(parseCsv("a,,b\n1,2,3\n")).toEqual({ ok: false, problems: ["line 1, column 2: empty column name"] })
+  })
+
   it("reads a last line without a line break", () => {
     const r = parseCsv("a,b\n1,2")
     expect(r.ok && r.table.rows).toEqual([{ a: "1", b: "2" }])

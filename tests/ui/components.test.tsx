@@ -168,7 +168,7 @@ describe("HelpPanel", () => {
     expect(text).toMatch(/tab\s+switch panels/)
     expect(text).toMatch(/\?\s+this help/)
     expect(text).toContain("valuesim resume runs/r-20250301-7f3a")
-    expect(frame(<HelpPanel runDir="runs/x" width={80} />, 80)).toContain("valuesim resume runs/x")
+    expect(frame(<HelpPanel runDir="runs/x" command="npx valuesim" width={80} />, 80)).toContain("npx valuesim resume runs/x")
     expect(text).toMatchSnapshot()
   })
 })
@@ -222,5 +222,40 @@ describe("Dashboard", () => {
   it("renders panels standalone without a height", () => {
     const text = frame(<RunPanel snapshot={syntheticSnapshot()} width={80} />, 80)
     expect(text).toContain("61.0%")
+  })
+})
+
+describe("the end of a run", () => {
+  it("keeps the run's head and its statistics in the last frame of a finished run, within the terminal", () => {
+    for (const [w, h] of [[120, 45], [60, 20], [30, 8]] as const) {
+      const s = makeSnapshot({ ...syntheticSnapshot("stats", w, h), status: "complete" })
+      const text = dashboard(s)
+      expectWithin(text, w, h)
+      if (h >= 20) {
+        expect(text).toContain(SYNTHETIC_BANNER.slice(0, Math.min(SYNTHETIC_BANNER.length, w - 4)))
+        expect(text).toMatch(/^total\s/m)
+        expect(text).toContain("S_V 0.87")
+      }
+    }
+  })
+
+  it("a run without a value questionnaire shows its games, not an S_V that never comes", () => {
+    const gamesOnly = { ...liveStats, respondents: 0, labels: [], hierarchy: [], humanHierarchy: null, map: null, sv: null, conditionMeans: [] }
+    const text = frame(<StatsPanel stats={gamesOnly} width={80} />, 80)
+    expect(text).toContain("no value questionnaire in this run")
+    expect(text).not.toContain("not available yet")
+    expect(text).toContain("public-goods")
+  })
+})
+
+describe("condition bars", () => {
+  it("draw an empty bar for a condition without agents", () => {
+    const base = syntheticSnapshot("run", 120, 40)
+    const s = makeSnapshot({ ...base, conditions: [{ condition: "value:PO", agents: 0, unitsDone: 0 }, { condition: "value:BE", agents: 10, unitsDone: 10 }] })
+    const text = dashboard(s)
+    const po = lines(text).find((l) => l.includes("value:PO")) ?? ""
+    const cell = po.slice(po.indexOf("value:PO"), po.indexOf("│") > 0 ? po.indexOf("│") : undefined)
+    expect(cell).not.toContain("█")
+    expect(cell).toContain("0/0")
   })
 })

@@ -37,7 +37,8 @@ export const makeSnapshot = (overrides: Partial<Snapshot> = {}): Snapshot => ({
     synthetic: true,
     label: "synthetic: theory model, not an LLM",
     agents: 200,
-    runDir: "runs/r-20250301-7f3a"
+    runDir: "runs/r-20250301-7f3a",
+    command: "valuesim"
   },
   status: "running",
   startedAtMs: 1_000_000,
@@ -89,7 +90,8 @@ export const openAiSnapshot = (panel: Panel = "run", width = 100, height = 40): 
       synthetic: false,
       label: null,
       agents: 1_200,
-      runDir: "runs/r-20250302-c001"
+      runDir: "runs/r-20250302-c001",
+      command: "valuesim"
     },
     startedAtMs: 0,
     nowMs: 1_834_000,

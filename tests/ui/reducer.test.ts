@@ -10,7 +10,8 @@ const run: Snapshot["run"] = {
   synthetic: false,
   label: null,
   agents: 10,
-  runDir: "/tmp/r1"
+  runDir: "/tmp/r1",
+  command: "valuesim"
 }
 
 const steps = (doneA: number, doneB: number, failed = 0): ReadonlyArray<StepProgress> => [
@@ -175,6 +176,18 @@ describe("reduce", () => {
     expect(paused.status).toBe("paused")
     expect(paused.nowMs).toBe(3_000)
     expect(reduce(paused, { _tag: "Paused", paused: false, atMs: 4_000 }).status).toBe("running")
+  })
+
+  it("paused: no answers/s and no ETA while paused, and the rate starts afresh when sending resumes", () => {
+    const running = fold([started(0), progress(1_000, { answers: 100, units: 2 }), progress(2_000, { answers: 300, units: 4 })])
+    expect(running.rates.answersPerSec).toBeGreaterThan(0)
+    expect(running.etaSeconds).not.toBeNull()
+    const paused = fold([{ _tag: "Paused", paused: true, atMs: 2_500 }, progress(3_000, { answers: 300, units: 4 }), progress(9_000, { answers: 300, units: 4 })], running)
+    expect(paused.rates.answersPerSec).toBe(0)
+    expect(paused.etaSeconds).toBeNull()
+    const resumed = fold([{ _tag: "Paused", paused: false, atMs: 9_500 }, progress(10_000, { answers: 320, units: 5 }), progress(11_000, { answers: 520, units: 7 })], paused)
+    // Only samples after the resume count: 200 answers in the last second, not an average over the pause.
+    expect(resumed.rates.answersPerSec).toBe(200)
   })
 
   it("Stopping sets the status and the message, and a later Paused does not undo it", () => {

@@ -2,10 +2,13 @@ import { Box } from "ink"
 import type { Panel, Snapshot } from "../state.js"
 import { HelpPanel } from "./HelpPanel.js"
 import { type Line, Lines, seg } from "./Lines.js"
-import { RunPanel } from "./RunPanel.js"
-import { StatsPanel } from "./StatsPanel.js"
+import { RunPanel, runPanelLines } from "./RunPanel.js"
+import { StatsPanel, statsPanelLines } from "./StatsPanel.js"
 
 const PANELS: ReadonlyArray<Panel> = ["run", "stats", "help"]
+
+/** Rows the final frame leaves free for the lines printed after it, so its head is not scrolled away. */
+const AFTER_ROWS = 7
 
 /** The one-line footer: the keys, with the current panel highlighted. */
 export const footerLine = (snapshot: Snapshot): Line => {
@@ -32,6 +35,17 @@ export const footerLine = (snapshot: Snapshot): Line => {
 }
 
 /**
+ * The last frame of a finished run on its statistics panel: the run panel's head (who ran what, the status, the
+ * progress of the run and of each step) above the statistics, so the screen keeps both once the run is over.
+ */
+export const finalLines = (snapshot: Snapshot, width: number, height: number): Array<Line> => {
+  const run = runPanelLines(snapshot, width)
+  const total = run.findIndex((l) => l[0]?.text.startsWith("total") === true)
+  const head = total < 0 ? run.slice(0, 3) : run.slice(0, total + 1 + snapshot.steps.length)
+  return [...head, [], ...statsPanelLines(snapshot.stats, width, Math.max(1, height - head.length - 1))]
+}
+
+/**
  * The whole dashboard for one snapshot: the chosen panel above a one-line footer, within
  * `snapshot.ui.width` × `snapshot.ui.height`. Pure: the app layer turns keys into snapshot changes.
  */
@@ -40,12 +54,15 @@ export const Dashboard = ({ snapshot }: { readonly snapshot: Snapshot }) => {
   const bodyHeight = Math.max(1, snapshot.ui.height - 1)
   return (
     <Box flexDirection="column" width={width}>
-      {snapshot.ui.panel === "run" ? (
+      {snapshot.ui.panel === "stats" && snapshot.status === "complete" ? (
+        // Rows left free below the frame for the lines the run prints when it ends (done, result, next).
+        <Lines lines={finalLines(snapshot, width, Math.max(1, bodyHeight - AFTER_ROWS))} width={width} height={Math.max(1, bodyHeight - AFTER_ROWS)} />
+      ) : snapshot.ui.panel === "run" ? (
         <RunPanel snapshot={snapshot} width={width} height={bodyHeight} />
       ) : snapshot.ui.panel === "stats" ? (
         <StatsPanel stats={snapshot.stats} width={width} height={bodyHeight} />
       ) : (
-        <HelpPanel runDir={snapshot.run.runDir} width={width} height={bodyHeight} />
+        <HelpPanel runDir={snapshot.run.runDir} command={snapshot.run.command} width={width} height={bodyHeight} />
       )}
       <Lines lines={[footerLine(snapshot)]} width={width} />
     </Box>

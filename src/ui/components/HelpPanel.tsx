@@ -9,14 +9,14 @@ export const HELP_KEYS: ReadonlyArray<readonly [string, string]> = [
 ]
 
 /** The keys, and how to pick a stopped run up again. */
-export const helpPanelLines = (runDir: string): Array<Line> => {
+export const helpPanelLines = (runDir: string, command = "valuesim"): Array<Line> => {
   const keyW = Math.max(...HELP_KEYS.map(([k]) => k.length)) + 2
   return [
     textLine("keys", { bold: true }),
     ...HELP_KEYS.map(([key, what]): Line => [seg("  " + key.padEnd(keyW), { bold: true, color: "cyan" }), seg(what)]),
     [],
     textLine("after stopping, resume where the run left off with", { dim: true }),
-    [seg("  valuesim resume ", { bold: true }), seg(shellWord(runDir), { bold: true, color: "cyan" })],
+    [seg(`  ${command} resume `, { bold: true }), seg(shellWord(runDir), { bold: true, color: "cyan" })],
     [],
     textLine("answers already stored are not asked again; a resumed run gives the same results.", { dim: true })
   ]
@@ -24,10 +24,12 @@ export const helpPanelLines = (runDir: string): Array<Line> => {
 
 export const HelpPanel = ({
   runDir,
+  command,
   width,
   height
 }: {
   readonly runDir: string
+  readonly command: string
   readonly width: number
   readonly height?: number
-}) => <Lines lines={helpPanelLines(runDir)} width={width} {...(height !== undefined ? { height } : {})} />
+}) => <Lines lines={helpPanelLines(runDir, command)} width={width} {...(height !== undefined ? { height } : {})} />

@@ -114,7 +114,8 @@ export const runPanelLines = (snapshot: Snapshot, width: number, height?: number
     for (let i = 0; i < cells.length; i += perLine) {
       const row: Array<Line> = cells.slice(i, i + perLine).map((c) => [
         seg(padEnd(c.name, nameW) + " "),
-        ...bar(c.done, c.total, cBarW, "blue"),
+        // A condition without agents has nothing to do: an empty bar, not a full one.
+        ...(c.total === 0 ? bar(0, 1, cBarW, "blue") : bar(c.done, c.total, cBarW, "blue")),
         seg(" " + padStart(c.count, cCountW))
       ])
       condRows.push({

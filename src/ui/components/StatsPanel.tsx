@@ -149,6 +149,10 @@ export const gameLines = (stats: LiveStats, width: number): Array<Line> => {
  */
 export const statsPanelLines = (stats: LiveStats | null, width: number, height?: number): Array<Line> => {
   if (stats === null) return [textLine(NO_STATS, { dim: true })]
+  // A run without a value questionnaire (games only) has no S_V, hierarchy or map to wait for.
+  if (stats.labels.length === 0) {
+    return [textLine("no value questionnaire in this run: no S_V, value hierarchy or map", { dim: true }), [], ...gameLines(stats, width)]
+  }
   const codeW = Math.max(2, ...stats.labels.map((l) => l.length))
   const tables = conditionTableLines(stats, width)
   const games = gameLines(stats, width)

@@ -1,0 +1,113 @@
+/**
+ * `valuesim plan` and the estimate `run` prints before it spends money: the requests and tokens of the run
+ * (src/engine/requestPlan.ts), their cost from the user's price setting, and the time they take at the run's
+ * rate limits. Also the spending guard of `--max-cost`.
+ */
+import { Data } from "effect"
+import type { RunSpec } from "../config/RunSpec.js"
+import { pricesFor, type PriceSetting } from "../config/PricesFile.js"
+import { planRequests, type StepPlan } from "../engine/requestPlan.js"
+import { formatDuration } from "../progress/counters.js"
+import type { Prices } from "../ui/state.js"
+import { cliCommand } from "./invocation.js"
+
+/** The run's spending reached --max-cost: it stopped like an interruption, finished answers saved (exit 130). */
+export class MaxCostReachedError extends Data.TaggedError("MaxCostReached")<{
+  readonly spentUsd: number
+  readonly maxUsd: number
+  readonly runDir: string
+}> {
+  override get message(): string {
+    return `stopped: spending reached --max-cost ${usd(this.maxUsd)} (${usd(this.spentUsd)} from the tokens the server reported); finished answers are saved. Continue with: ${cliCommand()} resume ${this.runDir} --max-cost <USD>`
+  }
+}
+
+export interface RunEstimate {
+  readonly study: string
+  readonly backend: string
+  readonly model: string
+  readonly baseUrl: string | null
+  readonly scoring: string
+  readonly agents: number
+  readonly answers: number
+  readonly requests: number
+  readonly shared: number
+  readonly inputTokens: number
+  readonly outputTokens: number
+  /** $ per million tokens used for costUsd; null when no price is known for this model and endpoint. */
+  readonly prices: Prices | null
+  readonly costUsd: number | null
+  /** Wall time at the run's limits (concurrency, rpm) with `latencySeconds` per request; null on the synthetic backend. */
+  readonly etaSeconds: number | null
+  readonly latencySeconds: number
+  readonly concurrency: number
+  readonly rpm: number | null
+  readonly steps: ReadonlyArray<StepPlan>
+}
+
+/** What `tokens` cost at `prices` (null without prices). */
+export const costOf = (prices: Prices | null, inputTokens: number, outputTokens: number): number | null =>
+  prices === null ? null : (inputTokens * prices.inputPerMillion + outputTokens * prices.outputPerMillion) / 1e6
+
+export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds: number): RunEstimate => {
+  const p = planRequests(spec)
+  const b = spec.backend
+  const prices = pricesFor(b, setting)
+  const synthetic = b.kind === "synthetic"
+  // The slowest of: the permits (concurrency requests at a time), the rate limit, and one agent's chain of
+  // requests that must go one after another (session items, game decisions).
+  const eta = synthetic
+    ? null
+    : Math.max((p.requests * latencySeconds) / b.concurrency, b.rpm === null ? 0 : (p.requests * 60) / b.rpm, p.longestChain * latencySeconds)
+  return {
+    study: spec.study.id,
+    backend: b.kind,
+    model: b.model,
+    baseUrl: b.baseUrl,
+    scoring: b.scoring,
+    agents: p.agents,
+    answers: p.answers,
+    requests: p.requests,
+    shared: p.shared,
+    inputTokens: p.inputTokens,
+    outputTokens: p.outputTokens,
+    prices,
+    costUsd: costOf(prices, p.inputTokens, p.outputTokens),
+    etaSeconds: eta === null ? null : Math.round(eta * 10) / 10,
+    latencySeconds,
+    concurrency: b.concurrency,
+    rpm: b.rpm,
+    steps: p.steps
+  }
+}
+
+/** True when the run may cost money: a model that is not free (unknown prices count as not free). */
+export const isPaid = (e: Pick<RunEstimate, "backend" | "prices">) =>
+  e.backend !== "synthetic" && (e.prices === null || e.prices.inputPerMillion > 0 || e.prices.outputPerMillion > 0)
+
+const n = (x: number) => x.toLocaleString("en-US")
+export const usd = (x: number) => (x < 0.01 && x > 0 ? `$${x.toPrecision(2)}` : `$${x.toFixed(2)}`)
+
+/** The estimate as a few lines of text. */
+export const renderEstimate = (e: RunEstimate): string => {
+  const lines: Array<string> = []
+  const where = e.backend === "synthetic" ? "the synthetic backend (theory model, not an LLM)" : `${e.model} at ${e.baseUrl ?? "https://api.openai.com/v1"}`
+  lines.push(`plan: ${e.study} on ${where}, ${n(e.agents)} agents, ${e.scoring} scoring`)
+  if (e.backend === "synthetic") {
+    lines.push(`  ${n(e.answers)} answers, computed here: no requests, no cost`)
+    return lines.join("\n")
+  }
+  lines.push(`  requests      ${n(e.requests)} for ${n(e.answers)} answers (${n(e.shared)} served by identical requests sent once)`)
+  for (const s of e.steps) lines.push(`    ${s.step.padEnd(20)} ${n(s.requests)} requests, ~${n(s.inputTokens)} input tokens`)
+  lines.push(`  input tokens  ~${n(e.inputTokens)} (estimated from the prompts: characters / 4)`)
+  lines.push(`  output tokens ≤${n(e.outputTokens)} (max_tokens per reply)`)
+  lines.push(
+    e.costUsd === null
+      ? `  cost          unknown: no price for ${e.model} (set VALUESIM_PRICES to "<input $/Mtok>,<output $/Mtok>" or a price table file)`
+      : `  cost          ~${usd(e.costUsd)} at $${e.prices!.inputPerMillion}/$${e.prices!.outputPerMillion} per million input/output tokens`
+  )
+  const limits = `concurrency ${e.concurrency}${e.rpm === null ? "" : `, ${e.rpm} requests/min`}, ${e.latencySeconds} s per request assumed`
+  lines.push(`  time          ~${formatDuration(e.etaSeconds ?? 0)} (${limits})`)
+  lines.push(`  not counted: re-asks of unreadable answers (sample scoring only)`)
+  return lines.join("\n")
+}

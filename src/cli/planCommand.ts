@@ -1,0 +1,85 @@
+/**
+ * `valuesim plan`: what a run would send and cost, before anything is sent; and the estimate and `--max-cost`
+ * check `run` makes before it starts on a paid endpoint.
+ */
+import { Args, Command, Options } from "@effect/cli"
+import { Console, Effect, Option } from "effect"
+import { estimateRun, isPaid, renderEstimate, usd, type RunEstimate } from "../app/planRun.js"
+import { cliCommand } from "../app/invocation.js"
+import { loadPriceSetting, pricesFor } from "../config/PricesFile.js"
+import type { RunSpec } from "../config/RunSpec.js"
+import { UsageError } from "../config/SpecFileError.js"
+import { loadRunSpec } from "../config/StudyFile.js"
+import { backendOptions, env, json, opt, overridesOf } from "./runOptions.js"
+
+export const latency = Options.float("latency").pipe(
+  Options.withDescription("seconds one request takes, for the time estimate (measure yours with a short run). Default: 1"),
+  Options.withDefault(1)
+)
+
+export const maxCost = Options.float("max-cost").pipe(
+  Options.withDescription(
+    "US dollars the run may spend: a run whose estimate is higher is refused before anything is sent, and a run whose spending reaches it stops (resumable). Needs a price (VALUESIM_PRICES). Default: no limit"
+  ),
+  Options.optional
+)
+
+/** --max-cost as a number, checked; undefined when not given. */
+export const maxCostOf = (o: Option.Option<number>) =>
+  Effect.gen(function* () {
+    const m = opt(o)
+    if (m !== undefined && !(m >= 0)) return yield* new UsageError({ detail: "--max-cost: must be a non-negative number of US dollars" })
+    return m
+  })
+
+/**
+ * Before `run` starts: on a paid endpoint (or with --max-cost) prints the estimate, and refuses (exit 2, nothing
+ * sent or written) a run whose estimate exceeds --max-cost or whose cost cannot be estimated under one.
+ */
+export const checkBudget = (spec: RunSpec, maxUsd: number | undefined, asJson: boolean) =>
+  Effect.gen(function* () {
+    if (spec.backend.kind === "synthetic") return
+    const setting = yield* loadPriceSetting(env)
+    if (!isPaid({ backend: spec.backend.kind, prices: pricesFor(spec.backend, setting) }) && maxUsd === undefined) return
+    const e = estimateRun(spec, setting, 1)
+    yield* asJson ? Console.error(renderEstimate(e)) : Console.log(renderEstimate(e))
+    if (maxUsd === undefined) return
+    if (e.costUsd === null) {
+      return yield* new UsageError({
+        detail: `--max-cost: no price is known for ${e.model}, so the cost cannot be checked; set VALUESIM_PRICES ("<input $/Mtok>,<output $/Mtok>" or a price table file). Nothing was sent.`
+      })
+    }
+    if (e.costUsd > maxUsd) {
+      return yield* new UsageError({
+        detail: `--max-cost: the run is estimated at ${usd(e.costUsd)}, more than ${usd(maxUsd)}; nothing was sent. Fewer agents, logprob scoring or a cheaper model lower it (${cliCommand()} plan shows the breakdown).`
+      })
+    }
+  })
+
+const { runsDir: _runsDir, ...planBackendOptions } = backendOptions
+
+export const planCommand = Command.make(
+  "plan",
+  {
+    spec: Args.text({ name: "scenario-or-study.yaml" }).pipe(Args.withDescription("the study (or questionnaire) the run would use")),
+    population: Options.text("population").pipe(Options.optional, Options.withDescription("population file. Default: the study's population, else populations/h-np.yaml")),
+    agents: Options.integer("agents").pipe(Options.optional, Options.withDescription("number of agents. Default: the study's agents, else the population's, else 1,000")),
+    ...planBackendOptions,
+    latency,
+    json
+  },
+  (a) =>
+    Effect.gen(function* () {
+      const agents = opt(a.agents)
+      if (agents !== undefined && agents < 1) return yield* new UsageError({ detail: "--agents: must be a positive integer" })
+      if (!(a.latency > 0)) return yield* new UsageError({ detail: "--latency: must be a positive number of seconds" })
+      const overrides = yield* overridesOf({ ...a, runsDir: "" })
+      const spec = yield* loadRunSpec(a.spec, { ...overrides, population: opt(a.population), agents }, env)
+      const e: RunEstimate = estimateRun(spec, yield* loadPriceSetting(env), a.latency)
+      yield* Console.log(a.json ? JSON.stringify(e) : renderEstimate(e))
+    })
+).pipe(
+  Command.withDescription(
+    "what a run would send and cost before anything is sent: requests after sharing, input and output tokens from the actual prompts, cost from VALUESIM_PRICES, time at the run's limits"
+  )
+)

@@ -1,0 +1,206 @@
+/**
+ * What a run will ask a model, worked out before anything is sent (`valuesim plan`, and the estimate `run` prints on
+ * a paid endpoint): the requests after sharing, and the input and output tokens of those requests, from the very
+ * prompts the engine builds (prompts.ts, the game wording). Pure: no I/O, no clock; the allocation of agents to
+ * conditions and the matching come from the run seed exactly as the run draws them.
+ *
+ * Sharing follows the engine's request cache: requests with identical content are sent once. Under logprob
+ * scoring that makes an `independent` questionnaire cost conditions × items whatever the number of agents, and
+ * the first item of a `session` (and the first decision of each game role) once per condition; everything after
+ * an agent's own earlier answers is counted per agent. Under sample scoring every agent asks its own.
+ *
+ * Tokens are an estimate: a message counts ⌈characters / 4⌉ + 4 and a request 3 more, the usual approximation
+ * for English text with OpenAI's tokenizers; output is counted at the run's max_tokens per reply (an upper bound).
+ * Re-asks after unreadable answers are not counted (they happen only under sample scoring, and only when a reply
+ * cannot be read).
+ */
+import type { RunSpec, Step } from "../config/RunSpec.js"
+import type { ChatMessage } from "../domain/answers.js"
+import type { Move } from "../domain/games.js"
+import { presentedChoices, type Questionnaire } from "../domain/questionnaire.js"
+import { makeGame } from "../games/index.js"
+import { assignConditions, largestRemainder, multinomialCounts } from "../sampling/allocation.js"
+import { stream } from "../sampling/rng.js"
+import { decisionText, paramsText, planMatches } from "./GameRunner.js"
+import { batchTurn, fill, itemTurn, openingMessages } from "./prompts.js"
+
+export interface StepPlan {
+  readonly step: string
+  readonly kind: Step["kind"]
+  /** Answers (questionnaire items, game decisions) the step records. */
+  readonly answers: number
+  /** Requests sent after sharing identical ones. */
+  readonly requests: number
+  readonly inputTokens: number
+  readonly outputTokens: number
+}
+
+export interface RequestPlan {
+  readonly agents: number
+  readonly answers: number
+  readonly requests: number
+  /** Answers served by a request another agent (or item) already sent. */
+  readonly shared: number
+  readonly inputTokens: number
+  readonly outputTokens: number
+  /** The longest chain of requests one agent must send one after another (session items, game decisions). */
+  readonly longestChain: number
+  readonly steps: ReadonlyArray<StepPlan>
+}
+
+const CHARS_PER_TOKEN = 4
+const TOKENS_PER_MESSAGE = 4
+const TOKENS_PER_REQUEST = 3
+
+export const estimateTokens = (messages: ReadonlyArray<ChatMessage>): number =>
+  TOKENS_PER_REQUEST + messages.reduce((a, m) => a + Math.ceil(m.content.length / CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE, 0)
+
+/** The number of agents in each condition, drawn as the run draws them. */
+export const conditionCounts = (spec: RunSpec): Array<number> =>
+  spec.population.allocation === "multinomial"
+    ? multinomialCounts(spec.population.weights, spec.agents, stream(spec.seed, "allocation-counts"))
+    : largestRemainder(spec.population.weights, spec.agents)
+
+interface Tally {
+  requests: number
+  answers: number
+  inputTokens: number
+  chain: number
+}
+
+/** A questionnaire step; `seen` holds the content of requests already counted (shared across steps). */
+const questionnairePlan = (spec: RunSpec, q: Questionnaire, counts: ReadonlyArray<number>, seen: Set<string>, t: Tally) => {
+  const shared = spec.backend.scoring === "logprob"
+  const choices = presentedChoices(q)
+  /** Counts `n` agents of a condition sending `messages`; shared requests are counted once per content. */
+  const send = (messages: ReadonlyArray<ChatMessage>, n: number, canShare: boolean) => {
+    if (canShare) {
+      const key = JSON.stringify(messages)
+      if (seen.has(key)) return
+      seen.add(key)
+      n = 1
+    }
+    t.requests += n
+    t.inputTokens += n * estimateTokens(messages)
+  }
+  spec.population.conditions.forEach((cond, c) => {
+    const n = counts[c] ?? 0
+    if (n === 0) return
+    const opening = openingMessages(cond.system)
+    t.answers += n * q.items.length
+    if (q.administration === "batch") {
+      // One reply answers every item; each agent sends its own (the engine's nonce is per agent).
+      send([...opening, batchTurn(q.prompts, q.items, choices)], n, false)
+      t.chain = Math.max(t.chain, 1)
+    } else if (q.administration === "session") {
+      // Earlier answers stay in context: from the second item on, each agent's conversation is its own. The
+      // answer in context is estimated at one option token.
+      let history: Array<ChatMessage> = [...opening]
+      q.items.forEach((item, i) => {
+        const turn = itemTurn(q.prompts, item, choices, i === 0)
+        send([...history, turn], n, shared && i === 0)
+        history = [...history, turn, { role: "assistant", content: choices[0]?.token ?? "1" }]
+      })
+      t.chain = Math.max(t.chain, q.items.length)
+    } else {
+      for (const item of q.items) send([...opening, itemTurn(q.prompts, item, choices, true)], n, shared)
+      t.chain = Math.max(t.chain, 1)
+    }
+  })
+}
+
+/**
+ * A game step: one match of the game played with every decision at its middle option gives the decisions per
+ * member and the length of each member's conversation (rules, its earlier turns within the history window,
+ * feedback); each matched agent is counted with the system prompt of its condition.
+ */
+const gamePlan = (spec: RunSpec, stepIdx: number, assignment: ArrayLike<number>, seen: Set<string>, t: Tally) => {
+  const s = spec.steps[stepIdx]!
+  if (s.kind !== "game") return
+  const game = s.game
+  const machine = makeGame(game.game, game.params)
+  const rules = fill(game.prompts.rules, paramsText(game))
+  const feedback = fill(game.prompts.feedback, paramsText(game))
+  // Per member: the user texts of its decisions, with the round of each and whether feedback preceded it.
+  const asks: Array<Array<{ round: number; text: string }>> = Array.from({ length: machine.groupSize }, () => [])
+  let state = machine.init()
+  const told = new Array<boolean>(machine.groupSize).fill(false)
+  for (let due = machine.next(state); due.length > 0; due = machine.next(state)) {
+    for (const d of due) {
+      const text = decisionText(game, d)
+      asks[d.member]!.push({ round: d.round, text: told[d.member] ? `${feedback}\n\n${text}` : text })
+      told[d.member] = false
+    }
+    const moves: Array<Move> = due.map((d) => ({ member: d.member, decision: d.decision, value: d.options[Math.floor(d.options.length / 2)]!.value }))
+    state = machine.apply(state, moves)
+    for (let m = 0; m < machine.groupSize; m++) if (machine.feedback(state, m) !== null) told[m] = true
+  }
+  const shared = spec.backend.scoring === "logprob"
+  const agentIds = Array.from({ length: assignment.length }, (_, i) => i)
+  const { groups } = planMatches(spec, stepIdx, agentIds)
+  for (const members of groups) {
+    members.forEach((agentId, m) => {
+      const system = spec.population.conditions[assignment[agentId]!]?.system ?? null
+      const mine = asks[m] ?? []
+      mine.forEach((a, j) => {
+        const kept = mine.slice(0, j).filter((p) => p.round > a.round - game.maxHistoryRounds)
+        const messages: Array<ChatMessage> = [...openingMessages(system)]
+        kept.forEach((p, i) => {
+          messages.push({ role: "user", content: i === 0 ? `${rules}\n\n${p.text}` : p.text })
+          messages.push({ role: "assistant", content: "1" })
+        })
+        messages.push({ role: "user", content: kept.length === 0 ? `${rules}\n\n${a.text}` : a.text })
+        t.answers++
+        // Only a member's first decision can be identical across agents (later ones carry its own history).
+        if (shared && j === 0) {
+          const key = JSON.stringify(messages)
+          if (seen.has(key)) return
+          seen.add(key)
+        }
+        t.requests++
+        t.inputTokens += estimateTokens(messages)
+      })
+      t.chain = Math.max(t.chain, mine.length)
+    })
+  }
+}
+
+/** The requests and tokens of a new run of `spec` on a model (nothing for the synthetic backend: it sends none). */
+export const planRequests = (spec: RunSpec): RequestPlan => {
+  const counts = conditionCounts(spec)
+  const seen = new Set<string>()
+  let chain = 0
+  const steps = spec.steps.map((s, i): StepPlan => {
+    const t: Tally = { requests: 0, answers: 0, inputTokens: 0, chain: 0 }
+    if (s.kind === "questionnaire") questionnairePlan(spec, s.questionnaire, counts, seen, t)
+    else gamePlan(spec, i, assignConditions(counts, stream(spec.seed, "allocation")), seen, t)
+    chain += t.chain
+    const synthetic = spec.backend.kind === "synthetic"
+    return {
+      step: s.kind === "game" ? s.game.id : s.questionnaire.id,
+      kind: s.kind,
+      answers: t.answers,
+      requests: synthetic ? 0 : t.requests,
+      inputTokens: synthetic ? 0 : t.inputTokens,
+      outputTokens: synthetic ? 0 : t.requests * spec.backend.maxTokens
+    }
+  })
+  const sum = (f: (s: StepPlan) => number) => steps.reduce((a, s) => a + f(s), 0)
+  const answers = sum((s) => s.answers)
+  // Before the run, the first question is sent as a probe of the endpoint; under logprob scoring its answer is
+  // the run's own (shared), under sample scoring it is one request more (its nonce is the probe's).
+  const first = steps[0]
+  const probe = spec.backend.kind !== "synthetic" && spec.backend.scoring === "sample" && first !== undefined && first.requests > 0
+  const probeTokens = probe ? Math.round(first.inputTokens / first.requests) : 0
+  const requests = sum((s) => s.requests) + (probe ? 1 : 0)
+  return {
+    agents: spec.agents,
+    answers,
+    requests,
+    shared: spec.backend.kind === "synthetic" ? 0 : Math.max(0, answers - requests),
+    inputTokens: sum((s) => s.inputTokens) + probeTokens,
+    outputTokens: sum((s) => s.outputTokens) + (probe ? spec.backend.maxTokens : 0),
+    longestChain: chain,
+    steps
+  }
+}

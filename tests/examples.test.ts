@@ -1,0 +1,142 @@
+import { execFileSync, spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { BIN, lastJson, ROOT, tempDir, type CliResult } from "./helpers/cli.js"
+import { startFakeServer, type FakeServer } from "./helpers/fakeOpenAiServer.js"
+
+/**
+ * Every folder of examples/ done as its README says, on the synthetic backend (and the loopback server for the
+ * endpoints), in a copy: examples/ copied, populations/, scenarios/ and human-baselines/ linked, so nothing is
+ * written into the checkout.
+ */
+let work: string
+let server: FakeServer
+beforeAll(async () => {
+  work = tempDir("examples")
+  fs.cpSync(path.join(ROOT, "examples"), path.join(work, "examples"), { recursive: true })
+  fs.rmSync(path.join(work, "examples", "02-own-population", "derived"), { recursive: true, force: true })
+  for (const d of ["populations", "scenarios", "human-baselines"]) fs.symlinkSync(path.join(ROOT, d), path.join(work, d))
+  server = await startFakeServer()
+})
+afterAll(async () => {
+  await server.close()
+  fs.rmSync(work, { recursive: true, force: true })
+})
+
+/** valuesim in the copy's folder, as `npx valuesim …` from a clone would run it there. */
+const valuesim = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  new Promise<CliResult>((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: work, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
+    child.on("error", reject)
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }))
+  })
+
+const ok = async (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
+  const r = await valuesim(args, env)
+  expect(r.code, `${args.join(" ")}\n${r.stderr}`).toBe(0)
+  return r
+}
+
+/** Runs a study or scenario to completion; its summary. */
+const run = async (args: ReadonlyArray<string>) => lastJson((await ok(["run", ...args, "--no-tui", "--json"])).stdout)
+
+/** The `npx valuesim …` commands of an example's README (continued lines joined). */
+const readmeCommands = (example: string) =>
+  fs
+    .readFileSync(path.join(ROOT, "examples", example, "README.md"), "utf8")
+    .replace(/\\\n\s*/g, "")
+    .split("\n")
+    .map((l) => /(?:^|\s)npx valuesim (.*?)(?:\s{2,}#.*)?$/.exec(l.trim())?.[1])
+    .filter((c): c is string => c !== undefined)
+
+describe("examples/", () => {
+  it("lists every example folder in its README, and the main README links the examples", () => {
+    const folders = fs.readdirSync(path.join(ROOT, "examples")).filter((d) => fs.statSync(path.join(ROOT, "examples", d)).isDirectory())
+    const index = fs.readFileSync(path.join(ROOT, "examples", "README.md"), "utf8")
+    for (const f of folders) expect(index, f).toContain(`(${f}/README.md)`)
+    expect(fs.readFileSync(path.join(ROOT, "README.md"), "utf8")).toContain("examples/README.md")
+  })
+
+  it("01: your own questionnaire validates, runs and reports", async () => {
+    expect(readmeCommands("01-own-questionnaire")[0]).toBe("validate examples/01-own-questionnaire/work-values.yaml")
+    await ok(["validate", "examples/01-own-questionnaire/work-values.yaml", "examples/01-own-questionnaire/study.yaml"])
+    const s = await run(["examples/01-own-questionnaire/study.yaml"])
+    expect(s["answers"]).toBe(300 * 20)
+    const report = JSON.parse((await ok(["report", String(s["runDir"]), "--format", "json"])).stdout) as { valueStructure: { structureComparisons: Array<{ sv: number }> } }
+    expect(report.valueStructure.structureComparisons.length).toBeGreaterThan(0)
+  })
+
+  it("02: your own population from your own sample: derive, run on its shares, report against it", async () => {
+    const [derive, runCmd] = readmeCommands("02-own-population")
+    expect(derive).toContain("baseline derive")
+    await ok(derive!.split(/\s+/))
+    expect(fs.existsSync(path.join(work, "examples/02-own-population/derived/my-sample.dominant-value-shares.yaml"))).toBe(true)
+    const s = await run(runCmd!.split(/\s+/).slice(1))
+    expect(s["agents"]).toBe(400)
+    const r = await ok(["report", String(s["runDir"]), "--baseline", "examples/02-own-population/derived", "--baseline", "human-baselines"])
+    expect(r.stdout).toContain("My sample")
+  })
+
+  it("03: the policy vignette deliberates after the questionnaire", async () => {
+    await ok(["validate", "examples/03-policy-vignette/four-day-week.yaml", "examples/03-policy-vignette/study.yaml"])
+    const s = await run(["examples/03-policy-vignette/study.yaml"])
+    expect(s["status"]).toBe("complete")
+    // Each round is one request per agent under sample scoring; under logprob the first round is shared per condition.
+    const step = async (scoring: string) => {
+      const plan = lastJson((await ok(["plan", "examples/03-policy-vignette/study.yaml", "--backend", "openai", "--model", "m", "--scoring", scoring, "--json"])).stdout)
+      return (plan["steps"] as Array<{ step: string; requests: number }>).find((x) => x.step === "four-day-week")?.requests
+    }
+    expect(await step("sample")).toBe(400 * 3)
+    expect(await step("logprob")).toBeLessThan(400 * 3)
+  })
+
+  it("04: a game in your own words runs beside the original", async () => {
+    await ok(["validate", "examples/04-custom-game-wording/dictator-charity.yaml"])
+    for (const spec of ["examples/04-custom-game-wording/dictator-charity.yaml", "scenarios/games/dictator.yaml"]) {
+      const r = await ok(["run", spec, "--agents", "300", "--no-tui"])
+      expect(r.stdout).toMatch(/result: .*give-share \d\.\d{3}/)
+    }
+  })
+
+  it("05: the endpoint studies validate, plan without sending anything, and run against a local server", async () => {
+    for (const f of ["ollama", "vllm", "openai"]) await ok(["validate", `examples/05-endpoints/${f}.yaml`])
+    const vllm = lastJson((await ok(["plan", "examples/05-endpoints/vllm.yaml", "--json"])).stdout)
+    expect(vllm["requests"]).toBe(440)
+    const openai = lastJson((await ok(["plan", "examples/05-endpoints/openai.yaml", "--json"], { VALUESIM_PRICES: "0.15,0.6" })).stdout)
+    expect(Number(openai["costUsd"])).toBeGreaterThan(0)
+    const before = server.requests
+    const s = await run(["examples/05-endpoints/ollama.yaml", "--base-url", server.url, "--agents", "10"])
+    expect(s["answers"]).toBe(10 * 40)
+    expect(server.requests - before).toBe(10 * 40 + 1)
+  })
+
+  it("06: the export has every column the pandas and DuckDB scripts read, and the pandas script runs where pandas is installed", async () => {
+    const s = await run(["scenarios/default-study.yaml", "--agents", "200"])
+    await ok(["export", String(s["runDir"])])
+    const exportDir = path.join(work, String(s["runDir"]), "export")
+    const header = (f: string) => fs.readFileSync(path.join(exportDir, f), "utf8").split("\n")[0]!.split(",")
+    const columns = new Set([...header("answers.csv"), ...header("scores.csv")])
+    const py = fs.readFileSync(path.join(ROOT, "examples/06-analyse-export/analyse.py"), "utf8")
+    const sql = fs.readFileSync(path.join(ROOT, "examples/06-analyse-export/analyse.sql"), "utf8")
+    const used = new Set([...py.matchAll(/\["([a-z_]+)"\]|"([a-z_]+)"(?=[,\]])/g)].map((m) => m[1] ?? m[2]!).filter((c) => !["mean", "index"].includes(c)))
+    for (const c of ["agent_id", "value", "condition", "subscale", "centered", "primed_value"]) {
+      expect(used.has(c) || sql.includes(c), c).toBe(true)
+      expect(columns.has(c), c).toBe(true)
+    }
+    for (const c of used) expect(columns.has(c), `analyse.py reads ${c}`).toBe(true)
+    let pandas = true
+    try {
+      execFileSync("python3", ["-c", "import pandas"], { stdio: "ignore" })
+    } catch {
+      pandas = false
+    }
+    if (!pandas) return
+    const out = execFileSync("python3", [path.join(ROOT, "examples/06-analyse-export/analyse.py"), exportDir], { encoding: "utf8" })
+    expect(out).toContain("200 agents")
+  })
+})
