@@ -100,7 +100,7 @@ describe("YAML", () => {
     const f = write(dir, "bomb.yaml", lines.join("\n") + "\n")
     const r = await runCli(["run", f, "--runs-dir", path.join(dir, "runs")])
     expect(r.code, r.stderr).toBe(2)
-    expect(r.stderr.trim().split("\n")).toEqual([`valuesim: ${f}: not usable YAML: its aliases (*name) expand too far (at most 100 alias expansions)`])
+    expect(r.stderr.trim().split("\n")).toEqual([`valuesim run: ${f}: not usable YAML: its aliases (*name) expand too far (at most 100 alias expansions)`])
     const v = await runCli(["validate", f])
     expect(v.code).toBe(2)
     noStack(v.stderr)
@@ -186,7 +186,7 @@ describe("interruption", () => {
       expect(Number(s["answers"])).toBeLessThan(20 * 40)
       expect(typeof s["retries"]).toBe("number")
       const runDir = String(s["runDir"])
-      expect(r.stderr).toContain(`Continue with: valuesim resume '${runDir}'`)
+      expect(r.stderr).toContain(`Continue with: npx valuesim resume '${runDir}'`)
       expect(statusOf(runDir)).toBe("interrupted")
 
       // The stalling server would hang the resume; --base-url sends the rest to one that answers.
@@ -218,7 +218,7 @@ describe("interruption", () => {
       const r = await done
       expect(r.signal).toBeNull()
       expect(r.code, r.stderr).toBe(130)
-      expect(r.stderr).toContain("Continue with: valuesim resume")
+      expect(r.stderr).toContain("Continue with: npx valuesim resume")
       const runDir = fs.readdirSync(runs).map((d) => path.join(runs, d))[0]!
       expect(statusOf(runDir)).toBe("interrupted")
     } finally {
