@@ -57,7 +57,7 @@ describe("export --format parquet", () => {
     const pq = await runCli(["export", runDir, "--format", "parquet", "--out", pqDir, "--json"])
     expect(pq.code).toBe(0)
     const summary = lastJson(pq.stdout)
-    expect(fs.readdirSync(pqDir).sort()).toEqual(["answers.parquet", "game_results.parquet", "moves.parquet", "run.json", "scores.parquet"])
+    expect(fs.readdirSync(pqDir).sort()).toEqual(["answers.parquet", "game_results.parquet", "manifest.json", "moves.parquet", "run.json", "scores.parquet"])
 
     for (const table of ["answers", "scores", "moves", "game_results"]) {
       const csv = csvRows(fs.readFileSync(path.join(csvDir, `${table}.csv`), "utf8"))
@@ -83,6 +83,9 @@ describe("export --format parquet", () => {
     expect(Array.isArray(a["dist"])).toBe(true)
     expect(typeof a["agent_id"]).toBe("number")
     expect(typeof a["reverse"]).toBe("boolean")
+    // Provenance on every row, as in the CSV: the synthetic backend, and its answers scored "synthetic".
+    expect(new Set(answers.map((x) => `${String(x["backend"])}/${String(x["scoring"])}`))).toEqual(new Set(["synthetic/synthetic"]))
+    expect(JSON.parse(fs.readFileSync(path.join(pqDir, "manifest.json"), "utf8"))).toMatchObject({ backend: "synthetic", synthetic: true, format: "parquet" })
     const type = (name: string) => metadata.schema.find((s) => s.name === name)?.type
     expect([type("agent_id"), type("value"), type("element"), type("condition")]).toEqual(["INT32", "INT32", "DOUBLE", "BYTE_ARRAY"])
 
