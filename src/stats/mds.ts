@@ -176,17 +176,22 @@ export interface SmacofResult {
   readonly converged: boolean
 }
 
+/** Squared distance between points i and j of the row-major configuration `x` (`dims` columns). */
+const squaredDistance = (x: Float64Array, i: number, j: number, dims: number): number => {
+  let d2 = 0
+  for (let k = 0; k < dims; k++) {
+    const e = (x[i * dims + k] as number) - (x[j * dims + k] as number)
+    d2 += e * e
+  }
+  return d2
+}
+
 const rawStress = (delta: ReadonlyArray<ArrayLike<number>>, x: Float64Array, n: number, dims: number): number => {
   let s = 0
   for (let i = 0; i < n; i++) {
     const di = delta[i] as ArrayLike<number>
     for (let j = i + 1; j < n; j++) {
-      let d2 = 0
-      for (let k = 0; k < dims; k++) {
-        const e = (x[i * dims + k] as number) - (x[j * dims + k] as number)
-        d2 += e * e
-      }
-      const e = Math.sqrt(d2) - (di[j] as number)
+      const e = Math.sqrt(squaredDistance(x, i, j, dims)) - (di[j] as number)
       s += e * e
     }
   }
@@ -249,11 +254,7 @@ export const smacof = (
     for (let i = 0; i < n; i++) {
       const di = delta[i] as ArrayLike<number>
       for (let j = i + 1; j < n; j++) {
-        let d2 = 0
-        for (let k = 0; k < dims; k++) {
-          const e = (x[i * dims + k] as number) - (x[j * dims + k] as number)
-          d2 += e * e
-        }
+        const d2 = squaredDistance(x, i, j, dims)
         const r = d2 > 0 ? (di[j] as number) / Math.sqrt(d2) : 0
         ratio[i * n + j] = r
         ratio[j * n + i] = r

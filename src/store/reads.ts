@@ -1,4 +1,4 @@
-import type { RunDb } from "./RunStore.js"
+import type { RequestRow, RunDb } from "./RunStore.js"
 import { decodeDist, formatDist, NO_VALUE, SCORING_MODES } from "./encoding.js"
 
 /**
@@ -99,14 +99,8 @@ export const readPendingAgents = (db: RunDb, step: number, after: number, limit:
       .all(step, after, limit) as Array<[number, number, number]>
   ).map(([agentId, conditionIdx, failed]) => ({ agentId, conditionIdx, failedBefore: failed === 1 }))
 
-export interface StoredRequest {
-  readonly text: string | null
-  readonly topLogprobs: string | null
-  readonly promptTokens: number
-  readonly completionTokens: number
-  readonly latencyMs: number
-  readonly attempts: number
-}
+/** A stored request as the engine reuses it: everything of its row but the key and body. */
+export type StoredRequest = Omit<RequestRow, "key" | "body">
 
 /** A lookup of stored requests by content key. */
 export const requestLookup = (db: RunDb): ((key: string) => StoredRequest | undefined) => {
