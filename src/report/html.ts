@@ -49,7 +49,8 @@ const int = (x: number | null | undefined): string => (isNumber(x) ? String(Math
 
 const pValue = (p: number | null | undefined): string => {
   if (!isNumber(p)) return DASH
-  return p !== 0 && p < 0.001 ? p.toExponential(1) : p.toFixed(3)
+  // As in the text report: every p below .001 reads "<.001".
+  return p < 0.001 ? "<.001" : p.toFixed(3)
 }
 
 const percent = (level: number): string => {
@@ -611,19 +612,6 @@ const MEASURED_BUT_MISSING = "This run measured it, but there is nothing to comp
 const behaviourHtml = async (figures: Figures, report: Report): Promise<string> => {
   const b = report.behaviour
   const parts: Array<string> = []
-  if (b.missingBaselines.length > 0) {
-    const items = b.missingBaselines.map(
-      (m) =>
-        `<li><strong>human baseline not available: ${escapeHtml(m.measure)}</strong>. ` +
-        `Reason: ${escapeHtml(m.reason)}. ` +
-        `Source: ${escapeHtml(m.source)}. Used in: ${escapeHtml(m.usedIn)}. ` +
-        `${m.measuredByRun ? MEASURED_BUT_MISSING : "This run did not measure it."}</li>`
-    )
-    parts.push(
-      `<div class="banner missing" role="note"><p class="banner-label">Missing human baselines</p>` +
-        `<ul>${items.join("")}</ul></div>`
-    )
-  }
   if (b.measures.length === 0 && b.comparisons.length === 0 && b.valueBehaviour === null) {
     parts.push(`<p class="empty">This run has no behaviour measures.</p>`)
   }
@@ -639,6 +627,16 @@ const behaviourHtml = async (figures: Figures, report: Report): Promise<string> 
   if (b.comparisons.length > 0) {
     parts.push(`<h3>Comparison with human value–behaviour correlations</h3>`)
     parts.push(sbTable(b.comparisons, report.settings.ciLevel))
+  }
+  // What could not be compared comes last and briefly, after what the run measured.
+  if (b.missingBaselines.length > 0) {
+    const items = b.missingBaselines.map(
+      (m) =>
+        `<li>human baseline not available: <strong>${escapeHtml(m.measure)}</strong> — ${escapeHtml(m.reason)} ` +
+        `(source: ${escapeHtml(m.source)}; used in: ${escapeHtml(m.usedIn)}). ` +
+        `${m.measuredByRun ? MEASURED_BUT_MISSING : "This run did not measure it."}</li>`
+    )
+    parts.push(`<h3>Not compared</h3><ul class="missing">${items.join("")}</ul>`)
   }
   return section("behaviour", "Behaviour", parts.join("\n"))
 }
@@ -752,8 +750,7 @@ dl.meta dd { margin: 0; font-family: ui-monospace, Menlo, Consolas, monospace; w
 .banner-label { font-weight: 700; font-size: 1.1rem; }
 .banner.synthetic { background: #fff3cd; border: 3px solid #d39e00; }
 .banner.synthetic .banner-label { text-transform: uppercase; letter-spacing: 0.03em; color: #7a5a00; }
-.banner.missing { background: #fdecea; border: 2px solid #c0392b; }
-.banner.missing ul { margin: 0.3rem 0 0; padding-left: 1.2rem; }
+ul.missing { color: #555; font-size: 0.9rem; }
 .table-wrap { overflow-x: auto; margin: 0.8rem 0; }
 table { border-collapse: collapse; font-size: 0.88rem; }
 caption { text-align: left; font-weight: 600; padding: 0.3rem 0; }

@@ -105,12 +105,6 @@ export const renderText = (r: Report): string => {
       ).map((l) => "  " + l)
     )
   }
-  if (r.behaviour.missingBaselines.length > 0) {
-    out.push("", "Human baselines not available (no comparison is made):")
-    for (const m of r.behaviour.missingBaselines) {
-      out.push(`  - ${m.measure}: ${m.source} — ${m.reason}${m.measuredByRun ? " (this run measured it)" : ""}`)
-    }
-  }
   for (const g of r.games) {
     out.push("", `Game ${g.scenario} (${g.game}): ${g.matches.complete} matches complete, ${g.matches.void} void, ${g.matches.failed} failed, ${g.matches.pending} pending; ${g.unmatchedAgents} agents sat out`)
     const overall = g.metrics.filter((m) => m.round === null)
@@ -129,6 +123,13 @@ export const renderText = (r: Report): string => {
       out.push(`  ${name} by round: ${byRound.filter((m) => m.metric === name).map((m) => `${m.round}: ${f(m.value, 2)}`).join("  ")}`)
     }
     if (g.causes !== null && g.causes.length > 0) out.push(`  causes: ${g.causes.map((c) => `${c.cause} ${c.count}`).join(", ")}`)
+  }
+  // What could not be compared comes last, briefly: the results above are what the run measured.
+  if (r.behaviour.missingBaselines.length > 0) {
+    out.push("", "Human baselines not available (no comparison is made):")
+    for (const m of r.behaviour.missingBaselines) {
+      out.push(`  - ${m.measure}: ${m.source} — ${m.reason}${m.measuredByRun ? " (this run measured it)" : ""}`)
+    }
   }
   return out.join("\n") + "\n"
 }

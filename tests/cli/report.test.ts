@@ -83,6 +83,9 @@ describe("valuesim report", () => {
     expect(text.code, text.stderr).toBe(0)
     expect(text.stdout).toContain("Value similarity S_V")
     expect(text.stdout).toContain("Human baselines not available")
+    // What could not be compared is listed last, after every result the run measured.
+    expect(text.stdout.indexOf("Human baselines not available")).toBeGreaterThan(text.stdout.indexOf("Value hierarchy"))
+    expect(text.stdout.trimEnd().split("\n").at(-1)).toMatch(/^ {2}- /)
     // S_V, its CI and its chance level come first, before the hierarchy; the t-test is labelled as the paper's
     const lines = text.stdout.split("\n")
     const first = lines.findIndex((l) => l.startsWith("Value similarity S_V"))

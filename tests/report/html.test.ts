@@ -199,11 +199,13 @@ describe("renderHtml", () => {
     expect(html).toContain("0.873") // S_V
     expect(html).toContain("0.861") // bootstrap mean
     expect(html).toContain("[0.831, 0.891]") // CI
-    expect(html).toContain("1.2e-9") // p
+    expect(html).toContain("&lt;.001") // p below .001, formatted as in the text report
     expect(html).toContain("0.543")
     expect(html).toContain("0.612") // Spearman
     expect(html).toContain("0.457") // S_B
-    expect(html).toContain("human baseline not available: dictator-game")
+    expect(html).toContain("human baseline not available: <strong>dictator-game</strong>")
+    // Results first: the short list of what was not compared follows the behaviour comparisons.
+    expect(html.indexOf("Not compared")).toBeGreaterThan(html.indexOf("Comparison with human value–behaviour correlations"))
     expect(html).toContain("no published correlations with PVQ values")
 
     expect(html).not.toMatch(/<script/i)
