@@ -7,7 +7,7 @@ import { backendIdentity, stepId } from "../config/RunSpec.js"
 import type { RunCounters } from "../progress/counters.js"
 import type { LiveGameFigure, LiveHuman } from "../progress/liveFeed.js"
 import { makeLiveFeed } from "../progress/liveFeed.js"
-import { readAgentConditions, readDoneByCondition, readStepTotals, readValuePages } from "../store/reads.js"
+import { forEachRespondent, readAgentConditions, readDoneByCondition, readStepTotals } from "../store/reads.js"
 import type { WriteOp, RunDb } from "../store/RunStore.js"
 import type { WriterStats } from "../store/ResultWriter.js"
 import { pricesFor, type PriceSetting } from "../config/PricesFile.js"
@@ -89,16 +89,7 @@ export const startDashboard = (
     // (read after the first frame is up: a large run takes a moment).
     const preloadAnswered = () => {
       if (feed.valueStep < 0 || feed.valueItems === 0) return
-      const values = new Array<number | null>(feed.valueItems).fill(null)
-      for (const page of readValuePages(db, feed.valueStep)) {
-        for (let a = 0; a < page.rows; a++) {
-          for (let i = 0; i < values.length; i++) {
-            const v = i < page.items ? page.values[a * page.items + i]! : NaN
-            values[i] = Number.isNaN(v) ? null : v
-          }
-          feed.addAnswered(page.agentIds[a]!, values)
-        }
-      }
+      forEachRespondent(db, feed.valueStep, feed.valueItems, (agentId, _condition, values) => feed.addAnswered(agentId, values))
     }
     const totals = readStepTotals(db)
     const stepTotal = spec.steps.map((_, i) => totals.filter((r) => r.step === i).reduce((s, r) => s + r.unitsPending + r.unitsDone + r.unitsFailed, 0))

@@ -6,7 +6,7 @@
 import { Data } from "effect"
 import type { RunSpec } from "../config/RunSpec.js"
 import { pricesFor, type PriceSetting } from "../config/PricesFile.js"
-import { planRequests, type StepPlan } from "../engine/requestPlan.js"
+import { planRequests, type RequestPlan } from "../engine/requestPlan.js"
 import { formatDuration } from "../progress/counters.js"
 import type { Prices } from "../ui/state.js"
 import { cliCommand } from "./invocation.js"
@@ -22,18 +22,13 @@ export class MaxCostReachedError extends Data.TaggedError("MaxCostReached")<{
   }
 }
 
-export interface RunEstimate {
+/** The request plan (counts and tokens, without the chain length) with what it costs and how long it takes. */
+export interface RunEstimate extends Omit<RequestPlan, "longestChain"> {
   readonly study: string
   readonly backend: string
   readonly model: string
   readonly baseUrl: string | null
   readonly scoring: string
-  readonly agents: number
-  readonly answers: number
-  readonly requests: number
-  readonly shared: number
-  readonly inputTokens: number
-  readonly outputTokens: number
   /** $ per million tokens used for costUsd; null when no price is known for this model and endpoint. */
   readonly prices: Prices | null
   readonly costUsd: number | null
@@ -42,7 +37,6 @@ export interface RunEstimate {
   readonly latencySeconds: number
   readonly concurrency: number
   readonly rpm: number | null
-  readonly steps: ReadonlyArray<StepPlan>
 }
 
 /** What `tokens` cost at `prices` (null without prices). */

@@ -209,20 +209,15 @@ export const requestInfoReader = (db: RunDb) => {
 
 /**
  * Pages of a step's answers in agent order (`pageSize` agents each), as typed columns. Agents without a stored
- * row (not yet answered) are absent. Memory is one page. `valuesOnly`: values, scoring and condition only
- * (distributions, requests, attempts, raws and errors are neither read nor decoded: k = 0, those columns empty).
+ * row (not yet answered) are absent. Memory is one page. Readers that need the values only use `readValuePages`.
  */
-export function* readAnswerPages(db: RunDb, step: number, pageSize = 4096, options: { readonly valuesOnly?: boolean } = {}): Generator<AnswerColumns> {
+export function* readAnswerPages(db: RunDb, step: number, pageSize = 4096): Generator<AnswerColumns> {
   const items = readItemCount(db, step)
   if (items === 0) return
   const stmt = db.prepare(
-    options.valuesOnly === true
-      ? `SELECT an.agent_id, ag.condition_idx, an.vals, an.scoring, NULL AS dists, NULL AS request_ids, NULL AS attempts, NULL AS raws, NULL AS errors
-         FROM answers an JOIN agents ag ON ag.agent_id = an.agent_id
-         WHERE an.step = ? AND an.agent_id > ? ORDER BY an.agent_id LIMIT ?`
-      : `SELECT an.agent_id, ag.condition_idx, an.vals, an.scoring, an.dists, an.request_ids, an.attempts, an.raws, an.errors
-         FROM answers an JOIN agents ag ON ag.agent_id = an.agent_id
-         WHERE an.step = ? AND an.agent_id > ? ORDER BY an.agent_id LIMIT ?`
+    `SELECT an.agent_id, ag.condition_idx, an.vals, an.scoring, an.dists, an.request_ids, an.attempts, an.raws, an.errors
+     FROM answers an JOIN agents ag ON ag.agent_id = an.agent_id
+     WHERE an.step = ? AND an.agent_id > ? ORDER BY an.agent_id LIMIT ?`
   )
   const info = requestInfoReader(db)
   let after = -1
@@ -341,7 +336,7 @@ export const forEachRespondent = (
   visit: (agentId: number, conditionIdx: number, values: Array<number | null>) => void
 ): void => {
   const values: Array<number | null> = new Array<number | null>(nItems).fill(null)
-  for (const page of readAnswerPages(db, step, 4096, { valuesOnly: true })) {
+  for (const page of readValuePages(db, step)) {
     for (let a = 0; a < page.rows; a++) {
       for (let i = 0; i < nItems; i++) {
         const v = i < page.items ? page.values[a * page.items + i]! : NaN
@@ -530,7 +525,7 @@ export const readItemSumsByCondition = (
   step: number
 ): Array<{ readonly itemIdx: number; readonly conditionIdx: number; readonly sum: number; readonly count: number }> => {
   const acc = new Map<number, { itemIdx: number; conditionIdx: number; sum: number; count: number }>()
-  for (const page of readAnswerPages(db, step, 4096, { valuesOnly: true })) {
+  for (const page of readValuePages(db, step)) {
     for (let a = 0; a < page.rows; a++) {
       const c = page.conditionIdx[a]!
       for (let i = 0; i < page.items; i++) {
