@@ -1,14 +1,8 @@
 import { Effect, Fiber, Option, Queue } from "effect"
-import { DatabaseError, makeStatements, type RunDb, type WriteOp } from "./RunStore.js"
+import { DatabaseError, makeStatements, type BatchCounts, type RunDb, type WriteOp } from "./RunStore.js"
 
 /** What this writer committed since it started (the store's `step_totals` hold the whole run's counts). */
-export interface WriterStats {
-  answers: number
-  failed: number
-  missing: number
-  degraded: number
-  unitsDone: number
-  unitsFailed: number
+export interface WriterStats extends BatchCounts {
   batches: number
 }
 
