@@ -4,8 +4,10 @@
  * logprobs), then `resume` with faults off, compared answer by answer with a fault-free run of the same plan.
  * Used by `npm run chaos` (chaosMain.ts) and, smaller, by tests/cli/chaos.test.ts.
  */
+import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { exportRun } from "../../src/app/exportRun.js"
 import { lastJson, ROOT, runCli, tempDir } from "./cli.js"
 import { startFakeServer, type FakeServer } from "./fakeOpenAiServer.js"
 
@@ -70,9 +72,9 @@ interface Row {
 
 const COMPARED = ["value", "scoring", "dist", "raw", "error", "request_key"] as const
 
+/** The answers of a run as `valuesim export --format jsonl` writes them (the same code, run in this process: no start-up cost). */
 const exportRows = async (runDir: string, out: string): Promise<ReadonlyArray<Row>> => {
-  const r = await runCli(["export", runDir, "--format", "jsonl", "--out", out])
-  if (r.code !== 0) throw new Error(`export of ${runDir} failed (${r.code}): ${r.stderr}`)
+  await Effect.runPromise(exportRun(runDir, "jsonl", out))
   return fs.readFileSync(path.join(out, "answers.jsonl"), "utf8").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as Row)
 }
 
@@ -89,10 +91,16 @@ const studyFile = (s: ChaosSettings, work: string) => {
   return file
 }
 
-const runArgs = (s: ChaosSettings, scoring: string, url: string, runsDir: string) => [
+/**
+ * Only the faulted run has the short timeout (hangs must cost little); the fault-free runs wait as long as a
+ * loaded machine needs, so a slow answer there is never taken for a fault.
+ */
+const SLOW_TIMEOUT_S = 60
+
+const runArgs = (s: ChaosSettings, scoring: string, url: string, runsDir: string, timeoutS: number) => [
   "run", studyFile(s, path.dirname(runsDir)), "--agents", String(s.agents), "--seed", String(s.runSeed), "--scoring", scoring,
   "--backend", "openai", "--base-url", url, "--model", "fake-model", "--concurrency", String(s.concurrency),
-  "--timeout", String(s.timeoutS), "--no-tui", "--json", "--runs-dir", runsDir
+  "--timeout", String(timeoutS), "--no-tui", "--json", "--runs-dir", runsDir
 ]
 
 const diff = (a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>) =>
@@ -101,14 +109,14 @@ const diff = (a: Readonly<Record<string, number>>, b: Readonly<Record<string, nu
 /** Runs one scoring mode: fault-free reference, faulted run, resume without faults, comparison. */
 const chaosOne = async (server: FakeServer, s: ChaosSettings, scoring: "sample" | "logprob", work: string): Promise<ChaosResult> => {
   server.setChaos(null)
-  const ref = await runCli(runArgs(s, scoring, server.url, path.join(work, `${scoring}-reference`)))
+  const ref = await runCli(runArgs(s, scoring, server.url, path.join(work, `${scoring}-reference`), SLOW_TIMEOUT_S))
   if (ref.code !== 0) throw new Error(`the fault-free ${scoring} run failed (${ref.code}): ${ref.stderr}`)
   const reference = await exportRows(String(lastJson(ref.stdout)["runDir"]), path.join(work, `${scoring}-reference-export`))
 
   const requests0 = server.requests
   const faults0 = server.faults
   server.setChaos({ rate: s.rate, seed: s.seed })
-  const chaos = await runCli(runArgs(s, scoring, server.url, path.join(work, `${scoring}-chaos`)))
+  const chaos = await runCli(runArgs(s, scoring, server.url, path.join(work, `${scoring}-chaos`), s.timeoutS))
   server.setChaos(null)
   // 0: every unit done; 1: some agent-steps failed after their retries (resume retries them).
   if (chaos.code !== 0 && chaos.code !== 1) throw new Error(`the faulted ${scoring} run exited ${chaos.code}: ${chaos.stderr.slice(-2000)}`)
@@ -118,7 +126,7 @@ const chaosOne = async (server: FakeServer, s: ChaosSettings, scoring: "sample" 
   const missingKeys = new Set(afterChaos.filter((r) => r.value === null).map(keyOf))
   const unexplainedMissing = afterChaos.filter((r) => r.value === null && (r.error === null || r.error === "")).length
 
-  const resumed = await runCli(["resume", runDir, "--json", "--no-tui"])
+  const resumed = await runCli(["resume", runDir, "--json", "--no-tui", "--timeout", String(SLOW_TIMEOUT_S)])
   if (resumed.code !== 0) throw new Error(`resume of the ${scoring} run exited ${resumed.code}: ${resumed.stderr.slice(-2000)}`)
   const final = await exportRows(runDir, path.join(work, `${scoring}-final-export`))
 
