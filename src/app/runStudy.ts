@@ -75,10 +75,10 @@ export interface OutputOptions {
   readonly maxCostUsd?: number
 }
 
-const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)
+export const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)
 
 /** Creates `<runsDir>/<run-id>/` with a fresh run database. The id is unique within runsDir. */
-const createRunDir = (runsDir: string, base: string) =>
+export const createRunDir = (runsDir: string, base: string) =>
   // Checked before anything is created: the run folder must land inside runsDir whatever the id holds.
   Effect.zipRight(pathInside(runsDir, base, "id"), Effect.try({
     try: () => {
@@ -101,7 +101,7 @@ const createRunDir = (runsDir: string, base: string) =>
  * Writes the plan of a new run: conditions, the seeded allocation of agents to conditions, items, every
  * (step, agent) unit as pending, and the manifest, in one transaction (`writePlan`).
  */
-const planRun = (db: RunDb, spec: RunSpec, runId: string, createdAt: string) => {
+export const planRun = (db: RunDb, spec: RunSpec, runId: string, createdAt: string) => {
   const weights = spec.population.weights
   const counts =
     spec.population.allocation === "multinomial"
@@ -201,6 +201,16 @@ const runStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWriter, a
     ? runGameStep(spec, step, db, writer, asker, gate)
     : runQuestionnaireStep(spec, step, db, writer, respondent, gate)
 
+/**
+ * Runs every pending unit of every step of a model-backed run through `asker` (the online asker, or the batch
+ * path's asker that answers from the run store).
+ */
+export const runModelSteps = (spec: RunSpec, db: RunDb, writer: ResultWriter, asker: Asker, gate: Effect.Effect<void> = Effect.void) =>
+  Effect.gen(function* () {
+    const respondent = llmRespondent(spec, asker)
+    for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker, respondent, gate)
+  })
+
 /** Everything one execution of a run works with. */
 interface RunContext {
   readonly db: RunDb
@@ -264,8 +274,7 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
         })
         const asker = yield* makeAsker(spec.backend, db, writer, scheduler, counters, preloaded).pipe(Effect.provide(llmLayer(spec, env, endpoint)))
         dashboard?.attach(writer.stats, () => scheduler.stats().inFlight)
-        const respondent = llmRespondent(spec, asker)
-        for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker, respondent, gate)
+        yield* runModelSteps(spec, db, writer, asker, gate)
       })
       const unguarded = spec.backend.kind === "synthetic"
         ? Effect.gen(function* () {
