@@ -225,6 +225,16 @@ const runStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWriter, a
     ? runGameStep(spec, step, db, writer, asker, gate)
     : runQuestionnaireStep(spec, step, db, writer, respondent, gate)
 
+/**
+ * Runs every pending unit of every step of a model-backed run through `asker` (the online asker, or the batch
+ * path's asker that answers from the run store).
+ */
+export const runModelSteps = (spec: RunSpec, db: RunDb, writer: ResultWriter, asker: Asker, gate: Effect.Effect<void> = Effect.void) =>
+  Effect.gen(function* () {
+    const respondent = llmRespondent(spec, asker)
+    for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker, respondent, gate)
+  })
+
 /** Everything one execution of a run works with. */
 interface RunContext {
   readonly db: RunDb
@@ -288,8 +298,7 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
         })
         const asker = yield* makeAsker(spec.backend, db, writer, scheduler, counters, preloaded).pipe(Effect.provide(llmLayer(spec, env, endpoint)))
         dashboard?.attach(writer.stats, () => scheduler.stats().inFlight)
-        const respondent = llmRespondent(spec, asker)
-        for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker, respondent, gate)
+        yield* runModelSteps(spec, db, writer, asker, gate)
       })
       const unguarded = spec.backend.kind === "synthetic"
         ? Effect.gen(function* () {
@@ -488,20 +497,18 @@ const logEventNow = (db: RunDb, kind: string, detail: unknown) =>
   Effect.flatMap(Clock.currentTimeMillis, (ms) => Effect.sync(() => logEvent(db, new Date(ms).toISOString(), kind, detail)))
 
 /** Opens a run database for writing (an existing one is checked first: `openDatabase`), uses it and closes it. */
-const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: RunDb) => Effect.Effect<A, E, R>) =>
+export const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: RunDb) => Effect.Effect<A, E, R>) =>
   Effect.acquireUseRelease(openDatabase(file, { mustExist, writes: true }), use, (db) => Effect.sync(() => db.close()))
 
-/** Starts a new run of `spec` in a fresh folder under `runsDir`. */
-export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
+/**
+ * Creates the folder of a new run of `spec` under `runsDir` with its plan stored (and `manifest` entries, if
+ * given). The plan is written in a staging folder renamed into place, so a run folder never exists without it.
+ */
+export const createPlannedRun = (spec: RunSpec, runsDir: string, now: number, manifest?: Readonly<Record<string, unknown>>) =>
   Effect.gen(function* () {
-    const prices = yield* loadPriceSetting(env)
-    if (spec.backend.kind !== "synthetic") yield* (out.json ? Console.error : Console.log)(endpointLine(spec.backend.baseUrl, env))
-    if (spec.backend.kind !== "synthetic") yield* checkReachable(spec.backend.baseUrl ?? DEFAULT_BASE_URL, env)
-    const preloaded = spec.backend.kind === "synthetic" ? [] : [yield* probeBackend(spec, env)]
-    const now = yield* Clock.currentTimeMillis
     const base = `${stamp(now)}-${spec.study.id}-s${spec.seed}`
     // The plan is written in a staging folder, which is removed unless it became the run folder.
-    const { runDir, runId } = yield* Effect.acquireUseRelease(
+    return yield* Effect.acquireUseRelease(
       stageRunDir(runsDir, base),
       (staging) =>
         Effect.gen(function* () {
@@ -516,7 +523,11 @@ export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<st
           }
           const reserved = reserveSpace(staging)
           if (reserved !== null) return yield* keptNothing(reserved)
-          yield* withDatabase(stagedFile, false, (db) => Effect.try({ try: () => planRun(db, spec, id, new Date(now).toISOString()), catch: atStart })).pipe(
+          const plan = (db: RunDb) => {
+            planRun(db, spec, id, new Date(now).toISOString())
+            if (manifest !== undefined) putManifest(db, { ...manifest })
+          }
+          yield* withDatabase(stagedFile, false, (db) => Effect.try({ try: () => plan(db), catch: atStart })).pipe(
             Effect.mapError(atStart),
             Effect.catchIf((e): e is unknown => !(e instanceof RunStoreError || e instanceof SpecFileError || e instanceof DatabaseError), Effect.die)
           )
@@ -544,6 +555,17 @@ export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<st
         }),
       (staging) => Effect.sync(() => fs.rmSync(staging, { recursive: true, force: true }))
     )
+  })
+
+/** Starts a new run of `spec` in a fresh folder under `runsDir`. */
+export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
+  Effect.gen(function* () {
+    const prices = yield* loadPriceSetting(env)
+    if (spec.backend.kind !== "synthetic") yield* (out.json ? Console.error : Console.log)(endpointLine(spec.backend.baseUrl, env))
+    if (spec.backend.kind !== "synthetic") yield* checkReachable(spec.backend.baseUrl ?? DEFAULT_BASE_URL, env)
+    const preloaded = spec.backend.kind === "synthetic" ? [] : [yield* probeBackend(spec, env)]
+    const now = yield* Clock.currentTimeMillis
+    const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now)
     const dbFile = path.join(runDir, "run.sqlite")
     return yield* withDatabase(dbFile, false, (db) =>
       driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl })
