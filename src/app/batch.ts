@@ -29,7 +29,7 @@ import {
 } from "../store/batch.js"
 import { readRunTotals } from "../store/reads.js"
 import { makeResultWriter, type ResultWriter } from "../store/ResultWriter.js"
-import { getManifest, logEvent, openDatabase, putManifest, type RequestRow, type RunDb } from "../store/RunStore.js"
+import { getManifest, logEvent, putManifest, type RequestRow, type RunDb } from "../store/RunStore.js"
 import { cliCommand } from "./invocation.js"
 import { createPlannedRun, runModelSteps, withDatabase } from "./runStudy.js"
 
