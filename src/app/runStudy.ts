@@ -22,6 +22,7 @@ import { firstGameMessages, planMatches, runGameStep } from "../engine/GameRunne
 import { describeRequest, makeAsker, validated, type Asker, type Preloaded } from "../engine/RequestCache.js"
 import { runQuestionnaireStep } from "../engine/QuestionnaireRunner.js"
 import { logprobValidator } from "../llm/scoring.js"
+import { cacheable, defaultCacheDir, endpointIdentity, openCache, type ResponseCache } from "../llm/responseCache.js"
 import { llmRespondent } from "../respondents/llm.js"
 import type { Respondent } from "../respondents/Respondent.js"
 import { syntheticRespondent } from "../respondents/synthetic.js"
@@ -57,6 +58,8 @@ export interface RunSummary {
   /** Requests sent again after a failure (429, 5xx, a timeout, a reset), the start-up probe's included. */
   readonly retries: number
   readonly sharedOrCached: number
+  /** Distinct requests answered by the response cache across runs instead of the endpoint. */
+  readonly fromCache: number
   readonly elapsedSeconds: number
   /** CPU time (user + system) this process spent over the same span: steadier than wall time on a shared machine. */
   readonly cpuSeconds: number
@@ -74,7 +77,13 @@ export interface OutputOptions {
   readonly tui?: boolean
   /** --max-cost: stop the run (resumable) once the spending of this invocation reaches this many US dollars. */
   readonly maxCostUsd?: number
+  /** The response cache folder; null: --no-cache; absent: the default (defaultCacheDir). */
+  readonly cacheDir?: string | null
 }
+
+/** The response cache folder a run uses, or null when the cache is off. */
+export const runCacheDir = (out: Pick<OutputOptions, "cacheDir">, env: Readonly<Record<string, string | undefined>>): string | null =>
+  out.cacheDir === undefined ? defaultCacheDir(env) : out.cacheDir
 
 const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)
 
@@ -181,8 +190,10 @@ const schedulerOptions = (spec: RunSpec) => ({
  * as usual). A server that cannot be reached, refuses the key, answers something that is not a chat
  * completion, or under logprob scoring answers without logprobs over the options, stops the run here with one
  * message. The answer is kept and used by the run, so the probe costs no extra request under logprob scoring.
+ * When the response cache already holds a usable answer to that question, nothing is sent (the run may then
+ * be answered from the cache alone, with the endpoint down).
  */
-const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>) =>
+const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>, cacheDir: string | null) =>
   Effect.scoped(
     Effect.gen(function* () {
       const first = spec.steps[0]!
@@ -196,28 +207,41 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
                 : itemTurn(first.questionnaire.prompts, first.questionnaire.items[0]!, presentedChoices(first.questionnaire), true)
             ]
           : firstGameMessages(spec, 0, cond.system)
-      const { body, key, request } = describeRequest(spec.backend, messages, spec.backend.scoring === "sample" ? "probe" : null)
-      const scheduler = yield* makeScheduler(schedulerOptions(spec))
-      const llm = yield* LlmClient
+      const nonce = spec.backend.scoring === "sample" ? "probe" : null
+      const { body, key, request } = describeRequest(spec.backend, messages, nonce)
       // Under logprob scoring the first question must come back with logprobs over its options, as every
       // shared request must (a degraded response is retried like a 5xx).
       const validate = first.kind === "questionnaire" && first.questionnaire.administration !== "batch" && spec.backend.scoring === "logprob"
         ? logprobValidator(presentedChoices(first.questionnaire))
         : undefined
+      const cache = cacheDir !== null && cacheable(spec.backend, nonce) ? yield* openRunCache(spec, cacheDir, spec.backend.baseUrl) : null
+      const hit = cache === null ? undefined : cache.get(body, yield* Clock.currentTimeMillis)
+      if (hit !== undefined && (validate === undefined || validate(hit) === null)) {
+        const preloaded: Preloaded = { key, body, completion: hit, attempts: 0, latencyMs: 0, fromCache: true }
+        return preloaded
+      }
+      if (spec.backend.kind === "openai") yield* checkReachable(spec.backend.baseUrl ?? DEFAULT_BASE_URL, env)
+      const scheduler = yield* makeScheduler(schedulerOptions(spec))
+      const llm = yield* LlmClient
       const sent = yield* scheduler.run(null, (attempt) => validated(llm.complete(request, attempt), validate)).pipe(
         Effect.mapError((e) =>
           new BackendUnusableError({
-            baseUrl: spec.backend.baseUrl ?? "",
+            baseUrl: spec.backend.baseUrl ?? spec.backend.model,
             detail: e.reason === "Degraded"
               ? `the first request came back without usable logprobs after ${spec.backend.maxAttempts} attempts (${e.detail}); a server without logprobs needs --scoring sample`
               : `the first request failed (${e.message})`
           })
         )
       )
+      if (cache !== null) cache.put(body, sent.value, yield* Clock.currentTimeMillis)
       const preloaded: Preloaded = { key, body, completion: sent.value, attempts: sent.attempts, latencyMs: sent.latencyMs }
       return preloaded
-    })
-  ).pipe(Effect.provide(llmLayer(spec, env)))
+    }).pipe(Effect.provide(llmLayer(spec, env)))
+  )
+
+/** The run's view of the response cache for requests to `endpoint`. */
+const openRunCache = (spec: RunSpec, dir: string, endpoint: string | null) =>
+  openCache(dir, endpointIdentity(spec.backend, endpoint), spec.backend.model)
 
 /** Runs one step: questionnaires through the backend's respondent, games through the asker (null: synthetic). */
 const runStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWriter, asker: Asker | null, respondent: Respondent, gate: Effect.Effect<void>) =>
@@ -249,6 +273,8 @@ interface RunContext {
   readonly prices: PriceSetting
   /** Where requests go: the plan's base URL, or `resume --base-url` (the request keys stay the plan's). */
   readonly endpoint: string | null
+  /** The response cache folder, or null when the cache is off. */
+  readonly cacheDir: string | null
 }
 
 interface Budget {
@@ -296,7 +322,8 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
           if (e._tag === "Retrying") counters.retries++
           else if (e._tag === "Failed") counters.failures[e.reason] = (counters.failures[e.reason] ?? 0) + 1
         })
-        const asker = yield* makeAsker(spec.backend, db, writer, scheduler, counters, preloaded).pipe(Effect.provide(llmLayer(spec, env, endpoint)))
+        const cache: ResponseCache | null = ctx.cacheDir === null ? null : yield* openRunCache(spec, ctx.cacheDir, endpoint)
+        const asker = yield* makeAsker(spec.backend, db, writer, scheduler, counters, preloaded, cache).pipe(Effect.provide(llmLayer(spec, env, endpoint)))
         dashboard?.attach(writer.stats, () => scheduler.stats().inFlight)
         yield* runModelSteps(spec, db, writer, asker, gate)
       })
@@ -340,6 +367,7 @@ const summarize = (
     requests: counters.requests,
     retries,
     sharedOrCached: counters.cacheHits,
+    fromCache: counters.fromCache,
     elapsedSeconds: Math.round(elapsedMs / 10) / 100,
     cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
     cpuUserSeconds: Math.round(cpu.user / 1e4) / 100,
@@ -562,13 +590,13 @@ export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<st
   Effect.gen(function* () {
     const prices = yield* loadPriceSetting(env)
     if (spec.backend.kind !== "synthetic") yield* (out.json ? Console.error : Console.log)(endpointLine(spec.backend.baseUrl, env))
-    if (spec.backend.kind !== "synthetic") yield* checkReachable(spec.backend.baseUrl ?? DEFAULT_BASE_URL, env)
-    const preloaded = spec.backend.kind === "synthetic" ? [] : [yield* probeBackend(spec, env)]
+    const cacheDir = runCacheDir(out, env)
+    const preloaded = spec.backend.kind === "synthetic" ? [] : [yield* probeBackend(spec, env, cacheDir)]
     const now = yield* Clock.currentTimeMillis
     const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now)
     const dbFile = path.join(runDir, "run.sqlite")
     return yield* withDatabase(dbFile, false, (db) =>
-      driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl })
+      driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl, cacheDir })
     )
   })
 
@@ -616,7 +644,7 @@ export const resumeRun = (
           }
           yield* (out.json ? Console.error : Console.log)(endpointLine(endpoint, env))
         }
-        return yield* driveRun({ db, dbFile, runId, runDir, spec: resumed, env, out, preloaded: [], prices, endpoint })
+        return yield* driveRun({ db, dbFile, runId, runDir, spec: resumed, env, out, preloaded: [], prices, endpoint, cacheDir: runCacheDir(out, env) })
       })
     )
   })
