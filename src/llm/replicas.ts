@@ -66,7 +66,10 @@ const WINDOW_MS = 60_000
 const INTERRUPTED = new LlmError({ reason: "BadRequest", detail: "interrupted" })
 
 /** The composed client and its per-endpoint counters. */
-export const makeReplicaClient = (model: string, endpoints: ReadonlyArray<ReplicaEndpoint>, options: ReplicaOptions = {}) => {
+export const makeReplicaClient = (model: string, endpoints: ReadonlyArray<ReplicaEndpoint>, options: ReplicaOptions = {}) =>
+  Effect.map(Effect.clock, (clock) => composeReplicas(model, endpoints, options, () => clock.unsafeCurrentTimeMillis()))
+
+const composeReplicas = (model: string, endpoints: ReadonlyArray<ReplicaEndpoint>, options: ReplicaOptions, nowMs: () => number) => {
   if (endpoints.length === 0) throw new Error("makeReplicaClient: no endpoints")
   for (const e of endpoints) if (!(e.concurrency >= 1) || (e.rpm !== null && !(e.rpm > 0))) throw new Error(`replica ${e.name}: invalid limits`)
   const cooldownMs = options.cooldownMs ?? 1000
@@ -136,7 +139,7 @@ export const makeReplicaClient = (model: string, endpoints: ReadonlyArray<Replic
 
   const acquire = (tried: ReadonlySet<number>): Effect.Effect<number> =>
     Effect.suspend(() => {
-      const now = Date.now()
+      const now = nowMs()
       const i = pick(now, tried)
       if (i !== null) {
         const st = states[i]!
@@ -170,7 +173,7 @@ export const makeReplicaClient = (model: string, endpoints: ReadonlyArray<Replic
         st.failed++
         if (endpointTrouble(error.reason)) {
           st.failuresInARow++
-          st.downUntil = Date.now() + Math.min(maxCooldownMs, cooldownMs * 2 ** (st.failuresInARow - 1), error.retryAfterMs ?? Infinity)
+          st.downUntil = nowMs() + Math.min(maxCooldownMs, cooldownMs * 2 ** (st.failuresInARow - 1), error.retryAfterMs ?? Infinity)
         }
       }
       wake()
@@ -198,7 +201,7 @@ export const makeReplicaClient = (model: string, endpoints: ReadonlyArray<Replic
   const stats = (): Array<ReplicaStats> =>
     endpoints.map((e, i) => {
       const st = states[i]!
-      return { name: e.name, sent: st.sent, succeeded: st.succeeded, failed: st.failed, inFlight: st.inFlight, maxInFlight: st.maxInFlight, down: st.downUntil > Date.now() }
+      return { name: e.name, sent: st.sent, succeeded: st.succeeded, failed: st.failed, inFlight: st.inFlight, maxInFlight: st.maxInFlight, down: st.downUntil > nowMs() }
     })
 
   const client: Client = { model, complete }
@@ -207,4 +210,4 @@ export const makeReplicaClient = (model: string, endpoints: ReadonlyArray<Replic
 
 /** The composed client as the run's LlmClient layer. */
 export const layer = (model: string, endpoints: ReadonlyArray<ReplicaEndpoint>, options: ReplicaOptions = {}): Layer.Layer<LlmClient> =>
-  Layer.sync(LlmClient, () => makeReplicaClient(model, endpoints, options).client)
+  Layer.effect(LlmClient, Effect.map(makeReplicaClient(model, endpoints, options), (r) => r.client))
