@@ -1,4 +1,5 @@
 import type { BootstrapSummary, Report } from "../analysis/Report.js"
+import { renderModelsText } from "./models.js"
 
 const f = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined ? "–" : x.toFixed(digits))
 const p = (x: number | null): string => (x === null ? "–" : x < 0.001 ? "<.001" : x.toFixed(3))
@@ -15,6 +16,11 @@ const ci = (b: BootstrapSummary) => `[${f(b.ci.lower)}, ${f(b.ci.upper)}]`
 
 /** The report as plain text for a terminal: the same figures as the JSON, rounded. */
 export const renderText = (r: Report): string => {
+  // Several backends: the models side by side, then each model's own report.
+  if (r.models !== undefined) {
+    const head = `valuesim report — ${r.run.study} (run ${r.run.runId}); ${r.models.length} models; ${r.run.status}`
+    return [head, "", ...renderModelsText(r), ...r.models.flatMap((m) => ["", `═══ ${m.name} ═══`, renderText(m.report)])].join("\n")
+  }
   const out: Array<string> = []
   out.push(`valuesim report — ${r.run.study} (run ${r.run.runId})`)
   out.push(`backend ${r.run.backend}, model ${r.run.model}; ${r.run.agents} agents, seed ${r.run.seed}, population ${r.run.population.id} (${r.run.population.strategy}); ${r.run.status}`)

@@ -37,6 +37,23 @@ export const scopeToAgents = (db: RunDb, range: AgentRange): RunDb => {
   return db
 }
 
+const SCOPED_TABLES = ["agents", "units", "answers", "moves", "game_results", "matches"]
+
+/** Ends `scopeToAgents` on a connection: every table shows the whole run again. */
+export const unscope = (db: RunDb): void => {
+  for (const t of SCOPED_TABLES) db.exec(`DROP VIEW IF EXISTS temp.${t}`)
+}
+
+/** Runs `f` with the connection scoped to `range`, and unscoped afterwards whatever happens. */
+export const withinAgents = <A>(db: RunDb, range: AgentRange, f: () => A): A => {
+  scopeToAgents(db, range)
+  try {
+    return f()
+  } finally {
+    unscope(db)
+  }
+}
+
 /** A second connection to a run store showing only `range`'s agents (closed by the caller). */
 export const openScoped = (file: string, range: AgentRange, options: { readonly readonly?: boolean } = {}) =>
   Effect.map(openDatabase(file, { mustExist: true, readonly: options.readonly ?? false }), (db) => {
