@@ -5,6 +5,7 @@
  */
 import * as vega from "vega"
 import { compile } from "vega-lite"
+import { modelTables } from "./models.js"
 import type { GameAnalysis } from "../analysis/games.js"
 import type { TopLevelSpec } from "vega-lite"
 import type {
@@ -768,8 +769,8 @@ footer { margin-top: 2.5rem; font-size: 0.8rem; color: #666; border-top: 1px sol
 `
 
 /** Renders the report as one self-contained HTML page (inline CSS and SVG; no scripts, no external resources). */
-export const renderHtml = async (report: Report): Promise<string> => {
-  const figures = new Figures()
+/** One backend's report: every section. */
+const reportBody = async (figures: Figures, report: Report): Promise<Array<string>> => {
   const body: Array<string> = [headerHtml(report), svHeadline(report), notesHtml(report.notes)]
   body.push(
     report.valueStructure === null
@@ -780,6 +781,25 @@ export const renderHtml = async (report: Report): Promise<string> => {
   body.push(await gamesHtml(figures, report))
   body.push(baselinesHtml(report))
   body.push(settingsHtml(report))
+  return body
+}
+
+/** A several-backend run: the models side by side (src/report/models.ts), then each model's report. */
+const modelsBody = async (figures: Figures, report: Report, models: NonNullable<Report["models"]>): Promise<Array<string>> => {
+  const tables = modelTables(report).map((t) =>
+    table(t.title, t.header, t.rows.map((r) => r.map((c, j): Cell => (t.numeric[j] ? { num: c } : c)))) +
+    (t.note === null ? "" : t.note.split("\n").map((l) => `<p class="note">${escapeHtml(l)}</p>`).join("\n"))
+  )
+  const out = [section("models", `Models side by side — ${models.length} backends, each answering its own copy of the population`, tables.join("\n"))]
+  for (const [b, m] of models.entries()) {
+    out.push(`<article id="model-${b + 1}"><h1>${escapeHtml(m.name)}</h1>\n${(await reportBody(figures, m.report)).join("\n")}\n</article>`)
+  }
+  return out
+}
+
+export const renderHtml = async (report: Report): Promise<string> => {
+  const figures = new Figures()
+  const body = report.models === undefined ? await reportBody(figures, report) : await modelsBody(figures, report, report.models)
   const run = report.run
   const title = `valuesim report: ${run.study} (${run.runId})${run.synthetic ? " [synthetic]" : ""}`
   return (
