@@ -89,6 +89,9 @@ const specOf = (db: RunDb, dbFile: string) =>
 /** Batches need a model behind an OpenAI-compatible API and logprob scoring. */
 const checkBatchable = (spec: RunSpec, where: string) =>
   Effect.gen(function* () {
+    if (spec.backends !== undefined && spec.backends.length > 1) {
+      return yield* new UsageError({ detail: `${where}: a batch holds one model's requests, and this study lists ${spec.backends.length} backends; prepare one study per model, or run online` })
+    }
     if (spec.backend.kind !== "openai") {
       return yield* new UsageError({ detail: `${where}: the ${spec.backend.kind} backend sends no requests, so there is nothing to batch; use --backend openai --model NAME` })
     }
