@@ -97,10 +97,11 @@ const studyFile = (s: ChaosSettings, work: string) => {
  */
 const SLOW_TIMEOUT_S = 60
 
+// --no-cache: every answer must come from the server (the response cache would answer the faulted run from the fault-free one).
 const runArgs = (s: ChaosSettings, scoring: string, url: string, runsDir: string, timeoutS: number) => [
   "run", studyFile(s, path.dirname(runsDir)), "--agents", String(s.agents), "--seed", String(s.runSeed), "--scoring", scoring,
   "--backend", "openai", "--base-url", url, "--model", "fake-model", "--concurrency", String(s.concurrency),
-  "--timeout", String(timeoutS), "--no-tui", "--json", "--runs-dir", runsDir
+  "--timeout", String(timeoutS), "--no-cache", "--no-tui", "--json", "--runs-dir", runsDir
 ]
 
 const diff = (a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>) =>
@@ -126,7 +127,7 @@ const chaosOne = async (server: FakeServer, s: ChaosSettings, scoring: "sample" 
   const missingKeys = new Set(afterChaos.filter((r) => r.value === null).map(keyOf))
   const unexplainedMissing = afterChaos.filter((r) => r.value === null && (r.error === null || r.error === "")).length
 
-  const resumed = await runCli(["resume", runDir, "--json", "--no-tui", "--timeout", String(SLOW_TIMEOUT_S)])
+  const resumed = await runCli(["resume", runDir, "--json", "--no-tui", "--no-cache", "--timeout", String(SLOW_TIMEOUT_S)])
   if (resumed.code !== 0) throw new Error(`resume of the ${scoring} run exited ${resumed.code}: ${resumed.stderr.slice(-2000)}`)
   const final = await exportRows(runDir, path.join(work, `${scoring}-final-export`))
 
