@@ -74,11 +74,11 @@ const discardingWriter: ResultWriter = {
   stats: { answers: 0, failed: 0, missing: 0, degraded: 0, unitsDone: 0, unitsFailed: 0, batches: 0 }
 }
 
-const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: RunDb) => Effect.Effect<A, E, R>) =>
+export const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: RunDb) => Effect.Effect<A, E, R>) =>
   Effect.acquireUseRelease(openDatabase(file, { mustExist }), use, (db) => Effect.sync(() => db.close()))
 
 /** The plan of an existing run folder (a usage error when the folder holds none). */
-const specOf = (db: RunDb, dbFile: string) =>
+export const specOf = (db: RunDb, dbFile: string) =>
   Effect.gen(function* () {
     const manifest = getManifest(db)
     const spec = manifest["spec"] as RunSpec | undefined
@@ -290,6 +290,14 @@ export interface IngestResult {
  */
 export const ingestBatch = (runDir: string, files: ReadonlyArray<string>, o: IngestOptions) =>
   Effect.gen(function* () {
+    const result = yield* ingestFiles(runDir, files)
+    yield* printIngest(result, files.length, o.json)
+    return result
+  })
+
+/** Reads output files into a run and draws what they make possible (nothing printed). */
+export const ingestFiles = (runDir: string, files: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
     if (!isRunDir(runDir)) return yield* new SpecFileError({ file: runDir, problems: ["run-dir: no run.sqlite here; is this a run folder?"] })
     const dbFile = path.join(runDir, RUN_FILE)
     const result = yield* withDatabase(dbFile, true, (db) =>
@@ -357,9 +365,16 @@ export const ingestBatch = (runDir: string, files: ReadonlyArray<string>, o: Ing
         } satisfies IngestResult
       })
     )
-    const say = o.json ? Console.error : Console.log
+    return result
+  })
+
+/** What an ingest did and what to do next; the result as the last stdout line under --json. */
+export const printIngest = (result: IngestResult, files: number, json: boolean, resultLine = json) =>
+  Effect.gen(function* () {
+    const runDir = result.runDir
+    const say = json ? Console.error : Console.log
     yield* say(
-      `[valuesim] read ${result.lines} output lines from ${files.length} file(s): ${result.newAnswers} new answers, ` +
+      `[valuesim] read ${result.lines} output lines from ${files} file(s): ${result.newAnswers} new answers, ` +
         `${result.knownAnswers} already stored, ${result.failedLines} failed`
     )
     if (result.status === "complete") {
@@ -375,8 +390,7 @@ export const ingestBatch = (runDir: string, files: ReadonlyArray<string>, o: Ing
           `, or send them online with ${cliCommand()} resume ${shellWord(runDir)}`
       )
     }
-    if (o.json) yield* Console.log(JSON.stringify(result))
-    return result
+    if (resultLine) yield* Console.log(JSON.stringify(result))
   })
 
 /**

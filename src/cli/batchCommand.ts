@@ -1,6 +1,7 @@
 import { Args, Command, Options } from "@effect/cli"
 import { Effect } from "effect"
 import { BATCH_MAX_BYTES, BATCH_MAX_REQUESTS, ingestBatch, isRunDir, prepareBatch } from "../app/batch.js"
+import { batchStatus, submitBatches } from "../app/batchApi.js"
 import { UsageError } from "../config/SpecFileError.js"
 import { loadRunSpec } from "../config/StudyFile.js"
 import { backendOptions, env, json, opt, overridesOf } from "./runOptions.js"
@@ -53,7 +54,26 @@ const ingest = Command.make(
   (a) => ingestBatch(a.runDir, a.files, { json: a.json })
 ).pipe(Command.withDescription("read batch output files into a run and draw the answers they make possible"))
 
+const submit = Command.make("submit", { runDir: Args.directory({ name: "run-dir" }), json }, (a) => submitBatches(a.runDir, env, a.json)).pipe(
+  Command.withDescription("upload a run's prepared batch files to the endpoint's Files API and create their batches (OpenAI's Batch API); running it again uploads and creates nothing twice")
+)
+
+const status = Command.make(
+  "status",
+  {
+    runDir: Args.directory({ name: "run-dir" }),
+    wait: Options.boolean("wait").pipe(Options.withDescription("poll until every batch has finished (default: check once)")),
+    pollSeconds: Options.float("poll-seconds").pipe(Options.withDefault(60), Options.withDescription("seconds between polls with --wait. Default: 60")),
+    json
+  },
+  (a) =>
+    Effect.gen(function* () {
+      if (!(a.pollSeconds > 0 && a.pollSeconds <= 86_400)) return yield* new UsageError({ detail: `--poll-seconds: must be more than 0 and at most 86400, got ${a.pollSeconds}` })
+      return yield* batchStatus(a.runDir, env, { json: a.json, wait: a.wait, pollMs: Math.round(a.pollSeconds * 1000) })
+    })
+).pipe(Command.withDescription("check a run's batches; download and ingest the output and error files of finished ones"))
+
 export const batchCommand = Command.make("batch").pipe(
   Command.withDescription("send a run's requests as batches (OpenAI's Batch API, vllm run-batch) instead of one by one"),
-  Command.withSubcommands([prepare, ingest])
+  Command.withSubcommands([prepare, ingest, submit, status])
 )

@@ -4,6 +4,8 @@ import * as path from "node:path"
 import { lastJson, runCli, tempDir } from "../helpers/cli.js"
 import { answerBatchInput, makeFakeBatchApi, type FakeBatchApi } from "../helpers/fakeBatchApi.js"
 import { startFakeServer, type FakeServer } from "../helpers/fakeOpenAiServer.js"
+import Sqlite from "better-sqlite3"
+import { readBatchFiles, updateBatchFile, type BatchFileRow } from "../../src/store/batch.js"
 
 let server: FakeServer
 let batchApi: FakeBatchApi
@@ -186,4 +188,67 @@ describe("valuesim batch prepare / ingest", () => {
     expect(fs.existsSync(out)).toBe(false)
     expect(fs.readdirSync(runs)).toEqual([])
   })
+
+  it("submit uploads and creates each batch once, even after an interruption; status downloads, ingests, and resume sends what failed", async () => {
+    const runs = tempDir("batch-api-runs")
+    const args = ["scenarios/vsq40.yaml", "--agents", "25", "--seed", "6", ...backend(), "--runs-dir", runs]
+    const online = await runCli(["run", ...args, "--no-tui", "--json"])
+    expect(online.code, online.stderr).toBe(0)
+    const prep = await prepare([...args, "--out", tempDir("batch-api-in"), "--max-file-requests", "120"])
+    expect(prep.files.length).toBeGreaterThanOrEqual(3)
+    const uploads0 = batchApi.uploads
+    const created0 = batchApi.batchesCreated
+
+    const submit = async () => {
+      const r = await runCli(["batch", "submit", prep.runDir, "--json"])
+      expect(r.code, r.stderr).toBe(0)
+      return lastJson(r.stdout) as { batches: Array<{ file: string; fileId: string; batchId: string }> }
+    }
+    const first = await submit()
+    expect(first.batches.length).toBe(prep.files.length)
+    expect(batchApi.uploads - uploads0).toBe(prep.files.length)
+    expect(batchApi.batchesCreated - created0).toBe(prep.files.length)
+
+    // As if stopped while calls were under way, their results unrecorded: file 1's upload and batch creation,
+    // file 2's batch creation. The re-run finds the file by name and size and the batches by input file.
+    const db = new Sqlite(path.join(prep.runDir, "run.sqlite"))
+    const rows: Array<BatchFileRow> = readBatchFiles(db)
+    updateBatchFile(db, rows[0]!.file, { uploadState: "uploading", fileId: null, batchState: "creating", batchId: null })
+    updateBatchFile(db, rows[1]!.file, { batchState: "creating", batchId: null })
+    db.close()
+    const again = await submit()
+    expect(again.batches).toEqual(first.batches)
+    expect(batchApi.uploads - uploads0).toBe(prep.files.length)
+    expect(batchApi.batchesCreated - created0).toBe(prep.files.length)
+
+    // Three requests fail in their batch; the rest is answered.
+    const failing = new Set(
+      fs.readFileSync(prep.files[0]!, "utf8").trim().split("\n").slice(0, 3).map((l) => (JSON.parse(l) as { custom_id: string }).custom_id)
+    )
+    batchApi.setFail((id) => failing.has(id))
+    const status = async (extra: ReadonlyArray<string>) => {
+      const r = await runCli(["batch", "status", prep.runDir, ...extra, "--json"])
+      expect(r.code, r.stderr).toBe(0)
+      return lastJson(r.stdout) as { open: number; ingest: Record<string, unknown> | null }
+    }
+    const once = await status([])
+    expect(once.open).toBe(prep.files.length)
+    expect(once.ingest).toBeNull()
+    const downloads0 = batchApi.downloads
+    const waited = await status(["--wait", "--poll-seconds", "0.2"])
+    batchApi.setFail(undefined)
+    expect(waited.open).toBe(0)
+    expect(waited.ingest!["status"]).toBe("incomplete")
+    expect(waited.ingest!["failedLines"]).toBe(3)
+    expect(batchApi.downloads - downloads0).toBe(prep.files.length + 1)
+    // Nothing new: no download, no ingest.
+    expect((await status([])).ingest).toBeNull()
+    expect(batchApi.downloads - downloads0).toBe(prep.files.length + 1)
+
+    const sent = server.requests
+    const resumed = await runCli(["resume", prep.runDir, "--no-tui", "--json"])
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect(server.requests - sent).toBe(3)
+    expect((await exported(prep.runDir)).answers).toEqual((await exported(String(lastJson(online.stdout)["runDir"]))).answers)
+  }, 180_000)
 })
