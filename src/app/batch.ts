@@ -29,9 +29,9 @@ import {
 } from "../store/batch.js"
 import { readRunTotals } from "../store/reads.js"
 import { makeResultWriter, type ResultWriter } from "../store/ResultWriter.js"
-import { getManifest, logEvent, openDatabase, putManifest, type RequestRow, type RunDb } from "../store/RunStore.js"
+import { getManifest, logEvent, putManifest, type RequestRow, type RunDb } from "../store/RunStore.js"
 import { cliCommand } from "./invocation.js"
-import { createRunDir, planRun, runModelSteps, stamp } from "./runStudy.js"
+import { createPlannedRun, runModelSteps, withDatabase } from "./runStudy.js"
 
 /** OpenAI's Batch API limits on one input file. */
 export const BATCH_MAX_REQUESTS = 50_000
@@ -73,9 +73,6 @@ const discardingWriter: ResultWriter = {
   write: () => Effect.void,
   stats: { answers: 0, failed: 0, missing: 0, degraded: 0, unitsDone: 0, unitsFailed: 0, batches: 0 }
 }
-
-export const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: RunDb) => Effect.Effect<A, E, R>) =>
-  Effect.acquireUseRelease(openDatabase(file, { mustExist }), use, (db) => Effect.sync(() => db.close()))
 
 /** The plan of an existing run folder (a usage error when the folder holds none). */
 export const specOf = (db: RunDb, dbFile: string) =>
@@ -179,18 +176,9 @@ export const prepareBatch = (target: { readonly runDir: string } | { readonly sp
     if ("spec" in target) {
       yield* checkBatchable(target.spec, "batch prepare")
       const now = yield* Clock.currentTimeMillis
-      const dir = yield* createRunDir(o.runsDir, `${stamp(now)}-${target.spec.study.id}-s${target.spec.seed}`)
+      const dir = yield* createPlannedRun(target.spec, o.runsDir, now, { status: "batch" })
       runDir = dir.runDir
       created = true
-      yield* withDatabase(path.join(runDir, RUN_FILE), false, (db) =>
-        Effect.try({
-          try: () => {
-            planRun(db, target.spec, dir.runId, new Date(now).toISOString())
-            putManifest(db, { status: "batch" })
-          },
-          catch: (e) => e
-        }).pipe(Effect.orDie)
-      )
     } else {
       runDir = target.runDir
       if (!isRunDir(runDir)) return yield* new SpecFileError({ file: runDir, problems: ["run-dir: no run.sqlite here; is this a run folder?"] })

@@ -19,7 +19,8 @@ import { escapeControl, shellWord } from "../domain/printable.js"
 import { classify } from "../llm/LlmClientOpenAi.js"
 import { readBatchFiles, updateBatchFile, type BatchFileRow } from "../store/batch.js"
 import { logEvent, type RunDb } from "../store/RunStore.js"
-import { ingestFiles, isRunDir, printIngest, RUN_FILE, specOf, withDatabase, type IngestResult } from "./batch.js"
+import { ingestFiles, isRunDir, printIngest, RUN_FILE, specOf, type IngestResult } from "./batch.js"
+import { withDatabase } from "./runStudy.js"
 import { cliCommand } from "./invocation.js"
 
 /** A Files or Batches API call failed (exit code 1; what is recorded stays, so the command can be run again). */

@@ -32,7 +32,8 @@ import { assignConditions, largestRemainder, multinomialCounts } from "../sampli
 import { stream } from "../sampling/rng.js"
 import { writePlan } from "../store/plan.js"
 import { readRunTotals } from "../store/reads.js"
-import { getManifest, logEvent, openDatabase, putManifest, type RunDb } from "../store/RunStore.js"
+import { DatabaseError, getManifest, logEvent, openDatabase, putManifest, type RunDb } from "../store/RunStore.js"
+import { faultOf, releaseSpace, reserveSpace, RunStoreError, stoppedNext, storeErrorOf } from "../store/storeFault.js"
 import { makeResultWriter, type ResultWriter } from "../store/ResultWriter.js"
 
 export interface RunSummary {
@@ -75,33 +76,56 @@ export interface OutputOptions {
   readonly maxCostUsd?: number
 }
 
-export const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)
+const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)
 
-/** Creates `<runsDir>/<run-id>/` with a fresh run database. The id is unique within runsDir. */
-export const createRunDir = (runsDir: string, base: string) =>
+const STAGING = ".staging-"
+
+/**
+ * Creates a hidden staging folder `<runsDir>/.staging-<base>-<pid>` for a new run; `publishRunDir` renames it to
+ * `<runsDir>/<run-id>/` once the plan is stored, so a run folder never exists without its plan (a kill or a full
+ * disk while it is written leaves no empty run folder). Staging folders of processes no longer alive are removed.
+ */
+const stageRunDir = (runsDir: string, base: string) =>
   // Checked before anything is created: the run folder must land inside runsDir whatever the id holds.
   Effect.zipRight(pathInside(runsDir, base, "id"), Effect.try({
     try: () => {
       fs.mkdirSync(runsDir, { recursive: true })
-      for (let i = 1; ; i++) {
-        const id = i === 1 ? base : `${base}-${i}`
-        const dir = path.join(runsDir, id)
-        try {
-          fs.mkdirSync(dir)
-          return { runId: id, runDir: dir }
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
-        }
+      for (const name of fs.readdirSync(runsDir)) {
+        const pid = name.startsWith(STAGING) ? Number(name.slice(name.lastIndexOf("-") + 1)) : NaN
+        if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) fs.rmSync(path.join(runsDir, name), { recursive: true, force: true })
       }
+      const staging = path.join(runsDir, `${STAGING}${base}-${process.pid}`)
+      fs.rmSync(staging, { recursive: true, force: true })
+      fs.mkdirSync(staging)
+      return staging
     },
-    catch: (e) => new SpecFileError({ file: runsDir, problems: [`--runs-dir: cannot create the run folder (${(e as Error).message})`] })
+    catch: (e) =>
+      storeErrorOf(runsDir, faultOf(e) === "full" ? e : null) ??
+      new SpecFileError({ file: runsDir, problems: [`--runs-dir: cannot create the run folder (${(e as Error).message})`] })
   }))
+
+const processAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+
+/** The first free run id for `base` in runsDir: `base`, then `base-2`, `base-3`, … */
+const freeRunId = (runsDir: string, base: string, from = 1) => {
+  for (let i = from; ; i++) {
+    const id = i === 1 ? base : `${base}-${i}`
+    if (!fs.existsSync(path.join(runsDir, id))) return { id, i }
+  }
+}
 
 /**
  * Writes the plan of a new run: conditions, the seeded allocation of agents to conditions, items, every
  * (step, agent) unit as pending, and the manifest, in one transaction (`writePlan`).
  */
-export const planRun = (db: RunDb, spec: RunSpec, runId: string, createdAt: string) => {
+const planRun = (db: RunDb, spec: RunSpec, runId: string, createdAt: string) => {
   const weights = spec.population.weights
   const counts =
     spec.population.allocation === "multinomial"
@@ -323,8 +347,39 @@ const summarize = (
   }
 }
 
-/** Runs the pending work of an open run database and returns its summary; marks the manifest status. */
+/**
+ * Runs the pending work of an open run database and returns its summary; marks the manifest status. A store
+ * that cannot be written any more (a full disk) stops the run with a RunStoreError: the space set aside before
+ * (`reserveSpace`, by the caller) is given back to record the status `interrupted`, and the message ends with
+ * the resume command.
+ */
 const driveRun = (ctx: RunContext) =>
+  Effect.suspend(() =>
+    runPending(ctx).pipe(
+      Effect.catchAllDefect((defect) => {
+        const fault = storeErrorOf(ctx.runDir, defect)
+        return fault === null ? Effect.die(defect) : Effect.fail(fault)
+      }),
+      Effect.mapError((e) => {
+        if (!(e instanceof RunStoreError)) return e
+        releaseSpace(ctx.runDir)
+        let recorded = false
+        if (e.fault !== "damaged") {
+          try {
+            logEvent(ctx.db, new Date().toISOString(), "store-error", { fault: e.fault, detail: e.detail, ...unitCounts(ctx.db) })
+            putManifest(ctx.db, { status: "interrupted" })
+            recorded = true
+          } catch {
+            // Not even the status could be written: the message says so by not claiming it.
+          }
+        }
+        return new RunStoreError({ ...e, next: stoppedNext(e.fault, resumeCommand(ctx.runDir, cliCommand()), recorded) })
+      }),
+      Effect.ensuring(Effect.sync(() => releaseSpace(ctx.runDir)))
+    )
+  )
+
+const runPending = (ctx: RunContext) =>
   Effect.gen(function* () {
     const { db, out, prices, runDir, runId, spec } = ctx
     const before = unitCounts(db)
@@ -441,8 +496,66 @@ const endpointLine = (endpoint: string | null, env: Readonly<Record<string, stri
 const logEventNow = (db: RunDb, kind: string, detail: unknown) =>
   Effect.flatMap(Clock.currentTimeMillis, (ms) => Effect.sync(() => logEvent(db, new Date(ms).toISOString(), kind, detail)))
 
-const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: RunDb) => Effect.Effect<A, E, R>) =>
-  Effect.acquireUseRelease(openDatabase(file, { mustExist }), use, (db) => Effect.sync(() => db.close()))
+/** Opens a run database for writing (an existing one is checked first: `openDatabase`), uses it and closes it. */
+export const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: RunDb) => Effect.Effect<A, E, R>) =>
+  Effect.acquireUseRelease(openDatabase(file, { mustExist, writes: true }), use, (db) => Effect.sync(() => db.close()))
+
+/**
+ * Creates the folder of a new run of `spec` under `runsDir` with its plan stored (and `manifest` entries, if
+ * given). The plan is written in a staging folder renamed into place, so a run folder never exists without it.
+ */
+export const createPlannedRun = (spec: RunSpec, runsDir: string, now: number, manifest?: Readonly<Record<string, unknown>>) =>
+  Effect.gen(function* () {
+    const base = `${stamp(now)}-${spec.study.id}-s${spec.seed}`
+    // The plan is written in a staging folder, which is removed unless it became the run folder.
+    return yield* Effect.acquireUseRelease(
+      stageRunDir(runsDir, base),
+      (staging) =>
+        Effect.gen(function* () {
+          let { id, i } = freeRunId(runsDir, base)
+          const stagedFile = path.join(staging, "run.sqlite")
+          // A full disk here keeps nothing: the staging folder goes with the error.
+          const keptNothing = (fault: RunStoreError) =>
+            new RunStoreError({ ...fault, runDir: path.join(runsDir, id), next: "nothing was kept; free some space and start the run again" })
+          const atStart = (e: unknown): unknown => {
+            const fault = storeErrorOf(runsDir, e)
+            return fault === null ? e : keptNothing(fault)
+          }
+          const reserved = reserveSpace(staging)
+          if (reserved !== null) return yield* keptNothing(reserved)
+          const plan = (db: RunDb) => {
+            planRun(db, spec, id, new Date(now).toISOString())
+            if (manifest !== undefined) putManifest(db, { ...manifest })
+          }
+          yield* withDatabase(stagedFile, false, (db) => Effect.try({ try: () => plan(db), catch: atStart })).pipe(
+            Effect.mapError(atStart),
+            Effect.catchIf((e): e is unknown => !(e instanceof RunStoreError || e instanceof SpecFileError || e instanceof DatabaseError), Effect.die)
+          )
+          // Another run may have taken the id meanwhile: then the next free one, recorded before the rename.
+          for (;;) {
+            const target = path.join(runsDir, id)
+            const moved = yield* Effect.try({
+              try: () => {
+                try {
+                  fs.renameSync(staging, target)
+                  return true
+                } catch (e) {
+                  const code = (e as NodeJS.ErrnoException).code
+                  if (code === "EEXIST" || code === "ENOTEMPTY") return false
+                  throw e
+                }
+              },
+              catch: (e) => new SpecFileError({ file: runsDir, problems: [`--runs-dir: cannot create the run folder (${(e as Error).message})`] })
+            })
+            if (moved) return { runDir: target, runId: id }
+            ;({ id, i } = freeRunId(runsDir, base, i + 1))
+            const newId = id
+            yield* withDatabase(stagedFile, true, (db) => Effect.sync(() => putManifest(db, { run_id: newId })))
+          }
+        }),
+      (staging) => Effect.sync(() => fs.rmSync(staging, { recursive: true, force: true }))
+    )
+  })
 
 /** Starts a new run of `spec` in a fresh folder under `runsDir`. */
 export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
@@ -452,13 +565,10 @@ export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<st
     if (spec.backend.kind !== "synthetic") yield* checkReachable(spec.backend.baseUrl ?? DEFAULT_BASE_URL, env)
     const preloaded = spec.backend.kind === "synthetic" ? [] : [yield* probeBackend(spec, env)]
     const now = yield* Clock.currentTimeMillis
-    const { runDir, runId } = yield* createRunDir(runsDir, `${stamp(now)}-${spec.study.id}-s${spec.seed}`)
+    const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now)
     const dbFile = path.join(runDir, "run.sqlite")
     return yield* withDatabase(dbFile, false, (db) =>
-      Effect.gen(function* () {
-        yield* Effect.try({ try: () => planRun(db, spec, runId, new Date(now).toISOString()), catch: (e) => e }).pipe(Effect.orDie)
-        return yield* driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl })
-      })
+      driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl })
     )
   })
 
@@ -489,7 +599,12 @@ export const resumeRun = (
         if (spec === undefined || runId === undefined) {
           return yield* new SpecFileError({ file: dbFile, problems: ["manifest: the run has no plan (it was never started properly)"] })
         }
-        putManifest(db, { resumed_with: versions() })
+        const reserved = reserveSpace(runDir)
+        if (reserved !== null) return yield* reserved
+        yield* Effect.try({
+          try: () => putManifest(db, { resumed_with: versions() }),
+          catch: (cause) => storeErrorOf(runDir, cause) ?? new DatabaseError({ file: dbFile, cause })
+        })
         // --timeout changes how long a request may take; --base-url only where requests go: the request keys
         // (and so the answers already stored) stay those of the run's plan.
         const resumed: RunSpec = overrides.timeoutMs === undefined ? spec : { ...spec, backend: { ...spec.backend, timeoutMs: overrides.timeoutMs } }
