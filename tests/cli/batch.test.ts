@@ -251,4 +251,34 @@ describe("valuesim batch prepare / ingest", () => {
     expect(server.requests - sent).toBe(3)
     expect((await exported(prep.runDir)).answers).toEqual((await exported(String(lastJson(online.stdout)["runDir"]))).answers)
   }, 180_000)
+
+  it("a session questionnaire goes out in waves, one item each, and ends equal to the online run", async () => {
+    const dir = tempDir("batch-waves")
+    const spec = path.join(dir, "mini-session.yaml")
+    const source = fs.readFileSync("tests/fixtures/mini-values.yaml", "utf8").replace("administration: independent", "administration: session")
+    // Three items: three waves (each item's conversation holds the agent's drawn answers to the earlier ones).
+    const lines = source.split("\n")
+    const firstItem = lines.findIndex((l) => l.startsWith("  - { id:"))
+    fs.writeFileSync(spec, [...lines.slice(0, firstItem + 3), ""].join("\n"))
+    const args = [spec, "--agents", "8", "--seed", "2", ...backend(), "--runs-dir", path.join(dir, "runs")]
+    const online = await runCli(["run", ...args, "--no-tui", "--json"])
+    expect(online.code, online.stderr).toBe(0)
+    let prep = await prepare([...args, "--out", path.join(dir, "in-1")])
+    const runDir = prep.runDir
+    const waves: Array<number> = []
+    while (prep.requests > 0 && waves.length < 5) {
+      waves.push(prep.requests)
+      const out = path.join(dir, `out-${waves.length}.jsonl`)
+      fs.writeFileSync(out, prep.files.flatMap((f) => answerBatchInput(fs.readFileSync(f, "utf8")).output).join("\n") + "\n")
+      const r = await ingest(runDir, [out])
+      expect(r["status"]).toBe(waves.length < 3 ? "waiting" : "complete")
+      prep = await prepare([runDir, "--out", path.join(dir, `in-${waves.length + 1}`)])
+    }
+    expect(waves.length).toBe(3)
+    // Later items carry each agent's own earlier answers: at most one request per agent (identical
+    // conversations, same condition and same answers so far, are still asked once).
+    for (const w of waves.slice(1)) expect(w).toBeGreaterThan(0)
+    for (const w of waves.slice(1)) expect(w).toBeLessThanOrEqual(8)
+    expect((await exported(runDir)).answers).toEqual((await exported(String(lastJson(online.stdout)["runDir"]))).answers)
+  }, 180_000)
 })
