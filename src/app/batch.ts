@@ -112,12 +112,16 @@ export interface PrepareOptions {
   readonly maxRequests: number
   readonly maxBytes: number
   readonly json: boolean
+  /** Write again requests already in an earlier file that has not been answered. */
+  readonly rewritePending: boolean
 }
 
 export interface PrepareResult {
   readonly runDir: string
   readonly files: ReadonlyArray<string>
   readonly requests: number
+  /** Needed requests left out because an earlier batch file holds them and its answers have not come back. */
+  readonly outstanding: number
 }
 
 /** Writes `text` to `file` through a temporary name, so a file is either whole or absent. */
@@ -188,19 +192,29 @@ export const prepareBatch = (target: { readonly runDir: string } | { readonly sp
       Effect.gen(function* () {
         const { runId, spec } = yield* specOf(db, dbFile)
         yield* checkBatchable(spec, "batch prepare")
-        const needed = yield* collectUnanswered(spec, db)
+        const all = yield* collectUnanswered(spec, db)
+        // Requests already in a batch file whose answer has not come back are not written again (submitting both
+        // files would pay twice), unless asked to (the earlier files were lost or never sent).
+        const lookup = batchRequestLookup(db)
+        const needed = o.rewritePending ? all : all.filter((u) => lookup(u.key)?.state !== "pending")
         const files = needed.length === 0 ? [] : yield* writeShards(spec, db, runId, needed, o)
         const now = yield* Clock.currentTimeMillis
-        logEvent(db, new Date(now).toISOString(), "batch-prepare", { files, requests: needed.length })
-        return { runDir, files, requests: needed.length } satisfies PrepareResult
+        logEvent(db, new Date(now).toISOString(), "batch-prepare", { files, requests: needed.length, outstanding: all.length - needed.length })
+        return { runDir, files, requests: needed.length, outstanding: all.length - needed.length }
       })
     ).pipe(
       // A new run folder whose files could not be written is removed again: nothing half-written.
       Effect.tapError(() => Effect.sync(() => (created ? fs.rmSync(runDir, { recursive: true, force: true }) : undefined)))
     )
     const say = o.json ? Console.error : Console.log
+    if (result.outstanding > 0) {
+      yield* say(
+        `[valuesim] ${result.outstanding} requests the run needs are in earlier batch files whose answers have not been ingested; ` +
+          `not written again (ingest those files, or --rewrite-pending if they were never sent)`
+      )
+    }
     if (result.requests === 0) {
-      yield* say(`[valuesim] ${escapeControl(runDir)}: every request the run needs is answered; nothing to prepare`)
+      if (result.outstanding === 0) yield* say(`[valuesim] ${escapeControl(runDir)}: every request the run needs is answered; nothing to prepare`)
     } else {
       yield* say(`[valuesim] ${result.requests} requests in ${result.files.length} batch file(s):`)
       for (const f of result.files) yield* say(`  ${escapeControl(f)}`)

@@ -162,8 +162,10 @@ export interface StatusOptions {
 export interface StatusResult {
   readonly runDir: string
   readonly batches: ReadonlyArray<{ readonly file: string; readonly batchId: string | null; readonly status: string | null; readonly ingested: boolean }>
-  /** Batches not finished yet (or not submitted). */
+  /** Submitted batches not finished (or not ingested) yet. */
   readonly open: number
+  /** Prepared files not submitted (`batch submit` sends them). */
+  readonly unsubmitted: number
   /** The ingest of what this call downloaded; null when nothing new finished. */
   readonly ingest: IngestResult | null
 }
@@ -223,7 +225,7 @@ export const batchStatus = (runDir: string, env: Readonly<Record<string, string 
           for (const f of finished) updateBatchFile(o.db, f, { ingested: true })
           yield* logNow(o.db, "batch-status", { downloaded: files, finished: finished.length })
         }
-        const open = readBatchFiles(o.db).filter((r) => !r.ingested).length
+        const open = readBatchFiles(o.db).filter((r) => r.batchId !== null && !r.ingested).length
         if (!so.wait || open === 0) break
         yield* say(`[valuesim] ${open} batch(es) still running; checking again in ${Math.round(so.pollMs / 1000)} s`)
         yield* Effect.sleep(Duration.millis(so.pollMs))
@@ -235,11 +237,13 @@ export const batchStatus = (runDir: string, env: Readonly<Record<string, string 
       const result: StatusResult = {
         runDir,
         batches: rows.map((r) => ({ file: r.file, batchId: r.batchId, status: r.status, ingested: r.ingested })),
-        open: rows.filter((r) => !r.ingested).length,
+        open: rows.filter((r) => r.batchId !== null && !r.ingested).length,
+        unsubmitted: rows.filter((r) => r.batchId === null).length,
         ingest
       }
       if (ingest !== null) yield* printIngest(ingest, downloaded, so.json, false)
       if (result.open > 0) yield* say(`next: ${cliCommand()} batch status ${shellWord(runDir)} again later (or with --wait)`)
+      if (result.unsubmitted > 0) yield* say(`[valuesim] ${result.unsubmitted} prepared file(s) not submitted: ${cliCommand()} batch submit ${shellWord(runDir)}`)
       if (so.json) yield* Console.log(JSON.stringify(result))
       return result
     })

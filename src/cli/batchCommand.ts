@@ -24,11 +24,14 @@ const prepare = Command.make(
       Options.withDefault(BATCH_MAX_BYTES),
       Options.withDescription(`bytes per file at most. Default and OpenAI's limit: ${BATCH_MAX_BYTES} (200 MB)`)
     ),
+    rewritePending: Options.boolean("rewrite-pending").pipe(
+      Options.withDescription("run folders: write again the requests of earlier batch files that have not been answered (default: leave them out, so nothing is paid twice)")
+    ),
     json
   },
   (a) =>
     Effect.gen(function* () {
-      const options = { out: a.out, runsDir: a.runsDir, maxRequests: a.maxFileRequests, maxBytes: a.maxFileBytes, json: a.json }
+      const options = { out: a.out, runsDir: a.runsDir, maxRequests: a.maxFileRequests, maxBytes: a.maxFileBytes, json: a.json, rewritePending: a.rewritePending }
       if (isRunDir(a.target)) {
         const given = [opt(a.population), opt(a.agents), opt(a.backend), opt(a.model), opt(a.baseUrl), opt(a.seed), opt(a.scoring), opt(a.temperature)]
         if (given.some((g) => g !== undefined)) {

@@ -55,7 +55,7 @@ const exported = async (runDir: string) => {
 const prepare = async (args: ReadonlyArray<string>) => {
   const r = await runCli(["batch", "prepare", ...args, "--json"])
   expect(r.code, r.stderr).toBe(0)
-  return lastJson(r.stdout) as { runDir: string; files: Array<string>; requests: number }
+  return lastJson(r.stdout) as { runDir: string; files: Array<string>; requests: number; outstanding: number }
 }
 
 const ingest = async (runDir: string, files: ReadonlyArray<string>) => {
@@ -126,6 +126,11 @@ describe("valuesim batch prepare / ingest", () => {
     const online = await runCli(["run", ...args, "--no-tui", "--json"])
     expect(online.code, online.stderr).toBe(0)
     const prep = await prepare([...args, "--out", tempDir("batch-fail-in")])
+    // Before any answer is back, preparing the run folder again writes nothing (submitting both would pay twice).
+    const early = await prepare([prep.runDir, "--out", tempDir("batch-fail-early")])
+    expect(early.requests).toBe(0)
+    expect(early.files).toEqual([])
+    expect(early.outstanding).toBe(prep.requests)
     const input = fs.readFileSync(prep.files[0]!, "utf8")
     const ids = input.trim().split("\n").map((l) => (JSON.parse(l) as { custom_id: string }).custom_id)
     const failing = new Set(ids.slice(0, 5))
