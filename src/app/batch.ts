@@ -86,14 +86,11 @@ export const specOf = (db: RunDb, dbFile: string) =>
     return { spec, runId }
   })
 
-/** Batches need a model behind an OpenAI-compatible API and logprob scoring. */
+/** Batches need a model behind an OpenAI-compatible API. */
 const checkBatchable = (spec: RunSpec, where: string) =>
   Effect.gen(function* () {
     if (spec.backend.kind !== "openai") {
       return yield* new UsageError({ detail: `${where}: the ${spec.backend.kind} backend sends no requests, so there is nothing to batch; use --backend openai --model NAME` })
-    }
-    if (spec.backend.scoring !== "logprob") {
-      return yield* new UsageError({ detail: `${where}: batches support logprob scoring only (sample scoring re-asks unreadable replies one by one); use --scoring logprob, or run online` })
     }
   })
 

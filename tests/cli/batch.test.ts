@@ -182,10 +182,10 @@ describe("valuesim batch prepare / ingest", () => {
     expect((await ingest(prep.runDir, [file]))["newAnswers"]).toBe(1)
   }, 60_000)
 
-  it("refuses the synthetic backend and sample scoring with one line and exit 2, writing nothing", async () => {
+  it("refuses the synthetic backend and impossible file limits with one line and exit 2, writing nothing", async () => {
     const runs = tempDir("batch-refuse")
     const out = path.join(tempDir("batch-refuse-out"), "files")
-    for (const extra of [["--backend", "synthetic"], [...backend(), "--scoring", "sample"]]) {
+    for (const extra of [["--backend", "synthetic"], [...backend(), "--max-file-requests", "50001"], [...backend(), "--max-file-bytes", "300000000"]]) {
       const r = await runCli(["batch", "prepare", "scenarios/vsq40.yaml", "--agents", "5", ...extra, "--runs-dir", runs, "--out", out])
       expect(r.code, r.stderr).toBe(2)
       expect(r.stderr.trim().split("\n").length).toBe(1)
@@ -193,6 +193,22 @@ describe("valuesim batch prepare / ingest", () => {
     expect(fs.existsSync(out)).toBe(false)
     expect(fs.readdirSync(runs)).toEqual([])
   })
+
+  it("sample scoring: each agent's own requests (same body, own custom_id), answers equal to the online run's", async () => {
+    const runs = tempDir("batch-sample")
+    const args = ["scenarios/vsq40.yaml", "--agents", "6", "--seed", "8", "--scoring", "sample", ...backend(), "--runs-dir", runs]
+    const online = await runCli(["run", ...args, "--no-tui", "--json"])
+    expect(online.code, online.stderr).toBe(0)
+    const prep = await prepare([...args, "--out", tempDir("batch-sample-in")])
+    expect(prep.requests).toBe(6 * 40)
+    const lines = prep.files.flatMap((f) => fs.readFileSync(f, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { custom_id: string; body: Record<string, unknown> }))
+    expect(new Set(lines.map((l) => l.custom_id)).size).toBe(6 * 40)
+    expect(lines[0]!.body["logprobs"]).toBeUndefined()
+    const out = path.join(tempDir("batch-sample-out"), "out.jsonl")
+    fs.writeFileSync(out, shuffled(prep.files.flatMap((f) => answerBatchInput(fs.readFileSync(f, "utf8")).output), 3).join("\n") + "\n")
+    expect((await ingest(prep.runDir, [out]))["status"]).toBe("complete")
+    expect((await exported(prep.runDir)).answers).toEqual((await exported(String(lastJson(online.stdout)["runDir"]))).answers)
+  }, 120_000)
 
   it("submit uploads and creates each batch once, even after an interruption; status downloads, ingests, and resume sends what failed", async () => {
     const runs = tempDir("batch-api-runs")
@@ -286,4 +302,26 @@ describe("valuesim batch prepare / ingest", () => {
     for (const w of waves.slice(1)) expect(w).toBeLessThanOrEqual(8)
     expect((await exported(runDir)).answers).toEqual((await exported(String(lastJson(online.stdout)["runDir"]))).answers)
   }, 180_000)
+
+  it("sample scoring: an unreadable reply is re-asked in the next wave", async () => {
+    const dir = tempDir("batch-reask")
+    const args = ["tests/fixtures/mini-values.yaml", "--agents", "1", "--seed", "1", "--scoring", "sample", ...backend(), "--runs-dir", path.join(dir, "runs")]
+    const prep = await prepare([...args, "--out", path.join(dir, "in-1")])
+    expect(prep.requests).toBe(10)
+    const output = answerBatchInput(fs.readFileSync(prep.files[0]!, "utf8")).output
+    const garbled = JSON.parse(output[0]!) as { response: { body: { choices: Array<{ message: { content: string } }> } } }
+    garbled.response.body.choices[0]!.message.content = "Hard to say"
+    fs.writeFileSync(path.join(dir, "out-1.jsonl"), [JSON.stringify(garbled), ...output.slice(1)].join("\n") + "\n")
+    expect((await ingest(prep.runDir, [path.join(dir, "out-1.jsonl")]))["status"]).toBe("waiting")
+    const next = await prepare([prep.runDir, "--out", path.join(dir, "in-2")])
+    expect(next.requests).toBe(1)
+    const reask = JSON.parse(fs.readFileSync(next.files[0]!, "utf8").trim()) as { body: { messages: Array<{ role: string; content: string }> } }
+    const turns = reask.body.messages
+    expect(turns[turns.length - 2]).toEqual({ role: "assistant", content: "Hard to say" })
+    expect(turns[turns.length - 1]!.content).toMatch(/could not be matched to an option/)
+    fs.writeFileSync(path.join(dir, "out-2.jsonl"), answerBatchInput(fs.readFileSync(next.files[0]!, "utf8")).output.join("\n") + "\n")
+    const done = await ingest(prep.runDir, [path.join(dir, "out-2.jsonl")])
+    expect(done["status"]).toBe("complete")
+    expect(done["answers"]).toBe(10)
+  }, 60_000)
 })
