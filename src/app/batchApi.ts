@@ -17,7 +17,7 @@ import { SpecFileError, UsageError } from "../config/SpecFileError.js"
 import { DEFAULT_BASE_URL, hostOf } from "../config/StudyFile.js"
 import { escapeControl, shellWord } from "../domain/printable.js"
 import { classify } from "../llm/LlmClientOpenAi.js"
-import { readBatchFiles, updateBatchFile, type BatchFileRow } from "../store/batch.js"
+import { failPendingOf, readBatchFiles, updateBatchFile, type BatchFileRow } from "../store/batch.js"
 import { logEvent, type RunDb } from "../store/RunStore.js"
 import { ingestFiles, isRunDir, printIngest, RUN_FILE, specOf, type IngestResult } from "./batch.js"
 import { withDatabase } from "./runStudy.js"
@@ -201,6 +201,9 @@ const pollOnce = (o: Opened, runDir: string) =>
       if (!FINAL.has(b.status)) continue
       if (b.output_file_id) files.push(yield* download(o, runDir, b.output_file_id, `${batchId}-output.jsonl`))
       if (b.error_file_id) files.push(yield* download(o, runDir, b.error_file_id, `${batchId}-errors.jsonl`))
+      // Once its files are here, whatever they do not answer is failed (the next `batch prepare` writes it again;
+      // the ingest that follows marks what they do answer).
+      failPendingOf(o.db, row.file, `batch ${batchId} ended ${b.status} without answering it`)
       finished.push(row.file)
     }
     return { files, finished }

@@ -112,6 +112,13 @@ export const storeBatchResults = (
   })()
 }
 
+/**
+ * Marks the requests of a shard file that are still pending as failed with `error` (its batch ended without
+ * answering them: expired, cancelled or failed). Answers ingested afterwards still count.
+ */
+export const failPendingOf = (db: RunDb, file: string, error: string): number =>
+  db.prepare(`UPDATE batch_requests SET state = 'failed', error = ? WHERE file = ? AND state = 'pending'`).run(error, file).changes
+
 /** A shard file and what was done with it remotely. */
 export interface BatchFileRow {
   readonly file: string

@@ -324,4 +324,25 @@ describe("valuesim batch prepare / ingest", () => {
     expect(done["status"]).toBe("complete")
     expect(done["answers"]).toBe(10)
   }, 60_000)
+
+  it("a batch that expires half-answered leaves the rest failed; the next prepare writes exactly that rest", async () => {
+    const dir = tempDir("batch-expire")
+    const args = ["tests/fixtures/mini-values.yaml", "--agents", "30", "--seed", "3", ...backend(), "--runs-dir", path.join(dir, "runs")]
+    const prep = await prepare([...args, "--out", path.join(dir, "in-1")])
+    expect(prep.files.length).toBe(1)
+    expect((await runCli(["batch", "submit", prep.runDir])).code).toBe(0)
+    batchApi.setExpire(5)
+    const r = await runCli(["batch", "status", prep.runDir, "--wait", "--poll-seconds", "0.2", "--json"])
+    batchApi.setExpire(undefined)
+    expect(r.code, r.stderr).toBe(0)
+    const s = lastJson(r.stdout) as { open: number; batches: Array<{ status: string }>; ingest: Record<string, unknown> }
+    expect(s.open).toBe(0)
+    expect(s.batches[0]!.status).toBe("expired")
+    expect(s.ingest["newAnswers"]).toBe(5)
+    expect(s.ingest["status"]).toBe("incomplete")
+    expect(s.ingest["failedRequests"]).toBe(prep.requests - 5)
+    const next = await prepare([prep.runDir, "--out", path.join(dir, "in-2")])
+    expect(next.requests).toBe(prep.requests - 5)
+    expect(next.outstanding).toBe(0)
+  }, 60_000)
 })
