@@ -87,10 +87,10 @@ export const specOf = (db: RunDb, dbFile: string) =>
   })
 
 /** Batches need a model behind an OpenAI-compatible API. */
-const checkBatchable = (spec: RunSpec, where: string) =>
+const checkBatchable = (spec: RunSpec) =>
   Effect.gen(function* () {
     if (spec.backend.kind !== "openai") {
-      return yield* new UsageError({ detail: `${where}: the ${spec.backend.kind} backend sends no requests, so there is nothing to batch; use --backend openai --model NAME` })
+      return yield* new UsageError({ detail: `the ${spec.backend.kind} backend sends no requests, so there is nothing to batch; use --backend openai --model NAME` })
     }
   })
 
@@ -175,7 +175,7 @@ export const prepareBatch = (target: { readonly runDir: string } | { readonly sp
     let runDir: string
     let created = false
     if ("spec" in target) {
-      yield* checkBatchable(target.spec, "batch prepare")
+      yield* checkBatchable(target.spec)
       const now = yield* Clock.currentTimeMillis
       const dir = yield* createPlannedRun(target.spec, o.runsDir, now, { status: "batch" })
       runDir = dir.runDir
@@ -188,7 +188,7 @@ export const prepareBatch = (target: { readonly runDir: string } | { readonly sp
     const result = yield* withDatabase(dbFile, true, (db) =>
       Effect.gen(function* () {
         const { runId, spec } = yield* specOf(db, dbFile)
-        yield* checkBatchable(spec, "batch prepare")
+        yield* checkBatchable(spec)
         const all = yield* collectUnanswered(spec, db)
         // Requests already in a batch file whose answer has not come back are not written again (submitting both
         // files would pay twice), unless asked to (the earlier files were lost or never sent).
@@ -302,7 +302,7 @@ export const ingestFiles = (runDir: string, files: ReadonlyArray<string>) =>
     const result = yield* withDatabase(dbFile, true, (db) =>
       Effect.gen(function* () {
         const { spec } = yield* specOf(db, dbFile)
-        yield* checkBatchable(spec, "batch ingest")
+        yield* checkBatchable(spec)
         const lookup = batchRequestLookup(db)
         const answered: Array<{ customId: string; row: RequestRow }> = []
         const failed: Array<{ customId: string; error: string }> = []
