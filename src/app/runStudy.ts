@@ -1,8 +1,8 @@
-import { Clock, Console, Duration, Effect, Fiber, Schedule } from "effect"
+import { Clock, Console, Context, Duration, Effect, Fiber, Layer, Schedule } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { RunSpec } from "../config/RunSpec.js"
-import { SYNTHETIC_LABEL } from "../config/RunSpec.js"
+import type { BackendSettings, RunSpec } from "../config/RunSpec.js"
+import { agentRangeOf, backendNames, backendsOf, specOfBackend, SYNTHETIC_LABEL } from "../config/RunSpec.js"
 import { pathInside } from "../config/ids.js"
 import { DEFAULT_BASE_URL, endpointWarning, hostOf } from "../config/StudyFile.js"
 import { escapeControl, resumeCommand } from "../domain/printable.js"
@@ -22,11 +22,14 @@ import { firstGameMessages, planMatches, runGameStep } from "../engine/GameRunne
 import { describeRequest, makeAsker, validated, type Asker, type Preloaded } from "../engine/RequestCache.js"
 import { runQuestionnaireStep } from "../engine/QuestionnaireRunner.js"
 import { logprobValidator } from "../llm/scoring.js"
+import { cacheable, defaultCacheDir, endpointIdentity, openCache, type ResponseCache } from "../llm/responseCache.js"
 import { llmRespondent } from "../respondents/llm.js"
 import type { Respondent } from "../respondents/Respondent.js"
 import { syntheticRespondent } from "../respondents/synthetic.js"
 import { makeScheduler } from "../engine/Scheduler.js"
 import * as LlmClientOpenAi from "../llm/LlmClientOpenAi.js"
+import * as Replicas from "../llm/replicas.js"
+import { openScoped } from "../store/storeScope.js"
 import { makeCounters, progressLine, type RunCounters } from "../progress/counters.js"
 import { assignConditions, largestRemainder, multinomialCounts } from "../sampling/allocation.js"
 import { stream } from "../sampling/rng.js"
@@ -43,6 +46,9 @@ export interface RunSummary {
   readonly status: "complete" | "incomplete" | "interrupted"
   readonly backend: string
   readonly model: string
+  /** A run of several backends: each one's model as results name it (`backend` and `model` are the first's). */
+  readonly models?: ReadonlyArray<string>
+  /** Agents stored: the population times the number of backends. */
   readonly agents: number
   readonly answers: number
   readonly failed: number
@@ -57,6 +63,8 @@ export interface RunSummary {
   /** Requests sent again after a failure (429, 5xx, a timeout, a reset), the start-up probe's included. */
   readonly retries: number
   readonly sharedOrCached: number
+  /** Distinct requests answered by the response cache across runs instead of the endpoint. */
+  readonly fromCache: number
   readonly elapsedSeconds: number
   /** CPU time (user + system) this process spent over the same span: steadier than wall time on a shared machine. */
   readonly cpuSeconds: number
@@ -74,7 +82,13 @@ export interface OutputOptions {
   readonly tui?: boolean
   /** --max-cost: stop the run (resumable) once the spending of this invocation reaches this many US dollars. */
   readonly maxCostUsd?: number
+  /** The response cache folder; null: --no-cache; absent: the default (defaultCacheDir). */
+  readonly cacheDir?: string | null
 }
+
+/** The response cache folder a run uses, or null when the cache is off. */
+export const runCacheDir = (out: Pick<OutputOptions, "cacheDir">, env: Readonly<Record<string, string | undefined>>): string | null =>
+  out.cacheDir === undefined ? defaultCacheDir(env) : out.cacheDir
 
 const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)
 
@@ -131,16 +145,27 @@ const planRun = (db: RunDb, spec: RunSpec, runId: string, createdAt: string) => 
     spec.population.allocation === "multinomial"
       ? multinomialCounts(weights, spec.agents, stream(spec.seed, "allocation-counts"))
       : largestRemainder(weights, spec.agents)
-  const assignment = assignConditions(counts, stream(spec.seed, "allocation"))
-  const agentIds = Array.from({ length: assignment.length }, (_, i) => i)
+  const population = assignConditions(counts, stream(spec.seed, "allocation"))
+  // Every backend answers the same population: backend b's agents are b·N … (b+1)·N − 1, with backend 0's
+  // conditions and (in games) its matching, shifted.
+  const nBackends = backendsOf(spec).length
+  const n = population.length
+  const assignment = nBackends === 1 ? population : Int32Array.from({ length: n * nBackends }, (_, i) => population[i % n]!)
+  const agentIds = Array.from({ length: n }, (_, i) => i)
+  const shifted = (ids: ReadonlyArray<number>, b: number) => ids.map((a) => a + b * n)
+  const backendIdx = Array.from({ length: nBackends }, (_, b) => b)
   writePlan(db, {
     conditions: spec.population.conditions.map((c) => ({ id: c.id, value: c.value, system: c.system })),
     assignment,
-    steps: spec.steps.map((s, step) =>
-      s.kind === "questionnaire"
-        ? { kind: "questionnaire" as const, items: s.questionnaire.items }
-        : { kind: "game" as const, ...planMatches(spec, step, agentIds) }
-    ),
+    steps: spec.steps.map((s, step) => {
+      if (s.kind === "questionnaire") return { kind: "questionnaire" as const, items: s.questionnaire.items }
+      const m = planMatches(spec, step, agentIds)
+      return {
+        kind: "game" as const,
+        groups: backendIdx.flatMap((b) => m.groups.map((g) => shifted(g, b))),
+        unmatched: backendIdx.flatMap((b) => shifted(m.unmatched, b))
+      }
+    }),
     manifest: {
       run_id: runId,
       created_at: createdAt,
@@ -157,15 +182,28 @@ const unitCounts = (db: RunDb) => {
   return { done: t.done, failed: t.failed, pending: t.pending }
 }
 
-/** The LLM client of a run spec's backend (OpenAI-compatible). */
-export const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>, endpoint: string | null = spec.backend.baseUrl) =>
-  LlmClientOpenAi.layer({
-    baseURL: endpoint ?? DEFAULT_BASE_URL,
-    // Local servers (Ollama, vLLM, llama.cpp) accept any key; OpenAI itself answers 401 without one.
-    apiKey: env["OPENAI_API_KEY"] ?? "no-key",
-    model: spec.backend.model,
-    connections: spec.backend.concurrency
-  })
+/**
+ * The LLM client of a run spec's backend (OpenAI-compatible): one endpoint, or its replicas composed into one
+ * client (src/llm/replicas.ts) unless `endpoint` (resume --base-url) names another server.
+ */
+export const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>, endpoint: string | null = spec.backend.baseUrl) => {
+  const b = spec.backend
+  const openAi = (baseURL: string, connections: number) =>
+    LlmClientOpenAi.layer({
+      baseURL,
+      // Local servers (Ollama, vLLM, llama.cpp) accept any key; OpenAI itself answers 401 without one.
+      apiKey: env["OPENAI_API_KEY"] ?? "no-key",
+      model: b.model,
+      connections
+    })
+  if (b.replicas === undefined || endpoint !== b.baseUrl) return openAi(endpoint ?? DEFAULT_BASE_URL, b.concurrency)
+  return Layer.unwrapScoped(
+    Effect.map(
+      Effect.forEach(b.replicas, (r) => Effect.map(Layer.build(openAi(r.baseUrl, r.concurrency)), (ctx) => ({ name: r.baseUrl, concurrency: r.concurrency, rpm: r.rpm, client: Context.get(ctx, LlmClient) }))),
+      (endpoints) => Replicas.layer(b.model, endpoints)
+    )
+  )
+}
 
 const schedulerOptions = (spec: RunSpec) => ({
   concurrency: spec.backend.concurrency,
@@ -181,8 +219,10 @@ const schedulerOptions = (spec: RunSpec) => ({
  * as usual). A server that cannot be reached, refuses the key, answers something that is not a chat
  * completion, or under logprob scoring answers without logprobs over the options, stops the run here with one
  * message. The answer is kept and used by the run, so the probe costs no extra request under logprob scoring.
+ * When the response cache already holds a usable answer to that question, nothing is sent (the run may then
+ * be answered from the cache alone, with the endpoint down).
  */
-const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>) =>
+const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>, cacheDir: string | null, out: OutputOptions) =>
   Effect.scoped(
     Effect.gen(function* () {
       const first = spec.steps[0]!
@@ -196,28 +236,41 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
                 : itemTurn(first.questionnaire.prompts, first.questionnaire.items[0]!, presentedChoices(first.questionnaire), true)
             ]
           : firstGameMessages(spec, 0, cond.system)
-      const { body, key, request } = describeRequest(spec.backend, messages, spec.backend.scoring === "sample" ? "probe" : null)
-      const scheduler = yield* makeScheduler(schedulerOptions(spec))
-      const llm = yield* LlmClient
+      const nonce = spec.backend.scoring === "sample" ? "probe" : null
+      const { body, key, request } = describeRequest(spec.backend, messages, nonce)
       // Under logprob scoring the first question must come back with logprobs over its options, as every
       // shared request must (a degraded response is retried like a 5xx).
       const validate = first.kind === "questionnaire" && first.questionnaire.administration !== "batch" && spec.backend.scoring === "logprob"
         ? logprobValidator(presentedChoices(first.questionnaire))
         : undefined
+      const cache = cacheDir !== null && cacheable(spec.backend, nonce) ? yield* openRunCache(spec, cacheDir, spec.backend.baseUrl) : null
+      const hit = cache === null ? undefined : cache.get(body, yield* Clock.currentTimeMillis)
+      if (hit !== undefined && (validate === undefined || validate(hit) === null)) {
+        const preloaded: Preloaded = { key, body, completion: hit, attempts: 0, latencyMs: 0, fromCache: true }
+        return preloaded
+      }
+      if (spec.backend.kind === "openai") yield* reachableAny(replicaUrls(spec.backend), env, out)
+      const scheduler = yield* makeScheduler(schedulerOptions(spec))
+      const llm = yield* LlmClient
       const sent = yield* scheduler.run(null, (attempt) => validated(llm.complete(request, attempt), validate)).pipe(
         Effect.mapError((e) =>
           new BackendUnusableError({
-            baseUrl: spec.backend.baseUrl ?? "",
+            baseUrl: spec.backend.baseUrl ?? spec.backend.model,
             detail: e.reason === "Degraded"
               ? `the first request came back without usable logprobs after ${spec.backend.maxAttempts} attempts (${e.detail}); a server without logprobs needs --scoring sample`
               : `the first request failed (${e.message})`
           })
         )
       )
+      if (cache !== null) cache.put(body, sent.value, yield* Clock.currentTimeMillis)
       const preloaded: Preloaded = { key, body, completion: sent.value, attempts: sent.attempts, latencyMs: sent.latencyMs }
       return preloaded
-    })
-  ).pipe(Effect.provide(llmLayer(spec, env)))
+    }).pipe(Effect.provide(llmLayer(spec, env)))
+  )
+
+/** The run's view of the response cache for requests to `endpoint`. */
+const openRunCache = (spec: RunSpec, dir: string, endpoint: string | null) =>
+  openCache(dir, endpointIdentity(spec.backend, endpoint), spec.backend.model)
 
 /** Runs one step: questionnaires through the backend's respondent, games through the asker (null: synthetic). */
 const runStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWriter, asker: Asker | null, respondent: Respondent, gate: Effect.Effect<void>) =>
@@ -244,11 +297,13 @@ interface RunContext {
   readonly spec: RunSpec
   readonly env: Readonly<Record<string, string | undefined>>
   readonly out: OutputOptions
-  /** Requests answered before the store existed (the start-up probe). */
-  readonly preloaded: ReadonlyArray<Preloaded>
+  /** Requests answered before the store existed (the start-up probe), per backend. */
+  readonly preloaded: ReadonlyArray<ReadonlyArray<Preloaded>>
   readonly prices: PriceSetting
   /** Where requests go: the plan's base URL, or `resume --base-url` (the request keys stay the plan's). */
   readonly endpoint: string | null
+  /** The response cache folder, or null when the cache is off. */
+  readonly cacheDir: string | null
 }
 
 interface Budget {
@@ -291,21 +346,33 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
       if (dashboard === null) yield* Effect.forkScoped(Effect.repeat(Effect.delay(report, Duration.millis(out.progressEveryMs)), Schedule.forever))
       else dashboard.attach(writer.stats, () => 0)
 
-      const llmWork = Effect.gen(function* () {
-        const scheduler = yield* makeScheduler({ ...schedulerOptions(spec), gate }, (e) => {
-          if (e._tag === "Retrying") counters.retries++
-          else if (e._tag === "Failed") counters.failures[e.reason] = (counters.failures[e.reason] ?? 0) + 1
-        })
-        const asker = yield* makeAsker(spec.backend, db, writer, scheduler, counters, preloaded).pipe(Effect.provide(llmLayer(spec, env, endpoint)))
-        dashboard?.attach(writer.stats, () => scheduler.stats().inFlight)
-        yield* runModelSteps(spec, db, writer, asker, gate)
-      })
-      const unguarded = spec.backend.kind === "synthetic"
-        ? Effect.gen(function* () {
-            const respondent = syntheticRespondent(spec)
-            for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, null, respondent, gate)
+      // Every backend runs every step on its own agents, all backends at once; a backend of a several-backend
+      // run reads its pending work through a connection scoped to its agents (the writer stays the one).
+      const nBackends = backendsOf(spec).length
+      const inFlight: Array<() => number> = []
+      const onBackend = (b: number) =>
+        Effect.gen(function* () {
+          const bSpec = specOfBackend(spec, b)
+          const reader = nBackends === 1 ? db : yield* Effect.acquireRelease(openScoped(dbFile, agentRangeOf(spec, b), { readonly: true }).pipe(Effect.orDie), (r) => Effect.sync(() => r.close()))
+          if (bSpec.backend.kind === "synthetic") {
+            const respondent = syntheticRespondent(bSpec)
+            for (let step = 0; step < spec.steps.length; step++) yield* runStep(bSpec, step, reader, writer, null, respondent, gate)
+            return
+          }
+          const scheduler = yield* makeScheduler({ ...schedulerOptions(bSpec), gate }, (e) => {
+            if (e._tag === "Retrying") counters.retries++
+            else if (e._tag === "Failed") counters.failures[e.reason] = (counters.failures[e.reason] ?? 0) + 1
           })
-        : llmWork
+          const bEndpoint = nBackends === 1 ? endpoint : bSpec.backend.baseUrl
+          const cache: ResponseCache | null = ctx.cacheDir === null ? null : yield* openRunCache(bSpec, ctx.cacheDir, bEndpoint)
+          const asker = yield* makeAsker(bSpec.backend, reader, writer, scheduler, counters, preloaded[b] ?? [], cache).pipe(
+            Effect.provide(llmLayer(bSpec, env, bEndpoint))
+          )
+          inFlight.push(() => scheduler.stats().inFlight)
+          dashboard?.attach(writer.stats, () => inFlight.reduce((n, f) => n + f(), 0))
+          yield* runModelSteps(bSpec, reader, writer, asker, gate)
+        })
+      const unguarded = Effect.forEach(backendsOf(spec), (_, b) => Effect.scoped(onBackend(b)), { concurrency: "unbounded", discard: true })
       const work = budget === null ? unguarded : Effect.raceFirst(unguarded, spendingGuard(budget, counters, ctx.runDir))
       if (dashboard === null) return yield* work
       // The dashboard's q stops the work fiber; joining it turns that into this run's interruption.
@@ -331,7 +398,8 @@ const summarize = (
     status: t.pending === 0 && t.failed === 0 ? "complete" : "incomplete",
     backend: ctx.spec.backend.kind,
     model: ctx.spec.backend.model,
-    agents: ctx.spec.agents,
+    ...(ctx.spec.backends === undefined ? {} : { models: backendNames(ctx.spec) }),
+    agents: ctx.spec.agents * backendsOf(ctx.spec).length,
     answers: t.answers,
     failed: t.failedAnswers,
     missing: t.missing,
@@ -340,6 +408,7 @@ const summarize = (
     requests: counters.requests,
     retries,
     sharedOrCached: counters.cacheHits,
+    fromCache: counters.fromCache,
     elapsedSeconds: Math.round(elapsedMs / 10) / 100,
     cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
     cpuUserSeconds: Math.round(cpu.user / 1e4) / 100,
@@ -395,11 +464,18 @@ const runPending = (ctx: RunContext) =>
     const cpu0 = process.cpuUsage()
     const threadCpu0 = threadCpuUserSeconds()
     const print = (line: string) => (out.json ? Console.error(line) : Console.log(line))
-    const label = spec.backend.kind === "synthetic" ? SYNTHETIC_LABEL : `${spec.backend.kind} ${spec.backend.model} at ${ctx.endpoint}`
-    yield* print(`[valuesim] run ${escapeControl(runId)}: ${spec.agents} agents × ${spec.steps.length} step(s), backend ${escapeControl(label)}`)
+    const labelOf = (b: BackendSettings, endpoint: string | null) =>
+      b.kind === "synthetic" ? SYNTHETIC_LABEL : `${b.kind} ${b.model} at ${endpoint}${b.replicas !== undefined && endpoint === b.baseUrl ? ` and ${b.replicas.length - 1} more replica(s)` : ""}`
+    const all = backendsOf(spec)
+    if (all.length === 1) {
+      yield* print(`[valuesim] run ${escapeControl(runId)}: ${spec.agents} agents × ${spec.steps.length} step(s), backend ${escapeControl(labelOf(spec.backend, ctx.endpoint))}`)
+    } else {
+      yield* print(`[valuesim] run ${escapeControl(runId)}: ${spec.agents} agents × ${spec.steps.length} step(s) on each of ${all.length} backends:`)
+      for (const [b, name] of backendNames(spec).entries()) yield* print(`[valuesim]   ${escapeControl(name)}: ${escapeControl(labelOf(all[b]!, all[b]!.baseUrl))}`)
+    }
     yield* print(`[valuesim] run folder: ${escapeControl(runDir)}`)
     yield* logEventNow(db, "start", { pending: before.pending + before.failed, ...(ctx.endpoint !== spec.backend.baseUrl ? { endpoint: ctx.endpoint } : {}) })
-    const probeRetries = ctx.preloaded.reduce((n, p) => n + Math.max(0, p.attempts - 1), 0)
+    const probeRetries = ctx.preloaded.flat().reduce((n, p) => n + Math.max(0, p.attempts - 1), 0)
     const summaryNow = Effect.gen(function* () {
       const t1 = yield* Clock.currentTimeMillis
       const threadCpu1 = threadCpuUserSeconds()
@@ -453,12 +529,19 @@ const runPending = (ctx: RunContext) =>
 /** The --max-cost budget of a run on a model; a usage error when no price is known to check it against. */
 const budgetOf = (spec: RunSpec, out: OutputOptions, setting: PriceSetting) =>
   Effect.gen(function* () {
-    if (out.maxCostUsd === undefined || spec.backend.kind === "synthetic") return null
-    const prices = pricesFor(spec.backend, setting)
-    if (prices === null) {
-      return yield* new UsageError({ detail: `--max-cost: no price is known for ${spec.backend.model}; set VALUESIM_PRICES ("<input $/Mtok>,<output $/Mtok>" or a price table file)` })
+    const paid = backendsOf(spec).filter((b) => b.kind !== "synthetic")
+    if (out.maxCostUsd === undefined || paid.length === 0) return null
+    // Tokens are counted over all backends together: each is priced at the dearest backend's rates, so the
+    // guard stops no later than the limit.
+    let prices: Prices | null = null
+    for (const b of paid) {
+      const p = pricesFor(b, setting)
+      if (p === null) {
+        return yield* new UsageError({ detail: `--max-cost: no price is known for ${b.model}; set VALUESIM_PRICES ("<input $/Mtok>,<output $/Mtok>" or a price table file)` })
+      }
+      prices = prices === null ? p : { inputPerMillion: Math.max(prices.inputPerMillion, p.inputPerMillion), outputPerMillion: Math.max(prices.outputPerMillion, p.outputPerMillion) }
     }
-    return { maxUsd: out.maxCostUsd, prices }
+    return { maxUsd: out.maxCostUsd, prices: prices! }
   })
 
 /**
@@ -488,6 +571,22 @@ const secondSignalStops =
           process.removeListener("SIGTERM", onSignal)
         })
     )
+
+/**
+ * Fails when none of a backend's servers can be reached; a replica that cannot is named and left to the others
+ * (the replica client sends it nothing while it is down, and tries it again later).
+ */
+/** The base URLs a backend's requests go to: its replicas, or its one endpoint. */
+const replicaUrls = (backend: BackendSettings): ReadonlyArray<string> => backend.replicas?.map((r) => r.baseUrl) ?? [backend.baseUrl ?? DEFAULT_BASE_URL]
+
+const reachableAny = (urls: ReadonlyArray<string>, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
+  Effect.gen(function* () {
+    if (urls.length === 1) return yield* checkReachable(urls[0]!, env)
+    const failures = yield* Effect.forEach(urls, (u) => Effect.flip(checkReachable(u, env)).pipe(Effect.option))
+    const down = failures.flatMap((f) => (f._tag === "Some" ? [f.value] : []))
+    if (down.length === urls.length) return yield* down[0]!
+    for (const e of down) yield* (out.json ? Console.error : Console.log)(`[valuesim] warning: replica ${escapeControl(e.baseUrl)} cannot be reached (${e.detail}); its share goes to the others`)
+  })
 
 /** Where requests go, printed before the first one is sent (the API key from the environment goes with them). */
 const endpointLine = (endpoint: string | null, env: Readonly<Record<string, string | undefined>>) =>
@@ -561,14 +660,22 @@ export const createPlannedRun = (spec: RunSpec, runsDir: string, now: number, ma
 export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
   Effect.gen(function* () {
     const prices = yield* loadPriceSetting(env)
-    if (spec.backend.kind !== "synthetic") yield* (out.json ? Console.error : Console.log)(endpointLine(spec.backend.baseUrl, env))
-    if (spec.backend.kind !== "synthetic") yield* checkReachable(spec.backend.baseUrl ?? DEFAULT_BASE_URL, env)
-    const preloaded = spec.backend.kind === "synthetic" ? [] : [yield* probeBackend(spec, env)]
+    // Each model backend: where requests go, then (unless its first question is cached) whether anything answers there.
+    const cacheDir = runCacheDir(out, env)
+    const preloaded: Array<ReadonlyArray<Preloaded>> = []
+    for (const [b, backend] of backendsOf(spec).entries()) {
+      if (backend.kind === "synthetic") {
+        preloaded.push([])
+        continue
+      }
+      for (const url of replicaUrls(backend)) yield* (out.json ? Console.error : Console.log)(endpointLine(url, env))
+      preloaded.push([yield* probeBackend(specOfBackend(spec, b), env, cacheDir, out)])
+    }
     const now = yield* Clock.currentTimeMillis
     const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now)
     const dbFile = path.join(runDir, "run.sqlite")
     return yield* withDatabase(dbFile, false, (db) =>
-      driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl })
+      driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl, cacheDir })
     )
   })
 
@@ -607,16 +714,33 @@ export const resumeRun = (
         })
         // --timeout changes how long a request may take; --base-url only where requests go: the request keys
         // (and so the answers already stored) stay those of the run's plan.
-        const resumed: RunSpec = overrides.timeoutMs === undefined ? spec : { ...spec, backend: { ...spec.backend, timeoutMs: overrides.timeoutMs } }
+        if (spec.backends !== undefined && overrides.baseUrl !== undefined) {
+          return yield* new UsageError({ detail: `--base-url: the run has ${spec.backends.length} backends; it names one server and cannot say whose` })
+        }
+        const withTimeout = (b: BackendSettings): BackendSettings => (overrides.timeoutMs === undefined ? b : { ...b, timeoutMs: overrides.timeoutMs })
+        const resumed: RunSpec = {
+          ...spec,
+          backend: withTimeout(spec.backend),
+          ...(spec.backends === undefined ? {} : { backends: spec.backends.map(withTimeout) })
+        }
         const endpoint = overrides.baseUrl ?? spec.backend.baseUrl
-        if (resumed.backend.kind !== "synthetic") {
+        if (spec.backends !== undefined) {
+          for (const b of spec.backends) {
+            if (b.kind === "synthetic") continue
+            for (const url of b.replicas?.map((r) => r.baseUrl) ?? [b.baseUrl]) {
+              const warning = endpointWarning(url, `the run's stored settings (${escapeControl(runDir)})`, env)
+              if (warning !== null) yield* Console.error(warning)
+              yield* (out.json ? Console.error : Console.log)(endpointLine(url, env))
+            }
+          }
+        } else if (resumed.backend.kind !== "synthetic") {
           if (overrides.baseUrl === undefined) {
             const warning = endpointWarning(spec.backend.baseUrl, `the run's stored settings (${escapeControl(runDir)})`, env)
             if (warning !== null) yield* Console.error(warning)
           }
           yield* (out.json ? Console.error : Console.log)(endpointLine(endpoint, env))
         }
-        return yield* driveRun({ db, dbFile, runId, runDir, spec: resumed, env, out, preloaded: [], prices, endpoint })
+        return yield* driveRun({ db, dbFile, runId, runDir, spec: resumed, env, out, preloaded: [], prices, endpoint, cacheDir: runCacheDir(out, env) })
       })
     )
   })

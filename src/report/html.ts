@@ -5,6 +5,7 @@
  */
 import * as vega from "vega"
 import { compile } from "vega-lite"
+import { modelTables } from "./models.js"
 import type { GameAnalysis } from "../analysis/games.js"
 import type { TopLevelSpec } from "vega-lite"
 import type {
@@ -859,11 +860,40 @@ footer { margin-top: 2.5rem; font-size: 0.8rem; color: #666; border-top: 1px sol
 `
 
 /** Renders the report as one self-contained HTML page (inline CSS and SVG; no scripts, no external resources). */
-export const renderHtml = async (report: Report): Promise<string> => {
-  const ctx: Context = { figures: new Figures(), report }
+/** One backend's sections, their anchors prefixed so that several backends' reports fit one page. */
+const renderSections = async (figures: Figures, report: Report, prefix: string): Promise<Array<Rendered>> => {
+  const ctx: Context = { figures, report }
   const sections: Array<Rendered> = []
-  for (const s of presentSections(report)) sections.push(renderSection(s.id, s.title, await SECTIONS[s.id](ctx)))
-  const body = [headerHtml(report), tocHtml(sections), ...sections.map((s) => s.html), settingsHtml(report)]
+  for (const s of presentSections(report)) sections.push(renderSection(`${prefix}${s.id}`, s.title, await SECTIONS[s.id](ctx)))
+  return sections
+}
+
+/** A several-backend run: the models side by side (src/report/models.ts), then each model's report. */
+const modelsBody = async (figures: Figures, report: Report, models: NonNullable<Report["models"]>): Promise<Array<string>> => {
+  const tables = modelTables(report).map((t) =>
+    table(t.title, t.header, t.rows.map((r) => r.map((c, j): Cell => (t.numeric[j] ? { num: c } : c)))) +
+    (t.note === null ? "" : t.note.split("\n").map((l) => `<p class="note">${escapeHtml(l)}</p>`).join("\n"))
+  )
+  const side = renderSection("models", `Models side by side — ${models.length} backends, each answering its own copy of the population`, [tables.join("\n")])
+  const articles: Array<string> = []
+  const toc: Array<Rendered> = [side]
+  for (const [b, m] of models.entries()) {
+    const sections = await renderSections(figures, m.report, `model-${b + 1}-`)
+    toc.push({ id: `model-${b + 1}`, title: m.name, subs: sections.map((x) => ({ id: x.id, title: x.title })), html: "" })
+    articles.push(`<article id="model-${b + 1}"><h1>${escapeHtml(m.name)}</h1>\n${sections.map((x) => x.html).join("\n")}\n${settingsHtml(m.report)}\n</article>`)
+  }
+  return [headerHtml(report), tocHtml(toc), side.html, ...articles]
+}
+
+export const renderHtml = async (report: Report): Promise<string> => {
+  const figures = new Figures()
+  let body: Array<string>
+  if (report.models === undefined) {
+    const sections = await renderSections(figures, report, "")
+    body = [headerHtml(report), tocHtml(sections), ...sections.map((s) => s.html), settingsHtml(report)]
+  } else {
+    body = await modelsBody(figures, report, report.models)
+  }
   const run = report.run
   const title = `valuesim report: ${run.study} (${run.runId})${run.synthetic ? " [synthetic]" : ""}`
   return (

@@ -2,6 +2,7 @@ import type { BehaviourMeasure, BootstrapSummary, ConditionBreakdown, Report } f
 import type { GameAnalysis } from "../analysis/games.js"
 import { ciText, clause, int, num as f, pValue as p, sentence } from "./format.js"
 import { gameConditions, notMeasured, presentSections, type SectionId } from "./sections.js"
+import { renderModelsText } from "./models.js"
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + " ".repeat(n - s.length))
 const lpad = (s: string, n: number) => (s.length >= n ? s : " ".repeat(n - s.length) + s)
@@ -243,6 +244,11 @@ const SECTIONS: Record<SectionId, (r: Report) => Array<string>> = {
 
 /** The report as plain text for a terminal: the same figures as the JSON and the HTML page, rounded. */
 export const renderText = (r: Report): string => {
+  // Several backends: the models side by side, then each model's own report.
+  if (r.models !== undefined) {
+    const head = `valuesim report — ${r.run.study} (run ${r.run.runId}); ${r.models.length} models; ${r.run.status}`
+    return [head, "", ...renderModelsText(r), ...r.models.flatMap((m) => ["", `═══ ${m.name} ═══`, renderText(m.report)])].join("\n")
+  }
   const out: Array<string> = []
   out.push(`valuesim report — ${r.run.study} (run ${r.run.runId})`)
   out.push(`backend ${r.run.backend}, model ${r.run.model}; ${r.run.agents} agents, seed ${r.run.seed}, population ${r.run.population.id} (${r.run.population.strategy}); ${r.run.status}`)

@@ -90,6 +90,11 @@ export const messagesOf = (body: unknown): ReadonlyArray<Message> => {
   })
 }
 
+const modelOf = (body: unknown): string => {
+  const m = typeof body === "object" && body !== null ? (body as Record<string, unknown>)["model"] : undefined
+  return typeof m === "string" ? m : MODEL
+}
+
 const lastUserContent = (messages: ReadonlyArray<Message>): string => [...messages].reverse().find((m) => m.role === "user")?.content ?? ""
 
 /** Largest `N.` / `N)` option number at a line start in the last user message; 6 when there is none. */
@@ -116,12 +121,14 @@ interface TopEntry {
  * with a " d" variant), "I" and "The" the rest.
  */
 export const answerFor = (
-  messages: ReadonlyArray<Message>
+  messages: ReadonlyArray<Message>,
+  /** A model other than MODEL answers differently (its name goes into the hash): several models can be told apart. */
+  model: string = MODEL
 ): { readonly content: string; readonly top: ReadonlyArray<TopEntry> } => {
   const labels = optionLabels(messages)
   const k = labels?.length ?? optionCount(messages)
   const tokenOf = (i: number) => labels?.[i] ?? String(i + 1)
-  const rand = prng(fnv1a(messages.map((m) => `${m.role}:${m.content}`).join("\n")))
+  const rand = prng(fnv1a((model === MODEL ? "" : `model:${model}\n`) + messages.map((m) => `${m.role}:${m.content}`).join("\n")))
   const weights = Array.from({ length: k }, () => Math.exp(4 * rand()))
   const total = weights.reduce((a, b) => a + b, 0)
   const probs = weights.map((w) => (0.95 * w) / total)
@@ -252,13 +259,13 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
         return sendJson(res, 200, completionBody(body, fault.text, top, created, n))
       }
       case "nologprobs": {
-        const { content, top } = answerFor(messagesOf(body))
+        const { content, top } = answerFor(messagesOf(body), modelOf(body))
         const full = completionBody(body, content, top, created, n) as { choices: Array<Record<string, unknown>> }
         full.choices[0]!["logprobs"] = null
         return sendJson(res, 200, full)
       }
       case "offoptions": {
-        const { content } = answerFor(messagesOf(body))
+        const { content } = answerFor(messagesOf(body), modelOf(body))
         const top = ["I", "The", "Sorry"].map((token, i) => ({ token, logprob: Math.log(0.5 / (i + 1)) }))
         return sendJson(res, 200, completionBody(body, content, top, created, n))
       }
@@ -268,7 +275,7 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
         return sendJson(res, 400, { error: { message: "The request is invalid", type: "invalid_request_error", code: null } })
       case "ok":
       case undefined: {
-        const { content, top } = answerFor(messagesOf(body))
+        const { content, top } = answerFor(messagesOf(body), modelOf(body))
         return sendJson(res, 200, completionBody(body, content, top, created, n))
       }
     }
