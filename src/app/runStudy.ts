@@ -1,4 +1,4 @@
-import { Clock, Console, Duration, Effect, Fiber, Schedule } from "effect"
+import { Clock, Console, Duration, Effect, Fiber, Layer, Schedule } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { RunSpec } from "../config/RunSpec.js"
@@ -27,6 +27,7 @@ import { llmRespondent } from "../respondents/llm.js"
 import type { Respondent } from "../respondents/Respondent.js"
 import { syntheticRespondent } from "../respondents/synthetic.js"
 import { makeScheduler } from "../engine/Scheduler.js"
+import * as LlmClientLocal from "../llm/LlmClientLocal.js"
 import * as LlmClientOpenAi from "../llm/LlmClientOpenAi.js"
 import { makeCounters, progressLine, type RunCounters } from "../progress/counters.js"
 import { assignConditions, largestRemainder, multinomialCounts } from "../sampling/allocation.js"
@@ -142,15 +143,23 @@ const unitCounts = (db: RunDb) => {
   return { done: t.done, failed: t.failed, pending: t.pending }
 }
 
-/** The LLM client of a run spec's backend (OpenAI-compatible). */
-export const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>, endpoint: string | null = spec.backend.baseUrl) =>
-  LlmClientOpenAi.layer({
+/** The LLM client of a run spec's backend: an OpenAI-compatible endpoint, or a local model (which may fail to load). */
+export const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>, endpoint: string | null = spec.backend.baseUrl): Layer.Layer<LlmClient, UsageError> =>
+  spec.backend.kind === "local"
+    ? LlmClientLocal.layer({ modelPath: spec.backend.model, seed: spec.seed, ...localThreads(env) })
+    : LlmClientOpenAi.layer({
     baseURL: endpoint ?? DEFAULT_BASE_URL,
     // Local servers (Ollama, vLLM, llama.cpp) accept any key; OpenAI itself answers 401 without one.
     apiKey: env["OPENAI_API_KEY"] ?? "no-key",
     model: spec.backend.model,
     connections: spec.backend.concurrency
   })
+
+/** VALUESIM_LOCAL_THREADS: CPU threads of the local backend (default: node-llama-cpp's, every core). */
+const localThreads = (env: Readonly<Record<string, string | undefined>>): { readonly threads?: number } => {
+  const n = Number(env["VALUESIM_LOCAL_THREADS"] ?? "")
+  return Number.isInteger(n) && n > 0 ? { threads: n } : {}
+}
 
 const schedulerOptions = (spec: RunSpec) => ({
   concurrency: spec.backend.concurrency,
@@ -200,14 +209,14 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
       const scheduler = yield* makeScheduler(schedulerOptions(spec))
       const llm = yield* LlmClient
       const sent = yield* scheduler.run(null, (attempt) => validated(llm.complete(request, attempt), validate)).pipe(
-        Effect.mapError((e) =>
-          new BackendUnusableError({
-            baseUrl: spec.backend.baseUrl ?? spec.backend.model,
-            detail: e.reason === "Degraded"
-              ? `the first request came back without usable logprobs after ${spec.backend.maxAttempts} attempts (${e.detail}); a server without logprobs needs --scoring sample`
-              : `the first request failed (${e.message})`
-          })
-        )
+        Effect.mapError((e) => {
+          const detail = e.reason === "Degraded"
+            ? `the first request came back without usable logprobs after ${spec.backend.maxAttempts} attempts (${e.detail}); a server without logprobs needs --scoring sample`
+            : `the first request failed (${e.message})`
+          return spec.backend.kind === "local"
+            ? new UsageError({ detail: `--model ${spec.backend.model}: ${detail}; nothing was written` })
+            : new BackendUnusableError({ baseUrl: spec.backend.baseUrl ?? "", detail })
+        })
       )
       if (cache !== null) cache.put(body, sent.value, yield* Clock.currentTimeMillis)
       const preloaded: Preloaded = { key, body, completion: sent.value, attempts: sent.attempts, latencyMs: sent.latencyMs }
@@ -289,7 +298,9 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
           else if (e._tag === "Failed") counters.failures[e.reason] = (counters.failures[e.reason] ?? 0) + 1
         })
         const cache: ResponseCache | null = ctx.cacheDir === null ? null : yield* openRunCache(spec, ctx.cacheDir, endpoint)
-        const asker = yield* makeAsker(spec.backend, db, writer, scheduler, counters, preloaded, cache).pipe(Effect.provide(llmLayer(spec, env, endpoint)))
+        // Built in the run's scope, not the asker's: a local model's context must outlive makeAsker.
+        const llm = yield* Layer.build(llmLayer(spec, env, endpoint))
+        const asker = yield* makeAsker(spec.backend, db, writer, scheduler, counters, preloaded, cache).pipe(Effect.provide(llm))
         dashboard?.attach(writer.stats, () => scheduler.stats().inFlight)
         const respondent = llmRespondent(spec, asker)
         for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker, respondent, gate)
@@ -359,7 +370,12 @@ const driveRun = (ctx: RunContext) =>
     const cpu0 = process.cpuUsage()
     const threadCpu0 = threadCpuUserSeconds()
     const print = (line: string) => (out.json ? Console.error(line) : Console.log(line))
-    const label = spec.backend.kind === "synthetic" ? SYNTHETIC_LABEL : `${spec.backend.kind} ${spec.backend.model} at ${ctx.endpoint}`
+    const label =
+      spec.backend.kind === "synthetic"
+        ? SYNTHETIC_LABEL
+        : spec.backend.kind === "local"
+          ? `local ${spec.backend.model} (in-process)`
+          : `${spec.backend.kind} ${spec.backend.model} at ${ctx.endpoint}`
     yield* print(`[valuesim] run ${escapeControl(runId)}: ${spec.agents} agents × ${spec.steps.length} step(s), backend ${escapeControl(label)}`)
     yield* print(`[valuesim] run folder: ${escapeControl(runDir)}`)
     yield* logEventNow(db, "start", { pending: before.pending + before.failed, ...(ctx.endpoint !== spec.backend.baseUrl ? { endpoint: ctx.endpoint } : {}) })
@@ -454,8 +470,10 @@ const secondSignalStops =
     )
 
 /** Where requests go, printed before the first one is sent (the API key from the environment goes with them). */
-const endpointLine = (endpoint: string | null, env: Readonly<Record<string, string | undefined>>) =>
-  `[valuesim] sending requests to ${escapeControl(hostOf(endpoint ?? DEFAULT_BASE_URL))}${env["OPENAI_API_KEY"] ? " with OPENAI_API_KEY" : ""}`
+const endpointLine = (spec: RunSpec, endpoint: string | null, env: Readonly<Record<string, string | undefined>>) =>
+  spec.backend.kind === "local"
+    ? `[valuesim] running ${escapeControl(spec.backend.model)} in this process (node-llama-cpp)`
+    : `[valuesim] sending requests to ${escapeControl(hostOf(endpoint ?? DEFAULT_BASE_URL))}${env["OPENAI_API_KEY"] ? " with OPENAI_API_KEY" : ""}`
 
 const logEventNow = (db: RunDb, kind: string, detail: unknown) =>
   Effect.flatMap(Clock.currentTimeMillis, (ms) => Effect.sync(() => logEvent(db, new Date(ms).toISOString(), kind, detail)))
@@ -467,7 +485,7 @@ const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: RunDb
 export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
   Effect.gen(function* () {
     const prices = yield* loadPriceSetting(env)
-    if (spec.backend.kind !== "synthetic") yield* (out.json ? Console.error : Console.log)(endpointLine(spec.backend.baseUrl, env))
+    if (spec.backend.kind !== "synthetic") yield* (out.json ? Console.error : Console.log)(endpointLine(spec, spec.backend.baseUrl, env))
     const cacheDir = runCacheDir(out, env)
     const preloaded = spec.backend.kind === "synthetic" ? [] : [yield* probeBackend(spec, env, cacheDir)]
     const now = yield* Clock.currentTimeMillis
@@ -518,7 +536,7 @@ export const resumeRun = (
             const warning = endpointWarning(spec.backend.baseUrl, `the run's stored settings (${escapeControl(runDir)})`, env)
             if (warning !== null) yield* Console.error(warning)
           }
-          yield* (out.json ? Console.error : Console.log)(endpointLine(endpoint, env))
+          yield* (out.json ? Console.error : Console.log)(endpointLine(resumed, endpoint, env))
         }
         return yield* driveRun({ db, dbFile, runId, runDir, spec: resumed, env, out, preloaded: [], prices, endpoint, cacheDir: runCacheDir(out, env) })
       })
