@@ -179,18 +179,21 @@ export const layer = (config: LocalConfig): Layer.Layer<LlmClient, UsageError> =
       let vocabulary: Map<string, Array<Token>> | null = null
       const endOfTurn = (t: Token) => (model.isEogToken ? model.isEogToken(t) : t === model.tokens.eos || t === model.tokens.eot)
 
-      /** Tokens of the prompt, with the sequence trimmed to their common prefix (at least the last token is left to evaluate). */
-      const prepare = async (messages: ReadonlyArray<ChatMessage>): Promise<Array<Token>> => {
+      /**
+       * The prompt's token count and the tokens still to evaluate: the sequence is trimmed to the common prefix
+       * with the previous prompt, leaving at least the last token to evaluate.
+       */
+      const prepare = async (messages: ReadonlyArray<ChatMessage>): Promise<{ readonly prompt: number; readonly rest: Array<Token> }> => {
         const tokens = wrapper.generateContextState({ chatHistory: toHistory(messages) }).contextText.tokenize(model.tokenizer)
         if (tokens.length === 0) throw fail("BadRequest", "the prompt has no tokens")
         if (tokens.length >= context.contextSize) throw fail("BadRequest", `the prompt has ${tokens.length} tokens, more than the context of ${context.contextSize}`)
         const keep = Math.min(sequence.compareContextTokens(tokens).firstDifferentIndex, tokens.length - 1)
         if (keep < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }])
-        return tokens.slice(keep)
+        return { prompt: tokens.length, rest: tokens.slice(keep) }
       }
 
       const scoreNext = async (request: CompletionRequest): Promise<Completion> => {
-        const rest = await prepare(request.messages)
+        const { prompt, rest } = await prepare(request.messages)
         const out = await sequence.controlledEvaluate(rest.map((t, i) => (i === rest.length - 1 ? [t, { generateNext: { logits: true } }] : t)))
         const logits = out[rest.length - 1]?.next.logits
         if (logits === undefined || logits.size === 0) throw fail("BadResponse", "the model returned no logits")
@@ -204,11 +207,11 @@ export const layer = (config: LocalConfig): Layer.Layer<LlmClient, UsageError> =
         for (const w of wordsOf(lastUser?.content ?? "")) for (const t of vocabulary.get(w) ?? []) chosen.add(t)
         const top = [...chosen].map((t) => ({ token: model.detokenize([t]), logprob: logprobs.get(t)! })).sort((a, b) => b.logprob - a.logprob)
         const best = ranked[0]![0]
-        return { text: model.detokenize([best]), topLogprobs: top, promptTokens: rest.length, completionTokens: 1, finishReason: "length" }
+        return { text: model.detokenize([best]), topLogprobs: top, promptTokens: prompt, completionTokens: 1, finishReason: "length" }
       }
 
       const generate = async (request: CompletionRequest, deadline: number | null): Promise<Completion> => {
-        const rest = await prepare(request.messages)
+        const { prompt, rest } = await prepare(request.messages)
         const seed = request.seed ?? Math.floor(samplerSeeds() * 2 ** 32)
         const generated: Array<Token> = []
         let finish = "length"
@@ -221,7 +224,7 @@ export const layer = (config: LocalConfig): Layer.Layer<LlmClient, UsageError> =
           if (generated.length >= request.maxTokens) break
           if (deadline !== null && performance.now() > deadline) throw new LlmError({ reason: "Timeout", detail: `generation took longer than the timeout` })
         }
-        return { text: model.detokenize(generated).trim(), topLogprobs: null, promptTokens: rest.length, completionTokens: generated.length, finishReason: finish }
+        return { text: model.detokenize(generated).trim(), topLogprobs: null, promptTokens: prompt, completionTokens: generated.length, finishReason: finish }
       }
 
       const complete = (request: CompletionRequest, options: AttemptOptions = {}): Effect.Effect<Completion, LlmError> =>
