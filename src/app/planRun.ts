@@ -5,6 +5,7 @@
  */
 import { Data } from "effect"
 import type { RunSpec } from "../config/RunSpec.js"
+import { backendNames, backendsOf, specOfBackend } from "../config/RunSpec.js"
 import { pricesFor, type PriceSetting } from "../config/PricesFile.js"
 import { planRequests, type CachedLookup, type RequestPlan } from "../engine/requestPlan.js"
 import { describeRequest } from "../engine/RequestCache.js"
@@ -120,5 +121,54 @@ export const renderEstimate = (e: RunEstimate): string => {
   const limits = `concurrency ${e.concurrency}${e.rpm === null ? "" : `, ${e.rpm} requests/min`}, ${e.latencySeconds} s per request assumed`
   lines.push(`  time          ~${formatDuration(e.etaSeconds ?? 0)} (${limits})`)
   lines.push(`  not counted: re-asks of unreadable answers (sample scoring only)`)
+  return lines.join("\n")
+}
+
+/** The plan of a study listing several backends: each backend's estimate (it answers the whole population), and the totals. */
+export interface BackendsEstimate {
+  readonly study: string
+  readonly backends: ReadonlyArray<RunEstimate & { readonly name: string }>
+  readonly agents: number
+  readonly answers: number
+  readonly requests: number
+  readonly inputTokens: number
+  readonly outputTokens: number
+  /** The sum of the backends' costs; null when a paid backend's price is unknown. */
+  readonly costUsd: number | null
+  /** Backends run at once: the slowest one's time. */
+  readonly etaSeconds: number | null
+}
+
+/** Each backend's estimate (the run spec as that backend runs it) and their totals. */
+export const estimateBackends = (spec: RunSpec, setting: PriceSetting, latencySeconds: number, cacheDir: string | null = null): BackendsEstimate => {
+  const names = backendNames(spec)
+  const backends = backendsOf(spec).map((_, b) => {
+    const one = specOfBackend(spec, b)
+    return { name: names[b]!, ...withCachedLookup(one, cacheDir, (cached) => estimateRun(one, setting, latencySeconds, cached)) }
+  })
+  const sum = (f: (e: RunEstimate) => number) => backends.reduce((n, e) => n + f(e), 0)
+  const etas = backends.flatMap((e) => (e.etaSeconds === null ? [] : [e.etaSeconds]))
+  return {
+    study: spec.study.id,
+    backends,
+    agents: sum((e) => e.agents),
+    answers: sum((e) => e.answers),
+    requests: sum((e) => e.requests),
+    inputTokens: sum((e) => e.inputTokens),
+    outputTokens: sum((e) => e.outputTokens),
+    costUsd: backends.some((e) => e.backend !== "synthetic" && e.costUsd === null) ? null : sum((e) => e.costUsd ?? 0),
+    etaSeconds: etas.length === 0 ? null : Math.max(...etas)
+  }
+}
+
+/** A several-backend plan as text: a line of totals, then each backend's own estimate. */
+export const renderBackendsEstimate = (e: BackendsEstimate): string => {
+  const lines = [
+    `plan: ${e.study} on ${e.backends.length} backends, each answering the whole population: ${n(e.requests)} requests in all, ` +
+      `${e.costUsd === null ? "cost unknown (a price is missing)" : `~${usd(e.costUsd)}`}` +
+      `${e.etaSeconds === null ? "" : `, ~${formatDuration(e.etaSeconds)} (backends run at once)`}`,
+    ...e.backends.map((b) => `  ${b.name.padEnd(Math.max(...e.backends.map((x) => x.name.length)))}  ${n(b.requests)} requests${b.costUsd === null ? "" : `, ~${usd(b.costUsd)}`}`)
+  ]
+  for (const b of e.backends) lines.push("", `[${b.name}]`, renderEstimate(b))
   return lines.join("\n")
 }

@@ -14,6 +14,7 @@ import { loadRunSpec } from "../config/StudyFile.js"
 import { DEFAULT_MDS_METHOD, MDS_METHODS } from "../stats/mds.js"
 import { anchoringCommand } from "./anchoringCommand.js"
 import { baselineCommand } from "./baselineCommand.js"
+import { batchCommand } from "./batchCommand.js"
 import { cacheCommand } from "./cacheCommand.js"
 import { personaEvalsCommand } from "./personaEvalsCommand.js"
 import { checkBudget, maxCost, maxCostOf, planCommand } from "./planCommand.js"
@@ -209,7 +210,7 @@ const compareStrategiesCmd = Command.make(
 export const cli = Command.make("valuesim").pipe(
   Command.withDescription("value-prompted LLM populations, questionnaires and human baselines"),
   Command.withSubcommands([
-    run, planCommand, resume, validate, exportCmd, report, compareStructureCmd, compareStrategiesCmd, baselineCommand, personaEvalsCommand,
+    run, planCommand, resume, validate, exportCmd, report, compareStructureCmd, compareStrategiesCmd, baselineCommand, batchCommand, personaEvalsCommand,
     ...robustnessCommands, valuePortraitCommand, anchoringCommand, cacheCommand
   ])
 )

@@ -27,9 +27,12 @@ export const readConditionSizes = (db: RunDb): Array<{ readonly idx: number; rea
     )
     .all() as Array<{ idx: number; condition: string; agents: number }>
 
-/** The condition index of every agent, by agent id (ids run 0…N−1). */
+/**
+ * The condition index of every agent, by agent id (ids run 0…N−1; in a connection scoped to one backend of a
+ * several-backend run, `storeScope.ts`, its ids start higher and the entries below them are 0).
+ */
 export const readAgentConditions = (db: RunDb): Int32Array => {
-  const n = readAgentCount(db)
+  const n = ((db.prepare(`SELECT max(agent_id) FROM agents`).pluck().get() as number | null) ?? -1) + 1
   const out = new Int32Array(n)
   const stmt = db.prepare(`SELECT agent_id, condition_idx FROM agents`).raw()
   for (const [id, c] of stmt.iterate() as IterableIterator<[number, number]>) if (id < n) out[id] = c

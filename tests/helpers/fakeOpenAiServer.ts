@@ -29,6 +29,8 @@ export interface FakeServerOptions {
   readonly periodicFault?: { readonly every: number; readonly fault: Fault }
   /** Every request whose messages contain this text is answered without logprobs (`nologprobs`), always. */
   readonly noLogprobsFor?: string
+  /** More routes (e.g. the Files and Batches endpoints of `fakeBatchApi.ts`): true when it answered the request. */
+  readonly routes?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean
 }
 
 export interface FakeServer {
@@ -79,13 +81,18 @@ interface Message {
   readonly content: string
 }
 
-const messagesOf = (body: unknown): ReadonlyArray<Message> => {
+export const messagesOf = (body: unknown): ReadonlyArray<Message> => {
   const raw = typeof body === "object" && body !== null ? (body as Record<string, unknown>)["messages"] : undefined
   if (!Array.isArray(raw)) return []
   return raw.map((m: unknown) => {
     const r = typeof m === "object" && m !== null ? (m as Record<string, unknown>) : {}
     return { role: String(r["role"] ?? ""), content: typeof r["content"] === "string" ? r["content"] : "" }
   })
+}
+
+const modelOf = (body: unknown): string => {
+  const m = typeof body === "object" && body !== null ? (body as Record<string, unknown>)["model"] : undefined
+  return typeof m === "string" ? m : MODEL
 }
 
 const lastUserContent = (messages: ReadonlyArray<Message>): string => [...messages].reverse().find((m) => m.role === "user")?.content ?? ""
@@ -114,12 +121,14 @@ interface TopEntry {
  * with a " d" variant), "I" and "The" the rest.
  */
 export const answerFor = (
-  messages: ReadonlyArray<Message>
+  messages: ReadonlyArray<Message>,
+  /** A model other than MODEL answers differently (its name goes into the hash): several models can be told apart. */
+  model: string = MODEL
 ): { readonly content: string; readonly top: ReadonlyArray<TopEntry> } => {
   const labels = optionLabels(messages)
   const k = labels?.length ?? optionCount(messages)
   const tokenOf = (i: number) => labels?.[i] ?? String(i + 1)
-  const rand = prng(fnv1a(messages.map((m) => `${m.role}:${m.content}`).join("\n")))
+  const rand = prng(fnv1a((model === MODEL ? "" : `model:${model}\n`) + messages.map((m) => `${m.role}:${m.content}`).join("\n")))
   const weights = Array.from({ length: k }, () => Math.exp(4 * rand()))
   const total = weights.reduce((a, b) => a + b, 0)
   const probs = weights.map((w) => (0.95 * w) / total)
@@ -147,7 +156,7 @@ export const answerFor = (
   return { content: tokenOf(best), top: entries }
 }
 
-const completionBody = (
+export const completionBody = (
   body: unknown,
   content: string,
   top: ReadonlyArray<TopEntry>,
@@ -188,13 +197,13 @@ const completionBody = (
   }
 }
 
-const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+export const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
   const text = JSON.stringify(body)
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers })
   res.end(text)
 }
 
-const readBody = (req: IncomingMessage): Promise<string> =>
+export const readBody = (req: IncomingMessage): Promise<string> =>
   new Promise((resolve, reject) => {
     const chunks: Array<Buffer> = []
     req.on("data", (c: Buffer) => chunks.push(c))
@@ -250,13 +259,13 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
         return sendJson(res, 200, completionBody(body, fault.text, top, created, n))
       }
       case "nologprobs": {
-        const { content, top } = answerFor(messagesOf(body))
+        const { content, top } = answerFor(messagesOf(body), modelOf(body))
         const full = completionBody(body, content, top, created, n) as { choices: Array<Record<string, unknown>> }
         full.choices[0]!["logprobs"] = null
         return sendJson(res, 200, full)
       }
       case "offoptions": {
-        const { content } = answerFor(messagesOf(body))
+        const { content } = answerFor(messagesOf(body), modelOf(body))
         const top = ["I", "The", "Sorry"].map((token, i) => ({ token, logprob: Math.log(0.5 / (i + 1)) }))
         return sendJson(res, 200, completionBody(body, content, top, created, n))
       }
@@ -266,7 +275,7 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
         return sendJson(res, 400, { error: { message: "The request is invalid", type: "invalid_request_error", code: null } })
       case "ok":
       case undefined: {
-        const { content, top } = answerFor(messagesOf(body))
+        const { content, top } = answerFor(messagesOf(body), modelOf(body))
         return sendJson(res, 200, completionBody(body, content, top, created, n))
       }
     }
@@ -315,6 +324,8 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
       handleChat(req, res).catch(() => res.destroy())
     } else if (req.method === "GET" && (path === "/v1/models" || path === "/models")) {
       sendJson(res, 200, { object: "list", data: [{ id: MODEL, object: "model", created, owned_by: "valuesim" }] })
+    } else if (opts.routes?.(req, res, path ?? "/") === true) {
+      return
     } else {
       sendJson(res, 404, { error: { message: `no route ${req.method} ${path}`, type: "invalid_request_error" } })
     }
