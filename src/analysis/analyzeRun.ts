@@ -16,6 +16,7 @@ import { DEFAULT_MDS_METHOD, mapFromCorrelation, type MdsMethod } from "../stats
 import { readConditions, readRunTotals } from "../store/reads.js"
 import { isParquetExport, loadParquetExport } from "../store/exportFolder.js"
 import { getManifest, openDatabase, type RunDb } from "../store/RunStore.js"
+import { faultOf, storeErrorOf } from "../store/storeFault.js"
 import type { BootstrapSettings } from "./alignment.js"
 import { behaviourAgainst, columnMeans, DEFAULT_PERMUTATIONS, hierarchySpearman, num, numMatrix, PAPER_BOOTSTRAP, rowsByCondition, structureAgainst } from "./alignment.js"
 import type {
@@ -253,7 +254,9 @@ export const analyzeRun = (runDir: string, options: AnalysisOptions = DEFAULT_AN
       : yield* openDatabase(dbFile, { mustExist: true })
     return yield* Effect.try({
       try: () => analyse(db, runDir, baselines, options),
-      catch: (e) => new SpecFileError({ file: dbFile, problems: [`cannot analyse the run (${(e as Error).message})`] })
+      catch: (e) =>
+        storeErrorOf(runDir, faultOf(e) === "damaged" ? e : null) ??
+        new SpecFileError({ file: dbFile, problems: [`cannot analyse the run (${(e as Error).message})`] })
     }).pipe(Effect.ensuring(Effect.sync(() => db.close())))
   })
 

@@ -20,6 +20,7 @@ import {
   requestInfoReader
 } from "../store/reads.js"
 import { getManifest, openDatabase, type RunDb } from "../store/RunStore.js"
+import { faultOf, storeErrorOf } from "../store/storeFault.js"
 import { versions } from "./version.js"
 
 export type ExportFormat = "csv" | "jsonl" | "parquet"
@@ -693,7 +694,10 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
     const dbFile = path.join(runDir, "run.sqlite")
     if (!fs.existsSync(dbFile)) return yield* new SpecFileError({ file: runDir, problems: ["run-dir: no run.sqlite here; is this a run folder?"] })
     const db = yield* openDatabase(dbFile, { mustExist: true })
-    const failed = (e: unknown) => new SpecFileError({ file: outDir, problems: [`--out: export failed (${(e as Error).message})`] })
+    // A store found damaged while its rows are read is a store fault (its own exit code), not a problem of --out.
+    const failed = (e: unknown) =>
+      storeErrorOf(runDir, faultOf(e) === "damaged" ? e : null) ??
+      new SpecFileError({ file: outDir, problems: [`--out: export failed (${(e as Error).message})`] })
     return yield* Effect.gen(function* () {
       const runManifest = getManifest(db)
       const spec = runManifest["spec"] as RunSpec | undefined

@@ -7,7 +7,10 @@ import { Data } from "effect"
 import type { RunSpec } from "../config/RunSpec.js"
 import { backendNames, backendsOf, specOfBackend } from "../config/RunSpec.js"
 import { pricesFor, type PriceSetting } from "../config/PricesFile.js"
-import { planRequests, type RequestPlan } from "../engine/requestPlan.js"
+import { planRequests, type CachedLookup, type RequestPlan } from "../engine/requestPlan.js"
+import { describeRequest } from "../engine/RequestCache.js"
+import { cacheable, endpointIdentity, responseKey } from "../llm/responseCache.js"
+import { withCacheReader } from "../store/ResponseCache.js"
 import { formatDuration } from "../progress/counters.js"
 import type { Prices } from "../ui/state.js"
 import { cliCommand } from "./invocation.js"
@@ -44,8 +47,20 @@ export interface RunEstimate extends Omit<RequestPlan, "longestChain"> {
 export const costOf = (prices: Prices | null, inputTokens: number, outputTokens: number): number | null =>
   prices === null ? null : (inputTokens * prices.inputPerMillion + outputTokens * prices.outputPerMillion) / 1e6
 
-export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds: number): RunEstimate => {
-  const p = planRequests(spec)
+/**
+ * Calls `use` with a lookup of the response cache in `dir` for the run's requests (null `dir`: the cache is off,
+ * nothing is cached). Nothing is created or changed.
+ */
+export const withCachedLookup = <A>(spec: RunSpec, dir: string | null, use: (cached: CachedLookup | undefined) => A): A => {
+  if (dir === null || spec.backend.kind === "synthetic") return use(undefined)
+  const identity = endpointIdentity(spec.backend, spec.backend.baseUrl)
+  return withCacheReader(dir, (has) =>
+    use((messages, nonce) => cacheable(spec.backend, nonce) && has(responseKey(identity, describeRequest(spec.backend, messages, nonce).body)))
+  )
+}
+
+export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds: number, cached?: CachedLookup): RunEstimate => {
+  const p = planRequests(spec, cached)
   const b = spec.backend
   const prices = pricesFor(b, setting)
   const synthetic = b.kind === "synthetic"
@@ -63,6 +78,7 @@ export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds
     agents: p.agents,
     answers: p.answers,
     requests: p.requests,
+    cached: p.cached,
     shared: p.shared,
     inputTokens: p.inputTokens,
     outputTokens: p.outputTokens,
@@ -94,6 +110,7 @@ export const renderEstimate = (e: RunEstimate): string => {
   }
   lines.push(`  requests      ${n(e.requests)} for ${n(e.answers)} answers (${n(e.shared)} served by identical requests sent once)`)
   for (const s of e.steps) lines.push(`    ${s.step.padEnd(20)} ${n(s.requests)} requests, ~${n(s.inputTokens)} input tokens`)
+  if (e.cached > 0) lines.push(`  cached        ${n(e.cached)} more answered by the response cache (not sent, no tokens, no cost)`)
   lines.push(`  input tokens  ~${n(e.inputTokens)} (estimated from the prompts: characters / 4)`)
   lines.push(`  output tokens ≤${n(e.outputTokens)} (max_tokens per reply)`)
   lines.push(
@@ -123,9 +140,12 @@ export interface BackendsEstimate {
 }
 
 /** Each backend's estimate (the run spec as that backend runs it) and their totals. */
-export const estimateBackends = (spec: RunSpec, setting: PriceSetting, latencySeconds: number): BackendsEstimate => {
+export const estimateBackends = (spec: RunSpec, setting: PriceSetting, latencySeconds: number, cacheDir: string | null = null): BackendsEstimate => {
   const names = backendNames(spec)
-  const backends = backendsOf(spec).map((_, b) => ({ name: names[b]!, ...estimateRun(specOfBackend(spec, b), setting, latencySeconds) }))
+  const backends = backendsOf(spec).map((_, b) => {
+    const one = specOfBackend(spec, b)
+    return { name: names[b]!, ...withCachedLookup(one, cacheDir, (cached) => estimateRun(one, setting, latencySeconds, cached)) }
+  })
   const sum = (f: (e: RunEstimate) => number) => backends.reduce((n, e) => n + f(e), 0)
   const etas = backends.flatMap((e) => (e.etaSeconds === null ? [] : [e.etaSeconds]))
   return {

@@ -22,6 +22,7 @@ import { firstGameMessages, planMatches, runGameStep } from "../engine/GameRunne
 import { describeRequest, makeAsker, validated, type Asker, type Preloaded } from "../engine/RequestCache.js"
 import { runQuestionnaireStep } from "../engine/QuestionnaireRunner.js"
 import { logprobValidator } from "../llm/scoring.js"
+import { cacheable, defaultCacheDir, endpointIdentity, openCache, type ResponseCache } from "../llm/responseCache.js"
 import { llmRespondent } from "../respondents/llm.js"
 import type { Respondent } from "../respondents/Respondent.js"
 import { syntheticRespondent } from "../respondents/synthetic.js"
@@ -34,7 +35,8 @@ import { assignConditions, largestRemainder, multinomialCounts } from "../sampli
 import { stream } from "../sampling/rng.js"
 import { writePlan } from "../store/plan.js"
 import { readRunTotals } from "../store/reads.js"
-import { getManifest, logEvent, openDatabase, putManifest, type RunDb } from "../store/RunStore.js"
+import { DatabaseError, getManifest, logEvent, openDatabase, putManifest, type RunDb } from "../store/RunStore.js"
+import { faultOf, releaseSpace, reserveSpace, RunStoreError, stoppedNext, storeErrorOf } from "../store/storeFault.js"
 import { makeResultWriter, type ResultWriter } from "../store/ResultWriter.js"
 
 export interface RunSummary {
@@ -61,6 +63,8 @@ export interface RunSummary {
   /** Requests sent again after a failure (429, 5xx, a timeout, a reset), the start-up probe's included. */
   readonly retries: number
   readonly sharedOrCached: number
+  /** Distinct requests answered by the response cache across runs instead of the endpoint. */
+  readonly fromCache: number
   readonly elapsedSeconds: number
   /** CPU time (user + system) this process spent over the same span: steadier than wall time on a shared machine. */
   readonly cpuSeconds: number
@@ -78,29 +82,58 @@ export interface OutputOptions {
   readonly tui?: boolean
   /** --max-cost: stop the run (resumable) once the spending of this invocation reaches this many US dollars. */
   readonly maxCostUsd?: number
+  /** The response cache folder; null: --no-cache; absent: the default (defaultCacheDir). */
+  readonly cacheDir?: string | null
 }
+
+/** The response cache folder a run uses, or null when the cache is off. */
+export const runCacheDir = (out: Pick<OutputOptions, "cacheDir">, env: Readonly<Record<string, string | undefined>>): string | null =>
+  out.cacheDir === undefined ? defaultCacheDir(env) : out.cacheDir
 
 const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)
 
-/** Creates `<runsDir>/<run-id>/` with a fresh run database. The id is unique within runsDir. */
-const createRunDir = (runsDir: string, base: string) =>
+const STAGING = ".staging-"
+
+/**
+ * Creates a hidden staging folder `<runsDir>/.staging-<base>-<pid>` for a new run; `publishRunDir` renames it to
+ * `<runsDir>/<run-id>/` once the plan is stored, so a run folder never exists without its plan (a kill or a full
+ * disk while it is written leaves no empty run folder). Staging folders of processes no longer alive are removed.
+ */
+const stageRunDir = (runsDir: string, base: string) =>
   // Checked before anything is created: the run folder must land inside runsDir whatever the id holds.
   Effect.zipRight(pathInside(runsDir, base, "id"), Effect.try({
     try: () => {
       fs.mkdirSync(runsDir, { recursive: true })
-      for (let i = 1; ; i++) {
-        const id = i === 1 ? base : `${base}-${i}`
-        const dir = path.join(runsDir, id)
-        try {
-          fs.mkdirSync(dir)
-          return { runId: id, runDir: dir }
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
-        }
+      for (const name of fs.readdirSync(runsDir)) {
+        const pid = name.startsWith(STAGING) ? Number(name.slice(name.lastIndexOf("-") + 1)) : NaN
+        if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) fs.rmSync(path.join(runsDir, name), { recursive: true, force: true })
       }
+      const staging = path.join(runsDir, `${STAGING}${base}-${process.pid}`)
+      fs.rmSync(staging, { recursive: true, force: true })
+      fs.mkdirSync(staging)
+      return staging
     },
-    catch: (e) => new SpecFileError({ file: runsDir, problems: [`--runs-dir: cannot create the run folder (${(e as Error).message})`] })
+    catch: (e) =>
+      storeErrorOf(runsDir, faultOf(e) === "full" ? e : null) ??
+      new SpecFileError({ file: runsDir, problems: [`--runs-dir: cannot create the run folder (${(e as Error).message})`] })
   }))
+
+const processAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+
+/** The first free run id for `base` in runsDir: `base`, then `base-2`, `base-3`, … */
+const freeRunId = (runsDir: string, base: string, from = 1) => {
+  for (let i = from; ; i++) {
+    const id = i === 1 ? base : `${base}-${i}`
+    if (!fs.existsSync(path.join(runsDir, id))) return { id, i }
+  }
+}
 
 /**
  * Writes the plan of a new run: conditions, the seeded allocation of agents to conditions, items, every
@@ -186,8 +219,10 @@ const schedulerOptions = (spec: RunSpec) => ({
  * as usual). A server that cannot be reached, refuses the key, answers something that is not a chat
  * completion, or under logprob scoring answers without logprobs over the options, stops the run here with one
  * message. The answer is kept and used by the run, so the probe costs no extra request under logprob scoring.
+ * When the response cache already holds a usable answer to that question, nothing is sent (the run may then
+ * be answered from the cache alone, with the endpoint down).
  */
-const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>) =>
+const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>, cacheDir: string | null, out: OutputOptions) =>
   Effect.scoped(
     Effect.gen(function* () {
       const first = spec.steps[0]!
@@ -201,34 +236,57 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
                 : itemTurn(first.questionnaire.prompts, first.questionnaire.items[0]!, presentedChoices(first.questionnaire), true)
             ]
           : firstGameMessages(spec, 0, cond.system)
-      const { body, key, request } = describeRequest(spec.backend, messages, spec.backend.scoring === "sample" ? "probe" : null)
-      const scheduler = yield* makeScheduler(schedulerOptions(spec))
-      const llm = yield* LlmClient
+      const nonce = spec.backend.scoring === "sample" ? "probe" : null
+      const { body, key, request } = describeRequest(spec.backend, messages, nonce)
       // Under logprob scoring the first question must come back with logprobs over its options, as every
       // shared request must (a degraded response is retried like a 5xx).
       const validate = first.kind === "questionnaire" && first.questionnaire.administration !== "batch" && spec.backend.scoring === "logprob"
         ? logprobValidator(presentedChoices(first.questionnaire))
         : undefined
+      const cache = cacheDir !== null && cacheable(spec.backend, nonce) ? yield* openRunCache(spec, cacheDir, spec.backend.baseUrl) : null
+      const hit = cache === null ? undefined : cache.get(body, yield* Clock.currentTimeMillis)
+      if (hit !== undefined && (validate === undefined || validate(hit) === null)) {
+        const preloaded: Preloaded = { key, body, completion: hit, attempts: 0, latencyMs: 0, fromCache: true }
+        return preloaded
+      }
+      if (spec.backend.kind === "openai") yield* reachableAny(replicaUrls(spec.backend), env, out)
+      const scheduler = yield* makeScheduler(schedulerOptions(spec))
+      const llm = yield* LlmClient
       const sent = yield* scheduler.run(null, (attempt) => validated(llm.complete(request, attempt), validate)).pipe(
         Effect.mapError((e) =>
           new BackendUnusableError({
-            baseUrl: spec.backend.baseUrl ?? "",
+            baseUrl: spec.backend.baseUrl ?? spec.backend.model,
             detail: e.reason === "Degraded"
               ? `the first request came back without usable logprobs after ${spec.backend.maxAttempts} attempts (${e.detail}); a server without logprobs needs --scoring sample`
               : `the first request failed (${e.message})`
           })
         )
       )
+      if (cache !== null) cache.put(body, sent.value, yield* Clock.currentTimeMillis)
       const preloaded: Preloaded = { key, body, completion: sent.value, attempts: sent.attempts, latencyMs: sent.latencyMs }
       return preloaded
-    })
-  ).pipe(Effect.provide(llmLayer(spec, env)))
+    }).pipe(Effect.provide(llmLayer(spec, env)))
+  )
+
+/** The run's view of the response cache for requests to `endpoint`. */
+const openRunCache = (spec: RunSpec, dir: string, endpoint: string | null) =>
+  openCache(dir, endpointIdentity(spec.backend, endpoint), spec.backend.model)
 
 /** Runs one step: questionnaires through the backend's respondent, games through the asker (null: synthetic). */
 const runStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWriter, asker: Asker | null, respondent: Respondent, gate: Effect.Effect<void>) =>
   spec.steps[step]!.kind === "game"
     ? runGameStep(spec, step, db, writer, asker, gate)
     : runQuestionnaireStep(spec, step, db, writer, respondent, gate)
+
+/**
+ * Runs every pending unit of every step of a model-backed run through `asker` (the online asker, or the batch
+ * path's asker that answers from the run store).
+ */
+export const runModelSteps = (spec: RunSpec, db: RunDb, writer: ResultWriter, asker: Asker, gate: Effect.Effect<void> = Effect.void) =>
+  Effect.gen(function* () {
+    const respondent = llmRespondent(spec, asker)
+    for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker, respondent, gate)
+  })
 
 /** Everything one execution of a run works with. */
 interface RunContext {
@@ -244,6 +302,8 @@ interface RunContext {
   readonly prices: PriceSetting
   /** Where requests go: the plan's base URL, or `resume --base-url` (the request keys stay the plan's). */
   readonly endpoint: string | null
+  /** The response cache folder, or null when the cache is off. */
+  readonly cacheDir: string | null
 }
 
 interface Budget {
@@ -303,13 +363,14 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
             if (e._tag === "Retrying") counters.retries++
             else if (e._tag === "Failed") counters.failures[e.reason] = (counters.failures[e.reason] ?? 0) + 1
           })
-          const asker = yield* makeAsker(bSpec.backend, reader, writer, scheduler, counters, preloaded[b] ?? []).pipe(
-            Effect.provide(llmLayer(bSpec, env, nBackends === 1 ? endpoint : bSpec.backend.baseUrl))
+          const bEndpoint = nBackends === 1 ? endpoint : bSpec.backend.baseUrl
+          const cache: ResponseCache | null = ctx.cacheDir === null ? null : yield* openRunCache(bSpec, ctx.cacheDir, bEndpoint)
+          const asker = yield* makeAsker(bSpec.backend, reader, writer, scheduler, counters, preloaded[b] ?? [], cache).pipe(
+            Effect.provide(llmLayer(bSpec, env, bEndpoint))
           )
           inFlight.push(() => scheduler.stats().inFlight)
           dashboard?.attach(writer.stats, () => inFlight.reduce((n, f) => n + f(), 0))
-          const respondent = llmRespondent(bSpec, asker)
-          for (let step = 0; step < spec.steps.length; step++) yield* runStep(bSpec, step, reader, writer, asker, respondent, gate)
+          yield* runModelSteps(bSpec, reader, writer, asker, gate)
         })
       const unguarded = Effect.forEach(backendsOf(spec), (_, b) => Effect.scoped(onBackend(b)), { concurrency: "unbounded", discard: true })
       const work = budget === null ? unguarded : Effect.raceFirst(unguarded, spendingGuard(budget, counters, ctx.runDir))
@@ -347,6 +408,7 @@ const summarize = (
     requests: counters.requests,
     retries,
     sharedOrCached: counters.cacheHits,
+    fromCache: counters.fromCache,
     elapsedSeconds: Math.round(elapsedMs / 10) / 100,
     cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
     cpuUserSeconds: Math.round(cpu.user / 1e4) / 100,
@@ -354,8 +416,39 @@ const summarize = (
   }
 }
 
-/** Runs the pending work of an open run database and returns its summary; marks the manifest status. */
+/**
+ * Runs the pending work of an open run database and returns its summary; marks the manifest status. A store
+ * that cannot be written any more (a full disk) stops the run with a RunStoreError: the space set aside before
+ * (`reserveSpace`, by the caller) is given back to record the status `interrupted`, and the message ends with
+ * the resume command.
+ */
 const driveRun = (ctx: RunContext) =>
+  Effect.suspend(() =>
+    runPending(ctx).pipe(
+      Effect.catchAllDefect((defect) => {
+        const fault = storeErrorOf(ctx.runDir, defect)
+        return fault === null ? Effect.die(defect) : Effect.fail(fault)
+      }),
+      Effect.mapError((e) => {
+        if (!(e instanceof RunStoreError)) return e
+        releaseSpace(ctx.runDir)
+        let recorded = false
+        if (e.fault !== "damaged") {
+          try {
+            logEvent(ctx.db, new Date().toISOString(), "store-error", { fault: e.fault, detail: e.detail, ...unitCounts(ctx.db) })
+            putManifest(ctx.db, { status: "interrupted" })
+            recorded = true
+          } catch {
+            // Not even the status could be written: the message says so by not claiming it.
+          }
+        }
+        return new RunStoreError({ ...e, next: stoppedNext(e.fault, resumeCommand(ctx.runDir, cliCommand()), recorded) })
+      }),
+      Effect.ensuring(Effect.sync(() => releaseSpace(ctx.runDir)))
+    )
+  )
+
+const runPending = (ctx: RunContext) =>
   Effect.gen(function* () {
     const { db, out, prices, runDir, runId, spec } = ctx
     const before = unitCounts(db)
@@ -483,6 +576,9 @@ const secondSignalStops =
  * Fails when none of a backend's servers can be reached; a replica that cannot is named and left to the others
  * (the replica client sends it nothing while it is down, and tries it again later).
  */
+/** The base URLs a backend's requests go to: its replicas, or its one endpoint. */
+const replicaUrls = (backend: BackendSettings): ReadonlyArray<string> => backend.replicas?.map((r) => r.baseUrl) ?? [backend.baseUrl ?? DEFAULT_BASE_URL]
+
 const reachableAny = (urls: ReadonlyArray<string>, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
   Effect.gen(function* () {
     if (urls.length === 1) return yield* checkReachable(urls[0]!, env)
@@ -499,33 +595,87 @@ const endpointLine = (endpoint: string | null, env: Readonly<Record<string, stri
 const logEventNow = (db: RunDb, kind: string, detail: unknown) =>
   Effect.flatMap(Clock.currentTimeMillis, (ms) => Effect.sync(() => logEvent(db, new Date(ms).toISOString(), kind, detail)))
 
-const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: RunDb) => Effect.Effect<A, E, R>) =>
-  Effect.acquireUseRelease(openDatabase(file, { mustExist }), use, (db) => Effect.sync(() => db.close()))
+/** Opens a run database for writing (an existing one is checked first: `openDatabase`), uses it and closes it. */
+export const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: RunDb) => Effect.Effect<A, E, R>) =>
+  Effect.acquireUseRelease(openDatabase(file, { mustExist, writes: true }), use, (db) => Effect.sync(() => db.close()))
+
+/**
+ * Creates the folder of a new run of `spec` under `runsDir` with its plan stored (and `manifest` entries, if
+ * given). The plan is written in a staging folder renamed into place, so a run folder never exists without it.
+ */
+export const createPlannedRun = (spec: RunSpec, runsDir: string, now: number, manifest?: Readonly<Record<string, unknown>>) =>
+  Effect.gen(function* () {
+    const base = `${stamp(now)}-${spec.study.id}-s${spec.seed}`
+    // The plan is written in a staging folder, which is removed unless it became the run folder.
+    return yield* Effect.acquireUseRelease(
+      stageRunDir(runsDir, base),
+      (staging) =>
+        Effect.gen(function* () {
+          let { id, i } = freeRunId(runsDir, base)
+          const stagedFile = path.join(staging, "run.sqlite")
+          // A full disk here keeps nothing: the staging folder goes with the error.
+          const keptNothing = (fault: RunStoreError) =>
+            new RunStoreError({ ...fault, runDir: path.join(runsDir, id), next: "nothing was kept; free some space and start the run again" })
+          const atStart = (e: unknown): unknown => {
+            const fault = storeErrorOf(runsDir, e)
+            return fault === null ? e : keptNothing(fault)
+          }
+          const reserved = reserveSpace(staging)
+          if (reserved !== null) return yield* keptNothing(reserved)
+          const plan = (db: RunDb) => {
+            planRun(db, spec, id, new Date(now).toISOString())
+            if (manifest !== undefined) putManifest(db, { ...manifest })
+          }
+          yield* withDatabase(stagedFile, false, (db) => Effect.try({ try: () => plan(db), catch: atStart })).pipe(
+            Effect.mapError(atStart),
+            Effect.catchIf((e): e is unknown => !(e instanceof RunStoreError || e instanceof SpecFileError || e instanceof DatabaseError), Effect.die)
+          )
+          // Another run may have taken the id meanwhile: then the next free one, recorded before the rename.
+          for (;;) {
+            const target = path.join(runsDir, id)
+            const moved = yield* Effect.try({
+              try: () => {
+                try {
+                  fs.renameSync(staging, target)
+                  return true
+                } catch (e) {
+                  const code = (e as NodeJS.ErrnoException).code
+                  if (code === "EEXIST" || code === "ENOTEMPTY") return false
+                  throw e
+                }
+              },
+              catch: (e) => new SpecFileError({ file: runsDir, problems: [`--runs-dir: cannot create the run folder (${(e as Error).message})`] })
+            })
+            if (moved) return { runDir: target, runId: id }
+            ;({ id, i } = freeRunId(runsDir, base, i + 1))
+            const newId = id
+            yield* withDatabase(stagedFile, true, (db) => Effect.sync(() => putManifest(db, { run_id: newId })))
+          }
+        }),
+      (staging) => Effect.sync(() => fs.rmSync(staging, { recursive: true, force: true }))
+    )
+  })
 
 /** Starts a new run of `spec` in a fresh folder under `runsDir`. */
 export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
   Effect.gen(function* () {
     const prices = yield* loadPriceSetting(env)
-    // Each model backend: where requests go, then whether anything answers there, then its first question.
+    // Each model backend: where requests go, then (unless its first question is cached) whether anything answers there.
+    const cacheDir = runCacheDir(out, env)
     const preloaded: Array<ReadonlyArray<Preloaded>> = []
     for (const [b, backend] of backendsOf(spec).entries()) {
       if (backend.kind === "synthetic") {
         preloaded.push([])
         continue
       }
-      const urls = backend.replicas?.map((r) => r.baseUrl) ?? [backend.baseUrl ?? DEFAULT_BASE_URL]
-      for (const url of urls) yield* (out.json ? Console.error : Console.log)(endpointLine(url, env))
-      yield* reachableAny(urls, env, out)
-      preloaded.push([yield* probeBackend(specOfBackend(spec, b), env)])
+      for (const url of replicaUrls(backend)) yield* (out.json ? Console.error : Console.log)(endpointLine(url, env))
+      preloaded.push([yield* probeBackend(specOfBackend(spec, b), env, cacheDir, out)])
     }
     const now = yield* Clock.currentTimeMillis
-    const { runDir, runId } = yield* createRunDir(runsDir, `${stamp(now)}-${spec.study.id}-s${spec.seed}`)
+    const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now)
     const dbFile = path.join(runDir, "run.sqlite")
     return yield* withDatabase(dbFile, false, (db) =>
-      Effect.gen(function* () {
-        yield* Effect.try({ try: () => planRun(db, spec, runId, new Date(now).toISOString()), catch: (e) => e }).pipe(Effect.orDie)
-        return yield* driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl })
-      })
+      driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl, cacheDir })
     )
   })
 
@@ -556,7 +706,12 @@ export const resumeRun = (
         if (spec === undefined || runId === undefined) {
           return yield* new SpecFileError({ file: dbFile, problems: ["manifest: the run has no plan (it was never started properly)"] })
         }
-        putManifest(db, { resumed_with: versions() })
+        const reserved = reserveSpace(runDir)
+        if (reserved !== null) return yield* reserved
+        yield* Effect.try({
+          try: () => putManifest(db, { resumed_with: versions() }),
+          catch: (cause) => storeErrorOf(runDir, cause) ?? new DatabaseError({ file: dbFile, cause })
+        })
         // --timeout changes how long a request may take; --base-url only where requests go: the request keys
         // (and so the answers already stored) stay those of the run's plan.
         if (spec.backends !== undefined && overrides.baseUrl !== undefined) {
@@ -585,7 +740,7 @@ export const resumeRun = (
           }
           yield* (out.json ? Console.error : Console.log)(endpointLine(endpoint, env))
         }
-        return yield* driveRun({ db, dbFile, runId, runDir, spec: resumed, env, out, preloaded: [], prices, endpoint })
+        return yield* driveRun({ db, dbFile, runId, runDir, spec: resumed, env, out, preloaded: [], prices, endpoint, cacheDir: runCacheDir(out, env) })
       })
     )
   })

@@ -4,13 +4,14 @@
  */
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
-import { estimateBackends, estimateRun, isPaid, renderBackendsEstimate, renderEstimate, usd, type RunEstimate } from "../app/planRun.js"
+import { estimateBackends, estimateRun, isPaid, renderBackendsEstimate, renderEstimate, usd, withCachedLookup, type RunEstimate } from "../app/planRun.js"
+import { runCacheDir } from "../app/runStudy.js"
 import { cliCommand } from "../app/invocation.js"
 import { loadPriceSetting, pricesFor } from "../config/PricesFile.js"
 import { backendsOf, type RunSpec } from "../config/RunSpec.js"
 import { UsageError } from "../config/SpecFileError.js"
 import { loadRunSpec } from "../config/StudyFile.js"
-import { backendOptions, env, json, opt, overridesOf } from "./runOptions.js"
+import { backendOptions, cacheOutput, env, json, opt, overridesOf } from "./runOptions.js"
 
 export const latency = Options.float("latency").pipe(
   Options.withDescription("seconds one request takes, for the time estimate (measure yours with a short run). Default: 1"),
@@ -36,14 +37,14 @@ export const maxCostOf = (o: Option.Option<number>) =>
  * Before `run` starts: on a paid endpoint (or with --max-cost) prints the estimate, and refuses (exit 2, nothing
  * sent or written) a run whose estimate exceeds --max-cost or whose cost cannot be estimated under one.
  */
-export const checkBudget = (spec: RunSpec, maxUsd: number | undefined, asJson: boolean) =>
+export const checkBudget = (spec: RunSpec, maxUsd: number | undefined, asJson: boolean, cacheDir: string | null) =>
   Effect.gen(function* () {
     const models = backendsOf(spec).filter((b) => b.kind !== "synthetic")
     if (models.length === 0) return
     const setting = yield* loadPriceSetting(env)
     if (!models.some((b) => isPaid({ backend: b.kind, prices: pricesFor(b, setting) })) && maxUsd === undefined) return
-    const several = spec.backends === undefined ? null : estimateBackends(spec, setting, 1)
-    const e = several ?? estimateRun(spec, setting, 1)
+    const several = spec.backends === undefined ? null : estimateBackends(spec, setting, 1, cacheDir)
+    const e = several ?? withCachedLookup(spec, cacheDir, (cached) => estimateRun(spec, setting, 1, cached))
     const text = several === null ? renderEstimate(e as RunEstimate) : renderBackendsEstimate(several)
     yield* asJson ? Console.error(text) : Console.log(text)
     if (maxUsd === undefined) return
@@ -80,11 +81,12 @@ export const planCommand = Command.make(
       const overrides = yield* overridesOf({ ...a, runsDir: "" })
       const spec = yield* loadRunSpec(a.spec, { ...overrides, population: opt(a.population), agents }, env)
       const setting = yield* loadPriceSetting(env)
+      const cacheDir = runCacheDir(cacheOutput(a), env)
       if (spec.backends !== undefined) {
-        const e = estimateBackends(spec, setting, a.latency)
+        const e = estimateBackends(spec, setting, a.latency, cacheDir)
         return yield* Console.log(a.json ? JSON.stringify(e) : renderBackendsEstimate(e))
       }
-      const e: RunEstimate = estimateRun(spec, setting, a.latency)
+      const e: RunEstimate = withCachedLookup(spec, cacheDir, (cached) => estimateRun(spec, setting, a.latency, cached))
       yield* Console.log(a.json ? JSON.stringify(e) : renderEstimate(e))
     })
 ).pipe(

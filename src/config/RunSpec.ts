@@ -4,7 +4,8 @@ import type { ScoringMode } from "../domain/answers.js"
 import type { Condition } from "./PopulationFile.js"
 import type { ValueSystem } from "../domain/values.js"
 
-export type BackendKind = "synthetic" | "openai"
+/** synthetic: the theory model; openai: an OpenAI-compatible endpoint; local: a GGUF file run in-process. */
+export type BackendKind = "synthetic" | "openai" | "local"
 
 /** Backend parameters as sent (never the API key). */
 export interface BackendSettings {

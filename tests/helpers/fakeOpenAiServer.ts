@@ -29,6 +29,8 @@ export interface FakeServerOptions {
   readonly periodicFault?: { readonly every: number; readonly fault: Fault }
   /** Every request whose messages contain this text is answered without logprobs (`nologprobs`), always. */
   readonly noLogprobsFor?: string
+  /** More routes (e.g. the Files and Batches endpoints of `fakeBatchApi.ts`): true when it answered the request. */
+  readonly routes?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean
 }
 
 export interface FakeServer {
@@ -79,7 +81,7 @@ interface Message {
   readonly content: string
 }
 
-const messagesOf = (body: unknown): ReadonlyArray<Message> => {
+export const messagesOf = (body: unknown): ReadonlyArray<Message> => {
   const raw = typeof body === "object" && body !== null ? (body as Record<string, unknown>)["messages"] : undefined
   if (!Array.isArray(raw)) return []
   return raw.map((m: unknown) => {
@@ -154,7 +156,7 @@ export const answerFor = (
   return { content: tokenOf(best), top: entries }
 }
 
-const completionBody = (
+export const completionBody = (
   body: unknown,
   content: string,
   top: ReadonlyArray<TopEntry>,
@@ -195,13 +197,13 @@ const completionBody = (
   }
 }
 
-const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+export const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
   const text = JSON.stringify(body)
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers })
   res.end(text)
 }
 
-const readBody = (req: IncomingMessage): Promise<string> =>
+export const readBody = (req: IncomingMessage): Promise<string> =>
   new Promise((resolve, reject) => {
     const chunks: Array<Buffer> = []
     req.on("data", (c: Buffer) => chunks.push(c))
@@ -322,6 +324,8 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
       handleChat(req, res).catch(() => res.destroy())
     } else if (req.method === "GET" && (path === "/v1/models" || path === "/models")) {
       sendJson(res, 200, { object: "list", data: [{ id: MODEL, object: "model", created, owned_by: "valuesim" }] })
+    } else if (opts.routes?.(req, res, path ?? "/") === true) {
+      return
     } else {
       sendJson(res, 404, { error: { message: `no route ${req.method} ${path}`, type: "invalid_request_error" } })
     }
