@@ -41,7 +41,8 @@ export class PageColumns {
   /** Answer m's distribution (k probabilities, canonical order). */
   setDist(m: number, d: ArrayLike<number>): void {
     this.dists ??= new Float64Array(this.agents * this.items * this.k).fill(NaN)
-    for (let j = 0; j < this.k; j++) this.dists[m * this.k + j] = d[j] ?? 0
+    if (d instanceof Float64Array && d.length === this.k) this.dists.set(d, m * this.k)
+    else for (let j = 0; j < this.k; j++) this.dists[m * this.k + j] = d[j] ?? 0
   }
   setRequest(m: number, key: string, asks: number): void {
     this.requestKeys ??= new Array<string | null>(this.agents * this.items).fill(null)

@@ -208,7 +208,13 @@ const askOwn = (spec: RunSpec, q: Questionnaire, asker: Asker, agentId: number, 
  * turns its top logprobs into one distribution over the options, and draws every agent's answer from it with
  * the agent's own stream, in item order, straight into the page's columns (no fiber or object per answer).
  */
-const logprobPage = (spec: RunSpec, step: number, q: Questionnaire, agents: ReadonlyArray<PendingAgent>, asker: Asker, memo: Map<string, Float64Array>) =>
+/** A shared (condition, item) request of a step whose response is known: its key and its distribution (canonical order). */
+interface KnownSlot {
+  readonly key: string
+  readonly dist: Float64Array
+}
+
+const logprobPage = (spec: RunSpec, step: number, q: Questionnaire, agents: ReadonlyArray<PendingAgent>, asker: Asker, known: Map<string, Array<KnownSlot | undefined>>) =>
   Effect.gen(function* () {
     const nItems = q.items.length
     const k = q.scale.length
@@ -218,38 +224,66 @@ const logprobPage = (spec: RunSpec, step: number, q: Questionnaire, agents: Read
     const validate = logprobValidator(choices)
     const users = new Map<number, number>()
     for (const a of agents) users.set(a.conditionIdx, (users.get(a.conditionIdx) ?? 0) + 1)
-    const conditions = [...users.keys()]
-    const base = new Map(conditions.map((c, j) => [c, j * nItems]))
-    const slots = conditions.flatMap((c) => q.items.map((item) => ({ c, messages: [...openingMessages(spec.population.conditions[c]!.system), itemTurn(q.prompts, item, choices, true)] })))
-    const asked = yield* Effect.forEach(slots, (s) => asker.ask(s.messages, null, validate, users.get(s.c)!).pipe(Effect.either), {
-      concurrency: Math.max(8, spec.backend.concurrency)
-    })
-    const distOf = (a: Asked): Float64Array => {
-      const hit = memo.get(a.key)
-      if (hit !== undefined) return hit
-      const presented = renormaliseLogprobs(a.completion.topLogprobs ?? [], choices)!
-      const d = Float64Array.from(canonicalIdx, (j) => presented[j] ?? 0)
-      if (memo.size >= 10_000) memo.clear()
-      memo.set(a.key, d)
-      return d
+    // Per condition, its items' responses once known (from the first page that asked them): later pages
+    // neither build nor ask those requests again; they count as shared.
+    const slotsOf = (c: number) => {
+      const id = `${step}:${c}`
+      let slots = known.get(id)
+      if (slots === undefined) {
+        slots = new Array<KnownSlot | undefined>(nItems)
+        known.set(id, slots)
+      }
+      return slots
     }
+    const toAsk: Array<{ readonly c: number; readonly i: number }> = []
+    for (const [c, n] of users) {
+      const slots = slotsOf(c)
+      let served = 0
+      for (let i = 0; i < nItems; i++) {
+        if (slots[i] === undefined) toAsk.push({ c, i })
+        else served += n
+      }
+      asker.countShared(served)
+    }
+    const asked = yield* Effect.forEach(
+      toAsk,
+      (s) => {
+        const messages = [...openingMessages(spec.population.conditions[s.c]!.system), itemTurn(q.prompts, q.items[s.i]!, choices, true)]
+        return asker.ask(messages, null, validate, users.get(s.c)!).pipe(
+          Effect.map((a) => {
+            const presented = renormaliseLogprobs(a.completion.topLogprobs ?? [], choices)!
+            const slot: KnownSlot = { key: a.key, dist: Float64Array.from(canonicalIdx, (j) => presented[j] ?? 0) }
+            slotsOf(s.c)[s.i] = slot
+            return slot
+          }),
+          Effect.either
+        )
+      },
+      { concurrency: Math.max(8, spec.backend.concurrency) }
+    )
+    const failures = new Map<string, (typeof asked)[number]>()
+    toAsk.forEach((s, j) => {
+      if (asked[j]!._tag === "Left") failures.set(`${s.c}:${s.i}`, asked[j]!)
+    })
     const page = new PageColumns(agents.length, nItems, k, scoringCode("logprob"))
     const fallbacks: Array<number> = []
     agents.forEach((agent, a) => {
       const draw = drawStream(spec, step, agent.agentId)
-      const from = base.get(agent.conditionIdx)!
+      const slots = slotsOf(agent.conditionIdx)
       for (let i = 0; i < nItems; i++) {
         const m = a * nItems + i
-        const r = asked[from + i]!
-        if (r._tag === "Right") {
-          const d = distOf(r.right)
-          page.values[m] = canonical[categorical(d, draw)]!
-          page.setDist(m, d)
-          page.setRequest(m, r.right.key, 1)
-        } else if (r.left.reason === "Degraded") {
+        const slot = slots[i]
+        if (slot !== undefined) {
+          page.values[m] = canonical[categorical(slot.dist, draw)]!
+          page.setDist(m, slot.dist)
+          page.setRequest(m, slot.key, 1)
+          continue
+        }
+        const r = failures.get(`${agent.conditionIdx}:${i}`)!
+        if (r._tag === "Left" && r.left.reason === "Degraded") {
           page.scoring[m] = scoringCode("sample")
           fallbacks.push(m)
-        } else page.setError(m, r.left.message, true)
+        } else if (r._tag === "Left") page.setError(m, r.left.message, true)
       }
     })
     // Degraded shared responses: each agent asks on its own (rare, so one effect per such answer is fine).
@@ -279,32 +313,32 @@ const logprobPage = (spec: RunSpec, step: number, q: Questionnaire, agents: Read
 /**
  * A model behind the asker as a respondent. `independent` administration under logprob scoring answers pages
  * of agents from shared requests (`logprobPage`); under sample scoring, and in `session` and `batch`
- * administration, each agent asks its own, a page of agents at once: a fixed set of workers (about as many as
- * the run's concurrency) takes the page's answers (independent) or agents (session, batch) one after another
- * and writes each outcome into the page's columns. Two pages are in flight, so one page's last requests
+ * administration, each agent asks its own, a page of agents at once: a fixed set of workers (as many as the
+ * run's concurrency) takes the page's answers one after another (independent), or one worker per conversation
+ * (session, batch), and each outcome goes straight into the page's columns. Two pages are in flight, so one page's last requests
  * overlap the next page's first and every permit stays busy.
  */
 export const llmRespondent = (spec: RunSpec, asker: Asker): Respondent => {
   const c = Math.max(1, spec.backend.concurrency)
   const shared = (q: Questionnaire) => spec.backend.scoring === "logprob" && q.administration === "independent"
-  const memo = new Map<string, Float64Array>()
+  const known = new Map<string, Array<KnownSlot | undefined>>()
   return {
     paging: (q) =>
       shared(q)
-        ? { pageSize: 256, pagesInFlight: 2 }
+        ? { pageSize: 1024, pagesInFlight: 2 }
         : {
-            // About 4 × concurrency requests per page of independent items; 2 × concurrency conversations of a
-            // session, 4 × concurrency of a batch (one request each, re-asks aside).
-            pageSize: q.administration === "independent" ? Math.ceil((4 * c) / Math.max(1, q.items.length)) : q.administration === "session" ? 2 * c : 4 * c,
+            // About 4 × concurrency requests per page of independent items; max(8, 2 × concurrency) conversations
+            // of a session or batch, each its own worker (an agent waiting out a retry's backoff holds no permit).
+            pageSize: q.administration === "independent" ? Math.ceil((4 * c) / Math.max(1, q.items.length)) : Math.max(8, 2 * c),
             pagesInFlight: 2
           },
     answer: (step, q, agents) => {
-      if (shared(q)) return logprobPage(spec, step, q, agents, asker, memo)
+      if (shared(q)) return logprobPage(spec, step, q, agents, asker, known)
       const page = new PageColumns(agents.length, q.items.length, q.scale.length, scoringCode(spec.backend.scoring))
       const ask = pageAsker(spec, step, q, asker, page)
       const work = q.administration === "independent"
         ? inWorkers(agents.length * q.items.length, c, ask.independent(agents))
-        : inWorkers(agents.length, c, q.administration === "session" ? ask.session(agents) : ask.batch(agents))
+        : inWorkers(agents.length, agents.length, q.administration === "session" ? ask.session(agents) : ask.batch(agents))
       return Effect.map(work, () => answerPage(step, agents, page))
     }
   }
