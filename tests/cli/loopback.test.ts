@@ -115,6 +115,14 @@ describe("openai backend against the loopback server", () => {
       expect(new Set(sampled.map((a) => a.requestKey)).size).toBe(agents)
       // The other items are still shared logprob answers.
       expect(records.filter((a) => a.itemIdx !== 2).every((a) => a.scoring === "logprob" && a.dist !== null)).toBe(true)
+      // And each equals the answer of a run where nothing degraded: the fallback did not shift the agent's
+      // later draws (found by the fault suite, issue 15 item 8).
+      const plain = await runCli(["run", "scenarios/vsq40.yaml", "--agents", String(agents), "--seed", "3", "--runs-dir", runs,
+        "--backend", "openai", "--base-url", server.url, "--model", "fake-model", "--no-tui", "--json", "--no-cache"])
+      expect(plain.code, plain.stderr).toBe(0)
+      const valueOf = (rs: ReadonlyArray<{ agentId: number; itemIdx: number; value: number | null }>) =>
+        new Map(rs.filter((a) => a.itemIdx !== 2).map((a) => [`${a.agentId}:${a.itemIdx}`, a.value]))
+      expect(valueOf(records)).toEqual(valueOf(withRunDb(String(lastJson(plain.stdout)["runDir"]), (db) => [...readAnswerRecords(db)])))
     } finally {
       await degraded.close()
     }
