@@ -127,10 +127,10 @@ const withRunsDir = async <A>(f: (dir: string) => Promise<A>): Promise<A> => {
   }
 }
 
-/** One `valuesim run` in its own process on the client core; its JSON summary plus the run's file size. */
+/** One `valuesim run` in its own process on the client core (no response cache: every request is sent); its JSON summary plus the run's file size. */
 const engineRun = (args: ReadonlyArray<string>) =>
   withRunsDir(async (runs) => {
-    const done = await runToEnd([process.execPath, "bin/valuesim.js", "run", ...args, "--no-tui", "--json", "--runs-dir", runs], CLIENT_CORE)
+    const done = await runToEnd([process.execPath, "bin/valuesim.js", "run", ...args, "--no-tui", "--json", "--no-cache", "--runs-dir", runs], CLIENT_CORE)
     const s = lastJson(done.stdout)
     const runDir = String(s["runDir"])
     const bytes = ["run.sqlite", "run.sqlite-wal"].reduce((n, f) => {
