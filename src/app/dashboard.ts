@@ -163,12 +163,32 @@ export const startDashboard = (
     const latch = yield* Effect.makeLatch(true)
     let stopper: () => void = () => undefined
     const t0Stop = () => stopper()
+    // The first frame is the run's own (with a resumed run's saved counts and answers), not an empty one:
+    // Started and a first progress sample go with the start of the drawing.
+    const startedAt = yield* Clock.currentTimeMillis
+    const started = {
+      _tag: "Started",
+      atMs: startedAt,
+      run: {
+        runId: run.runId,
+        study: spec.study.id,
+        ...backendIdentity(spec.backend),
+        ...(several ? { model: `${names.join(" | ")} (live statistics: ${names[0]})` } : {}),
+        agents: spec.agents * nB,
+        runDir: run.runDir,
+        command: cliCommand()
+      },
+      steps: steps(),
+      conditions: conditions(),
+      prices: pricesFor(spec.backend, prepared.prices)
+    } as const
     const tui = yield* Effect.acquireRelease(
       Effect.sync(() =>
         worker.start({
           stdout: process.stdout,
           stdin: process.stdin,
           frameMs: FRAME_MS,
+          initial: [started, progressEvent(startedAt)],
           // Interrupts the run's work fiber: the same clean stop as Ctrl-C in a plain terminal (finished answers
           // are flushed, the manifest says interrupted), without a signal that the terminal library also hooks.
           onStop: () => {
@@ -201,23 +221,6 @@ export const startDashboard = (
           yield* Effect.promise(() => t.close())
         })
     )
-    const now = yield* Clock.currentTimeMillis
-    tui.dispatch({
-      _tag: "Started",
-      atMs: now,
-      run: {
-        runId: run.runId,
-        study: spec.study.id,
-        ...backendIdentity(spec.backend),
-        ...(several ? { model: `${names.join(" | ")} (live statistics: ${names[0]})` } : {}),
-        agents: spec.agents * nB,
-        runDir: run.runDir,
-        command: cliCommand()
-      },
-      steps: steps(),
-      conditions: conditions(),
-      prices: pricesFor(spec.backend, prepared.prices)
-    })
     preloadAnswered()
     const progress = Effect.map(Clock.currentTimeMillis, (at) => tui.dispatch(progressEvent(at)))
     const stats = Effect.sync(() => {

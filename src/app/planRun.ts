@@ -105,7 +105,7 @@ export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds
 
 /** True when the run may cost money: a model that is not free (unknown prices count as not free). */
 export const isPaid = (e: Pick<RunEstimate, "backend" | "prices">) =>
-  e.backend !== "synthetic" && (e.prices === null || e.prices.inputPerMillion > 0 || e.prices.outputPerMillion > 0)
+  e.backend !== "synthetic" && e.backend !== "local" && (e.prices === null || e.prices.inputPerMillion > 0 || e.prices.outputPerMillion > 0)
 
 const n = (x: number) => x.toLocaleString("en-US")
 export const usd = (x: number) => (x < 0.01 && x > 0 ? `$${x.toPrecision(2)}` : `$${x.toFixed(2)}`)
