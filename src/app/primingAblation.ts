@@ -9,7 +9,7 @@ import type { Condition } from "../config/PopulationFile.js"
 import type { QuestionnaireStep, RunSpec } from "../config/RunSpec.js"
 import { SYNTHETIC_LABEL } from "../config/RunSpec.js"
 import { SpecFileError } from "../config/SpecFileError.js"
-import { loadRunSpec, projectRoot } from "../config/StudyFile.js"
+import { loadRunSpec, oneBackendOnly, projectRoot } from "../config/StudyFile.js"
 import type { Questionnaire } from "../domain/questionnaire.js"
 import { stream } from "../sampling/rng.js"
 import { mean } from "../stats/descriptive.js"
@@ -130,6 +130,7 @@ const answerSheets = (runDir: string, spec: RunSpec, stepIdx: number, q: Questio
 export const runPrimingAblation = (o: AblationOptions, env: Readonly<Record<string, string | undefined>>) =>
   Effect.gen(function* () {
     const study = yield* loadRunSpec(o.study, { ...o.overrides, agents: o.agents }, env)
+    yield* oneBackendOnly(study, o.study, "priming-ablation")
     const stepIdx = study.steps.findIndex(isValueStep)
     const valueStep = study.steps[stepIdx]
     if (valueStep === undefined || valueStep.kind !== "questionnaire") {

@@ -13,7 +13,7 @@ import { loadDominantShares, loadPopulation, PromptsFileSchema } from "../config
 import type { QuestionnaireStep, RunSpec } from "../config/RunSpec.js"
 import { SYNTHETIC_LABEL } from "../config/RunSpec.js"
 import { SpecFileError, UsageError } from "../config/SpecFileError.js"
-import { loadRunSpec, projectRoot } from "../config/StudyFile.js"
+import { loadRunSpec, oneBackendOnly, projectRoot } from "../config/StudyFile.js"
 import { parseValue10, VALUES_10 } from "../domain/values.js"
 import type { ConditionWeight } from "../sampling/population.js"
 import { strategyWeights } from "../sampling/population.js"
@@ -106,6 +106,7 @@ export const runRobustness = (o: RobustnessOptions, env: Readonly<Record<string,
 
     // The study as the user wrote it: its population's weights are the target composition.
     const study = yield* loadRunSpec(o.study, o.overrides, env)
+    yield* oneBackendOnly(study, o.study, "robustness")
     const valueStep = study.steps.find(isFullValueStep)
     if (valueStep === undefined) {
       return yield* new SpecFileError({ file: o.study, problems: ["steps: no questionnaire covering all ten basic values; robustness checks need one"] })

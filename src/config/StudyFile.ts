@@ -293,3 +293,12 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
     }
     return spec
   })
+
+/**
+ * Commands that make and compare their own runs of one model (robustness, priming ablation) take a study of one
+ * backend: a study listing several is refused with one message naming the file.
+ */
+export const oneBackendOnly = (spec: RunSpec, specFile: string, command: string) =>
+  spec.backends === undefined || spec.backends.length <= 1
+    ? Effect.void
+    : Effect.fail(new SpecFileError({ file: specFile, problems: [`backends: ${command} runs one model at a time; this study lists ${spec.backends.length} (give it a study with one backend)`] }))

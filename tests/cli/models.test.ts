@@ -234,6 +234,16 @@ describe("bad study files", () => {
     expect(m.stderr).toContain("--model")
     expect(fs.existsSync(path.join(dir, "never"))).toBe(false)
   })
+
+  it("robustness and priming-ablation, which run one model at a time, refuse a study of several backends", async () => {
+    for (const command of ["robustness", "priming-ablation"]) {
+      const r = await runCli([command, "--study", path.join(dir, "b1.yaml"), "--runs-dir", path.join(dir, "never")])
+      expect(r.code, `${command}: ${r.stderr}`).toBe(2)
+      expect(r.stderr).toContain("b1.yaml")
+      expect(r.stderr).toContain("backends:")
+    }
+    expect(fs.existsSync(path.join(dir, "never"))).toBe(false)
+  })
 })
 
 // The dashboard needs a real terminal: tmux gives the run one (as in dashboard.test.ts).
