@@ -40,7 +40,16 @@ export interface RunEstimate extends Omit<RequestPlan, "longestChain"> {
   readonly etaSeconds: number | null
   readonly latencySeconds: number
   readonly concurrency: number
+  /** Request starts per minute the backend allows: its own rpm, or the replicas' together when each has one. */
   readonly rpm: number | null
+  /** Servers of a replicated backend (absent: one). */
+  readonly replicas?: number
+}
+
+/** The request starts per minute a backend allows (its replicas', summed, when every one has a limit). */
+const rpmOf = (b: RunSpec["backend"]): number | null => {
+  const replicas = b.replicas?.every((r) => r.rpm !== null) ? b.replicas.reduce((n, r) => n + r.rpm!, 0) : null
+  return b.rpm === null ? replicas : replicas === null ? b.rpm : Math.min(b.rpm, replicas)
 }
 
 /** What `tokens` cost at `prices` (null without prices). */
@@ -64,11 +73,12 @@ export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds
   const b = spec.backend
   const prices = pricesFor(b, setting)
   const synthetic = b.kind === "synthetic"
+  const rpm = rpmOf(b)
   // The slowest of: the permits (concurrency requests at a time), the rate limit, and one agent's chain of
   // requests that must go one after another (session items, game decisions).
   const eta = synthetic
     ? null
-    : Math.max((p.requests * latencySeconds) / b.concurrency, b.rpm === null ? 0 : (p.requests * 60) / b.rpm, p.longestChain * latencySeconds)
+    : Math.max((p.requests * latencySeconds) / b.concurrency, rpm === null ? 0 : (p.requests * 60) / rpm, p.longestChain * latencySeconds)
   return {
     study: spec.study.id,
     backend: b.kind,
@@ -87,14 +97,15 @@ export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds
     etaSeconds: eta === null ? null : Math.round(eta * 10) / 10,
     latencySeconds,
     concurrency: b.concurrency,
-    rpm: b.rpm,
+    rpm,
+    ...(b.replicas === undefined ? {} : { replicas: b.replicas.length }),
     steps: p.steps
   }
 }
 
 /** True when the run may cost money: a model that is not free (unknown prices count as not free). */
 export const isPaid = (e: Pick<RunEstimate, "backend" | "prices">) =>
-  e.backend !== "synthetic" && (e.prices === null || e.prices.inputPerMillion > 0 || e.prices.outputPerMillion > 0)
+  e.backend !== "synthetic" && e.backend !== "local" && (e.prices === null || e.prices.inputPerMillion > 0 || e.prices.outputPerMillion > 0)
 
 const n = (x: number) => x.toLocaleString("en-US")
 export const usd = (x: number) => (x < 0.01 && x > 0 ? `$${x.toPrecision(2)}` : `$${x.toFixed(2)}`)
@@ -102,7 +113,7 @@ export const usd = (x: number) => (x < 0.01 && x > 0 ? `$${x.toPrecision(2)}` : 
 /** The estimate as a few lines of text. */
 export const renderEstimate = (e: RunEstimate): string => {
   const lines: Array<string> = []
-  const where = e.backend === "synthetic" ? "the synthetic backend (theory model, not an LLM)" : `${e.model} at ${e.baseUrl ?? "https://api.openai.com/v1"}`
+  const where = e.backend === "synthetic" ? "the synthetic backend (theory model, not an LLM)" : `${e.model} at ${e.baseUrl ?? "https://api.openai.com/v1"}${e.replicas === undefined ? "" : ` and ${e.replicas - 1} more replica(s)`}`
   lines.push(`plan: ${e.study} on ${where}, ${n(e.agents)} agents, ${e.scoring} scoring`)
   if (e.backend === "synthetic") {
     lines.push(`  ${n(e.answers)} answers, computed here: no requests, no cost`)

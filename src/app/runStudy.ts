@@ -27,6 +27,7 @@ import { llmRespondent } from "../respondents/llm.js"
 import type { Respondent } from "../respondents/Respondent.js"
 import { syntheticRespondent } from "../respondents/synthetic.js"
 import { makeScheduler } from "../engine/Scheduler.js"
+import * as LlmClientLocal from "../llm/LlmClientLocal.js"
 import * as LlmClientOpenAi from "../llm/LlmClientOpenAi.js"
 import * as Replicas from "../llm/replicas.js"
 import { openScoped } from "../store/storeScope.js"
@@ -183,11 +184,13 @@ const unitCounts = (db: RunDb) => {
 }
 
 /**
- * The LLM client of a run spec's backend (OpenAI-compatible): one endpoint, or its replicas composed into one
- * client (src/llm/replicas.ts) unless `endpoint` (resume --base-url) names another server.
+ * The LLM client of a run spec's backend: a local model (which may fail to load), or an OpenAI-compatible
+ * endpoint: one, or its replicas composed into one client (src/llm/replicas.ts) unless `endpoint` (resume
+ * --base-url) names another server.
  */
-export const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>, endpoint: string | null = spec.backend.baseUrl) => {
+export const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>, endpoint: string | null = spec.backend.baseUrl): Layer.Layer<LlmClient, UsageError> => {
   const b = spec.backend
+  if (b.kind === "local") return LlmClientLocal.layer({ modelPath: b.model, seed: spec.seed, ...localThreads(env) })
   const openAi = (baseURL: string, connections: number) =>
     LlmClientOpenAi.layer({
       baseURL,
@@ -203,6 +206,12 @@ export const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | un
       (endpoints) => Replicas.layer(b.model, endpoints)
     )
   )
+}
+
+/** VALUESIM_LOCAL_THREADS: CPU threads of the local backend (default: node-llama-cpp's, every core). */
+const localThreads = (env: Readonly<Record<string, string | undefined>>): { readonly threads?: number } => {
+  const n = Number(env["VALUESIM_LOCAL_THREADS"] ?? "")
+  return Number.isInteger(n) && n > 0 ? { threads: n } : {}
 }
 
 const schedulerOptions = (spec: RunSpec) => ({
@@ -253,14 +262,14 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
       const scheduler = yield* makeScheduler(schedulerOptions(spec))
       const llm = yield* LlmClient
       const sent = yield* scheduler.run(null, (attempt) => validated(llm.complete(request, attempt), validate)).pipe(
-        Effect.mapError((e) =>
-          new BackendUnusableError({
-            baseUrl: spec.backend.baseUrl ?? spec.backend.model,
-            detail: e.reason === "Degraded"
-              ? `the first request came back without usable logprobs after ${spec.backend.maxAttempts} attempts (${e.detail}); a server without logprobs needs --scoring sample`
-              : `the first request failed (${e.message})`
-          })
-        )
+        Effect.mapError((e) => {
+          const detail = e.reason === "Degraded"
+            ? `the first request came back without usable logprobs after ${spec.backend.maxAttempts} attempts (${e.detail}); a server without logprobs needs --scoring sample`
+            : `the first request failed (${e.message})`
+          return spec.backend.kind === "local"
+            ? new UsageError({ detail: `--model ${spec.backend.model}: ${detail}; nothing was written` })
+            : new BackendUnusableError({ baseUrl: spec.backend.baseUrl ?? "", detail })
+        })
       )
       if (cache !== null) cache.put(body, sent.value, yield* Clock.currentTimeMillis)
       const preloaded: Preloaded = { key, body, completion: sent.value, attempts: sent.attempts, latencyMs: sent.latencyMs }
@@ -365,9 +374,9 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
           })
           const bEndpoint = nBackends === 1 ? endpoint : bSpec.backend.baseUrl
           const cache: ResponseCache | null = ctx.cacheDir === null ? null : yield* openRunCache(bSpec, ctx.cacheDir, bEndpoint)
-          const asker = yield* makeAsker(bSpec.backend, reader, writer, scheduler, counters, preloaded[b] ?? [], cache).pipe(
-            Effect.provide(llmLayer(bSpec, env, bEndpoint))
-          )
+          // Built in the backend's scope, not the asker's: a local model's context must outlive makeAsker.
+          const llm = yield* Layer.build(llmLayer(bSpec, env, bEndpoint))
+          const asker = yield* makeAsker(bSpec.backend, reader, writer, scheduler, counters, preloaded[b] ?? [], cache).pipe(Effect.provide(llm))
           inFlight.push(() => scheduler.stats().inFlight)
           dashboard?.attach(writer.stats, () => inFlight.reduce((n, f) => n + f(), 0))
           yield* runModelSteps(bSpec, reader, writer, asker, gate)
@@ -465,7 +474,7 @@ const runPending = (ctx: RunContext) =>
     const threadCpu0 = threadCpuUserSeconds()
     const print = (line: string) => (out.json ? Console.error(line) : Console.log(line))
     const labelOf = (b: BackendSettings, endpoint: string | null) =>
-      b.kind === "synthetic" ? SYNTHETIC_LABEL : `${b.kind} ${b.model} at ${endpoint}${b.replicas !== undefined && endpoint === b.baseUrl ? ` and ${b.replicas.length - 1} more replica(s)` : ""}`
+      b.kind === "synthetic" ? SYNTHETIC_LABEL : b.kind === "local" ? `local ${b.model} (in-process)` : `${b.kind} ${b.model} at ${endpoint}${b.replicas !== undefined && endpoint === b.baseUrl ? ` and ${b.replicas.length - 1} more replica(s)` : ""}`
     const all = backendsOf(spec)
     if (all.length === 1) {
       yield* print(`[valuesim] run ${escapeControl(runId)}: ${spec.agents} agents × ${spec.steps.length} step(s), backend ${escapeControl(labelOf(spec.backend, ctx.endpoint))}`)
@@ -589,8 +598,10 @@ const reachableAny = (urls: ReadonlyArray<string>, env: Readonly<Record<string, 
   })
 
 /** Where requests go, printed before the first one is sent (the API key from the environment goes with them). */
-const endpointLine = (endpoint: string | null, env: Readonly<Record<string, string | undefined>>) =>
-  `[valuesim] sending requests to ${escapeControl(hostOf(endpoint ?? DEFAULT_BASE_URL))}${env["OPENAI_API_KEY"] ? " with OPENAI_API_KEY" : ""}`
+const endpointLine = (backend: BackendSettings, endpoint: string | null, env: Readonly<Record<string, string | undefined>>) =>
+  backend.kind === "local"
+    ? `[valuesim] running ${escapeControl(backend.model)} in this process (node-llama-cpp)`
+    : `[valuesim] sending requests to ${escapeControl(hostOf(endpoint ?? DEFAULT_BASE_URL))}${env["OPENAI_API_KEY"] ? " with OPENAI_API_KEY" : ""}`
 
 const logEventNow = (db: RunDb, kind: string, detail: unknown) =>
   Effect.flatMap(Clock.currentTimeMillis, (ms) => Effect.sync(() => logEvent(db, new Date(ms).toISOString(), kind, detail)))
@@ -602,8 +613,16 @@ export const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db
 /**
  * Creates the folder of a new run of `spec` under `runsDir` with its plan stored (and `manifest` entries, if
  * given). The plan is written in a staging folder renamed into place, so a run folder never exists without it.
+ * With `keepReserve` the space set aside for recording a status on a full disk (`reserveSpace`) stays for the
+ * run that follows (`driveRun` gives it back); otherwise it is given back at once.
  */
-export const createPlannedRun = (spec: RunSpec, runsDir: string, now: number, manifest?: Readonly<Record<string, unknown>>) =>
+export const createPlannedRun = (
+  spec: RunSpec,
+  runsDir: string,
+  now: number,
+  manifest?: Readonly<Record<string, unknown>>,
+  keepReserve = false
+) =>
   Effect.gen(function* () {
     const base = `${stamp(now)}-${spec.study.id}-s${spec.seed}`
     // The plan is written in a staging folder, which is removed unless it became the run folder.
@@ -646,7 +665,10 @@ export const createPlannedRun = (spec: RunSpec, runsDir: string, now: number, ma
               },
               catch: (e) => new SpecFileError({ file: runsDir, problems: [`--runs-dir: cannot create the run folder (${(e as Error).message})`] })
             })
-            if (moved) return { runDir: target, runId: id }
+            if (moved) {
+              if (!keepReserve) releaseSpace(target)
+              return { runDir: target, runId: id }
+            }
             ;({ id, i } = freeRunId(runsDir, base, i + 1))
             const newId = id
             yield* withDatabase(stagedFile, true, (db) => Effect.sync(() => putManifest(db, { run_id: newId })))
@@ -668,11 +690,11 @@ export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<st
         preloaded.push([])
         continue
       }
-      for (const url of replicaUrls(backend)) yield* (out.json ? Console.error : Console.log)(endpointLine(url, env))
+      for (const url of replicaUrls(backend)) yield* (out.json ? Console.error : Console.log)(endpointLine(backend, url, env))
       preloaded.push([yield* probeBackend(specOfBackend(spec, b), env, cacheDir, out)])
     }
     const now = yield* Clock.currentTimeMillis
-    const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now)
+    const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now, undefined, true)
     const dbFile = path.join(runDir, "run.sqlite")
     return yield* withDatabase(dbFile, false, (db) =>
       driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl, cacheDir })
@@ -730,7 +752,7 @@ export const resumeRun = (
             for (const url of b.replicas?.map((r) => r.baseUrl) ?? [b.baseUrl]) {
               const warning = endpointWarning(url, `the run's stored settings (${escapeControl(runDir)})`, env)
               if (warning !== null) yield* Console.error(warning)
-              yield* (out.json ? Console.error : Console.log)(endpointLine(url, env))
+              yield* (out.json ? Console.error : Console.log)(endpointLine(b, url, env))
             }
           }
         } else if (resumed.backend.kind !== "synthetic") {
@@ -738,7 +760,7 @@ export const resumeRun = (
             const warning = endpointWarning(spec.backend.baseUrl, `the run's stored settings (${escapeControl(runDir)})`, env)
             if (warning !== null) yield* Console.error(warning)
           }
-          yield* (out.json ? Console.error : Console.log)(endpointLine(endpoint, env))
+          yield* (out.json ? Console.error : Console.log)(endpointLine(resumed.backend, endpoint, env))
         }
         return yield* driveRun({ db, dbFile, runId, runDir, spec: resumed, env, out, preloaded: [], prices, endpoint, cacheDir: runCacheDir(out, env) })
       })

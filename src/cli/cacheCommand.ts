@@ -31,8 +31,8 @@ const prune = Command.make(
   "prune",
   {
     cacheDir: cacheOptions.cacheDir,
-    olderThan: Options.float("older-than").pipe(Options.optional, Options.withDescription("remove the responses not used for this many days")),
-    all: Options.boolean("all").pipe(Options.withDescription("remove every response")),
+    olderThan: Options.float("older-than").pipe(Options.optional, Options.withDescription("remove the responses not used for this many days (required unless --all)")),
+    all: Options.boolean("all").pipe(Options.withDescription("remove every response (required unless --older-than)")),
     json
   },
   (a) =>

@@ -54,11 +54,16 @@ export const cacheOutput = (a: { readonly noCache: boolean; readonly cacheDir: O
 /** Options shared by the commands that start a run: who answers, how, and where the run goes. */
 export const backendOptions = {
   ...cacheOptions,
-  backend: Options.choice("backend", ["synthetic", "openai"]).pipe(
+  backend: Options.choice("backend", ["synthetic", "openai", "local"]).pipe(
     Options.optional,
-    Options.withDescription("who answers: synthetic (a theory model, not an LLM) or openai (any OpenAI-compatible endpoint). Default: the study's backend, else synthetic")
+    Options.withDescription(
+      "who answers: synthetic (a theory model, not an LLM), openai (any OpenAI-compatible endpoint) or local (a GGUF file run in-process; needs node-llama-cpp). Default: the study's backend, else synthetic"
+    )
   ),
-  model: Options.text("model").pipe(Options.optional, Options.withDescription("the model name sent to the endpoint. Default: the study's model, else $OPENAI_MODEL, else gpt-4o-mini")),
+  model: Options.text("model").pipe(
+    Options.optional,
+    Options.withDescription("the model name sent to the endpoint (local backend: the GGUF file). Default: the study's model, else $OPENAI_MODEL, else gpt-4o-mini")
+  ),
   baseUrl: Options.text("base-url").pipe(
     Options.optional,
     Options.withDescription("the endpoint, e.g. http://localhost:11434/v1 for Ollama. Default: the study's base_url, else $OPENAI_BASE_URL, else https://api.openai.com/v1")

@@ -2,6 +2,7 @@ import { FileSystem } from "@effect/platform"
 import { Console, Effect, Schema } from "effect"
 import { escapeControl } from "../domain/printable.js"
 import { createHash } from "node:crypto"
+import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { gameFromData } from "./GameFile.js"
@@ -16,7 +17,7 @@ import { SpecFileError, UsageError } from "./SpecFileError.js"
 const NonEmpty = Schema.String.pipe(Schema.minLength(1))
 
 const BackendFields = {
-  kind: Schema.optional(Schema.Literal("synthetic", "openai")),
+  kind: Schema.optional(Schema.Literal("synthetic", "openai", "local")),
   model: Schema.optional(NonEmpty),
   base_url: Schema.optional(NonEmpty),
   temperature: Schema.optional(Schema.Number.pipe(Schema.between(0, 2))),
@@ -85,15 +86,20 @@ export const resolveBackend = (
 ): BackendSettings => {
   const kind = firstDefined(o.backend, file?.kind) ?? "synthetic"
   const scoring = firstDefined(o.scoring, file?.scoring) ?? "logprob"
+  // A local model is a GGUF file (its path is settled by loadRunSpec); it has no endpoint.
   const model =
-    kind === "synthetic" ? SYNTHETIC_MODEL : firstDefined(o.model, file?.model, env["OPENAI_MODEL"]) ?? "gpt-4o-mini"
+    kind === "synthetic"
+      ? SYNTHETIC_MODEL
+      : kind === "local"
+        ? (firstDefined(o.model, file?.model) ?? "")
+        : (firstDefined(o.model, file?.model, env["OPENAI_MODEL"]) ?? "gpt-4o-mini")
   // --base-url names one server: it replaces the file's replicas.
   const replicas: ReadonlyArray<Replica> | undefined =
-    kind === "synthetic" || o.baseUrl !== undefined || file?.replicas === undefined
+    kind !== "openai" || o.baseUrl !== undefined || file?.replicas === undefined
       ? undefined
       : file.replicas.map((r) => ({ baseUrl: r.base_url, concurrency: r.concurrency ?? file.concurrency ?? 16, rpm: r.rpm ?? null }))
   const baseUrl =
-    kind === "synthetic" ? null : replicas?.[0]?.baseUrl ?? firstDefined(o.baseUrl, file?.base_url, env["OPENAI_BASE_URL"]) ?? DEFAULT_BASE_URL
+    kind !== "openai" ? null : replicas?.[0]?.baseUrl ?? firstDefined(o.baseUrl, file?.base_url, env["OPENAI_BASE_URL"]) ?? DEFAULT_BASE_URL
   return {
     kind,
     model,
@@ -136,7 +142,7 @@ const resolveBackends = (
     }
     const resolved = list.map((b) => resolveBackend(b, o, env))
     const problems = resolved.flatMap((b, i) =>
-      b.kind === "synthetic" && list[i]!.replicas !== undefined ? [`backends[${i}].replicas: the synthetic backend has no servers`] : []
+      b.kind !== "openai" && list[i]!.replicas !== undefined ? [`backends[${i}].replicas: the ${b.kind} backend has no servers`] : []
     )
     if (problems.length > 0) return yield* new SpecFileError({ file: specFile, problems })
     return resolved
@@ -170,6 +176,23 @@ export const endpointWarning = (
   if (actual === expected) return null
   return `[valuesim] warning: ${where} sends requests and OPENAI_API_KEY to ${actual}, not to ${expected} (${envUrl === undefined ? "OpenAI's host; OPENAI_BASE_URL is not set" : "OPENAI_BASE_URL"}); --base-url overrides`
 }
+
+/**
+ * The local backend's model as an absolute path: `--model` relative to the current folder, a study's
+ * `backend.model` relative to the study file. A missing or absent file is a usage error.
+ */
+const localModelPath = (backend: BackendSettings, o: RunOverrides, specFile: string) =>
+  Effect.gen(function* () {
+    if (backend.kind !== "local") return backend
+    if (backend.model === "") {
+      return yield* new UsageError({ detail: "--model: the local backend needs the path of a GGUF model file (--model FILE.gguf, or backend.model in the study)" })
+    }
+    const file = o.model !== undefined ? path.resolve(o.model) : resolveFrom(specFile, backend.model)
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      return yield* new UsageError({ detail: `--model ${escapeControl(backend.model)}: no such GGUF file (${escapeControl(file)})` })
+    }
+    return { ...backend, model: file }
+  })
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
 
@@ -236,7 +259,7 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
     const population = yield* loadPopulation(populationFile, seed)
     const agents = firstDefined(o.agents, agentsFromFile, population.agents ?? undefined) ?? DEFAULT_AGENTS
     if (agents > 50_000_000) return yield* new UsageError({ detail: `--agents: ${agents} is more than the 50,000,000 supported` })
-    const backends = yield* resolveBackends(specFile, backendFile, backendList, o, env)
+    const backends = yield* Effect.forEach(yield* resolveBackends(specFile, backendFile, backendList, o, env), (b) => localModelPath(b, o, specFile))
     const backend = backends[0]!
     if (o.baseUrl === undefined) {
       for (const [i, b] of backends.entries()) {

@@ -280,10 +280,14 @@ const logprobPage = (spec: RunSpec, step: number, q: Questionnaire, agents: Read
           requestKeys[m] = r.right.key
           attempts[m] = 1
         } else if (r.left.reason === "Degraded") {
+          // One draw per item whatever happens to it, so a fallback does not shift the agent's later draws
+          // (its answers would then depend on which requests the server happened to degrade).
+          draw()
           values[m] = NaN
           scoring[m] = 1
           fallbacks.push(m)
         } else {
+          draw()
           values[m] = NaN
           errors ??= new Array<string | null>(n).fill(null)
           errors[m] = r.left.message

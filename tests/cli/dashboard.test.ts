@@ -1,3 +1,4 @@
+import Sqlite from "better-sqlite3"
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -97,6 +98,36 @@ describe.skipIf(!hasTmux)("the live dashboard in a terminal (tmux)", () => {
     expect(s["answers"]).toBe(20 * 40)
   })
 
+  it("q pressed twice and Ctrl-C while it stops: exit 130, status interrupted, the resume hint printed", async () => {
+    const held = await startFakeServer()
+    held.plan([...Array.from({ length: 150 }, (): Fault => ({ kind: "ok" })), ...Array.from({ length: 20_000 }, (): Fault => ({ kind: "hang" }))])
+    const runs = tempDir("dashboard-twice")
+    const session = `valuesim-test-twice-${process.pid}`
+    const marker = path.join(runs, "exit-code")
+    tmux(
+      "new-session", "-d", "-s", session, "-x", "120", "-y", "45",
+      `cd ${ROOT} && ${NOT_CI} ${process.execPath} ${BIN} run scenarios/vsq40.yaml --agents 20 --seed 2 --scoring sample --concurrency 4 ` +
+        `--backend openai --base-url ${held.url} --model fake-model --runs-dir ${runs}; echo $? > ${marker}; sleep 60`
+    )
+    try {
+      await waitFor(session, (t) => t.includes("fake-model") && t.includes("ETA"), "the run panel")
+      // All three keys in one go: the second q and the Ctrl-C arrive while the first q is being handled.
+      tmux("send-keys", "-t", session, "q", "q", "C-c")
+      await waitFor(session, () => fs.existsSync(marker) && fs.readFileSync(marker, "utf8").trim() !== "", "the run to exit")
+      expect(fs.readFileSync(marker, "utf8").trim()).toBe("130")
+      expect(screen(session)).toContain("valuesim resume")
+    } finally {
+      tmux("kill-session", "-t", session)
+      await held.close()
+    }
+    const runDir = fs.readdirSync(runs).filter((d) => d !== "exit-code").map((d) => path.join(runs, d))[0]!
+    const db = new Sqlite(path.join(runDir, "run.sqlite"), { readonly: true })
+    try {
+      expect(JSON.parse((db.prepare(`SELECT value FROM manifest WHERE key = 'status'`).get() as { value: string }).value)).toBe("interrupted")
+    } finally {
+      db.close()
+    }
+  })
   it("on resume, counts from the first frame on continue from the answers already stored", async () => {
     // A run stopped after 200 of its 800 requests were answered, then resumed in a terminal against a slow server: every frame
     // of the resumed dashboard, the first included, counts the stored agent-steps and answers.
