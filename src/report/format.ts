@@ -22,6 +22,9 @@ export const pValue = (p: number | null | undefined): string => {
 export const ciText = (ci: { readonly lower: number | null; readonly upper: number | null }): string =>
   isNumber(ci.lower) || isNumber(ci.upper) ? `[${num(ci.lower)}, ${num(ci.upper)}]` : DASH
 
+/** Whether a field from a data file says something ("-" and "–" stand for nothing). */
+export const hasText = (text: string | null | undefined): text is string => text !== null && text !== undefined && !/^[\s\-–—]*$/.test(text)
+
 /** A piece of text from a data file without its closing full stop, for use inside a sentence of the report. */
 export const clause = (text: string): string => text.trim().replace(/\.+$/, "")
 

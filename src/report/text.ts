@@ -1,6 +1,6 @@
 import type { BehaviourMeasure, BootstrapSummary, ConditionBreakdown, Report } from "../analysis/Report.js"
 import type { GameAnalysis } from "../analysis/games.js"
-import { ciText, clause, int, num as f, pValue as p, sentence } from "./format.js"
+import { ciText, clause, hasText, int, num as f, pValue as p, sentence } from "./format.js"
 import { gameConditions, notMeasured, presentSections, type SectionId } from "./sections.js"
 import { renderModelsText } from "./models.js"
 
@@ -232,7 +232,7 @@ const notComparedSection = (r: Report): Array<string> => {
   const measured = missing.filter((m) => m.measuredByRun)
   if (measured.length > 0) {
     out.push("Measured by this run, but no human figure to compare with:")
-    for (const m of measured) out.push(`  - ${m.measure}: ${clause(m.source)} — ${sentence(m.reason)}`)
+    for (const m of measured) out.push(`  - ${m.measure}: ${hasText(m.source) ? `${clause(m.source)} — ` : ""}${sentence(m.reason)}`)
   }
   const others = [...new Set(missing.filter((m) => !m.measuredByRun).map((m) => m.measure))]
   if (others.length > 0) out.push(`Also without a human figure (not measured by this run): ${others.join(", ")}.`)

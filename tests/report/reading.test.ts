@@ -17,7 +17,8 @@ const STUDIES: ReadonlyArray<readonly [name: string, file: string, args: Readonl
   ["paper", "scenarios/studies/paper.yaml", ["--agents", "300"]],
   ["public-goods", "scenarios/games/public-goods.yaml", ["--agents", "200"]],
   ["ultimatum", "scenarios/games/ultimatum.yaml", ["--agents", "200"]],
-  ["two-models", "two-models.yaml", []]
+  ["two-models", "two-models.yaml", []],
+  ["vignette", "scenarios/vignettes/sugar-tax.yaml", ["--agents", "60"]]
 ]
 
 /** A study on two backends (the models side by side, then each model's report). */
@@ -145,6 +146,9 @@ describe("reports as a reader sees them", () => {
     for (const [name, r] of reports) {
       expect(doubledStops(r.text), `${name} text`).toEqual([])
       expect(doubledStops(readingText(r.html)), `${name} html`).toEqual([])
+      // a field a data file leaves empty ("-") is left out, not printed
+      expect(r.text, name).not.toMatch(/: - —|Source: -/)
+      expect(readingText(r.html), name).not.toMatch(/Source: -|used in -/)
     }
   })
 
