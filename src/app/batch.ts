@@ -90,7 +90,7 @@ export const specOf = (db: RunDb, dbFile: string) =>
 const checkBatchable = (spec: RunSpec) =>
   Effect.gen(function* () {
     if (spec.backends !== undefined && spec.backends.length > 1) {
-      return yield* new UsageError({ detail: `${where}: a batch holds one model's requests, and this study lists ${spec.backends.length} backends; prepare one study per model, or run online` })
+      return yield* new UsageError({ detail: `a batch holds one model's requests, and this study lists ${spec.backends.length} backends; prepare one study per model, or run online` })
     }
     if (spec.backend.kind !== "openai") {
       return yield* new UsageError({ detail: `the ${spec.backend.kind} backend sends no requests, so there is nothing to batch; use --backend openai --model NAME` })
