@@ -180,7 +180,7 @@ describe("valuesim batch prepare / ingest", () => {
     const file = path.join(dir, "one.jsonl")
     fs.writeFileSync(file, good[0]! + "\n")
     expect((await ingest(prep.runDir, [file]))["newAnswers"]).toBe(1)
-  }, 60_000)
+  }, 180_000)
 
   it("refuses the synthetic backend and impossible file limits with one line and exit 2, writing nothing", async () => {
     const runs = tempDir("batch-refuse")
@@ -192,7 +192,7 @@ describe("valuesim batch prepare / ingest", () => {
     }
     expect(fs.existsSync(out)).toBe(false)
     expect(fs.readdirSync(runs)).toEqual([])
-  })
+  }, 120_000)
 
   it("sample scoring: each agent's own requests (same body, own custom_id), answers equal to the online run's", async () => {
     const runs = tempDir("batch-sample")
@@ -323,7 +323,7 @@ describe("valuesim batch prepare / ingest", () => {
     const done = await ingest(prep.runDir, [path.join(dir, "out-2.jsonl")])
     expect(done["status"]).toBe("complete")
     expect(done["answers"]).toBe(10)
-  }, 60_000)
+  }, 180_000)
 
   it("a batch that expires half-answered leaves the rest failed; the next prepare writes exactly that rest", async () => {
     const dir = tempDir("batch-expire")
@@ -344,5 +344,5 @@ describe("valuesim batch prepare / ingest", () => {
     const next = await prepare([prep.runDir, "--out", path.join(dir, "in-2")])
     expect(next.requests).toBe(prep.requests - 5)
     expect(next.outstanding).toBe(0)
-  }, 60_000)
+  }, 180_000)
 })
