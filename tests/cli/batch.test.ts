@@ -118,7 +118,7 @@ describe("valuesim batch prepare / ingest", () => {
     expect(batch.answers.length).toBe(60 * 40 + 1)
     expect(batch.answers).toEqual(reference.answers)
     expect(batch.scores).toBe(reference.scores)
-  }, 180_000)
+  })
 
   it("failed lines leave their units failed; the next prepare asks only those again", async () => {
     const runs = tempDir("batch-fail-runs")
@@ -154,7 +154,7 @@ describe("valuesim batch prepare / ingest", () => {
     // The old error file read again does not undo the answers.
     expect((await ingest(prep.runDir, [fixed, path.join(dir, "errors.jsonl")]))["status"]).toBe("complete")
     expect((await exported(prep.runDir)).answers).toEqual((await exported(String(lastJson(online.stdout)["runDir"]))).answers)
-  }, 120_000)
+  })
 
   it("bad output lines stop the ingest with the file and line, exit 2, and store nothing", async () => {
     const runs = tempDir("batch-bad-runs")
@@ -180,7 +180,7 @@ describe("valuesim batch prepare / ingest", () => {
     const file = path.join(dir, "one.jsonl")
     fs.writeFileSync(file, good[0]! + "\n")
     expect((await ingest(prep.runDir, [file]))["newAnswers"]).toBe(1)
-  }, 60_000)
+  })
 
   it("refuses the synthetic backend and impossible file limits with one line and exit 2, writing nothing", async () => {
     const runs = tempDir("batch-refuse")
@@ -208,7 +208,7 @@ describe("valuesim batch prepare / ingest", () => {
     fs.writeFileSync(out, shuffled(prep.files.flatMap((f) => answerBatchInput(fs.readFileSync(f, "utf8")).output), 3).join("\n") + "\n")
     expect((await ingest(prep.runDir, [out]))["status"]).toBe("complete")
     expect((await exported(prep.runDir)).answers).toEqual((await exported(String(lastJson(online.stdout)["runDir"]))).answers)
-  }, 120_000)
+  })
 
   it("submit uploads and creates each batch once, even after an interruption; status downloads, ingests, and resume sends what failed", async () => {
     const runs = tempDir("batch-api-runs")
@@ -271,7 +271,7 @@ describe("valuesim batch prepare / ingest", () => {
     expect(resumed.code, resumed.stderr).toBe(0)
     expect(server.requests - sent).toBe(3)
     expect((await exported(prep.runDir)).answers).toEqual((await exported(String(lastJson(online.stdout)["runDir"]))).answers)
-  }, 180_000)
+  })
 
   it("a session questionnaire goes out in waves, one item each, and ends equal to the online run", async () => {
     const dir = tempDir("batch-waves")
@@ -301,7 +301,7 @@ describe("valuesim batch prepare / ingest", () => {
     for (const w of waves.slice(1)) expect(w).toBeGreaterThan(0)
     for (const w of waves.slice(1)) expect(w).toBeLessThanOrEqual(8)
     expect((await exported(runDir)).answers).toEqual((await exported(String(lastJson(online.stdout)["runDir"]))).answers)
-  }, 180_000)
+  })
 
   it("sample scoring: an unreadable reply is re-asked in the next wave", async () => {
     const dir = tempDir("batch-reask")
@@ -323,7 +323,7 @@ describe("valuesim batch prepare / ingest", () => {
     const done = await ingest(prep.runDir, [path.join(dir, "out-2.jsonl")])
     expect(done["status"]).toBe("complete")
     expect(done["answers"]).toBe(10)
-  }, 60_000)
+  })
 
   it("a batch that expires half-answered leaves the rest failed; the next prepare writes exactly that rest", async () => {
     const dir = tempDir("batch-expire")
@@ -344,5 +344,5 @@ describe("valuesim batch prepare / ingest", () => {
     const next = await prepare([prep.runDir, "--out", path.join(dir, "in-2")])
     expect(next.requests).toBe(prep.requests - 5)
     expect(next.outstanding).toBe(0)
-  }, 60_000)
+  })
 })
