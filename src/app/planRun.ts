@@ -94,7 +94,7 @@ export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds
 
 /** True when the run may cost money: a model that is not free (unknown prices count as not free). */
 export const isPaid = (e: Pick<RunEstimate, "backend" | "prices">) =>
-  e.backend !== "synthetic" && e.backend !== "local" && (e.prices === null || e.prices.inputPerMillion > 0 || e.prices.outputPerMillion > 0)
+  e.backend !== "synthetic" && (e.prices === null || e.prices.inputPerMillion > 0 || e.prices.outputPerMillion > 0)
 
 const n = (x: number) => x.toLocaleString("en-US")
 export const usd = (x: number) => (x < 0.01 && x > 0 ? `$${x.toPrecision(2)}` : `$${x.toFixed(2)}`)
@@ -102,7 +102,12 @@ export const usd = (x: number) => (x < 0.01 && x > 0 ? `$${x.toPrecision(2)}` : 
 /** The estimate as a few lines of text. */
 export const renderEstimate = (e: RunEstimate): string => {
   const lines: Array<string> = []
-  const where = e.backend === "synthetic" ? "the synthetic backend (theory model, not an LLM)" : `${e.model} at ${e.baseUrl ?? "https://api.openai.com/v1"}`
+  const where =
+    e.backend === "synthetic"
+      ? "the synthetic backend (theory model, not an LLM)"
+      : e.backend === "local"
+        ? `${e.model} in this process`
+        : `${e.model} at ${e.baseUrl ?? "https://api.openai.com/v1"}`
   lines.push(`plan: ${e.study} on ${where}, ${n(e.agents)} agents, ${e.scoring} scoring`)
   if (e.backend === "synthetic") {
     lines.push(`  ${n(e.answers)} answers, computed here: no requests, no cost`)
