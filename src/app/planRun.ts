@@ -64,11 +64,12 @@ export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds
   const b = spec.backend
   const prices = pricesFor(b, setting)
   const synthetic = b.kind === "synthetic"
-  // The slowest of: the permits (concurrency requests at a time), the rate limit, and one agent's chain of
-  // requests that must go one after another (session items, game decisions).
+  // The slowest of: the permits (concurrency requests at a time; a local model answers one at a time), the rate
+  // limit, and one agent's chain of requests that must go one after another (session items, game decisions).
+  const parallel = b.kind === "local" ? 1 : b.concurrency
   const eta = synthetic
     ? null
-    : Math.max((p.requests * latencySeconds) / b.concurrency, b.rpm === null ? 0 : (p.requests * 60) / b.rpm, p.longestChain * latencySeconds)
+    : Math.max((p.requests * latencySeconds) / parallel, b.rpm === null ? 0 : (p.requests * 60) / b.rpm, p.longestChain * latencySeconds)
   return {
     study: spec.study.id,
     backend: b.kind,
@@ -86,7 +87,7 @@ export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds
     costUsd: costOf(prices, p.inputTokens, p.outputTokens),
     etaSeconds: eta === null ? null : Math.round(eta * 10) / 10,
     latencySeconds,
-    concurrency: b.concurrency,
+    concurrency: parallel,
     rpm: b.rpm,
     steps: p.steps
   }

@@ -98,6 +98,20 @@ describe("the response cache across runs", () => {
     expect(hot.summary["answers"]).toBe(cold.summary["answers"])
   }, 300_000)
 
+  it("two runs at once share one cache: both finish, and it holds each distinct request once", async () => {
+    const cache = tempDir("cache-two")
+    const study = ["scenarios/vsq40.yaml", "--population", "populations/h-np.yaml", "--agents", "500", "--scoring", "logprob"]
+    const before = server.requests
+    const [a, b] = await Promise.all([counted([...study, "--seed", "1"], cache), counted([...study, "--seed", "2"], cache)])
+    expect(a.summary["status"]).toBe("complete")
+    expect(b.summary["status"]).toBe("complete")
+    // Each run sends what it did not find; together at most twice the distinct requests, at least once.
+    const sent = server.requests - before
+    expect(sent).toBeGreaterThanOrEqual(440)
+    expect(sent).toBeLessThanOrEqual(880)
+    expect((await cacheJson(["stats"], cache))["entries"]).toBe(440)
+  }, 300_000)
+
   it("cache prune needs --older-than or --all (exit 2)", async () => {
     const r = await runCli(["cache", "prune", "--cache-dir", tempDir("cache-bad")])
     expect(r.code).toBe(2)
