@@ -75,7 +75,7 @@ const discardingWriter: ResultWriter = {
 }
 
 /** The plan of an existing run folder (a usage error when the folder holds none). */
-const specOf = (db: RunDb, dbFile: string) =>
+export const specOf = (db: RunDb, dbFile: string) =>
   Effect.gen(function* () {
     const manifest = getManifest(db)
     const spec = manifest["spec"] as RunSpec | undefined
@@ -86,17 +86,14 @@ const specOf = (db: RunDb, dbFile: string) =>
     return { spec, runId }
   })
 
-/** Batches need a model behind an OpenAI-compatible API and logprob scoring. */
-const checkBatchable = (spec: RunSpec, where: string) =>
+/** Batches need a model behind an OpenAI-compatible API. */
+const checkBatchable = (spec: RunSpec) =>
   Effect.gen(function* () {
     if (spec.backends !== undefined && spec.backends.length > 1) {
-      return yield* new UsageError({ detail: `${where}: a batch holds one model's requests, and this study lists ${spec.backends.length} backends; prepare one study per model, or run online` })
+      return yield* new UsageError({ detail: `a batch holds one model's requests, and this study lists ${spec.backends.length} backends; prepare one study per model, or run online` })
     }
     if (spec.backend.kind !== "openai") {
-      return yield* new UsageError({ detail: `${where}: the ${spec.backend.kind} backend sends no requests, so there is nothing to batch; use --backend openai --model NAME` })
-    }
-    if (spec.backend.scoring !== "logprob") {
-      return yield* new UsageError({ detail: `${where}: batches support logprob scoring only (sample scoring re-asks unreadable replies one by one); use --scoring logprob, or run online` })
+      return yield* new UsageError({ detail: `the ${spec.backend.kind} backend sends no requests, so there is nothing to batch; use --backend openai --model NAME` })
     }
   })
 
@@ -115,12 +112,16 @@ export interface PrepareOptions {
   readonly maxRequests: number
   readonly maxBytes: number
   readonly json: boolean
+  /** Write again requests already in an earlier file that has not been answered. */
+  readonly rewritePending: boolean
 }
 
 export interface PrepareResult {
   readonly runDir: string
   readonly files: ReadonlyArray<string>
   readonly requests: number
+  /** Needed requests left out because an earlier batch file holds them and its answers have not come back. */
+  readonly outstanding: number
 }
 
 /** Writes `text` to `file` through a temporary name, so a file is either whole or absent. */
@@ -177,7 +178,7 @@ export const prepareBatch = (target: { readonly runDir: string } | { readonly sp
     let runDir: string
     let created = false
     if ("spec" in target) {
-      yield* checkBatchable(target.spec, "batch prepare")
+      yield* checkBatchable(target.spec)
       const now = yield* Clock.currentTimeMillis
       const dir = yield* createPlannedRun(target.spec, o.runsDir, now, { status: "batch" })
       runDir = dir.runDir
@@ -190,20 +191,30 @@ export const prepareBatch = (target: { readonly runDir: string } | { readonly sp
     const result = yield* withDatabase(dbFile, true, (db) =>
       Effect.gen(function* () {
         const { runId, spec } = yield* specOf(db, dbFile)
-        yield* checkBatchable(spec, "batch prepare")
-        const needed = yield* collectUnanswered(spec, db)
+        yield* checkBatchable(spec)
+        const all = yield* collectUnanswered(spec, db)
+        // Requests already in a batch file whose answer has not come back are not written again (submitting both
+        // files would pay twice), unless asked to (the earlier files were lost or never sent).
+        const lookup = batchRequestLookup(db)
+        const needed = o.rewritePending ? all : all.filter((u) => lookup(u.key)?.state !== "pending")
         const files = needed.length === 0 ? [] : yield* writeShards(spec, db, runId, needed, o)
         const now = yield* Clock.currentTimeMillis
-        logEvent(db, new Date(now).toISOString(), "batch-prepare", { files, requests: needed.length })
-        return { runDir, files, requests: needed.length } satisfies PrepareResult
+        logEvent(db, new Date(now).toISOString(), "batch-prepare", { files, requests: needed.length, outstanding: all.length - needed.length })
+        return { runDir, files, requests: needed.length, outstanding: all.length - needed.length }
       })
     ).pipe(
       // A new run folder whose files could not be written is removed again: nothing half-written.
       Effect.tapError(() => Effect.sync(() => (created ? fs.rmSync(runDir, { recursive: true, force: true }) : undefined)))
     )
     const say = o.json ? Console.error : Console.log
+    if (result.outstanding > 0) {
+      yield* say(
+        `[valuesim] ${result.outstanding} requests the run needs are in earlier batch files whose answers have not been ingested; ` +
+          `not written again (ingest those files, or --rewrite-pending if they were never sent)`
+      )
+    }
     if (result.requests === 0) {
-      yield* say(`[valuesim] ${escapeControl(runDir)}: every request the run needs is answered; nothing to prepare`)
+      if (result.outstanding === 0) yield* say(`[valuesim] ${escapeControl(runDir)}: every request the run needs is answered; nothing to prepare`)
     } else {
       yield* say(`[valuesim] ${result.requests} requests in ${result.files.length} batch file(s):`)
       for (const f of result.files) yield* say(`  ${escapeControl(f)}`)
@@ -281,12 +292,20 @@ export interface IngestResult {
  */
 export const ingestBatch = (runDir: string, files: ReadonlyArray<string>, o: IngestOptions) =>
   Effect.gen(function* () {
+    const result = yield* ingestFiles(runDir, files)
+    yield* printIngest(result, files.length, o.json)
+    return result
+  })
+
+/** Reads output files into a run and draws what they make possible (nothing printed). */
+export const ingestFiles = (runDir: string, files: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
     if (!isRunDir(runDir)) return yield* new SpecFileError({ file: runDir, problems: ["run-dir: no run.sqlite here; is this a run folder?"] })
     const dbFile = path.join(runDir, RUN_FILE)
     const result = yield* withDatabase(dbFile, true, (db) =>
       Effect.gen(function* () {
         const { spec } = yield* specOf(db, dbFile)
-        yield* checkBatchable(spec, "batch ingest")
+        yield* checkBatchable(spec)
         const lookup = batchRequestLookup(db)
         const answered: Array<{ customId: string; row: RequestRow }> = []
         const failed: Array<{ customId: string; error: string }> = []
@@ -348,9 +367,16 @@ export const ingestBatch = (runDir: string, files: ReadonlyArray<string>, o: Ing
         } satisfies IngestResult
       })
     )
-    const say = o.json ? Console.error : Console.log
+    return result
+  })
+
+/** What an ingest did and what to do next; the result as the last stdout line under --json. */
+export const printIngest = (result: IngestResult, files: number, json: boolean, resultLine = json) =>
+  Effect.gen(function* () {
+    const runDir = result.runDir
+    const say = json ? Console.error : Console.log
     yield* say(
-      `[valuesim] read ${result.lines} output lines from ${files.length} file(s): ${result.newAnswers} new answers, ` +
+      `[valuesim] read ${result.lines} output lines from ${files} file(s): ${result.newAnswers} new answers, ` +
         `${result.knownAnswers} already stored, ${result.failedLines} failed`
     )
     if (result.status === "complete") {
@@ -366,8 +392,7 @@ export const ingestBatch = (runDir: string, files: ReadonlyArray<string>, o: Ing
           `, or send them online with ${cliCommand()} resume ${shellWord(runDir)}`
       )
     }
-    if (o.json) yield* Console.log(JSON.stringify(result))
-    return result
+    if (resultLine) yield* Console.log(JSON.stringify(result))
   })
 
 /**

@@ -40,7 +40,16 @@ export interface RunEstimate extends Omit<RequestPlan, "longestChain"> {
   readonly etaSeconds: number | null
   readonly latencySeconds: number
   readonly concurrency: number
+  /** Request starts per minute the backend allows: its own rpm, or the replicas' together when each has one. */
   readonly rpm: number | null
+  /** Servers of a replicated backend (absent: one). */
+  readonly replicas?: number
+}
+
+/** The request starts per minute a backend allows (its replicas', summed, when every one has a limit). */
+const rpmOf = (b: RunSpec["backend"]): number | null => {
+  const replicas = b.replicas?.every((r) => r.rpm !== null) ? b.replicas.reduce((n, r) => n + r.rpm!, 0) : null
+  return b.rpm === null ? replicas : replicas === null ? b.rpm : Math.min(b.rpm, replicas)
 }
 
 /** What `tokens` cost at `prices` (null without prices). */
@@ -64,12 +73,13 @@ export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds
   const b = spec.backend
   const prices = pricesFor(b, setting)
   const synthetic = b.kind === "synthetic"
+  const rpm = rpmOf(b)
   // The slowest of: the permits (concurrency requests at a time; a local model answers one at a time), the rate
   // limit, and one agent's chain of requests that must go one after another (session items, game decisions).
   const parallel = b.kind === "local" ? 1 : b.concurrency
   const eta = synthetic
     ? null
-    : Math.max((p.requests * latencySeconds) / parallel, b.rpm === null ? 0 : (p.requests * 60) / b.rpm, p.longestChain * latencySeconds)
+    : Math.max((p.requests * latencySeconds) / parallel, rpm === null ? 0 : (p.requests * 60) / rpm, p.longestChain * latencySeconds)
   return {
     study: spec.study.id,
     backend: b.kind,
@@ -88,7 +98,8 @@ export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds
     etaSeconds: eta === null ? null : Math.round(eta * 10) / 10,
     latencySeconds,
     concurrency: parallel,
-    rpm: b.rpm,
+    rpm,
+    ...(b.replicas === undefined ? {} : { replicas: b.replicas.length }),
     steps: p.steps
   }
 }
@@ -108,7 +119,7 @@ export const renderEstimate = (e: RunEstimate): string => {
       ? "the synthetic backend (theory model, not an LLM)"
       : e.backend === "local"
         ? `${e.model} in this process`
-        : `${e.model} at ${e.baseUrl ?? "https://api.openai.com/v1"}`
+        : `${e.model} at ${e.baseUrl ?? "https://api.openai.com/v1"}${e.replicas === undefined ? "" : ` and ${e.replicas - 1} more replica(s)`}`
   lines.push(`plan: ${e.study} on ${where}, ${n(e.agents)} agents, ${e.scoring} scoring`)
   if (e.backend === "synthetic") {
     lines.push(`  ${n(e.answers)} answers, computed here: no requests, no cost`)

@@ -613,8 +613,16 @@ export const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db
 /**
  * Creates the folder of a new run of `spec` under `runsDir` with its plan stored (and `manifest` entries, if
  * given). The plan is written in a staging folder renamed into place, so a run folder never exists without it.
+ * With `keepReserve` the space set aside for recording a status on a full disk (`reserveSpace`) stays for the
+ * run that follows (`driveRun` gives it back); otherwise it is given back at once.
  */
-export const createPlannedRun = (spec: RunSpec, runsDir: string, now: number, manifest?: Readonly<Record<string, unknown>>) =>
+export const createPlannedRun = (
+  spec: RunSpec,
+  runsDir: string,
+  now: number,
+  manifest?: Readonly<Record<string, unknown>>,
+  keepReserve = false
+) =>
   Effect.gen(function* () {
     const base = `${stamp(now)}-${spec.study.id}-s${spec.seed}`
     // The plan is written in a staging folder, which is removed unless it became the run folder.
@@ -657,7 +665,10 @@ export const createPlannedRun = (spec: RunSpec, runsDir: string, now: number, ma
               },
               catch: (e) => new SpecFileError({ file: runsDir, problems: [`--runs-dir: cannot create the run folder (${(e as Error).message})`] })
             })
-            if (moved) return { runDir: target, runId: id }
+            if (moved) {
+              if (!keepReserve) releaseSpace(target)
+              return { runDir: target, runId: id }
+            }
             ;({ id, i } = freeRunId(runsDir, base, i + 1))
             const newId = id
             yield* withDatabase(stagedFile, true, (db) => Effect.sync(() => putManifest(db, { run_id: newId })))
@@ -683,7 +694,7 @@ export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<st
       preloaded.push([yield* probeBackend(specOfBackend(spec, b), env, cacheDir, out)])
     }
     const now = yield* Clock.currentTimeMillis
-    const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now)
+    const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now, undefined, true)
     const dbFile = path.join(runDir, "run.sqlite")
     return yield* withDatabase(dbFile, false, (db) =>
       driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl, cacheDir })

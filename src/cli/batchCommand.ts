@@ -1,6 +1,7 @@
 import { Args, Command, Options } from "@effect/cli"
 import { Effect } from "effect"
 import { BATCH_MAX_BYTES, BATCH_MAX_REQUESTS, ingestBatch, isRunDir, prepareBatch } from "../app/batch.js"
+import { batchStatus, submitBatches } from "../app/batchApi.js"
 import { UsageError } from "../config/SpecFileError.js"
 import { loadRunSpec } from "../config/StudyFile.js"
 import { backendOptions, env, json, opt, overridesOf } from "./runOptions.js"
@@ -23,11 +24,14 @@ const prepare = Command.make(
       Options.withDefault(BATCH_MAX_BYTES),
       Options.withDescription(`bytes per file at most. Default and OpenAI's limit: ${BATCH_MAX_BYTES} (200 MB)`)
     ),
+    rewritePending: Options.boolean("rewrite-pending").pipe(
+      Options.withDescription("run folders: write again the requests of earlier batch files that have not been answered (default: leave them out, so nothing is paid twice)")
+    ),
     json
   },
   (a) =>
     Effect.gen(function* () {
-      const options = { out: a.out, runsDir: a.runsDir, maxRequests: a.maxFileRequests, maxBytes: a.maxFileBytes, json: a.json }
+      const options = { out: a.out, runsDir: a.runsDir, maxRequests: a.maxFileRequests, maxBytes: a.maxFileBytes, json: a.json, rewritePending: a.rewritePending }
       if (isRunDir(a.target)) {
         const given = [opt(a.population), opt(a.agents), opt(a.backend), opt(a.model), opt(a.baseUrl), opt(a.seed), opt(a.scoring), opt(a.temperature)]
         if (given.some((g) => g !== undefined)) {
@@ -53,7 +57,26 @@ const ingest = Command.make(
   (a) => ingestBatch(a.runDir, a.files, { json: a.json })
 ).pipe(Command.withDescription("read batch output files into a run and draw the answers they make possible"))
 
+const submit = Command.make("submit", { runDir: Args.directory({ name: "run-dir" }), json }, (a) => submitBatches(a.runDir, env, a.json)).pipe(
+  Command.withDescription("upload a run's prepared batch files to the endpoint's Files API and create their batches (OpenAI's Batch API); running it again uploads and creates nothing twice")
+)
+
+const status = Command.make(
+  "status",
+  {
+    runDir: Args.directory({ name: "run-dir" }),
+    wait: Options.boolean("wait").pipe(Options.withDescription("poll until every batch has finished (default: check once)")),
+    pollSeconds: Options.float("poll-seconds").pipe(Options.withDefault(60), Options.withDescription("seconds between polls with --wait. Default: 60")),
+    json
+  },
+  (a) =>
+    Effect.gen(function* () {
+      if (!(a.pollSeconds > 0 && a.pollSeconds <= 86_400)) return yield* new UsageError({ detail: `--poll-seconds: must be more than 0 and at most 86400, got ${a.pollSeconds}` })
+      return yield* batchStatus(a.runDir, env, { json: a.json, wait: a.wait, pollMs: Math.round(a.pollSeconds * 1000) })
+    })
+).pipe(Command.withDescription("check a run's batches; download and ingest the output and error files of finished ones"))
+
 export const batchCommand = Command.make("batch").pipe(
   Command.withDescription("send a run's requests as batches (OpenAI's Batch API, vllm run-batch) instead of one by one"),
-  Command.withSubcommands([prepare, ingest])
+  Command.withSubcommands([prepare, ingest, submit, status])
 )

@@ -83,10 +83,7 @@ export const runQuestionnaireStep = (
   const { pageSize, pagesInFlight } = respondent.paging(q)
   const answer = (agents: ReadonlyArray<PendingAgent>) =>
     Effect.zipRight(gate, respondent.answer(step, q, agents)).pipe(Effect.tap(writer.write), Effect.zipLeft(yieldToEventLoop))
-  const pages: Stream.Stream<ReadonlyArray<PendingAgent>> = pageSize > 1
-    ? pendingAgents(db, step, pageSize)
-    : pendingAgents(db, step, 256).pipe(Stream.flattenIterables, Stream.map((a) => [a]))
-  return pages.pipe(
+  return pendingAgents(db, step, pageSize).pipe(
     Stream.mapEffect(answer, { concurrency: pagesInFlight, unordered: true }),
     Stream.runDrain
   )

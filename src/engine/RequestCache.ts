@@ -32,6 +32,8 @@ export interface Asker {
    * (and later callers at once).
    */
   readonly ask: (messages: ReadonlyArray<ChatMessage>, nonce: string | null, validate?: Validate, sharedBy?: number) => Effect.Effect<Asked, LlmError>
+  /** Counts `n` answers served by responses the caller already holds (asked before, not asked again). */
+  readonly countShared: (n: number) => void
 }
 
 /** The completion as a `Degraded` failure when `validate` rejects it. */
@@ -196,6 +198,6 @@ export const makeAsker = (
       }
       yield* store(p.key, p.body, p.completion, p.attempts, p.latencyMs)
     }
-    const asker: Asker = { ask }
+    const asker: Asker = { ask, countShared: (n) => void (counters.cacheHits += n) }
     return asker
   })

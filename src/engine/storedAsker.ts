@@ -64,5 +64,6 @@ export const makeStoredAsker = (
       const why = whyNot(key)
       return Effect.fail(new LlmError({ reason: "NotAnswered", detail: why === null ? `request ${key} awaits a batch answer` : `request ${key}: its batch line failed (${why})` }))
     })
-  return { ask }
+  // Answers served from responses a page already holds are not counted here: ingest reports its own totals.
+  return { ask, countShared: () => undefined }
 }

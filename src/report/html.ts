@@ -55,11 +55,17 @@ type Cell = string | { readonly num: string } | { readonly html: string } | { re
  * Cells: text wraps at spaces; a number never wraps; reference text (citations, file names, populations) may
  * wrap anywhere, so that a long URL or path does not widen its table beyond the page.
  */
+/** "0.879 [0.871, 0.885]": the interval goes under its figure, so that a table of many of them stays narrow. */
+const numberWithCi = (text: string): string => {
+  const at = text.indexOf(" [")
+  return at <= 0 ? escapeHtml(text) : `${escapeHtml(text.slice(0, at))}<br><span class="sub ci">${escapeHtml(text.slice(at + 1))}</span>`
+}
+
 const cell = (c: Cell): string =>
   typeof c === "string"
     ? `<td>${escapeHtml(c)}</td>`
     : "num" in c
-      ? `<td class="num">${escapeHtml(c.num)}</td>`
+      ? `<td class="num">${numberWithCi(c.num)}</td>`
       : "ref" in c
         ? `<td class="ref">${escapeHtml(c.ref)}</td>`
         : `<td>${c.html}</td>`
@@ -843,6 +849,7 @@ nav.toc ol ol { font-size: 0.85rem; }
 .sub { color: #666; font-size: 0.8rem; }
 code.path, code.id { font-size: 0.78rem; overflow-wrap: anywhere; }
 td.ref, span.ref { overflow-wrap: anywhere; }
+td.num span.ci { white-space: normal; }
 .table-wrap { overflow-x: auto; margin: 0.8rem 0; max-width: 100%; }
 table { border-collapse: collapse; font-size: 0.88rem; }
 caption { text-align: left; font-weight: 600; padding: 0.3rem 0; }

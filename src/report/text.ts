@@ -63,9 +63,9 @@ const svSection = (r: Report): Array<string> => {
   out.push(
     ...indent(
       table(
-        ["baseline", "boot mean", "t", "p", "p (BH)"],
-        v.structureComparisons.map((c) => [`${c.baseline.title}${c.centered ? "" : " (raw)"}`, f(c.bootstrap.mean), f(c.bootstrap.t, 1), p(c.bootstrap.p), p(c.bootstrap.pAdjusted)]),
-        [false, true, true, true, true]
+        ["baseline", "disparity", "boot mean", "t", "p", "p (BH)"],
+        v.structureComparisons.map((c) => [`${c.baseline.title}${c.centered ? "" : " (raw)"}`, f(c.disparity), f(c.bootstrap.mean), f(c.bootstrap.t, 1), p(c.bootstrap.p), p(c.bootstrap.pAdjusted)]),
+        [false, true, true, true, true, true]
       ),
       "    "
     )
@@ -93,6 +93,24 @@ const valuesSection = (r: Report): Array<string> => {
     )
     for (const h of v.hierarchyComparisons) if (h.circularity !== null) out.push(`  [circular] ${h.baseline.title}: ${sentence(h.circularity)}`)
   }
+  out.push("", "Mean score per value, this run and each human hierarchy (centered means unless marked raw):")
+  out.push(
+    ...indent(
+      table(
+        ["value", "centered", "raw", ...v.hierarchyComparisons.map((h) => `${h.baseline.id}${h.centered ? "" : " (raw)"}`)],
+        v.labels.map((code, k) => [
+          code,
+          f(v.hierarchy.centered[k]),
+          f(v.hierarchy.raw[k]),
+          ...v.hierarchyComparisons.map((h) => {
+            const at = h.labels.indexOf(code)
+            return at < 0 ? "–" : f(h.human[at])
+          })
+        ]),
+        [false, true, true, ...v.hierarchyComparisons.map(() => true)]
+      )
+    )
+  )
   out.push("", "Mean centered score by condition:")
   out.push(...indent(conditionsTable(v.labels, v.conditions)))
   out.push("", "Cronbach's α: " + v.reliability.map((x) => `${x.subscale} ${f(x.alpha, 2)}`).join("  "))

@@ -1,7 +1,5 @@
 import type { Effect } from "effect"
-import type { ItemAnswer } from "../domain/answers.js"
 import type { Questionnaire } from "../domain/questionnaire.js"
-import { scoringCode } from "../store/encoding.js"
 import type { PendingAgent } from "../store/reads.js"
 import type { AnswerPage } from "../store/RunStore.js"
 
@@ -16,57 +14,72 @@ export interface Respondent {
   readonly answer: (step: number, q: Questionnaire, agents: ReadonlyArray<PendingAgent>) => Effect.Effect<AnswerPage>
 }
 
-/** The `redo` column of a page: which agents' units had failed before. */
-export const redoOf = (agents: ReadonlyArray<PendingAgent>): Uint8Array | null =>
-  agents.some((a) => a.failedBefore) ? Uint8Array.from(agents, (a) => (a.failedBefore ? 1 : 0)) : null
-
 /**
- * Agents' answers as one page. `failed[a]`: a request of agent a's unit failed for good; `degraded`: answers
- * that fell back to the agent's own sampled request.
+ * The columns of a page while a respondent fills them: entry `a·items + i` is agent a's answer to item i.
+ * Columns that stay empty for most pages (distributions, request keys, errors, failed units) are made on first
+ * use; `values` start as NaN (no value) and `scoring` as the code given.
  */
-export const pageOfAnswers = (
-  step: number,
-  k: number,
-  agents: ReadonlyArray<PendingAgent>,
-  units: ReadonlyArray<{ readonly failed: boolean; readonly answers: ReadonlyArray<ItemAnswer> }>,
-  degraded: number
-): AnswerPage => {
-  const items = units[0]?.answers.length ?? 0
-  const n = agents.length * items
-  const dists = new Float64Array(n * k).fill(NaN)
-  const values = new Float64Array(n)
-  const scoring = new Uint8Array(n)
-  const attempts = new Uint8Array(n)
-  const requestKeys: Array<string | null> = []
-  const raws: Array<string | null> = []
-  const errors: Array<string | null> = []
-  units.forEach((u, a) =>
-    u.answers.forEach((ans, i) => {
-      const m = a * items + i
-      if (ans.dist !== null) for (let j = 0; j < k; j++) dists[m * k + j] = ans.dist[j] ?? 0
-      values[m] = ans.value ?? NaN
-      scoring[m] = scoringCode(ans.scoring)
-      attempts[m] = Math.min(255, ans.attempts)
-      requestKeys.push(ans.requestKey)
-      raws.push(ans.requestKey === null ? ans.raw : null)
-      errors.push(ans.error)
-    })
-  )
-  return {
-    _tag: "AnswerPage",
-    step,
-    items,
-    k,
-    agentIds: agents.map((a) => a.agentId),
-    failed: units.some((u) => u.failed) ? Uint8Array.from(units, (u) => (u.failed ? 1 : 0)) : null,
-    redo: redoOf(agents),
-    values,
-    scoring,
-    dists,
-    requestKeys,
-    attempts,
-    raws,
-    errors,
-    degraded
+export class PageColumns {
+  readonly values: Float64Array
+  readonly scoring: Uint8Array
+  dists: Float64Array | null = null
+  requestKeys: Array<string | null> | null = null
+  attempts: Uint8Array | null = null
+  raws: Array<string | null> | null = null
+  errors: Array<string | null> | null = null
+  failed: Uint8Array | null = null
+  degraded = 0
+  constructor(
+    readonly agents: number,
+    readonly items: number,
+    readonly k: number,
+    scoring: number
+  ) {
+    this.values = new Float64Array(agents * items).fill(NaN)
+    this.scoring = new Uint8Array(agents * items).fill(scoring)
+  }
+  /** Answer m's distribution (k probabilities, canonical order). */
+  setDist(m: number, d: ArrayLike<number>): void {
+    this.dists ??= new Float64Array(this.agents * this.items * this.k).fill(NaN)
+    if (d instanceof Float64Array && d.length === this.k) this.dists.set(d, m * this.k)
+    else for (let j = 0; j < this.k; j++) this.dists[m * this.k + j] = d[j] ?? 0
+  }
+  setRequest(m: number, key: string, asks: number): void {
+    this.requestKeys ??= new Array<string | null>(this.agents * this.items).fill(null)
+    this.attempts ??= new Uint8Array(this.agents * this.items)
+    this.requestKeys[m] = key
+    this.attempts[m] = Math.min(255, asks)
+  }
+  /** Answer m has no value, for `message`; `unitFailed`: a request failed for good (resume redoes agent m / items). */
+  setError(m: number, message: string, unitFailed: boolean): void {
+    this.errors ??= new Array<string | null>(this.agents * this.items).fill(null)
+    this.errors[m] = message
+    if (unitFailed) {
+      this.failed ??= new Uint8Array(this.agents)
+      this.failed[Math.floor(m / this.items)] = 1
+    }
   }
 }
+
+/** The `redo` column of a page: which agents' units had failed before. */
+const redoOf = (agents: ReadonlyArray<PendingAgent>): Uint8Array | null =>
+  agents.some((a) => a.failedBefore) ? Uint8Array.from(agents, (a) => (a.failedBefore ? 1 : 0)) : null
+
+/** The page of answers a respondent hands the writer: its columns, for these agents of this step. */
+export const answerPage = (step: number, agents: ReadonlyArray<PendingAgent>, c: PageColumns): AnswerPage => ({
+  _tag: "AnswerPage",
+  step,
+  items: c.items,
+  k: c.k,
+  agentIds: agents.map((a) => a.agentId),
+  failed: c.failed,
+  redo: redoOf(agents),
+  values: c.values,
+  scoring: c.scoring,
+  dists: c.dists,
+  requestKeys: c.requestKeys,
+  attempts: c.attempts,
+  raws: c.raws,
+  errors: c.errors,
+  degraded: c.degraded
+})

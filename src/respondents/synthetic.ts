@@ -18,7 +18,7 @@ import {
 import { scoringCode } from "../store/encoding.js"
 import type { PendingAgent } from "../store/reads.js"
 import type { AnswerPage } from "../store/RunStore.js"
-import { redoOf, type Respondent } from "./Respondent.js"
+import { answerPage, PageColumns, type Respondent } from "./Respondent.js"
 
 /** Per-agent stream that draws the agent's answers from distributions; independent of processing order. */
 export const drawStream = (spec: RunSpec, step: number, agentId: number) => stream(spec.seed, "draw", step, agentId)
@@ -31,8 +31,10 @@ export const drawStream = (spec: RunSpec, step: number, agentId: number) => stre
 export const syntheticUnits = (spec: RunSpec, step: number, q: Questionnaire, agents: ReadonlyArray<PendingAgent>): AnswerPage => {
   const k = q.scale.length
   const nItems = q.items.length
-  const values = new Float64Array(agents.length * nItems)
+  const page = new PageColumns(agents.length, nItems, k, scoringCode(spec.backend.scoring))
+  const values = page.values
   const dists = new Float64Array(agents.length * nItems * k)
+  page.dists = dists
   // Value items are answered on the agent's standing on that value; other items on the sinusoid around the
   // value their content is centred on (`theory.peak`); items with neither only on the response style.
   const qSystem = valueSystemOf(q)
@@ -49,6 +51,7 @@ export const syntheticUnits = (spec: RunSpec, step: number, q: Questionnaire, ag
   const choices = presentedChoices(q)
   const tokenOfValue = new Map(choices.map((c) => [c.value, c.token]))
   const raws: Array<string> | null = spec.backend.scoring === "sample" ? [] : null
+  page.raws = raws
   const profile = new Float64Array(native ? PROFILE_LENGTH : n + 1)
   agents.forEach((agent, a) => {
     const cond = spec.population.conditions[agent.conditionIdx]
@@ -73,22 +76,7 @@ export const syntheticUnits = (spec: RunSpec, step: number, q: Questionnaire, ag
       raws?.push(tokenOfValue.get(value)!)
     }
   })
-  return {
-    _tag: "AnswerPage",
-    step,
-    items: nItems,
-    k,
-    agentIds: agents.map((a) => a.agentId),
-    failed: null,
-    redo: redoOf(agents),
-    values,
-    scoring: new Uint8Array(agents.length * nItems).fill(scoringCode(spec.backend.scoring)),
-    dists,
-    requestKeys: null,
-    attempts: null,
-    raws,
-    errors: null
-  }
+  return answerPage(step, agents, page)
 }
 
 

@@ -22,6 +22,10 @@ export const ensureBatchTables = (db: RunDb): void => {
   db.exec(BATCH_SCHEMA)
 }
 
+/** True once a batch was prepared for the run (readers then find its tables; they never create them). */
+const hasBatchTables = (db: RunDb): boolean =>
+  db.prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'batch_files'`).pluck().get() === 1
+
 /** One request of a shard file as recorded. */
 export interface BatchRequestRecord {
   readonly customId: string
@@ -40,7 +44,7 @@ export interface ShardRecord {
 
 /** The wave a new `batch prepare` of this run writes (1 for the first). */
 export const nextBatchWave = (db: RunDb): number => {
-  ensureBatchTables(db)
+  if (!hasBatchTables(db)) return 1
   return (db.prepare(`SELECT coalesce(max(wave), 0) + 1 FROM batch_files`).pluck().get() as number)
 }
 
@@ -71,17 +75,9 @@ export interface BatchRequestState {
 
 /** A lookup of recorded batch requests by custom_id. */
 export const batchRequestLookup = (db: RunDb): ((customId: string) => BatchRequestState | undefined) => {
-  ensureBatchTables(db)
+  if (!hasBatchTables(db)) return () => undefined
   const stmt = db.prepare(`SELECT body, state, error FROM batch_requests WHERE custom_id = ?`)
   return (customId) => stmt.get(customId) as BatchRequestState | undefined
-}
-
-/** Requests recorded for batches, by state. */
-export const readBatchRequestCounts = (db: RunDb): { readonly pending: number; readonly answered: number; readonly failed: number } => {
-  ensureBatchTables(db)
-  const rows = db.prepare(`SELECT state, count(*) AS n FROM batch_requests GROUP BY state`).all() as Array<{ state: string; n: number }>
-  const of = (s: string) => rows.find((r) => r.state === s)?.n ?? 0
-  return { pending: of("pending"), answered: of("answered"), failed: of("failed") }
 }
 
 /**
@@ -112,6 +108,13 @@ export const storeBatchResults = (
   })()
 }
 
+/**
+ * Marks the requests of a shard file that are still pending as failed with `error` (its batch ended without
+ * answering them: expired, cancelled or failed). Answers ingested afterwards still count.
+ */
+export const failPendingOf = (db: RunDb, file: string, error: string): number =>
+  db.prepare(`UPDATE batch_requests SET state = 'failed', error = ? WHERE file = ? AND state = 'pending'`).run(error, file).changes
+
 /** A shard file and what was done with it remotely. */
 export interface BatchFileRow {
   readonly file: string
@@ -129,7 +132,7 @@ export interface BatchFileRow {
 }
 
 export const readBatchFiles = (db: RunDb): Array<BatchFileRow> => {
-  ensureBatchTables(db)
+  if (!hasBatchTables(db)) return []
   return (
     db
       .prepare(

@@ -62,6 +62,21 @@ export const readStepTotals = (db: RunDb): Array<StepTotals> =>
     )
     .all() as Array<StepTotals>
 
+/**
+ * Units per step and block of `blockSize` consecutive agent ids (a run of several backends stores each backend's
+ * agents as one block): how many, done and failed.
+ */
+export const readUnitStatesByBlock = (
+  db: RunDb,
+  blockSize: number
+): Array<{ readonly step: number; readonly block: number; readonly total: number; readonly done: number; readonly failed: number }> =>
+  db
+    .prepare(
+      `SELECT step, agent_id / CAST(? AS INTEGER) AS block, count(*) AS total, sum(state = 'done') AS done, sum(state = 'failed') AS failed
+       FROM units GROUP BY step, block ORDER BY step, block`
+    )
+    .all(Math.max(1, Math.floor(blockSize))) as Array<{ step: number; block: number; total: number; done: number; failed: number }>
+
 /** Finished agent-steps per condition index (a resumed dashboard starts from them). */
 export const readDoneByCondition = (db: RunDb): Array<{ readonly c: number; readonly n: number }> =>
   db

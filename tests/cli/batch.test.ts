@@ -4,6 +4,8 @@ import * as path from "node:path"
 import { lastJson, runCli, tempDir } from "../helpers/cli.js"
 import { answerBatchInput, makeFakeBatchApi, type FakeBatchApi } from "../helpers/fakeBatchApi.js"
 import { startFakeServer, type FakeServer } from "../helpers/fakeOpenAiServer.js"
+import Sqlite from "better-sqlite3"
+import { readBatchFiles, updateBatchFile, type BatchFileRow } from "../../src/store/batch.js"
 
 let server: FakeServer
 let batchApi: FakeBatchApi
@@ -53,7 +55,7 @@ const exported = async (runDir: string) => {
 const prepare = async (args: ReadonlyArray<string>) => {
   const r = await runCli(["batch", "prepare", ...args, "--json"])
   expect(r.code, r.stderr).toBe(0)
-  return lastJson(r.stdout) as { runDir: string; files: Array<string>; requests: number }
+  return lastJson(r.stdout) as { runDir: string; files: Array<string>; requests: number; outstanding: number }
 }
 
 const ingest = async (runDir: string, files: ReadonlyArray<string>) => {
@@ -124,6 +126,11 @@ describe("valuesim batch prepare / ingest", () => {
     const online = await runCli(["run", ...args, "--no-tui", "--json"])
     expect(online.code, online.stderr).toBe(0)
     const prep = await prepare([...args, "--out", tempDir("batch-fail-in")])
+    // Before any answer is back, preparing the run folder again writes nothing (submitting both would pay twice).
+    const early = await prepare([prep.runDir, "--out", tempDir("batch-fail-early")])
+    expect(early.requests).toBe(0)
+    expect(early.files).toEqual([])
+    expect(early.outstanding).toBe(prep.requests)
     const input = fs.readFileSync(prep.files[0]!, "utf8")
     const ids = input.trim().split("\n").map((l) => (JSON.parse(l) as { custom_id: string }).custom_id)
     const failing = new Set(ids.slice(0, 5))
@@ -175,10 +182,10 @@ describe("valuesim batch prepare / ingest", () => {
     expect((await ingest(prep.runDir, [file]))["newAnswers"]).toBe(1)
   }, 60_000)
 
-  it("refuses the synthetic backend and sample scoring with one line and exit 2, writing nothing", async () => {
+  it("refuses the synthetic backend and impossible file limits with one line and exit 2, writing nothing", async () => {
     const runs = tempDir("batch-refuse")
     const out = path.join(tempDir("batch-refuse-out"), "files")
-    for (const extra of [["--backend", "synthetic"], [...backend(), "--scoring", "sample"]]) {
+    for (const extra of [["--backend", "synthetic"], [...backend(), "--max-file-requests", "50001"], [...backend(), "--max-file-bytes", "300000000"]]) {
       const r = await runCli(["batch", "prepare", "scenarios/vsq40.yaml", "--agents", "5", ...extra, "--runs-dir", runs, "--out", out])
       expect(r.code, r.stderr).toBe(2)
       expect(r.stderr.trim().split("\n").length).toBe(1)
@@ -186,4 +193,156 @@ describe("valuesim batch prepare / ingest", () => {
     expect(fs.existsSync(out)).toBe(false)
     expect(fs.readdirSync(runs)).toEqual([])
   })
+
+  it("sample scoring: each agent's own requests (same body, own custom_id), answers equal to the online run's", async () => {
+    const runs = tempDir("batch-sample")
+    const args = ["scenarios/vsq40.yaml", "--agents", "6", "--seed", "8", "--scoring", "sample", ...backend(), "--runs-dir", runs]
+    const online = await runCli(["run", ...args, "--no-tui", "--json"])
+    expect(online.code, online.stderr).toBe(0)
+    const prep = await prepare([...args, "--out", tempDir("batch-sample-in")])
+    expect(prep.requests).toBe(6 * 40)
+    const lines = prep.files.flatMap((f) => fs.readFileSync(f, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { custom_id: string; body: Record<string, unknown> }))
+    expect(new Set(lines.map((l) => l.custom_id)).size).toBe(6 * 40)
+    expect(lines[0]!.body["logprobs"]).toBeUndefined()
+    const out = path.join(tempDir("batch-sample-out"), "out.jsonl")
+    fs.writeFileSync(out, shuffled(prep.files.flatMap((f) => answerBatchInput(fs.readFileSync(f, "utf8")).output), 3).join("\n") + "\n")
+    expect((await ingest(prep.runDir, [out]))["status"]).toBe("complete")
+    expect((await exported(prep.runDir)).answers).toEqual((await exported(String(lastJson(online.stdout)["runDir"]))).answers)
+  }, 120_000)
+
+  it("submit uploads and creates each batch once, even after an interruption; status downloads, ingests, and resume sends what failed", async () => {
+    const runs = tempDir("batch-api-runs")
+    const args = ["scenarios/vsq40.yaml", "--agents", "25", "--seed", "6", ...backend(), "--runs-dir", runs]
+    const online = await runCli(["run", ...args, "--no-tui", "--json"])
+    expect(online.code, online.stderr).toBe(0)
+    const prep = await prepare([...args, "--out", tempDir("batch-api-in"), "--max-file-requests", "120"])
+    expect(prep.files.length).toBeGreaterThanOrEqual(3)
+    const uploads0 = batchApi.uploads
+    const created0 = batchApi.batchesCreated
+
+    const submit = async () => {
+      const r = await runCli(["batch", "submit", prep.runDir, "--json"])
+      expect(r.code, r.stderr).toBe(0)
+      return lastJson(r.stdout) as { batches: Array<{ file: string; fileId: string; batchId: string }> }
+    }
+    const first = await submit()
+    expect(first.batches.length).toBe(prep.files.length)
+    expect(batchApi.uploads - uploads0).toBe(prep.files.length)
+    expect(batchApi.batchesCreated - created0).toBe(prep.files.length)
+
+    // As if stopped while calls were under way, their results unrecorded: file 1's upload and batch creation,
+    // file 2's batch creation. The re-run finds the file by name and size and the batches by input file.
+    const db = new Sqlite(path.join(prep.runDir, "run.sqlite"))
+    const rows: Array<BatchFileRow> = readBatchFiles(db)
+    updateBatchFile(db, rows[0]!.file, { uploadState: "uploading", fileId: null, batchState: "creating", batchId: null })
+    updateBatchFile(db, rows[1]!.file, { batchState: "creating", batchId: null })
+    db.close()
+    const again = await submit()
+    expect(again.batches).toEqual(first.batches)
+    expect(batchApi.uploads - uploads0).toBe(prep.files.length)
+    expect(batchApi.batchesCreated - created0).toBe(prep.files.length)
+
+    // Three requests fail in their batch; the rest is answered.
+    const failing = new Set(
+      fs.readFileSync(prep.files[0]!, "utf8").trim().split("\n").slice(0, 3).map((l) => (JSON.parse(l) as { custom_id: string }).custom_id)
+    )
+    batchApi.setFail((id) => failing.has(id))
+    const status = async (extra: ReadonlyArray<string>) => {
+      const r = await runCli(["batch", "status", prep.runDir, ...extra, "--json"])
+      expect(r.code, r.stderr).toBe(0)
+      return lastJson(r.stdout) as { open: number; ingest: Record<string, unknown> | null }
+    }
+    const once = await status([])
+    expect(once.open).toBe(prep.files.length)
+    expect(once.ingest).toBeNull()
+    const downloads0 = batchApi.downloads
+    const waited = await status(["--wait", "--poll-seconds", "0.2"])
+    batchApi.setFail(undefined)
+    expect(waited.open).toBe(0)
+    expect(waited.ingest!["status"]).toBe("incomplete")
+    expect(waited.ingest!["failedLines"]).toBe(3)
+    expect(batchApi.downloads - downloads0).toBe(prep.files.length + 1)
+    // Nothing new: no download, no ingest.
+    expect((await status([])).ingest).toBeNull()
+    expect(batchApi.downloads - downloads0).toBe(prep.files.length + 1)
+
+    const sent = server.requests
+    const resumed = await runCli(["resume", prep.runDir, "--no-tui", "--json"])
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect(server.requests - sent).toBe(3)
+    expect((await exported(prep.runDir)).answers).toEqual((await exported(String(lastJson(online.stdout)["runDir"]))).answers)
+  }, 180_000)
+
+  it("a session questionnaire goes out in waves, one item each, and ends equal to the online run", async () => {
+    const dir = tempDir("batch-waves")
+    const spec = path.join(dir, "mini-session.yaml")
+    const source = fs.readFileSync("tests/fixtures/mini-values.yaml", "utf8").replace("administration: independent", "administration: session")
+    // Three items: three waves (each item's conversation holds the agent's drawn answers to the earlier ones).
+    const lines = source.split("\n")
+    const firstItem = lines.findIndex((l) => l.startsWith("  - { id:"))
+    fs.writeFileSync(spec, [...lines.slice(0, firstItem + 3), ""].join("\n"))
+    const args = [spec, "--agents", "8", "--seed", "2", ...backend(), "--runs-dir", path.join(dir, "runs")]
+    const online = await runCli(["run", ...args, "--no-tui", "--json"])
+    expect(online.code, online.stderr).toBe(0)
+    let prep = await prepare([...args, "--out", path.join(dir, "in-1")])
+    const runDir = prep.runDir
+    const waves: Array<number> = []
+    while (prep.requests > 0 && waves.length < 5) {
+      waves.push(prep.requests)
+      const out = path.join(dir, `out-${waves.length}.jsonl`)
+      fs.writeFileSync(out, prep.files.flatMap((f) => answerBatchInput(fs.readFileSync(f, "utf8")).output).join("\n") + "\n")
+      const r = await ingest(runDir, [out])
+      expect(r["status"]).toBe(waves.length < 3 ? "waiting" : "complete")
+      prep = await prepare([runDir, "--out", path.join(dir, `in-${waves.length + 1}`)])
+    }
+    expect(waves.length).toBe(3)
+    // Later items carry each agent's own earlier answers: at most one request per agent (identical
+    // conversations, same condition and same answers so far, are still asked once).
+    for (const w of waves.slice(1)) expect(w).toBeGreaterThan(0)
+    for (const w of waves.slice(1)) expect(w).toBeLessThanOrEqual(8)
+    expect((await exported(runDir)).answers).toEqual((await exported(String(lastJson(online.stdout)["runDir"]))).answers)
+  }, 180_000)
+
+  it("sample scoring: an unreadable reply is re-asked in the next wave", async () => {
+    const dir = tempDir("batch-reask")
+    const args = ["tests/fixtures/mini-values.yaml", "--agents", "1", "--seed", "1", "--scoring", "sample", ...backend(), "--runs-dir", path.join(dir, "runs")]
+    const prep = await prepare([...args, "--out", path.join(dir, "in-1")])
+    expect(prep.requests).toBe(10)
+    const output = answerBatchInput(fs.readFileSync(prep.files[0]!, "utf8")).output
+    const garbled = JSON.parse(output[0]!) as { response: { body: { choices: Array<{ message: { content: string } }> } } }
+    garbled.response.body.choices[0]!.message.content = "Hard to say"
+    fs.writeFileSync(path.join(dir, "out-1.jsonl"), [JSON.stringify(garbled), ...output.slice(1)].join("\n") + "\n")
+    expect((await ingest(prep.runDir, [path.join(dir, "out-1.jsonl")]))["status"]).toBe("waiting")
+    const next = await prepare([prep.runDir, "--out", path.join(dir, "in-2")])
+    expect(next.requests).toBe(1)
+    const reask = JSON.parse(fs.readFileSync(next.files[0]!, "utf8").trim()) as { body: { messages: Array<{ role: string; content: string }> } }
+    const turns = reask.body.messages
+    expect(turns[turns.length - 2]).toEqual({ role: "assistant", content: "Hard to say" })
+    expect(turns[turns.length - 1]!.content).toMatch(/could not be matched to an option/)
+    fs.writeFileSync(path.join(dir, "out-2.jsonl"), answerBatchInput(fs.readFileSync(next.files[0]!, "utf8")).output.join("\n") + "\n")
+    const done = await ingest(prep.runDir, [path.join(dir, "out-2.jsonl")])
+    expect(done["status"]).toBe("complete")
+    expect(done["answers"]).toBe(10)
+  }, 60_000)
+
+  it("a batch that expires half-answered leaves the rest failed; the next prepare writes exactly that rest", async () => {
+    const dir = tempDir("batch-expire")
+    const args = ["tests/fixtures/mini-values.yaml", "--agents", "30", "--seed", "3", ...backend(), "--runs-dir", path.join(dir, "runs")]
+    const prep = await prepare([...args, "--out", path.join(dir, "in-1")])
+    expect(prep.files.length).toBe(1)
+    expect((await runCli(["batch", "submit", prep.runDir])).code).toBe(0)
+    batchApi.setExpire(5)
+    const r = await runCli(["batch", "status", prep.runDir, "--wait", "--poll-seconds", "0.2", "--json"])
+    batchApi.setExpire(undefined)
+    expect(r.code, r.stderr).toBe(0)
+    const s = lastJson(r.stdout) as { open: number; batches: Array<{ status: string }>; ingest: Record<string, unknown> }
+    expect(s.open).toBe(0)
+    expect(s.batches[0]!.status).toBe("expired")
+    expect(s.ingest["newAnswers"]).toBe(5)
+    expect(s.ingest["status"]).toBe("incomplete")
+    expect(s.ingest["failedRequests"]).toBe(prep.requests - 5)
+    const next = await prepare([prep.runDir, "--out", path.join(dir, "in-2")])
+    expect(next.requests).toBe(prep.requests - 5)
+    expect(next.outstanding).toBe(0)
+  }, 60_000)
 })

@@ -165,10 +165,10 @@ describe("openai backend against the loopback server", () => {
 
   it("sample scoring re-asks an unparseable answer and records it as missing after the last re-ask", async () => {
     const runs = tempDir("reask")
-    // One permit, so requests go out in order: the probe, the 40 first asks (the first gets prose), then the
-    // first item's two re-asks (prose again).
+    // One permit, so requests go out in order: the probe, the first item (prose), its two re-asks at once
+    // (prose again), then the other 39 items.
     const prose = { kind: "text" as const, text: "I would rather not say." }
-    server.plan([{ kind: "ok" }, prose, ...Array.from({ length: 39 }, () => ({ kind: "ok" as const })), prose, prose])
+    server.plan([{ kind: "ok" }, prose, prose, prose])
     const t = await runCli(["run", "scenarios/vsq40.yaml", "--agents", "1", "--seed", "2", "--scoring", "sample", "--concurrency", "1", "--runs-dir", runs, ...openaiArgs()])
     expect(t.code, t.stderr).toBe(0)
     const st = lastJson(t.stdout)

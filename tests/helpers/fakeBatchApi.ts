@@ -54,7 +54,7 @@ interface Batch {
   readonly completion_window: string
   readonly metadata: Record<string, string> | null
   readonly created_at: number
-  status: "validating" | "in_progress" | "completed"
+  status: "validating" | "in_progress" | "completed" | "expired"
   polls: number
   output_file_id: string | null
   error_file_id: string | null
@@ -70,6 +70,8 @@ export interface FakeBatchApi {
   readonly downloads: number
   /** Requests whose custom_id this picks fail (in the error file). */
   setFail(fail: ((customId: string) => boolean) | undefined): void
+  /** From now on batches expire when they finish, having answered only their first `answered` lines (no error file). */
+  setExpire(answered: number | undefined): void
 }
 
 /** Parses a multipart/form-data body into its fields (file fields keep their filename). */
@@ -113,6 +115,7 @@ export const makeFakeBatchApi = (options: { readonly pollsToComplete?: number } 
   const batches = new Map<string, Batch>()
   const counts = { uploads: 0, batchesCreated: 0, downloads: 0 }
   let fail: ((customId: string) => boolean) | undefined
+  let expireAfter: number | undefined
   const created = 1_700_000_000
   const fileObject = (f: StoredFile) => ({ id: f.id, object: "file", bytes: f.content.length, created_at: f.created_at, filename: f.filename, purpose: f.purpose, status: "processed" })
   const addFile = (filename: string, purpose: string, content: Buffer) => {
@@ -127,17 +130,19 @@ export const makeFakeBatchApi = (options: { readonly pollsToComplete?: number } 
   })
   const advance = (b: Batch) => {
     b.polls++
-    if (b.status === "completed") return
+    if (b.status === "completed" || b.status === "expired") return
     if (b.polls < (options.pollsToComplete ?? 2)) {
       b.status = "in_progress"
       return
     }
     const input = files.get(b.input_file_id)!.content.toString("utf8")
-    const { output, errors } = answerBatchInput(input, fail === undefined ? {} : { fail })
+    const all = answerBatchInput(input, fail === undefined ? {} : { fail })
+    const output = expireAfter === undefined ? all.output : all.output.slice(0, expireAfter)
+    const errors = expireAfter === undefined ? all.errors : []
     if (output.length > 0) b.output_file_id = addFile(`${b.id}_output.jsonl`, "batch_output", Buffer.from(output.join("\n") + "\n")).id
     if (errors.length > 0) b.error_file_id = addFile(`${b.id}_error.jsonl`, "batch_output", Buffer.from(errors.join("\n") + "\n")).id
     b.request_counts = { total: output.length + errors.length, completed: output.length, failed: errors.length }
-    b.status = "completed"
+    b.status = expireAfter === undefined ? "completed" : "expired"
   }
 
   const route = async (req: IncomingMessage, res: ServerResponse, path: string) => {
@@ -212,6 +217,9 @@ export const makeFakeBatchApi = (options: { readonly pollsToComplete?: number } 
     },
     setFail: (f) => {
       fail = f
+    },
+    setExpire: (n) => {
+      expireAfter = n
     }
   }
 }

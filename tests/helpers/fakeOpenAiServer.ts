@@ -5,7 +5,8 @@ import type { AddressInfo } from "node:net"
 /** One scripted misbehaviour, consumed by one incoming chat-completion request. */
 export type Fault =
   | { readonly kind: "429"; readonly retryAfterS: number }
-  | { readonly kind: "500" }
+  /** A server error: 500 unless `status` says another 5xx. */
+  | { readonly kind: "500"; readonly status?: number }
   | { readonly kind: "hang" }
   | { readonly kind: "reset" }
   | { readonly kind: "garbage" }
@@ -20,6 +21,42 @@ export type Fault =
   | { readonly kind: "400" }
   | { readonly kind: "ok" }
 
+/** The kinds of misbehaviour seeded fault injection (`FakeServerOptions.chaos`) draws from. */
+export const CHAOS_KINDS = ["429", "500", "502", "reset", "hang", "garbage", "nochoices", "nonsense", "nologprobs"] as const
+export type ChaosKind = (typeof CHAOS_KINDS)[number]
+
+/**
+ * Seeded fault injection: each chat request is faulted with probability `rate`, the kind drawn uniformly from
+ * `kinds`. The draw depends only on the seed, the request body and how often that body was sent before, so a
+ * run faults the same requests however its requests interleave.
+ */
+export interface ChaosOptions {
+  readonly rate: number
+  readonly seed: number
+  /** Default: every kind of CHAOS_KINDS. */
+  readonly kinds?: ReadonlyArray<ChaosKind>
+  /** Retry-After of a 429, in seconds (default 1). */
+  readonly retryAfterS?: number
+}
+
+/** The nonsense a `nonsense` fault says: no digit and no option word, so it matches no option. */
+export const NONSENSE = "Purple elephants negotiate quietly beneath the marmalade sky"
+
+const faultOfKind = (kind: ChaosKind, retryAfterS: number): Fault => {
+  switch (kind) {
+    case "429":
+      return { kind: "429", retryAfterS }
+    case "500":
+      return { kind: "500" }
+    case "502":
+      return { kind: "500", status: 502 }
+    case "nonsense":
+      return { kind: "text", text: NONSENSE }
+    default:
+      return { kind }
+  }
+}
+
 export interface FakeServerOptions {
   readonly port?: number
   readonly host?: string
@@ -29,6 +66,10 @@ export interface FakeServerOptions {
   readonly periodicFault?: { readonly every: number; readonly fault: Fault }
   /** Every request whose messages contain this text is answered without logprobs (`nologprobs`), always. */
   readonly noLogprobsFor?: string
+  /** Seeded fault injection (see ChaosOptions); off when absent. `setChaos` changes it later. */
+  readonly chaos?: ChaosOptions
+  /** Called with each fault injected (planned, periodic or seeded) and the request's 1-based number. */
+  readonly onFault?: (fault: Fault, request: number) => void
   /** More routes (e.g. the Files and Batches endpoints of `fakeBatchApi.ts`): true when it answered the request. */
   readonly routes?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean
 }
@@ -49,6 +90,10 @@ export interface FakeServer {
   plan(faults: ReadonlyArray<Fault>): void
   /** Changes the delay for requests received from now on. */
   setLatency(ms: number): void
+  /** Turns seeded fault injection on (or changes it) or, with null, off, for requests received from now on. */
+  setChaos(chaos: ChaosOptions | null): void
+  /** Faults injected so far, by kind (`500` with another status counts under that status; `text` as `nonsense` when it is NONSENSE). */
+  readonly faults: Readonly<Record<string, number>>
   close(): Promise<void>
 }
 
@@ -221,6 +266,22 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
   let maxInFlight = 0
   let latency = opts.latencyMs ?? 0
   const created = Math.floor(Date.now() / 1000)
+  let chaos = opts.chaos ?? null
+  /** How often each request body (by hash) was received, for chaos draws. */
+  const seen = new Map<number, number>()
+  const faults: Record<string, number> = {}
+  const kindName = (f: Fault): string =>
+    f.kind === "500" && f.status !== undefined ? String(f.status) : f.kind === "text" && f.text === NONSENSE ? "nonsense" : f.kind
+  const chaosFault = (text: string): Fault | undefined => {
+    if (chaos === null || chaos.rate <= 0) return undefined
+    const h = fnv1a(text)
+    const times = seen.get(h) ?? 0
+    seen.set(h, times + 1)
+    const rand = prng((h ^ Math.imul(chaos.seed + 1, 0x9e3779b1) ^ Math.imul(times + 1, 0x85ebca6b)) >>> 0)
+    if (rand() >= chaos.rate) return undefined
+    const kinds = chaos.kinds ?? CHAOS_KINDS
+    return faultOfKind(kinds[Math.floor(rand() * kinds.length)]!, chaos.retryAfterS ?? 1)
+  }
 
   const respond = (
     req: IncomingMessage,
@@ -245,7 +306,7 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
           { "retry-after": String(fault.retryAfterS) }
         )
       case "500":
-        return sendJson(res, 500, { error: { message: "The server had an error", type: "server_error", code: null } })
+        return sendJson(res, fault.status ?? 500, { error: { message: "The server had an error", type: "server_error", code: null } })
       case "garbage":
         res.writeHead(200, { "content-type": "application/json" })
         res.end("not json at all")
@@ -309,6 +370,12 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
     const degrade = opts.noLogprobsFor !== undefined && fault === undefined &&
       messagesOf(body).some((m) => m.content.includes(opts.noLogprobsFor!))
     if (degrade) fault = { kind: "nologprobs" }
+    fault ??= chaosFault(text)
+    if (fault !== undefined && fault.kind !== "ok") {
+      const name = kindName(fault)
+      faults[name] = (faults[name] ?? 0) + 1
+      opts.onFault?.(fault, n)
+    }
 
     if (latency > 0 && fault?.kind !== "hang") {
       const timer = setTimeout(() => respond(req, res, body, fault, n, () => settle(false)), latency)
@@ -354,6 +421,12 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
         },
         setLatency: (ms) => {
           latency = ms
+        },
+        setChaos: (next) => {
+          chaos = next
+        },
+        get faults() {
+          return { ...faults }
         },
         plan: (faults) => {
           queue.push(...faults)

@@ -9,14 +9,34 @@ import { beforeAll, describe, expect, it } from "vitest"
 import type { Report } from "../../src/analysis/Report.js"
 import { doubledStops, num } from "../../src/report/format.js"
 import { intersectingPairs, labelSize, placeLabels, type Box } from "../../src/report/labels.js"
-import { lastJson, runCli, tempDir } from "../helpers/cli.js"
+import { stringify } from "yaml"
+import { lastJson, ROOT, runCli, tempDir } from "../helpers/cli.js"
 
 const STUDIES: ReadonlyArray<readonly [name: string, file: string, args: ReadonlyArray<string>]> = [
   ["default", "scenarios/default-study.yaml", []],
   ["paper", "scenarios/studies/paper.yaml", ["--agents", "300"]],
   ["public-goods", "scenarios/games/public-goods.yaml", ["--agents", "200"]],
-  ["ultimatum", "scenarios/games/ultimatum.yaml", ["--agents", "200"]]
+  ["ultimatum", "scenarios/games/ultimatum.yaml", ["--agents", "200"]],
+  ["two-models", "two-models.yaml", []]
 ]
+
+/** A study on two backends (the models side by side, then each model's report). */
+const twoModels = (dir: string) => {
+  const file = path.join(dir, "two-models.yaml")
+  fs.writeFileSync(
+    file,
+    stringify({
+      kind: "study",
+      id: "two-models",
+      population: path.join(ROOT, "populations", "h-np.yaml"),
+      agents: 200,
+      seed: 3,
+      steps: [{ questionnaire: path.join(ROOT, "scenarios", "vsq40.yaml") }, { game: path.join(ROOT, "scenarios", "games", "ultimatum.yaml") }],
+      backends: [{ kind: "synthetic" }, { kind: "synthetic", temperature: 0.5 }]
+    })
+  )
+  return file
+}
 
 interface Rendered {
   readonly text: string
@@ -50,7 +70,13 @@ const cellMinWidth = (inner: string, header: boolean, numeric: boolean): number 
       .filter((w) => w.length > 0)
   // reference text and file names wrap anywhere: they cost one glyph
   const wrapAnywhere = /class="(ref|path|id)"/
-  if (numeric) return glyphs(decode(inner.replace(/<[^>]+>/g, "")), size) + CELL_EXTRA
+  if (numeric) {
+    // a number never wraps; an interval under it (span.ci) may wrap after its comma
+    const lines = inner.split("<br>").map((line) =>
+      /class="[^"]*\bci\b/.test(line) ? Math.max(...runs(line).map((w) => glyphs(w, 0.8 * EM))) : glyphs(decode(line.replace(/<[^>]+>/g, "")), size)
+    )
+    return Math.max(...lines) + CELL_EXTRA
+  }
   const parts = inner.split(/(<(?:span|code)[^>]*>[\s\S]*?<\/(?:span|code)>)/)
   let widest = 0
   for (const part of parts) {
@@ -99,8 +125,9 @@ describe("reports as a reader sees them", () => {
 
   beforeAll(async () => {
     const runs = tempDir("reading")
+    const own = twoModels(runs)
     for (const [name, file, args] of STUDIES) {
-      const run = await runCli(["run", file, "--json", "--runs-dir", runs, ...args])
+      const run = await runCli(["run", name === "two-models" ? own : file, "--json", "--runs-dir", runs, ...args])
       expect(run.code, run.stderr).toBe(0)
       const dir = String(lastJson(run.stdout)["runDir"])
       const out = path.join(runs, `${name}.html`)
@@ -136,7 +163,7 @@ describe("reports as a reader sees them", () => {
       const sections = [...r.html.matchAll(/<section id="([^"]+)"><h2>/g)].map((m) => m[1]!)
       expect(sections.length, name).toBeGreaterThan(1)
       for (const id of sections) expect(links, `${name}: ${id}`).toContain(id)
-      for (const id of links) expect(r.html, `${name}: #${id}`).toMatch(new RegExp(`<(section|h3) id="${id}"`))
+      for (const id of links) expect(r.html, `${name}: #${id}`).toMatch(new RegExp(`<(section|h3|article) id="${id}"`))
       expect(r.html.indexOf(toc)).toBeLessThan(r.html.indexOf("<section"))
     }
   })
