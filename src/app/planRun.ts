@@ -74,11 +74,12 @@ export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds
   const prices = pricesFor(b, setting)
   const synthetic = b.kind === "synthetic"
   const rpm = rpmOf(b)
-  // The slowest of: the permits (concurrency requests at a time), the rate limit, and one agent's chain of
-  // requests that must go one after another (session items, game decisions).
+  // The slowest of: the permits (concurrency requests at a time; a local model answers one at a time), the rate
+  // limit, and one agent's chain of requests that must go one after another (session items, game decisions).
+  const parallel = b.kind === "local" ? 1 : b.concurrency
   const eta = synthetic
     ? null
-    : Math.max((p.requests * latencySeconds) / b.concurrency, rpm === null ? 0 : (p.requests * 60) / rpm, p.longestChain * latencySeconds)
+    : Math.max((p.requests * latencySeconds) / parallel, rpm === null ? 0 : (p.requests * 60) / rpm, p.longestChain * latencySeconds)
   return {
     study: spec.study.id,
     backend: b.kind,
@@ -96,7 +97,7 @@ export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds
     costUsd: costOf(prices, p.inputTokens, p.outputTokens),
     etaSeconds: eta === null ? null : Math.round(eta * 10) / 10,
     latencySeconds,
-    concurrency: b.concurrency,
+    concurrency: parallel,
     rpm,
     ...(b.replicas === undefined ? {} : { replicas: b.replicas.length }),
     steps: p.steps
@@ -105,7 +106,7 @@ export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds
 
 /** True when the run may cost money: a model that is not free (unknown prices count as not free). */
 export const isPaid = (e: Pick<RunEstimate, "backend" | "prices">) =>
-  e.backend !== "synthetic" && e.backend !== "local" && (e.prices === null || e.prices.inputPerMillion > 0 || e.prices.outputPerMillion > 0)
+  e.backend !== "synthetic" && (e.prices === null || e.prices.inputPerMillion > 0 || e.prices.outputPerMillion > 0)
 
 const n = (x: number) => x.toLocaleString("en-US")
 export const usd = (x: number) => (x < 0.01 && x > 0 ? `$${x.toPrecision(2)}` : `$${x.toFixed(2)}`)
@@ -113,7 +114,12 @@ export const usd = (x: number) => (x < 0.01 && x > 0 ? `$${x.toPrecision(2)}` : 
 /** The estimate as a few lines of text. */
 export const renderEstimate = (e: RunEstimate): string => {
   const lines: Array<string> = []
-  const where = e.backend === "synthetic" ? "the synthetic backend (theory model, not an LLM)" : `${e.model} at ${e.baseUrl ?? "https://api.openai.com/v1"}${e.replicas === undefined ? "" : ` and ${e.replicas - 1} more replica(s)`}`
+  const where =
+    e.backend === "synthetic"
+      ? "the synthetic backend (theory model, not an LLM)"
+      : e.backend === "local"
+        ? `${e.model} in this process`
+        : `${e.model} at ${e.baseUrl ?? "https://api.openai.com/v1"}${e.replicas === undefined ? "" : ` and ${e.replicas - 1} more replica(s)`}`
   lines.push(`plan: ${e.study} on ${where}, ${n(e.agents)} agents, ${e.scoring} scoring`)
   if (e.backend === "synthetic") {
     lines.push(`  ${n(e.answers)} answers, computed here: no requests, no cost`)

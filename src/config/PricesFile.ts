@@ -65,7 +65,8 @@ const FREE: Prices = { inputPerMillion: 0, outputPerMillion: 0 }
  * one; free for servers on this machine (localhost, 127.x, ::1); the pair; else null (unknown).
  */
 export const pricesFor = (backend: BackendSettings, setting: PriceSetting): Prices | null => {
-  if (backend.kind === "synthetic") return FREE
+  // The synthetic backend and a model run in-process cost nothing per token.
+  if (backend.kind === "synthetic" || backend.kind === "local") return FREE
   const listed = setting._tag === "Table" ? setting.models[backend.model] : undefined
   if (listed !== undefined) return listed
   if (/^https?:\/\/(localhost|127\.|\[::1\])/.test(backend.baseUrl ?? "")) return FREE

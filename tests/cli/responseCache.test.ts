@@ -63,7 +63,7 @@ describe("the response cache across runs", () => {
     expect(await answersCsv(String(again.summary["runDir"]))).toEqual(await answersCsv(String(first.summary["runDir"])))
 
     // The distinct requests do not depend on the seed or the number of agents (every condition is present).
-    expect((await counted([...study, "--agents", "1500", "--seed", "9"], cache)).sent).toBe(0)
+    expect((await counted([...study, "--agents", "700", "--seed", "9"], cache)).sent).toBe(0)
 
     // --no-cache sends everything again and leaves the cache as it was.
     const off = await runCli(["run", ...study, "--agents", "500", "--seed", "5", ...endpoint(), "--no-cache", "--runs-dir", tempDir("cache-runs"), "--no-tui", "--json"], { VALUESIM_CACHE_DIR: cache })
@@ -81,22 +81,37 @@ describe("the response cache across runs", () => {
     expect((await cacheJson(["prune", "--all"], cache))["removed"]).toBe(440)
     expect((await cacheJson(["stats"], cache))["entries"]).toBe(0)
     expect((await counted([...study, "--agents", "500", "--seed", "5"], cache)).sent).toBe(440)
-  }, 300_000)
+  }, 900_000) // seven runs and three other commands: about 70 s on a quiet machine, over 300 s at load 40
 
   it("never answers a sample at temperature above 0 from the cache; at temperature 0 it does", async () => {
     const cache = tempDir("cache-sample")
     const args = ["tests/fixtures/mini-values.yaml", "--agents", "12", "--seed", "3", "--scoring", "sample"]
-    const warm = await counted([...args, "--temperature", "0.7"], cache)
-    expect(warm.sent).toBeGreaterThan(12)
-    expect((await counted([...args, "--temperature", "0.7"], cache)).sent).toBe(warm.sent)
+    // Every agent asks each of the 10 items at least once (re-asks of unreadable replies vary with the samples).
+    const asked = 12 * 10
+    expect((await counted([...args, "--temperature", "0.7"], cache)).sent).toBeGreaterThanOrEqual(asked)
+    expect((await counted([...args, "--temperature", "0.7"], cache)).sent).toBeGreaterThanOrEqual(asked)
     expect((await cacheJson(["stats"], cache))["entries"]).toBe(0)
 
     const cold = await counted([...args, "--temperature", "0"], cache)
-    expect(cold.sent).toBe(warm.sent)
+    expect(cold.sent).toBeGreaterThanOrEqual(asked)
     const hot = await counted([...args, "--temperature", "0"], cache)
     expect(hot.sent).toBe(0)
     expect(hot.summary["answers"]).toBe(cold.summary["answers"])
-  }, 300_000)
+  }, 900_000)
+
+  it("two runs at once share one cache: both finish, and it holds each distinct request once", async () => {
+    const cache = tempDir("cache-two")
+    const study = ["scenarios/vsq40.yaml", "--population", "populations/h-np.yaml", "--agents", "500", "--scoring", "logprob"]
+    const before = server.requests
+    const [a, b] = await Promise.all([counted([...study, "--seed", "1"], cache), counted([...study, "--seed", "2"], cache)])
+    expect(a.summary["status"]).toBe("complete")
+    expect(b.summary["status"]).toBe("complete")
+    // Each run sends what it did not find; together at most twice the distinct requests, at least once.
+    const sent = server.requests - before
+    expect(sent).toBeGreaterThanOrEqual(440)
+    expect(sent).toBeLessThanOrEqual(880)
+    expect((await cacheJson(["stats"], cache))["entries"]).toBe(440)
+  }, 900_000)
 
   it("cache prune needs --older-than or --all (exit 2)", async () => {
     const r = await runCli(["cache", "prune", "--cache-dir", tempDir("cache-bad")])
