@@ -49,9 +49,6 @@ export const GAME_RESULT_COLUMNS = [
   "step", "game", "agent_id", "condition", "primed_value", "match_id", "member", "status", "payoff", "details", "backend", "model"
 ] as const
 
-/** The `scoring` every answer of the synthetic backend is exported with: it was drawn from the theory model, not an LLM. */
-export const SYNTHETIC_SCORING = "synthetic"
-
 /** Who answered, on every exported row: the run's backend and model, and whether it is the synthetic backend. */
 type Who = BackendIdentity
 
@@ -200,8 +197,7 @@ const writeAnswersText = (db: RunDb, outDir: string, format: TextFormat, dims: R
         ? `${it.itemIdx},${csvField(it.itemId)},${csvField(it.subscale)},${it.reverse},`
         : `,"item_idx":${it.itemIdx},"item_id":${jsonField(it.itemId)},"subscale":${jsonField(it.subscale)},"reverse":${it.reverse}`
     )
-    // Synthetic answers are scored "synthetic", whatever the run recorded: they come from the theory model.
-    const scoringText = SCORING_MODES.map((m) => field(who.synthetic ? SYNTHETIC_SCORING : m))
+    const scoringText = SCORING_MODES.map((m) => field(m))
     const whoText = csv ? `,${csvField(who.backend)},${csvField(who.model)}\n` : `,"backend":${jsonField(who.backend)},"model":${jsonField(who.model)}}\n`
     for (const step of dims.steps) {
       const q = field(dims.stepName(step))
@@ -262,7 +258,7 @@ const answerColumns = (dims: ReturnType<typeof answerDimensions>, stepNames: Rea
     { name: "subscale", type: "ENUM", members: dims.items.map((it) => it.subscale) },
     { name: "reverse", type: "BOOLEAN" },
     { name: "value", type: "INTEGER" },
-    { name: "scoring", type: "ENUM", members: [...SCORING_MODES, SYNTHETIC_SCORING] },
+    { name: "scoring", type: "ENUM", members: [...SCORING_MODES] },
     { name: "raw", type: "VARCHAR" },
     { name: "dist", type: "DOUBLE[]" },
     { name: "request_key", type: "VARCHAR" },
@@ -276,7 +272,7 @@ const answerColumns = (dims: ReturnType<typeof answerDimensions>, stepNames: Rea
 ] satisfies Array<ColumnSpec & { name: (typeof ANSWER_COLUMNS)[number] }>
 
 /** The answers for Parquet, one stored page at a time, as typed columns. */
-function* answerBatches(db: RunDb, dims: ReturnType<typeof answerDimensions>, total: number, who: Who): Generator<ColumnBatch> {
+function* answerBatches(db: RunDb, dims: ReturnType<typeof answerDimensions>, total: number): Generator<ColumnBatch> {
   const info = requestInfoReader(db)
   const progress = progressLine("answers", total)
   const reverse = Int32Array.from(dims.items, (it) => (it.reverse ? 1 : 0))
@@ -332,7 +328,7 @@ function* answerBatches(db: RunDb, dims: ReturnType<typeof answerDimensions>, to
         rows: n,
         columns: [
           new Int32Array(n).fill(step), new Int32Array(n).fill(step), agent, cond, primed, itemIdx, item, item, rev, p.values,
-          who.synthetic ? new Int32Array(n).fill(SCORING_MODES.length) : Int32Array.from(p.scoring), raw, { width: p.k, data: p.dists }, key, prompt, completion, latency, Int32Array.from(p.attempts),
+          Int32Array.from(p.scoring), raw, { width: p.k, data: p.dists }, key, prompt, completion, latency, Int32Array.from(p.attempts),
           p.errors === null ? null : [...p.errors],
           new Int32Array(n),
           new Int32Array(n)
@@ -489,7 +485,7 @@ function* moveRows(db: RunDb, stepNames: ReadonlyArray<string>, format: ExportFo
     yield ({
       ...r,
       game: stepNames[r.step] ?? String(r.step),
-      scoring: who.synthetic && r.scoring !== null ? SYNTHETIC_SCORING : r.scoring,
+      scoring: r.scoring,
       dist: r.dist === null || format === "csv" ? r.dist : r.dist.split(",").map(Number),
       backend: who.backend,
       model: who.model
@@ -522,7 +518,7 @@ const exportParquet = async (db: RunDb, spec: RunSpec | undefined, stepNames: Re
   const pq = await openParquetWriter(outDir)
   try {
     const dims = answerDimensions(db, stepNames)
-    const answers = await pq.write("answers", answerColumns(dims, stepNames, who), answerBatches(db, dims, total, who))
+    const answers = await pq.write("answers", answerColumns(dims, stepNames, who), answerBatches(db, dims, total))
     const { conditions, primed } = conditionMembers(db)
     const names = [...new Set(stepNames)]
     const scoreSpec = SCORE_PARQUET(names, conditions, primed, spec, who)
@@ -663,7 +659,7 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
       const runManifest = getManifest(db)
       const spec = runManifest["spec"] as RunSpec | undefined
       const stepNames = spec?.steps.map(stepId) ?? []
-      // Provenance on every row: who answered. Synthetic answers are scored "synthetic", whatever the run recorded.
+      // Provenance on every row: who answered.
       const who: Who = spec ? backendIdentity(spec.backend) : unknownWho
       yield* Effect.try({
         try: () => {
@@ -725,7 +721,7 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
             files: tables.map((t) => ({ file: path.basename(t.file), rows: t.rows, columns: t.columns })),
             notes: who.synthetic
               ? [
-                  `${who.label}: every answer was drawn from valuesim's theory model (Schwartz's circle plus noise), not from a language model; its scoring column says "${SYNTHETIC_SCORING}" and dist is the theory model's answer distribution.`
+                  `${who.label}: every answer was drawn from valuesim's theory model (Schwartz's circle plus noise), not from a language model; its scoring column says "synthetic" and dist is the theory model's answer distribution.`
                 ]
               : []
           }
