@@ -14,6 +14,8 @@ export default defineConfig({
     // less one would leave one of two cores idle.
     maxWorkers: Math.max(2, os.availableParallelism() - 1),
     // The CLI's bundle is built once before the tests instead of by every first CLI process at the same time.
-    globalSetup: ["tests/helpers/globalSetup.ts"]
+    globalSetup: ["tests/helpers/globalSetup.ts"],
+    // The response cache across runs goes to a temporary folder per test file (never the user's).
+    setupFiles: ["tests/helpers/cacheSetup.ts"]
   }
 })

@@ -40,7 +40,7 @@ export const buildBundle = async () => {
       outExtension: { ".js": ".mjs" },
       jsx: "automatic",
       logLevel: "error",
-      external: ["better-sqlite3", "@duckdb/node-api", "@duckdb/node-bindings", "ink", "react", "react/jsx-runtime", "vega", "vega-lite", "tsx"],
+      external: ["better-sqlite3", "@duckdb/node-api", "@duckdb/node-bindings", "node-llama-cpp", "ink", "react", "react/jsx-runtime", "vega", "vega-lite", "tsx"],
       // Bundled CommonJS dependencies call require.
       banner: { js: "import { createRequire as __valuesimRequire } from 'node:module'; const require = __valuesimRequire(import.meta.url);" }
     })

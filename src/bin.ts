@@ -3,11 +3,16 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit } from "effect"
 import { runCli } from "./cli/Cli.js"
+import { RunStoreError, STORE_FAULT_EXIT } from "./store/storeFault.js"
 import { commandOf, withTerminalText } from "./cli/terminalText.js"
 
-/** Exit codes (DESIGN.md): 0 success, 1 run failed, 2 bad input, 130 interrupted (resumable). */
+/**
+ * Exit codes (DESIGN.md, README): 0 success, 1 run failed, 2 bad input, 3/4/5 a damaged, read-only or full run
+ * store, 130 interrupted (resumable).
+ */
 const exitCodeOf = (error: unknown): number => {
   if (ValidationError.isValidationError(error)) return 2
+  if (error instanceof RunStoreError) return STORE_FAULT_EXIT[error.fault]
   const tag = (error as { _tag?: string })._tag
   // Stopped by --max-cost: like an interruption, resumable.
   if (tag === "MaxCostReached") return 130

@@ -115,6 +115,24 @@ describe("examples/", () => {
     expect(server.requests - before).toBe(10 * 40 + 1)
   })
 
+  it("07: a study of several models validates, plans per backend, and runs with the models compared in the report", async () => {
+    const file = "examples/07-two-models/study.yaml"
+    expect(readmeCommands("07-two-models")[0]).toBe(`validate ${file}`)
+    await ok(["validate", file])
+    const plan = lastJson((await ok(["plan", file, "--json"])).stdout) as { backends: Array<{ name: string; requests: number }> }
+    expect(plan.backends.map((b) => b.name)).toEqual(["synthetic-theory-v1", "llama3.1:8b", "qwen2.5:7b"])
+    expect(plan.backends[0]!.requests).toBe(0)
+    // Here the loopback server stands in for both Ollama instances.
+    const local = path.join(work, file)
+    fs.writeFileSync(local, fs.readFileSync(local, "utf8").replace(/http:\/\/localhost:1143[45]\/v1/g, server.url))
+    const s = await run([file, "--agents", "40"])
+    expect(s["status"]).toBe("complete")
+    expect(s["models"]).toEqual(["synthetic-theory-v1", "llama3.1:8b", "qwen2.5:7b"])
+    const report = await ok(["report", String(s["runDir"])])
+    expect(report.stdout).toContain("Models side by side — 3 backends")
+    expect(report.stdout).toMatch(/qwen2\.5:7b\s+40/)
+  })
+
   it("06: the export has every column the pandas and DuckDB scripts read, and the pandas script runs where pandas is installed", async () => {
     const s = await run(["scenarios/default-study.yaml", "--agents", "200"])
     await ok(["export", String(s["runDir"])])

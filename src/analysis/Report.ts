@@ -190,4 +190,16 @@ export interface Report {
   readonly baselines: { readonly used: ReadonlyArray<BaselineRef>; readonly unmatched: ReadonlyArray<BaselineRef> }
   /** Plain-language caveats (synthetic backend, incomplete run, small samples, low-confidence baselines). */
   readonly notes: ReadonlyArray<string>
+  /**
+   * A run of several backends: each backend's own report (its agents only), in the study's order; the fields
+   * above are the first backend's. Absent for a run of one backend.
+   */
+  readonly models?: ReadonlyArray<ModelReport>
+}
+
+/** One backend of a several-backend run, analysed alone. */
+export interface ModelReport {
+  /** The backend's model as results name it (made unique when two backends share a model). */
+  readonly name: string
+  readonly report: Report
 }

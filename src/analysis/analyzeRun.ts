@@ -5,7 +5,8 @@ import * as path from "node:path"
 import type { Baseline, LoadedBaseline, ValueBehaviourCorrelations, ValueCorrelations, ValueHierarchy } from "../config/BaselineFile.js"
 import { loadBaseline, loadBaselineDir, SHIPPED_BASELINES_DIR } from "../config/BaselineFile.js"
 import type { RunSpec } from "../config/RunSpec.js"
-import { backendIdentity, SYNTHETIC_LABEL } from "../config/RunSpec.js"
+import { agentRangeOf, backendIdentity, backendNames, backendsOf, specOfBackend, SYNTHETIC_LABEL } from "../config/RunSpec.js"
+import { withinAgents } from "../store/storeScope.js"
 import { SpecFileError } from "../config/SpecFileError.js"
 import { VALUES_10, VALUES_19 } from "../domain/values.js"
 import { stream } from "../sampling/rng.js"
@@ -15,6 +16,7 @@ import { DEFAULT_MDS_METHOD, mapFromCorrelation, type MdsMethod } from "../stats
 import { readConditions, readRunTotals } from "../store/reads.js"
 import { isParquetExport, loadParquetExport } from "../store/exportFolder.js"
 import { getManifest, openDatabase, type RunDb } from "../store/RunStore.js"
+import { faultOf, storeErrorOf } from "../store/storeFault.js"
 import type { BootstrapSettings } from "./alignment.js"
 import { behaviourAgainst, columnMeans, DEFAULT_PERMUTATIONS, hierarchySpearman, num, numMatrix, PAPER_BOOTSTRAP, rowsByCondition, structureAgainst } from "./alignment.js"
 import type {
@@ -252,15 +254,39 @@ export const analyzeRun = (runDir: string, options: AnalysisOptions = DEFAULT_AN
       : yield* openDatabase(dbFile, { mustExist: true })
     return yield* Effect.try({
       try: () => analyse(db, runDir, baselines, options),
-      catch: (e) => new SpecFileError({ file: dbFile, problems: [`cannot analyse the run (${(e as Error).message})`] })
+      catch: (e) =>
+        storeErrorOf(runDir, faultOf(e) === "damaged" ? e : null) ??
+        new SpecFileError({ file: dbFile, problems: [`cannot analyse the run (${(e as Error).message})`] })
     }).pipe(Effect.ensuring(Effect.sync(() => db.close())))
   })
 
+/**
+ * A run of one backend is analysed whole. A run of several is analysed once per backend, each on its own agents
+ * (a connection scoped to them, src/store/storeScope.ts) with the same seed, settings and baselines, so the
+ * models' figures sit side by side; the report's own fields are the first backend's.
+ */
 const analyse = (db: RunDb, runDir: string, baselines: ReadonlyArray<LoadedBaseline>, options: AnalysisOptions): Report => {
-  const settings = options.bootstrap
   const manifest = getManifest(db)
   const spec = manifest["spec"] as RunSpec | undefined
   if (spec === undefined) throw new Error("the run has no plan (manifest.spec is missing)")
+  if (spec.backends === undefined) return analyseBackend(db, runDir, baselines, options, manifest, spec)
+  const names = backendNames(spec)
+  const models = backendsOf(spec).map((_, b) => ({
+    name: names[b]!,
+    report: withinAgents(db, agentRangeOf(spec, b), () => analyseBackend(db, runDir, baselines, options, manifest, specOfBackend(spec, b)))
+  }))
+  return { ...models[0]!.report, models }
+}
+
+const analyseBackend = (
+  db: RunDb,
+  runDir: string,
+  baselines: ReadonlyArray<LoadedBaseline>,
+  options: AnalysisOptions,
+  manifest: Record<string, unknown>,
+  spec: RunSpec
+): Report => {
+  const settings = options.bootstrap
   const conditions = readConditions(db).map((c) => ({ condition: c.condition, value_code: c.valueCode }))
   const totals = readRunTotals(db)
   const unitsNotDone = totals.pending + totals.failed

@@ -10,14 +10,15 @@ import { compareStrategies } from "../analysis/strategies.js"
 import type { LoadedBaseline, ValueCorrelations } from "../config/BaselineFile.js"
 import { loadDominantShares } from "../config/PopulationFile.js"
 import type { RunSpec } from "../config/RunSpec.js"
-import { backendIdentity, SYNTHETIC_LABEL, type BackendIdentity } from "../config/RunSpec.js"
+import { agentRangeOf, backendIdentity, backendNames, backendsOf, specOfBackend, SYNTHETIC_LABEL, type BackendIdentity } from "../config/RunSpec.js"
 import { SpecFileError, UsageError } from "../config/SpecFileError.js"
 import type { RunOverrides } from "../config/StudyFile.js"
 import { loadRunSpec, projectRoot } from "../config/StudyFile.js"
 import { VALUES_10 } from "../domain/values.js"
 import { DEFAULT_MDS_METHOD, type MdsMethod } from "../stats/mds.js"
 import { readConditions } from "../store/reads.js"
-import { getManifest, openDatabase } from "../store/RunStore.js"
+import { getManifest, openDatabase, type RunDb } from "../store/RunStore.js"
+import { withinAgents } from "../store/storeScope.js"
 import type { RunSummary } from "./runStudy.js"
 import { startRun } from "./runStudy.js"
 
@@ -40,6 +41,8 @@ export interface StrategyComparison {
   readonly baselines: ReadonlyArray<BaselineRef>
   readonly strategies: ReadonlyArray<StrategyRow>
   readonly notes: ReadonlyArray<string>
+  /** A pool run of several backends: each model's comparison on its own pools (the fields above are the first's). */
+  readonly models?: ReadonlyArray<{ readonly name: string; readonly comparison: StrategyComparison }>
 }
 
 export interface CompareStrategiesOptions {
@@ -80,6 +83,63 @@ export const centeredValueStructures = (loaded: ReadonlyArray<LoadedBaseline>): 
     return [{ ref, matrix: order.map((i) => order.map((j) => vc.matrix[i]![j]!)) }]
   })
 
+/** The strategy comparison on one backend's pools (the run's agents as `db` shows them). */
+const compareOnRun = (
+  db: RunDb,
+  spec: RunSpec,
+  manifest: Record<string, unknown>,
+  runDir: string,
+  o: CompareStrategiesOptions,
+  shares: Effect.Effect.Success<ReturnType<typeof loadDominantShares>>,
+  humans: ReadonlyArray<HumanStructure>
+): StrategyComparison => {
+  const conditions = readConditions(db).map((c) => c.condition)
+  const step = spec.steps.findIndex(
+    (s) => s.kind === "questionnaire" && s.questionnaire.construct === "values" && VALUES_10.every((v) => s.questionnaire.items.some((i) => i.subscale === v))
+  )
+  const valueStep = spec.steps[step]
+  if (valueStep === undefined || valueStep.kind !== "questionnaire") throw new Error("the run has no questionnaire covering all ten basic values")
+  const scores = readStepScores(db, valueStep.questionnaire, step)
+  const columnOf = VALUES_10.map((v) => scores.subscales.indexOf(v))
+  const byCondition = new Map<string, Array<number>>()
+  const keep: Array<number> = []
+  for (let r = 0; r < scores.rows; r++) {
+    if (!columnOf.every((c) => Number.isFinite(scores.centered[c]![r]!))) continue
+    const id = conditions[scores.conditionIdx[r]!] ?? String(scores.conditionIdx[r])
+    const list = byCondition.get(id) ?? []
+    list.push(keep.length)
+    byCondition.set(id, list)
+    keep.push(r)
+  }
+  const columns = columnOf.map((c) => Float64Array.from(keep, (r) => scores.centered[c]![r]!))
+  const mdsMethod = o.mdsMethod ?? DEFAULT_MDS_METHOD
+  const rows = compareStrategies({ columns, byCondition }, humans, { shares: shares.shares, noDominant: shares.no_dominant }, spec.seed, o.bootstrap, mdsMethod)
+  const synthetic = spec.backend.kind === "synthetic"
+  const notes: Array<string> = []
+  if (synthetic) notes.push(`${SYNTHETIC_LABEL}: the table shows what the theory model alone gives, a reference point for LLM runs.`)
+  notes.push(
+    "Populations are weighted resamples of the condition pools (paper 000 §5.2): each bootstrap resample draws a respondent's condition from the strategy's weights, then a respondent of that pool."
+  )
+  notes.push("Model-Specific weights each value by the S_V of its own pool with the baseline (paper 000 appendix E), so they differ per baseline.")
+  return {
+    run: {
+      runId: String(manifest["run_id"] ?? path.basename(runDir)),
+      runDir,
+      ...backendIdentity(spec.backend),
+      questionnaire: valueStep.questionnaire.id,
+      pools: Object.fromEntries(
+        [...byCondition.entries()].sort((x, y) => conditions.indexOf(x[0]) - conditions.indexOf(y[0])).map(([k, v]) => [k, v.length])
+      )
+    },
+    shares: o.shares,
+    settings: { bootstrapIterations: o.bootstrap.iterations, bootstrapSampleSize: o.bootstrap.sampleSize, ciLevel: o.bootstrap.level, seed: spec.seed },
+    mdsMethod,
+    baselines: humans.map((h) => h.ref),
+    strategies: rows,
+    notes
+  }
+}
+
 /**
  * Runs (or reuses) one pool run with equal numbers of agents under each value prompt and unprimed, then scores
  * the Uniform, H-Norm, H-Even, H-NP and Model-Specific populations composed from it against every shipped (or
@@ -111,51 +171,12 @@ export const runStrategyComparison = (o: CompareStrategiesOptions, env: Readonly
       try: (): StrategyComparison => {
         const manifest = getManifest(db)
         const spec = manifest["spec"] as RunSpec
-        const conditions = readConditions(db).map((c) => c.condition)
-        const step = spec.steps.findIndex(
-          (s) => s.kind === "questionnaire" && s.questionnaire.construct === "values" && VALUES_10.every((v) => s.questionnaire.items.some((i) => i.subscale === v))
-        )
-        const valueStep = spec.steps[step]
-        if (valueStep === undefined || valueStep.kind !== "questionnaire") throw new Error("the run has no questionnaire covering all ten basic values")
-        const scores = readStepScores(db, valueStep.questionnaire, step)
-        const columnOf = VALUES_10.map((v) => scores.subscales.indexOf(v))
-        const byCondition = new Map<string, Array<number>>()
-        const keep: Array<number> = []
-        for (let r = 0; r < scores.rows; r++) {
-          if (!columnOf.every((c) => Number.isFinite(scores.centered[c]![r]!))) continue
-          const id = conditions[scores.conditionIdx[r]!] ?? String(scores.conditionIdx[r])
-          const list = byCondition.get(id) ?? []
-          list.push(keep.length)
-          byCondition.set(id, list)
-          keep.push(r)
-        }
-        const columns = columnOf.map((c) => Float64Array.from(keep, (r) => scores.centered[c]![r]!))
-        const mdsMethod = o.mdsMethod ?? DEFAULT_MDS_METHOD
-        const rows = compareStrategies({ columns, byCondition }, humans, { shares: shares.shares, noDominant: shares.no_dominant }, spec.seed, o.bootstrap, mdsMethod)
-        const synthetic = spec.backend.kind === "synthetic"
-        const notes: Array<string> = []
-        if (synthetic) notes.push(`${SYNTHETIC_LABEL}: the table shows what the theory model alone gives, a reference point for LLM runs.`)
-        notes.push(
-          "Populations are weighted resamples of the condition pools (paper 000 §5.2): each bootstrap resample draws a respondent's condition from the strategy's weights, then a respondent of that pool."
-        )
-        notes.push("Model-Specific weights each value by the S_V of its own pool with the baseline (paper 000 appendix E), so they differ per baseline.")
-        return {
-          run: {
-            runId: String(manifest["run_id"] ?? path.basename(runDir)),
-            runDir,
-            ...backendIdentity(spec.backend),
-            questionnaire: valueStep.questionnaire.id,
-            pools: Object.fromEntries(
-              [...byCondition.entries()].sort((x, y) => conditions.indexOf(x[0]) - conditions.indexOf(y[0])).map(([k, v]) => [k, v.length])
-            )
-          },
-          shares: o.shares,
-          settings: { bootstrapIterations: o.bootstrap.iterations, bootstrapSampleSize: o.bootstrap.sampleSize, ciLevel: o.bootstrap.level, seed: spec.seed },
-          mdsMethod,
-          baselines: humans.map((h) => h.ref),
-          strategies: rows,
-          notes
-        }
+        const compare = (bSpec: RunSpec) => compareOnRun(db, bSpec, manifest, runDir, o, shares, humans)
+        if (spec.backends === undefined) return compare(spec)
+        // Several backends: each one's pools alone (a connection scoped to its agents), then side by side.
+        const names = backendNames(spec)
+        const models = backendsOf(spec).map((_, b) => ({ name: names[b]!, comparison: withinAgents(db, agentRangeOf(spec, b), () => compare(specOfBackend(spec, b))) }))
+        return { ...models[0]!.comparison, models }
       },
       catch: (e) => new SpecFileError({ file: runDir, problems: [`cannot compare strategies on this run (${(e as Error).message})`] })
     }).pipe(Effect.ensuring(Effect.sync(() => db.close())))
@@ -164,8 +185,38 @@ export const runStrategyComparison = (o: CompareStrategiesOptions, env: Readonly
 
 const NAMES: Record<string, string> = { uniform: "Uniform", "h-norm": "H-Norm", "h-even": "H-Even", "h-np": "H-NP", "model-specific": "Model-Specific" }
 
+/**
+ * Paper 000 Table 1 itself for a pool run of several models: per human baseline, models as rows and population
+ * strategies as columns, each cell the bootstrap mean of S_V; then each model's full table.
+ */
+const renderModelsByStrategies = (c: StrategyComparison, models: NonNullable<StrategyComparison["models"]>): string => {
+  const f = (x: number | null) => (x === null ? "–" : x.toFixed(3))
+  const stars = (p: number | null) => (p === null ? "" : p < 0.01 ? "**" : p < 0.05 ? "*" : "")
+  const out = [
+    `S_V by model and population strategy (paper 000 Table 1) — ${c.run.questionnaire}, run ${c.run.runId}, ${models.length} models`,
+    `cells: bootstrap mean of S_V over ${c.settings.bootstrapIterations} resamples of ${c.settings.bootstrapSampleSize}; ** p < .01, * p < .05 (t-test vs 0, BH-adjusted within each model); CIs in each model's table below`
+  ]
+  const strategies = c.strategies.map((r) => r.strategy)
+  for (const [j, b] of c.baselines.entries()) {
+    const header = ["model", ...strategies.map((s) => NAMES[s] ?? s)]
+    const rows = models.map((m) => [
+      `${m.name}${m.comparison.run.synthetic ? " [synthetic]" : ""}`,
+      ...strategies.map((s) => {
+        const cell = m.comparison.strategies.find((r) => r.strategy === s)?.cells.find((x) => x.baseline.id === b.id) ?? m.comparison.strategies.find((r) => r.strategy === s)?.cells[j]
+        return cell === undefined ? "–" : `${f(cell.bootstrap.mean)}${stars(cell.bootstrap.pAdjusted)}`
+      })
+    ])
+    const widths = header.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k]!.length)))
+    const line = (cells: ReadonlyArray<string>) => cells.map((x, k) => (k === 0 ? x.padEnd(widths[k]!) : x.padStart(widths[k]!))).join("  ").trimEnd()
+    out.push("", `${b.id}: ${b.title}`, line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line))
+  }
+  for (const m of models) out.push("", `═══ ${m.name} ═══`, renderStrategies(m.comparison))
+  return out.join("\n")
+}
+
 /** Paper 000 Table 1's shape: strategies as rows, human baselines as columns, S_V (bootstrap mean) with its CI. */
 export const renderStrategies = (c: StrategyComparison): string => {
+  if (c.models !== undefined) return renderModelsByStrategies(c, c.models)
   const f = (x: number | null) => (x === null ? "–" : x.toFixed(3))
   const stars = (p: number | null) => (p === null ? "" : p < 0.01 ? "**" : p < 0.05 ? "*" : "")
   const header = ["strategy", ...c.baselines.map((b) => b.id.replace(/\.correlations-centered$/, ""))]

@@ -3,11 +3,11 @@ import { Clock, Duration, Effect, Exit, Schedule } from "effect"
 import type { LoadedBaseline, ValueCorrelations, ValueHierarchy } from "../config/BaselineFile.js"
 import { loadBaselineDir, SHIPPED_BASELINES_DIR } from "../config/BaselineFile.js"
 import type { RunSpec } from "../config/RunSpec.js"
-import { backendIdentity, stepId } from "../config/RunSpec.js"
+import { backendIdentity, backendNames, backendOfAgent, backendsOf, stepId } from "../config/RunSpec.js"
 import type { RunCounters } from "../progress/counters.js"
 import type { LiveGameFigure, LiveHuman } from "../progress/liveFeed.js"
 import { makeLiveFeed } from "../progress/liveFeed.js"
-import { forEachRespondent, readAgentConditions, readDoneByCondition, readStepTotals } from "../store/reads.js"
+import { forEachRespondent, readAgentConditions, readDoneByCondition, readStepTotals, readUnitStatesByBlock } from "../store/reads.js"
 import type { WriteOp, RunDb } from "../store/RunStore.js"
 import type { WriterStats } from "../store/ResultWriter.js"
 import { pricesFor, type PriceSetting } from "../config/PricesFile.js"
@@ -85,11 +85,18 @@ export const startDashboard = (
     const { worker, human, games } = prepared
     const agentCondition = readAgentConditions(db)
     const feed = makeLiveFeed(spec, (a) => agentCondition[a] ?? 0, human, games)
+    // Several backends: a progress row per step and model; the live statistics are the first model's (pages and
+    // matches never span two backends, so an op belongs to the backend of its first agent).
+    const names = backendNames(spec)
+    const several = spec.backends !== undefined
+    const firstModel = (agentId: number | undefined) => !several || agentId === undefined || backendOfAgent(spec, agentId) === 0
     // A resumed run's statistics start from every respondent already saved, not only those of this session
     // (read after the first frame is up: a large run takes a moment).
     const preloadAnswered = () => {
       if (feed.valueStep < 0 || feed.valueItems === 0) return
-      forEachRespondent(db, feed.valueStep, feed.valueItems, (agentId, _condition, values) => feed.addAnswered(agentId, values))
+      forEachRespondent(db, feed.valueStep, feed.valueItems, (agentId, _condition, values) => {
+        if (firstModel(agentId)) feed.addAnswered(agentId, values)
+      })
     }
     const totals = readStepTotals(db)
     const stepTotal = spec.steps.map((_, i) => totals.filter((r) => r.step === i).reduce((s, r) => s + r.unitsPending + r.unitsDone + r.unitsFailed, 0))
@@ -102,19 +109,39 @@ export const startDashboard = (
     for (const r of readDoneByCondition(db)) condDone[r.c] = r.n
     // The writer's counters: questionnaire answers and game moves alike.
     const answersBefore = totals.reduce((n, r) => n + r.answers, 0)
+    const nB = backendsOf(spec).length
+    const blocks = several ? readUnitStatesByBlock(db, spec.agents) : []
+    const rowOf = (step: number, b: number) => step * nB + b
+    const rowTotal = new Array<number>(spec.steps.length * nB).fill(0)
+    const rowDone = new Array<number>(spec.steps.length * nB).fill(0)
+    const rowFailed = new Array<number>(spec.steps.length * nB).fill(0)
+    for (const r of blocks) {
+      const i = rowOf(r.step, Math.min(nB - 1, r.block))
+      rowTotal[i] = (rowTotal[i] ?? 0) + r.total
+      rowDone[i] = (rowDone[i] ?? 0) + r.done
+    }
     const doneUnit = (step: number, agentId: number, failed: boolean) => {
       if (failed) stepFailed[step] = (stepFailed[step] ?? 0) + 1
       else stepDone[step] = (stepDone[step] ?? 0) + 1
+      if (several) {
+        const i = rowOf(step, backendOfAgent(spec, agentId))
+        if (failed) rowFailed[i] = (rowFailed[i] ?? 0) + 1
+        else rowDone[i] = (rowDone[i] ?? 0) + 1
+      }
       const c = agentCondition[agentId] ?? 0
       condDone[c] = (condDone[c] ?? 0) + 1
     }
     const observe = (op: WriteOp) => {
       if (op._tag === "AnswerPage") for (let a = 0; a < op.agentIds.length; a++) doneUnit(op.step, op.agentIds[a]!, op.failed?.[a] === 1)
       else if (op._tag === "Match") for (const a of op.members) doneUnit(op.step, a, op.failed)
-      feed.observe(op)
+      if (op._tag === "AnswerPage" ? firstModel(op.agentIds[0]) : op._tag === "Match" ? firstModel(op.members[0]) : true) feed.observe(op)
     }
     const steps = () =>
-      spec.steps.map((s, i) => ({ id: stepId(s), kind: s.kind, unitsTotal: stepTotal[i]!, unitsDone: stepDone[i]!, unitsFailed: stepFailed[i]! }))
+      several
+        ? spec.steps.flatMap((s, i) =>
+            names.map((name, b) => ({ id: `${stepId(s)} · ${name}`, kind: s.kind, unitsTotal: rowTotal[rowOf(i, b)]!, unitsDone: rowDone[rowOf(i, b)]!, unitsFailed: rowFailed[rowOf(i, b)]! }))
+          )
+        : spec.steps.map((s, i) => ({ id: stepId(s), kind: s.kind, unitsTotal: stepTotal[i]!, unitsDone: stepDone[i]!, unitsFailed: stepFailed[i]! }))
     const conditions = () => spec.population.conditions.map((c, i) => ({ condition: c.id, agents: condAgents[i]!, unitsDone: condDone[i]! }))
     let writer: WriterStats | null = null
     let inFlight: () => number = () => 0
@@ -136,12 +163,32 @@ export const startDashboard = (
     const latch = yield* Effect.makeLatch(true)
     let stopper: () => void = () => undefined
     const t0Stop = () => stopper()
+    // The first frame is the run's own (with a resumed run's saved counts and answers), not an empty one:
+    // Started and a first progress sample go with the start of the drawing.
+    const startedAt = yield* Clock.currentTimeMillis
+    const started = {
+      _tag: "Started",
+      atMs: startedAt,
+      run: {
+        runId: run.runId,
+        study: spec.study.id,
+        ...backendIdentity(spec.backend),
+        ...(several ? { model: `${names.join(" | ")} (live statistics: ${names[0]})` } : {}),
+        agents: spec.agents * nB,
+        runDir: run.runDir,
+        command: cliCommand()
+      },
+      steps: steps(),
+      conditions: conditions(),
+      prices: pricesFor(spec.backend, prepared.prices)
+    } as const
     const tui = yield* Effect.acquireRelease(
       Effect.sync(() =>
         worker.start({
           stdout: process.stdout,
           stdin: process.stdin,
           frameMs: FRAME_MS,
+          initial: [started, progressEvent(startedAt)],
           // Interrupts the run's work fiber: the same clean stop as Ctrl-C in a plain terminal (finished answers
           // are flushed, the manifest says interrupted), without a signal that the terminal library also hooks.
           onStop: () => {
@@ -174,22 +221,6 @@ export const startDashboard = (
           yield* Effect.promise(() => t.close())
         })
     )
-    const now = yield* Clock.currentTimeMillis
-    tui.dispatch({
-      _tag: "Started",
-      atMs: now,
-      run: {
-        runId: run.runId,
-        study: spec.study.id,
-        ...backendIdentity(spec.backend),
-        agents: spec.agents,
-        runDir: run.runDir,
-        command: cliCommand()
-      },
-      steps: steps(),
-      conditions: conditions(),
-      prices: pricesFor(spec.backend, prepared.prices)
-    })
     preloadAnswered()
     const progress = Effect.map(Clock.currentTimeMillis, (at) => tui.dispatch(progressEvent(at)))
     const stats = Effect.sync(() => {

@@ -2,7 +2,7 @@ import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { RunSpec } from "../config/RunSpec.js"
-import { backendIdentity, stepId, type BackendIdentity } from "../config/RunSpec.js"
+import { backendIdentity, backendNames, backendOfAgent, backendsOf, stepId, type BackendIdentity } from "../config/RunSpec.js"
 import { SpecFileError } from "../config/SpecFileError.js"
 import { scoringKey } from "../analysis/scores.js"
 import { respondentScorer } from "../stats/mrat.js"
@@ -20,6 +20,7 @@ import {
   requestInfoReader
 } from "../store/reads.js"
 import { getManifest, openDatabase, type RunDb } from "../store/RunStore.js"
+import { faultOf, storeErrorOf } from "../store/storeFault.js"
 import { versions } from "./version.js"
 
 export type ExportFormat = "csv" | "jsonl" | "parquet"
@@ -49,10 +50,32 @@ export const GAME_RESULT_COLUMNS = [
   "step", "game", "agent_id", "condition", "primed_value", "match_id", "member", "status", "payoff", "details", "backend", "model"
 ] as const
 
-/** Who answered, on every exported row: the run's backend and model, and whether it is the synthetic backend. */
-type Who = BackendIdentity
+/**
+ * Who answered, on every exported row: the backend and model of the row's agent (a run of several backends
+ * stores each backend's agents in its own id range), and whether it is the synthetic backend. `model` is the
+ * name results use (unique per backend: `backendNames`).
+ */
+interface Who {
+  readonly backends: ReadonlyArray<BackendIdentity>
+  /** The distinct backend kinds (the Parquet enum of `backend`) and each backend's index among them. */
+  readonly kinds: ReadonlyArray<string>
+  readonly kindOf: ReadonlyArray<number>
+  readonly backendOf: (agentId: number) => number
+}
 
-const unknownWho: Who = { backend: "unknown", model: "unknown", synthetic: false, label: null }
+const whoOf = (spec: RunSpec | undefined): Who => {
+  if (spec === undefined) return { backends: [{ backend: "unknown", model: "unknown", synthetic: false, label: null }], kinds: ["unknown"], kindOf: [0], backendOf: () => 0 }
+  const names = backendNames(spec)
+  const backends = backendsOf(spec).map((b, i) => ({ ...backendIdentity(b), model: names[i]! }))
+  const kinds = [...new Set(backends.map((b) => b.backend))]
+  return { backends, kinds, kindOf: backends.map((b) => kinds.indexOf(b.backend)), backendOf: backends.length === 1 ? () => 0 : (a) => backendOfAgent(spec, a) }
+}
+
+/** The row's provenance fields. */
+const whoFields = (who: Who, agentId: number) => {
+  const b = who.backends[who.backendOf(agentId)]!
+  return { backend: b.backend, model: b.model }
+}
 
 const csvField = (v: unknown): string => {
   if (v === null || v === undefined) return ""
@@ -198,12 +221,14 @@ const writeAnswersText = (db: RunDb, outDir: string, format: TextFormat, dims: R
         : `,"item_idx":${it.itemIdx},"item_id":${jsonField(it.itemId)},"subscale":${jsonField(it.subscale)},"reverse":${it.reverse}`
     )
     const scoringText = SCORING_MODES.map((m) => field(m))
-    const whoText = csv ? `,${csvField(who.backend)},${csvField(who.model)}\n` : `,"backend":${jsonField(who.backend)},"model":${jsonField(who.model)}}\n`
+    const whoTexts = who.backends.map((b) => (csv ? `,${csvField(b.backend)},${csvField(b.model)}\n` : `,"backend":${jsonField(b.backend)},"model":${jsonField(b.model)}}\n`))
     for (const step of dims.steps) {
       const q = field(dims.stepName(step))
       for (const p of readAnswerPages(db, step)) {
         for (let a = 0; a < p.rows; a++) {
           const [cond, primed] = conditionText[p.conditionIdx[a]!] ?? [field(null), field(null)]
+          const b = who.backendOf(p.agentIds[a]!)
+          const whoText = whoTexts[b]!
           const agent = csv
             ? `${step},${q},${p.agentIds[a]},${cond},${primed},`
             : `{"step":${step},"questionnaire":${q},"agent_id":${p.agentIds[a]},"condition":${cond},"primed_value":${primed}`
@@ -267,12 +292,11 @@ const answerColumns = (dims: ReturnType<typeof answerDimensions>, stepNames: Rea
     { name: "latency_ms", type: "DOUBLE" },
     { name: "attempts", type: "INTEGER" },
     { name: "error", type: "VARCHAR" },
-    { name: "backend", type: "ENUM", members: [who.backend] },
-    { name: "model", type: "ENUM", members: [who.model] }
+    ...whoColumns(who)
 ] satisfies Array<ColumnSpec & { name: (typeof ANSWER_COLUMNS)[number] }>
 
 /** The answers for Parquet, one stored page at a time, as typed columns. */
-function* answerBatches(db: RunDb, dims: ReturnType<typeof answerDimensions>, total: number): Generator<ColumnBatch> {
+function* answerBatches(db: RunDb, dims: ReturnType<typeof answerDimensions>, total: number, who: Who): Generator<ColumnBatch> {
   const info = requestInfoReader(db)
   const progress = progressLine("answers", total)
   const reverse = Int32Array.from(dims.items, (it) => (it.reverse ? 1 : 0))
@@ -287,8 +311,14 @@ function* answerBatches(db: RunDb, dims: ReturnType<typeof answerDimensions>, to
       const itemIdx = new Int32Array(n)
       const item = new Int32Array(n)
       const rev = new Int32Array(n)
+      const kind = new Int32Array(n)
+      const model = new Int32Array(n)
+      const scoring = Int32Array.from(p.scoring)
       for (let a = 0; a < p.rows; a++) {
         const c = p.conditionIdx[a]!
+        const b = who.backendOf(p.agentIds[a]!)
+        kind.fill(who.kindOf[b]!, a * p.items, (a + 1) * p.items)
+        model.fill(b, a * p.items, (a + 1) * p.items)
         const pc = dims.primedOf[c] ?? -1
         const from = a * p.items
         agent.fill(p.agentIds[a]!, from, from + p.items)
@@ -328,10 +358,10 @@ function* answerBatches(db: RunDb, dims: ReturnType<typeof answerDimensions>, to
         rows: n,
         columns: [
           new Int32Array(n).fill(step), new Int32Array(n).fill(step), agent, cond, primed, itemIdx, item, item, rev, p.values,
-          Int32Array.from(p.scoring), raw, { width: p.k, data: p.dists }, key, prompt, completion, latency, Int32Array.from(p.attempts),
+          scoring, raw, { width: p.k, data: p.dists }, key, prompt, completion, latency, Int32Array.from(p.attempts),
           p.errors === null ? null : [...p.errors],
-          new Int32Array(n),
-          new Int32Array(n)
+          kind,
+          model
         ]
       }
       rows += n
@@ -414,8 +444,7 @@ function* scoreRows(db: RunDb, spec: RunSpec | undefined, who: Who): Generator<R
             centered: q.scoring === "mrat" ? finite(centered[j]![0]!) : null,
             mrat: q.scoring === "mrat" ? finite(mrat) : null,
             answered,
-            backend: who.backend,
-            model: who.model
+            ...whoFields(who, page.agentIds[a]!)
           }
         }
       }
@@ -424,7 +453,7 @@ function* scoreRows(db: RunDb, spec: RunSpec | undefined, who: Who): Generator<R
 }
 
 /** The scores for Parquet as typed columns, one page of agents at a time (the same figures as `scoreRows`). */
-function* scoreBatches(db: RunDb, spec: RunSpec | undefined, columns: ReadonlyArray<ColumnSpec>): Generator<ColumnBatch> {
+function* scoreBatches(db: RunDb, spec: RunSpec | undefined, columns: ReadonlyArray<ColumnSpec>, who: Who): Generator<ColumnBatch> {
   const enumOf = (name: string) => {
     const c = columns.find((x) => x.name === name)
     return new Map((c?.type === "ENUM" ? c.members : []).map((m, i) => [m, i] as const))
@@ -456,7 +485,12 @@ function* scoreBatches(db: RunDb, spec: RunSpec | undefined, columns: ReadonlyAr
       const cen = new Float64Array(n)
       const mr = new Float64Array(n)
       const answered = new Int32Array(n)
+      const kind = new Int32Array(n)
+      const model = new Int32Array(n)
       for (let a = 0; a < page.rows; a++) {
+        const b = who.backendOf(page.agentIds[a]!)
+        kind.fill(who.kindOf[b]!, a * nSub, (a + 1) * nSub)
+        model.fill(b, a * nSub, (a + 1) * nSub)
         for (let i = 0; i < nItems; i++) answers[i] = i < page.items ? page.values[a * page.items + i]! : NaN
         const mrat = score(answers, 0, raw, centered, a)
         const c = page.conditionIdx[a]!
@@ -474,7 +508,7 @@ function* scoreBatches(db: RunDb, spec: RunSpec | undefined, columns: ReadonlyAr
       }
       yield {
         rows: n,
-        columns: [new Int32Array(n).fill(step), new Int32Array(n).fill(qIdx.get(q.id) ?? -1), agent, cond, primed, sub, sc, cen, mr, answered, new Int32Array(n), new Int32Array(n)]
+        columns: [new Int32Array(n).fill(step), new Int32Array(n).fill(qIdx.get(q.id) ?? -1), agent, cond, primed, sub, sc, cen, mr, answered, kind, model]
       }
     }
   }
@@ -487,8 +521,7 @@ function* moveRows(db: RunDb, stepNames: ReadonlyArray<string>, format: ExportFo
       game: stepNames[r.step] ?? String(r.step),
       scoring: r.scoring,
       dist: r.dist === null || format === "csv" ? r.dist : r.dist.split(",").map(Number),
-      backend: who.backend,
-      model: who.model
+      ...whoFields(who, r.agent_id)
     } as never)
   }
 }
@@ -500,8 +533,7 @@ function* gameResultRows(db: RunDb, stepNames: ReadonlyArray<string>, format: Ex
       game: stepNames[r.step] ?? String(r.step),
       // Parquet keeps the details as JSON text (their keys differ between games).
       details: r.details === null || format !== "jsonl" ? r.details : (JSON.parse(r.details) as unknown),
-      backend: who.backend,
-      model: who.model
+      ...whoFields(who, r.agent_id)
     } as never)
   }
 }
@@ -518,11 +550,11 @@ const exportParquet = async (db: RunDb, spec: RunSpec | undefined, stepNames: Re
   const pq = await openParquetWriter(outDir)
   try {
     const dims = answerDimensions(db, stepNames)
-    const answers = await pq.write("answers", answerColumns(dims, stepNames, who), answerBatches(db, dims, total))
+    const answers = await pq.write("answers", answerColumns(dims, stepNames, who), answerBatches(db, dims, total, who))
     const { conditions, primed } = conditionMembers(db)
     const names = [...new Set(stepNames)]
     const scoreSpec = SCORE_PARQUET(names, conditions, primed, spec, who)
-    const scores = await pq.write("scores", scoreSpec, scoreBatches(db, spec, scoreSpec))
+    const scores = await pq.write("scores", scoreSpec, scoreBatches(db, spec, scoreSpec, who))
     const hasGames = spec?.steps.some((st) => st.kind === "game") ?? false
     if (!hasGames) return { file: answers.file, rows: answers.rows, scores: scores.file, scoreRows: scores.rows }
     const moveSpec = MOVE_PARQUET(names, conditions, primed, who)
@@ -546,10 +578,10 @@ const exportParquet = async (db: RunDb, spec: RunSpec | undefined, stepNames: Re
 
 type Col<C extends string> = ColumnSpec & { name: C }
 
-/** The provenance columns of every Parquet table: one-member enums (a run has one backend and one model). */
+/** The provenance columns of every Parquet table: enums of the run's backend kinds and its models (one each for most runs). */
 const whoColumns = (who: Who): Array<Col<"backend" | "model">> => [
-  { name: "backend", type: "ENUM", members: [who.backend] },
-  { name: "model", type: "ENUM", members: [who.model] }
+  { name: "backend", type: "ENUM", members: who.kinds },
+  { name: "model", type: "ENUM", members: who.backends.map((b) => b.model) }
 ]
 
 const SCORE_PARQUET = (steps: ReadonlyArray<string>, conditions: ReadonlyArray<string>, primed: ReadonlyArray<string>, spec: RunSpec | undefined, who: Who): Array<Col<(typeof SCORE_COLUMNS)[number]>> => [
@@ -631,6 +663,8 @@ export interface ExportManifest {
   readonly synthetic: boolean
   /** "synthetic: theory model, not an LLM" on the synthetic backend, else null. */
   readonly label: string | null
+  /** A run of several backends: each one (the fields above are the first's); rows name theirs in `backend` and `model`. */
+  readonly models?: ReadonlyArray<BackendIdentity>
   readonly status: string | null
   readonly createdAt: string | null
   /** Versions the run was made with (from its manifest), and those of the valuesim that exported it. */
@@ -654,13 +688,18 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
     const dbFile = path.join(runDir, "run.sqlite")
     if (!fs.existsSync(dbFile)) return yield* new SpecFileError({ file: runDir, problems: ["run-dir: no run.sqlite here; is this a run folder?"] })
     const db = yield* openDatabase(dbFile, { mustExist: true })
-    const failed = (e: unknown) => new SpecFileError({ file: outDir, problems: [`--out: export failed (${(e as Error).message})`] })
+    // A store found damaged while its rows are read is a store fault (its own exit code), not a problem of --out.
+    const failed = (e: unknown) =>
+      storeErrorOf(runDir, faultOf(e) === "damaged" ? e : null) ??
+      new SpecFileError({ file: outDir, problems: [`--out: export failed (${(e as Error).message})`] })
     return yield* Effect.gen(function* () {
       const runManifest = getManifest(db)
       const spec = runManifest["spec"] as RunSpec | undefined
       const stepNames = spec?.steps.map(stepId) ?? []
       // Provenance on every row: who answered.
-      const who: Who = spec ? backendIdentity(spec.backend) : unknownWho
+      const who = whoOf(spec)
+      const first = who.backends[0]!
+      const synthetic = who.backends.find((b) => b.synthetic)
       yield* Effect.try({
         try: () => {
           fs.mkdirSync(outDir, { recursive: true })
@@ -712,23 +751,31 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
             study: spec?.study.id ?? null,
             seed: spec?.seed ?? null,
             agents: spec?.agents ?? null,
-            ...who,
+            ...first,
+            ...(who.backends.length > 1 ? { models: who.backends } : {}),
             status: typeof runManifest["status"] === "string" ? runManifest["status"] : null,
             createdAt: typeof runManifest["created_at"] === "string" ? runManifest["created_at"] : null,
             versions: { run: runManifest["versions"] ?? null, export: versions() },
             exportedAt: new Date().toISOString(),
             format,
             files: tables.map((t) => ({ file: path.basename(t.file), rows: t.rows, columns: t.columns })),
-            notes: who.synthetic
+            notes: synthetic
               ? [
-                  `${who.label}: every answer was drawn from valuesim's theory model (Schwartz's circle plus noise), not from a language model; its scoring column says "synthetic" and dist is the theory model's answer distribution.`
+                  `${synthetic.label}: every answer ${who.backends.length > 1 ? `of model ${synthetic.model} ` : ""}was drawn from valuesim's theory model (Schwartz's circle plus noise), not from a language model; its scoring column says "synthetic" and dist is the theory model's answer distribution.`
                 ]
               : []
           }
           const manifestFile = path.join(outDir, "manifest.json")
           fs.writeFileSync(`${manifestFile}.partial`, JSON.stringify(exportManifest, null, 2) + "\n")
           fs.renameSync(`${manifestFile}.partial`, manifestFile)
-          return { manifest: manifestFile, backend: who.backend, model: who.model, ...(who.label ? { label: who.label } : {}), ...written }
+          return {
+            manifest: manifestFile,
+            backend: first.backend,
+            model: first.model,
+            ...(first.label ? { label: first.label } : {}),
+            ...(who.backends.length > 1 ? { models: who.backends.map((b) => b.model) } : {}),
+            ...written
+          }
         },
         catch: failed
       })

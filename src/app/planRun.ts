@@ -5,8 +5,12 @@
  */
 import { Data } from "effect"
 import type { RunSpec } from "../config/RunSpec.js"
+import { backendNames, backendsOf, specOfBackend } from "../config/RunSpec.js"
 import { pricesFor, type PriceSetting } from "../config/PricesFile.js"
-import { planRequests, type RequestPlan } from "../engine/requestPlan.js"
+import { planRequests, type CachedLookup, type RequestPlan } from "../engine/requestPlan.js"
+import { describeRequest } from "../engine/RequestCache.js"
+import { cacheable, endpointIdentity, responseKey } from "../llm/responseCache.js"
+import { withCacheReader } from "../store/ResponseCache.js"
 import { formatDuration } from "../progress/counters.js"
 import type { Prices } from "../ui/state.js"
 import { cliCommand } from "./invocation.js"
@@ -36,23 +40,45 @@ export interface RunEstimate extends Omit<RequestPlan, "longestChain"> {
   readonly etaSeconds: number | null
   readonly latencySeconds: number
   readonly concurrency: number
+  /** Request starts per minute the backend allows: its own rpm, or the replicas' together when each has one. */
   readonly rpm: number | null
+  /** Servers of a replicated backend (absent: one). */
+  readonly replicas?: number
+}
+
+/** The request starts per minute a backend allows (its replicas', summed, when every one has a limit). */
+const rpmOf = (b: RunSpec["backend"]): number | null => {
+  const replicas = b.replicas?.every((r) => r.rpm !== null) ? b.replicas.reduce((n, r) => n + r.rpm!, 0) : null
+  return b.rpm === null ? replicas : replicas === null ? b.rpm : Math.min(b.rpm, replicas)
 }
 
 /** What `tokens` cost at `prices` (null without prices). */
 export const costOf = (prices: Prices | null, inputTokens: number, outputTokens: number): number | null =>
   prices === null ? null : (inputTokens * prices.inputPerMillion + outputTokens * prices.outputPerMillion) / 1e6
 
-export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds: number): RunEstimate => {
-  const p = planRequests(spec)
+/**
+ * Calls `use` with a lookup of the response cache in `dir` for the run's requests (null `dir`: the cache is off,
+ * nothing is cached). Nothing is created or changed.
+ */
+export const withCachedLookup = <A>(spec: RunSpec, dir: string | null, use: (cached: CachedLookup | undefined) => A): A => {
+  if (dir === null || spec.backend.kind === "synthetic") return use(undefined)
+  const identity = endpointIdentity(spec.backend, spec.backend.baseUrl)
+  return withCacheReader(dir, (has) =>
+    use((messages, nonce) => cacheable(spec.backend, nonce) && has(responseKey(identity, describeRequest(spec.backend, messages, nonce).body)))
+  )
+}
+
+export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds: number, cached?: CachedLookup): RunEstimate => {
+  const p = planRequests(spec, cached)
   const b = spec.backend
   const prices = pricesFor(b, setting)
   const synthetic = b.kind === "synthetic"
+  const rpm = rpmOf(b)
   // The slowest of: the permits (concurrency requests at a time), the rate limit, and one agent's chain of
   // requests that must go one after another (session items, game decisions).
   const eta = synthetic
     ? null
-    : Math.max((p.requests * latencySeconds) / b.concurrency, b.rpm === null ? 0 : (p.requests * 60) / b.rpm, p.longestChain * latencySeconds)
+    : Math.max((p.requests * latencySeconds) / b.concurrency, rpm === null ? 0 : (p.requests * 60) / rpm, p.longestChain * latencySeconds)
   return {
     study: spec.study.id,
     backend: b.kind,
@@ -62,6 +88,7 @@ export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds
     agents: p.agents,
     answers: p.answers,
     requests: p.requests,
+    cached: p.cached,
     shared: p.shared,
     inputTokens: p.inputTokens,
     outputTokens: p.outputTokens,
@@ -70,14 +97,15 @@ export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds
     etaSeconds: eta === null ? null : Math.round(eta * 10) / 10,
     latencySeconds,
     concurrency: b.concurrency,
-    rpm: b.rpm,
+    rpm,
+    ...(b.replicas === undefined ? {} : { replicas: b.replicas.length }),
     steps: p.steps
   }
 }
 
 /** True when the run may cost money: a model that is not free (unknown prices count as not free). */
 export const isPaid = (e: Pick<RunEstimate, "backend" | "prices">) =>
-  e.backend !== "synthetic" && (e.prices === null || e.prices.inputPerMillion > 0 || e.prices.outputPerMillion > 0)
+  e.backend !== "synthetic" && e.backend !== "local" && (e.prices === null || e.prices.inputPerMillion > 0 || e.prices.outputPerMillion > 0)
 
 const n = (x: number) => x.toLocaleString("en-US")
 export const usd = (x: number) => (x < 0.01 && x > 0 ? `$${x.toPrecision(2)}` : `$${x.toFixed(2)}`)
@@ -85,7 +113,7 @@ export const usd = (x: number) => (x < 0.01 && x > 0 ? `$${x.toPrecision(2)}` : 
 /** The estimate as a few lines of text. */
 export const renderEstimate = (e: RunEstimate): string => {
   const lines: Array<string> = []
-  const where = e.backend === "synthetic" ? "the synthetic backend (theory model, not an LLM)" : `${e.model} at ${e.baseUrl ?? "https://api.openai.com/v1"}`
+  const where = e.backend === "synthetic" ? "the synthetic backend (theory model, not an LLM)" : `${e.model} at ${e.baseUrl ?? "https://api.openai.com/v1"}${e.replicas === undefined ? "" : ` and ${e.replicas - 1} more replica(s)`}`
   lines.push(`plan: ${e.study} on ${where}, ${n(e.agents)} agents, ${e.scoring} scoring`)
   if (e.backend === "synthetic") {
     lines.push(`  ${n(e.answers)} answers, computed here: no requests, no cost`)
@@ -93,6 +121,7 @@ export const renderEstimate = (e: RunEstimate): string => {
   }
   lines.push(`  requests      ${n(e.requests)} for ${n(e.answers)} answers (${n(e.shared)} served by identical requests sent once)`)
   for (const s of e.steps) lines.push(`    ${s.step.padEnd(20)} ${n(s.requests)} requests, ~${n(s.inputTokens)} input tokens`)
+  if (e.cached > 0) lines.push(`  cached        ${n(e.cached)} more answered by the response cache (not sent, no tokens, no cost)`)
   lines.push(`  input tokens  ~${n(e.inputTokens)} (estimated from the prompts: characters / 4)`)
   lines.push(`  output tokens ≤${n(e.outputTokens)} (max_tokens per reply)`)
   lines.push(
@@ -103,5 +132,54 @@ export const renderEstimate = (e: RunEstimate): string => {
   const limits = `concurrency ${e.concurrency}${e.rpm === null ? "" : `, ${e.rpm} requests/min`}, ${e.latencySeconds} s per request assumed`
   lines.push(`  time          ~${formatDuration(e.etaSeconds ?? 0)} (${limits})`)
   lines.push(`  not counted: re-asks of unreadable answers (sample scoring only)`)
+  return lines.join("\n")
+}
+
+/** The plan of a study listing several backends: each backend's estimate (it answers the whole population), and the totals. */
+export interface BackendsEstimate {
+  readonly study: string
+  readonly backends: ReadonlyArray<RunEstimate & { readonly name: string }>
+  readonly agents: number
+  readonly answers: number
+  readonly requests: number
+  readonly inputTokens: number
+  readonly outputTokens: number
+  /** The sum of the backends' costs; null when a paid backend's price is unknown. */
+  readonly costUsd: number | null
+  /** Backends run at once: the slowest one's time. */
+  readonly etaSeconds: number | null
+}
+
+/** Each backend's estimate (the run spec as that backend runs it) and their totals. */
+export const estimateBackends = (spec: RunSpec, setting: PriceSetting, latencySeconds: number, cacheDir: string | null = null): BackendsEstimate => {
+  const names = backendNames(spec)
+  const backends = backendsOf(spec).map((_, b) => {
+    const one = specOfBackend(spec, b)
+    return { name: names[b]!, ...withCachedLookup(one, cacheDir, (cached) => estimateRun(one, setting, latencySeconds, cached)) }
+  })
+  const sum = (f: (e: RunEstimate) => number) => backends.reduce((n, e) => n + f(e), 0)
+  const etas = backends.flatMap((e) => (e.etaSeconds === null ? [] : [e.etaSeconds]))
+  return {
+    study: spec.study.id,
+    backends,
+    agents: sum((e) => e.agents),
+    answers: sum((e) => e.answers),
+    requests: sum((e) => e.requests),
+    inputTokens: sum((e) => e.inputTokens),
+    outputTokens: sum((e) => e.outputTokens),
+    costUsd: backends.some((e) => e.backend !== "synthetic" && e.costUsd === null) ? null : sum((e) => e.costUsd ?? 0),
+    etaSeconds: etas.length === 0 ? null : Math.max(...etas)
+  }
+}
+
+/** A several-backend plan as text: a line of totals, then each backend's own estimate. */
+export const renderBackendsEstimate = (e: BackendsEstimate): string => {
+  const lines = [
+    `plan: ${e.study} on ${e.backends.length} backends, each answering the whole population: ${n(e.requests)} requests in all, ` +
+      `${e.costUsd === null ? "cost unknown (a price is missing)" : `~${usd(e.costUsd)}`}` +
+      `${e.etaSeconds === null ? "" : `, ~${formatDuration(e.etaSeconds)} (backends run at once)`}`,
+    ...e.backends.map((b) => `  ${b.name.padEnd(Math.max(...e.backends.map((x) => x.name.length)))}  ${n(b.requests)} requests${b.costUsd === null ? "" : `, ~${usd(b.costUsd)}`}`)
+  ]
+  for (const b of e.backends) lines.push("", `[${b.name}]`, renderEstimate(b))
   return lines.join("\n")
 }

@@ -1,8 +1,8 @@
-import { Clock, Console, Duration, Effect, Fiber, Schedule } from "effect"
+import { Clock, Console, Context, Duration, Effect, Fiber, Layer, Schedule } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { RunSpec } from "../config/RunSpec.js"
-import { SYNTHETIC_LABEL } from "../config/RunSpec.js"
+import type { BackendSettings, RunSpec } from "../config/RunSpec.js"
+import { agentRangeOf, backendNames, backendsOf, specOfBackend, SYNTHETIC_LABEL } from "../config/RunSpec.js"
 import { pathInside } from "../config/ids.js"
 import { DEFAULT_BASE_URL, endpointWarning, hostOf } from "../config/StudyFile.js"
 import { escapeControl, resumeCommand } from "../domain/printable.js"
@@ -22,17 +22,22 @@ import { firstGameMessages, planMatches, runGameStep } from "../engine/GameRunne
 import { describeRequest, makeAsker, validated, type Asker, type Preloaded } from "../engine/RequestCache.js"
 import { runQuestionnaireStep } from "../engine/QuestionnaireRunner.js"
 import { logprobValidator } from "../llm/scoring.js"
+import { cacheable, defaultCacheDir, endpointIdentity, openCache, type ResponseCache } from "../llm/responseCache.js"
 import { llmRespondent } from "../respondents/llm.js"
 import type { Respondent } from "../respondents/Respondent.js"
 import { syntheticRespondent } from "../respondents/synthetic.js"
 import { makeScheduler } from "../engine/Scheduler.js"
+import * as LlmClientLocal from "../llm/LlmClientLocal.js"
 import * as LlmClientOpenAi from "../llm/LlmClientOpenAi.js"
+import * as Replicas from "../llm/replicas.js"
+import { openScoped } from "../store/storeScope.js"
 import { makeCounters, progressLine, type RunCounters } from "../progress/counters.js"
 import { assignConditions, largestRemainder, multinomialCounts } from "../sampling/allocation.js"
 import { stream } from "../sampling/rng.js"
 import { writePlan } from "../store/plan.js"
 import { readRunTotals } from "../store/reads.js"
-import { getManifest, logEvent, openDatabase, putManifest, type RunDb } from "../store/RunStore.js"
+import { DatabaseError, getManifest, logEvent, openDatabase, putManifest, type RunDb } from "../store/RunStore.js"
+import { faultOf, releaseSpace, reserveSpace, RunStoreError, stoppedNext, storeErrorOf } from "../store/storeFault.js"
 import { makeResultWriter, type ResultWriter } from "../store/ResultWriter.js"
 
 export interface RunSummary {
@@ -42,6 +47,9 @@ export interface RunSummary {
   readonly status: "complete" | "incomplete" | "interrupted"
   readonly backend: string
   readonly model: string
+  /** A run of several backends: each one's model as results name it (`backend` and `model` are the first's). */
+  readonly models?: ReadonlyArray<string>
+  /** Agents stored: the population times the number of backends. */
   readonly agents: number
   readonly answers: number
   readonly failed: number
@@ -56,6 +64,8 @@ export interface RunSummary {
   /** Requests sent again after a failure (429, 5xx, a timeout, a reset), the start-up probe's included. */
   readonly retries: number
   readonly sharedOrCached: number
+  /** Distinct requests answered by the response cache across runs instead of the endpoint. */
+  readonly fromCache: number
   readonly elapsedSeconds: number
   /** CPU time (user + system) this process spent over the same span: steadier than wall time on a shared machine. */
   readonly cpuSeconds: number
@@ -73,29 +83,58 @@ export interface OutputOptions {
   readonly tui?: boolean
   /** --max-cost: stop the run (resumable) once the spending of this invocation reaches this many US dollars. */
   readonly maxCostUsd?: number
+  /** The response cache folder; null: --no-cache; absent: the default (defaultCacheDir). */
+  readonly cacheDir?: string | null
 }
+
+/** The response cache folder a run uses, or null when the cache is off. */
+export const runCacheDir = (out: Pick<OutputOptions, "cacheDir">, env: Readonly<Record<string, string | undefined>>): string | null =>
+  out.cacheDir === undefined ? defaultCacheDir(env) : out.cacheDir
 
 const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)
 
-/** Creates `<runsDir>/<run-id>/` with a fresh run database. The id is unique within runsDir. */
-const createRunDir = (runsDir: string, base: string) =>
+const STAGING = ".staging-"
+
+/**
+ * Creates a hidden staging folder `<runsDir>/.staging-<base>-<pid>` for a new run; `publishRunDir` renames it to
+ * `<runsDir>/<run-id>/` once the plan is stored, so a run folder never exists without its plan (a kill or a full
+ * disk while it is written leaves no empty run folder). Staging folders of processes no longer alive are removed.
+ */
+const stageRunDir = (runsDir: string, base: string) =>
   // Checked before anything is created: the run folder must land inside runsDir whatever the id holds.
   Effect.zipRight(pathInside(runsDir, base, "id"), Effect.try({
     try: () => {
       fs.mkdirSync(runsDir, { recursive: true })
-      for (let i = 1; ; i++) {
-        const id = i === 1 ? base : `${base}-${i}`
-        const dir = path.join(runsDir, id)
-        try {
-          fs.mkdirSync(dir)
-          return { runId: id, runDir: dir }
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
-        }
+      for (const name of fs.readdirSync(runsDir)) {
+        const pid = name.startsWith(STAGING) ? Number(name.slice(name.lastIndexOf("-") + 1)) : NaN
+        if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) fs.rmSync(path.join(runsDir, name), { recursive: true, force: true })
       }
+      const staging = path.join(runsDir, `${STAGING}${base}-${process.pid}`)
+      fs.rmSync(staging, { recursive: true, force: true })
+      fs.mkdirSync(staging)
+      return staging
     },
-    catch: (e) => new SpecFileError({ file: runsDir, problems: [`--runs-dir: cannot create the run folder (${(e as Error).message})`] })
+    catch: (e) =>
+      storeErrorOf(runsDir, faultOf(e) === "full" ? e : null) ??
+      new SpecFileError({ file: runsDir, problems: [`--runs-dir: cannot create the run folder (${(e as Error).message})`] })
   }))
+
+const processAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+
+/** The first free run id for `base` in runsDir: `base`, then `base-2`, `base-3`, … */
+const freeRunId = (runsDir: string, base: string, from = 1) => {
+  for (let i = from; ; i++) {
+    const id = i === 1 ? base : `${base}-${i}`
+    if (!fs.existsSync(path.join(runsDir, id))) return { id, i }
+  }
+}
 
 /**
  * Writes the plan of a new run: conditions, the seeded allocation of agents to conditions, items, every
@@ -107,16 +146,27 @@ const planRun = (db: RunDb, spec: RunSpec, runId: string, createdAt: string) => 
     spec.population.allocation === "multinomial"
       ? multinomialCounts(weights, spec.agents, stream(spec.seed, "allocation-counts"))
       : largestRemainder(weights, spec.agents)
-  const assignment = assignConditions(counts, stream(spec.seed, "allocation"))
-  const agentIds = Array.from({ length: assignment.length }, (_, i) => i)
+  const population = assignConditions(counts, stream(spec.seed, "allocation"))
+  // Every backend answers the same population: backend b's agents are b·N … (b+1)·N − 1, with backend 0's
+  // conditions and (in games) its matching, shifted.
+  const nBackends = backendsOf(spec).length
+  const n = population.length
+  const assignment = nBackends === 1 ? population : Int32Array.from({ length: n * nBackends }, (_, i) => population[i % n]!)
+  const agentIds = Array.from({ length: n }, (_, i) => i)
+  const shifted = (ids: ReadonlyArray<number>, b: number) => ids.map((a) => a + b * n)
+  const backendIdx = Array.from({ length: nBackends }, (_, b) => b)
   writePlan(db, {
     conditions: spec.population.conditions.map((c) => ({ id: c.id, value: c.value, system: c.system })),
     assignment,
-    steps: spec.steps.map((s, step) =>
-      s.kind === "questionnaire"
-        ? { kind: "questionnaire" as const, items: s.questionnaire.items }
-        : { kind: "game" as const, ...planMatches(spec, step, agentIds) }
-    ),
+    steps: spec.steps.map((s, step) => {
+      if (s.kind === "questionnaire") return { kind: "questionnaire" as const, items: s.questionnaire.items }
+      const m = planMatches(spec, step, agentIds)
+      return {
+        kind: "game" as const,
+        groups: backendIdx.flatMap((b) => m.groups.map((g) => shifted(g, b))),
+        unmatched: backendIdx.flatMap((b) => shifted(m.unmatched, b))
+      }
+    }),
     manifest: {
       run_id: runId,
       created_at: createdAt,
@@ -133,15 +183,36 @@ const unitCounts = (db: RunDb) => {
   return { done: t.done, failed: t.failed, pending: t.pending }
 }
 
-/** The LLM client of a run spec's backend (OpenAI-compatible). */
-export const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>, endpoint: string | null = spec.backend.baseUrl) =>
-  LlmClientOpenAi.layer({
-    baseURL: endpoint ?? DEFAULT_BASE_URL,
-    // Local servers (Ollama, vLLM, llama.cpp) accept any key; OpenAI itself answers 401 without one.
-    apiKey: env["OPENAI_API_KEY"] ?? "no-key",
-    model: spec.backend.model,
-    connections: spec.backend.concurrency
-  })
+/**
+ * The LLM client of a run spec's backend: a local model (which may fail to load), or an OpenAI-compatible
+ * endpoint: one, or its replicas composed into one client (src/llm/replicas.ts) unless `endpoint` (resume
+ * --base-url) names another server.
+ */
+export const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>, endpoint: string | null = spec.backend.baseUrl): Layer.Layer<LlmClient, UsageError> => {
+  const b = spec.backend
+  if (b.kind === "local") return LlmClientLocal.layer({ modelPath: b.model, seed: spec.seed, ...localThreads(env) })
+  const openAi = (baseURL: string, connections: number) =>
+    LlmClientOpenAi.layer({
+      baseURL,
+      // Local servers (Ollama, vLLM, llama.cpp) accept any key; OpenAI itself answers 401 without one.
+      apiKey: env["OPENAI_API_KEY"] ?? "no-key",
+      model: b.model,
+      connections
+    })
+  if (b.replicas === undefined || endpoint !== b.baseUrl) return openAi(endpoint ?? DEFAULT_BASE_URL, b.concurrency)
+  return Layer.unwrapScoped(
+    Effect.map(
+      Effect.forEach(b.replicas, (r) => Effect.map(Layer.build(openAi(r.baseUrl, r.concurrency)), (ctx) => ({ name: r.baseUrl, concurrency: r.concurrency, rpm: r.rpm, client: Context.get(ctx, LlmClient) }))),
+      (endpoints) => Replicas.layer(b.model, endpoints)
+    )
+  )
+}
+
+/** VALUESIM_LOCAL_THREADS: CPU threads of the local backend (default: node-llama-cpp's, every core). */
+const localThreads = (env: Readonly<Record<string, string | undefined>>): { readonly threads?: number } => {
+  const n = Number(env["VALUESIM_LOCAL_THREADS"] ?? "")
+  return Number.isInteger(n) && n > 0 ? { threads: n } : {}
+}
 
 const schedulerOptions = (spec: RunSpec) => ({
   concurrency: spec.backend.concurrency,
@@ -157,8 +228,10 @@ const schedulerOptions = (spec: RunSpec) => ({
  * as usual). A server that cannot be reached, refuses the key, answers something that is not a chat
  * completion, or under logprob scoring answers without logprobs over the options, stops the run here with one
  * message. The answer is kept and used by the run, so the probe costs no extra request under logprob scoring.
+ * When the response cache already holds a usable answer to that question, nothing is sent (the run may then
+ * be answered from the cache alone, with the endpoint down).
  */
-const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>) =>
+const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>, cacheDir: string | null, out: OutputOptions) =>
   Effect.scoped(
     Effect.gen(function* () {
       const first = spec.steps[0]!
@@ -172,34 +245,57 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
                 : itemTurn(first.questionnaire.prompts, first.questionnaire.items[0]!, presentedChoices(first.questionnaire), true)
             ]
           : firstGameMessages(spec, 0, cond.system)
-      const { body, key, request } = describeRequest(spec.backend, messages, spec.backend.scoring === "sample" ? "probe" : null)
-      const scheduler = yield* makeScheduler(schedulerOptions(spec))
-      const llm = yield* LlmClient
+      const nonce = spec.backend.scoring === "sample" ? "probe" : null
+      const { body, key, request } = describeRequest(spec.backend, messages, nonce)
       // Under logprob scoring the first question must come back with logprobs over its options, as every
       // shared request must (a degraded response is retried like a 5xx).
       const validate = first.kind === "questionnaire" && first.questionnaire.administration !== "batch" && spec.backend.scoring === "logprob"
         ? logprobValidator(presentedChoices(first.questionnaire))
         : undefined
+      const cache = cacheDir !== null && cacheable(spec.backend, nonce) ? yield* openRunCache(spec, cacheDir, spec.backend.baseUrl) : null
+      const hit = cache === null ? undefined : cache.get(body, yield* Clock.currentTimeMillis)
+      if (hit !== undefined && (validate === undefined || validate(hit) === null)) {
+        const preloaded: Preloaded = { key, body, completion: hit, attempts: 0, latencyMs: 0, fromCache: true }
+        return preloaded
+      }
+      if (spec.backend.kind === "openai") yield* reachableAny(replicaUrls(spec.backend), env, out)
+      const scheduler = yield* makeScheduler(schedulerOptions(spec))
+      const llm = yield* LlmClient
       const sent = yield* scheduler.run(null, (attempt) => validated(llm.complete(request, attempt), validate)).pipe(
-        Effect.mapError((e) =>
-          new BackendUnusableError({
-            baseUrl: spec.backend.baseUrl ?? "",
-            detail: e.reason === "Degraded"
-              ? `the first request came back without usable logprobs after ${spec.backend.maxAttempts} attempts (${e.detail}); a server without logprobs needs --scoring sample`
-              : `the first request failed (${e.message})`
-          })
-        )
+        Effect.mapError((e) => {
+          const detail = e.reason === "Degraded"
+            ? `the first request came back without usable logprobs after ${spec.backend.maxAttempts} attempts (${e.detail}); a server without logprobs needs --scoring sample`
+            : `the first request failed (${e.message})`
+          return spec.backend.kind === "local"
+            ? new UsageError({ detail: `--model ${spec.backend.model}: ${detail}; nothing was written` })
+            : new BackendUnusableError({ baseUrl: spec.backend.baseUrl ?? "", detail })
+        })
       )
+      if (cache !== null) cache.put(body, sent.value, yield* Clock.currentTimeMillis)
       const preloaded: Preloaded = { key, body, completion: sent.value, attempts: sent.attempts, latencyMs: sent.latencyMs }
       return preloaded
-    })
-  ).pipe(Effect.provide(llmLayer(spec, env)))
+    }).pipe(Effect.provide(llmLayer(spec, env)))
+  )
+
+/** The run's view of the response cache for requests to `endpoint`. */
+const openRunCache = (spec: RunSpec, dir: string, endpoint: string | null) =>
+  openCache(dir, endpointIdentity(spec.backend, endpoint), spec.backend.model)
 
 /** Runs one step: questionnaires through the backend's respondent, games through the asker (null: synthetic). */
 const runStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWriter, asker: Asker | null, respondent: Respondent, gate: Effect.Effect<void>) =>
   spec.steps[step]!.kind === "game"
     ? runGameStep(spec, step, db, writer, asker, gate)
     : runQuestionnaireStep(spec, step, db, writer, respondent, gate)
+
+/**
+ * Runs every pending unit of every step of a model-backed run through `asker` (the online asker, or the batch
+ * path's asker that answers from the run store).
+ */
+export const runModelSteps = (spec: RunSpec, db: RunDb, writer: ResultWriter, asker: Asker, gate: Effect.Effect<void> = Effect.void) =>
+  Effect.gen(function* () {
+    const respondent = llmRespondent(spec, asker)
+    for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker, respondent, gate)
+  })
 
 /** Everything one execution of a run works with. */
 interface RunContext {
@@ -210,11 +306,13 @@ interface RunContext {
   readonly spec: RunSpec
   readonly env: Readonly<Record<string, string | undefined>>
   readonly out: OutputOptions
-  /** Requests answered before the store existed (the start-up probe). */
-  readonly preloaded: ReadonlyArray<Preloaded>
+  /** Requests answered before the store existed (the start-up probe), per backend. */
+  readonly preloaded: ReadonlyArray<ReadonlyArray<Preloaded>>
   readonly prices: PriceSetting
   /** Where requests go: the plan's base URL, or `resume --base-url` (the request keys stay the plan's). */
   readonly endpoint: string | null
+  /** The response cache folder, or null when the cache is off. */
+  readonly cacheDir: string | null
 }
 
 interface Budget {
@@ -257,22 +355,33 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
       if (dashboard === null) yield* Effect.forkScoped(Effect.repeat(Effect.delay(report, Duration.millis(out.progressEveryMs)), Schedule.forever))
       else dashboard.attach(writer.stats, () => 0)
 
-      const llmWork = Effect.gen(function* () {
-        const scheduler = yield* makeScheduler({ ...schedulerOptions(spec), gate }, (e) => {
-          if (e._tag === "Retrying") counters.retries++
-          else if (e._tag === "Failed") counters.failures[e.reason] = (counters.failures[e.reason] ?? 0) + 1
-        })
-        const asker = yield* makeAsker(spec.backend, db, writer, scheduler, counters, preloaded).pipe(Effect.provide(llmLayer(spec, env, endpoint)))
-        dashboard?.attach(writer.stats, () => scheduler.stats().inFlight)
-        const respondent = llmRespondent(spec, asker)
-        for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker, respondent, gate)
-      })
-      const unguarded = spec.backend.kind === "synthetic"
-        ? Effect.gen(function* () {
-            const respondent = syntheticRespondent(spec)
-            for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, null, respondent, gate)
+      // Every backend runs every step on its own agents, all backends at once; a backend of a several-backend
+      // run reads its pending work through a connection scoped to its agents (the writer stays the one).
+      const nBackends = backendsOf(spec).length
+      const inFlight: Array<() => number> = []
+      const onBackend = (b: number) =>
+        Effect.gen(function* () {
+          const bSpec = specOfBackend(spec, b)
+          const reader = nBackends === 1 ? db : yield* Effect.acquireRelease(openScoped(dbFile, agentRangeOf(spec, b), { readonly: true }).pipe(Effect.orDie), (r) => Effect.sync(() => r.close()))
+          if (bSpec.backend.kind === "synthetic") {
+            const respondent = syntheticRespondent(bSpec)
+            for (let step = 0; step < spec.steps.length; step++) yield* runStep(bSpec, step, reader, writer, null, respondent, gate)
+            return
+          }
+          const scheduler = yield* makeScheduler({ ...schedulerOptions(bSpec), gate }, (e) => {
+            if (e._tag === "Retrying") counters.retries++
+            else if (e._tag === "Failed") counters.failures[e.reason] = (counters.failures[e.reason] ?? 0) + 1
           })
-        : llmWork
+          const bEndpoint = nBackends === 1 ? endpoint : bSpec.backend.baseUrl
+          const cache: ResponseCache | null = ctx.cacheDir === null ? null : yield* openRunCache(bSpec, ctx.cacheDir, bEndpoint)
+          // Built in the backend's scope, not the asker's: a local model's context must outlive makeAsker.
+          const llm = yield* Layer.build(llmLayer(bSpec, env, bEndpoint))
+          const asker = yield* makeAsker(bSpec.backend, reader, writer, scheduler, counters, preloaded[b] ?? [], cache).pipe(Effect.provide(llm))
+          inFlight.push(() => scheduler.stats().inFlight)
+          dashboard?.attach(writer.stats, () => inFlight.reduce((n, f) => n + f(), 0))
+          yield* runModelSteps(bSpec, reader, writer, asker, gate)
+        })
+      const unguarded = Effect.forEach(backendsOf(spec), (_, b) => Effect.scoped(onBackend(b)), { concurrency: "unbounded", discard: true })
       const work = budget === null ? unguarded : Effect.raceFirst(unguarded, spendingGuard(budget, counters, ctx.runDir))
       if (dashboard === null) return yield* work
       // The dashboard's q stops the work fiber; joining it turns that into this run's interruption.
@@ -298,7 +407,8 @@ const summarize = (
     status: t.pending === 0 && t.failed === 0 ? "complete" : "incomplete",
     backend: ctx.spec.backend.kind,
     model: ctx.spec.backend.model,
-    agents: ctx.spec.agents,
+    ...(ctx.spec.backends === undefined ? {} : { models: backendNames(ctx.spec) }),
+    agents: ctx.spec.agents * backendsOf(ctx.spec).length,
     answers: t.answers,
     failed: t.failedAnswers,
     missing: t.missing,
@@ -307,6 +417,7 @@ const summarize = (
     requests: counters.requests,
     retries,
     sharedOrCached: counters.cacheHits,
+    fromCache: counters.fromCache,
     elapsedSeconds: Math.round(elapsedMs / 10) / 100,
     cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
     cpuUserSeconds: Math.round(cpu.user / 1e4) / 100,
@@ -314,8 +425,39 @@ const summarize = (
   }
 }
 
-/** Runs the pending work of an open run database and returns its summary; marks the manifest status. */
+/**
+ * Runs the pending work of an open run database and returns its summary; marks the manifest status. A store
+ * that cannot be written any more (a full disk) stops the run with a RunStoreError: the space set aside before
+ * (`reserveSpace`, by the caller) is given back to record the status `interrupted`, and the message ends with
+ * the resume command.
+ */
 const driveRun = (ctx: RunContext) =>
+  Effect.suspend(() =>
+    runPending(ctx).pipe(
+      Effect.catchAllDefect((defect) => {
+        const fault = storeErrorOf(ctx.runDir, defect)
+        return fault === null ? Effect.die(defect) : Effect.fail(fault)
+      }),
+      Effect.mapError((e) => {
+        if (!(e instanceof RunStoreError)) return e
+        releaseSpace(ctx.runDir)
+        let recorded = false
+        if (e.fault !== "damaged") {
+          try {
+            logEvent(ctx.db, new Date().toISOString(), "store-error", { fault: e.fault, detail: e.detail, ...unitCounts(ctx.db) })
+            putManifest(ctx.db, { status: "interrupted" })
+            recorded = true
+          } catch {
+            // Not even the status could be written: the message says so by not claiming it.
+          }
+        }
+        return new RunStoreError({ ...e, next: stoppedNext(e.fault, resumeCommand(ctx.runDir, cliCommand()), recorded) })
+      }),
+      Effect.ensuring(Effect.sync(() => releaseSpace(ctx.runDir)))
+    )
+  )
+
+const runPending = (ctx: RunContext) =>
   Effect.gen(function* () {
     const { db, out, prices, runDir, runId, spec } = ctx
     const before = unitCounts(db)
@@ -331,11 +473,18 @@ const driveRun = (ctx: RunContext) =>
     const cpu0 = process.cpuUsage()
     const threadCpu0 = threadCpuUserSeconds()
     const print = (line: string) => (out.json ? Console.error(line) : Console.log(line))
-    const label = spec.backend.kind === "synthetic" ? SYNTHETIC_LABEL : `${spec.backend.kind} ${spec.backend.model} at ${ctx.endpoint}`
-    yield* print(`[valuesim] run ${escapeControl(runId)}: ${spec.agents} agents × ${spec.steps.length} step(s), backend ${escapeControl(label)}`)
+    const labelOf = (b: BackendSettings, endpoint: string | null) =>
+      b.kind === "synthetic" ? SYNTHETIC_LABEL : b.kind === "local" ? `local ${b.model} (in-process)` : `${b.kind} ${b.model} at ${endpoint}${b.replicas !== undefined && endpoint === b.baseUrl ? ` and ${b.replicas.length - 1} more replica(s)` : ""}`
+    const all = backendsOf(spec)
+    if (all.length === 1) {
+      yield* print(`[valuesim] run ${escapeControl(runId)}: ${spec.agents} agents × ${spec.steps.length} step(s), backend ${escapeControl(labelOf(spec.backend, ctx.endpoint))}`)
+    } else {
+      yield* print(`[valuesim] run ${escapeControl(runId)}: ${spec.agents} agents × ${spec.steps.length} step(s) on each of ${all.length} backends:`)
+      for (const [b, name] of backendNames(spec).entries()) yield* print(`[valuesim]   ${escapeControl(name)}: ${escapeControl(labelOf(all[b]!, all[b]!.baseUrl))}`)
+    }
     yield* print(`[valuesim] run folder: ${escapeControl(runDir)}`)
     yield* logEventNow(db, "start", { pending: before.pending + before.failed, ...(ctx.endpoint !== spec.backend.baseUrl ? { endpoint: ctx.endpoint } : {}) })
-    const probeRetries = ctx.preloaded.reduce((n, p) => n + Math.max(0, p.attempts - 1), 0)
+    const probeRetries = ctx.preloaded.flat().reduce((n, p) => n + Math.max(0, p.attempts - 1), 0)
     const summaryNow = Effect.gen(function* () {
       const t1 = yield* Clock.currentTimeMillis
       const threadCpu1 = threadCpuUserSeconds()
@@ -389,12 +538,19 @@ const driveRun = (ctx: RunContext) =>
 /** The --max-cost budget of a run on a model; a usage error when no price is known to check it against. */
 const budgetOf = (spec: RunSpec, out: OutputOptions, setting: PriceSetting) =>
   Effect.gen(function* () {
-    if (out.maxCostUsd === undefined || spec.backend.kind === "synthetic") return null
-    const prices = pricesFor(spec.backend, setting)
-    if (prices === null) {
-      return yield* new UsageError({ detail: `--max-cost: no price is known for ${spec.backend.model}; set VALUESIM_PRICES ("<input $/Mtok>,<output $/Mtok>" or a price table file)` })
+    const paid = backendsOf(spec).filter((b) => b.kind !== "synthetic")
+    if (out.maxCostUsd === undefined || paid.length === 0) return null
+    // Tokens are counted over all backends together: each is priced at the dearest backend's rates, so the
+    // guard stops no later than the limit.
+    let prices: Prices | null = null
+    for (const b of paid) {
+      const p = pricesFor(b, setting)
+      if (p === null) {
+        return yield* new UsageError({ detail: `--max-cost: no price is known for ${b.model}; set VALUESIM_PRICES ("<input $/Mtok>,<output $/Mtok>" or a price table file)` })
+      }
+      prices = prices === null ? p : { inputPerMillion: Math.max(prices.inputPerMillion, p.inputPerMillion), outputPerMillion: Math.max(prices.outputPerMillion, p.outputPerMillion) }
     }
-    return { maxUsd: out.maxCostUsd, prices }
+    return { maxUsd: out.maxCostUsd, prices: prices! }
   })
 
 /**
@@ -425,31 +581,123 @@ const secondSignalStops =
         })
     )
 
+/**
+ * Fails when none of a backend's servers can be reached; a replica that cannot is named and left to the others
+ * (the replica client sends it nothing while it is down, and tries it again later).
+ */
+/** The base URLs a backend's requests go to: its replicas, or its one endpoint. */
+const replicaUrls = (backend: BackendSettings): ReadonlyArray<string> => backend.replicas?.map((r) => r.baseUrl) ?? [backend.baseUrl ?? DEFAULT_BASE_URL]
+
+const reachableAny = (urls: ReadonlyArray<string>, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
+  Effect.gen(function* () {
+    if (urls.length === 1) return yield* checkReachable(urls[0]!, env)
+    const failures = yield* Effect.forEach(urls, (u) => Effect.flip(checkReachable(u, env)).pipe(Effect.option))
+    const down = failures.flatMap((f) => (f._tag === "Some" ? [f.value] : []))
+    if (down.length === urls.length) return yield* down[0]!
+    for (const e of down) yield* (out.json ? Console.error : Console.log)(`[valuesim] warning: replica ${escapeControl(e.baseUrl)} cannot be reached (${e.detail}); its share goes to the others`)
+  })
+
 /** Where requests go, printed before the first one is sent (the API key from the environment goes with them). */
-const endpointLine = (endpoint: string | null, env: Readonly<Record<string, string | undefined>>) =>
-  `[valuesim] sending requests to ${escapeControl(hostOf(endpoint ?? DEFAULT_BASE_URL))}${env["OPENAI_API_KEY"] ? " with OPENAI_API_KEY" : ""}`
+const endpointLine = (backend: BackendSettings, endpoint: string | null, env: Readonly<Record<string, string | undefined>>) =>
+  backend.kind === "local"
+    ? `[valuesim] running ${escapeControl(backend.model)} in this process (node-llama-cpp)`
+    : `[valuesim] sending requests to ${escapeControl(hostOf(endpoint ?? DEFAULT_BASE_URL))}${env["OPENAI_API_KEY"] ? " with OPENAI_API_KEY" : ""}`
 
 const logEventNow = (db: RunDb, kind: string, detail: unknown) =>
   Effect.flatMap(Clock.currentTimeMillis, (ms) => Effect.sync(() => logEvent(db, new Date(ms).toISOString(), kind, detail)))
 
-const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: RunDb) => Effect.Effect<A, E, R>) =>
-  Effect.acquireUseRelease(openDatabase(file, { mustExist }), use, (db) => Effect.sync(() => db.close()))
+/** Opens a run database for writing (an existing one is checked first: `openDatabase`), uses it and closes it. */
+export const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: RunDb) => Effect.Effect<A, E, R>) =>
+  Effect.acquireUseRelease(openDatabase(file, { mustExist, writes: true }), use, (db) => Effect.sync(() => db.close()))
+
+/**
+ * Creates the folder of a new run of `spec` under `runsDir` with its plan stored (and `manifest` entries, if
+ * given). The plan is written in a staging folder renamed into place, so a run folder never exists without it.
+ * With `keepReserve` the space set aside for recording a status on a full disk (`reserveSpace`) stays for the
+ * run that follows (`driveRun` gives it back); otherwise it is given back at once.
+ */
+export const createPlannedRun = (
+  spec: RunSpec,
+  runsDir: string,
+  now: number,
+  manifest?: Readonly<Record<string, unknown>>,
+  keepReserve = false
+) =>
+  Effect.gen(function* () {
+    const base = `${stamp(now)}-${spec.study.id}-s${spec.seed}`
+    // The plan is written in a staging folder, which is removed unless it became the run folder.
+    return yield* Effect.acquireUseRelease(
+      stageRunDir(runsDir, base),
+      (staging) =>
+        Effect.gen(function* () {
+          let { id, i } = freeRunId(runsDir, base)
+          const stagedFile = path.join(staging, "run.sqlite")
+          // A full disk here keeps nothing: the staging folder goes with the error.
+          const keptNothing = (fault: RunStoreError) =>
+            new RunStoreError({ ...fault, runDir: path.join(runsDir, id), next: "nothing was kept; free some space and start the run again" })
+          const atStart = (e: unknown): unknown => {
+            const fault = storeErrorOf(runsDir, e)
+            return fault === null ? e : keptNothing(fault)
+          }
+          const reserved = reserveSpace(staging)
+          if (reserved !== null) return yield* keptNothing(reserved)
+          const plan = (db: RunDb) => {
+            planRun(db, spec, id, new Date(now).toISOString())
+            if (manifest !== undefined) putManifest(db, { ...manifest })
+          }
+          yield* withDatabase(stagedFile, false, (db) => Effect.try({ try: () => plan(db), catch: atStart })).pipe(
+            Effect.mapError(atStart),
+            Effect.catchIf((e): e is unknown => !(e instanceof RunStoreError || e instanceof SpecFileError || e instanceof DatabaseError), Effect.die)
+          )
+          // Another run may have taken the id meanwhile: then the next free one, recorded before the rename.
+          for (;;) {
+            const target = path.join(runsDir, id)
+            const moved = yield* Effect.try({
+              try: () => {
+                try {
+                  fs.renameSync(staging, target)
+                  return true
+                } catch (e) {
+                  const code = (e as NodeJS.ErrnoException).code
+                  if (code === "EEXIST" || code === "ENOTEMPTY") return false
+                  throw e
+                }
+              },
+              catch: (e) => new SpecFileError({ file: runsDir, problems: [`--runs-dir: cannot create the run folder (${(e as Error).message})`] })
+            })
+            if (moved) {
+              if (!keepReserve) releaseSpace(target)
+              return { runDir: target, runId: id }
+            }
+            ;({ id, i } = freeRunId(runsDir, base, i + 1))
+            const newId = id
+            yield* withDatabase(stagedFile, true, (db) => Effect.sync(() => putManifest(db, { run_id: newId })))
+          }
+        }),
+      (staging) => Effect.sync(() => fs.rmSync(staging, { recursive: true, force: true }))
+    )
+  })
 
 /** Starts a new run of `spec` in a fresh folder under `runsDir`. */
 export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
   Effect.gen(function* () {
     const prices = yield* loadPriceSetting(env)
-    if (spec.backend.kind !== "synthetic") yield* (out.json ? Console.error : Console.log)(endpointLine(spec.backend.baseUrl, env))
-    if (spec.backend.kind !== "synthetic") yield* checkReachable(spec.backend.baseUrl ?? DEFAULT_BASE_URL, env)
-    const preloaded = spec.backend.kind === "synthetic" ? [] : [yield* probeBackend(spec, env)]
+    // Each model backend: where requests go, then (unless its first question is cached) whether anything answers there.
+    const cacheDir = runCacheDir(out, env)
+    const preloaded: Array<ReadonlyArray<Preloaded>> = []
+    for (const [b, backend] of backendsOf(spec).entries()) {
+      if (backend.kind === "synthetic") {
+        preloaded.push([])
+        continue
+      }
+      for (const url of replicaUrls(backend)) yield* (out.json ? Console.error : Console.log)(endpointLine(backend, url, env))
+      preloaded.push([yield* probeBackend(specOfBackend(spec, b), env, cacheDir, out)])
+    }
     const now = yield* Clock.currentTimeMillis
-    const { runDir, runId } = yield* createRunDir(runsDir, `${stamp(now)}-${spec.study.id}-s${spec.seed}`)
+    const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now, undefined, true)
     const dbFile = path.join(runDir, "run.sqlite")
     return yield* withDatabase(dbFile, false, (db) =>
-      Effect.gen(function* () {
-        yield* Effect.try({ try: () => planRun(db, spec, runId, new Date(now).toISOString()), catch: (e) => e }).pipe(Effect.orDie)
-        return yield* driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl })
-      })
+      driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl, cacheDir })
     )
   })
 
@@ -480,19 +728,41 @@ export const resumeRun = (
         if (spec === undefined || runId === undefined) {
           return yield* new SpecFileError({ file: dbFile, problems: ["manifest: the run has no plan (it was never started properly)"] })
         }
-        putManifest(db, { resumed_with: versions() })
+        const reserved = reserveSpace(runDir)
+        if (reserved !== null) return yield* reserved
+        yield* Effect.try({
+          try: () => putManifest(db, { resumed_with: versions() }),
+          catch: (cause) => storeErrorOf(runDir, cause) ?? new DatabaseError({ file: dbFile, cause })
+        })
         // --timeout changes how long a request may take; --base-url only where requests go: the request keys
         // (and so the answers already stored) stay those of the run's plan.
-        const resumed: RunSpec = overrides.timeoutMs === undefined ? spec : { ...spec, backend: { ...spec.backend, timeoutMs: overrides.timeoutMs } }
+        if (spec.backends !== undefined && overrides.baseUrl !== undefined) {
+          return yield* new UsageError({ detail: `--base-url: the run has ${spec.backends.length} backends; it names one server and cannot say whose` })
+        }
+        const withTimeout = (b: BackendSettings): BackendSettings => (overrides.timeoutMs === undefined ? b : { ...b, timeoutMs: overrides.timeoutMs })
+        const resumed: RunSpec = {
+          ...spec,
+          backend: withTimeout(spec.backend),
+          ...(spec.backends === undefined ? {} : { backends: spec.backends.map(withTimeout) })
+        }
         const endpoint = overrides.baseUrl ?? spec.backend.baseUrl
-        if (resumed.backend.kind !== "synthetic") {
+        if (spec.backends !== undefined) {
+          for (const b of spec.backends) {
+            if (b.kind === "synthetic") continue
+            for (const url of b.replicas?.map((r) => r.baseUrl) ?? [b.baseUrl]) {
+              const warning = endpointWarning(url, `the run's stored settings (${escapeControl(runDir)})`, env)
+              if (warning !== null) yield* Console.error(warning)
+              yield* (out.json ? Console.error : Console.log)(endpointLine(b, url, env))
+            }
+          }
+        } else if (resumed.backend.kind !== "synthetic") {
           if (overrides.baseUrl === undefined) {
             const warning = endpointWarning(spec.backend.baseUrl, `the run's stored settings (${escapeControl(runDir)})`, env)
             if (warning !== null) yield* Console.error(warning)
           }
-          yield* (out.json ? Console.error : Console.log)(endpointLine(endpoint, env))
+          yield* (out.json ? Console.error : Console.log)(endpointLine(resumed.backend, endpoint, env))
         }
-        return yield* driveRun({ db, dbFile, runId, runDir, spec: resumed, env, out, preloaded: [], prices, endpoint })
+        return yield* driveRun({ db, dbFile, runId, runDir, spec: resumed, env, out, preloaded: [], prices, endpoint, cacheDir: runCacheDir(out, env) })
       })
     )
   })

@@ -5,7 +5,7 @@ import { compareStructure, renderComparison } from "../app/compareStructure.js"
 import { DEFAULT_SHARES, DEFAULT_STRATEGY_QUESTIONNAIRE, renderStrategies, runStrategyComparison, STRATEGY_POOL } from "../app/compareStrategies.js"
 import { exportRun } from "../app/exportRun.js"
 import { reportRun } from "../app/reportRun.js"
-import { resumeRun, startRun } from "../app/runStudy.js"
+import { resumeRun, runCacheDir, startRun } from "../app/runStudy.js"
 import { validateFile } from "../app/validateFiles.js"
 import { VALUESIM_VERSION } from "../app/version.js"
 import { DEFAULT_PERMUTATIONS } from "../analysis/alignment.js"
@@ -14,10 +14,12 @@ import { loadRunSpec } from "../config/StudyFile.js"
 import { DEFAULT_MDS_METHOD, MDS_METHODS } from "../stats/mds.js"
 import { anchoringCommand } from "./anchoringCommand.js"
 import { baselineCommand } from "./baselineCommand.js"
+import { batchCommand } from "./batchCommand.js"
+import { cacheCommand } from "./cacheCommand.js"
 import { personaEvalsCommand } from "./personaEvalsCommand.js"
 import { checkBudget, maxCost, maxCostOf, planCommand } from "./planCommand.js"
 import { robustnessCommands } from "./robustnessCommand.js"
-import { backendOptions, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, repeatable, RunIncompleteError, timeoutOf } from "./runOptions.js"
+import { backendOptions, cacheOptions, cacheOutput, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, repeatable, RunIncompleteError, timeoutOf } from "./runOptions.js"
 import { valuePortraitCommand } from "./valuePortraitCommand.js"
 
 /** `--mds smacof|classical`: how value maps are made for S_V (default: the paper's ratio SMACOF). */
@@ -54,8 +56,9 @@ const run = Command.make(
       const overrides = yield* overridesOf(a)
       const maxCostUsd = yield* maxCostOf(a.maxCost)
       const spec = yield* loadRunSpec(a.spec, { ...overrides, population: opt(a.population), agents }, env)
-      yield* checkBudget(spec, maxCostUsd, a.json)
-      const summary = yield* startRun(spec, a.runsDir, env, { ...outputOf(a), ...(maxCostUsd === undefined ? {} : { maxCostUsd }) })
+      const output = { ...outputOf(a), ...(maxCostUsd === undefined ? {} : { maxCostUsd }) }
+      yield* checkBudget(spec, maxCostUsd, a.json, runCacheDir(output, env))
+      const summary = yield* startRun(spec, a.runsDir, env, output)
       yield* finish(summary, a.json)
     })
 ).pipe(Command.withDescription("run a questionnaire or study on a population"))
@@ -66,6 +69,7 @@ const resume = Command.make(
     runDir: Args.directory({ name: "run-dir" }),
     baseUrl: Options.text("base-url").pipe(Options.optional, Options.withDescription("send the remaining requests here. Default: the run's stored base URL")),
     timeout: backendOptions.timeout,
+    ...cacheOptions,
     maxCost,
     noTui,
     json
@@ -194,7 +198,7 @@ const compareStrategiesCmd = Command.make(
           bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95 },
           mdsMethod: a.mds,
           runsDir: a.runsDir,
-          output: { json: a.json, progressEveryMs: progressEveryMs() }
+          output: { json: a.json, progressEveryMs: progressEveryMs(), ...cacheOutput(a) }
         },
         env
       )
@@ -206,8 +210,8 @@ const compareStrategiesCmd = Command.make(
 export const cli = Command.make("valuesim").pipe(
   Command.withDescription("value-prompted LLM populations, questionnaires and human baselines"),
   Command.withSubcommands([
-    run, planCommand, resume, validate, exportCmd, report, compareStructureCmd, compareStrategiesCmd, baselineCommand, personaEvalsCommand,
-    ...robustnessCommands, valuePortraitCommand, anchoringCommand
+    run, planCommand, resume, validate, exportCmd, report, compareStructureCmd, compareStrategiesCmd, baselineCommand, batchCommand, personaEvalsCommand,
+    ...robustnessCommands, valuePortraitCommand, anchoringCommand, cacheCommand
   ])
 )
 

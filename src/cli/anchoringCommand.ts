@@ -4,7 +4,7 @@ import { anchoringReport, anchoringReports, PROMPT_TYPES, renderAnchoring, rende
 import type { RunSummary } from "../app/runStudy.js"
 import { cliCommand } from "../app/invocation.js"
 import { UsageError } from "../config/SpecFileError.js"
-import { backendOptions, env, json, noTui, opt, overridesOf, progressEveryMs, repeatable, useTui } from "./runOptions.js"
+import { backendOptions, cacheOutput, env, json, noTui, opt, overridesOf, progressEveryMs, repeatable, useTui } from "./runOptions.js"
 
 /** The run finished but some of its work failed (exit code 1, as `valuesim run`). */
 class AnchoringRunIncompleteError extends Data.TaggedError("AnchoringRunIncompleteError")<{ readonly detail: string }> {
@@ -66,7 +66,7 @@ const run = Command.make(
               overrides: { ...shared, temperature },
               runsDir: a.runsDir,
               // One run shows the dashboard as `run` does; several runs in a row keep to progress lines.
-              output: { json: a.json, progressEveryMs: progressEveryMs(), tui: types.length * temperatures.length === 1 && useTui({ noTui: a.noTui, json: a.json }) }
+              output: { json: a.json, progressEveryMs: progressEveryMs(), ...cacheOutput(a), tui: types.length * temperatures.length === 1 && useTui({ noTui: a.noTui, json: a.json }) }
             },
             env
           )

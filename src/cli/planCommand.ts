@@ -4,13 +4,14 @@
  */
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
-import { estimateRun, isPaid, renderEstimate, usd, type RunEstimate } from "../app/planRun.js"
+import { estimateBackends, estimateRun, isPaid, renderBackendsEstimate, renderEstimate, usd, withCachedLookup, type RunEstimate } from "../app/planRun.js"
+import { runCacheDir } from "../app/runStudy.js"
 import { cliCommand } from "../app/invocation.js"
 import { loadPriceSetting, pricesFor } from "../config/PricesFile.js"
-import type { RunSpec } from "../config/RunSpec.js"
+import { backendsOf, type RunSpec } from "../config/RunSpec.js"
 import { UsageError } from "../config/SpecFileError.js"
 import { loadRunSpec } from "../config/StudyFile.js"
-import { backendOptions, env, json, opt, overridesOf } from "./runOptions.js"
+import { backendOptions, cacheOutput, env, json, opt, overridesOf } from "./runOptions.js"
 
 export const latency = Options.float("latency").pipe(
   Options.withDescription("seconds one request takes, for the time estimate (measure yours with a short run). Default: 1"),
@@ -36,17 +37,21 @@ export const maxCostOf = (o: Option.Option<number>) =>
  * Before `run` starts: on a paid endpoint (or with --max-cost) prints the estimate, and refuses (exit 2, nothing
  * sent or written) a run whose estimate exceeds --max-cost or whose cost cannot be estimated under one.
  */
-export const checkBudget = (spec: RunSpec, maxUsd: number | undefined, asJson: boolean) =>
+export const checkBudget = (spec: RunSpec, maxUsd: number | undefined, asJson: boolean, cacheDir: string | null) =>
   Effect.gen(function* () {
-    if (spec.backend.kind === "synthetic") return
+    const models = backendsOf(spec).filter((b) => b.kind !== "synthetic")
+    if (models.length === 0) return
     const setting = yield* loadPriceSetting(env)
-    if (!isPaid({ backend: spec.backend.kind, prices: pricesFor(spec.backend, setting) }) && maxUsd === undefined) return
-    const e = estimateRun(spec, setting, 1)
-    yield* asJson ? Console.error(renderEstimate(e)) : Console.log(renderEstimate(e))
+    if (!models.some((b) => isPaid({ backend: b.kind, prices: pricesFor(b, setting) })) && maxUsd === undefined) return
+    const several = spec.backends === undefined ? null : estimateBackends(spec, setting, 1, cacheDir)
+    const e = several ?? withCachedLookup(spec, cacheDir, (cached) => estimateRun(spec, setting, 1, cached))
+    const text = several === null ? renderEstimate(e as RunEstimate) : renderBackendsEstimate(several)
+    yield* asJson ? Console.error(text) : Console.log(text)
     if (maxUsd === undefined) return
     if (e.costUsd === null) {
+      const unpriced = several === null ? (e as RunEstimate).model : several.backends.filter((b) => b.backend !== "synthetic" && b.costUsd === null).map((b) => b.model).join(", ")
       return yield* new UsageError({
-        detail: `--max-cost: no price is known for ${e.model}, so the cost cannot be checked; set VALUESIM_PRICES ("<input $/Mtok>,<output $/Mtok>" or a price table file). Nothing was sent.`
+        detail: `--max-cost: no price is known for ${unpriced}, so the cost cannot be checked; set VALUESIM_PRICES ("<input $/Mtok>,<output $/Mtok>" or a price table file). Nothing was sent.`
       })
     }
     if (e.costUsd > maxUsd) {
@@ -75,7 +80,13 @@ export const planCommand = Command.make(
       if (!(a.latency > 0)) return yield* new UsageError({ detail: "--latency: must be a positive number of seconds" })
       const overrides = yield* overridesOf({ ...a, runsDir: "" })
       const spec = yield* loadRunSpec(a.spec, { ...overrides, population: opt(a.population), agents }, env)
-      const e: RunEstimate = estimateRun(spec, yield* loadPriceSetting(env), a.latency)
+      const setting = yield* loadPriceSetting(env)
+      const cacheDir = runCacheDir(cacheOutput(a), env)
+      if (spec.backends !== undefined) {
+        const e = estimateBackends(spec, setting, a.latency, cacheDir)
+        return yield* Console.log(a.json ? JSON.stringify(e) : renderBackendsEstimate(e))
+      }
+      const e: RunEstimate = withCachedLookup(spec, cacheDir, (cached) => estimateRun(spec, setting, a.latency, cached))
       yield* Console.log(a.json ? JSON.stringify(e) : renderEstimate(e))
     })
 ).pipe(

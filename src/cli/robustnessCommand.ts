@@ -4,7 +4,7 @@ import { DEFAULT_ABLATION_STUDY, renderAblation, runPrimingAblation } from "../a
 import { DEFAULT_PARAPHRASES, DEFAULT_ROBUSTNESS_STUDY, renderRobustness, runRobustness } from "../app/robustness.js"
 import type { RunSummary } from "../app/runStudy.js"
 import { UsageError } from "../config/SpecFileError.js"
-import { backendOptions, env, json, noTui, opt, overridesOf, progressEveryMs, repeatable, RunIncompleteError } from "./runOptions.js"
+import { backendOptions, cacheOutput, env, json, noTui, opt, overridesOf, progressEveryMs, repeatable, RunIncompleteError } from "./runOptions.js"
 
 /** The run options of `run`, and the experiment folder and bootstrap of these experiments. */
 const runOptions = {
@@ -34,7 +34,7 @@ const common = (a: RunArgs) =>
       bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95 },
       runsDir: a.runsDir,
       out: opt(a.out),
-      output: { json: a.json, progressEveryMs: progressEveryMs() }
+      output: { json: a.json, progressEveryMs: progressEveryMs(), ...cacheOutput(a) }
     }
   })
 

@@ -30,13 +30,40 @@ export const noTui = Options.boolean("no-tui").pipe(
 export const repeatable = <A>(o: Options.Options<A>): Options.Options<Array<A>> =>
   o.pipe(Options.repeated, Options.optional, Options.map(Option.getOrElse((): Array<A> => [])))
 
+/** Whether and where answers are kept for later runs (src/llm/responseCache.ts says which answers). */
+export const cacheOptions = {
+  noCache: Options.boolean("no-cache").pipe(
+    Options.withDescription("neither read nor write the response cache across runs (default: on for logprob scoring and temperature 0)")
+  ),
+  cacheDir: Options.text("cache-dir").pipe(
+    Options.optional,
+    Options.withDescription("folder of the response cache. Default: $VALUESIM_CACHE_DIR, else $XDG_CACHE_HOME/valuesim, else ~/.cache/valuesim")
+  )
+}
+
+/** The cache folder the flags ask for: null under --no-cache, undefined for the default. */
+export const cacheDirOf = (a: { readonly noCache: boolean; readonly cacheDir: Option.Option<string> }): string | null | undefined =>
+  a.noCache ? null : opt(a.cacheDir)
+
+/** The output options' cache setting from the flags (nothing for the default). */
+export const cacheOutput = (a: { readonly noCache: boolean; readonly cacheDir: Option.Option<string> }): { readonly cacheDir?: string | null } => {
+  const cacheDir = cacheDirOf(a)
+  return cacheDir === undefined ? {} : { cacheDir }
+}
+
 /** Options shared by the commands that start a run: who answers, how, and where the run goes. */
 export const backendOptions = {
-  backend: Options.choice("backend", ["synthetic", "openai"]).pipe(
+  ...cacheOptions,
+  backend: Options.choice("backend", ["synthetic", "openai", "local"]).pipe(
     Options.optional,
-    Options.withDescription("who answers: synthetic (a theory model, not an LLM) or openai (any OpenAI-compatible endpoint). Default: the study's backend, else synthetic")
+    Options.withDescription(
+      "who answers: synthetic (a theory model, not an LLM), openai (any OpenAI-compatible endpoint) or local (a GGUF file run in-process; needs node-llama-cpp). Default: the study's backend, else synthetic"
+    )
   ),
-  model: Options.text("model").pipe(Options.optional, Options.withDescription("the model name sent to the endpoint. Default: the study's model, else $OPENAI_MODEL, else gpt-4o-mini")),
+  model: Options.text("model").pipe(
+    Options.optional,
+    Options.withDescription("the model name sent to the endpoint (local backend: the GGUF file). Default: the study's model, else $OPENAI_MODEL, else gpt-4o-mini")
+  ),
   baseUrl: Options.text("base-url").pipe(
     Options.optional,
     Options.withDescription("the endpoint, e.g. http://localhost:11434/v1 for Ollama. Default: the study's base_url, else $OPENAI_BASE_URL, else https://api.openai.com/v1")
@@ -100,8 +127,13 @@ const inCi = () => flag("CI") || flag("CONTINUOUS_INTEGRATION")
 export const useTui = (a: { readonly noTui: boolean; readonly json: boolean }) =>
   !a.noTui && !a.json && process.stdout.isTTY === true && process.stdin.isTTY === true && env["VALUESIM_NO_TUI"] !== "1" && !inCi()
 
-/** How a run's output is shown, from the shared flags. */
-export const outputOf = (a: { readonly noTui: boolean; readonly json: boolean }) => ({ json: a.json, progressEveryMs: progressEveryMs(), tui: useTui(a) })
+/** How a run's output is shown and whether it uses the response cache, from the shared flags. */
+export const outputOf = (a: { readonly noTui: boolean; readonly json: boolean; readonly noCache: boolean; readonly cacheDir: Option.Option<string> }) => ({
+  json: a.json,
+  progressEveryMs: progressEveryMs(),
+  tui: useTui(a),
+  ...cacheOutput(a)
+})
 
 /** Ends `run` and `resume`: the headline result (not under --json) and what to run next (on stderr under --json), the summary line under --json. */
 export const finish = (summary: RunSummary, asJson: boolean) =>

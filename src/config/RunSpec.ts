@@ -4,7 +4,8 @@ import type { ScoringMode } from "../domain/answers.js"
 import type { Condition } from "./PopulationFile.js"
 import type { ValueSystem } from "../domain/values.js"
 
-export type BackendKind = "synthetic" | "openai"
+/** synthetic: the theory model; openai: an OpenAI-compatible endpoint; local: a GGUF file run in-process. */
+export type BackendKind = "synthetic" | "openai" | "local"
 
 /** Backend parameters as sent (never the API key). */
 export interface BackendSettings {
@@ -22,6 +23,21 @@ export interface BackendSettings {
   readonly maxAttempts: number
   /** Extra asks after an unparseable answer (sample scoring) before the answer is recorded as missing. */
   readonly reasks: number
+  /**
+   * Several servers of the same model (replicas): requests are spread over them, each within its own limits,
+   * and a failing one is left for the others (src/llm/replicas.ts). Absent: `baseUrl` alone. When present,
+   * `baseUrl` is the first replica's (the identity request keys carry, whichever replica answers).
+   */
+  readonly replicas?: ReadonlyArray<Replica>
+}
+
+/** One server of a replicated backend and its own limits. */
+export interface Replica {
+  readonly baseUrl: string
+  /** Requests in flight at this server at once. */
+  readonly concurrency: number
+  /** Request starts per minute at this server, or null for no limit. */
+  readonly rpm: number | null
 }
 
 export interface QuestionnaireStep {
@@ -57,7 +73,14 @@ export interface RunSpec {
     readonly prompts: { readonly id: string; readonly citation: string }
   }
   readonly steps: ReadonlyArray<Step>
+  /** The backend of a one-backend run; the first of `backends` when the study lists several. */
   readonly backend: BackendSettings
+  /**
+   * Every backend of a study that lists several (absent otherwise: runs made before, and one-backend studies).
+   * Each answers the whole population: backend b's agents are stored with ids b·agents … (b+1)·agents − 1,
+   * with the same conditions as backend 0's, and every step runs on each (see `backendsOf`).
+   */
+  readonly backends?: ReadonlyArray<BackendSettings>
   /** sha256 of every spec file read, by path. */
   readonly files: Readonly<Record<string, string>>
 }
@@ -78,4 +101,34 @@ export interface BackendIdentity {
 export const backendIdentity = (backend: BackendSettings): BackendIdentity => {
   const synthetic = backend.kind === "synthetic"
   return { backend: backend.kind, model: backend.model, synthetic, label: synthetic ? SYNTHETIC_LABEL : null }
+}
+
+/** The backends of a run in order: its `backends`, or its one `backend` (runs of one backend, and runs made before). */
+export const backendsOf = (spec: RunSpec): ReadonlyArray<BackendSettings> => spec.backends ?? [spec.backend]
+
+/** The run as backend b runs it: that backend's settings (its agents are `agentRangeOf(spec, b)`). */
+export const specOfBackend = (spec: RunSpec, b: number): RunSpec => (b === 0 && spec.backends === undefined ? spec : { ...spec, backend: backendsOf(spec)[b]! })
+
+/** The stored agent ids of backend b: [first, first + agents). */
+export const agentRangeOf = (spec: RunSpec, b: number): { readonly first: number; readonly count: number } => ({ first: b * spec.agents, count: spec.agents })
+
+/** Which backend answered as agent `agentId`. */
+export const backendOfAgent = (spec: RunSpec, agentId: number): number => Math.min(backendsOf(spec).length - 1, Math.floor(agentId / Math.max(1, spec.agents)))
+
+/**
+ * How results name each backend: its model, made unique when two backends share a model (`model@host`, then a
+ * number). The synthetic backend is named by its model (synthetic-theory-v1).
+ */
+export const backendNames = (spec: RunSpec): ReadonlyArray<string> => {
+  const all = backendsOf(spec)
+  const host = (url: string | null) => {
+    try {
+      return url === null ? "" : new URL(url).host
+    } catch {
+      return url ?? ""
+    }
+  }
+  const names = all.map((b) => b.model)
+  const first = all.map((b, i) => (names.filter((n) => n === b.model).length > 1 && b.baseUrl !== null ? `${b.model}@${host(b.baseUrl)}` : names[i]!))
+  return first.map((n, i) => (first.filter((x) => x === n).length > 1 ? `${n}#${i + 1}` : n))
 }

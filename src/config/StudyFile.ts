@@ -2,13 +2,14 @@ import { FileSystem } from "@effect/platform"
 import { Console, Effect, Schema } from "effect"
 import { escapeControl } from "../domain/printable.js"
 import { createHash } from "node:crypto"
+import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { gameFromData } from "./GameFile.js"
 import { decodeData, readDataFile, resolveFrom } from "./loadFile.js"
 import { loadPopulation } from "./PopulationFile.js"
 import { questionnaireFromData } from "./QuestionnaireFile.js"
-import type { BackendKind, BackendSettings, RunSpec, Step } from "./RunSpec.js"
+import type { BackendKind, BackendSettings, Replica, RunSpec, Step } from "./RunSpec.js"
 import { SYNTHETIC_MODEL } from "./RunSpec.js"
 import { SafeId } from "./ids.js"
 import { SpecFileError, UsageError } from "./SpecFileError.js"
@@ -16,7 +17,7 @@ import { SpecFileError, UsageError } from "./SpecFileError.js"
 const NonEmpty = Schema.String.pipe(Schema.minLength(1))
 
 const BackendFields = {
-  kind: Schema.optional(Schema.Literal("synthetic", "openai")),
+  kind: Schema.optional(Schema.Literal("synthetic", "openai", "local")),
   model: Schema.optional(NonEmpty),
   base_url: Schema.optional(NonEmpty),
   temperature: Schema.optional(Schema.Number.pipe(Schema.between(0, 2))),
@@ -28,7 +29,17 @@ const BackendFields = {
   rpm: Schema.optional(Schema.Int.pipe(Schema.positive())),
   timeout_ms: Schema.optional(Schema.Int.pipe(Schema.positive())),
   max_attempts: Schema.optional(Schema.Int.pipe(Schema.positive())),
-  reasks: Schema.optional(Schema.Int.pipe(Schema.nonNegative()))
+  reasks: Schema.optional(Schema.Int.pipe(Schema.nonNegative())),
+  /** Several servers of the model, each with its own limits (default: the backend's concurrency, no rpm). */
+  replicas: Schema.optional(
+    Schema.Array(
+      Schema.Struct({
+        base_url: NonEmpty,
+        concurrency: Schema.optional(Schema.Int.pipe(Schema.positive())),
+        rpm: Schema.optional(Schema.Int.pipe(Schema.positive()))
+      })
+    ).pipe(Schema.minItems(1))
+  )
 }
 
 export const StudyFileSchema = Schema.Struct({
@@ -39,7 +50,9 @@ export const StudyFileSchema = Schema.Struct({
   agents: Schema.optional(Schema.Int.pipe(Schema.positive())),
   seed: Schema.optional(Schema.Int),
   steps: Schema.Array(Schema.Union(Schema.Struct({ questionnaire: NonEmpty }), Schema.Struct({ game: NonEmpty }))).pipe(Schema.minItems(1)),
-  backend: Schema.optional(Schema.Struct(BackendFields))
+  backend: Schema.optional(Schema.Struct(BackendFields)),
+  /** Several backends: every step runs on each, into one run. */
+  backends: Schema.optional(Schema.Array(Schema.Struct(BackendFields)).pipe(Schema.minItems(1)))
 }).annotations({ identifier: "Study" })
 
 type BackendFile = Schema.Struct.Type<typeof BackendFields>
@@ -73,10 +86,20 @@ export const resolveBackend = (
 ): BackendSettings => {
   const kind = firstDefined(o.backend, file?.kind) ?? "synthetic"
   const scoring = firstDefined(o.scoring, file?.scoring) ?? "logprob"
+  // A local model is a GGUF file (its path is settled by loadRunSpec); it has no endpoint.
   const model =
-    kind === "synthetic" ? SYNTHETIC_MODEL : firstDefined(o.model, file?.model, env["OPENAI_MODEL"]) ?? "gpt-4o-mini"
+    kind === "synthetic"
+      ? SYNTHETIC_MODEL
+      : kind === "local"
+        ? (firstDefined(o.model, file?.model) ?? "")
+        : (firstDefined(o.model, file?.model, env["OPENAI_MODEL"]) ?? "gpt-4o-mini")
+  // --base-url names one server: it replaces the file's replicas.
+  const replicas: ReadonlyArray<Replica> | undefined =
+    kind !== "openai" || o.baseUrl !== undefined || file?.replicas === undefined
+      ? undefined
+      : file.replicas.map((r) => ({ baseUrl: r.base_url, concurrency: r.concurrency ?? file.concurrency ?? 16, rpm: r.rpm ?? null }))
   const baseUrl =
-    kind === "synthetic" ? null : firstDefined(o.baseUrl, file?.base_url, env["OPENAI_BASE_URL"]) ?? DEFAULT_BASE_URL
+    kind !== "openai" ? null : replicas?.[0]?.baseUrl ?? firstDefined(o.baseUrl, file?.base_url, env["OPENAI_BASE_URL"]) ?? DEFAULT_BASE_URL
   return {
     kind,
     model,
@@ -86,13 +109,44 @@ export const resolveBackend = (
     maxTokens: file?.max_tokens ?? (scoring === "logprob" ? 1 : 16),
     scoring,
     topLogprobs: file?.top_logprobs ?? 20,
-    concurrency: firstDefined(o.concurrency, file?.concurrency) ?? 16,
+    // Replicas: as many requests in flight as their limits allow together, unless the backend caps it.
+    concurrency: firstDefined(o.concurrency, file?.concurrency) ?? (replicas === undefined ? 16 : replicas.reduce((n, r) => n + r.concurrency, 0)),
     rpm: file?.rpm ?? null,
     timeoutMs: firstDefined(o.timeoutMs, file?.timeout_ms) ?? 60_000,
     maxAttempts: file?.max_attempts ?? 6,
-    reasks: file?.reasks ?? 2
+    reasks: file?.reasks ?? 2,
+    ...(replicas === undefined ? {} : { replicas })
   }
 }
+
+/**
+ * The backends of a study: its `backends` list (each resolved like `backend`, command-line overrides applying to
+ * every one), or its single `backend`. Options that name one backend (--backend, --model, --base-url) are refused
+ * for a study listing several; `backend` and `backends` together are refused.
+ */
+const resolveBackends = (
+  specFile: string,
+  single: BackendFile | undefined,
+  list: ReadonlyArray<BackendFile> | undefined,
+  o: RunOverrides,
+  env: Readonly<Record<string, string | undefined>>
+) =>
+  Effect.gen(function* () {
+    if (list === undefined) return [resolveBackend(single, o, env)]
+    if (single !== undefined) {
+      return yield* new SpecFileError({ file: specFile, problems: ["backends: give either backend (one) or backends (a list), not both"] })
+    }
+    const flag = o.backend !== undefined ? "--backend" : o.model !== undefined ? "--model" : o.baseUrl !== undefined ? "--base-url" : null
+    if (flag !== null && list.length > 1) {
+      return yield* new UsageError({ detail: `${flag}: ${specFile} lists ${list.length} backends; set each one's in its backends entry` })
+    }
+    const resolved = list.map((b) => resolveBackend(b, o, env))
+    const problems = resolved.flatMap((b, i) =>
+      b.kind !== "openai" && list[i]!.replicas !== undefined ? [`backends[${i}].replicas: the ${b.kind} backend has no servers`] : []
+    )
+    if (problems.length > 0) return yield* new SpecFileError({ file: specFile, problems })
+    return resolved
+  })
 
 /** The host of a base URL as printed (the URL itself when it does not parse). */
 export const hostOf = (url: string): string => {
@@ -123,6 +177,23 @@ export const endpointWarning = (
   return `[valuesim] warning: ${where} sends requests and OPENAI_API_KEY to ${actual}, not to ${expected} (${envUrl === undefined ? "OpenAI's host; OPENAI_BASE_URL is not set" : "OPENAI_BASE_URL"}); --base-url overrides`
 }
 
+/**
+ * The local backend's model as an absolute path: `--model` relative to the current folder, a study's
+ * `backend.model` relative to the study file. A missing or absent file is a usage error.
+ */
+const localModelPath = (backend: BackendSettings, o: RunOverrides, specFile: string) =>
+  Effect.gen(function* () {
+    if (backend.kind !== "local") return backend
+    if (backend.model === "") {
+      return yield* new UsageError({ detail: "--model: the local backend needs the path of a GGUF model file (--model FILE.gguf, or backend.model in the study)" })
+    }
+    const file = o.model !== undefined ? path.resolve(o.model) : resolveFrom(specFile, backend.model)
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      return yield* new UsageError({ detail: `--model ${escapeControl(backend.model)}: no such GGUF file (${escapeControl(file)})` })
+    }
+    return { ...backend, model: file }
+  })
+
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
 
 const hashFiles = (files: ReadonlyArray<string>) =>
@@ -151,6 +222,7 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
     let agentsFromFile: number | undefined
     let seedFromFile: number | undefined
     let backendFile: BackendFile | undefined
+    let backendList: ReadonlyArray<BackendFile> | undefined
     const steps: Array<Step> = []
     const loadStep = (file: string, stepData: unknown, as: "questionnaire" | "game") =>
       as === "game"
@@ -165,6 +237,7 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
       agentsFromFile = study.agents
       seedFromFile = study.seed
       backendFile = study.backend
+      backendList = study.backends
       for (let i = 0; i < stepFiles.length; i++) {
         const f = stepFiles[i]!
         steps.push(yield* loadStep(f, yield* readDataFile(f), "game" in study.steps[i]! ? "game" : "questionnaire"))
@@ -186,10 +259,17 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
     const population = yield* loadPopulation(populationFile, seed)
     const agents = firstDefined(o.agents, agentsFromFile, population.agents ?? undefined) ?? DEFAULT_AGENTS
     if (agents > 50_000_000) return yield* new UsageError({ detail: `--agents: ${agents} is more than the 50,000,000 supported` })
-    const backend = resolveBackend(backendFile, o, env)
-    if (backend.kind === "openai" && o.baseUrl === undefined) {
-      const warning = endpointWarning(backendFile?.base_url, `${escapeControl(specFile)} (backend.base_url)`, env)
-      if (warning !== null) yield* Console.error(warning)
+    const backends = yield* Effect.forEach(yield* resolveBackends(specFile, backendFile, backendList, o, env), (b) => localModelPath(b, o, specFile))
+    const backend = backends[0]!
+    if (o.baseUrl === undefined) {
+      for (const [i, b] of backends.entries()) {
+        if (b.kind !== "openai") continue
+        const field = backendList === undefined ? "backend.base_url" : `backends[${i}].base_url`
+        for (const url of b.replicas?.map((r) => r.baseUrl) ?? [(backendList?.[i] ?? backendFile)?.base_url]) {
+          const warning = endpointWarning(url, `${escapeControl(specFile)} (${field})`, env)
+          if (warning !== null) yield* Console.error(warning)
+        }
+      }
     }
     const files = yield* hashFiles([specFile, populationFile, ...stepFiles])
     const spec: RunSpec = {
@@ -208,6 +288,7 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
       },
       steps,
       backend,
+      ...(backends.length > 1 ? { backends } : {}),
       files
     }
     return spec

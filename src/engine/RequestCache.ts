@@ -1,10 +1,11 @@
-import { Effect } from "effect"
+import { Clock, Effect } from "effect"
 import { createHash } from "node:crypto"
 import type { ChatMessage, Completion } from "../domain/answers.js"
 import type { BackendSettings } from "../config/RunSpec.js"
 import { LlmClient, type CompletionRequest } from "../llm/LlmClient.js"
 import { LlmError } from "../llm/LlmError.js"
 import type { RunCounters } from "../progress/counters.js"
+import { cacheable, type ResponseCache } from "../llm/responseCache.js"
 import { requestLookup } from "../store/reads.js"
 import type { ResultWriter } from "../store/ResultWriter.js"
 import type { RunDb } from "../store/RunStore.js"
@@ -73,6 +74,8 @@ export interface Preloaded {
   readonly completion: Completion
   readonly attempts: number
   readonly latencyMs: number
+  /** Taken from the response cache across runs instead of the endpoint. */
+  readonly fromCache?: boolean
 }
 
 export const makeAsker = (
@@ -81,7 +84,8 @@ export const makeAsker = (
   writer: ResultWriter,
   scheduler: Scheduler,
   counters: RunCounters,
-  preloaded: ReadonlyArray<Preloaded> = []
+  preloaded: ReadonlyArray<Preloaded> = [],
+  shared: ResponseCache | null = null
 ) =>
   Effect.gen(function* () {
     const llm = yield* LlmClient
@@ -137,7 +141,27 @@ export const makeAsker = (
         counters.cacheHits += sharedBy
         return Effect.succeed(stored)
       }
+      const acrossRuns = shared !== null && cacheable(backend, nonce) ? shared : null
       return Effect.gen(function* () {
+        if (acrossRuns !== null) {
+          const now = yield* Clock.currentTimeMillis
+          // From here to `remember` nothing yields, so concurrent asks of one key read the cache once.
+          const again = memory.get(key)
+          if (again !== undefined) {
+            counters.cacheHits += sharedBy
+            return { ...again, cached: true }
+          }
+          const c = acrossRuns.get(body, now)
+          // A cached response is held to the same standard as a fresh one (a degraded response is never shared).
+          if (c !== undefined && (validate === undefined || validate(c) === null)) {
+            const asked: Asked = { key, completion: c, attempts: 0, latencyMs: 0, cached: true }
+            counters.cacheHits += sharedBy
+            counters.fromCache++
+            remember(asked)
+            yield* store(key, body, c, 0, 0)
+            return asked
+          }
+        }
         // Only requests without a nonce can repeat: sharing one execution per key is for those alone.
         const sent = yield* scheduler.run(nonce === null ? key : null, (attempt) => validated(llm.complete(request, attempt), validate)).pipe(
           Effect.tapError((e) =>
@@ -157,6 +181,7 @@ export const makeAsker = (
           counters.promptTokens += sent.value.promptTokens
           counters.completionTokens += sent.value.completionTokens
           yield* store(key, body, sent.value, sent.attempts, sent.latencyMs)
+          if (acrossRuns !== null) acrossRuns.put(body, sent.value, yield* Clock.currentTimeMillis)
         }
         else counters.cacheHits += sharedBy
         return asked
@@ -164,10 +189,13 @@ export const makeAsker = (
     }
     for (const p of preloaded) {
       if (lookup(p.key) !== undefined) continue
-      remember({ key: p.key, completion: p.completion, attempts: p.attempts, latencyMs: p.latencyMs, cached: false })
-      counters.requests++
-      counters.promptTokens += p.completion.promptTokens
-      counters.completionTokens += p.completion.completionTokens
+      remember({ key: p.key, completion: p.completion, attempts: p.attempts, latencyMs: p.latencyMs, cached: p.fromCache === true })
+      if (p.fromCache === true) counters.fromCache++
+      else {
+        counters.requests++
+        counters.promptTokens += p.completion.promptTokens
+        counters.completionTokens += p.completion.completionTokens
+      }
       yield* store(p.key, p.body, p.completion, p.attempts, p.latencyMs)
     }
     const asker: Asker = { ask, countShared: (n) => void (counters.cacheHits += n) }

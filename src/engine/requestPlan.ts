@@ -13,6 +13,11 @@
  * for English text with OpenAI's tokenizers; output is counted at the run's max_tokens per reply (an upper bound).
  * Re-asks after unreadable answers are not counted (they happen only under sample scoring, and only when a reply
  * cannot be read).
+ *
+ * Given `cached` (is the answer to these messages with this nonce in the response cache?), requests the cache
+ * will answer are counted in `cached` instead of `requests`. Only requests whose content is known before the
+ * run are looked up: every independent item and batch turn, the first item of a session and each role's first
+ * game decision; later turns carry the answers the run draws, so they count as sent.
  */
 import type { RunSpec, Step } from "../config/RunSpec.js"
 import type { ChatMessage } from "../domain/answers.js"
@@ -22,6 +27,7 @@ import { makeGame } from "../games/index.js"
 import { assignConditions, largestRemainder, multinomialCounts } from "../sampling/allocation.js"
 import { stream } from "../sampling/rng.js"
 import { decisionText, paramsText, planMatches } from "./GameRunner.js"
+import { cacheable } from "../llm/responseCache.js"
 import { batchTurn, fill, itemTurn, openingMessages } from "./prompts.js"
 
 export interface StepPlan {
@@ -29,8 +35,10 @@ export interface StepPlan {
   readonly kind: Step["kind"]
   /** Answers (questionnaire items, game decisions) the step records. */
   readonly answers: number
-  /** Requests sent after sharing identical ones. */
+  /** Requests sent after sharing identical ones (and after those the response cache answers). */
   readonly requests: number
+  /** Distinct requests the response cache answers instead of the endpoint. */
+  readonly cached: number
   readonly inputTokens: number
   readonly outputTokens: number
 }
@@ -39,6 +47,8 @@ export interface RequestPlan {
   readonly agents: number
   readonly answers: number
   readonly requests: number
+  /** Distinct requests the response cache answers instead of the endpoint (not in `requests`). */
+  readonly cached: number
   /** Answers served by a request another agent (or item) already sent. */
   readonly shared: number
   readonly inputTokens: number
@@ -61,28 +71,58 @@ export const conditionCounts = (spec: RunSpec): Array<number> =>
     ? multinomialCounts(spec.population.weights, spec.agents, stream(spec.seed, "allocation-counts"))
     : largestRemainder(spec.population.weights, spec.agents)
 
+/** Is the answer to `messages` asked with `nonce` in the response cache? */
+export type CachedLookup = (messages: ReadonlyArray<ChatMessage>, nonce: string | null) => boolean
+
+/** What the plan of one step needs besides the spec: the agents of each condition and the cache lookup. */
+interface PlanContext {
+  readonly counts: ReadonlyArray<number>
+  readonly agentsOf: (condition: number) => ReadonlyArray<number>
+  readonly cached: CachedLookup | undefined
+  /** Content of shared requests already counted (across steps). */
+  readonly seen: Set<string>
+}
+
 interface Tally {
   requests: number
+  cached: number
   answers: number
   inputTokens: number
   chain: number
 }
 
-/** A questionnaire step; `seen` holds the content of requests already counted (shared across steps). */
-const questionnairePlan = (spec: RunSpec, q: Questionnaire, counts: ReadonlyArray<number>, seen: Set<string>, t: Tally) => {
+/**
+ * Counts the agents of condition `c` sending `messages`: once per content when the request is shared, else once
+ * per agent. `exact`: the messages are those the run will send (not an estimate), so the cache may be asked.
+ */
+const sender = (spec: RunSpec, ctx: PlanContext, t: Tally) => (messages: ReadonlyArray<ChatMessage>, c: number, n: number, canShare: boolean, exact: boolean) => {
+  if (canShare) {
+    const key = JSON.stringify(messages)
+    if (ctx.seen.has(key)) return
+    ctx.seen.add(key)
+    n = 1
+    if (exact && ctx.cached?.(messages, null)) {
+      t.cached++
+      return
+    }
+  } else if (exact && ctx.cached !== undefined && cacheable(spec.backend, "agent")) {
+    for (const id of ctx.agentsOf(c)) {
+      if (ctx.cached(messages, `agent:${id}`)) {
+        t.cached++
+        n--
+      }
+    }
+  }
+  t.requests += n
+  t.inputTokens += n * estimateTokens(messages)
+}
+
+/** A questionnaire step. */
+const questionnairePlan = (spec: RunSpec, q: Questionnaire, ctx: PlanContext, t: Tally) => {
   const shared = spec.backend.scoring === "logprob"
   const choices = presentedChoices(q)
-  /** Counts `n` agents of a condition sending `messages`; shared requests are counted once per content. */
-  const send = (messages: ReadonlyArray<ChatMessage>, n: number, canShare: boolean) => {
-    if (canShare) {
-      const key = JSON.stringify(messages)
-      if (seen.has(key)) return
-      seen.add(key)
-      n = 1
-    }
-    t.requests += n
-    t.inputTokens += n * estimateTokens(messages)
-  }
+  const send = sender(spec, ctx, t)
+  const counts = ctx.counts
   spec.population.conditions.forEach((cond, c) => {
     const n = counts[c] ?? 0
     if (n === 0) return
@@ -90,7 +130,7 @@ const questionnairePlan = (spec: RunSpec, q: Questionnaire, counts: ReadonlyArra
     t.answers += n * q.items.length
     if (q.administration === "batch") {
       // One reply answers every item; each agent sends its own (the engine's nonce is per agent).
-      send([...opening, batchTurn(q.prompts, q.items, choices)], n, false)
+      send([...opening, batchTurn(q.prompts, q.items, choices)], c, n, false, true)
       t.chain = Math.max(t.chain, 1)
     } else if (q.administration === "session") {
       // Earlier answers stay in context: from the second item on, each agent's conversation is its own. The
@@ -98,12 +138,12 @@ const questionnairePlan = (spec: RunSpec, q: Questionnaire, counts: ReadonlyArra
       let history: Array<ChatMessage> = [...opening]
       q.items.forEach((item, i) => {
         const turn = itemTurn(q.prompts, item, choices, i === 0)
-        send([...history, turn], n, shared && i === 0)
+        send([...history, turn], c, n, shared && i === 0, i === 0)
         history = [...history, turn, { role: "assistant", content: choices[0]?.token ?? "1" }]
       })
       t.chain = Math.max(t.chain, q.items.length)
     } else {
-      for (const item of q.items) send([...opening, itemTurn(q.prompts, item, choices, true)], n, shared)
+      for (const item of q.items) send([...opening, itemTurn(q.prompts, item, choices, true)], c, n, shared, true)
       t.chain = Math.max(t.chain, 1)
     }
   })
@@ -114,7 +154,7 @@ const questionnairePlan = (spec: RunSpec, q: Questionnaire, counts: ReadonlyArra
  * member and the length of each member's conversation (rules, its earlier turns within the history window,
  * feedback); each matched agent is counted with the system prompt of its condition.
  */
-const gamePlan = (spec: RunSpec, stepIdx: number, assignment: ArrayLike<number>, seen: Set<string>, t: Tally) => {
+const gamePlan = (spec: RunSpec, stepIdx: number, assignment: ArrayLike<number>, ctx: PlanContext, t: Tally) => {
   const s = spec.steps[stepIdx]!
   if (s.kind !== "game") return
   const game = s.game
@@ -154,8 +194,12 @@ const gamePlan = (spec: RunSpec, stepIdx: number, assignment: ArrayLike<number>,
         // Only a member's first decision can be identical across agents (later ones carry its own history).
         if (shared && j === 0) {
           const key = JSON.stringify(messages)
-          if (seen.has(key)) return
-          seen.add(key)
+          if (ctx.seen.has(key)) return
+          ctx.seen.add(key)
+        }
+        if (j === 0 && ctx.cached !== undefined && (shared || cacheable(spec.backend, "agent")) && ctx.cached(messages, shared ? null : `agent:${agentId}`)) {
+          t.cached++
+          return
         }
         t.requests++
         t.inputTokens += estimateTokens(messages)
@@ -166,14 +210,26 @@ const gamePlan = (spec: RunSpec, stepIdx: number, assignment: ArrayLike<number>,
 }
 
 /** The requests and tokens of a new run of `spec` on a model (nothing for the synthetic backend: it sends none). */
-export const planRequests = (spec: RunSpec): RequestPlan => {
+export const planRequests = (spec: RunSpec, cached?: CachedLookup): RequestPlan => {
   const counts = conditionCounts(spec)
-  const seen = new Set<string>()
+  let assignment: ArrayLike<number> | null = null
+  const assigned = () => (assignment ??= assignConditions(counts, stream(spec.seed, "allocation")))
+  let byCondition: Array<Array<number>> | null = null
+  const agentsOf = (c: number): ReadonlyArray<number> => {
+    if (byCondition === null) {
+      const a = assigned()
+      const lists: Array<Array<number>> = counts.map(() => [])
+      for (let i = 0; i < a.length; i++) lists[a[i]!]!.push(i)
+      byCondition = lists
+    }
+    return byCondition[c] ?? []
+  }
+  const ctx: PlanContext = { counts, agentsOf, cached, seen: new Set<string>() }
   let chain = 0
   const steps = spec.steps.map((s, i): StepPlan => {
-    const t: Tally = { requests: 0, answers: 0, inputTokens: 0, chain: 0 }
-    if (s.kind === "questionnaire") questionnairePlan(spec, s.questionnaire, counts, seen, t)
-    else gamePlan(spec, i, assignConditions(counts, stream(spec.seed, "allocation")), seen, t)
+    const t: Tally = { requests: 0, cached: 0, answers: 0, inputTokens: 0, chain: 0 }
+    if (s.kind === "questionnaire") questionnairePlan(spec, s.questionnaire, ctx, t)
+    else gamePlan(spec, i, assigned(), ctx, t)
     chain += t.chain
     const synthetic = spec.backend.kind === "synthetic"
     return {
@@ -181,6 +237,7 @@ export const planRequests = (spec: RunSpec): RequestPlan => {
       kind: s.kind,
       answers: t.answers,
       requests: synthetic ? 0 : t.requests,
+      cached: synthetic ? 0 : t.cached,
       inputTokens: synthetic ? 0 : t.inputTokens,
       outputTokens: synthetic ? 0 : t.requests * spec.backend.maxTokens
     }
@@ -193,11 +250,13 @@ export const planRequests = (spec: RunSpec): RequestPlan => {
   const probe = spec.backend.kind !== "synthetic" && spec.backend.scoring === "sample" && first !== undefined && first.requests > 0
   const probeTokens = probe ? Math.round(first.inputTokens / first.requests) : 0
   const requests = sum((s) => s.requests) + (probe ? 1 : 0)
+  const cachedTotal = sum((s) => s.cached)
   return {
     agents: spec.agents,
     answers,
     requests,
-    shared: spec.backend.kind === "synthetic" ? 0 : Math.max(0, answers - requests),
+    cached: cachedTotal,
+    shared: spec.backend.kind === "synthetic" ? 0 : Math.max(0, answers - requests - cachedTotal),
     inputTokens: sum((s) => s.inputTokens) + probeTokens,
     outputTokens: sum((s) => s.outputTokens) + (probe ? spec.backend.maxTokens : 0),
     longestChain: chain,

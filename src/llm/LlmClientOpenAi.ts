@@ -57,14 +57,7 @@ export const layer = (config: OpenAiConfig): Layer.Layer<LlmClient> =>
         // The SDK passes per-request fetch options through to the fetch untouched; its type knows no `cancel`.
         const fetchOptions = init as FetchOptions
         client.chat.completions.create(
-          {
-            model: config.model,
-            messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
-            temperature: request.temperature,
-            max_tokens: request.maxTokens,
-            ...(request.seed === undefined ? {} : { seed: request.seed }),
-            ...(request.logprobs ? { logprobs: true, top_logprobs: request.topLogprobs } : {})
-          },
+          chatCompletionBody(config.model, request),
           { timeout: timeoutMs ?? SDK_TIMEOUT_MS, fetchOptions }
         ).then(
           (raw: unknown) => {
@@ -81,6 +74,19 @@ export const layer = (config: OpenAiConfig): Layer.Layer<LlmClient> =>
       })
     return { model: config.model, complete }
   })
+
+/**
+ * The chat-completion body of a request, as sent online and as written on a batch input line (the two must
+ * agree, so that a batch answers exactly what the online run would have asked).
+ */
+export const chatCompletionBody = (model: string, request: CompletionRequest) => ({
+  model,
+  messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+  temperature: request.temperature,
+  max_tokens: request.maxTokens,
+  ...(request.seed === undefined ? {} : { seed: request.seed }),
+  ...(request.logprobs ? { logprobs: true, top_logprobs: request.topLogprobs } : {})
+})
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null
 

@@ -12,6 +12,8 @@ export type LlmErrorReason =
   | "BadResponse"
   /** A 200 that cannot be scored as asked: under logprob scoring, no logprobs or none of the options among them. */
   | "Degraded"
+  /** Batch mode: the run store holds no answer for the request (not answered by an ingested batch yet, or its line failed). */
+  | "NotAnswered"
 
 export class LlmError extends Data.TaggedError("LlmError")<{
   readonly reason: LlmErrorReason

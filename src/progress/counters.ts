@@ -7,6 +7,8 @@ export interface RunCounters {
   unitsAtStart: number
   requests: number
   cacheHits: number
+  /** Distinct requests answered by the response cache across runs (each also counts in cacheHits). */
+  fromCache: number
   retries: number
   promptTokens: number
   completionTokens: number
@@ -18,6 +20,7 @@ export const makeCounters = (unitsTotal: number, unitsAtStart: number): RunCount
   unitsAtStart,
   requests: 0,
   cacheHits: 0,
+  fromCache: 0,
   retries: 0,
   promptTokens: 0,
   completionTokens: 0,

@@ -5,19 +5,22 @@
  */
 import * as vega from "vega"
 import { compile } from "vega-lite"
+import { modelTables } from "./models.js"
 import type { GameAnalysis } from "../analysis/games.js"
 import type { TopLevelSpec } from "vega-lite"
 import type {
   BaselineRef,
   BehaviourComparison,
   BehaviourMeasure,
-  BootstrapSummary,
   ConditionBreakdown,
   Report,
   ScaleReliability,
   StructureComparison,
   ValueStructure
 } from "../analysis/Report.js"
+import { ciText, clause, int, isNumber, num, pValue, sentence } from "./format.js"
+import { placeLabels } from "./labels.js"
+import { gameConditions, notMeasured, presentSections, type SectionId } from "./sections.js"
 
 const DASH = "–"
 const RUN_COLOUR = "#e45756"
@@ -36,40 +39,36 @@ const escapeHtml = (text: string): string =>
     .replace(/"/g, "&quot;")
     .replace(/'/g, "&#39;")
 
-const isNumber = (x: number | null | undefined): x is number => typeof x === "number" && Number.isFinite(x)
-
-/** Fixed decimals; null, undefined and non-finite values become a dash, and "-0.000" becomes "0.000". */
-const num = (x: number | null | undefined, digits = 3): string => {
-  if (!isNumber(x)) return DASH
-  const s = x.toFixed(digits)
-  return Number(s) === 0 ? (0).toFixed(digits) : s
-}
-
-const int = (x: number | null | undefined): string => (isNumber(x) ? String(Math.round(x)) : DASH)
-
-const pValue = (p: number | null | undefined): string => {
-  if (!isNumber(p)) return DASH
-  // As in the text report: every p below .001 reads "<.001".
-  return p < 0.001 ? "<.001" : p.toFixed(3)
-}
-
 const percent = (level: number): string => {
   if (!isNumber(level)) return DASH
   const pct = level * 100
   return `${num(pct, pct === Math.round(pct) ? 0 : 1)} %`
 }
 
-const ciText = (ci: BootstrapSummary["ci"]): string =>
-  isNumber(ci.lower) || isNumber(ci.upper) ? `[${num(ci.lower)}, ${num(ci.upper)}]` : DASH
-
 // ---------------------------------------------------------------------------------------------------------------
 // HTML building blocks (every string argument is plain text and is escaped here)
 
-/** A table cell: plain text, or a number (right-aligned). */
-type Cell = string | { readonly num: string }
+/** A table cell: plain text, a number (right-aligned), or HTML made (and escaped) by this module. */
+type Cell = string | { readonly num: string } | { readonly html: string } | { readonly ref: string }
+
+/**
+ * Cells: text wraps at spaces; a number never wraps; reference text (citations, file names, populations) may
+ * wrap anywhere, so that a long URL or path does not widen its table beyond the page.
+ */
+/** "0.879 [0.871, 0.885]": the interval goes under its figure, so that a table of many of them stays narrow. */
+const numberWithCi = (text: string): string => {
+  const at = text.indexOf(" [")
+  return at <= 0 ? escapeHtml(text) : `${escapeHtml(text.slice(0, at))}<br><span class="sub ci">${escapeHtml(text.slice(at + 1))}</span>`
+}
 
 const cell = (c: Cell): string =>
-  typeof c === "string" ? `<td>${escapeHtml(c)}</td>` : `<td class="num">${escapeHtml(c.num)}</td>`
+  typeof c === "string"
+    ? `<td>${escapeHtml(c)}</td>`
+    : "num" in c
+      ? `<td class="num">${numberWithCi(c.num)}</td>`
+      : "ref" in c
+        ? `<td class="ref">${escapeHtml(c.ref)}</td>`
+        : `<td>${c.html}</td>`
 
 const table = (caption: string, head: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<Cell>>): string => {
   if (rows.length === 0) return `<p class="empty">${escapeHtml(caption)}: none.</p>`
@@ -84,9 +83,6 @@ const i = (x: number | null | undefined): Cell => ({ num: int(x) })
 
 const figure = (caption: string, svg: string): string =>
   `<figure>${svg}<figcaption>${escapeHtml(caption)}</figcaption></figure>`
-
-const section = (id: string, title: string, body: string): string =>
-  `<section id="${id}"><h2>${escapeHtml(title)}</h2>\n${body}\n</section>`
 
 // ---------------------------------------------------------------------------------------------------------------
 // Plots: Vega-Lite → Vega → SVG string
@@ -175,28 +171,55 @@ const mapPoints = (
     return isNumber(x) && isNumber(y) ? [{ code, source, order, x, y }] : []
   })
 
-/** Run and human points on one map with equal axis scales; a thin line joins each value's two points. */
+const MAP_SIZE = 380
+const LABEL_FONT = 11
+
+/**
+ * Run and human points on one map with equal axis scales; a thin line joins each value's two points. Labels are
+ * placed by `placeLabels` (no two overlap), in data units, with a leader line when one had to move away.
+ */
 const mdsSpec = (
   points: ReadonlyArray<MapPoint>,
   sources: ReadonlyArray<string>,
   colours: ReadonlyArray<string>
 ): TopLevelSpec => {
   const domain = equalDomain(points.flatMap((pt) => [pt.x, pt.y]))
+  const [lo, hi] = domain
+  const toPx = (v: number) => ((v - lo) / (hi - lo)) * MAP_SIZE
+  const fromPx = (px: number) => lo + (px / MAP_SIZE) * (hi - lo)
+  const labels = placeLabels(
+    points.map((pt) => ({ px: toPx(pt.x), py: MAP_SIZE - toPx(pt.y), text: pt.code })),
+    MAP_SIZE,
+    MAP_SIZE,
+    { fontSize: LABEL_FONT, pointRadius: 5 }
+  )
+  const data = points.map((pt, k) => {
+    const l = labels[k]!
+    return { ...pt, lx: fromPx(l.cx), ly: fromPx(MAP_SIZE - l.cy), leader: l.ring >= 2 }
+  })
   const scale = { domain, nice: false, zero: false }
   const colour = { domain: [...sources], range: [...colours] }
+  const x = { field: "x", type: "quantitative", scale, axis: { title: "dimension 1", grid: true } } as const
+  const y = { field: "y", type: "quantitative", scale, axis: { title: "dimension 2", grid: true } } as const
   return {
     ...baseConfig,
-    width: 380,
-    height: 380,
-    data: { values: points.map((pt) => ({ ...pt })) },
-    encoding: {
-      x: { field: "x", type: "quantitative", scale, axis: { title: "dimension 1", grid: true } },
-      y: { field: "y", type: "quantitative", scale, axis: { title: "dimension 2", grid: true } }
-    },
+    width: MAP_SIZE,
+    height: MAP_SIZE,
+    data: { values: data },
+    encoding: { x, y },
     layer: [
       {
         mark: { type: "line", color: "#9a9a9a", strokeWidth: 1, strokeDash: [3, 2] },
         encoding: { detail: { field: "code", type: "nominal" }, order: { field: "order", type: "quantitative" } }
+      },
+      {
+        transform: [{ filter: "datum.leader" }],
+        mark: { type: "rule", strokeWidth: 0.6, opacity: 0.7 },
+        encoding: {
+          x2: { field: "lx" },
+          y2: { field: "ly" },
+          color: { field: "source", type: "nominal", scale: colour, title: "source" }
+        }
       },
       {
         mark: { type: "point", filled: true, size: 70, opacity: 0.9 },
@@ -211,8 +234,10 @@ const mdsSpec = (
         }
       },
       {
-        mark: { type: "text", dy: -10, fontSize: 11, fontWeight: "bold" },
+        mark: { type: "text", align: "center", baseline: "middle", fontSize: LABEL_FONT, fontWeight: "bold" },
         encoding: {
+          x: { ...x, field: "lx" },
+          y: { ...y, field: "ly" },
           text: { field: "code", type: "nominal" },
           color: { field: "source", type: "nominal", scale: colour, title: "source" }
         }
@@ -310,6 +335,15 @@ const barsSpec = (
 // ---------------------------------------------------------------------------------------------------------------
 // Sections
 
+/** A section's content: HTML, or a sub-heading (drawn as h3 with an id, and listed in the table of contents). */
+type Block = string | { readonly heading: string }
+const h3 = (title: string): Block => ({ heading: title })
+
+interface Context {
+  readonly figures: Figures
+  readonly report: Report
+}
+
 const headerHtml = (report: Report): string => {
   const run = report.run
   const rows: ReadonlyArray<readonly [string, string]> = [
@@ -337,66 +371,57 @@ const headerHtml = (report: Report): string => {
   )
 }
 
-const notesHtml = (notes: ReadonlyArray<string>): string =>
-  section(
-    "notes",
-    "Notes",
-    notes.length === 0
-      ? `<p class="empty">No notes.</p>`
-      : `<ul class="notes">${notes.map((note) => `<li>${escapeHtml(note)}</li>`).join("")}</ul>`
-  )
-
-const baselineCells = (b: BaselineRef): Array<Cell> => [
-  b.title,
-  b.instrument,
-  b.population,
-  i(b.n),
-  b.obtained,
-  b.confidence
+const notesSection = async ({ report }: Context): Promise<Array<Block>> => [
+  `<ul class="notes">${report.notes.map((note) => `<li>${escapeHtml(note)}</li>`).join("")}</ul>`
 ]
-const BASELINE_HEAD = ["baseline", "instrument", "population", "n", "obtained", "confidence"]
+
+/**
+ * A baseline in a results table: its title, and its sample size and confidence in a second line. The instrument,
+ * population, source and file are in the "Human baselines" section, once per baseline.
+ */
+const baselineCell = (b: BaselineRef, suffix = ""): Cell => ({
+  html: `${escapeHtml(b.title + suffix)}<br><span class="sub">n ${escapeHtml(int(b.n))}, ${escapeHtml(b.confidence)} confidence</span>`
+})
 const bootstrapHead = (ciLevel: number) => ["bootstrap mean", `${percent(ciLevel)} CI`, "p", "BH-adjusted p"]
 
 const methodText = (m: "smacof" | "classical") => (m === "smacof" ? "ratio SMACOF maps, the paper's metric MDS" : "classical MDS maps")
 
 /** The headline: S_V per baseline with its bootstrap CI and the chance level it must be read against. */
-const svHeadline = (report: Report): string => {
-  const vs = report.valueStructure
-  if (vs === null || vs.structureComparisons.length === 0) return ""
+const svSection = async ({ report }: Context): Promise<Array<Block>> => {
+  const vs = report.valueStructure!
   const s = report.settings
   const rows = vs.structureComparisons.map((c): Array<Cell> => [
-    `${c.baseline.title}${c.centered ? "" : " (raw scores)"}`,
-    i(c.baseline.n),
-    c.baseline.confidence,
+    baselineCell(c.baseline, c.centered ? "" : " (raw scores)"),
     n(c.sv),
     { num: ciText(c.bootstrap.ci) },
     n(c.null?.mean ?? null),
     n(c.null?.q95 ?? null),
-    p(c.null?.p ?? null),
-    c.circularity ?? ""
+    p(c.null?.p ?? null)
   ])
-  return section(
-    "sv",
-    "Value similarity S_V, with its confidence interval and chance level",
+  const circular = vs.structureComparisons.filter((c) => c.circularity !== null)
+  return [
     table(
       `S_V per human value structure (${methodText(s.mdsMethod)} + Procrustes)`,
-      ["baseline", "n", "confidence", "S_V", `${percent(s.ciLevel)} CI`, "chance mean", "chance 95th percentile", "p (permutation)", "circularity"],
+      ["baseline", "S_V", `${percent(s.ciLevel)} CI`, "chance mean", "chance 95th pct.", "p (perm.)"],
       rows
-    ) +
-      `\n<p>CI: ${escapeHtml(int(s.bootstrapIterations))} bootstrap resamples of ${escapeHtml(int(s.bootstrapSampleSize))} respondents. ` +
+    ),
+    `<p>CI: ${escapeHtml(int(s.bootstrapIterations))} bootstrap resamples of ${escapeHtml(int(s.bootstrapSampleSize))} respondents. ` +
       `Chance: S_V when the run's value labels are permuted (${escapeHtml(int(s.permutations))} permutations, seeded by the run); ` +
-      `p (permutation) is the share of permuted structures at or above S_V. Unrelated structures reach S_V well above 0, ` +
-      `so an S_V means something only above its chance level. The paper's t-test against 0 is in the value-structure section.</p>`
-  )
+      `p (perm.) is the share of permuted structures at or above S_V. Unrelated structures reach S_V well above 0, ` +
+      `so an S_V means something only above its chance level. The paper's t-test against 0 is in the value-structure section.</p>`,
+    ...(circular.length === 0
+      ? []
+      : [`<ul class="circular">${circular.map((c) => `<li><strong>${escapeHtml(c.baseline.title)}</strong>: ${escapeHtml(sentence(c.circularity!))}</li>`).join("")}</ul>`])
+  ]
 }
 
 const svTable = (comparisons: ReadonlyArray<StructureComparison>, ciLevel: number): string =>
   table(
     "The paper's test (appendix G): S_V per human baseline, bootstrap over respondents, one-sample t-test of the resamples against 0",
-    [...BASELINE_HEAD, "centered", "S_V", "disparity", ...bootstrapHead(ciLevel)],
+    ["baseline", "scores", "S_V", "disparity", ...bootstrapHead(ciLevel)],
     comparisons.map((c) => [
-      ...baselineCells(c.baseline),
-      c.centered ? "yes" : "no",
+      baselineCell(c.baseline),
+      c.centered ? "centered" : "raw",
       n(c.sv),
       n(c.disparity),
       n(c.bootstrap.mean),
@@ -406,12 +431,15 @@ const svTable = (comparisons: ReadonlyArray<StructureComparison>, ciLevel: numbe
     ])
   )
 
-const conditionsTable = (caption: string, keys: ReadonlyArray<string>, conditions: ReadonlyArray<ConditionBreakdown>) =>
-  table(
+/** Means per condition; the primed value gets a column only when a condition's name does not already say it. */
+const conditionsTable = (caption: string, keys: ReadonlyArray<string>, conditions: ReadonlyArray<ConditionBreakdown>) => {
+  const primed = conditions.some((c) => c.primedValue !== null && c.condition !== `value:${c.primedValue}`)
+  return table(
     caption,
-    ["condition", "primed value", "agents", ...keys],
-    conditions.map((c) => [c.condition, c.primedValue ?? DASH, i(c.agents), ...keys.map((_, k) => n(c.means[k]))])
+    ["condition", ...(primed ? ["primed value"] : []), "agents", ...keys],
+    conditions.map((c) => [c.condition, ...(primed ? [c.primedValue ?? DASH] : []), i(c.agents), ...keys.map((_, k) => n(c.means[k]))])
   )
+}
 
 const reliabilityTable = (caption: string, rows: ReadonlyArray<ScaleReliability>) =>
   table(
@@ -452,7 +480,7 @@ const hierarchyBars = async (figures: Figures, vs: ValueStructure): Promise<stri
     )
     parts.push(
       figure(
-        `Value hierarchy: this run vs ${h.baseline.title} (Spearman ρ = ${num(h.spearman)}). Each set of means is ` +
+        `Value hierarchy: this run vs ${clause(h.baseline.title)} (Spearman ρ = ${num(h.spearman)}). Each set of means is ` +
           `standardised (z-scores over the values) because the two can be on different scales; the table above ` +
           `gives the unstandardised means.`,
         svg
@@ -489,12 +517,12 @@ const hierarchyTable = (vs: ValueStructure): string => {
   )
 }
 
-const structureComparisonHtml = async (
+const structureComparisonBlocks = async (
   figures: Figures,
   vs: ValueStructure,
   c: StructureComparison
-): Promise<string> => {
-  const parts = [`<h3>${escapeHtml(c.baseline.title)}</h3>`]
+): Promise<Array<Block>> => {
+  const parts: Array<Block> = [h3(`Map and correlations: ${c.baseline.title}`)]
   parts.push(
     `<p>S_V = <strong>${escapeHtml(num(c.sv))}</strong>, bootstrap mean ${escapeHtml(num(c.bootstrap.mean))}, ` +
       `${escapeHtml(percent(c.bootstrap.ci.level))} CI ${escapeHtml(ciText(c.bootstrap.ci))} ` +
@@ -513,7 +541,7 @@ const structureComparisonHtml = async (
     )
     figs.push(
       figure(
-        `MDS maps after Procrustes: this run (circles) aligned to ${c.baseline.title} (squares); ` +
+        `MDS maps after Procrustes: this run (circles) aligned to ${clause(c.baseline.title)} (squares); ` +
           `dashed lines join each value's two points.`,
         svg
       )
@@ -526,33 +554,38 @@ const structureComparisonHtml = async (
     `human correlation matrix, ${c.baseline.title}`
   )
   figs.push(
-    figure(`Human correlations, ${c.baseline.title} (${c.centered ? "centered" : "raw"} scores).`, heat)
+    figure(`Human correlations, ${clause(c.baseline.title)} (${c.centered ? "centered" : "raw"} scores).`, heat)
   )
   parts.push(`<div class="figures">${figs.join("\n")}</div>`)
-  return parts.join("\n")
+  return parts
 }
 
-const valueStructureHtml = async (figures: Figures, report: Report, vs: ValueStructure): Promise<string> => {
-  const parts: Array<string> = [
+const valuesSection = async ({ figures, report }: Context): Promise<Array<Block>> => {
+  const vs = report.valueStructure!
+  const parts: Array<Block> = [
     `<p>Questionnaire <code>${escapeHtml(vs.questionnaire)}</code> (step ${escapeHtml(int(vs.step))}), ` +
       `${escapeHtml(int(vs.respondents))} respondents with every value scored.</p>`
   ]
 
-  parts.push(`<h3>Structure: S_V per baseline (the paper's test)</h3>`)
-  parts.push(svTable(vs.structureComparisons, report.settings.ciLevel))
+  if (vs.structureComparisons.length > 0) {
+    parts.push(h3("Structure: S_V per baseline (the paper's test)"))
+    parts.push(svTable(vs.structureComparisons, report.settings.ciLevel))
+  }
 
-  parts.push(`<h3>Hierarchy</h3>`)
-  parts.push(
-    table(
-      "Spearman ρ between the run's value hierarchy and each human hierarchy",
-      [...BASELINE_HEAD, "values compared", "Spearman ρ", "circularity"],
-      vs.hierarchyComparisons.map((h) => [...baselineCells(h.baseline), i(h.labels.length), n(h.spearman), h.circularity ?? ""])
+  parts.push(h3("Hierarchy"))
+  if (vs.hierarchyComparisons.length > 0) {
+    parts.push(
+      table(
+        "Spearman ρ between the run's value hierarchy and each human hierarchy",
+        ["baseline", "values compared", "Spearman ρ", "circularity"],
+        vs.hierarchyComparisons.map((h) => [baselineCell(h.baseline), i(h.labels.length), n(h.spearman), h.circularity === null ? "" : sentence(h.circularity)])
+      )
     )
-  )
+  }
   parts.push(hierarchyTable(vs))
   parts.push(`<div class="figures">${await hierarchyBars(figures, vs)}</div>`)
 
-  parts.push(`<h3>Correlations of this run</h3>`)
+  parts.push(h3("Correlations of this run"))
   const runHeat = await figures.render(
     heatmapSpec(vs.labels, vs.labels, vs.correlations.centered),
     "correlation matrix of this run (centered scores)"
@@ -569,34 +602,33 @@ const valueStructureHtml = async (figures: Figures, report: Report, vs: ValueStr
   }
   parts.push(`<div class="figures">${runFigs.join("\n")}</div>`)
 
-  for (const c of vs.structureComparisons) parts.push(await structureComparisonHtml(figures, vs, c))
+  for (const c of vs.structureComparisons) parts.push(...(await structureComparisonBlocks(figures, vs, c)))
 
-  parts.push(`<h3>Per-condition breakdown</h3>`)
+  parts.push(h3("Per-condition breakdown"))
   parts.push(conditionsTable("Mean score per value in each condition", vs.labels, vs.conditions))
-  parts.push(`<h3>Reliability</h3>`)
+  parts.push(h3("Reliability"))
   parts.push(reliabilityTable("Internal consistency of each value subscale", vs.reliability))
-  return section("values", "Value structure", parts.join("\n"))
+  return parts
 }
 
-const measureHtml = (m: BehaviourMeasure): string =>
-  [
-    `<h3>${escapeHtml(m.questionnaire)}</h3>`,
-    `<p>Step ${escapeHtml(int(m.step))}, ${escapeHtml(int(m.respondents))} respondents.</p>`,
-    table(
-      `Mean score per behaviour, ${m.questionnaire}`,
-      ["behaviour", "mean"],
-      m.behaviours.map((b, k) => [b, n(m.means[k])])
-    ),
-    conditionsTable(`Mean score per behaviour in each condition, ${m.questionnaire}`, m.behaviours, m.conditions),
-    reliabilityTable(`Internal consistency of each subscale, ${m.questionnaire}`, m.reliability)
-  ].join("\n")
+const measureBlocks = (m: BehaviourMeasure): Array<Block> => [
+  h3(m.questionnaire),
+  `<p>Step ${escapeHtml(int(m.step))}, ${escapeHtml(int(m.respondents))} respondents.</p>`,
+  table(
+    `Mean score per behaviour, ${m.questionnaire}`,
+    ["behaviour", "mean"],
+    m.behaviours.map((b, k) => [b, n(m.means[k])])
+  ),
+  conditionsTable(`Mean score per behaviour in each condition, ${m.questionnaire}`, m.behaviours, m.conditions),
+  ...(m.reliability.some((r) => r.alpha !== null) ? [reliabilityTable(`Internal consistency of each subscale, ${m.questionnaire}`, m.reliability)] : [])
+]
 
 const sbTable = (comparisons: ReadonlyArray<BehaviourComparison>, ciLevel: number): string =>
   table(
     "Value–behaviour similarity S_B per human baseline",
-    [...BASELINE_HEAD, "measure", "cells", "S_B", ...bootstrapHead(ciLevel)],
+    ["baseline", "measure", "cells", "S_B", ...bootstrapHead(ciLevel)],
     comparisons.map((c) => [
-      ...baselineCells(c.baseline),
+      baselineCell(c.baseline),
       c.measure,
       i(c.cells),
       n(c.sb),
@@ -607,38 +639,23 @@ const sbTable = (comparisons: ReadonlyArray<BehaviourComparison>, ciLevel: numbe
     ])
   )
 
-const MEASURED_BUT_MISSING = "This run measured it, but there is nothing to compare it with."
-
-const behaviourHtml = async (figures: Figures, report: Report): Promise<string> => {
+const behaviourSection = async ({ figures, report }: Context): Promise<Array<Block>> => {
   const b = report.behaviour
-  const parts: Array<string> = []
-  if (b.measures.length === 0 && b.comparisons.length === 0 && b.valueBehaviour === null) {
-    parts.push(`<p class="empty">This run has no behaviour measures.</p>`)
-  }
-  for (const m of b.measures) parts.push(measureHtml(m))
+  const parts: Array<Block> = []
+  for (const m of b.measures) parts.push(...measureBlocks(m))
   if (b.valueBehaviour !== null) {
     const vb = b.valueBehaviour
-    parts.push(`<h3>Value × behaviour correlations</h3>`)
+    parts.push(h3("Value × behaviour correlations"))
     const spec = heatmapSpec(vb.values, vb.behaviours, vb.matrix)
     const svg = await figures.render(spec, "value by behaviour correlations")
     const caption = "Correlations of centered value scores (rows) with behaviour scores (columns)."
     parts.push(`<div class="figures">${figure(caption, svg)}</div>`)
   }
   if (b.comparisons.length > 0) {
-    parts.push(`<h3>Comparison with human value–behaviour correlations</h3>`)
+    parts.push(h3("Comparison with human value–behaviour correlations"))
     parts.push(sbTable(b.comparisons, report.settings.ciLevel))
   }
-  // What could not be compared comes last and briefly, after what the run measured.
-  if (b.missingBaselines.length > 0) {
-    const items = b.missingBaselines.map(
-      (m) =>
-        `<li>human baseline not available: <strong>${escapeHtml(m.measure)}</strong> — ${escapeHtml(m.reason)} ` +
-        `(source: ${escapeHtml(m.source)}; used in: ${escapeHtml(m.usedIn)}). ` +
-        `${m.measuredByRun ? MEASURED_BUT_MISSING : "This run did not measure it."}</li>`
-    )
-    parts.push(`<h3>Not compared</h3><ul class="missing">${items.join("")}</ul>`)
-  }
-  return section("behaviour", "Behaviour", parts.join("\n"))
+  return parts
 }
 
 const roundsSpec = (data: ReadonlyArray<{ round: number; value: number; source: string }>, yTitle: string): TopLevelSpec => ({
@@ -654,10 +671,11 @@ const roundsSpec = (data: ReadonlyArray<{ round: number; value: number; source: 
   }
 })
 
-const gameHtml = async (figures: Figures, g: GameAnalysis): Promise<string> => {
+const gameBlocks = async (figures: Figures, g: GameAnalysis): Promise<Array<Block>> => {
   const overall = g.metrics.filter((m) => m.round === null)
-  const parts = [
-    `<h3>${escapeHtml(g.scenario)} (${escapeHtml(g.game)})</h3>`,
+  const conditions = gameConditions(overall)
+  const parts: Array<Block> = [
+    h3(g.scenario === g.game ? g.scenario : `${g.scenario} (${g.game})`),
     `<p>Matches: ${int(g.matches.complete)} complete, ${int(g.matches.void)} void (a missing move), ${int(g.matches.failed)} failed, ` +
       `${int(g.matches.pending)} pending; ${int(g.unmatchedAgents)} agents sat out (group size).</p>`,
     table(
@@ -665,15 +683,18 @@ const gameHtml = async (figures: Figures, g: GameAnalysis): Promise<string> => {
       ["metric", "this run", "decisions", "human", "source", "where"],
       overall.map((m) => {
         const c = g.comparisons.find((x) => x.metric === m.metric && x.round === null)
-        return [m.metric, n(m.value), i(m.n), c ? n(c.human) : "not available", c ? c.baseline.title : "–", c ? c.baseline.where : "–"]
+        return [m.metric, n(m.value), i(m.n), c ? n(c.human) : "not available", { ref: c ? c.baseline.title : DASH }, { ref: c ? c.baseline.where : DASH }]
       })
     ),
     table(
-      `${g.scenario}: outcomes by condition of the deciding agent`,
+      `${g.scenario}: outcomes by condition of the deciding agent (decisions in brackets)`,
       ["condition", ...overall.map((m) => m.metric)],
-      [...new Set(overall.flatMap((m) => m.byCondition.map((b) => b.condition)))].map((cond) => [
+      conditions.map((cond) => [
         cond,
-        ...overall.map((m) => n(m.byCondition.find((b) => b.condition === cond)?.value ?? null))
+        ...overall.map((m): Cell => {
+          const b = m.byCondition.find((x) => x.condition === cond)
+          return { num: b === undefined ? DASH : `${num(b.value)} (${int(b.n)})` }
+        })
       ])
     )
   ]
@@ -699,28 +720,61 @@ const gameHtml = async (figures: Figures, g: GameAnalysis): Promise<string> => {
   if (g.causes !== null && g.causes.length > 0) {
     parts.push(table(`${g.scenario}: causes chosen by contributors`, ["cause", "contributors"], g.causes.map((c) => [c.cause, i(c.count)])))
   }
-  return parts.join("\n")
+  return parts
 }
 
-const gamesHtml = async (figures: Figures, report: Report): Promise<string> => {
-  if (report.games.length === 0) return ""
-  const parts: Array<string> = []
-  for (const g of report.games) parts.push(await gameHtml(figures, g))
-  return section("games", "Games", parts.join("\n"))
+const gamesSection = async ({ figures, report }: Context): Promise<Array<Block>> => {
+  const parts: Array<Block> = []
+  for (const g of report.games) parts.push(...(await gameBlocks(figures, g)))
+  return parts
 }
 
-const baselinesHtml = (report: Report): string => {
+/** What could not be compared, briefly and last: in full only what this run measured, the rest by name. */
+const notComparedSection = async ({ report }: Context): Promise<Array<Block>> => {
+  const parts: Array<Block> = []
+  const absent = notMeasured(report)
+  if (absent.length > 0) parts.push(`<p class="empty">This run has ${escapeHtml(absent.join("; "))}.</p>`)
+  const missing = report.behaviour.missingBaselines
+  const measured = missing.filter((m) => m.measuredByRun)
+  if (measured.length > 0) {
+    const items = measured.map(
+      (m) =>
+        `<li><strong>${escapeHtml(m.measure)}</strong>: ${escapeHtml(sentence(m.reason))} ` +
+        `<span class="sub">Source: ${escapeHtml(clause(m.source))}; used in ${escapeHtml(clause(m.usedIn))}.</span></li>`
+    )
+    parts.push(`<p>Measured by this run, but without a human figure to compare with:</p><ul class="missing">${items.join("")}</ul>`)
+  }
+  const others = [...new Set(missing.filter((m) => !m.measuredByRun).map((m) => m.measure))]
+  if (others.length > 0) {
+    parts.push(`<p class="missing">Also without a human figure (not measured by this run): ${others.map((o) => `<code>${escapeHtml(o)}</code>`).join(", ")}.</p>`)
+  }
+  if (parts.length === 0) parts.push(`<p>Everything this run measured has a human figure beside it.</p>`)
+  return parts
+}
+
+const baselinesSection = async ({ report }: Context): Promise<Array<Block>> => {
   const rows = (refs: ReadonlyArray<BaselineRef>) =>
-    refs.map((b): Array<Cell> => [b.id, ...baselineCells(b), b.source, b.file])
-  const head = ["id", ...BASELINE_HEAD, "source", "file"]
-  return section(
-    "baselines",
-    "Human baselines",
-    table("Baseline files used in this report", head, rows(report.baselines.used)) +
-      "\n" +
-      table("Baseline files that matched nothing in this run", head, rows(report.baselines.unmatched))
-  )
+    refs.map((b): Array<Cell> => [
+      { html: `${escapeHtml(b.title)}<br><code class="id">${escapeHtml(b.id)}</code>` },
+      { ref: b.instrument },
+      { ref: b.population },
+      i(b.n),
+      `${b.obtained}, ${b.confidence} confidence`,
+      { html: `<span class="ref">${escapeHtml(b.source)}</span><br><code class="path">${escapeHtml(baseName(b.file))}</code>` }
+    ])
+  const head = ["baseline", "instrument", "population", "n", "obtained", "source and file"]
+  const parts: Array<Block> = []
+  if (report.baselines.used.length > 0) parts.push(table("Baseline files used in this report", head, rows(report.baselines.used)))
+  if (report.baselines.unmatched.length > 0) {
+    parts.push(
+      `<p class="missing">Read but matching nothing in this run: ` +
+        `${report.baselines.unmatched.map((b) => `<code class="id">${escapeHtml(b.id)}</code>`).join(", ")}.</p>`
+    )
+  }
+  return parts
 }
+
+const baseName = (file: string): string => file.split(/[\\/]/).at(-1) ?? file
 
 const settingsHtml = (report: Report): string => {
   const s = report.settings
@@ -734,6 +788,43 @@ const settingsHtml = (report: Report): string => {
   )
 }
 
+const SECTIONS: Record<SectionId, (ctx: Context) => Promise<Array<Block>>> = {
+  sv: svSection,
+  notes: notesSection,
+  values: valuesSection,
+  behaviour: behaviourSection,
+  games: gamesSection,
+  "not-compared": notComparedSection,
+  baselines: baselinesSection
+}
+
+interface Rendered {
+  readonly id: string
+  readonly title: string
+  readonly html: string
+  readonly subs: ReadonlyArray<{ readonly id: string; readonly title: string }>
+}
+
+const renderSection = (id: string, title: string, blocks: ReadonlyArray<Block>): Rendered => {
+  const subs: Array<{ id: string; title: string }> = []
+  const html = blocks.map((b) => {
+    if (typeof b === "string") return b
+    const sub = { id: `${id}-${subs.length + 1}`, title: b.heading }
+    subs.push(sub)
+    return `<h3 id="${sub.id}">${escapeHtml(sub.title)}</h3>`
+  })
+  return { id, title, subs, html: `<section id="${id}"><h2>${escapeHtml(title)}</h2>\n${html.join("\n")}\n</section>` }
+}
+
+const tocHtml = (sections: ReadonlyArray<Rendered>): string => {
+  const link = (id: string, title: string) => `<a href="#${id}">${escapeHtml(title)}</a>`
+  const items = sections.map(
+    (s) =>
+      `<li>${link(s.id, s.title)}${s.subs.length === 0 ? "" : `<ol>${s.subs.map((x) => `<li>${link(x.id, x.title)}</li>`).join("")}</ol>`}</li>`
+  )
+  return `<nav class="toc" aria-label="Contents"><h2>Contents</h2><ol>${items.join("")}</ol></nav>`
+}
+
 const CSS = `
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
@@ -744,18 +835,26 @@ h2 { font-size: 1.3rem; border-bottom: 2px solid #ddd; padding-bottom: 0.2rem; m
 h3 { font-size: 1.05rem; margin-top: 1.5rem; }
 dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 0.15rem 1rem; margin: 0.8rem 0; }
 dl.meta dt { font-weight: 600; }
-dl.meta dd { margin: 0; font-family: ui-monospace, Menlo, Consolas, monospace; word-break: break-all; }
+dl.meta dd { margin: 0; font-family: ui-monospace, Menlo, Consolas, monospace; overflow-wrap: anywhere; }
 .banner { border-radius: 6px; padding: 0.8rem 1rem; margin: 1rem 0; }
 .banner p { margin: 0.3rem 0; }
 .banner-label { font-weight: 700; font-size: 1.1rem; }
 .banner.synthetic { background: #fff3cd; border: 3px solid #d39e00; }
 .banner.synthetic .banner-label { text-transform: uppercase; letter-spacing: 0.03em; color: #7a5a00; }
-ul.missing { color: #555; font-size: 0.9rem; }
-.table-wrap { overflow-x: auto; margin: 0.8rem 0; }
+nav.toc { border: 1px solid #ddd; border-radius: 6px; padding: 0.2rem 1rem 0.6rem; margin: 1rem 0; font-size: 0.9rem; }
+nav.toc h2 { font-size: 1rem; border: none; margin: 0.5rem 0 0.2rem; }
+nav.toc ol { margin: 0.1rem 0; padding-left: 1.4rem; }
+nav.toc ol ol { font-size: 0.85rem; }
+.missing, ul.circular { color: #555; font-size: 0.9rem; }
+.sub { color: #666; font-size: 0.8rem; }
+code.path, code.id { font-size: 0.78rem; overflow-wrap: anywhere; }
+td.ref, span.ref { overflow-wrap: anywhere; }
+td.num span.ci { white-space: normal; }
+.table-wrap { overflow-x: auto; margin: 0.8rem 0; max-width: 100%; }
 table { border-collapse: collapse; font-size: 0.88rem; }
 caption { text-align: left; font-weight: 600; padding: 0.3rem 0; }
-th, td { border: 1px solid #ddd; padding: 0.25rem 0.5rem; vertical-align: top; }
-th { background: #f4f4f6; text-align: left; }
+th, td { border: 1px solid #ddd; padding: 0.25rem 0.5rem; vertical-align: top; overflow-wrap: break-word; }
+th { background: #f4f4f6; text-align: left; font-size: 0.82rem; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tbody tr:nth-child(even) { background: #fafafa; }
 .figures { display: flex; flex-wrap: wrap; gap: 1.5rem; align-items: flex-start; }
@@ -764,22 +863,44 @@ figure svg { max-width: 100%; height: auto; display: block; }
 figcaption { font-size: 0.85rem; color: #555; max-width: 520px; }
 .empty { color: #666; font-style: italic; }
 footer { margin-top: 2.5rem; font-size: 0.8rem; color: #666; border-top: 1px solid #ddd; padding-top: 0.5rem; }
-@media print { .figures { display: block; } figure { break-inside: avoid; } }
+@media print { .figures { display: block; } figure { break-inside: avoid; } nav.toc { display: none; } }
 `
 
 /** Renders the report as one self-contained HTML page (inline CSS and SVG; no scripts, no external resources). */
+/** One backend's sections, their anchors prefixed so that several backends' reports fit one page. */
+const renderSections = async (figures: Figures, report: Report, prefix: string): Promise<Array<Rendered>> => {
+  const ctx: Context = { figures, report }
+  const sections: Array<Rendered> = []
+  for (const s of presentSections(report)) sections.push(renderSection(`${prefix}${s.id}`, s.title, await SECTIONS[s.id](ctx)))
+  return sections
+}
+
+/** A several-backend run: the models side by side (src/report/models.ts), then each model's report. */
+const modelsBody = async (figures: Figures, report: Report, models: NonNullable<Report["models"]>): Promise<Array<string>> => {
+  const tables = modelTables(report).map((t) =>
+    table(t.title, t.header, t.rows.map((r) => r.map((c, j): Cell => (t.numeric[j] ? { num: c } : c)))) +
+    (t.note === null ? "" : t.note.split("\n").map((l) => `<p class="note">${escapeHtml(l)}</p>`).join("\n"))
+  )
+  const side = renderSection("models", `Models side by side — ${models.length} backends, each answering its own copy of the population`, [tables.join("\n")])
+  const articles: Array<string> = []
+  const toc: Array<Rendered> = [side]
+  for (const [b, m] of models.entries()) {
+    const sections = await renderSections(figures, m.report, `model-${b + 1}-`)
+    toc.push({ id: `model-${b + 1}`, title: m.name, subs: sections.map((x) => ({ id: x.id, title: x.title })), html: "" })
+    articles.push(`<article id="model-${b + 1}"><h1>${escapeHtml(m.name)}</h1>\n${sections.map((x) => x.html).join("\n")}\n${settingsHtml(m.report)}\n</article>`)
+  }
+  return [headerHtml(report), tocHtml(toc), side.html, ...articles]
+}
+
 export const renderHtml = async (report: Report): Promise<string> => {
   const figures = new Figures()
-  const body: Array<string> = [headerHtml(report), svHeadline(report), notesHtml(report.notes)]
-  body.push(
-    report.valueStructure === null
-      ? section("values", "Value structure", `<p class="empty">This run has no value questionnaire results.</p>`)
-      : await valueStructureHtml(figures, report, report.valueStructure)
-  )
-  body.push(await behaviourHtml(figures, report))
-  body.push(await gamesHtml(figures, report))
-  body.push(baselinesHtml(report))
-  body.push(settingsHtml(report))
+  let body: Array<string>
+  if (report.models === undefined) {
+    const sections = await renderSections(figures, report, "")
+    body = [headerHtml(report), tocHtml(sections), ...sections.map((s) => s.html), settingsHtml(report)]
+  } else {
+    body = await modelsBody(figures, report, report.models)
+  }
   const run = report.run
   const title = `valuesim report: ${run.study} (${run.runId})${run.synthetic ? " [synthetic]" : ""}`
   return (

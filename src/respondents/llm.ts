@@ -279,6 +279,9 @@ const logprobPage = (spec: RunSpec, step: number, q: Questionnaire, agents: Read
           page.setRequest(m, slot.key, 1)
           continue
         }
+        // One draw per item whatever happens to it, so a fallback does not shift the agent's later draws
+        // (its answers would then depend on which requests the server happened to degrade).
+        draw()
         const r = failures.get(`${agent.conditionIdx}:${i}`)!
         if (r._tag === "Left" && r.left.reason === "Degraded") {
           page.scoring[m] = scoringCode("sample")

@@ -1,6 +1,9 @@
 import Sqlite from "better-sqlite3"
 import { Data, Effect } from "effect"
 import { SpecFileError } from "../config/SpecFileError.js"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { checkStoreFile, DAMAGED_NEXT, nextFor, RunStoreError, storeErrorOf } from "./storeFault.js"
 import { answerCounts, encodeAnswerRow, encodeDist, SCORING_MODES, type ScoringCode } from "./encoding.js"
 
 export { formatDist } from "./encoding.js"
@@ -151,19 +154,50 @@ const storeVersionProblem = (found: number) =>
 
 /**
  * Opens (creating if needed) a run database with WAL and the schema applied. A store of another schema
- * version is refused with one message (exit code 2): stores are not migrated. Synchronous: called at the edges.
+ * version is refused with one message (exit code 2): stores are not migrated. With `mustExist` (every command
+ * that reads a run) the store is checked before anything can change it: an empty file, a file that is not an
+ * SQLite database, one without a run's schema, or one failing SQLite's structural check (`quick_check`) is a
+ * damaged store (RunStoreError, exit 3) and is never written; with `writes` (resume) a store or folder that
+ * cannot be written is refused too (exit 4). Synchronous: called at the edges.
  */
-export const openDatabase = (file: string, options: { readonly mustExist?: boolean; readonly readonly?: boolean } = {}) =>
+export const openDatabase = (
+  file: string,
+  options: { readonly mustExist?: boolean; readonly readonly?: boolean; readonly writes?: boolean } = {}
+) =>
   Effect.gen(function* () {
+    const mustExist = options.mustExist ?? false
+    if (mustExist) {
+      const problem = checkStoreFile(file, options.writes === true && options.readonly !== true)
+      if (problem !== null) return yield* problem
+    }
+    const fault = (cause: unknown) =>
+      storeErrorOf(path.dirname(file), cause) ?? (mustExist ? unwritableFolder(file, cause) : null) ?? new DatabaseError({ file, cause })
     const opened = yield* Effect.try({
       try: () => {
-        const d = new Sqlite(file, { fileMustExist: options.mustExist ?? false, readonly: options.readonly ?? false })
-        // Checked before anything (even the journal mode) changes the file.
-        return { d, version: d.pragma("user_version", { simple: true }) as number }
+        const d = new Sqlite(file, { fileMustExist: mustExist, readonly: options.readonly ?? false })
+        try {
+          // Checked before anything (even the journal mode) changes the file.
+          const version = d.pragma("user_version", { simple: true }) as number
+          if (mustExist && version === SCHEMA_VERSION) {
+            const check = d.pragma("quick_check(1)", { simple: true })
+            if (check !== "ok") {
+              const first = String(check).replace(/^\*\*\* in database \w+ \*\*\*\n/, "").split("\n")[0]
+              throw Object.assign(new Error(`SQLite's check found: ${first}`), { code: "SQLITE_CORRUPT" })
+            }
+          }
+          return { d, version }
+        } catch (e) {
+          d.close()
+          throw e
+        }
       },
-      catch: (cause) => new DatabaseError({ file, cause })
+      catch: fault
     })
     const { d: db, version } = opened
+    if (mustExist && version === 0) {
+      db.close()
+      return yield* new RunStoreError({ runDir: path.dirname(file), fault: "damaged", detail: "it holds no run: no schema", next: DAMAGED_NEXT })
+    }
     if (version !== 0 && version !== SCHEMA_VERSION) {
       db.close()
       return yield* new SpecFileError({ file, problems: [storeVersionProblem(version)] })
@@ -189,11 +223,30 @@ export const openDatabase = (file: string, options: { readonly mustExist?: boole
       },
       catch: (cause) => {
         db.close()
-        return new DatabaseError({ file, cause })
+        return fault(cause)
       }
     })
     return db
   })
+
+/**
+ * SQLite cannot open a WAL store whose folder it may not write (it keeps its shared-memory index there): a
+ * read-only store (exit 4) rather than an unexplained "unable to open database file".
+ */
+const unwritableFolder = (file: string, cause: unknown): RunStoreError | null => {
+  if ((cause as { code?: unknown } | null)?.code !== "SQLITE_CANTOPEN") return null
+  try {
+    fs.accessSync(path.dirname(file), fs.constants.W_OK)
+    return null
+  } catch (e) {
+    return new RunStoreError({
+      runDir: path.dirname(file),
+      fault: "readonly",
+      detail: `its folder: ${(e as NodeJS.ErrnoException).code ?? String(e)}; SQLite keeps its journal index next to run.sqlite`,
+      next: nextFor("readonly")
+    })
+  }
+}
 
 /** Prepared statements and the batch transaction used by the single writer. */
 export const makeStatements = (db: RunDb) => {

@@ -27,9 +27,12 @@ export const readConditionSizes = (db: RunDb): Array<{ readonly idx: number; rea
     )
     .all() as Array<{ idx: number; condition: string; agents: number }>
 
-/** The condition index of every agent, by agent id (ids run 0…N−1). */
+/**
+ * The condition index of every agent, by agent id (ids run 0…N−1; in a connection scoped to one backend of a
+ * several-backend run, `storeScope.ts`, its ids start higher and the entries below them are 0).
+ */
 export const readAgentConditions = (db: RunDb): Int32Array => {
-  const n = readAgentCount(db)
+  const n = ((db.prepare(`SELECT max(agent_id) FROM agents`).pluck().get() as number | null) ?? -1) + 1
   const out = new Int32Array(n)
   const stmt = db.prepare(`SELECT agent_id, condition_idx FROM agents`).raw()
   for (const [id, c] of stmt.iterate() as IterableIterator<[number, number]>) if (id < n) out[id] = c
@@ -58,6 +61,21 @@ export const readStepTotals = (db: RunDb): Array<StepTotals> =>
        FROM step_totals ORDER BY step`
     )
     .all() as Array<StepTotals>
+
+/**
+ * Units per step and block of `blockSize` consecutive agent ids (a run of several backends stores each backend's
+ * agents as one block): how many, done and failed.
+ */
+export const readUnitStatesByBlock = (
+  db: RunDb,
+  blockSize: number
+): Array<{ readonly step: number; readonly block: number; readonly total: number; readonly done: number; readonly failed: number }> =>
+  db
+    .prepare(
+      `SELECT step, agent_id / CAST(? AS INTEGER) AS block, count(*) AS total, sum(state = 'done') AS done, sum(state = 'failed') AS failed
+       FROM units GROUP BY step, block ORDER BY step, block`
+    )
+    .all(Math.max(1, Math.floor(blockSize))) as Array<{ step: number; block: number; total: number; done: number; failed: number }>
 
 /** Finished agent-steps per condition index (a resumed dashboard starts from them). */
 export const readDoneByCondition = (db: RunDb): Array<{ readonly c: number; readonly n: number }> =>

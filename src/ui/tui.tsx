@@ -21,8 +21,13 @@ export interface Renderer {
   readonly close: () => void
 }
 
-export const startRenderer = (out: TerminalOut, frameMs: number): Renderer => {
-  let snapshot = initialSnapshot(out.columns || 100, out.rows || 30)
+/**
+ * Starts drawing. `initial` (the run's Started event) is folded in before the first frame, so the first frame on
+ * the terminal is the run's, never an empty one (a resumed run's thread may be busy for seconds right after it
+ * starts the dashboard, and the next frame would only come a frame interval later).
+ */
+export const startRenderer = (out: TerminalOut, frameMs: number, initial: ReadonlyArray<RunEvent> = []): Renderer => {
+  let snapshot = initial.reduce(reduce, initialSnapshot(out.columns || 100, out.rows || 30))
   let dirty = true
   const app = render(<Dashboard snapshot={snapshot} />, {
     stdout: out as unknown as NodeJS.WriteStream,

@@ -21,6 +21,8 @@ export interface TuiOptions {
   readonly onPause: (paused: boolean) => void
   /** Milliseconds between frames. */
   readonly frameMs: number
+  /** Events the first frame already shows (the run's Started event): the dashboard never draws an empty frame. */
+  readonly initial: ReadonlyArray<RunEvent>
 }
 
 export interface Tui {
@@ -85,7 +87,7 @@ const startOn = (worker: Worker, state: { readonly exited: boolean }, options: T
   let stopping = false
   // A key typed before the first frame would otherwise wait in the terminal's line buffer.
   if (stdin.isTTY) stdin.setRawMode(true)
-  post({ type: "start", columns: stdout.columns || 100, rows: stdout.rows || 30, frameMs: options.frameMs })
+  post({ type: "start", columns: stdout.columns || 100, rows: stdout.rows || 30, frameMs: options.frameMs, initial: options.initial })
   const dispatch = (event: RunEvent) => post({ type: "event", event })
   const command = (c: string) => {
     if (c === "q" || c === "\u0003") {

@@ -10,7 +10,7 @@ import type { RunEvent } from "./state.js"
 import { startRenderer, type Renderer, type TerminalOut } from "./tui.js"
 
 export type ToWorker =
-  | { readonly type: "start"; readonly columns: number; readonly rows: number; readonly frameMs: number }
+  | { readonly type: "start"; readonly columns: number; readonly rows: number; readonly frameMs: number; readonly initial: ReadonlyArray<RunEvent> }
   | { readonly type: "event"; readonly event: RunEvent }
   | { readonly type: "draw" }
   | { readonly type: "resize"; readonly columns: number; readonly rows: number }
@@ -53,7 +53,7 @@ if (port !== null) {
     switch (m.type) {
       case "start":
         out = terminal(m.columns, m.rows)
-        renderer = startRenderer(out, m.frameMs)
+        renderer = startRenderer(out, m.frameMs, m.initial)
         return
       case "event":
         return renderer?.dispatch(m.event)

@@ -1,9 +1,10 @@
+import Sqlite from "better-sqlite3"
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { BIN, lastJson, ROOT, runCli, tempDir } from "../helpers/cli.js"
-import { startFakeServer, type FakeServer, type Fault } from "../helpers/fakeOpenAiServer.js"
+import { BIN, lastJson, ROOT, runCli, startCli, tempDir, waitCli } from "../helpers/cli.js"
+import { MODEL, startFakeServer, type FakeServer, type Fault } from "../helpers/fakeOpenAiServer.js"
 
 // The dashboard needs a real terminal: tmux gives the run one and lets the test read the screen and press keys.
 const hasTmux = (() => {
@@ -96,6 +97,108 @@ describe.skipIf(!hasTmux)("the live dashboard in a terminal (tmux)", () => {
     expect(s["status"]).toBe("complete")
     expect(s["answers"]).toBe(20 * 40)
   })
+
+  it("q pressed twice and Ctrl-C while it stops: exit 130, status interrupted, the resume hint printed", async () => {
+    const held = await startFakeServer()
+    held.plan([...Array.from({ length: 150 }, (): Fault => ({ kind: "ok" })), ...Array.from({ length: 20_000 }, (): Fault => ({ kind: "hang" }))])
+    const runs = tempDir("dashboard-twice")
+    const session = `valuesim-test-twice-${process.pid}`
+    const marker = path.join(runs, "exit-code")
+    tmux(
+      "new-session", "-d", "-s", session, "-x", "120", "-y", "45",
+      `cd ${ROOT} && ${NOT_CI} ${process.execPath} ${BIN} run scenarios/vsq40.yaml --agents 20 --seed 2 --scoring sample --concurrency 4 ` +
+        `--backend openai --base-url ${held.url} --model fake-model --runs-dir ${runs}; echo $? > ${marker}; sleep 60`
+    )
+    try {
+      await waitFor(session, (t) => t.includes("fake-model") && t.includes("ETA"), "the run panel")
+      // All three keys in one go: the second q and the Ctrl-C arrive while the first q is being handled.
+      tmux("send-keys", "-t", session, "q", "q", "C-c")
+      await waitFor(session, () => fs.existsSync(marker) && fs.readFileSync(marker, "utf8").trim() !== "", "the run to exit")
+      expect(fs.readFileSync(marker, "utf8").trim()).toBe("130")
+      expect(screen(session)).toContain("valuesim resume")
+    } finally {
+      tmux("kill-session", "-t", session)
+      await held.close()
+    }
+    const runDir = fs.readdirSync(runs).filter((d) => d !== "exit-code").map((d) => path.join(runs, d))[0]!
+    const db = new Sqlite(path.join(runDir, "run.sqlite"), { readonly: true })
+    try {
+      expect(JSON.parse((db.prepare(`SELECT value FROM manifest WHERE key = 'status'`).get() as { value: string }).value)).toBe("interrupted")
+    } finally {
+      db.close()
+    }
+  })
+  it("on resume, counts from the first frame on continue from the answers already stored", async () => {
+    // A run stopped after 200 of its 800 requests were answered, then resumed in a terminal against a slow server: every frame
+    // of the resumed dashboard, the first included, counts the stored agent-steps and answers.
+    const partial = await startFakeServer()
+    partial.plan([...Array.from({ length: 200 }, (): Fault => ({ kind: "ok" })), ...Array.from({ length: 5_000 }, (): Fault => ({ kind: "hang" }))])
+    const slow = await startFakeServer({ latencyMs: 300 })
+    const runs = tempDir("dashboard-resume")
+    const session = `valuesim-test-resume-${process.pid}`
+    try {
+      const child = startCli(
+        ["run", "scenarios/vsq40.yaml", "--agents", "20", "--seed", "5", "--scoring", "sample", "--concurrency", "4"]
+          .concat(["--backend", "openai", "--base-url", partial.url, "--model", MODEL, "--runs-dir", runs, "--json"])
+      )
+      const first = waitCli(child)
+      while (partial.requests < 204) await sleep(100) // the 200 answered, and the next ones hang
+      await sleep(1_000)
+      child.kill("SIGINT")
+      const stopped = await first
+      expect(stopped.code, stopped.stderr).toBe(130)
+      const before = lastJson(stopped.stdout)
+      const storedAnswers = Number(before["answers"])
+      // an agent-step's answers are saved together, once all its 40 items are answered
+      const storedUnits = storedAnswers / 40
+      expect(storedUnits).toBeGreaterThan(0)
+      expect(Number.isInteger(storedUnits)).toBe(true)
+      const runDir = String(before["runDir"])
+
+      const marker = path.join(runs, "exit-code")
+      tmux(
+        "new-session", "-d", "-s", session, "-x", "120", "-y", "45",
+        `cd ${ROOT} && ${NOT_CI} ${process.execPath} ${BIN} resume ${runDir} --base-url ${slow.url}; echo $? > ${marker}; sleep 60`
+      )
+      const count = (s: string) => Number(s.replace(/,/g, ""))
+      const frames: Array<string> = []
+      await waitFor(session, (t) => /^total\s/m.test(t), "the resumed dashboard")
+      for (let k = 0; k < 30; k++) {
+        frames.push(screen(session))
+        await sleep(100)
+      }
+      for (const frame of frames) {
+        const total = /^total\s.*?([\d,]+)\/([\d,]+)\s/m.exec(frame)
+        expect(total, frame).not.toBeNull()
+        expect(count(total![2]!), frame).toBe(20)
+        expect(count(total![1]!), frame).toBeGreaterThanOrEqual(storedUnits)
+        const answers = /^calls .*· ([\d,]+) answers$/m.exec(frame)
+        expect(answers, frame).not.toBeNull()
+        expect(count(answers![1]!), frame).toBeGreaterThanOrEqual(storedAnswers)
+        expect(frame).toContain("20 agents")
+        // the per-condition bars add up to the total
+        const perCondition = [...frame.matchAll(/(?:^|│ )(?:value:\w+|none)\s+\S+\s+([\d,]+)\/([\d,]+)/gm)]
+        expect(perCondition.length, frame).toBeGreaterThan(0)
+        expect(perCondition.reduce((n, m) => n + count(m[2]!), 0), frame).toBe(20)
+        expect(perCondition.reduce((n, m) => n + count(m[1]!), 0), frame).toBe(count(total![1]!))
+      }
+      tmux("send-keys", "-t", session, "q")
+      await waitFor(session, () => fs.existsSync(marker) && fs.readFileSync(marker, "utf8").trim() !== "", "the resumed run to stop")
+      expect(fs.readFileSync(marker, "utf8").trim()).toBe("130")
+      slow.setLatency(0)
+      const resumed = await runCli(["resume", runDir, "--base-url", slow.url, "--json"])
+      expect(resumed.code, resumed.stderr).toBe(0)
+      expect(lastJson(resumed.stdout)["answers"]).toBe(20 * 40)
+    } finally {
+      try {
+        tmux("kill-session", "-t", session)
+      } catch {
+        // the session was never opened
+      }
+      await partial.close()
+      await slow.close()
+    }
+  }, 120_000)
 
   /** Runs a synthetic study to its end in a 120×45 tmux window; the exit code and the last screen. */
   const runToEnd = async (name: string, env: string, agents: number) => {

@@ -14,11 +14,19 @@ export interface CliResult {
   readonly stderr: string
 }
 
+let cliProcesses = 0
+
+/**
+ * A response cache folder of its own for one CLI process, inside the test file's (tests/helpers/cacheSetup.ts),
+ * so no run answers from another's cache unless the test passes the same VALUESIM_CACHE_DIR to both.
+ */
+const ownCacheDir = () => path.join(process.env["VALUESIM_CACHE_DIR"] ?? os.tmpdir(), `cli-${process.pid}-${++cliProcesses}`)
+
 /** Starts the real CLI as a child process (the way users run it). */
 export const startCli = (args: ReadonlyArray<string>, env: Record<string, string> = {}): ChildProcess =>
   spawn(process.execPath, [BIN, ...args], {
     cwd: ROOT,
-    env: { ...process.env, VALUESIM_PROGRESS_MS: "500", ...env },
+    env: { ...process.env, VALUESIM_PROGRESS_MS: "500", VALUESIM_CACHE_DIR: ownCacheDir(), ...env },
     stdio: ["ignore", "pipe", "pipe"]
   })
 

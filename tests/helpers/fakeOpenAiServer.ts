@@ -5,7 +5,8 @@ import type { AddressInfo } from "node:net"
 /** One scripted misbehaviour, consumed by one incoming chat-completion request. */
 export type Fault =
   | { readonly kind: "429"; readonly retryAfterS: number }
-  | { readonly kind: "500" }
+  /** A server error: 500 unless `status` says another 5xx. */
+  | { readonly kind: "500"; readonly status?: number }
   | { readonly kind: "hang" }
   | { readonly kind: "reset" }
   | { readonly kind: "garbage" }
@@ -20,6 +21,42 @@ export type Fault =
   | { readonly kind: "400" }
   | { readonly kind: "ok" }
 
+/** The kinds of misbehaviour seeded fault injection (`FakeServerOptions.chaos`) draws from. */
+export const CHAOS_KINDS = ["429", "500", "502", "reset", "hang", "garbage", "nochoices", "nonsense", "nologprobs"] as const
+export type ChaosKind = (typeof CHAOS_KINDS)[number]
+
+/**
+ * Seeded fault injection: each chat request is faulted with probability `rate`, the kind drawn uniformly from
+ * `kinds`. The draw depends only on the seed, the request body and how often that body was sent before, so a
+ * run faults the same requests however its requests interleave.
+ */
+export interface ChaosOptions {
+  readonly rate: number
+  readonly seed: number
+  /** Default: every kind of CHAOS_KINDS. */
+  readonly kinds?: ReadonlyArray<ChaosKind>
+  /** Retry-After of a 429, in seconds (default 1). */
+  readonly retryAfterS?: number
+}
+
+/** The nonsense a `nonsense` fault says: no digit and no option word, so it matches no option. */
+export const NONSENSE = "Purple elephants negotiate quietly beneath the marmalade sky"
+
+const faultOfKind = (kind: ChaosKind, retryAfterS: number): Fault => {
+  switch (kind) {
+    case "429":
+      return { kind: "429", retryAfterS }
+    case "500":
+      return { kind: "500" }
+    case "502":
+      return { kind: "500", status: 502 }
+    case "nonsense":
+      return { kind: "text", text: NONSENSE }
+    default:
+      return { kind }
+  }
+}
+
 export interface FakeServerOptions {
   readonly port?: number
   readonly host?: string
@@ -29,6 +66,12 @@ export interface FakeServerOptions {
   readonly periodicFault?: { readonly every: number; readonly fault: Fault }
   /** Every request whose messages contain this text is answered without logprobs (`nologprobs`), always. */
   readonly noLogprobsFor?: string
+  /** Seeded fault injection (see ChaosOptions); off when absent. `setChaos` changes it later. */
+  readonly chaos?: ChaosOptions
+  /** Called with each fault injected (planned, periodic or seeded) and the request's 1-based number. */
+  readonly onFault?: (fault: Fault, request: number) => void
+  /** More routes (e.g. the Files and Batches endpoints of `fakeBatchApi.ts`): true when it answered the request. */
+  readonly routes?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean
 }
 
 export interface FakeServer {
@@ -47,6 +90,10 @@ export interface FakeServer {
   plan(faults: ReadonlyArray<Fault>): void
   /** Changes the delay for requests received from now on. */
   setLatency(ms: number): void
+  /** Turns seeded fault injection on (or changes it) or, with null, off, for requests received from now on. */
+  setChaos(chaos: ChaosOptions | null): void
+  /** Faults injected so far, by kind (`500` with another status counts under that status; `text` as `nonsense` when it is NONSENSE). */
+  readonly faults: Readonly<Record<string, number>>
   close(): Promise<void>
 }
 
@@ -79,13 +126,18 @@ interface Message {
   readonly content: string
 }
 
-const messagesOf = (body: unknown): ReadonlyArray<Message> => {
+export const messagesOf = (body: unknown): ReadonlyArray<Message> => {
   const raw = typeof body === "object" && body !== null ? (body as Record<string, unknown>)["messages"] : undefined
   if (!Array.isArray(raw)) return []
   return raw.map((m: unknown) => {
     const r = typeof m === "object" && m !== null ? (m as Record<string, unknown>) : {}
     return { role: String(r["role"] ?? ""), content: typeof r["content"] === "string" ? r["content"] : "" }
   })
+}
+
+const modelOf = (body: unknown): string => {
+  const m = typeof body === "object" && body !== null ? (body as Record<string, unknown>)["model"] : undefined
+  return typeof m === "string" ? m : MODEL
 }
 
 const lastUserContent = (messages: ReadonlyArray<Message>): string => [...messages].reverse().find((m) => m.role === "user")?.content ?? ""
@@ -114,12 +166,14 @@ interface TopEntry {
  * with a " d" variant), "I" and "The" the rest.
  */
 export const answerFor = (
-  messages: ReadonlyArray<Message>
+  messages: ReadonlyArray<Message>,
+  /** A model other than MODEL answers differently (its name goes into the hash): several models can be told apart. */
+  model: string = MODEL
 ): { readonly content: string; readonly top: ReadonlyArray<TopEntry> } => {
   const labels = optionLabels(messages)
   const k = labels?.length ?? optionCount(messages)
   const tokenOf = (i: number) => labels?.[i] ?? String(i + 1)
-  const rand = prng(fnv1a(messages.map((m) => `${m.role}:${m.content}`).join("\n")))
+  const rand = prng(fnv1a((model === MODEL ? "" : `model:${model}\n`) + messages.map((m) => `${m.role}:${m.content}`).join("\n")))
   const weights = Array.from({ length: k }, () => Math.exp(4 * rand()))
   const total = weights.reduce((a, b) => a + b, 0)
   const probs = weights.map((w) => (0.95 * w) / total)
@@ -147,7 +201,7 @@ export const answerFor = (
   return { content: tokenOf(best), top: entries }
 }
 
-const completionBody = (
+export const completionBody = (
   body: unknown,
   content: string,
   top: ReadonlyArray<TopEntry>,
@@ -188,13 +242,13 @@ const completionBody = (
   }
 }
 
-const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+export const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
   const text = JSON.stringify(body)
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers })
   res.end(text)
 }
 
-const readBody = (req: IncomingMessage): Promise<string> =>
+export const readBody = (req: IncomingMessage): Promise<string> =>
   new Promise((resolve, reject) => {
     const chunks: Array<Buffer> = []
     req.on("data", (c: Buffer) => chunks.push(c))
@@ -212,6 +266,22 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
   let maxInFlight = 0
   let latency = opts.latencyMs ?? 0
   const created = Math.floor(Date.now() / 1000)
+  let chaos = opts.chaos ?? null
+  /** How often each request body (by hash) was received, for chaos draws. */
+  const seen = new Map<number, number>()
+  const faults: Record<string, number> = {}
+  const kindName = (f: Fault): string =>
+    f.kind === "500" && f.status !== undefined ? String(f.status) : f.kind === "text" && f.text === NONSENSE ? "nonsense" : f.kind
+  const chaosFault = (text: string): Fault | undefined => {
+    if (chaos === null || chaos.rate <= 0) return undefined
+    const h = fnv1a(text)
+    const times = seen.get(h) ?? 0
+    seen.set(h, times + 1)
+    const rand = prng((h ^ Math.imul(chaos.seed + 1, 0x9e3779b1) ^ Math.imul(times + 1, 0x85ebca6b)) >>> 0)
+    if (rand() >= chaos.rate) return undefined
+    const kinds = chaos.kinds ?? CHAOS_KINDS
+    return faultOfKind(kinds[Math.floor(rand() * kinds.length)]!, chaos.retryAfterS ?? 1)
+  }
 
   const respond = (
     req: IncomingMessage,
@@ -236,7 +306,7 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
           { "retry-after": String(fault.retryAfterS) }
         )
       case "500":
-        return sendJson(res, 500, { error: { message: "The server had an error", type: "server_error", code: null } })
+        return sendJson(res, fault.status ?? 500, { error: { message: "The server had an error", type: "server_error", code: null } })
       case "garbage":
         res.writeHead(200, { "content-type": "application/json" })
         res.end("not json at all")
@@ -250,13 +320,13 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
         return sendJson(res, 200, completionBody(body, fault.text, top, created, n))
       }
       case "nologprobs": {
-        const { content, top } = answerFor(messagesOf(body))
+        const { content, top } = answerFor(messagesOf(body), modelOf(body))
         const full = completionBody(body, content, top, created, n) as { choices: Array<Record<string, unknown>> }
         full.choices[0]!["logprobs"] = null
         return sendJson(res, 200, full)
       }
       case "offoptions": {
-        const { content } = answerFor(messagesOf(body))
+        const { content } = answerFor(messagesOf(body), modelOf(body))
         const top = ["I", "The", "Sorry"].map((token, i) => ({ token, logprob: Math.log(0.5 / (i + 1)) }))
         return sendJson(res, 200, completionBody(body, content, top, created, n))
       }
@@ -266,7 +336,7 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
         return sendJson(res, 400, { error: { message: "The request is invalid", type: "invalid_request_error", code: null } })
       case "ok":
       case undefined: {
-        const { content, top } = answerFor(messagesOf(body))
+        const { content, top } = answerFor(messagesOf(body), modelOf(body))
         return sendJson(res, 200, completionBody(body, content, top, created, n))
       }
     }
@@ -300,6 +370,12 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
     const degrade = opts.noLogprobsFor !== undefined && fault === undefined &&
       messagesOf(body).some((m) => m.content.includes(opts.noLogprobsFor!))
     if (degrade) fault = { kind: "nologprobs" }
+    fault ??= chaosFault(text)
+    if (fault !== undefined && fault.kind !== "ok") {
+      const name = kindName(fault)
+      faults[name] = (faults[name] ?? 0) + 1
+      opts.onFault?.(fault, n)
+    }
 
     if (latency > 0 && fault?.kind !== "hang") {
       const timer = setTimeout(() => respond(req, res, body, fault, n, () => settle(false)), latency)
@@ -315,6 +391,8 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
       handleChat(req, res).catch(() => res.destroy())
     } else if (req.method === "GET" && (path === "/v1/models" || path === "/models")) {
       sendJson(res, 200, { object: "list", data: [{ id: MODEL, object: "model", created, owned_by: "valuesim" }] })
+    } else if (opts.routes?.(req, res, path ?? "/") === true) {
+      return
     } else {
       sendJson(res, 404, { error: { message: `no route ${req.method} ${path}`, type: "invalid_request_error" } })
     }
@@ -343,6 +421,12 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
         },
         setLatency: (ms) => {
           latency = ms
+        },
+        setChaos: (next) => {
+          chaos = next
+        },
+        get faults() {
+          return { ...faults }
         },
         plan: (faults) => {
           queue.push(...faults)

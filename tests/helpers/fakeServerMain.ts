@@ -1,9 +1,11 @@
-// Standalone fake OpenAI server: `npm run fake-server -- --port 8089 --latency-ms 200 --fault-every 10 --fault 429`
+// Standalone fake OpenAI server: `npm run fake-server -- --port 8089 --latency-ms 200 --fault-every 10 --fault 429`,
+// or with seeded faults: `npm run fake-server -- --chaos-rate 0.2 --chaos-seed 7 [--chaos-kinds 429,500,hang]`.
 import { parseArgs } from "node:util"
-import type { Fault } from "./fakeOpenAiServer.js"
-import { startFakeServer } from "./fakeOpenAiServer.js"
+import type { ChaosKind, ChaosOptions, Fault } from "./fakeOpenAiServer.js"
+import { CHAOS_KINDS, startFakeServer } from "./fakeOpenAiServer.js"
 
-const usage = "usage: fake-server [--port N] [--host H] [--latency-ms N] [--fault-every N --fault 500|429]"
+const usage = "usage: fake-server [--port N] [--host H] [--latency-ms N] [--fault-every N --fault 500|429]\n" +
+  `                   [--chaos-rate 0..1 [--chaos-seed N] [--chaos-kinds ${CHAOS_KINDS.join(",")}] [--retry-after S]]`
 
 const fail = (message: string): never => {
   process.stderr.write(`${message}\n${usage}\n`)
@@ -23,6 +25,10 @@ const { values } = parseArgs({
     "latency-ms": { type: "string" },
     "fault-every": { type: "string" },
     fault: { type: "string" },
+    "chaos-rate": { type: "string" },
+    "chaos-seed": { type: "string" },
+    "chaos-kinds": { type: "string" },
+    "retry-after": { type: "string" },
     help: { type: "boolean" }
   },
   strict: true
@@ -42,16 +48,36 @@ const faultOf = (name: string | undefined): Fault | undefined => {
 }
 const fault = faultOf(values.fault)
 
+const chaosOf = (): ChaosOptions | undefined => {
+  const rateText = values["chaos-rate"]
+  if (rateText === undefined) {
+    return values["chaos-seed"] !== undefined || values["chaos-kinds"] !== undefined ? fail("--chaos-seed and --chaos-kinds need --chaos-rate") : undefined
+  }
+  const rate = Number(rateText)
+  if (!(rate >= 0 && rate <= 1)) return fail(`--chaos-rate must be a number from 0 to 1, got ${rateText}`)
+  const kinds = values["chaos-kinds"]?.split(",").map((k) =>
+    (CHAOS_KINDS as ReadonlyArray<string>).includes(k) ? (k as ChaosKind) : fail(`--chaos-kinds: unknown kind ${k} (known: ${CHAOS_KINDS.join(", ")})`)
+  )
+  return {
+    rate,
+    seed: int("chaos-seed", values["chaos-seed"], 1),
+    retryAfterS: int("retry-after", values["retry-after"], 1),
+    ...(kinds !== undefined ? { kinds } : {})
+  }
+}
+const chaos = chaosOf()
+
 const server = await startFakeServer({
   port: int("port", values.port, 0),
   host: values.host ?? "127.0.0.1",
   latencyMs: int("latency-ms", values["latency-ms"], 0),
-  ...(fault !== undefined && every > 0 ? { periodicFault: { every, fault } } : {})
+  ...(fault !== undefined && every > 0 ? { periodicFault: { every, fault } } : {}),
+  ...(chaos !== undefined ? { chaos } : {})
 })
 process.stdout.write(`FAKE_SERVER_URL=${server.url}\n`)
 
 const stop = (signal: string) => {
-  process.stderr.write(`fake-server: ${signal}, ${server.requests} chat requests served\n`)
+  process.stderr.write(`fake-server: ${signal}, ${server.requests} chat requests served, faults ${JSON.stringify(server.faults)}\n`)
   server.close().then(() => process.exit(0), () => process.exit(1))
 }
 process.once("SIGTERM", () => stop("SIGTERM"))

@@ -203,10 +203,13 @@ describe("renderHtml", () => {
     expect(html).toContain("0.543")
     expect(html).toContain("0.612") // Spearman
     expect(html).toContain("0.457") // S_B
-    expect(html).toContain("human baseline not available: <strong>dictator-game</strong>")
-    // Results first: the short list of what was not compared follows the behaviour comparisons.
-    expect(html.indexOf("Not compared")).toBeGreaterThan(html.indexOf("Comparison with human value–behaviour correlations"))
-    expect(html).toContain("no published correlations with PVQ values")
+    // Results first: the short list of what was not compared follows the behaviour comparisons; a baseline the
+    // run did not measure is named there, not explained.
+    expect(html).toContain("not measured by this run): <code>dictator-game</code>")
+    expect(html.indexOf('<section id="not-compared">')).toBeGreaterThan(html.indexOf("Comparison with human value–behaviour correlations"))
+    expect(html).not.toContain("no published correlations with PVQ values")
+    // a table of contents links every section
+    for (const id of ["sv", "notes", "values", "behaviour", "not-compared", "baselines"]) expect(html).toContain(`<a href="#${id}">`)
 
     expect(html).not.toMatch(/<script/i)
     expect(html).not.toMatch(/<(link|img|iframe|object|embed)\b/i)
@@ -224,9 +227,10 @@ describe("renderHtml", () => {
   it("renders null statistics as a dash", async () => {
     const html = await renderHtml(fullReport)
     // the second structure comparison has a null disparity, bootstrap mean, CI, p and BH-adjusted p
-    const row = html.split("\n").find((line) => line.includes("<td>Student sample structure</td>"))!
+    const row = html.split("\n").find((line) => line.includes("<td>Student sample structure<br>") && line.includes(">raw<"))!
     expect(row).toBeDefined()
-    expect(row.match(/<td class="num">–<\/td>/g)?.length).toBe(6) // n, disparity, mean, CI, p, BH p
+    expect(row).toContain("n –, low confidence")
+    expect(row.match(/<td class="num">–<\/td>/g)?.length).toBe(5) // disparity, mean, CI, p, BH p
     // the undefined r of the run's matrix is a dash inside the heatmap
     expect(svgTexts(html)).toContain("–")
   })
@@ -250,7 +254,8 @@ describe("renderHtml", () => {
     expect(html.startsWith("<!doctype html>")).toBe(true)
     expect(html).not.toContain("<svg")
     expect(html).not.toContain("synthetic: theory model")
-    expect(html).toContain("no value questionnaire results")
+    expect(html).toContain("This run has no value questionnaire, so no value structure or S_V; no behaviour measure; no game.")
+    expect(html).not.toContain('<section id="values">')
     expect(html).toContain("gpt-test")
     expect(html).not.toContain("NaN")
   })

@@ -1,0 +1,153 @@
+import Sqlite from "better-sqlite3"
+import * as fs from "node:fs"
+import * as path from "node:path"
+
+/**
+ * The response cache shared by every run of a user (`<cache-dir>/responses.sqlite`): one row per distinct request
+ * content, keyed by a hash of the endpoint's identity and the request body (model, parameters, messages). Only
+ * responses that may be reused are put here (src/llm/responseCache.ts decides which). WAL and a busy timeout let
+ * two runs read and write it at once.
+ */
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, endpoint TEXT NOT NULL, model TEXT NOT NULL, text TEXT,
+    top_logprobs TEXT, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, created_ms INTEGER NOT NULL,
+    used_ms INTEGER NOT NULL, hits INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS responses_used ON responses (used_ms);`
+
+export const CACHE_FILE = "responses.sqlite"
+
+export interface CachedResponse {
+  readonly text: string | null
+  /** JSON of the first token's top logprobs, as the run store keeps them. */
+  readonly topLogprobs: string | null
+  readonly promptTokens: number
+  readonly completionTokens: number
+}
+
+export interface CacheGroup {
+  readonly endpoint: string
+  readonly model: string
+  readonly entries: number
+  readonly hits: number
+}
+
+export interface CacheStats {
+  readonly file: string
+  readonly entries: number
+  /** Times an entry answered a request instead of the endpoint. */
+  readonly hits: number
+  /** Size of the database file and its WAL, in bytes. */
+  readonly bytes: number
+  readonly oldestUseMs: number | null
+  readonly newestUseMs: number | null
+  readonly groups: ReadonlyArray<CacheGroup>
+}
+
+export interface ResponseCacheDb {
+  readonly file: string
+  readonly lookup: (key: string) => CachedResponse | undefined
+  /** Marks an entry as used now (for `prune --older-than`). */
+  readonly touch: (key: string, nowMs: number) => void
+  readonly put: (key: string, endpoint: string, model: string, r: CachedResponse, nowMs: number) => void
+  readonly close: () => void
+}
+
+const open = (file: string, readonly: boolean): Sqlite.Database => {
+  const db = new Sqlite(file, readonly ? { readonly: true, fileMustExist: true } : {})
+  db.pragma("busy_timeout = 5000")
+  if (!readonly) {
+    db.pragma("journal_mode = WAL")
+    db.pragma("synchronous = NORMAL")
+    db.exec(SCHEMA)
+  }
+  return db
+}
+
+/** Opens (creating the folder and file when missing) the cache in `dir`. Throws what the driver throws. */
+export const openResponseCache = (dir: string): ResponseCacheDb => {
+  fs.mkdirSync(dir, { recursive: true })
+  const file = path.join(dir, CACHE_FILE)
+  const db = open(file, false)
+  const get = db.prepare<[string], { text: string | null; top_logprobs: string | null; prompt_tokens: number; completion_tokens: number }>(
+    `SELECT text, top_logprobs, prompt_tokens, completion_tokens FROM responses WHERE key = ?`
+  )
+  const touch = db.prepare(`UPDATE responses SET used_ms = ?, hits = hits + 1 WHERE key = ?`)
+  const insert = db.prepare(
+    `INSERT OR IGNORE INTO responses (key, endpoint, model, text, top_logprobs, prompt_tokens, completion_tokens, created_ms, used_ms, hits)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`
+  )
+  return {
+    file,
+    lookup: (key) => {
+      const row = get.get(key)
+      return row === undefined
+        ? undefined
+        : { text: row.text, topLogprobs: row.top_logprobs, promptTokens: row.prompt_tokens, completionTokens: row.completion_tokens }
+    },
+    touch: (key, nowMs) => void touch.run(nowMs, key),
+    put: (key, endpoint, model, r, nowMs) =>
+      void insert.run(key, endpoint, model, r.text, r.topLogprobs, r.promptTokens, r.completionTokens, nowMs, nowMs),
+    close: () => db.close()
+  }
+}
+
+/**
+ * Calls `use` with a membership test on the cache in `dir`, opened read-only (a missing cache holds nothing and
+ * is not created). For `valuesim plan`.
+ */
+export const withCacheReader = <A>(dir: string, use: (has: (key: string) => boolean) => A): A => {
+  const file = path.join(dir, CACHE_FILE)
+  if (!fs.existsSync(file)) return use(() => false)
+  const db = open(file, true)
+  try {
+    const has = db.prepare<[string], { one: number }>(`SELECT 1 AS one FROM responses WHERE key = ?`)
+    return use((key) => has.get(key) !== undefined)
+  } finally {
+    db.close()
+  }
+}
+
+const fileBytes = (file: string) => [file, `${file}-wal`].reduce((s, f) => s + (fs.existsSync(f) ? fs.statSync(f).size : 0), 0)
+
+/** What the cache in `dir` holds (an empty summary when there is none yet). */
+export const cacheStats = (dir: string): CacheStats => {
+  const file = path.join(dir, CACHE_FILE)
+  if (!fs.existsSync(file)) return { file, entries: 0, hits: 0, bytes: 0, oldestUseMs: null, newestUseMs: null, groups: [] }
+  const db = open(file, true)
+  try {
+    const t = db
+      .prepare<[], { entries: number; hits: number | null; oldest: number | null; newest: number | null }>(
+        `SELECT COUNT(*) AS entries, SUM(hits) AS hits, MIN(used_ms) AS oldest, MAX(used_ms) AS newest FROM responses`
+      )
+      .get()!
+    const groups = db
+      .prepare<[], CacheGroup>(
+        `SELECT endpoint, model, COUNT(*) AS entries, SUM(hits) AS hits FROM responses GROUP BY endpoint, model ORDER BY entries DESC, endpoint, model`
+      )
+      .all()
+    return { file, entries: t.entries, hits: t.hits ?? 0, bytes: fileBytes(file), oldestUseMs: t.oldest, newestUseMs: t.newest, groups }
+  } finally {
+    db.close()
+  }
+}
+
+/**
+ * Deletes the entries last used before `beforeMs` (every entry when null) and gives the space back. Returns the
+ * number deleted and the bytes the files take afterwards.
+ */
+export const pruneCache = (dir: string, beforeMs: number | null): { readonly removed: number; readonly bytes: number } => {
+  const file = path.join(dir, CACHE_FILE)
+  if (!fs.existsSync(file)) return { removed: 0, bytes: 0 }
+  const db = open(file, false)
+  let removed: number
+  try {
+    removed = beforeMs === null ? db.prepare(`DELETE FROM responses`).run().changes : db.prepare(`DELETE FROM responses WHERE used_ms < ?`).run(beforeMs).changes
+    if (removed > 0) {
+      db.exec("VACUUM")
+      db.pragma("wal_checkpoint(TRUNCATE)")
+    }
+  } finally {
+    db.close()
+  }
+  return { removed, bytes: fileBytes(file) }
+}
