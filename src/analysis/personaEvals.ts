@@ -4,7 +4,10 @@ import { HIGHER_ORDER, HIGHER_ORDER_NAMES, isValue10 } from "../domain/values.js
 import { answerAgreement, higherOrderAgreement, valueVectorCorrelations } from "../stats/agreement.js"
 import { mean } from "../stats/descriptive.js"
 import { readAnswerPages, readConditions, readItems } from "../store/reads.js"
+import { scoringCode } from "../store/encoding.js"
 import type { RunDb } from "../store/RunStore.js"
+
+const SAMPLE = scoringCode("sample")
 
 /** The `measure` of the in-memory questionnaire `valuesim persona-evals run` builds. */
 export const PERSONA_MEASURE = "persona-evals"
@@ -177,7 +180,8 @@ export const readAgreementAnswers = (db: RunDb, step: number): Array<AgreementAn
         const item = items[i]!
         const matchingValue = item.reverse ? 0 : 1
         let pMatching: number | null = null
-        if (page.scoring[n] === 0 && page.k > 0 && !Number.isNaN(page.dists[n * page.k]!)) {
+        // Drawn from a distribution (a request's logprobs, or the synthetic theory model): its probability is known.
+        if (page.scoring[n] !== SAMPLE && page.k > 0 && !Number.isNaN(page.dists[n * page.k]!)) {
           const d0 = page.dists[n * page.k]!
           const d1 = page.dists[n * page.k + 1]!
           const p = matchingValue === 0 ? d0 : d1

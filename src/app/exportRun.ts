@@ -50,9 +50,6 @@ export const GAME_RESULT_COLUMNS = [
   "step", "game", "agent_id", "condition", "primed_value", "match_id", "member", "status", "payoff", "details", "backend", "model"
 ] as const
 
-/** The `scoring` every answer of the synthetic backend is exported with: it was drawn from the theory model, not an LLM. */
-export const SYNTHETIC_SCORING = "synthetic"
-
 /**
  * Who answered, on every exported row: the backend and model of the row's agent (a run of several backends
  * stores each backend's agents in its own id range), and whether it is the synthetic backend. `model` is the
@@ -223,8 +220,7 @@ const writeAnswersText = (db: RunDb, outDir: string, format: TextFormat, dims: R
         ? `${it.itemIdx},${csvField(it.itemId)},${csvField(it.subscale)},${it.reverse},`
         : `,"item_idx":${it.itemIdx},"item_id":${jsonField(it.itemId)},"subscale":${jsonField(it.subscale)},"reverse":${it.reverse}`
     )
-    // Synthetic answers are scored "synthetic", whatever the run recorded: they come from the theory model.
-    const scoringTexts = who.backends.map((b) => SCORING_MODES.map((m) => field(b.synthetic ? SYNTHETIC_SCORING : m)))
+    const scoringText = SCORING_MODES.map((m) => field(m))
     const whoTexts = who.backends.map((b) => (csv ? `,${csvField(b.backend)},${csvField(b.model)}\n` : `,"backend":${jsonField(b.backend)},"model":${jsonField(b.model)}}\n`))
     for (const step of dims.steps) {
       const q = field(dims.stepName(step))
@@ -232,7 +228,6 @@ const writeAnswersText = (db: RunDb, outDir: string, format: TextFormat, dims: R
         for (let a = 0; a < p.rows; a++) {
           const [cond, primed] = conditionText[p.conditionIdx[a]!] ?? [field(null), field(null)]
           const b = who.backendOf(p.agentIds[a]!)
-          const scoringText = scoringTexts[b]!
           const whoText = whoTexts[b]!
           const agent = csv
             ? `${step},${q},${p.agentIds[a]},${cond},${primed},`
@@ -288,7 +283,7 @@ const answerColumns = (dims: ReturnType<typeof answerDimensions>, stepNames: Rea
     { name: "subscale", type: "ENUM", members: dims.items.map((it) => it.subscale) },
     { name: "reverse", type: "BOOLEAN" },
     { name: "value", type: "INTEGER" },
-    { name: "scoring", type: "ENUM", members: [...SCORING_MODES, SYNTHETIC_SCORING] },
+    { name: "scoring", type: "ENUM", members: [...SCORING_MODES] },
     { name: "raw", type: "VARCHAR" },
     { name: "dist", type: "DOUBLE[]" },
     { name: "request_key", type: "VARCHAR" },
@@ -324,7 +319,6 @@ function* answerBatches(db: RunDb, dims: ReturnType<typeof answerDimensions>, to
         const b = who.backendOf(p.agentIds[a]!)
         kind.fill(who.kindOf[b]!, a * p.items, (a + 1) * p.items)
         model.fill(b, a * p.items, (a + 1) * p.items)
-        if (who.backends[b]!.synthetic) scoring.fill(SCORING_MODES.length, a * p.items, (a + 1) * p.items)
         const pc = dims.primedOf[c] ?? -1
         const from = a * p.items
         agent.fill(p.agentIds[a]!, from, from + p.items)
@@ -525,7 +519,7 @@ function* moveRows(db: RunDb, stepNames: ReadonlyArray<string>, format: ExportFo
     yield ({
       ...r,
       game: stepNames[r.step] ?? String(r.step),
-      scoring: who.backends[who.backendOf(r.agent_id)]!.synthetic && r.scoring !== null ? SYNTHETIC_SCORING : r.scoring,
+      scoring: r.scoring,
       dist: r.dist === null || format === "csv" ? r.dist : r.dist.split(",").map(Number),
       ...whoFields(who, r.agent_id)
     } as never)
@@ -702,7 +696,7 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
       const runManifest = getManifest(db)
       const spec = runManifest["spec"] as RunSpec | undefined
       const stepNames = spec?.steps.map(stepId) ?? []
-      // Provenance on every row: who answered. Synthetic answers are scored "synthetic", whatever the run recorded.
+      // Provenance on every row: who answered.
       const who = whoOf(spec)
       const first = who.backends[0]!
       const synthetic = who.backends.find((b) => b.synthetic)
@@ -767,7 +761,7 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
             files: tables.map((t) => ({ file: path.basename(t.file), rows: t.rows, columns: t.columns })),
             notes: synthetic
               ? [
-                  `${synthetic.label}: every answer ${who.backends.length > 1 ? `of model ${synthetic.model} ` : ""}was drawn from valuesim's theory model (Schwartz's circle plus noise), not from a language model; its scoring column says "${SYNTHETIC_SCORING}" and dist is the theory model's answer distribution.`
+                  `${synthetic.label}: every answer ${who.backends.length > 1 ? `of model ${synthetic.model} ` : ""}was drawn from valuesim's theory model (Schwartz's circle plus noise), not from a language model; its scoring column says "synthetic" and dist is the theory model's answer distribution.`
                 ]
               : []
           }

@@ -139,7 +139,7 @@ const syntheticDecide = (spec: RunSpec, step: number, game: GameScenario, member
       const choice = decisionChoices(d)[idx]!
       return {
         round: d.round, agentId, member, role: d.role, decision: d.decision, value: choice.value, label: choice.label,
-        scoring: spec.backend.scoring, requestKey: null, dist: Array.from(dist), raw: choice.token, attempts: 0, error: null
+        scoring: "synthetic", requestKey: null, dist: Array.from(dist), raw: choice.token, attempts: 0, error: null
       }
     })
 }

@@ -31,7 +31,7 @@ export const drawStream = (spec: RunSpec, step: number, agentId: number) => stre
 export const syntheticUnits = (spec: RunSpec, step: number, q: Questionnaire, agents: ReadonlyArray<PendingAgent>): AnswerPage => {
   const k = q.scale.length
   const nItems = q.items.length
-  const page = new PageColumns(agents.length, nItems, k, scoringCode(spec.backend.scoring))
+  const page = new PageColumns(agents.length, nItems, k, scoringCode("synthetic"))
   const values = page.values
   const dists = new Float64Array(agents.length * nItems * k)
   page.dists = dists

@@ -25,7 +25,7 @@ export const SCHEMA_VERSION = 3
  * and its unit state are written in one transaction, so a unit is either wholly present or pending.
  *
  * `answers` holds one row per finished (step, agent) with one entry per item in each column, in item order:
- * `vals` int16 little-endian (−32768: no value), `scoring` one byte (0 logprob, 1 sample), `dists` the
+ * `vals` int16 little-endian (−32768: no value), `scoring` one byte (0 logprob, 1 sample, 2 synthetic), `dists` the
  * distribution the answer was drawn from when the answer computed it itself (the synthetic respondent): k
  * probabilities × 3 bytes, round(p·10⁶) (0xFFFFFF first: none), `request_ids` uint32 (0: no request),
  * `attempts` one byte, `raws` and `errors` JSON arrays. Columns whose entries are all empty are NULL.
@@ -87,7 +87,7 @@ export interface AnswerPage {
   readonly redo: Uint8Array | null
   /** Per answer: the canonical scale value, NaN when there is none. */
   readonly values: Float64Array
-  /** Per answer: 0 logprob, 1 sample (`SCORING_MODES`). */
+  /** Per answer: 0 logprob, 1 sample, 2 synthetic (`SCORING_MODES`). */
   readonly scoring: Uint8Array
   /** Per answer: k probabilities (canonical order) it was drawn from; NaN in the first entry when none. Null: none at all. */
   readonly dists: Float64Array | null

@@ -2,10 +2,13 @@
  * The binary column formats of the `answers` table and `requests.dist` (schema version 3). Pure: no I/O.
  */
 
-/** Scoring modes by their stored code. */
-export const SCORING_MODES = ["logprob", "sample"] as const
-export type ScoringCode = 0 | 1
-export const scoringCode = (mode: string): ScoringCode => (mode === "logprob" ? 0 : 1)
+/**
+ * Scoring modes by their stored code: drawn from a request's logprobs, parsed from a sampled reply, or drawn from
+ * the theory model by the synthetic respondent (which writes code 2 itself; the export only reads it).
+ */
+export const SCORING_MODES = ["logprob", "sample", "synthetic"] as const
+export type ScoringCode = 0 | 1 | 2
+export const scoringCode = (mode: string): ScoringCode => (mode === "logprob" ? 0 : mode === "synthetic" ? 2 : 1)
 
 /** Stored scale values are int16; this one means "no value". */
 export const NO_VALUE = -32768

@@ -1,5 +1,5 @@
 import type { RequestRow, RunDb } from "./RunStore.js"
-import { decodeDist, formatDist, NO_VALUE, SCORING_MODES } from "./encoding.js"
+import { decodeDist, formatDist, NO_VALUE, SCORING_MODES, type ScoringCode } from "./encoding.js"
 
 /**
  * Typed reads of a run store. Every query of the run schema outside the writer lives here (or in plan.ts).
@@ -404,7 +404,7 @@ export function* readAnswerRecords(db: RunDb, onlyStep?: number): Generator<Answ
             conditionIdx: p.conditionIdx[a]!,
             itemIdx: i,
             value: Number.isNaN(p.values[n]!) ? null : p.values[n]!,
-            scoring: SCORING_MODES[p.scoring[n] as 0 | 1] ?? "sample",
+            scoring: SCORING_MODES[p.scoring[n] as ScoringCode] ?? "sample",
             raw: own ?? req?.text ?? null,
             dist: p.k === 0 || Number.isNaN(p.dists[n * p.k]!) ? null : formatDist(p.dists, n * p.k, p.k),
             requestKey: req?.key ?? null,
