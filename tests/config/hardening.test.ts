@@ -181,7 +181,7 @@ describe("malformed specs: one line per problem", () => {
       "agents: expected an integer, got 1.5",
       'steps[0]: expected a mapping with key questionnaire or a mapping with key game, got {"questionnaire":"q.yaml","extra":1}',
       "steps[1]: expected a mapping with key questionnaire or a mapping with key game, got {}",
-      'backend.kind: expected "synthetic" or "openai", got "bogus"',
+      'backend.kind: expected "synthetic", "openai" or "local", got "bogus"',
       'backend.temperature: expected a number, got "hot"',
       "backend.top_logprobs: expected a number between 1 and 20, got 0"
     ])
