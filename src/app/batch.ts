@@ -29,9 +29,9 @@ import {
 } from "../store/batch.js"
 import { readRunTotals } from "../store/reads.js"
 import { makeResultWriter, type ResultWriter } from "../store/ResultWriter.js"
-import { getManifest, logEvent, putManifest, type RequestRow, type RunDb } from "../store/RunStore.js"
+import { logEvent, putManifest, type RequestRow, type RunDb } from "../store/RunStore.js"
 import { cliCommand } from "./invocation.js"
-import { createPlannedRun, runModelSteps, withDatabase } from "./runStudy.js"
+import { createPlannedRun, runModelSteps, specOf, withDatabase } from "./runStudy.js"
 
 /** OpenAI's Batch API limits on one input file. */
 export const BATCH_MAX_REQUESTS = 50_000
@@ -74,17 +74,6 @@ const discardingWriter: ResultWriter = {
   stats: { answers: 0, failed: 0, missing: 0, degraded: 0, unitsDone: 0, unitsFailed: 0, batches: 0 }
 }
 
-/** The plan of an existing run folder (a usage error when the folder holds none). */
-export const specOf = (db: RunDb, dbFile: string) =>
-  Effect.gen(function* () {
-    const manifest = getManifest(db)
-    const spec = manifest["spec"] as RunSpec | undefined
-    const runId = manifest["run_id"] as string | undefined
-    if (spec === undefined || runId === undefined) {
-      return yield* new SpecFileError({ file: dbFile, problems: ["manifest: the run has no plan (it was never started properly)"] })
-    }
-    return { spec, runId }
-  })
 
 /** Batches need a model behind an OpenAI-compatible API. */
 const checkBatchable = (spec: RunSpec) =>

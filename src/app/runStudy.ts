@@ -701,6 +701,18 @@ export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<st
     )
   })
 
+/** The plan of an existing run folder (a usage error when the folder holds none). */
+export const specOf = (db: RunDb, dbFile: string) =>
+  Effect.gen(function* () {
+    const manifest = getManifest(db)
+    const spec = manifest["spec"] as RunSpec | undefined
+    const runId = manifest["run_id"] as string | undefined
+    if (spec === undefined || runId === undefined) {
+      return yield* new SpecFileError({ file: dbFile, problems: ["manifest: the run has no plan (it was never started properly)"] })
+    }
+    return { spec, runId }
+  })
+
 /** What `resume` may change: where requests go and how long one may take. */
 export interface ResumeOverrides {
   readonly baseUrl?: string | undefined
@@ -722,12 +734,7 @@ export const resumeRun = (
     }
     return yield* withDatabase(dbFile, true, (db) =>
       Effect.gen(function* () {
-        const manifest = getManifest(db)
-        const spec = manifest["spec"] as RunSpec | undefined
-        const runId = manifest["run_id"] as string | undefined
-        if (spec === undefined || runId === undefined) {
-          return yield* new SpecFileError({ file: dbFile, problems: ["manifest: the run has no plan (it was never started properly)"] })
-        }
+        const { spec, runId } = yield* specOf(db, dbFile)
         const reserved = reserveSpace(runDir)
         if (reserved !== null) return yield* reserved
         yield* Effect.try({

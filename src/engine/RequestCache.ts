@@ -21,6 +21,21 @@ export interface Asked {
 }
 
 /** Says what is wrong with a completion that cannot be used as asked (it is then retried like a 5xx), or null. */
+/** A response stored in the run (a `requestLookup` row) as the answer to its request. */
+export const askedFromRow = (key: string, row: NonNullable<ReturnType<ReturnType<typeof requestLookup>>>): Asked => ({
+  key,
+  completion: {
+    text: row.text ?? "",
+    topLogprobs: row.topLogprobs === null ? null : (JSON.parse(row.topLogprobs) as Completion["topLogprobs"]),
+    promptTokens: row.promptTokens,
+    completionTokens: row.completionTokens,
+    finishReason: null
+  },
+  attempts: row.attempts,
+  latencyMs: row.latencyMs,
+  cached: true
+})
+
 export type Validate = (completion: Completion) => string | null
 
 export interface Asker {
@@ -124,19 +139,7 @@ export const makeAsker = (
       }
       const row = lookup(key)
       if (row !== undefined) {
-        const stored: Asked = {
-          key,
-          completion: {
-            text: row.text ?? "",
-            topLogprobs: row.topLogprobs === null ? null : (JSON.parse(row.topLogprobs) as Completion["topLogprobs"]),
-            promptTokens: row.promptTokens,
-            completionTokens: row.completionTokens,
-            finishReason: null
-          },
-          attempts: row.attempts,
-          latencyMs: row.latencyMs,
-          cached: true
-        }
+        const stored = askedFromRow(key, row)
         remember(stored)
         counters.cacheHits += sharedBy
         return Effect.succeed(stored)

@@ -1,11 +1,11 @@
 import { Effect } from "effect"
 import type { BackendSettings } from "../config/RunSpec.js"
-import type { ChatMessage, Completion } from "../domain/answers.js"
+import type { ChatMessage } from "../domain/answers.js"
 import type { CompletionRequest } from "../llm/LlmClient.js"
 import { LlmError } from "../llm/LlmError.js"
 import { requestLookup } from "../store/reads.js"
 import type { RunDb } from "../store/RunStore.js"
-import { describeRequest, type Asked, type Asker, type Validate } from "./RequestCache.js"
+import { askedFromRow, describeRequest, type Asked, type Asker, type Validate } from "./RequestCache.js"
 
 /** A request the run needs and the store cannot answer. */
 export interface Unanswered {
@@ -35,19 +35,7 @@ export const makeStoredAsker = (
     if (hit !== undefined) return hit
     const row = lookup(key)
     if (row === undefined) return undefined
-    const asked: Asked = {
-      key,
-      completion: {
-        text: row.text ?? "",
-        topLogprobs: row.topLogprobs === null ? null : (JSON.parse(row.topLogprobs) as Completion["topLogprobs"]),
-        promptTokens: row.promptTokens,
-        completionTokens: row.completionTokens,
-        finishReason: null
-      },
-      attempts: row.attempts,
-      latencyMs: row.latencyMs,
-      cached: true
-    }
+    const asked = askedFromRow(key, row)
     if (memo.size >= 50_000) memo.clear()
     memo.set(key, asked)
     return asked
