@@ -45,7 +45,10 @@ const spyScheduler = () => {
 
 const completion: Completion = { text: "3", topLogprobs: null, promptTokens: 5, completionTokens: 1, finishReason: "stop" }
 
-/** The asker of a fresh run store, with a client that answers "3" and records the timeout of each attempt. */
+/**
+ * The asker of a fresh run store (tests run it on the live clock: the writer lingers a few ms to group commits),
+ * with a client that answers "3" and records the timeout of each attempt.
+ */
 const withAsker = <A>(scoring: BackendSettings["scoring"], f: (ask: (m: ReadonlyArray<ChatMessage>, nonce: string | null) => Effect.Effect<unknown, unknown>, spy: ReturnType<typeof spyScheduler>) => Effect.Effect<A, unknown>) =>
   Effect.scoped(
     Effect.gen(function* () {
@@ -75,7 +78,7 @@ const messages = (item: number): ReadonlyArray<ChatMessage> => [
 ]
 
 describe("request sharing", () => {
-  it.effect("under sample scoring no request is keyed for sharing: each agent's request is its own", () =>
+  it.live("under sample scoring no request is keyed for sharing: each agent's request is its own", () =>
     withAsker("sample", (ask, spy) =>
       Effect.gen(function* () {
         for (const agent of [1, 2, 3]) for (const item of [1, 2]) yield* ask(messages(item), `agent:${agent}`)
@@ -85,7 +88,7 @@ describe("request sharing", () => {
       })
     ))
 
-  it.effect("under logprob scoring requests are keyed by content, so identical ones share one execution", () =>
+  it.live("under logprob scoring requests are keyed by content, so identical ones share one execution", () =>
     withAsker("logprob", (ask, spy) =>
       Effect.gen(function* () {
         yield* Effect.all([ask(messages(1), null), ask(messages(2), null)], { concurrency: 2 })
