@@ -581,13 +581,13 @@ const secondSignalStops =
         })
     )
 
+/** The base URLs a backend's requests go to: its replicas, or its one endpoint. */
+const replicaUrls = (backend: BackendSettings): ReadonlyArray<string> => backend.replicas?.map((r) => r.baseUrl) ?? [backend.baseUrl ?? DEFAULT_BASE_URL]
+
 /**
  * Fails when none of a backend's servers can be reached; a replica that cannot is named and left to the others
  * (the replica client sends it nothing while it is down, and tries it again later).
  */
-/** The base URLs a backend's requests go to: its replicas, or its one endpoint. */
-const replicaUrls = (backend: BackendSettings): ReadonlyArray<string> => backend.replicas?.map((r) => r.baseUrl) ?? [backend.baseUrl ?? DEFAULT_BASE_URL]
-
 const reachableAny = (urls: ReadonlyArray<string>, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
   Effect.gen(function* () {
     if (urls.length === 1) return yield* checkReachable(urls[0]!, env)
