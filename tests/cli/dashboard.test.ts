@@ -1,37 +1,12 @@
 import Sqlite from "better-sqlite3"
-import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { BIN, lastJson, ROOT, runCli, startCli, tempDir, waitCli } from "../helpers/cli.js"
 import { MODEL, startFakeServer, type FakeServer, type Fault } from "../helpers/fakeOpenAiServer.js"
+import { hasTmux, NOT_CI, screen, tmux, waitFor } from "../helpers/tmux.js"
 
-// The dashboard needs a real terminal: tmux gives the run one and lets the test read the screen and press keys.
-const hasTmux = (() => {
-  try {
-    execFileSync("tmux", ["-V"], { stdio: "ignore" })
-    return true
-  } catch {
-    return false
-  }
-})()
-
-// CI services set CI, and ink then draws only the final frame: the dashboard tests run the CLI without it.
-const NOT_CI = "env -u CI -u CONTINUOUS_INTEGRATION"
-
-const tmux = (...args: Array<string>) => execFileSync("tmux", args, { encoding: "utf8" })
-const screen = (session: string) => tmux("capture-pane", "-p", "-t", session)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-/** Waits for the screen to pass `test`; unbounded unless `timeoutMs` is given (the test's own timeout catches a hang). */
-const waitFor = async (session: string, test: (text: string) => boolean, what: string, timeoutMs = Infinity) => {
-  let text = ""
-  for (let waited = 0; waited < timeoutMs; waited += 250) {
-    text = screen(session)
-    if (test(text)) return text
-    await sleep(250)
-  }
-  throw new Error(`timed out waiting for ${what}; the screen shows:\n${text}`)
-}
 
 // `stalling` answers a few hundred requests and then none, so the run is still going whatever the machine's
 // speed when the test presses its keys; `server` answers everything (the resume goes there with --base-url).

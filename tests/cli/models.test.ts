@@ -1,9 +1,9 @@
-import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { BIN, lastJson, ROOT, runCli, startCli, tempDir, waitCli } from "../helpers/cli.js"
 import { startFakeServer, type FakeServer } from "../helpers/fakeOpenAiServer.js"
+import { hasTmux, NOT_CI, waitFor, tmux } from "../helpers/tmux.js"
 
 /**
  * A study of several models in one run: the synthetic backend and a model on the loopback server answer the same
@@ -246,28 +246,13 @@ describe("bad study files", () => {
   })
 })
 
-// The dashboard needs a real terminal: tmux gives the run one (as in dashboard.test.ts).
-const hasTmux = (() => {
-  try {
-    execFileSync("tmux", ["-V"], { stdio: "ignore" })
-    return true
-  } catch {
-    return false
-  }
-})()
-
 describe.skipIf(!hasTmux)("the dashboard of a two-model run", () => {
   it("shows a progress row per step and model, and names the models", async () => {
     const file = study("dash", `  - kind: synthetic\n  - kind: openai\n    model: loop-d\n    base_url: ${server.url}\n`)
     const session = `valuesim-models-${process.pid}`
-    const tmux = (...args: Array<string>) => execFileSync("tmux", args, { encoding: "utf8" })
-    tmux("new-session", "-d", "-s", session, "-x", "140", "-y", "45", `cd ${ROOT} && env -u CI -u CONTINUOUS_INTEGRATION ${process.execPath} ${BIN} run ${file} --runs-dir ${path.join(dir, "runs-dash")}; sleep 60`)
+    tmux("new-session", "-d", "-s", session, "-x", "140", "-y", "45", `cd ${ROOT} && ${NOT_CI} ${process.execPath} ${BIN} run ${file} --runs-dir ${path.join(dir, "runs-dash")}; sleep 60`)
     try {
-      let text = ""
-      for (let waited = 0; waited < 90_000 && !/finished →/.test(text); waited += 250) {
-        await new Promise((r) => setTimeout(r, 250))
-        text = tmux("capture-pane", "-p", "-t", session)
-      }
+      const text = await waitFor(session, (t) => /finished →/.test(t), "the run to finish")
       expect(text).toContain("synthetic-theory-v1 | loop-d (live statistics: synthetic-theory-v1)")
       expect(text).toMatch(/vsq40 · synthetic….*30\/30/)
       expect(text).toMatch(/vsq40 · loop-d\s.*30\/30/)
