@@ -1,5 +1,5 @@
 import type { RequestRow, RunDb } from "./RunStore.js"
-import { decodeDist, formatDist, NO_VALUE, SCORING_MODES, type ScoringCode } from "./encoding.js"
+import { decodeDist, formatDist, NO_VALUE, SCORING_MODES, scoringCode, type ScoringCode } from "./encoding.js"
 
 /**
  * Typed reads of a run store. Every query of the run schema outside the writer lives here (or in plan.ts).
@@ -225,6 +225,20 @@ export const requestInfoReader = (db: RunDb) => {
   }
 }
 
+const SYNTHETIC_CODE = scoringCode("synthetic")
+
+/**
+ * Whether every answer of the run is the synthetic backend's: a run of that backend alone. Its stores written
+ * before the synthetic respondent recorded its own scoring code hold 0 or 1 there, so readers report the code
+ * from the run's plan instead of trusting the stored one.
+ */
+const syntheticRun = (db: RunDb): boolean => {
+  const row = db.prepare(`SELECT value FROM manifest WHERE key = 'spec'`).get() as { value: string } | undefined
+  if (row === undefined) return false
+  const spec = JSON.parse(row.value) as { readonly backend?: { readonly kind?: string }; readonly backends?: unknown }
+  return spec.backends === undefined && spec.backend?.kind === "synthetic"
+}
+
 /**
  * Pages of a step's answers in agent order (`pageSize` agents each), as typed columns. Agents without a stored
  * row (not yet answered) are absent. Memory is one page. Readers that need the values only use `readValuePages`.
@@ -232,6 +246,7 @@ export const requestInfoReader = (db: RunDb) => {
 export function* readAnswerPages(db: RunDb, step: number, pageSize = 4096): Generator<AnswerColumns> {
   const items = readItemCount(db, step)
   if (items === 0) return
+  const synthetic = syntheticRun(db)
   const stmt = db.prepare(
     `SELECT an.agent_id, ag.condition_idx, an.vals, an.scoring, an.dists, an.request_ids, an.attempts, an.raws, an.errors
      FROM answers an JOIN agents ag ON ag.agent_id = an.agent_id
@@ -278,7 +293,7 @@ export function* readAnswerPages(db: RunDb, step: number, pageSize = 4096): Gene
       for (let i = 0; i < items; i++) {
         const v = r.vals.readInt16LE(2 * i)
         page.values[from + i] = v === NO_VALUE ? NaN : v
-        page.scoring[from + i] = r.scoring[i]!
+        page.scoring[from + i] = synthetic ? SYNTHETIC_CODE : r.scoring[i]!
         if (r.attempts !== null) page.attempts[from + i] = r.attempts[i]!
         const id = r.request_ids === null ? 0 : r.request_ids.readUInt32LE(4 * i)
         page.requestIds[from + i] = id
@@ -494,12 +509,12 @@ export const iterateMoves = (db: RunDb): IterableIterator<MoveExportRow> =>
   db
     .prepare(
       `SELECT mv.step, mv.match_id, mv.round, mv.seq, mv.agent_id, c.condition, c.value_code AS primed_value, mv.member, mv.role,
-              mv.decision, mv.value, mv.label, mv.scoring, coalesce(mv.raw, r.text) AS raw, mv.dist, mv.request_key, mv.attempts, mv.error
+              mv.decision, mv.value, mv.label, CASE WHEN @synthetic THEN 'synthetic' ELSE mv.scoring END AS scoring, coalesce(mv.raw, r.text) AS raw, mv.dist, mv.request_key, mv.attempts, mv.error
        FROM moves mv JOIN agents ag ON ag.agent_id = mv.agent_id JOIN conditions c ON c.condition_idx = ag.condition_idx
        LEFT JOIN requests r ON r.key = mv.request_key
        ORDER BY mv.step, mv.match_id, mv.seq`
     )
-    .iterate() as IterableIterator<MoveExportRow>
+    .iterate({ synthetic: syntheticRun(db) ? 1 : 0 }) as IterableIterator<MoveExportRow>
 
 export interface GameResultExportRow {
   readonly step: number
