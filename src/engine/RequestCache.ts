@@ -20,7 +20,6 @@ export interface Asked {
   readonly cached: boolean
 }
 
-/** Says what is wrong with a completion that cannot be used as asked (it is then retried like a 5xx), or null. */
 /** A response stored in the run (a `requestLookup` row) as the answer to its request. */
 export const askedFromRow = (key: string, row: NonNullable<ReturnType<ReturnType<typeof requestLookup>>>): Asked => ({
   key,
@@ -36,6 +35,7 @@ export const askedFromRow = (key: string, row: NonNullable<ReturnType<ReturnType
   cached: true
 })
 
+/** Says what is wrong with a completion that cannot be used as asked (it is then retried like a 5xx), or null. */
 export type Validate = (completion: Completion) => string | null
 
 export interface Asker {
