@@ -21,6 +21,8 @@ import { costOf, MaxCostReachedError } from "./planRun.js"
 import { firstGameMessages, planMatches, runGameStep } from "../engine/GameRunner.js"
 import { describeRequest, makeAsker, validated, type Asker, type Preloaded } from "../engine/RequestCache.js"
 import { runQuestionnaireStep } from "../engine/QuestionnaireRunner.js"
+import { societyChoices, societyMessages } from "../society/prompts.js"
+import { planSociety, runSocietyStep, societyTotals } from "../society/runSociety.js"
 import { logprobValidator } from "../llm/scoring.js"
 import { cacheable, defaultCacheDir, endpointIdentity, openCache, type ResponseCache } from "../llm/responseCache.js"
 import { llmRespondent } from "../respondents/llm.js"
@@ -73,6 +75,8 @@ export interface RunSummary {
   readonly cpuUserSeconds: number
   /** User-mode CPU of the run's own thread alone (the dashboard draws from another); null off Linux. */
   readonly runThreadCpuUserSeconds: number | null
+  /** Runs with a society step: the agent decisions taken in its rounds (part of `answers`). */
+  readonly agentRounds?: number
 }
 
 export interface OutputOptions {
@@ -160,6 +164,7 @@ const planRun = (db: RunDb, spec: RunSpec, runId: string, createdAt: string) => 
     assignment,
     steps: spec.steps.map((s, step) => {
       if (s.kind === "questionnaire") return { kind: "questionnaire" as const, items: s.questionnaire.items }
+      if (s.kind === "society") return planSociety(spec, step, population)
       const m = planMatches(spec, step, agentIds)
       return {
         kind: "game" as const,
@@ -237,7 +242,9 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
       const first = spec.steps[0]!
       const cond = spec.population.conditions[0]!
       const messages =
-        first.kind === "questionnaire"
+        first.kind === "society"
+          ? societyMessages(first.society, cond.system, 1, 0)
+          : first.kind === "questionnaire"
           ? [
               ...openingMessages(cond.system),
               first.questionnaire.administration === "batch"
@@ -251,7 +258,9 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
       // shared request must (a degraded response is retried like a 5xx).
       const validate = first.kind === "questionnaire" && first.questionnaire.administration !== "batch" && spec.backend.scoring === "logprob"
         ? logprobValidator(presentedChoices(first.questionnaire))
-        : undefined
+        : first.kind === "society" && spec.backend.scoring === "logprob"
+          ? logprobValidator(societyChoices(first.society))
+          : undefined
       const cache = cacheDir !== null && cacheable(spec.backend, nonce) ? yield* openRunCache(spec, cacheDir, spec.backend.baseUrl) : null
       const hit = cache === null ? undefined : cache.get(body, yield* Clock.currentTimeMillis)
       if (hit !== undefined && (validate === undefined || validate(hit) === null)) {
@@ -285,7 +294,9 @@ const openRunCache = (spec: RunSpec, dir: string, endpoint: string | null) =>
 const runStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWriter, asker: Asker | null, respondent: Respondent, gate: Effect.Effect<void>) =>
   spec.steps[step]!.kind === "game"
     ? runGameStep(spec, step, db, writer, asker, gate)
-    : runQuestionnaireStep(spec, step, db, writer, respondent, gate)
+    : spec.steps[step]!.kind === "society"
+      ? runSocietyStep(spec, step, db, writer, asker, gate)
+      : runQuestionnaireStep(spec, step, db, writer, respondent, gate)
 
 /**
  * Runs every pending unit of every step of a model-backed run through `asker` (the online asker, or the batch
@@ -421,7 +432,8 @@ const summarize = (
     elapsedSeconds: Math.round(elapsedMs / 10) / 100,
     cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
     cpuUserSeconds: Math.round(cpu.user / 1e4) / 100,
-    runThreadCpuUserSeconds: threadCpu === null ? null : Math.round(threadCpu * 100) / 100
+    runThreadCpuUserSeconds: threadCpu === null ? null : Math.round(threadCpu * 100) / 100,
+    ...societyTotals(ctx.spec, ctx.db)
   }
 }
 

@@ -3,6 +3,7 @@ import type { Questionnaire } from "../domain/questionnaire.js"
 import type { ScoringMode } from "../domain/answers.js"
 import type { Condition } from "./PopulationFile.js"
 import type { ValueSystem } from "../domain/values.js"
+import type { SocietyScenario } from "../society/scenario.js"
 
 /** synthetic: the theory model; openai: an OpenAI-compatible endpoint; local: a GGUF file run in-process. */
 export type BackendKind = "synthetic" | "openai" | "local"
@@ -48,10 +49,15 @@ export interface GameStep {
   readonly kind: "game"
   readonly game: GameScenario
 }
-export type Step = QuestionnaireStep | GameStep
+/** The population on a network through repeated rounds (src/society/). */
+export interface SocietyStep {
+  readonly kind: "society"
+  readonly society: SocietyScenario
+}
+export type Step = QuestionnaireStep | GameStep | SocietyStep
 
-/** The name of a step (its questionnaire's or game's id). */
-export const stepId = (s: Step): string => (s.kind === "game" ? s.game.id : s.questionnaire.id)
+/** The name of a step (its questionnaire's, game's or society's id). */
+export const stepId = (s: Step): string => (s.kind === "game" ? s.game.id : s.kind === "society" ? s.society.id : s.questionnaire.id)
 
 /**
  * Everything a run needs, fully resolved from the spec files and command-line overrides. Stored in the

@@ -10,8 +10,9 @@ import { decodeData, readDataFile, resolveFrom } from "./loadFile.js"
 import { loadPopulation } from "./PopulationFile.js"
 import { questionnaireFromData } from "./QuestionnaireFile.js"
 import type { BackendKind, BackendSettings, Replica, RunSpec, Step } from "./RunSpec.js"
-import { SYNTHETIC_MODEL } from "./RunSpec.js"
+import { stepId, SYNTHETIC_MODEL } from "./RunSpec.js"
 import { SafeId } from "./ids.js"
+import { settleSociety, societyFromData } from "../society/SocietyFile.js"
 import { SpecFileError, UsageError } from "./SpecFileError.js"
 
 const NonEmpty = Schema.String.pipe(Schema.minLength(1))
@@ -49,7 +50,7 @@ export const StudyFileSchema = Schema.Struct({
   population: NonEmpty,
   agents: Schema.optional(Schema.Int.pipe(Schema.positive())),
   seed: Schema.optional(Schema.Int),
-  steps: Schema.Array(Schema.Union(Schema.Struct({ questionnaire: NonEmpty }), Schema.Struct({ game: NonEmpty }))).pipe(Schema.minItems(1)),
+  steps: Schema.Array(Schema.Union(Schema.Struct({ questionnaire: NonEmpty }), Schema.Struct({ game: NonEmpty }), Schema.Struct({ society: NonEmpty }))).pipe(Schema.minItems(1)),
   backend: Schema.optional(Schema.Struct(BackendFields)),
   /** Several backends: every step runs on each, into one run. */
   backends: Schema.optional(Schema.Array(Schema.Struct(BackendFields)).pipe(Schema.minItems(1)))
@@ -224,14 +225,16 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
     let backendFile: BackendFile | undefined
     let backendList: ReadonlyArray<BackendFile> | undefined
     const steps: Array<Step> = []
-    const loadStep = (file: string, stepData: unknown, as: "questionnaire" | "game") =>
+    const loadStep = (file: string, stepData: unknown, as: "questionnaire" | "game" | "society") =>
       as === "game"
         ? Effect.map(gameFromData(stepData, file), (game): Step => ({ kind: "game", game }))
-        : Effect.map(questionnaireFromData(stepData, file), (questionnaire): Step => ({ kind: "questionnaire", questionnaire }))
+        : as === "society"
+          ? Effect.map(societyFromData(stepData, file), (society): Step => ({ kind: "society", society }))
+          : Effect.map(questionnaireFromData(stepData, file), (questionnaire): Step => ({ kind: "questionnaire", questionnaire }))
     if (kind === "study") {
       const study = yield* decodeData(StudyFileSchema, data, specFile)
       populationFile = o.population ?? resolveFrom(specFile, study.population)
-      stepFiles = study.steps.map((s) => resolveFrom(specFile, "game" in s ? s.game : s.questionnaire))
+      stepFiles = study.steps.map((s) => resolveFrom(specFile, "game" in s ? s.game : "society" in s ? s.society : s.questionnaire))
       studyId = study.id
       title = study.title ?? study.id
       agentsFromFile = study.agents
@@ -240,19 +243,20 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
       backendList = study.backends
       for (let i = 0; i < stepFiles.length; i++) {
         const f = stepFiles[i]!
-        steps.push(yield* loadStep(f, yield* readDataFile(f), "game" in study.steps[i]! ? "game" : "questionnaire"))
+        const st = study.steps[i]!
+        steps.push(yield* loadStep(f, yield* readDataFile(f), "game" in st ? "game" : "society" in st ? "society" : "questionnaire"))
       }
-    } else if (kind === "questionnaire" || kind === "game") {
+    } else if (kind === "questionnaire" || kind === "game" || kind === "society") {
       const step = yield* loadStep(specFile, data, kind)
       steps.push(step)
       populationFile = o.population ?? DEFAULT_POPULATION
       stepFiles = [specFile]
-      studyId = step.kind === "game" ? step.game.id : step.questionnaire.id
-      title = step.kind === "game" ? step.game.title : step.questionnaire.title
+      studyId = stepId(step)
+      title = step.kind === "game" ? step.game.title : step.kind === "society" ? step.society.title : step.questionnaire.title
     } else {
       return yield* new SpecFileError({
         file: specFile,
-        problems: [`kind: expected "study", "questionnaire" or "game", got ${JSON.stringify(kind ?? null)}`]
+        problems: [`kind: expected "study", "questionnaire", "game" or "society", got ${JSON.stringify(kind ?? null)}`]
       })
     }
     const seed = firstDefined(o.seed, seedFromFile) ?? DEFAULT_SEED
@@ -261,6 +265,12 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
     if (agents > 50_000_000) return yield* new UsageError({ detail: `--agents: ${agents} is more than the 50,000,000 supported` })
     const backends = yield* Effect.forEach(yield* resolveBackends(specFile, backendFile, backendList, o, env), (b) => localModelPath(b, o, specFile))
     const backend = backends[0]!
+    // Society steps: the network's checks need the agent count; an edge list is read and its hash kept.
+    for (const [i, s] of steps.entries()) {
+      if (s.kind !== "society") continue
+      if (backends.length > 1) return yield* new SpecFileError({ file: specFile, problems: [`backends: a society step (${s.society.id}) runs on one backend; this study lists ${backends.length}`] })
+      steps[i] = { kind: "society", society: yield* settleSociety(s.society, stepFiles[i]!, agents) }
+    }
     if (o.baseUrl === undefined) {
       for (const [i, b] of backends.entries()) {
         if (b.kind !== "openai") continue

@@ -1,4 +1,6 @@
+import type { Network } from "../sampling/network.js"
 import { putManifest, type RunDb } from "./RunStore.js"
+import { writeSocietyNetwork, writeSocietyRound } from "./society.js"
 
 /** Everything a new run starts from, in the store's terms. */
 export interface RunPlan {
@@ -11,6 +13,8 @@ export interface RunPlan {
         readonly items: ReadonlyArray<{ readonly id: string; readonly subscale: string; readonly reverse: boolean; readonly text: string }>
       }
     | { readonly kind: "game"; readonly groups: ReadonlyArray<ReadonlyArray<number>>; readonly unmatched: ReadonlyArray<number> }
+    /** A society: its network, its rounds (its units) and, for diffusion, the seeds as round 0. */
+    | { readonly kind: "society"; readonly network: Network; readonly info: unknown; readonly rounds: number; readonly round0: Uint8Array | null }
   >
   readonly manifest: Record<string, unknown>
 }
@@ -38,6 +42,12 @@ export const writePlan = (db: RunDb, plan: RunPlan): void => {
       `INSERT INTO step_totals (step, units_pending, units_done, units_failed, answers, failed, missing, degraded) VALUES (?, ?, ?, 0, 0, 0, 0, 0)`
     )
     plan.steps.forEach((s, step) => {
+      if (s.kind === "society") {
+        writeSocietyNetwork(db, step, s.network, s.info)
+        if (s.round0 !== null) writeSocietyRound(db, { step, round: 0, actions: s.round0, stats: "{}", asked: null })
+        totals.run(step, s.rounds, 0)
+        return
+      }
       if (s.kind === "questionnaire") s.items.forEach((item, idx) => it.run(step, idx, item.id, item.subscale, item.reverse ? 1 : 0, item.text))
       for (let i = 0; i < n; i++) u.run(step, i)
       let done = 0

@@ -8,7 +8,7 @@ export type Panel = "run" | "stats" | "help"
 
 export interface StepProgress {
   readonly id: string
-  readonly kind: "questionnaire" | "game"
+  readonly kind: "questionnaire" | "game" | "society"
   readonly unitsTotal: number
   readonly unitsDone: number
   readonly unitsFailed: number
