@@ -22,6 +22,7 @@ import {
 import { getManifest, openDatabase, type RunDb } from "../store/RunStore.js"
 import { faultOf, storeErrorOf } from "../store/storeFault.js"
 import { versions } from "./version.js"
+import { batchRecords, EDGE_COLUMNS, edgeBatches, edgeParquet, hasSociety, SOCIETY_COLUMNS, societyBatches, societyParquet } from "../society/export.js"
 
 export type ExportFormat = "csv" | "jsonl" | "parquet"
 type TextFormat = Exclude<ExportFormat, "parquet">
@@ -555,8 +556,14 @@ const exportParquet = async (db: RunDb, spec: RunSpec | undefined, stepNames: Re
     const names = [...new Set(stepNames)]
     const scoreSpec = SCORE_PARQUET(names, conditions, primed, spec, who)
     const scores = await pq.write("scores", scoreSpec, scoreBatches(db, spec, scoreSpec, who))
+    const society = hasSociety(spec)
+      ? [
+          { ...(await pq.write("edges", edgeParquet(spec), edgeBatches(db, spec))), columns: EDGE_COLUMNS },
+          { ...(await pq.write("society", societyParquet(db, spec), societyBatches(db, spec))), columns: SOCIETY_COLUMNS }
+        ]
+      : []
     const hasGames = spec?.steps.some((st) => st.kind === "game") ?? false
-    if (!hasGames) return { file: answers.file, rows: answers.rows, scores: scores.file, scoreRows: scores.rows }
+    if (!hasGames) return { file: answers.file, rows: answers.rows, scores: scores.file, scoreRows: scores.rows, society }
     const moveSpec = MOVE_PARQUET(names, conditions, primed, who)
     const moves = await pq.write("moves", moveSpec, recordBatches(moveSpec, moveRows(db, stepNames, "parquet", who)))
     const resultSpec = GAME_RESULT_PARQUET(names, conditions, primed, who)
@@ -569,7 +576,8 @@ const exportParquet = async (db: RunDb, spec: RunSpec | undefined, stepNames: Re
       moves: moves.file,
       moveRows: moves.rows,
       gameResults: results.file,
-      gameResultRows: results.rows
+      gameResultRows: results.rows,
+      society
     }
   } finally {
     pq.close()
@@ -649,6 +657,8 @@ interface ExportedFiles {
   readonly moveRows?: number
   readonly gameResults?: string
   readonly gameResultRows?: number
+  /** Runs with a society step: `edges` and `society` (one row per agent per round). */
+  readonly society?: ReadonlyArray<{ readonly file: string; readonly rows: number; readonly columns: ReadonlyArray<string> }>
 }
 
 /** `manifest.json` beside the exported files: where the rows come from. */
@@ -726,11 +736,24 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
               const results = hasGames ? writeTable(outDir, "game_results", format, GAME_RESULT_COLUMNS, (emit) => {
                     for (const r of gameResultRows(db, stepNames, format, who)) emit(r)
                   }) : null
+              const society = hasSociety(spec)
+                ? [
+                    { ...writeTable(outDir, "edges", format, EDGE_COLUMNS, (emit) => {
+                        const cols = edgeParquet(spec)
+                        for (const b of edgeBatches(db, spec)) for (const r of batchRecords(cols, b)) emit(r)
+                      }), columns: EDGE_COLUMNS },
+                    { ...writeTable(outDir, "society", format, SOCIETY_COLUMNS, (emit) => {
+                        const cols = societyParquet(db, spec)
+                        for (const b of societyBatches(db, spec)) for (const r of batchRecords(cols, b)) emit(r)
+                      }), columns: SOCIETY_COLUMNS }
+                  ]
+                : []
               return {
                 file: answers.file,
                 rows: answers.rows,
                 scores: scores.file,
                 scoreRows: scores.rows,
+                society,
                 ...(moves ? { moves: moves.file, moveRows: moves.rows } : {}),
                 ...(results ? { gameResults: results.file, gameResultRows: results.rows } : {})
               }
@@ -743,7 +766,8 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
             { file: written.file, rows: written.rows, columns: ANSWER_COLUMNS },
             { file: written.scores, rows: written.scoreRows, columns: SCORE_COLUMNS },
             ...(written.moves !== undefined ? [{ file: written.moves, rows: written.moveRows ?? 0, columns: MOVE_COLUMNS }] : []),
-            ...(written.gameResults !== undefined ? [{ file: written.gameResults, rows: written.gameResultRows ?? 0, columns: GAME_RESULT_COLUMNS }] : [])
+            ...(written.gameResults !== undefined ? [{ file: written.gameResults, rows: written.gameResultRows ?? 0, columns: GAME_RESULT_COLUMNS }] : []),
+            ...(written.society ?? [])
           ]
           const exportManifest: ExportManifest = {
             runId: String(runManifest["run_id"] ?? path.basename(path.resolve(runDir))),
