@@ -71,7 +71,7 @@ export interface TheoryParams {
 }
 
 export const THEORY_DEFAULTS: { readonly [D in Dynamic]: TheoryParams } = {
-  "prisoners-dilemma": { intercept: 0, valueWeight: 1, conditional: 2, persistence: 0.5, firstRound: 0.5, influence: 0, valuePull: 0, sd: 0, social: 0 },
+  "prisoners-dilemma": { intercept: -0.5, valueWeight: 1, conditional: 2, persistence: 0.5, firstRound: 0.5, influence: 0, valuePull: 0, sd: 0, social: 0 },
   opinion: { intercept: 0, valueWeight: 0.8, conditional: 0, persistence: 0, firstRound: 0, influence: 0.3, valuePull: 0.1, sd: 0.6, social: 0 },
   diffusion: { intercept: -4, valueWeight: 1, conditional: 0, persistence: 0, firstRound: 0, influence: 0, valuePull: 0, sd: 0, social: 1.5 }
 }

@@ -1,0 +1,195 @@
+import Sqlite from "better-sqlite3"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { lastJson, ROOT, runCli, startCli, tempDir, waitCli } from "../helpers/cli.js"
+import { startFakeServer, type FakeServer } from "../helpers/fakeOpenAiServer.js"
+
+/** A society study end to end through the CLI: synthetic and loopback model, plan bound, resume after kill -9, export, bad input. */
+let server: FakeServer
+let dir: string
+beforeAll(async () => {
+  server = await startFakeServer()
+  dir = tempDir("society")
+})
+afterAll(async () => {
+  await server.close()
+  fs.rmSync(dir, { recursive: true, force: true })
+})
+
+const PD = path.join(ROOT, "scenarios", "society", "networked-pd.yaml")
+
+/** A copy of the networked PD with some lines replaced (paths inside stay valid: it lives beside the original's folder copy). */
+const variant = (name: string, edit: (yaml: string) => string) => {
+  const f = path.join(dir, name)
+  fs.writeFileSync(f, edit(fs.readFileSync(PD, "utf8")))
+  return f
+}
+
+const rounds = (runDir: string): Array<{ round: number; actions: Buffer; stats: string }> => {
+  const db = new Sqlite(path.join(runDir, "run.sqlite"), { readonly: true })
+  try {
+    return db.prepare(`SELECT round, actions, stats FROM society_rounds ORDER BY round`).all() as Array<{ round: number; actions: Buffer; stats: string }>
+  } finally {
+    db.close()
+  }
+}
+
+const model = () => ["--backend", "openai", "--base-url", server.url, "--model", "m"]
+
+describe("society: networked prisoner's dilemma", () => {
+  it("runs on the synthetic backend: every round stored, agentRounds in the summary, same seed same run", async () => {
+    const run = async () => {
+      const r = await runCli(["run", PD, "--agents", "600", "--seed", "3", "--runs-dir", dir, "--no-tui", "--json"])
+      expect(r.code, r.stderr).toBe(0)
+      return lastJson(r.stdout)
+    }
+    const a = await run()
+    expect(a["status"]).toBe("complete")
+    expect(a["agentRounds"]).toBe(600 * 20)
+    const ra = rounds(String(a["runDir"]))
+    expect(ra.map((r) => r.round)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
+    expect(ra[0]!.actions.length).toBe(600)
+    const st = JSON.parse(ra[19]!.stats) as { overall: { cooperation: number; assortment: number }; byCondition: Record<string, { cooperation: number }> }
+    expect(st.overall.cooperation).toBeGreaterThan(0)
+    expect(st.overall.cooperation).toBeLessThan(1)
+    // The theory model: in round 1 self-transcendence-primed agents (BE, UN) cooperate more than self-enhancement-primed ones (AC, PO).
+    const first = JSON.parse(ra[0]!.stats) as { byCondition: Record<string, { cooperation: number; agents: number }> }
+    const rate = (codes: ReadonlyArray<string>) => {
+      const cs = codes.map((c) => first.byCondition[`value:${c}`]).filter((x) => x !== undefined)
+      return cs.reduce((a, x) => a + x.cooperation * x.agents, 0) / cs.reduce((a, x) => a + x.agents, 0)
+    }
+    expect(rate(["BE", "UN"])).toBeGreaterThan(rate(["AC", "PO"]) + 0.2)
+    const b = await run()
+    expect(rounds(String(b["runDir"])).map((r) => r.actions.toString("hex"))).toEqual(ra.map((r) => r.actions.toString("hex")))
+  })
+
+  it("on a model with logprob scoring, shares requests by observation: sent ≤ the plan's bound, far fewer than agent-rounds", async () => {
+    const plan = await runCli(["plan", PD, "--agents", "3000", ...model()])
+    expect(plan.code, plan.stderr).toBe(0)
+    const bound = Number(/networked-pd\s+([\d,]+) requests at most/.exec(plan.stdout)![1]!.replace(/,/g, ""))
+    expect(bound).toBeGreaterThan(0)
+    const before = server.requests
+    const r = await runCli(["run", PD, "--agents", "3000", "--runs-dir", dir, ...model(), "--no-tui", "--json", "--no-cache"])
+    expect(r.code, r.stderr).toBe(0)
+    const s = lastJson(r.stdout)
+    expect(s["agentRounds"]).toBe(3000 * 20)
+    expect(s["requests"]).toBe(server.requests - before)
+    expect(s["requests"] as number).toBeLessThanOrEqual(bound)
+    expect(s["requests"] as number).toBeLessThan((3000 * 20) / 20)
+    // Each round stores the observations asked, with their request and distribution.
+    const asked = JSON.parse(String((new Sqlite(path.join(String(s["runDir"]), "run.sqlite"), { readonly: true }).prepare(`SELECT asked FROM society_rounds WHERE round = 2`).pluck().get()))) as Array<{ dist: Array<number> }>
+    expect(asked.length).toBeGreaterThan(0)
+    for (const a of asked) expect(a.dist.reduce((x, y) => x + y, 0)).toBeCloseTo(1, 4)
+    // Sample scoring is priced at one request per agent per round.
+    const sample = await runCli(["plan", PD, "--agents", "3000", ...model(), "--scoring", "sample"])
+    expect(sample.stdout).toMatch(/networked-pd\s+60,000 requests at most/)
+  })
+
+  it("kill -9 mid-run, then resume: the same rounds as an uninterrupted run", async () => {
+    server.setLatency(40)
+    try {
+      const args = ["run", PD, "--agents", "800", "--seed", "5", "--concurrency", "2", "--runs-dir", dir, ...model(), "--no-tui", "--json"]
+      const child = startCli(args)
+      const done = waitCli(child)
+      const runDir = await new Promise<string>((resolve, reject) => {
+        const t0 = Date.now()
+        const poll = setInterval(() => {
+          const runs = fs.readdirSync(dir).filter((d) => d.includes("networked-pd-s5") && !d.startsWith("."))
+          for (const d of runs) {
+            try {
+              if (rounds(path.join(dir, d)).length >= 3) {
+                clearInterval(poll)
+                child.kill("SIGKILL")
+                resolve(path.join(dir, d))
+              }
+            } catch {
+              // Not written yet.
+            }
+          }
+          if (Date.now() - t0 > 120_000) reject(new Error("no round stored in 120 s"))
+        }, 50)
+      })
+      expect((await done).signal).toBe("SIGKILL")
+      expect(rounds(runDir).length).toBeLessThan(20)
+      server.setLatency(0)
+      const resumed = await runCli(["resume", runDir, "--json"])
+      expect(resumed.code, resumed.stderr).toBe(0)
+      expect(lastJson(resumed.stdout)["status"]).toBe("complete")
+      const fresh = await runCli([...args.slice(0, 9).map((a) => (a === dir ? tempDir("society-fresh") : a)), ...args.slice(9)])
+      expect(fresh.code, fresh.stderr).toBe(0)
+      const a = rounds(runDir)
+      const b = rounds(String(lastJson(fresh.stdout)["runDir"]))
+      expect(a.length).toBe(20)
+      expect(a.map((r) => r.actions.toString("hex"))).toEqual(b.map((r) => r.actions.toString("hex")))
+      expect(a.map((r) => r.stats)).toEqual(b.map((r) => r.stats))
+    } finally {
+      server.setLatency(0)
+    }
+  })
+
+  it("exports edges and one row per agent per round", async () => {
+    const r = await runCli(["run", PD, "--agents", "300", "--runs-dir", dir, "--no-tui", "--json"])
+    const runDir = String(lastJson(r.stdout)["runDir"])
+    const out = path.join(dir, "export")
+    const e = await runCli(["export", runDir, "--format", "csv", "--out", out])
+    expect(e.code, e.stderr).toBe(0)
+    const edges = fs.readFileSync(path.join(out, "edges.csv"), "utf8").trim().split("\n")
+    expect(edges[0]).toBe("step,society,source,target")
+    expect(edges.length - 1).toBe(300 * 4)
+    const rows = fs.readFileSync(path.join(out, "society.csv"), "utf8").trim().split("\n")
+    expect(rows[0]).toBe("step,society,round,agent_id,condition,action,label,degree,neighbours_acting,payoff")
+    expect(rows.length - 1).toBe(300 * 20)
+    // A row's payoff is the PD matrix summed over its ties: cooperating neighbours pay R (or T), the others S (or P).
+    const [, , , , , action, , degree, acting, payoff] = rows[1]!.split(",")
+    const c = Number(acting)
+    const d = Number(degree) - c
+    expect(Number(payoff)).toBe(action === "1" ? 3 * c + 0 * d : 5 * c + 1 * d)
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, "manifest.json"), "utf8")) as { files: Array<{ file: string; rows: number }> }
+    expect(manifest.files.find((f) => f.file === "society.csv")?.rows).toBe(300 * 20)
+  })
+})
+
+describe("society: bad networks are one exit-2 line naming the file and field", () => {
+  it("an odd k, homophily on a scale-free network, a lattice that does not fit", async () => {
+    const odd = variant("odd.yaml", (y) => y.replace("k: 8, p: 0.1", "k: 7, p: 0.1"))
+    const r = await runCli(["run", odd, "--agents", "100", "--runs-dir", dir, "--no-tui"])
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim().split("\n")).toHaveLength(1)
+    expect(r.stderr).toContain("odd.yaml")
+    expect(r.stderr).toContain("network.k")
+    const homo = variant("homo.yaml", (y) => y.replace("{ kind: small-world, k: 8, p: 0.1 }", "{ kind: scale-free, m: 2, homophily: 0.5 }"))
+    const h = await runCli(["run", homo, "--agents", "100", "--runs-dir", dir, "--no-tui"])
+    expect(h.code).toBe(2)
+    expect(h.stderr).toContain("network.homophily")
+    const lat = variant("lat.yaml", (y) => y.replace("{ kind: small-world, k: 8, p: 0.1 }", "{ kind: lattice, width: 7 }"))
+    const l = await runCli(["run", lat, "--agents", "100", "--runs-dir", dir, "--no-tui"])
+    expect(l.code).toBe(2)
+    expect(l.stderr).toContain("network.width")
+  })
+
+  it("an edge list with an unknown agent, a self-loop or a duplicate names the edge file and line; nothing is written", async () => {
+    const runs = tempDir("society-bad")
+    const cases: Array<[string, string]> = [
+      ["source,target\n0,1\n1,250\n", "line 3: unknown agent id"],
+      ["source,target\n0,1\n2,2\n", "line 3: self-loop"],
+      ["source,target\n0,1\n1,2\n1,0\n", "line 4: duplicate tie 1–0 (first on line 2)"]
+    ]
+    for (const [i, [csv, message]] of cases.entries()) {
+      const edges = path.join(dir, `edges-${i}.csv`)
+      fs.writeFileSync(edges, csv)
+      const f = variant(`edges-${i}.yaml`, (y) => y.replace("{ kind: small-world, k: 8, p: 0.1 }", `{ kind: edges, file: edges-${i}.csv }`))
+      const r = await runCli(["run", f, "--agents", "100", "--runs-dir", runs, "--no-tui"])
+      expect(r.code).toBe(2)
+      expect(r.stderr.trim().split("\n")).toHaveLength(1)
+      expect(r.stderr).toContain(`edges-${i}.csv: ${message}`)
+    }
+    expect(fs.readdirSync(runs)).toEqual([])
+    // A good edge list runs, isolated agents and all.
+    fs.writeFileSync(path.join(dir, "edges-ok.csv"), "source,target\n0,1\n1,2\n2,0\n")
+    const ok = variant("edges-ok.yaml", (y) => y.replace("{ kind: small-world, k: 8, p: 0.1 }", "{ kind: edges, file: edges-ok.csv }"))
+    const r = await runCli(["run", ok, "--agents", "20", "--runs-dir", runs, "--no-tui", "--json"])
+    expect(r.code, r.stderr).toBe(0)
+    expect(lastJson(r.stdout)["agentRounds"]).toBe(20 * 20)
+  })
+})
