@@ -5,6 +5,7 @@
  */
 import type { BackendIdentity } from "../config/RunSpec.js"
 import type { GameAnalysis } from "./games.js"
+import type { SocietyAnalysis } from "../society/report.js"
 
 /** Where a human figure came from, copied from its baseline file. */
 export interface BaselineRef {
@@ -186,6 +187,8 @@ export interface Report {
   }
   /** Outcomes of each game step, beside the human figures for the same game and metric. */
   readonly games: ReadonlyArray<GameAnalysis>
+  /** Society steps: the network, statistics by round and condition, human figures beside them (absent in older reports). */
+  readonly societies?: ReadonlyArray<SocietyAnalysis>
   /** Baseline files read, and those that matched nothing in this run. */
   readonly baselines: { readonly used: ReadonlyArray<BaselineRef>; readonly unmatched: ReadonlyArray<BaselineRef> }
   /** Plain-language caveats (synthetic backend, incomplete run, small samples, low-confidence baselines). */

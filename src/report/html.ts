@@ -3,6 +3,7 @@
  * rendered to SVG strings in Node). No scripts, fonts, stylesheets or images are referenced, and no data is loaded:
  * every plot's data is inlined in its spec, and the Vega loader refuses all requests.
  */
+import { societyHtml } from "../society/html.js"
 import * as vega from "vega"
 import { compile } from "vega-lite"
 import { modelTables } from "./models.js"
@@ -803,6 +804,7 @@ const SECTIONS: Record<SectionId, (ctx: Context) => Promise<Array<Block>>> = {
   values: valuesSection,
   behaviour: behaviourSection,
   games: gamesSection,
+  society: async ({ report }) => (report.societies ?? []).flatMap((a) => [h3(`${a.society} — ${a.title}`), societyHtml(a)]),
   "not-compared": notComparedSection,
   baselines: baselinesSection
 }
