@@ -17,6 +17,7 @@ import { Effect } from "effect"
 import OpenAI from "openai"
 import Sqlite from "better-sqlite3"
 import { execFileSync, spawn } from "node:child_process"
+import { society } from "./society.js"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -217,6 +218,9 @@ if (want("logprobVsSynthetic")) {
 }
 // VALUESIM_BENCH_MILLION_AGENTS changes the count (to try the part out on a smaller run).
 if (million) result.millionAgents = await millionAgents(Number(process.env["VALUESIM_BENCH_MILLION_AGENTS"] ?? 1_000_000))
+// The society part (issue 23) runs a million agents three times over: only when asked (VALUESIM_BENCH=society,
+// or --society); VALUESIM_BENCH_SOCIETY_AGENTS changes the count.
+if (argv.includes("--society") || (only?.includes("society") ?? false)) result.society = await society(Number(process.env["VALUESIM_BENCH_SOCIETY_AGENTS"] ?? 1_000_000))
 if (want("dashboard")) result.dashboard = await dashboard(9)
 if (want("scale")) result.scale = await scale()
 console.log(JSON.stringify(result))

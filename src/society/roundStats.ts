@@ -56,6 +56,7 @@ export const roundStats = (
       if (count[c] === 0) continue
       byCondition[conditionIds[c]!] = { cooperation: r6(sum[c]! / count[c]!), meanPayoff: r6(paySum[c]! / count[c]!), agents: count[c]! }
     }
+    const cluster = largestCluster(g, actions, 1)
     return {
       decisions,
       distinctObservations,
@@ -64,8 +65,8 @@ export const roundStats = (
         meanPayoff: r6(payTotal / n),
         meanPayoffPerTie: r6(g.targets.length === 0 ? NaN : payTotal / g.targets.length),
         assortment: r6(stateAssortment(g, actions)),
-        largestCooperatingCluster: largestCluster(g, actions, 1),
-        largestCooperatingClusterShare: r6(largestCluster(g, actions, 1) / n)
+        largestCooperatingCluster: cluster,
+        largestCooperatingClusterShare: r6(cluster / n)
       },
       byCondition
     }
