@@ -15,7 +15,7 @@ import * as path from "node:path"
 import OpenAI, { toFile } from "openai"
 import { SpecFileError, UsageError } from "../config/SpecFileError.js"
 import { DEFAULT_BASE_URL, hostOf } from "../config/StudyFile.js"
-import { escapeControl, shellWord } from "../domain/printable.js"
+import { commandLine, escapeControl } from "../domain/printable.js"
 import { classify } from "../llm/LlmClientOpenAi.js"
 import { failPendingOf, readBatchFiles, updateBatchFile, type BatchFileRow } from "../store/batch.js"
 import { logEvent, type RunDb } from "../store/RunStore.js"
@@ -62,7 +62,7 @@ const withPreparedRun = <A, E>(runDir: string, env: Readonly<Record<string, stri
       Effect.gen(function* () {
         const { runId, spec } = yield* specOf(db, dbFile)
         if (readBatchFiles(db).length === 0) {
-          return yield* new UsageError({ detail: `${runDir}: no batch files were prepared for this run; run ${cliCommand()} batch prepare first` })
+          return yield* new UsageError({ detail: `${escapeControl(runDir)}: no batch files were prepared for this run; run ${commandLine(cliCommand(), "batch", "prepare", runDir)} --out DIR first` })
         }
         const baseUrl = spec.backend.baseUrl ?? DEFAULT_BASE_URL
         return yield* use({ db, runId, client: clientFor(baseUrl, env), baseUrl, secret: env["OPENAI_API_KEY"] })
@@ -146,7 +146,7 @@ export const submitBatches = (runDir: string, env: Readonly<Record<string, strin
         yield* say(`  ${escapeControl(path.basename(row.file))}: ${row.requests} requests → batch ${escapeControl(batchId)}${known ? " (submitted before)" : ""}`)
       }
       yield* logNow(o.db, "batch-submit", { batches })
-      yield* say(`next: ${cliCommand()} batch status ${shellWord(runDir)} [--wait]`)
+      yield* say(`next: ${commandLine(cliCommand(), "batch", "status", runDir)} [--wait]`)
       const result: SubmitResult = { runDir, batches }
       if (json) yield* Console.log(JSON.stringify(result))
       return result
@@ -246,8 +246,8 @@ export const batchStatus = (runDir: string, env: Readonly<Record<string, string 
         ingest
       }
       if (ingest !== null) yield* printIngest(ingest, downloaded, so.json, false)
-      if (result.open > 0) yield* say(`next: ${cliCommand()} batch status ${shellWord(runDir)} again later (or with --wait)`)
-      if (result.unsubmitted > 0) yield* say(`[valuesim] ${result.unsubmitted} prepared file(s) not submitted: ${cliCommand()} batch submit ${shellWord(runDir)}`)
+      if (result.open > 0) yield* say(`next: ${commandLine(cliCommand(), "batch", "status", runDir)} again later (or with --wait)`)
+      if (result.unsubmitted > 0) yield* say(`[valuesim] ${result.unsubmitted} prepared file(s) not submitted: ${commandLine(cliCommand(), "batch", "submit", runDir)}`)
       if (so.json) yield* Console.log(JSON.stringify(result))
       return result
     })

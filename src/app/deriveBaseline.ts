@@ -7,6 +7,7 @@ import { baselineFromData } from "../config/BaselineFile.js"
 import { parseCsv, tableFromJson, type Table, type TableResult } from "../config/csv.js"
 import { cellsOf, DerivationFileSchema, planOf, type DerivationOutput, type DerivationPlan } from "../config/DerivationFile.js"
 import { decodeData, readDataFile } from "../config/loadFile.js"
+import { commandLine } from "../domain/printable.js"
 import { SpecFileError } from "../config/SpecFileError.js"
 
 /** What `valuesim baseline derive` wrote, with the key numbers (the `--json` output). */
@@ -252,7 +253,7 @@ export const deriveBaselineFiles = (dataFile: string, mappingFile: string, outDi
     const undefinedProblems = undefinedCells(plan, derived)
     if (undefinedProblems.length > 0) return yield* new SpecFileError({ file: dataFile, problems: undefinedProblems })
 
-    const header = ` Derived by \`valuesim baseline derive --data ${path.basename(dataFile)} --mapping ${path.basename(mappingFile)}\`. Re-derive rather than edit.`
+    const header = ` Derived by \`${commandLine("valuesim", "baseline", "derive", "--data", path.basename(dataFile), "--mapping", path.basename(mappingFile))}\`. Re-derive rather than edit.`
     const outputs = baselinesOf(plan, derived, dataFile, mappingFile).map((o) => {
       const file = path.join(outDir, `${mapping.id}.${o.suffix}.yaml`)
       const text = toYaml(o.data, header)

@@ -14,6 +14,7 @@ import { withCacheReader } from "../store/ResponseCache.js"
 import { formatDuration } from "../progress/counters.js"
 import type { Prices } from "../ui/state.js"
 import { cliCommand } from "./invocation.js"
+import { commandLine } from "../domain/printable.js"
 
 /** The run's spending reached --max-cost: it stopped like an interruption, finished answers saved (exit 130). */
 export class MaxCostReachedError extends Data.TaggedError("MaxCostReached")<{
@@ -22,7 +23,7 @@ export class MaxCostReachedError extends Data.TaggedError("MaxCostReached")<{
   readonly runDir: string
 }> {
   override get message(): string {
-    return `stopped: spending reached --max-cost ${usd(this.maxUsd)} (${usd(this.spentUsd)} from the tokens the server reported); finished answers are saved. Continue with: ${cliCommand()} resume ${this.runDir} --max-cost <USD>`
+    return `stopped: spending reached --max-cost ${usd(this.maxUsd)} (${usd(this.spentUsd)} from the tokens the server reported); finished answers are saved. Continue with: ${commandLine(cliCommand(), "resume", this.runDir, "--max-cost")} <USD>`
   }
 }
 

@@ -39,6 +39,8 @@ import { readRunTotals } from "../store/reads.js"
 import { DatabaseError, getManifest, logEvent, openDatabase, putManifest, type RunDb } from "../store/RunStore.js"
 import { faultOf, releaseSpace, reserveSpace, RunStoreError, stoppedNext, storeErrorOf } from "../store/storeFault.js"
 import { makeResultWriter, type ResultWriter } from "../store/ResultWriter.js"
+import { processAlive } from "../run/liveness.js"
+import { scopedRunLock, withRunLock } from "../run/lock.js"
 
 export interface RunSummary {
   readonly runId: string
@@ -118,15 +120,6 @@ const stageRunDir = (runsDir: string, base: string) =>
       storeErrorOf(runsDir, faultOf(e) === "full" ? e : null) ??
       new SpecFileError({ file: runsDir, problems: [`--runs-dir: cannot create the run folder (${(e as Error).message})`] })
   }))
-
-const processAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM"
-  }
-}
 
 /** The first free run id for `base` in runsDir: `base`, then `base-2`, `base-3`, … */
 const freeRunId = (runsDir: string, base: string, from = 1) => {
@@ -606,13 +599,17 @@ const endpointLine = (backend: BackendSettings, endpoint: string | null, env: Re
 const logEventNow = (db: RunDb, kind: string, detail: unknown) =>
   Effect.flatMap(Clock.currentTimeMillis, (ms) => Effect.sync(() => logEvent(db, new Date(ms).toISOString(), kind, detail)))
 
-/** Opens a run database for writing (an existing one is checked first: `openDatabase`), uses it and closes it. */
+/**
+ * Opens a run database for writing (an existing one is checked first: `openDatabase`), takes the run's lock
+ * (src/run/lock.ts: one writer per run store), uses it, and releases and closes it.
+ */
 export const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: RunDb) => Effect.Effect<A, E, R>) =>
-  Effect.acquireUseRelease(openDatabase(file, { mustExist, writes: true }), use, (db) => Effect.sync(() => db.close()))
+  Effect.acquireUseRelease(openDatabase(file, { mustExist, writes: true }), (db) => withRunLock(path.dirname(file), use(db)), (db) => Effect.sync(() => db.close()))
 
 /**
  * Creates the folder of a new run of `spec` under `runsDir` with its plan stored (and `manifest` entries, if
  * given). The plan is written in a staging folder renamed into place, so a run folder never exists without it.
+ * The run's lock (src/run/lock.ts) is taken in the staging folder and held until the caller's scope closes.
  * With `keepReserve` the space set aside for recording a status on a full disk (`reserveSpace`) stays for the
  * run that follows (`driveRun` gives it back); otherwise it is given back at once.
  */
@@ -630,6 +627,9 @@ export const createPlannedRun = (
       stageRunDir(runsDir, base),
       (staging) =>
         Effect.gen(function* () {
+          // Locked before the plan is written and held (moved along) once it is the run folder, so no other
+          // command writes to the new run before this one is done with it.
+          const lock = yield* scopedRunLock(staging)
           let { id, i } = freeRunId(runsDir, base)
           const stagedFile = path.join(staging, "run.sqlite")
           // A full disk here keeps nothing: the staging folder goes with the error.
@@ -666,6 +666,7 @@ export const createPlannedRun = (
               catch: (e) => new SpecFileError({ file: runsDir, problems: [`--runs-dir: cannot create the run folder (${(e as Error).message})`] })
             })
             if (moved) {
+              lock.moveTo(target)
               if (!keepReserve) releaseSpace(target)
               return { runDir: target, runId: id }
             }
@@ -694,10 +695,14 @@ export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<st
       preloaded.push([yield* probeBackend(specOfBackend(spec, b), env, cacheDir, out)])
     }
     const now = yield* Clock.currentTimeMillis
-    const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now, undefined, true)
-    const dbFile = path.join(runDir, "run.sqlite")
-    return yield* withDatabase(dbFile, false, (db) =>
-      driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl, cacheDir })
+    return yield* Effect.scoped(
+      Effect.gen(function* () {
+        const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now, undefined, true)
+        const dbFile = path.join(runDir, "run.sqlite")
+        return yield* withDatabase(dbFile, false, (db) =>
+          driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl, cacheDir })
+        )
+      })
     )
   })
 
