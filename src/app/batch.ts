@@ -31,6 +31,7 @@ import { readRunTotals } from "../store/reads.js"
 import { makeResultWriter, type ResultWriter } from "../store/ResultWriter.js"
 import { logEvent, putManifest, type RequestRow, type RunDb } from "../store/RunStore.js"
 import { cliCommand } from "./invocation.js"
+import { refuseUnsafeOutput, runInputs } from "../store/outputGuard.js"
 import { createPlannedRun, runModelSteps, specOf, withDatabase } from "./runStudy.js"
 
 /** OpenAI's Batch API limits on one input file. */
@@ -131,12 +132,14 @@ const writeShards = (spec: RunSpec, db: RunDb, runId: string, needed: ReadonlyAr
       return yield* new UsageError({ detail: `--max-file-bytes: request ${needed[ranges.tooLarge]!.key} alone takes more than ${o.maxBytes} bytes` })
     }
     const wave = nextBatchWave(db)
+    const shardFile = (i: number) => path.resolve(o.out, `${runId}-w${wave}-${String(i + 1).padStart(3, "0")}.jsonl`)
+    yield* refuseUnsafeOutput("--out", ranges.map((_, i) => shardFile(i)), runInputs(path.dirname(db.name)))
     const shards: Array<ShardRecord> = []
     yield* Effect.try({
       try: () => {
         fs.mkdirSync(o.out, { recursive: true })
         ranges.forEach((r, i) => {
-          const file = path.resolve(o.out, `${runId}-w${wave}-${String(i + 1).padStart(3, "0")}.jsonl`)
+          const file = shardFile(i)
           writeWhole(file, lines.slice(r.from, r.to).join("\n") + "\n")
           const requests: Array<BatchRequestRecord> = []
           for (let j = r.from; j < r.to; j++) {

@@ -9,6 +9,7 @@ import { cellsOf, DerivationFileSchema, planOf, type DerivationOutput, type Deri
 import { decodeData, readDataFile } from "../config/loadFile.js"
 import { commandLine } from "../domain/printable.js"
 import { SpecFileError } from "../config/SpecFileError.js"
+import { refuseUnsafeOutput } from "../store/outputGuard.js"
 
 /** What `valuesim baseline derive` wrote, with the key numbers (the `--json` output). */
 export interface DerivationResult {
@@ -265,6 +266,7 @@ export const deriveBaselineFiles = (dataFile: string, mappingFile: string, outDi
       if (Either.isLeft(checked)) return yield* Effect.die(new Error(`derived baseline does not validate: ${checked.left.message}`))
     }
 
+    yield* refuseUnsafeOutput("--out", outputs.map((o) => o.file), [dataFile, mappingFile])
     const writeError = (e: unknown) => new SpecFileError({ file: outDir, problems: [`cannot write the output: ${(e as Error).message ?? String(e)}`] })
     const partial = (file: string) => `${file}.partial`
     const cleanup = Effect.forEach(outputs, (o) => fs.remove(partial(o.file)).pipe(Effect.ignore), { discard: true })
