@@ -10,6 +10,7 @@
  * call when there is none.
  */
 import { Clock, Console, Data, Duration, Effect } from "effect"
+import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import OpenAI, { toFile } from "openai"
@@ -171,6 +172,14 @@ export interface StatusResult {
   readonly ingest: IngestResult | null
 }
 
+/**
+ * A file name made from an id a server chose (a batch id): the id itself when it is plain (letters, digits, `_`,
+ * `-`), else its plain characters and a hash of the whole id, so no id can name a path (`../x`, `/etc/x`) or
+ * collide with another.
+ */
+export const serverFileName = (id: string, suffix: string): string =>
+  (/^[A-Za-z0-9_-]{1,100}$/.test(id) ? id : `${id.replace(/[^A-Za-z0-9_-]+/g, "_").slice(0, 60)}-${createHash("sha256").update(id).digest("hex").slice(0, 12)}`) + suffix
+
 /** Downloads a batch's output or error file into the run folder (written whole), unless it is there already. */
 const download = (o: Opened, runDir: string, fileId: string, name: string) =>
   Effect.gen(function* () {
@@ -200,8 +209,8 @@ const pollOnce = (o: Opened, runDir: string) =>
       const b = yield* call(`retrieving batch ${batchId}`, o.secret, () => o.client.batches.retrieve(batchId))
       updateBatchFile(o.db, row.file, { status: b.status, outputFileId: b.output_file_id ?? null, errorFileId: b.error_file_id ?? null })
       if (!FINAL.has(b.status)) continue
-      if (b.output_file_id) files.push(yield* download(o, runDir, b.output_file_id, `${batchId}-output.jsonl`))
-      if (b.error_file_id) files.push(yield* download(o, runDir, b.error_file_id, `${batchId}-errors.jsonl`))
+      if (b.output_file_id) files.push(yield* download(o, runDir, b.output_file_id, serverFileName(batchId, "-output.jsonl")))
+      if (b.error_file_id) files.push(yield* download(o, runDir, b.error_file_id, serverFileName(batchId, "-errors.jsonl")))
       // Once its files are here, whatever they do not answer is failed (the next `batch prepare` writes it again;
       // the ingest that follows marks what they do answer).
       failPendingOf(o.db, row.file, `batch ${batchId} ended ${b.status} without answering it`)
