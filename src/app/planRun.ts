@@ -64,9 +64,11 @@ export const costOf = (prices: Prices | null, inputTokens: number, outputTokens:
 export const withCachedLookup = <A>(spec: RunSpec, dir: string | null, use: (cached: CachedLookup | undefined) => A): A => {
   if (dir === null || spec.backend.kind === "synthetic") return use(undefined)
   const identity = endpointIdentity(spec.backend, spec.backend.baseUrl)
-  return withCacheReader(dir, (has) =>
-    use((messages, nonce) => cacheable(spec.backend, nonce) && has(responseKey(identity, describeRequest(spec.backend, messages, nonce).body)))
-  )
+  // What the endpoint served when it was last asked (plan sends nothing, so it does not ask again).
+  return withCacheReader(dir, (has, lastServing) => {
+    const serving = lastServing(identity, spec.backend.model)
+    return use((messages, nonce) => cacheable(spec.backend, nonce) && has(responseKey(identity, describeRequest(spec.backend, messages, nonce).body, serving)))
+  })
 }
 
 export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds: number, cached?: CachedLookup): RunEstimate => {

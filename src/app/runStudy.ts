@@ -22,7 +22,7 @@ import { firstGameMessages, planMatches, runGameStep } from "../engine/GameRunne
 import { describeRequest, makeAsker, validated, type Asker, type Preloaded } from "../engine/RequestCache.js"
 import { runQuestionnaireStep } from "../engine/QuestionnaireRunner.js"
 import { logprobValidator } from "../llm/scoring.js"
-import { cacheable, defaultCacheDir, endpointIdentity, openCache, type ResponseCache } from "../llm/responseCache.js"
+import { cacheable, defaultCacheDir, endpointIdentity, learnServing, openCache, type ResponseCache } from "../llm/responseCache.js"
 import { llmRespondent } from "../respondents/llm.js"
 import type { Respondent } from "../respondents/Respondent.js"
 import { syntheticRespondent } from "../respondents/synthetic.js"
@@ -245,7 +245,7 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
       const validate = first.kind === "questionnaire" && first.questionnaire.administration !== "batch" && spec.backend.scoring === "logprob"
         ? logprobValidator(presentedChoices(first.questionnaire))
         : undefined
-      const cache = cacheDir !== null && cacheable(spec.backend, nonce) ? yield* openRunCache(spec, cacheDir, spec.backend.baseUrl) : null
+      const cache = cacheDir !== null && cacheable(spec.backend, nonce) ? yield* openRunCache(spec, cacheDir, spec.backend.baseUrl, env) : null
       const hit = cache === null ? undefined : cache.get(body, yield* Clock.currentTimeMillis)
       if (hit !== undefined && (validate === undefined || validate(hit) === null)) {
         const preloaded: Preloaded = { key, body, completion: hit, attempts: 0, latencyMs: 0, fromCache: true }
@@ -270,9 +270,12 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
     }).pipe(Effect.provide(llmLayer(spec, env)))
   )
 
-/** The run's view of the response cache for requests to `endpoint`. */
-const openRunCache = (spec: RunSpec, dir: string, endpoint: string | null) =>
-  openCache(dir, endpointIdentity(spec.backend, endpoint), spec.backend.model)
+/** The run's view of the response cache for requests to `endpoint`, keyed by what the endpoint says it serves. */
+const openRunCache = (spec: RunSpec, dir: string, endpoint: string | null, env: Readonly<Record<string, string | undefined>>) =>
+  Effect.gen(function* () {
+    const serving = yield* learnServing(spec.backend, endpoint, env)
+    return yield* openCache(dir, endpointIdentity(spec.backend, endpoint), spec.backend.model, serving, yield* Clock.currentTimeMillis)
+  })
 
 /** Runs one step: questionnaires through the backend's respondent, games through the asker (null: synthetic). */
 const runStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWriter, asker: Asker | null, respondent: Respondent, gate: Effect.Effect<void>) =>
@@ -366,7 +369,7 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
             else if (e._tag === "Failed") counters.failures[e.reason] = (counters.failures[e.reason] ?? 0) + 1
           })
           const bEndpoint = nBackends === 1 ? endpoint : bSpec.backend.baseUrl
-          const cache: ResponseCache | null = ctx.cacheDir === null ? null : yield* openRunCache(bSpec, ctx.cacheDir, bEndpoint)
+          const cache: ResponseCache | null = ctx.cacheDir === null ? null : yield* openRunCache(bSpec, ctx.cacheDir, bEndpoint, env)
           // Built in the backend's scope, not the asker's: a local model's context must outlive makeAsker.
           const llm = yield* Layer.build(llmLayer(bSpec, env, bEndpoint))
           const asker = yield* makeAsker(bSpec.backend, reader, writer, scheduler, counters, preloaded[b] ?? [], cache).pipe(Effect.provide(llm))
