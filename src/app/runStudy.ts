@@ -24,7 +24,7 @@ import { runQuestionnaireStep } from "../engine/QuestionnaireRunner.js"
 import { societyChoices, societyMessages } from "../society/prompts.js"
 import { planSociety, runSocietyStep, societyTotals } from "../society/runSociety.js"
 import { logprobValidator } from "../llm/scoring.js"
-import { cacheable, defaultCacheDir, endpointIdentity, openCache, type ResponseCache } from "../llm/responseCache.js"
+import { cacheable, defaultCacheDir, endpointIdentity, learnServing, openCache, type ResponseCache } from "../llm/responseCache.js"
 import { llmRespondent } from "../respondents/llm.js"
 import type { Respondent } from "../respondents/Respondent.js"
 import { syntheticRespondent } from "../respondents/synthetic.js"
@@ -41,6 +41,8 @@ import { readRunTotals } from "../store/reads.js"
 import { DatabaseError, getManifest, logEvent, openDatabase, putManifest, type RunDb } from "../store/RunStore.js"
 import { faultOf, releaseSpace, reserveSpace, RunStoreError, stoppedNext, storeErrorOf } from "../store/storeFault.js"
 import { makeResultWriter, type ResultWriter } from "../store/ResultWriter.js"
+import { processAlive } from "../run/liveness.js"
+import { scopedRunLock, withRunLock } from "../run/lock.js"
 
 export interface RunSummary {
   readonly runId: string
@@ -122,15 +124,6 @@ const stageRunDir = (runsDir: string, base: string) =>
       storeErrorOf(runsDir, faultOf(e) === "full" ? e : null) ??
       new SpecFileError({ file: runsDir, problems: [`--runs-dir: cannot create the run folder (${(e as Error).message})`] })
   }))
-
-const processAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM"
-  }
-}
 
 /** The first free run id for `base` in runsDir: `base`, then `base-2`, `base-3`, … */
 const freeRunId = (runsDir: string, base: string, from = 1) => {
@@ -261,7 +254,7 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
         : first.kind === "society" && spec.backend.scoring === "logprob"
           ? logprobValidator(societyChoices(first.society))
           : undefined
-      const cache = cacheDir !== null && cacheable(spec.backend, nonce) ? yield* openRunCache(spec, cacheDir, spec.backend.baseUrl) : null
+      const cache = cacheDir !== null && cacheable(spec.backend, nonce) ? yield* openRunCache(spec, cacheDir, spec.backend.baseUrl, env) : null
       const hit = cache === null ? undefined : cache.get(body, yield* Clock.currentTimeMillis)
       if (hit !== undefined && (validate === undefined || validate(hit) === null)) {
         const preloaded: Preloaded = { key, body, completion: hit, attempts: 0, latencyMs: 0, fromCache: true }
@@ -286,9 +279,12 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
     }).pipe(Effect.provide(llmLayer(spec, env)))
   )
 
-/** The run's view of the response cache for requests to `endpoint`. */
-const openRunCache = (spec: RunSpec, dir: string, endpoint: string | null) =>
-  openCache(dir, endpointIdentity(spec.backend, endpoint), spec.backend.model)
+/** The run's view of the response cache for requests to `endpoint`, keyed by what the endpoint says it serves. */
+const openRunCache = (spec: RunSpec, dir: string, endpoint: string | null, env: Readonly<Record<string, string | undefined>>) =>
+  Effect.gen(function* () {
+    const serving = yield* learnServing(spec.backend, endpoint, env)
+    return yield* openCache(dir, endpointIdentity(spec.backend, endpoint), spec.backend.model, serving, yield* Clock.currentTimeMillis)
+  })
 
 /** Runs one step: questionnaires through the backend's respondent, games through the asker (null: synthetic). */
 const runStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWriter, asker: Asker | null, respondent: Respondent, gate: Effect.Effect<void>) =>
@@ -384,7 +380,7 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
             else if (e._tag === "Failed") counters.failures[e.reason] = (counters.failures[e.reason] ?? 0) + 1
           })
           const bEndpoint = nBackends === 1 ? endpoint : bSpec.backend.baseUrl
-          const cache: ResponseCache | null = ctx.cacheDir === null ? null : yield* openRunCache(bSpec, ctx.cacheDir, bEndpoint)
+          const cache: ResponseCache | null = ctx.cacheDir === null ? null : yield* openRunCache(bSpec, ctx.cacheDir, bEndpoint, env)
           // Built in the backend's scope, not the asker's: a local model's context must outlive makeAsker.
           const llm = yield* Layer.build(llmLayer(bSpec, env, bEndpoint))
           const asker = yield* makeAsker(bSpec.backend, reader, writer, scheduler, counters, preloaded[b] ?? [], cache).pipe(Effect.provide(llm))
@@ -618,13 +614,17 @@ const endpointLine = (backend: BackendSettings, endpoint: string | null, env: Re
 const logEventNow = (db: RunDb, kind: string, detail: unknown) =>
   Effect.flatMap(Clock.currentTimeMillis, (ms) => Effect.sync(() => logEvent(db, new Date(ms).toISOString(), kind, detail)))
 
-/** Opens a run database for writing (an existing one is checked first: `openDatabase`), uses it and closes it. */
+/**
+ * Opens a run database for writing (an existing one is checked first: `openDatabase`), takes the run's lock
+ * (src/run/lock.ts: one writer per run store), uses it, and releases and closes it.
+ */
 export const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: RunDb) => Effect.Effect<A, E, R>) =>
-  Effect.acquireUseRelease(openDatabase(file, { mustExist, writes: true }), use, (db) => Effect.sync(() => db.close()))
+  Effect.acquireUseRelease(openDatabase(file, { mustExist, writes: true }), (db) => withRunLock(path.dirname(file), use(db)), (db) => Effect.sync(() => db.close()))
 
 /**
  * Creates the folder of a new run of `spec` under `runsDir` with its plan stored (and `manifest` entries, if
  * given). The plan is written in a staging folder renamed into place, so a run folder never exists without it.
+ * The run's lock (src/run/lock.ts) is taken in the staging folder and held until the caller's scope closes.
  * With `keepReserve` the space set aside for recording a status on a full disk (`reserveSpace`) stays for the
  * run that follows (`driveRun` gives it back); otherwise it is given back at once.
  */
@@ -642,6 +642,9 @@ export const createPlannedRun = (
       stageRunDir(runsDir, base),
       (staging) =>
         Effect.gen(function* () {
+          // Locked before the plan is written and held (moved along) once it is the run folder, so no other
+          // command writes to the new run before this one is done with it.
+          const lock = yield* scopedRunLock(staging)
           let { id, i } = freeRunId(runsDir, base)
           const stagedFile = path.join(staging, "run.sqlite")
           // A full disk here keeps nothing: the staging folder goes with the error.
@@ -678,6 +681,7 @@ export const createPlannedRun = (
               catch: (e) => new SpecFileError({ file: runsDir, problems: [`--runs-dir: cannot create the run folder (${(e as Error).message})`] })
             })
             if (moved) {
+              lock.moveTo(target)
               if (!keepReserve) releaseSpace(target)
               return { runDir: target, runId: id }
             }
@@ -706,10 +710,14 @@ export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<st
       preloaded.push([yield* probeBackend(specOfBackend(spec, b), env, cacheDir, out)])
     }
     const now = yield* Clock.currentTimeMillis
-    const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now, undefined, true)
-    const dbFile = path.join(runDir, "run.sqlite")
-    return yield* withDatabase(dbFile, false, (db) =>
-      driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl, cacheDir })
+    return yield* Effect.scoped(
+      Effect.gen(function* () {
+        const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now, undefined, true)
+        const dbFile = path.join(runDir, "run.sqlite")
+        return yield* withDatabase(dbFile, false, (db) =>
+          driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl, cacheDir })
+        )
+      })
     )
   })
 
