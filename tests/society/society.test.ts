@@ -150,6 +150,45 @@ describe("society: networked prisoner's dilemma", () => {
   })
 })
 
+describe("society: opinions, diffusion and sample scoring", () => {
+  const SOC = path.join(ROOT, "scenarios", "society")
+  it("opinion dynamics report mean, polarisation and time to consensus; diffusion's adoption never falls", async () => {
+    const op = await runCli(["run", path.join(SOC, "opinion-four-day-week.yaml"), "--agents", "400", "--runs-dir", dir, "--no-tui", "--json"])
+    expect(op.code, op.stderr).toBe(0)
+    const rep = JSON.parse((await runCli(["report", String(lastJson(op.stdout)["runDir"]), "--format", "json"])).stdout) as {
+      societies: Array<{ headline: string; timeToConsensus: number | null; rounds: Array<{ overall: Record<string, number> }> }>
+    }
+    const o = rep.societies[0]!
+    expect(o.headline).toBe("mean")
+    expect("timeToConsensus" in o).toBe(true)
+    expect(o.rounds).toHaveLength(10)
+    for (const r of o.rounds) {
+      expect(r.overall["mean"]).toBeGreaterThanOrEqual(1)
+      expect(r.overall["mean"]).toBeLessThanOrEqual(5)
+      expect(r.overall["polarisation"]).toBeGreaterThanOrEqual(0)
+    }
+    const df = await runCli(["run", path.join(SOC, "diffusion-repair-cafe.yaml"), "--agents", "1000", "--runs-dir", dir, "--no-tui", "--json"])
+    expect(df.code, df.stderr).toBe(0)
+    const adoption = rounds(String(lastJson(df.stdout)["runDir"])).filter((r) => r.round >= 1).map((r) => (JSON.parse(r.stats) as { overall: { adoption: number } }).overall.adoption)
+    expect(adoption).toHaveLength(15)
+    for (let i = 1; i < adoption.length; i++) expect(adoption[i]!).toBeGreaterThanOrEqual(adoption[i - 1]!)
+    // Adopters are not asked again: decisions fall below agents × rounds.
+    expect(lastJson(df.stdout)["agentRounds"] as number).toBeLessThan(1000 * 15)
+  })
+
+  it("sample scoring: one request per agent per round", async () => {
+    const short = variant("short.yaml", (y) => y.replace("rounds: 20", "rounds: 3"))
+    const before = server.requests
+    const r = await runCli(["run", short, "--agents", "60", "--runs-dir", dir, ...model(), "--scoring", "sample", "--no-tui", "--json", "--no-cache"])
+    expect(r.code, r.stderr).toBe(0)
+    const s = lastJson(r.stdout)
+    expect(s["agentRounds"]).toBe(180)
+    // The start-up probe is one more (its nonce is its own); re-asks would add more, the loopback server answers readably.
+    expect(s["requests"]).toBe(181)
+    expect(server.requests - before).toBe(181)
+  })
+})
+
 describe("society: bad networks are one exit-2 line naming the file and field", () => {
   it("an odd k, homophily on a scale-free network, a lattice that does not fit", async () => {
     const odd = variant("odd.yaml", (y) => y.replace("k: 8, p: 0.1", "k: 7, p: 0.1"))
