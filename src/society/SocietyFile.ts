@@ -43,6 +43,8 @@ export const SocietyFileSchema = Schema.Struct({
       payoffs: Schema.optional(Schema.Struct({ temptation: Schema.Number, reward: Schema.Number, punishment: Schema.Number, sucker: Schema.Number })),
       scale: Schema.optional(Schema.Array(NonEmpty).pipe(Schema.minItems(2), Schema.maxItems(11))),
       seed_share: Schema.optional(Schema.Number.pipe(Schema.between(0, 1))),
+      endowment: Schema.optional(Schema.Number.pipe(Schema.positive())),
+      multiplier: Schema.optional(Schema.Number.pipe(Schema.greaterThan(1))),
       consensus_share: Schema.optional(Schema.Number.pipe(Schema.between(0.5, 1)))
     })
   ),
@@ -73,16 +75,17 @@ export const SocietyFileSchema = Schema.Struct({
 /** The placeholders each template may use, per dynamic. */
 export const SUMMARY_FACTS: { readonly [D in Dynamic]: ReadonlyArray<string> } = {
   "prisoners-dilemma": ["when", "own_action", "neighbour_share", "payoff"],
+  "public-goods": ["when", "own_contribution", "neighbour_contribution"],
   opinion: ["when", "own_position", "neighbour_position"],
   diffusion: ["when", "adopted_neighbours", "own_state"]
 }
-const RULE_FACTS = ["rounds", "temptation", "reward", "punishment", "sucker", "scale"]
+const RULE_FACTS = ["rounds", "temptation", "reward", "punishment", "sucker", "scale", "endowment", "multiplier"]
 const DECISION_FACTS = ["round", "rounds", "options", "min", "max"]
 const DEFAULT_OPTION = "{number}. {label}"
 const DEFAULT_REASK = "That reply could not be read as one of the options. Reply with one of these and nothing else:\n{options}"
 const DEFAULT_SCALE = ["Strongly oppose", "Oppose", "Neither oppose nor support", "Support", "Strongly support"]
 /** Default theory peaks: cooperation between benevolence and universalism (self-transcendence); others universalism. */
-const DEFAULT_PEAK: { readonly [D in Dynamic]: number } = { "prisoners-dilemma": 8.5, opinion: 9, diffusion: 1 }
+const DEFAULT_PEAK: { readonly [D in Dynamic]: number } = { "prisoners-dilemma": 8.5, "public-goods": 8.5, opinion: 9, diffusion: 1 }
 
 const unknownPlaceholders = (template: string, known: ReadonlyArray<string>): Array<string> =>
   [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!).filter((k) => !known.includes(k))
@@ -116,6 +119,9 @@ export const societyFromData = (data: unknown, file: string): Either.Either<Soci
     if (f.dynamic === "prisoners-dilemma" && !(T > R && R > P && P > S)) problems.push(`params.payoffs: must satisfy temptation > reward > punishment > sucker, got ${T}, ${R}, ${P}, ${S}`)
     if (f.params?.payoffs !== undefined && f.dynamic !== "prisoners-dilemma") problems.push(`params.payoffs: only the prisoners-dilemma dynamic has payoffs`)
     if (f.params?.scale !== undefined && f.dynamic !== "opinion") problems.push(`params.scale: only the opinion dynamic has a scale`)
+    for (const key of ["endowment", "multiplier"] as const) {
+      if (f.params?.[key] !== undefined && f.dynamic !== "public-goods") problems.push(`params.${key}: only the public-goods dynamic has ${key === "endowment" ? "an endowment" : "a multiplier"}`)
+    }
     if (f.params?.seed_share !== undefined && f.dynamic !== "diffusion") problems.push(`params.seed_share: only the diffusion dynamic has seeds`)
     const facts = SUMMARY_FACTS[f.dynamic]
     for (const k of unknownPlaceholders(f.prompts.summary, facts)) problems.push(`prompts.summary: unknown placeholder {${k}} (available: ${facts.join(", ")})`)
@@ -168,6 +174,8 @@ export const societyFromData = (data: unknown, file: string): Either.Either<Soci
         payoffs,
         scale: f.params?.scale ?? DEFAULT_SCALE,
         seedShare: f.params?.seed_share ?? 0.02,
+        endowment: f.params?.endowment ?? 20,
+        multiplier: f.params?.multiplier ?? 1.6,
         consensusShare: f.params?.consensus_share ?? 0.9,
         theory
       },

@@ -10,6 +10,11 @@
  *   share of its neighbours who cooperated in four bands (none, fewer than half, at least half but not all,
  *   all; a fifth, "no neighbours", where the network has isolated agents) and the range its payoff per tie
  *   fell in (implied by the action and the band, so it adds no state).
+ * - public-goods (networked, local): each agent chooses how much of its endowment to put into the pot of its
+ *   own neighbourhood (itself and its neighbours; five levels 0, ¼, ½, ¾ or all of the endowment); the pot is
+ *   multiplied and shared equally within that neighbourhood: payoff = endowment − own + multiplier × (own +
+ *   neighbours' contributions) / (degree + 1). It then observes its own last level and its neighbours' mean
+ *   level rounded to a level (as opinions do).
  * - opinion: each agent states a position on the scale; it then observes its own last position and its
  *   neighbours' mean position rounded to a scale point.
  * - diffusion: a share of agents adopts at round 0 (the seeds); each round every agent not yet adopted decides
@@ -22,7 +27,7 @@
 import type { Network } from "../sampling/network.js"
 import type { Rng } from "../sampling/rng.js"
 
-export const DYNAMICS = ["prisoners-dilemma", "opinion", "diffusion"] as const
+export const DYNAMICS = ["prisoners-dilemma", "public-goods", "opinion", "diffusion"] as const
 export type Dynamic = (typeof DYNAMICS)[number]
 
 export interface PdPayoffs {
@@ -35,6 +40,9 @@ export interface PdPayoffs {
 /** A society scenario's resolved parameters (defaults filled in). */
 export interface DynamicParams {
   readonly payoffs: PdPayoffs
+  /** Public goods: what each agent has each round, and the multiplier of a neighbourhood's pot. */
+  readonly endowment: number
+  readonly multiplier: number
   /** Opinion: the scale's labels, lowest first (positions 1…k). */
   readonly scale: ReadonlyArray<string>
   /** Diffusion: share of agents adopting at round 0. */
@@ -53,6 +61,10 @@ export interface DynamicParams {
  * - prisoners-dilemma: logit P(cooperate) = intercept + value_weight·v + first_round (round 1), and from round 2
  *   intercept + value_weight·v + conditional·(2s − 1) + persistence·(±1 as it cooperated/defected), s the share
  *   of its neighbours who cooperated last round (0.5 without neighbours): conditional cooperation.
+ * - public-goods: the contribution level (1…5) is drawn like an opinion around μ = 1 + 4·logistic(z), z =
+ *   intercept + value_weight·v + first_round in round 1, and from round 2 intercept + value_weight·v +
+ *   conditional·(2m − 1) + persistence·(2o − 1), m and o its neighbours' mean and its own last level as shares
+ *   of the endowment: conditional contribution.
  * - opinion: round 1 positions are drawn around μ₀ = mid + half·tanh(value_weight·v) (mid and half of the
  *   scale); later around μ = x + influence·(n̄ − x) + value_pull·(μ₀ − x), x its last position, n̄ its
  *   neighbours' mean; P(j) ∝ exp(−(j − μ)²/(2·sd²)).
@@ -72,6 +84,7 @@ export interface TheoryParams {
 
 export const THEORY_DEFAULTS: { readonly [D in Dynamic]: TheoryParams } = {
   "prisoners-dilemma": { intercept: -0.5, valueWeight: 1, conditional: 2, persistence: 0.5, firstRound: 0.5, influence: 0, valuePull: 0, sd: 0, social: 0 },
+  "public-goods": { intercept: -0.5, valueWeight: 1, conditional: 2, persistence: 0.5, firstRound: 0.5, influence: 0, valuePull: 0, sd: 0.8, social: 0 },
   opinion: { intercept: 0, valueWeight: 0.8, conditional: 0, persistence: 0, firstRound: 0, influence: 0.3, valuePull: 0.1, sd: 0.6, social: 0 },
   diffusion: { intercept: -4, valueWeight: 1, conditional: 0, persistence: 0, firstRound: 0, influence: 0, valuePull: 0, sd: 0, social: 1.5 }
 }
@@ -93,7 +106,22 @@ export const DIFFUSION_OPTIONS: ReadonlyArray<ActionOption> = [
 
 /** The options of a dynamic, in the order they are offered. */
 export const optionsOf = (dynamic: Dynamic, p: DynamicParams): ReadonlyArray<ActionOption> =>
-  dynamic === "prisoners-dilemma" ? PD_OPTIONS : dynamic === "diffusion" ? DIFFUSION_OPTIONS : p.scale.map((label, i) => ({ value: i + 1, label }))
+  dynamic === "prisoners-dilemma"
+    ? PD_OPTIONS
+    : dynamic === "diffusion"
+      ? DIFFUSION_OPTIONS
+      : dynamic === "public-goods"
+        ? PG_LEVELS.map((q, i) => ({ value: i + 1, label: `put ${num(q * p.endowment)} of ${num(p.endowment)} into the pot` }))
+        : p.scale.map((label, i) => ({ value: i + 1, label }))
+
+/** Public goods: the contribution levels as shares of the endowment. */
+export const PG_LEVELS = [0, 0.25, 0.5, 0.75, 1] as const
+
+/** Dynamics whose actions are levels 1…k (opinion positions, contribution levels), observed like opinions. */
+export const levelled = (dynamic: Dynamic): boolean => dynamic === "opinion" || dynamic === "public-goods"
+
+/** The number of levels k of a levelled dynamic. */
+export const levelsOf = (dynamic: Dynamic, p: DynamicParams): number => (dynamic === "public-goods" ? PG_LEVELS.length : p.scale.length)
 
 /** The first round an observation can look back to: round 0 holds diffusion's seeds; the others start in round 1. */
 export const historyStart = (dynamic: Dynamic): number => (dynamic === "diffusion" ? 0 : 1)
@@ -103,7 +131,7 @@ export const rememberedRounds = (dynamic: Dynamic, memory: number, round: number
 
 /** Distinct codes one remembered round can give (P), given whether the network has agents without ties. */
 export const codesPerRound = (dynamic: Dynamic, p: DynamicParams, isolates: boolean): number =>
-  dynamic === "prisoners-dilemma" ? 2 * (isolates ? 5 : 4) : dynamic === "opinion" ? p.scale.length * (p.scale.length + 1) : DIFFUSION_BANDS.length
+  dynamic === "prisoners-dilemma" ? 2 * (isolates ? 5 : 4) : levelled(dynamic) ? levelsOf(dynamic, p) * (levelsOf(dynamic, p) + 1) : DIFFUSION_BANDS.length
 
 /** Distinct observations per condition in round r: P^(remembered rounds). */
 export const statesInRound = (dynamic: Dynamic, p: DynamicParams, memory: number, round: number, isolates: boolean): number =>
@@ -150,7 +178,7 @@ export const roundCodes = (dynamic: Dynamic, k: number, g: Network, actions: Uin
     if (dynamic === "prisoners-dilemma") {
       const band = pdBand(s, d)
       out[u] = band === 4 ? 8 + actions[u]! : actions[u]! * 4 + band
-    } else if (dynamic === "opinion") {
+    } else if (levelled(dynamic)) {
       const nbr = d === 0 ? k : Math.min(k, Math.max(1, Math.round(s / d))) - 1
       out[u] = (actions[u]! - 1) * (k + 1) + nbr
     } else out[u] = diffusionBand(s)
@@ -198,6 +226,8 @@ export const splitObservation = (code: number, perRound: number, remembered: num
   return out
 }
 
+const num = (x: number) => String(Math.round(x * 100) / 100)
+
 // ---------------------------------------------------------------------------------------------------------------
 // Payoffs and feedback wording
 
@@ -213,7 +243,16 @@ export const pdPayoffs = (g: Network, actions: Uint8Array, p: PdPayoffs, out: Fl
   }
 }
 
-const num = (x: number) => String(Math.round(x * 100) / 100)
+
+/** Each agent's local public goods payoff for a round (actions are levels 1…5), into `out`. */
+export const pgPayoffs = (g: Network, actions: Uint8Array, p: Pick<DynamicParams, "endowment" | "multiplier">, out: Float64Array): void => {
+  for (let u = 0; u < g.n; u++) {
+    const own = PG_LEVELS[actions[u]! - 1]! * p.endowment
+    let pot = own
+    for (let e = g.offsets[u]!; e < g.offsets[u + 1]!; e++) pot += PG_LEVELS[actions[g.targets[e]!]! - 1]! * p.endowment
+    out[u] = p.endowment - own + (p.multiplier * pot) / (g.offsets[u + 1]! - g.offsets[u]! + 1)
+  }
+}
 
 /** The range a PD payoff per tie fell in, from the agent's action and its neighbours' band (exact, not rounded). */
 export const payoffRange = (p: PdPayoffs, action: number, band: number): string => {
@@ -262,6 +301,13 @@ export const theoryRound = (
           ? t.intercept + t.valueWeight * v + t.firstRound
           : t.intercept + t.valueWeight * v + t.conditional * (d === 0 ? 0 : (2 * s) / d - 1) + t.persistence * (prev[u] === 1 ? 1 : -1)
       out[u] = x < logistic(logit) ? 1 : 0
+    } else if (dynamic === "public-goods") {
+      const k = PG_LEVELS.length
+      const z =
+        prev === null
+          ? t.intercept + t.valueWeight * v + t.firstRound
+          : t.intercept + t.valueWeight * v + t.conditional * (2 * ((d === 0 ? prev[u]! : s / d) - 1) / (k - 1) - 1) + t.persistence * ((2 * (prev[u]! - 1)) / (k - 1) - 1)
+      out[u] = drawScale(k, 1 + (k - 1) * logistic(z), t.sd, x)
     } else if (dynamic === "diffusion") {
       if (prev !== null && prev[u] === 1) out[u] = 1
       else out[u] = x < logistic(t.intercept + t.valueWeight * v + t.social * Math.log(1 + s)) ? 1 : 0

@@ -6,7 +6,7 @@
 import type { ChatMessage } from "../domain/answers.js"
 import type { PresentedChoice } from "../domain/questionnaire.js"
 import { fill, openingMessages } from "../engine/prompts.js"
-import { DIFFUSION_BANDS, optionsOf, opinionCode, payoffRange, pdCode, PD_BANDS, rememberedRounds, splitObservation, codesPerRound } from "./dynamics.js"
+import { PG_LEVELS, DIFFUSION_BANDS, optionsOf, opinionCode, payoffRange, pdCode, PD_BANDS, rememberedRounds, splitObservation, codesPerRound } from "./dynamics.js"
 import type { SocietyScenario } from "./scenario.js"
 
 /** Options as presented: numbered 1…k in the dynamic's order. */
@@ -21,7 +21,9 @@ const rulesVars = (s: SocietyScenario): Record<string, string> => ({
   reward: String(s.params.payoffs.reward),
   punishment: String(s.params.payoffs.punishment),
   sucker: String(s.params.payoffs.sucker),
-  scale: s.params.scale.join(", ")
+  scale: s.params.scale.join(", "),
+  endowment: String(s.params.endowment),
+  multiplier: String(s.params.multiplier)
 })
 
 /** The facts of one remembered round's code, for the summary template. */
@@ -35,6 +37,11 @@ export const summaryFacts = (s: SocietyScenario, code: number, ago: number): Rec
       neighbour_share: PD_BANDS[band]!,
       payoff: payoffRange(s.params.payoffs, action, band)
     }
+  }
+  if (s.dynamic === "public-goods") {
+    const { own, neighbours } = opinionCode(code, PG_LEVELS.length)
+    const amount = (level: number) => `${Math.round(PG_LEVELS[level - 1]! * s.params.endowment * 100) / 100} of ${s.params.endowment}`
+    return { when, own_contribution: amount(own), neighbour_contribution: neighbours === null ? "nothing (you have no neighbours)" : `about ${amount(neighbours)}` }
   }
   if (s.dynamic === "opinion") {
     const { own, neighbours } = opinionCode(code, s.params.scale.length)

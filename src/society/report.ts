@@ -19,8 +19,8 @@ export const SOCIETY_FIGURES_FILE = path.join(projectRoot, "human-baselines", "n
 
 export interface SocietyHumanFigure {
   readonly id: string
-  readonly dynamic: Dynamic
-  readonly metric: string
+  /** The dynamics the figure speaks to (its statistic is their headline: cooperation rate, contribution share). */
+  readonly dynamics: ReadonlyArray<Dynamic>
   readonly firstRounds: { readonly low: number; readonly high: number }
   readonly lastRounds: { readonly low: number; readonly high: number }
   readonly source: string
@@ -33,8 +33,7 @@ export const societyHumanFigures = (file = SOCIETY_FIGURES_FILE): Array<SocietyH
     const data = parse(fs.readFileSync(file, "utf8")) as { figures?: Array<Record<string, unknown>> }
     return (data.figures ?? []).map((f) => ({
       id: String(f["id"]),
-      dynamic: f["dynamic"] as Dynamic,
-      metric: String(f["metric"]),
+      dynamics: (f["dynamics"] ?? []) as Array<Dynamic>,
       firstRounds: f["first_rounds"] as { low: number; high: number },
       lastRounds: f["last_rounds"] as { low: number; high: number },
       source: String(f["source"]).trim(),
@@ -108,7 +107,7 @@ export const analyseSocieties = (db: RunDb, spec: RunSpec): Array<SocietyAnalysi
         ...(s.dynamic === "opinion"
           ? { timeToConsensus: timeToConsensus(rounds.map((r) => Number(r.overall["modalShare"] ?? 0)), s.params.consensusShare) }
           : {}),
-        human: societyHumanFigures().filter((f) => f.dynamic === s.dynamic && f.metric === HEADLINE[s.dynamic]),
+        human: societyHumanFigures().filter((f) => f.dynamics.includes(s.dynamic)),
         sample: networkSample(db, step, rounds[rounds.length - 1]?.round ?? -1)
       }
     ]

@@ -5,7 +5,7 @@
  */
 import type { Network } from "../sampling/network.js"
 import { largestCluster, positionSummary, stateAssortment } from "../stats/network.js"
-import { pdPayoffs, type Dynamic, type DynamicParams } from "./dynamics.js"
+import { pdPayoffs, pgPayoffs, PG_LEVELS, type Dynamic, type DynamicParams } from "./dynamics.js"
 
 const r6 = (x: number): number | null => (Number.isFinite(x) ? Math.round(x * 1e6) / 1e6 : null)
 
@@ -19,7 +19,7 @@ export interface RoundStats {
 }
 
 /** The headline statistic of each dynamic: what the dashboard and the report draw over rounds. */
-export const HEADLINE: { readonly [D in Dynamic]: string } = { "prisoners-dilemma": "cooperation", opinion: "mean", diffusion: "adoption" }
+export const HEADLINE: { readonly [D in Dynamic]: string } = { "prisoners-dilemma": "cooperation", "public-goods": "contribution", opinion: "mean", diffusion: "adoption" }
 
 export const roundStats = (
   dynamic: Dynamic,
@@ -68,6 +68,33 @@ export const roundStats = (
         largestCooperatingCluster: cluster,
         largestCooperatingClusterShare: r6(cluster / n)
       },
+      byCondition
+    }
+  }
+  if (dynamic === "public-goods") {
+    const pay = new Float64Array(n)
+    pgPayoffs(g, actions, p, pay)
+    const share = new Float64Array(nC)
+    const paySum = new Float64Array(nC)
+    let shareTotal = 0
+    let payTotal = 0
+    const levels = new Float64Array(n)
+    for (let u = 0; u < n; u++) {
+      const q = PG_LEVELS[actions[u]! - 1]!
+      levels[u] = q
+      share[conditions[u]!]! += q
+      paySum[conditions[u]!]! += pay[u]!
+      shareTotal += q
+      payTotal += pay[u]!
+    }
+    for (let c = 0; c < nC; c++) {
+      if (count[c] === 0) continue
+      byCondition[conditionIds[c]!] = { contribution: r6(share[c]! / count[c]!), meanPayoff: r6(paySum[c]! / count[c]!), agents: count[c]! }
+    }
+    return {
+      decisions,
+      distinctObservations,
+      overall: { contribution: r6(shareTotal / n), meanPayoff: r6(payTotal / n), assortment: r6(stateAssortment(g, levels)), largestFullContributorCluster: largestCluster(g, actions, PG_LEVELS.length) },
       byCondition
     }
   }

@@ -22,7 +22,7 @@ import { readAgentConditions, readStepTotals } from "../store/reads.js"
 import type { ResultWriter } from "../store/ResultWriter.js"
 import type { RunDb } from "../store/RunStore.js"
 import { lastSocietyRound, readSocietyActions, readSocietyNetwork } from "../store/society.js"
-import { codesPerRound, diffusionSeeds, drawIndex, historyStart, observationCodes, rememberedRounds, roundCodes, theoryRound } from "./dynamics.js"
+import { codesPerRound, diffusionSeeds, drawIndex, historyStart, levelsOf, observationCodes, rememberedRounds, roundCodes, theoryRound } from "./dynamics.js"
 import { reaskText, societyChoices, societyMessages } from "./prompts.js"
 import { roundStats } from "./roundStats.js"
 import { latticeSize, type SocietyScenario } from "./scenario.js"
@@ -152,7 +152,7 @@ export const runSocietyStep = (spec: RunSpec, step: number, db: RunDb, writer: R
     const last = lastSocietyRound(db, step)
     let redo = (readStepTotals(db).find((t) => t.step === step)?.unitsFailed ?? 0) > 0
     const perRound = codesPerRound(s.dynamic, s.params, true)
-    const k = s.params.scale.length
+    const k = levelsOf(s.dynamic, s.params)
     // Codes of the remembered rounds, newest first, rebuilt from the stored actions.
     const past: Array<Int32Array> = []
     let prev: Uint8Array | null = null

@@ -7,6 +7,7 @@ import {
   payoffRange,
   pdCode,
   pdPayoffs,
+  pgPayoffs,
   requestBound,
   roundCodes,
   splitObservation,
@@ -20,6 +21,8 @@ const P: DynamicParams = {
   payoffs: { temptation: 5, reward: 3, punishment: 1, sucker: 0 },
   scale: ["a", "b", "c", "d", "e"],
   seedShare: 0.1,
+  endowment: 20,
+  multiplier: 1.6,
   consensusShare: 0.9,
   theory: THEORY_DEFAULTS["prisoners-dilemma"]
 }
@@ -32,6 +35,15 @@ describe("society round machines", () => {
     pdPayoffs(g, Uint8Array.of(1, 1, 0, 1, 1), P.payoffs, out)
     // Agent 0 cooperates with two cooperators (R R) and one defector (S); agent 2 defects against a cooperator (T).
     expect(Array.from(out)).toEqual([6, 3, 5, 3, 0])
+  })
+  it("local public goods: endowment − own + multiplier × the neighbourhood's pot / (degree + 1)", () => {
+    const out = new Float64Array(5)
+    // Levels 1…5 are 0, 5, 10, 15, 20 of 20.
+    pgPayoffs(g, Uint8Array.of(5, 1, 3, 1, 2), P, out)
+    // Agent 0 (20) with neighbours 0, 10, 0: pot 30 over 4; agent 4 alone puts 5 in and gets 1.6 × 5 back.
+    expect(out[0]).toBeCloseTo(0 + (1.6 * 30) / 4, 12)
+    expect(out[2]).toBeCloseTo(10 + (1.6 * 30) / 2, 12)
+    expect(out[4]).toBeCloseTo(15 + 1.6 * 5, 12)
   })
   it("PD observation codes: own action × neighbour band, isolates apart; the payoff range follows from the code", () => {
     const codes = new Int32Array(5)

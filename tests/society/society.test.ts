@@ -176,6 +176,16 @@ describe("society: opinions, diffusion and sample scoring", () => {
     expect(lastJson(df.stdout)["agentRounds"] as number).toBeLessThan(1000 * 15)
   })
 
+  it("local public goods: contribution shares per round, self-transcendence above self-enhancement", async () => {
+    const r = await runCli(["run", path.join(SOC, "networked-public-goods.yaml"), "--agents", "1000", "--runs-dir", dir, "--no-tui", "--json"])
+    expect(r.code, r.stderr).toBe(0)
+    expect(lastJson(r.stdout)["agentRounds"]).toBe(1000 * 10)
+    const first = JSON.parse(rounds(String(lastJson(r.stdout)["runDir"]))[0]!.stats) as { overall: { contribution: number }; byCondition: Record<string, { contribution: number }> }
+    expect(first.overall.contribution).toBeGreaterThan(0)
+    expect(first.overall.contribution).toBeLessThan(1)
+    expect(first.byCondition["value:BE"]!.contribution).toBeGreaterThan(first.byCondition["value:HE"]!.contribution)
+  })
+
   it("sample scoring: one request per agent per round", async () => {
     const short = variant("short.yaml", (y) => y.replace("rounds: 20", "rounds: 3"))
     const before = server.requests
