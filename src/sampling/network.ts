@@ -317,3 +317,36 @@ export function* tiesOf(g: Network): Generator<readonly [number, number]> {
     }
   }
 }
+
+/**
+ * One round of tie updates on a dynamic network (after Rand, Arbesman & Christakis 2011's design, as a rule, not
+ * an agent's choice): each agent in turn, with probability `share`, cuts one tie to a neighbour in state 0 (a
+ * defector; drawn uniformly among them) and ties instead to a neighbour of one of its other neighbours that it
+ * is not yet tied to (both drawn uniformly; the cut is skipped when there is none). Neighbourhoods are read from
+ * `g` as it was before the round's updates; ties already changed this round are respected. The tie count stays
+ * the same. Returns a new network.
+ */
+export const rewireStep = (g: Network, state: ArrayLike<number>, share: number, rng: Rng): Network => {
+  const set = new TieSet(g.n, edgeCount(g) + 16)
+  for (let u = 0; u < g.n; u++) for (let e = g.offsets[u]!; e < g.offsets[u + 1]!; e++) if (g.targets[e]! > u) set.add(u, g.targets[e]!)
+  const defectors: Array<number> = []
+  for (let u = 0; u < g.n; u++) {
+    if (rng() >= share) continue
+    const a = g.offsets[u]!
+    const b = g.offsets[u + 1]!
+    defectors.length = 0
+    for (let e = a; e < b; e++) if (state[g.targets[e]!] === 0 && set.has(u, g.targets[e]!)) defectors.push(g.targets[e]!)
+    if (defectors.length === 0 || b - a < 2) continue
+    const v = defectors[Math.floor(rng() * defectors.length)]!
+    const x = g.targets[a + Math.floor(rng() * (b - a))]!
+    if (x === v) continue
+    const xa = g.offsets[x]!
+    const xd = g.offsets[x + 1]! - xa
+    if (xd === 0) continue
+    const w = g.targets[xa + Math.floor(rng() * xd)]!
+    if (w === u || set.has(u, w)) continue
+    set.remove(u, v)
+    set.add(u, w)
+  }
+  return fromTies(g.n, set.ties())
+}

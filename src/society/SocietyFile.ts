@@ -36,7 +36,8 @@ export const SocietyFileSchema = Schema.Struct({
     height: Schema.optional(Schema.Int.pipe(Schema.positive())),
     neighbourhood: Schema.optional(Schema.Literal("von-neumann", "moore")),
     file: Schema.optional(NonEmpty),
-    homophily: Schema.optional(Schema.Number.pipe(Schema.between(0, 1)))
+    homophily: Schema.optional(Schema.Number.pipe(Schema.between(0, 1))),
+    rewire: Schema.optional(Schema.Number.pipe(Schema.between(0, 1)))
   }),
   params: Schema.optional(
     Schema.Struct({
@@ -110,6 +111,9 @@ export const societyFromData = (data: unknown, file: string): Either.Either<Soci
     if (n.kind === "small-world" && n.p === undefined) problems.push("network.p: a small-world network needs p (the rewiring probability)")
     if (n.kind === "scale-free" && n.m === undefined) problems.push("network.m: a scale-free network needs m (ties each new agent brings)")
     if (n.kind === "random" && (n.p === undefined) === (n.mean_degree === undefined)) problems.push("network.p: a random network needs p or mean_degree (one of them)")
+    if ((n.rewire ?? 0) > 0 && f.dynamic !== "prisoners-dilemma" && f.dynamic !== "public-goods") {
+      problems.push(`network.rewire: ties are cut to defectors, so only in the prisoners-dilemma and public-goods dynamics, not ${f.dynamic}`)
+    }
     if (n.kind === "edges" && n.file === undefined) problems.push("network.file: an edges network needs file (a CSV edge list)")
     if ((n.homophily ?? 0) > 0 && !["ring", "small-world", "lattice"].includes(n.kind)) {
       problems.push(`network.homophily: works through where agents sit, so only on networks with local ties (ring, small-world, lattice), not ${n.kind}`)
@@ -153,6 +157,7 @@ export const societyFromData = (data: unknown, file: string): Either.Either<Soci
       kind: n.kind,
       homophily: n.homophily ?? 0,
       ...(n.k !== undefined ? { k: n.k } : {}),
+      ...(n.rewire !== undefined && n.rewire > 0 ? { rewire: n.rewire } : {}),
       ...(n.p !== undefined ? { p: n.p } : {}),
       ...(n.mean_degree !== undefined ? { meanDegree: n.mean_degree } : {}),
       ...(n.m !== undefined ? { m: n.m } : {}),

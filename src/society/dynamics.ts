@@ -344,6 +344,10 @@ export const diffusionSeeds = (n: number, seedShare: number, rng: Rng): Uint8Arr
   return out
 }
 
+/** 0 for an agent who defected this round (PD: defect; public goods: put nothing in), else 1: whom ties are cut to. */
+export const cooperationState = (dynamic: Dynamic, actions: Uint8Array): Uint8Array =>
+  dynamic === "public-goods" ? actions.map((a) => (a === 1 ? 0 : 1)) : actions
+
 /** Draws an index from a distribution over the options with uniform x (inverse CDF). */
 export const drawIndex = (dist: ArrayLike<number>, x: number): number => {
   let total = 0

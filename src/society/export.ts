@@ -10,7 +10,9 @@ import type { ColumnBatch, ColumnSpec } from "../store/parquet.js"
 import { readAgentConditions, readConditions } from "../store/reads.js"
 import type { RunDb } from "../store/RunStore.js"
 import { lastSocietyRound, readSocietyActions, readSocietyNetwork } from "../store/society.js"
-import { levelled, optionsOf, pdPayoffs, pgPayoffs } from "./dynamics.js"
+import { rewireStep } from "../sampling/network.js"
+import { stream } from "../sampling/rng.js"
+import { cooperationState, levelled, optionsOf, pdPayoffs, pgPayoffs } from "./dynamics.js"
 
 export const EDGE_COLUMNS = ["step", "society", "source", "target"] as const
 export const SOCIETY_COLUMNS = ["step", "society", "round", "agent_id", "condition", "action", "label", "degree", "neighbours_acting", "payoff"] as const
@@ -74,7 +76,7 @@ export function* edgeBatches(db: RunDb, spec: RunSpec | undefined): Generator<Co
 export function* societyBatches(db: RunDb, spec: RunSpec | undefined): Generator<ColumnBatch> {
   const conditions = readAgentConditions(db)
   for (const [j, { step, s }] of societySteps(spec).entries()) {
-    const g = readSocietyNetwork(db, step)
+    let g = readSocietyNetwork(db, step)
     const labels = new Map(optionsOf(s.dynamic, s.params).map((o) => [o.value, o.label]))
     const last = lastSocietyRound(db, step)
     const pay = new Float64Array(g.n)
@@ -108,6 +110,8 @@ export function* societyBatches(db: RunDb, spec: RunSpec | undefined): Generator
         }
         yield { rows: m, columns: [new Int32Array(m).fill(step), new Int32Array(m).fill(j), new Int32Array(m).fill(round), agent, cond, action, label, degree, acting, payoff] }
       }
+      // A dynamic network: the next round is played on the ties as this round's updates left them.
+      if (round >= 1 && (s.network.rewire ?? 0) > 0) g = rewireStep(g, cooperationState(s.dynamic, actions), s.network.rewire!, stream(spec!.seed, "rewire", step, round))
     }
   }
 }

@@ -14,7 +14,7 @@ import { positionOn, VALUES_10 } from "../domain/values.js"
 import type { Asker } from "../engine/RequestCache.js"
 import { yieldToEventLoop } from "../engine/QuestionnaireRunner.js"
 import { logprobValidator, parseAnswer, renormaliseLogprobs } from "../llm/scoring.js"
-import { complete, edgeCount, fromTies, homophilousPlacement, lattice, random, relabel, scaleFree, smallWorld, type Network } from "../sampling/network.js"
+import { complete, edgeCount, fromTies, homophilousPlacement, lattice, random, relabel, rewireStep, scaleFree, smallWorld, type Network } from "../sampling/network.js"
 import { stream } from "../sampling/rng.js"
 import { latentProfile, PROFILE_LENGTH, propensity, SYNTHETIC_DEFAULTS } from "../sampling/synthetic.js"
 import { attributeAssortativity, averageClustering, degreeHistogram, meanDegree } from "../stats/network.js"
@@ -22,7 +22,7 @@ import { readAgentConditions, readStepTotals } from "../store/reads.js"
 import type { ResultWriter } from "../store/ResultWriter.js"
 import type { RunDb } from "../store/RunStore.js"
 import { lastSocietyRound, readSocietyActions, readSocietyNetwork } from "../store/society.js"
-import { codesPerRound, diffusionSeeds, drawIndex, historyStart, levelsOf, observationCodes, rememberedRounds, roundCodes, theoryRound } from "./dynamics.js"
+import { codesPerRound, cooperationState, diffusionSeeds, drawIndex, historyStart, levelsOf, observationCodes, rememberedRounds, roundCodes, theoryRound } from "./dynamics.js"
 import { reaskText, societyChoices, societyMessages } from "./prompts.js"
 import { roundStats } from "./roundStats.js"
 import { latticeSize, type SocietyScenario } from "./scenario.js"
@@ -144,8 +144,13 @@ interface AskedState {
 export const runSocietyStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWriter, asker: Asker | null, gate: Effect.Effect<void> = Effect.void) =>
   Effect.gen(function* () {
     const s = societyOf(spec, step)
-    const g = readSocietyNetwork(db, step)
+    let g = readSocietyNetwork(db, step)
     const n = g.n
+    const rewire = s.network.rewire ?? 0
+    // A dynamic network is replayed from its stored start: each round's tie updates follow from that round's
+    // actions and the run seed (`rewireStep`), so nothing but the actions needs storing.
+    const rewired = (net: Network, round: number, actions: Uint8Array) =>
+      rewire > 0 ? rewireStep(net, cooperationState(s.dynamic, actions), rewire, stream(spec.seed, "rewire", step, round)) : net
     const conditions = readAgentConditions(db).subarray(0, n)
     const conditionIds = spec.population.conditions.map((c) => c.id)
     const hs = historyStart(s.dynamic)
@@ -156,11 +161,14 @@ export const runSocietyStep = (spec: RunSpec, step: number, db: RunDb, writer: R
     // Codes of the remembered rounds, newest first, rebuilt from the stored actions.
     const past: Array<Int32Array> = []
     let prev: Uint8Array | null = null
-    for (let r = Math.max(hs, last - s.memory + 1); r <= last; r++) {
+    for (let r = rewire > 0 ? hs : Math.max(hs, last - s.memory + 1); r <= last; r++) {
       const actions = readSocietyActions(db, step, r)!
-      const codes = new Int32Array(n)
-      roundCodes(s.dynamic, k, g, actions, codes)
-      past.unshift(codes)
+      if (r > last - s.memory) {
+        const codes = new Int32Array(n)
+        roundCodes(s.dynamic, k, g, actions, codes)
+        past.unshift(codes)
+      }
+      if (r >= 1) g = rewired(g, r, actions)
       prev = actions
     }
     const standing = asker === null ? standings(spec, s, conditions, n) : null
@@ -197,6 +205,7 @@ export const runSocietyStep = (spec: RunSpec, step: number, db: RunDb, writer: R
       roundCodes(s.dynamic, k, g, actions, codes)
       past.unshift(codes)
       if (past.length > s.memory) past.pop()
+      g = rewired(g, round, actions)
       prev = actions
       yield* yieldToEventLoop
     }

@@ -22,6 +22,11 @@ export interface NetworkSpec {
   /** edges: the CSV edge list (absolute path) and its sha256 when the run was planned. */
   readonly file?: string
   readonly sha256?: string
+  /**
+   * Dynamic network (prisoners-dilemma, public-goods): after each round this share of agents cuts a tie to a
+   * defector (PD: defected; public goods: put nothing in) and ties to a neighbour's neighbour (`rewireStep`).
+   */
+  readonly rewire?: number
   /** Value homophily 0…1 (ring, small-world, lattice): share of agents placed in blocks by condition. */
   readonly homophily: number
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { complete, degreeOf, edgeCount, homophilousPlacement, lattice, random, relabel, scaleFree, smallWorld, type Network } from "../../src/sampling/network.js"
+import { complete, degreeOf, edgeCount, homophilousPlacement, lattice, random, relabel, rewireStep, scaleFree, smallWorld, type Network } from "../../src/sampling/network.js"
 import { stream } from "../../src/sampling/rng.js"
 import { attributeAssortativity, averageClustering } from "../../src/stats/network.js"
 
@@ -61,5 +61,24 @@ describe("networks", () => {
     // Both ends of a tie must be clustered agents: about h² of the way.
     expect(assort(0.5)).toBeGreaterThan(0.15)
     expect(assort(0.5)).toBeLessThan(0.4)
+  })
+})
+
+describe("dynamic networks", () => {
+  it("a rewiring round cuts ties to defectors for ties to neighbours' neighbours, keeping the tie count and a simple graph", () => {
+    const g = smallWorld(3000, 6, 0.1, stream(5, "t"))
+    const state = Array.from({ length: 3000 }, (_, i) => (i % 3 === 0 ? 0 : 1))
+    const tiesToDefectors = (net: Network) => {
+      let k = 0
+      for (let u = 0; u < net.n; u++) for (let e = net.offsets[u]!; e < net.offsets[u + 1]!; e++) if (state[net.targets[e]!] === 0) k++
+      return k
+    }
+    const h = rewireStep(g, state, 0.5, stream(5, "r"))
+    simple(h)
+    expect(edgeCount(h)).toBe(edgeCount(g))
+    // Some tries find no new partner (a neighbour's neighbour already tied), and a new partner may defect too.
+    expect(tiesToDefectors(h)).toBeLessThan(tiesToDefectors(g) * 0.97)
+    expect(Array.from(rewireStep(g, state, 0.5, stream(5, "r")).targets)).toEqual(Array.from(h.targets))
+    expect(Array.from(rewireStep(g, state, 0, stream(5, "r")).targets)).toEqual(Array.from(g.targets))
   })
 })

@@ -186,6 +186,24 @@ describe("society: opinions, diffusion and sample scoring", () => {
     expect(first.byCondition["value:BE"]!.contribution).toBeGreaterThan(first.byCondition["value:HE"]!.contribution)
   })
 
+  it("a dynamic network (rewire) is replayed on resume: rounds after an interruption match an uninterrupted run", async () => {
+    const dynamic = variant("dynamic.yaml", (y) => y.replace("{ kind: small-world, k: 8, p: 0.1 }", "{ kind: small-world, k: 8, p: 0.1, rewire: 0.3 }"))
+    const r = await runCli(["run", dynamic, "--agents", "600", "--runs-dir", dir, "--no-tui", "--json"])
+    expect(r.code, r.stderr).toBe(0)
+    const full = String(lastJson(r.stdout)["runDir"])
+    // The same run stopped after round 8: its later rounds removed as if never written.
+    const cut = path.join(dir, "dynamic-cut")
+    fs.cpSync(full, cut, { recursive: true })
+    const db = new Sqlite(path.join(cut, "run.sqlite"))
+    db.prepare(`DELETE FROM society_rounds WHERE round > 8`).run()
+    db.prepare(`UPDATE step_totals SET units_pending = 12, units_done = 8, answers = ${8 * 600}`).run()
+    db.close()
+    const resumed = await runCli(["resume", cut, "--json"])
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect(rounds(cut).map((x) => x.actions.toString("hex"))).toEqual(rounds(full).map((x) => x.actions.toString("hex")))
+    expect(rounds(cut).map((x) => x.stats)).toEqual(rounds(full).map((x) => x.stats))
+  })
+
   it("sample scoring: one request per agent per round", async () => {
     const short = variant("short.yaml", (y) => y.replace("rounds: 20", "rounds: 3"))
     const before = server.requests
