@@ -147,6 +147,15 @@ describe("society: networked prisoner's dilemma", () => {
     expect(Number(payoff)).toBe(action === "1" ? 3 * c + 0 * d : 5 * c + 1 * d)
     const manifest = JSON.parse(fs.readFileSync(path.join(out, "manifest.json"), "utf8")) as { files: Array<{ file: string; rows: number }> }
     expect(manifest.files.find((f) => f.file === "society.csv")?.rows).toBe(300 * 20)
+    // The HTML report draws the curves and a network sample.
+    const html = path.join(dir, "society.html")
+    const rep = await runCli(["report", runDir, "--format", "html", "--out", html])
+    expect(rep.code, rep.stderr).toBe(0)
+    const page = fs.readFileSync(html, "utf8")
+    expect(page).toContain('<section id="society">')
+    expect(page).toContain('aria-label="cooperation by round"')
+    expect(page).toContain('aria-label="network sample"')
+    expect(page).toContain("Wang, J., Suri, S., &amp; Watts")
   })
 })
 
