@@ -77,6 +77,7 @@ export const SocietyFileSchema = Schema.Struct({
 export const SUMMARY_FACTS: { readonly [D in Dynamic]: ReadonlyArray<string> } = {
   "prisoners-dilemma": ["when", "own_action", "neighbour_share", "payoff"],
   "public-goods": ["when", "own_contribution", "neighbour_contribution"],
+  "common-pool": ["when", "own_extraction", "neighbour_extraction"],
   opinion: ["when", "own_position", "neighbour_position"],
   diffusion: ["when", "adopted_neighbours", "own_state"]
 }
@@ -86,7 +87,7 @@ const DEFAULT_OPTION = "{number}. {label}"
 const DEFAULT_REASK = "That reply could not be read as one of the options. Reply with one of these and nothing else:\n{options}"
 const DEFAULT_SCALE = ["Strongly oppose", "Oppose", "Neither oppose nor support", "Support", "Strongly support"]
 /** Default theory peaks: cooperation between benevolence and universalism (self-transcendence); others universalism. */
-const DEFAULT_PEAK: { readonly [D in Dynamic]: number } = { "prisoners-dilemma": 8.5, "public-goods": 8.5, opinion: 9, diffusion: 1 }
+const DEFAULT_PEAK: { readonly [D in Dynamic]: number } = { "prisoners-dilemma": 8.5, "public-goods": 8.5, "common-pool": 8.5, opinion: 9, diffusion: 1 }
 
 const unknownPlaceholders = (template: string, known: ReadonlyArray<string>): Array<string> =>
   [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!).filter((k) => !known.includes(k))
@@ -111,8 +112,8 @@ export const societyFromData = (data: unknown, file: string): Either.Either<Soci
     if (n.kind === "small-world" && n.p === undefined) problems.push("network.p: a small-world network needs p (the rewiring probability)")
     if (n.kind === "scale-free" && n.m === undefined) problems.push("network.m: a scale-free network needs m (ties each new agent brings)")
     if (n.kind === "random" && (n.p === undefined) === (n.mean_degree === undefined)) problems.push("network.p: a random network needs p or mean_degree (one of them)")
-    if ((n.rewire ?? 0) > 0 && f.dynamic !== "prisoners-dilemma" && f.dynamic !== "public-goods") {
-      problems.push(`network.rewire: ties are cut to defectors, so only in the prisoners-dilemma and public-goods dynamics, not ${f.dynamic}`)
+    if ((n.rewire ?? 0) > 0 && (f.dynamic === "opinion" || f.dynamic === "diffusion")) {
+      problems.push(`network.rewire: ties are cut to defectors, so only in the prisoners-dilemma, public-goods and common-pool dynamics, not ${f.dynamic}`)
     }
     if (n.kind === "edges" && n.file === undefined) problems.push("network.file: an edges network needs file (a CSV edge list)")
     if ((n.homophily ?? 0) > 0 && !["ring", "small-world", "lattice"].includes(n.kind)) {
@@ -124,7 +125,8 @@ export const societyFromData = (data: unknown, file: string): Either.Either<Soci
     if (f.params?.payoffs !== undefined && f.dynamic !== "prisoners-dilemma") problems.push(`params.payoffs: only the prisoners-dilemma dynamic has payoffs`)
     if (f.params?.scale !== undefined && f.dynamic !== "opinion") problems.push(`params.scale: only the opinion dynamic has a scale`)
     for (const key of ["endowment", "multiplier"] as const) {
-      if (f.params?.[key] !== undefined && f.dynamic !== "public-goods") problems.push(`params.${key}: only the public-goods dynamic has ${key === "endowment" ? "an endowment" : "a multiplier"}`)
+      const has = key === "endowment" ? f.dynamic === "public-goods" || f.dynamic === "common-pool" : f.dynamic === "public-goods"
+      if (f.params?.[key] !== undefined && !has) problems.push(`params.${key}: the ${f.dynamic} dynamic has no ${key}`)
     }
     if (f.params?.seed_share !== undefined && f.dynamic !== "diffusion") problems.push(`params.seed_share: only the diffusion dynamic has seeds`)
     const facts = SUMMARY_FACTS[f.dynamic]

@@ -15,6 +15,10 @@
  *   multiplied and shared equally within that neighbourhood: payoff = endowment − own + multiplier × (own +
  *   neighbours' contributions) / (degree + 1). It then observes its own last level and its neighbours' mean
  *   level rounded to a level (as opinions do).
+ * - common-pool (local): each agent takes 0, ¼, ½, ¾ or all of a quota (the `endowment`) from the resource its
+ *   neighbourhood shares; every unit taken pays 1 − X/quota, X the neighbourhood's mean take: payoff = own ×
+ *   (1 − mean take of itself and its neighbours / quota). Taking half is best for a neighbourhood that all
+ *   takes alike; taking more pays the taker more. Observed like public goods (own level, neighbours' mean level).
  * - opinion: each agent states a position on the scale; it then observes its own last position and its
  *   neighbours' mean position rounded to a scale point.
  * - diffusion: a share of agents adopts at round 0 (the seeds); each round every agent not yet adopted decides
@@ -27,7 +31,7 @@
 import type { Network } from "../sampling/network.js"
 import type { Rng } from "../sampling/rng.js"
 
-export const DYNAMICS = ["prisoners-dilemma", "public-goods", "opinion", "diffusion"] as const
+export const DYNAMICS = ["prisoners-dilemma", "public-goods", "common-pool", "opinion", "diffusion"] as const
 export type Dynamic = (typeof DYNAMICS)[number]
 
 export interface PdPayoffs {
@@ -65,6 +69,8 @@ export interface DynamicParams {
  *   intercept + value_weight·v + first_round in round 1, and from round 2 intercept + value_weight·v +
  *   conditional·(2m − 1) + persistence·(2o − 1), m and o its neighbours' mean and its own last level as shares
  *   of the endowment: conditional contribution.
+ * - common-pool: the same model for restraint: the level taken is 6 − the level a public-goods agent would give
+ *   (restraint rising with the neighbours' restraint and with self-transcendence).
  * - opinion: round 1 positions are drawn around μ₀ = mid + half·tanh(value_weight·v) (mid and half of the
  *   scale); later around μ = x + influence·(n̄ − x) + value_pull·(μ₀ − x), x its last position, n̄ its
  *   neighbours' mean; P(j) ∝ exp(−(j − μ)²/(2·sd²)).
@@ -85,6 +91,7 @@ export interface TheoryParams {
 export const THEORY_DEFAULTS: { readonly [D in Dynamic]: TheoryParams } = {
   "prisoners-dilemma": { intercept: -0.5, valueWeight: 1, conditional: 2, persistence: 0.5, firstRound: 0.5, influence: 0, valuePull: 0, sd: 0, social: 0 },
   "public-goods": { intercept: -0.5, valueWeight: 1, conditional: 2, persistence: 0.5, firstRound: 0.5, influence: 0, valuePull: 0, sd: 0.8, social: 0 },
+  "common-pool": { intercept: -0.5, valueWeight: 1, conditional: 2, persistence: 0.5, firstRound: 0.5, influence: 0, valuePull: 0, sd: 0.8, social: 0 },
   opinion: { intercept: 0, valueWeight: 0.8, conditional: 0, persistence: 0, firstRound: 0, influence: 0.3, valuePull: 0.1, sd: 0.6, social: 0 },
   diffusion: { intercept: -4, valueWeight: 1, conditional: 0, persistence: 0, firstRound: 0, influence: 0, valuePull: 0, sd: 0, social: 1.5 }
 }
@@ -112,16 +119,18 @@ export const optionsOf = (dynamic: Dynamic, p: DynamicParams): ReadonlyArray<Act
       ? DIFFUSION_OPTIONS
       : dynamic === "public-goods"
         ? PG_LEVELS.map((q, i) => ({ value: i + 1, label: `put ${num(q * p.endowment)} of ${num(p.endowment)} into the pot` }))
+        : dynamic === "common-pool"
+          ? PG_LEVELS.map((q, i) => ({ value: i + 1, label: `take ${num(q * p.endowment)} of ${num(p.endowment)}` }))
         : p.scale.map((label, i) => ({ value: i + 1, label }))
 
 /** Public goods: the contribution levels as shares of the endowment. */
 export const PG_LEVELS = [0, 0.25, 0.5, 0.75, 1] as const
 
 /** Dynamics whose actions are levels 1…k (opinion positions, contribution levels), observed like opinions. */
-export const levelled = (dynamic: Dynamic): boolean => dynamic === "opinion" || dynamic === "public-goods"
+export const levelled = (dynamic: Dynamic): boolean => dynamic === "opinion" || dynamic === "public-goods" || dynamic === "common-pool"
 
 /** The number of levels k of a levelled dynamic. */
-export const levelsOf = (dynamic: Dynamic, p: DynamicParams): number => (dynamic === "public-goods" ? PG_LEVELS.length : p.scale.length)
+export const levelsOf = (dynamic: Dynamic, p: DynamicParams): number => (dynamic === "opinion" ? p.scale.length : PG_LEVELS.length)
 
 /** The first round an observation can look back to: round 0 holds diffusion's seeds; the others start in round 1. */
 export const historyStart = (dynamic: Dynamic): number => (dynamic === "diffusion" ? 0 : 1)
@@ -226,6 +235,16 @@ export const splitObservation = (code: number, perRound: number, remembered: num
   return out
 }
 
+/** Each agent's common-pool payoff for a round (actions are levels 1…5 of the quota taken), into `out`. */
+export const cpPayoffs = (g: Network, actions: Uint8Array, p: Pick<DynamicParams, "endowment">, out: Float64Array): void => {
+  for (let u = 0; u < g.n; u++) {
+    const own = PG_LEVELS[actions[u]! - 1]! * p.endowment
+    let taken = own
+    for (let e = g.offsets[u]!; e < g.offsets[u + 1]!; e++) taken += PG_LEVELS[actions[g.targets[e]!]! - 1]! * p.endowment
+    out[u] = own * (1 - taken / (g.offsets[u + 1]! - g.offsets[u]! + 1) / p.endowment)
+  }
+}
+
 const num = (x: number) => String(Math.round(x * 100) / 100)
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -301,13 +320,15 @@ export const theoryRound = (
           ? t.intercept + t.valueWeight * v + t.firstRound
           : t.intercept + t.valueWeight * v + t.conditional * (d === 0 ? 0 : (2 * s) / d - 1) + t.persistence * (prev[u] === 1 ? 1 : -1)
       out[u] = x < logistic(logit) ? 1 : 0
-    } else if (dynamic === "public-goods") {
+    } else if (dynamic === "public-goods" || dynamic === "common-pool") {
+      // Common pool: restraint is the cooperative level, so levels are read (and drawn) mirrored.
       const k = PG_LEVELS.length
+      const coop = (level: number) => (dynamic === "common-pool" ? k + 1 - level : level)
       const z =
         prev === null
           ? t.intercept + t.valueWeight * v + t.firstRound
-          : t.intercept + t.valueWeight * v + t.conditional * (2 * ((d === 0 ? prev[u]! : s / d) - 1) / (k - 1) - 1) + t.persistence * ((2 * (prev[u]! - 1)) / (k - 1) - 1)
-      out[u] = drawScale(k, 1 + (k - 1) * logistic(z), t.sd, x)
+          : t.intercept + t.valueWeight * v + t.conditional * (2 * ((d === 0 ? coop(prev[u]!) : coop(s / d)) - 1) / (k - 1) - 1) + t.persistence * ((2 * (coop(prev[u]!) - 1)) / (k - 1) - 1)
+      out[u] = coop(drawScale(k, 1 + (k - 1) * logistic(z), t.sd, x))
     } else if (dynamic === "diffusion") {
       if (prev !== null && prev[u] === 1) out[u] = 1
       else out[u] = x < logistic(t.intercept + t.valueWeight * v + t.social * Math.log(1 + s)) ? 1 : 0
@@ -346,7 +367,7 @@ export const diffusionSeeds = (n: number, seedShare: number, rng: Rng): Uint8Arr
 
 /** 0 for an agent who defected this round (PD: defect; public goods: put nothing in), else 1: whom ties are cut to. */
 export const cooperationState = (dynamic: Dynamic, actions: Uint8Array): Uint8Array =>
-  dynamic === "public-goods" ? actions.map((a) => (a === 1 ? 0 : 1)) : actions
+  dynamic === "public-goods" ? actions.map((a) => (a === 1 ? 0 : 1)) : dynamic === "common-pool" ? actions.map((a) => (a === PG_LEVELS.length ? 0 : 1)) : actions
 
 /** Draws an index from a distribution over the options with uniform x (inverse CDF). */
 export const drawIndex = (dist: ArrayLike<number>, x: number): number => {

@@ -12,7 +12,7 @@ import type { RunDb } from "../store/RunStore.js"
 import { lastSocietyRound, readSocietyActions, readSocietyNetwork } from "../store/society.js"
 import { rewireStep } from "../sampling/network.js"
 import { stream } from "../sampling/rng.js"
-import { cooperationState, levelled, optionsOf, pdPayoffs, pgPayoffs } from "./dynamics.js"
+import { cooperationState, cpPayoffs, levelled, optionsOf, pdPayoffs, pgPayoffs } from "./dynamics.js"
 
 export const EDGE_COLUMNS = ["step", "society", "source", "target"] as const
 export const SOCIETY_COLUMNS = ["step", "society", "round", "agent_id", "condition", "action", "label", "degree", "neighbours_acting", "payoff"] as const
@@ -85,6 +85,7 @@ export function* societyBatches(db: RunDb, spec: RunSpec | undefined): Generator
       if (actions === null) continue
       if (s.dynamic === "prisoners-dilemma") pdPayoffs(g, actions, s.params.payoffs, pay)
       if (s.dynamic === "public-goods") pgPayoffs(g, actions, s.params, pay)
+      if (s.dynamic === "common-pool") cpPayoffs(g, actions, s.params, pay)
       for (let from = 0; from < g.n; from += CHUNK) {
         const m = Math.min(CHUNK, g.n - from)
         const agent = new Int32Array(m)
@@ -106,7 +107,7 @@ export function* societyBatches(db: RunDb, spec: RunSpec | undefined): Generator
           let sum = 0
           for (let e = a; e < b; e++) sum += actions[g.targets[e]!]!
           acting[i] = levelled(s.dynamic) ? (b === a ? NaN : sum / (b - a)) : sum
-          if (s.dynamic === "prisoners-dilemma" || s.dynamic === "public-goods") payoff[i] = pay[u]!
+          if (s.dynamic === "prisoners-dilemma" || s.dynamic === "public-goods" || s.dynamic === "common-pool") payoff[i] = pay[u]!
         }
         yield { rows: m, columns: [new Int32Array(m).fill(step), new Int32Array(m).fill(j), new Int32Array(m).fill(round), agent, cond, action, label, degree, acting, payoff] }
       }

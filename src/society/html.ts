@@ -54,10 +54,10 @@ const sampleSvg = (a: SocietyAnalysis): string => {
   if (n === 0) return ""
   const pos = a.sample.nodes.map((_, i) => [S / 2 + (S / 2 - 16) * Math.cos((2 * Math.PI * i) / n), S / 2 + (S / 2 - 16) * Math.sin((2 * Math.PI * i) / n)] as const)
   const states = [...new Set(a.sample.nodes.map((nd) => nd.state))].sort((p, q) => p - q)
-  const colour = (st: number) => (a.dynamic === "opinion" || a.dynamic === "public-goods" ? PALETTE[(st - 1) % PALETTE.length]! : st === 1 ? "#2ca02c" : "#d62728")
+  const colour = (st: number) => (a.dynamic === "opinion" || a.dynamic === "public-goods" || a.dynamic === "common-pool" ? PALETTE[(st - 1) % PALETTE.length]! : st === 1 ? "#2ca02c" : "#d62728")
   const ties = a.sample.ties.map(([i, j]) => `<line x1="${pos[i]![0].toFixed(1)}" y1="${pos[i]![1].toFixed(1)}" x2="${pos[j]![0].toFixed(1)}" y2="${pos[j]![1].toFixed(1)}" stroke="#bbb"/>`)
   const nodes = a.sample.nodes.map((nd, i) => `<circle cx="${pos[i]![0].toFixed(1)}" cy="${pos[i]![1].toFixed(1)}" r="6" fill="${colour(nd.state)}"><title>agent ${nd.id}: ${nd.state}</title></circle>`)
-  const legend = a.dynamic === "opinion" || a.dynamic === "public-goods" ? states.map((st) => `${a.dynamic === "opinion" ? "position" : "level"} ${st}`).join(", ") : a.dynamic === "diffusion" ? "green: adopted, red: not yet" : "green: cooperated, red: defected"
+  const legend = a.dynamic === "opinion" || a.dynamic === "public-goods" || a.dynamic === "common-pool" ? states.map((st) => `${a.dynamic === "opinion" ? "position" : "level"} ${st}`).join(", ") : a.dynamic === "diffusion" ? "green: adopted, red: not yet" : "green: cooperated, red: defected"
   return `<figure><svg viewBox="0 0 ${S} ${S}" width="${S}" height="${S}" role="img" aria-label="network sample">${ties.join("")}${nodes.join("")}</svg><figcaption>${n} agents reached from agent 0 and the ties among them, in the last round (${esc(legend)}).</figcaption></figure>`
 }
 

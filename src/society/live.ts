@@ -28,7 +28,7 @@ export const makeSocietyPanel = (spec: RunSpec) => {
     if (entry.s.network.kind === "lattice") {
       const size = latticeSize(entry.s.network, op.actions.length)
       if (typeof size !== "string") {
-        const glyph = entry.s.dynamic === "opinion" || entry.s.dynamic === "public-goods" ? (a: number) => String(a) : (a: number) => (a === 1 ? "█" : "·")
+        const glyph = entry.s.dynamic === "opinion" || entry.s.dynamic === "public-goods" || entry.s.dynamic === "common-pool" ? (a: number) => String(a) : (a: number) => (a === 1 ? "█" : "·")
         const rows: Array<string> = []
         for (let r = 0; r < Math.min(MAP_ROWS, size.height); r++) {
           let line = ""
@@ -58,7 +58,7 @@ export const makeSocietyPanel = (spec: RunSpec) => {
         out.push(`  ${"humans".padEnd(14)} ${f.firstRounds.low}–${f.firstRounds.high} first rounds → ${f.lastRounds.low} last rounds (${f.source.split(")")[0]}))`)
       }
       const map = maps.get(step)
-      if (map !== undefined) out.push(`  lattice window (${s.dynamic === "opinion" ? "positions" : s.dynamic === "public-goods" ? "contribution levels 1–5" : "█ cooperate/adopt, · not"}):`, ...map.map((l) => `    ${l}`))
+      if (map !== undefined) out.push(`  lattice window (${s.dynamic === "opinion" ? "positions" : s.dynamic === "public-goods" ? "contribution levels 1–5" : s.dynamic === "common-pool" ? "levels taken 1–5" : "█ cooperate/adopt, · not"}):`, ...map.map((l) => `    ${l}`))
     }
     return out
   }

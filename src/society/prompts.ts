@@ -38,10 +38,13 @@ export const summaryFacts = (s: SocietyScenario, code: number, ago: number): Rec
       payoff: payoffRange(s.params.payoffs, action, band)
     }
   }
-  if (s.dynamic === "public-goods") {
+  if (s.dynamic === "public-goods" || s.dynamic === "common-pool") {
     const { own, neighbours } = opinionCode(code, PG_LEVELS.length)
     const amount = (level: number) => `${Math.round(PG_LEVELS[level - 1]! * s.params.endowment * 100) / 100} of ${s.params.endowment}`
-    return { when, own_contribution: amount(own), neighbour_contribution: neighbours === null ? "nothing (you have no neighbours)" : `about ${amount(neighbours)}` }
+    const theirs = neighbours === null ? "nothing (you have no neighbours)" : `about ${amount(neighbours)}`
+    return s.dynamic === "public-goods"
+      ? { when, own_contribution: amount(own), neighbour_contribution: theirs }
+      : { when, own_extraction: amount(own), neighbour_extraction: theirs }
   }
   if (s.dynamic === "opinion") {
     const { own, neighbours } = opinionCode(code, s.params.scale.length)

@@ -5,7 +5,10 @@
  */
 import type { Network } from "../sampling/network.js"
 import { largestCluster, positionSummary, stateAssortment } from "../stats/network.js"
-import { pdPayoffs, pgPayoffs, PG_LEVELS, type Dynamic, type DynamicParams } from "./dynamics.js"
+import { cpPayoffs, pdPayoffs, pgPayoffs, PG_LEVELS, type Dynamic, type DynamicParams } from "./dynamics.js"
+
+/** Common pool: 1 for agents who took half their quota or less. */
+const cooperationLevels = (actions: Uint8Array): Uint8Array => actions.map((a) => (a <= 3 ? 1 : 0))
 
 const r6 = (x: number): number | null => (Number.isFinite(x) ? Math.round(x * 1e6) / 1e6 : null)
 
@@ -19,7 +22,7 @@ export interface RoundStats {
 }
 
 /** The headline statistic of each dynamic: what the dashboard and the report draw over rounds. */
-export const HEADLINE: { readonly [D in Dynamic]: string } = { "prisoners-dilemma": "cooperation", "public-goods": "contribution", opinion: "mean", diffusion: "adoption" }
+export const HEADLINE: { readonly [D in Dynamic]: string } = { "prisoners-dilemma": "cooperation", "public-goods": "contribution", "common-pool": "extraction", opinion: "mean", diffusion: "adoption" }
 
 export const roundStats = (
   dynamic: Dynamic,
@@ -71,9 +74,11 @@ export const roundStats = (
       byCondition
     }
   }
-  if (dynamic === "public-goods") {
+  if (dynamic === "public-goods" || dynamic === "common-pool") {
+    const key = HEADLINE[dynamic]
     const pay = new Float64Array(n)
-    pgPayoffs(g, actions, p, pay)
+    if (dynamic === "public-goods") pgPayoffs(g, actions, p, pay)
+    else cpPayoffs(g, actions, p, pay)
     const share = new Float64Array(nC)
     const paySum = new Float64Array(nC)
     let shareTotal = 0
@@ -89,12 +94,18 @@ export const roundStats = (
     }
     for (let c = 0; c < nC; c++) {
       if (count[c] === 0) continue
-      byCondition[conditionIds[c]!] = { contribution: r6(share[c]! / count[c]!), meanPayoff: r6(paySum[c]! / count[c]!), agents: count[c]! }
+      byCondition[conditionIds[c]!] = { [key]: r6(share[c]! / count[c]!), meanPayoff: r6(paySum[c]! / count[c]!), agents: count[c]! }
     }
     return {
       decisions,
       distinctObservations,
-      overall: { contribution: r6(shareTotal / n), meanPayoff: r6(payTotal / n), assortment: r6(stateAssortment(g, levels)), largestFullContributorCluster: largestCluster(g, actions, PG_LEVELS.length) },
+      overall: {
+        [key]: r6(shareTotal / n),
+        meanPayoff: r6(payTotal / n),
+        assortment: r6(stateAssortment(g, levels)),
+        // Public goods: the largest cluster of agents who gave everything; common pool: of agents who took half or less.
+        largestCooperatingCluster: dynamic === "public-goods" ? largestCluster(g, actions, PG_LEVELS.length) : largestCluster(g, cooperationLevels(actions), 1)
+      },
       byCondition
     }
   }

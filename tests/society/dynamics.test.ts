@@ -8,6 +8,7 @@ import {
   pdCode,
   pdPayoffs,
   pgPayoffs,
+  cpPayoffs,
   requestBound,
   roundCodes,
   splitObservation,
@@ -44,6 +45,14 @@ describe("society round machines", () => {
     expect(out[0]).toBeCloseTo(0 + (1.6 * 30) / 4, 12)
     expect(out[2]).toBeCloseTo(10 + (1.6 * 30) / 2, 12)
     expect(out[4]).toBeCloseTo(15 + 1.6 * 5, 12)
+  })
+  it("common pool: each unit taken is worth 1 − the neighbourhood's mean take / quota", () => {
+    const out = new Float64Array(5)
+    cpPayoffs(g, Uint8Array.of(5, 1, 3, 1, 2), P, out)
+    // Agent 0 takes 20 with neighbours taking 0, 10, 0: mean 30 / 4 = 7.5 of 20, each unit worth 0.625.
+    expect(out[0]).toBeCloseTo(20 * (1 - 7.5 / 20), 12)
+    expect(out[1]).toBe(0)
+    expect(out[4]).toBeCloseTo(5 * (1 - 5 / 20), 12)
   })
   it("PD observation codes: own action × neighbour band, isolates apart; the payoff range follows from the code", () => {
     const codes = new Int32Array(5)

@@ -193,6 +193,11 @@ describe("society: opinions, diffusion and sample scoring", () => {
     expect(first.overall.contribution).toBeGreaterThan(0)
     expect(first.overall.contribution).toBeLessThan(1)
     expect(first.byCondition["value:BE"]!.contribution).toBeGreaterThan(first.byCondition["value:HE"]!.contribution)
+    // The common pool: restraint is the cooperative side, so self-enhancement takes more.
+    const cp = await runCli(["run", path.join(SOC, "common-pool.yaml"), "--agents", "1000", "--runs-dir", dir, "--no-tui", "--json"])
+    expect(cp.code, cp.stderr).toBe(0)
+    const cpFirst = JSON.parse(rounds(String(lastJson(cp.stdout)["runDir"]))[0]!.stats) as { byCondition: Record<string, { extraction: number }> }
+    expect(cpFirst.byCondition["value:HE"]!.extraction).toBeGreaterThan(cpFirst.byCondition["value:BE"]!.extraction)
   })
 
   it("a dynamic network (rewire) is replayed on resume: rounds after an interruption match an uninterrupted run", async () => {
