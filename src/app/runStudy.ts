@@ -188,7 +188,12 @@ const unitCounts = (db: RunDb) => {
  * endpoint: one, or its replicas composed into one client (src/llm/replicas.ts) unless `endpoint` (resume
  * --base-url) names another server.
  */
-export const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>, endpoint: string | null = spec.backend.baseUrl): Layer.Layer<LlmClient, UsageError> => {
+export const llmLayer = (
+  spec: RunSpec,
+  env: Readonly<Record<string, string | undefined>>,
+  endpoint: string | null = spec.backend.baseUrl,
+  replicaOptions: Replicas.ReplicaOptions = {}
+): Layer.Layer<LlmClient, UsageError> => {
   const b = spec.backend
   if (b.kind === "local") return LlmClientLocal.layer({ modelPath: b.model, seed: spec.seed, ...localThreads(env) })
   const openAi = (baseURL: string, connections: number) =>
@@ -203,7 +208,7 @@ export const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | un
   return Layer.unwrapScoped(
     Effect.map(
       Effect.forEach(b.replicas, (r) => Effect.map(Layer.build(openAi(r.baseUrl, r.concurrency)), (ctx) => ({ name: r.baseUrl, concurrency: r.concurrency, rpm: r.rpm, client: Context.get(ctx, LlmClient) }))),
-      (endpoints) => Replicas.layer(b.model, endpoints)
+      (endpoints) => Replicas.layer(b.model, endpoints, replicaOptions)
     )
   )
 }
@@ -375,7 +380,8 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
           const bEndpoint = nBackends === 1 ? endpoint : bSpec.backend.baseUrl
           const cache: ResponseCache | null = ctx.cacheDir === null ? null : yield* openRunCache(bSpec, ctx.cacheDir, bEndpoint)
           // Built in the backend's scope, not the asker's: a local model's context must outlive makeAsker.
-          const llm = yield* Layer.build(llmLayer(bSpec, env, bEndpoint))
+          // A replica's failover is a retry too (sent again, to another endpoint), counted with the scheduler's.
+          const llm = yield* Layer.build(llmLayer(bSpec, env, bEndpoint, { onFailover: () => void counters.retries++ }))
           const asker = yield* makeAsker(bSpec.backend, reader, writer, scheduler, counters, preloaded[b] ?? [], cache).pipe(Effect.provide(llm))
           inFlight.push(() => scheduler.stats().inFlight)
           dashboard?.attach(writer.stats, () => inFlight.reduce((n, f) => n + f(), 0))
@@ -499,6 +505,8 @@ const runPending = (ctx: RunContext) =>
           ? Effect.gen(function* () {
               yield* logEventNow(db, "max-cost", { ...unitCounts(db), spentUsd: e.spentUsd, maxUsd: e.maxUsd })
               putManifest(db, { status: "interrupted" })
+              // As an interruption: --json promises a summary on the last stdout line.
+              if (out.json) yield* Console.log(JSON.stringify({ ...(yield* summaryNow), status: "interrupted", stoppedBy: "max-cost" }))
             })
           : Effect.void
       ),
