@@ -15,8 +15,19 @@ const HEADLINE_BASELINES = ["ess-sweden-1441.correlations-centered.yaml", "ess-s
 
 const f3 = (x: number | null) => (x === null ? "–" : x.toFixed(3))
 
-/** The headline lines of an analysed run; [] when it measured nothing with a headline. */
-export const headline = (r: Report): Array<string> => {
+/**
+ * The headline lines of an analysed run; [] when it measured nothing with a headline. A run of several backends
+ * gets each backend's lines under its name (the report's top-level fields are only the first backend's).
+ */
+export const headline = (r: Report): Array<string> =>
+  r.models === undefined
+    ? headlineOf(r)
+    : r.models.flatMap((m) => {
+        const lines = headlineOf(m.report)
+        return lines.length === 0 ? [] : [`${m.name}${m.report.run.synthetic ? " [synthetic: theory model, not an LLM]" : ""}:`, ...lines.map((l) => `  ${l}`)]
+      })
+
+const headlineOf = (r: Report): Array<string> => {
   const lines: Array<string> = []
   const vs = r.valueStructure
   if (vs !== null) {
