@@ -103,6 +103,8 @@ describe("examples/", () => {
     expect(s["agents"]).toBe(400)
     const r = await ok(["report", String(s["runDir"]), "--baseline", "examples/02-own-population/derived", "--baseline", "human-baselines"])
     expect(r.stdout).toContain("My sample")
+    // The population's shares come from the same sample: comparing with its own hierarchy is flagged (item 14).
+    expect(r.stdout).toContain("My sample (invented answers of 80 persons, an example): value hierarchy [circular]")
   })
 
   it("03: the policy vignette deliberates after the questionnaire", async () => {
