@@ -10,6 +10,7 @@ import { withinAgents } from "../store/storeScope.js"
 import { SpecFileError } from "../config/SpecFileError.js"
 import { VALUES_10, VALUES_19 } from "../domain/values.js"
 import { stream } from "../sampling/rng.js"
+import { constantLabels, noVarianceNote } from "../domain/noVariance.js"
 import { correlationMatrix, crossCorrelation } from "../stats/correlation.js"
 import { benjaminiHochberg } from "../stats/inference.js"
 import { DEFAULT_MDS_METHOD, mapFromCorrelation, type MdsMethod } from "../stats/mds.js"
@@ -214,11 +215,13 @@ const analyseValues = (
     ]
   })
 
+  const noVariance = complete.length > 1 ? noVarianceNote(labels, constantLabels(labels, cCentered)) : null
   return {
     step: scores.step,
     questionnaire: scores.questionnaire.id,
     labels,
     respondents: complete.length,
+    ...(noVariance === null ? {} : { noVariance }),
     hierarchy,
     hierarchyComparisons,
     correlations: { centered: numMatrix(cCentered), raw: numMatrix(cRaw) },
@@ -323,6 +326,7 @@ const analyseBackend = (
         `Circular comparisons: the population's dominant-value shares (${spec.population.sharesSource!.file}, dataset ${sharesDataset}) come from the same data as ${[...new Set(circular.map((c) => c.baseline.id))].join(", ")}; a population built from them agrees with those baselines partly by construction (the synthetic backend, with no hierarchy of its own, shows how much).`
       )
   }
+  if (valueStructure?.noVariance !== undefined) notes.push(`S_V: ${valueStructure.noVariance}.`)
   if (valueStructure && valueStructure.respondents < settings.sampleSize) {
     notes.push(`Only ${valueStructure.respondents} respondents answered every value; each bootstrap resample still draws ${settings.sampleSize} of them with replacement.`)
   }

@@ -39,6 +39,8 @@ const headlineOf = (r: Report): Array<string> => {
       lines.push(
         `result: S_V = ${f3(c.sv)} (${level} % CI ${f3(ci.lower)}–${f3(ci.upper)}${chance}) against ${c.baseline.title}, ${vs.respondents} respondents`
       )
+    } else if (vs.noVariance !== undefined) {
+      lines.push(`result: ${vs.noVariance} (${vs.respondents} respondents)`)
     } else if (vs.respondents > 0) {
       lines.push(`result: value scores of ${vs.respondents} respondents (S_V needs a human structure over the same values: see the report)`)
     }

@@ -427,6 +427,7 @@ const svSection = async ({ report }: Context): Promise<Array<Block>> => {
       ["baseline", "S_V", `${percent(s.ciLevel)} CI`, "chance mean", "chance 95th pct.", "p (perm.)"],
       rows
     ),
+    ...(vs.noVariance === undefined ? [] : [`<p class="note"><strong>No S_V</strong>: ${escapeHtml(vs.noVariance)}.</p>`]),
     `<p>CI: ${escapeHtml(int(s.bootstrapIterations))} bootstrap resamples of ${escapeHtml(int(s.bootstrapSampleSize))} respondents. ` +
       `Chance: S_V when the run's value labels are permuted (${escapeHtml(int(s.permutations))} permutations, seeded by the run); ` +
       `p (perm.) is the share of permuted structures at or above S_V. Unrelated structures reach S_V well above 0, ` +
