@@ -22,7 +22,10 @@ export interface BaselineRef {
 /** Paper 000 appendix G: bootstrap iterations of the statistic, their mean, a percentile CI and a t-test vs 0. */
 export interface BootstrapSummary {
   readonly iterations: number
+  /** Respondents per resample actually drawn. */
   readonly sampleSize: number
+  /** "own": the sample's own size when below the paper's 500; "paper": 500 whatever the sample's size. */
+  readonly sizeRule: "own" | "paper"
   readonly mean: number | null
   readonly sd: number | null
   readonly ci: { readonly level: number; readonly lower: number | null; readonly upper: number | null }
@@ -59,6 +62,8 @@ export interface ChanceLevel {
   readonly q95: number | null
   /** (1 + #{permuted S_V ≥ observed}) / (1 + permutations). */
   readonly p: number | null
+  /** Benjamini–Hochberg adjusted over the report's (or table's) chance-level tests; significance stars follow it. */
+  readonly pAdjusted: number | null
 }
 
 export interface StructureComparison {
@@ -139,6 +144,8 @@ export interface BehaviourComparison {
   /** Cells finite in both matrices. */
   readonly cells: number
   readonly sb: number | null
+  /** The chance level of `sb` (the run's value labels permuted), as `null` beside S_V; null when S_B is undefined. */
+  readonly null: ChanceLevel | null
   readonly bootstrap: BootstrapSummary
 }
 
@@ -165,6 +172,8 @@ export interface Report {
   readonly settings: {
     readonly bootstrapIterations: number
     readonly bootstrapSampleSize: number
+    /** "own": samples below bootstrapSampleSize are resampled at their own size; "paper": always bootstrapSampleSize. */
+    readonly bootstrapSizeRule: "own" | "paper"
     readonly ciLevel: number
     readonly seed: number
     /** How the value maps behind S_V were made. */

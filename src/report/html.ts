@@ -405,7 +405,8 @@ const svSection = async ({ report }: Context): Promise<Array<Block>> => {
       ["baseline", "S_V", `${percent(s.ciLevel)} CI`, "chance mean", "chance 95th pct.", "p (perm.)"],
       rows
     ),
-    `<p>CI: ${escapeHtml(int(s.bootstrapIterations))} bootstrap resamples of ${escapeHtml(int(s.bootstrapSampleSize))} respondents. ` +
+    `<p>CI: ${escapeHtml(int(s.bootstrapIterations))} bootstrap resamples of ${escapeHtml(int(vs.structureComparisons[0]?.bootstrap.sampleSize ?? s.bootstrapSampleSize))} respondents` +
+      `${s.bootstrapSizeRule === "own" && (vs.structureComparisons[0]?.bootstrap.sampleSize ?? s.bootstrapSampleSize) < s.bootstrapSampleSize ? ` (the sample's own size; the paper draws ${escapeHtml(int(s.bootstrapSampleSize))} whatever the sample)` : ""}. ` +
       `Chance: S_V when the run's value labels are permuted (${escapeHtml(int(s.permutations))} permutations, seeded by the run); ` +
       `p (perm.) is the share of permuted structures at or above S_V. Unrelated structures reach S_V well above 0, ` +
       `so an S_V means something only above its chance level. The paper's t-test against 0 is in the value-structure section.</p>`,
@@ -626,12 +627,15 @@ const measureBlocks = (m: BehaviourMeasure): Array<Block> => [
 const sbTable = (comparisons: ReadonlyArray<BehaviourComparison>, ciLevel: number): string =>
   table(
     "Value–behaviour similarity S_B per human baseline",
-    ["baseline", "measure", "cells", "S_B", ...bootstrapHead(ciLevel)],
+    ["baseline", "measure", "cells", "S_B", "chance mean", "chance 95th pct.", "p (perm.)", ...bootstrapHead(ciLevel).map((h) => (h === "p" || h === "BH-adjusted p" ? `paper's t-test ${h}` : h))],
     comparisons.map((c) => [
       baselineCell(c.baseline),
       c.measure,
       i(c.cells),
       n(c.sb),
+      n(c.null?.mean ?? null),
+      n(c.null?.q95 ?? null),
+      p(c.null?.p ?? null),
       n(c.bootstrap.mean),
       { num: ciText(c.bootstrap.ci) },
       p(c.bootstrap.p),

@@ -26,6 +26,12 @@ const conditionsTable = (keys: ReadonlyArray<string>, conditions: ReadonlyArray<
 // ---------------------------------------------------------------------------------------------------------------
 // Sections (the order and the titles are in sections.ts)
 
+/** How many respondents each resample drew, and by which rule (paper 000 draws 500 whatever the sample's size). */
+const resampleText = (r: Report, used: number | undefined): string =>
+  used === undefined || used === r.settings.bootstrapSampleSize
+    ? `${r.settings.bootstrapSampleSize} respondents${r.settings.bootstrapSizeRule === "paper" ? " (the paper's fixed size)" : ""}`
+    : `${used} respondents (the sample's own size, below the paper's ${r.settings.bootstrapSampleSize})`
+
 const svSection = (r: Report): Array<string> => {
   const v = r.valueStructure!
   const out: Array<string> = []
@@ -56,7 +62,7 @@ const svSection = (r: Report): Array<string> => {
   )
   const perms = v.structureComparisons.find((c) => c.null !== null)?.null?.permutations ?? r.settings.permutations
   out.push(
-    `  CI: ${r.settings.bootstrapIterations} bootstrap resamples of ${r.settings.bootstrapSampleSize} respondents. Chance: mean and 95th percentile of S_V with the run's value labels permuted (${perms} permutations); p (perm.) = share of them at or above S_V. Unrelated structures reach S_V well above 0, so read S_V against the chance level.`
+    `  CI: ${r.settings.bootstrapIterations} bootstrap resamples of ${resampleText(r, v.structureComparisons[0]?.bootstrap.sampleSize)}. Chance: mean and 95th percentile of S_V with the run's value labels permuted (${perms} permutations); p (perm.) = share of them at or above S_V. Unrelated structures reach S_V well above 0, so read S_V against the chance level.`
   )
   for (const m of marks) out.push(`  [circular] ${m}`)
   out.push("", "  The paper's test (appendix G): bootstrap mean, one-sample t-test of the resamples vs 0, Benjamini–Hochberg across the report:")
@@ -146,13 +152,23 @@ const behaviourSection = (r: Report): Array<string> => {
     )
   }
   if (b.comparisons.length > 0) {
-    out.push("", "Behaviour similarity S_B vs human value–behaviour correlations:")
+    out.push("", "Behaviour similarity S_B vs human value–behaviour correlations (chance: S_B with the run's value labels permuted):")
     out.push(
       ...indent(
         table(
-          ["baseline", "measure", "cells", "S_B", "boot mean", `${Math.round(r.settings.ciLevel * 100)}% CI`, "p", "p (BH)"],
-          b.comparisons.map((c) => [c.baseline.title, c.measure, String(c.cells), f(c.sb), f(c.bootstrap.mean), ci(c.bootstrap), p(c.bootstrap.p), p(c.bootstrap.pAdjusted)]),
-          [false, false, true, true, true, false, true, true]
+          ["baseline", "measure", "cells", "S_B", `${Math.round(r.settings.ciLevel * 100)}% CI`, "chance", "chance 95%", "p (perm.)", "paper's t p (BH)"],
+          b.comparisons.map((c) => [
+            c.baseline.title,
+            c.measure,
+            String(c.cells),
+            f(c.sb),
+            ci(c.bootstrap),
+            f(c.null?.mean),
+            f(c.null?.q95),
+            p(c.null?.p ?? null),
+            p(c.bootstrap.pAdjusted)
+          ]),
+          [false, false, true, true, false, true, true, true, true]
         )
       )
     )
