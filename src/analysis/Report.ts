@@ -4,6 +4,7 @@
  * never stored (a statistic that cannot be computed is `null`).
  */
 import type { BackendIdentity } from "../config/RunSpec.js"
+import type { HumanCeiling } from "./ceiling.js"
 import type { GameAnalysis } from "./games.js"
 
 /** Where a human figure came from, copied from its baseline file. */
@@ -79,6 +80,8 @@ export interface StructureComparison {
   readonly disparity: number | null
   /** The chance level of `sv` (run's value labels permuted); null when S_V is undefined. */
   readonly null: ChanceLevel | null
+  /** The human ceiling: S_V of this baseline with the other human samples of its instrument family, and where `sv` sits between chance and it. */
+  readonly ceiling: HumanCeiling
   /** Paper 000 appendix G: bootstrap mean, CI and its one-sample t-test against 0 (the paper's test). */
   readonly bootstrap: BootstrapSummary
   /** Both 2-D maps after Procrustes, rows in `ValueStructure.labels` order: the human one centred and scaled, the run's aligned to it. */

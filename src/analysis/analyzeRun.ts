@@ -34,6 +34,7 @@ import type { StepScores } from "./scores.js"
 import type { HumanGameFigure } from "./games.js"
 import { analyseGame, gameBehaviourColumns } from "./games.js"
 import { readStepScores } from "./scores.js"
+import { humanCeiling, type HumanSample } from "./ceiling.js"
 
 /**
  * The behaviour-measure keys a game step measures (as in human-baselines/unavailable.yaml): `game:<game>` for its
@@ -174,6 +175,12 @@ const analyseValues = (
     ]
   })
 
+  // every human value structure given, for the human ceiling of each comparison
+  const humanSamples: Array<HumanSample> = baselines.flatMap((lb) => {
+    if (lb.baseline.kind !== "value-correlations") return []
+    const b = lb.baseline as ValueCorrelations
+    return [{ id: b.id, instrument: b.instrument, centered: b.centered, labels: b.labels, matrix: b.matrix }]
+  })
   const structureComparisons = baselines.flatMap((lb): Array<StructureComparison> => {
     if (lb.baseline.kind !== "value-correlations") return []
     const b = lb.baseline as ValueCorrelations
@@ -197,6 +204,7 @@ const analyseValues = (
         sv: num(result.sv ?? NaN),
         disparity: num(result.disparity ?? NaN),
         null: result.null,
+        ceiling: humanCeiling(humanSamples.find((h) => h.id === b.id)!, humanSamples, labels, options.mdsMethod, num(result.sv ?? NaN), result.null?.mean ?? null),
         bootstrap: result.bootstrap,
         aligned: result.aligned,
         circularity: circularityOf(options.sharesDataset, b.id, "structure")

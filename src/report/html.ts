@@ -396,20 +396,24 @@ const svSection = async ({ report }: Context): Promise<Array<Block>> => {
     { num: ciText(c.bootstrap.ci) },
     n(c.null?.mean ?? null),
     n(c.null?.q95 ?? null),
-    p(c.null?.p ?? null)
+    p(c.null?.p ?? null),
+    n(c.ceiling?.sv ?? null),
+    n(c.ceiling?.position ?? null, 2)
   ])
   const circular = vs.structureComparisons.filter((c) => c.circularity !== null)
   return [
     table(
       `S_V per human value structure (${methodText(s.mdsMethod)} + Procrustes)`,
-      ["baseline", "S_V", `${percent(s.ciLevel)} CI`, "chance mean", "chance 95th pct.", "p (perm.)"],
+      ["baseline", "S_V", `${percent(s.ciLevel)} CI`, "chance mean", "chance 95th pct.", "p (perm.)", "human ceiling", "position"],
       rows
     ),
     `<p>CI: ${escapeHtml(int(s.bootstrapIterations))} bootstrap resamples of ${escapeHtml(int(vs.structureComparisons[0]?.bootstrap.sampleSize ?? s.bootstrapSampleSize))} respondents` +
       `${s.bootstrapSizeRule === "own" && (vs.structureComparisons[0]?.bootstrap.sampleSize ?? s.bootstrapSampleSize) < s.bootstrapSampleSize ? ` (the sample's own size; the paper draws ${escapeHtml(int(s.bootstrapSampleSize))} whatever the sample)` : ""}. ` +
       `Chance: S_V when the run's value labels are permuted (${escapeHtml(int(s.permutations))} permutations, seeded by the run); ` +
       `p (perm.) is the share of permuted structures at or above S_V. Unrelated structures reach S_V well above 0, ` +
-      `so an S_V means something only above its chance level. The paper's t-test against 0 is in the value-structure section.</p>`,
+      `so an S_V means something only above its chance level. The paper's t-test against 0 is in the value-structure section. ` +
+      `Human ceiling: mean S_V of the baseline with the other human samples given of its instrument family and centering; ` +
+      `position = (S_V − chance mean) / (ceiling − chance mean), 0 at chance and 1 at human agreement (valuesim's reading, not the paper's).</p>`,
     ...(circular.length === 0
       ? []
       : [`<ul class="circular">${circular.map((c) => `<li><strong>${escapeHtml(c.baseline.title)}</strong>: ${escapeHtml(sentence(c.circularity!))}</li>`).join("")}</ul>`])

@@ -35,8 +35,13 @@ const starsOver = (chances: ReadonlyArray<ChanceLevel | null | undefined>): Arra
 }
 
 /** A similarity cell: figure, CI, stars by chance, and its chance level (95th percentile of the permuted figures). */
-const cellText = (x: number | null, ci: { readonly lower: number | null; readonly upper: number | null }, mark: string, chance: ChanceLevel | null | undefined) =>
-  `${f(x)} [${f(ci.lower)}, ${f(ci.upper)}]${mark} chance ${f(chance?.q95)}`
+const cellText = (
+  x: number | null,
+  ci: { readonly lower: number | null; readonly upper: number | null },
+  mark: string,
+  chance: ChanceLevel | null | undefined,
+  ceiling?: number | null
+) => `${f(x)} [${f(ci.lower)}, ${f(ci.upper)}]${mark} chance ${f(chance?.q95)}${ceiling === undefined ? "" : ` ceiling ${f(ceiling)}`}`
 
 /** The comparison tables of a several-backend report (empty for a run of one backend). */
 export const modelTables = (r: Report): Array<ModelsTable> => {
@@ -60,7 +65,7 @@ export const modelTables = (r: Report): Array<ModelsTable> => {
         v === null ? "–" : String(v.respondents),
         ...structures.map((_, si) => {
           const c = svCells[mi]![si]
-          return c === undefined ? "–" : cellText(c.sv, c.bootstrap.ci, svStars[mi * structures.length + si]!, c.null)
+          return c === undefined ? "–" : cellText(c.sv, c.bootstrap.ci, svStars[mi * structures.length + si]!, c.null, c.ceiling?.sv ?? null)
         }),
         svCells[mi]!.map((c) => (c === undefined ? "–" : paperT(c.bootstrap.pAdjusted))).join(" ")
       ]
@@ -71,7 +76,7 @@ export const modelTables = (r: Report): Array<ModelsTable> => {
         ? "no human value-correlation baseline matched these runs' values"
         : [
             ...structures.map((s) => `${s.key}: ${s.label}`),
-            `${STARS_LEGEND}; chance = the 95th percentile of S_V with the run's value labels permuted.`,
+            `${STARS_LEGEND}; chance = the 95th percentile of S_V with the run's value labels permuted; ceiling = mean S_V of the baseline with the other human samples of its instrument family (human agreement).`,
             "paper's t-test: paper 000's one-sample t-test of the bootstrap S_V against 0 (BH within each model's report), one mark per column in order; for comparison only, as unrelated structures are far above 0."
           ].join("\n")
   })

@@ -42,7 +42,7 @@ const svSection = (r: Report): Array<string> => {
   out.push(
     ...indent(
       table(
-        ["baseline", "n", "conf.", "S_V", `${Math.round(r.settings.ciLevel * 100)}% CI`, "chance", "chance 95%", "p (perm.)"],
+        ["baseline", "n", "conf.", "S_V", `${Math.round(r.settings.ciLevel * 100)}% CI`, "chance", "chance 95%", "p (perm.)", "human ceiling", "position"],
         v.structureComparisons.map((c) => {
           if (c.circularity !== null) marks.push(`${c.baseline.title}: ${sentence(c.circularity)}`)
           return [
@@ -53,16 +53,19 @@ const svSection = (r: Report): Array<string> => {
             ci(c.bootstrap),
             f(c.null?.mean),
             f(c.null?.q95),
-            p(c.null?.p ?? null)
+            p(c.null?.p ?? null),
+            f(c.ceiling?.sv),
+            f(c.ceiling?.position, 2)
           ]
         }),
-        [false, true, false, true, false, true, true, true]
+        [false, true, false, true, false, true, true, true, true, true]
       )
     )
   )
   const perms = v.structureComparisons.find((c) => c.null !== null)?.null?.permutations ?? r.settings.permutations
   out.push(
-    `  CI: ${r.settings.bootstrapIterations} bootstrap resamples of ${resampleText(r, v.structureComparisons[0]?.bootstrap.sampleSize)}. Chance: mean and 95th percentile of S_V with the run's value labels permuted (${perms} permutations); p (perm.) = share of them at or above S_V. Unrelated structures reach S_V well above 0, so read S_V against the chance level.`
+    `  CI: ${r.settings.bootstrapIterations} bootstrap resamples of ${resampleText(r, v.structureComparisons[0]?.bootstrap.sampleSize)}. Chance: mean and 95th percentile of S_V with the run's value labels permuted (${perms} permutations); p (perm.) = share of them at or above S_V. Unrelated structures reach S_V well above 0, so read S_V against the chance level.`,
+    "  Human ceiling: mean S_V of the baseline with the other human samples given of its instrument family (PVQ: PVQ-21, ESS, PVQ-40; SVS) and centering; position = (S_V − chance mean) / (ceiling − chance mean): 0 at chance, 1 at human agreement (valuesim's reading; the paper has neither)."
   )
   for (const m of marks) out.push(`  [circular] ${m}`)
   out.push("", "  The paper's test (appendix G): bootstrap mean, one-sample t-test of the resamples vs 0, Benjamini–Hochberg across the report:")

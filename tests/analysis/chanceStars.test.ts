@@ -108,7 +108,8 @@ describe("the models side-by-side table stars by chance level (issue 22 items 2,
       baseline: { id: "circle.correlations-centered", title: "a circle" },
       sv,
       bootstrap: { ci: { lower: sv - 0.05, upper: sv + 0.05 }, pAdjusted: 1e-9 },
-      null: { permutations: 1000, mean: 0.25, q95: 0.45, p: chanceP, pAdjusted: null }
+      null: { permutations: 1000, mean: 0.25, q95: 0.45, p: chanceP, pAdjusted: null },
+      ceiling: { family: "PVQ", sv: 0.88, pairs: [], position: null }
     })
     const model = (name: string, sv: number, chanceP: number) => ({
       name,
@@ -123,8 +124,8 @@ describe("the models side-by-side table stars by chance level (issue 22 items 2,
     const t = modelTables(report)[0]!
     expect(t.header.at(-1)).toBe("paper's t-test")
     const [structured, noise] = t.rows
-    expect(structured![2]).toBe("0.910 [0.860, 0.960]** chance 0.450")
-    expect(noise![2]).toBe("0.300 [0.250, 0.350] chance 0.450")
+    expect(structured![2]).toBe("0.910 [0.860, 0.960]** chance 0.450 ceiling 0.880")
+    expect(noise![2]).toBe("0.300 [0.250, 0.350] chance 0.450 ceiling 0.880")
     // the paper's test stars both: that is why it is only a column of its own
     expect(noise![3]).toBe("**")
     expect(t.note).toContain("against the chance level")

@@ -60,6 +60,14 @@ describe("valuesim report", () => {
       // the paper's metric MDS by default, and the chance level beside the S_V
       expect(c.mdsMethod).toBe("smacof")
       expect(c.null!.permutations).toBe(1000)
+      // the human ceiling beside the chance level (issue 22 item 4): PVQ samples agree with each other, SVS has no partner shipped
+      if (id.startsWith("svs")) expect(c.ceiling.sv).toBeNull()
+      else {
+        expect(c.ceiling.family).toBe("PVQ")
+        expect(c.ceiling.pairs.length).toBeGreaterThan(0)
+        expect(c.ceiling.sv!).toBeGreaterThan(0.8)
+        expect(c.ceiling.position!).toBeCloseTo((c.sv! - c.null!.mean!) / (c.ceiling.sv! - c.null!.mean!), 12)
+      }
       expect(c.null!.mean!).toBeGreaterThan(0.05)
       expect(c.null!.q95!).toBeGreaterThan(c.null!.mean!)
       expect(c.null!.q95!).toBeLessThan(c.sv!)

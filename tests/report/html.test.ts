@@ -88,6 +88,7 @@ const fullReport: Report = {
         sv: 0.8734,
         disparity: 0.1266,
         null: { permutations: 1000, mean: 0.2345, q95: 0.4567, p: 0.000999, pAdjusted: 0.001998 },
+        ceiling: { family: "PVQ", sv: 0.9, pairs: [{ baseline: "other", sv: 0.9 }], position: (0.8734 - 0.2345) / (0.9 - 0.2345) },
         circularity: null,
         bootstrap: bootstrap(0.8612, 1.2e-9, 2.4e-9),
         aligned: { human: circleMap(1, 0), model: circleMap(0.9, 0.15) }
@@ -105,6 +106,7 @@ const fullReport: Report = {
         sv: 0.5432,
         disparity: null,
         null: null,
+        ceiling: { family: "PVQ", sv: null, pairs: [], position: null },
         circularity: "partly circular: the population's dominant-value shares come from the same data (test)",
         bootstrap: bootstrap(null, null, null),
         aligned: { human: circleMap(1, 0), model: circleMap(1.1, -0.3) }
