@@ -236,11 +236,11 @@ export const renderStrategies = (c: StrategyComparison): string => {
   if (c.models !== undefined) return renderModelsByStrategies(c, c.models)
   const f = (x: number | null) => (x === null ? "–" : x.toFixed(3))
   const ids = c.baselines.map((b) => b.id.replace(/\.correlations-centered$/, ""))
-  const header = ["strategy", ...ids, ...ids.map((id) => `${id} paper's t-test`)]
+  const header = ["strategy", ...ids, "paper's t-test"]
   const rows = c.strategies.map((r) => [
     NAMES[r.strategy] ?? r.strategy,
     ...r.cells.map((cell) => `${f(cell.bootstrap.mean)} [${f(cell.bootstrap.ci.lower)}, ${f(cell.bootstrap.ci.upper)}]${stars(cell.null?.pAdjusted)} (chance ${f(cell.null?.q95 ?? null)})`),
-    ...r.cells.map((cell) => stars(cell.bootstrap.pAdjusted) || "n.s.")
+    r.cells.map((cell) => stars(cell.bootstrap.pAdjusted) || "n.s.").join(" ")
   ])
   const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j]!.length)))
   const line = (cells: ReadonlyArray<string>) => cells.map((x, j) => x.padEnd(widths[j]!)).join("  ").trimEnd()
@@ -249,7 +249,7 @@ export const renderStrategies = (c: StrategyComparison): string => {
     ...(c.run.label ? [`*** ${c.run.label} ***`] : []),
     `pools: ${Object.entries(c.run.pools).map(([k, v]) => `${k} ${v}`).join(", ")}; shares: ${c.shares.dataset}`,
     `cells: bootstrap mean of S_V (${c.mdsMethod === "smacof" ? "ratio SMACOF maps, the paper's metric MDS" : "classical MDS maps"}) over ${c.settings.bootstrapIterations} resamples of ${c.settings.bootstrapSampleSize} [${Math.round(c.settings.ciLevel * 100)} % percentile CI]; ${STARS_LEGEND}: the population's structure (every resampled row together, S_V in JSON \`sv\`) with its value labels permuted; chance = the 95th percentile of those S_V`,
-    "paper's t-test: paper 000 appendix G's one-sample t-test of the resamples against 0 (BH-adjusted), shown for comparison only — unrelated structures are far above 0, so it stars almost anything",
+    "paper's t-test: paper 000 appendix G's one-sample t-test of the resamples against 0 (BH-adjusted), one mark per baseline in column order, for comparison only — unrelated structures are far above 0, so it stars almost anything",
     "",
     line(header),
     line(widths.map((w) => "-".repeat(w))),

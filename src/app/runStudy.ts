@@ -195,7 +195,7 @@ export const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | un
     LlmClientOpenAi.layer({
       baseURL,
       // Local servers (Ollama, vLLM, llama.cpp) accept any key; OpenAI itself answers 401 without one.
-      apiKey: env["OPENAI_API_KEY"] ?? "no-key",
+      apiKey: LlmClientOpenAi.apiKeyOf(env),
       model: b.model,
       connections
     })
