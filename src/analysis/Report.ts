@@ -3,6 +3,7 @@
  * what the text and HTML renderers draw. Plain data (numbers, strings, arrays), JSON-serialisable; NaN is
  * never stored (a statistic that cannot be computed is `null`).
  */
+import type { MdsMethod } from "../stats/mds.js"
 import type { BackendIdentity } from "../config/RunSpec.js"
 import type { HumanCeiling } from "./ceiling.js"
 import type { GameAnalysis } from "./games.js"
@@ -74,7 +75,7 @@ export interface StructureComparison {
   /** The human correlation matrix, rows and columns in `ValueStructure.labels` order. */
   readonly humanMatrix: ReadonlyArray<ReadonlyArray<number>>
   /** How the maps were made: the paper's ratio SMACOF (default) or classical MDS. */
-  readonly mdsMethod: "smacof" | "classical"
+  readonly mdsMethod: MdsMethod
   /** S_V and the disparity on the whole run (every respondent once). */
   readonly sv: number | null
   readonly disparity: number | null
@@ -118,7 +119,7 @@ export interface ValueStructure {
   /** C⁽ⱽ⁾ of centered scores (and of raw scores), rows and columns in `labels` order; null cells mean undefined r. */
   readonly correlations: { readonly centered: ReadonlyArray<ReadonlyArray<number | null>>; readonly raw: ReadonlyArray<ReadonlyArray<number | null>> }
   /** The run's own 2-D map of the centered C⁽ⱽ⁾ by `method` (null when C⁽ⱽ⁾ has undefined cells); eigenvalues: of its classical start. */
-  readonly mds: { readonly method: "smacof" | "classical"; readonly coordinates: ReadonlyArray<ReadonlyArray<number>>; readonly eigenvalues: ReadonlyArray<number> } | null
+  readonly mds: { readonly method: MdsMethod; readonly coordinates: ReadonlyArray<ReadonlyArray<number>>; readonly eigenvalues: ReadonlyArray<number> } | null
   readonly structureComparisons: ReadonlyArray<StructureComparison>
   readonly conditions: ReadonlyArray<ConditionBreakdown>
   readonly reliability: ReadonlyArray<ScaleReliability>
@@ -180,7 +181,7 @@ export interface Report {
     readonly ciLevel: number
     readonly seed: number
     /** How the value maps behind S_V were made. */
-    readonly mdsMethod: "smacof" | "classical"
+    readonly mdsMethod: MdsMethod
     /** Label permutations behind each chance level. */
     readonly permutations: number
   }

@@ -21,7 +21,7 @@ import { getManifest, openDatabase, type RunDb } from "../store/RunStore.js"
 import { withinAgents } from "../store/storeScope.js"
 import type { RunSummary } from "./runStudy.js"
 import { startRun } from "./runStudy.js"
-import { stars, STARS_LEGEND } from "../report/format.js"
+import { mdsMethodText, stars, STARS_LEGEND } from "../report/format.js"
 
 export const STRATEGY_POOL = path.join(projectRoot, "populations", "strategy-pool.yaml")
 export const DEFAULT_STRATEGY_QUESTIONNAIRE = path.join(projectRoot, "scenarios", "vsq40.yaml")
@@ -248,7 +248,7 @@ export const renderStrategies = (c: StrategyComparison): string => {
     `S_V by population strategy — ${c.run.questionnaire}, run ${c.run.runId} (${c.run.backend}, ${c.run.model})`,
     ...(c.run.label ? [`*** ${c.run.label} ***`] : []),
     `pools: ${Object.entries(c.run.pools).map(([k, v]) => `${k} ${v}`).join(", ")}; shares: ${c.shares.dataset}`,
-    `cells: bootstrap mean of S_V (${c.mdsMethod === "smacof" ? "ratio SMACOF maps, the paper's metric MDS" : "classical MDS maps"}) over ${c.settings.bootstrapIterations} resamples of ${c.settings.bootstrapSampleSize} [${Math.round(c.settings.ciLevel * 100)} % percentile CI]; ${STARS_LEGEND}: the population's structure (every resampled row together, S_V in JSON \`sv\`) with its value labels permuted; chance = the 95th percentile of those S_V`,
+    `cells: bootstrap mean of S_V (${mdsMethodText(c.mdsMethod)}) over ${c.settings.bootstrapIterations} resamples of ${c.settings.bootstrapSampleSize} [${Math.round(c.settings.ciLevel * 100)} % percentile CI]; ${STARS_LEGEND}: the population's structure (every resampled row together, S_V in JSON \`sv\`) with its value labels permuted; chance = the 95th percentile of those S_V`,
     "paper's t-test: paper 000 appendix G's one-sample t-test of the resamples against 0 (BH-adjusted), one mark per baseline in column order, for comparison only — unrelated structures are far above 0, so it stars almost anything",
     "",
     line(header),

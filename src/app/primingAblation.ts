@@ -1,3 +1,4 @@
+import type { MdsMethod } from "../stats/mds.js"
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -66,7 +67,7 @@ export interface AblationRow {
 export interface AblationResult extends ExperimentHeader {
   readonly agents: number
   /** How the value maps behind S_V were made (the paper's ratio SMACOF by default). */
-  readonly mdsMethod: "smacof" | "classical"
+  readonly mdsMethod: MdsMethod
   readonly sheets: ReadonlyArray<AnswerSheet>
   readonly settings: { readonly bootstrapIterations: number; readonly bootstrapSampleSize: number; readonly bootstrapSizeRule: "own" | "paper"; readonly ciLevel: number }
   readonly rows: ReadonlyArray<AblationRow>

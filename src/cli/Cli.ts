@@ -22,10 +22,12 @@ import { robustnessCommands } from "./robustnessCommand.js"
 import { backendOptions, bootstrapSizeOptions, cacheOptions, cacheOutput, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, repeatable, RunIncompleteError, timeoutOf } from "./runOptions.js"
 import { valuePortraitCommand } from "./valuePortraitCommand.js"
 
-/** `--mds smacof|classical`: how value maps are made for S_V (default: the paper's ratio SMACOF). */
+/** `--mds smacof|classical|smacof-1-r|classical-1-r`: how value maps are made for S_V (default: ratio SMACOF on √(2(1 − r))). */
 const mds = Options.choice("mds", MDS_METHODS).pipe(
   Options.withDefault(DEFAULT_MDS_METHOD),
-  Options.withDescription("how the value maps behind S_V are made: smacof (ratio SMACOF, the paper's metric MDS; default) or classical (Torgerson)")
+  Options.withDescription(
+    "how the value maps behind S_V are made: smacof (ratio SMACOF, the paper's metric MDS; default) or classical (Torgerson), on the dissimilarity √(2(1 − r)) (valuesim's choice; the paper names none), or with -1-r on 1 − r"
+  )
 )
 /** `--permutations N`: label permutations behind each S_V's chance level. */
 const permutations = Options.integer("permutations").pipe(

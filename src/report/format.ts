@@ -1,4 +1,5 @@
 /** Number and prose formatting shared by the text and HTML reports, so that both print a figure alike. */
+import { dissimilarityOf, isSmacof, type MdsMethod } from "../stats/mds.js"
 
 const DASH = "–"
 
@@ -56,3 +57,7 @@ export const stars = (p: number | null | undefined): string => (!isNumber(p) ? "
 
 /** What the stars of a table mean, for its legend. */
 export const STARS_LEGEND = "** p < .01, * p < .05 against the chance level (label-permutation p, BH-adjusted over the table's cells)"
+
+/** How the value maps were made, in words: whose choice each part is (paper 000 names only "metric MDS"). */
+export const mdsMethodText = (m: MdsMethod): string =>
+  `${isSmacof(m) ? "ratio SMACOF maps (the paper's metric MDS; classical start: valuesim's choice)" : "classical MDS maps"} on ${dissimilarityOf(m) === "1-r" ? "1 − r" : "√(2(1 − r)) (valuesim's choice)"}`

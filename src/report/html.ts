@@ -3,6 +3,7 @@
  * rendered to SVG strings in Node). No scripts, fonts, stylesheets or images are referenced, and no data is loaded:
  * every plot's data is inlined in its spec, and the Vega loader refuses all requests.
  */
+import { isSmacof, type MdsMethod } from "../stats/mds.js"
 import * as vega from "vega"
 import { compile } from "vega-lite"
 import { modelTables } from "./models.js"
@@ -18,7 +19,7 @@ import type {
   StructureComparison,
   ValueStructure
 } from "../analysis/Report.js"
-import { ciText, clause, hasText, int, isNumber, num, pValue, sentence } from "./format.js"
+import { ciText, clause, hasText, int, isNumber, mdsMethodText, num, pValue, sentence } from "./format.js"
 import { placeLabels } from "./labels.js"
 import { gameConditions, notMeasured, presentSections, type SectionId } from "./sections.js"
 
@@ -384,7 +385,7 @@ const baselineCell = (b: BaselineRef, suffix = ""): Cell => ({
 })
 const bootstrapHead = (ciLevel: number) => ["bootstrap mean", `${percent(ciLevel)} CI`, "p", "BH-adjusted p"]
 
-const methodText = (m: "smacof" | "classical") => (m === "smacof" ? "ratio SMACOF maps, the paper's metric MDS" : "classical MDS maps")
+const methodText = (m: MdsMethod) => mdsMethodText(m)
 
 /** The headline: S_V per baseline with its bootstrap CI and the chance level it must be read against. */
 const svSection = async ({ report }: Context): Promise<Array<Block>> => {
@@ -602,7 +603,7 @@ const valuesSection = async ({ figures, report }: Context): Promise<Array<Block>
     const pts = mapPoints(vs.labels, vs.mds.coordinates, RUN_SOURCE, 0)
     if (pts.length > 0) {
       const svg = await figures.render(mdsSpec(pts, [RUN_SOURCE], [RUN_COLOUR]), "MDS map of this run")
-      runFigs.push(figure(`${vs.mds.method === "smacof" ? "Ratio SMACOF" : "Classical MDS"} map of this run's C⁽ⱽ⁾ (not aligned to any baseline).`, svg))
+      runFigs.push(figure(`${isSmacof(vs.mds.method) ? "Ratio SMACOF" : "Classical MDS"} map of this run's C⁽ⱽ⁾ (not aligned to any baseline).`, svg))
     }
   }
   parts.push(`<div class="figures">${runFigs.join("\n")}</div>`)

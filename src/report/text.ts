@@ -1,6 +1,6 @@
 import type { BehaviourMeasure, BootstrapSummary, ConditionBreakdown, Report } from "../analysis/Report.js"
 import type { GameAnalysis } from "../analysis/games.js"
-import { ciText, clause, hasText, int, num as f, pValue as p, sentence } from "./format.js"
+import { ciText, clause, hasText, int, mdsMethodText, num as f, pValue as p, sentence } from "./format.js"
 import { gameConditions, notMeasured, presentSections, type SectionId } from "./sections.js"
 import { renderModelsText } from "./models.js"
 
@@ -36,7 +36,7 @@ const svSection = (r: Report): Array<string> => {
   const v = r.valueStructure!
   const out: Array<string> = []
   // S_V first: the figure, its bootstrap CI and the chance level it must be read against.
-  const method = r.settings.mdsMethod === "smacof" ? "ratio SMACOF maps (the paper's metric MDS)" : "classical MDS maps"
+  const method = mdsMethodText(r.settings.mdsMethod)
   out.push(`Against human value structures — ${v.questionnaire}, ${v.respondents} respondents; ${method} + Procrustes`)
   const marks: Array<string> = []
   out.push(
