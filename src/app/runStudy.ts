@@ -35,6 +35,7 @@ import { makeCounters, progressLine, type RunCounters } from "../progress/counte
 import { assignConditions, largestRemainder, multinomialCounts } from "../sampling/allocation.js"
 import { stream } from "../sampling/rng.js"
 import { writePlan } from "../store/plan.js"
+import { stepAgents } from "../experiments/assignment.js"
 import { readRunTotals } from "../store/reads.js"
 import { DatabaseError, getManifest, logEvent, openDatabase, putManifest, type RunDb } from "../store/RunStore.js"
 import { faultOf, releaseSpace, reserveSpace, RunStoreError, stoppedNext, storeErrorOf } from "../store/storeFault.js"
@@ -152,19 +153,26 @@ const planRun = (db: RunDb, spec: RunSpec, runId: string, createdAt: string) => 
   const nBackends = backendsOf(spec).length
   const n = population.length
   const assignment = nBackends === 1 ? population : Int32Array.from({ length: n * nBackends }, (_, i) => population[i % n]!)
-  const agentIds = Array.from({ length: n }, (_, i) => i)
+  const everyone = Array.from({ length: n }, (_, i) => i)
   const shifted = (ids: ReadonlyArray<number>, b: number) => ids.map((a) => a + b * n)
   const backendIdx = Array.from({ length: nBackends }, (_, b) => b)
+  // Arms of a `between` experiment: each agent answers only its own arm's step (src/experiments/assignment.ts).
+  const answering = stepAgents(spec, population)
   writePlan(db, {
     conditions: spec.population.conditions.map((c) => ({ id: c.id, value: c.value, system: c.system })),
     assignment,
     steps: spec.steps.map((s, step) => {
-      if (s.kind === "questionnaire") return { kind: "questionnaire" as const, items: s.questionnaire.items }
-      const m = planMatches(spec, step, agentIds)
+      const own = answering[step] ?? null
+      const agents = own === null ? {} : { agents: backendIdx.flatMap((b) => shifted(own, b)) }
+      const arm = s.arm === undefined ? {} : { arm: s.arm.name, experiment: spec.experiments![s.arm.experiment]!.id }
+      if (s.kind === "questionnaire") return { kind: "questionnaire" as const, items: s.questionnaire.items, ...agents, ...arm }
+      const m = planMatches(spec, step, own ?? everyone)
       return {
         kind: "game" as const,
         groups: backendIdx.flatMap((b) => m.groups.map((g) => shifted(g, b))),
-        unmatched: backendIdx.flatMap((b) => shifted(m.unmatched, b))
+        unmatched: backendIdx.flatMap((b) => shifted(m.unmatched, b)),
+        ...agents,
+        ...arm
       }
     }),
     manifest: {

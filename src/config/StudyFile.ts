@@ -13,6 +13,7 @@ import type { BackendKind, BackendSettings, Replica, RunSpec, Step } from "./Run
 import { SYNTHETIC_MODEL } from "./RunSpec.js"
 import { SafeId } from "./ids.js"
 import { SpecFileError, UsageError } from "./SpecFileError.js"
+import { armData, armProblems, ArmStepFields, type Experiment } from "../experiments/arms.js"
 
 const NonEmpty = Schema.String.pipe(Schema.minLength(1))
 
@@ -49,7 +50,9 @@ export const StudyFileSchema = Schema.Struct({
   population: NonEmpty,
   agents: Schema.optional(Schema.Int.pipe(Schema.positive())),
   seed: Schema.optional(Schema.Int),
-  steps: Schema.Array(Schema.Union(Schema.Struct({ questionnaire: NonEmpty }), Schema.Struct({ game: NonEmpty }))).pipe(Schema.minItems(1)),
+  steps: Schema.Array(
+    Schema.Union(Schema.Struct({ questionnaire: NonEmpty, ...ArmStepFields }), Schema.Struct({ game: NonEmpty, ...ArmStepFields }))
+  ).pipe(Schema.minItems(1)),
   backend: Schema.optional(Schema.Struct(BackendFields)),
   /** Several backends: every step runs on each, into one run. */
   backends: Schema.optional(Schema.Array(Schema.Struct(BackendFields)).pipe(Schema.minItems(1)))
@@ -224,6 +227,7 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
     let backendFile: BackendFile | undefined
     let backendList: ReadonlyArray<BackendFile> | undefined
     const steps: Array<Step> = []
+    const experiments: Array<Experiment> = []
     const loadStep = (file: string, stepData: unknown, as: "questionnaire" | "game") =>
       as === "game"
         ? Effect.map(gameFromData(stepData, file), (game): Step => ({ kind: "game", game }))
@@ -238,9 +242,35 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
       seedFromFile = study.seed
       backendFile = study.backend
       backendList = study.backends
+      const armIssues = study.steps.flatMap((s, i) => armProblems(i, s))
+      if (armIssues.length > 0) return yield* new SpecFileError({ file: specFile, problems: armIssues })
       for (let i = 0; i < stepFiles.length; i++) {
         const f = stepFiles[i]!
-        steps.push(yield* loadStep(f, yield* readDataFile(f), "game" in study.steps[i]! ? "game" : "questionnaire"))
+        const s = study.steps[i]!
+        const as = "game" in s ? "game" : "questionnaire"
+        const stepData = yield* readDataFile(f)
+        if (s.arms === undefined) {
+          steps.push(yield* loadStep(f, stepData, as))
+          continue
+        }
+        // An experiment: one run step per arm, each the step's file with the arm's overrides.
+        const experiment = experiments.length
+        const arms: Array<{ name: string; step: number }> = []
+        for (const arm of s.arms) {
+          const loaded = yield* loadStep(f, armData(stepData, arm), as).pipe(
+            Effect.mapError((e) => new SpecFileError({ file: e.file, problems: e.problems.map((p) => `(arm ${arm.name} of ${specFile} steps[${i}]) ${p}`) }))
+          )
+          arms.push({ name: arm.name, step: steps.length })
+          steps.push({ ...loaded, arm: { name: arm.name, experiment, shift: arm.theory_shift ?? 0 } })
+        }
+        const first = steps[arms[0]!.step]!
+        experiments.push({
+          id: first.kind === "game" ? first.game.id : first.questionnaire.id,
+          studyStep: i,
+          assignment: s.assignment ?? "within",
+          control: s.control ?? arms[0]!.name,
+          arms
+        })
       }
     } else if (kind === "questionnaire" || kind === "game") {
       const step = yield* loadStep(specFile, data, kind)
@@ -287,6 +317,7 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
         prompts: population.prompts
       },
       steps,
+      ...(experiments.length > 0 ? { experiments } : {}),
       backend,
       ...(backends.length > 1 ? { backends } : {}),
       files
