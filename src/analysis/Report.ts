@@ -5,6 +5,7 @@
  */
 import type { BackendIdentity } from "../config/RunSpec.js"
 import type { GameAnalysis } from "./games.js"
+import type { ExperimentAnalysis } from "../experiments/analysis.js"
 
 /** Where a human figure came from, copied from its baseline file. */
 export interface BaselineRef {
@@ -186,6 +187,8 @@ export interface Report {
   }
   /** Outcomes of each game step, beside the human figures for the same game and metric. */
   readonly games: ReadonlyArray<GameAnalysis>
+  /** The run's experiments (steps with arms): per outcome the arm effect, its CI, p, BH-adjusted p and effect by condition. Absent without arms. */
+  readonly experiments?: ReadonlyArray<ExperimentAnalysis>
   /** Baseline files read, and those that matched nothing in this run. */
   readonly baselines: { readonly used: ReadonlyArray<BaselineRef>; readonly unmatched: ReadonlyArray<BaselineRef> }
   /** Plain-language caveats (synthetic backend, incomplete run, small samples, low-confidence baselines). */

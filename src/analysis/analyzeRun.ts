@@ -33,6 +33,7 @@ import type {
 import type { StepScores } from "./scores.js"
 import type { HumanGameFigure } from "./games.js"
 import { analyseGame, gameBehaviourColumns } from "./games.js"
+import { analyseExperiments } from "../experiments/analysis.js"
 import { readStepScores } from "./scores.js"
 
 /**
@@ -453,6 +454,7 @@ const analyseBackend = (
     valueStructure: valueStructure ? { ...valueStructure, structureComparisons: structures } : null,
     behaviour: { measures, valueBehaviour, comparisons, missingBaselines },
     games,
+    ...(spec.experiments === undefined ? {} : { experiments: analyseExperiments(db, spec, settings.level) }),
     baselines: { used: refs([...used]), unmatched: refs(baselines.filter((lb) => !used.has(lb))) },
     notes
   }
