@@ -133,6 +133,25 @@ describe("experiments on the synthetic backend", () => {
     expect(withRunDb(runDir, (db) => [...readStepArms(db).values()].map((a) => a.arm))).toEqual(["loss", "gain"])
   })
 
+  it("plan counts requests per arm: arms × conditions × items under logprob scoring, whatever the number of agents", async () => {
+    const file = study("plan", { assignment: "within", shift: 0, agents: 10 })
+    const plans = await Promise.all(
+      [2000, 4000].map(async (agents) => {
+        const r = await runCli(["plan", file, "--backend", "openai", "--model", "gpt-4o-mini", "--agents", String(agents), "--json"])
+        expect(r.code, r.stderr).toBe(0)
+        return JSON.parse(r.stdout) as { requests: number; steps: Array<{ step: string; arm?: string; requests: number }> }
+      })
+    )
+    const conditions = 11 // h-np: ten value prompts and the unprimed remainder, all present at these sizes
+    for (const p of plans) {
+      expect(p.steps.map((s) => s.arm)).toEqual(["loss", "gain"])
+      for (const s of p.steps) expect(s.requests).toBe(conditions * 3)
+    }
+    expect(plans[0]!.requests).toBe(plans[1]!.requests)
+    const text = await runCli(["plan", file, "--backend", "openai", "--model", "gpt-4o-mini"])
+    expect(text.stdout).toContain("[arm gain]")
+  })
+
   it("an unknown arm reference is refused with one line naming the file and field (exit 2), and nothing is written", async () => {
     const file = study("bad", { assignment: "within", shift: 0, agents: 10, control: "placebo" })
     const runs = path.join(dir, "bad-runs")
