@@ -6,6 +6,7 @@
 import type { BackendIdentity } from "../config/RunSpec.js"
 import type { GameAnalysis } from "./games.js"
 import type { ExperimentAnalysis } from "../experiments/analysis.js"
+import type { PairedRuns } from "../experiments/pairing.js"
 
 /** Where a human figure came from, copied from its baseline file. */
 export interface BaselineRef {
@@ -189,6 +190,8 @@ export interface Report {
   readonly games: ReadonlyArray<GameAnalysis>
   /** The run's experiments (steps with arms): per outcome the arm effect, its CI, p, BH-adjusted p and effect by condition. Absent without arms. */
   readonly experiments?: ReadonlyArray<ExperimentAnalysis>
+  /** `report --paired-with PARENT`: this run and another of the same agents, outcome by outcome, agent by agent. */
+  readonly pairedWith?: PairedRuns
   /** Baseline files read, and those that matched nothing in this run. */
   readonly baselines: { readonly used: ReadonlyArray<BaselineRef>; readonly unmatched: ReadonlyArray<BaselineRef> }
   /** Plain-language caveats (synthetic backend, incomplete run, small samples, low-confidence baselines). */

@@ -5,6 +5,7 @@ import type { AnalysisOptions } from "../analysis/analyzeRun.js"
 import { analyzeRun } from "../analysis/analyzeRun.js"
 import { SpecFileError } from "../config/SpecFileError.js"
 import { renderText } from "../report/text.js"
+import { pairWith } from "../experiments/pairing.js"
 
 export type ReportFormat = "text" | "json" | "html"
 
@@ -26,9 +27,11 @@ export const writeAtomically = (file: string, content: string, flag: string) =>
  * HTML always goes to a file (`<run-dir>/report.html` unless `out` is given); text and JSON go to stdout unless
  * `out` is given.
  */
-export const reportRun = (runDir: string, format: ReportFormat, out: string | undefined, options: AnalysisOptions) =>
+export const reportRun = (runDir: string, format: ReportFormat, out: string | undefined, options: AnalysisOptions, pairedWith?: string) =>
   Effect.gen(function* () {
-    const report = yield* analyzeRun(runDir, options)
+    const analysed = yield* analyzeRun(runDir, options)
+    // --paired-with: the other run of the same agents, compared agent by agent (src/experiments/pairing.ts).
+    const report = pairedWith === undefined ? analysed : { ...analysed, pairedWith: yield* pairWith(runDir, pairedWith, options.bootstrap.level) }
     const rendered =
       format === "json"
         ? JSON.stringify(report)

@@ -141,13 +141,16 @@ const freeRunId = (runsDir: string, base: string, from = 1) => {
  * Writes the plan of a new run: conditions, the seeded allocation of agents to conditions, items, every
  * (step, agent) unit as pending, and the manifest, in one transaction (`writePlan`).
  */
-const planRun = (db: RunDb, spec: RunSpec, runId: string, createdAt: string) => {
+const planRun = (db: RunDb, spec: RunSpec, runId: string, createdAt: string, given?: Int32Array) => {
   const weights = spec.population.weights
   const counts =
-    spec.population.allocation === "multinomial"
-      ? multinomialCounts(weights, spec.agents, stream(spec.seed, "allocation-counts"))
-      : largestRemainder(weights, spec.agents)
-  const population = assignConditions(counts, stream(spec.seed, "allocation"))
+    given !== undefined
+      ? spec.population.conditions.map((_, c) => given.filter((x) => x === c).length)
+      : spec.population.allocation === "multinomial"
+        ? multinomialCounts(weights, spec.agents, stream(spec.seed, "allocation-counts"))
+        : largestRemainder(weights, spec.agents)
+  // A branch keeps its parent's agents (src/experiments/branch.ts): their conditions are given, not drawn.
+  const population = given ?? assignConditions(counts, stream(spec.seed, "allocation"))
   // Every backend answers the same population: backend b's agents are b·N … (b+1)·N − 1, with backend 0's
   // conditions and (in games) its matching, shifted.
   const nBackends = backendsOf(spec).length
@@ -629,7 +632,9 @@ export const createPlannedRun = (
   runsDir: string,
   now: number,
   manifest?: Readonly<Record<string, unknown>>,
-  keepReserve = false
+  keepReserve = false,
+  /** The condition of each agent when they are given (a branch keeps its parent's), else drawn from the seed. */
+  population?: Int32Array
 ) =>
   Effect.gen(function* () {
     const base = `${stamp(now)}-${spec.study.id}-s${spec.seed}`
@@ -650,7 +655,7 @@ export const createPlannedRun = (
           const reserved = reserveSpace(staging)
           if (reserved !== null) return yield* keptNothing(reserved)
           const plan = (db: RunDb) => {
-            planRun(db, spec, id, new Date(now).toISOString())
+            planRun(db, spec, id, new Date(now).toISOString(), population)
             if (manifest !== undefined) putManifest(db, { ...manifest })
           }
           yield* withDatabase(stagedFile, false, (db) => Effect.try({ try: () => plan(db), catch: atStart })).pipe(

@@ -71,7 +71,7 @@ export interface ExperimentAnalysis {
 const num = (x: number): number | null => (Number.isFinite(x) ? x : null)
 
 /** Each agent's value of every outcome of one run step (agent id → value), and the outcomes in order. */
-const outcomesOf = (db: RunDb, spec: RunSpec, step: number): { kind: "subscale" | "decision"; values: Map<string, Map<number, number>> } => {
+export const outcomesOf = (db: RunDb, spec: RunSpec, step: number): { kind: "subscale" | "decision"; values: Map<string, Map<number, number>> } => {
   const s = spec.steps[step]!
   const values = new Map<string, Map<number, number>>()
   if (s.kind === "questionnaire") {

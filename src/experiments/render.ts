@@ -6,6 +6,7 @@
 import type { TopLevelSpec } from "vega-lite"
 import { ciText, isNumber, num, pValue } from "../report/format.js"
 import type { ExperimentAnalysis, OutcomeEffect } from "./analysis.js"
+import type { PairedRuns } from "./pairing.js"
 
 const contrastName = (o: OutcomeEffect) => `${o.treatment} − ${o.control}`
 
@@ -92,3 +93,24 @@ export const effectPlotSpec = (o: OutcomeEffect): TopLevelSpec => {
     ]
   } as TopLevelSpec
 }
+
+/** The paired-runs section: a sentence, then one table of every step's outcomes (child − parent). */
+export const pairedRows = (p: PairedRuns): { intro: string; header: Array<string>; rows: Array<Array<string>> } => ({
+  intro:
+    `Compared agent by agent with run ${p.parent.runId} (${p.parent.runDir})` +
+    (p.fromStep === null ? "." : `; this run is its branch from step ${p.fromStep}: steps before it were reused (identical, not tested).`),
+  header: ["step", "outcome", "parent", "this run", "difference", "95% CI", "p", "p (BH)", "agents"],
+  rows: p.steps.flatMap((s) =>
+    s.outcomes.map((o) => [
+      `${s.step} ${s.id}${s.arm === null ? "" : ` [${s.arm}]`}${s.reused ? " (reused)" : ""}`,
+      o.outcome,
+      num(o.means.parent, 2),
+      num(o.means.child, 2),
+      num(o.effect),
+      ciText(o.ci),
+      pValue(o.p),
+      pValue(o.pAdjusted),
+      String(o.n)
+    ])
+  )
+})
