@@ -6,7 +6,7 @@
  * the later steps are run again as they were. The child's manifest names its parent, so `report CHILD
  * --paired-with PARENT` can pair the two runs agent by agent (src/experiments/pairing.ts).
  */
-import { Effect } from "effect"
+import { Clock, Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { BackendKind, BackendSettings, RunSpec, Step } from "../config/RunSpec.js"
@@ -98,7 +98,7 @@ export const branchRun = (
       return yield* new UsageError({ detail: `--from-step: ${fromStep} is out of range; ${parentDir} has steps 0 to ${spec.steps.length - 1}` })
     }
     const child = yield* branchSpec(spec, fromStep, changes, env)
-    const now = Date.now()
+    const now = yield* Clock.currentTimeMillis
     const manifest = {
       branch: { parent: path.resolve(parentDir), parentRunId: runId, fromStep, changes: { ...changes } }
     }
