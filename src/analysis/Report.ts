@@ -5,7 +5,7 @@
  */
 import type { BackendIdentity } from "../config/RunSpec.js"
 import type { GameAnalysis } from "./games.js"
-import type { ExperimentAnalysis } from "../experiments/analysis.js"
+import type { ExperimentAnalysis, PanelAnalysis } from "../experiments/analysis.js"
 import type { PairedRuns } from "../experiments/pairing.js"
 
 /** Where a human figure came from, copied from its baseline file. */
@@ -190,6 +190,8 @@ export interface Report {
   readonly games: ReadonlyArray<GameAnalysis>
   /** The run's experiments (steps with arms): per outcome the arm effect, its CI, p, BH-adjusted p and effect by condition. Absent without arms. */
   readonly experiments?: ReadonlyArray<ExperimentAnalysis>
+  /** Questionnaires asked again after a treatment: the change per outcome, overall, per condition and per agent. Absent without panels. */
+  readonly panels?: ReadonlyArray<PanelAnalysis>
   /** `report --paired-with PARENT`: this run and another of the same agents, outcome by outcome, agent by agent. */
   readonly pairedWith?: PairedRuns
   /** Baseline files read, and those that matched nothing in this run. */

@@ -33,7 +33,7 @@ import type {
 import type { StepScores } from "./scores.js"
 import type { HumanGameFigure } from "./games.js"
 import { analyseGame, gameBehaviourColumns } from "./games.js"
-import { analyseExperiments } from "../experiments/analysis.js"
+import { analyseExperiments, analysePanels } from "../experiments/analysis.js"
 import { readStepScores } from "./scores.js"
 
 /**
@@ -455,6 +455,7 @@ const analyseBackend = (
     behaviour: { measures, valueBehaviour, comparisons, missingBaselines },
     games,
     ...(spec.experiments === undefined ? {} : { experiments: analyseExperiments(db, spec, settings.level) }),
+    ...(spec.panels === undefined ? {} : { panels: analysePanels(db, spec, settings.level) }),
     baselines: { used: refs([...used]), unmatched: refs(baselines.filter((lb) => !used.has(lb))) },
     notes
   }

@@ -3,7 +3,7 @@ import type { Questionnaire } from "../domain/questionnaire.js"
 import type { ScoringMode } from "../domain/answers.js"
 import type { Condition } from "./PopulationFile.js"
 import type { ValueSystem } from "../domain/values.js"
-import type { Experiment, StepArm } from "../experiments/arms.js"
+import type { Experiment, Panel, StepArm } from "../experiments/arms.js"
 
 /** synthetic: the theory model; openai: an OpenAI-compatible endpoint; local: a GGUF file run in-process. */
 export type BackendKind = "synthetic" | "openai" | "local"
@@ -88,6 +88,8 @@ export interface RunSpec {
   readonly backends?: ReadonlyArray<BackendSettings>
   /** The study's experiments (steps declared with `arms`); absent when it has none (and in runs made before). */
   readonly experiments?: ReadonlyArray<Experiment>
+  /** Questionnaires asked again after a treatment (pre/post panels); absent when the study has none. */
+  readonly panels?: ReadonlyArray<Panel>
   /** sha256 of every spec file read, by path. */
   readonly files: Readonly<Record<string, string>>
 }

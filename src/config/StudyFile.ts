@@ -10,10 +10,11 @@ import { decodeData, readDataFile, resolveFrom } from "./loadFile.js"
 import { loadPopulation } from "./PopulationFile.js"
 import { questionnaireFromData } from "./QuestionnaireFile.js"
 import type { BackendKind, BackendSettings, Replica, RunSpec, Step } from "./RunSpec.js"
+import { stepId } from "./RunSpec.js"
 import { SYNTHETIC_MODEL } from "./RunSpec.js"
 import { SafeId } from "./ids.js"
 import { SpecFileError, UsageError } from "./SpecFileError.js"
-import { armData, armProblems, ArmStepFields, type Experiment } from "../experiments/arms.js"
+import { armData, armProblems, ArmStepFields, type Experiment, type Panel } from "../experiments/arms.js"
 
 const NonEmpty = Schema.String.pipe(Schema.minLength(1))
 
@@ -228,6 +229,7 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
     let backendList: ReadonlyArray<BackendFile> | undefined
     const steps: Array<Step> = []
     const experiments: Array<Experiment> = []
+    const panels: Array<Panel> = []
     const loadStep = (file: string, stepData: unknown, as: "questionnaire" | "game") =>
       as === "game"
         ? Effect.map(gameFromData(stepData, file), (game): Step => ({ kind: "game", game }))
@@ -250,9 +252,29 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
         const as = "game" in s ? "game" : "questionnaire"
         const stepData = yield* readDataFile(f)
         if (s.arms === undefined) {
+          const runStep = steps.length
           steps.push(yield* loadStep(f, stepData, as))
+          if (s.panel !== undefined) {
+            // A panel repeats an earlier questionnaire step (not an experiment's) for the same agents.
+            const of = s.panel.of
+            const pre = study.steps.slice(0, of + 1).reduce((n, st, j) => (j < of ? n + (st.arms?.length ?? 1) : n), 0)
+            const earlier = of < i ? study.steps[of]! : undefined
+            const problem =
+              earlier === undefined
+                ? `steps[${i}].panel.of: ${of} is not an earlier step (this is step ${i})`
+                : as !== "questionnaire" || !("questionnaire" in earlier)
+                  ? `steps[${i}].panel: a panel repeats a questionnaire step; steps[${of}] and steps[${i}] must both be questionnaires`
+                  : earlier.arms !== undefined
+                    ? `steps[${i}].panel.of: steps[${of}] has arms; a panel repeats a step without arms`
+                    : stepId(steps[pre]!) !== stepId(steps[runStep]!)
+                      ? `steps[${i}].panel.of: steps[${of}] asks ${stepId(steps[pre]!)}, not ${stepId(steps[runStep]!)}`
+                      : null
+            if (problem !== null) return yield* new SpecFileError({ file: specFile, problems: [problem] })
+            panels.push({ id: stepId(steps[runStep]!), pre, post: runStep, context: s.panel.context ?? "none" })
+          }
           continue
         }
+        if (s.panel !== undefined) return yield* new SpecFileError({ file: specFile, problems: [`steps[${i}].panel: a step with arms cannot be a panel's repeat`] })
         // An experiment: one run step per arm, each the step's file with the arm's overrides.
         const experiment = experiments.length
         const arms: Array<{ name: string; step: number }> = []
@@ -318,6 +340,7 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
       },
       steps,
       ...(experiments.length > 0 ? { experiments } : {}),
+      ...(panels.length > 0 ? { panels } : {}),
       backend,
       ...(backends.length > 1 ? { backends } : {}),
       files

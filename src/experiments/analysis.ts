@@ -196,3 +196,61 @@ export const analyseExperiments = (db: RunDb, spec: RunSpec, level = 0.95): Arra
     outcomes: outcomes.map((o) => ({ ...o, pAdjusted: num(adjusted[k++]!) }))
   }))
 }
+
+/** How the agents' own answers moved between the two askings of a panel. */
+export interface PerAgentChange {
+  /** Standard deviation of the per-agent changes. */
+  readonly sd: number | null
+  /** Agents whose outcome went up, down, or stayed the same. */
+  readonly up: number
+  readonly down: number
+  readonly same: number
+}
+
+export interface PanelAnalysis {
+  readonly id: string
+  readonly pre: number
+  readonly post: number
+  readonly context: "none"
+  /** Per outcome: the change post − pre (effect, ci, p, pAdjusted, byCondition, interaction) and per agent. */
+  readonly outcomes: ReadonlyArray<OutcomeEffect & { readonly perAgent: PerAgentChange }>
+}
+
+/**
+ * Every pre/post panel of the run: per subscale, the change of each agent between the first and the repeated
+ * asking, summarised overall (paired, with CI and p; BH across the panels' outcomes), per value condition, and
+ * per agent (how many moved up or down). [] for a run without panels.
+ */
+export const analysePanels = (db: RunDb, spec: RunSpec, level = 0.95): Array<PanelAnalysis> => {
+  const panels = spec.panels ?? []
+  if (panels.length === 0) return []
+  const conditionOf = readAgentConditions(db)
+  const conditionNames = readConditions(db).map((c) => c.condition)
+  const raw = panels.map((panel) => {
+    const pre = outcomesOf(db, spec, panel.pre)
+    const post = outcomesOf(db, spec, panel.post)
+    const asExperiment: Experiment = { id: panel.id, studyStep: panel.post, assignment: "within", control: "pre", arms: [] }
+    const outcomes = [...pre.values.keys()].map((outcome) => {
+      const before = pre.values.get(outcome)!
+      const after = post.values.get(outcome) ?? new Map<number, number>()
+      const changes: Array<number> = []
+      for (const [agent, v] of before) {
+        const w = after.get(agent)
+        if (w !== undefined) changes.push(w - v)
+      }
+      const m = mean(changes)
+      const sd = changes.length < 2 ? NaN : Math.sqrt(changes.reduce((a, d) => a + (d - m) ** 2, 0) / (changes.length - 1))
+      const perAgent: PerAgentChange = {
+        sd: num(sd),
+        up: changes.filter((d) => d > 0).length,
+        down: changes.filter((d) => d < 0).length,
+        same: changes.filter((d) => d === 0).length
+      }
+      return { ...contrast(spec.seed, asExperiment, outcome, pre.kind, { name: "pre", values: before }, { name: "post", values: after }, conditionOf, conditionNames, level), perAgent }
+    })
+    return { panel, outcomes }
+  })
+  const adjusted = benjaminiHochberg(raw.flatMap((r) => r.outcomes.map((o) => o.p ?? NaN)))
+  let k = 0
+  return raw.map(({ panel, outcomes }) => ({ ...panel, outcomes: outcomes.map((o) => ({ ...o, pAdjusted: num(adjusted[k++]!) })) }))
+}

@@ -28,7 +28,20 @@ export const ArmStepFields = {
   arms: Schema.optional(Schema.Array(ArmFileSchema).pipe(Schema.minItems(2))),
   assignment: Schema.optional(Schema.Literal("within", "between")),
   /** The arm effects are measured against (default: the first arm). */
-  control: Schema.optional(SafeId)
+  control: Schema.optional(SafeId),
+  /**
+   * A panel: this questionnaire step asks the same agents again the questionnaire of study step `of` (an earlier
+   * step), keyed by agent. `context: none` (the only one so far): a fresh conversation, earlier answers not shown.
+   */
+  panel: Schema.optional(Schema.Struct({ of: Schema.Int.pipe(Schema.nonNegative()), context: Schema.optional(Schema.Literal("none")) }))
+}
+
+/** A pre/post panel of a run: the run steps of the first and the repeated asking of one questionnaire. */
+export interface Panel {
+  readonly id: string
+  readonly pre: number
+  readonly post: number
+  readonly context: "none"
 }
 
 export type Assignment = "within" | "between"

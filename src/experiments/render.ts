@@ -5,7 +5,7 @@
  */
 import type { TopLevelSpec } from "vega-lite"
 import { ciText, isNumber, num, pValue } from "../report/format.js"
-import type { ExperimentAnalysis, OutcomeEffect } from "./analysis.js"
+import type { ExperimentAnalysis, OutcomeEffect, PanelAnalysis } from "./analysis.js"
 import type { PairedRuns } from "./pairing.js"
 
 const contrastName = (o: OutcomeEffect) => `${o.treatment} − ${o.control}`
@@ -113,4 +113,24 @@ export const pairedRows = (p: PairedRuns): { intro: string; header: Array<string
       String(o.n)
     ])
   )
+})
+
+/** The panels section: per panel one table of its outcomes' change (post − pre) and how many agents moved. */
+export const panelRows = (p: PanelAnalysis): { intro: string; header: Array<string>; rows: Array<Array<string>> } => ({
+  intro: `${p.id}: asked at step ${p.pre} and again at step ${p.post} (earlier answers not in context); change = repeat − first, paired by agent.`,
+  header: ["outcome", "first", "repeat", "change", "95% CI", "p", "p (BH)", "agents", "up", "down", "same", "interaction p"],
+  rows: p.outcomes.map((o) => [
+    o.outcome,
+    num(o.means.control, 2),
+    num(o.means.treatment, 2),
+    num(o.effect),
+    ciText(o.ci),
+    pValue(o.p),
+    pValue(o.pAdjusted),
+    String(o.n),
+    String(o.perAgent.up),
+    String(o.perAgent.down),
+    String(o.perAgent.same),
+    pValue(o.interaction.p)
+  ])
 })

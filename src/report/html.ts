@@ -8,7 +8,7 @@ import { compile } from "vega-lite"
 import { modelTables } from "./models.js"
 import type { GameAnalysis } from "../analysis/games.js"
 import type { TopLevelSpec } from "vega-lite"
-import { conditionRows, effectPlotSpec, effectRows, experimentHeading, pairedRows, verdict } from "../experiments/render.js"
+import { conditionRows, effectPlotSpec, effectRows, experimentHeading, pairedRows, panelRows, verdict } from "../experiments/render.js"
 import type {
   BaselineRef,
   BehaviourComparison,
@@ -822,6 +822,11 @@ const SECTIONS: Record<SectionId, (ctx: Context) => Promise<Array<Block>>> = {
   behaviour: behaviourSection,
   games: gamesSection,
   experiments: experimentsSection,
+  panels: async ({ report }) =>
+    (report.panels ?? []).flatMap((p) => {
+      const t = panelRows(p)
+      return [h3(p.id), `<p>${escapeHtml(t.intro)}</p>`, table(`${p.id}: change between the two askings`, t.header, t.rows.map((r) => r.map((c, j) => (j >= 1 ? { num: c } : c))))]
+    }),
   paired: async ({ report }) => {
     const t = pairedRows(report.pairedWith!)
     return [`<p>${escapeHtml(t.intro)}</p>`, table("Outcomes of both runs, agent by agent (difference: this run − the other)", t.header, t.rows.map((r) => r.map((c, j) => (j >= 2 ? { num: c } : c))))]
