@@ -15,6 +15,7 @@ import { benjaminiHochberg } from "../stats/inference.js"
 import { readAgentConditions, readConditions, readMoveMeans } from "../store/reads.js"
 import type { RunDb } from "../store/RunStore.js"
 import type { Experiment } from "./arms.js"
+import { humanEffectFor, loadHumanEffects, type HumanEffect } from "./human.js"
 
 /** Resamples behind every effect interval, and relabellings behind every permutation p. */
 export const EFFECT_ITERATIONS = 2000
@@ -56,6 +57,8 @@ export interface OutcomeEffect {
   readonly byCondition: ReadonlyArray<ConditionEffect>
   /** Does the effect differ between value conditions? Cochran's Q over the per-condition effects. */
   readonly interaction: { readonly test: "cochran-q"; readonly q: number | null; readonly df: number; readonly p: number | null }
+  /** The human effect of the same experiment, outcome and contrast (human-baselines/experiments/), when shipped. */
+  readonly human?: HumanEffect
 }
 
 export interface ExperimentAnalysis {
@@ -186,6 +189,7 @@ export const analyseExperiments = (db: RunDb, spec: RunSpec, level = 0.95): Arra
     return { e, arms, outcomes }
   })
   const adjusted = benjaminiHochberg(raw.flatMap((r) => r.outcomes.map((o) => o.p ?? NaN)))
+  const humans = loadHumanEffects()
   let k = 0
   return raw.map(({ e, arms, outcomes }) => ({
     id: e.id,
@@ -193,7 +197,10 @@ export const analyseExperiments = (db: RunDb, spec: RunSpec, level = 0.95): Arra
     assignment: e.assignment,
     control: e.control,
     arms,
-    outcomes: outcomes.map((o) => ({ ...o, pAdjusted: num(adjusted[k++]!) }))
+    outcomes: outcomes.map((o) => {
+      const human = humanEffectFor(humans, e.id, o.outcome, o.control, o.treatment)
+      return { ...o, pAdjusted: num(adjusted[k++]!), ...(human === undefined ? {} : { human }) }
+    })
   }))
 }
 

@@ -16,7 +16,7 @@ export const experimentHeading = (e: ExperimentAnalysis): string =>
 
 /** The overall effects table: header and rows (text cells). */
 export const effectRows = (e: ExperimentAnalysis): { header: Array<string>; rows: Array<Array<string>> } => ({
-  header: ["outcome", "contrast", "control", "treatment", "effect", "95% CI", "p", "p (BH)", "n", "interaction p"],
+  header: ["outcome", "contrast", "control", "treatment", "effect", "95% CI", "p", "p (BH)", "n", "interaction p", "human effect [CI]"],
   rows: e.outcomes.map((o) => [
     o.outcome,
     contrastName(o),
@@ -27,7 +27,8 @@ export const effectRows = (e: ExperimentAnalysis): { header: Array<string>; rows
     pValue(o.p),
     pValue(o.pAdjusted),
     String(o.n),
-    pValue(o.interaction.p)
+    pValue(o.interaction.p),
+    o.human === undefined ? "–" : `${num(o.human.effect)} ${ciText(o.human.ci)}`
   ])
 })
 
@@ -45,7 +46,12 @@ export const verdict = (o: OutcomeEffect): string => {
       : `no evidence that it differs between value conditions (Q = ${num(o.interaction.q, 2)}, df ${o.interaction.df}, p ${pValue(o.interaction.p)})`
     : "too few conditions to test whether it differs between them"
   const sig = isNumber(o.pAdjusted) && o.pAdjusted < 0.05
-  return `${o.outcome} (${contrastName(o)}): ${sig ? "an effect" : "no significant effect"} of ${num(o.effect)} ${ciText(o.ci)}, p ${pValue(o.p)} (BH ${pValue(o.pAdjusted)}); ${het}.`
+  const human =
+    o.human === undefined
+      ? ""
+      : ` Humans: ${num(o.human.effect)} ${ciText(o.human.ci)} (N = ${o.human.n.control + o.human.n.treatment}; ${o.human.id}, ${o.human.obtained}); ` +
+        (o.ci.lower !== null && o.ci.upper !== null && o.human.ci.lower <= o.ci.upper && o.ci.lower <= o.human.ci.upper ? "the intervals overlap." : "the intervals do not overlap.")
+  return `${o.outcome} (${contrastName(o)}): ${sig ? "an effect" : "no significant effect"} of ${num(o.effect)} ${ciText(o.ci)}, p ${pValue(o.p)} (BH ${pValue(o.pAdjusted)}); ${het}.${human}`
 }
 
 /** Text lines of the whole section. */
@@ -55,7 +61,7 @@ export const experimentsText = (experiments: ReadonlyArray<ExperimentAnalysis>, 
     return [
       ...(k > 0 ? [""] : []),
       experimentHeading(e),
-      ...table(t.header, t.rows, [false, false, true, true, true, false, true, true, true, true]).map((l) => `  ${l}`),
+      ...table(t.header, t.rows, [false, false, true, true, true, false, true, true, true, true, false]).map((l) => `  ${l}`),
       ...e.outcomes.flatMap((o) => {
         const c = conditionRows(o)
         return ["", `  ${verdict(o)}`, ...table(c.header, c.rows, [false, true, true, false]).map((l) => `    ${l}`)]
@@ -63,10 +69,11 @@ export const experimentsText = (experiments: ReadonlyArray<ExperimentAnalysis>, 
     ]
   })
 
-/** The effect plot of one outcome: a point and interval per row (overall first, then each condition), zero marked. */
+/** The effect plot of one outcome: a point and interval per row (overall first, the human effect, then each condition), zero marked. */
 export const effectPlotSpec = (o: OutcomeEffect): TopLevelSpec => {
   const rows = [
     { group: "all agents", effect: o.effect, lower: o.ci.lower, upper: o.ci.upper, source: "this run" },
+    ...(o.human === undefined ? [] : [{ group: `humans (${o.human.id})`, effect: o.human.effect, lower: o.human.ci.lower, upper: o.human.ci.upper, source: "human" }]),
     ...o.byCondition.map((c) => ({ group: c.condition, effect: c.effect, lower: c.ci.lower, upper: c.ci.upper, source: "this run" }))
   ].filter((r) => isNumber(r.effect))
   const order = rows.map((r) => r.group)
@@ -79,16 +86,21 @@ export const effectPlotSpec = (o: OutcomeEffect): TopLevelSpec => {
     layer: [
       { mark: { type: "rule", color: "#888", strokeDash: [4, 3] }, encoding: { x: { datum: 0 } } },
       {
-        mark: { type: "rule", color: "#e45756" },
+        mark: { type: "rule" },
         encoding: {
+          color: { field: "source", type: "nominal", scale: { domain: ["this run", "human"], range: ["#e45756", "#4c78a8"] }, title: "source" },
           y: { field: "group", type: "nominal", sort: order, title: null },
           x: { field: "lower", type: "quantitative", title: `effect on ${o.outcome} (${contrastName(o)})` },
           x2: { field: "upper" }
         }
       },
       {
-        mark: { type: "point", filled: true, color: "#e45756" },
-        encoding: { y: { field: "group", type: "nominal", sort: order }, x: { field: "effect", type: "quantitative" } }
+        mark: { type: "point", filled: true },
+        encoding: {
+          color: { field: "source", type: "nominal", scale: { domain: ["this run", "human"], range: ["#e45756", "#4c78a8"] } },
+          y: { field: "group", type: "nominal", sort: order },
+          x: { field: "effect", type: "quantitative" }
+        }
       }
     ]
   } as TopLevelSpec
