@@ -131,7 +131,7 @@ const report = Command.make(
     permutations,
     pairedWith: Options.text("paired-with").pipe(
       Options.optional,
-      Options.withDescription("another run of the same agents (e.g. the parent of a branch): every outcome compared agent by agent")
+      Options.withDescription("another run of the same agents (e.g. the parent of a branch): every outcome compared agent by agent. Default: none")
     )
   },
   (a) =>
