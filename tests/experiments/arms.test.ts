@@ -2,6 +2,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { Report } from "../../src/analysis/Report.js"
+import { armLabel } from "../../src/experiments/arms.js"
 import { readStepArms } from "../../src/store/reads.js"
 import { lastJson, ROOT, runCli, tempDir } from "../helpers/cli.js"
 import { startFakeServer, type FakeServer } from "../helpers/fakeOpenAiServer.js"
@@ -83,6 +84,14 @@ const plantedEffect = async (runDir: string) => {
   const avg = (xs: Array<number>) => xs.reduce((a, b) => a + b, 0) / xs.length
   return avg(agents.map((a) => avg(expected.get(`${a}|gain`)!) - avg(expected.get(`${a}|loss`)!)))
 }
+
+describe("progress labels", () => {
+  it("name each arm beside its step, so the dashboard shows arms side by side", () => {
+    const q = { kind: "questionnaire" as const, questionnaire: { id: "congestion-charge" } }
+    expect(armLabel(q)).toBe("congestion-charge")
+    expect(armLabel({ ...q, arm: { name: "gain", experiment: 0, shift: 0 } })).toBe("congestion-charge [gain]")
+  })
+})
 
 describe("experiments on the synthetic backend", () => {
   it("within: a planted effect is recovered with the CI covering it; a null effect is not significant", async () => {
