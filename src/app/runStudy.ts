@@ -37,6 +37,7 @@ import { makeCounters, progressLine, type RunCounters } from "../progress/counte
 import { assignConditions, largestRemainder, multinomialCounts } from "../sampling/allocation.js"
 import { stream } from "../sampling/rng.js"
 import { writePlan } from "../store/plan.js"
+import { stepAgents } from "../experiments/assignment.js"
 import { readRunTotals } from "../store/reads.js"
 import { DatabaseError, getManifest, logEvent, openDatabase, putManifest, type RunDb } from "../store/RunStore.js"
 import { faultOf, releaseSpace, reserveSpace, RunStoreError, stoppedNext, storeErrorOf } from "../store/storeFault.js"
@@ -137,32 +138,42 @@ const freeRunId = (runsDir: string, base: string, from = 1) => {
  * Writes the plan of a new run: conditions, the seeded allocation of agents to conditions, items, every
  * (step, agent) unit as pending, and the manifest, in one transaction (`writePlan`).
  */
-const planRun = (db: RunDb, spec: RunSpec, runId: string, createdAt: string) => {
+const planRun = (db: RunDb, spec: RunSpec, runId: string, createdAt: string, given?: Int32Array) => {
   const weights = spec.population.weights
   const counts =
-    spec.population.allocation === "multinomial"
-      ? multinomialCounts(weights, spec.agents, stream(spec.seed, "allocation-counts"))
-      : largestRemainder(weights, spec.agents)
-  const population = assignConditions(counts, stream(spec.seed, "allocation"))
+    given !== undefined
+      ? spec.population.conditions.map((_, c) => given.filter((x) => x === c).length)
+      : spec.population.allocation === "multinomial"
+        ? multinomialCounts(weights, spec.agents, stream(spec.seed, "allocation-counts"))
+        : largestRemainder(weights, spec.agents)
+  // A branch keeps its parent's agents (src/experiments/branch.ts): their conditions are given, not drawn.
+  const population = given ?? assignConditions(counts, stream(spec.seed, "allocation"))
   // Every backend answers the same population: backend b's agents are b·N … (b+1)·N − 1, with backend 0's
   // conditions and (in games) its matching, shifted.
   const nBackends = backendsOf(spec).length
   const n = population.length
   const assignment = nBackends === 1 ? population : Int32Array.from({ length: n * nBackends }, (_, i) => population[i % n]!)
-  const agentIds = Array.from({ length: n }, (_, i) => i)
+  const everyone = Array.from({ length: n }, (_, i) => i)
   const shifted = (ids: ReadonlyArray<number>, b: number) => ids.map((a) => a + b * n)
   const backendIdx = Array.from({ length: nBackends }, (_, b) => b)
+  // Arms of a `between` experiment: each agent answers only its own arm's step (src/experiments/assignment.ts).
+  const answering = stepAgents(spec, population)
   writePlan(db, {
     conditions: spec.population.conditions.map((c) => ({ id: c.id, value: c.value, system: c.system })),
     assignment,
     steps: spec.steps.map((s, step) => {
-      if (s.kind === "questionnaire") return { kind: "questionnaire" as const, items: s.questionnaire.items }
       if (s.kind === "society") return planSociety(spec, step, population)
-      const m = planMatches(spec, step, agentIds)
+      const own = answering[step] ?? null
+      const agents = own === null ? {} : { agents: backendIdx.flatMap((b) => shifted(own, b)) }
+      const arm = s.arm === undefined ? {} : { arm: s.arm.name, experiment: spec.experiments![s.arm.experiment]!.id }
+      if (s.kind === "questionnaire") return { kind: "questionnaire" as const, items: s.questionnaire.items, ...agents, ...arm }
+      const m = planMatches(spec, step, own ?? everyone)
       return {
         kind: "game" as const,
         groups: backendIdx.flatMap((b) => m.groups.map((g) => shifted(g, b))),
-        unmatched: backendIdx.flatMap((b) => shifted(m.unmatched, b))
+        unmatched: backendIdx.flatMap((b) => shifted(m.unmatched, b)),
+        ...agents,
+        ...arm
       }
     }),
     manifest: {
@@ -186,14 +197,19 @@ const unitCounts = (db: RunDb) => {
  * endpoint: one, or its replicas composed into one client (src/llm/replicas.ts) unless `endpoint` (resume
  * --base-url) names another server.
  */
-export const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>, endpoint: string | null = spec.backend.baseUrl): Layer.Layer<LlmClient, UsageError> => {
+export const llmLayer = (
+  spec: RunSpec,
+  env: Readonly<Record<string, string | undefined>>,
+  endpoint: string | null = spec.backend.baseUrl,
+  replicaOptions: Replicas.ReplicaOptions = {}
+): Layer.Layer<LlmClient, UsageError> => {
   const b = spec.backend
   if (b.kind === "local") return LlmClientLocal.layer({ modelPath: b.model, seed: spec.seed, ...localThreads(env) })
   const openAi = (baseURL: string, connections: number) =>
     LlmClientOpenAi.layer({
       baseURL,
       // Local servers (Ollama, vLLM, llama.cpp) accept any key; OpenAI itself answers 401 without one.
-      apiKey: env["OPENAI_API_KEY"] ?? "no-key",
+      apiKey: LlmClientOpenAi.apiKeyOf(env),
       model: b.model,
       connections
     })
@@ -201,7 +217,7 @@ export const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | un
   return Layer.unwrapScoped(
     Effect.map(
       Effect.forEach(b.replicas, (r) => Effect.map(Layer.build(openAi(r.baseUrl, r.concurrency)), (ctx) => ({ name: r.baseUrl, concurrency: r.concurrency, rpm: r.rpm, client: Context.get(ctx, LlmClient) }))),
-      (endpoints) => Replicas.layer(b.model, endpoints)
+      (endpoints) => Replicas.layer(b.model, endpoints, replicaOptions)
     )
   )
 }
@@ -382,7 +398,8 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
           const bEndpoint = nBackends === 1 ? endpoint : bSpec.backend.baseUrl
           const cache: ResponseCache | null = ctx.cacheDir === null ? null : yield* openRunCache(bSpec, ctx.cacheDir, bEndpoint, env)
           // Built in the backend's scope, not the asker's: a local model's context must outlive makeAsker.
-          const llm = yield* Layer.build(llmLayer(bSpec, env, bEndpoint))
+          // A replica's failover is a retry too (sent again, to another endpoint), counted with the scheduler's.
+          const llm = yield* Layer.build(llmLayer(bSpec, env, bEndpoint, { onFailover: () => void counters.retries++ }))
           const asker = yield* makeAsker(bSpec.backend, reader, writer, scheduler, counters, preloaded[b] ?? [], cache).pipe(Effect.provide(llm))
           inFlight.push(() => scheduler.stats().inFlight)
           dashboard?.attach(writer.stats, () => inFlight.reduce((n, f) => n + f(), 0))
@@ -507,6 +524,8 @@ const runPending = (ctx: RunContext) =>
           ? Effect.gen(function* () {
               yield* logEventNow(db, "max-cost", { ...unitCounts(db), spentUsd: e.spentUsd, maxUsd: e.maxUsd })
               putManifest(db, { status: "interrupted" })
+              // As an interruption: --json promises a summary on the last stdout line.
+              if (out.json) yield* Console.log(JSON.stringify({ ...(yield* summaryNow), status: "interrupted", stoppedBy: "max-cost" }))
             })
           : Effect.void
       ),
@@ -605,11 +624,21 @@ const reachableAny = (urls: ReadonlyArray<string>, env: Readonly<Record<string, 
     for (const e of down) yield* (out.json ? Console.error : Console.log)(`[valuesim] warning: replica ${escapeControl(e.baseUrl)} cannot be reached (${e.detail}); its share goes to the others`)
   })
 
-/** Where requests go, printed before the first one is sent (the API key from the environment goes with them). */
-const endpointLine = (backend: BackendSettings, endpoint: string | null, env: Readonly<Record<string, string | undefined>>) =>
+/**
+ * Where requests go, printed before the first one is sent (the API key from the environment goes with them). In a
+ * run of several backends the line names the backend (`name`), so two models on one server make two lines that
+ * say which is which.
+ */
+const endpointLine = (backend: BackendSettings, endpoint: string | null, env: Readonly<Record<string, string | undefined>>, name?: string) =>
   backend.kind === "local"
     ? `[valuesim] running ${escapeControl(backend.model)} in this process (node-llama-cpp)`
-    : `[valuesim] sending requests to ${escapeControl(hostOf(endpoint ?? DEFAULT_BASE_URL))}${env["OPENAI_API_KEY"] ? " with OPENAI_API_KEY" : ""}`
+    : `[valuesim] sending ${name === undefined ? "" : `${escapeControl(name)}'s `}requests to ${escapeControl(hostOf(endpoint ?? DEFAULT_BASE_URL))}${env["OPENAI_API_KEY"] ? " with OPENAI_API_KEY" : ""}`
+
+/** Prints each distinct line once (replicas on one host, `/v1` and `/v1/`, say the same thing). */
+const printOnce = (say: (line: string) => Effect.Effect<void>) => {
+  const said = new Set<string>()
+  return (line: string) => (said.has(line) ? Effect.void : Effect.zipRight(Effect.sync(() => said.add(line)), say(line)))
+}
 
 const logEventNow = (db: RunDb, kind: string, detail: unknown) =>
   Effect.flatMap(Clock.currentTimeMillis, (ms) => Effect.sync(() => logEvent(db, new Date(ms).toISOString(), kind, detail)))
@@ -633,7 +662,9 @@ export const createPlannedRun = (
   runsDir: string,
   now: number,
   manifest?: Readonly<Record<string, unknown>>,
-  keepReserve = false
+  keepReserve = false,
+  /** The condition of each agent when they are given (a branch keeps its parent's), else drawn from the seed. */
+  population?: Int32Array
 ) =>
   Effect.gen(function* () {
     const base = `${stamp(now)}-${spec.study.id}-s${spec.seed}`
@@ -657,7 +688,7 @@ export const createPlannedRun = (
           const reserved = reserveSpace(staging)
           if (reserved !== null) return yield* keptNothing(reserved)
           const plan = (db: RunDb) => {
-            planRun(db, spec, id, new Date(now).toISOString())
+            planRun(db, spec, id, new Date(now).toISOString(), population)
             if (manifest !== undefined) putManifest(db, { ...manifest })
           }
           yield* withDatabase(stagedFile, false, (db) => Effect.try({ try: () => plan(db), catch: atStart })).pipe(
@@ -701,12 +732,14 @@ export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<st
     // Each model backend: where requests go, then (unless its first question is cached) whether anything answers there.
     const cacheDir = runCacheDir(out, env)
     const preloaded: Array<ReadonlyArray<Preloaded>> = []
+    const say = printOnce(out.json ? Console.error : Console.log)
+    const names = spec.backends === undefined ? undefined : backendNames(spec)
     for (const [b, backend] of backendsOf(spec).entries()) {
       if (backend.kind === "synthetic") {
         preloaded.push([])
         continue
       }
-      for (const url of replicaUrls(backend)) yield* (out.json ? Console.error : Console.log)(endpointLine(backend, url, env))
+      for (const url of replicaUrls(backend)) yield* say(endpointLine(backend, url, env, names?.[b]))
       preloaded.push([yield* probeBackend(specOfBackend(spec, b), env, cacheDir, out)])
     }
     const now = yield* Clock.currentTimeMillis
@@ -774,12 +807,15 @@ export const resumeRun = (
         }
         const endpoint = overrides.baseUrl ?? spec.backend.baseUrl
         if (spec.backends !== undefined) {
-          for (const b of spec.backends) {
+          const say = printOnce(out.json ? Console.error : Console.log)
+          const warn = printOnce(Console.error)
+          const names = backendNames(spec)
+          for (const [i, b] of spec.backends.entries()) {
             if (b.kind === "synthetic") continue
             for (const url of b.replicas?.map((r) => r.baseUrl) ?? [b.baseUrl]) {
               const warning = endpointWarning(url, `the run's stored settings (${escapeControl(runDir)})`, env)
-              if (warning !== null) yield* Console.error(warning)
-              yield* (out.json ? Console.error : Console.log)(endpointLine(b, url, env))
+              if (warning !== null) yield* warn(warning)
+              yield* say(endpointLine(b, url, env, names[i]))
             }
           }
         } else if (resumed.backend.kind !== "synthetic") {

@@ -14,6 +14,7 @@ import { stepId, SYNTHETIC_MODEL } from "./RunSpec.js"
 import { SafeId } from "./ids.js"
 import { settleSociety, societyFromData } from "../society/SocietyFile.js"
 import { SpecFileError, UsageError } from "./SpecFileError.js"
+import { armData, armProblems, ArmStepFields, type Experiment, type Panel } from "../experiments/arms.js"
 
 const NonEmpty = Schema.String.pipe(Schema.minLength(1))
 
@@ -50,7 +51,13 @@ export const StudyFileSchema = Schema.Struct({
   population: NonEmpty,
   agents: Schema.optional(Schema.Int.pipe(Schema.positive())),
   seed: Schema.optional(Schema.Int),
-  steps: Schema.Array(Schema.Union(Schema.Struct({ questionnaire: NonEmpty }), Schema.Struct({ game: NonEmpty }), Schema.Struct({ society: NonEmpty }))).pipe(Schema.minItems(1)),
+  steps: Schema.Array(
+    Schema.Union(
+      Schema.Struct({ questionnaire: NonEmpty, ...ArmStepFields }),
+      Schema.Struct({ game: NonEmpty, ...ArmStepFields }),
+      Schema.Struct({ society: NonEmpty, ...ArmStepFields })
+    )
+  ).pipe(Schema.minItems(1)),
   backend: Schema.optional(Schema.Struct(BackendFields)),
   /** Several backends: every step runs on each, into one run. */
   backends: Schema.optional(Schema.Array(Schema.Struct(BackendFields)).pipe(Schema.minItems(1)))
@@ -228,6 +235,10 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
     let backendFile: BackendFile | undefined
     let backendList: ReadonlyArray<BackendFile> | undefined
     const steps: Array<Step> = []
+    const experiments: Array<Experiment> = []
+    const panels: Array<Panel> = []
+    /** The file of each society step, by run step (arms make run steps and study steps differ). */
+    const societyFiles = new Map<number, string>()
     const loadStep = (file: string, stepData: unknown, as: "questionnaire" | "game" | "society") =>
       as === "game"
         ? Effect.map(gameFromData(stepData, file), (game): Step => ({ kind: "game", game }))
@@ -244,10 +255,59 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
       seedFromFile = study.seed
       backendFile = study.backend
       backendList = study.backends
+      const armIssues = study.steps.flatMap((s, i) => armProblems(i, s))
+      if (armIssues.length > 0) return yield* new SpecFileError({ file: specFile, problems: armIssues })
       for (let i = 0; i < stepFiles.length; i++) {
         const f = stepFiles[i]!
-        const st = study.steps[i]!
-        steps.push(yield* loadStep(f, yield* readDataFile(f), "game" in st ? "game" : "society" in st ? "society" : "questionnaire"))
+        const s = study.steps[i]!
+        const as = "game" in s ? "game" : "society" in s ? "society" : "questionnaire"
+        const stepData = yield* readDataFile(f)
+        if (as === "society" && (s.arms !== undefined || s.panel !== undefined)) {
+          return yield* new SpecFileError({ file: specFile, problems: [`steps[${i}].${s.arms !== undefined ? "arms" : "panel"}: a society step has no arms or panel`] })
+        }
+        if (s.arms === undefined) {
+          const runStep = steps.length
+          if (as === "society") societyFiles.set(runStep, f)
+          steps.push(yield* loadStep(f, stepData, as))
+          if (s.panel !== undefined) {
+            // A panel repeats an earlier questionnaire step (not an experiment's) for the same agents.
+            const of = s.panel.of
+            const pre = study.steps.slice(0, of + 1).reduce((n, st, j) => (j < of ? n + (st.arms?.length ?? 1) : n), 0)
+            const earlier = of < i ? study.steps[of]! : undefined
+            const problem =
+              earlier === undefined
+                ? `steps[${i}].panel.of: ${of} is not an earlier step (this is step ${i})`
+                : as !== "questionnaire" || !("questionnaire" in earlier)
+                  ? `steps[${i}].panel: a panel repeats a questionnaire step; steps[${of}] and steps[${i}] must both be questionnaires`
+                  : earlier.arms !== undefined
+                    ? `steps[${i}].panel.of: steps[${of}] has arms; a panel repeats a step without arms`
+                    : stepId(steps[pre]!) !== stepId(steps[runStep]!)
+                      ? `steps[${i}].panel.of: steps[${of}] asks ${stepId(steps[pre]!)}, not ${stepId(steps[runStep]!)}`
+                      : null
+            if (problem !== null) return yield* new SpecFileError({ file: specFile, problems: [problem] })
+            panels.push({ id: stepId(steps[runStep]!), pre, post: runStep, context: s.panel.context ?? "none" })
+          }
+          continue
+        }
+        if (s.panel !== undefined) return yield* new SpecFileError({ file: specFile, problems: [`steps[${i}].panel: a step with arms cannot be a panel's repeat`] })
+        // An experiment: one run step per arm, each the step's file with the arm's overrides.
+        const experiment = experiments.length
+        const arms: Array<{ name: string; step: number }> = []
+        for (const arm of s.arms) {
+          const loaded = yield* loadStep(f, armData(stepData, arm), as).pipe(
+            Effect.mapError((e) => new SpecFileError({ file: e.file, problems: e.problems.map((p) => `(arm ${arm.name} of ${specFile} steps[${i}]) ${p}`) }))
+          )
+          arms.push({ name: arm.name, step: steps.length })
+          steps.push({ ...loaded, arm: { name: arm.name, experiment, shift: arm.theory_shift ?? 0 } })
+        }
+        const first = steps[arms[0]!.step]!
+        experiments.push({
+          id: stepId(first),
+          studyStep: i,
+          assignment: s.assignment ?? "within",
+          control: s.control ?? arms[0]!.name,
+          arms
+        })
       }
     } else if (kind === "questionnaire" || kind === "game" || kind === "society") {
       const step = yield* loadStep(specFile, data, kind)
@@ -272,7 +332,7 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
     for (const [i, s] of steps.entries()) {
       if (s.kind !== "society") continue
       if (backends.length > 1) return yield* new SpecFileError({ file: specFile, problems: [`backends: a society step (${s.society.id}) runs on one backend; this study lists ${backends.length}`] })
-      steps[i] = { kind: "society", society: yield* settleSociety(s.society, stepFiles[i]!, agents) }
+      steps[i] = { kind: "society", society: yield* settleSociety(s.society, societyFiles.get(i) ?? specFile, agents) }
     }
     if (o.baseUrl === undefined) {
       for (const [i, b] of backends.entries()) {
@@ -300,6 +360,8 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
         prompts: population.prompts
       },
       steps,
+      ...(experiments.length > 0 ? { experiments } : {}),
+      ...(panels.length > 0 ? { panels } : {}),
       backend,
       ...(backends.length > 1 ? { backends } : {}),
       files
