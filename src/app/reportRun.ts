@@ -5,6 +5,7 @@ import type { AnalysisOptions } from "../analysis/analyzeRun.js"
 import { analyzeRun } from "../analysis/analyzeRun.js"
 import { SpecFileError } from "../config/SpecFileError.js"
 import { renderText } from "../report/text.js"
+import { filesUnder, refuseUnsafeOutput, runInputs } from "../store/outputGuard.js"
 import { pairWith } from "../experiments/pairing.js"
 
 export type ReportFormat = "text" | "json" | "html"
@@ -29,6 +30,10 @@ export const writeAtomically = (file: string, content: string, flag: string) =>
  */
 export const reportRun = (runDir: string, format: ReportFormat, out: string | undefined, options: AnalysisOptions, pairedWith?: string) =>
   Effect.gen(function* () {
+    const target = out ?? (format === "html" ? path.join(runDir, "report.html") : undefined)
+    // Checked before the analysis: never over the run store, a staging folder or a baseline file being read.
+    const pairedInputs = pairedWith === undefined ? [] : runInputs(pairedWith)
+    if (target !== undefined) yield* refuseUnsafeOutput("--out", [target], [...runInputs(runDir), ...pairedInputs, ...(options.baselines ?? []).flatMap(filesUnder)])
     const analysed = yield* analyzeRun(runDir, options)
     // --paired-with: the other run of the same agents, compared agent by agent (src/experiments/pairing.ts).
     const report = pairedWith === undefined ? analysed : { ...analysed, pairedWith: yield* pairWith(runDir, pairedWith, options.bootstrap.level) }
@@ -39,7 +44,6 @@ export const reportRun = (runDir: string, format: ReportFormat, out: string | un
           ? renderText(report)
           : // Loaded on demand: Vega is large, and only HTML needs it.
             yield* Effect.promise(() => import("../report/html.js").then((m) => m.renderHtml(report)))
-    const target = out ?? (format === "html" ? path.join(runDir, "report.html") : undefined)
     if (target === undefined) return { report, rendered, file: null }
     yield* writeAtomically(target, format === "json" ? rendered + "\n" : rendered, "--out")
     return { report, rendered, file: target }
