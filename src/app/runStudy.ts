@@ -204,7 +204,7 @@ export const llmLayer = (
     LlmClientOpenAi.layer({
       baseURL,
       // Local servers (Ollama, vLLM, llama.cpp) accept any key; OpenAI itself answers 401 without one.
-      apiKey: env["OPENAI_API_KEY"] ?? "no-key",
+      apiKey: LlmClientOpenAi.apiKeyOf(env),
       model: b.model,
       connections
     })
