@@ -5,8 +5,8 @@ import type { AnalysisOptions } from "../analysis/analyzeRun.js"
 import { analyzeRun } from "../analysis/analyzeRun.js"
 import { SpecFileError } from "../config/SpecFileError.js"
 import { renderText } from "../report/text.js"
-import { filesUnder, refuseUnsafeOutput, runInputs } from "../store/outputGuard.js"
 import { pairWith } from "../experiments/pairing.js"
+import { filesUnder, refuseUnsafeOutput, runInputs } from "../store/outputGuard.js"
 
 export type ReportFormat = "text" | "json" | "html"
 
@@ -32,6 +32,7 @@ export const reportRun = (runDir: string, format: ReportFormat, out: string | un
   Effect.gen(function* () {
     const target = out ?? (format === "html" ? path.join(runDir, "report.html") : undefined)
     // Checked before the analysis: never over the run store, a staging folder or a baseline file being read.
+    // --paired-with's run is read too.
     const pairedInputs = pairedWith === undefined ? [] : runInputs(pairedWith)
     if (target !== undefined) yield* refuseUnsafeOutput("--out", [target], [...runInputs(runDir), ...pairedInputs, ...(options.baselines ?? []).flatMap(filesUnder)])
     const analysed = yield* analyzeRun(runDir, options)

@@ -102,12 +102,13 @@ export const branchRun = (
     const manifest = {
       branch: { parent: path.resolve(parentDir), parentRunId: runId, fromStep, changes: { ...changes } }
     }
-    // The new run's lock is held while the parent's work is copied in, then released for the run itself.
-    const runDir = yield* Effect.scoped(
+    // The new run's lock (taken by createPlannedRun) is held while the parent's steps are copied in, then given
+    // back for resumeRun, which takes it again to run the rest.
+    const { runDir } = yield* Effect.scoped(
       Effect.gen(function* () {
         const created = yield* createPlannedRun(child, runsDir, now, manifest, false, population.subarray(0, spec.agents))
         yield* withDatabase(path.join(created.runDir, "run.sqlite"), true, (db) => Effect.sync(() => copyStepsFrom(db, parentFile, fromStep)))
-        return created.runDir
+        return created
       })
     )
     return yield* resumeRun(runDir, env, out)
