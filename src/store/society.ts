@@ -108,3 +108,25 @@ export const societyBytes = (db: RunDb): number | null => {
     return null
   }
 }
+
+/**
+ * A branch (src/store/branch.ts, with the parent store attached as `parent`): copies the society steps before
+ * `beforeStep` — network, rounds — and the requests their rounds asked, inside the caller's transaction. Returns
+ * the rounds copied (0 when the parent has no society tables).
+ */
+export const copySocietyStepsFromParent = (db: RunDb, beforeStep: number): number => {
+  const parentHas = db.prepare(`SELECT 1 FROM parent.sqlite_master WHERE type = 'table' AND name = 'society_rounds'`).get() !== undefined
+  if (!parentHas) return 0
+  db.exec(TABLES)
+  let rounds = 0
+  for (const t of ["society_network", "society_rounds"]) {
+    db.prepare(`DELETE FROM main.${t} WHERE step < ?`).run(beforeStep)
+    const n = db.prepare(`INSERT INTO main.${t} SELECT * FROM parent.${t} WHERE step < ?`).run(beforeStep).changes
+    if (t === "society_rounds") rounds = n
+  }
+  const byKey = db.prepare(`INSERT OR IGNORE INTO main.requests SELECT * FROM parent.requests WHERE key = ?`)
+  for (const asked of db.prepare(`SELECT asked FROM parent.society_rounds WHERE step < ? AND asked IS NOT NULL`).pluck().iterate(beforeStep)) {
+    for (const a of JSON.parse(asked as string) as Array<{ key: string }>) byKey.run(a.key)
+  }
+  return rounds
+}

@@ -218,6 +218,23 @@ describe("society: opinions, diffusion and sample scoring", () => {
     expect(rounds(cut).map((x) => x.stats)).toEqual(rounds(full).map((x) => x.stats))
   })
 
+  it("a branch after a society step reuses its network and rounds", async () => {
+    const study = path.join(dir, "branch-study.yaml")
+    fs.writeFileSync(
+      study,
+      ["kind: study", "id: society-branch", `population: ${path.join(ROOT, "populations", "h-np.yaml")}`, "agents: 200", "steps:",
+        `  - society: ${PD}`, `  - questionnaire: ${path.join(ROOT, "scenarios", "vsq40.yaml")}`, "backend: { kind: synthetic }"].join("\n")
+    )
+    const parent = await runCli(["run", study, "--runs-dir", dir, "--no-tui", "--json"])
+    expect(parent.code, parent.stderr).toBe(0)
+    const child = await runCli(["branch", String(lastJson(parent.stdout)["runDir"]), "--from-step", "1", "--seed", "9", "--runs-dir", dir, "--no-tui", "--json"])
+    expect(child.code, child.stderr).toBe(0)
+    const a = rounds(String(lastJson(parent.stdout)["runDir"]))
+    const b = rounds(String(lastJson(child.stdout)["runDir"]))
+    expect(b.map((r) => r.actions.toString("hex"))).toEqual(a.map((r) => r.actions.toString("hex")))
+    expect(lastJson(child.stdout)["agentRounds"]).toBe(200 * 20)
+  })
+
   it("sample scoring: one request per agent per round", async () => {
     const short = variant("short.yaml", (y) => y.replace("rounds: 20", "rounds: 3"))
     const before = server.requests
