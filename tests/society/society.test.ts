@@ -65,18 +65,18 @@ describe("society: networked prisoner's dilemma", () => {
   })
 
   it("on a model with logprob scoring, shares requests by observation: sent ≤ the plan's bound, far fewer than agent-rounds", async () => {
-    const plan = await runCli(["plan", PD, "--agents", "3000", ...model()])
+    const plan = await runCli(["plan", PD, "--agents", "2000", ...model()])
     expect(plan.code, plan.stderr).toBe(0)
     const bound = Number(/networked-pd\s+([\d,]+) requests at most/.exec(plan.stdout)![1]!.replace(/,/g, ""))
     expect(bound).toBeGreaterThan(0)
     const before = server.requests
-    const r = await runCli(["run", PD, "--agents", "3000", "--runs-dir", dir, ...model(), "--no-tui", "--json", "--no-cache"])
+    const r = await runCli(["run", PD, "--agents", "2000", "--runs-dir", dir, ...model(), "--no-tui", "--json", "--no-cache"])
     expect(r.code, r.stderr).toBe(0)
     const s = lastJson(r.stdout)
-    expect(s["agentRounds"]).toBe(3000 * 20)
+    expect(s["agentRounds"]).toBe(2000 * 20)
     expect(s["requests"]).toBe(server.requests - before)
     expect(s["requests"] as number).toBeLessThanOrEqual(bound)
-    expect(s["requests"] as number).toBeLessThan((3000 * 20) / 20)
+    expect(s["requests"] as number).toBeLessThan((2000 * 20) / 20)
     // Each round stores the observations asked, with their request and distribution.
     const asked = JSON.parse(String((new Sqlite(path.join(String(s["runDir"]), "run.sqlite"), { readonly: true }).prepare(`SELECT asked FROM society_rounds WHERE round = 2`).pluck().get()))) as Array<{ dist: Array<number> }>
     expect(asked.length).toBeGreaterThan(0)
@@ -87,9 +87,9 @@ describe("society: networked prisoner's dilemma", () => {
   })
 
   it("kill -9 mid-run, then resume: the same rounds as an uninterrupted run", async () => {
-    server.setLatency(40)
+    server.setLatency(25)
     try {
-      const args = ["run", PD, "--agents", "800", "--seed", "5", "--concurrency", "2", "--runs-dir", dir, ...model(), "--no-tui", "--json"]
+      const args = ["run", PD, "--agents", "500", "--seed", "5", "--concurrency", "2", "--runs-dir", dir, ...model(), "--no-tui", "--json"]
       const child = startCli(args)
       const done = waitCli(child)
       const runDir = await new Promise<string>((resolve, reject) => {
