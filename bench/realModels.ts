@@ -13,7 +13,7 @@ import { makeScheduler } from "../src/engine/Scheduler.js"
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..")
 const SERVER_CORE = "0"
-const CLIENT_CORE = "1"
+export const CLIENT_CORE = "1"
 
 const canPin = (() => {
   if (os.cpus().length < 2) return false
@@ -48,8 +48,8 @@ interface Finished {
   readonly wallSeconds: number
 }
 
-/** Runs a command to completion, sampling its peak RSS from /proc while it runs. */
-const runToEnd = (argv: ReadonlyArray<string>, core: string): Promise<Finished> =>
+/** Runs a command to completion (an exit code other than `accept`'s fails), sampling its peak RSS from /proc while it runs. */
+export const runToEnd = (argv: ReadonlyArray<string>, core: string, accept: ReadonlyArray<number> = [0]): Promise<Finished> =>
   new Promise((resolve, reject) => {
     const [cmd, args] = onCore(core, argv)
     const t0 = performance.now()
@@ -73,15 +73,18 @@ const runToEnd = (argv: ReadonlyArray<string>, core: string): Promise<Finished> 
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
     child.on("close", (code) => {
       clearInterval(timer)
-      if (code !== 0) return reject(new Error(`${argv.join(" ")}: exit ${code}\n${stderr.slice(-2000)}`))
+      if (code === null || !accept.includes(code)) return reject(new Error(`${argv.join(" ")}: exit ${code}\n${stderr.slice(-2000)}`))
       resolve({ stdout, peakRssMb: peakKb === null ? null : round(peakKb / 1024, 1), wallSeconds: (performance.now() - t0) / 1000 })
     })
   })
 
-const lastJson = (stdout: string) => JSON.parse(stdout.trim().split("\n").pop()!) as Record<string, unknown>
+export const lastJson = (stdout: string) => JSON.parse(stdout.trim().split("\n").pop()!) as Record<string, unknown>
 
-/** The loopback server (tests/helpers/fakeServerMain.ts) in its own process, pinned to the server core. */
-const startServer = (latencyMs: number) =>
+/**
+ * The loopback server (tests/helpers/fakeServerMain.ts) in its own process, pinned to the server core; `extra`:
+ * more of its options (seeded faults).
+ */
+export const startServer = (latencyMs: number, extra: ReadonlyArray<string> = []) =>
   new Promise<{ readonly url: string; readonly stop: () => Promise<void> }>((resolve, reject) => {
     const [cmd, args] = onCore(SERVER_CORE, [
       process.execPath,
@@ -91,7 +94,8 @@ const startServer = (latencyMs: number) =>
       "--port",
       "0",
       "--latency-ms",
-      String(latencyMs)
+      String(latencyMs),
+      ...extra
     ])
     const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "ignore"] })
     let out = ""

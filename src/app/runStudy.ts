@@ -282,19 +282,19 @@ const openRunCache = (spec: RunSpec, dir: string, endpoint: string | null) =>
   openCache(dir, endpointIdentity(spec.backend, endpoint), spec.backend.model)
 
 /** Runs one step: questionnaires through the backend's respondent, games through the asker (null: synthetic). */
-const runStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWriter, asker: Asker | null, respondent: Respondent, gate: Effect.Effect<void>) =>
+const runStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWriter, asker: Asker | null, respondent: Respondent, gate: Effect.Effect<void>, idle: (() => boolean) | null = null) =>
   spec.steps[step]!.kind === "game"
     ? runGameStep(spec, step, db, writer, asker, gate)
-    : runQuestionnaireStep(spec, step, db, writer, respondent, gate)
+    : runQuestionnaireStep(spec, step, db, writer, respondent, gate, idle)
 
 /**
  * Runs every pending unit of every step of a model-backed run through `asker` (the online asker, or the batch
  * path's asker that answers from the run store).
  */
-export const runModelSteps = (spec: RunSpec, db: RunDb, writer: ResultWriter, asker: Asker, gate: Effect.Effect<void> = Effect.void) =>
+export const runModelSteps = (spec: RunSpec, db: RunDb, writer: ResultWriter, asker: Asker, gate: Effect.Effect<void> = Effect.void, idle: (() => boolean) | null = null) =>
   Effect.gen(function* () {
     const respondent = llmRespondent(spec, asker)
-    for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker, respondent, gate)
+    for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker, respondent, gate, idle)
   })
 
 /** Everything one execution of a run works with. */
@@ -379,7 +379,9 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
           const asker = yield* makeAsker(bSpec.backend, reader, writer, scheduler, counters, preloaded[b] ?? [], cache).pipe(Effect.provide(llm))
           inFlight.push(() => scheduler.stats().inFlight)
           dashboard?.attach(writer.stats, () => inFlight.reduce((n, f) => n + f(), 0))
-          yield* runModelSteps(bSpec, reader, writer, asker, gate)
+          // Permits free and nobody waiting for one: more pages may start (the scheduler hands a freed permit straight to a waiter).
+          const idle = () => scheduler.stats().inFlight < bSpec.backend.concurrency
+          yield* runModelSteps(bSpec, reader, writer, asker, gate, idle)
         })
       const unguarded = Effect.forEach(backendsOf(spec), (_, b) => Effect.scoped(onBackend(b)), { concurrency: "unbounded", discard: true })
       const work = budget === null ? unguarded : Effect.raceFirst(unguarded, spendingGuard(budget, counters, ctx.runDir))
