@@ -4,7 +4,7 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit } from "effect"
 import { runCli } from "./cli/Cli.js"
 import { CacheFileError } from "./store/ResponseCache.js"
-import { RunStoreError, STORE_FAULT_EXIT } from "./store/storeFault.js"
+import { NoSpaceError, RunStoreError, STORE_FAULT_EXIT } from "./store/storeFault.js"
 import { commandOf, withTerminalText } from "./cli/terminalText.js"
 
 /**
@@ -14,6 +14,7 @@ import { commandOf, withTerminalText } from "./cli/terminalText.js"
 const exitCodeOf = (error: unknown): number => {
   if (ValidationError.isValidationError(error)) return 2
   if (error instanceof RunStoreError || error instanceof CacheFileError) return STORE_FAULT_EXIT[error.fault]
+  if (error instanceof NoSpaceError) return STORE_FAULT_EXIT.full
   const tag = (error as { _tag?: string })._tag
   // Stopped by --max-cost: like an interruption, resumable.
   if (tag === "MaxCostReached") return 130

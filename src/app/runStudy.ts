@@ -1,4 +1,4 @@
-import { Clock, Console, Context, Duration, Effect, Fiber, Layer, Schedule } from "effect"
+import { Cause, Clock, Console, Context, Duration, Effect, Fiber, Layer, Schedule } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { BackendSettings, RunSpec } from "../config/RunSpec.js"
@@ -522,6 +522,14 @@ const runPending = (ctx: RunContext) =>
           // The store could not be written; the hint still holds (resume checks the units, not the status).
         }
         process.stderr.write(`${hint}\n`)
+      }),
+      // A store that cannot be written (full disk) stops the run with a RunStoreError (driveRun records the
+      // status): --json still ends with the summary, as for an interruption.
+      Effect.tapErrorCause((cause) => {
+        const fault = out.json ? storeErrorOf(runDir, Cause.squash(cause)) : null
+        return fault === null || fault.fault === "damaged"
+          ? Effect.void
+          : Effect.flatMap(summaryNow, (s) => Console.log(JSON.stringify({ ...s, status: "interrupted" }))).pipe(Effect.catchAllDefect(() => Effect.void))
       }),
       // The dashboard's close ends its worker; this also ends one whose dashboard never started.
       Effect.ensuring(Effect.sync(() => prepared?.worker.discard()))
