@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import { Clock, Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { RunSpec } from "../config/RunSpec.js"
@@ -710,7 +710,7 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
     if (!fs.existsSync(dbFile)) return yield* new SpecFileError({ file: runDir, problems: ["run-dir: no run.sqlite here; is this a run folder?"] })
     const db = yield* openDatabase(dbFile, { mustExist: true })
     // A store found damaged while its rows are read is a store fault (its own exit code), not a problem of --out.
-    const started = Date.now()
+    const started = yield* Clock.currentTimeMillis
     const failed = (e: unknown) => {
       // Whatever this export already finished goes too: a folder never holds a new run.json beside old answers.
       removeWrittenSince(outDir, started)
