@@ -14,7 +14,7 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { CLIENT_CORE, lastJson, runToEnd, startServer } from "./realModels.js"
+import { lastJson, runToEnd, startServer } from "./realModels.js"
 
 const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits
 
@@ -30,7 +30,8 @@ const SIDES: Readonly<Record<string, Side>> = {
 
 /** One run of `agents` agents (VSQ-40, sample scoring: one request per answer) against its own server. */
 const sideRun = async (side: Side, agents: number, concurrency: number, latencyMs: number) => {
-  const server = await startServer(latencyMs, side.faults)
+  // Not pinned: six processes (three runs, three servers) spread over the cores as the system sees fit.
+  const server = await startServer(latencyMs, side.faults, null)
   const runs = fs.mkdtempSync(path.join(os.tmpdir(), "valuesim-bench-faults-"))
   try {
     const args = [
@@ -39,7 +40,7 @@ const sideRun = async (side: Side, agents: number, concurrency: number, latencyM
       "--no-tui", "--json", "--no-cache", "--runs-dir", runs
     ]
     // Exit 1: a request failed all its attempts (its agent-step is left to resume); the answers given still count.
-    const done = await runToEnd([process.execPath, "bin/valuesim.js", ...args], CLIENT_CORE, [0, 1])
+    const done = await runToEnd([process.execPath, "bin/valuesim.js", ...args], null, [0, 1])
     const s = lastJson(done.stdout)
     const answers = Number(s["answers"])
     const seconds = Number(s["elapsedSeconds"])

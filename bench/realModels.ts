@@ -13,7 +13,7 @@ import { makeScheduler } from "../src/engine/Scheduler.js"
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..")
 const SERVER_CORE = "0"
-export const CLIENT_CORE = "1"
+const CLIENT_CORE = "1"
 
 const canPin = (() => {
   if (os.cpus().length < 2) return false
@@ -25,8 +25,9 @@ const canPin = (() => {
   }
 })()
 
-const onCore = (core: string, argv: ReadonlyArray<string>): [string, Array<string>] =>
-  canPin ? ["taskset", ["-c", core, ...argv]] : [argv[0]!, argv.slice(1)]
+/** `argv` pinned to `core` (null: not pinned). */
+const onCore = (core: string | null, argv: ReadonlyArray<string>): [string, Array<string>] =>
+  canPin && core !== null ? ["taskset", ["-c", core, ...argv]] : [argv[0]!, argv.slice(1)]
 
 export const median = (xs: ReadonlyArray<number>) => {
   const s = [...xs].sort((a, b) => a - b)
@@ -49,7 +50,7 @@ interface Finished {
 }
 
 /** Runs a command to completion (an exit code other than `accept`'s fails), sampling its peak RSS from /proc while it runs. */
-export const runToEnd = (argv: ReadonlyArray<string>, core: string, accept: ReadonlyArray<number> = [0]): Promise<Finished> =>
+export const runToEnd = (argv: ReadonlyArray<string>, core: string | null, accept: ReadonlyArray<number> = [0]): Promise<Finished> =>
   new Promise((resolve, reject) => {
     const [cmd, args] = onCore(core, argv)
     const t0 = performance.now()
@@ -81,12 +82,12 @@ export const runToEnd = (argv: ReadonlyArray<string>, core: string, accept: Read
 export const lastJson = (stdout: string) => JSON.parse(stdout.trim().split("\n").pop()!) as Record<string, unknown>
 
 /**
- * The loopback server (tests/helpers/fakeServerMain.ts) in its own process, pinned to the server core; `extra`:
- * more of its options (seeded faults).
+ * The loopback server (tests/helpers/fakeServerMain.ts) in its own process, pinned to the server core (or to
+ * `core`, null: not pinned); `extra`: more of its options (seeded faults).
  */
-export const startServer = (latencyMs: number, extra: ReadonlyArray<string> = []) =>
+export const startServer = (latencyMs: number, extra: ReadonlyArray<string> = [], core: string | null = SERVER_CORE) =>
   new Promise<{ readonly url: string; readonly stop: () => Promise<void> }>((resolve, reject) => {
-    const [cmd, args] = onCore(SERVER_CORE, [
+    const [cmd, args] = onCore(core, [
       process.execPath,
       "--import",
       "tsx",
