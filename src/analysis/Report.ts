@@ -3,7 +3,9 @@
  * what the text and HTML renderers draw. Plain data (numbers, strings, arrays), JSON-serialisable; NaN is
  * never stored (a statistic that cannot be computed is `null`).
  */
+import type { MdsMethod } from "../stats/mds.js"
 import type { BackendIdentity } from "../config/RunSpec.js"
+import type { HumanCeiling } from "./ceiling.js"
 import type { GameAnalysis } from "./games.js"
 
 /** Where a human figure came from, copied from its baseline file. */
@@ -22,7 +24,10 @@ export interface BaselineRef {
 /** Paper 000 appendix G: bootstrap iterations of the statistic, their mean, a percentile CI and a t-test vs 0. */
 export interface BootstrapSummary {
   readonly iterations: number
+  /** Respondents per resample actually drawn. */
   readonly sampleSize: number
+  /** "own": the sample's own size when below the paper's 500; "paper": 500 whatever the sample's size. */
+  readonly sizeRule: "own" | "paper"
   readonly mean: number | null
   readonly sd: number | null
   readonly ci: { readonly level: number; readonly lower: number | null; readonly upper: number | null }
@@ -59,6 +64,8 @@ export interface ChanceLevel {
   readonly q95: number | null
   /** (1 + #{permuted S_V ≥ observed}) / (1 + permutations). */
   readonly p: number | null
+  /** Benjamini–Hochberg adjusted over the report's (or table's) chance-level tests; significance stars follow it. */
+  readonly pAdjusted: number | null
 }
 
 export interface StructureComparison {
@@ -68,12 +75,14 @@ export interface StructureComparison {
   /** The human correlation matrix, rows and columns in `ValueStructure.labels` order. */
   readonly humanMatrix: ReadonlyArray<ReadonlyArray<number>>
   /** How the maps were made: the paper's ratio SMACOF (default) or classical MDS. */
-  readonly mdsMethod: "smacof" | "classical"
+  readonly mdsMethod: MdsMethod
   /** S_V and the disparity on the whole run (every respondent once). */
   readonly sv: number | null
   readonly disparity: number | null
   /** The chance level of `sv` (run's value labels permuted); null when S_V is undefined. */
   readonly null: ChanceLevel | null
+  /** The human ceiling: S_V of this baseline with the other human samples of its instrument family, and where `sv` sits between chance and it. */
+  readonly ceiling: HumanCeiling
   /** Paper 000 appendix G: bootstrap mean, CI and its one-sample t-test against 0 (the paper's test). */
   readonly bootstrap: BootstrapSummary
   /** Both 2-D maps after Procrustes, rows in `ValueStructure.labels` order: the human one centred and scaled, the run's aligned to it. */
@@ -110,10 +119,12 @@ export interface ValueStructure {
   /** C⁽ⱽ⁾ of centered scores (and of raw scores), rows and columns in `labels` order; null cells mean undefined r. */
   readonly correlations: { readonly centered: ReadonlyArray<ReadonlyArray<number | null>>; readonly raw: ReadonlyArray<ReadonlyArray<number | null>> }
   /** The run's own 2-D map of the centered C⁽ⱽ⁾ by `method` (null when C⁽ⱽ⁾ has undefined cells); eigenvalues: of its classical start. */
-  readonly mds: { readonly method: "smacof" | "classical"; readonly coordinates: ReadonlyArray<ReadonlyArray<number>>; readonly eigenvalues: ReadonlyArray<number> } | null
+  readonly mds: { readonly method: MdsMethod; readonly coordinates: ReadonlyArray<ReadonlyArray<number>>; readonly eigenvalues: ReadonlyArray<number> } | null
   readonly structureComparisons: ReadonlyArray<StructureComparison>
   readonly conditions: ReadonlyArray<ConditionBreakdown>
   readonly reliability: ReadonlyArray<ScaleReliability>
+  /** Why there is no S_V when some values' centered scores do not vary over the respondents (src/domain/noVariance.ts); absent otherwise. */
+  readonly noVariance?: string
 }
 
 /** A non-value questionnaire of the run (a behaviour measure). */
@@ -139,6 +150,8 @@ export interface BehaviourComparison {
   /** Cells finite in both matrices. */
   readonly cells: number
   readonly sb: number | null
+  /** The chance level of `sb` (the run's value labels permuted), as `null` beside S_V; null when S_B is undefined. */
+  readonly null: ChanceLevel | null
   readonly bootstrap: BootstrapSummary
 }
 
@@ -165,10 +178,12 @@ export interface Report {
   readonly settings: {
     readonly bootstrapIterations: number
     readonly bootstrapSampleSize: number
+    /** "own": samples below bootstrapSampleSize are resampled at their own size; "paper": always bootstrapSampleSize. */
+    readonly bootstrapSizeRule: "own" | "paper"
     readonly ciLevel: number
     readonly seed: number
     /** How the value maps behind S_V were made. */
-    readonly mdsMethod: "smacof" | "classical"
+    readonly mdsMethod: MdsMethod
     /** Label permutations behind each chance level. */
     readonly permutations: number
   }

@@ -1,4 +1,5 @@
 import { Clock, Effect } from "effect"
+import { refuseUnsafeOutput, runInputs } from "../store/outputGuard.js"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { RunSpec } from "../config/RunSpec.js"
@@ -708,6 +709,8 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
   Effect.gen(function* () {
     const dbFile = path.join(runDir, "run.sqlite")
     if (!fs.existsSync(dbFile)) return yield* new SpecFileError({ file: runDir, problems: ["run-dir: no run.sqlite here; is this a run folder?"] })
+    const written = [EXPORT_RUN_FILE, "manifest.json", ...["answers", "scores", "moves", "game_results"].map((t) => `${t}.${format}`)]
+    yield* refuseUnsafeOutput("--out", written.map((f) => path.join(outDir, f)), runInputs(runDir))
     const db = yield* openDatabase(dbFile, { mustExist: true })
     // A store found damaged while its rows are read is a store fault (its own exit code), not a problem of --out.
     const started = yield* Clock.currentTimeMillis

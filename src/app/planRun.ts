@@ -14,6 +14,7 @@ import { CacheFileError, withCacheReader } from "../store/ResponseCache.js"
 import { formatDuration } from "../progress/counters.js"
 import type { Prices } from "../ui/state.js"
 import { cliCommand } from "./invocation.js"
+import { commandLine } from "../domain/printable.js"
 
 /** The run's spending reached --max-cost: it stopped like an interruption, finished answers saved (exit 130). */
 export class MaxCostReachedError extends Data.TaggedError("MaxCostReached")<{
@@ -22,7 +23,7 @@ export class MaxCostReachedError extends Data.TaggedError("MaxCostReached")<{
   readonly runDir: string
 }> {
   override get message(): string {
-    return `stopped: spending reached --max-cost ${usd(this.maxUsd)} (${usd(this.spentUsd)} from the tokens the server reported); finished answers are saved. Continue with: ${cliCommand()} resume ${this.runDir} --max-cost <USD>`
+    return `stopped: spending reached --max-cost ${usd(this.maxUsd)} (${usd(this.spentUsd)} from the tokens the server reported); finished answers are saved. Continue with: ${commandLine(cliCommand(), "resume", this.runDir, "--max-cost")} <USD>`
   }
 }
 
@@ -64,9 +65,11 @@ export const withCachedLookup = <A>(spec: RunSpec, dir: string | null, use: (cac
   if (dir === null || spec.backend.kind === "synthetic") return use(undefined)
   const identity = endpointIdentity(spec.backend, spec.backend.baseUrl)
   try {
-    return withCacheReader(dir, (has) =>
-      use((messages, nonce) => cacheable(spec.backend, nonce) && has(responseKey(identity, describeRequest(spec.backend, messages, nonce).body)))
-    )
+    // What the endpoint served when it was last asked (plan sends nothing, so it does not ask again).
+    return withCacheReader(dir, (has, lastServing) => {
+      const serving = lastServing(identity, spec.backend.model)
+      return use((messages, nonce) => cacheable(spec.backend, nonce) && has(responseKey(identity, describeRequest(spec.backend, messages, nonce).body, serving)))
+    })
   } catch (e) {
     // As a run goes on without a cache it cannot read, its plan counts nothing as cached (after one warning).
     if (!(e instanceof CacheFileError)) throw e

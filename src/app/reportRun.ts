@@ -5,6 +5,7 @@ import type { AnalysisOptions } from "../analysis/analyzeRun.js"
 import { analyzeRun } from "../analysis/analyzeRun.js"
 import { SpecFileError } from "../config/SpecFileError.js"
 import { renderText } from "../report/text.js"
+import { filesUnder, refuseUnsafeOutput, runInputs } from "../store/outputGuard.js"
 import { noSpaceOf, writeThroughPartial } from "../store/storeFault.js"
 
 export type ReportFormat = "text" | "json" | "html"
@@ -30,6 +31,9 @@ export const writeAtomically = (file: string, content: string, flag: string) =>
  */
 export const reportRun = (runDir: string, format: ReportFormat, out: string | undefined, options: AnalysisOptions) =>
   Effect.gen(function* () {
+    const target = out ?? (format === "html" ? path.join(runDir, "report.html") : undefined)
+    // Checked before the analysis: never over the run store, a staging folder or a baseline file being read.
+    if (target !== undefined) yield* refuseUnsafeOutput("--out", [target], [...runInputs(runDir), ...(options.baselines ?? []).flatMap(filesUnder)])
     const report = yield* analyzeRun(runDir, options)
     const rendered =
       format === "json"
@@ -38,7 +42,6 @@ export const reportRun = (runDir: string, format: ReportFormat, out: string | un
           ? renderText(report)
           : // Loaded on demand: Vega is large, and only HTML needs it.
             yield* Effect.promise(() => import("../report/html.js").then((m) => m.renderHtml(report)))
-    const target = out ?? (format === "html" ? path.join(runDir, "report.html") : undefined)
     if (target === undefined) return { report, rendered, file: null }
     yield* writeAtomically(target, format === "json" ? rendered + "\n" : rendered, "--out")
     return { report, rendered, file: target }

@@ -97,9 +97,9 @@ export const resolveBackend = (
   const replicas: ReadonlyArray<Replica> | undefined =
     kind !== "openai" || o.baseUrl !== undefined || file?.replicas === undefined
       ? undefined
-      : file.replicas.map((r) => ({ baseUrl: r.base_url, concurrency: r.concurrency ?? file.concurrency ?? 16, rpm: r.rpm ?? null }))
+      : file.replicas.map((r) => ({ baseUrl: oneEndpoint(r.base_url), concurrency: r.concurrency ?? file.concurrency ?? 16, rpm: r.rpm ?? null }))
   const baseUrl =
-    kind !== "openai" ? null : replicas?.[0]?.baseUrl ?? firstDefined(o.baseUrl, file?.base_url, env["OPENAI_BASE_URL"]) ?? DEFAULT_BASE_URL
+    kind !== "openai" ? null : replicas?.[0]?.baseUrl ?? oneEndpoint(firstDefined(o.baseUrl, file?.base_url, env["OPENAI_BASE_URL"]) ?? DEFAULT_BASE_URL)
   return {
     kind,
     model,
@@ -158,6 +158,9 @@ export const hostOf = (url: string): string => {
 }
 
 export const DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+/** A base URL as one endpoint: `…/v1/` and `…/v1` are the same server (and the same requests, the same cache entries). */
+export const oneEndpoint = (url: string): string => url.replace(/\/+$/, "")
 
 /**
  * A base URL read from a file (a study's `base_url`, a run folder's stored settings) decides where the API key
