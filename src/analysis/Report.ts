@@ -7,6 +7,8 @@ import type { MdsMethod } from "../stats/mds.js"
 import type { BackendIdentity } from "../config/RunSpec.js"
 import type { HumanCeiling } from "./ceiling.js"
 import type { GameAnalysis } from "./games.js"
+import type { ExperimentAnalysis, PanelAnalysis } from "../experiments/analysis.js"
+import type { PairedRuns } from "../experiments/pairing.js"
 
 /** Where a human figure came from, copied from its baseline file. */
 export interface BaselineRef {
@@ -201,6 +203,12 @@ export interface Report {
   }
   /** Outcomes of each game step, beside the human figures for the same game and metric. */
   readonly games: ReadonlyArray<GameAnalysis>
+  /** The run's experiments (steps with arms): per outcome the arm effect, its CI, p, BH-adjusted p and effect by condition. Absent without arms. */
+  readonly experiments?: ReadonlyArray<ExperimentAnalysis>
+  /** Questionnaires asked again after a treatment: the change per outcome, overall, per condition and per agent. Absent without panels. */
+  readonly panels?: ReadonlyArray<PanelAnalysis>
+  /** `report --paired-with PARENT`: this run and another of the same agents, outcome by outcome, agent by agent. */
+  readonly pairedWith?: PairedRuns
   /** Baseline files read, and those that matched nothing in this run. */
   readonly baselines: { readonly used: ReadonlyArray<BaselineRef>; readonly unmatched: ReadonlyArray<BaselineRef> }
   /** Plain-language caveats (synthetic backend, incomplete run, small samples, low-confidence baselines). */

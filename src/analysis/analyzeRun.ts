@@ -34,6 +34,7 @@ import type {
 import type { StepScores } from "./scores.js"
 import type { HumanGameFigure } from "./games.js"
 import { analyseGame, gameBehaviourColumns } from "./games.js"
+import { analyseExperiments, analysePanels } from "../experiments/analysis.js"
 import { readStepScores } from "./scores.js"
 import { humanCeiling, type HumanSample } from "./ceiling.js"
 
@@ -488,6 +489,8 @@ const analyseBackend = (
     valueStructure: valueStructure ? { ...valueStructure, structureComparisons: structures } : null,
     behaviour: { measures, valueBehaviour, comparisons, missingBaselines },
     games,
+    ...(spec.experiments === undefined ? {} : { experiments: analyseExperiments(db, spec, settings.level) }),
+    ...(spec.panels === undefined ? {} : { panels: analysePanels(db, spec, settings.level) }),
     baselines: { used: refs([...used]), unmatched: refs(baselines.filter((lb) => !used.has(lb))) },
     notes
   }

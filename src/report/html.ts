@@ -9,6 +9,7 @@ import { compile } from "vega-lite"
 import { modelTables } from "./models.js"
 import type { GameAnalysis } from "../analysis/games.js"
 import type { TopLevelSpec } from "vega-lite"
+import { conditionRows, effectPlotSpec, effectRows, experimentHeading, pairedRows, panelRows, verdict } from "../experiments/render.js"
 import type {
   BaselineRef,
   BehaviourComparison,
@@ -829,12 +830,39 @@ const settingsHtml = (report: Report): string => {
   return `<footer><p>${escapeHtml(parts.join(" "))}</p></footer>`
 }
 
+/** Each experiment: its effects table, then per outcome the effect plot and the effect by condition. */
+const experimentsSection = async ({ figures, report }: Context): Promise<Array<Block>> => {
+  const parts: Array<Block> = []
+  for (const e of report.experiments ?? []) {
+    parts.push(h3(e.id), `<p>${escapeHtml(experimentHeading(e))}</p>`)
+    const t = effectRows(e)
+    parts.push(table(`${e.id}: effect of each treatment arm against the control`, t.header, t.rows.map((r) => r.map((c, j) => (j >= 2 ? { num: c } : c)))))
+    for (const o of e.outcomes) {
+      const svg = await figures.render(effectPlotSpec(o), `effect on ${o.outcome}`)
+      parts.push(figure(verdict(o), svg))
+      const c = conditionRows(o)
+      parts.push(table(`${o.outcome}: effect by value condition`, c.header, c.rows.map((r) => r.map((x, j) => (j >= 1 ? { num: x } : x)))))
+    }
+  }
+  return parts
+}
+
 const SECTIONS: Record<SectionId, (ctx: Context) => Promise<Array<Block>>> = {
   sv: svSection,
   notes: notesSection,
   values: valuesSection,
   behaviour: behaviourSection,
   games: gamesSection,
+  experiments: experimentsSection,
+  panels: async ({ report }) =>
+    (report.panels ?? []).flatMap((p) => {
+      const t = panelRows(p)
+      return [h3(p.id), `<p>${escapeHtml(t.intro)}</p>`, table(`${p.id}: change between the two askings`, t.header, t.rows.map((r) => r.map((c, j) => (j >= 1 ? { num: c } : c))))]
+    }),
+  paired: async ({ report }) => {
+    const t = pairedRows(report.pairedWith!)
+    return [`<p>${escapeHtml(t.intro)}</p>`, table("Outcomes of both runs, agent by agent (difference: this run − the other)", t.header, t.rows.map((r) => r.map((c, j) => (j >= 2 ? { num: c } : c))))]
+  },
   "not-compared": notComparedSection,
   baselines: baselinesSection
 }
