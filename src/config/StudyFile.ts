@@ -30,6 +30,8 @@ const BackendFields = {
   timeout_ms: Schema.optional(Schema.Int.pipe(Schema.positive())),
   max_attempts: Schema.optional(Schema.Int.pipe(Schema.positive())),
   reasks: Schema.optional(Schema.Int.pipe(Schema.nonNegative())),
+  /** Where the value prompt goes: system (a system message; default) or prefix (before the first user turn, as paper 000). */
+  value_prompt: Schema.optional(Schema.Literal("system", "prefix")),
   /** Several servers of the model, each with its own limits (default: the backend's concurrency, no rpm). */
   replicas: Schema.optional(
     Schema.Array(
@@ -69,6 +71,7 @@ export interface RunOverrides {
   readonly scoring?: "logprob" | "sample" | undefined
   readonly temperature?: number | undefined
   readonly timeoutMs?: number | undefined
+  readonly valuePrompt?: "system" | "prefix" | undefined
 }
 
 /** The project's own folder, for the default population when a bare questionnaire is run. */
@@ -115,6 +118,7 @@ export const resolveBackend = (
     timeoutMs: firstDefined(o.timeoutMs, file?.timeout_ms) ?? 60_000,
     maxAttempts: file?.max_attempts ?? 6,
     reasks: file?.reasks ?? 2,
+    ...((firstDefined(o.valuePrompt, file?.value_prompt) ?? "system") === "prefix" ? { valuePrompt: "prefix" as const } : {}),
     ...(replicas === undefined ? {} : { replicas })
   }
 }
