@@ -7,6 +7,8 @@ import type { MdsMethod } from "../stats/mds.js"
 import type { BackendIdentity } from "../config/RunSpec.js"
 import type { HumanCeiling } from "./ceiling.js"
 import type { GameAnalysis } from "./games.js"
+import type { ExperimentAnalysis, PanelAnalysis } from "../experiments/analysis.js"
+import type { PairedRuns } from "../experiments/pairing.js"
 
 /** Where a human figure came from, copied from its baseline file. */
 export interface BaselineRef {
@@ -123,6 +125,8 @@ export interface ValueStructure {
   readonly structureComparisons: ReadonlyArray<StructureComparison>
   readonly conditions: ReadonlyArray<ConditionBreakdown>
   readonly reliability: ReadonlyArray<ScaleReliability>
+  /** Why there is no S_V when some values' centered scores do not vary over the respondents (src/domain/noVariance.ts); absent otherwise. */
+  readonly noVariance?: string
 }
 
 /** A non-value questionnaire of the run (a behaviour measure). */
@@ -199,6 +203,12 @@ export interface Report {
   }
   /** Outcomes of each game step, beside the human figures for the same game and metric. */
   readonly games: ReadonlyArray<GameAnalysis>
+  /** The run's experiments (steps with arms): per outcome the arm effect, its CI, p, BH-adjusted p and effect by condition. Absent without arms. */
+  readonly experiments?: ReadonlyArray<ExperimentAnalysis>
+  /** Questionnaires asked again after a treatment: the change per outcome, overall, per condition and per agent. Absent without panels. */
+  readonly panels?: ReadonlyArray<PanelAnalysis>
+  /** `report --paired-with PARENT`: this run and another of the same agents, outcome by outcome, agent by agent. */
+  readonly pairedWith?: PairedRuns
   /** Baseline files read, and those that matched nothing in this run. */
   readonly baselines: { readonly used: ReadonlyArray<BaselineRef>; readonly unmatched: ReadonlyArray<BaselineRef> }
   /** Plain-language caveats (synthetic backend, incomplete run, small samples, low-confidence baselines). */

@@ -1,4 +1,5 @@
 import { FileSystem } from "@effect/platform"
+import { filesUnder, refuseUnsafeOutput } from "../store/outputGuard.js"
 import { Effect } from "effect"
 import * as path from "node:path"
 import { stringify } from "yaml"
@@ -281,6 +282,9 @@ export const prepareValuePortrait = (dataDir: string, outDir: string, o: VpPrepa
     const items = pickItems(all, selectItems(pvq, PUBLISHED_RULES.pvq), o.maxItems ?? all.length)
     const peaks = peakOf(pvq)
     const fs = yield* FileSystem.FileSystem
+    // The data folder and the population file are read: nothing is written over them (checked before any write).
+    const targets = [...VP_TEMPLATES.flatMap((t) => [`value-portrait-${t.id}`, `value-portrait-${t.id}-reversed`]), "value-portrait-study"]
+    yield* refuseUnsafeOutput("--out", targets.map((n) => path.join(outDir, `${n}.yaml`)), [...filesUnder(dataDir), population])
     yield* fs.makeDirectory(outDir, { recursive: true }).pipe(
       Effect.mapError(() => new UsageError({ detail: `--out ${outDir}: cannot create the folder` }))
     )

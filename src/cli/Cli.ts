@@ -16,6 +16,7 @@ import { anchoringCommand } from "./anchoringCommand.js"
 import { baselineCommand } from "./baselineCommand.js"
 import { batchCommand } from "./batchCommand.js"
 import { cacheCommand } from "./cacheCommand.js"
+import { branchCommand } from "./branchCommand.js"
 import { personaEvalsCommand } from "./personaEvalsCommand.js"
 import { checkBudget, maxCost, maxCostOf, planCommand } from "./planCommand.js"
 import { robustnessCommands } from "./robustnessCommand.js"
@@ -129,7 +130,11 @@ const report = Command.make(
     iterations: Options.integer("bootstrap-iterations").pipe(Options.withDefault(100), Options.withDescription("bootstrap resamples for the confidence intervals. Default: 100")),
     ...bootstrapSizeOptions,
     mds,
-    permutations
+    permutations,
+    pairedWith: Options.text("paired-with").pipe(
+      Options.optional,
+      Options.withDescription("another run of the same agents (e.g. the parent of a branch): every outcome compared agent by agent. Default: none")
+    )
   },
   (a) =>
     Effect.gen(function* () {
@@ -141,7 +146,7 @@ const report = Command.make(
         bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95, sizeRule: a.sizeRule },
         mdsMethod: a.mds,
         permutations: a.permutations
-      })
+      }, opt(a.pairedWith))
       if (r.file === null) yield* Console.log(a.format === "text" ? r.rendered.trimEnd() : r.rendered)
       else yield* Console.log(`wrote ${r.file}`)
     })
@@ -216,7 +221,7 @@ export const cli = Command.make("valuesim").pipe(
   Command.withDescription("value-prompted LLM populations, questionnaires and human baselines"),
   Command.withSubcommands([
     run, planCommand, resume, validate, exportCmd, report, compareStructureCmd, compareStrategiesCmd, baselineCommand, batchCommand, personaEvalsCommand,
-    ...robustnessCommands, valuePortraitCommand, anchoringCommand, cacheCommand
+    ...robustnessCommands, valuePortraitCommand, anchoringCommand, cacheCommand, branchCommand
   ])
 )
 

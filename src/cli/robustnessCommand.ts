@@ -1,3 +1,4 @@
+import { shellWord } from "../domain/printable.js"
 import { Command, Options } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { DEFAULT_ABLATION_STUDY, renderAblation, runPrimingAblation } from "../app/primingAblation.js"
@@ -41,7 +42,7 @@ const common = (a: RunArgs) =>
 /** A variant run ended with failed work: say how to continue the whole experiment, then fail like `run` (exit 1). */
 const incomplete = (summary: RunSummary | null, dir: string) =>
   Effect.gen(function* () {
-    yield* Console.error(`[valuesim] to continue the experiment, run the same command again with --out ${dir}`)
+    yield* Console.error(`[valuesim] to continue the experiment, run the same command again with --out ${shellWord(dir)}`)
     return yield* summary ? new RunIncompleteError({ summary }) : new UsageError({ detail: "a variant run did not finish" })
   })
 

@@ -9,7 +9,7 @@ import type { RunSummary } from "../app/runStudy.js"
 import { cliCommand } from "../app/invocation.js"
 import { runHeadline } from "../app/resultLine.js"
 import { UsageError } from "../config/SpecFileError.js"
-import { resumeCommand } from "../domain/printable.js"
+import { commandLine, resumeCommand } from "../domain/printable.js"
 
 /** The run finished but some of its work failed (exit code 1). `then` says what to run after the resume. */
 export class RunIncompleteError extends Data.TaggedError("RunIncompleteError")<{ readonly summary: RunSummary; readonly then?: string }> {
@@ -163,7 +163,7 @@ export const finish = (summary: RunSummary, asJson: boolean) =>
     if (summary.status === "complete") {
       // The headline is for a reader; under --json the summary is the result, and the analysis is not paid for.
       if (!asJson) for (const line of yield* runHeadline(summary.runDir)) yield* Console.log(line)
-      const report = `${cliCommand()} report ${summary.runDir}`
+      const report = commandLine(cliCommand(), "report", summary.runDir)
       const next = `next: ${report}   (one page with plots: ${report} --format html)`
       yield* asJson ? Console.error(next) : Console.log(next)
     }

@@ -11,6 +11,7 @@ import {
   scoreValuePortraitRun
 } from "../app/valuePortrait.js"
 import { cliCommand } from "../app/invocation.js"
+import { commandLine } from "../domain/printable.js"
 import { repeatable } from "./runOptions.js"
 import { UsageError } from "../config/SpecFileError.js"
 import { VP_ITEM_RULES } from "../stats/valuePortrait.js"
@@ -70,7 +71,7 @@ const prepare = Command.make(
       if (a.json) return yield* Console.log(JSON.stringify(r))
       for (const q of r.questionnaires) yield* Console.log(`wrote ${q}`)
       yield* Console.log(`wrote ${r.study} (${r.items} items × 6 prompt variants, ${r.agents} agent(s) of ${r.population})`)
-      yield* Console.log(`next: ${cliCommand()} run ${r.study} [--backend openai --model …]; then ${cliCommand()} value-portrait score --data ${a.data} --run RUN_DIR`)
+      yield* Console.log(`next: ${commandLine(cliCommand(), "run", r.study)} [--backend openai --model …]; then ${commandLine(cliCommand(), "value-portrait", "score", "--data", a.data, "--run")} RUN_DIR`)
     })
 ).pipe(Command.withDescription("write the benchmark as six questionnaires (three wordings × normal/reversed options) and a study file"))
 

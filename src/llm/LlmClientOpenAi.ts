@@ -121,7 +121,8 @@ export const toCompletion = (raw: unknown): Completion | string => {
     topLogprobs: firstTopLogprobs(first["logprobs"]),
     promptTokens: count(usage["prompt_tokens"]),
     completionTokens: count(usage["completion_tokens"]),
-    finishReason: typeof finish === "string" ? finish : null
+    finishReason: typeof finish === "string" ? finish : null,
+    servedBy: typeof raw["model"] === "string" ? raw["model"] : null
   }
 }
 

@@ -3,6 +3,7 @@ import type { GameAnalysis } from "../analysis/games.js"
 import { ciText, clause, hasText, int, mdsMethodText, num as f, pValue as p, sentence } from "./format.js"
 import { gameConditions, notMeasured, presentSections, type SectionId } from "./sections.js"
 import { renderModelsText } from "./models.js"
+import { experimentsText, pairedRows, panelRows } from "../experiments/render.js"
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + " ".repeat(n - s.length))
 const lpad = (s: string, n: number) => (s.length >= n ? s : " ".repeat(n - s.length) + s)
@@ -62,6 +63,7 @@ const svSection = (r: Report): Array<string> => {
       )
     )
   )
+  if (v.noVariance !== undefined) out.push(`  S_V –: ${v.noVariance}.`)
   const perms = v.structureComparisons.find((c) => c.null !== null)?.null?.permutations ?? r.settings.permutations
   out.push(
     `  CI: ${r.settings.bootstrapIterations} bootstrap resamples of ${resampleText(r, v.structureComparisons[0]?.bootstrap.sampleSize)}. Chance: mean and 95th percentile of S_V with the run's value labels permuted (${perms} permutations); p (perm.) = share of them at or above S_V. Unrelated structures reach S_V well above 0, so read S_V against the chance level.`,
@@ -275,6 +277,16 @@ const SECTIONS: Record<SectionId, (r: Report) => Array<string>> = {
   values: valuesSection,
   behaviour: behaviourSection,
   games: gamesSection,
+  experiments: (r) => experimentsText(r.experiments ?? [], table),
+  panels: (r) =>
+    (r.panels ?? []).flatMap((p, k) => {
+      const t = panelRows(p)
+      return [...(k > 0 ? [""] : []), t.intro, ...table(t.header, t.rows, [false, ...t.header.slice(1).map((h) => h !== "95% CI")]).map((l) => `  ${l}`)]
+    }),
+  paired: (r) => {
+    const t = pairedRows(r.pairedWith!)
+    return [t.intro, ...table(t.header, t.rows, [false, false, true, true, true, false, true, true, true]).map((l) => `  ${l}`)]
+  },
   "not-compared": notComparedSection,
   baselines: baselinesSection
 }
