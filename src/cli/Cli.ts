@@ -6,7 +6,7 @@ import { DEFAULT_SHARES, DEFAULT_STRATEGY_QUESTIONNAIRE, renderStrategies, runSt
 import { exportRun } from "../app/exportRun.js"
 import { reportRun, writeAtomically } from "../app/reportRun.js"
 import { cliCommand } from "../app/invocation.js"
-import { exportEnsemble, isEnsembleDir, parseSeeds, renderEnsemble, reportEnsemble, runEnsemble } from "../ensemble/ensemble.js"
+import { exportEnsemble, isEnsembleDir, parseSeeds, renderEnsemble, reportEnsemble, runEnsemble, studySeeds } from "../ensemble/ensemble.js"
 import { resumeRun, runCacheDir, startRun } from "../app/runStudy.js"
 import { validateFile } from "../app/validateFiles.js"
 import { VALUESIM_VERSION } from "../app/version.js"
@@ -65,10 +65,13 @@ const run = Command.make(
       if (agents !== undefined && agents < 1) return yield* new UsageError({ detail: "--agents: must be a positive integer" })
       const overrides = yield* overridesOf(a)
       const maxCostUsd = yield* maxCostOf(a.maxCost)
+      // --seeds, or a study file's `seeds` (unless --seed asks for one run): an ensemble
       const seedList = opt(a.seeds)
-      if (seedList === undefined && opt(a.out) !== undefined) return yield* new UsageError({ detail: "--out: only with --seeds (a single run goes under --runs-dir)" })
-      if (seedList !== undefined) {
-        const seeds = yield* parseSeeds(seedList)
+      const fileSeeds = seedList === undefined && overrides.seed === undefined ? yield* studySeeds(a.spec) : null
+      if (seedList === undefined && fileSeeds === null && opt(a.out) !== undefined)
+        return yield* new UsageError({ detail: "--out: only with --seeds (a single run goes under --runs-dir)" })
+      if (seedList !== undefined || fileSeeds !== null) {
+        const seeds = seedList !== undefined ? yield* parseSeeds(seedList) : fileSeeds!
         const output = { ...outputOf(a), ...(maxCostUsd === undefined ? {} : { maxCostUsd }) }
         const e = yield* runEnsemble(a.spec, { ...overrides, population: opt(a.population), agents }, seeds, a.runsDir, opt(a.out), env, output)
         if (e.incomplete !== null) {

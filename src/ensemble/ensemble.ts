@@ -18,6 +18,7 @@ import { ensureVariantRun, experimentDir } from "../app/variantRuns.js"
 import { SpecFileError, UsageError } from "../config/SpecFileError.js"
 import type { RunOverrides } from "../config/StudyFile.js"
 import { loadRunSpec } from "../config/StudyFile.js"
+import { readDataFile } from "../config/loadFile.js"
 import { num as f } from "../report/format.js"
 import { acrossSeedsOf, type SeedStatistic } from "./acrossSeeds.js"
 
@@ -44,6 +45,13 @@ export const parseSeeds = (text: string) =>
     return seeds
   })
 
+/** The `seeds` a study file lists (an ensemble), or none; a questionnaire or game file lists none. */
+export const studySeeds = (specFile: string) =>
+  Effect.map(Effect.orElseSucceed(readDataFile(specFile), () => null), (data): ReadonlyArray<number> | null => {
+    const d = data as { kind?: unknown; seeds?: unknown } | null
+    return d !== null && d.kind === "study" && Array.isArray(d.seeds) ? (d.seeds as Array<number>) : null
+  })
+
 export const isEnsembleDir = (dir: string): boolean => fs.existsSync(path.join(dir, ENSEMBLE_FILE))
 
 const readEnsemble = (dir: string) =>
@@ -67,6 +75,7 @@ export const runEnsemble = (
 ) =>
   Effect.gen(function* () {
     if (overrides.seed !== undefined) return yield* new UsageError({ detail: "--seed and --seeds: give one of them" })
+    if (new Set(seeds).size !== seeds.length) return yield* new SpecFileError({ file: specFile, problems: [`seeds: a seed is listed twice (${seeds.join(", ")})`] })
     // Every replicate's plan is checked before the first one runs.
     const specs = yield* Effect.forEach(seeds, (seed) => loadRunSpec(specFile, { ...overrides, seed }, env))
     const dir = out ?? (yield* experimentDir(runsDir, "ensemble", specs[0]!.study.id, seeds[0]!))

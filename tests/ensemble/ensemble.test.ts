@@ -60,3 +60,24 @@ describe("valuesim run --seeds: an ensemble across seeds", () => {
     expect(s.withinRunCi!.upper).toBeCloseTo(0.3, 15)
   })
 })
+
+describe("a study file's seeds", () => {
+  it("make `run` an ensemble, as --seeds does; --seed still asks for one run", async () => {
+    const dir = tempDir("ensemble-study")
+    const study = path.join(dir, "study.yaml")
+    fs.writeFileSync(
+      study,
+      `kind: study\nid: seeded\npopulation: ${path.resolve("populations/h-np.yaml")}\nagents: 12\nseeds: [4, 5]\nsteps:\n  - questionnaire: ${path.resolve("tests/fixtures/mini-values.yaml")}\n`
+    )
+    const r = await runCli(["run", study, "--runs-dir", dir, "--no-tui", "--json"])
+    expect(r.code, r.stderr).toBe(0)
+    expect((lastJson(r.stdout) as { seeds: Array<number> }).seeds).toEqual([4, 5])
+    const one = await runCli(["run", study, "--seed", "7", "--runs-dir", dir, "--no-tui", "--json"])
+    expect(one.code, one.stderr).toBe(0)
+    expect(lastJson(one.stdout)["runDir"]).toBeDefined()
+    fs.writeFileSync(study, fs.readFileSync(study, "utf8").replace("seeds: [4, 5]", "seeds: [4, 4]"))
+    const twice = await runCli(["run", study, "--runs-dir", dir, "--no-tui"])
+    expect(twice.code).toBe(2)
+    expect(twice.stderr).toContain("seeds")
+  }, 60_000)
+})
