@@ -32,7 +32,9 @@ export const reportRun = (runDir: string, format: ReportFormat, out: string | un
   Effect.gen(function* () {
     const target = out ?? (format === "html" ? path.join(runDir, "report.html") : undefined)
     // Checked before the analysis: never over the run store, a staging folder or a baseline file being read.
-    if (target !== undefined) yield* refuseUnsafeOutput("--out", [target], [...runInputs(runDir), ...(options.baselines ?? []).flatMap(filesUnder)])
+    // --paired-with's run is read too.
+    const pairedInputs = pairedWith === undefined ? [] : runInputs(pairedWith)
+    if (target !== undefined) yield* refuseUnsafeOutput("--out", [target], [...runInputs(runDir), ...pairedInputs, ...(options.baselines ?? []).flatMap(filesUnder)])
     const analysed = yield* analyzeRun(runDir, options)
     // --paired-with: the other run of the same agents, compared agent by agent (src/experiments/pairing.ts).
     const report = pairedWith === undefined ? analysed : { ...analysed, pairedWith: yield* pairWith(runDir, pairedWith, options.bootstrap.level) }
