@@ -6,6 +6,7 @@ import { DEFAULT_SHARES, DEFAULT_STRATEGY_QUESTIONNAIRE, renderStrategies, runSt
 import { exportRun } from "../app/exportRun.js"
 import { reportRun, writeAtomically } from "../app/reportRun.js"
 import { cliCommand } from "../app/invocation.js"
+import { filesUnder, refuseUnsafeOutput, runInputs } from "../store/outputGuard.js"
 import { exportEnsemble, isEnsembleDir, parseSeeds, renderEnsemble, reportEnsemble, runEnsemble, studySeeds } from "../ensemble/ensemble.js"
 import { resumeRun, runCacheDir, startRun } from "../app/runStudy.js"
 import { validateFile } from "../app/validateFiles.js"
@@ -181,6 +182,12 @@ const report = Command.make(
         const rendered = a.format === "json" ? JSON.stringify(e) : renderEnsemble(e)
         const target = opt(a.out)
         if (target === undefined) return yield* Console.log(rendered)
+        // never over a replicate's run store, the ensemble file or a baseline being read
+        yield* refuseUnsafeOutput("--out", [target], [
+          path.join(a.runDir, "ensemble.json"),
+          ...e.ensemble.runs.flatMap((r) => runInputs(path.join(a.runDir, r.runDir))),
+          ...a.baseline.flatMap(filesUnder)
+        ])
         yield* writeAtomically(target, rendered + "\n", "--out")
         return yield* Console.log(`wrote ${target}`)
       }
