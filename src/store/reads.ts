@@ -1,5 +1,5 @@
 import type { RequestRow, RunDb } from "./RunStore.js"
-import { decodeDist, formatDist, NO_VALUE, SCORING_MODES, scoringCode, type ScoringCode } from "./encoding.js"
+import { decodeDist, formatDist, NO_VALUE, SCORING_MODES, scoringCode, sharedDistCode, type ScoringCode } from "./encoding.js"
 
 /**
  * Typed reads of a run store. Every query of the run schema outside the writer lives here (or in plan.ts).
@@ -299,7 +299,7 @@ export function* readAnswerPages(db: RunDb, step: number, pageSize = 4096): Gene
         page.requestIds[from + i] = id
         if (k === 0) continue
         if (r.dists !== null && decodeDist(r.dists, i, k, page.dists, (from + i) * k)) continue
-        if (id !== 0 && r.scoring[i] === 0) {
+        if (id !== 0 && sharedDistCode(r.scoring[i]!)) {
           const d = info(id)?.dist
           if (d) decodeDist(d, 0, k, page.dists, (from + i) * k)
         }
