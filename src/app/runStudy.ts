@@ -35,7 +35,8 @@ import { makeCounters, progressLine, type RunCounters } from "../progress/counte
 import { assignConditions, largestRemainder, multinomialCounts } from "../sampling/allocation.js"
 import { stream } from "../sampling/rng.js"
 import { writePlan } from "../store/plan.js"
-import { readRunTotals } from "../store/reads.js"
+import { readMethodTotals, readRunTotals } from "../store/reads.js"
+import { massThresholdOf } from "../scoring/methods.js"
 import { DatabaseError, getManifest, logEvent, openDatabase, putManifest, type RunDb } from "../store/RunStore.js"
 import { faultOf, releaseSpace, reserveSpace, RunStoreError, stoppedNext, storeErrorOf } from "../store/storeFault.js"
 import { makeResultWriter, type ResultWriter } from "../store/ResultWriter.js"
@@ -60,7 +61,14 @@ export interface RunSummary {
    */
   readonly degraded: number
   readonly unitsFailed: number
+  /** Answers drawn from a shared distribution whose option mass is below the backend's mass threshold (default 0.9). */
+  readonly lowMass: number
+  /** Answers per scoring method (logprob, stated, sample, synthetic, …). */
+  readonly methods: Readonly<Record<string, number>>
+  /** Distinct requests answered by the endpoint in this execution (each counted once, however many agents it served). */
   readonly requests: number
+  /** Every HTTP request sent in this execution: the distinct requests, their retries and the start-up probe's. */
+  readonly httpRequests: number
   /** Requests sent again after a failure (429, 5xx, a timeout, a reset), the start-up probe's included. */
   readonly retries: number
   readonly sharedOrCached: number
@@ -313,6 +321,8 @@ interface RunContext {
   readonly endpoint: string | null
   /** The response cache folder, or null when the cache is off. */
   readonly cacheDir: string | null
+  /** HTTP requests the capability probe sent before the store existed (beyond the preloaded first question). */
+  readonly probeRequests?: number
 }
 
 interface Budget {
@@ -401,6 +411,7 @@ const summarize = (
   retries: number
 ): RunSummary => {
   const t = readRunTotals(ctx.db)
+  const m = readMethodTotals(ctx.db, massThresholdOf(ctx.spec.backend))
   return {
     runId: ctx.runId,
     runDir: ctx.runDir,
@@ -414,7 +425,10 @@ const summarize = (
     missing: t.missing,
     degraded: t.degraded,
     unitsFailed: t.failed,
+    lowMass: m.lowMass,
+    methods: m.methods,
     requests: counters.requests,
+    httpRequests: counters.requests + retries + (ctx.probeRequests ?? 0),
     retries,
     sharedOrCached: counters.cacheHits,
     fromCache: counters.fromCache,
@@ -532,8 +546,22 @@ const runPending = (ctx: RunContext) =>
         ? `[valuesim] done: ${summary.answers} answers (${summary.missing} missing) in ${summary.elapsedSeconds}s → ${escapeControl(runDir)}`
         : `[valuesim] ${summary.unitsFailed} agent-steps failed (export the run to see them in column error); retry them with: ${resumeCommand(runDir, cliCommand())}`
     )
+    const scoringLine = scoringSummaryLine(summary, massThresholdOf(spec.backend))
+    if (scoringLine !== null) yield* print(scoringLine)
     return summary
   })
+
+/**
+ * The human-readable line on how the answers were scored: answers per method, HTTP requests sent, and the degraded,
+ * missing and low-mass counts (null for a run without model requests or methods to speak of).
+ */
+export const scoringSummaryLine = (s: RunSummary, threshold: number): string | null => {
+  const methods = Object.entries(s.methods).filter(([, n]) => n > 0)
+  if (methods.length === 0 || (methods.length === 1 && methods[0]![0] === "synthetic")) return null
+  const by = methods.map(([m, n]) => `${n} ${m}`).join(", ")
+  const low = s.lowMass > 0 ? `; ${s.lowMass} answers drawn from distributions with option mass below ${threshold} (see valuesim report)` : ""
+  return `[valuesim] scoring: ${by}; ${s.httpRequests} HTTP requests; ${s.degraded} degraded, ${s.missing} missing${low}`
+}
 
 /** The --max-cost budget of a run on a model; a usage error when no price is known to check it against. */
 const budgetOf = (spec: RunSpec, out: OutputOptions, setting: PriceSetting) =>

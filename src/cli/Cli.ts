@@ -127,18 +127,27 @@ const report = Command.make(
     iterations: Options.integer("bootstrap-iterations").pipe(Options.withDefault(100), Options.withDescription("bootstrap resamples for the confidence intervals. Default: 100")),
     sampleSize: Options.integer("bootstrap-size").pipe(Options.withDefault(500), Options.withDescription("respondents per bootstrap resample. Default: 500")),
     mds,
-    permutations
+    permutations,
+    massThreshold: Options.float("mass-threshold").pipe(
+      Options.optional,
+      Options.withDescription("flag shared questions whose option mass (first-token probability on the options) is below this. Default: the run's threshold, else 0.9")
+    )
   },
   (a) =>
     Effect.gen(function* () {
       if (a.iterations < 2) return yield* new UsageError({ detail: "--bootstrap-iterations: must be at least 2" })
+      const massThreshold = opt(a.massThreshold)
+      if (massThreshold !== undefined && !(massThreshold >= 0 && massThreshold <= 1)) {
+        return yield* new UsageError({ detail: `--mass-threshold: must be between 0 and 1, got ${massThreshold}` })
+      }
       if (a.sampleSize < 2) return yield* new UsageError({ detail: "--bootstrap-size: must be at least 2" })
       yield* checkPermutations(a.permutations)
       const r = yield* reportRun(a.runDir, a.format, opt(a.out), {
         baselines: a.baseline.length > 0 ? a.baseline : null,
         bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95 },
         mdsMethod: a.mds,
-        permutations: a.permutations
+        permutations: a.permutations,
+        ...(massThreshold === undefined ? {} : { massThreshold })
       })
       if (r.file === null) yield* Console.log(a.format === "text" ? r.rendered.trimEnd() : r.rendered)
       else yield* Console.log(`wrote ${r.file}`)

@@ -28,6 +28,7 @@ export const REPORT_SECTIONS = [
   { id: "values", title: "Value structure", present: (r) => r.valueStructure !== null },
   { id: "behaviour", title: "Behaviour", present: hasBehaviour },
   { id: "games", title: "Games", present: (r) => r.games.length > 0 },
+  { id: "scoring", title: "Scoring methods and option mass", present: (r) => r.scoring !== undefined },
   { id: "not-compared", title: "Not measured or not compared", present: () => true },
   { id: "baselines", title: "Human baselines", present: (r) => r.baselines.used.length + r.baselines.unmatched.length > 0 }
 ] as const satisfies ReadonlyArray<SectionSpec>

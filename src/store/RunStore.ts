@@ -4,6 +4,7 @@ import { SpecFileError } from "../config/SpecFileError.js"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { checkStoreFile, DAMAGED_NEXT, nextFor, RunStoreError, storeErrorOf } from "./storeFault.js"
+import { hasMassColumn } from "./reads.js"
 import { answerCounts, encodeAnswerRow, encodeDist, SCORING_MODES, sharedDistCode, type ScoringCode } from "./encoding.js"
 
 export { formatDist } from "./encoding.js"
@@ -236,10 +237,6 @@ export const openDatabase = (
     })
     return db
   })
-
-/** Whether the store's `requests` table has the `mass` column (stores written before it was added lack it). */
-export const hasMassColumn = (db: RunDb): boolean =>
-  (db.prepare(`SELECT name FROM pragma_table_info('requests')`).pluck().all() as Array<string>).includes("mass")
 
 /**
  * SQLite cannot open a WAL store whose folder it may not write (it keeps its shared-memory index there): a
