@@ -37,6 +37,7 @@ import { stream } from "../sampling/rng.js"
 import { writePlan } from "../store/plan.js"
 import { readMethodTotals, readRunTotals } from "../store/reads.js"
 import { massThresholdOf } from "../scoring/methods.js"
+import { probeEndpoint, probeTable, type ProbeResult } from "../probe/probe.js"
 import { DatabaseError, getManifest, logEvent, openDatabase, putManifest, type RunDb } from "../store/RunStore.js"
 import { faultOf, releaseSpace, reserveSpace, RunStoreError, stoppedNext, storeErrorOf } from "../store/storeFault.js"
 import { makeResultWriter, type ResultWriter } from "../store/ResultWriter.js"
@@ -284,6 +285,26 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
       return preloaded
     }).pipe(Effect.provide(llmLayer(spec, env)))
   )
+
+/** The run with backend b's settings replaced (the method `auto` chose). */
+const withBackend = (spec: RunSpec, b: number, settings: BackendSettings): RunSpec =>
+  spec.backends === undefined
+    ? { ...spec, backend: settings }
+    : { ...spec, backend: b === 0 ? settings : spec.backend, backends: spec.backends.map((x, i) => (i === b ? settings : x)) }
+
+/**
+ * The capability probe of an endpoint run under `--scoring auto`, asking the run's first independent question
+ * (null when the run has none: then auto keeps logprob and the usual start-up probe runs).
+ */
+const autoProbe = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>) =>
+  Effect.gen(function* () {
+    const step = spec.steps.find((s) => s.kind === "questionnaire" && s.questionnaire.administration === "independent")
+    if (step === undefined || step.kind !== "questionnaire") return null
+    const q = step.questionnaire
+    const choices = presentedChoices(q)
+    const messages = [...openingMessages(spec.population.conditions[0]!.system), itemTurn(q.prompts, q.items[0]!, choices, true)]
+    return yield* probeEndpoint({ backend: spec.backend, apiKey: env["OPENAI_API_KEY"] ?? "no-key", messages, choices })
+  })
 
 /** The run's view of the response cache for requests to `endpoint`. */
 const openRunCache = (spec: RunSpec, dir: string, endpoint: string | null) =>
@@ -707,25 +728,45 @@ export const createPlannedRun = (
   })
 
 /** Starts a new run of `spec` in a fresh folder under `runsDir`. */
-export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
+export const startRun = (planned: RunSpec, runsDir: string, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
   Effect.gen(function* () {
+    let spec0 = planned
     const prices = yield* loadPriceSetting(env)
     // Each model backend: where requests go, then (unless its first question is cached) whether anything answers there.
     const cacheDir = runCacheDir(out, env)
     const preloaded: Array<ReadonlyArray<Preloaded>> = []
-    for (const [b, backend] of backendsOf(spec).entries()) {
+    const probes: Array<ProbeResult> = []
+    let probeExtra = 0
+    for (const [b, backend] of backendsOf(spec0).entries()) {
       if (backend.kind === "synthetic") {
         preloaded.push([])
         continue
       }
       for (const url of replicaUrls(backend)) yield* (out.json ? Console.error : Console.log)(endpointLine(backend, url, env))
-      preloaded.push([yield* probeBackend(specOfBackend(spec, b), env, cacheDir, out)])
+      // `--scoring auto`: the capability probe chooses the method; its replies to the run's first question are kept.
+      const probed = backend.kind === "openai" && backend.scoringAuto === true ? yield* autoProbe(specOfBackend(spec0, b), env) : null
+      if (probed !== null) {
+        probes.push(probed.result)
+        probeExtra += probed.result.requests - probed.preloaded.length
+        for (const line of probeTable(probed.result)) yield* (out.json ? Console.error : Console.log)(`[valuesim] probe ${line.trimStart()}`)
+        spec0 = withBackend(spec0, b, { ...backend, scoring: probed.result.method })
+        if (probed.preloaded.length > 0) {
+          preloaded.push(probed.preloaded)
+          continue
+        }
+      }
+      preloaded.push([yield* probeBackend(specOfBackend(spec0, b), env, cacheDir, out)])
     }
+    const spec = spec0
     const now = yield* Clock.currentTimeMillis
-    const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now, undefined, true)
+    const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now, probes.length === 0 ? undefined : { probe: probes }, true)
     const dbFile = path.join(runDir, "run.sqlite")
     return yield* withDatabase(dbFile, false, (db) =>
-      driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl, cacheDir })
+      driveRun({
+        db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl, cacheDir,
+        // The probe's requests not kept as the run's own (those are counted as preloaded requests).
+        probeRequests: probeExtra
+      })
     )
   })
 
