@@ -229,6 +229,8 @@ export const requestInfoReader = (db: RunDb) => {
 }
 
 const SYNTHETIC_CODE = scoringCode("synthetic")
+const LOGPROB_CODE = scoringCode("logprob")
+const CONSTRAINED_CODE = scoringCode("constrained")
 
 /**
  * Whether every answer of the run is the synthetic backend's: a run of that backend alone. Its stores written
@@ -611,7 +613,9 @@ export const readMethodTotals = (db: RunDb, threshold: number): { readonly metho
     for (let i = 0; i < r.scoring.length; i++) {
       const code = synthetic ? SYNTHETIC_CODE : r.scoring[i]!
       counts[code] = (counts[code] ?? 0) + 1
-      if (r.request_ids === null || !sharedDistCode(code)) continue
+      // Only distributions drawn from logprobs have an option mass of their own (a stated one that took over keeps
+      // the mass of the logprob reply it replaced, which it was not drawn from).
+      if (r.request_ids === null || (code !== LOGPROB_CODE && code !== CONSTRAINED_CODE)) continue
       const mass = masses.get(r.request_ids.readUInt32LE(4 * i))
       if (mass !== undefined && mass < threshold) lowMass++
     }
