@@ -15,6 +15,8 @@
  *   in a ```json fence. `logprobs: false` makes it a no-logprob model (every reply with `logprobs: null`).
  */
 import { fnv1a, messagesOf, optionCount } from "./fakeOpenAiServer.js"
+import { readAnswerRecords } from "../../src/store/reads.js"
+import type { RunDb } from "../../src/store/RunStore.js"
 
 export interface OpenerModel {
   /** Probability that a reply opens with `**`, `Answer` or a space (0…1). */
@@ -106,4 +108,36 @@ export const openerReply = (body: unknown, model: OpenerModel): { readonly conte
     return { content: top[0]!.token, top: withLogprobs }
   }
   return { content: opener === null ? digit : opener.wrap(digit), top: withLogprobs }
+}
+
+/**
+ * A run's answers against the opener model's true distributions, over every condition × item: `meanDiff`, the
+ * mean of (answer − the question's true mean); `varianceRatio`, the answers' spread around each question's true
+ * mean (pooled) over the model's variance (1: the same variance). The question is read from the stored request
+ * that answered it (the model keys its distribution on it).
+ */
+export const openerAccuracy = (db: RunDb) => {
+  const records = [...readAnswerRecords(db)]
+  const bodyOf = db.prepare(`SELECT body FROM requests WHERE key = ?`).pluck()
+  let n = 0
+  let meanDiff = 0
+  let spread = 0
+  let variance = 0
+  const memo = new Map<string, { mean: number; variance: number }>()
+  for (const a of records) {
+    if (a.value === null || a.requestKey === null) continue
+    const id = `${a.conditionIdx}:${a.itemIdx}`
+    let truth = memo.get(id)
+    if (truth === undefined) {
+      const p = trueDistribution((JSON.parse(bodyOf.get(a.requestKey) as string) as { messages: Array<Msg> }).messages)
+      const mean = p.reduce((s, x, j) => s + x * (j + 1), 0)
+      truth = { mean, variance: p.reduce((s, x, j) => s + x * (j + 1 - mean) ** 2, 0) }
+      memo.set(id, truth)
+    }
+    n++
+    meanDiff += a.value - truth.mean
+    spread += (a.value - truth.mean) ** 2
+    variance += truth.variance
+  }
+  return { answers: n, missing: records.length - n, meanDiff: meanDiff / n, varianceRatio: spread / variance }
 }

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { lastJson, runCli, tempDir } from "../helpers/cli.js"
 import { startFakeServer, type FakeServer } from "../helpers/fakeOpenAiServer.js"
-import { trueDistribution } from "../helpers/openerModel.js"
+import { openerAccuracy } from "../helpers/openerModel.js"
 import { withRunDb } from "../helpers/store.js"
 import { optionMass } from "../../src/llm/scoring.js"
 import { readStated } from "../../src/scoring/stated.js"
-import { readAnswerRecords } from "../../src/store/reads.js"
 
 const six = [1, 2, 3, 4, 5, 6].map((v) => ({ token: String(v), label: `label ${v}`, value: v }))
 const three = six.slice(0, 3)
@@ -44,38 +43,7 @@ describe("stated probabilities", () => {
   })
 })
 
-/**
- * Answers against the opener model's true distributions: over every condition × item, the mean of the answers
- * minus the model's mean, and the answers' spread around each question's true mean (pooled) over the model's
- * variance (1: the same variance).
- */
-const accuracy = (runDir: string) =>
-  withRunDb(runDir, (db) => {
-    const records = [...readAnswerRecords(db)]
-    const bodyOf = db.prepare(`SELECT body FROM requests WHERE key = ?`).pluck()
-    let n = 0
-    let meanDiff = 0
-    let spread = 0
-    let variance = 0
-    const memo = new Map<string, { mean: number; variance: number }>()
-    for (const a of records) {
-      if (a.value === null) continue
-      const id = `${a.conditionIdx}:${a.itemIdx}`
-      let truth = memo.get(id)
-      if (truth === undefined) {
-        // The question as the request that answered it asked it (the model keys its distribution on it).
-        const p = trueDistribution((JSON.parse(bodyOf.get(a.requestKey) as string) as { messages: Array<{ role: string; content: string }> }).messages)
-        const mean = p.reduce((s, x, j) => s + x * (j + 1), 0)
-        truth = { mean, variance: p.reduce((s, x, j) => s + x * (j + 1 - mean) ** 2, 0) }
-        memo.set(id, truth)
-      }
-      n++
-      meanDiff += a.value - truth.mean
-      spread += (a.value - truth.mean) ** 2
-      variance += truth.variance
-    }
-    return { answers: n, meanDiff: meanDiff / n, varianceRatio: spread / variance, methods: new Set(records.map((r) => r.scoring)) }
-  })
+const accuracy = (runDir: string) => withRunDb(runDir, openerAccuracy)
 
 describe("scoring methods against a model that opens with ** / Answer / a space", () => {
   let opener: FakeServer
