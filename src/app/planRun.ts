@@ -85,7 +85,7 @@ export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds
     backend: b.kind,
     model: b.model,
     baseUrl: b.baseUrl,
-    scoring: b.scoring,
+    scoring: b.scoringAuto === true ? "auto" : b.scoring,
     agents: p.agents,
     answers: p.answers,
     requests: p.requests,
