@@ -273,7 +273,7 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
       const sent = yield* scheduler.run(null, (attempt) => validated(llm.complete(request, attempt), validate)).pipe(
         Effect.mapError((e) => {
           const detail = e.reason === "Degraded"
-            ? `the first request came back without usable logprobs after ${spec.backend.maxAttempts} attempts (${e.detail}); a server without logprobs needs --scoring sample`
+            ? `the first request came back without usable logprobs after ${spec.backend.maxAttempts} attempts (${e.detail}); a server without logprobs needs --scoring stated (or auto, which probes the server and chooses)`
             : `the first request failed (${e.message})`
           return spec.backend.kind === "local"
             ? new UsageError({ detail: `--model ${spec.backend.model}: ${detail}; nothing was written` })

@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import Sqlite from "better-sqlite3"
+import * as fs from "node:fs"
+import * as path from "node:path"
 import { lastJson, runCli, tempDir } from "../helpers/cli.js"
 import { startFakeServer, type FakeServer } from "../helpers/fakeOpenAiServer.js"
 import { openerAccuracy } from "../helpers/openerModel.js"
 import { withRunDb } from "../helpers/store.js"
 import { optionMass } from "../../src/llm/scoring.js"
 import { readStated } from "../../src/scoring/stated.js"
+import { hasMassColumn } from "../../src/store/reads.js"
 
 const six = [1, 2, 3, 4, 5, 6].map((v) => ({ token: String(v), label: `label ${v}`, value: v }))
 const three = six.slice(0, 3)
@@ -130,4 +134,33 @@ describe("scoring methods against a model that opens with ** / Answer / a space"
     expect(p).toMatchObject({ logprobs: true, topLogprobsCap: 9, stated: true, method: "stated", temperatureAccepted: true, maxTokensAccepted: true })
     expect(Number(p["optionMass"])).toBeCloseTo(0.2, 6)
   }, 60_000)
+})
+
+describe("run stores written before the mass column", () => {
+  it("still export and report (no mass), and resume adds the column", async () => {
+    const server = await startFakeServer({ opener: { openerShare: 0.1 } })
+    try {
+      const runs = tempDir("oldstore")
+      const r = await runCli(["run", "scenarios/vsq40.yaml", "--agents", "20", "--seed", "2", "--backend", "openai", "--base-url", server.url, "--model", "fake-model", "--no-tui", "--json", "--no-cache", "--runs-dir", runs])
+      expect(r.code, r.stderr).toBe(0)
+      const runDir = String(lastJson(r.stdout)["runDir"])
+      // As a store of this schema version was written before the column existed.
+      const db = new Sqlite(path.join(runDir, "run.sqlite"))
+      db.exec(`ALTER TABLE requests DROP COLUMN mass`)
+      db.close()
+      const out = tempDir("oldstore-export")
+      const e = await runCli(["export", runDir, "--format", "jsonl", "--out", out])
+      expect(e.code, e.stderr).toBe(0)
+      const first = JSON.parse(fs.readFileSync(path.join(out, "answers.jsonl"), "utf8").split("\n")[0]!) as Record<string, unknown>
+      expect(first).toMatchObject({ method: "logprob", mass: null })
+      const report = await runCli(["report", runDir, "--format", "json"])
+      expect(report.code, report.stderr).toBe(0)
+      expect((JSON.parse(report.stdout) as { scoring: { flagged: Array<unknown> } }).scoring.flagged).toEqual([])
+      const resumed = await runCli(["resume", runDir, "--json"])
+      expect(resumed.code, resumed.stderr).toBe(0)
+      withRunDb(runDir, (d) => expect(hasMassColumn(d)).toBe(true))
+    } finally {
+      await server.close()
+    }
+  }, 120_000)
 })
