@@ -257,7 +257,8 @@ export const planRequests = (spec: RunSpec, cached?: CachedLookup): RequestPlan 
       requests: synthetic ? 0 : t.requests,
       cached: synthetic ? 0 : t.cached,
       inputTokens: synthetic ? 0 : t.inputTokens,
-      outputTokens: synthetic ? 0 : t.requests * shapeOf(spec.backend, spec.backend.scoring).maxTokens
+      // Under auto the probe may choose stated: its longer replies are the upper bound.
+      outputTokens: synthetic ? 0 : t.requests * shapeOf(spec.backend, spec.backend.scoringAuto === true ? "stated" : spec.backend.scoring).maxTokens
     }
   })
   const sum = (f: (s: StepPlan) => number) => steps.reduce((a, s) => a + f(s), 0)
