@@ -55,6 +55,8 @@ interface Reply {
   readonly error: string
 }
 
+const isTransient = (status: number): boolean => status === 0 || status === 408 || status === 429 || status >= 500
+
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null
 
 /** The error text of a refusal, whichever shape the server wraps it in (OpenAI's object, Google's array, plain text). */
@@ -148,8 +150,14 @@ export const probeEndpoint = (input: ProbeInput): Effect.Effect<{ readonly resul
           body["max_completion_tokens"] = body["max_tokens"]
           delete body["max_tokens"]
         }
+        let reply = yield* post(baseUrl, apiKey, body, timeout)
         requests++
-        const reply = yield* post(baseUrl, apiKey, body, timeout)
+        // Transient failures (a network error, 408, 429, 5xx) are retried with backoff, as the run would retry them.
+        for (let attempt = 1; attempt < backend.maxAttempts && isTransient(reply.status); attempt++) {
+          yield* Effect.sleep(Math.min(8000, 500 * 2 ** (attempt - 1)))
+          reply = yield* post(baseUrl, apiKey, body, timeout)
+          requests++
+        }
         if (reply.status === 200) evidence.push(...thinkingSigns(reply.body).filter((s) => !evidence.includes(s)))
         return reply
       })
