@@ -12,6 +12,8 @@
  *   the worst case for the UI) and a loopback LLM run (latency-bound).
  * - scoringAccuracy: each scoring method's answers against a model with a known distribution that opens its
  *   replies with `**`/`Answer`/a space, and its requests against the plan (bench/scoringAccuracy.ts).
+ * - faultThroughput: answers/s under 20 % HTTP 500s and under 2.5 % hangs against the fault-free run's
+ *   (bench/faultThroughput.ts).
  * - schedulerOverhead, engineVsBareOpenai, fractionOfCL, logprobVsSynthetic (with bytesPerAnswer) and, behind
  *   a flag, millionAgents: the request path against the loopback server in its own process (bench/realModels.ts).
  */
@@ -26,6 +28,7 @@ import { makeScheduler } from "../src/engine/Scheduler.js"
 import { LlmClient } from "../src/llm/LlmClient.js"
 import * as LlmClientOpenAi from "../src/llm/LlmClientOpenAi.js"
 import { startFakeServer } from "../tests/helpers/fakeOpenAiServer.js"
+import { faultThroughput } from "./faultThroughput.js"
 import { engineVsBareOpenai, fractionOfCL, logprobVsSynthetic, millionAgents, schedulerOverhead } from "./realModels.js"
 import type { BenchOutput } from "./readmeTable.js"
 import { writeReadmeTable } from "./readmeTable.js"
@@ -220,6 +223,7 @@ if (want("logprobVsSynthetic")) {
 }
 // VALUESIM_BENCH_MILLION_AGENTS changes the count (to try the part out on a smaller run).
 if (million) result.millionAgents = await millionAgents(Number(process.env["VALUESIM_BENCH_MILLION_AGENTS"] ?? 1_000_000))
+if (want("faultThroughput")) result.faultThroughput = await faultThroughput()
 if (want("dashboard")) result.dashboard = await dashboard(9)
 if (want("scale")) result.scale = await scale()
 if (want("scoringAccuracy")) result.scoringAccuracy = await scoringAccuracy()
