@@ -703,10 +703,11 @@ export interface ExportManifest {
   readonly agents: number | null
   readonly backend: string
   readonly model: string
+  /** True only when every answer is the synthetic backend's (a run mixing it with an LLM is not synthetic as a whole: see `models`). */
   readonly synthetic: boolean
-  /** "synthetic: theory model, not an LLM" on the synthetic backend, else null. */
+  /** "synthetic: theory model, not an LLM" when `synthetic`, else null. */
   readonly label: string | null
-  /** A run of several backends: each one (the fields above are the first's); rows name theirs in `backend` and `model`. */
+  /** A run of several backends: each one (`backend` and `model` above are the first's); rows name theirs in `backend` and `model`. */
   readonly models?: ReadonlyArray<BackendIdentity>
   readonly status: string | null
   readonly createdAt: string | null
@@ -750,6 +751,7 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
       const who = whoOf(spec, readStepArms(db))
       const first = who.backends[0]!
       const synthetic = who.backends.find((b) => b.synthetic)
+      const allSynthetic = who.backends.every((b) => b.synthetic)
       yield* Effect.try({
         try: () => {
           fs.mkdirSync(outDir, { recursive: true })
@@ -801,6 +803,8 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
             seed: spec?.seed ?? null,
             agents: spec?.agents ?? null,
             ...first,
+            synthetic: allSynthetic,
+            label: allSynthetic ? first.label : null,
             ...(who.backends.length > 1 ? { models: who.backends } : {}),
             status: typeof runManifest["status"] === "string" ? runManifest["status"] : null,
             createdAt: typeof runManifest["created_at"] === "string" ? runManifest["created_at"] : null,
@@ -820,7 +824,7 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
             manifest: manifestFile,
             backend: first.backend,
             model: first.model,
-            ...(first.label ? { label: first.label } : {}),
+            ...(allSynthetic && first.label ? { label: first.label } : {}),
             ...(who.backends.length > 1 ? { models: who.backends.map((b) => b.model) } : {}),
             ...written
           }

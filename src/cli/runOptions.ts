@@ -100,6 +100,12 @@ export const backendOptions = {
     Options.withDescription("option mass below which a shared logprob distribution is not used and the next method (stated, then sample) takes over. Default: the study's mass_floor, else 0.5")
   ),
   temperature: Options.float("temperature").pipe(Options.optional, Options.withDescription("sampling temperature sent to the model. Default: the study's temperature, else 0.7")),
+  valuePrompt: Options.choice("value-prompt", ["system", "prefix"]).pipe(
+    Options.optional,
+    Options.withDescription(
+      "where a condition's value prompt goes: system (a system message, valuesim's default) or prefix (before the first user turn, as paper 000 does). Default: the study's value_prompt, else system"
+    )
+  ),
   timeout: Options.float("timeout").pipe(Options.optional, Options.withDescription("seconds to wait for one request before retrying it. Default: the study's timeout_ms, else 60")),
   runsDir: Options.text("runs-dir").pipe(Options.withDefault("runs"), Options.withDescription("folder the run folder is created in. Default: runs"))
 }
@@ -131,7 +137,8 @@ export const overridesOf = (a: BackendArgs) =>
       massThreshold: opt(a.massThreshold),
       massFloor: opt(a.massFloor),
       temperature,
-      timeoutMs
+      timeoutMs,
+      valuePrompt: opt(a.valuePrompt)
     }
   })
 

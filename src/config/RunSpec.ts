@@ -33,6 +33,12 @@ export interface BackendSettings {
   /** Extra asks after an unparseable answer (sample scoring) before the answer is recorded as missing. */
   readonly reasks: number
   /**
+   * Where a condition's value prompt goes: absent (valuesim's default) — a system message before the first user
+   * turn; "prefix" — prepended to the first user turn, as paper 000 does (its prompts carry no system message).
+   * Part of the request, so of its key: absent keeps the requests of runs made before the setting identical.
+   */
+  readonly valuePrompt?: "prefix"
+  /**
    * Several servers of the same model (replicas): requests are spread over them, each within its own limits,
    * and a failing one is left for the others (src/llm/replicas.ts). Absent: `baseUrl` alone. When present,
    * `baseUrl` is the first replica's (the identity request keys carry, whichever replica answers).

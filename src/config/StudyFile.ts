@@ -34,6 +34,8 @@ const BackendFields = {
   timeout_ms: Schema.optional(Schema.Int.pipe(Schema.positive())),
   max_attempts: Schema.optional(Schema.Int.pipe(Schema.positive())),
   reasks: Schema.optional(Schema.Int.pipe(Schema.nonNegative())),
+  /** Where the value prompt goes: system (a system message; default) or prefix (before the first user turn, as paper 000). */
+  value_prompt: Schema.optional(Schema.Literal("system", "prefix")),
   /** Several servers of the model, each with its own limits (default: the backend's concurrency, no rpm). */
   replicas: Schema.optional(
     Schema.Array(
@@ -53,6 +55,8 @@ export const StudyFileSchema = Schema.Struct({
   population: NonEmpty,
   agents: Schema.optional(Schema.Int.pipe(Schema.positive())),
   seed: Schema.optional(Schema.Int),
+  /** An ensemble: the whole run once per seed (as `run --seeds`); `seed` is then unused. */
+  seeds: Schema.optional(Schema.Array(Schema.Int.pipe(Schema.nonNegative())).pipe(Schema.minItems(2))),
   steps: Schema.Array(
     Schema.Union(Schema.Struct({ questionnaire: NonEmpty, ...ArmStepFields }), Schema.Struct({ game: NonEmpty, ...ArmStepFields }))
   ).pipe(Schema.minItems(1)),
@@ -77,6 +81,7 @@ export interface RunOverrides {
   readonly massFloor?: number | undefined
   readonly temperature?: number | undefined
   readonly timeoutMs?: number | undefined
+  readonly valuePrompt?: "system" | "prefix" | undefined
 }
 
 /** The project's own folder, for the default population when a bare questionnaire is run. */
@@ -130,6 +135,7 @@ export const resolveBackend = (
     timeoutMs: firstDefined(o.timeoutMs, file?.timeout_ms) ?? 60_000,
     maxAttempts: file?.max_attempts ?? 6,
     reasks: file?.reasks ?? 2,
+    ...((firstDefined(o.valuePrompt, file?.value_prompt) ?? "system") === "prefix" ? { valuePrompt: "prefix" as const } : {}),
     ...(replicas === undefined ? {} : { replicas })
   }
 }

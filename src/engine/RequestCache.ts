@@ -8,6 +8,7 @@ import type { RunCounters } from "../progress/counters.js"
 import { cacheable, type ResponseCache } from "../llm/responseCache.js"
 import { requestLookup } from "../store/reads.js"
 import type { ResultWriter } from "../store/ResultWriter.js"
+import { placeValuePrompt } from "./prompts.js"
 import type { RunDb } from "../store/RunStore.js"
 import type { Scheduler } from "./Scheduler.js"
 import { shapeOf, type RequestShape } from "../scoring/methods.js"
@@ -84,7 +85,8 @@ export const describeRequest = (
   shape: RequestShape = shapeOf(backend, backend.scoring)
 ) => {
   const request: CompletionRequest = {
-    messages,
+    // the value prompt where the backend's setting puts it (default: the system message the engine builds)
+    messages: placeValuePrompt(messages, backend.valuePrompt),
     logprobs: shape.logprobs,
     topLogprobs: backend.topLogprobs,
     maxTokens: shape.maxTokens,
