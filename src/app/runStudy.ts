@@ -38,7 +38,9 @@ import { assignConditions, largestRemainder, multinomialCounts } from "../sampli
 import { stream } from "../sampling/rng.js"
 import { writePlan } from "../store/plan.js"
 import { stepAgents } from "../experiments/assignment.js"
-import { readRunTotals } from "../store/reads.js"
+import { readMethodTotals, readRunTotals } from "../store/reads.js"
+import { massThresholdOf } from "../scoring/methods.js"
+import { probeEndpoint, probeTable, type ProbeResult } from "../probe/probe.js"
 import { DatabaseError, getManifest, logEvent, openDatabase, putManifest, type RunDb } from "../store/RunStore.js"
 import { faultOf, releaseSpace, reserveSpace, RunStoreError, stoppedNext, storeErrorOf } from "../store/storeFault.js"
 import { makeResultWriter, type ResultWriter } from "../store/ResultWriter.js"
@@ -65,7 +67,14 @@ export interface RunSummary {
    */
   readonly degraded: number
   readonly unitsFailed: number
+  /** Answers drawn from a shared distribution whose option mass is below the backend's mass threshold (default 0.9). */
+  readonly lowMass: number
+  /** Answers per scoring method (logprob, stated, sample, synthetic, …). */
+  readonly methods: Readonly<Record<string, number>>
+  /** Distinct requests answered by the endpoint in this execution (each counted once, however many agents it served). */
   readonly requests: number
+  /** Every HTTP request sent in this execution: the distinct requests, their retries and the start-up probe's. */
+  readonly httpRequests: number
   /** Requests sent again after a failure (429, 5xx, a timeout, a reset), the start-up probe's included. */
   readonly retries: number
   readonly sharedOrCached: number
@@ -282,7 +291,7 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
       const sent = yield* scheduler.run(null, (attempt) => validated(llm.complete(request, attempt), validate)).pipe(
         Effect.mapError((e) => {
           const detail = e.reason === "Degraded"
-            ? `the first request came back without usable logprobs after ${spec.backend.maxAttempts} attempts (${e.detail}); a server without logprobs needs --scoring sample`
+            ? `the first request came back without usable logprobs after ${spec.backend.maxAttempts} attempts (${e.detail}); a server without logprobs needs --scoring stated (or auto, which probes the server and chooses)`
             : `the first request failed (${e.message})`
           return spec.backend.kind === "local"
             ? new UsageError({ detail: `--model ${spec.backend.model}: ${detail}; nothing was written` })
@@ -294,6 +303,26 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
       return preloaded
     }).pipe(Effect.provide(llmLayer(spec, env)))
   )
+
+/** The run with backend b's settings replaced (the method `auto` chose). */
+const withBackend = (spec: RunSpec, b: number, settings: BackendSettings): RunSpec =>
+  spec.backends === undefined
+    ? { ...spec, backend: settings }
+    : { ...spec, backend: b === 0 ? settings : spec.backend, backends: spec.backends.map((x, i) => (i === b ? settings : x)) }
+
+/**
+ * The capability probe of an endpoint run under `--scoring auto`, asking the run's first independent question
+ * (null when the run has none: then auto keeps logprob and the usual start-up probe runs).
+ */
+const autoProbe = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>) =>
+  Effect.gen(function* () {
+    const step = spec.steps.find((s) => s.kind === "questionnaire" && s.questionnaire.administration === "independent")
+    if (step === undefined || step.kind !== "questionnaire") return null
+    const q = step.questionnaire
+    const choices = presentedChoices(q)
+    const messages = [...openingMessages(spec.population.conditions[0]!.system), itemTurn(q.prompts, q.items[0]!, choices, true)]
+    return yield* probeEndpoint({ backend: spec.backend, apiKey: env["OPENAI_API_KEY"] ?? "no-key", messages, choices })
+  })
 
 /** The run's view of the response cache for requests to `endpoint`, keyed by what the endpoint says it serves. */
 const openRunCache = (spec: RunSpec, dir: string, endpoint: string | null, env: Readonly<Record<string, string | undefined>>) =>
@@ -336,6 +365,8 @@ interface RunContext {
   readonly endpoint: string | null
   /** The response cache folder, or null when the cache is off. */
   readonly cacheDir: string | null
+  /** HTTP requests the capability probe sent before the store existed (beyond the preloaded first question). */
+  readonly probeRequests?: number
 }
 
 interface Budget {
@@ -427,6 +458,7 @@ const summarize = (
   retries: number
 ): RunSummary => {
   const t = readRunTotals(ctx.db)
+  const m = readMethodTotals(ctx.db, massThresholdOf(ctx.spec.backend))
   return {
     runId: ctx.runId,
     runDir: ctx.runDir,
@@ -440,7 +472,10 @@ const summarize = (
     missing: t.missing,
     degraded: t.degraded,
     unitsFailed: t.failed,
+    lowMass: m.lowMass,
+    methods: m.methods,
     requests: counters.requests,
+    httpRequests: counters.requests + retries + (ctx.probeRequests ?? 0),
     retries,
     sharedOrCached: counters.cacheHits,
     fromCache: counters.fromCache,
@@ -569,8 +604,22 @@ const runPending = (ctx: RunContext) =>
         ? `[valuesim] done: ${summary.answers} answers (${summary.missing} missing) in ${summary.elapsedSeconds}s → ${escapeControl(runDir)}`
         : `[valuesim] ${summary.unitsFailed} agent-steps failed (export the run to see them in column error); retry them with: ${resumeCommand(runDir, cliCommand())}`
     )
+    const scoringLine = scoringSummaryLine(summary, massThresholdOf(spec.backend))
+    if (scoringLine !== null) yield* print(scoringLine)
     return summary
   })
+
+/**
+ * The human-readable line on how the answers were scored: answers per method, HTTP requests sent, and the degraded,
+ * missing and low-mass counts (null for a run without model requests or methods to speak of).
+ */
+export const scoringSummaryLine = (s: RunSummary, threshold: number): string | null => {
+  const methods = Object.entries(s.methods).filter(([, n]) => n > 0)
+  if (methods.length === 0 || (methods.length === 1 && methods[0]![0] === "synthetic")) return null
+  const by = methods.map(([m, n]) => `${n} ${m}`).join(", ")
+  const low = s.lowMass > 0 ? `; ${s.lowMass} answers drawn from distributions with option mass below ${threshold} (see valuesim report)` : ""
+  return `[valuesim] scoring: ${by}; ${s.httpRequests} HTTP requests; ${s.degraded} degraded, ${s.missing} missing${low}`
+}
 
 /** The --max-cost budget of a run on a model; a usage error when no price is known to check it against. */
 const budgetOf = (spec: RunSpec, out: OutputOptions, setting: PriceSetting) =>
@@ -736,29 +785,49 @@ export const createPlannedRun = (
   })
 
 /** Starts a new run of `spec` in a fresh folder under `runsDir`. */
-export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
+export const startRun = (planned: RunSpec, runsDir: string, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
   Effect.gen(function* () {
+    let spec0 = planned
     const prices = yield* loadPriceSetting(env)
     // Each model backend: where requests go, then (unless its first question is cached) whether anything answers there.
     const cacheDir = runCacheDir(out, env)
     const preloaded: Array<ReadonlyArray<Preloaded>> = []
+    const probes: Array<ProbeResult> = []
+    let probeExtra = 0
     const say = printOnce(out.json ? Console.error : Console.log)
-    const names = spec.backends === undefined ? undefined : backendNames(spec)
-    for (const [b, backend] of backendsOf(spec).entries()) {
+    const names = planned.backends === undefined ? undefined : backendNames(planned)
+    for (const [b, backend] of backendsOf(planned).entries()) {
       if (backend.kind === "synthetic") {
         preloaded.push([])
         continue
       }
       for (const url of replicaUrls(backend)) yield* say(endpointLine(backend, url, env, names?.[b]))
-      preloaded.push([yield* probeBackend(specOfBackend(spec, b), env, cacheDir, out)])
+      // `--scoring auto`: the capability probe chooses the method; its replies to the run's first question are kept.
+      const probed = backend.kind === "openai" && backend.scoringAuto === true ? yield* autoProbe(specOfBackend(spec0, b), env) : null
+      if (probed !== null) {
+        probes.push(probed.result)
+        probeExtra += probed.result.requests - probed.preloaded.length
+        for (const line of probeTable(probed.result)) yield* (out.json ? Console.error : Console.log)(`[valuesim] probe ${line.trimStart()}`)
+        spec0 = withBackend(spec0, b, { ...backend, scoring: probed.result.method })
+        if (probed.preloaded.length > 0) {
+          preloaded.push(probed.preloaded)
+          continue
+        }
+      }
+      preloaded.push([yield* probeBackend(specOfBackend(spec0, b), env, cacheDir, out)])
     }
+    const spec = spec0
     const now = yield* Clock.currentTimeMillis
     return yield* Effect.scoped(
       Effect.gen(function* () {
-        const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now, undefined, true)
+        const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now, probes.length === 0 ? undefined : { probe: probes }, true)
         const dbFile = path.join(runDir, "run.sqlite")
         return yield* withDatabase(dbFile, false, (db) =>
-          driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl, cacheDir })
+          driveRun({
+            db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl, cacheDir,
+            // The probe's requests not kept as the run's own (those are counted as preloaded requests).
+            probeRequests: probeExtra
+          })
         )
       })
     )

@@ -85,9 +85,19 @@ export const backendOptions = {
   ),
   seed: Options.integer("seed").pipe(Options.optional, Options.withDescription("the run seed; all randomness of the run flows from it. Default: the study's seed, else 1")),
   concurrency: Options.integer("concurrency").pipe(Options.optional, Options.withDescription("requests in flight at once. Default: the study's concurrency, else 16")),
-  scoring: Options.choice("scoring", ["logprob", "sample"]).pipe(
+  scoring: Options.choice("scoring", ["logprob", "stated", "sample", "auto"]).pipe(
     Options.optional,
-    Options.withDescription("logprob: the answer distribution from the first token's logprobs (identical requests shared); sample: the generated text is parsed. Default: the study's scoring, else logprob")
+    Options.withDescription(
+      "logprob: the answer distribution from the first token's logprobs (identical requests shared); stated: the model states a probability per option as JSON (shared like logprob; for models without logprobs); sample: the generated text is parsed; auto: a capability probe of the endpoint chooses (logprob where the option mass is high, else stated, else sample). Default: the study's scoring, else logprob"
+    )
+  ),
+  massThreshold: Options.float("mass-threshold").pipe(
+    Options.optional,
+    Options.withDescription("option mass (the first token's probability on the options) below which a shared distribution is flagged. Default: the study's mass_threshold, else 0.9")
+  ),
+  massFloor: Options.float("mass-floor").pipe(
+    Options.optional,
+    Options.withDescription("option mass below which a shared logprob distribution is not used and the next method (stated, then sample) takes over. Default: the study's mass_floor, else 0.5")
   ),
   temperature: Options.float("temperature").pipe(Options.optional, Options.withDescription("sampling temperature sent to the model. Default: the study's temperature, else 0.7")),
   valuePrompt: Options.choice("value-prompt", ["system", "prefix"]).pipe(
@@ -114,6 +124,9 @@ export const overridesOf = (a: BackendArgs) =>
       return yield* new UsageError({ detail: `--temperature: must be between 0 and 2, got ${temperature}` })
     }
     const timeoutMs = yield* timeoutOf(a.timeout)
+    for (const [flag, v] of [["--mass-threshold", opt(a.massThreshold)], ["--mass-floor", opt(a.massFloor)]] as const) {
+      if (v !== undefined && !(v >= 0 && v <= 1)) return yield* new UsageError({ detail: `${flag}: must be between 0 and 1, got ${v}` })
+    }
     return {
       backend: opt(a.backend),
       model: opt(a.model),
@@ -121,6 +134,8 @@ export const overridesOf = (a: BackendArgs) =>
       seed: opt(a.seed),
       concurrency,
       scoring: opt(a.scoring),
+      massThreshold: opt(a.massThreshold),
+      massFloor: opt(a.massFloor),
       temperature,
       timeoutMs,
       valuePrompt: opt(a.valuePrompt)

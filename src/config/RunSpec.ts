@@ -18,6 +18,14 @@ export interface BackendSettings {
   readonly seed: number | null
   readonly maxTokens: number
   readonly scoring: ScoringMode
+  /**
+   * Option mass below which a shared distribution is flagged as low (default 0.9, `DEFAULT_MASS_THRESHOLD`) and
+   * below which it is not used at all: the next scoring method takes over (default 0.5). Absent in older runs.
+   */
+  readonly massThreshold?: number
+  readonly massFloor?: number
+  /** The scoring was chosen by the capability probe (`--scoring auto`). */
+  readonly scoringAuto?: boolean
   readonly topLogprobs: number
   readonly concurrency: number
   readonly rpm: number | null

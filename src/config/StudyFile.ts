@@ -25,7 +25,9 @@ const BackendFields = {
   temperature: Schema.optional(Schema.Number.pipe(Schema.between(0, 2))),
   seed: Schema.optional(Schema.Int),
   max_tokens: Schema.optional(Schema.Int.pipe(Schema.positive())),
-  scoring: Schema.optional(Schema.Literal("logprob", "sample")),
+  scoring: Schema.optional(Schema.Literal("logprob", "sample", "stated", "auto")),
+  mass_threshold: Schema.optional(Schema.Number.pipe(Schema.between(0, 1))),
+  mass_floor: Schema.optional(Schema.Number.pipe(Schema.between(0, 1))),
   top_logprobs: Schema.optional(Schema.Int.pipe(Schema.between(1, 20))),
   concurrency: Schema.optional(Schema.Int.pipe(Schema.positive())),
   rpm: Schema.optional(Schema.Int.pipe(Schema.positive())),
@@ -78,7 +80,9 @@ export interface RunOverrides {
   readonly agents?: number | undefined
   readonly seed?: number | undefined
   readonly concurrency?: number | undefined
-  readonly scoring?: "logprob" | "sample" | undefined
+  readonly scoring?: "logprob" | "sample" | "stated" | "auto" | undefined
+  readonly massThreshold?: number | undefined
+  readonly massFloor?: number | undefined
   readonly temperature?: number | undefined
   readonly timeoutMs?: number | undefined
   readonly valuePrompt?: "system" | "prefix" | undefined
@@ -98,7 +102,11 @@ export const resolveBackend = (
   env: Readonly<Record<string, string | undefined>>
 ): BackendSettings => {
   const kind = firstDefined(o.backend, file?.kind) ?? "synthetic"
-  const scoring = firstDefined(o.scoring, file?.scoring) ?? "logprob"
+  const asked = firstDefined(o.scoring, file?.scoring) ?? "logprob"
+  // `auto` starts as logprob; the capability probe at the start of the run settles the method (runStudy).
+  const scoring = asked === "auto" ? "logprob" : asked
+  const massThreshold = firstDefined(o.massThreshold, file?.mass_threshold)
+  const massFloor = firstDefined(o.massFloor, file?.mass_floor)
   // A local model is a GGUF file (its path is settled by loadRunSpec); it has no endpoint.
   const model =
     kind === "synthetic"
@@ -121,6 +129,9 @@ export const resolveBackend = (
     seed: file?.seed ?? null,
     maxTokens: file?.max_tokens ?? (scoring === "logprob" ? 1 : 16),
     scoring,
+    ...(asked === "auto" ? { scoringAuto: true } : {}),
+    ...(massThreshold === undefined ? {} : { massThreshold }),
+    ...(massFloor === undefined ? {} : { massFloor }),
     topLogprobs: file?.top_logprobs ?? 20,
     // Replicas: as many requests in flight as their limits allow together, unless the backend caps it.
     concurrency: firstDefined(o.concurrency, file?.concurrency) ?? (replicas === undefined ? 16 : replicas.reduce((n, r) => n + r.concurrency, 0)),

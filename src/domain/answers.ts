@@ -1,5 +1,9 @@
-/** How an answer became a number. Stored per answer. */
-export type ScoringMode = "logprob" | "sample"
+/**
+ * How an answer became a number (its scoring method), stored per answer: drawn from the first token's logprobs
+ * (`logprob`), from logprobs at the position of an answer constrained to the options (`constrained`), from the
+ * probabilities the model stated for the options (`stated`), or parsed from a generated reply (`sample`).
+ */
+export type ScoringMode = "logprob" | "sample" | "stated" | "constrained"
 
 export interface ChatMessage {
   readonly role: "system" | "user" | "assistant"

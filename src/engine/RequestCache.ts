@@ -11,6 +11,7 @@ import type { ResultWriter } from "../store/ResultWriter.js"
 import { placeValuePrompt } from "./prompts.js"
 import type { RunDb } from "../store/RunStore.js"
 import type { Scheduler } from "./Scheduler.js"
+import { shapeOf, type RequestShape } from "../scoring/methods.js"
 
 export interface Asked {
   readonly key: string
@@ -47,7 +48,14 @@ export interface Asker {
    * `Degraded` failure: retried, never stored or shared; after the last attempt every caller fails with it
    * (and later callers at once).
    */
-  readonly ask: (messages: ReadonlyArray<ChatMessage>, nonce: string | null, validate?: Validate, sharedBy?: number) => Effect.Effect<Asked, LlmError>
+  readonly ask: (
+    messages: ReadonlyArray<ChatMessage>,
+    nonce: string | null,
+    validate?: Validate,
+    sharedBy?: number,
+    /** Another scoring method's request shape (`shapeOf`); default the backend's own. */
+    shape?: RequestShape
+  ) => Effect.Effect<Asked, LlmError>
   /** Counts `n` answers served by responses the caller already holds (asked before, not asked again). */
   readonly countShared: (n: number) => void
 }
@@ -69,13 +77,19 @@ const MEMORY_LIMIT = 50_000
  * the run store through the single writer.
  */
 /** The request a chat turn becomes, its stored body and its content key (same content → same key). */
-export const describeRequest = (backend: BackendSettings, messages: ReadonlyArray<ChatMessage>, nonce: string | null) => {
+export const describeRequest = (
+  backend: BackendSettings,
+  messages: ReadonlyArray<ChatMessage>,
+  nonce: string | null,
+  /** Another scoring method's request (a fallback): its logprobs and token limit. Default: the backend's own. */
+  shape: RequestShape = shapeOf(backend, backend.scoring)
+) => {
   const request: CompletionRequest = {
     // the value prompt where the backend's setting puts it (default: the system message the engine builds)
     messages: placeValuePrompt(messages, backend.valuePrompt),
-    logprobs: backend.scoring === "logprob",
+    logprobs: shape.logprobs,
     topLogprobs: backend.topLogprobs,
-    maxTokens: backend.maxTokens,
+    maxTokens: shape.maxTokens,
     temperature: backend.temperature,
     seed: backend.seed ?? undefined
   }
@@ -130,8 +144,8 @@ export const makeAsker = (
     const degraded = new Map<string, LlmError>()
     // `sharedBy`: how many answers this one ask serves (a page of agents asks a shared request once); all but
     // the one that sent it count as shared.
-    const ask = (messages: ReadonlyArray<ChatMessage>, nonce: string | null, validate?: Validate, sharedBy = 1): Effect.Effect<Asked, LlmError> => {
-      const { request, body, key } = describeRequest(backend, messages, nonce)
+    const ask = (messages: ReadonlyArray<ChatMessage>, nonce: string | null, validate?: Validate, sharedBy = 1, shape?: RequestShape): Effect.Effect<Asked, LlmError> => {
+      const { request, body, key } = describeRequest(backend, messages, nonce, shape)
       const known = degraded.get(key)
       if (known !== undefined) return Effect.fail(known)
       const hit = memory.get(key)

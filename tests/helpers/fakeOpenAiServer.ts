@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
+import { openerReply, type OpenerModel } from "./openerModel.js"
 
 /** One scripted misbehaviour, consumed by one incoming chat-completion request. */
 export type Fault =
@@ -72,6 +73,11 @@ export interface FakeServerOptions {
   readonly serving?: Serving
   /** Called with each fault injected (planned, periodic or seeded) and the request's 1-based number. */
   readonly onFault?: (fault: Fault, request: number) => void
+  /**
+   * Answer as the opener model of `openerModel.ts` (a known answer distribution, replies that often open with
+   * `**`, `Answer` or a space) instead of the default model. Faults still apply.
+   */
+  readonly opener?: OpenerModel
   /** More routes (e.g. the Files and Batches endpoints of `fakeBatchApi.ts`): true when it answered the request. */
   readonly routes?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean
 }
@@ -354,6 +360,12 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
         return sendJson(res, 400, { error: { message: "The request is invalid", type: "invalid_request_error", code: null } })
       case "ok":
       case undefined: {
+        if (opts.opener !== undefined) {
+          const reply = openerReply(body, opts.opener)
+          const full = completionBody(body, reply.content, reply.top ?? [], created, n) as { choices: Array<Record<string, unknown>> }
+          if (reply.top === null) full.choices[0]!["logprobs"] = null
+          return sendJson(res, 200, served(full))
+        }
         const { content, top } = answerFor(messagesOf(body), answerModel(body))
         return sendJson(res, 200, served(completionBody(body, content, top, created, n)))
       }
