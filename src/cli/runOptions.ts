@@ -85,10 +85,16 @@ export const backendOptions = {
   ),
   seed: Options.integer("seed").pipe(Options.optional, Options.withDescription("the run seed; all randomness of the run flows from it. Default: the study's seed, else 1")),
   concurrency: Options.integer("concurrency").pipe(Options.optional, Options.withDescription("requests in flight at once. Default: the study's concurrency, else 16")),
-  scoring: Options.choice("scoring", ["logprob", "stated", "sample", "auto"]).pipe(
+  scoring: Options.choice("scoring", ["logprob", "constrained", "stated", "sample", "auto"]).pipe(
     Options.optional,
     Options.withDescription(
-      "logprob: the answer distribution from the first token's logprobs (identical requests shared); stated: the model states a probability per option as JSON (shared like logprob; for models without logprobs); sample: the generated text is parsed; auto: a capability probe of the endpoint chooses (logprob where the option mass is high, else stated, else sample). Default: the study's scoring, else logprob"
+      "logprob: the answer distribution from the first token's logprobs (identical requests shared); constrained: the answer held to the option labels by the server's structured outputs, logprobs read at the answer (shared like logprob; see --constrained-dialect); stated: the model states a probability per option as JSON (shared like logprob; for models without logprobs); sample: the generated text is parsed; auto: a capability probe of the endpoint chooses (logprob where the option mass is high, else constrained, else stated, else sample). Default: the study's scoring, else logprob"
+    )
+  ),
+  constrainedDialect: Options.choice("constrained-dialect", ["openai", "vllm", "llamacpp", "ollama"]).pipe(
+    Options.optional,
+    Options.withDescription(
+      "how constrained scoring asks the server to hold the answer to the options: openai (response_format json_schema with an enum; also vLLM, llama.cpp, Ollama /v1), vllm (structured_outputs choice), llamacpp (json_schema), ollama (format). Default: the study's constrained_dialect, else openai"
     )
   ),
   massThreshold: Options.float("mass-threshold").pipe(
@@ -134,6 +140,7 @@ export const overridesOf = (a: BackendArgs) =>
       seed: opt(a.seed),
       concurrency,
       scoring: opt(a.scoring),
+      constrainedDialect: opt(a.constrainedDialect),
       massThreshold: opt(a.massThreshold),
       massFloor: opt(a.massFloor),
       temperature,

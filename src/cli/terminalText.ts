@@ -43,7 +43,7 @@ const flagOutside = (args: ReadonlyArray<string>, cases: ReadonlyArray<string>):
 }
 
 /** The flags that take one of a fixed set of values. */
-const CHOICE_FLAGS = new Set(["--backend", "--scoring", "--format", "--option-order", "--hedonism", "--administration", "--prompt-type"])
+const CHOICE_FLAGS = new Set(["--backend", "--scoring", "--constrained-dialect", "--format", "--option-order", "--hedonism", "--administration", "--prompt-type"])
 
 /** Edit distance (insertions, deletions, substitutions) between two short strings. */
 const distance = (a: string, b: string): number => {

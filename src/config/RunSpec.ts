@@ -1,6 +1,7 @@
 import type { GameScenario } from "../domain/games.js"
 import type { Questionnaire } from "../domain/questionnaire.js"
 import type { ScoringMode } from "../domain/answers.js"
+import type { ConstrainedDialect } from "../scoring/constrained.js"
 import type { Condition } from "./PopulationFile.js"
 import type { ValueSystem } from "../domain/values.js"
 import type { SocietyScenario } from "../society/scenario.js"
@@ -24,6 +25,8 @@ export interface BackendSettings {
    */
   readonly massThreshold?: number
   readonly massFloor?: number
+  /** How constrained scoring spells its constraint (`--constrained-dialect`; absent: openai). */
+  readonly constrainedDialect?: ConstrainedDialect
   /** The scoring was chosen by the capability probe (`--scoring auto`). */
   readonly scoringAuto?: boolean
   readonly topLogprobs: number

@@ -25,7 +25,8 @@ const BackendFields = {
   temperature: Schema.optional(Schema.Number.pipe(Schema.between(0, 2))),
   seed: Schema.optional(Schema.Int),
   max_tokens: Schema.optional(Schema.Int.pipe(Schema.positive())),
-  scoring: Schema.optional(Schema.Literal("logprob", "sample", "stated", "auto")),
+  scoring: Schema.optional(Schema.Literal("logprob", "sample", "stated", "constrained", "auto")),
+  constrained_dialect: Schema.optional(Schema.Literal("openai", "vllm", "llamacpp", "ollama")),
   mass_threshold: Schema.optional(Schema.Number.pipe(Schema.between(0, 1))),
   mass_floor: Schema.optional(Schema.Number.pipe(Schema.between(0, 1))),
   top_logprobs: Schema.optional(Schema.Int.pipe(Schema.between(1, 20))),
@@ -80,7 +81,8 @@ export interface RunOverrides {
   readonly agents?: number | undefined
   readonly seed?: number | undefined
   readonly concurrency?: number | undefined
-  readonly scoring?: "logprob" | "sample" | "stated" | "auto" | undefined
+  readonly scoring?: "logprob" | "sample" | "stated" | "constrained" | "auto" | undefined
+  readonly constrainedDialect?: "openai" | "vllm" | "llamacpp" | "ollama" | undefined
   readonly massThreshold?: number | undefined
   readonly massFloor?: number | undefined
   readonly temperature?: number | undefined
@@ -107,6 +109,7 @@ export const resolveBackend = (
   const scoring = asked === "auto" ? "logprob" : asked
   const massThreshold = firstDefined(o.massThreshold, file?.mass_threshold)
   const massFloor = firstDefined(o.massFloor, file?.mass_floor)
+  const constrainedDialect = firstDefined(o.constrainedDialect, file?.constrained_dialect)
   // A local model is a GGUF file (its path is settled by loadRunSpec); it has no endpoint.
   const model =
     kind === "synthetic"
@@ -132,6 +135,7 @@ export const resolveBackend = (
     ...(asked === "auto" ? { scoringAuto: true } : {}),
     ...(massThreshold === undefined ? {} : { massThreshold }),
     ...(massFloor === undefined ? {} : { massFloor }),
+    ...(constrainedDialect === undefined ? {} : { constrainedDialect }),
     topLogprobs: file?.top_logprobs ?? 20,
     // Replicas: as many requests in flight as their limits allow together, unless the backend caps it.
     concurrency: firstDefined(o.concurrency, file?.concurrency) ?? (replicas === undefined ? 16 : replicas.reduce((n, r) => n + r.concurrency, 0)),

@@ -91,7 +91,8 @@ export const describeRequest = (
     topLogprobs: backend.topLogprobs,
     maxTokens: shape.maxTokens,
     temperature: backend.temperature,
-    seed: backend.seed ?? undefined
+    seed: backend.seed ?? undefined,
+    ...(shape.constraint === undefined ? {} : { constraint: shape.constraint })
   }
   const body = JSON.stringify({ model: backend.model, base: backend.baseUrl, ...request, nonce })
   const key = createHash("sha256").update(body).digest("hex").slice(0, 32)

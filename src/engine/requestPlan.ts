@@ -296,8 +296,8 @@ export const planRequests = (spec: RunSpec, cached?: CachedLookup): RequestPlan 
   // Before the run, the first question is sent as a probe of the endpoint; under logprob scoring its answer is
   // the run's own (shared), under sample scoring it is one request more (its nonce is the probe's).
   const first = steps[0]
-  // Under stated scoring the probe asks the plain question, which no shared stated request repeats: one more too.
-  const probe = spec.backend.kind !== "synthetic" && (spec.backend.scoring === "sample" || (spec.backend.scoring === "stated" && spec.backend.scoringAuto !== true)) &&
+  // Under stated or constrained scoring the probe asks the plain question, which no shared request repeats: one more too.
+  const probe = spec.backend.kind !== "synthetic" && (spec.backend.scoring === "sample" || ((spec.backend.scoring === "stated" || spec.backend.scoring === "constrained") && spec.backend.scoringAuto !== true)) &&
     first !== undefined && first.requests > 0
   // `--scoring auto` on an endpoint: the capability probe's logprob request is the run's own when logprob is
   // chosen; otherwise it is one request more (counted here as the upper bound).

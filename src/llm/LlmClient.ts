@@ -2,6 +2,7 @@ import type { Effect } from "effect"
 import { Context } from "effect"
 import type { ChatMessage, Completion } from "../domain/answers.js"
 import type { LlmError } from "./LlmError.js"
+import type { Constraint } from "../scoring/constrained.js"
 
 export interface CompletionRequest {
   readonly messages: ReadonlyArray<ChatMessage>
@@ -11,6 +12,8 @@ export interface CompletionRequest {
   readonly maxTokens: number
   readonly temperature: number
   readonly seed: number | undefined
+  /** Constrained scoring: the answer held to these labels, its logprobs read at the answer's position. */
+  readonly constraint?: Constraint
 }
 
 /** How one attempt of a request is sent. */

@@ -6,6 +6,7 @@ import { LlmClient } from "./LlmClient.js"
 import type { LlmErrorReason } from "./LlmError.js"
 import { LlmError } from "./LlmError.js"
 import { FetchCancel, makePooledFetch } from "./pooledFetch.js"
+import { answerTopLogprobs, constraintFields, type Constraint } from "../scoring/constrained.js"
 import type { PooledRequestInit } from "./pooledFetch.js"
 
 /**
@@ -71,7 +72,7 @@ export const layer = (config: OpenAiConfig): Layer.Layer<LlmClient> =>
           { timeout: timeoutMs ?? SDK_TIMEOUT_MS, fetchOptions }
         ).then(
           (raw: unknown) => {
-            const completion = toCompletion(raw)
+            const completion = toCompletion(raw, request.constraint)
             resume(
               typeof completion === "string"
                 ? Effect.fail(new LlmError({ reason: "BadResponse", detail: completion }))
@@ -95,16 +96,18 @@ export const chatCompletionBody = (model: string, request: CompletionRequest) =>
   temperature: request.temperature,
   max_tokens: request.maxTokens,
   ...(request.seed === undefined ? {} : { seed: request.seed }),
-  ...(request.logprobs ? { logprobs: true, top_logprobs: request.topLogprobs } : {})
+  ...(request.logprobs ? { logprobs: true, top_logprobs: request.topLogprobs } : {}),
+  ...(request.constraint === undefined ? {} : constraintFields(request.constraint))
 })
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null
 
 /**
  * Reads a chat-completion body defensively: the SDK returns whatever the server sent (a plain string when
- * the content type is not JSON). Returns the completion, or a description of what is wrong.
+ * the content type is not JSON). Returns the completion, or a description of what is wrong. A constrained
+ * request's (`constraint`) top logprobs are those at the answer's position, not the first token's.
  */
-export const toCompletion = (raw: unknown): Completion | string => {
+export const toCompletion = (raw: unknown, constraint?: Constraint): Completion | string => {
   if (!isRecord(raw)) return `expected a chat completion object, got ${describe(raw)}`
   const choices = raw["choices"]
   if (!Array.isArray(choices) || choices.length === 0) return "chat completion has no choices"
@@ -118,7 +121,9 @@ export const toCompletion = (raw: unknown): Completion | string => {
   const finish = first["finish_reason"]
   return {
     text: content ?? "",
-    topLogprobs: firstTopLogprobs(first["logprobs"]),
+    topLogprobs: constraint === undefined
+      ? firstTopLogprobs(first["logprobs"])
+      : isRecord(first["logprobs"]) ? answerTopLogprobs(first["logprobs"]["content"]) : null,
     promptTokens: count(usage["prompt_tokens"]),
     completionTokens: count(usage["completion_tokens"]),
     finishReason: typeof finish === "string" ? finish : null,

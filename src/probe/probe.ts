@@ -17,7 +17,8 @@ import type { CompletionRequest } from "../llm/LlmClient.js"
 import { chatCompletionBody, toCompletion } from "../llm/LlmClientOpenAi.js"
 import { optionMass } from "../llm/scoring.js"
 import { describeRequest, type Preloaded } from "../engine/RequestCache.js"
-import { massThresholdOf, shapeOf } from "../scoring/methods.js"
+import { constrainedShape, massThresholdOf, shapeOf } from "../scoring/methods.js"
+import { constrainedLabel } from "../scoring/constrained.js"
 import { readStated, statedTurn } from "../scoring/stated.js"
 
 /** What the probe found about one endpoint and model. Every field is plain data (stored as JSON in the manifest). */
@@ -30,9 +31,11 @@ export interface ProbeResult {
   readonly topLogprobsCap: number | null
   /** Probability the first token's top logprobs put on the options (null: no logprobs). */
   readonly optionMass: number | null
+  /** Probability the logprobs at the answer of a constrained reply put on the options (null: not measured). */
+  readonly constrainedMass?: number | null
   /** A stated-probability reply was valid JSON over the options (null: not asked). */
   readonly stated: boolean | null
-  /** A JSON-schema `enum` answer was accepted and kept to the options (null: not asked). */
+  /** A constrained answer (the backend's dialect, default a JSON-schema `enum`) was accepted and kept to the options (null: not asked). */
   readonly structuredOutputs: boolean | null
   /** `temperature` was accepted (false: refused by a 400 naming it). */
   readonly temperatureAccepted: boolean
@@ -128,7 +131,8 @@ export interface ProbeInput {
 
 /**
  * Probes the endpoint with the question given and chooses the method for `auto`: logprob where the options carry
- * at least the mass threshold on the first token, else stated where a stated reply is valid, else sample.
+ * at least the mass threshold on the first token, else constrained where the server holds an answer to the
+ * options and its logprobs there carry the threshold, else stated where a stated reply is valid, else sample.
  * `preloaded`: the probe's replies that are exactly requests the run sends under the chosen method (the first
  * question's), so they are not asked again.
  */
@@ -199,30 +203,25 @@ export const probeEndpoint = (input: ProbeInput): Effect.Effect<{ readonly resul
     const unchanged = request === asLogprob.request && temperatureAccepted && maxTokensAccepted
     const threshold = massThresholdOf(backend)
 
-    // 2. Structured outputs (asked only when wanted): an enum over the option tokens.
+    // 2. Structured outputs (asked by the probe command, and by a run when the first token's option mass is low):
+    // the question as the run's constrained request, in the backend's dialect, with logprobs where the server has them.
     let structuredOutputs: boolean | null = null
-    if (input.structured === true) {
-      const tokens = choices.map((c) => c.token)
-      const body = {
-        ...chatCompletionBody(backend.model, { ...request, logprobs: false, maxTokens: 16 }),
-        response_format: {
-          type: "json_schema",
-          json_schema: { name: "answer", strict: true, schema: { type: "object", properties: { answer: { type: "string", enum: tokens } }, required: ["answer"], additionalProperties: false } }
+    let constrainedMass: number | null = null
+    const lowMass = logprobs && mass !== null && mass < threshold
+    if (input.structured === true || lowMass) {
+      const constrainedBackend: BackendSettings = { ...backend, scoring: "constrained" }
+      const shape = { ...constrainedShape(constrainedBackend, choices), logprobs }
+      const constraint = shape.constraint!
+      const asConstrained = describeRequest(constrainedBackend, messages, null, shape)
+      const r = yield* send(asConstrained.request)
+      const c = r.status === 200 ? toCompletion(r.body, constraint) : "refused"
+      structuredOutputs = typeof c !== "string" && constrainedLabel(c.text, constraint.options) !== null
+      if (structuredOutputs && typeof c !== "string" && logprobs) {
+        constrainedMass = optionMass(c.topLogprobs, choices)
+        if (lowMass && constrainedMass >= threshold && unchanged) {
+          preloaded.push({ key: asConstrained.key, body: asConstrained.body, completion: c, attempts: 1, latencyMs: 0 })
         }
       }
-      requests++
-      const r = yield* post(baseUrl, apiKey, body, timeout)
-      const c = r.status === 200 ? toCompletion(r.body) : "refused"
-      let kept = false
-      if (typeof c !== "string") {
-        try {
-          const parsed = JSON.parse(c.text) as unknown
-          kept = isRecord(parsed) && typeof parsed["answer"] === "string" && tokens.includes(parsed["answer"])
-        } catch {
-          kept = false
-        }
-      }
-      structuredOutputs = kept
     }
 
     if (logprobs && mass !== null && mass >= threshold) {
@@ -231,6 +230,16 @@ export const probeEndpoint = (input: ProbeInput): Effect.Effect<{ readonly resul
         baseUrl, model: backend.model, logprobs, topLogprobsCap: cap, optionMass: mass, stated: null, structuredOutputs, temperatureAccepted,
         maxTokensAccepted, thinks: evidence.length > 0, thinkingEvidence: evidence, method: "logprob",
         reason: `the options carry ${mass.toFixed(3)} of the first token's probability (threshold ${threshold})`, requests
+      }
+      return { result, preloaded }
+    }
+
+    if (lowMass && structuredOutputs === true && constrainedMass !== null && constrainedMass >= threshold) {
+      const result: ProbeResult = {
+        baseUrl, model: backend.model, logprobs, topLogprobsCap: cap, optionMass: mass, constrainedMass, stated: null, structuredOutputs, temperatureAccepted,
+        maxTokensAccepted, thinks: evidence.length > 0, thinkingEvidence: evidence, method: "constrained",
+        reason: `the options carry only ${mass!.toFixed(3)} of the first token's probability, but ${constrainedMass.toFixed(3)} at the answer of a reply held to the options (threshold ${threshold})`,
+        requests
       }
       return { result, preloaded }
     }
@@ -265,6 +274,7 @@ export const probeTable = (r: ProbeResult): Array<string> => {
     ["option mass (first token)", r.optionMass === null ? "–" : r.optionMass.toFixed(3)],
     ["stated probabilities", yesNo(r.stated)],
     ["structured outputs", yesNo(r.structuredOutputs)],
+    ["option mass (constrained)", r.constrainedMass === null || r.constrainedMass === undefined ? "–" : r.constrainedMass.toFixed(3)],
     ["temperature", r.temperatureAccepted ? "accepted" : "refused"],
     ["max_tokens", r.maxTokensAccepted ? "accepted" : "refused (max_completion_tokens needed)"],
     ["thinks", r.thinks ? `yes (${r.thinkingEvidence.join("; ")})` : "no sign"],

@@ -1,7 +1,7 @@
 /**
- * One shared condition × item request under the shared scoring methods (logprob, stated): the methods of the
+ * One shared condition × item request under the shared scoring methods (logprob, constrained, stated): the methods of the
  * backend's chain (`sharedChain`) are tried in order until one gives a usable distribution over the options.
- * A logprob response whose option mass is below the floor is not used as it is: the next method takes over,
+ * A logprob (or constrained) response whose option mass is below the floor is not used as it is: the next method takes over,
  * and the mass seen is kept so the report can flag it. When none gives one, each agent asks on its own.
  */
 import { Effect } from "effect"
@@ -11,7 +11,7 @@ import type { PresentedChoice } from "../domain/questionnaire.js"
 import type { LlmError } from "../llm/LlmError.js"
 import { logprobValidator, optionMass, renormaliseLogprobs } from "../llm/scoring.js"
 import type { Asker } from "../engine/RequestCache.js"
-import { massFloorOf, shapeOf, sharedChain } from "./methods.js"
+import { constrainedShape, massFloorOf, shapeOf, sharedChain } from "./methods.js"
 import { readStated, statedReaskTurn, statedTurn } from "./stated.js"
 
 export type SharedOutcome =
@@ -21,7 +21,7 @@ export type SharedOutcome =
     readonly key: string
     readonly presented: ReadonlyArray<number>
     readonly method: ScoringMode
-    /** Option mass of the first-token logprobs seen for this question (NaN: none measured). */
+    /** Option mass of the logprobs seen for this question (first token, or the constrained answer's; NaN: none measured). */
     readonly mass: number
     readonly asks: number
   }
@@ -44,8 +44,10 @@ export const askShared = (
   Effect.gen(function* () {
     let mass = NaN
     for (const method of sharedChain(backend.scoring)) {
-      if (method === "logprob") {
-        const r = yield* asker.ask(messages, null, logprobValidator(choices), sharedBy, shapeOf(backend, "logprob")).pipe(Effect.either)
+      if (method === "logprob" || method === "constrained") {
+        // Constrained: the answer held to the option labels, its logprobs read at the answer's position.
+        const shape = method === "logprob" ? shapeOf(backend, "logprob") : constrainedShape(backend, choices)
+        const r = yield* asker.ask(messages, null, logprobValidator(choices), sharedBy, shape).pipe(Effect.either)
         if (r._tag === "Left") {
           if (r.left.reason === "Degraded") continue
           return { kind: "failed", error: r.left } as const

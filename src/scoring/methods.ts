@@ -4,7 +4,9 @@
  */
 import type { BackendSettings } from "../config/RunSpec.js"
 import type { ScoringMode } from "../domain/answers.js"
+import type { PresentedChoice } from "../domain/questionnaire.js"
 import { STATED_MAX_TOKENS } from "./stated.js"
+import { DEFAULT_CONSTRAINED_DIALECT, type Constraint } from "./constrained.js"
 
 /** Below this option mass a shared distribution is flagged (report, dashboard, `lowMass`). */
 export const DEFAULT_MASS_THRESHOLD = 0.9
@@ -20,10 +22,15 @@ export const massFloorOf = (b: Pick<BackendSettings, "massFloor">): number => b.
  */
 export const SAMPLE_FALLBACK_TOKENS = 24
 
-/** What a request asks for beyond its messages: logprobs (and how many) and its token limit. */
+/** Room for a constrained JSON answer (`{"answer": "4"}`, a few tokens of whitespace allowed). */
+export const CONSTRAINED_MAX_TOKENS = 16
+
+/** What a request asks for beyond its messages: logprobs (and how many), its token limit, and a constraint. */
 export interface RequestShape {
   readonly logprobs: boolean
   readonly maxTokens: number
+  /** The answer held to the option labels (constrained scoring); absent: a free reply. */
+  readonly constraint?: Constraint
 }
 
 /** The request shape of `method` on this backend (the backend's own shape for its own method). */
@@ -32,13 +39,22 @@ export const shapeOf = (b: Pick<BackendSettings, "scoring" | "maxTokens">, metho
     case "logprob":
       return { logprobs: true, maxTokens: b.scoring === "logprob" ? b.maxTokens : 1 }
     case "constrained":
-      return { logprobs: true, maxTokens: Math.max(b.maxTokens, 8) }
+      return { logprobs: true, maxTokens: Math.max(b.maxTokens, CONSTRAINED_MAX_TOKENS) }
     case "stated":
       return { logprobs: false, maxTokens: Math.max(b.maxTokens, STATED_MAX_TOKENS) }
     case "sample":
       return { logprobs: false, maxTokens: b.scoring === "sample" ? b.maxTokens : Math.max(b.maxTokens, SAMPLE_FALLBACK_TOKENS) }
   }
 }
+
+/** The constrained request of a question with options `choices`, in the backend's dialect (default `openai`). */
+export const constrainedShape = (
+  b: Pick<BackendSettings, "scoring" | "maxTokens" | "constrainedDialect">,
+  choices: ReadonlyArray<PresentedChoice>
+): RequestShape => ({
+  ...shapeOf(b, "constrained"),
+  constraint: { dialect: b.constrainedDialect ?? DEFAULT_CONSTRAINED_DIALECT, options: choices.map((c) => c.token) }
+})
 
 /** Whether `method` answers from one request shared per condition × item (each agent drawing its own answer). */
 export const isShared = (method: ScoringMode): boolean => method !== "sample"
