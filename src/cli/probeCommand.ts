@@ -31,13 +31,17 @@ export const probeCommand = Command.make(
     model: Options.text("model").pipe(Options.optional, Options.withDescription("the model name. Default: $OPENAI_MODEL, else gpt-4o-mini")),
     temperature: Options.float("temperature").pipe(Options.optional, Options.withDescription("temperature sent. Default: 0.7")),
     massThreshold: Options.float("mass-threshold").pipe(Options.optional, Options.withDescription("option mass logprob scoring needs. Default: 0.9")),
+    constrainedDialect: Options.choice("constrained-dialect", ["openai", "vllm", "llamacpp", "ollama"]).pipe(
+      Options.optional,
+      Options.withDescription("how the structured-outputs request holds the answer to the options (see run --constrained-dialect). Default: openai")
+    ),
     json
   },
   (a) =>
     Effect.gen(function* () {
       const backend = resolveBackend(
         { kind: "openai", ...(opt(a.massThreshold) === undefined ? {} : { mass_threshold: opt(a.massThreshold)! }) },
-        { backend: "openai", model: opt(a.model), baseUrl: opt(a.baseUrl), temperature: opt(a.temperature) },
+        { backend: "openai", model: opt(a.model), baseUrl: opt(a.baseUrl), temperature: opt(a.temperature), constrainedDialect: opt(a.constrainedDialect) },
         env
       )
       const { result } = yield* probeEndpoint({ backend, apiKey: env["OPENAI_API_KEY"] ?? "no-key", messages: probeMessages(), choices: PROBE_CHOICES, structured: true })

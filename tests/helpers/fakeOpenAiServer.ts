@@ -221,6 +221,25 @@ export const answerFor = (
   return { content: tokenOf(best), top: entries }
 }
 
+/**
+ * `logprobs` of a reply of several tokens (a constrained answer): one entry per token, each with its own top
+ * logprobs, as OpenAI's `ChatCompletionTokenLogprob` list (`{token, logprob, bytes, top_logprobs}`).
+ */
+const tokenLogprobs = (body: unknown, tokens: ReadonlyArray<{ readonly token: string; readonly top: ReadonlyArray<TopEntry> }>) => {
+  const b = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {}
+  const n = Math.min(Math.max(0, Number(b["top_logprobs"] ?? 0) || 0), 20)
+  const bytes = (s: string) => [...Buffer.from(s, "utf8")]
+  return {
+    content: tokens.map((t) => ({
+      token: t.token,
+      logprob: t.top.find((x) => x.token === t.token)?.logprob ?? -0.01,
+      bytes: bytes(t.token),
+      top_logprobs: t.top.slice(0, n).map((x) => ({ ...x, bytes: bytes(x.token) }))
+    })),
+    refusal: null
+  }
+}
+
 export const completionBody = (
   body: unknown,
   content: string,
@@ -364,6 +383,7 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
           const reply = openerReply(body, opts.opener)
           const full = completionBody(body, reply.content, reply.top ?? [], created, n) as { choices: Array<Record<string, unknown>> }
           if (reply.top === null) full.choices[0]!["logprobs"] = null
+          else if (reply.tokens !== undefined) full.choices[0]!["logprobs"] = tokenLogprobs(body, reply.tokens)
           return sendJson(res, 200, served(full))
         }
         const { content, top } = answerFor(messagesOf(body), answerModel(body))

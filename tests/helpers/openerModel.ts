@@ -13,6 +13,12 @@
  * - A reply with room (max_tokens ≥ 8) is a draw from p, written as `**4**`, `Answer: 4`, ` 4` or `4`.
  * - Asked for stated probabilities (the prompt of src/scoring/stated.ts), it states p rounded to 3 decimals
  *   in a ```json fence. `logprobs: false` makes it a no-logprob model (every reply with `logprobs: null`).
+ * - Asked with a constraint (vLLM `structured_outputs.choice`, OpenAI/Ollama `response_format` json_schema,
+ *   llama.cpp `json_schema`, Ollama `format`), the reply is held to the labels: the bare label (choice) or
+ *   `{"answer":"4"}` (a schema), the label a draw from p. Its logprobs cover every generated token; at the token
+ *   carrying the label the top logprobs are p over the labels (and nothing else: the constraint applied, as vLLM
+ *   reports with `--logprobs-mode processed_logprobs`); the JSON tokens around it are certain. `structured:
+ *   false` makes it a server that ignores the constraint.
  */
 import { fnv1a, messagesOf, optionCount } from "./fakeOpenAiServer.js"
 import { readAnswerRecords } from "../../src/store/reads.js"
@@ -23,6 +29,8 @@ export interface OpenerModel {
   readonly openerShare: number
   /** false: the server never returns logprobs. Default true. */
   readonly logprobs?: boolean
+  /** false: the server ignores a constraint (as layers that drop unknown fields do) and replies freely. Default true. */
+  readonly structured?: boolean
 }
 
 const STATED_MARK = "\n\nDo not pick a single option."
@@ -78,11 +86,40 @@ const drawFrom = (p: ReadonlyArray<number>, u: number): number => {
 
 let calls = 0
 
-/** The reply text and first-token top logprobs (null: none) of the opener model to a chat-completion body. */
-export const openerReply = (body: unknown, model: OpenerModel): { readonly content: string; readonly top: ReadonlyArray<{ token: string; logprob: number }> | null } => {
+/** How a request body asks for a constrained answer: a bare choice, a JSON schema, or none. */
+const constraintOf = (b: Record<string, unknown>): "choice" | "json" | null => {
+  const so = b["structured_outputs"]
+  if (typeof so === "object" && so !== null && Array.isArray((so as Record<string, unknown>)["choice"])) return "choice"
+  const rf = b["response_format"]
+  if (typeof rf === "object" && rf !== null && (rf as Record<string, unknown>)["type"] === "json_schema") return "json"
+  if (typeof b["json_schema"] === "object" && b["json_schema"] !== null) return "json"
+  if (typeof b["format"] === "object" && b["format"] !== null) return "json"
+  return null
+}
+
+type Top = ReadonlyArray<{ token: string; logprob: number }>
+
+/**
+ * The reply text and top logprobs of the opener model to a chat-completion body: `top` for the first token
+ * (null: none), and `tokens`, every generated token with its top logprobs, for a constrained reply.
+ */
+export const openerReply = (
+  body: unknown,
+  model: OpenerModel
+): { readonly content: string; readonly top: Top | null; readonly tokens?: ReadonlyArray<{ token: string; top: Top }> } => {
   const b = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {}
   const messages = messagesOf(body)
   const p = trueDistribution(messages)
+  const constraint = model.structured === false ? null : constraintOf(b)
+  if (constraint !== null) {
+    const rand = prng(fnv1a(`${questionOf(messages)}#${++calls}`))
+    const digit = String(drawFrom(p, rand()) + 1)
+    const labels = p.map((x, i) => ({ token: String(i + 1), logprob: Math.log(Math.max(1e-12, x)) })).sort((x, y) => y.logprob - x.logprob)
+    const certain = (token: string) => ({ token, top: [{ token, logprob: 0 }] })
+    const tokens = constraint === "choice" ? [{ token: digit, top: labels }] : [certain('{"'), certain("answer"), certain('":"'), { token: digit, top: labels }, certain('"}')]
+    const withLogprobs = model.logprobs !== false && b["logprobs"] === true
+    return { content: tokens.map((t) => t.token).join(""), top: withLogprobs ? tokens[0]!.top : null, ...(withLogprobs ? { tokens } : {}) }
+  }
   const last = [...messages].reverse().find((m) => m.role === "user")?.content ?? ""
   const maxTokens = Number(b["max_tokens"] ?? b["max_completion_tokens"] ?? 16)
   const s = model.openerShare

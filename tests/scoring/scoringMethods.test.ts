@@ -52,26 +52,30 @@ const accuracy = (runDir: string) => withRunDb(runDir, openerAccuracy)
 describe("scoring methods against a model that opens with ** / Answer / a space", () => {
   let opener: FakeServer
   let noLogprobs: FakeServer
+  let unstructured: FakeServer
   beforeAll(async () => {
     opener = await startFakeServer({ opener: { openerShare: 0.8 } })
+    // Without structured outputs, so that auto passes constrained by (tests/scoring/constrained.test.ts has it chosen).
+    unstructured = await startFakeServer({ opener: { openerShare: 0.8, structured: false } })
     noLogprobs = await startFakeServer({ opener: { openerShare: 0.8, logprobs: false } })
   })
   afterAll(async () => {
     await opener.close()
     await noLogprobs.close()
+    await unstructured.close()
   })
   const args = (url: string, agents = 300) => ["scenarios/vsq40.yaml", "--agents", String(agents), "--seed", "5", "--backend", "openai", "--base-url", url, "--model", "fake-model", "--json", "--no-cache"]
 
-  it("auto chooses stated: answers match the model's distribution, with requests within 1.1 × the plan", async () => {
+  it("auto chooses stated on a server without structured outputs: answers match the model's distribution, with requests within 1.1 × the plan", async () => {
     const runs = tempDir("auto")
-    const plan = await runCli(["plan", ...args(opener.url), "--scoring", "auto"])
+    const plan = await runCli(["plan", ...args(unstructured.url), "--scoring", "auto"])
     expect(plan.code, plan.stderr).toBe(0)
     const planned = Number(lastJson(plan.stdout)["requests"])
-    const before = opener.requests
-    const r = await runCli(["run", ...args(opener.url), "--no-tui", "--scoring", "auto", "--runs-dir", runs])
+    const before = unstructured.requests
+    const r = await runCli(["run", ...args(unstructured.url), "--no-tui", "--scoring", "auto", "--runs-dir", runs])
     expect(r.code, r.stderr).toBe(0)
     const s = lastJson(r.stdout)
-    const sent = opener.requests - before
+    const sent = unstructured.requests - before
     expect(s["httpRequests"]).toBe(sent)
     expect(sent).toBeLessThanOrEqual(1.1 * planned)
     expect(s["methods"]).toEqual({ stated: 300 * 40 })
@@ -131,8 +135,15 @@ describe("scoring methods against a model that opens with ** / Answer / a space"
     const r = await runCli(["probe", "--base-url", opener.url, "--model", "fake-model", "--json"])
     expect(r.code, r.stderr).toBe(0)
     const p = lastJson(r.stdout)
-    expect(p).toMatchObject({ logprobs: true, topLogprobsCap: 9, stated: true, method: "stated", temperatureAccepted: true, maxTokensAccepted: true })
+    expect(p).toMatchObject({ logprobs: true, topLogprobsCap: 9, structuredOutputs: true, method: "constrained", temperatureAccepted: true, maxTokensAccepted: true })
     expect(Number(p["optionMass"])).toBeCloseTo(0.2, 6)
+    expect(Number(p["constrainedMass"])).toBeCloseTo(1, 6)
+    // A server that ignores the constraint: stated comes next.
+    const u = await runCli(["probe", "--base-url", unstructured.url, "--model", "fake-model", "--json"])
+    expect(u.code, u.stderr).toBe(0)
+    expect(lastJson(u.stdout)).toMatchObject({ logprobs: true, structuredOutputs: false, stated: true, method: "stated" })
+    const table = await runCli(["probe", "--base-url", opener.url, "--model", "fake-model"])
+    expect(table.stdout).toMatch(/option mass \(constrained\)\s+1\.000/)
   }, 60_000)
 })
 

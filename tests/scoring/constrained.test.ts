@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { lastJson, runCli, tempDir } from "../helpers/cli.js"
+import { startFakeServer, type FakeServer } from "../helpers/fakeOpenAiServer.js"
+import { openerAccuracy } from "../helpers/openerModel.js"
+import { withRunDb } from "../helpers/store.js"
+import { answerTopLogprobs, constrainedLabel, constraintFields } from "../../src/scoring/constrained.js"
+import { toCompletion } from "../../src/llm/LlmClientOpenAi.js"
+
+const entry = (token: string, top: ReadonlyArray<readonly [string, number]> = [[token, 0]]) => ({
+  token,
+  logprob: 0,
+  top_logprobs: top.map(([t, p]) => ({ token: t, logprob: Math.log(p) }))
+})
+
+describe("constrained answers", () => {
+  it("spells the constraint in each server's dialect", () => {
+    const options = ["1", "2", "3"]
+    expect(constraintFields({ dialect: "vllm", options })).toEqual({ structured_outputs: { choice: options } })
+    const openai = constraintFields({ dialect: "openai", options }) as { response_format: { type: string; json_schema: { strict: boolean; schema: { properties: { answer: { enum: Array<string> } } } } } }
+    expect(openai.response_format.type).toBe("json_schema")
+    expect(openai.response_format.json_schema.strict).toBe(true)
+    expect(openai.response_format.json_schema.schema.properties.answer.enum).toEqual(options)
+    expect(constraintFields({ dialect: "llamacpp", options })).toHaveProperty("json_schema.properties.answer.enum", options)
+    expect(constraintFields({ dialect: "ollama", options })).toHaveProperty("format.properties.answer.enum", options)
+  })
+
+  it("reads the logprobs at the token carrying the option, not the first token", () => {
+    const at = [["4", 0.6], ["5", 0.4]] as const
+    expect(answerTopLogprobs([entry('{"'), entry("answer"), entry('":"'), entry("4", at), entry('"}')])?.map((t) => t.token)).toEqual(["4", "5"])
+    // whitespace between, and a token holding the opening quote
+    expect(answerTopLogprobs([entry("{"), entry(' "answer"'), entry(": "), entry('"4', [['"4', 0.6], ['"5', 0.4]])])?.map((t) => t.token)).toEqual(["4", "5"])
+    // a bare choice (vLLM structured_outputs choice): the first token
+    expect(answerTopLogprobs([entry("4", at)])?.map((t) => t.token)).toEqual(["4", "5"])
+    expect(answerTopLogprobs([entry('{"'), entry("other"), entry('":"'), entry("4")])).toBeNull()
+    expect(answerTopLogprobs(null)).toBeNull()
+  })
+
+  it("a constrained completion carries the answer's logprobs; an unconstrained one the first token's", () => {
+    const raw = { choices: [{ message: { content: '{"answer":"4"}' }, logprobs: { content: [entry('{"'), entry("answer"), entry('":"'), entry("4", [["4", 0.7], ["2", 0.3]]), entry('"}')] }, finish_reason: "stop" }] }
+    const c = toCompletion(raw, { dialect: "openai", options: ["1", "2", "3", "4"] })
+    expect(typeof c !== "string" && c.topLogprobs?.map((t) => t.token)).toEqual(["4", "2"])
+    const plain = toCompletion(raw)
+    expect(typeof plain !== "string" && plain.topLogprobs?.map((t) => t.token)).toEqual(['{"'])
+    expect(constrainedLabel('{"answer": "4"}', ["4"])).toBe("4")
+    expect(constrainedLabel("4", ["4"])).toBe("4")
+    expect(constrainedLabel("**4**", ["4"])).toBeNull()
+  })
+})
+
+describe("constrained scoring against a model that opens with ** / Answer / a space", () => {
+  let opener: FakeServer
+  beforeAll(async () => {
+    opener = await startFakeServer({ opener: { openerShare: 0.8 } })
+  })
+  afterAll(async () => {
+    await opener.close()
+  })
+  const args = (url: string, agents: number) => ["scenarios/vsq40.yaml", "--agents", String(agents), "--seed", "5", "--backend", "openai", "--base-url", url, "--model", "fake-model", "--json", "--no-cache"]
+
+  it("answers match the model's distribution at one request per condition × item (plus the start-up probe)", async () => {
+    const runs = tempDir("constrained")
+    const plan = await runCli(["plan", ...args(opener.url, 300), "--scoring", "constrained"])
+    expect(plan.code, plan.stderr).toBe(0)
+    const planned = Number(lastJson(plan.stdout)["requests"])
+    const before = opener.requests
+    const r = await runCli(["run", ...args(opener.url, 300), "--no-tui", "--scoring", "constrained", "--runs-dir", runs])
+    expect(r.code, r.stderr).toBe(0)
+    const s = lastJson(r.stdout)
+    const sent = opener.requests - before
+    expect(s["httpRequests"]).toBe(sent)
+    expect(sent).toBeLessThanOrEqual(planned)
+    // One request per condition × item and the start-up probe's plain question, exactly as planned.
+    expect(sent).toBe(planned)
+    expect(s["methods"]).toEqual({ constrained: 300 * 40 })
+    expect(s["lowMass"]).toBe(0)
+    const acc = withRunDb(String(s["runDir"]), openerAccuracy)
+    console.log(`constrained: ${sent} requests (plan ${planned}); mean diff ${acc.meanDiff.toFixed(4)}; variance ratio ${acc.varianceRatio.toFixed(4)}`)
+    expect(acc.missing).toBe(0)
+    expect(Math.abs(acc.meanDiff)).toBeLessThan(0.05)
+    expect(Math.abs(acc.varianceRatio - 1)).toBeLessThan(0.05)
+  }, 120_000)
+
+  it("the vllm dialect sends structured_outputs choice and reads the bare answer's logprobs", async () => {
+    const runs = tempDir("constrained-vllm")
+    const r = await runCli(["run", ...args(opener.url, 20), "--no-tui", "--scoring", "constrained", "--constrained-dialect", "vllm", "--runs-dir", runs])
+    expect(r.code, r.stderr).toBe(0)
+    const s = lastJson(r.stdout)
+    expect(s["methods"]).toEqual({ constrained: 20 * 40 })
+    expect(s["lowMass"]).toBe(0)
+  }, 120_000)
+
+  it("auto chooses constrained when the first token's option mass is low and the server keeps answers to the options", async () => {
+    const runs = tempDir("constrained-auto")
+    const plan = await runCli(["plan", ...args(opener.url, 300), "--scoring", "auto"])
+    expect(plan.code, plan.stderr).toBe(0)
+    const planned = Number(lastJson(plan.stdout)["requests"])
+    const before = opener.requests
+    const r = await runCli(["run", ...args(opener.url, 300), "--no-tui", "--scoring", "auto", "--runs-dir", runs])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).toMatch(/method: constrained — the options carry only 0\.2\d* of the first token's probability, but 1\.000 at the answer/)
+    const s = lastJson(r.stdout)
+    const sent = opener.requests - before
+    expect(s["httpRequests"]).toBe(sent)
+    expect(sent).toBeLessThanOrEqual(1.1 * planned)
+    expect(s["methods"]).toEqual({ constrained: 300 * 40 })
+    const acc = withRunDb(String(s["runDir"]), openerAccuracy)
+    console.log(`auto → constrained: ${sent} requests (plan ${planned}); mean diff ${acc.meanDiff.toFixed(4)}; variance ratio ${acc.varianceRatio.toFixed(4)}`)
+    expect(Math.abs(acc.meanDiff)).toBeLessThan(0.05)
+    expect(Math.abs(acc.varianceRatio - 1)).toBeLessThan(0.05)
+  }, 120_000)
+})
