@@ -86,6 +86,10 @@ const checkBatchable = (spec: RunSpec) =>
     if (spec.backend.kind !== "openai") {
       return yield* new UsageError({ detail: `the ${spec.backend.kind} backend sends no requests, so there is nothing to batch; use --backend openai --model NAME` })
     }
+    if (spec.backend.scoring === "constrained") {
+      // A constrained answer's logprobs sit at the answer's position, which reading a batch output line does not find yet.
+      return yield* new UsageError({ detail: "--scoring constrained is not batched yet; run it online, or batch it with --scoring logprob or stated" })
+    }
   })
 
 /** The requests the run still needs (nothing is written), in a stable order that keeps shared prefixes together. */

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as fs from "node:fs"
 import { lastJson, runCli, tempDir } from "../helpers/cli.js"
 import { startFakeServer, type FakeServer } from "../helpers/fakeOpenAiServer.js"
 import { openerAccuracy } from "../helpers/openerModel.js"
@@ -108,4 +109,13 @@ describe("constrained scoring against a model that opens with ** / Answer / a sp
     expect(Math.abs(acc.meanDiff)).toBeLessThan(0.05)
     expect(Math.abs(acc.varianceRatio - 1)).toBeLessThan(0.05)
   }, 120_000)
+
+  it("batch prepare refuses constrained scoring with one clear message, writing nothing", async () => {
+    const runs = tempDir("constrained-batch")
+    const out = tempDir("constrained-batch-out")
+    const r = await runCli(["batch", "prepare", "scenarios/vsq40.yaml", "--agents", "4", "--backend", "openai", "--model", "fake-model", "--scoring", "constrained", "--runs-dir", runs, "--out", out])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain("--scoring constrained is not batched yet")
+    expect(fs.readdirSync(out)).toEqual([])
+  }, 60_000)
 })
