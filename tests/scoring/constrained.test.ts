@@ -79,6 +79,23 @@ describe("constrained scoring against a model that opens with ** / Answer / a sp
     expect(acc.missing).toBe(0)
     expect(Math.abs(acc.meanDiff)).toBeLessThan(0.05)
     expect(Math.abs(acc.varianceRatio - 1)).toBeLessThan(0.05)
+    // The export names each answer's method and its option mass.
+    const out = tempDir("constrained-export")
+    const e = await runCli(["export", String(s["runDir"]), "--format", "csv", "--out", out])
+    expect(e.code, e.stderr).toBe(0)
+    const csv = fs.readdirSync(out).filter((f) => f.endsWith(".csv")).map((f) => fs.readFileSync(`${out}/${f}`, "utf8")).join("\n")
+    expect(csv).toContain("constrained")
+  }, 120_000)
+
+  it("a server that ignores the constraint: the answer's low option mass hands the questions to stated", async () => {
+    const unstructured = await startFakeServer({ opener: { openerShare: 0.8, structured: false } })
+    try {
+      const r = await runCli(["run", ...args(unstructured.url, 20), "--no-tui", "--scoring", "constrained", "--runs-dir", tempDir("constrained-ignored")])
+      expect(r.code, r.stderr).toBe(0)
+      expect(lastJson(r.stdout)["methods"]).toEqual({ stated: 20 * 40 })
+    } finally {
+      await unstructured.close()
+    }
   }, 120_000)
 
   it("the vllm dialect sends structured_outputs choice and reads the bare answer's logprobs", async () => {
