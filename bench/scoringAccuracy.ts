@@ -13,7 +13,8 @@
  * - methods and lowMass as the run summary gives them.
  *
  * `logprob-no-floor` keeps the renormalised first-token distributions (`--mass-floor 0`): the bias the option
- * mass exists to catch. `auto-no-logprobs` is the same model behind a server without logprobs.
+ * mass exists to catch. `auto-no-logprobs` is the same model behind a server without logprobs,
+ * `auto-no-structured` behind one that ignores a constraint (auto then passes `constrained` by).
  * VALUESIM_BENCH_SCORING_AGENTS sets the agents per run (default 300).
  */
 import { spawn } from "node:child_process"
@@ -41,14 +42,17 @@ const r4 = (x: number) => Math.round(x * 1e4) / 1e4
 export const scoringAccuracy = async (agents = Number(process.env["VALUESIM_BENCH_SCORING_AGENTS"] ?? 300)) => {
   const opener = await startFakeServer({ opener: { openerShare: 0.8 } })
   const noLogprobs = await startFakeServer({ opener: { openerShare: 0.8, logprobs: false } })
+  const unstructured = await startFakeServer({ opener: { openerShare: 0.8, structured: false } })
   const runs = fs.mkdtempSync(path.join(os.tmpdir(), "valuesim-bench-scoring-"))
   const cases: ReadonlyArray<{ readonly name: string; readonly url: string; readonly flags: ReadonlyArray<string> }> = [
     { name: "auto", url: opener.url, flags: ["--scoring", "auto"] },
     { name: "logprob", url: opener.url, flags: ["--scoring", "logprob"] },
     { name: "logprob-no-floor", url: opener.url, flags: ["--scoring", "logprob", "--mass-floor", "0"] },
+    { name: "constrained", url: opener.url, flags: ["--scoring", "constrained"] },
     { name: "stated", url: opener.url, flags: ["--scoring", "stated"] },
     { name: "sample", url: opener.url, flags: ["--scoring", "sample"] },
-    { name: "auto-no-logprobs", url: noLogprobs.url, flags: ["--scoring", "auto"] }
+    { name: "auto-no-logprobs", url: noLogprobs.url, flags: ["--scoring", "auto"] },
+    { name: "auto-no-structured", url: unstructured.url, flags: ["--scoring", "auto"] }
   ]
   try {
     const out: Record<string, unknown> = { agents, items: 40, openerShare: 0.8 }
@@ -76,5 +80,6 @@ export const scoringAccuracy = async (agents = Number(process.env["VALUESIM_BENC
     fs.rmSync(runs, { recursive: true, force: true })
     await opener.close()
     await noLogprobs.close()
+    await unstructured.close()
   }
 }
