@@ -14,6 +14,11 @@ export interface Completion {
   readonly promptTokens: number
   readonly completionTokens: number
   readonly finishReason: string | null
+  /**
+   * True when the model reasoned before answering (a `<think>` block, a `reasoning_content` / `reasoning` field,
+   * or reasoning tokens in the usage), so that a reply cut by its token limit can say why. Absent: unknown.
+   */
+  readonly thinking?: boolean
 }
 
 /**

@@ -4,6 +4,7 @@ import type { ChatMessage, Completion } from "../domain/answers.js"
 import type { BackendSettings } from "../config/RunSpec.js"
 import { LlmClient, type CompletionRequest } from "../llm/LlmClient.js"
 import { LlmError } from "../llm/LlmError.js"
+import { reasoningRequest } from "../llm/reasoning.js"
 import type { RunCounters } from "../progress/counters.js"
 import { cacheable, type ResponseCache } from "../llm/responseCache.js"
 import { requestLookup } from "../store/reads.js"
@@ -75,7 +76,8 @@ export const describeRequest = (backend: BackendSettings, messages: ReadonlyArra
     topLogprobs: backend.topLogprobs,
     maxTokens: backend.maxTokens,
     temperature: backend.temperature,
-    seed: backend.seed ?? undefined
+    seed: backend.seed ?? undefined,
+    ...reasoningRequest(backend)
   }
   const body = JSON.stringify({ model: backend.model, base: backend.baseUrl, ...request, nonce })
   const key = createHash("sha256").update(body).digest("hex").slice(0, 32)

@@ -6,6 +6,7 @@ import { LlmClient } from "./LlmClient.js"
 import type { LlmErrorReason } from "./LlmError.js"
 import { LlmError } from "./LlmError.js"
 import { FetchCancel, makePooledFetch } from "./pooledFetch.js"
+import { reasonedIn, stripThinking } from "./reasoning.js"
 import type { PooledRequestInit } from "./pooledFetch.js"
 
 export interface OpenAiConfig {
@@ -80,10 +81,13 @@ export const layer = (config: OpenAiConfig): Layer.Layer<LlmClient> =>
  * agree, so that a batch answers exactly what the online run would have asked).
  */
 export const chatCompletionBody = (model: string, request: CompletionRequest) => ({
+  // Fields the user asked to merge in come first: the ones valuesim sets itself are not overwritten by them.
+  ...request.extraBody,
   model,
   messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
-  temperature: request.temperature,
-  max_tokens: request.maxTokens,
+  ...(request.omitTemperature === true ? {} : { temperature: request.temperature }),
+  ...(request.maxCompletionTokens === undefined ? { max_tokens: request.maxTokens } : { max_completion_tokens: request.maxCompletionTokens }),
+  ...(request.reasoningEffort === undefined ? {} : { reasoning_effort: request.reasoningEffort as OpenAI.ReasoningEffort }),
   ...(request.seed === undefined ? {} : { seed: request.seed }),
   ...(request.logprobs ? { logprobs: true, top_logprobs: request.topLogprobs } : {})
 })
@@ -106,12 +110,15 @@ export const toCompletion = (raw: unknown): Completion | string => {
   }
   const usage = isRecord(raw["usage"]) ? raw["usage"] : {}
   const finish = first["finish_reason"]
+  // A thinking model's `<think>` block is not its answer; the answer is what follows it (nothing, if it never closed).
+  const { text, thinking } = stripThinking(content ?? "")
   return {
-    text: content ?? "",
+    text,
     topLogprobs: firstTopLogprobs(first["logprobs"]),
     promptTokens: count(usage["prompt_tokens"]),
     completionTokens: count(usage["completion_tokens"]),
-    finishReason: typeof finish === "string" ? finish : null
+    finishReason: typeof finish === "string" ? finish : null,
+    ...(thinking || reasonedIn(first["message"], usage) ? { thinking: true } : {})
   }
 }
 
