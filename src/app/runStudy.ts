@@ -27,6 +27,8 @@ import { llmRespondent } from "../respondents/llm.js"
 import type { Respondent } from "../respondents/Respondent.js"
 import { syntheticRespondent } from "../respondents/synthetic.js"
 import { makeScheduler } from "../engine/Scheduler.js"
+import { makeQuotaStop, missingGuard, mostlyMissing, MostlyMissingError, mostlyMissingError, QuotaExhaustedError } from "../engine/runStops.js"
+import { makePacer, type Pacer } from "../llm/rateLimits.js"
 import * as LlmClientLocal from "../llm/LlmClientLocal.js"
 import * as LlmClientOpenAi from "../llm/LlmClientOpenAi.js"
 import * as Replicas from "../llm/replicas.js"
@@ -35,7 +37,7 @@ import { makeCounters, progressLine, type RunCounters } from "../progress/counte
 import { assignConditions, largestRemainder, multinomialCounts } from "../sampling/allocation.js"
 import { stream } from "../sampling/rng.js"
 import { writePlan } from "../store/plan.js"
-import { readRunTotals } from "../store/reads.js"
+import { commonAnswerError, readRunTotals } from "../store/reads.js"
 import { DatabaseError, getManifest, logEvent, openDatabase, putManifest, type RunDb } from "../store/RunStore.js"
 import { faultOf, releaseSpace, reserveSpace, RunStoreError, stoppedNext, storeErrorOf } from "../store/storeFault.js"
 import { makeResultWriter, type ResultWriter } from "../store/ResultWriter.js"
@@ -188,7 +190,7 @@ const unitCounts = (db: RunDb) => {
  * endpoint: one, or its replicas composed into one client (src/llm/replicas.ts) unless `endpoint` (resume
  * --base-url) names another server.
  */
-export const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>, endpoint: string | null = spec.backend.baseUrl): Layer.Layer<LlmClient, UsageError> => {
+export const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>, endpoint: string | null = spec.backend.baseUrl, pacer?: Pacer): Layer.Layer<LlmClient, UsageError> => {
   const b = spec.backend
   if (b.kind === "local") return LlmClientLocal.layer({ modelPath: b.model, seed: spec.seed, ...localThreads(env) })
   const openAi = (baseURL: string, connections: number) =>
@@ -197,7 +199,8 @@ export const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | un
       // Local servers (Ollama, vLLM, llama.cpp) accept any key; OpenAI itself answers 401 without one.
       apiKey: env["OPENAI_API_KEY"] ?? "no-key",
       model: b.model,
-      connections
+      connections,
+      ...(pacer === undefined ? {} : { pacer })
     })
   if (b.replicas === undefined || endpoint !== b.baseUrl) return openAi(endpoint ?? DEFAULT_BASE_URL, b.concurrency)
   return Layer.unwrapScoped(
@@ -220,7 +223,8 @@ const schedulerOptions = (spec: RunSpec) => ({
   timeoutMs: spec.backend.timeoutMs,
   maxAttempts: spec.backend.maxAttempts,
   baseDelayMs: 500,
-  maxDelayMs: 60_000
+  maxDelayMs: 60_000,
+  tpm: spec.backend.tpm ?? null
 })
 
 /**
@@ -336,6 +340,7 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
     Effect.gen(function* () {
       const { db, dbFile, env, out, preloaded, spec, endpoint } = ctx
       const started = yield* Clock.currentTimeMillis
+      const quota = yield* makeQuotaStop(resumeCommand(ctx.runDir, cliCommand()))
       // Acquired before the writer, so released after it: the last frame shows everything that was saved.
       const dashboard = prepared ? yield* startDashboard(prepared, db, spec, { runId: ctx.runId, runDir: ctx.runDir }, counters) : null
       const gate = dashboard?.gate ?? Effect.void
@@ -368,20 +373,27 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
             for (let step = 0; step < spec.steps.length; step++) yield* runStep(bSpec, step, reader, writer, null, respondent, gate)
             return
           }
-          const scheduler = yield* makeScheduler({ ...schedulerOptions(bSpec), gate }, (e) => {
+          // The server's rate-limit headers pace this backend's requests; an exhausted quota stops the run.
+          const pacer = makePacer()
+          const scheduler = yield* makeScheduler({ ...schedulerOptions(bSpec), gate, pace: pacer.wait, onFailed: quota.trip }, (e) => {
             if (e._tag === "Retrying") counters.retries++
             else if (e._tag === "Failed") counters.failures[e.reason] = (counters.failures[e.reason] ?? 0) + 1
           })
           const bEndpoint = nBackends === 1 ? endpoint : bSpec.backend.baseUrl
           const cache: ResponseCache | null = ctx.cacheDir === null ? null : yield* openRunCache(bSpec, ctx.cacheDir, bEndpoint)
           // Built in the backend's scope, not the asker's: a local model's context must outlive makeAsker.
-          const llm = yield* Layer.build(llmLayer(bSpec, env, bEndpoint))
+          const llm = yield* Layer.build(llmLayer(bSpec, env, bEndpoint, pacer))
           const asker = yield* makeAsker(bSpec.backend, reader, writer, scheduler, counters, preloaded[b] ?? [], cache).pipe(Effect.provide(llm))
           inFlight.push(() => scheduler.stats().inFlight)
           dashboard?.attach(writer.stats, () => inFlight.reduce((n, f) => n + f(), 0))
           yield* runModelSteps(bSpec, reader, writer, asker, gate)
         })
-      const unguarded = Effect.forEach(backendsOf(spec), (_, b) => Effect.scoped(onBackend(b)), { concurrency: "unbounded", discard: true })
+      const all = Effect.forEach(backendsOf(spec), (_, b) => Effect.scoped(onBackend(b)), { concurrency: "unbounded", discard: true })
+      // Stops: an exhausted quota (at once), answers that are mostly missing (src/engine/runStops.ts).
+      const unguarded = Effect.raceFirst(
+        all,
+        Effect.raceFirst(quota.stopped, missingGuard(writer.stats, () => commonAnswerError(db), ctx.runDir))
+      )
       const work = budget === null ? unguarded : Effect.raceFirst(unguarded, spendingGuard(budget, counters, ctx.runDir))
       if (dashboard === null) return yield* work
       // The dashboard's q stops the work fiber; joining it turns that into this run's interruption.
@@ -500,7 +512,13 @@ const runPending = (ctx: RunContext) =>
               yield* logEventNow(db, "max-cost", { ...unitCounts(db), spentUsd: e.spentUsd, maxUsd: e.maxUsd })
               putManifest(db, { status: "interrupted" })
             })
-          : Effect.void
+          : e instanceof QuotaExhaustedError || e instanceof MostlyMissingError
+            ? Effect.gen(function* () {
+                yield* logEventNow(db, e._tag === "QuotaExhausted" ? "quota-exhausted" : "mostly-missing", { ...unitCounts(db), detail: e.message })
+                putManifest(db, { status: "interrupted" })
+                if (out.json) yield* Console.log(JSON.stringify({ ...(yield* summaryNow), status: "interrupted", stopped: e._tag }))
+              })
+            : Effect.void
       ),
       Effect.onInterrupt(() =>
         Effect.gen(function* () {
@@ -525,6 +543,15 @@ const runPending = (ctx: RunContext) =>
       Effect.ensuring(Effect.sync(() => prepared?.worker.discard()))
     )
     const summary = yield* summaryNow
+    // However few answers it had, a run whose answers are mostly missing does not end complete (src/engine/runStops.ts).
+    const totals = { answers: summary.answers, missing: summary.missing, unitsDone: unitCounts(db).done, unitsFailed: summary.unitsFailed }
+    if (summary.status === "complete" && mostlyMissing(totals, true)) {
+      const stop = mostlyMissingError(totals, commonAnswerError(db), runDir)
+      yield* logEventNow(db, "mostly-missing", { ...unitCounts(db), detail: stop.message })
+      putManifest(db, { status: "interrupted" })
+      if (out.json) yield* Console.log(JSON.stringify({ ...summary, status: "interrupted", stopped: stop._tag }))
+      return yield* stop
+    }
     putManifest(db, { status: summary.status })
     yield* logEventNow(db, "end", summary)
     yield* print(

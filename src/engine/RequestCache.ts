@@ -5,6 +5,7 @@ import type { BackendSettings } from "../config/RunSpec.js"
 import { LlmClient, type CompletionRequest } from "../llm/LlmClient.js"
 import { LlmError } from "../llm/LlmError.js"
 import { reasoningRequest } from "../llm/reasoning.js"
+import { estimateTokens } from "../llm/rateLimits.js"
 import type { RunCounters } from "../progress/counters.js"
 import { cacheable, type ResponseCache } from "../llm/responseCache.js"
 import { requestLookup } from "../store/reads.js"
@@ -168,7 +169,8 @@ export const makeAsker = (
           }
         }
         // Only requests without a nonce can repeat: sharing one execution per key is for those alone.
-        const sent = yield* scheduler.run(nonce === null ? key : null, (attempt) => validated(llm.complete(request, attempt), validate)).pipe(
+        const tokens = estimateTokens(messages, request.maxCompletionTokens ?? request.maxTokens)
+        const sent = yield* scheduler.run(nonce === null ? key : null, (attempt) => validated(llm.complete(request, attempt), validate), tokens).pipe(
           Effect.tapError((e) =>
             Effect.sync(() => {
               if (e.reason !== "Degraded") return

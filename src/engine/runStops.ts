@@ -25,24 +25,43 @@ export class MostlyMissingError extends Data.TaggedError("MostlyMissing")<{
   }
 }
 
-/** True when `missing` of `answers` is mostly missing (`final`: the run's work is done, however few answers it had). */
-export const mostlyMissing = (missing: number, answers: number, final = false): boolean =>
-  answers > 0 && (final || answers >= MISSING_MIN_ANSWERS) && missing > MISSING_STOP_SHARE * answers
+/** What the run's writer has committed so far (WriterStats). */
+export interface AnswerTotals {
+  readonly answers: number
+  readonly missing: number
+  readonly unitsDone: number
+  readonly unitsFailed: number
+}
+
+/**
+ * The answers of finished agent-steps and how many of them are missing. Answers of failed agent-steps (a request
+ * that failed: `resume` asks it again) are left out, at the average answers per agent-step, so a server that
+ * fails is reported as failures with a resume, not as a setting to change.
+ */
+export const doneAnswers = (t: AnswerTotals): { readonly answers: number; readonly missing: number } => {
+  const units = t.unitsDone + t.unitsFailed
+  const inFailed = units === 0 ? 0 : Math.round((t.unitsFailed * t.answers) / units)
+  return { answers: t.answers - inFailed, missing: Math.max(0, t.missing - inFailed) }
+}
+
+/** True when most answers of finished agent-steps are missing (`final`: the run's work is done, however few it had). */
+export const mostlyMissing = (t: AnswerTotals, final = false): boolean => {
+  const { answers, missing } = doneAnswers(t)
+  return answers > 0 && (final || answers >= MISSING_MIN_ANSWERS) && missing > MISSING_STOP_SHARE * answers
+}
+
+/** The MostlyMissingError of these totals. */
+export const mostlyMissingError = (t: AnswerTotals, reason: string | null, runDir: string): MostlyMissingError =>
+  new MostlyMissingError({ ...doneAnswers(t), reason, runDir })
 
 /**
  * Fails with MostlyMissingError as soon as the answers written so far are mostly missing (checked every
  * 200 ms); raced against the run's work. `reasonOf` is asked once, when it fires.
  */
-export const missingGuard = (
-  stats: { readonly answers: number; readonly missing: number },
-  reasonOf: () => string | null,
-  runDir: string
-): Effect.Effect<never, MostlyMissingError> =>
+export const missingGuard = (stats: AnswerTotals, reasonOf: () => string | null, runDir: string): Effect.Effect<never, MostlyMissingError> =>
   Effect.gen(function* () {
     while (true) {
-      if (mostlyMissing(stats.missing, stats.answers)) {
-        return yield* new MostlyMissingError({ missing: stats.missing, answers: stats.answers, reason: reasonOf(), runDir })
-      }
+      if (mostlyMissing(stats)) return yield* mostlyMissingError(stats, reasonOf(), runDir)
       yield* Effect.sleep(Duration.millis(200))
     }
   })

@@ -5,9 +5,11 @@ import type { AttemptOptions, CompletionRequest } from "./LlmClient.js"
 import { LlmClient } from "./LlmClient.js"
 import type { LlmErrorReason } from "./LlmError.js"
 import { LlmError } from "./LlmError.js"
-import { FetchCancel, makePooledFetch } from "./pooledFetch.js"
+import { BufferedResponse, FetchCancel, makePooledFetch } from "./pooledFetch.js"
+import type { PooledFetch, PooledRequestInit } from "./pooledFetch.js"
+import { fixFor, normaliseErrorBody } from "./diagnose.js"
+import type { Pacer } from "./rateLimits.js"
 import { reasonedIn, stripThinking } from "./reasoning.js"
-import type { PooledRequestInit } from "./pooledFetch.js"
 
 export interface OpenAiConfig {
   readonly baseURL: string
@@ -15,6 +17,8 @@ export interface OpenAiConfig {
   readonly model: string
   /** Keep-alive connections in the pool: the requests the caller keeps in flight (default 64). */
   readonly connections?: number
+  /** Told the rate-limit headers of every response (src/llm/rateLimits.ts), so the scheduler can pace by them. */
+  readonly pacer?: Pacer
 }
 
 type FetchOptions = NonNullable<NonNullable<Parameters<OpenAI["chat"]["completions"]["create"]>[1]>["fetchOptions"]>
@@ -40,7 +44,7 @@ export const layer = (config: OpenAiConfig): Layer.Layer<LlmClient> =>
       apiKey: config.apiKey,
       maxRetries: 0,
       timeout: SDK_TIMEOUT_MS,
-      fetch: transport.fetch
+      fetch: readingFetch(transport.fetch, config.pacer)
     })
     const failWith = (error: unknown, timeoutMs: number | undefined) =>
       Effect.flatMap(Clock.currentTimeMillis, (nowMs) =>
@@ -75,6 +79,22 @@ export const layer = (config: OpenAiConfig): Layer.Layer<LlmClient> =>
       })
     return { model: config.model, complete }
   })
+
+/**
+ * The transport as the SDK sees it: every response's rate-limit headers go to the pacer, and an error body in
+ * another server's shape is rewritten into OpenAI's (src/llm/diagnose.ts), which is the only one the SDK reads.
+ */
+const readingFetch = (fetch: PooledFetch["fetch"], pacer: Pacer | undefined): PooledFetch["fetch"] => async (input, init) => {
+  const response = await fetch(input, init)
+  if (pacer !== undefined) {
+    const now = Date.now()
+    pacer.observe(response.headers, now, response.status === 429 ? retryAfterMs(response.headers, now) : undefined)
+  }
+  if (response.status < 400) return response
+  const text = await response.text()
+  const body = normaliseErrorBody(text) ?? text
+  return new BufferedResponse(response.status, response.statusText, response.headers, Buffer.from(body, "utf8"), response.url) as unknown as Response
+}
 
 /**
  * The chat-completion body of a request, as sent online and as written on a batch input line (the two must
@@ -163,6 +183,12 @@ export const retryAfterMs = (
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs)
 }
 
+/** The message the provider wrote in its error body, when it wrote one. */
+const providerWords = (error: APIError): string | undefined => {
+  const body: unknown = error.error
+  return isRecord(body) && typeof body["message"] === "string" && body["message"].trim() !== "" ? body["message"] : undefined
+}
+
 const NETWORK_CODES = new Set([
   "ECONNRESET",
   "ECONNREFUSED",
@@ -232,8 +258,8 @@ export const classify = (error: unknown, context: { readonly nowMs: number; read
     const base = { ...(status === undefined ? {} : { status }), ...(requestId === undefined ? {} : { requestId }) }
     if (status === undefined) return make("Network", message, base)
     if (status === 429) {
-      // An exhausted quota also answers 429, but waiting does not help.
-      if (error.code === "insufficient_quota") return make("Auth", message, base)
+      // An exhausted quota also answers 429, but waiting does not help: the run stops with the provider's words.
+      if (error.code === "insufficient_quota") return make("QuotaExhausted", providerWords(error) ?? message, base)
       const wait = retryAfterMs(error.headers, context.nowMs)
       return make("RateLimited", message, wait === undefined ? base : { ...base, retryAfterMs: wait })
     }
@@ -244,7 +270,9 @@ export const classify = (error: unknown, context: { readonly nowMs: number; read
     if (error.code === "content_filter" || error.code === "content_policy_violation") {
       return make("ContentFilter", message, base)
     }
-    return make("BadRequest", message, base)
+    // A refusal that names a parameter, logprobs or the model gets the setting to change.
+    const fix = fixFor({ status, text: `${message} ${error.code ?? ""} ${error.param ?? ""}` })
+    return make("BadRequest", fix === null ? message : `${message} — ${fix}`, base)
   }
   // Thrown while reading the body, after the status line arrived.
   if (error instanceof SyntaxError) return make("BadResponse", `response body is not valid JSON: ${message}`)
