@@ -86,10 +86,7 @@ export const layer = (config: OpenAiConfig): Layer.Layer<LlmClient> =>
  */
 const readingFetch = (fetch: PooledFetch["fetch"], pacer: Pacer | undefined): PooledFetch["fetch"] => async (input, init) => {
   const response = await fetch(input, init)
-  if (pacer !== undefined) {
-    const now = Date.now()
-    pacer.observe(response.headers, now, response.status === 429 ? retryAfterMs(response.headers, now) : undefined)
-  }
+  pacer?.observe(response.headers, response.status)
   if (response.status < 400) return response
   const text = await response.text()
   const body = normaliseErrorBody(text) ?? text

@@ -67,23 +67,47 @@ export const pauseOf = (headers: HeaderSource, retryAfterMs: number | undefined)
 
 /** Shared by a backend's client (which tells it what responses said) and scheduler (which waits on it). */
 export interface Pacer {
-  /** Records a response's rate-limit state, received at `nowMs` (`retryAfterMs` from a 429). */
-  readonly observe: (headers: HeaderSource, nowMs: number, retryAfterMs?: number) => void
+  /**
+   * Records a response's rate-limit state: its windows, and for a 429 its Retry-After (`retry-after-ms`, or
+   * `retry-after` in seconds or as an HTTP date). Synchronous and clock-free (it runs in the transport): the
+   * pause starts when the next request waits, which is at once while requests are queued.
+   */
+  readonly observe: (headers: HeaderSource, status: number) => void
   /** Waits until the latest "send nothing before" instant has passed (at once when there is none). */
   readonly wait: Effect.Effect<void>
-  /** The instant sends are held until (epoch ms; 0: never held). */
+  /** The instant sends are held until (epoch ms; 0: never held), as of the last wait. */
   readonly until: () => number
+}
+
+/** A 429's Retry-After as a pause (ms) or an instant (epoch ms, from an HTTP date). */
+const retryAfterOf = (headers: HeaderSource): { readonly pauseMs?: number; readonly atMs?: number } => {
+  const ms = headers.get("retry-after-ms")
+  if (ms !== null && ms.trim() !== "" && Number.isFinite(Number(ms))) return { pauseMs: Math.max(0, Number(ms)) }
+  const after = headers.get("retry-after")
+  if (after === null || after.trim() === "") return {}
+  if (Number.isFinite(Number(after))) return { pauseMs: Math.max(0, Number(after) * 1000) }
+  const date = Date.parse(after)
+  return Number.isNaN(date) ? {} : { atMs: date }
 }
 
 export const makePacer = (): Pacer => {
   let until = 0
-  const wait: Effect.Effect<void> = Effect.flatMap(Clock.currentTimeMillis, (now) =>
-    until <= now ? Effect.void : Effect.zipRight(Effect.sleep(Duration.millis(until - now)), Effect.suspend(() => wait))
-  )
+  let pendingPauseMs = 0
+  let pendingAtMs = 0
+  const settle = (now: number) => {
+    until = Math.max(until, pendingAtMs, pendingPauseMs > 0 ? now + pendingPauseMs : 0)
+    pendingPauseMs = 0
+    pendingAtMs = 0
+  }
+  const wait: Effect.Effect<void> = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+    settle(now)
+    return until <= now ? Effect.void : Effect.zipRight(Effect.sleep(Duration.millis(until - now)), Effect.suspend(() => wait))
+  })
   return {
-    observe: (headers, nowMs, retryAfterMs) => {
-      const pause = pauseOf(headers, retryAfterMs)
-      if (pause > 0) until = Math.max(until, nowMs + pause)
+    observe: (headers, status) => {
+      const after = status === 429 ? retryAfterOf(headers) : {}
+      pendingPauseMs = Math.max(pendingPauseMs, pauseOf(headers, after.pauseMs))
+      if (after.atMs !== undefined) pendingAtMs = Math.max(pendingAtMs, after.atMs)
     },
     wait,
     until: () => until
