@@ -143,6 +143,10 @@ export const makeAsker = (
       const row = lookup(key)
       if (row !== undefined) {
         const stored = askedFromRow(key, row)
+        // A stored response is held to the same standard as a fresh one (a batch line may have come back without
+        // logprobs): a degraded one fails as it would after its retries, and is not asked again.
+        const problem = validate?.(stored.completion) ?? null
+        if (problem !== null) return Effect.fail(new LlmError({ reason: "Degraded", status: 200, detail: problem }))
         remember(stored)
         counters.cacheHits += sharedBy
         return Effect.succeed(stored)
