@@ -124,6 +124,9 @@ export const overridesOf = (a: BackendArgs) =>
     }
     const timeoutMs = yield* timeoutOf(a.timeout)
     const limits = yield* limitOverridesOf(a)
+    if (temperature !== undefined && limits.omitTemperature === true) {
+      return yield* new UsageError({ detail: "--no-temperature: sends no temperature, so it cannot go with --temperature" })
+    }
     return {
       ...limits,
       backend: opt(a.backend),

@@ -120,7 +120,7 @@ export const makeScheduler = (
       : yield* RateLimiter.make({ limit: tpm, interval: "1 minute", algorithm: "token-bucket" })
     // A request estimated above the whole minute's budget would wait forever: it is charged the budget instead.
     const charged = <A, E>(tokens: number, task: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-      tokenLimit === null || !(tokens > 0) ? task : tokenLimit(RateLimiter.withCost(Math.min(tpm!, Math.ceil(tokens)))(task))
+      tokenLimit === null || !(tokens > 0) ? task : RateLimiter.withCost(Math.min(tpm!, Math.ceil(tokens)))(tokenLimit(task))
     const rateLimitBudgetMs = opts.rateLimitBudgetMs ?? 10 * 60_000
     const gate = opts.gate === undefined ? opts.pace : opts.pace === undefined ? opts.gate : Effect.zipRight(opts.gate, opts.pace)
 
