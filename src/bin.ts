@@ -4,10 +4,11 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit } from "effect"
 import { runCli } from "./cli/Cli.js"
 import { RunStoreError, STORE_FAULT_EXIT } from "./store/storeFault.js"
+import { knownFlags } from "./cli/knownFlags.js"
 import { commandOf, withTerminalText } from "./cli/terminalText.js"
 
 /**
- * Exit codes (DESIGN.md, README): 0 success, 1 run failed, 2 bad input, 3/4/5 a damaged, read-only or full run
+ * Exit codes (DESIGN.md, README): 0 success, 1 run failed, 2 bad input (or a run another process writes to), 3/4/5 a damaged, read-only or full run
  * store, 130 interrupted (resumable).
  */
 const exitCodeOf = (error: unknown): number => {
@@ -18,13 +19,14 @@ const exitCodeOf = (error: unknown): number => {
   if (tag === "MaxCostReached") return 130
   // Stopped by the provider's exhausted quota: interrupted, resumable once there is credit again.
   if (tag === "QuotaExhausted") return 130
-  return tag === "SpecFileError" || tag === "UsageError" || tag === "BackendUnusableError" ? 2 : 1
+  // RunLocked: another process writes to the run (src/run/lock.ts).
+  return tag === "SpecFileError" || tag === "UsageError" || tag === "BackendUnusableError" || tag === "RunLocked" ? 2 : 1
 }
 
 const args = process.argv.slice(2)
 const command = commandOf(args)
 
-const program = withTerminalText(runCli(process.argv), args).pipe(
+const program = withTerminalText(runCli(process.argv), args, knownFlags).pipe(
   Effect.as(0),
   Effect.catchAll((error) =>
     Effect.gen(function* () {

@@ -10,6 +10,7 @@ import { withinAgents } from "../store/storeScope.js"
 import { SpecFileError } from "../config/SpecFileError.js"
 import { VALUES_10, VALUES_19 } from "../domain/values.js"
 import { stream } from "../sampling/rng.js"
+import { constantLabels, noVarianceNote } from "../domain/noVariance.js"
 import { correlationMatrix, crossCorrelation } from "../stats/correlation.js"
 import { benjaminiHochberg } from "../stats/inference.js"
 import { DEFAULT_MDS_METHOD, mapFromCorrelation, type MdsMethod } from "../stats/mds.js"
@@ -33,7 +34,9 @@ import type {
 import type { StepScores } from "./scores.js"
 import type { HumanGameFigure } from "./games.js"
 import { analyseGame, gameBehaviourColumns } from "./games.js"
+import { analyseExperiments, analysePanels } from "../experiments/analysis.js"
 import { readStepScores } from "./scores.js"
+import { humanCeiling, type HumanSample } from "./ceiling.js"
 
 /**
  * The behaviour-measure keys a game step measures (as in human-baselines/unavailable.yaml): `game:<game>` for its
@@ -53,16 +56,26 @@ export interface AnalysisOptions {
 
 export const DEFAULT_ANALYSIS: AnalysisOptions = { baselines: null, bootstrap: PAPER_BOOTSTRAP, mdsMethod: DEFAULT_MDS_METHOD, permutations: DEFAULT_PERMUTATIONS }
 
+/** What `valuesim baseline derive` appends to the mapping's id (`my-sample-hierarchy`): src/app/deriveBaseline.ts. */
+const DERIVED_SUFFIX = /-(correlations-centered|correlations-raw|hierarchy|dominant-value-shares|values-x-[a-z0-9-]+)$/
+
+/** The sample a baseline id names: the prefix of a shipped id (`<dataset>.<kind>`), or a derived id without its suffix. */
+const sampleOf = (baselineId: string): string => {
+  const id = baselineId.toLowerCase()
+  return id.includes(".") ? id.split(".")[0]! : id.replace(DERIVED_SUFFIX, "")
+}
+
 /**
  * Whether a baseline comes from the same data as the population's dominant-value shares: the shares' dataset key
- * (`ess_sweden_1441`) names the same sample as the baseline id's prefix (`ess-sweden-1441.hierarchy`). Comparing
+ * (`ess_sweden_1441`) names the same sample as the baseline id's prefix (`ess-sweden-1441.hierarchy`), or, for a
+ * baseline `valuesim baseline derive` wrote, its id without the output's suffix (`my-sample-hierarchy`). Comparing
  * a population built from those shares with that baseline is partly circular: the shares alone carry the human
  * hierarchy into the run, whatever the model does.
  */
 export const circularityOf = (sharesDataset: string | null, baselineId: string, what: "hierarchy" | "structure"): string | null => {
   if (sharesDataset === null) return null
   const key = sharesDataset.toLowerCase().replace(/_/g, "-")
-  if (baselineId.toLowerCase().split(".")[0] !== key) return null
+  if (sampleOf(baselineId) !== key) return null
   return what === "hierarchy"
     ? `circular: the population's dominant-value shares come from the same data (${sharesDataset}), so part of this agreement is put in by the population, not produced by the model`
     : `partly circular: the population's dominant-value shares come from the same data (${sharesDataset}); the mix of prompted values, not only the model, shapes this structure`
@@ -174,6 +187,12 @@ const analyseValues = (
     ]
   })
 
+  // every human value structure given, for the human ceiling of each comparison
+  const humanSamples: Array<HumanSample> = baselines.flatMap((lb) => {
+    if (lb.baseline.kind !== "value-correlations") return []
+    const b = lb.baseline as ValueCorrelations
+    return [{ id: b.id, instrument: b.instrument, centered: b.centered, labels: b.labels, matrix: b.matrix }]
+  })
   const structureComparisons = baselines.flatMap((lb): Array<StructureComparison> => {
     if (lb.baseline.kind !== "value-correlations") return []
     const b = lb.baseline as ValueCorrelations
@@ -197,6 +216,7 @@ const analyseValues = (
         sv: num(result.sv ?? NaN),
         disparity: num(result.disparity ?? NaN),
         null: result.null,
+        ceiling: humanCeiling(humanSamples.find((h) => h.id === b.id)!, humanSamples, labels, options.mdsMethod, num(result.sv ?? NaN), result.null?.mean ?? null),
         bootstrap: result.bootstrap,
         aligned: result.aligned,
         circularity: circularityOf(options.sharesDataset, b.id, "structure")
@@ -204,11 +224,13 @@ const analyseValues = (
     ]
   })
 
+  const noVariance = complete.length > 1 ? noVarianceNote(labels, constantLabels(labels, cCentered)) : null
   return {
     step: scores.step,
     questionnaire: scores.questionnaire.id,
     labels,
     respondents: complete.length,
+    ...(noVariance === null ? {} : { noVariance }),
     hierarchy,
     hierarchyComparisons,
     correlations: { centered: numMatrix(cCentered), raw: numMatrix(cRaw) },
@@ -313,8 +335,13 @@ const analyseBackend = (
         `Circular comparisons: the population's dominant-value shares (${spec.population.sharesSource!.file}, dataset ${sharesDataset}) come from the same data as ${[...new Set(circular.map((c) => c.baseline.id))].join(", ")}; a population built from them agrees with those baselines partly by construction (the synthetic backend, with no hierarchy of its own, shows how much).`
       )
   }
+  if (valueStructure?.noVariance !== undefined) notes.push(`S_V: ${valueStructure.noVariance}.`)
   if (valueStructure && valueStructure.respondents < settings.sampleSize) {
-    notes.push(`Only ${valueStructure.respondents} respondents answered every value; each bootstrap resample still draws ${settings.sampleSize} of them with replacement.`)
+    notes.push(
+      (settings.sizeRule ?? "own") === "own"
+        ? `Only ${valueStructure.respondents} respondents answered every value; each bootstrap resample draws ${valueStructure.respondents} of them with replacement (the sample's own size; the paper draws ${settings.sampleSize} whatever the sample, which makes the CI too narrow — --bootstrap-size-rule paper for that).`
+        : `Only ${valueStructure.respondents} respondents answered every value; each bootstrap resample still draws ${settings.sampleSize} of them with replacement (the paper's fixed size, --bootstrap-size-rule paper), so the CIs are narrower than the sample supports.`
+    )
   }
 
   // Games: outcomes beside human figures, and each agent's decisions as behaviour columns.
@@ -381,7 +408,10 @@ const analyseBackend = (
       const human = vi.map((i) => bi.map((j) => b.matrix[i]![j] ?? NaN))
       const vCols = vi.map((i) => valueStep.centered[valueStep.subscales.indexOf(b.values[i]!)]!)
       const bCols = bi.map((j) => columns[keys.indexOf(b.behaviours[j]!)]!)
-      const result = behaviourAgainst(vCols, bCols, human, stream(spec.seed, "report", "bootstrap", "behaviour"), settings)
+      const result = behaviourAgainst(vCols, bCols, human, stream(spec.seed, "report", "bootstrap", "behaviour"), settings, {
+        permutations: options.permutations,
+        nullRng: stream(spec.seed, "report", "permutation-null-sb", b.id, b.measure)
+      })
       comparisons.push({
         baseline: refOf(lb.file, b),
         measure: b.measure,
@@ -391,6 +421,7 @@ const analyseBackend = (
         modelMatrix: numMatrix(result.model),
         cells: result.cells,
         sb: result.sb,
+        null: result.null,
         bootstrap: result.bootstrap
       })
     }
@@ -424,6 +455,10 @@ const analyseBackend = (
   comparisons.forEach((c, i) => tests.push({ get: () => comparisons[i]!.bootstrap, set: (b) => (comparisons[i] = { ...c, bootstrap: b }) }))
   const adjusted = benjaminiHochberg(tests.map((t) => t.get().p ?? NaN))
   tests.forEach((t, i) => t.set({ ...t.get(), pAdjusted: num(adjusted[i]) }))
+  // … and, separately, over every chance-level (permutation) test: the significance a reader should go by.
+  const chances = benjaminiHochberg([...structures.map((c) => c.null?.p ?? NaN), ...comparisons.map((c) => c.null?.p ?? NaN)])
+  structures.forEach((c, i) => (structures[i] = { ...c, null: c.null && { ...c.null, pAdjusted: num(chances[i]) } }))
+  comparisons.forEach((c, i) => (comparisons[i] = { ...c, null: c.null && { ...c.null, pAdjusted: num(chances[structures.length + i]) } }))
 
   const metaOf = (lb: LoadedBaseline) => lb.baseline.kind !== "unavailable-baselines" && lb.baseline.kind !== "dominant-value-shares"
   const refs = (xs: ReadonlyArray<LoadedBaseline>) => xs.filter(metaOf).map((lb) => refOf(lb.file, lb.baseline as WithMeta))
@@ -445,6 +480,7 @@ const analyseBackend = (
     settings: {
       bootstrapIterations: settings.iterations,
       bootstrapSampleSize: settings.sampleSize,
+      bootstrapSizeRule: settings.sizeRule ?? "own",
       ciLevel: settings.level,
       seed: spec.seed,
       mdsMethod: options.mdsMethod,
@@ -453,6 +489,8 @@ const analyseBackend = (
     valueStructure: valueStructure ? { ...valueStructure, structureComparisons: structures } : null,
     behaviour: { measures, valueBehaviour, comparisons, missingBaselines },
     games,
+    ...(spec.experiments === undefined ? {} : { experiments: analyseExperiments(db, spec, settings.level) }),
+    ...(spec.panels === undefined ? {} : { panels: analysePanels(db, spec, settings.level) }),
     baselines: { used: refs([...used]), unmatched: refs(baselines.filter((lb) => !used.has(lb))) },
     notes
   }

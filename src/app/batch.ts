@@ -15,7 +15,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import type { RunSpec } from "../config/RunSpec.js"
 import { SpecFileError, UsageError } from "../config/SpecFileError.js"
-import { escapeControl, shellWord } from "../domain/printable.js"
+import { commandLine, escapeControl, resumeCommand } from "../domain/printable.js"
 import type { Completion } from "../domain/answers.js"
 import { makeStoredAsker, type Unanswered } from "../engine/storedAsker.js"
 import { chatCompletionBody, toCompletion } from "../llm/LlmClientOpenAi.js"
@@ -24,6 +24,7 @@ import {
   nextBatchWave,
   recordShards,
   storeBatchResults,
+  storedAnswerLookup,
   type BatchRequestRecord,
   type ShardRecord
 } from "../store/batch.js"
@@ -31,6 +32,7 @@ import { readRunTotals } from "../store/reads.js"
 import { makeResultWriter, type ResultWriter } from "../store/ResultWriter.js"
 import { logEvent, putManifest, type RequestRow, type RunDb } from "../store/RunStore.js"
 import { cliCommand } from "./invocation.js"
+import { refuseUnsafeOutput, runInputs } from "../store/outputGuard.js"
 import { createPlannedRun, runModelSteps, specOf, withDatabase } from "./runStudy.js"
 
 /** OpenAI's Batch API limits on one input file. */
@@ -131,12 +133,14 @@ const writeShards = (spec: RunSpec, db: RunDb, runId: string, needed: ReadonlyAr
       return yield* new UsageError({ detail: `--max-file-bytes: request ${needed[ranges.tooLarge]!.key} alone takes more than ${o.maxBytes} bytes` })
     }
     const wave = nextBatchWave(db)
+    const shardFile = (i: number) => path.resolve(o.out, `${runId}-w${wave}-${String(i + 1).padStart(3, "0")}.jsonl`)
+    yield* refuseUnsafeOutput("--out", ranges.map((_, i) => shardFile(i)), runInputs(path.dirname(db.name)))
     const shards: Array<ShardRecord> = []
     yield* Effect.try({
       try: () => {
         fs.mkdirSync(o.out, { recursive: true })
         ranges.forEach((r, i) => {
-          const file = path.resolve(o.out, `${runId}-w${wave}-${String(i + 1).padStart(3, "0")}.jsonl`)
+          const file = shardFile(i)
           writeWhole(file, lines.slice(r.from, r.to).join("\n") + "\n")
           const requests: Array<BatchRequestRecord> = []
           for (let j = r.from; j < r.to; j++) {
@@ -157,7 +161,8 @@ const writeShards = (spec: RunSpec, db: RunDb, runId: string, needed: ReadonlyAr
  * folder, writes the requests its unfinished units still need (the next wave, or lines that failed).
  */
 export const prepareBatch = (target: { readonly runDir: string } | { readonly spec: RunSpec }, o: PrepareOptions) =>
-  Effect.gen(function* () {
+  // Scoped: a new run's lock, taken when it is planned, is held until its files are written.
+  Effect.scoped(Effect.gen(function* () {
     if (!(o.maxRequests >= 1 && o.maxRequests <= BATCH_MAX_REQUESTS)) {
       return yield* new UsageError({ detail: `--max-file-requests: must be between 1 and ${BATCH_MAX_REQUESTS} (OpenAI's limit), got ${o.maxRequests}` })
     }
@@ -208,17 +213,17 @@ export const prepareBatch = (target: { readonly runDir: string } | { readonly sp
       yield* say(`[valuesim] ${result.requests} requests in ${result.files.length} batch file(s):`)
       for (const f of result.files) yield* say(`  ${escapeControl(f)}`)
       yield* say(`[valuesim] run folder (every unit pending): ${escapeControl(runDir)}`)
-      yield* say(`next: ${cliCommand()} batch submit ${shellWord(runDir)}   (or answer the files elsewhere, e.g. vllm run-batch, then: ${cliCommand()} batch ingest ${shellWord(runDir)} OUTPUT.jsonl…)`)
+      yield* say(`next: ${commandLine(cliCommand(), "batch", "submit", runDir)}   (or answer the files elsewhere, e.g. vllm run-batch, then: ${commandLine(cliCommand(), "batch", "ingest", runDir)} OUTPUT.jsonl…)`)
     }
     if (o.json) yield* Console.log(JSON.stringify(result))
     return result
-  })
+  }))
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null
 
 /** What one output line says. */
 type Line =
-  | { readonly kind: "answer"; readonly customId: string; readonly completion: Completion; readonly degraded: boolean }
+  | { readonly kind: "answer"; readonly customId: string; readonly completion: Completion; readonly model: string | null; readonly degraded: boolean }
   | { readonly kind: "failed"; readonly customId: string; readonly error: string }
 
 /** Reads one output line (`{"id","custom_id","response":{"status_code","request_id","body"},"error"}`); a string says what is wrong. */
@@ -237,6 +242,9 @@ const readLine = (text: string, logprobs: boolean): Line | string => {
   const errorText = (e: unknown): string | null =>
     isRecord(e) ? [e["code"], e["message"]].filter((x) => typeof x === "string" && x !== "").join(": ") || JSON.stringify(e) : null
   if (error !== null && error !== undefined) return { kind: "failed", customId, error: errorText(error) ?? String(error) }
+  if (response === undefined && "body" in o && "url" in o) {
+    return "a batch input line (custom_id, method, url, body): this is a file the batch is given, not one it returns; ingest the output file the batch wrote"
+  }
   if (!isRecord(response)) return { kind: "failed", customId, error: "no response" }
   const status = response["status_code"]
   const body = response["body"]
@@ -249,8 +257,16 @@ const readLine = (text: string, logprobs: boolean): Line | string => {
   // A completion without usable logprobs under logprob scoring is stored like any answer: the engine finds it
   // degraded when it draws (as online after the retries) and falls back for that request alone, whose agents'
   // own requests go into the next wave; every other line of the file counts.
-  return { kind: "answer", customId, completion, degraded: logprobs && completion.topLogprobs === null }
+  const model = isRecord(body) && typeof body["model"] === "string" ? body["model"] : null
+  return { kind: "answer", customId, completion, model, degraded: logprobs && completion.topLogprobs === null }
 }
+
+/**
+ * True when a completion's `model` can be the run's model: the same name, or a dated snapshot of it (OpenAI
+ * answers `gpt-4o-mini` as `gpt-4o-mini-2024-07-18`). A line without a model name cannot be told apart and passes.
+ */
+export const sameModel = (asked: string, answered: string | null): boolean =>
+  answered === null || answered === asked || answered.startsWith(`${asked}-`)
 
 export interface IngestOptions {
   readonly json: boolean
@@ -303,6 +319,9 @@ export const ingestFiles = (runDir: string, files: ReadonlyArray<string>) =>
         const lookup = batchRequestLookup(db)
         const answered: Array<{ customId: string; row: RequestRow }> = []
         const failed: Array<{ customId: string; error: string }> = []
+        // Where each answer was read, so two lines answering one request differently are refused, not first-wins.
+        const seen = new Map<string, { readonly at: string; readonly text: string; readonly top: string | null }>()
+        const stored = storedAnswerLookup(db)
         let lines = 0
         let degradedLines = 0
         for (const file of files) {
@@ -325,13 +344,28 @@ export const ingestFiles = (runDir: string, files: ReadonlyArray<string>) =>
             else {
               if (line.degraded) degradedLines++
               const c = line.completion
+              if (!sameModel(spec.backend.model, line.model)) {
+                return yield* new SpecFileError({
+                  file,
+                  problems: [`line ${n + 1}: response.body.model: answered by ${JSON.stringify(line.model)}, but this run asks ${JSON.stringify(spec.backend.model)}; ingest the output of this run's own batches`]
+                })
+              }
+              const top = c.topLogprobs === null ? null : JSON.stringify(c.topLogprobs)
+              const before = seen.get(line.customId) ?? stored(line.customId)
+              if (before !== undefined && (before.text !== c.text || before.top !== top)) {
+                return yield* new SpecFileError({
+                  file,
+                  problems: [`line ${n + 1}: custom_id ${JSON.stringify(line.customId)} is answered differently ${before.at}; keep one answer per request (remove one of the two output files or lines)`]
+                })
+              }
+              seen.set(line.customId, { at: `on line ${n + 1} of ${file}`, text: c.text, top })
               answered.push({
                 customId: line.customId,
                 row: {
                   key: line.customId,
                   body: known.body,
                   text: c.text,
-                  topLogprobs: c.topLogprobs === null ? null : JSON.stringify(c.topLogprobs),
+                  topLogprobs: top,
                   promptTokens: c.promptTokens,
                   completionTokens: c.completionTokens,
                   latencyMs: 0,
@@ -379,15 +413,15 @@ export const printIngest = (result: IngestResult, files: number, json: boolean, 
     )
     if (result.status === "complete") {
       yield* say(`[valuesim] done: ${result.answers} answers → ${escapeControl(runDir)}`)
-      yield* say(`next: ${cliCommand()} report ${shellWord(runDir)}`)
+      yield* say(`next: ${commandLine(cliCommand(), "report", runDir)}`)
     } else {
       yield* say(
         `[valuesim] ${result.unitsNotDone} agent-steps not done yet: ${result.awaiting} requests await an answer` +
           (result.failedRequests > 0 ? ` (${result.failedRequests} of them failed in their batch)` : "")
       )
       yield* say(
-        `next: ingest the remaining output files, or write the requests still needed with ${cliCommand()} batch prepare ${shellWord(runDir)} --out DIR` +
-          `, or send them online with ${cliCommand()} resume ${shellWord(runDir)}`
+        `next: ingest the remaining output files, or write the requests still needed with ${commandLine(cliCommand(), "batch", "prepare", runDir)} --out DIR` +
+          `, or send them online with ${resumeCommand(runDir, cliCommand())}`
       )
     }
     if (resultLine) yield* Console.log(JSON.stringify(result))

@@ -14,6 +14,7 @@ import { withCacheReader } from "../store/ResponseCache.js"
 import { formatDuration } from "../progress/counters.js"
 import type { Prices } from "../ui/state.js"
 import { cliCommand } from "./invocation.js"
+import { commandLine } from "../domain/printable.js"
 
 /** The run's spending reached --max-cost: it stopped like an interruption, finished answers saved (exit 130). */
 export class MaxCostReachedError extends Data.TaggedError("MaxCostReached")<{
@@ -22,7 +23,7 @@ export class MaxCostReachedError extends Data.TaggedError("MaxCostReached")<{
   readonly runDir: string
 }> {
   override get message(): string {
-    return `stopped: spending reached --max-cost ${usd(this.maxUsd)} (${usd(this.spentUsd)} from the tokens the server reported); finished answers are saved. Continue with: ${cliCommand()} resume ${this.runDir} --max-cost <USD>`
+    return `stopped: spending reached --max-cost ${usd(this.maxUsd)} (${usd(this.spentUsd)} from the tokens the server reported); finished answers are saved. Continue with: ${commandLine(cliCommand(), "resume", this.runDir, "--max-cost")} <USD>`
   }
 }
 
@@ -63,9 +64,11 @@ export const costOf = (prices: Prices | null, inputTokens: number, outputTokens:
 export const withCachedLookup = <A>(spec: RunSpec, dir: string | null, use: (cached: CachedLookup | undefined) => A): A => {
   if (dir === null || spec.backend.kind === "synthetic") return use(undefined)
   const identity = endpointIdentity(spec.backend, spec.backend.baseUrl)
-  return withCacheReader(dir, (has) =>
-    use((messages, nonce) => cacheable(spec.backend, nonce) && has(responseKey(identity, describeRequest(spec.backend, messages, nonce).body)))
-  )
+  // What the endpoint served when it was last asked (plan sends nothing, so it does not ask again).
+  return withCacheReader(dir, (has, lastServing) => {
+    const serving = lastServing(identity, spec.backend.model)
+    return use((messages, nonce) => cacheable(spec.backend, nonce) && has(responseKey(identity, describeRequest(spec.backend, messages, nonce).body, serving)))
+  })
 }
 
 export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds: number, cached?: CachedLookup): RunEstimate => {
@@ -126,7 +129,7 @@ export const renderEstimate = (e: RunEstimate): string => {
     return lines.join("\n")
   }
   lines.push(`  requests      ${n(e.requests)} for ${n(e.answers)} answers (${n(e.shared)} served by identical requests sent once)`)
-  for (const s of e.steps) lines.push(`    ${s.step.padEnd(20)} ${n(s.requests)} requests, ~${n(s.inputTokens)} input tokens`)
+  for (const s of e.steps) lines.push(`    ${(s.arm === undefined ? s.step : `${s.step} [arm ${s.arm}]`).padEnd(20)} ${n(s.requests)} requests, ~${n(s.inputTokens)} input tokens`)
   if (e.cached > 0) lines.push(`  cached        ${n(e.cached)} more answered by the response cache (not sent, no tokens, no cost)`)
   lines.push(`  input tokens  ~${n(e.inputTokens)} (estimated from the prompts: characters / 4)`)
   lines.push(`  output tokens ≤${n(e.outputTokens)} (max_tokens per reply)`)

@@ -22,7 +22,7 @@ import { firstGameMessages, planMatches, runGameStep } from "../engine/GameRunne
 import { describeRequest, makeAsker, validated, type Asker, type Preloaded } from "../engine/RequestCache.js"
 import { runQuestionnaireStep } from "../engine/QuestionnaireRunner.js"
 import { logprobValidator } from "../llm/scoring.js"
-import { cacheable, defaultCacheDir, endpointIdentity, openCache, type ResponseCache } from "../llm/responseCache.js"
+import { cacheable, defaultCacheDir, endpointIdentity, learnServing, openCache, type ResponseCache } from "../llm/responseCache.js"
 import { llmRespondent } from "../respondents/llm.js"
 import type { Respondent } from "../respondents/Respondent.js"
 import { syntheticRespondent } from "../respondents/synthetic.js"
@@ -37,10 +37,13 @@ import { makeCounters, progressLine, type RunCounters } from "../progress/counte
 import { assignConditions, largestRemainder, multinomialCounts } from "../sampling/allocation.js"
 import { stream } from "../sampling/rng.js"
 import { writePlan } from "../store/plan.js"
+import { stepAgents } from "../experiments/assignment.js"
 import { commonAnswerError, readRunTotals } from "../store/reads.js"
 import { DatabaseError, getManifest, logEvent, openDatabase, putManifest, type RunDb } from "../store/RunStore.js"
 import { faultOf, releaseSpace, reserveSpace, RunStoreError, stoppedNext, storeErrorOf } from "../store/storeFault.js"
 import { makeResultWriter, type ResultWriter } from "../store/ResultWriter.js"
+import { processAlive } from "../run/liveness.js"
+import { scopedRunLock, withRunLock } from "../run/lock.js"
 
 export interface RunSummary {
   readonly runId: string
@@ -121,15 +124,6 @@ const stageRunDir = (runsDir: string, base: string) =>
       new SpecFileError({ file: runsDir, problems: [`--runs-dir: cannot create the run folder (${(e as Error).message})`] })
   }))
 
-const processAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM"
-  }
-}
-
 /** The first free run id for `base` in runsDir: `base`, then `base-2`, `base-3`, … */
 const freeRunId = (runsDir: string, base: string, from = 1) => {
   for (let i = from; ; i++) {
@@ -142,31 +136,41 @@ const freeRunId = (runsDir: string, base: string, from = 1) => {
  * Writes the plan of a new run: conditions, the seeded allocation of agents to conditions, items, every
  * (step, agent) unit as pending, and the manifest, in one transaction (`writePlan`).
  */
-const planRun = (db: RunDb, spec: RunSpec, runId: string, createdAt: string) => {
+const planRun = (db: RunDb, spec: RunSpec, runId: string, createdAt: string, given?: Int32Array) => {
   const weights = spec.population.weights
   const counts =
-    spec.population.allocation === "multinomial"
-      ? multinomialCounts(weights, spec.agents, stream(spec.seed, "allocation-counts"))
-      : largestRemainder(weights, spec.agents)
-  const population = assignConditions(counts, stream(spec.seed, "allocation"))
+    given !== undefined
+      ? spec.population.conditions.map((_, c) => given.filter((x) => x === c).length)
+      : spec.population.allocation === "multinomial"
+        ? multinomialCounts(weights, spec.agents, stream(spec.seed, "allocation-counts"))
+        : largestRemainder(weights, spec.agents)
+  // A branch keeps its parent's agents (src/experiments/branch.ts): their conditions are given, not drawn.
+  const population = given ?? assignConditions(counts, stream(spec.seed, "allocation"))
   // Every backend answers the same population: backend b's agents are b·N … (b+1)·N − 1, with backend 0's
   // conditions and (in games) its matching, shifted.
   const nBackends = backendsOf(spec).length
   const n = population.length
   const assignment = nBackends === 1 ? population : Int32Array.from({ length: n * nBackends }, (_, i) => population[i % n]!)
-  const agentIds = Array.from({ length: n }, (_, i) => i)
+  const everyone = Array.from({ length: n }, (_, i) => i)
   const shifted = (ids: ReadonlyArray<number>, b: number) => ids.map((a) => a + b * n)
   const backendIdx = Array.from({ length: nBackends }, (_, b) => b)
+  // Arms of a `between` experiment: each agent answers only its own arm's step (src/experiments/assignment.ts).
+  const answering = stepAgents(spec, population)
   writePlan(db, {
     conditions: spec.population.conditions.map((c) => ({ id: c.id, value: c.value, system: c.system })),
     assignment,
     steps: spec.steps.map((s, step) => {
-      if (s.kind === "questionnaire") return { kind: "questionnaire" as const, items: s.questionnaire.items }
-      const m = planMatches(spec, step, agentIds)
+      const own = answering[step] ?? null
+      const agents = own === null ? {} : { agents: backendIdx.flatMap((b) => shifted(own, b)) }
+      const arm = s.arm === undefined ? {} : { arm: s.arm.name, experiment: spec.experiments![s.arm.experiment]!.id }
+      if (s.kind === "questionnaire") return { kind: "questionnaire" as const, items: s.questionnaire.items, ...agents, ...arm }
+      const m = planMatches(spec, step, own ?? everyone)
       return {
         kind: "game" as const,
         groups: backendIdx.flatMap((b) => m.groups.map((g) => shifted(g, b))),
-        unmatched: backendIdx.flatMap((b) => shifted(m.unmatched, b))
+        unmatched: backendIdx.flatMap((b) => shifted(m.unmatched, b)),
+        ...agents,
+        ...arm
       }
     }),
     manifest: {
@@ -190,14 +194,20 @@ const unitCounts = (db: RunDb) => {
  * endpoint: one, or its replicas composed into one client (src/llm/replicas.ts) unless `endpoint` (resume
  * --base-url) names another server.
  */
-export const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>, endpoint: string | null = spec.backend.baseUrl, pacer?: Pacer): Layer.Layer<LlmClient, UsageError> => {
+export const llmLayer = (
+  spec: RunSpec,
+  env: Readonly<Record<string, string | undefined>>,
+  endpoint: string | null = spec.backend.baseUrl,
+  replicaOptions: Replicas.ReplicaOptions = {},
+  pacer?: Pacer
+): Layer.Layer<LlmClient, UsageError> => {
   const b = spec.backend
   if (b.kind === "local") return LlmClientLocal.layer({ modelPath: b.model, seed: spec.seed, ...localThreads(env) })
   const openAi = (baseURL: string, connections: number) =>
     LlmClientOpenAi.layer({
       baseURL,
       // Local servers (Ollama, vLLM, llama.cpp) accept any key; OpenAI itself answers 401 without one.
-      apiKey: env["OPENAI_API_KEY"] ?? "no-key",
+      apiKey: LlmClientOpenAi.apiKeyOf(env),
       model: b.model,
       connections,
       ...(pacer === undefined ? {} : { pacer })
@@ -206,7 +216,7 @@ export const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | un
   return Layer.unwrapScoped(
     Effect.map(
       Effect.forEach(b.replicas, (r) => Effect.map(Layer.build(openAi(r.baseUrl, r.concurrency)), (ctx) => ({ name: r.baseUrl, concurrency: r.concurrency, rpm: r.rpm, client: Context.get(ctx, LlmClient) }))),
-      (endpoints) => Replicas.layer(b.model, endpoints)
+      (endpoints) => Replicas.layer(b.model, endpoints, replicaOptions)
     )
   )
 }
@@ -256,7 +266,7 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
       const validate = first.kind === "questionnaire" && first.questionnaire.administration !== "batch" && spec.backend.scoring === "logprob"
         ? logprobValidator(presentedChoices(first.questionnaire))
         : undefined
-      const cache = cacheDir !== null && cacheable(spec.backend, nonce) ? yield* openRunCache(spec, cacheDir, spec.backend.baseUrl) : null
+      const cache = cacheDir !== null && cacheable(spec.backend, nonce) ? yield* openRunCache(spec, cacheDir, spec.backend.baseUrl, env) : null
       const hit = cache === null ? undefined : cache.get(body, yield* Clock.currentTimeMillis)
       if (hit !== undefined && (validate === undefined || validate(hit) === null)) {
         const preloaded: Preloaded = { key, body, completion: hit, attempts: 0, latencyMs: 0, fromCache: true }
@@ -281,9 +291,12 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
     }).pipe(Effect.provide(llmLayer(spec, env)))
   )
 
-/** The run's view of the response cache for requests to `endpoint`. */
-const openRunCache = (spec: RunSpec, dir: string, endpoint: string | null) =>
-  openCache(dir, endpointIdentity(spec.backend, endpoint), spec.backend.model)
+/** The run's view of the response cache for requests to `endpoint`, keyed by what the endpoint says it serves. */
+const openRunCache = (spec: RunSpec, dir: string, endpoint: string | null, env: Readonly<Record<string, string | undefined>>) =>
+  Effect.gen(function* () {
+    const serving = yield* learnServing(spec.backend, endpoint, env)
+    return yield* openCache(dir, endpointIdentity(spec.backend, endpoint), spec.backend.model, serving, yield* Clock.currentTimeMillis)
+  })
 
 /** Runs one step: questionnaires through the backend's respondent, games through the asker (null: synthetic). */
 const runStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWriter, asker: Asker | null, respondent: Respondent, gate: Effect.Effect<void>) =>
@@ -380,9 +393,10 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
             else if (e._tag === "Failed") counters.failures[e.reason] = (counters.failures[e.reason] ?? 0) + 1
           })
           const bEndpoint = nBackends === 1 ? endpoint : bSpec.backend.baseUrl
-          const cache: ResponseCache | null = ctx.cacheDir === null ? null : yield* openRunCache(bSpec, ctx.cacheDir, bEndpoint)
+          const cache: ResponseCache | null = ctx.cacheDir === null ? null : yield* openRunCache(bSpec, ctx.cacheDir, bEndpoint, env)
           // Built in the backend's scope, not the asker's: a local model's context must outlive makeAsker.
-          const llm = yield* Layer.build(llmLayer(bSpec, env, bEndpoint, pacer))
+          // A replica's failover is a retry too (sent again, to another endpoint), counted with the scheduler's.
+          const llm = yield* Layer.build(llmLayer(bSpec, env, bEndpoint, { onFailover: () => void counters.retries++ }, pacer))
           const asker = yield* makeAsker(bSpec.backend, reader, writer, scheduler, counters, preloaded[b] ?? [], cache).pipe(Effect.provide(llm))
           inFlight.push(() => scheduler.stats().inFlight)
           dashboard?.attach(writer.stats, () => inFlight.reduce((n, f) => n + f(), 0))
@@ -511,6 +525,8 @@ const runPending = (ctx: RunContext) =>
           ? Effect.gen(function* () {
               yield* logEventNow(db, "max-cost", { ...unitCounts(db), spentUsd: e.spentUsd, maxUsd: e.maxUsd })
               putManifest(db, { status: "interrupted" })
+              // As an interruption: --json promises a summary on the last stdout line.
+              if (out.json) yield* Console.log(JSON.stringify({ ...(yield* summaryNow), status: "interrupted", stoppedBy: "max-cost" }))
             })
           : e instanceof QuotaExhaustedError || e instanceof MostlyMissingError
             ? Effect.gen(function* () {
@@ -624,22 +640,36 @@ const reachableAny = (urls: ReadonlyArray<string>, env: Readonly<Record<string, 
     for (const e of down) yield* (out.json ? Console.error : Console.log)(`[valuesim] warning: replica ${escapeControl(e.baseUrl)} cannot be reached (${e.detail}); its share goes to the others`)
   })
 
-/** Where requests go, printed before the first one is sent (the API key from the environment goes with them). */
-const endpointLine = (backend: BackendSettings, endpoint: string | null, env: Readonly<Record<string, string | undefined>>) =>
+/**
+ * Where requests go, printed before the first one is sent (the API key from the environment goes with them). In a
+ * run of several backends the line names the backend (`name`), so two models on one server make two lines that
+ * say which is which.
+ */
+const endpointLine = (backend: BackendSettings, endpoint: string | null, env: Readonly<Record<string, string | undefined>>, name?: string) =>
   backend.kind === "local"
     ? `[valuesim] running ${escapeControl(backend.model)} in this process (node-llama-cpp)`
-    : `[valuesim] sending requests to ${escapeControl(hostOf(endpoint ?? DEFAULT_BASE_URL))}${env["OPENAI_API_KEY"] ? " with OPENAI_API_KEY" : ""}`
+    : `[valuesim] sending ${name === undefined ? "" : `${escapeControl(name)}'s `}requests to ${escapeControl(hostOf(endpoint ?? DEFAULT_BASE_URL))}${env["OPENAI_API_KEY"] ? " with OPENAI_API_KEY" : ""}`
+
+/** Prints each distinct line once (replicas on one host, `/v1` and `/v1/`, say the same thing). */
+const printOnce = (say: (line: string) => Effect.Effect<void>) => {
+  const said = new Set<string>()
+  return (line: string) => (said.has(line) ? Effect.void : Effect.zipRight(Effect.sync(() => said.add(line)), say(line)))
+}
 
 const logEventNow = (db: RunDb, kind: string, detail: unknown) =>
   Effect.flatMap(Clock.currentTimeMillis, (ms) => Effect.sync(() => logEvent(db, new Date(ms).toISOString(), kind, detail)))
 
-/** Opens a run database for writing (an existing one is checked first: `openDatabase`), uses it and closes it. */
+/**
+ * Opens a run database for writing (an existing one is checked first: `openDatabase`), takes the run's lock
+ * (src/run/lock.ts: one writer per run store), uses it, and releases and closes it.
+ */
 export const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: RunDb) => Effect.Effect<A, E, R>) =>
-  Effect.acquireUseRelease(openDatabase(file, { mustExist, writes: true }), use, (db) => Effect.sync(() => db.close()))
+  Effect.acquireUseRelease(openDatabase(file, { mustExist, writes: true }), (db) => withRunLock(path.dirname(file), use(db)), (db) => Effect.sync(() => db.close()))
 
 /**
  * Creates the folder of a new run of `spec` under `runsDir` with its plan stored (and `manifest` entries, if
  * given). The plan is written in a staging folder renamed into place, so a run folder never exists without it.
+ * The run's lock (src/run/lock.ts) is taken in the staging folder and held until the caller's scope closes.
  * With `keepReserve` the space set aside for recording a status on a full disk (`reserveSpace`) stays for the
  * run that follows (`driveRun` gives it back); otherwise it is given back at once.
  */
@@ -648,7 +678,9 @@ export const createPlannedRun = (
   runsDir: string,
   now: number,
   manifest?: Readonly<Record<string, unknown>>,
-  keepReserve = false
+  keepReserve = false,
+  /** The condition of each agent when they are given (a branch keeps its parent's), else drawn from the seed. */
+  population?: Int32Array
 ) =>
   Effect.gen(function* () {
     const base = `${stamp(now)}-${spec.study.id}-s${spec.seed}`
@@ -657,6 +689,9 @@ export const createPlannedRun = (
       stageRunDir(runsDir, base),
       (staging) =>
         Effect.gen(function* () {
+          // Locked before the plan is written and held (moved along) once it is the run folder, so no other
+          // command writes to the new run before this one is done with it.
+          const lock = yield* scopedRunLock(staging)
           let { id, i } = freeRunId(runsDir, base)
           const stagedFile = path.join(staging, "run.sqlite")
           // A full disk here keeps nothing: the staging folder goes with the error.
@@ -669,7 +704,7 @@ export const createPlannedRun = (
           const reserved = reserveSpace(staging)
           if (reserved !== null) return yield* keptNothing(reserved)
           const plan = (db: RunDb) => {
-            planRun(db, spec, id, new Date(now).toISOString())
+            planRun(db, spec, id, new Date(now).toISOString(), population)
             if (manifest !== undefined) putManifest(db, { ...manifest })
           }
           yield* withDatabase(stagedFile, false, (db) => Effect.try({ try: () => plan(db), catch: atStart })).pipe(
@@ -693,6 +728,7 @@ export const createPlannedRun = (
               catch: (e) => new SpecFileError({ file: runsDir, problems: [`--runs-dir: cannot create the run folder (${(e as Error).message})`] })
             })
             if (moved) {
+              lock.moveTo(target)
               if (!keepReserve) releaseSpace(target)
               return { runDir: target, runId: id }
             }
@@ -712,19 +748,25 @@ export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<st
     // Each model backend: where requests go, then (unless its first question is cached) whether anything answers there.
     const cacheDir = runCacheDir(out, env)
     const preloaded: Array<ReadonlyArray<Preloaded>> = []
+    const say = printOnce(out.json ? Console.error : Console.log)
+    const names = spec.backends === undefined ? undefined : backendNames(spec)
     for (const [b, backend] of backendsOf(spec).entries()) {
       if (backend.kind === "synthetic") {
         preloaded.push([])
         continue
       }
-      for (const url of replicaUrls(backend)) yield* (out.json ? Console.error : Console.log)(endpointLine(backend, url, env))
+      for (const url of replicaUrls(backend)) yield* say(endpointLine(backend, url, env, names?.[b]))
       preloaded.push([yield* probeBackend(specOfBackend(spec, b), env, cacheDir, out)])
     }
     const now = yield* Clock.currentTimeMillis
-    const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now, undefined, true)
-    const dbFile = path.join(runDir, "run.sqlite")
-    return yield* withDatabase(dbFile, false, (db) =>
-      driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl, cacheDir })
+    return yield* Effect.scoped(
+      Effect.gen(function* () {
+        const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now, undefined, true)
+        const dbFile = path.join(runDir, "run.sqlite")
+        return yield* withDatabase(dbFile, false, (db) =>
+          driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl, cacheDir })
+        )
+      })
     )
   })
 
@@ -781,12 +823,15 @@ export const resumeRun = (
         }
         const endpoint = overrides.baseUrl ?? spec.backend.baseUrl
         if (spec.backends !== undefined) {
-          for (const b of spec.backends) {
+          const say = printOnce(out.json ? Console.error : Console.log)
+          const warn = printOnce(Console.error)
+          const names = backendNames(spec)
+          for (const [i, b] of spec.backends.entries()) {
             if (b.kind === "synthetic") continue
             for (const url of b.replicas?.map((r) => r.baseUrl) ?? [b.baseUrl]) {
               const warning = endpointWarning(url, `the run's stored settings (${escapeControl(runDir)})`, env)
-              if (warning !== null) yield* Console.error(warning)
-              yield* (out.json ? Console.error : Console.log)(endpointLine(b, url, env))
+              if (warning !== null) yield* warn(warning)
+              yield* say(endpointLine(b, url, env, names[i]))
             }
           }
         } else if (resumed.backend.kind !== "synthetic") {

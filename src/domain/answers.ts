@@ -19,6 +19,8 @@ export interface Completion {
    * or reasoning tokens in the usage), so that a reply cut by its token limit can say why. Absent: unknown.
    */
   readonly thinking?: boolean
+  /** The model the server says answered (the response's `model` field), when it says; the response cache checks it. */
+  readonly servedBy?: string | null
 }
 
 /**

@@ -11,6 +11,16 @@ import { fixFor, normaliseErrorBody } from "./diagnose.js"
 import type { Pacer } from "./rateLimits.js"
 import { reasonedIn, stripThinking } from "./reasoning.js"
 
+/**
+ * The API key sent to an OpenAI-compatible server: OPENAI_API_KEY when it says something, else a placeholder (a
+ * local server needs none). An empty OPENAI_API_KEY counts as unset; passed through, it made the openai client
+ * refuse to start ("Missing credentials"), which valuesim reported as an internal error.
+ */
+export const apiKeyOf = (env: Readonly<Record<string, string | undefined>>): string => {
+  const key = env["OPENAI_API_KEY"]?.trim()
+  return key === undefined || key === "" ? "no-key" : key
+}
+
 export interface OpenAiConfig {
   readonly baseURL: string
   readonly apiKey: string
@@ -135,7 +145,8 @@ export const toCompletion = (raw: unknown): Completion | string => {
     promptTokens: count(usage["prompt_tokens"]),
     completionTokens: count(usage["completion_tokens"]),
     finishReason: typeof finish === "string" ? finish : null,
-    ...(thinking || reasonedIn(first["message"], usage) ? { thinking: true } : {})
+    ...(thinking || reasonedIn(first["message"], usage) ? { thinking: true } : {}),
+    servedBy: typeof raw["model"] === "string" ? raw["model"] : null
   }
 }
 

@@ -3,11 +3,13 @@
  * rendered to SVG strings in Node). No scripts, fonts, stylesheets or images are referenced, and no data is loaded:
  * every plot's data is inlined in its spec, and the Vega loader refuses all requests.
  */
+import { isSmacof, type MdsMethod } from "../stats/mds.js"
 import * as vega from "vega"
 import { compile } from "vega-lite"
 import { modelTables } from "./models.js"
 import type { GameAnalysis } from "../analysis/games.js"
 import type { TopLevelSpec } from "vega-lite"
+import { conditionRows, effectPlotSpec, effectRows, experimentHeading, pairedRows, panelRows, verdict } from "../experiments/render.js"
 import type {
   BaselineRef,
   BehaviourComparison,
@@ -18,7 +20,7 @@ import type {
   StructureComparison,
   ValueStructure
 } from "../analysis/Report.js"
-import { ciText, clause, hasText, int, isNumber, num, pValue, sentence } from "./format.js"
+import { ciText, clause, hasText, int, isNumber, mdsMethodText, num, pValue, sentence } from "./format.js"
 import { placeLabels } from "./labels.js"
 import { gameConditions, notMeasured, presentSections, type SectionId } from "./sections.js"
 
@@ -344,26 +346,48 @@ interface Context {
   readonly report: Report
 }
 
+/** The synthetic backend's warning: over the whole run, or naming the backends of a several-backend run it covers. */
+const syntheticBanner = (label: string | null, names: ReadonlyArray<string> | null, of: number): string => {
+  const who =
+    names === null
+      ? `This run used the synthetic backend: every answer was generated`
+      : `${names.map(escapeHtml).join(", ")} (${names.length} of this run's ${of} backends) used the synthetic backend: ${names.length === 1 ? "its" : "their"} answers were generated`
+  const scope = names === null ? "Its figures are" : `${names.length === 1 ? "Its" : "Their"} figures are`
+  const cite = names === null ? "Do not cite them as LLM results." : `Do not cite ${names.length === 1 ? "them" : "those"} as LLM results; the other backends' figures are the models'.`
+  return (
+    `<div class="banner synthetic" role="alert"><p class="banner-label">${escapeHtml(label ?? "synthetic: theory model, not an LLM")}</p>` +
+    `<p>${who} from a theory model of human values, not by a language model. ${scope} a <strong>theory reference</strong> (what ` +
+    `the theory predicts when its assumptions hold), not the behaviour of any LLM. ${cite}</p></div>`
+  )
+}
+
+/** The backends of a several-backend run that are synthetic (null for a run of one backend). */
+const syntheticModels = (report: Report) => report.models?.filter((m) => m.report.run.synthetic) ?? null
+
 const headerHtml = (report: Report): string => {
   const run = report.run
+  const models = report.models
   const rows: ReadonlyArray<readonly [string, string]> = [
     ["Study", run.study],
     ["Run id", run.runId],
-    ["Backend", run.backend],
-    ["Model", run.model],
+    ...(models === undefined
+      ? [["Backend", run.backend] as const, ["Model", run.model] as const]
+      : [["Backends", models.map((m) => `${m.name} (${m.report.run.backend})`).join(", ")] as const]),
     ["Agents", int(run.agents)],
     ["Seed", int(run.seed)],
     ["Population", `${run.population.id} (strategy: ${run.population.strategy})`],
     ["Status", run.status],
     ["Run directory", run.runDir]
   ]
-  const banner = run.synthetic
-    ? `<div class="banner synthetic" role="alert"><p class="banner-label">${escapeHtml(
-        run.label ?? "synthetic: theory model, not an LLM"
-      )}</p><p>This run used the synthetic backend: every answer was generated from a theory model of human values, ` +
-      `not by a language model. Its figures are a <strong>theory reference</strong> (what the theory predicts when ` +
-      `its assumptions hold), not the behaviour of any LLM. Do not cite them as LLM results.</p></div>`
-    : ""
+  const synthetic = syntheticModels(report)
+  const banner =
+    models === undefined || synthetic === null
+      ? run.synthetic
+        ? syntheticBanner(run.label, null, 1)
+        : ""
+      : synthetic.length === 0
+        ? ""
+        : syntheticBanner(synthetic[0]!.report.run.label, synthetic.length === models.length ? null : synthetic.map((m) => m.name), models.length)
   const dl = rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")
   return (
     `<header><h1>valuesim report: ${escapeHtml(run.study)}</h1>\n${banner}\n` +
@@ -384,7 +408,7 @@ const baselineCell = (b: BaselineRef, suffix = ""): Cell => ({
 })
 const bootstrapHead = (ciLevel: number) => ["bootstrap mean", `${percent(ciLevel)} CI`, "p", "BH-adjusted p"]
 
-const methodText = (m: "smacof" | "classical") => (m === "smacof" ? "ratio SMACOF maps, the paper's metric MDS" : "classical MDS maps")
+const methodText = (m: MdsMethod) => mdsMethodText(m)
 
 /** The headline: S_V per baseline with its bootstrap CI and the chance level it must be read against. */
 const svSection = async ({ report }: Context): Promise<Array<Block>> => {
@@ -396,19 +420,25 @@ const svSection = async ({ report }: Context): Promise<Array<Block>> => {
     { num: ciText(c.bootstrap.ci) },
     n(c.null?.mean ?? null),
     n(c.null?.q95 ?? null),
-    p(c.null?.p ?? null)
+    p(c.null?.p ?? null),
+    n(c.ceiling?.sv ?? null),
+    n(c.ceiling?.position ?? null, 2)
   ])
   const circular = vs.structureComparisons.filter((c) => c.circularity !== null)
   return [
     table(
       `S_V per human value structure (${methodText(s.mdsMethod)} + Procrustes)`,
-      ["baseline", "S_V", `${percent(s.ciLevel)} CI`, "chance mean", "chance 95th pct.", "p (perm.)"],
+      ["baseline", "S_V", `${percent(s.ciLevel)} CI`, "chance mean", "chance 95th pct.", "p (perm.)", "human ceiling", "position"],
       rows
     ),
-    `<p>CI: ${escapeHtml(int(s.bootstrapIterations))} bootstrap resamples of ${escapeHtml(int(s.bootstrapSampleSize))} respondents. ` +
+    ...(vs.noVariance === undefined ? [] : [`<p class="note"><strong>No S_V</strong>: ${escapeHtml(vs.noVariance)}.</p>`]),
+    `<p>CI: ${escapeHtml(int(s.bootstrapIterations))} bootstrap resamples of ${escapeHtml(int(vs.structureComparisons[0]?.bootstrap.sampleSize ?? s.bootstrapSampleSize))} respondents` +
+      `${s.bootstrapSizeRule === "own" && (vs.structureComparisons[0]?.bootstrap.sampleSize ?? s.bootstrapSampleSize) < s.bootstrapSampleSize ? ` (the sample's own size; the paper draws ${escapeHtml(int(s.bootstrapSampleSize))} whatever the sample)` : ""}. ` +
       `Chance: S_V when the run's value labels are permuted (${escapeHtml(int(s.permutations))} permutations, seeded by the run); ` +
       `p (perm.) is the share of permuted structures at or above S_V. Unrelated structures reach S_V well above 0, ` +
-      `so an S_V means something only above its chance level. The paper's t-test against 0 is in the value-structure section.</p>`,
+      `so an S_V means something only above its chance level. The paper's t-test against 0 is in the value-structure section. ` +
+      `Human ceiling: mean S_V of the baseline with the other human samples given of its instrument family and centering; ` +
+      `position = (S_V − chance mean) / (ceiling − chance mean), 0 at chance and 1 at human agreement (valuesim's reading, not the paper's).</p>`,
     ...(circular.length === 0
       ? []
       : [`<ul class="circular">${circular.map((c) => `<li><strong>${escapeHtml(c.baseline.title)}</strong>: ${escapeHtml(sentence(c.circularity!))}</li>`).join("")}</ul>`])
@@ -597,7 +627,7 @@ const valuesSection = async ({ figures, report }: Context): Promise<Array<Block>
     const pts = mapPoints(vs.labels, vs.mds.coordinates, RUN_SOURCE, 0)
     if (pts.length > 0) {
       const svg = await figures.render(mdsSpec(pts, [RUN_SOURCE], [RUN_COLOUR]), "MDS map of this run")
-      runFigs.push(figure(`${vs.mds.method === "smacof" ? "Ratio SMACOF" : "Classical MDS"} map of this run's C⁽ⱽ⁾ (not aligned to any baseline).`, svg))
+      runFigs.push(figure(`${isSmacof(vs.mds.method) ? "Ratio SMACOF" : "Classical MDS"} map of this run's C⁽ⱽ⁾ (not aligned to any baseline).`, svg))
     }
   }
   parts.push(`<div class="figures">${runFigs.join("\n")}</div>`)
@@ -626,12 +656,15 @@ const measureBlocks = (m: BehaviourMeasure): Array<Block> => [
 const sbTable = (comparisons: ReadonlyArray<BehaviourComparison>, ciLevel: number): string =>
   table(
     "Value–behaviour similarity S_B per human baseline",
-    ["baseline", "measure", "cells", "S_B", ...bootstrapHead(ciLevel)],
+    ["baseline", "measure", "cells", "S_B", "chance mean", "chance 95th pct.", "p (perm.)", ...bootstrapHead(ciLevel).map((h) => (h === "p" || h === "BH-adjusted p" ? `paper's t-test ${h}` : h))],
     comparisons.map((c) => [
       baselineCell(c.baseline),
       c.measure,
       i(c.cells),
       n(c.sb),
+      n(c.null?.mean ?? null),
+      n(c.null?.q95 ?? null),
+      p(c.null?.p ?? null),
       n(c.bootstrap.mean),
       { num: ciText(c.bootstrap.ci) },
       p(c.bootstrap.p),
@@ -797,12 +830,39 @@ const settingsHtml = (report: Report): string => {
   return `<footer><p>${escapeHtml(parts.join(" "))}</p></footer>`
 }
 
+/** Each experiment: its effects table, then per outcome the effect plot and the effect by condition. */
+const experimentsSection = async ({ figures, report }: Context): Promise<Array<Block>> => {
+  const parts: Array<Block> = []
+  for (const e of report.experiments ?? []) {
+    parts.push(h3(e.id), `<p>${escapeHtml(experimentHeading(e))}</p>`)
+    const t = effectRows(e)
+    parts.push(table(`${e.id}: effect of each treatment arm against the control`, t.header, t.rows.map((r) => r.map((c, j) => (j >= 2 ? { num: c } : c)))))
+    for (const o of e.outcomes) {
+      const svg = await figures.render(effectPlotSpec(o), `effect on ${o.outcome}`)
+      parts.push(figure(verdict(o), svg))
+      const c = conditionRows(o)
+      parts.push(table(`${o.outcome}: effect by value condition`, c.header, c.rows.map((r) => r.map((x, j) => (j >= 1 ? { num: x } : x)))))
+    }
+  }
+  return parts
+}
+
 const SECTIONS: Record<SectionId, (ctx: Context) => Promise<Array<Block>>> = {
   sv: svSection,
   notes: notesSection,
   values: valuesSection,
   behaviour: behaviourSection,
   games: gamesSection,
+  experiments: experimentsSection,
+  panels: async ({ report }) =>
+    (report.panels ?? []).flatMap((p) => {
+      const t = panelRows(p)
+      return [h3(p.id), `<p>${escapeHtml(t.intro)}</p>`, table(`${p.id}: change between the two askings`, t.header, t.rows.map((r) => r.map((c, j) => (j >= 1 ? { num: c } : c))))]
+    }),
+  paired: async ({ report }) => {
+    const t = pairedRows(report.pairedWith!)
+    return [`<p>${escapeHtml(t.intro)}</p>`, table("Outcomes of both runs, agent by agent (difference: this run − the other)", t.header, t.rows.map((r) => r.map((c, j) => (j >= 2 ? { num: c } : c))))]
+  },
   "not-compared": notComparedSection,
   baselines: baselinesSection
 }
@@ -896,7 +956,8 @@ const modelsBody = async (figures: Figures, report: Report, models: NonNullable<
   for (const [b, m] of models.entries()) {
     const sections = await renderSections(figures, m.report, `model-${b + 1}-`)
     toc.push({ id: `model-${b + 1}`, title: m.name, subs: sections.map((x) => ({ id: x.id, title: x.title })), html: "" })
-    articles.push(`<article id="model-${b + 1}"><h1>${escapeHtml(m.name)}</h1>\n${sections.map((x) => x.html).join("\n")}\n${settingsHtml(m.report)}\n</article>`)
+    const banner = m.report.run.synthetic ? syntheticBanner(m.report.run.label, [m.name], models.length) : ""
+    articles.push(`<article id="model-${b + 1}"><h1>${escapeHtml(m.name)}</h1>\n${banner}${sections.map((x) => x.html).join("\n")}\n${settingsHtml(m.report)}\n</article>`)
   }
   return [headerHtml(report), tocHtml(toc), side.html, ...articles]
 }
@@ -911,7 +972,10 @@ export const renderHtml = async (report: Report): Promise<string> => {
     body = await modelsBody(figures, report, report.models)
   }
   const run = report.run
-  const title = `valuesim report: ${run.study} (${run.runId})${run.synthetic ? " [synthetic]" : ""}`
+  const synthetic = syntheticModels(report)
+  const tag =
+    synthetic === null ? (run.synthetic ? " [synthetic]" : "") : synthetic.length === 0 ? "" : synthetic.length === report.models!.length ? " [synthetic]" : " [partly synthetic]"
+  const title = `valuesim report: ${run.study} (${run.runId})${tag}`
   return (
     `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n` +
     `<meta name="viewport" content="width=device-width, initial-scale=1">\n` +

@@ -17,6 +17,8 @@ const SCHEMA = `
 export const CACHE_FILE = "responses.sqlite"
 
 export interface CachedResponse {
+  /** The model the server said answered (its `model` field), when it said; null in entries from before it was kept. */
+  readonly servedBy: string | null
   readonly text: string | null
   /** JSON of the first token's top logprobs, as the run store keeps them. */
   readonly topLogprobs: string | null
@@ -48,8 +50,23 @@ export interface ResponseCacheDb {
   readonly lookup: (key: string) => CachedResponse | undefined
   /** Marks an entry as used now (for `prune --older-than`). */
   readonly touch: (key: string, nowMs: number) => void
+  /** Stores (or replaces: a degraded or damaged entry is superseded by a fresh answer) the response to `key`. */
   readonly put: (key: string, endpoint: string, model: string, r: CachedResponse, nowMs: number) => void
+  /** What `endpoint` last said about the model behind `model` (its `/models` entry, hashed), or null. */
+  readonly lastServing: (endpoint: string, model: string) => string | null
+  readonly noteServing: (endpoint: string, model: string, serving: string, nowMs: number) => void
   readonly close: () => void
+}
+
+const SERVING_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS serving (endpoint TEXT NOT NULL, model TEXT NOT NULL, serving TEXT NOT NULL, seen_ms INTEGER NOT NULL,
+    PRIMARY KEY (endpoint, model)) WITHOUT ROWID;`
+
+/** Adds what later versions keep to a cache made by an earlier one (a column the old rows leave null). */
+const migrate = (db: Sqlite.Database) => {
+  const columns = (db.prepare(`PRAGMA table_info(responses)`).all() as Array<{ name: string }>).map((c) => c.name)
+  if (!columns.includes("served_by")) db.exec(`ALTER TABLE responses ADD COLUMN served_by TEXT`)
+  db.exec(SERVING_SCHEMA)
 }
 
 const open = (file: string, readonly: boolean): Sqlite.Database => {
@@ -59,6 +76,7 @@ const open = (file: string, readonly: boolean): Sqlite.Database => {
     db.pragma("journal_mode = WAL")
     db.pragma("synchronous = NORMAL")
     db.exec(SCHEMA)
+    migrate(db)
   }
   return db
 }
@@ -68,25 +86,29 @@ export const openResponseCache = (dir: string): ResponseCacheDb => {
   fs.mkdirSync(dir, { recursive: true })
   const file = path.join(dir, CACHE_FILE)
   const db = open(file, false)
-  const get = db.prepare<[string], { text: string | null; top_logprobs: string | null; prompt_tokens: number; completion_tokens: number }>(
-    `SELECT text, top_logprobs, prompt_tokens, completion_tokens FROM responses WHERE key = ?`
+  const get = db.prepare<[string], { served_by: string | null; text: string | null; top_logprobs: string | null; prompt_tokens: number; completion_tokens: number }>(
+    `SELECT served_by, text, top_logprobs, prompt_tokens, completion_tokens FROM responses WHERE key = ?`
   )
   const touch = db.prepare(`UPDATE responses SET used_ms = ?, hits = hits + 1 WHERE key = ?`)
   const insert = db.prepare(
-    `INSERT OR IGNORE INTO responses (key, endpoint, model, text, top_logprobs, prompt_tokens, completion_tokens, created_ms, used_ms, hits)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`
+    `INSERT OR REPLACE INTO responses (key, endpoint, model, served_by, text, top_logprobs, prompt_tokens, completion_tokens, created_ms, used_ms, hits)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`
   )
+  const serving = db.prepare<[string, string], { serving: string }>(`SELECT serving FROM serving WHERE endpoint = ? AND model = ?`)
+  const noteServing = db.prepare(`INSERT OR REPLACE INTO serving (endpoint, model, serving, seen_ms) VALUES (?, ?, ?, ?)`)
   return {
     file,
     lookup: (key) => {
       const row = get.get(key)
       return row === undefined
         ? undefined
-        : { text: row.text, topLogprobs: row.top_logprobs, promptTokens: row.prompt_tokens, completionTokens: row.completion_tokens }
+        : { servedBy: row.served_by, text: row.text, topLogprobs: row.top_logprobs, promptTokens: row.prompt_tokens, completionTokens: row.completion_tokens }
     },
     touch: (key, nowMs) => void touch.run(nowMs, key),
     put: (key, endpoint, model, r, nowMs) =>
-      void insert.run(key, endpoint, model, r.text, r.topLogprobs, r.promptTokens, r.completionTokens, nowMs, nowMs),
+      void insert.run(key, endpoint, model, r.servedBy, r.text, r.topLogprobs, r.promptTokens, r.completionTokens, nowMs, nowMs),
+    lastServing: (endpoint, model) => serving.get(endpoint, model)?.serving ?? null,
+    noteServing: (endpoint, model, s, nowMs) => void noteServing.run(endpoint, model, s, nowMs),
     close: () => db.close()
   }
 }
@@ -95,13 +117,22 @@ export const openResponseCache = (dir: string): ResponseCacheDb => {
  * Calls `use` with a membership test on the cache in `dir`, opened read-only (a missing cache holds nothing and
  * is not created). For `valuesim plan`.
  */
-export const withCacheReader = <A>(dir: string, use: (has: (key: string) => boolean) => A): A => {
+export const withCacheReader = <A>(
+  dir: string,
+  use: (has: (key: string) => boolean, lastServing: (endpoint: string, model: string) => string | null) => A
+): A => {
   const file = path.join(dir, CACHE_FILE)
-  if (!fs.existsSync(file)) return use(() => false)
+  if (!fs.existsSync(file)) return use(() => false, () => null)
   const db = open(file, true)
   try {
     const has = db.prepare<[string], { one: number }>(`SELECT 1 AS one FROM responses WHERE key = ?`)
-    return use((key) => has.get(key) !== undefined)
+    let serving: Sqlite.Statement<[string, string], { serving: string }> | null
+    try {
+      serving = db.prepare<[string, string], { serving: string }>(`SELECT serving FROM serving WHERE endpoint = ? AND model = ?`)
+    } catch {
+      serving = null // a cache from before the table was kept
+    }
+    return use((key) => has.get(key) !== undefined, (endpoint, model) => serving?.get(endpoint, model)?.serving ?? null)
   } finally {
     db.close()
   }
