@@ -203,16 +203,17 @@ export const llmLayer = (
 ): Layer.Layer<LlmClient, UsageError> => {
   const b = spec.backend
   if (b.kind === "local") return LlmClientLocal.layer({ modelPath: b.model, seed: spec.seed, ...localThreads(env) })
-  const openAi = (baseURL: string, connections: number) =>
+  // `pacer`: the one server's rate-limit headers pace the run (replicas are separate servers: none is shared).
+  const openAi = (baseURL: string, connections: number, paced?: Pacer) =>
     LlmClientOpenAi.layer({
       baseURL,
       // Local servers (Ollama, vLLM, llama.cpp) accept any key; OpenAI itself answers 401 without one.
       apiKey: LlmClientOpenAi.apiKeyOf(env),
       model: b.model,
       connections,
-      ...(pacer === undefined ? {} : { pacer })
+      ...(paced === undefined ? {} : { pacer: paced })
     })
-  if (b.replicas === undefined || endpoint !== b.baseUrl) return openAi(endpoint ?? DEFAULT_BASE_URL, b.concurrency)
+  if (b.replicas === undefined || endpoint !== b.baseUrl) return openAi(endpoint ?? DEFAULT_BASE_URL, b.concurrency, pacer)
   return Layer.unwrapScoped(
     Effect.map(
       Effect.forEach(b.replicas, (r) => Effect.map(Layer.build(openAi(r.baseUrl, r.concurrency)), (ctx) => ({ name: r.baseUrl, concurrency: r.concurrency, rpm: r.rpm, client: Context.get(ctx, LlmClient) }))),
