@@ -29,6 +29,7 @@ import { syntheticRespondent } from "../respondents/synthetic.js"
 import { makeScheduler } from "../engine/Scheduler.js"
 import { makeQuotaStop, missingGuard, mostlyMissing, MostlyMissingError, mostlyMissingError, QuotaExhaustedError } from "../engine/runStops.js"
 import { makePacer, type Pacer } from "../llm/rateLimits.js"
+import { thinkingHint } from "../llm/reasoning.js"
 import * as LlmClientLocal from "../llm/LlmClientLocal.js"
 import * as LlmClientOpenAi from "../llm/LlmClientOpenAi.js"
 import * as Replicas from "../llm/replicas.js"
@@ -265,7 +266,7 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
       // Under logprob scoring the first question must come back with logprobs over its options, as every
       // shared request must (a degraded response is retried like a 5xx).
       const validate = first.kind === "questionnaire" && first.questionnaire.administration !== "batch" && spec.backend.scoring === "logprob"
-        ? logprobValidator(presentedChoices(first.questionnaire))
+        ? thinkingHint(logprobValidator(presentedChoices(first.questionnaire)))
         : undefined
       const cache = cacheDir !== null && cacheable(spec.backend, nonce) ? yield* openRunCache(spec, cacheDir, spec.backend.baseUrl, env) : null
       const hit = cache === null ? undefined : cache.get(body, yield* Clock.currentTimeMillis)

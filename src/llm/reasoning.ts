@@ -86,3 +86,14 @@ export const unreadableReply = (c: Pick<Completion, "finishReason" | "thinking" 
   cutByLimit(c)
     ? { error: truncationFix(c, b), reask: c.thinking !== true }
     : { error: "unparseable answer after the last re-ask", reask: true }
+
+/**
+ * A logprob validator that, for a reply showing reasoning, adds what to do: the first token of a thinking model
+ * is its reasoning's, so no option can be among its logprobs.
+ */
+export const thinkingHint = (validate: (c: Completion) => string | null) => (c: Completion): string | null => {
+  const problem = validate(c)
+  return problem !== null && c.thinking === true
+    ? `${problem}; the model reasons before it answers (a thinking model): turn thinking off (--extra-body '{"chat_template_kwargs":{"enable_thinking":false}}' on vLLM or llama.cpp, --reasoning-effort none on Ollama), or use --scoring sample with --thinking-budget 1024`
+    : problem
+}

@@ -147,6 +147,11 @@ describe("server kinds: what a user must set, and what happens otherwise", () =>
 
   it("a thinking model (Qwen3, <think> in content): cut replies stop the run with the fix; a thinking budget or thinking off answers", async () => {
     const s = await start({ kind: "thinking", thinkingTokens: 300 })
+    // Logprob scoring: the first token is the reasoning's; the probe says so and names both ways out.
+    const logprob = await run(s, 10, [])
+    expect(logprob.code).toBe(2)
+    expect(logprob.stderr).toContain("a thinking model")
+    expect(logprob.stderr).toContain("enable_thinking")
     const cut = await run(s, 10, ["--scoring", "sample"])
     expect(cut.code).toBe(1)
     expect(cut.stderr).toMatch(/stopped: .*while the model was still thinking.*--thinking-budget/)
