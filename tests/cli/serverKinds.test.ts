@@ -158,7 +158,9 @@ describe("server kinds: what a user must set, and what happens otherwise", () =>
     const runDir = String(lastJson(cut.stdout)["runDir"])
     expect(withRunDb(runDir, (db) => getManifest(db)["status"])).toBe("interrupted")
     expectAnswered(await run(s, 10, ["--scoring", "sample", "--thinking-budget", "512"]), 100)
-    expectAnswered(await run(s, 10, ["--scoring", "sample", "--extra-body", '{"chat_template_kwargs":{"enable_thinking":false}}']), 100)
+    // Thinking off, logprob scoring works as on any model with logprobs.
+    expectAnswered(await run(s, 10, ["--extra-body", '{"chat_template_kwargs":{"enable_thinking":false}}']), 100)
+    expect((s.bodies.at(-1) as Record<string, unknown>)["chat_template_kwargs"]).toEqual({ enable_thinking: false })
   }, 120_000)
 })
 
