@@ -30,6 +30,7 @@ import { decisionText, paramsText, planMatches } from "./GameRunner.js"
 import { cacheable } from "../llm/responseCache.js"
 import { stepAgents } from "../experiments/assignment.js"
 import { batchTurn, fill, itemTurn, openingMessages } from "./prompts.js"
+import { replyLimit } from "../llm/reasoning.js"
 
 export interface StepPlan {
   readonly step: string
@@ -253,7 +254,7 @@ export const planRequests = (spec: RunSpec, cached?: CachedLookup): RequestPlan 
       requests: synthetic ? 0 : t.requests,
       cached: synthetic ? 0 : t.cached,
       inputTokens: synthetic ? 0 : t.inputTokens,
-      outputTokens: synthetic ? 0 : t.requests * spec.backend.maxTokens
+      outputTokens: synthetic ? 0 : t.requests * replyLimit(spec.backend)
     }
   })
   const sum = (f: (s: StepPlan) => number) => steps.reduce((a, s) => a + f(s), 0)
@@ -272,7 +273,7 @@ export const planRequests = (spec: RunSpec, cached?: CachedLookup): RequestPlan 
     cached: cachedTotal,
     shared: spec.backend.kind === "synthetic" ? 0 : Math.max(0, answers - requests - cachedTotal),
     inputTokens: sum((s) => s.inputTokens) + probeTokens,
-    outputTokens: sum((s) => s.outputTokens) + (probe ? spec.backend.maxTokens : 0),
+    outputTokens: sum((s) => s.outputTokens) + (probe ? replyLimit(spec.backend) : 0),
     longestChain: chain,
     steps
   }

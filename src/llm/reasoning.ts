@@ -37,6 +37,9 @@ export const reasoningRequest = (b: ReasoningSettings) => {
   }
 }
 
+/** The most tokens one reply may take as sent: max_completion_tokens or max_tokens, with the thinking budget. */
+export const replyLimit = (b: ReasoningSettings): number => (b.maxCompletionTokens ?? b.maxTokens) + (b.thinkingBudget ?? 0)
+
 const THINK_OPEN = /^\s*<think>/i
 const THINK_CLOSE = /<\/think>/i
 
