@@ -90,10 +90,18 @@ const retryAfterOf = (headers: HeaderSource): { readonly pauseMs?: number; reado
   return Number.isNaN(date) ? {} : { atMs: date }
 }
 
+/**
+ * While the server's window is empty, sends are spaced one request's share of the reset apart (a window that
+ * refills steadily lets one more through each time), each waiter taking the next slot, instead of all waiters
+ * going at once when a pause ends and all but one collecting a 429.
+ */
 export const makePacer = (): Pacer => {
   let until = 0
   let pendingPauseMs = 0
   let pendingAtMs = 0
+  /** The gap between sends while the window is empty (0: the window has room, no spacing). */
+  let spacingMs = 0
+  let nextSlot = 0
   const settle = (now: number) => {
     until = Math.max(until, pendingAtMs, pendingPauseMs > 0 ? now + pendingPauseMs : 0)
     pendingPauseMs = 0
@@ -101,13 +109,20 @@ export const makePacer = (): Pacer => {
   }
   const wait: Effect.Effect<void> = Effect.flatMap(Clock.currentTimeMillis, (now) => {
     settle(now)
+    if (spacingMs > 0) {
+      const slot = Math.max(now, until, nextSlot)
+      nextSlot = slot + spacingMs
+      return slot <= now ? Effect.void : Effect.sleep(Duration.millis(slot - now))
+    }
     return until <= now ? Effect.void : Effect.zipRight(Effect.sleep(Duration.millis(until - now)), Effect.suspend(() => wait))
   })
   return {
     observe: (headers, status) => {
       const after = status === 429 ? retryAfterOf(headers) : {}
-      pendingPauseMs = Math.max(pendingPauseMs, pauseOf(headers, after.pauseMs))
+      pendingPauseMs = Math.max(pendingPauseMs, after.pauseMs ?? 0)
       if (after.atMs !== undefined) pendingAtMs = Math.max(pendingAtMs, after.atMs)
+      const windows = [windowOf(headers, "requests"), windowOf(headers, "tokens")].flatMap((w) => (w === undefined ? [] : [w]))
+      if (windows.length > 0) spacingMs = Math.max(0, ...windows.map(holdMs))
     },
     wait,
     until: () => until

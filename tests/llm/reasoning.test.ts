@@ -56,6 +56,24 @@ describe("rate-limit headers", () => {
       assert.strictEqual(pacer.until(), 1500)
     }))
 
+  it.effect("while the window is empty the pacer spaces sends one request's share of the reset apart", () =>
+    Effect.gen(function* () {
+      const pacer = makePacer()
+      pacer.observe(headers({ "x-ratelimit-limit-requests": "300", "x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "1m0s" }), 200)
+      let sent = 0
+      const senders = yield* Effect.forEach([1, 2, 3], () => Effect.fork(Effect.zipRight(pacer.wait, Effect.sync(() => sent++))))
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual(sent, 1)
+      yield* TestClock.adjust("200 millis")
+      assert.strictEqual(sent, 2)
+      yield* TestClock.adjust("200 millis")
+      assert.strictEqual(sent, 3)
+      yield* Effect.forEach(senders, Fiber.join)
+      // Room again: no spacing.
+      pacer.observe(headers({ "x-ratelimit-limit-requests": "300", "x-ratelimit-remaining-requests": "12", "x-ratelimit-reset-requests": "2s" }), 200)
+      yield* pacer.wait
+    }))
+
   it("estimates a request's tokens from its prompt and reply limit", () => {
     assert.strictEqual(estimateTokens([{ content: "x".repeat(400) }], 16), 116)
   })
