@@ -7,6 +7,7 @@ import type { MdsMethod } from "../stats/mds.js"
 import type { BackendIdentity } from "../config/RunSpec.js"
 import type { HumanCeiling } from "./ceiling.js"
 import type { GameAnalysis } from "./games.js"
+import type { SocietyAnalysis } from "../society/report.js"
 import type { ExperimentAnalysis, PanelAnalysis } from "../experiments/analysis.js"
 import type { PairedRuns } from "../experiments/pairing.js"
 
@@ -203,6 +204,8 @@ export interface Report {
   }
   /** Outcomes of each game step, beside the human figures for the same game and metric. */
   readonly games: ReadonlyArray<GameAnalysis>
+  /** Society steps: the network, statistics by round and condition, human figures beside them (absent in older reports). */
+  readonly societies?: ReadonlyArray<SocietyAnalysis>
   /** The run's experiments (steps with arms): per outcome the arm effect, its CI, p, BH-adjusted p and effect by condition. Absent without arms. */
   readonly experiments?: ReadonlyArray<ExperimentAnalysis>
   /** Questionnaires asked again after a treatment: the change per outcome, overall, per condition and per agent. Absent without panels. */

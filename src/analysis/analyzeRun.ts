@@ -1,3 +1,4 @@
+import { analyseSocieties } from "../society/report.js"
 import { resumeCommand } from "../domain/printable.js"
 import { Effect } from "effect"
 import * as fs from "node:fs"
@@ -489,6 +490,7 @@ const analyseBackend = (
     valueStructure: valueStructure ? { ...valueStructure, structureComparisons: structures } : null,
     behaviour: { measures, valueBehaviour, comparisons, missingBaselines },
     games,
+    ...(spec.steps.some((st) => st.kind === "society") ? { societies: analyseSocieties(db, spec) } : {}),
     ...(spec.experiments === undefined ? {} : { experiments: analyseExperiments(db, spec, settings.level) }),
     ...(spec.panels === undefined ? {} : { panels: analysePanels(db, spec, settings.level) }),
     baselines: { used: refs([...used]), unmatched: refs(baselines.filter((lb) => !used.has(lb))) },

@@ -1,3 +1,4 @@
+import { makeSocietyPanel } from "../society/live.js"
 import { escapeControl, resumeCommand } from "../domain/printable.js"
 import { Clock, Duration, Effect, Exit, Schedule } from "effect"
 import type { LoadedBaseline, ValueCorrelations, ValueHierarchy } from "../config/BaselineFile.js"
@@ -132,7 +133,14 @@ export const startDashboard = (
       const c = agentCondition[agentId] ?? 0
       condDone[c] = (condDone[c] ?? 0) + 1
     }
+    const society = makeSocietyPanel(spec)
     const observe = (op: WriteOp) => {
+      if (op._tag === "SocietyRound") {
+        if (op.failed) stepFailed[op.step] = (stepFailed[op.step] ?? 0) + 1
+        else stepDone[op.step] = (stepDone[op.step] ?? 0) + 1
+        society.observe(op)
+        return
+      }
       if (op._tag === "AnswerPage") for (let a = 0; a < op.agentIds.length; a++) doneUnit(op.step, op.agentIds[a]!, op.failed?.[a] === 1)
       else if (op._tag === "Match") for (const a of op.members) doneUnit(op.step, a, op.failed)
       if (op._tag === "AnswerPage" ? firstModel(op.agentIds[0]) : op._tag === "Match" ? firstModel(op.members[0]) : true) feed.observe(op)
@@ -210,9 +218,11 @@ export const startDashboard = (
           t.dispatch(progressEvent(now))
           const last = feed.stats()
           if (last !== null) t.dispatch({ _tag: "Stats", stats: last })
+          const societyLines = society.lines()
+          if (societyLines !== null) t.dispatch({ _tag: "Society", lines: societyLines })
           // A finished run stays on screen with its statistics (the run's figures follow as lines); a stopped or
           // failed one with the run panel, which says how to resume.
-          t.dispatch({ _tag: "Panel", panel: last !== null && Exit.isSuccess(exit) ? "stats" : "run" })
+          t.dispatch({ _tag: "Panel", panel: (last !== null || societyLines !== null) && Exit.isSuccess(exit) ? "stats" : "run" })
           t.dispatch({
             _tag: "Finished",
             atMs: now,
@@ -227,6 +237,8 @@ export const startDashboard = (
     const stats = Effect.sync(() => {
       const s = feed.stats()
       if (s !== null) tui.dispatch({ _tag: "Stats", stats: s })
+      const lines = society.lines()
+      if (lines !== null) tui.dispatch({ _tag: "Society", lines })
     })
     // A progress sample and a frame a second, statistics every three seconds: enough to watch, cheap enough
     // that the run keeps ≥ 95 % of its speed (`npm run bench` measures it).

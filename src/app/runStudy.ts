@@ -1,4 +1,4 @@
-import { Clock, Console, Context, Duration, Effect, Fiber, Layer, Schedule } from "effect"
+import { Cause, Clock, Console, Context, Duration, Effect, Fiber, Layer, Schedule } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { BackendSettings, RunSpec } from "../config/RunSpec.js"
@@ -21,6 +21,8 @@ import { costOf, MaxCostReachedError } from "./planRun.js"
 import { firstGameMessages, planMatches, runGameStep } from "../engine/GameRunner.js"
 import { describeRequest, makeAsker, validated, type Asker, type Preloaded } from "../engine/RequestCache.js"
 import { runQuestionnaireStep } from "../engine/QuestionnaireRunner.js"
+import { societyChoices, societyMessages } from "../society/prompts.js"
+import { planSociety, runSocietyStep, societyTotals } from "../society/runSociety.js"
 import { logprobValidator } from "../llm/scoring.js"
 import { cacheable, defaultCacheDir, endpointIdentity, learnServing, openCache, type ResponseCache } from "../llm/responseCache.js"
 import { llmRespondent } from "../respondents/llm.js"
@@ -79,6 +81,8 @@ export interface RunSummary {
   readonly cpuUserSeconds: number
   /** User-mode CPU of the run's own thread alone (the dashboard draws from another); null off Linux. */
   readonly runThreadCpuUserSeconds: number | null
+  /** Runs with a society step: the agent decisions taken in its rounds (part of `answers`). */
+  readonly agentRounds?: number
 }
 
 export interface OutputOptions {
@@ -161,6 +165,7 @@ const planRun = (db: RunDb, spec: RunSpec, runId: string, createdAt: string, giv
     conditions: spec.population.conditions.map((c) => ({ id: c.id, value: c.value, system: c.system })),
     assignment,
     steps: spec.steps.map((s, step) => {
+      if (s.kind === "society") return planSociety(spec, step, population)
       const own = answering[step] ?? null
       const agents = own === null ? {} : { agents: backendIdx.flatMap((b) => shifted(own, b)) }
       const arm = s.arm === undefined ? {} : { arm: s.arm.name, experiment: spec.experiments![s.arm.experiment]!.id }
@@ -253,7 +258,9 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
       const first = spec.steps[0]!
       const cond = spec.population.conditions[0]!
       const messages =
-        first.kind === "questionnaire"
+        first.kind === "society"
+          ? societyMessages(first.society, cond.system, 1, 0)
+          : first.kind === "questionnaire"
           ? [
               ...openingMessages(cond.system),
               first.questionnaire.administration === "batch"
@@ -267,7 +274,9 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
       // shared request must (a degraded response is retried like a 5xx).
       const validate = first.kind === "questionnaire" && first.questionnaire.administration !== "batch" && spec.backend.scoring === "logprob"
         ? thinkingHint(logprobValidator(presentedChoices(first.questionnaire)))
-        : undefined
+        : first.kind === "society" && spec.backend.scoring === "logprob"
+          ? logprobValidator(societyChoices(first.society))
+          : undefined
       const cache = cacheDir !== null && cacheable(spec.backend, nonce) ? yield* openRunCache(spec, cacheDir, spec.backend.baseUrl, env) : null
       const hit = cache === null ? undefined : cache.get(body, yield* Clock.currentTimeMillis)
       if (hit !== undefined && (validate === undefined || validate(hit) === null)) {
@@ -301,19 +310,21 @@ const openRunCache = (spec: RunSpec, dir: string, endpoint: string | null, env: 
   })
 
 /** Runs one step: questionnaires through the backend's respondent, games through the asker (null: synthetic). */
-const runStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWriter, asker: Asker | null, respondent: Respondent, gate: Effect.Effect<void>) =>
+const runStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWriter, asker: Asker | null, respondent: Respondent, gate: Effect.Effect<void>, idle: (() => boolean) | null = null) =>
   spec.steps[step]!.kind === "game"
     ? runGameStep(spec, step, db, writer, asker, gate)
-    : runQuestionnaireStep(spec, step, db, writer, respondent, gate)
+    : spec.steps[step]!.kind === "society"
+      ? runSocietyStep(spec, step, db, writer, asker, gate)
+      : runQuestionnaireStep(spec, step, db, writer, respondent, gate, idle)
 
 /**
  * Runs every pending unit of every step of a model-backed run through `asker` (the online asker, or the batch
  * path's asker that answers from the run store).
  */
-export const runModelSteps = (spec: RunSpec, db: RunDb, writer: ResultWriter, asker: Asker, gate: Effect.Effect<void> = Effect.void) =>
+export const runModelSteps = (spec: RunSpec, db: RunDb, writer: ResultWriter, asker: Asker, gate: Effect.Effect<void> = Effect.void, idle: (() => boolean) | null = null) =>
   Effect.gen(function* () {
     const respondent = llmRespondent(spec, asker)
-    for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker, respondent, gate)
+    for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker, respondent, gate, idle)
   })
 
 /** Everything one execution of a run works with. */
@@ -402,7 +413,9 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
           const asker = yield* makeAsker(bSpec.backend, reader, writer, scheduler, counters, preloaded[b] ?? [], cache).pipe(Effect.provide(llm))
           inFlight.push(() => scheduler.stats().inFlight)
           dashboard?.attach(writer.stats, () => inFlight.reduce((n, f) => n + f(), 0))
-          yield* runModelSteps(bSpec, reader, writer, asker, gate)
+          // Permits free and nobody waiting for one: more pages may start (the scheduler hands a freed permit straight to a waiter).
+          const idle = () => scheduler.stats().inFlight < bSpec.backend.concurrency
+          yield* runModelSteps(bSpec, reader, writer, asker, gate, idle)
         })
       const all = Effect.forEach(backendsOf(spec), (_, b) => Effect.scoped(onBackend(b)), { concurrency: "unbounded", discard: true })
       // Stops: an exhausted quota (at once), answers that are mostly missing (src/engine/runStops.ts).
@@ -449,7 +462,8 @@ const summarize = (
     elapsedSeconds: Math.round(elapsedMs / 10) / 100,
     cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
     cpuUserSeconds: Math.round(cpu.user / 1e4) / 100,
-    runThreadCpuUserSeconds: threadCpu === null ? null : Math.round(threadCpu * 100) / 100
+    runThreadCpuUserSeconds: threadCpu === null ? null : Math.round(threadCpu * 100) / 100,
+    ...societyTotals(ctx.spec, ctx.db)
   }
 }
 
@@ -556,6 +570,14 @@ const runPending = (ctx: RunContext) =>
           // The store could not be written; the hint still holds (resume checks the units, not the status).
         }
         process.stderr.write(`${hint}\n`)
+      }),
+      // A store that cannot be written (full disk) stops the run with a RunStoreError (driveRun records the
+      // status): --json still ends with the summary, as for an interruption.
+      Effect.tapErrorCause((cause) => {
+        const fault = out.json ? storeErrorOf(runDir, Cause.squash(cause)) : null
+        return fault === null || fault.fault === "damaged"
+          ? Effect.void
+          : Effect.flatMap(summaryNow, (s) => Console.log(JSON.stringify({ ...s, status: "interrupted" }))).pipe(Effect.catchAllDefect(() => Effect.void))
       }),
       // The dashboard's close ends its worker; this also ends one whose dashboard never started.
       Effect.ensuring(Effect.sync(() => prepared?.worker.discard()))

@@ -119,6 +119,12 @@ export const backendOptions = {
     Options.withDescription("logprob: the answer distribution from the first token's logprobs (identical requests shared); sample: the generated text is parsed. Default: the study's scoring, else logprob")
   ),
   temperature: Options.float("temperature").pipe(Options.optional, Options.withDescription("sampling temperature sent to the model. Default: the study's temperature, else 0.7")),
+  valuePrompt: Options.choice("value-prompt", ["system", "prefix"]).pipe(
+    Options.optional,
+    Options.withDescription(
+      "where a condition's value prompt goes: system (a system message, valuesim's default) or prefix (before the first user turn, as paper 000 does). Default: the study's value_prompt, else system"
+    )
+  ),
   timeout: Options.float("timeout").pipe(Options.optional, Options.withDescription("seconds to wait for one request before retrying it. Default: the study's timeout_ms, else 60")),
   ...limitOptions,
   runsDir: Options.text("runs-dir").pipe(Options.withDefault("runs"), Options.withDescription("folder the run folder is created in. Default: runs"))
@@ -151,7 +157,8 @@ export const overridesOf = (a: BackendArgs) =>
       concurrency,
       scoring: opt(a.scoring),
       temperature,
-      timeoutMs
+      timeoutMs,
+      valuePrompt: opt(a.valuePrompt)
     }
   })
 

@@ -10,10 +10,10 @@ import { decodeData, readDataFile, resolveFrom } from "./loadFile.js"
 import { loadPopulation } from "./PopulationFile.js"
 import { questionnaireFromData } from "./QuestionnaireFile.js"
 import type { BackendKind, BackendSettings, Replica, RunSpec, Step } from "./RunSpec.js"
-import { stepId } from "./RunSpec.js"
-import { SYNTHETIC_MODEL } from "./RunSpec.js"
+import { stepId, SYNTHETIC_MODEL } from "./RunSpec.js"
 import { SafeId } from "./ids.js"
 import { REASONING_EFFORTS, type ReasoningEffort } from "../llm/reasoning.js"
+import { settleSociety, societyFromData } from "../society/SocietyFile.js"
 import { SpecFileError, UsageError } from "./SpecFileError.js"
 import { armData, armProblems, ArmStepFields, type Experiment, type Panel } from "../experiments/arms.js"
 
@@ -40,6 +40,8 @@ const BackendFields = {
   timeout_ms: Schema.optional(Schema.Int.pipe(Schema.positive())),
   max_attempts: Schema.optional(Schema.Int.pipe(Schema.positive())),
   reasks: Schema.optional(Schema.Int.pipe(Schema.nonNegative())),
+  /** Where the value prompt goes: system (a system message; default) or prefix (before the first user turn, as paper 000). */
+  value_prompt: Schema.optional(Schema.Literal("system", "prefix")),
   /** Several servers of the model, each with its own limits (default: the backend's concurrency, no rpm). */
   replicas: Schema.optional(
     Schema.Array(
@@ -59,8 +61,14 @@ export const StudyFileSchema = Schema.Struct({
   population: NonEmpty,
   agents: Schema.optional(Schema.Int.pipe(Schema.positive())),
   seed: Schema.optional(Schema.Int),
+  /** An ensemble: the whole run once per seed (as `run --seeds`); `seed` is then unused. */
+  seeds: Schema.optional(Schema.Array(Schema.Int.pipe(Schema.nonNegative())).pipe(Schema.minItems(2))),
   steps: Schema.Array(
-    Schema.Union(Schema.Struct({ questionnaire: NonEmpty, ...ArmStepFields }), Schema.Struct({ game: NonEmpty, ...ArmStepFields }))
+    Schema.Union(
+      Schema.Struct({ questionnaire: NonEmpty, ...ArmStepFields }),
+      Schema.Struct({ game: NonEmpty, ...ArmStepFields }),
+      Schema.Struct({ society: NonEmpty, ...ArmStepFields })
+    )
   ).pipe(Schema.minItems(1)),
   backend: Schema.optional(Schema.Struct(BackendFields)),
   /** Several backends: every step runs on each, into one run. */
@@ -90,6 +98,7 @@ export interface RunOverrides {
   readonly omitTemperature?: boolean | undefined
   readonly thinkingBudget?: number | undefined
   readonly extraBody?: Readonly<Record<string, unknown>> | undefined
+  readonly valuePrompt?: "system" | "prefix" | undefined
 }
 
 /** The project's own folder, for the default population when a bare questionnaire is run. */
@@ -150,6 +159,7 @@ export const resolveBackend = (
     timeoutMs: firstDefined(o.timeoutMs, file?.timeout_ms) ?? 60_000,
     maxAttempts: file?.max_attempts ?? 6,
     reasks: file?.reasks ?? 2,
+    ...((firstDefined(o.valuePrompt, file?.value_prompt) ?? "system") === "prefix" ? { valuePrompt: "prefix" as const } : {}),
     ...(replicas === undefined ? {} : { replicas })
   }
 }
@@ -264,14 +274,18 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
     const steps: Array<Step> = []
     const experiments: Array<Experiment> = []
     const panels: Array<Panel> = []
-    const loadStep = (file: string, stepData: unknown, as: "questionnaire" | "game") =>
+    /** The file of each society step, by run step (arms make run steps and study steps differ). */
+    const societyFiles = new Map<number, string>()
+    const loadStep = (file: string, stepData: unknown, as: "questionnaire" | "game" | "society") =>
       as === "game"
         ? Effect.map(gameFromData(stepData, file), (game): Step => ({ kind: "game", game }))
-        : Effect.map(questionnaireFromData(stepData, file), (questionnaire): Step => ({ kind: "questionnaire", questionnaire }))
+        : as === "society"
+          ? Effect.map(societyFromData(stepData, file), (society): Step => ({ kind: "society", society }))
+          : Effect.map(questionnaireFromData(stepData, file), (questionnaire): Step => ({ kind: "questionnaire", questionnaire }))
     if (kind === "study") {
       const study = yield* decodeData(StudyFileSchema, data, specFile)
       populationFile = o.population ?? resolveFrom(specFile, study.population)
-      stepFiles = study.steps.map((s) => resolveFrom(specFile, "game" in s ? s.game : s.questionnaire))
+      stepFiles = study.steps.map((s) => resolveFrom(specFile, "game" in s ? s.game : "society" in s ? s.society : s.questionnaire))
       studyId = study.id
       title = study.title ?? study.id
       agentsFromFile = study.agents
@@ -283,10 +297,14 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
       for (let i = 0; i < stepFiles.length; i++) {
         const f = stepFiles[i]!
         const s = study.steps[i]!
-        const as = "game" in s ? "game" : "questionnaire"
+        const as = "game" in s ? "game" : "society" in s ? "society" : "questionnaire"
         const stepData = yield* readDataFile(f)
+        if (as === "society" && (s.arms !== undefined || s.panel !== undefined)) {
+          return yield* new SpecFileError({ file: specFile, problems: [`steps[${i}].${s.arms !== undefined ? "arms" : "panel"}: a society step has no arms or panel`] })
+        }
         if (s.arms === undefined) {
           const runStep = steps.length
+          if (as === "society") societyFiles.set(runStep, f)
           steps.push(yield* loadStep(f, stepData, as))
           if (s.panel !== undefined) {
             // A panel repeats an earlier questionnaire step (not an experiment's) for the same agents.
@@ -321,24 +339,24 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
         }
         const first = steps[arms[0]!.step]!
         experiments.push({
-          id: first.kind === "game" ? first.game.id : first.questionnaire.id,
+          id: stepId(first),
           studyStep: i,
           assignment: s.assignment ?? "within",
           control: s.control ?? arms[0]!.name,
           arms
         })
       }
-    } else if (kind === "questionnaire" || kind === "game") {
+    } else if (kind === "questionnaire" || kind === "game" || kind === "society") {
       const step = yield* loadStep(specFile, data, kind)
       steps.push(step)
       populationFile = o.population ?? DEFAULT_POPULATION
       stepFiles = [specFile]
-      studyId = step.kind === "game" ? step.game.id : step.questionnaire.id
-      title = step.kind === "game" ? step.game.title : step.questionnaire.title
+      studyId = stepId(step)
+      title = step.kind === "game" ? step.game.title : step.kind === "society" ? step.society.title : step.questionnaire.title
     } else {
       return yield* new SpecFileError({
         file: specFile,
-        problems: [`kind: expected "study", "questionnaire" or "game", got ${JSON.stringify(kind ?? null)}`]
+        problems: [`kind: expected "study", "questionnaire", "game" or "society", got ${JSON.stringify(kind ?? null)}`]
       })
     }
     const seed = firstDefined(o.seed, seedFromFile) ?? DEFAULT_SEED
@@ -347,6 +365,12 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
     if (agents > 50_000_000) return yield* new UsageError({ detail: `--agents: ${agents} is more than the 50,000,000 supported` })
     const backends = yield* Effect.forEach(yield* resolveBackends(specFile, backendFile, backendList, o, env), (b) => localModelPath(b, o, specFile))
     const backend = backends[0]!
+    // Society steps: the network's checks need the agent count; an edge list is read and its hash kept.
+    for (const [i, s] of steps.entries()) {
+      if (s.kind !== "society") continue
+      if (backends.length > 1) return yield* new SpecFileError({ file: specFile, problems: [`backends: a society step (${s.society.id}) runs on one backend; this study lists ${backends.length}`] })
+      steps[i] = { kind: "society", society: yield* settleSociety(s.society, societyFiles.get(i) ?? specFile, agents) }
+    }
     if (o.baseUrl === undefined) {
       for (const [i, b] of backends.entries()) {
         if (b.kind !== "openai") continue

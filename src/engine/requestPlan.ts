@@ -19,6 +19,10 @@
  * run are looked up: every independent item and batch turn, the first item of a session and each role's first
  * game decision; later turns carry the answers the run draws, so they count as sent.
  */
+import { stepId } from "../config/RunSpec.js"
+import { requestBound } from "../society/dynamics.js"
+import { societyMessages } from "../society/prompts.js"
+import type { SocietyScenario } from "../society/scenario.js"
 import type { RunSpec, Step } from "../config/RunSpec.js"
 import type { ChatMessage } from "../domain/answers.js"
 import type { Move } from "../domain/games.js"
@@ -45,6 +49,12 @@ export interface StepPlan {
   readonly cached: number
   readonly inputTokens: number
   readonly outputTokens: number
+  /**
+   * A society step: the most requests it can send (logprob: distinct observations × conditions summed over
+   * rounds; sample: one per agent decision); `requests` is this bound too (who observes what is only known as
+   * the rounds are played).
+   */
+  readonly requestBound?: number
 }
 
 export interface RequestPlan {
@@ -213,6 +223,23 @@ const gamePlan = (spec: RunSpec, stepIdx: number, assignment: ArrayLike<number>,
   }
 }
 
+/**
+ * A society step: its decisions (agents × rounds; for diffusion the most there can be) and the bound on its
+ * requests, each priced at the length of the longest summary the memory allows. Returns the bound.
+ */
+const societyPlan = (spec: RunSpec, s: SocietyScenario, counts: ReadonlyArray<number>, t: Tally): number => {
+  const isolates = s.network.kind === "random" || s.network.kind === "edges"
+  const decisions = spec.agents * s.rounds
+  const bound = spec.backend.scoring === "logprob" ? requestBound(s.dynamic, s.params, s.memory, s.rounds, counts, isolates) : decisions
+  const system = spec.population.conditions[0]?.system ?? null
+  const late = societyMessages(s, system, s.rounds, 0)
+  t.answers += decisions
+  t.requests += bound
+  t.inputTokens += bound * estimateTokens(late)
+  t.chain = Math.max(t.chain, s.rounds)
+  return bound
+}
+
 /** The requests and tokens of a new run of `spec` on a model (nothing for the synthetic backend: it sends none). */
 export const planRequests = (spec: RunSpec, cached?: CachedLookup): RequestPlan => {
   const counts = conditionCounts(spec)
@@ -242,13 +269,16 @@ export const planRequests = (spec: RunSpec, cached?: CachedLookup): RequestPlan 
   let chain = 0
   const steps = spec.steps.map((s, i): StepPlan => {
     const t: Tally = { requests: 0, cached: 0, answers: 0, inputTokens: 0, chain: 0 }
+    let bound: number | undefined
     if (s.kind === "questionnaire") questionnairePlan(spec, s.questionnaire, stepContext(i), t)
+    else if (s.kind === "society") bound = societyPlan(spec, s.society, counts, t)
     else gamePlan(spec, i, assigned(), ctx, t, answering?.[i] ?? null)
     chain += t.chain
     const synthetic = spec.backend.kind === "synthetic"
     return {
-      step: s.kind === "game" ? s.game.id : s.questionnaire.id,
+      step: stepId(s),
       kind: s.kind,
+      ...(bound === undefined ? {} : { requestBound: synthetic ? 0 : bound }),
       ...(s.arm === undefined ? {} : { arm: s.arm.name }),
       answers: t.answers,
       requests: synthetic ? 0 : t.requests,

@@ -3,6 +3,7 @@
  * rendered to SVG strings in Node). No scripts, fonts, stylesheets or images are referenced, and no data is loaded:
  * every plot's data is inlined in its spec, and the Vega loader refuses all requests.
  */
+import { societyHtml } from "../society/html.js"
 import { isSmacof, type MdsMethod } from "../stats/mds.js"
 import * as vega from "vega"
 import { compile } from "vega-lite"
@@ -853,6 +854,7 @@ const SECTIONS: Record<SectionId, (ctx: Context) => Promise<Array<Block>>> = {
   values: valuesSection,
   behaviour: behaviourSection,
   games: gamesSection,
+  society: async ({ report }) => (report.societies ?? []).flatMap((a) => [h3(`${a.society} — ${a.title}`), societyHtml(a)]),
   experiments: experimentsSection,
   panels: async ({ report }) =>
     (report.panels ?? []).flatMap((p) => {

@@ -1,3 +1,4 @@
+import { societyLines } from "../society/report.js"
 import type { BehaviourMeasure, BootstrapSummary, ConditionBreakdown, Report } from "../analysis/Report.js"
 import type { GameAnalysis } from "../analysis/games.js"
 import { ciText, clause, hasText, int, mdsMethodText, num as f, pValue as p, sentence } from "./format.js"
@@ -277,6 +278,7 @@ const SECTIONS: Record<SectionId, (r: Report) => Array<string>> = {
   values: valuesSection,
   behaviour: behaviourSection,
   games: gamesSection,
+  society: (r) => (r.societies ?? []).flatMap((a, k) => [...(k > 0 ? [""] : []), ...societyLines(a)]),
   experiments: (r) => experimentsText(r.experiments ?? [], table),
   panels: (r) =>
     (r.panels ?? []).flatMap((p, k) => {
