@@ -29,6 +29,9 @@ import { llmRespondent } from "../respondents/llm.js"
 import type { Respondent } from "../respondents/Respondent.js"
 import { syntheticRespondent } from "../respondents/synthetic.js"
 import { makeScheduler } from "../engine/Scheduler.js"
+import { makeQuotaStop, missingGuard, mostlyMissing, MostlyMissingError, mostlyMissingError, QuotaExhaustedError } from "../engine/runStops.js"
+import { makePacer, type Pacer } from "../llm/rateLimits.js"
+import { thinkingHint } from "../llm/reasoning.js"
 import * as LlmClientLocal from "../llm/LlmClientLocal.js"
 import * as LlmClientOpenAi from "../llm/LlmClientOpenAi.js"
 import * as Replicas from "../llm/replicas.js"
@@ -38,7 +41,7 @@ import { assignConditions, largestRemainder, multinomialCounts } from "../sampli
 import { stream } from "../sampling/rng.js"
 import { writePlan } from "../store/plan.js"
 import { stepAgents } from "../experiments/assignment.js"
-import { readMethodTotals, readRunTotals } from "../store/reads.js"
+import { commonAnswerError, readMethodTotals, readRunTotals } from "../store/reads.js"
 import { massThresholdOf } from "../scoring/methods.js"
 import { probeEndpoint, probeTable, type ProbeResult } from "../probe/probe.js"
 import { DatabaseError, getManifest, logEvent, openDatabase, putManifest, type RunDb } from "../store/RunStore.js"
@@ -210,19 +213,22 @@ export const llmLayer = (
   spec: RunSpec,
   env: Readonly<Record<string, string | undefined>>,
   endpoint: string | null = spec.backend.baseUrl,
-  replicaOptions: Replicas.ReplicaOptions = {}
+  replicaOptions: Replicas.ReplicaOptions = {},
+  pacer?: Pacer
 ): Layer.Layer<LlmClient, UsageError> => {
   const b = spec.backend
   if (b.kind === "local") return LlmClientLocal.layer({ modelPath: b.model, seed: spec.seed, ...localThreads(env) })
-  const openAi = (baseURL: string, connections: number) =>
+  // `pacer`: the one server's rate-limit headers pace the run (replicas are separate servers: none is shared).
+  const openAi = (baseURL: string, connections: number, paced?: Pacer) =>
     LlmClientOpenAi.layer({
       baseURL,
       // Local servers (Ollama, vLLM, llama.cpp) accept any key; OpenAI itself answers 401 without one.
       apiKey: LlmClientOpenAi.apiKeyOf(env),
       model: b.model,
-      connections
+      connections,
+      ...(paced === undefined ? {} : { pacer: paced })
     })
-  if (b.replicas === undefined || endpoint !== b.baseUrl) return openAi(endpoint ?? DEFAULT_BASE_URL, b.concurrency)
+  if (b.replicas === undefined || endpoint !== b.baseUrl) return openAi(endpoint ?? DEFAULT_BASE_URL, b.concurrency, pacer)
   return Layer.unwrapScoped(
     Effect.map(
       Effect.forEach(b.replicas, (r) => Effect.map(Layer.build(openAi(r.baseUrl, r.concurrency)), (ctx) => ({ name: r.baseUrl, concurrency: r.concurrency, rpm: r.rpm, client: Context.get(ctx, LlmClient) }))),
@@ -243,7 +249,8 @@ const schedulerOptions = (spec: RunSpec) => ({
   timeoutMs: spec.backend.timeoutMs,
   maxAttempts: spec.backend.maxAttempts,
   baseDelayMs: 500,
-  maxDelayMs: 60_000
+  maxDelayMs: 60_000,
+  tpm: spec.backend.tpm ?? null
 })
 
 /**
@@ -275,7 +282,7 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
       // Under logprob scoring the first question must come back with logprobs over its options, as every
       // shared request must (a degraded response is retried like a 5xx).
       const validate = first.kind === "questionnaire" && first.questionnaire.administration !== "batch" && spec.backend.scoring === "logprob"
-        ? logprobValidator(presentedChoices(first.questionnaire))
+        ? thinkingHint(logprobValidator(presentedChoices(first.questionnaire)))
         : first.kind === "society" && spec.backend.scoring === "logprob"
           ? logprobValidator(societyChoices(first.society))
           : undefined
@@ -390,6 +397,7 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
     Effect.gen(function* () {
       const { db, dbFile, env, out, preloaded, spec, endpoint } = ctx
       const started = yield* Clock.currentTimeMillis
+      const quota = yield* makeQuotaStop(resumeCommand(ctx.runDir, cliCommand()))
       // Acquired before the writer, so released after it: the last frame shows everything that was saved.
       const dashboard = prepared ? yield* startDashboard(prepared, db, spec, { runId: ctx.runId, runDir: ctx.runDir }, counters) : null
       const gate = dashboard?.gate ?? Effect.void
@@ -422,7 +430,9 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
             for (let step = 0; step < spec.steps.length; step++) yield* runStep(bSpec, step, reader, writer, null, respondent, gate)
             return
           }
-          const scheduler = yield* makeScheduler({ ...schedulerOptions(bSpec), gate }, (e) => {
+          // The server's rate-limit headers pace this backend's requests; an exhausted quota stops the run.
+          const pacer = makePacer()
+          const scheduler = yield* makeScheduler({ ...schedulerOptions(bSpec), gate, pace: pacer.wait, onFailed: quota.trip }, (e) => {
             if (e._tag === "Retrying") counters.retries++
             else if (e._tag === "Failed") counters.failures[e.reason] = (counters.failures[e.reason] ?? 0) + 1
           })
@@ -430,7 +440,7 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
           const cache: ResponseCache | null = ctx.cacheDir === null ? null : yield* openRunCache(bSpec, ctx.cacheDir, bEndpoint, env)
           // Built in the backend's scope, not the asker's: a local model's context must outlive makeAsker.
           // A replica's failover is a retry too (sent again, to another endpoint), counted with the scheduler's.
-          const llm = yield* Layer.build(llmLayer(bSpec, env, bEndpoint, { onFailover: () => void counters.retries++ }))
+          const llm = yield* Layer.build(llmLayer(bSpec, env, bEndpoint, { onFailover: () => void counters.retries++ }, pacer))
           const asker = yield* makeAsker(bSpec.backend, reader, writer, scheduler, counters, preloaded[b] ?? [], cache).pipe(Effect.provide(llm))
           inFlight.push(() => scheduler.stats().inFlight)
           dashboard?.attach(writer.stats, () => inFlight.reduce((n, f) => n + f(), 0))
@@ -438,7 +448,12 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
           const idle = () => scheduler.stats().inFlight < bSpec.backend.concurrency
           yield* runModelSteps(bSpec, reader, writer, asker, gate, idle)
         })
-      const unguarded = Effect.forEach(backendsOf(spec), (_, b) => Effect.scoped(onBackend(b)), { concurrency: "unbounded", discard: true })
+      const all = Effect.forEach(backendsOf(spec), (_, b) => Effect.scoped(onBackend(b)), { concurrency: "unbounded", discard: true })
+      // Stops: an exhausted quota (at once), answers that are mostly missing (src/engine/runStops.ts).
+      const unguarded = Effect.raceFirst(
+        all,
+        Effect.raceFirst(quota.stopped, missingGuard(writer.stats, () => commonAnswerError(db), ctx.runDir))
+      )
       const work = budget === null ? unguarded : Effect.raceFirst(unguarded, spendingGuard(budget, counters, ctx.runDir))
       if (dashboard === null) return yield* work
       // The dashboard's q stops the work fiber; joining it turns that into this run's interruption.
@@ -564,7 +579,13 @@ const runPending = (ctx: RunContext) =>
               // As an interruption: --json promises a summary on the last stdout line.
               if (out.json) yield* Console.log(JSON.stringify({ ...(yield* summaryNow), status: "interrupted", stoppedBy: "max-cost" }))
             })
-          : Effect.void
+          : e instanceof QuotaExhaustedError || e instanceof MostlyMissingError
+            ? Effect.gen(function* () {
+                yield* logEventNow(db, e._tag === "QuotaExhausted" ? "quota-exhausted" : "mostly-missing", { ...unitCounts(db), detail: e.message })
+                putManifest(db, { status: "interrupted" })
+                if (out.json) yield* Console.log(JSON.stringify({ ...(yield* summaryNow), status: "interrupted", stopped: e._tag }))
+              })
+            : Effect.void
       ),
       Effect.onInterrupt(() =>
         Effect.gen(function* () {
@@ -597,6 +618,15 @@ const runPending = (ctx: RunContext) =>
       Effect.ensuring(Effect.sync(() => prepared?.worker.discard()))
     )
     const summary = yield* summaryNow
+    // However few answers it had, a run whose answers are mostly missing does not end complete (src/engine/runStops.ts).
+    const totals = { answers: summary.answers, missing: summary.missing, unitsDone: unitCounts(db).done, unitsFailed: summary.unitsFailed }
+    if (summary.status === "complete" && mostlyMissing(totals, true)) {
+      const stop = mostlyMissingError(totals, commonAnswerError(db), runDir)
+      yield* logEventNow(db, "mostly-missing", { ...unitCounts(db), detail: stop.message })
+      putManifest(db, { status: "interrupted" })
+      if (out.json) yield* Console.log(JSON.stringify({ ...summary, status: "interrupted", stopped: stop._tag }))
+      return yield* stop
+    }
     putManifest(db, { status: summary.status })
     yield* logEventNow(db, "end", summary)
     yield* print(
