@@ -43,7 +43,7 @@ import { writePlan } from "../store/plan.js"
 import { stepAgents } from "../experiments/assignment.js"
 import { commonAnswerError, readMethodTotals, readRunTotals } from "../store/reads.js"
 import { massThresholdOf } from "../scoring/methods.js"
-import { probeEndpoint, probeTable, type ProbeResult } from "../probe/probe.js"
+import { adaptToProbe, probeEndpoint, probeTable, type ProbeResult } from "../probe/probe.js"
 import { DatabaseError, getManifest, logEvent, openDatabase, putManifest, type RunDb } from "../store/RunStore.js"
 import { faultOf, releaseSpace, reserveSpace, RunStoreError, stoppedNext, storeErrorOf } from "../store/storeFault.js"
 import { makeResultWriter, type ResultWriter } from "../store/ResultWriter.js"
@@ -838,7 +838,12 @@ export const startRun = (planned: RunSpec, runsDir: string, env: Readonly<Record
         probes.push(probed.result)
         probeExtra += probed.result.requests - probed.preloaded.length
         for (const line of probeTable(probed.result)) yield* (out.json ? Console.error : Console.log)(`[valuesim] probe ${line.trimStart()}`)
-        spec0 = withBackend(spec0, b, { ...backend, scoring: probed.result.method })
+        const adapted = adaptToProbe(backend, probed.result)
+        if (adapted.omitTemperature === true && backend.omitTemperature !== true) yield* say("[valuesim] probe: the server refuses temperature; sending none (as --no-temperature)")
+        if (adapted.maxCompletionTokens !== backend.maxCompletionTokens) {
+          yield* say(`[valuesim] probe: the model takes max_completion_tokens; sending ${adapted.maxCompletionTokens} (room to reason; set --max-completion-tokens to change)`)
+        }
+        spec0 = withBackend(spec0, b, adapted)
         if (probed.preloaded.length > 0) {
           preloaded.push(probed.preloaded)
           continue
