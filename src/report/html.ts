@@ -6,6 +6,7 @@
 import * as vega from "vega"
 import { compile } from "vega-lite"
 import { modelTables } from "./models.js"
+import { outsideCiNote } from "../domain/svOutsideCi.js"
 import type { GameAnalysis } from "../analysis/games.js"
 import type { TopLevelSpec } from "vega-lite"
 import type {
@@ -428,6 +429,10 @@ const svSection = async ({ report }: Context): Promise<Array<Block>> => {
       rows
     ),
     ...(vs.noVariance === undefined ? [] : [`<p class="note"><strong>No S_V</strong>: ${escapeHtml(vs.noVariance)}.</p>`]),
+    ...vs.structureComparisons.flatMap((c) => {
+      const note = outsideCiNote(c.sv, c.bootstrap.ci, c.bootstrap.mean)
+      return note === null ? [] : [`<p class="note"><strong>${escapeHtml(c.baseline.title)}</strong>: ${escapeHtml(note)}.</p>`]
+    }),
     `<p>CI: ${escapeHtml(int(s.bootstrapIterations))} bootstrap resamples of ${escapeHtml(int(s.bootstrapSampleSize))} respondents. ` +
       `Chance: S_V when the run's value labels are permuted (${escapeHtml(int(s.permutations))} permutations, seeded by the run); ` +
       `p (perm.) is the share of permuted structures at or above S_V. Unrelated structures reach S_V well above 0, ` +

@@ -3,6 +3,7 @@ import type { GameAnalysis } from "../analysis/games.js"
 import { ciText, clause, hasText, int, num as f, pValue as p, sentence } from "./format.js"
 import { gameConditions, notMeasured, presentSections, type SectionId } from "./sections.js"
 import { renderModelsText } from "./models.js"
+import { outsideCiNote } from "../domain/svOutsideCi.js"
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + " ".repeat(n - s.length))
 const lpad = (s: string, n: number) => (s.length >= n ? s : " ".repeat(n - s.length) + s)
@@ -55,6 +56,10 @@ const svSection = (r: Report): Array<string> => {
     )
   )
   if (v.noVariance !== undefined) out.push(`  S_V –: ${v.noVariance}.`)
+  for (const c of v.structureComparisons) {
+    const note = outsideCiNote(c.sv, c.bootstrap.ci, c.bootstrap.mean)
+    if (note !== null) out.push(`  [outside CI] ${c.baseline.title}: ${note}.`)
+  }
   const perms = v.structureComparisons.find((c) => c.null !== null)?.null?.permutations ?? r.settings.permutations
   out.push(
     `  CI: ${r.settings.bootstrapIterations} bootstrap resamples of ${r.settings.bootstrapSampleSize} respondents. Chance: mean and 95th percentile of S_V with the run's value labels permuted (${perms} permutations); p (perm.) = share of them at or above S_V. Unrelated structures reach S_V well above 0, so read S_V against the chance level.`
