@@ -118,6 +118,25 @@ describe("examples/", () => {
     }
     expect(await step("sample")).toBe(400 * 3)
     expect(await step("logprob")).toBeLessThan(400 * 3)
+    // Polarisation (issue 21 item 17): the groups it compares are shown with their sizes, a group of fewer than 10
+    // agents (here Self-Enhancement: 5) is left out of the range, and the by-round plot lists no human series.
+    const report = JSON.parse((await ok(["report", String(s["runDir"]), "--format", "json", "--permutations", "0"])).stdout) as {
+      games: Array<{ metrics: Array<{ metric: string; round: number | null; value: number | null; byCondition: Array<{ condition: string; value: number; n: number }> }>; polarisationGroups: Array<{ group: string; agents: number; counted: boolean }> }>
+    }
+    const game = report.games[0]!
+    expect(game.polarisationGroups.find((g) => g.group === "Self-Enhancement")).toEqual({ group: "Self-Enhancement", agents: 5, counted: false })
+    for (const m of game.metrics.filter((x) => x.metric === "polarisation")) {
+      const counted = m.byCondition.filter((b) => b.n >= 10).map((b) => b.value)
+      expect(m.value).toBeCloseTo(Math.max(...counted) - Math.min(...counted), 12)
+    }
+    const text = (await ok(["report", String(s["runDir"]), "--permutations", "0"])).stdout
+    expect(text).toMatch(/polarisation compares the higher-order value groups \(agents\): .*Self-Enhancement 5; Self-Enhancement has fewer than 10 agents and is left out/)
+    const out = path.join(work, "03.html")
+    await ok(["report", String(s["runDir"]), "--format", "html", "--out", out, "--permutations", "0"])
+    const html = fs.readFileSync(out, "utf8")
+    const figure = html.slice(html.lastIndexOf("<figure", html.indexOf("mean-position by round")), html.indexOf("mean-position by round"))
+    expect(figure).toContain("<svg")
+    expect(figure).not.toContain("human baseline")
   })
 
   it("04: a game in your own words runs beside the original", async () => {

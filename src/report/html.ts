@@ -7,7 +7,7 @@ import * as vega from "vega"
 import { compile } from "vega-lite"
 import { modelTables } from "./models.js"
 import { outsideCiNote } from "../domain/svOutsideCi.js"
-import type { GameAnalysis } from "../analysis/games.js"
+import { polarisationGroupsText, type GameAnalysis } from "../analysis/games.js"
 import type { TopLevelSpec } from "vega-lite"
 import type {
   BaselineRef,
@@ -695,7 +695,10 @@ const roundsSpec = (data: ReadonlyArray<{ round: number; value: number; source: 
   encoding: {
     x: { field: "round", type: "ordinal", axis: { title: "round", labelAngle: 0 } },
     y: { field: "value", type: "quantitative", axis: { title: yTitle }, scale: { zero: true } },
-    color: { field: "source", type: "nominal", scale: { domain: [RUN_SOURCE, HUMAN_SOURCE], range: [RUN_COLOUR, HUMAN_COLOUR] }, title: "source" }
+    // The legend lists only the series drawn: a human series only where there are human figures by round.
+    color: data.some((d) => d.source === HUMAN_SOURCE)
+      ? { field: "source", type: "nominal", scale: { domain: [RUN_SOURCE, HUMAN_SOURCE], range: [RUN_COLOUR, HUMAN_COLOUR] }, title: "source" }
+      : { field: "source", type: "nominal", scale: { domain: [RUN_SOURCE], range: [RUN_COLOUR] }, title: "source" }
   }
 })
 
@@ -736,6 +739,7 @@ const gameBlocks = async (figures: Figures, g: GameAnalysis): Promise<Array<Bloc
         roundMetrics.map((name) => [name, ...rounds.map((r) => n(g.metrics.find((m) => m.metric === name && m.round === r)?.value ?? null))])
       )
     )
+    if (g.polarisationGroups !== undefined) parts.push(`<p class="note">${escapeHtml(polarisationGroupsText(g.polarisationGroups))}.</p>`)
   }
   const firstMetric = roundMetrics[0]
   const byRound = g.metrics.filter((m) => m.round !== null && m.metric === firstMetric && isNumber(m.value))

@@ -1,5 +1,5 @@
 import type { BehaviourMeasure, BootstrapSummary, ConditionBreakdown, Report } from "../analysis/Report.js"
-import type { GameAnalysis } from "../analysis/games.js"
+import { polarisationGroupsText, type GameAnalysis } from "../analysis/games.js"
 import { ciText, clause, hasText, int, num as f, pValue as p, sentence } from "./format.js"
 import { gameConditions, notMeasured, presentSections, type SectionId } from "./sections.js"
 import { renderModelsText } from "./models.js"
@@ -218,6 +218,7 @@ const gameLines = (g: GameAnalysis): Array<string> => {
         "    "
       )
     )
+    if (g.polarisationGroups !== undefined) out.push(`  ${polarisationGroupsText(g.polarisationGroups)}`)
     const humanRounds = g.comparisons.filter((c) => c.round !== null)
     if (humanRounds.length > 0) {
       out.push(`  human by round: ${humanRounds.map((c) => `${c.metric} ${c.round}: ${f(c.human, 2)} (${c.baseline.id})`).join("  ")}`)
