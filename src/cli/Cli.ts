@@ -19,7 +19,7 @@ import { cacheCommand } from "./cacheCommand.js"
 import { personaEvalsCommand } from "./personaEvalsCommand.js"
 import { checkBudget, maxCost, maxCostOf, planCommand } from "./planCommand.js"
 import { robustnessCommands } from "./robustnessCommand.js"
-import { backendOptions, cacheOptions, cacheOutput, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, repeatable, RunIncompleteError, timeoutOf } from "./runOptions.js"
+import { backendOptions, cacheOptions, cacheOutput, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, repeatable, runDirArg, RunIncompleteError, timeoutOf } from "./runOptions.js"
 import { valuePortraitCommand } from "./valuePortraitCommand.js"
 
 /** `--mds smacof|classical`: how value maps are made for S_V (default: the paper's ratio SMACOF). */
@@ -78,7 +78,7 @@ const resume = Command.make(
   Effect.gen(function* () {
     const maxCostUsd = yield* maxCostOf(a.maxCost)
     const output = { ...outputOf(a), ...(maxCostUsd === undefined ? {} : { maxCostUsd }) }
-    const summary = yield* resumeRun(a.runDir, env, output, { baseUrl: opt(a.baseUrl), timeoutMs: yield* timeoutOf(a.timeout) })
+    const summary = yield* resumeRun(runDirArg(a.runDir), env, output, { baseUrl: opt(a.baseUrl), timeoutMs: yield* timeoutOf(a.timeout) })
     yield* finish(summary, a.json)
   })
 ).pipe(Command.withDescription("continue an interrupted run; finished work is never redone"))
@@ -106,8 +106,9 @@ const exportCmd = Command.make(
   },
   (a) =>
     Effect.gen(function* () {
-      const out = opt(a.out) ?? path.join(a.runDir, "export")
-      const r = yield* exportRun(a.runDir, a.format, out)
+      const runDir = runDirArg(a.runDir)
+      const out = opt(a.out) ?? path.join(runDir, "export")
+      const r = yield* exportRun(runDir, a.format, out)
       const games = r.moves ? `, ${r.moveRows} rows to ${r.moves} and ${r.gameResultRows} rows to ${r.gameResults}` : ""
       if (a.json) return yield* Console.log(JSON.stringify(r))
       if (r.label) yield* Console.log(`*** ${r.label} ***`)
@@ -134,7 +135,7 @@ const report = Command.make(
       if (a.iterations < 2) return yield* new UsageError({ detail: "--bootstrap-iterations: must be at least 2" })
       if (a.sampleSize < 2) return yield* new UsageError({ detail: "--bootstrap-size: must be at least 2" })
       yield* checkPermutations(a.permutations)
-      const r = yield* reportRun(a.runDir, a.format, opt(a.out), {
+      const r = yield* reportRun(runDirArg(a.runDir), a.format, opt(a.out), {
         baselines: a.baseline.length > 0 ? a.baseline : null,
         bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95 },
         mdsMethod: a.mds,

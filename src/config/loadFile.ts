@@ -17,6 +17,8 @@ export const MAX_SPEC_BYTES = 8 * 1024 * 1024
 export const MAX_YAML_ALIASES = 100
 
 /** Reads a YAML or JSON file into plain data; a syntax error names the file, line and column. */
+const EMPTY = "the file is empty (no YAML or JSON content): a spec file starts with its kind, e.g. kind: study"
+
 export const readDataFile = (file: string): Effect.Effect<unknown, SpecFileError, FileSystem.FileSystem> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
@@ -31,6 +33,7 @@ export const readDataFile = (file: string): Effect.Effect<unknown, SpecFileError
     const text = yield* fs.readFileString(file).pipe(
       Effect.mapError(() => new SpecFileError({ file, problems: ["cannot read the file (missing or not readable)"] }))
     )
+    if (text.trim() === "") return yield* new SpecFileError({ file, problems: [EMPTY] })
     if (file.endsWith(".json")) {
       return yield* Effect.try({
         try: () => JSON.parse(text) as unknown,
@@ -47,6 +50,8 @@ export const readDataFile = (file: string): Effect.Effect<unknown, SpecFileError
         })
       })
     }
+    // Only comments (or a bare `---`): as empty as no text at all.
+    if (doc.contents === null) return yield* new SpecFileError({ file, problems: [EMPTY] })
     // Aliases are expanded into plain data: a few nested ones ("billion laughs") would exhaust memory.
     return yield* Effect.try({
       try: () => doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown,
