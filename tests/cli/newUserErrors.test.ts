@@ -51,6 +51,11 @@ describe("a newcomer's mistakes", () => {
     const report = await inFolder(dir, ["report", runId, "--permutations", "0", "--bootstrap-iterations", "2"])
     expect(report.code, report.stderr).toBe(0)
     expect(report.stdout).toContain(runId)
+    // Fits 80 columns in a pipe, and names files relative to the working folder, not by the clone's path (item 21).
+    expect(report.stdout.split("\n").filter((l) => l.length > 80)).toEqual([])
+    // (the relative path from a temporary folder passes through ROOT's folders, but never starts with it)
+    expect(report.stdout).not.toMatch(new RegExp(`(^|[\\s(])${ROOT.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}`))
+    expect(report.stdout.replace(/\s+/g, " ")).toContain(`${path.relative(dir, path.join(ROOT, "human-baselines"))}/`)
     const exported = await inFolder(dir, ["export", runId])
     expect(exported.code, exported.stderr).toBe(0)
     expect(fs.existsSync(path.join(dir, "runs", runId, "export", "answers.csv"))).toBe(true)
