@@ -104,7 +104,7 @@ describe("examples/", () => {
     const r = await ok(["report", String(s["runDir"]), "--baseline", "examples/02-own-population/derived", "--baseline", "human-baselines"])
     expect(r.stdout).toContain("My sample")
     // The population's shares come from the same sample: comparing with its own hierarchy is flagged (item 14).
-    expect(r.stdout).toContain("My sample (invented answers of 80 persons, an example): value hierarchy [circular]")
+    expect(r.stdout.replace(/\s+/g, " ")).toContain("[circular] My sample (invented answers of 80 persons, an example): value hierarchy: circular:")
   })
 
   it("03: the policy vignette deliberates after the questionnaire", async () => {
@@ -130,7 +130,7 @@ describe("examples/", () => {
       expect(m.value).toBeCloseTo(Math.max(...counted) - Math.min(...counted), 12)
     }
     const text = (await ok(["report", String(s["runDir"]), "--permutations", "0"])).stdout
-    expect(text).toMatch(/polarisation compares the higher-order value groups \(agents\): .*Self-Enhancement 5; Self-Enhancement has fewer than 10 agents and is left out/)
+    expect(text.replace(/\s+/g, " ")).toMatch(/polarisation compares the higher-order value groups \(agents\): .*Self-Enhancement 5; Self-Enhancement has fewer than 10 agents and is left out/)
     const out = path.join(work, "03.html")
     await ok(["report", String(s["runDir"]), "--format", "html", "--out", out, "--permutations", "0"])
     const html = fs.readFileSync(out, "utf8")

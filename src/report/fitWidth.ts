@@ -16,11 +16,20 @@ const MIN_COLUMN = 12
 
 const leading = (line: string) => line.length - line.trimStart().length
 
-/** `text` broken at spaces into pieces of at most `width` characters (a longer word is cut). */
+/**
+ * `text` broken at spaces into pieces of at most `width` characters (a longer word is cut); the spaces between
+ * words on one piece are kept as they were (`UN 0.48  BE 0.44`).
+ */
 const wrapWords = (text: string, width: number): Array<string> => {
   const out: Array<string> = []
   let current = ""
-  for (let word of text.split(/ +/).filter((w) => w !== "")) {
+  let gap = " "
+  for (const part of text.trim().split(/( +)/)) {
+    if (part.startsWith(" ")) {
+      gap = part
+      continue
+    }
+    let word = part
     while (word.length > width) {
       if (current !== "") {
         out.push(current)
@@ -33,7 +42,7 @@ const wrapWords = (text: string, width: number): Array<string> => {
       word = word.slice(cut)
     }
     if (current === "") current = word
-    else if (current.length + 1 + word.length <= width) current += ` ${word}`
+    else if (current.length + gap.length + word.length <= width) current += gap + word
     else {
       out.push(current)
       current = word
