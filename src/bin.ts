@@ -3,21 +3,24 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit } from "effect"
 import { runCli } from "./cli/Cli.js"
-import { RunStoreError, STORE_FAULT_EXIT } from "./store/storeFault.js"
+import { CacheFileError } from "./store/ResponseCache.js"
+import { NoSpaceError, RunStoreError, STORE_FAULT_EXIT } from "./store/storeFault.js"
 import { knownFlags } from "./cli/knownFlags.js"
 import { commandOf, withTerminalText } from "./cli/terminalText.js"
 
 /**
- * Exit codes (DESIGN.md, README): 0 success, 1 run failed, 2 bad input, 3/4/5 a damaged, read-only or full run
+ * Exit codes (DESIGN.md, README): 0 success, 1 run failed, 2 bad input (or a run another process writes to), 3/4/5 a damaged, read-only or full run
  * store, 130 interrupted (resumable).
  */
 const exitCodeOf = (error: unknown): number => {
   if (ValidationError.isValidationError(error)) return 2
-  if (error instanceof RunStoreError) return STORE_FAULT_EXIT[error.fault]
+  if (error instanceof RunStoreError || error instanceof CacheFileError) return STORE_FAULT_EXIT[error.fault]
+  if (error instanceof NoSpaceError) return STORE_FAULT_EXIT.full
   const tag = (error as { _tag?: string })._tag
   // Stopped by --max-cost: like an interruption, resumable.
   if (tag === "MaxCostReached") return 130
-  return tag === "SpecFileError" || tag === "UsageError" || tag === "BackendUnusableError" ? 2 : 1
+  // RunLocked: another process writes to the run (src/run/lock.ts).
+  return tag === "SpecFileError" || tag === "UsageError" || tag === "BackendUnusableError" || tag === "RunLocked" ? 2 : 1
 }
 
 const args = process.argv.slice(2)

@@ -15,7 +15,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import type { RunSpec } from "../config/RunSpec.js"
 import { SpecFileError, UsageError } from "../config/SpecFileError.js"
-import { escapeControl, shellWord } from "../domain/printable.js"
+import { commandLine, escapeControl, resumeCommand } from "../domain/printable.js"
 import type { Completion } from "../domain/answers.js"
 import { makeStoredAsker, type Unanswered } from "../engine/storedAsker.js"
 import { chatCompletionBody, toCompletion } from "../llm/LlmClientOpenAi.js"
@@ -32,6 +32,7 @@ import { readRunTotals } from "../store/reads.js"
 import { makeResultWriter, type ResultWriter } from "../store/ResultWriter.js"
 import { logEvent, putManifest, type RequestRow, type RunDb } from "../store/RunStore.js"
 import { cliCommand } from "./invocation.js"
+import { refuseUnsafeOutput, runInputs } from "../store/outputGuard.js"
 import { createPlannedRun, runModelSteps, specOf, withDatabase } from "./runStudy.js"
 
 /** OpenAI's Batch API limits on one input file. */
@@ -132,12 +133,14 @@ const writeShards = (spec: RunSpec, db: RunDb, runId: string, needed: ReadonlyAr
       return yield* new UsageError({ detail: `--max-file-bytes: request ${needed[ranges.tooLarge]!.key} alone takes more than ${o.maxBytes} bytes` })
     }
     const wave = nextBatchWave(db)
+    const shardFile = (i: number) => path.resolve(o.out, `${runId}-w${wave}-${String(i + 1).padStart(3, "0")}.jsonl`)
+    yield* refuseUnsafeOutput("--out", ranges.map((_, i) => shardFile(i)), runInputs(path.dirname(db.name)))
     const shards: Array<ShardRecord> = []
     yield* Effect.try({
       try: () => {
         fs.mkdirSync(o.out, { recursive: true })
         ranges.forEach((r, i) => {
-          const file = path.resolve(o.out, `${runId}-w${wave}-${String(i + 1).padStart(3, "0")}.jsonl`)
+          const file = shardFile(i)
           writeWhole(file, lines.slice(r.from, r.to).join("\n") + "\n")
           const requests: Array<BatchRequestRecord> = []
           for (let j = r.from; j < r.to; j++) {
@@ -158,7 +161,8 @@ const writeShards = (spec: RunSpec, db: RunDb, runId: string, needed: ReadonlyAr
  * folder, writes the requests its unfinished units still need (the next wave, or lines that failed).
  */
 export const prepareBatch = (target: { readonly runDir: string } | { readonly spec: RunSpec }, o: PrepareOptions) =>
-  Effect.gen(function* () {
+  // Scoped: a new run's lock, taken when it is planned, is held until its files are written.
+  Effect.scoped(Effect.gen(function* () {
     if (!(o.maxRequests >= 1 && o.maxRequests <= BATCH_MAX_REQUESTS)) {
       return yield* new UsageError({ detail: `--max-file-requests: must be between 1 and ${BATCH_MAX_REQUESTS} (OpenAI's limit), got ${o.maxRequests}` })
     }
@@ -209,11 +213,11 @@ export const prepareBatch = (target: { readonly runDir: string } | { readonly sp
       yield* say(`[valuesim] ${result.requests} requests in ${result.files.length} batch file(s):`)
       for (const f of result.files) yield* say(`  ${escapeControl(f)}`)
       yield* say(`[valuesim] run folder (every unit pending): ${escapeControl(runDir)}`)
-      yield* say(`next: ${cliCommand()} batch submit ${shellWord(runDir)}   (or answer the files elsewhere, e.g. vllm run-batch, then: ${cliCommand()} batch ingest ${shellWord(runDir)} OUTPUT.jsonl…)`)
+      yield* say(`next: ${commandLine(cliCommand(), "batch", "submit", runDir)}   (or answer the files elsewhere, e.g. vllm run-batch, then: ${commandLine(cliCommand(), "batch", "ingest", runDir)} OUTPUT.jsonl…)`)
     }
     if (o.json) yield* Console.log(JSON.stringify(result))
     return result
-  })
+  }))
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null
 
@@ -400,15 +404,15 @@ export const printIngest = (result: IngestResult, files: number, json: boolean, 
     )
     if (result.status === "complete") {
       yield* say(`[valuesim] done: ${result.answers} answers → ${escapeControl(runDir)}`)
-      yield* say(`next: ${cliCommand()} report ${shellWord(runDir)}`)
+      yield* say(`next: ${commandLine(cliCommand(), "report", runDir)}`)
     } else {
       yield* say(
         `[valuesim] ${result.unitsNotDone} agent-steps not done yet: ${result.awaiting} requests await an answer` +
           (result.failedRequests > 0 ? ` (${result.failedRequests} of them failed in their batch)` : "")
       )
       yield* say(
-        `next: ingest the remaining output files, or write the requests still needed with ${cliCommand()} batch prepare ${shellWord(runDir)} --out DIR` +
-          `, or send them online with ${cliCommand()} resume ${shellWord(runDir)}`
+        `next: ingest the remaining output files, or write the requests still needed with ${commandLine(cliCommand(), "batch", "prepare", runDir)} --out DIR` +
+          `, or send them online with ${resumeCommand(runDir, cliCommand())}`
       )
     }
     if (resultLine) yield* Console.log(JSON.stringify(result))

@@ -10,13 +10,14 @@
  * call when there is none.
  */
 import { Clock, Console, Data, Duration, Effect } from "effect"
+import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import OpenAI, { toFile } from "openai"
 import { SpecFileError, UsageError } from "../config/SpecFileError.js"
 import { DEFAULT_BASE_URL, endpointWarning, hostOf } from "../config/StudyFile.js"
-import { escapeControl, shellWord } from "../domain/printable.js"
-import { classify } from "../llm/LlmClientOpenAi.js"
+import { commandLine, escapeControl } from "../domain/printable.js"
+import { apiKeyOf, classify } from "../llm/LlmClientOpenAi.js"
 import { failPendingOf, readBatchFiles, unansweredByFile, updateBatchFile, type BatchFileRow } from "../store/batch.js"
 import { readRunTotals } from "../store/reads.js"
 import { logEvent, type RunDb } from "../store/RunStore.js"
@@ -36,7 +37,7 @@ export class BatchApiError extends Data.TaggedError("BatchApiError")<{ readonly 
 const FINAL = new Set(["completed", "failed", "expired", "cancelled"])
 
 const clientFor = (baseUrl: string, env: Readonly<Record<string, string | undefined>>) =>
-  new OpenAI({ baseURL: baseUrl, apiKey: env["OPENAI_API_KEY"] ?? "no-key", maxRetries: 2 })
+  new OpenAI({ baseURL: baseUrl, apiKey: apiKeyOf(env), maxRetries: 2 })
 
 const call = <A>(name: string, secret: string | undefined, f: () => Promise<A>) =>
   Effect.flatMap(Clock.currentTimeMillis, (nowMs) =>
@@ -63,7 +64,7 @@ const withPreparedRun = <A, E>(runDir: string, env: Readonly<Record<string, stri
       Effect.gen(function* () {
         const { runId, spec } = yield* specOf(db, dbFile)
         if (readBatchFiles(db).length === 0) {
-          return yield* new UsageError({ detail: `${runDir}: no batch files were prepared for this run; run ${cliCommand()} batch prepare first` })
+          return yield* new UsageError({ detail: `${escapeControl(runDir)}: no batch files were prepared for this run; run ${commandLine(cliCommand(), "batch", "prepare", runDir)} --out DIR first` })
         }
         const baseUrl = spec.backend.baseUrl ?? DEFAULT_BASE_URL
         // As `resume` does: the URL comes from the run folder, and the key from the environment goes there.
@@ -156,7 +157,7 @@ export const submitBatches = (runDir: string, env: Readonly<Record<string, strin
         yield* say(`  ${escapeControl(path.basename(row.file))}: ${row.requests} requests → batch ${escapeControl(batchId)}${known ? " (submitted before)" : ""}`)
       }
       yield* logNow(o.db, "batch-submit", { batches })
-      yield* say(`next: ${cliCommand()} batch status ${shellWord(runDir)} [--wait]`)
+      yield* say(`next: ${commandLine(cliCommand(), "batch", "status", runDir)} [--wait]`)
       const result: SubmitResult = { runDir, batches }
       if (json) yield* Console.log(JSON.stringify(result))
       return result
@@ -180,6 +181,14 @@ export interface StatusResult {
   /** The ingest of what this call downloaded; null when nothing new finished. */
   readonly ingest: IngestResult | null
 }
+
+/**
+ * A file name made from an id a server chose (a batch id): the id itself when it is plain (letters, digits, `_`,
+ * `-`), else its plain characters and a hash of the whole id, so no id can name a path (`../x`, `/etc/x`) or
+ * collide with another.
+ */
+export const serverFileName = (id: string, suffix: string): string =>
+  (/^[A-Za-z0-9_-]{1,100}$/.test(id) ? id : `${id.replace(/[^A-Za-z0-9_-]+/g, "_").slice(0, 60)}-${createHash("sha256").update(id).digest("hex").slice(0, 12)}`) + suffix
 
 /** Downloads a batch's output or error file into the run folder (written whole), unless it is there already. */
 const download = (o: Opened, runDir: string, fileId: string, name: string) =>
@@ -210,8 +219,8 @@ const pollOnce = (o: Opened, runDir: string) =>
       const b = yield* call(`retrieving batch ${batchId}`, o.secret, () => o.client.batches.retrieve(batchId))
       updateBatchFile(o.db, row.file, { status: b.status, outputFileId: b.output_file_id ?? null, errorFileId: b.error_file_id ?? null })
       if (!FINAL.has(b.status)) continue
-      if (b.output_file_id) files.push(yield* download(o, runDir, b.output_file_id, `${batchId}-output.jsonl`))
-      if (b.error_file_id) files.push(yield* download(o, runDir, b.error_file_id, `${batchId}-errors.jsonl`))
+      if (b.output_file_id) files.push(yield* download(o, runDir, b.output_file_id, serverFileName(batchId, "-output.jsonl")))
+      if (b.error_file_id) files.push(yield* download(o, runDir, b.error_file_id, serverFileName(batchId, "-errors.jsonl")))
       // Once its files are here, whatever they do not answer is failed (the next `batch prepare` writes it again;
       // the ingest that follows marks what they do answer).
       failPendingOf(o.db, row.file, `batch ${batchId} ended ${b.status} without answering it`)
@@ -266,11 +275,11 @@ export const batchStatus = (runDir: string, env: Readonly<Record<string, string 
         ingest
       }
       if (ingest !== null) yield* printIngest(ingest, downloaded, so.json, false)
-      if (result.open > 0) yield* say(`next: ${cliCommand()} batch status ${shellWord(runDir)} again later (or with --wait)`)
-      if (result.unsubmitted > 0) yield* say(`[valuesim] ${result.unsubmitted} prepared file(s) not submitted: ${cliCommand()} batch submit ${shellWord(runDir)}`)
+      if (result.open > 0) yield* say(`next: ${commandLine(cliCommand(), "batch", "status", runDir)} again later (or with --wait)`)
+      if (result.unsubmitted > 0) yield* say(`[valuesim] ${result.unsubmitted} prepared file(s) not submitted: ${commandLine(cliCommand(), "batch", "submit", runDir)}`)
       const totals = readRunTotals(o.db)
       if (result.open === 0 && result.unsubmitted === 0 && ingest === null && totals.pending === 0 && totals.failed === 0) {
-        yield* say(`[valuesim] the run is complete; next: ${cliCommand()} report ${shellWord(runDir)}`)
+        yield* say(`[valuesim] the run is complete; next: ${commandLine(cliCommand(), "report", runDir)}`)
       }
       if (so.json) yield* Console.log(JSON.stringify(result))
       return result

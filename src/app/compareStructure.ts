@@ -1,4 +1,4 @@
-import { FileSystem } from "@effect/platform"
+import { readSpecText } from "../config/loadFile.js"
 import { Effect } from "effect"
 import type { ValueCorrelations } from "../config/BaselineFile.js"
 import { baselineProblems, loadBaseline } from "../config/BaselineFile.js"
@@ -8,6 +8,7 @@ import { VALUES_10, VALUES_19 } from "../domain/values.js"
 import { stream } from "../sampling/rng.js"
 import { DEFAULT_MDS_METHOD, mapFromCorrelation, type MdsMethod } from "../stats/mds.js"
 import { valuesSimilarity } from "../stats/procrustes.js"
+import { mdsMethodText } from "../report/format.js"
 import { chanceLevel, DEFAULT_PERMUTATIONS, type ChanceLevel } from "../analysis/alignment.js"
 
 /** A square value correlation matrix read from a CSV or a baseline file. */
@@ -61,9 +62,8 @@ const matrixFromCsv = (file: string, text: string): LabelledMatrix | SpecFileErr
 export const readMatrix = (file: string, flag: string) =>
   Effect.gen(function* () {
     if (file.toLowerCase().endsWith(".csv")) {
-      const fs = yield* FileSystem.FileSystem
-      const text = yield* fs.readFileString(file).pipe(
-        Effect.mapError(() => new SpecFileError({ file, problems: [`${flag}: cannot read the file (missing or not readable)`] }))
+      const text = yield* readSpecText(file).pipe(
+        Effect.mapError((e) => new SpecFileError({ file, problems: e.problems.map((p) => `${flag}: ${p}`) }))
       )
       const m = matrixFromCsv(file, text)
       return m instanceof SpecFileError ? yield* m : m
@@ -152,7 +152,7 @@ export const renderComparison = (r: StructureComparisonResult): string => {
       ? "chance level not computed (--permutations 0)"
       : `chance level (model's value labels permuted ${r.null.permutations} times): mean ${r.null.mean?.toFixed(3) ?? "–"}, 95th percentile ${r.null.q95?.toFixed(3) ?? "–"}, p = ${r.null.p?.toPrecision(2) ?? "–"}`
   const lines = [
-    `S_V = ${r.sv.toFixed(4)}  (Procrustes disparity ${r.disparity.toFixed(4)}, ${r.labels.length} values; maps by ${r.mdsMethod === "smacof" ? "ratio SMACOF, the paper's metric MDS" : "classical MDS"})`,
+    `S_V = ${r.sv.toFixed(4)}  (Procrustes disparity ${r.disparity.toFixed(4)}, ${r.labels.length} values; ${mdsMethodText(r.mdsMethod)})`,
     chance,
     `human: ${r.human.title ?? r.human.file}`,
     `model: ${r.model.title ?? r.model.file}`,

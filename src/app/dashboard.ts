@@ -1,9 +1,11 @@
+import { makeSocietyPanel } from "../society/live.js"
 import { escapeControl, resumeCommand } from "../domain/printable.js"
 import { Clock, Duration, Effect, Exit, Schedule } from "effect"
 import type { LoadedBaseline, ValueCorrelations, ValueHierarchy } from "../config/BaselineFile.js"
 import { loadBaselineDir, SHIPPED_BASELINES_DIR } from "../config/BaselineFile.js"
 import type { RunSpec } from "../config/RunSpec.js"
-import { backendIdentity, backendNames, backendOfAgent, backendsOf, stepId } from "../config/RunSpec.js"
+import { backendIdentity, backendNames, backendOfAgent, backendsOf } from "../config/RunSpec.js"
+import { armLabel } from "../experiments/arms.js"
 import type { RunCounters } from "../progress/counters.js"
 import type { LiveGameFigure, LiveHuman } from "../progress/liveFeed.js"
 import { makeLiveFeed } from "../progress/liveFeed.js"
@@ -131,7 +133,14 @@ export const startDashboard = (
       const c = agentCondition[agentId] ?? 0
       condDone[c] = (condDone[c] ?? 0) + 1
     }
+    const society = makeSocietyPanel(spec)
     const observe = (op: WriteOp) => {
+      if (op._tag === "SocietyRound") {
+        if (op.failed) stepFailed[op.step] = (stepFailed[op.step] ?? 0) + 1
+        else stepDone[op.step] = (stepDone[op.step] ?? 0) + 1
+        society.observe(op)
+        return
+      }
       if (op._tag === "AnswerPage") for (let a = 0; a < op.agentIds.length; a++) doneUnit(op.step, op.agentIds[a]!, op.failed?.[a] === 1)
       else if (op._tag === "Match") for (const a of op.members) doneUnit(op.step, a, op.failed)
       if (op._tag === "AnswerPage" ? firstModel(op.agentIds[0]) : op._tag === "Match" ? firstModel(op.members[0]) : true) feed.observe(op)
@@ -139,9 +148,9 @@ export const startDashboard = (
     const steps = () =>
       several
         ? spec.steps.flatMap((s, i) =>
-            names.map((name, b) => ({ id: `${stepId(s)} · ${name}`, kind: s.kind, unitsTotal: rowTotal[rowOf(i, b)]!, unitsDone: rowDone[rowOf(i, b)]!, unitsFailed: rowFailed[rowOf(i, b)]! }))
+            names.map((name, b) => ({ id: `${armLabel(s)} · ${name}`, kind: s.kind, unitsTotal: rowTotal[rowOf(i, b)]!, unitsDone: rowDone[rowOf(i, b)]!, unitsFailed: rowFailed[rowOf(i, b)]! }))
           )
-        : spec.steps.map((s, i) => ({ id: stepId(s), kind: s.kind, unitsTotal: stepTotal[i]!, unitsDone: stepDone[i]!, unitsFailed: stepFailed[i]! }))
+        : spec.steps.map((s, i) => ({ id: armLabel(s), kind: s.kind, unitsTotal: stepTotal[i]!, unitsDone: stepDone[i]!, unitsFailed: stepFailed[i]! }))
     const conditions = () => spec.population.conditions.map((c, i) => ({ condition: c.id, agents: condAgents[i]!, unitsDone: condDone[i]! }))
     let writer: WriterStats | null = null
     let inFlight: () => number = () => 0
@@ -209,9 +218,11 @@ export const startDashboard = (
           t.dispatch(progressEvent(now))
           const last = feed.stats()
           if (last !== null) t.dispatch({ _tag: "Stats", stats: last })
+          const societyLines = society.lines()
+          if (societyLines !== null) t.dispatch({ _tag: "Society", lines: societyLines })
           // A finished run stays on screen with its statistics (the run's figures follow as lines); a stopped or
           // failed one with the run panel, which says how to resume.
-          t.dispatch({ _tag: "Panel", panel: last !== null && Exit.isSuccess(exit) ? "stats" : "run" })
+          t.dispatch({ _tag: "Panel", panel: (last !== null || societyLines !== null) && Exit.isSuccess(exit) ? "stats" : "run" })
           t.dispatch({
             _tag: "Finished",
             atMs: now,
@@ -226,6 +237,8 @@ export const startDashboard = (
     const stats = Effect.sync(() => {
       const s = feed.stats()
       if (s !== null) tui.dispatch({ _tag: "Stats", stats: s })
+      const lines = society.lines()
+      if (lines !== null) tui.dispatch({ _tag: "Society", lines })
     })
     // A progress sample and a frame a second, statistics every three seconds: enough to watch, cheap enough
     // that the run keeps ≥ 95 % of its speed (`npm run bench` measures it).

@@ -6,8 +6,10 @@ import { deriveBaseline, TIE_TOLERANCE, type DerivedBaseline } from "../analysis
 import { baselineFromData } from "../config/BaselineFile.js"
 import { parseCsv, tableFromJson, type Table, type TableResult } from "../config/csv.js"
 import { cellsOf, DerivationFileSchema, planOf, type DerivationOutput, type DerivationPlan } from "../config/DerivationFile.js"
-import { decodeData, readDataFile } from "../config/loadFile.js"
+import { decodeData, readDataFile, readSpecText } from "../config/loadFile.js"
+import { commandLine } from "../domain/printable.js"
 import { SpecFileError } from "../config/SpecFileError.js"
+import { refuseUnsafeOutput } from "../store/outputGuard.js"
 
 /** What `valuesim baseline derive` wrote, with the key numbers (the `--json` output). */
 export interface DerivationResult {
@@ -33,10 +35,7 @@ export interface DerivationResult {
 
 const readTable = (file: string) =>
   Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    const text = yield* fs.readFileString(file).pipe(
-      Effect.mapError(() => new SpecFileError({ file, problems: ["cannot read the file (missing or not readable)"] }))
-    )
+    const text = yield* readSpecText(file)
     let result: TableResult
     if (file.toLowerCase().endsWith(".json")) {
       const data = yield* Effect.try({
@@ -252,7 +251,7 @@ export const deriveBaselineFiles = (dataFile: string, mappingFile: string, outDi
     const undefinedProblems = undefinedCells(plan, derived)
     if (undefinedProblems.length > 0) return yield* new SpecFileError({ file: dataFile, problems: undefinedProblems })
 
-    const header = ` Derived by \`valuesim baseline derive --data ${path.basename(dataFile)} --mapping ${path.basename(mappingFile)}\`. Re-derive rather than edit.`
+    const header = ` Derived by \`${commandLine("valuesim", "baseline", "derive", "--data", path.basename(dataFile), "--mapping", path.basename(mappingFile))}\`. Re-derive rather than edit.`
     const outputs = baselinesOf(plan, derived, dataFile, mappingFile).map((o) => {
       const file = path.join(outDir, `${mapping.id}.${o.suffix}.yaml`)
       const text = toYaml(o.data, header)
@@ -264,6 +263,7 @@ export const deriveBaselineFiles = (dataFile: string, mappingFile: string, outDi
       if (Either.isLeft(checked)) return yield* Effect.die(new Error(`derived baseline does not validate: ${checked.left.message}`))
     }
 
+    yield* refuseUnsafeOutput("--out", outputs.map((o) => o.file), [dataFile, mappingFile])
     const writeError = (e: unknown) => new SpecFileError({ file: outDir, problems: [`cannot write the output: ${(e as Error).message ?? String(e)}`] })
     const partial = (file: string) => `${file}.partial`
     const cleanup = Effect.forEach(outputs, (o) => fs.remove(partial(o.file)).pipe(Effect.ignore), { discard: true })

@@ -1,4 +1,5 @@
-import { Effect } from "effect"
+import { Clock, Effect } from "effect"
+import { refuseUnsafeOutput, runInputs } from "../store/outputGuard.js"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { RunSpec } from "../config/RunSpec.js"
@@ -17,11 +18,13 @@ import {
   readConditions,
   readItems,
   readValuePages,
+  readStepArms,
   requestInfoReader
 } from "../store/reads.js"
 import { getManifest, openDatabase, type RunDb } from "../store/RunStore.js"
-import { faultOf, storeErrorOf } from "../store/storeFault.js"
+import { faultOf, noSpaceOf, storeErrorOf, writeThroughPartial } from "../store/storeFault.js"
 import { versions } from "./version.js"
+import { batchRecords, EDGE_COLUMNS, edgeBatches, edgeParquet, hasSociety, SOCIETY_COLUMNS, societyBatches, societyParquet } from "../society/export.js"
 
 export type ExportFormat = "csv" | "jsonl" | "parquet"
 type TextFormat = Exclude<ExportFormat, "parquet">
@@ -30,24 +33,24 @@ type TextFormat = Exclude<ExportFormat, "parquet">
 export const ANSWER_COLUMNS = [
   "step", "questionnaire", "agent_id", "condition", "primed_value", "item_idx", "item_id", "subscale", "reverse",
   "value", "scoring", "raw", "dist", "request_key", "prompt_tokens", "completion_tokens", "latency_ms", "attempts", "error",
-  "backend", "model"
+  "backend", "model", "arm"
 ] as const
 
 /** Score columns: one row per agent × step × subscale. */
 export const SCORE_COLUMNS = [
   "step", "questionnaire", "agent_id", "condition", "primed_value", "subscale", "score", "centered", "mrat", "answered",
-  "backend", "model"
+  "backend", "model", "arm"
 ] as const
 
 /** Game moves: one row per move, joinable to agents by agent_id (and to each other by step and match_id). */
 export const MOVE_COLUMNS = [
   "step", "game", "match_id", "round", "seq", "agent_id", "condition", "primed_value", "member", "role", "decision",
-  "value", "label", "scoring", "raw", "dist", "request_key", "attempts", "error", "backend", "model"
+  "value", "label", "scoring", "raw", "dist", "request_key", "attempts", "error", "backend", "model", "arm"
 ] as const
 
 /** Game results: one row per agent × game step (its match, status, total payoff and game-specific details). */
 export const GAME_RESULT_COLUMNS = [
-  "step", "game", "agent_id", "condition", "primed_value", "match_id", "member", "status", "payoff", "details", "backend", "model"
+  "step", "game", "agent_id", "condition", "primed_value", "match_id", "member", "status", "payoff", "details", "backend", "model", "arm"
 ] as const
 
 /**
@@ -61,20 +64,28 @@ interface Who {
   readonly kinds: ReadonlyArray<string>
   readonly kindOf: ReadonlyArray<number>
   readonly backendOf: (agentId: number) => number
+  /** The arm names of the run (the Parquet enum of `arm`), and the index among them of each step's arm (−1: none). */
+  readonly arms: ReadonlyArray<string>
+  readonly armOf: (step: number) => number
 }
 
-const whoOf = (spec: RunSpec | undefined): Who => {
-  if (spec === undefined) return { backends: [{ backend: "unknown", model: "unknown", synthetic: false, label: null }], kinds: ["unknown"], kindOf: [0], backendOf: () => 0 }
+const whoOf = (spec: RunSpec | undefined, stepArms: ReadonlyMap<number, { readonly arm: string }>): Who => {
+  const arms = [...new Set([...stepArms.values()].map((a) => a.arm))]
+  const armOf = (step: number) => {
+    const a = stepArms.get(step)
+    return a === undefined ? -1 : arms.indexOf(a.arm)
+  }
+  if (spec === undefined) return { backends: [{ backend: "unknown", model: "unknown", synthetic: false, label: null }], kinds: ["unknown"], kindOf: [0], backendOf: () => 0, arms, armOf }
   const names = backendNames(spec)
   const backends = backendsOf(spec).map((b, i) => ({ ...backendIdentity(b), model: names[i]! }))
   const kinds = [...new Set(backends.map((b) => b.backend))]
-  return { backends, kinds, kindOf: backends.map((b) => kinds.indexOf(b.backend)), backendOf: backends.length === 1 ? () => 0 : (a) => backendOfAgent(spec, a) }
+  return { backends, kinds, kindOf: backends.map((b) => kinds.indexOf(b.backend)), backendOf: backends.length === 1 ? () => 0 : (a) => backendOfAgent(spec, a), arms, armOf }
 }
 
-/** The row's provenance fields. */
-const whoFields = (who: Who, agentId: number) => {
+/** The row's provenance fields, and the arm of its step (null outside experiments). */
+const whoFields = (who: Who, agentId: number, step: number) => {
   const b = who.backends[who.backendOf(agentId)]!
-  return { backend: b.backend, model: b.model }
+  return { backend: b.backend, model: b.model, arm: who.arms[who.armOf(step)] ?? null }
 }
 
 const csvField = (v: unknown): string => {
@@ -138,25 +149,25 @@ const writeTable = <C extends string>(
   fill: (emit: (record: Record<C, unknown>) => void) => void
 ) => {
   const target = path.join(outDir, `${name}.${format}`)
-  const tmp = `${target}.partial`
-  const out = textFile(tmp)
-  let rows = 0
-  try {
-    if (format === "csv") out.write(columns.join(",") + "\n")
-    fill((record) => {
-      if (format === "csv") out.write(columns.map((c) => csvField(record[c])).join(",") + "\n")
-      else {
-        const o: Record<string, unknown> = {}
-        for (const c of columns) o[c] = record[c] ?? null
-        out.write(JSON.stringify(o) + "\n")
-      }
-      rows++
-    })
-  } finally {
-    out.close()
-  }
-  fs.renameSync(tmp, target)
-  return { file: target, rows }
+  return writeThroughPartial(target, (tmp) => {
+    const out = textFile(tmp)
+    let rows = 0
+    try {
+      if (format === "csv") out.write(columns.join(",") + "\n")
+      fill((record) => {
+        if (format === "csv") out.write(columns.map((c) => csvField(record[c])).join(",") + "\n")
+        else {
+          const o: Record<string, unknown> = {}
+          for (const c of columns) o[c] = record[c] ?? null
+          out.write(JSON.stringify(o) + "\n")
+        }
+        rows++
+      })
+    } finally {
+      out.close()
+    }
+    return { file: target, rows }
+  })
 }
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? Math.round(x * 1e9) / 1e9 : null)
@@ -198,13 +209,35 @@ const distText = () => {
   }
 }
 
+/** The files an export writes into its folder (each through `<name>.partial`). */
+const EXPORT_FILES = [
+  EXPORT_RUN_FILE,
+  "manifest.json",
+  ...["answers", "scores", "moves", "game_results"].flatMap((t) => ["csv", "jsonl", "parquet"].map((f) => `${t}.${f}`))
+]
+
+/** Removes the export files in `outDir` written at or after `sinceMs` (by a failed export). */
+const removeWrittenSince = (outDir: string, sinceMs: number) => {
+  for (const name of EXPORT_FILES) {
+    const file = path.join(outDir, name)
+    try {
+      if (fs.statSync(file).mtimeMs >= sinceMs - 1) fs.rmSync(file, { force: true })
+    } catch {
+      // Not there.
+    }
+  }
+}
+
 /**
  * Writes answers.csv or answers.jsonl straight from the stored pages: the text every row of an agent or an item
  * shares is made once, and a distribution's text is put together from memoised numbers.
  */
 const writeAnswersText = (db: RunDb, outDir: string, format: TextFormat, dims: ReturnType<typeof answerDimensions>, total: number, who: Who) => {
   const target = path.join(outDir, `answers.${format}`)
-  const tmp = `${target}.partial`
+  return writeThroughPartial(target, (tmp) => writeAnswerRows(db, tmp, format, dims, total, who, target))
+}
+
+const writeAnswerRows = (db: RunDb, tmp: string, format: TextFormat, dims: ReturnType<typeof answerDimensions>, total: number, who: Who, target: string) => {
   const out = textFile(tmp)
   const csv = format === "csv"
   const field = csv ? csvField : jsonField
@@ -221,14 +254,16 @@ const writeAnswersText = (db: RunDb, outDir: string, format: TextFormat, dims: R
         : `,"item_idx":${it.itemIdx},"item_id":${jsonField(it.itemId)},"subscale":${jsonField(it.subscale)},"reverse":${it.reverse}`
     )
     const scoringText = SCORING_MODES.map((m) => field(m))
-    const whoTexts = who.backends.map((b) => (csv ? `,${csvField(b.backend)},${csvField(b.model)}\n` : `,"backend":${jsonField(b.backend)},"model":${jsonField(b.model)}}\n`))
+    const whoTexts = who.backends.map((b) => (csv ? `,${csvField(b.backend)},${csvField(b.model)}` : `,"backend":${jsonField(b.backend)},"model":${jsonField(b.model)}`))
     for (const step of dims.steps) {
       const q = field(dims.stepName(step))
+      const arm = who.arms[who.armOf(step)] ?? null
+      const armText = csv ? `,${csvField(arm)}\n` : `,"arm":${jsonField(arm)}}\n`
       for (const p of readAnswerPages(db, step)) {
         for (let a = 0; a < p.rows; a++) {
           const [cond, primed] = conditionText[p.conditionIdx[a]!] ?? [field(null), field(null)]
           const b = who.backendOf(p.agentIds[a]!)
-          const whoText = whoTexts[b]!
+          const whoText = whoTexts[b]! + armText
           const agent = csv
             ? `${step},${q},${p.agentIds[a]},${cond},${primed},`
             : `{"step":${step},"questionnaire":${q},"agent_id":${p.agentIds[a]},"condition":${cond},"primed_value":${primed}`
@@ -267,7 +302,6 @@ const writeAnswersText = (db: RunDb, outDir: string, format: TextFormat, dims: R
   } finally {
     out.close()
   }
-  fs.renameSync(tmp, target)
   return { file: target, rows }
 }
 
@@ -361,7 +395,8 @@ function* answerBatches(db: RunDb, dims: ReturnType<typeof answerDimensions>, to
           scoring, raw, { width: p.k, data: p.dists }, key, prompt, completion, latency, Int32Array.from(p.attempts),
           p.errors === null ? null : [...p.errors],
           kind,
-          model
+          model,
+          new Int32Array(n).fill(who.armOf(step))
         ]
       }
       rows += n
@@ -444,7 +479,7 @@ function* scoreRows(db: RunDb, spec: RunSpec | undefined, who: Who): Generator<R
             centered: q.scoring === "mrat" ? finite(centered[j]![0]!) : null,
             mrat: q.scoring === "mrat" ? finite(mrat) : null,
             answered,
-            ...whoFields(who, page.agentIds[a]!)
+            ...whoFields(who, page.agentIds[a]!, step)
           }
         }
       }
@@ -508,7 +543,7 @@ function* scoreBatches(db: RunDb, spec: RunSpec | undefined, columns: ReadonlyAr
       }
       yield {
         rows: n,
-        columns: [new Int32Array(n).fill(step), new Int32Array(n).fill(qIdx.get(q.id) ?? -1), agent, cond, primed, sub, sc, cen, mr, answered, kind, model]
+        columns: [new Int32Array(n).fill(step), new Int32Array(n).fill(qIdx.get(q.id) ?? -1), agent, cond, primed, sub, sc, cen, mr, answered, kind, model, new Int32Array(n).fill(who.armOf(step))]
       }
     }
   }
@@ -521,7 +556,7 @@ function* moveRows(db: RunDb, stepNames: ReadonlyArray<string>, format: ExportFo
       game: stepNames[r.step] ?? String(r.step),
       scoring: r.scoring,
       dist: r.dist === null || format === "csv" ? r.dist : r.dist.split(",").map(Number),
-      ...whoFields(who, r.agent_id)
+      ...whoFields(who, r.agent_id, r.step)
     } as never)
   }
 }
@@ -533,7 +568,7 @@ function* gameResultRows(db: RunDb, stepNames: ReadonlyArray<string>, format: Ex
       game: stepNames[r.step] ?? String(r.step),
       // Parquet keeps the details as JSON text (their keys differ between games).
       details: r.details === null || format !== "jsonl" ? r.details : (JSON.parse(r.details) as unknown),
-      ...whoFields(who, r.agent_id)
+      ...whoFields(who, r.agent_id, r.step)
     } as never)
   }
 }
@@ -555,8 +590,14 @@ const exportParquet = async (db: RunDb, spec: RunSpec | undefined, stepNames: Re
     const names = [...new Set(stepNames)]
     const scoreSpec = SCORE_PARQUET(names, conditions, primed, spec, who)
     const scores = await pq.write("scores", scoreSpec, scoreBatches(db, spec, scoreSpec, who))
+    const society = hasSociety(spec)
+      ? [
+          { ...(await pq.write("edges", edgeParquet(spec), edgeBatches(db, spec))), columns: EDGE_COLUMNS },
+          { ...(await pq.write("society", societyParquet(db, spec), societyBatches(db, spec))), columns: SOCIETY_COLUMNS }
+        ]
+      : []
     const hasGames = spec?.steps.some((st) => st.kind === "game") ?? false
-    if (!hasGames) return { file: answers.file, rows: answers.rows, scores: scores.file, scoreRows: scores.rows }
+    if (!hasGames) return { file: answers.file, rows: answers.rows, scores: scores.file, scoreRows: scores.rows, society }
     const moveSpec = MOVE_PARQUET(names, conditions, primed, who)
     const moves = await pq.write("moves", moveSpec, recordBatches(moveSpec, moveRows(db, stepNames, "parquet", who)))
     const resultSpec = GAME_RESULT_PARQUET(names, conditions, primed, who)
@@ -569,7 +610,8 @@ const exportParquet = async (db: RunDb, spec: RunSpec | undefined, stepNames: Re
       moves: moves.file,
       moveRows: moves.rows,
       gameResults: results.file,
-      gameResultRows: results.rows
+      gameResultRows: results.rows,
+      society
     }
   } finally {
     pq.close()
@@ -579,9 +621,10 @@ const exportParquet = async (db: RunDb, spec: RunSpec | undefined, stepNames: Re
 type Col<C extends string> = ColumnSpec & { name: C }
 
 /** The provenance columns of every Parquet table: enums of the run's backend kinds and its models (one each for most runs). */
-const whoColumns = (who: Who): Array<Col<"backend" | "model">> => [
+const whoColumns = (who: Who): Array<Col<"backend" | "model" | "arm">> => [
   { name: "backend", type: "ENUM", members: who.kinds },
-  { name: "model", type: "ENUM", members: who.backends.map((b) => b.model) }
+  { name: "model", type: "ENUM", members: who.backends.map((b) => b.model) },
+  { name: "arm", type: "ENUM", members: who.arms }
 ]
 
 const SCORE_PARQUET = (steps: ReadonlyArray<string>, conditions: ReadonlyArray<string>, primed: ReadonlyArray<string>, spec: RunSpec | undefined, who: Who): Array<Col<(typeof SCORE_COLUMNS)[number]>> => [
@@ -649,6 +692,8 @@ interface ExportedFiles {
   readonly moveRows?: number
   readonly gameResults?: string
   readonly gameResultRows?: number
+  /** Runs with a society step: `edges` and `society` (one row per agent per round). */
+  readonly society?: ReadonlyArray<{ readonly file: string; readonly rows: number; readonly columns: ReadonlyArray<string> }>
 }
 
 /** `manifest.json` beside the exported files: where the rows come from. */
@@ -660,10 +705,11 @@ export interface ExportManifest {
   readonly agents: number | null
   readonly backend: string
   readonly model: string
+  /** True only when every answer is the synthetic backend's (a run mixing it with an LLM is not synthetic as a whole: see `models`). */
   readonly synthetic: boolean
-  /** "synthetic: theory model, not an LLM" on the synthetic backend, else null. */
+  /** "synthetic: theory model, not an LLM" when `synthetic`, else null. */
   readonly label: string | null
-  /** A run of several backends: each one (the fields above are the first's); rows name theirs in `backend` and `model`. */
+  /** A run of several backends: each one (`backend` and `model` above are the first's); rows name theirs in `backend` and `model`. */
   readonly models?: ReadonlyArray<BackendIdentity>
   readonly status: string | null
   readonly createdAt: string | null
@@ -687,26 +733,33 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
   Effect.gen(function* () {
     const dbFile = path.join(runDir, "run.sqlite")
     if (!fs.existsSync(dbFile)) return yield* new SpecFileError({ file: runDir, problems: ["run-dir: no run.sqlite here; is this a run folder?"] })
+    const written = [EXPORT_RUN_FILE, "manifest.json", ...["answers", "scores", "moves", "game_results"].map((t) => `${t}.${format}`)]
+    yield* refuseUnsafeOutput("--out", written.map((f) => path.join(outDir, f)), runInputs(runDir))
     const db = yield* openDatabase(dbFile, { mustExist: true })
     // A store found damaged while its rows are read is a store fault (its own exit code), not a problem of --out.
-    const failed = (e: unknown) =>
-      storeErrorOf(runDir, faultOf(e) === "damaged" ? e : null) ??
-      new SpecFileError({ file: outDir, problems: [`--out: export failed (${(e as Error).message})`] })
+    const started = yield* Clock.currentTimeMillis
+    const failed = (e: unknown) => {
+      // Whatever this export already finished goes too: a folder never holds a new run.json beside old answers.
+      removeWrittenSince(outDir, started)
+      return storeErrorOf(runDir, faultOf(e) === "damaged" ? e : null) ??
+        noSpaceOf(outDir, e) ??
+        new SpecFileError({ file: outDir, problems: [`--out: export failed (${(e as Error).message})`] })
+    }
     return yield* Effect.gen(function* () {
       const runManifest = getManifest(db)
       const spec = runManifest["spec"] as RunSpec | undefined
       const stepNames = spec?.steps.map(stepId) ?? []
       // Provenance on every row: who answered.
-      const who = whoOf(spec)
+      const who = whoOf(spec, readStepArms(db))
       const first = who.backends[0]!
       const synthetic = who.backends.find((b) => b.synthetic)
+      const allSynthetic = who.backends.every((b) => b.synthetic)
       yield* Effect.try({
         try: () => {
           fs.mkdirSync(outDir, { recursive: true })
           // What the rows do not carry (the plan, conditions, counters, matches): `report` reads the folder with it.
           const runFile = path.join(outDir, EXPORT_RUN_FILE)
-          fs.writeFileSync(`${runFile}.partial`, JSON.stringify(exportRunFile(db, path.resolve(runDir))) + "\n")
-          fs.renameSync(`${runFile}.partial`, runFile)
+          writeThroughPartial(runFile, (tmp) => fs.writeFileSync(tmp, JSON.stringify(exportRunFile(db, path.resolve(runDir))) + "\n"))
         },
         catch: failed
       })
@@ -726,11 +779,24 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
               const results = hasGames ? writeTable(outDir, "game_results", format, GAME_RESULT_COLUMNS, (emit) => {
                     for (const r of gameResultRows(db, stepNames, format, who)) emit(r)
                   }) : null
+              const society = hasSociety(spec)
+                ? [
+                    { ...writeTable(outDir, "edges", format, EDGE_COLUMNS, (emit) => {
+                        const cols = edgeParquet(spec)
+                        for (const b of edgeBatches(db, spec)) for (const r of batchRecords(cols, b)) emit(r)
+                      }), columns: EDGE_COLUMNS },
+                    { ...writeTable(outDir, "society", format, SOCIETY_COLUMNS, (emit) => {
+                        const cols = societyParquet(db, spec)
+                        for (const b of societyBatches(db, spec)) for (const r of batchRecords(cols, b)) emit(r)
+                      }), columns: SOCIETY_COLUMNS }
+                  ]
+                : []
               return {
                 file: answers.file,
                 rows: answers.rows,
                 scores: scores.file,
                 scoreRows: scores.rows,
+                society,
                 ...(moves ? { moves: moves.file, moveRows: moves.rows } : {}),
                 ...(results ? { gameResults: results.file, gameResultRows: results.rows } : {})
               }
@@ -743,7 +809,8 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
             { file: written.file, rows: written.rows, columns: ANSWER_COLUMNS },
             { file: written.scores, rows: written.scoreRows, columns: SCORE_COLUMNS },
             ...(written.moves !== undefined ? [{ file: written.moves, rows: written.moveRows ?? 0, columns: MOVE_COLUMNS }] : []),
-            ...(written.gameResults !== undefined ? [{ file: written.gameResults, rows: written.gameResultRows ?? 0, columns: GAME_RESULT_COLUMNS }] : [])
+            ...(written.gameResults !== undefined ? [{ file: written.gameResults, rows: written.gameResultRows ?? 0, columns: GAME_RESULT_COLUMNS }] : []),
+            ...(written.society ?? [])
           ]
           const exportManifest: ExportManifest = {
             runId: String(runManifest["run_id"] ?? path.basename(path.resolve(runDir))),
@@ -752,6 +819,8 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
             seed: spec?.seed ?? null,
             agents: spec?.agents ?? null,
             ...first,
+            synthetic: allSynthetic,
+            label: allSynthetic ? first.label : null,
             ...(who.backends.length > 1 ? { models: who.backends } : {}),
             status: typeof runManifest["status"] === "string" ? runManifest["status"] : null,
             createdAt: typeof runManifest["created_at"] === "string" ? runManifest["created_at"] : null,
@@ -766,13 +835,12 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
               : []
           }
           const manifestFile = path.join(outDir, "manifest.json")
-          fs.writeFileSync(`${manifestFile}.partial`, JSON.stringify(exportManifest, null, 2) + "\n")
-          fs.renameSync(`${manifestFile}.partial`, manifestFile)
+          writeThroughPartial(manifestFile, (tmp) => fs.writeFileSync(tmp, JSON.stringify(exportManifest, null, 2) + "\n"))
           return {
             manifest: manifestFile,
             backend: first.backend,
             model: first.model,
-            ...(first.label ? { label: first.label } : {}),
+            ...(allSynthetic && first.label ? { label: first.label } : {}),
             ...(who.backends.length > 1 ? { models: who.backends.map((b) => b.model) } : {}),
             ...written
           }

@@ -8,6 +8,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { shellWord } from "../domain/printable.js"
 
 const realpath = (file: string): string | null => {
   try {
@@ -49,7 +50,7 @@ export const commandFor = (ctx: InvocationContext): string => {
   const packageRoot = path.dirname(path.dirname(script))
   if (isInside(cwd, packageRoot)) return "npx valuesim"
   const rel = path.relative(cwd, script)
-  return `node ${rel.startsWith("..") ? rel : `./${rel}`}`
+  return `node ${shellWord(rel.startsWith("..") ? rel : `./${rel}`)}`
 }
 
 let cached: string | undefined

@@ -6,6 +6,9 @@ import { analyzeRun } from "../analysis/analyzeRun.js"
 import { SpecFileError } from "../config/SpecFileError.js"
 import { fitToWidth, outputWidth } from "../report/fitWidth.js"
 import { renderText } from "../report/text.js"
+import { pairWith } from "../experiments/pairing.js"
+import { filesUnder, refuseUnsafeOutput, runInputs } from "../store/outputGuard.js"
+import { noSpaceOf, writeThroughPartial } from "../store/storeFault.js"
 
 export type ReportFormat = "text" | "json" | "html"
 
@@ -14,12 +17,13 @@ export const writeAtomically = (file: string, content: string, flag: string) =>
   Effect.try({
     try: () => {
       fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
-      const tmp = `${file}.partial`
-      fs.writeFileSync(tmp, content)
-      fs.renameSync(tmp, file)
-      return file
+      return writeThroughPartial(file, (tmp) => {
+        fs.writeFileSync(tmp, content)
+        return file
+      })
     },
-    catch: (e) => new SpecFileError({ file, problems: [`${flag}: cannot write the file (${(e as Error).message})`] })
+    // No space: exit 5, as for a run store; anything else about --out is a bad argument (exit 2).
+    catch: (e) => noSpaceOf(file, e) ?? new SpecFileError({ file, problems: [`${flag}: cannot write the file (${(e as Error).message})`] })
   })
 
 /**
@@ -27,9 +31,16 @@ export const writeAtomically = (file: string, content: string, flag: string) =>
  * HTML always goes to a file (`<run-dir>/report.html` unless `out` is given); text and JSON go to stdout unless
  * `out` is given.
  */
-export const reportRun = (runDir: string, format: ReportFormat, out: string | undefined, options: AnalysisOptions) =>
+export const reportRun = (runDir: string, format: ReportFormat, out: string | undefined, options: AnalysisOptions, pairedWith?: string) =>
   Effect.gen(function* () {
-    const report = yield* analyzeRun(runDir, options)
+    const target = out ?? (format === "html" ? path.join(runDir, "report.html") : undefined)
+    // Checked before the analysis: never over the run store, a staging folder or a baseline file being read.
+    // --paired-with's run is read too.
+    const pairedInputs = pairedWith === undefined ? [] : runInputs(pairedWith)
+    if (target !== undefined) yield* refuseUnsafeOutput("--out", [target], [...runInputs(runDir), ...pairedInputs, ...(options.baselines ?? []).flatMap(filesUnder)])
+    const analysed = yield* analyzeRun(runDir, options)
+    // --paired-with: the other run of the same agents, compared agent by agent (src/experiments/pairing.ts).
+    const report = pairedWith === undefined ? analysed : { ...analysed, pairedWith: yield* pairWith(runDir, pairedWith, options.bootstrap.level) }
     const rendered =
       format === "json"
         ? JSON.stringify(report)
@@ -38,7 +49,6 @@ export const reportRun = (runDir: string, format: ReportFormat, out: string | un
             fitToWidth(renderText(report), out === undefined ? outputWidth() : 80)
           : // Loaded on demand: Vega is large, and only HTML needs it.
             yield* Effect.promise(() => import("../report/html.js").then((m) => m.renderHtml(report)))
-    const target = out ?? (format === "html" ? path.join(runDir, "report.html") : undefined)
     if (target === undefined) return { report, rendered, file: null }
     yield* writeAtomically(target, format === "json" ? rendered + "\n" : rendered, "--out")
     return { report, rendered, file: target }

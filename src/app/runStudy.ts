@@ -1,4 +1,4 @@
-import { Clock, Console, Context, Duration, Effect, Fiber, Layer, Schedule } from "effect"
+import { Cause, Clock, Console, Context, Duration, Effect, Fiber, Layer, Schedule } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { BackendSettings, RunSpec } from "../config/RunSpec.js"
@@ -21,8 +21,10 @@ import { costOf, MaxCostReachedError } from "./planRun.js"
 import { firstGameMessages, planMatches, runGameStep } from "../engine/GameRunner.js"
 import { describeRequest, makeAsker, validated, type Asker, type Preloaded } from "../engine/RequestCache.js"
 import { runQuestionnaireStep } from "../engine/QuestionnaireRunner.js"
+import { societyChoices, societyMessages } from "../society/prompts.js"
+import { planSociety, runSocietyStep, societyTotals } from "../society/runSociety.js"
 import { logprobValidator } from "../llm/scoring.js"
-import { cacheable, defaultCacheDir, endpointIdentity, openCache, type ResponseCache } from "../llm/responseCache.js"
+import { cacheable, defaultCacheDir, endpointIdentity, learnServing, openCache, type ResponseCache } from "../llm/responseCache.js"
 import { llmRespondent } from "../respondents/llm.js"
 import type { Respondent } from "../respondents/Respondent.js"
 import { syntheticRespondent } from "../respondents/synthetic.js"
@@ -35,10 +37,13 @@ import { makeCounters, progressLine, type RunCounters } from "../progress/counte
 import { assignConditions, largestRemainder, multinomialCounts } from "../sampling/allocation.js"
 import { stream } from "../sampling/rng.js"
 import { writePlan } from "../store/plan.js"
+import { stepAgents } from "../experiments/assignment.js"
 import { readRunTotals } from "../store/reads.js"
 import { DatabaseError, getManifest, logEvent, openDatabase, putManifest, type RunDb } from "../store/RunStore.js"
 import { faultOf, releaseSpace, reserveSpace, RunStoreError, stoppedNext, storeErrorOf } from "../store/storeFault.js"
 import { makeResultWriter, type ResultWriter } from "../store/ResultWriter.js"
+import { processAlive } from "../run/liveness.js"
+import { scopedRunLock, withRunLock } from "../run/lock.js"
 
 export interface RunSummary {
   readonly runId: string
@@ -73,6 +78,8 @@ export interface RunSummary {
   readonly cpuUserSeconds: number
   /** User-mode CPU of the run's own thread alone (the dashboard draws from another); null off Linux. */
   readonly runThreadCpuUserSeconds: number | null
+  /** Runs with a society step: the agent decisions taken in its rounds (part of `answers`). */
+  readonly agentRounds?: number
 }
 
 export interface OutputOptions {
@@ -119,15 +126,6 @@ const stageRunDir = (runsDir: string, base: string) =>
       new SpecFileError({ file: runsDir, problems: [`--runs-dir: cannot create the run folder (${(e as Error).message})`] })
   }))
 
-const processAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM"
-  }
-}
-
 /** The first free run id for `base` in runsDir: `base`, then `base-2`, `base-3`, … */
 const freeRunId = (runsDir: string, base: string, from = 1) => {
   for (let i = from; ; i++) {
@@ -140,31 +138,42 @@ const freeRunId = (runsDir: string, base: string, from = 1) => {
  * Writes the plan of a new run: conditions, the seeded allocation of agents to conditions, items, every
  * (step, agent) unit as pending, and the manifest, in one transaction (`writePlan`).
  */
-const planRun = (db: RunDb, spec: RunSpec, runId: string, createdAt: string) => {
+const planRun = (db: RunDb, spec: RunSpec, runId: string, createdAt: string, given?: Int32Array) => {
   const weights = spec.population.weights
   const counts =
-    spec.population.allocation === "multinomial"
-      ? multinomialCounts(weights, spec.agents, stream(spec.seed, "allocation-counts"))
-      : largestRemainder(weights, spec.agents)
-  const population = assignConditions(counts, stream(spec.seed, "allocation"))
+    given !== undefined
+      ? spec.population.conditions.map((_, c) => given.filter((x) => x === c).length)
+      : spec.population.allocation === "multinomial"
+        ? multinomialCounts(weights, spec.agents, stream(spec.seed, "allocation-counts"))
+        : largestRemainder(weights, spec.agents)
+  // A branch keeps its parent's agents (src/experiments/branch.ts): their conditions are given, not drawn.
+  const population = given ?? assignConditions(counts, stream(spec.seed, "allocation"))
   // Every backend answers the same population: backend b's agents are b·N … (b+1)·N − 1, with backend 0's
   // conditions and (in games) its matching, shifted.
   const nBackends = backendsOf(spec).length
   const n = population.length
   const assignment = nBackends === 1 ? population : Int32Array.from({ length: n * nBackends }, (_, i) => population[i % n]!)
-  const agentIds = Array.from({ length: n }, (_, i) => i)
+  const everyone = Array.from({ length: n }, (_, i) => i)
   const shifted = (ids: ReadonlyArray<number>, b: number) => ids.map((a) => a + b * n)
   const backendIdx = Array.from({ length: nBackends }, (_, b) => b)
+  // Arms of a `between` experiment: each agent answers only its own arm's step (src/experiments/assignment.ts).
+  const answering = stepAgents(spec, population)
   writePlan(db, {
     conditions: spec.population.conditions.map((c) => ({ id: c.id, value: c.value, system: c.system })),
     assignment,
     steps: spec.steps.map((s, step) => {
-      if (s.kind === "questionnaire") return { kind: "questionnaire" as const, items: s.questionnaire.items }
-      const m = planMatches(spec, step, agentIds)
+      if (s.kind === "society") return planSociety(spec, step, population)
+      const own = answering[step] ?? null
+      const agents = own === null ? {} : { agents: backendIdx.flatMap((b) => shifted(own, b)) }
+      const arm = s.arm === undefined ? {} : { arm: s.arm.name, experiment: spec.experiments![s.arm.experiment]!.id }
+      if (s.kind === "questionnaire") return { kind: "questionnaire" as const, items: s.questionnaire.items, ...agents, ...arm }
+      const m = planMatches(spec, step, own ?? everyone)
       return {
         kind: "game" as const,
         groups: backendIdx.flatMap((b) => m.groups.map((g) => shifted(g, b))),
-        unmatched: backendIdx.flatMap((b) => shifted(m.unmatched, b))
+        unmatched: backendIdx.flatMap((b) => shifted(m.unmatched, b)),
+        ...agents,
+        ...arm
       }
     }),
     manifest: {
@@ -200,7 +209,7 @@ export const llmLayer = (
     LlmClientOpenAi.layer({
       baseURL,
       // Local servers (Ollama, vLLM, llama.cpp) accept any key; OpenAI itself answers 401 without one.
-      apiKey: env["OPENAI_API_KEY"] ?? "no-key",
+      apiKey: LlmClientOpenAi.apiKeyOf(env),
       model: b.model,
       connections
     })
@@ -242,7 +251,9 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
       const first = spec.steps[0]!
       const cond = spec.population.conditions[0]!
       const messages =
-        first.kind === "questionnaire"
+        first.kind === "society"
+          ? societyMessages(first.society, cond.system, 1, 0)
+          : first.kind === "questionnaire"
           ? [
               ...openingMessages(cond.system),
               first.questionnaire.administration === "batch"
@@ -256,8 +267,10 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
       // shared request must (a degraded response is retried like a 5xx).
       const validate = first.kind === "questionnaire" && first.questionnaire.administration !== "batch" && spec.backend.scoring === "logprob"
         ? logprobValidator(presentedChoices(first.questionnaire))
-        : undefined
-      const cache = cacheDir !== null && cacheable(spec.backend, nonce) ? yield* openRunCache(spec, cacheDir, spec.backend.baseUrl) : null
+        : first.kind === "society" && spec.backend.scoring === "logprob"
+          ? logprobValidator(societyChoices(first.society))
+          : undefined
+      const cache = cacheDir !== null && cacheable(spec.backend, nonce) ? yield* openRunCache(spec, cacheDir, spec.backend.baseUrl, env) : null
       const hit = cache === null ? undefined : cache.get(body, yield* Clock.currentTimeMillis)
       if (hit !== undefined && (validate === undefined || validate(hit) === null)) {
         const preloaded: Preloaded = { key, body, completion: hit, attempts: 0, latencyMs: 0, fromCache: true }
@@ -282,24 +295,29 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
     }).pipe(Effect.provide(llmLayer(spec, env)))
   )
 
-/** The run's view of the response cache for requests to `endpoint`. */
-const openRunCache = (spec: RunSpec, dir: string, endpoint: string | null) =>
-  openCache(dir, endpointIdentity(spec.backend, endpoint), spec.backend.model)
+/** The run's view of the response cache for requests to `endpoint`, keyed by what the endpoint says it serves. */
+const openRunCache = (spec: RunSpec, dir: string, endpoint: string | null, env: Readonly<Record<string, string | undefined>>) =>
+  Effect.gen(function* () {
+    const serving = yield* learnServing(spec.backend, endpoint, env)
+    return yield* openCache(dir, endpointIdentity(spec.backend, endpoint), spec.backend.model, serving, yield* Clock.currentTimeMillis)
+  })
 
 /** Runs one step: questionnaires through the backend's respondent, games through the asker (null: synthetic). */
-const runStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWriter, asker: Asker | null, respondent: Respondent, gate: Effect.Effect<void>) =>
+const runStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWriter, asker: Asker | null, respondent: Respondent, gate: Effect.Effect<void>, idle: (() => boolean) | null = null) =>
   spec.steps[step]!.kind === "game"
     ? runGameStep(spec, step, db, writer, asker, gate)
-    : runQuestionnaireStep(spec, step, db, writer, respondent, gate)
+    : spec.steps[step]!.kind === "society"
+      ? runSocietyStep(spec, step, db, writer, asker, gate)
+      : runQuestionnaireStep(spec, step, db, writer, respondent, gate, idle)
 
 /**
  * Runs every pending unit of every step of a model-backed run through `asker` (the online asker, or the batch
  * path's asker that answers from the run store).
  */
-export const runModelSteps = (spec: RunSpec, db: RunDb, writer: ResultWriter, asker: Asker, gate: Effect.Effect<void> = Effect.void) =>
+export const runModelSteps = (spec: RunSpec, db: RunDb, writer: ResultWriter, asker: Asker, gate: Effect.Effect<void> = Effect.void, idle: (() => boolean) | null = null) =>
   Effect.gen(function* () {
     const respondent = llmRespondent(spec, asker)
-    for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker, respondent, gate)
+    for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker, respondent, gate, idle)
   })
 
 /** Everything one execution of a run works with. */
@@ -378,14 +396,16 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
             else if (e._tag === "Failed") counters.failures[e.reason] = (counters.failures[e.reason] ?? 0) + 1
           })
           const bEndpoint = nBackends === 1 ? endpoint : bSpec.backend.baseUrl
-          const cache: ResponseCache | null = ctx.cacheDir === null ? null : yield* openRunCache(bSpec, ctx.cacheDir, bEndpoint)
+          const cache: ResponseCache | null = ctx.cacheDir === null ? null : yield* openRunCache(bSpec, ctx.cacheDir, bEndpoint, env)
           // Built in the backend's scope, not the asker's: a local model's context must outlive makeAsker.
           // A replica's failover is a retry too (sent again, to another endpoint), counted with the scheduler's.
           const llm = yield* Layer.build(llmLayer(bSpec, env, bEndpoint, { onFailover: () => void counters.retries++ }))
           const asker = yield* makeAsker(bSpec.backend, reader, writer, scheduler, counters, preloaded[b] ?? [], cache).pipe(Effect.provide(llm))
           inFlight.push(() => scheduler.stats().inFlight)
           dashboard?.attach(writer.stats, () => inFlight.reduce((n, f) => n + f(), 0))
-          yield* runModelSteps(bSpec, reader, writer, asker, gate)
+          // Permits free and nobody waiting for one: more pages may start (the scheduler hands a freed permit straight to a waiter).
+          const idle = () => scheduler.stats().inFlight < bSpec.backend.concurrency
+          yield* runModelSteps(bSpec, reader, writer, asker, gate, idle)
         })
       const unguarded = Effect.forEach(backendsOf(spec), (_, b) => Effect.scoped(onBackend(b)), { concurrency: "unbounded", discard: true })
       const work = budget === null ? unguarded : Effect.raceFirst(unguarded, spendingGuard(budget, counters, ctx.runDir))
@@ -427,7 +447,8 @@ const summarize = (
     elapsedSeconds: Math.round(elapsedMs / 10) / 100,
     cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
     cpuUserSeconds: Math.round(cpu.user / 1e4) / 100,
-    runThreadCpuUserSeconds: threadCpu === null ? null : Math.round(threadCpu * 100) / 100
+    runThreadCpuUserSeconds: threadCpu === null ? null : Math.round(threadCpu * 100) / 100,
+    ...societyTotals(ctx.spec, ctx.db)
   }
 }
 
@@ -529,6 +550,14 @@ const runPending = (ctx: RunContext) =>
         }
         process.stderr.write(`${hint}\n`)
       }),
+      // A store that cannot be written (full disk) stops the run with a RunStoreError (driveRun records the
+      // status): --json still ends with the summary, as for an interruption.
+      Effect.tapErrorCause((cause) => {
+        const fault = out.json ? storeErrorOf(runDir, Cause.squash(cause)) : null
+        return fault === null || fault.fault === "damaged"
+          ? Effect.void
+          : Effect.flatMap(summaryNow, (s) => Console.log(JSON.stringify({ ...s, status: "interrupted" }))).pipe(Effect.catchAllDefect(() => Effect.void))
+      }),
       // The dashboard's close ends its worker; this also ends one whose dashboard never started.
       Effect.ensuring(Effect.sync(() => prepared?.worker.discard()))
     )
@@ -624,13 +653,17 @@ const printOnce = (say: (line: string) => Effect.Effect<void>) => {
 const logEventNow = (db: RunDb, kind: string, detail: unknown) =>
   Effect.flatMap(Clock.currentTimeMillis, (ms) => Effect.sync(() => logEvent(db, new Date(ms).toISOString(), kind, detail)))
 
-/** Opens a run database for writing (an existing one is checked first: `openDatabase`), uses it and closes it. */
+/**
+ * Opens a run database for writing (an existing one is checked first: `openDatabase`), takes the run's lock
+ * (src/run/lock.ts: one writer per run store), uses it, and releases and closes it.
+ */
 export const withDatabase = <A, E, R>(file: string, mustExist: boolean, use: (db: RunDb) => Effect.Effect<A, E, R>) =>
-  Effect.acquireUseRelease(openDatabase(file, { mustExist, writes: true }), use, (db) => Effect.sync(() => db.close()))
+  Effect.acquireUseRelease(openDatabase(file, { mustExist, writes: true }), (db) => withRunLock(path.dirname(file), use(db)), (db) => Effect.sync(() => db.close()))
 
 /**
  * Creates the folder of a new run of `spec` under `runsDir` with its plan stored (and `manifest` entries, if
  * given). The plan is written in a staging folder renamed into place, so a run folder never exists without it.
+ * The run's lock (src/run/lock.ts) is taken in the staging folder and held until the caller's scope closes.
  * With `keepReserve` the space set aside for recording a status on a full disk (`reserveSpace`) stays for the
  * run that follows (`driveRun` gives it back); otherwise it is given back at once.
  */
@@ -639,7 +672,9 @@ export const createPlannedRun = (
   runsDir: string,
   now: number,
   manifest?: Readonly<Record<string, unknown>>,
-  keepReserve = false
+  keepReserve = false,
+  /** The condition of each agent when they are given (a branch keeps its parent's), else drawn from the seed. */
+  population?: Int32Array
 ) =>
   Effect.gen(function* () {
     const base = `${stamp(now)}-${spec.study.id}-s${spec.seed}`
@@ -648,6 +683,9 @@ export const createPlannedRun = (
       stageRunDir(runsDir, base),
       (staging) =>
         Effect.gen(function* () {
+          // Locked before the plan is written and held (moved along) once it is the run folder, so no other
+          // command writes to the new run before this one is done with it.
+          const lock = yield* scopedRunLock(staging)
           let { id, i } = freeRunId(runsDir, base)
           const stagedFile = path.join(staging, "run.sqlite")
           // A full disk here keeps nothing: the staging folder goes with the error.
@@ -660,7 +698,7 @@ export const createPlannedRun = (
           const reserved = reserveSpace(staging)
           if (reserved !== null) return yield* keptNothing(reserved)
           const plan = (db: RunDb) => {
-            planRun(db, spec, id, new Date(now).toISOString())
+            planRun(db, spec, id, new Date(now).toISOString(), population)
             if (manifest !== undefined) putManifest(db, { ...manifest })
           }
           yield* withDatabase(stagedFile, false, (db) => Effect.try({ try: () => plan(db), catch: atStart })).pipe(
@@ -684,6 +722,7 @@ export const createPlannedRun = (
               catch: (e) => new SpecFileError({ file: runsDir, problems: [`--runs-dir: cannot create the run folder (${(e as Error).message})`] })
             })
             if (moved) {
+              lock.moveTo(target)
               if (!keepReserve) releaseSpace(target)
               return { runDir: target, runId: id }
             }
@@ -714,10 +753,14 @@ export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<st
       preloaded.push([yield* probeBackend(specOfBackend(spec, b), env, cacheDir, out)])
     }
     const now = yield* Clock.currentTimeMillis
-    const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now, undefined, true)
-    const dbFile = path.join(runDir, "run.sqlite")
-    return yield* withDatabase(dbFile, false, (db) =>
-      driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl, cacheDir })
+    return yield* Effect.scoped(
+      Effect.gen(function* () {
+        const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now, undefined, true)
+        const dbFile = path.join(runDir, "run.sqlite")
+        return yield* withDatabase(dbFile, false, (db) =>
+          driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl, cacheDir })
+        )
+      })
     )
   })
 

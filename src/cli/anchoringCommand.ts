@@ -3,6 +3,7 @@ import { Console, Data, Effect, Option } from "effect"
 import { anchoringReport, anchoringReports, PROMPT_TYPES, renderAnchoring, renderAnchoringTable, runAnchoring, type PromptType } from "../app/anchoring.js"
 import type { RunSummary } from "../app/runStudy.js"
 import { cliCommand } from "../app/invocation.js"
+import { commandLine, resumeCommand } from "../domain/printable.js"
 import { UsageError } from "../config/SpecFileError.js"
 import { backendOptions, cacheOutput, env, json, noTui, opt, overridesOf, progressEveryMs, repeatable, useTui } from "./runOptions.js"
 
@@ -75,7 +76,7 @@ const run = Command.make(
       }
       if (summaries.length === 1) {
         if (a.json) yield* Console.log(JSON.stringify(summaries[0]))
-        else if (summaries[0]!.status === "complete") yield* Console.log(`next: ${cliCommand()} anchoring report ${summaries[0]!.runDir}`)
+        else if (summaries[0]!.status === "complete") yield* Console.log(`next: ${commandLine(cliCommand(), "anchoring", "report", summaries[0]!.runDir)}`)
       } else {
         // Several runs: the experiment table over the runs (default baselines), as paper 002's table 1 / figure 2a.
         const { table } = yield* anchoringReports(summaries.map((s) => s.runDir), null)
@@ -84,7 +85,7 @@ const run = Command.make(
       const failed = summaries.filter((s) => s.status !== "complete")
       if (failed.length > 0) {
         return yield* new AnchoringRunIncompleteError({
-          detail: `run incomplete: ${failed.map((s) => `${s.unitsFailed} agent-steps failed in ${s.runDir}`).join("; ")}; continue with: ${cliCommand()} resume <run-dir>`
+          detail: `run incomplete: ${failed.map((s) => `${s.unitsFailed} agent-steps failed in ${s.runDir}`).join("; ")}; continue with: ${failed.map((s) => resumeCommand(s.runDir, cliCommand())).join("; ")}`
         })
       }
     })

@@ -14,6 +14,7 @@ import {
 import type { RunSummary } from "../app/runStudy.js"
 import { loadPersonaGroups } from "../config/PersonaEvalsData.js"
 import { cliCommand } from "../app/invocation.js"
+import { commandLine } from "../domain/printable.js"
 import { UsageError } from "../config/SpecFileError.js"
 import { backendOptions, env, json, noTui, opt, outputOf, overridesOf, RunIncompleteError } from "./runOptions.js"
 
@@ -93,7 +94,7 @@ const run = Command.make(
         },
         env
       )
-      if (report === null) return yield* new RunIncompleteError({ summary, then: `${cliCommand()} persona-evals report ${summary.runDir}` })
+      if (report === null) return yield* new RunIncompleteError({ summary, then: commandLine(cliCommand(), "persona-evals", "report", summary.runDir) })
       yield* print(report, summary, a.json)
     })
 ).pipe(Command.withDescription("ask sampled persona statements (Yes/No) under each value prompt and report agreement (paper 000 §4)"))

@@ -2,6 +2,7 @@
  * What every command that starts a run shares: the backend and run options of `valuesim run`, how they become
  * run overrides, the dashboard-or-progress-lines choice, and the exit for a run that finished with failed work.
  */
+import { BOOTSTRAP_SIZE_RULES } from "../stats/chance.js"
 import { Options } from "@effect/cli"
 import { Console, Data, Effect, Option } from "effect"
 import * as fs from "node:fs"
@@ -10,7 +11,7 @@ import type { RunSummary } from "../app/runStudy.js"
 import { cliCommand } from "../app/invocation.js"
 import { runHeadline } from "../app/resultLine.js"
 import { UsageError } from "../config/SpecFileError.js"
-import { resumeCommand } from "../domain/printable.js"
+import { commandLine, resumeCommand } from "../domain/printable.js"
 
 /** The run finished but some of its work failed (exit code 1). `then` says what to run after the resume. */
 export class RunIncompleteError extends Data.TaggedError("RunIncompleteError")<{ readonly summary: RunSummary; readonly then?: string }> {
@@ -39,6 +40,20 @@ export const noTui = Options.boolean("no-tui").pipe(
 )
 
 /** An option that may be given any number of times, including none (shown in brackets in the usage line). */
+/** The bootstrap's resample size and its rule, shared by every command that draws bootstrap CIs. */
+export const bootstrapSizeOptions = {
+  sampleSize: Options.integer("bootstrap-size").pipe(
+    Options.withDefault(500),
+    Options.withDescription("respondents per bootstrap resample (paper 000: 500). Default: 500")
+  ),
+  sizeRule: Options.choice("bootstrap-size-rule", BOOTSTRAP_SIZE_RULES).pipe(
+    Options.withDefault("own" as const),
+    Options.withDescription(
+      "own = a sample smaller than --bootstrap-size is resampled at its own size (valuesim's choice: honest CIs for small samples); paper = always --bootstrap-size, as paper 000 does. Default: own"
+    )
+  )
+}
+
 export const repeatable = <A>(o: Options.Options<A>): Options.Options<Array<A>> =>
   o.pipe(Options.repeated, Options.optional, Options.map(Option.getOrElse((): Array<A> => [])))
 
@@ -87,6 +102,12 @@ export const backendOptions = {
     Options.withDescription("logprob: the answer distribution from the first token's logprobs (identical requests shared); sample: the generated text is parsed. Default: the study's scoring, else logprob")
   ),
   temperature: Options.float("temperature").pipe(Options.optional, Options.withDescription("sampling temperature sent to the model. Default: the study's temperature, else 0.7")),
+  valuePrompt: Options.choice("value-prompt", ["system", "prefix"]).pipe(
+    Options.optional,
+    Options.withDescription(
+      "where a condition's value prompt goes: system (a system message, valuesim's default) or prefix (before the first user turn, as paper 000 does). Default: the study's value_prompt, else system"
+    )
+  ),
   timeout: Options.float("timeout").pipe(Options.optional, Options.withDescription("seconds to wait for one request before retrying it. Default: the study's timeout_ms, else 60")),
   runsDir: Options.text("runs-dir").pipe(Options.withDefault("runs"), Options.withDescription("folder the run folder is created in. Default: runs"))
 }
@@ -113,7 +134,8 @@ export const overridesOf = (a: BackendArgs) =>
       concurrency,
       scoring: opt(a.scoring),
       temperature,
-      timeoutMs
+      timeoutMs,
+      valuePrompt: opt(a.valuePrompt)
     }
   })
 
@@ -153,7 +175,7 @@ export const finish = (summary: RunSummary, asJson: boolean) =>
     if (summary.status === "complete") {
       // The headline is for a reader; under --json the summary is the result, and the analysis is not paid for.
       if (!asJson) for (const line of yield* runHeadline(summary.runDir)) yield* Console.log(line)
-      const report = `${cliCommand()} report ${summary.runDir}`
+      const report = commandLine(cliCommand(), "report", summary.runDir)
       const next = `next: ${report}   (one page with plots: ${report} --format html)`
       yield* asJson ? Console.error(next) : Console.log(next)
     }

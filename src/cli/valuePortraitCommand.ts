@@ -11,8 +11,10 @@ import {
   scoreValuePortraitRun
 } from "../app/valuePortrait.js"
 import { cliCommand } from "../app/invocation.js"
+import { commandLine } from "../domain/printable.js"
 import { repeatable } from "./runOptions.js"
 import { UsageError } from "../config/SpecFileError.js"
+import { VP_ITEM_RULES } from "../stats/valuePortrait.js"
 
 const data = Options.text("data").pipe(Options.withDescription("the Value Portrait data folder (root of the published repository); required"))
 const json = Options.boolean("json").pipe(Options.withDescription("print the result as one JSON object (default: text)"))
@@ -26,6 +28,12 @@ const score = Command.make(
     ),
     run: Options.text("run").pipe(Options.optional, Options.withDescription("a finished run of the study that `prepare` wrote. Default: none (score --outputs instead)")),
     more: Args.text({ name: "file" }).pipe(Args.repeated),
+    itemRule: Options.choice("item-rule", VP_ITEM_RULES).pipe(
+      Options.withDefault("published" as const),
+      Options.withDescription(
+        "where --outputs scoring takes each item's correlations: published = the item's first record in the result files sorted by path (an error record without correlations leaves the item out, as the published scorer does); dataset = the data folder. Default: published"
+      )
+    ),
     json
   },
   (a) =>
@@ -36,7 +44,7 @@ const score = Command.make(
         const r = yield* scoreValuePortraitRun(a.data, a.run.value)
         return yield* Console.log(a.json ? JSON.stringify(r) : renderVpRunScores(r))
       }
-      const r = yield* scoreRecordedOutputs(a.data, files)
+      const r = yield* scoreRecordedOutputs(a.data, files, a.itemRule)
       yield* Console.log(a.json ? JSON.stringify(r) : renderVpScores(r))
     })
 ).pipe(Command.withDescription("score answers to the Value Portrait benchmark: centered value, Big Five and higher-order scores averaged over prompt variants"))
@@ -63,7 +71,7 @@ const prepare = Command.make(
       if (a.json) return yield* Console.log(JSON.stringify(r))
       for (const q of r.questionnaires) yield* Console.log(`wrote ${q}`)
       yield* Console.log(`wrote ${r.study} (${r.items} items × 6 prompt variants, ${r.agents} agent(s) of ${r.population})`)
-      yield* Console.log(`next: ${cliCommand()} run ${r.study} [--backend openai --model …]; then ${cliCommand()} value-portrait score --data ${a.data} --run RUN_DIR`)
+      yield* Console.log(`next: ${commandLine(cliCommand(), "run", r.study)} [--backend openai --model …]; then ${commandLine(cliCommand(), "value-portrait", "score", "--data", a.data, "--run")} RUN_DIR`)
     })
 ).pipe(Command.withDescription("write the benchmark as six questionnaires (three wordings × normal/reversed options) and a study file"))
 

@@ -3,6 +3,8 @@ import type { Questionnaire } from "../domain/questionnaire.js"
 import type { ScoringMode } from "../domain/answers.js"
 import type { Condition } from "./PopulationFile.js"
 import type { ValueSystem } from "../domain/values.js"
+import type { SocietyScenario } from "../society/scenario.js"
+import type { Experiment, Panel, StepArm } from "../experiments/arms.js"
 
 /** synthetic: the theory model; openai: an OpenAI-compatible endpoint; local: a GGUF file run in-process. */
 export type BackendKind = "synthetic" | "openai" | "local"
@@ -24,6 +26,12 @@ export interface BackendSettings {
   /** Extra asks after an unparseable answer (sample scoring) before the answer is recorded as missing. */
   readonly reasks: number
   /**
+   * Where a condition's value prompt goes: absent (valuesim's default) — a system message before the first user
+   * turn; "prefix" — prepended to the first user turn, as paper 000 does (its prompts carry no system message).
+   * Part of the request, so of its key: absent keeps the requests of runs made before the setting identical.
+   */
+  readonly valuePrompt?: "prefix"
+  /**
    * Several servers of the same model (replicas): requests are spread over them, each within its own limits,
    * and a failing one is left for the others (src/llm/replicas.ts). Absent: `baseUrl` alone. When present,
    * `baseUrl` is the first replica's (the identity request keys carry, whichever replica answers).
@@ -43,15 +51,26 @@ export interface Replica {
 export interface QuestionnaireStep {
   readonly kind: "questionnaire"
   readonly questionnaire: Questionnaire
+  /** Set when the step is one arm of an experiment (src/experiments/arms.ts). */
+  readonly arm?: StepArm
 }
 export interface GameStep {
   readonly kind: "game"
   readonly game: GameScenario
+  /** Set when the step is one arm of an experiment (src/experiments/arms.ts). */
+  readonly arm?: StepArm
 }
-export type Step = QuestionnaireStep | GameStep
+/** The population on a network through repeated rounds (src/society/). */
+export interface SocietyStep {
+  readonly kind: "society"
+  readonly society: SocietyScenario
+  /** Never set: a society step is not an experiment's arm (the field keeps `Step` uniform for readers of arms). */
+  readonly arm?: StepArm
+}
+export type Step = QuestionnaireStep | GameStep | SocietyStep
 
-/** The name of a step (its questionnaire's or game's id). */
-export const stepId = (s: Step): string => (s.kind === "game" ? s.game.id : s.questionnaire.id)
+/** The name of a step (its questionnaire's, game's or society's id). */
+export const stepId = (s: Step): string => (s.kind === "game" ? s.game.id : s.kind === "society" ? s.society.id : s.questionnaire.id)
 
 /**
  * Everything a run needs, fully resolved from the spec files and command-line overrides. Stored in the
@@ -81,6 +100,10 @@ export interface RunSpec {
    * with the same conditions as backend 0's, and every step runs on each (see `backendsOf`).
    */
   readonly backends?: ReadonlyArray<BackendSettings>
+  /** The study's experiments (steps declared with `arms`); absent when it has none (and in runs made before). */
+  readonly experiments?: ReadonlyArray<Experiment>
+  /** Questionnaires asked again after a treatment (pre/post panels); absent when the study has none. */
+  readonly panels?: ReadonlyArray<Panel>
   /** sha256 of every spec file read, by path. */
   readonly files: Readonly<Record<string, string>>
 }

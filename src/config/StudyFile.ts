@@ -10,9 +10,11 @@ import { decodeData, readDataFile, resolveFrom } from "./loadFile.js"
 import { loadPopulation } from "./PopulationFile.js"
 import { questionnaireFromData } from "./QuestionnaireFile.js"
 import type { BackendKind, BackendSettings, Replica, RunSpec, Step } from "./RunSpec.js"
-import { SYNTHETIC_MODEL } from "./RunSpec.js"
+import { stepId, SYNTHETIC_MODEL } from "./RunSpec.js"
 import { SafeId } from "./ids.js"
+import { settleSociety, societyFromData } from "../society/SocietyFile.js"
 import { SpecFileError, UsageError } from "./SpecFileError.js"
+import { armData, armProblems, ArmStepFields, type Experiment, type Panel } from "../experiments/arms.js"
 
 const NonEmpty = Schema.String.pipe(Schema.minLength(1))
 
@@ -30,6 +32,8 @@ const BackendFields = {
   timeout_ms: Schema.optional(Schema.Int.pipe(Schema.positive())),
   max_attempts: Schema.optional(Schema.Int.pipe(Schema.positive())),
   reasks: Schema.optional(Schema.Int.pipe(Schema.nonNegative())),
+  /** Where the value prompt goes: system (a system message; default) or prefix (before the first user turn, as paper 000). */
+  value_prompt: Schema.optional(Schema.Literal("system", "prefix")),
   /** Several servers of the model, each with its own limits (default: the backend's concurrency, no rpm). */
   replicas: Schema.optional(
     Schema.Array(
@@ -49,7 +53,15 @@ export const StudyFileSchema = Schema.Struct({
   population: NonEmpty,
   agents: Schema.optional(Schema.Int.pipe(Schema.positive())),
   seed: Schema.optional(Schema.Int),
-  steps: Schema.Array(Schema.Union(Schema.Struct({ questionnaire: NonEmpty }), Schema.Struct({ game: NonEmpty }))).pipe(Schema.minItems(1)),
+  /** An ensemble: the whole run once per seed (as `run --seeds`); `seed` is then unused. */
+  seeds: Schema.optional(Schema.Array(Schema.Int.pipe(Schema.nonNegative())).pipe(Schema.minItems(2))),
+  steps: Schema.Array(
+    Schema.Union(
+      Schema.Struct({ questionnaire: NonEmpty, ...ArmStepFields }),
+      Schema.Struct({ game: NonEmpty, ...ArmStepFields }),
+      Schema.Struct({ society: NonEmpty, ...ArmStepFields })
+    )
+  ).pipe(Schema.minItems(1)),
   backend: Schema.optional(Schema.Struct(BackendFields)),
   /** Several backends: every step runs on each, into one run. */
   backends: Schema.optional(Schema.Array(Schema.Struct(BackendFields)).pipe(Schema.minItems(1)))
@@ -69,6 +81,7 @@ export interface RunOverrides {
   readonly scoring?: "logprob" | "sample" | undefined
   readonly temperature?: number | undefined
   readonly timeoutMs?: number | undefined
+  readonly valuePrompt?: "system" | "prefix" | undefined
 }
 
 /** The project's own folder, for the default population when a bare questionnaire is run. */
@@ -97,9 +110,9 @@ export const resolveBackend = (
   const replicas: ReadonlyArray<Replica> | undefined =
     kind !== "openai" || o.baseUrl !== undefined || file?.replicas === undefined
       ? undefined
-      : file.replicas.map((r) => ({ baseUrl: r.base_url, concurrency: r.concurrency ?? file.concurrency ?? 16, rpm: r.rpm ?? null }))
+      : file.replicas.map((r) => ({ baseUrl: oneEndpoint(r.base_url), concurrency: r.concurrency ?? file.concurrency ?? 16, rpm: r.rpm ?? null }))
   const baseUrl =
-    kind !== "openai" ? null : replicas?.[0]?.baseUrl ?? firstDefined(o.baseUrl, file?.base_url, env["OPENAI_BASE_URL"]) ?? DEFAULT_BASE_URL
+    kind !== "openai" ? null : replicas?.[0]?.baseUrl ?? oneEndpoint(firstDefined(o.baseUrl, file?.base_url, env["OPENAI_BASE_URL"]) ?? DEFAULT_BASE_URL)
   return {
     kind,
     model,
@@ -115,6 +128,7 @@ export const resolveBackend = (
     timeoutMs: firstDefined(o.timeoutMs, file?.timeout_ms) ?? 60_000,
     maxAttempts: file?.max_attempts ?? 6,
     reasks: file?.reasks ?? 2,
+    ...((firstDefined(o.valuePrompt, file?.value_prompt) ?? "system") === "prefix" ? { valuePrompt: "prefix" as const } : {}),
     ...(replicas === undefined ? {} : { replicas })
   }
 }
@@ -158,6 +172,9 @@ export const hostOf = (url: string): string => {
 }
 
 export const DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+/** A base URL as one endpoint: `…/v1/` and `…/v1` are the same server (and the same requests, the same cache entries). */
+export const oneEndpoint = (url: string): string => url.replace(/\/+$/, "")
 
 /**
  * A base URL read from a file (a study's `base_url`, a run folder's stored settings) decides where the API key
@@ -224,35 +241,91 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
     let backendFile: BackendFile | undefined
     let backendList: ReadonlyArray<BackendFile> | undefined
     const steps: Array<Step> = []
-    const loadStep = (file: string, stepData: unknown, as: "questionnaire" | "game") =>
+    const experiments: Array<Experiment> = []
+    const panels: Array<Panel> = []
+    /** The file of each society step, by run step (arms make run steps and study steps differ). */
+    const societyFiles = new Map<number, string>()
+    const loadStep = (file: string, stepData: unknown, as: "questionnaire" | "game" | "society") =>
       as === "game"
         ? Effect.map(gameFromData(stepData, file), (game): Step => ({ kind: "game", game }))
-        : Effect.map(questionnaireFromData(stepData, file), (questionnaire): Step => ({ kind: "questionnaire", questionnaire }))
+        : as === "society"
+          ? Effect.map(societyFromData(stepData, file), (society): Step => ({ kind: "society", society }))
+          : Effect.map(questionnaireFromData(stepData, file), (questionnaire): Step => ({ kind: "questionnaire", questionnaire }))
     if (kind === "study") {
       const study = yield* decodeData(StudyFileSchema, data, specFile)
       populationFile = o.population ?? resolveFrom(specFile, study.population)
-      stepFiles = study.steps.map((s) => resolveFrom(specFile, "game" in s ? s.game : s.questionnaire))
+      stepFiles = study.steps.map((s) => resolveFrom(specFile, "game" in s ? s.game : "society" in s ? s.society : s.questionnaire))
       studyId = study.id
       title = study.title ?? study.id
       agentsFromFile = study.agents
       seedFromFile = study.seed
       backendFile = study.backend
       backendList = study.backends
+      const armIssues = study.steps.flatMap((s, i) => armProblems(i, s))
+      if (armIssues.length > 0) return yield* new SpecFileError({ file: specFile, problems: armIssues })
       for (let i = 0; i < stepFiles.length; i++) {
         const f = stepFiles[i]!
-        steps.push(yield* loadStep(f, yield* readDataFile(f), "game" in study.steps[i]! ? "game" : "questionnaire"))
+        const s = study.steps[i]!
+        const as = "game" in s ? "game" : "society" in s ? "society" : "questionnaire"
+        const stepData = yield* readDataFile(f)
+        if (as === "society" && (s.arms !== undefined || s.panel !== undefined)) {
+          return yield* new SpecFileError({ file: specFile, problems: [`steps[${i}].${s.arms !== undefined ? "arms" : "panel"}: a society step has no arms or panel`] })
+        }
+        if (s.arms === undefined) {
+          const runStep = steps.length
+          if (as === "society") societyFiles.set(runStep, f)
+          steps.push(yield* loadStep(f, stepData, as))
+          if (s.panel !== undefined) {
+            // A panel repeats an earlier questionnaire step (not an experiment's) for the same agents.
+            const of = s.panel.of
+            const pre = study.steps.slice(0, of + 1).reduce((n, st, j) => (j < of ? n + (st.arms?.length ?? 1) : n), 0)
+            const earlier = of < i ? study.steps[of]! : undefined
+            const problem =
+              earlier === undefined
+                ? `steps[${i}].panel.of: ${of} is not an earlier step (this is step ${i})`
+                : as !== "questionnaire" || !("questionnaire" in earlier)
+                  ? `steps[${i}].panel: a panel repeats a questionnaire step; steps[${of}] and steps[${i}] must both be questionnaires`
+                  : earlier.arms !== undefined
+                    ? `steps[${i}].panel.of: steps[${of}] has arms; a panel repeats a step without arms`
+                    : stepId(steps[pre]!) !== stepId(steps[runStep]!)
+                      ? `steps[${i}].panel.of: steps[${of}] asks ${stepId(steps[pre]!)}, not ${stepId(steps[runStep]!)}`
+                      : null
+            if (problem !== null) return yield* new SpecFileError({ file: specFile, problems: [problem] })
+            panels.push({ id: stepId(steps[runStep]!), pre, post: runStep, context: s.panel.context ?? "none" })
+          }
+          continue
+        }
+        if (s.panel !== undefined) return yield* new SpecFileError({ file: specFile, problems: [`steps[${i}].panel: a step with arms cannot be a panel's repeat`] })
+        // An experiment: one run step per arm, each the step's file with the arm's overrides.
+        const experiment = experiments.length
+        const arms: Array<{ name: string; step: number }> = []
+        for (const arm of s.arms) {
+          const loaded = yield* loadStep(f, armData(stepData, arm), as).pipe(
+            Effect.mapError((e) => new SpecFileError({ file: e.file, problems: e.problems.map((p) => `(arm ${arm.name} of ${specFile} steps[${i}]) ${p}`) }))
+          )
+          arms.push({ name: arm.name, step: steps.length })
+          steps.push({ ...loaded, arm: { name: arm.name, experiment, shift: arm.theory_shift ?? 0 } })
+        }
+        const first = steps[arms[0]!.step]!
+        experiments.push({
+          id: stepId(first),
+          studyStep: i,
+          assignment: s.assignment ?? "within",
+          control: s.control ?? arms[0]!.name,
+          arms
+        })
       }
-    } else if (kind === "questionnaire" || kind === "game") {
+    } else if (kind === "questionnaire" || kind === "game" || kind === "society") {
       const step = yield* loadStep(specFile, data, kind)
       steps.push(step)
       populationFile = o.population ?? DEFAULT_POPULATION
       stepFiles = [specFile]
-      studyId = step.kind === "game" ? step.game.id : step.questionnaire.id
-      title = step.kind === "game" ? step.game.title : step.questionnaire.title
+      studyId = stepId(step)
+      title = step.kind === "game" ? step.game.title : step.kind === "society" ? step.society.title : step.questionnaire.title
     } else {
       return yield* new SpecFileError({
         file: specFile,
-        problems: [`kind: expected "study", "questionnaire" or "game", got ${JSON.stringify(kind ?? null)}`]
+        problems: [`kind: expected "study", "questionnaire", "game" or "society", got ${JSON.stringify(kind ?? null)}`]
       })
     }
     const seed = firstDefined(o.seed, seedFromFile) ?? DEFAULT_SEED
@@ -261,6 +334,12 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
     if (agents > 50_000_000) return yield* new UsageError({ detail: `--agents: ${agents} is more than the 50,000,000 supported` })
     const backends = yield* Effect.forEach(yield* resolveBackends(specFile, backendFile, backendList, o, env), (b) => localModelPath(b, o, specFile))
     const backend = backends[0]!
+    // Society steps: the network's checks need the agent count; an edge list is read and its hash kept.
+    for (const [i, s] of steps.entries()) {
+      if (s.kind !== "society") continue
+      if (backends.length > 1) return yield* new SpecFileError({ file: specFile, problems: [`backends: a society step (${s.society.id}) runs on one backend; this study lists ${backends.length}`] })
+      steps[i] = { kind: "society", society: yield* settleSociety(s.society, societyFiles.get(i) ?? specFile, agents) }
+    }
     if (o.baseUrl === undefined) {
       for (const [i, b] of backends.entries()) {
         if (b.kind !== "openai") continue
@@ -287,6 +366,8 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
         prompts: population.prompts
       },
       steps,
+      ...(experiments.length > 0 ? { experiments } : {}),
+      ...(panels.length > 0 ? { panels } : {}),
       backend,
       ...(backends.length > 1 ? { backends } : {}),
       files

@@ -14,6 +14,8 @@ export interface Completion {
   readonly promptTokens: number
   readonly completionTokens: number
   readonly finishReason: string | null
+  /** The model the server says answered (the response's `model` field), when it says; the response cache checks it. */
+  readonly servedBy?: string | null
 }
 
 /**

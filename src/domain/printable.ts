@@ -19,7 +19,13 @@ export const shellQuote = (s: string): string =>
 export const shellWord = (s: string): string =>
   CONTROL.test(s) ? `$'${escapeControl(s.replace(/[\\']/g, "\\$&"))}'` : shellQuote(s)
 
-/** How to continue a run, as a command a user can paste. */
-/** The resume command for `runDir`, after `command` (how the user starts valuesim: `valuesim`, `npx valuesim`, …). */
-export const resumeCommand = (runDir: string, command = "valuesim"): string => `${command} resume ${shellWord(runDir)}`
+/**
+ * A command a user can paste: `command` (how the user starts valuesim: `valuesim`, `npx valuesim`, `node
+ * ./bin/valuesim.js`, already in shell words) followed by each argument as a shell word. Every printed hint that
+ * names a command is built here, so a folder named `a;touch X` prints as `'a;touch X'`.
+ */
+export const commandLine = (command: string, ...args: ReadonlyArray<string>): string => [command, ...args.map(shellWord)].join(" ")
+
+/** The resume command for `runDir`, after `command` (as for commandLine). */
+export const resumeCommand = (runDir: string, command = "valuesim"): string => commandLine(command, "resume", runDir)
 

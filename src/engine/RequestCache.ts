@@ -8,6 +8,7 @@ import type { RunCounters } from "../progress/counters.js"
 import { cacheable, type ResponseCache } from "../llm/responseCache.js"
 import { requestLookup } from "../store/reads.js"
 import type { ResultWriter } from "../store/ResultWriter.js"
+import { placeValuePrompt } from "./prompts.js"
 import type { RunDb } from "../store/RunStore.js"
 import type { Scheduler } from "./Scheduler.js"
 
@@ -70,7 +71,8 @@ const MEMORY_LIMIT = 50_000
 /** The request a chat turn becomes, its stored body and its content key (same content → same key). */
 export const describeRequest = (backend: BackendSettings, messages: ReadonlyArray<ChatMessage>, nonce: string | null) => {
   const request: CompletionRequest = {
-    messages,
+    // the value prompt where the backend's setting puts it (default: the system message the engine builds)
+    messages: placeValuePrompt(messages, backend.valuePrompt),
     logprobs: backend.scoring === "logprob",
     topLogprobs: backend.topLogprobs,
     maxTokens: backend.maxTokens,

@@ -19,6 +19,10 @@
  * run are looked up: every independent item and batch turn, the first item of a session and each role's first
  * game decision; later turns carry the answers the run draws, so they count as sent.
  */
+import { stepId } from "../config/RunSpec.js"
+import { requestBound } from "../society/dynamics.js"
+import { societyMessages } from "../society/prompts.js"
+import type { SocietyScenario } from "../society/scenario.js"
 import type { RunSpec, Step } from "../config/RunSpec.js"
 import type { ChatMessage } from "../domain/answers.js"
 import type { Move } from "../domain/games.js"
@@ -28,11 +32,14 @@ import { assignConditions, largestRemainder, multinomialCounts } from "../sampli
 import { stream } from "../sampling/rng.js"
 import { decisionText, paramsText, planMatches } from "./GameRunner.js"
 import { cacheable } from "../llm/responseCache.js"
+import { stepAgents } from "../experiments/assignment.js"
 import { batchTurn, fill, itemTurn, openingMessages } from "./prompts.js"
 
 export interface StepPlan {
   readonly step: string
   readonly kind: Step["kind"]
+  /** The arm, when the step is one arm of an experiment. */
+  readonly arm?: string
   /** Answers (questionnaire items, game decisions) the step records. */
   readonly answers: number
   /** Requests sent after sharing identical ones (and after those the response cache answers). */
@@ -41,6 +48,12 @@ export interface StepPlan {
   readonly cached: number
   readonly inputTokens: number
   readonly outputTokens: number
+  /**
+   * A society step: the most requests it can send (logprob: distinct observations × conditions summed over
+   * rounds; sample: one per agent decision); `requests` is this bound too (who observes what is only known as
+   * the rounds are played).
+   */
+  readonly requestBound?: number
 }
 
 export interface RequestPlan {
@@ -154,7 +167,7 @@ const questionnairePlan = (spec: RunSpec, q: Questionnaire, ctx: PlanContext, t:
  * member and the length of each member's conversation (rules, its earlier turns within the history window,
  * feedback); each matched agent is counted with the system prompt of its condition.
  */
-const gamePlan = (spec: RunSpec, stepIdx: number, assignment: ArrayLike<number>, ctx: PlanContext, t: Tally) => {
+const gamePlan = (spec: RunSpec, stepIdx: number, assignment: ArrayLike<number>, ctx: PlanContext, t: Tally, answering: ReadonlyArray<number> | null) => {
   const s = spec.steps[stepIdx]!
   if (s.kind !== "game") return
   const game = s.game
@@ -176,7 +189,7 @@ const gamePlan = (spec: RunSpec, stepIdx: number, assignment: ArrayLike<number>,
     for (let m = 0; m < machine.groupSize; m++) if (machine.feedback(state, m) !== null) told[m] = true
   }
   const shared = spec.backend.scoring === "logprob"
-  const agentIds = Array.from({ length: assignment.length }, (_, i) => i)
+  const agentIds = answering ?? Array.from({ length: assignment.length }, (_, i) => i)
   const { groups } = planMatches(spec, stepIdx, agentIds)
   for (const members of groups) {
     members.forEach((agentId, m) => {
@@ -209,6 +222,23 @@ const gamePlan = (spec: RunSpec, stepIdx: number, assignment: ArrayLike<number>,
   }
 }
 
+/**
+ * A society step: its decisions (agents × rounds; for diffusion the most there can be) and the bound on its
+ * requests, each priced at the length of the longest summary the memory allows. Returns the bound.
+ */
+const societyPlan = (spec: RunSpec, s: SocietyScenario, counts: ReadonlyArray<number>, t: Tally): number => {
+  const isolates = s.network.kind === "random" || s.network.kind === "edges"
+  const decisions = spec.agents * s.rounds
+  const bound = spec.backend.scoring === "logprob" ? requestBound(s.dynamic, s.params, s.memory, s.rounds, counts, isolates) : decisions
+  const system = spec.population.conditions[0]?.system ?? null
+  const late = societyMessages(s, system, s.rounds, 0)
+  t.answers += decisions
+  t.requests += bound
+  t.inputTokens += bound * estimateTokens(late)
+  t.chain = Math.max(t.chain, s.rounds)
+  return bound
+}
+
 /** The requests and tokens of a new run of `spec` on a model (nothing for the synthetic backend: it sends none). */
 export const planRequests = (spec: RunSpec, cached?: CachedLookup): RequestPlan => {
   const counts = conditionCounts(spec)
@@ -225,16 +255,30 @@ export const planRequests = (spec: RunSpec, cached?: CachedLookup): RequestPlan 
     return byCondition[c] ?? []
   }
   const ctx: PlanContext = { counts, agentsOf, cached, seen: new Set<string>() }
+  // The arms of a `between` experiment are answered by their own agents only (src/experiments/assignment.ts).
+  const answering = spec.experiments?.some((e) => e.assignment === "between") ? stepAgents(spec, assigned()) : null
+  const stepContext = (i: number): PlanContext => {
+    const own = answering?.[i] ?? null
+    if (own === null) return ctx
+    const a = assigned()
+    const lists: Array<Array<number>> = counts.map(() => [])
+    for (const id of own) lists[a[id]!]!.push(id)
+    return { ...ctx, counts: lists.map((l) => l.length), agentsOf: (c) => lists[c] ?? [] }
+  }
   let chain = 0
   const steps = spec.steps.map((s, i): StepPlan => {
     const t: Tally = { requests: 0, cached: 0, answers: 0, inputTokens: 0, chain: 0 }
-    if (s.kind === "questionnaire") questionnairePlan(spec, s.questionnaire, ctx, t)
-    else gamePlan(spec, i, assigned(), ctx, t)
+    let bound: number | undefined
+    if (s.kind === "questionnaire") questionnairePlan(spec, s.questionnaire, stepContext(i), t)
+    else if (s.kind === "society") bound = societyPlan(spec, s.society, counts, t)
+    else gamePlan(spec, i, assigned(), ctx, t, answering?.[i] ?? null)
     chain += t.chain
     const synthetic = spec.backend.kind === "synthetic"
     return {
-      step: s.kind === "game" ? s.game.id : s.questionnaire.id,
+      step: stepId(s),
       kind: s.kind,
+      ...(bound === undefined ? {} : { requestBound: synthetic ? 0 : bound }),
+      ...(s.arm === undefined ? {} : { arm: s.arm.name }),
       answers: t.answers,
       requests: synthetic ? 0 : t.requests,
       cached: synthetic ? 0 : t.cached,

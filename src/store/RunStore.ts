@@ -4,6 +4,7 @@ import { SpecFileError } from "../config/SpecFileError.js"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { checkStoreFile, DAMAGED_NEXT, nextFor, RunStoreError, storeErrorOf } from "./storeFault.js"
+import { societyRoundInserter } from "./society.js"
 import { answerCounts, encodeAnswerRow, encodeDist, SCORING_MODES, type ScoringCode } from "./encoding.js"
 
 export { formatDist } from "./encoding.js"
@@ -57,6 +58,15 @@ const SCHEMA = `
     PRIMARY KEY (step, match_id, seq)) WITHOUT ROWID;
   CREATE TABLE game_results (step INTEGER NOT NULL, agent_id INTEGER NOT NULL, match_id INTEGER, member INTEGER,
     status TEXT NOT NULL, payoff REAL, details TEXT, PRIMARY KEY (step, agent_id)) WITHOUT ROWID;`
+
+/**
+ * The arm of every step that is one arm of an experiment (issue 24): answers, moves and game results carry their
+ * arm through their step. Added to schema version 3 without a version change: created by the plan of a run
+ * with arms, and absent from stores made before or without arms (readers treat that as no arms).
+ */
+export const createStepArms = (db: RunDb): void => {
+  db.exec(`CREATE TABLE IF NOT EXISTS step_arms (step INTEGER PRIMARY KEY, arm TEXT NOT NULL, experiment TEXT NOT NULL)`)
+}
 
 export interface RequestRow {
   readonly key: string
@@ -136,7 +146,25 @@ export interface MatchResult {
   readonly results: ReadonlyArray<{ readonly status: string; readonly payoff: number | null; readonly details: unknown }>
 }
 
-export type WriteOp = { readonly _tag: "Request"; readonly row: RequestRow } | MatchResult | AnswerPage
+/**
+ * A finished (or failed) round of a society step: every agent's action and the round's statistics. Its unit is
+ * the round; `decisions` are the answers it adds (agents asked this round).
+ */
+export interface SocietyRoundOp {
+  readonly _tag: "SocietyRound"
+  readonly step: number
+  readonly round: number
+  /** The round had failed before and is done again. */
+  readonly redo: boolean
+  /** A request failed for good: the round is counted failed and `resume` plays it again (nothing else is kept). */
+  readonly failed: boolean
+  readonly actions: Uint8Array
+  readonly decisions: number
+  readonly stats: string
+  readonly asked: string | null
+}
+
+export type WriteOp = { readonly _tag: "Request"; readonly row: RequestRow } | MatchResult | AnswerPage | SocietyRoundOp
 
 /** What a batch changed, for the writer's in-memory counters. */
 export interface BatchCounts {
@@ -291,6 +319,7 @@ export const makeStatements = (db: RunDb) => {
     return id
   }
 
+  let insertRound: ReturnType<typeof societyRoundInserter> | null = null
   interface StepDelta { pending: number; done: number; failedUnits: number; answers: number; failed: number; missing: number; degraded: number }
   const writeBatch = db.transaction((ops: ReadonlyArray<WriteOp>): BatchCounts => {
     const counts: BatchCounts = { answers: 0, failed: 0, missing: 0, degraded: 0, unitsDone: 0, unitsFailed: 0 }
@@ -315,6 +344,16 @@ export const makeStatements = (db: RunDb) => {
       }
     }
     for (const op of ops) {
+      if (op._tag === "SocietyRound") {
+        const d = deltaOf(op.step)
+        if (!op.failed) {
+          insertRound ??= societyRoundInserter(db)
+          insertRound(op)
+          d.answers += op.decisions
+        }
+        unitMoved(d, op.redo, op.failed)
+        continue
+      }
       if (op._tag === "Request") {
         const r = op.row
         const res = insertRequest.run(r.key, r.body, r.text, r.topLogprobs, r.promptTokens, r.completionTokens, r.latencyMs, r.attempts)

@@ -110,7 +110,13 @@ const readRaw = (req: IncomingMessage): Promise<Buffer> =>
  * `in_progress` to `completed` one retrieve at a time (after `pollsToComplete` retrieves it is complete), and is
  * answered with `answerBatchInput`.
  */
-export const makeFakeBatchApi = (options: { readonly pollsToComplete?: number } = {}): FakeBatchApi => {
+export const makeFakeBatchApi = (
+  options: {
+    readonly pollsToComplete?: number
+    /** The id of the n-th batch created (1-based); default `batch_<n>`. A server may choose any string. */
+    readonly batchId?: (n: number) => string
+  } = {}
+): FakeBatchApi => {
   const files = new Map<string, StoredFile>()
   const batches = new Map<string, Batch>()
   const counts = { uploads: 0, batchesCreated: 0, downloads: 0 }
@@ -180,7 +186,7 @@ export const makeFakeBatchApi = (options: { readonly pollsToComplete?: number } 
       }
       counts.batchesCreated++
       const b: Batch = {
-        id: `batch_${batches.size + 1}`, input_file_id: body.input_file_id, endpoint: body.endpoint ?? "", completion_window: body.completion_window ?? "24h",
+        id: options.batchId?.(batches.size + 1) ?? `batch_${batches.size + 1}`, input_file_id: body.input_file_id, endpoint: body.endpoint ?? "", completion_window: body.completion_window ?? "24h",
         metadata: body.metadata ?? null, created_at: created + batches.size, status: "validating", polls: 0, output_file_id: null, error_file_id: null,
         request_counts: { total: 0, completed: 0, failed: 0 }
       }
@@ -192,7 +198,8 @@ export const makeFakeBatchApi = (options: { readonly pollsToComplete?: number } 
     }
     const oneBatch = /^\/batches\/([^/]+)$/.exec(p)
     if (req.method === "GET" && oneBatch !== null) {
-      const b = batches.get(oneBatch[1]!)
+      // Path parameters arrive percent-encoded (the SDK encodes `/` in an id as %2F).
+      const b = batches.get(decodeURIComponent(oneBatch[1]!))
       if (b === undefined) return sendJson(res, 404, { error: { message: "no such batch", type: "invalid_request_error" } })
       advance(b)
       return sendJson(res, 200, batchObject(b))

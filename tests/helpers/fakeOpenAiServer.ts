@@ -68,6 +68,8 @@ export interface FakeServerOptions {
   readonly noLogprobsFor?: string
   /** Seeded fault injection (see ChaosOptions); off when absent. `setChaos` changes it later. */
   readonly chaos?: ChaosOptions
+  /** The model behind the name (see `setServing`); absent: the plain fake model. */
+  readonly serving?: Serving
   /** Called with each fault injected (planned, periodic or seeded) and the request's 1-based number. */
   readonly onFault?: (fault: Fault, request: number) => void
   /** More routes (e.g. the Files and Batches endpoints of `fakeBatchApi.ts`): true when it answered the request. */
@@ -92,12 +94,24 @@ export interface FakeServer {
   setLatency(ms: number): void
   /** Turns seeded fault injection on (or changes it) or, with null, off, for requests received from now on. */
   setChaos(chaos: ChaosOptions | null): void
+  /** Puts another model behind the same URL and model name (null: the plain fake model), as a restarted server would. */
+  setServing(serving: Serving | null): void
   /** Faults injected so far, by kind (`500` with another status counts under that status; `text` as `nonsense` when it is NONSENSE). */
   readonly faults: Readonly<Record<string, number>>
   close(): Promise<void>
 }
 
 export const MODEL = "fake-model"
+
+/**
+ * The model file behind a served name, as vLLM reports it (`root` in each `/v1/models` entry, the served name in
+ * `id` and in every response's `model`) and a `system_fingerprint` in every response (as OpenAI and llama.cpp
+ * send one). A model behind another `root` answers differently (the root goes into the answer hash).
+ */
+export interface Serving {
+  readonly root: string
+  readonly fingerprint?: string
+}
 
 /** 32-bit FNV-1a over UTF-16 code units. */
 export const fnv1a = (s: string): number => {
@@ -267,6 +281,10 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
   let latency = opts.latencyMs ?? 0
   const created = Math.floor(Date.now() / 1000)
   let chaos = opts.chaos ?? null
+  let serving: Serving | null = opts.serving ?? null
+  const answerModel = (body: unknown) => (serving === null ? modelOf(body) : `${modelOf(body)}@${serving.root}`)
+  const served = (payload: unknown) =>
+    serving === null ? payload : { ...(payload as Record<string, unknown>), system_fingerprint: serving.fingerprint ?? null }
   /** How often each request body (by hash) was received, for chaos draws. */
   const seen = new Map<number, number>()
   const faults: Record<string, number> = {}
@@ -317,18 +335,18 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
           token,
           logprob: Math.log(0.6 / (i + 1))
         }))
-        return sendJson(res, 200, completionBody(body, fault.text, top, created, n))
+        return sendJson(res, 200, served(completionBody(body, fault.text, top, created, n)))
       }
       case "nologprobs": {
-        const { content, top } = answerFor(messagesOf(body), modelOf(body))
+        const { content, top } = answerFor(messagesOf(body), answerModel(body))
         const full = completionBody(body, content, top, created, n) as { choices: Array<Record<string, unknown>> }
         full.choices[0]!["logprobs"] = null
-        return sendJson(res, 200, full)
+        return sendJson(res, 200, served(full))
       }
       case "offoptions": {
-        const { content } = answerFor(messagesOf(body), modelOf(body))
+        const { content } = answerFor(messagesOf(body), answerModel(body))
         const top = ["I", "The", "Sorry"].map((token, i) => ({ token, logprob: Math.log(0.5 / (i + 1)) }))
-        return sendJson(res, 200, completionBody(body, content, top, created, n))
+        return sendJson(res, 200, served(completionBody(body, content, top, created, n)))
       }
       case "nochoices":
         return sendJson(res, 200, { id: `chatcmpl-fake-${n}`, object: "chat.completion", created, model: MODEL, choices: [] })
@@ -336,8 +354,8 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
         return sendJson(res, 400, { error: { message: "The request is invalid", type: "invalid_request_error", code: null } })
       case "ok":
       case undefined: {
-        const { content, top } = answerFor(messagesOf(body), modelOf(body))
-        return sendJson(res, 200, completionBody(body, content, top, created, n))
+        const { content, top } = answerFor(messagesOf(body), answerModel(body))
+        return sendJson(res, 200, served(completionBody(body, content, top, created, n)))
       }
     }
   }
@@ -390,7 +408,8 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
     if (req.method === "POST" && (path === "/v1/chat/completions" || path === "/chat/completions")) {
       handleChat(req, res).catch(() => res.destroy())
     } else if (req.method === "GET" && (path === "/v1/models" || path === "/models")) {
-      sendJson(res, 200, { object: "list", data: [{ id: MODEL, object: "model", created, owned_by: "valuesim" }] })
+      // `created` is the time of the call, as vLLM and llama.cpp report it.
+      sendJson(res, 200, { object: "list", data: [{ id: MODEL, object: "model", created: Math.floor(Date.now() / 1000), owned_by: "valuesim", ...(serving === null ? {} : { root: serving.root }) }] })
     } else if (opts.routes?.(req, res, path ?? "/") === true) {
       return
     } else {
@@ -421,6 +440,9 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
         },
         setLatency: (ms) => {
           latency = ms
+        },
+        setServing: (next) => {
+          serving = next
         },
         setChaos: (next) => {
           chaos = next
