@@ -76,6 +76,34 @@ const fitsSpans = (line: string, spans: ReadonlyArray<{ start: number; end: numb
   line.trimEnd().length <= spans[spans.length - 1]!.end &&
   spans.slice(1).every((s) => line.length <= s.start - 2 || line.slice(s.start - 2, s.start) === "  ")
 
+/** Column widths that fit `width` by narrowing the widest columns (not below MIN_COLUMN), or null when none do. */
+const narrowWidths = (
+  lines: ReadonlyArray<string>,
+  spans: ReadonlyArray<{ start: number; end: number }>,
+  full: ReadonlyArray<number>,
+  total: number,
+  width: number,
+  cell: (line: string, j: number) => string
+): Array<number> | null => {
+  const widths = [...full]
+  let excess = total - width
+  // First the columns wider than their cells (a long header over short numbers): down to their cells' width.
+  const content = spans.map((_, j) => Math.max(MIN_COLUMN, ...lines.slice(2).map((l) => cell(l, j).trim().length)))
+  for (const j of widths.map((_, j) => j).sort((a, b) => widths[b]! - content[b]! - (widths[a]! - content[a]!))) {
+    if (excess <= 0) break
+    const cut = Math.min(excess, Math.max(0, widths[j]! - content[j]!))
+    widths[j] = widths[j]! - cut
+    excess -= cut
+  }
+  for (const j of widths.map((_, j) => j).sort((a, b) => widths[b]! - widths[a]!)) {
+    if (excess <= 0) break
+    const cut = Math.min(excess, Math.max(0, widths[j]! - MIN_COLUMN))
+    widths[j] = widths[j]! - cut
+    excess -= cut
+  }
+  return excess <= 0 ? widths : null
+}
+
 /** Narrowing a table's text column below this many characters lays the table out as records instead. */
 const MIN_NARROWED = 30
 
@@ -109,22 +137,19 @@ const fitTable = (lines: ReadonlyArray<string>, spans: ReadonlyArray<{ start: nu
     })
     return out
   }
-  const widths = [...full]
-  let excess = total - width
-  // First the columns wider than their cells (a long header over short numbers): down to their cells' width.
-  const content = spans.map((_, j) => Math.max(MIN_COLUMN, ...lines.slice(2).map((l) => cell(l, j).trim().length)))
-  for (const j of widths.map((_, j) => j).sort((a, b) => widths[b]! - content[b]! - (widths[a]! - content[a]!))) {
-    if (excess <= 0) break
-    const cut = Math.min(excess, Math.max(0, widths[j]! - content[j]!))
-    widths[j] = widths[j]! - cut
-    excess -= cut
+  const narrowed = narrowWidths(lines, spans, full, total, width, cell)
+  if (narrowed === null) {
+    // Too many columns to narrow into the width: each row as its label, then "header value" pairs wrapped below it.
+    const heads = spans.map((_, j) => cell(lines[0]!, j).trim())
+    const out: Array<string> = []
+    lines.forEach((line, k) => {
+      if (k < 2) return
+      out.push(...wrapLine(" ".repeat(spans[0]!.start) + cell(line, 0).trim(), width, 4))
+      out.push(...wrapLine(inner + spans.slice(1).map((_, i) => `${heads[i + 1]} ${cell(line, i + 1).trim()}`).join("; "), width, 0))
+    })
+    return out
   }
-  for (const j of widths.map((_, j) => j).sort((a, b) => widths[b]! - widths[a]!)) {
-    if (excess <= 0) break
-    const cut = Math.min(excess, Math.max(0, widths[j]! - MIN_COLUMN))
-    widths[j] = widths[j]! - cut
-    excess -= cut
-  }
+  const widths = narrowed
   const prefix = " ".repeat(spans[0]!.start)
   const out: Array<string> = []
   lines.forEach((line, k) => {
