@@ -204,7 +204,7 @@ describe("examples/", () => {
     expect(s["models"]).toEqual(["synthetic-theory-v1", "llama3.1:8b", "qwen2.5:7b"])
     const report = await ok(["report", String(s["runDir"])])
     expect(report.stdout).toContain("Models side by side — 3 backends")
-    expect(report.stdout).toMatch(/qwen2\.5:7b\s+40/)
+    expect(report.stdout).toMatch(/qwen2\.5:7b\s+(respondents )?40/)
   })
 
   it("09: the framing experiment validates, plans per arm, runs, and its report shows the arm effect", async () => {
