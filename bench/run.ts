@@ -10,6 +10,8 @@
  *   `--no-tui` side by side; `ratio` = answers per second with / without, the median over 9 pairs (target
  *   ≥ 0.95), with the same ratio per CPU-second of the run's thread and of the process. Synthetic (CPU-bound:
  *   the worst case for the UI) and a loopback LLM run (latency-bound).
+ * - scoringAccuracy: each scoring method's answers against a model with a known distribution that opens its
+ *   replies with `**`/`Answer`/a space, and its requests against the plan (bench/scoringAccuracy.ts).
  * - faultThroughput: answers/s under 20 % HTTP 500s and under 2.5 % hangs against the fault-free run's
  *   (bench/faultThroughput.ts).
  * - schedulerOverhead, engineVsBareOpenai, fractionOfCL, logprobVsSynthetic (with bytesPerAnswer) and, behind
@@ -32,6 +34,7 @@ import { engineVsBareOpenai, fractionOfCL, logprobVsSynthetic, millionAgents, sc
 import type { BenchOutput } from "./readmeTable.js"
 import { writeReadmeTable } from "./readmeTable.js"
 import { scale } from "./scale.js"
+import { scoringAccuracy } from "./scoringAccuracy.js"
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..")
 
@@ -227,5 +230,6 @@ if (argv.includes("--society") || (only?.includes("society") ?? false)) result.s
 if (want("faultThroughput")) result.faultThroughput = await faultThroughput()
 if (want("dashboard")) result.dashboard = await dashboard(9)
 if (want("scale")) result.scale = await scale()
+if (want("scoringAccuracy")) result.scoringAccuracy = await scoringAccuracy()
 console.log(JSON.stringify(result))
 if (argv.includes("--readme")) writeReadmeTable(path.join(root, "README.md"), result)

@@ -221,6 +221,29 @@ export interface Report {
    * above are the first backend's. Absent for a run of one backend.
    */
   readonly models?: ReadonlyArray<ModelReport>
+  /** How the answers were scored and how much option mass their shared distributions had. Absent: reports made before. */
+  readonly scoring?: ScoringReport
+}
+
+/** The scoring methods compared: answers per method, and the shared questions whose option mass was low. */
+export interface ScoringReport {
+  /** Option mass below which a shared question is flagged (the run's, or `report --mass-threshold`). */
+  readonly threshold: number
+  /** One row per scoring method the run used. */
+  readonly methods: ReadonlyArray<{
+    readonly method: string
+    readonly answers: number
+    /** Shared questions (condition × item) answered by this method with a measured option mass. */
+    readonly questions: number
+    /** Mean option mass over those questions (null: none measured). */
+    readonly meanMass: number | null
+    /** Its answers drawn from a distribution with mass below the threshold. */
+    readonly lowMassAnswers: number
+  }>
+  /** Answers drawn from a distribution with option mass below the threshold (the run summary's `lowMass`). */
+  readonly lowMass: number
+  /** The shared questions (step, item, condition) below the threshold, lowest mass first, and how they were then scored. */
+  readonly flagged: ReadonlyArray<{ readonly step: number; readonly itemId: string; readonly condition: string; readonly mass: number; readonly method: string; readonly answers: number }>
 }
 
 /** One backend of a several-backend run, analysed alone. */

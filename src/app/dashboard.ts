@@ -1,5 +1,7 @@
 import { makeSocietyPanel } from "../society/live.js"
 import { escapeControl, resumeCommand } from "../domain/printable.js"
+import { massThresholdOf } from "../scoring/methods.js"
+import { scoringCode } from "../store/encoding.js"
 import { Clock, Duration, Effect, Exit, Schedule } from "effect"
 import type { LoadedBaseline, ValueCorrelations, ValueHierarchy } from "../config/BaselineFile.js"
 import { loadBaselineDir, SHIPPED_BASELINES_DIR } from "../config/BaselineFile.js"
@@ -134,6 +136,14 @@ export const startDashboard = (
       condDone[c] = (condDone[c] ?? 0) + 1
     }
     const society = makeSocietyPanel(spec)
+    const LOGPROB = scoringCode("logprob")
+    // Answers drawn from logprob distributions whose option mass is below the threshold, flagged as they arrive.
+    const threshold = massThresholdOf(spec.backend)
+    let lowMass = 0
+    const countLowMass = (op: WriteOp) => {
+      if (op._tag !== "AnswerPage" || op.masses === null || op.masses === undefined) return
+      for (let n = 0; n < op.masses.length; n++) if (op.scoring[n] === LOGPROB && op.masses[n]! < threshold) lowMass++
+    }
     const observe = (op: WriteOp) => {
       if (op._tag === "SocietyRound") {
         if (op.failed) stepFailed[op.step] = (stepFailed[op.step] ?? 0) + 1
@@ -141,6 +151,7 @@ export const startDashboard = (
         society.observe(op)
         return
       }
+      countLowMass(op)
       if (op._tag === "AnswerPage") for (let a = 0; a < op.agentIds.length; a++) doneUnit(op.step, op.agentIds[a]!, op.failed?.[a] === 1)
       else if (op._tag === "Match") for (const a of op.members) doneUnit(op.step, a, op.failed)
       if (op._tag === "AnswerPage" ? firstModel(op.agentIds[0]) : op._tag === "Match" ? firstModel(op.members[0]) : true) feed.observe(op)
@@ -167,7 +178,8 @@ export const startDashboard = (
         retries: counters.retries,
         failuresByReason: { ...counters.failures },
         promptTokens: counters.promptTokens,
-        completionTokens: counters.completionTokens
+        completionTokens: counters.completionTokens,
+        ...(lowMass > 0 ? { lowMass } : {})
       }) as const
     const latch = yield* Effect.makeLatch(true)
     let stopper: () => void = () => undefined

@@ -32,7 +32,7 @@ type TextFormat = Exclude<ExportFormat, "parquet">
 /** Export columns, in order. One row per agent × item; the agent's condition travels with every row. */
 export const ANSWER_COLUMNS = [
   "step", "questionnaire", "agent_id", "condition", "primed_value", "item_idx", "item_id", "subscale", "reverse",
-  "value", "scoring", "raw", "dist", "request_key", "prompt_tokens", "completion_tokens", "latency_ms", "attempts", "error",
+  "value", "scoring", "raw", "dist", "method", "mass", "request_key", "prompt_tokens", "completion_tokens", "latency_ms", "attempts", "error",
   "backend", "model", "arm"
 ] as const
 
@@ -276,17 +276,20 @@ const writeAnswerRows = (db: RunDb, tmp: string, format: TextFormat, dims: Retur
             const hasDist = p.k > 0 && !Number.isNaN(p.dists[n * p.k]!)
             const d = hasDist ? dist(p.dists, n * p.k, p.k) : null
             const scoring = scoringText[p.scoring[n]!] ?? scoringText[1]!
+            const mass = req?.mass === null || req?.mass === undefined ? null : Math.round(req.mass * 1e6) / 1e6
             const error = p.errors?.[n] ?? null
             const item = itemText[dims.itemOf(step, i)]!
             if (csv) {
               out.write(
                 `${agent}${item}${Number.isNaN(v) ? "" : v},${scoring},${raw === null ? "" : csvField(raw)},${d === null ? "" : p.k > 1 ? `"${d}"` : d},` +
+                  `${scoring},${mass === null ? "" : mass},` +
                   (req === undefined ? ",,,," : `${csvField(req.key)},${req.promptTokens},${req.completionTokens},${req.latencyMs},`) +
                   `${p.attempts[n]},${error === null ? "" : csvField(error)}${whoText}`
               )
             } else {
               out.write(
                 `${agent}${item},"value":${Number.isNaN(v) ? "null" : v},"scoring":${scoring},"raw":${jsonField(raw)},"dist":${d === null ? "null" : `[${d}]`},` +
+                  `"method":${scoring},"mass":${mass === null ? "null" : mass},` +
                   (req === undefined
                     ? `"request_key":null,"prompt_tokens":null,"completion_tokens":null,"latency_ms":null,`
                     : `"request_key":${jsonField(req.key)},"prompt_tokens":${req.promptTokens},"completion_tokens":${req.completionTokens},"latency_ms":${req.latencyMs},`) +
@@ -320,6 +323,8 @@ const answerColumns = (dims: ReturnType<typeof answerDimensions>, stepNames: Rea
     { name: "scoring", type: "ENUM", members: [...SCORING_MODES] },
     { name: "raw", type: "VARCHAR" },
     { name: "dist", type: "DOUBLE[]" },
+    { name: "method", type: "ENUM", members: [...SCORING_MODES] },
+    { name: "mass", type: "DOUBLE" },
     { name: "request_key", type: "VARCHAR" },
     { name: "prompt_tokens", type: "INTEGER" },
     { name: "completion_tokens", type: "INTEGER" },
@@ -371,7 +376,9 @@ function* answerBatches(db: RunDb, dims: ReturnType<typeof answerDimensions>, to
       let prompt: Float64Array | null = null
       let completion: Float64Array | null = null
       let latency: Float64Array | null = null
+      let mass: Float64Array | null = null
       if (hasRequests) {
+        mass = new Float64Array(n).fill(NaN)
         raw ??= new Array<string | null>(n).fill(null)
         key = new Array<string | null>(n).fill(null)
         prompt = new Float64Array(n).fill(NaN)
@@ -386,13 +393,14 @@ function* answerBatches(db: RunDb, dims: ReturnType<typeof answerDimensions>, to
           prompt[r] = req.promptTokens
           completion[r] = req.completionTokens
           latency[r] = req.latencyMs
+          if (req.mass !== null) mass[r] = req.mass
         }
       }
       yield {
         rows: n,
         columns: [
           new Int32Array(n).fill(step), new Int32Array(n).fill(step), agent, cond, primed, itemIdx, item, item, rev, p.values,
-          scoring, raw, { width: p.k, data: p.dists }, key, prompt, completion, latency, Int32Array.from(p.attempts),
+          scoring, raw, { width: p.k, data: p.dists }, scoring, mass, key, prompt, completion, latency, Int32Array.from(p.attempts),
           p.errors === null ? null : [...p.errors],
           kind,
           model,

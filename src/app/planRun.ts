@@ -95,7 +95,7 @@ export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds
     backend: b.kind,
     model: b.model,
     baseUrl: b.baseUrl,
-    scoring: b.scoring,
+    scoring: b.scoringAuto === true ? "auto" : b.scoring,
     agents: p.agents,
     answers: p.answers,
     requests: p.requests,
@@ -150,7 +150,7 @@ export const renderEstimate = (e: RunEstimate): string => {
   )
   const limits = `concurrency ${e.concurrency}${e.rpm === null ? "" : `, ${e.rpm} requests/min`}, ${e.latencySeconds} s per request assumed`
   lines.push(`  time          ~${formatDuration(e.etaSeconds ?? 0)} (${limits})`)
-  lines.push(`  not counted: re-asks of unreadable answers (sample scoring only)`)
+  lines.push(`  not counted: re-asks of unreadable answers or invalid stated probabilities, and each agent's own request where a shared question gets no usable distribution (rare; the run summary counts every request sent)`)
   return lines.join("\n")
 }
 

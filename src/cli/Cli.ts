@@ -22,6 +22,7 @@ import { cacheCommand } from "./cacheCommand.js"
 import { branchCommand } from "./branchCommand.js"
 import { personaEvalsCommand } from "./personaEvalsCommand.js"
 import { checkBudget, maxCost, maxCostOf, planCommand } from "./planCommand.js"
+import { probeCommand } from "./probeCommand.js"
 import { robustnessCommands } from "./robustnessCommand.js"
 import { backendOptions, bootstrapSizeOptions, cacheOptions, cacheOutput, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, repeatable, runDirArg, RunIncompleteError, timeoutOf } from "./runOptions.js"
 import { valuePortraitCommand } from "./valuePortraitCommand.js"
@@ -162,6 +163,10 @@ const report = Command.make(
     ...bootstrapSizeOptions,
     mds,
     permutations,
+    massThreshold: Options.float("mass-threshold").pipe(
+      Options.optional,
+      Options.withDescription("flag shared questions whose option mass (first-token probability on the options) is below this. Default: the run's threshold, else 0.9")
+    ),
     pairedWith: Options.text("paired-with").pipe(
       Options.optional,
       Options.withDescription("another run of the same agents (e.g. the parent of a branch): every outcome compared agent by agent. Default: none")
@@ -170,6 +175,10 @@ const report = Command.make(
   (a) =>
     Effect.gen(function* () {
       if (a.iterations < 2) return yield* new UsageError({ detail: "--bootstrap-iterations: must be at least 2" })
+      const massThreshold = opt(a.massThreshold)
+      if (massThreshold !== undefined && !(massThreshold >= 0 && massThreshold <= 1)) {
+        return yield* new UsageError({ detail: `--mass-threshold: must be between 0 and 1, got ${massThreshold}` })
+      }
       if (a.sampleSize < 2) return yield* new UsageError({ detail: "--bootstrap-size: must be at least 2" })
       yield* checkPermutations(a.permutations)
       if (isEnsembleDir(a.runDir)) {
@@ -196,7 +205,8 @@ const report = Command.make(
         baselines: a.baseline.length > 0 ? a.baseline : null,
         bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95, sizeRule: a.sizeRule },
         mdsMethod: a.mds,
-        permutations: a.permutations
+        permutations: a.permutations,
+        ...(massThreshold === undefined ? {} : { massThreshold })
       }, opt(a.pairedWith))
       if (r.file === null) yield* Console.log(a.format === "text" ? r.rendered.trimEnd() : r.rendered)
       else yield* Console.log(`wrote ${r.file}`)
@@ -271,7 +281,7 @@ const compareStrategiesCmd = Command.make(
 export const cli = Command.make("valuesim").pipe(
   Command.withDescription("value-prompted LLM populations, questionnaires and human baselines"),
   Command.withSubcommands([
-    run, planCommand, resume, validate, exportCmd, report, compareStructureCmd, compareStrategiesCmd, baselineCommand, batchCommand, personaEvalsCommand,
+    run, planCommand, probeCommand, resume, validate, exportCmd, report, compareStructureCmd, compareStrategiesCmd, baselineCommand, batchCommand, personaEvalsCommand,
     ...robustnessCommands, valuePortraitCommand, anchoringCommand, cacheCommand, branchCommand
   ])
 )

@@ -32,8 +32,10 @@ import { assignConditions, largestRemainder, multinomialCounts } from "../sampli
 import { stream } from "../sampling/rng.js"
 import { decisionText, paramsText, planMatches } from "./GameRunner.js"
 import { cacheable } from "../llm/responseCache.js"
+import { isShared, shapeOf } from "../scoring/methods.js"
 import { stepAgents } from "../experiments/assignment.js"
 import { batchTurn, fill, itemTurn, openingMessages } from "./prompts.js"
+import { replyLimit } from "../llm/reasoning.js"
 
 export interface StepPlan {
   readonly step: string
@@ -132,7 +134,10 @@ const sender = (spec: RunSpec, ctx: PlanContext, t: Tally) => (messages: Readonl
 
 /** A questionnaire step. */
 const questionnairePlan = (spec: RunSpec, q: Questionnaire, ctx: PlanContext, t: Tally) => {
-  const shared = spec.backend.scoring === "logprob"
+  // Shared per condition × item: the shared methods (logprob, stated); at temperature 0 a sampled reply too
+  // (identical prompts share one request). In a session only logprob shares the first item (or temperature 0).
+  const shared = isShared(spec.backend.scoring) || spec.backend.temperature === 0
+  const sessionShared = spec.backend.scoring === "logprob" || spec.backend.temperature === 0
   const choices = presentedChoices(q)
   const send = sender(spec, ctx, t)
   const counts = ctx.counts
@@ -151,7 +156,7 @@ const questionnairePlan = (spec: RunSpec, q: Questionnaire, ctx: PlanContext, t:
       let history: Array<ChatMessage> = [...opening]
       q.items.forEach((item, i) => {
         const turn = itemTurn(q.prompts, item, choices, i === 0)
-        send([...history, turn], c, n, shared && i === 0, i === 0)
+        send([...history, turn], c, n, sessionShared && i === 0, i === 0)
         history = [...history, turn, { role: "assistant", content: choices[0]?.token ?? "1" }]
       })
       t.chain = Math.max(t.chain, q.items.length)
@@ -188,7 +193,7 @@ const gamePlan = (spec: RunSpec, stepIdx: number, assignment: ArrayLike<number>,
     state = machine.apply(state, moves)
     for (let m = 0; m < machine.groupSize; m++) if (machine.feedback(state, m) !== null) told[m] = true
   }
-  const shared = spec.backend.scoring === "logprob"
+  const shared = spec.backend.scoring === "logprob" || spec.backend.temperature === 0
   const agentIds = answering ?? Array.from({ length: assignment.length }, (_, i) => i)
   const { groups } = planMatches(spec, stepIdx, agentIds)
   for (const members of groups) {
@@ -283,7 +288,12 @@ export const planRequests = (spec: RunSpec, cached?: CachedLookup): RequestPlan 
       requests: synthetic ? 0 : t.requests,
       cached: synthetic ? 0 : t.cached,
       inputTokens: synthetic ? 0 : t.inputTokens,
-      outputTokens: synthetic ? 0 : t.requests * spec.backend.maxTokens
+      // Under auto the probe may choose stated: its longer replies are the upper bound; a thinking budget adds to it.
+      outputTokens: synthetic
+        ? 0
+        : t.requests *
+          (Math.max(shapeOf(spec.backend, spec.backend.scoringAuto === true ? "stated" : spec.backend.scoring).maxTokens, replyLimit(spec.backend) - (spec.backend.thinkingBudget ?? 0)) +
+            (spec.backend.thinkingBudget ?? 0))
     }
   })
   const sum = (f: (s: StepPlan) => number) => steps.reduce((a, s) => a + f(s), 0)
@@ -291,9 +301,14 @@ export const planRequests = (spec: RunSpec, cached?: CachedLookup): RequestPlan 
   // Before the run, the first question is sent as a probe of the endpoint; under logprob scoring its answer is
   // the run's own (shared), under sample scoring it is one request more (its nonce is the probe's).
   const first = steps[0]
-  const probe = spec.backend.kind !== "synthetic" && spec.backend.scoring === "sample" && first !== undefined && first.requests > 0
-  const probeTokens = probe ? Math.round(first.inputTokens / first.requests) : 0
-  const requests = sum((s) => s.requests) + (probe ? 1 : 0)
+  // Under stated scoring the probe asks the plain question, which no shared stated request repeats: one more too.
+  const probe = spec.backend.kind !== "synthetic" && (spec.backend.scoring === "sample" || (spec.backend.scoring === "stated" && spec.backend.scoringAuto !== true)) &&
+    first !== undefined && first.requests > 0
+  // `--scoring auto` on an endpoint: the capability probe's logprob request is the run's own when logprob is
+  // chosen; otherwise it is one request more (counted here as the upper bound).
+  const autoProbe = spec.backend.kind === "openai" && spec.backend.scoringAuto === true && first !== undefined && first.requests > 0
+  const probeTokens = probe || autoProbe ? Math.round(first!.inputTokens / first!.requests) : 0
+  const requests = sum((s) => s.requests) + (probe ? 1 : 0) + (autoProbe ? 1 : 0)
   const cachedTotal = sum((s) => s.cached)
   return {
     agents: spec.agents,
@@ -302,7 +317,7 @@ export const planRequests = (spec: RunSpec, cached?: CachedLookup): RequestPlan 
     cached: cachedTotal,
     shared: spec.backend.kind === "synthetic" ? 0 : Math.max(0, answers - requests - cachedTotal),
     inputTokens: sum((s) => s.inputTokens) + probeTokens,
-    outputTokens: sum((s) => s.outputTokens) + (probe ? spec.backend.maxTokens : 0),
+    outputTokens: sum((s) => s.outputTokens) + (probe ? replyLimit(spec.backend) : 0),
     longestChain: chain,
     steps
   }

@@ -840,6 +840,17 @@ const settingsHtml = (report: Report): string => {
   return `<footer><p>${escapeHtml(parts.join(" "))}</p></footer>`
 }
 
+/** The scoring methods side by side, then the shared questions whose option mass was below the threshold. */
+const scoringSection = async ({ report }: Context): Promise<Array<Block>> => {
+  const s = report.scoring!
+  return [
+    table("Answers per scoring method", ["method", "answers", "shared questions", "mean option mass", `answers below ${s.threshold}`],
+      s.methods.map((m) => [m.method, int(m.answers), int(m.questions), num(m.meanMass), int(m.lowMassAnswers)])),
+    table(`Shared questions with option mass below ${s.threshold} (${s.lowMass} answers drawn from them)`, ["step", "item", "condition", "mass", "scored by", "answers"],
+      s.flagged.map((q) => [int(q.step), q.itemId, q.condition, num(q.mass), q.method, int(q.answers)]))
+  ]
+}
+
 /** Each experiment: its effects table, then per outcome the effect plot and the effect by condition. */
 const experimentsSection = async ({ figures, report }: Context): Promise<Array<Block>> => {
   const parts: Array<Block> = []
@@ -858,6 +869,7 @@ const experimentsSection = async ({ figures, report }: Context): Promise<Array<B
 }
 
 const SECTIONS: Record<SectionId, (ctx: Context) => Promise<Array<Block>>> = {
+  scoring: scoringSection,
   sv: svSection,
   notes: notesSection,
   values: valuesSection,

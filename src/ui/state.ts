@@ -56,6 +56,8 @@ export interface RunCounts {
   readonly failuresByReason: Readonly<Record<string, number>>
   readonly promptTokens: number
   readonly completionTokens: number
+  /** Answers drawn from a shared distribution whose option mass is below the run's threshold (absent: none seen). */
+  readonly lowMass?: number
 }
 
 export interface Snapshot {
