@@ -913,6 +913,14 @@ export const resumeRun = (
         if (spec.backends !== undefined && overrides.baseUrl !== undefined) {
           return yield* new UsageError({ detail: `--base-url: the run has ${spec.backends.length} backends; it names one server and cannot say whose` })
         }
+        const done = readRunTotals(db)
+        if (done.pending === 0 && done.failed === 0) {
+          // Nothing to continue: said so, nothing sent (no endpoint is probed); the summary and the headline follow.
+          yield* (out.json ? Console.error : Console.log)(
+            `[valuesim] run ${escapeControl(runId)} is already complete: all ${done.done} agent-steps are done (${done.answers} answers); nothing to resume, nothing sent`
+          )
+          return yield* driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded: [], prices, endpoint: spec.backend.baseUrl, cacheDir: null })
+        }
         const withTimeout = (b: BackendSettings): BackendSettings => (overrides.timeoutMs === undefined ? b : { ...b, timeoutMs: overrides.timeoutMs })
         const resumed: RunSpec = {
           ...spec,
