@@ -10,7 +10,7 @@ import { pricesFor, type PriceSetting } from "../config/PricesFile.js"
 import { planRequests, type CachedLookup, type RequestPlan } from "../engine/requestPlan.js"
 import { describeRequest } from "../engine/RequestCache.js"
 import { cacheable, endpointIdentity, responseKey } from "../llm/responseCache.js"
-import { withCacheReader } from "../store/ResponseCache.js"
+import { CacheFileError, withCacheReader } from "../store/ResponseCache.js"
 import { formatDuration } from "../progress/counters.js"
 import type { Prices } from "../ui/state.js"
 import { cliCommand } from "./invocation.js"
@@ -59,16 +59,23 @@ export const costOf = (prices: Prices | null, inputTokens: number, outputTokens:
 
 /**
  * Calls `use` with a lookup of the response cache in `dir` for the run's requests (null `dir`: the cache is off,
- * nothing is cached). Nothing is created or changed.
+ * nothing is cached; a damaged cache: nothing is cached, after a warning). Nothing is created or changed.
  */
 export const withCachedLookup = <A>(spec: RunSpec, dir: string | null, use: (cached: CachedLookup | undefined) => A): A => {
   if (dir === null || spec.backend.kind === "synthetic") return use(undefined)
   const identity = endpointIdentity(spec.backend, spec.backend.baseUrl)
-  // What the endpoint served when it was last asked (plan sends nothing, so it does not ask again).
-  return withCacheReader(dir, (has, lastServing) => {
-    const serving = lastServing(identity, spec.backend.model)
-    return use((messages, nonce) => cacheable(spec.backend, nonce) && has(responseKey(identity, describeRequest(spec.backend, messages, nonce).body, serving)))
-  })
+  try {
+    // What the endpoint served when it was last asked (plan sends nothing, so it does not ask again).
+    return withCacheReader(dir, (has, lastServing) => {
+      const serving = lastServing(identity, spec.backend.model)
+      return use((messages, nonce) => cacheable(spec.backend, nonce) && has(responseKey(identity, describeRequest(spec.backend, messages, nonce).body, serving)))
+    })
+  } catch (e) {
+    // As a run goes on without a cache it cannot read, its plan counts nothing as cached (after one warning).
+    if (!(e instanceof CacheFileError)) throw e
+    process.stderr.write(`[valuesim] warning: ${e.message}; planned as if nothing were cached\n`)
+    return use(undefined)
+  }
 }
 
 export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds: number, cached?: CachedLookup): RunEstimate => {
@@ -88,7 +95,7 @@ export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds
     backend: b.kind,
     model: b.model,
     baseUrl: b.baseUrl,
-    scoring: b.scoring,
+    scoring: b.scoringAuto === true ? "auto" : b.scoring,
     agents: p.agents,
     answers: p.answers,
     requests: p.requests,
@@ -129,7 +136,10 @@ export const renderEstimate = (e: RunEstimate): string => {
     return lines.join("\n")
   }
   lines.push(`  requests      ${n(e.requests)} for ${n(e.answers)} answers (${n(e.shared)} served by identical requests sent once)`)
-  for (const s of e.steps) lines.push(`    ${(s.arm === undefined ? s.step : `${s.step} [arm ${s.arm}]`).padEnd(20)} ${n(s.requests)} requests, ~${n(s.inputTokens)} input tokens`)
+  for (const s of e.steps) {
+    const bound = s.requestBound === undefined ? "" : ` at most (${e.scoring === "logprob" ? "distinct observations × conditions over the rounds" : "one per agent per round"}; ${n(s.answers)} agent-rounds)`
+    lines.push(`    ${(s.arm === undefined ? s.step : `${s.step} [arm ${s.arm}]`).padEnd(20)} ${n(s.requests)} requests${bound}, ~${n(s.inputTokens)} input tokens`)
+  }
   if (e.cached > 0) lines.push(`  cached        ${n(e.cached)} more answered by the response cache (not sent, no tokens, no cost)`)
   lines.push(`  input tokens  ~${n(e.inputTokens)} (estimated from the prompts: characters / 4)`)
   lines.push(`  output tokens ≤${n(e.outputTokens)} (max_tokens per reply)`)
@@ -140,7 +150,7 @@ export const renderEstimate = (e: RunEstimate): string => {
   )
   const limits = `concurrency ${e.concurrency}${e.rpm === null ? "" : `, ${e.rpm} requests/min`}, ${e.latencySeconds} s per request assumed`
   lines.push(`  time          ~${formatDuration(e.etaSeconds ?? 0)} (${limits})`)
-  lines.push(`  not counted: re-asks of unreadable answers (sample scoring only)`)
+  lines.push(`  not counted: re-asks of unreadable answers or invalid stated probabilities, and each agent's own request where a shared question gets no usable distribution (rare; the run summary counts every request sent)`)
   return lines.join("\n")
 }
 

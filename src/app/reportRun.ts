@@ -7,6 +7,7 @@ import { SpecFileError } from "../config/SpecFileError.js"
 import { renderText } from "../report/text.js"
 import { pairWith } from "../experiments/pairing.js"
 import { filesUnder, refuseUnsafeOutput, runInputs } from "../store/outputGuard.js"
+import { noSpaceOf, writeThroughPartial } from "../store/storeFault.js"
 
 export type ReportFormat = "text" | "json" | "html"
 
@@ -15,12 +16,13 @@ export const writeAtomically = (file: string, content: string, flag: string) =>
   Effect.try({
     try: () => {
       fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
-      const tmp = `${file}.partial`
-      fs.writeFileSync(tmp, content)
-      fs.renameSync(tmp, file)
-      return file
+      return writeThroughPartial(file, (tmp) => {
+        fs.writeFileSync(tmp, content)
+        return file
+      })
     },
-    catch: (e) => new SpecFileError({ file, problems: [`${flag}: cannot write the file (${(e as Error).message})`] })
+    // No space: exit 5, as for a run store; anything else about --out is a bad argument (exit 2).
+    catch: (e) => noSpaceOf(file, e) ?? new SpecFileError({ file, problems: [`${flag}: cannot write the file (${(e as Error).message})`] })
   })
 
 /**

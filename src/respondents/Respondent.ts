@@ -5,12 +5,13 @@ import type { AnswerPage } from "../store/RunStore.js"
 
 /**
  * Who answers a questionnaire step, for every backend. The engine hands a respondent pages of pending agents
- * (at most `pageSize`, up to `pagesInFlight` pages at once) and writes the columnar page it gets back; how the
+ * (at most `pageSize`, up to `pagesInFlight` pages at once, or up to `maxPagesInFlight` while the backend's
+ * permits idle because requests back off) and writes the columnar page it gets back; how the
  * answers came about (a theory model's distributions, one shared request per condition × item, an agent's own
  * conversation) is the respondent's business.
  */
 export interface Respondent {
-  readonly paging: (q: Questionnaire) => { readonly pageSize: number; readonly pagesInFlight: number }
+  readonly paging: (q: Questionnaire) => { readonly pageSize: number; readonly pagesInFlight: number; readonly maxPagesInFlight?: number }
   readonly answer: (step: number, q: Questionnaire, agents: ReadonlyArray<PendingAgent>) => Effect.Effect<AnswerPage>
 }
 
@@ -28,6 +29,8 @@ export class PageColumns {
   raws: Array<string | null> | null = null
   errors: Array<string | null> | null = null
   failed: Uint8Array | null = null
+  /** Per answer: the option mass of its condition × item's first-token logprobs (NaN: none measured). */
+  masses: Float64Array | null = null
   degraded = 0
   constructor(
     readonly agents: number,
@@ -43,6 +46,10 @@ export class PageColumns {
     this.dists ??= new Float64Array(this.agents * this.items * this.k).fill(NaN)
     if (d instanceof Float64Array && d.length === this.k) this.dists.set(d, m * this.k)
     else for (let j = 0; j < this.k; j++) this.dists[m * this.k + j] = d[j] ?? 0
+  }
+  setMass(m: number, mass: number): void {
+    this.masses ??= new Float64Array(this.agents * this.items).fill(NaN)
+    this.masses[m] = mass
   }
   setRequest(m: number, key: string, asks: number): void {
     this.requestKeys ??= new Array<string | null>(this.agents * this.items).fill(null)
@@ -81,5 +88,6 @@ export const answerPage = (step: number, agents: ReadonlyArray<PendingAgent>, c:
   attempts: c.attempts,
   raws: c.raws,
   errors: c.errors,
+  masses: c.masses,
   degraded: c.degraded
 })
