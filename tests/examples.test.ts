@@ -152,21 +152,24 @@ describe("examples/", () => {
   })
 
   it("04: a game in your own words runs beside the original", async () => {
-    await ok(["validate", "examples/04-custom-game-wording/dictator-charity.yaml"])
-    for (const spec of ["examples/04-custom-game-wording/dictator-charity.yaml", "scenarios/games/dictator.yaml"]) {
-      const r = await ok(["run", spec, "--agents", "300", "--no-tui"])
-      expect(r.stdout).toMatch(/result: .*give-share \d\.\d{3}/)
-    }
+    const [, ...runs] = await Promise.all([
+      ok(["validate", "examples/04-custom-game-wording/dictator-charity.yaml"]),
+      ...["examples/04-custom-game-wording/dictator-charity.yaml", "scenarios/games/dictator.yaml"].map((spec) => ok(["run", spec, "--agents", "300", "--no-tui"]))
+    ])
+    for (const r of runs) expect(r.stdout).toMatch(/result: .*give-share \d\.\d{3}/)
   })
 
   it("05: the endpoint studies validate, plan without sending anything, and run against a local server", async () => {
-    for (const f of ["ollama", "vllm", "openai"]) await ok(["validate", `examples/05-endpoints/${f}.yaml`])
-    const vllm = lastJson((await ok(["plan", "examples/05-endpoints/vllm.yaml", "--json"])).stdout)
-    expect(vllm["requests"]).toBe(440)
-    const openai = lastJson((await ok(["plan", "examples/05-endpoints/openai.yaml", "--json"], { VALUESIM_PRICES: "0.15,0.6" })).stdout)
-    expect(Number(openai["costUsd"])).toBeGreaterThan(0)
+    // All at once: validate and plan send nothing (the request count below would show it if they did).
     const before = server.requests
-    const s = await run(["examples/05-endpoints/ollama.yaml", "--base-url", server.url, "--agents", "10"])
+    const [vllmPlan, openaiPlan, s] = await Promise.all([
+      ok(["plan", "examples/05-endpoints/vllm.yaml", "--json"]),
+      ok(["plan", "examples/05-endpoints/openai.yaml", "--json"], { VALUESIM_PRICES: "0.15,0.6" }),
+      run(["examples/05-endpoints/ollama.yaml", "--base-url", server.url, "--agents", "10"]),
+      ...["ollama", "vllm", "openai"].map((f) => ok(["validate", `examples/05-endpoints/${f}.yaml`]))
+    ])
+    expect(lastJson(vllmPlan!.stdout)["requests"]).toBe(440)
+    expect(Number(lastJson(openaiPlan!.stdout)["costUsd"])).toBeGreaterThan(0)
     expect(s["answers"]).toBe(10 * 40)
     expect(server.requests - before).toBe(10 * 40 + 1)
   })
@@ -192,8 +195,8 @@ describe("examples/", () => {
   it("07: a study of several models validates, plans per backend, and runs with the models compared in the report", async () => {
     const file = "examples/07-two-models/study.yaml"
     expect(readmeCommands("07-two-models")[0]).toBe(`validate ${file}`)
-    await ok(["validate", file])
-    const plan = lastJson((await ok(["plan", file, "--json"])).stdout) as { backends: Array<{ name: string; requests: number }> }
+    const [, planned] = await Promise.all([ok(["validate", file]), ok(["plan", file, "--json"])])
+    const plan = lastJson(planned.stdout) as { backends: Array<{ name: string; requests: number }> }
     expect(plan.backends.map((b) => b.name)).toEqual(["synthetic-theory-v1", "llama3.1:8b", "qwen2.5:7b"])
     expect(plan.backends[0]!.requests).toBe(0)
     // Here the loopback server stands in for both Ollama instances.
@@ -210,10 +213,13 @@ describe("examples/", () => {
   it("09: the framing experiment validates, plans per arm, runs, and its report shows the arm effect", async () => {
     const file = "examples/09-policy-experiment/study.yaml"
     expect(readmeCommands("09-policy-experiment")[0]).toBe(`validate ${file}`)
-    await ok(["validate", file])
-    const plan = lastJson((await ok(["plan", file, "--backend", "openai", "--model", "gpt-4o-mini", "--json"])).stdout) as { steps: Array<{ arm?: string }> }
+    const [, planned, s] = await Promise.all([
+      ok(["validate", file]),
+      ok(["plan", file, "--backend", "openai", "--model", "gpt-4o-mini", "--json"]),
+      run([file, "--agents", "120"])
+    ])
+    const plan = lastJson(planned.stdout) as { steps: Array<{ arm?: string }> }
     expect(plan.steps.map((s) => s.arm ?? null)).toEqual([null, "loss", "gain"])
-    const s = await run([file, "--agents", "120"])
     expect(s["status"]).toBe("complete")
     const report = JSON.parse((await ok(["report", String(s["runDir"]), "--format", "json"])).stdout) as Report
     const e = report.experiments![0]!

@@ -77,8 +77,10 @@ describe("--help", () => {
       [["run", "--agent", "5", "scenarios/default-study.yaml"], /^valuesim run: unknown option --agent; did you mean --agents\?/],
       [["run", "scenarios/default-study.yaml", "--cache-dir", "a", "--cache-dir", "b"], /^valuesim run: --cache-dir: given 2 times; give it once \(see valuesim run --help\)$/]
     ]
-    for (const [args, expected] of cases) {
-      const r = await runCli(args)
+    // Independent processes: started together, checked in order.
+    const results = await Promise.all(cases.map(([args]) => runCli(args)))
+    for (const [i, [args, expected]] of cases.entries()) {
+      const r = results[i]!
       expect(r.code, args.join(" ")).toBe(2)
       expect(r.stderr.trim(), args.join(" ")).toMatch(expected)
     }
