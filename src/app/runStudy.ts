@@ -1,9 +1,17 @@
+/**
+ * `run` and `resume`: a run's lifecycle from its plan to its summary. Its parts with a module of their own are in
+ * src/run/: `lock.ts` (one writer per run store) and `liveness.ts` (is a process that left something still
+ * alive), `staging.ts` (the folder a new run is planned in), `budget.ts` (what `--max-cost` stops) and
+ * `signals.ts` (a second Ctrl-C). Still here, and one file for now because several changes to them are under
+ * way at once (issues 20 and 21): the plan and run folder (`createPlannedRun`), the LLM layer and scheduler
+ * settings, the start-up probe of the endpoint, and the drive loop (`execute`, `driveRun`, `runPending`) with
+ * its summary; they are to move to src/run/ next, one module per concern.
+ */
 import { Clock, Console, Context, Duration, Effect, Fiber, Layer, Schedule } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { BackendSettings, RunSpec } from "../config/RunSpec.js"
 import { agentRangeOf, backendNames, backendsOf, specOfBackend, SYNTHETIC_LABEL } from "../config/RunSpec.js"
-import { pathInside } from "../config/ids.js"
 import { DEFAULT_BASE_URL, endpointWarning, hostOf } from "../config/StudyFile.js"
 import { escapeControl, resumeCommand } from "../domain/printable.js"
 import { BackendUnusableError, SpecFileError, UsageError } from "../config/SpecFileError.js"
@@ -15,9 +23,8 @@ import { cliCommand } from "./invocation.js"
 import { checkReachable } from "./reachable.js"
 import { prepareDashboard, startDashboard, type PreparedDashboard } from "./dashboard.js"
 import { threadCpuUserSeconds } from "./threadCpu.js"
-import { loadPriceSetting, pricesFor, type PriceSetting } from "../config/PricesFile.js"
-import type { Prices } from "../ui/state.js"
-import { costOf, MaxCostReachedError } from "./planRun.js"
+import { loadPriceSetting, type PriceSetting } from "../config/PricesFile.js"
+import { MaxCostReachedError } from "./planRun.js"
 import { firstGameMessages, planMatches, runGameStep } from "../engine/GameRunner.js"
 import { describeRequest, makeAsker, validated, type Asker, type Preloaded } from "../engine/RequestCache.js"
 import { runQuestionnaireStep } from "../engine/QuestionnaireRunner.js"
@@ -37,10 +44,12 @@ import { stream } from "../sampling/rng.js"
 import { writePlan } from "../store/plan.js"
 import { readRunTotals } from "../store/reads.js"
 import { DatabaseError, getManifest, logEvent, openDatabase, putManifest, type RunDb } from "../store/RunStore.js"
-import { faultOf, releaseSpace, reserveSpace, RunStoreError, stoppedNext, storeErrorOf } from "../store/storeFault.js"
+import { releaseSpace, reserveSpace, RunStoreError, stoppedNext, storeErrorOf } from "../store/storeFault.js"
 import { makeResultWriter, type ResultWriter } from "../store/ResultWriter.js"
-import { processAlive } from "../run/liveness.js"
+import { budgetOf, spendingGuard, type Budget } from "../run/budget.js"
 import { scopedRunLock, withRunLock } from "../run/lock.js"
+import { secondSignalStops } from "../run/signals.js"
+import { stageRunDir } from "../run/staging.js"
 
 export interface RunSummary {
   readonly runId: string
@@ -94,32 +103,6 @@ export const runCacheDir = (out: Pick<OutputOptions, "cacheDir">, env: Readonly<
   out.cacheDir === undefined ? defaultCacheDir(env) : out.cacheDir
 
 const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)
-
-const STAGING = ".staging-"
-
-/**
- * Creates a hidden staging folder `<runsDir>/.staging-<base>-<pid>` for a new run; `publishRunDir` renames it to
- * `<runsDir>/<run-id>/` once the plan is stored, so a run folder never exists without its plan (a kill or a full
- * disk while it is written leaves no empty run folder). Staging folders of processes no longer alive are removed.
- */
-const stageRunDir = (runsDir: string, base: string) =>
-  // Checked before anything is created: the run folder must land inside runsDir whatever the id holds.
-  Effect.zipRight(pathInside(runsDir, base, "id"), Effect.try({
-    try: () => {
-      fs.mkdirSync(runsDir, { recursive: true })
-      for (const name of fs.readdirSync(runsDir)) {
-        const pid = name.startsWith(STAGING) ? Number(name.slice(name.lastIndexOf("-") + 1)) : NaN
-        if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) fs.rmSync(path.join(runsDir, name), { recursive: true, force: true })
-      }
-      const staging = path.join(runsDir, `${STAGING}${base}-${process.pid}`)
-      fs.rmSync(staging, { recursive: true, force: true })
-      fs.mkdirSync(staging)
-      return staging
-    },
-    catch: (e) =>
-      storeErrorOf(runsDir, faultOf(e) === "full" ? e : null) ??
-      new SpecFileError({ file: runsDir, problems: [`--runs-dir: cannot create the run folder (${(e as Error).message})`] })
-  }))
 
 /** The first free run id for `base` in runsDir: `base`, then `base-2`, `base-3`, … */
 const freeRunId = (runsDir: string, base: string, from = 1) => {
@@ -310,21 +293,6 @@ interface RunContext {
   /** The response cache folder, or null when the cache is off. */
   readonly cacheDir: string | null
 }
-
-interface Budget {
-  readonly maxUsd: number
-  readonly prices: Prices
-}
-
-/** Fails with MaxCostReachedError once the tokens the server reported cost the budget (checked every 100 ms). */
-const spendingGuard = (budget: Budget, counters: RunCounters, runDir: string) =>
-  Effect.gen(function* () {
-    while (true) {
-      const spent = costOf(budget.prices, counters.promptTokens, counters.completionTokens) ?? 0
-      if (spent >= budget.maxUsd) return yield* new MaxCostReachedError({ spentUsd: spent, maxUsd: budget.maxUsd, runDir })
-      yield* Effect.sleep(Duration.millis(100))
-    }
-  })
 
 /** Executes every pending unit of a run whose plan is in the store. */
 const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashboard | null, budget: Budget | null) =>
@@ -530,52 +498,6 @@ const runPending = (ctx: RunContext) =>
     )
     return summary
   })
-
-/** The --max-cost budget of a run on a model; a usage error when no price is known to check it against. */
-const budgetOf = (spec: RunSpec, out: OutputOptions, setting: PriceSetting) =>
-  Effect.gen(function* () {
-    const paid = backendsOf(spec).filter((b) => b.kind !== "synthetic")
-    if (out.maxCostUsd === undefined || paid.length === 0) return null
-    // Tokens are counted over all backends together: each is priced at the dearest backend's rates, so the
-    // guard stops no later than the limit.
-    let prices: Prices | null = null
-    for (const b of paid) {
-      const p = pricesFor(b, setting)
-      if (p === null) {
-        return yield* new UsageError({ detail: `--max-cost: no price is known for ${b.model}; set VALUESIM_PRICES ("<input $/Mtok>,<output $/Mtok>" or a price table file)` })
-      }
-      prices = prices === null ? p : { inputPerMillion: Math.max(prices.inputPerMillion, p.inputPerMillion), outputPerMillion: Math.max(prices.outputPerMillion, p.outputPerMillion) }
-    }
-    return { maxUsd: out.maxCostUsd, prices: prices! }
-  })
-
-/**
- * While `self` runs, a second SIGINT or SIGTERM (the runtime handles the first by interrupting the run) calls
- * `last` and exits with 130 at once; without this the default action would kill the process silently.
- */
-const secondSignalStops =
-  (last: () => void) =>
-  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.acquireUseRelease(
-      Effect.sync(() => {
-        let seen = 0
-        const onSignal = () => {
-          seen++
-          if (seen < 2) return
-          last()
-          process.exit(130)
-        }
-        process.on("SIGINT", onSignal)
-        process.on("SIGTERM", onSignal)
-        return onSignal
-      }),
-      () => self,
-      (onSignal) =>
-        Effect.sync(() => {
-          process.removeListener("SIGINT", onSignal)
-          process.removeListener("SIGTERM", onSignal)
-        })
-    )
 
 /** The base URLs a backend's requests go to: its replicas, or its one endpoint. */
 const replicaUrls = (backend: BackendSettings): ReadonlyArray<string> => backend.replicas?.map((r) => r.baseUrl) ?? [backend.baseUrl ?? DEFAULT_BASE_URL]

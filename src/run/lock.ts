@@ -94,9 +94,21 @@ const holderAlive = (h: LockHolder): boolean => {
   return stampAlive(h)
 }
 
+/**
+ * Puts `from`'s content at `to` unless `to` exists: a hard link (atomic, whole); on a file system without hard
+ * links (FAT, some network shares) an exclusive create and write, which a reader may see half-written for a moment.
+ */
 const linkOrExists = (from: string, to: string): boolean => {
   try {
     fs.linkSync(from, to)
+    return true
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === "EEXIST") return false
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw e
+  }
+  try {
+    fs.writeFileSync(to, fs.readFileSync(from), { flag: "wx" })
     return true
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "EEXIST") return false
@@ -104,8 +116,20 @@ const linkOrExists = (from: string, to: string): boolean => {
   }
 }
 
+/** An unreadable lock this young may be one being written (see linkOrExists): it counts as held. */
+const YOUNG_MS = 5000
+
+const youngerThan = (file: string, ms: number, nowMs: number): boolean => {
+  try {
+    return nowMs - fs.statSync(file).mtimeMs < ms
+  } catch {
+    return false
+  }
+}
+
 /** Takes the lock of `dir` for this process, or returns who holds it. Throws what the file system throws. */
-const take = (dir: string, nowIso: string): { readonly holder: LockHolder | null } | null => {
+const take = (dir: string, nowMs: number): { readonly holder: LockHolder | null } | null => {
+  const nowIso = new Date(nowMs).toISOString()
   const key = realDir(dir)
   const file = path.join(dir, LOCK_FILE)
   const mine = held.get(key)
@@ -136,7 +160,7 @@ const take = (dir: string, nowIso: string): { readonly holder: LockHolder | null
       const text = readText(file)
       if (text === null) continue
       last = parseHolder(text)
-      if (last !== null && holderAlive(last)) return { holder: last }
+      if (last !== null ? holderAlive(last) : youngerThan(file, YOUNG_MS, nowMs)) return { holder: last }
       // Stale (or unreadable, which no holder writes): moved aside, and removed if it is still that record.
       const aside = `${file}.stale-${process.pid}-${token}`
       try {
@@ -186,7 +210,7 @@ export const acquireRunLock = (dir: string) =>
   Clock.currentTimeMillis.pipe(
     Effect.flatMap((nowMs) =>
       Effect.try({
-        try: () => take(dir, new Date(nowMs).toISOString()),
+        try: () => take(dir, nowMs),
         catch: (e) =>
           storeErrorOf(dir, e) ?? new SpecFileError({ file: dir, problems: [`run-dir: cannot take the run's lock ${LOCK_FILE} (${e instanceof Error ? e.message : String(e)})`] })
       })
