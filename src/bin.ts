@@ -4,6 +4,7 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit } from "effect"
 import { runCli } from "./cli/Cli.js"
 import { RunStoreError, STORE_FAULT_EXIT } from "./store/storeFault.js"
+import { knownFlags } from "./cli/knownFlags.js"
 import { commandOf, withTerminalText } from "./cli/terminalText.js"
 
 /**
@@ -23,7 +24,7 @@ const exitCodeOf = (error: unknown): number => {
 const args = process.argv.slice(2)
 const command = commandOf(args)
 
-const program = withTerminalText(runCli(process.argv), args).pipe(
+const program = withTerminalText(runCli(process.argv), args, knownFlags).pipe(
   Effect.as(0),
   Effect.catchAll((error) =>
     Effect.gen(function* () {

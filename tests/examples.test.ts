@@ -2,6 +2,7 @@ import { execFileSync, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { parse as parseYaml } from "yaml"
 import { BIN, lastJson, ROOT, tempDir, type CliResult } from "./helpers/cli.js"
 import { startFakeServer, type FakeServer } from "./helpers/fakeOpenAiServer.js"
 
@@ -76,10 +77,34 @@ describe("examples/", () => {
     expect(derive).toContain("baseline derive")
     await ok(derive!.split(/\s+/))
     expect(fs.existsSync(path.join(work, "examples/02-own-population/derived/my-sample.dominant-value-shares.yaml"))).toBe(true)
+    // What it finds, against the sample read here directly (1 = not like me at all … 6 = very much like me): each
+    // person's most-held value makes the shares, and the hierarchy is the mean of the centered scores, in that
+    // direction (an inverting recode made it the exact negative and the shares each person's least-held value).
+    const csv = fs.readFileSync(path.join(ROOT, "examples/02-own-population/sample.csv"), "utf8").trim().split("\n").map((l) => l.split(","))
+    const codes = ["SD", "ST", "HE", "AC", "PO", "SE", "CO", "TR", "BE", "UN"]
+    const persons = csv.slice(1).map((row) => codes.map((_, v) => (Number(row[1 + 2 * v]) + Number(row[2 + 2 * v])) / 2))
+    const counts = new Map<string, number>()
+    const centered = codes.map(() => 0)
+    for (const means of persons) {
+      const top = Math.max(...means)
+      const at = means.flatMap((m, v) => (m === top ? [v] : []))
+      const key = at.length === 1 ? codes[at[0]!]! : "none"
+      counts.set(key, (counts.get(key) ?? 0) + 1)
+      const mrat = means.reduce((a, b) => a + b, 0) / means.length
+      means.forEach((m, v) => (centered[v]! += (m - mrat) / persons.length))
+    }
+    const derived = (kind: string) => parseYaml(fs.readFileSync(path.join(work, `examples/02-own-population/derived/my-sample.${kind}.yaml`), "utf8"))
+    const shares = derived("dominant-value-shares").datasets["my-sample"]
+    for (const c of codes) expect(shares.shares[c], c).toBeCloseTo((counts.get(c) ?? 0) / persons.length, 9)
+    expect(shares.no_dominant).toBeCloseTo((counts.get("none") ?? 0) / persons.length, 9)
+    const hierarchy = derived("hierarchy").means as Record<string, number>
+    codes.forEach((c, v) => expect(hierarchy[c], c).toBeCloseTo(centered[v]!, 9))
     const s = await run(runCmd!.split(/\s+/).slice(1))
     expect(s["agents"]).toBe(400)
     const r = await ok(["report", String(s["runDir"]), "--baseline", "examples/02-own-population/derived", "--baseline", "human-baselines"])
     expect(r.stdout).toContain("My sample")
+    // The population's shares come from the same sample: comparing with its own hierarchy is flagged (item 14).
+    expect(r.stdout).toContain("My sample (invented answers of 80 persons, an example): value hierarchy [circular]")
   })
 
   it("03: the policy vignette deliberates after the questionnaire", async () => {

@@ -114,6 +114,8 @@ export interface ValueStructure {
   readonly structureComparisons: ReadonlyArray<StructureComparison>
   readonly conditions: ReadonlyArray<ConditionBreakdown>
   readonly reliability: ReadonlyArray<ScaleReliability>
+  /** Why there is no S_V when some values' centered scores do not vary over the respondents (src/domain/noVariance.ts); absent otherwise. */
+  readonly noVariance?: string
 }
 
 /** A non-value questionnaire of the run (a behaviour measure). */

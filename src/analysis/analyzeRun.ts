@@ -10,6 +10,7 @@ import { withinAgents } from "../store/storeScope.js"
 import { SpecFileError } from "../config/SpecFileError.js"
 import { VALUES_10, VALUES_19 } from "../domain/values.js"
 import { stream } from "../sampling/rng.js"
+import { constantLabels, noVarianceNote } from "../domain/noVariance.js"
 import { correlationMatrix, crossCorrelation } from "../stats/correlation.js"
 import { benjaminiHochberg } from "../stats/inference.js"
 import { DEFAULT_MDS_METHOD, mapFromCorrelation, type MdsMethod } from "../stats/mds.js"
@@ -53,16 +54,26 @@ export interface AnalysisOptions {
 
 export const DEFAULT_ANALYSIS: AnalysisOptions = { baselines: null, bootstrap: PAPER_BOOTSTRAP, mdsMethod: DEFAULT_MDS_METHOD, permutations: DEFAULT_PERMUTATIONS }
 
+/** What `valuesim baseline derive` appends to the mapping's id (`my-sample-hierarchy`): src/app/deriveBaseline.ts. */
+const DERIVED_SUFFIX = /-(correlations-centered|correlations-raw|hierarchy|dominant-value-shares|values-x-[a-z0-9-]+)$/
+
+/** The sample a baseline id names: the prefix of a shipped id (`<dataset>.<kind>`), or a derived id without its suffix. */
+const sampleOf = (baselineId: string): string => {
+  const id = baselineId.toLowerCase()
+  return id.includes(".") ? id.split(".")[0]! : id.replace(DERIVED_SUFFIX, "")
+}
+
 /**
  * Whether a baseline comes from the same data as the population's dominant-value shares: the shares' dataset key
- * (`ess_sweden_1441`) names the same sample as the baseline id's prefix (`ess-sweden-1441.hierarchy`). Comparing
+ * (`ess_sweden_1441`) names the same sample as the baseline id's prefix (`ess-sweden-1441.hierarchy`), or, for a
+ * baseline `valuesim baseline derive` wrote, its id without the output's suffix (`my-sample-hierarchy`). Comparing
  * a population built from those shares with that baseline is partly circular: the shares alone carry the human
  * hierarchy into the run, whatever the model does.
  */
 export const circularityOf = (sharesDataset: string | null, baselineId: string, what: "hierarchy" | "structure"): string | null => {
   if (sharesDataset === null) return null
   const key = sharesDataset.toLowerCase().replace(/_/g, "-")
-  if (baselineId.toLowerCase().split(".")[0] !== key) return null
+  if (sampleOf(baselineId) !== key) return null
   return what === "hierarchy"
     ? `circular: the population's dominant-value shares come from the same data (${sharesDataset}), so part of this agreement is put in by the population, not produced by the model`
     : `partly circular: the population's dominant-value shares come from the same data (${sharesDataset}); the mix of prompted values, not only the model, shapes this structure`
@@ -204,11 +215,13 @@ const analyseValues = (
     ]
   })
 
+  const noVariance = complete.length > 1 ? noVarianceNote(labels, constantLabels(labels, cCentered)) : null
   return {
     step: scores.step,
     questionnaire: scores.questionnaire.id,
     labels,
     respondents: complete.length,
+    ...(noVariance === null ? {} : { noVariance }),
     hierarchy,
     hierarchyComparisons,
     correlations: { centered: numMatrix(cCentered), raw: numMatrix(cRaw) },
@@ -313,6 +326,7 @@ const analyseBackend = (
         `Circular comparisons: the population's dominant-value shares (${spec.population.sharesSource!.file}, dataset ${sharesDataset}) come from the same data as ${[...new Set(circular.map((c) => c.baseline.id))].join(", ")}; a population built from them agrees with those baselines partly by construction (the synthetic backend, with no hierarchy of its own, shows how much).`
       )
   }
+  if (valueStructure?.noVariance !== undefined) notes.push(`S_V: ${valueStructure.noVariance}.`)
   if (valueStructure && valueStructure.respondents < settings.sampleSize) {
     notes.push(`Only ${valueStructure.respondents} respondents answered every value; each bootstrap resample still draws ${settings.sampleSize} of them with replacement.`)
   }

@@ -24,6 +24,7 @@ import {
   nextBatchWave,
   recordShards,
   storeBatchResults,
+  storedAnswerLookup,
   type BatchRequestRecord,
   type ShardRecord
 } from "../store/batch.js"
@@ -222,7 +223,7 @@ const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "obj
 
 /** What one output line says. */
 type Line =
-  | { readonly kind: "answer"; readonly customId: string; readonly completion: Completion }
+  | { readonly kind: "answer"; readonly customId: string; readonly completion: Completion; readonly model: string | null }
   | { readonly kind: "failed"; readonly customId: string; readonly error: string }
 
 /** Reads one output line (`{"id","custom_id","response":{"status_code","request_id","body"},"error"}`); a string says what is wrong. */
@@ -241,6 +242,9 @@ const readLine = (text: string, logprobs: boolean): Line | string => {
   const errorText = (e: unknown): string | null =>
     isRecord(e) ? [e["code"], e["message"]].filter((x) => typeof x === "string" && x !== "").join(": ") || JSON.stringify(e) : null
   if (error !== null && error !== undefined) return { kind: "failed", customId, error: errorText(error) ?? String(error) }
+  if (response === undefined && "body" in o && "url" in o) {
+    return "a batch input line (custom_id, method, url, body): this is a file the batch is given, not one it returns; ingest the output file the batch wrote"
+  }
   if (!isRecord(response)) return { kind: "failed", customId, error: "no response" }
   const status = response["status_code"]
   const body = response["body"]
@@ -253,8 +257,16 @@ const readLine = (text: string, logprobs: boolean): Line | string => {
   if (logprobs && completion.topLogprobs === null) {
     return "response.body: the completion has no logprobs, but the run scores by logprob (serve the model with logprobs enabled)"
   }
-  return { kind: "answer", customId, completion }
+  const model = isRecord(body) && typeof body["model"] === "string" ? body["model"] : null
+  return { kind: "answer", customId, completion, model }
 }
+
+/**
+ * True when a completion's `model` can be the run's model: the same name, or a dated snapshot of it (OpenAI
+ * answers `gpt-4o-mini` as `gpt-4o-mini-2024-07-18`). A line without a model name cannot be told apart and passes.
+ */
+export const sameModel = (asked: string, answered: string | null): boolean =>
+  answered === null || answered === asked || answered.startsWith(`${asked}-`)
 
 export interface IngestOptions {
   readonly json: boolean
@@ -302,6 +314,9 @@ export const ingestFiles = (runDir: string, files: ReadonlyArray<string>) =>
         const lookup = batchRequestLookup(db)
         const answered: Array<{ customId: string; row: RequestRow }> = []
         const failed: Array<{ customId: string; error: string }> = []
+        // Where each answer was read, so two lines answering one request differently are refused, not first-wins.
+        const seen = new Map<string, { readonly at: string; readonly text: string; readonly top: string | null }>()
+        const stored = storedAnswerLookup(db)
         let lines = 0
         for (const file of files) {
           const text = yield* Effect.try({
@@ -322,13 +337,28 @@ export const ingestFiles = (runDir: string, files: ReadonlyArray<string>) =>
             if (line.kind === "failed") failed.push({ customId: line.customId, error: line.error })
             else {
               const c = line.completion
+              if (!sameModel(spec.backend.model, line.model)) {
+                return yield* new SpecFileError({
+                  file,
+                  problems: [`line ${n + 1}: response.body.model: answered by ${JSON.stringify(line.model)}, but this run asks ${JSON.stringify(spec.backend.model)}; ingest the output of this run's own batches`]
+                })
+              }
+              const top = c.topLogprobs === null ? null : JSON.stringify(c.topLogprobs)
+              const before = seen.get(line.customId) ?? stored(line.customId)
+              if (before !== undefined && (before.text !== c.text || before.top !== top)) {
+                return yield* new SpecFileError({
+                  file,
+                  problems: [`line ${n + 1}: custom_id ${JSON.stringify(line.customId)} is answered differently ${before.at}; keep one answer per request (remove one of the two output files or lines)`]
+                })
+              }
+              seen.set(line.customId, { at: `on line ${n + 1} of ${file}`, text: c.text, top })
               answered.push({
                 customId: line.customId,
                 row: {
                   key: line.customId,
                   body: known.body,
                   text: c.text,
-                  topLogprobs: c.topLogprobs === null ? null : JSON.stringify(c.topLogprobs),
+                  topLogprobs: top,
                   promptTokens: c.promptTokens,
                   completionTokens: c.completionTokens,
                   latencyMs: 0,

@@ -15,10 +15,11 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import OpenAI, { toFile } from "openai"
 import { SpecFileError, UsageError } from "../config/SpecFileError.js"
-import { DEFAULT_BASE_URL, hostOf } from "../config/StudyFile.js"
+import { DEFAULT_BASE_URL, endpointWarning, hostOf } from "../config/StudyFile.js"
 import { commandLine, escapeControl } from "../domain/printable.js"
 import { classify } from "../llm/LlmClientOpenAi.js"
-import { failPendingOf, readBatchFiles, updateBatchFile, type BatchFileRow } from "../store/batch.js"
+import { failPendingOf, readBatchFiles, unansweredByFile, updateBatchFile, type BatchFileRow } from "../store/batch.js"
+import { readRunTotals } from "../store/reads.js"
 import { logEvent, type RunDb } from "../store/RunStore.js"
 import { ingestFiles, isRunDir, printIngest, RUN_FILE, type IngestResult } from "./batch.js"
 import { specOf } from "./runStudy.js"
@@ -66,6 +67,9 @@ const withPreparedRun = <A, E>(runDir: string, env: Readonly<Record<string, stri
           return yield* new UsageError({ detail: `${escapeControl(runDir)}: no batch files were prepared for this run; run ${commandLine(cliCommand(), "batch", "prepare", runDir)} --out DIR first` })
         }
         const baseUrl = spec.backend.baseUrl ?? DEFAULT_BASE_URL
+        // As `resume` does: the URL comes from the run folder, and the key from the environment goes there.
+        const warning = endpointWarning(spec.backend.baseUrl, `the run's stored settings (${escapeControl(runDir)})`, env)
+        if (warning !== null) yield* Console.error(warning)
         return yield* use({ db, runId, client: clientFor(baseUrl, env), baseUrl, secret: env["OPENAI_API_KEY"] })
       })
     )
@@ -139,7 +143,13 @@ export const submitBatches = (runDir: string, env: Readonly<Record<string, strin
       const say = json ? Console.error : Console.log
       yield* say(`[valuesim] submitting batches to ${escapeControl(hostOf(o.baseUrl))}${env["OPENAI_API_KEY"] ? " with OPENAI_API_KEY" : ""}`)
       const batches: Array<{ file: string; fileId: string; batchId: string }> = []
+      const unanswered = unansweredByFile(o.db)
       for (const row of readBatchFiles(o.db)) {
+        if (row.batchId === null && (unanswered.get(row.file) ?? 0) === 0) {
+          // Answered elsewhere and ingested: sending it would pay for answers the run has.
+          yield* say(`  ${escapeControl(path.basename(row.file))}: every request answered already (batch ingest); not submitted`)
+          continue
+        }
         const known = row.batchId !== null
         const fileId = yield* upload(o, row)
         const batchId = yield* createBatch(o, row, fileId)
@@ -244,19 +254,33 @@ export const batchStatus = (runDir: string, env: Readonly<Record<string, string 
         yield* Effect.sleep(Duration.millis(so.pollMs))
       }
       const rows = readBatchFiles(o.db)
+      // A file never submitted here may have been answered elsewhere (vllm run-batch) and ingested by hand: it needs
+      // no submission once none of its requests waits for an answer.
+      const unanswered = unansweredByFile(o.db)
+      const needsSubmit = (r: BatchFileRow) => r.batchId === null && (unanswered.get(r.file) ?? 0) > 0
       for (const r of rows) {
-        yield* say(`  ${escapeControl(path.basename(r.file))}: ${r.batchId === null ? "not submitted" : `batch ${escapeControl(r.batchId)} ${r.status ?? "?"}${r.ingested ? ", ingested" : ""}`}`)
+        const state =
+          r.batchId !== null
+            ? `batch ${escapeControl(r.batchId)} ${r.status ?? "?"}${r.ingested ? ", ingested" : ""}`
+            : needsSubmit(r)
+              ? "not submitted"
+              : "answered (output ingested with batch ingest)"
+        yield* say(`  ${escapeControl(path.basename(r.file))}: ${state}`)
       }
       const result: StatusResult = {
         runDir,
-        batches: rows.map((r) => ({ file: r.file, batchId: r.batchId, status: r.status, ingested: r.ingested })),
+        batches: rows.map((r) => ({ file: r.file, batchId: r.batchId, status: r.status, ingested: r.ingested || !needsSubmit(r) })),
         open: rows.filter((r) => r.batchId !== null && !r.ingested).length,
-        unsubmitted: rows.filter((r) => r.batchId === null).length,
+        unsubmitted: rows.filter(needsSubmit).length,
         ingest
       }
       if (ingest !== null) yield* printIngest(ingest, downloaded, so.json, false)
       if (result.open > 0) yield* say(`next: ${commandLine(cliCommand(), "batch", "status", runDir)} again later (or with --wait)`)
       if (result.unsubmitted > 0) yield* say(`[valuesim] ${result.unsubmitted} prepared file(s) not submitted: ${commandLine(cliCommand(), "batch", "submit", runDir)}`)
+      const totals = readRunTotals(o.db)
+      if (result.open === 0 && result.unsubmitted === 0 && ingest === null && totals.pending === 0 && totals.failed === 0) {
+        yield* say(`[valuesim] the run is complete; next: ${commandLine(cliCommand(), "report", runDir)}`)
+      }
       if (so.json) yield* Console.log(JSON.stringify(result))
       return result
     })

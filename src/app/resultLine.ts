@@ -15,8 +15,19 @@ const HEADLINE_BASELINES = ["ess-sweden-1441.correlations-centered.yaml", "ess-s
 
 const f3 = (x: number | null) => (x === null ? "–" : x.toFixed(3))
 
-/** The headline lines of an analysed run; [] when it measured nothing with a headline. */
-export const headline = (r: Report): Array<string> => {
+/**
+ * The headline lines of an analysed run; [] when it measured nothing with a headline. A run of several backends
+ * gets each backend's lines under its name (the report's top-level fields are only the first backend's).
+ */
+export const headline = (r: Report): Array<string> =>
+  r.models === undefined
+    ? headlineOf(r)
+    : r.models.flatMap((m) => {
+        const lines = headlineOf(m.report)
+        return lines.length === 0 ? [] : [`${m.name}${m.report.run.synthetic ? " [synthetic: theory model, not an LLM]" : ""}:`, ...lines.map((l) => `  ${l}`)]
+      })
+
+const headlineOf = (r: Report): Array<string> => {
   const lines: Array<string> = []
   const vs = r.valueStructure
   if (vs !== null) {
@@ -28,6 +39,8 @@ export const headline = (r: Report): Array<string> => {
       lines.push(
         `result: S_V = ${f3(c.sv)} (${level} % CI ${f3(ci.lower)}–${f3(ci.upper)}${chance}) against ${c.baseline.title}, ${vs.respondents} respondents`
       )
+    } else if (vs.noVariance !== undefined) {
+      lines.push(`result: ${vs.noVariance} (${vs.respondents} respondents)`)
     } else if (vs.respondents > 0) {
       lines.push(`result: value scores of ${vs.respondents} respondents (S_V needs a human structure over the same values: see the report)`)
     }

@@ -164,7 +164,12 @@ const unitCounts = (db: RunDb) => {
  * endpoint: one, or its replicas composed into one client (src/llm/replicas.ts) unless `endpoint` (resume
  * --base-url) names another server.
  */
-export const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>, endpoint: string | null = spec.backend.baseUrl): Layer.Layer<LlmClient, UsageError> => {
+export const llmLayer = (
+  spec: RunSpec,
+  env: Readonly<Record<string, string | undefined>>,
+  endpoint: string | null = spec.backend.baseUrl,
+  replicaOptions: Replicas.ReplicaOptions = {}
+): Layer.Layer<LlmClient, UsageError> => {
   const b = spec.backend
   if (b.kind === "local") return LlmClientLocal.layer({ modelPath: b.model, seed: spec.seed, ...localThreads(env) })
   const openAi = (baseURL: string, connections: number) =>
@@ -179,7 +184,7 @@ export const llmLayer = (spec: RunSpec, env: Readonly<Record<string, string | un
   return Layer.unwrapScoped(
     Effect.map(
       Effect.forEach(b.replicas, (r) => Effect.map(Layer.build(openAi(r.baseUrl, r.concurrency)), (ctx) => ({ name: r.baseUrl, concurrency: r.concurrency, rpm: r.rpm, client: Context.get(ctx, LlmClient) }))),
-      (endpoints) => Replicas.layer(b.model, endpoints)
+      (endpoints) => Replicas.layer(b.model, endpoints, replicaOptions)
     )
   )
 }
@@ -339,7 +344,8 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
           const bEndpoint = nBackends === 1 ? endpoint : bSpec.backend.baseUrl
           const cache: ResponseCache | null = ctx.cacheDir === null ? null : yield* openRunCache(bSpec, ctx.cacheDir, bEndpoint, env)
           // Built in the backend's scope, not the asker's: a local model's context must outlive makeAsker.
-          const llm = yield* Layer.build(llmLayer(bSpec, env, bEndpoint))
+          // A replica's failover is a retry too (sent again, to another endpoint), counted with the scheduler's.
+          const llm = yield* Layer.build(llmLayer(bSpec, env, bEndpoint, { onFailover: () => void counters.retries++ }))
           const asker = yield* makeAsker(bSpec.backend, reader, writer, scheduler, counters, preloaded[b] ?? [], cache).pipe(Effect.provide(llm))
           inFlight.push(() => scheduler.stats().inFlight)
           dashboard?.attach(writer.stats, () => inFlight.reduce((n, f) => n + f(), 0))
@@ -463,6 +469,8 @@ const runPending = (ctx: RunContext) =>
           ? Effect.gen(function* () {
               yield* logEventNow(db, "max-cost", { ...unitCounts(db), spentUsd: e.spentUsd, maxUsd: e.maxUsd })
               putManifest(db, { status: "interrupted" })
+              // As an interruption: --json promises a summary on the last stdout line.
+              if (out.json) yield* Console.log(JSON.stringify({ ...(yield* summaryNow), status: "interrupted", stoppedBy: "max-cost" }))
             })
           : Effect.void
       ),
@@ -515,11 +523,21 @@ const reachableAny = (urls: ReadonlyArray<string>, env: Readonly<Record<string, 
     for (const e of down) yield* (out.json ? Console.error : Console.log)(`[valuesim] warning: replica ${escapeControl(e.baseUrl)} cannot be reached (${e.detail}); its share goes to the others`)
   })
 
-/** Where requests go, printed before the first one is sent (the API key from the environment goes with them). */
-const endpointLine = (backend: BackendSettings, endpoint: string | null, env: Readonly<Record<string, string | undefined>>) =>
+/**
+ * Where requests go, printed before the first one is sent (the API key from the environment goes with them). In a
+ * run of several backends the line names the backend (`name`), so two models on one server make two lines that
+ * say which is which.
+ */
+const endpointLine = (backend: BackendSettings, endpoint: string | null, env: Readonly<Record<string, string | undefined>>, name?: string) =>
   backend.kind === "local"
     ? `[valuesim] running ${escapeControl(backend.model)} in this process (node-llama-cpp)`
-    : `[valuesim] sending requests to ${escapeControl(hostOf(endpoint ?? DEFAULT_BASE_URL))}${env["OPENAI_API_KEY"] ? " with OPENAI_API_KEY" : ""}`
+    : `[valuesim] sending ${name === undefined ? "" : `${escapeControl(name)}'s `}requests to ${escapeControl(hostOf(endpoint ?? DEFAULT_BASE_URL))}${env["OPENAI_API_KEY"] ? " with OPENAI_API_KEY" : ""}`
+
+/** Prints each distinct line once (replicas on one host, `/v1` and `/v1/`, say the same thing). */
+const printOnce = (say: (line: string) => Effect.Effect<void>) => {
+  const said = new Set<string>()
+  return (line: string) => (said.has(line) ? Effect.void : Effect.zipRight(Effect.sync(() => said.add(line)), say(line)))
+}
 
 const logEventNow = (db: RunDb, kind: string, detail: unknown) =>
   Effect.flatMap(Clock.currentTimeMillis, (ms) => Effect.sync(() => logEvent(db, new Date(ms).toISOString(), kind, detail)))
@@ -611,12 +629,14 @@ export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<st
     // Each model backend: where requests go, then (unless its first question is cached) whether anything answers there.
     const cacheDir = runCacheDir(out, env)
     const preloaded: Array<ReadonlyArray<Preloaded>> = []
+    const say = printOnce(out.json ? Console.error : Console.log)
+    const names = spec.backends === undefined ? undefined : backendNames(spec)
     for (const [b, backend] of backendsOf(spec).entries()) {
       if (backend.kind === "synthetic") {
         preloaded.push([])
         continue
       }
-      for (const url of replicaUrls(backend)) yield* (out.json ? Console.error : Console.log)(endpointLine(backend, url, env))
+      for (const url of replicaUrls(backend)) yield* say(endpointLine(backend, url, env, names?.[b]))
       preloaded.push([yield* probeBackend(specOfBackend(spec, b), env, cacheDir, out)])
     }
     const now = yield* Clock.currentTimeMillis
@@ -684,12 +704,15 @@ export const resumeRun = (
         }
         const endpoint = overrides.baseUrl ?? spec.backend.baseUrl
         if (spec.backends !== undefined) {
-          for (const b of spec.backends) {
+          const say = printOnce(out.json ? Console.error : Console.log)
+          const warn = printOnce(Console.error)
+          const names = backendNames(spec)
+          for (const [i, b] of spec.backends.entries()) {
             if (b.kind === "synthetic") continue
             for (const url of b.replicas?.map((r) => r.baseUrl) ?? [b.baseUrl]) {
               const warning = endpointWarning(url, `the run's stored settings (${escapeControl(runDir)})`, env)
-              if (warning !== null) yield* Console.error(warning)
-              yield* (out.json ? Console.error : Console.log)(endpointLine(b, url, env))
+              if (warning !== null) yield* warn(warning)
+              yield* say(endpointLine(b, url, env, names[i]))
             }
           }
         } else if (resumed.backend.kind !== "synthetic") {

@@ -45,12 +45,67 @@ const flagOutside = (args: ReadonlyArray<string>, cases: ReadonlyArray<string>):
 /** The flags that take one of a fixed set of values. */
 const CHOICE_FLAGS = new Set(["--backend", "--scoring", "--format", "--option-order", "--hedonism", "--administration", "--prompt-type"])
 
-/** An @effect/cli argument error, rewritten to name the tool, the command and (where it can be told) the flag. */
-export const rewriteValidation = (text: string, args: ReadonlyArray<string>): string | null => {
+/** Edit distance (insertions, deletions, substitutions) between two short strings. */
+const distance = (a: string, b: string): number => {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i]
+    for (let j = 1; j <= b.length; j++) next.push(Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)))
+    row = next
+  }
+  return row[b.length]!
+}
+
+/** The known flag `flag` is most likely a misspelling of (at most two edits away), or null. */
+export const closestFlag = (flag: string, known: ReadonlyArray<string>): string | null => {
+  let best: string | null = null
+  let bestD = 3
+  for (const k of known) {
+    const d = distance(flag, k)
+    if (d < bestD) [best, bestD] = [k, d]
+  }
+  return best
+}
+
+/**
+ * What to say about an argument @effect/cli calls unknown: a known flag given twice (it reads the first and calls
+ * the second unknown), or a misspelt flag (named even when @effect/cli names its value instead). Null: no better word.
+ */
+const unknownArgument = (arg: string, args: ReadonlyArray<string>, known: ReadonlyArray<string>): string | null => {
+  const nameOf = (a: string) => (a.includes("=") ? a.slice(0, a.indexOf("=")) : a)
+  let flag: string | null = arg.startsWith("--") ? nameOf(arg) : null
+  if (flag === null) {
+    const at = args.indexOf(arg)
+    const before = at > 0 ? args[at - 1]! : ""
+    if (before.startsWith("--") && !known.includes(nameOf(before))) flag = nameOf(before)
+  }
+  if (flag === null) return null
+  if (known.includes(flag)) {
+    const times = args.filter((a) => nameOf(a) === flag).length
+    return times > 1 ? `${flag}: given ${times} times; give it once` : null
+  }
+  const near = closestFlag(flag, known)
+  return near === null ? `unknown option ${flag}` : `unknown option ${flag}; did you mean ${near}?`
+}
+
+/**
+ * An @effect/cli argument error, rewritten to name the tool, the command and (where it can be told) the flag.
+ * `flagsOf` gives a command's flags (src/cli/knownFlags.ts), for suggesting the one a user meant.
+ */
+export const rewriteValidation = (
+  text: string,
+  args: ReadonlyArray<string>,
+  flagsOf: (command: string | null) => ReadonlyArray<string> = () => []
+): string | null => {
   const plain = stripVTControlCharacters(text).trim()
   if (plain === "") return null
   const command = commandOf(args)
   const who = command === null ? "valuesim" : `valuesim ${command}`
+  const unknown = /^Received unknown argument: '(.*)'$/s.exec(plain)
+  if (unknown !== null) {
+    const said = unknownArgument(unknown[1]!, args, flagsOf(command))
+    if (said !== null) return `${who}: ${said} (see ${command === null ? "valuesim" : who} --help)`
+  }
   const typed = /^'(.*)' is not an? (\w+)/s.exec(plain)
   if (typed !== null) {
     const flag = flagWithValue(args, typed[1]!)
@@ -82,7 +137,11 @@ export const colourless = () => process.env["NO_COLOR"] !== undefined || process
  * Runs `effect` with a console that strips colour codes when the output is not a terminal, drops the generic type
  * sentences from help, and rewrites @effect/cli's argument errors.
  */
-export const withTerminalText = <A, E, R>(effect: Effect.Effect<A, E, R>, args: ReadonlyArray<string>) =>
+export const withTerminalText = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  args: ReadonlyArray<string>,
+  flagsOf?: (command: string | null) => ReadonlyArray<string>
+) =>
   Effect.flatMap(Effect.console, (c) => {
     const tidy = (x: unknown) => {
       if (typeof x !== "string") return x
@@ -90,7 +149,7 @@ export const withTerminalText = <A, E, R>(effect: Effect.Effect<A, E, R>, args: 
       return colourless() ? stripVTControlCharacters(t) : t
     }
     // Only @effect/cli's own argument errors match; progress lines and the program's messages pass unchanged.
-    const errorText = (x: unknown) => (typeof x === "string" ? (rewriteValidation(x, args) ?? tidy(x)) : x)
+    const errorText = (x: unknown) => (typeof x === "string" ? (rewriteValidation(x, args, flagsOf) ?? tidy(x)) : x)
     const console: Console.Console = {
       ...c,
       log: (...xs: ReadonlyArray<unknown>) => c.log(...xs.map(tidy)),

@@ -79,7 +79,7 @@ export interface LocalConfig {
   readonly threads?: number
 }
 
-const installHint = `the local backend needs node-llama-cpp, which valuesim does not install: run npm install node-llama-cpp@${NODE_LLAMA_CPP_VERSION}`
+const installHint = `the local backend needs node-llama-cpp, which valuesim does not install: run npm install --no-save node-llama-cpp@${NODE_LLAMA_CPP_VERSION}`
 
 /** node-llama-cpp, or a usage error saying how to install it. */
 const loadModule = Effect.tryPromise({

@@ -30,6 +30,8 @@ export interface ReplicaOptions {
   readonly cooldownMs?: number
   /** Longest cooling-off period (default 30 s). */
   readonly maxCooldownMs?: number
+  /** Called each time a failed attempt moves on to another endpoint (a retry the scheduler does not see). */
+  readonly onFailover?: () => void
 }
 
 export interface ReplicaStats {
@@ -193,7 +195,7 @@ const composeReplicas = (model: string, endpoints: ReadonlyArray<ReplicaEndpoint
       })
     )
     const loop: Effect.Effect<Completion, LlmError> = Effect.catchAll(sendOnce, (e) =>
-      endpointTrouble(e.reason) && tried.size < endpoints.length ? loop : Effect.fail(e)
+      endpointTrouble(e.reason) && tried.size < endpoints.length ? Effect.zipRight(Effect.sync(() => options.onFailover?.()), loop) : Effect.fail(e)
     )
     return Effect.suspend(() => loop)
   }

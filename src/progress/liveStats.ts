@@ -15,6 +15,7 @@
  * Missing-data policy: listwise. A vector with any NaN (or other non-finite score) is skipped entirely (not
  * counted, not sampled), so every statistic rests on the same complete respondents.
  */
+import { constantLabels } from "../domain/noVariance.js"
 import { stream, type Rng } from "../sampling/rng.js"
 import { correlationOfRows } from "../stats/correlation.js"
 import { bootstrapIterations, percentileCi } from "../stats/inference.js"
@@ -211,8 +212,11 @@ export const makeLiveStats = (options: LiveStatsOptions): LiveStatsAccumulator =
     if (last !== null && last.version === version) return last.stats
     const k = snapshots
     snapshots += 1
+    // From MIN_RESPONDENTS_FOR_SV on, where S_V would appear: values whose scores do not vary (no S_V then).
+    const constant = overall.n >= MIN_RESPONDENTS_FOR_SV ? constantLabels(labels, correlation()) : []
     const stats: LiveStats = {
       respondents: overall.n,
+      ...(constant.length === 0 ? {} : { constantValues: constant }),
       labels: [...labels],
       hierarchy: meansOf(overall),
       humanHierarchy:

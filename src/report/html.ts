@@ -344,26 +344,48 @@ interface Context {
   readonly report: Report
 }
 
+/** The synthetic backend's warning: over the whole run, or naming the backends of a several-backend run it covers. */
+const syntheticBanner = (label: string | null, names: ReadonlyArray<string> | null, of: number): string => {
+  const who =
+    names === null
+      ? `This run used the synthetic backend: every answer was generated`
+      : `${names.map(escapeHtml).join(", ")} (${names.length} of this run's ${of} backends) used the synthetic backend: ${names.length === 1 ? "its" : "their"} answers were generated`
+  const scope = names === null ? "Its figures are" : `${names.length === 1 ? "Its" : "Their"} figures are`
+  const cite = names === null ? "Do not cite them as LLM results." : `Do not cite ${names.length === 1 ? "them" : "those"} as LLM results; the other backends' figures are the models'.`
+  return (
+    `<div class="banner synthetic" role="alert"><p class="banner-label">${escapeHtml(label ?? "synthetic: theory model, not an LLM")}</p>` +
+    `<p>${who} from a theory model of human values, not by a language model. ${scope} a <strong>theory reference</strong> (what ` +
+    `the theory predicts when its assumptions hold), not the behaviour of any LLM. ${cite}</p></div>`
+  )
+}
+
+/** The backends of a several-backend run that are synthetic (null for a run of one backend). */
+const syntheticModels = (report: Report) => report.models?.filter((m) => m.report.run.synthetic) ?? null
+
 const headerHtml = (report: Report): string => {
   const run = report.run
+  const models = report.models
   const rows: ReadonlyArray<readonly [string, string]> = [
     ["Study", run.study],
     ["Run id", run.runId],
-    ["Backend", run.backend],
-    ["Model", run.model],
+    ...(models === undefined
+      ? [["Backend", run.backend] as const, ["Model", run.model] as const]
+      : [["Backends", models.map((m) => `${m.name} (${m.report.run.backend})`).join(", ")] as const]),
     ["Agents", int(run.agents)],
     ["Seed", int(run.seed)],
     ["Population", `${run.population.id} (strategy: ${run.population.strategy})`],
     ["Status", run.status],
     ["Run directory", run.runDir]
   ]
-  const banner = run.synthetic
-    ? `<div class="banner synthetic" role="alert"><p class="banner-label">${escapeHtml(
-        run.label ?? "synthetic: theory model, not an LLM"
-      )}</p><p>This run used the synthetic backend: every answer was generated from a theory model of human values, ` +
-      `not by a language model. Its figures are a <strong>theory reference</strong> (what the theory predicts when ` +
-      `its assumptions hold), not the behaviour of any LLM. Do not cite them as LLM results.</p></div>`
-    : ""
+  const synthetic = syntheticModels(report)
+  const banner =
+    models === undefined || synthetic === null
+      ? run.synthetic
+        ? syntheticBanner(run.label, null, 1)
+        : ""
+      : synthetic.length === 0
+        ? ""
+        : syntheticBanner(synthetic[0]!.report.run.label, synthetic.length === models.length ? null : synthetic.map((m) => m.name), models.length)
   const dl = rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")
   return (
     `<header><h1>valuesim report: ${escapeHtml(run.study)}</h1>\n${banner}\n` +
@@ -405,6 +427,7 @@ const svSection = async ({ report }: Context): Promise<Array<Block>> => {
       ["baseline", "S_V", `${percent(s.ciLevel)} CI`, "chance mean", "chance 95th pct.", "p (perm.)"],
       rows
     ),
+    ...(vs.noVariance === undefined ? [] : [`<p class="note"><strong>No S_V</strong>: ${escapeHtml(vs.noVariance)}.</p>`]),
     `<p>CI: ${escapeHtml(int(s.bootstrapIterations))} bootstrap resamples of ${escapeHtml(int(s.bootstrapSampleSize))} respondents. ` +
       `Chance: S_V when the run's value labels are permuted (${escapeHtml(int(s.permutations))} permutations, seeded by the run); ` +
       `p (perm.) is the share of permuted structures at or above S_V. Unrelated structures reach S_V well above 0, ` +
@@ -896,7 +919,8 @@ const modelsBody = async (figures: Figures, report: Report, models: NonNullable<
   for (const [b, m] of models.entries()) {
     const sections = await renderSections(figures, m.report, `model-${b + 1}-`)
     toc.push({ id: `model-${b + 1}`, title: m.name, subs: sections.map((x) => ({ id: x.id, title: x.title })), html: "" })
-    articles.push(`<article id="model-${b + 1}"><h1>${escapeHtml(m.name)}</h1>\n${sections.map((x) => x.html).join("\n")}\n${settingsHtml(m.report)}\n</article>`)
+    const banner = m.report.run.synthetic ? syntheticBanner(m.report.run.label, [m.name], models.length) : ""
+    articles.push(`<article id="model-${b + 1}"><h1>${escapeHtml(m.name)}</h1>\n${banner}${sections.map((x) => x.html).join("\n")}\n${settingsHtml(m.report)}\n</article>`)
   }
   return [headerHtml(report), tocHtml(toc), side.html, ...articles]
 }
@@ -911,7 +935,10 @@ export const renderHtml = async (report: Report): Promise<string> => {
     body = await modelsBody(figures, report, report.models)
   }
   const run = report.run
-  const title = `valuesim report: ${run.study} (${run.runId})${run.synthetic ? " [synthetic]" : ""}`
+  const synthetic = syntheticModels(report)
+  const tag =
+    synthetic === null ? (run.synthetic ? " [synthetic]" : "") : synthetic.length === 0 ? "" : synthetic.length === report.models!.length ? " [synthetic]" : " [partly synthetic]"
+  const title = `valuesim report: ${run.study} (${run.runId})${tag}`
   return (
     `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n` +
     `<meta name="viewport" content="width=device-width, initial-scale=1">\n` +

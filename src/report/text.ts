@@ -54,6 +54,7 @@ const svSection = (r: Report): Array<string> => {
       )
     )
   )
+  if (v.noVariance !== undefined) out.push(`  S_V –: ${v.noVariance}.`)
   const perms = v.structureComparisons.find((c) => c.null !== null)?.null?.permutations ?? r.settings.permutations
   out.push(
     `  CI: ${r.settings.bootstrapIterations} bootstrap resamples of ${r.settings.bootstrapSampleSize} respondents. Chance: mean and 95th percentile of S_V with the run's value labels permuted (${perms} permutations); p (perm.) = share of them at or above S_V. Unrelated structures reach S_V well above 0, so read S_V against the chance level.`

@@ -108,12 +108,30 @@ export const storeBatchResults = (
   })()
 }
 
+/** The answer already stored for a request (its text and top logprobs as stored), to compare a new line with. */
+export const storedAnswerLookup = (
+  db: RunDb
+): ((key: string) => { readonly at: string; readonly text: string; readonly top: string | null } | undefined) => {
+  const stmt = db.prepare(`SELECT text, top_logprobs AS top FROM requests WHERE key = ?`)
+  return (key) => {
+    const r = stmt.get(key) as { text: string; top: string | null } | undefined
+    return r === undefined ? undefined : { at: "by the answer an earlier ingest stored", text: r.text, top: r.top }
+  }
+}
+
 /**
  * Marks the requests of a shard file that are still pending as failed with `error` (its batch ended without
  * answering them: expired, cancelled or failed). Answers ingested afterwards still count.
  */
 export const failPendingOf = (db: RunDb, file: string, error: string): number =>
   db.prepare(`UPDATE batch_requests SET state = 'failed', error = ? WHERE file = ? AND state = 'pending'`).run(error, file).changes
+
+/** How many of each shard file's requests have no answer yet (pending or failed); a file with none is absent. */
+export const unansweredByFile = (db: RunDb): Map<string, number> => {
+  if (!hasBatchTables(db)) return new Map()
+  const rows = db.prepare(`SELECT file, count(*) AS n FROM batch_requests WHERE state != 'answered' GROUP BY file`).all() as Array<{ file: string; n: number }>
+  return new Map(rows.map((r) => [r.file, r.n]))
+}
 
 /** A shard file and what was done with it remotely. */
 export interface BatchFileRow {

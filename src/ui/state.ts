@@ -33,6 +33,8 @@ export interface LiveStats {
   readonly map: { readonly run: ReadonlyArray<readonly [number, number]>; readonly human: ReadonlyArray<readonly [number, number]> } | null
   /** S_V against the human structure, with a bootstrap percentile CI over a reservoir sample of respondents. */
   readonly sv: { readonly title: string; readonly value: number; readonly lower: number | null; readonly upper: number | null } | null
+  /** Labels whose scores do not vary over the respondents so far (then there is no S_V: src/domain/noVariance.ts). */
+  readonly constantValues?: ReadonlyArray<string>
   /** Mean centered score per label for each condition. */
   readonly conditionMeans: ReadonlyArray<{ readonly condition: string; readonly n: number; readonly means: ReadonlyArray<number | null> }>
   /** Games: a headline metric per round so far, beside the human figure when there is one. */

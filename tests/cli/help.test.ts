@@ -64,7 +64,11 @@ describe("--help", () => {
       [["run", "scenarios/default-study.yaml", "--seed", "abc"], /^valuesim run: --seed: 'abc' is not an integer$/],
       [["report", "runs", "--format", "pdf"], /^valuesim report: --format: expected one of text, json, html$/],
       [["plan", "scenarios/default-study.yaml", "--latency=soon"], /^valuesim plan: --latency: 'soon' is not a number$/],
-      [["run"], /^valuesim run: missing argument <scenario-or-study\.yaml> \(see valuesim run --help\)$/]
+      [["run"], /^valuesim run: missing argument <scenario-or-study\.yaml> \(see valuesim run --help\)$/],
+      // A misspelt flag names the one meant; a flag given twice says so (issue 21 items 11 and 22).
+      [["run", "scenarios/default-study.yaml", "--agent", "5"], /^valuesim run: unknown option --agent; did you mean --agents\? \(see valuesim run --help\)$/],
+      [["run", "--agent", "5", "scenarios/default-study.yaml"], /^valuesim run: unknown option --agent; did you mean --agents\?/],
+      [["run", "scenarios/default-study.yaml", "--cache-dir", "a", "--cache-dir", "b"], /^valuesim run: --cache-dir: given 2 times; give it once \(see valuesim run --help\)$/]
     ]
     for (const [args, expected] of cases) {
       const r = await runCli(args)

@@ -72,7 +72,8 @@ describe("the local backend (node-llama-cpp)", () => {
     const runs = tempDir("local")
     const r = await runCli(["run", "scenarios/default-study.yaml", "--runs-dir", runs, ...local])
     expect(r.code).toBe(2)
-    expect(r.stderr).toMatch(/npm install node-llama-cpp@\d+\.\d+\.\d+/)
+    // --no-save: installing it must not add it to the project's package.json and lockfile (issue 21 item 11).
+    expect(r.stderr).toMatch(/npm install --no-save node-llama-cpp@\d+\.\d+\.\d+/)
     expect(fs.readdirSync(runs)).toEqual([])
   })
 })

@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { BIN, lastJson, ROOT, runCli, startCli, tempDir, waitCli } from "../helpers/cli.js"
 import { startFakeServer, type FakeServer } from "../helpers/fakeOpenAiServer.js"
 import { hasTmux, NOT_CI, waitFor, tmux } from "../helpers/tmux.js"
+import { Effect } from "effect"
+import { NodeContext } from "@effect/platform-node"
+import { runHeadline } from "../../src/app/resultLine.js"
 
 /**
  * A study of several models in one run: the synthetic backend and a model on the loopback server answer the same
@@ -66,9 +69,11 @@ const exportedAnswers = async (runDir: string) => {
     })
 }
 
+let lastStderr = ""
 const runJson = async (file: string, runs: string) => {
   const r = await runCli(["run", file, "--no-tui", "--json", "--runs-dir", runs])
   expect(r.code, r.stderr).toBe(0)
+  lastStderr = r.stderr
   return lastJson(r.stdout)
 }
 
@@ -82,6 +87,13 @@ describe("a two-model study (synthetic and a loopback model)", () => {
     expect(s["agents"]).toBe(60)
     expect(Number(s["answers"])).toBeGreaterThan(60 * 40)
     runDir = String(s["runDir"])
+    // Where requests go, once, naming the backend (issue 21 item 12).
+    expect(lastStderr.match(/sending .*requests to/g)).toEqual(["sending loop-a's requests to"])
+    // The closing headline has every backend's result under its name, the synthetic one marked.
+    const lines = await Effect.runPromise(runHeadline(runDir).pipe(Effect.provide(NodeContext.layer)))
+    expect(lines[0]).toBe("synthetic-theory-v1 [synthetic: theory model, not an LLM]:")
+    expect(lines).toContain("loop-a:")
+    expect(lines.filter((l) => /result: S_V = /.test(l)).length).toBe(2)
   })
 
   it("report compares the models: one report per backend on its own agents, side by side", async () => {
@@ -107,7 +119,13 @@ describe("a two-model study (synthetic and a loopback model)", () => {
     expect(t.stdout).toContain("═══ loop-a ═══")
     const h = await runCli(["report", runDir, "--format", "html", "--out", path.join(dir, "two.html")])
     expect(h.code, h.stderr).toBe(0)
-    expect(fs.readFileSync(path.join(dir, "two.html"), "utf8")).toContain('<section id="models">')
+    const html = fs.readFileSync(path.join(dir, "two.html"), "utf8")
+    expect(html).toContain('<section id="models">')
+    // One of two backends is synthetic: the banner names it and does not call the whole run synthetic.
+    expect(html).toContain("synthetic-theory-v1 (1 of this run's 2 backends) used the synthetic backend")
+    expect(html).not.toContain("This run used the synthetic backend")
+    expect(html).toMatch(/<dt>Backends<\/dt><dd>synthetic-theory-v1 \(synthetic\), loop-a \(openai\)<\/dd>/)
+    expect(html).toContain("[partly synthetic]</title>")
   })
 
   it("export names each row's backend and model; the same seed gives the same export", async () => {
@@ -218,6 +236,10 @@ describe("one model on two replicas", () => {
     expect(s["failed"]).toBe(0)
     expect(server.requests - before.healthy).toBeGreaterThanOrEqual(30 * 40)
     expect(failing.requests - before.failing).toBeLessThan(30)
+    // Each request the failing replica refused was sent again to the other: counted in retries (the first
+    // question, asked before the run, may be one of them and is not). Issue 21 item 11.
+    expect(Number(s["retries"])).toBeGreaterThan(0)
+    expect(Number(s["retries"])).toBeGreaterThanOrEqual(failing.requests - before.failing - 1)
   })
 })
 

@@ -98,8 +98,13 @@ describe("run --max-cost", () => {
       const runArgs = args(runs).map((a) => (a === server.url ? picky.url : a))
       const plan = lastJson((await runCli(["plan", ...runArgs.slice(1, -3), "--json"], { VALUESIM_PRICES: prices })).stdout)
       const budget = Number(plan["costUsd"]) * 1.05
-      const r = await runCli([...runArgs, "--max-cost", String(budget)], { VALUESIM_PRICES: prices })
+      const r = await runCli([...runArgs, "--max-cost", String(budget), "--json"], { VALUESIM_PRICES: prices })
       expect(r.code, r.stderr).toBe(130)
+      // --json promises the summary on the last stdout line, a --max-cost stop included (issue 21 item 11).
+      const summary = lastJson(r.stdout)
+      expect(summary["status"]).toBe("interrupted")
+      expect(summary["stoppedBy"]).toBe("max-cost")
+      expect(Number(summary["answers"])).toBeLessThan(40 * 40)
       expect(r.stderr).toMatch(/stopped: spending reached --max-cost \$\d+\.\d\d .*finished answers are saved\. Continue with: .*valuesim resume /)
       const runDir = path.join(runs, fs.readdirSync(runs)[0]!)
       const db = new Sqlite(path.join(runDir, "run.sqlite"), { readonly: true })

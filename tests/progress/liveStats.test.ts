@@ -223,3 +223,19 @@ describe("makeLiveStats", () => {
     expect(b.snapshot().sv).toEqual(sa.sv)
   })
 })
+
+describe("a model that answers the same to everything (issue 21 item 15)", () => {
+  it("the snapshot names the values without variance and the S_V line says so instead of 'not available yet'", async () => {
+    const { svLine } = await import("../../src/ui/components/StatsPanel.js")
+    const text = (s: ReturnType<ReturnType<typeof makeLiveStats>["snapshot"]>) => svLine(s).map((x) => x.text).join("")
+    const same = filled(Array.from({ length: 40 }, () => new Float64Array(p)))
+    const s = same.snapshot()
+    expect(s.sv).toBeNull()
+    expect(s.constantValues).toEqual(labels)
+    expect(text(s)).toMatch(/^S_V none: no variance in the answers \(every respondent has the same score on every value\)/)
+    // Too few respondents yet: S_V is only not available yet.
+    expect(text(filled(Array.from({ length: 5 }, () => new Float64Array(p))).snapshot())).toMatch(/not available yet/)
+    // Answers that vary: no such word.
+    expect(filled(respondents(60, 3)).snapshot().constantValues).toBeUndefined()
+  })
+})

@@ -11,6 +11,11 @@ const fmt2 = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2))
 /** "S_V 0.87 [0.85, 0.89] vs ESS Sweden · 143 respondents" */
 export const svLine = (stats: LiveStats): Line => {
   const n = seg(` · ${formatCount(stats.respondents)} respondents`, { dim: true })
+  const constant = stats.constantValues ?? []
+  if (stats.sv === null && constant.length > 0) {
+    const which = constant.length === stats.labels.length ? "every respondent has the same score on every value" : `on ${constant.join(", ")}`
+    return [seg("S_V ", { bold: true }), seg(`none: no variance in the answers (${which})`, { color: "yellow" }), n]
+  }
   if (stats.sv === null) return [seg("S_V ", { bold: true }), seg("not available yet", { dim: true }), n]
   const { value, lower, upper, title } = stats.sv
   const ci = lower !== null && upper !== null ? ` [${lower.toFixed(2)}, ${upper.toFixed(2)}]` : " [CI pending]"
