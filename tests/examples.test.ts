@@ -3,6 +3,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { parse as parseYaml } from "yaml"
+import type { Report } from "../src/analysis/Report.js"
 import { BIN, lastJson, ROOT, tempDir, type CliResult } from "./helpers/cli.js"
 import { startFakeServer, type FakeServer } from "./helpers/fakeOpenAiServer.js"
 
@@ -156,6 +157,22 @@ describe("examples/", () => {
     const report = await ok(["report", String(s["runDir"])])
     expect(report.stdout).toContain("Models side by side — 3 backends")
     expect(report.stdout).toMatch(/qwen2\.5:7b\s+40/)
+  })
+
+  it("09: the framing experiment validates, plans per arm, runs, and its report shows the arm effect", async () => {
+    const file = "examples/09-policy-experiment/study.yaml"
+    expect(readmeCommands("09-policy-experiment")[0]).toBe(`validate ${file}`)
+    await ok(["validate", file])
+    const plan = lastJson((await ok(["plan", file, "--backend", "openai", "--model", "gpt-4o-mini", "--json"])).stdout) as { steps: Array<{ arm?: string }> }
+    expect(plan.steps.map((s) => s.arm ?? null)).toEqual([null, "loss", "gain"])
+    const s = await run([file, "--agents", "120"])
+    expect(s["status"]).toBe("complete")
+    const report = JSON.parse((await ok(["report", String(s["runDir"]), "--format", "json"])).stdout) as Report
+    const e = report.experiments![0]!
+    expect(e.arms.map((a) => a.name)).toEqual(["loss", "gain"])
+    const support = e.outcomes.find((o) => o.outcome === "support")!
+    expect(support.effect!).toBeGreaterThan(0)
+    expect(support.pAdjusted!).toBeLessThan(0.05)
   })
 
   it("06: the export has every column the pandas and DuckDB scripts read, and the pandas script runs where pandas is installed", async () => {

@@ -3,8 +3,12 @@
  * what the text and HTML renderers draw. Plain data (numbers, strings, arrays), JSON-serialisable; NaN is
  * never stored (a statistic that cannot be computed is `null`).
  */
+import type { MdsMethod } from "../stats/mds.js"
 import type { BackendIdentity } from "../config/RunSpec.js"
+import type { HumanCeiling } from "./ceiling.js"
 import type { GameAnalysis } from "./games.js"
+import type { ExperimentAnalysis, PanelAnalysis } from "../experiments/analysis.js"
+import type { PairedRuns } from "../experiments/pairing.js"
 
 /** Where a human figure came from, copied from its baseline file. */
 export interface BaselineRef {
@@ -22,7 +26,10 @@ export interface BaselineRef {
 /** Paper 000 appendix G: bootstrap iterations of the statistic, their mean, a percentile CI and a t-test vs 0. */
 export interface BootstrapSummary {
   readonly iterations: number
+  /** Respondents per resample actually drawn. */
   readonly sampleSize: number
+  /** "own": the sample's own size when below the paper's 500; "paper": 500 whatever the sample's size. */
+  readonly sizeRule: "own" | "paper"
   readonly mean: number | null
   readonly sd: number | null
   readonly ci: { readonly level: number; readonly lower: number | null; readonly upper: number | null }
@@ -59,6 +66,8 @@ export interface ChanceLevel {
   readonly q95: number | null
   /** (1 + #{permuted S_V ≥ observed}) / (1 + permutations). */
   readonly p: number | null
+  /** Benjamini–Hochberg adjusted over the report's (or table's) chance-level tests; significance stars follow it. */
+  readonly pAdjusted: number | null
 }
 
 export interface StructureComparison {
@@ -68,12 +77,14 @@ export interface StructureComparison {
   /** The human correlation matrix, rows and columns in `ValueStructure.labels` order. */
   readonly humanMatrix: ReadonlyArray<ReadonlyArray<number>>
   /** How the maps were made: the paper's ratio SMACOF (default) or classical MDS. */
-  readonly mdsMethod: "smacof" | "classical"
+  readonly mdsMethod: MdsMethod
   /** S_V and the disparity on the whole run (every respondent once). */
   readonly sv: number | null
   readonly disparity: number | null
   /** The chance level of `sv` (run's value labels permuted); null when S_V is undefined. */
   readonly null: ChanceLevel | null
+  /** The human ceiling: S_V of this baseline with the other human samples of its instrument family, and where `sv` sits between chance and it. */
+  readonly ceiling: HumanCeiling
   /** Paper 000 appendix G: bootstrap mean, CI and its one-sample t-test against 0 (the paper's test). */
   readonly bootstrap: BootstrapSummary
   /** Both 2-D maps after Procrustes, rows in `ValueStructure.labels` order: the human one centred and scaled, the run's aligned to it. */
@@ -110,7 +121,7 @@ export interface ValueStructure {
   /** C⁽ⱽ⁾ of centered scores (and of raw scores), rows and columns in `labels` order; null cells mean undefined r. */
   readonly correlations: { readonly centered: ReadonlyArray<ReadonlyArray<number | null>>; readonly raw: ReadonlyArray<ReadonlyArray<number | null>> }
   /** The run's own 2-D map of the centered C⁽ⱽ⁾ by `method` (null when C⁽ⱽ⁾ has undefined cells); eigenvalues: of its classical start. */
-  readonly mds: { readonly method: "smacof" | "classical"; readonly coordinates: ReadonlyArray<ReadonlyArray<number>>; readonly eigenvalues: ReadonlyArray<number> } | null
+  readonly mds: { readonly method: MdsMethod; readonly coordinates: ReadonlyArray<ReadonlyArray<number>>; readonly eigenvalues: ReadonlyArray<number> } | null
   readonly structureComparisons: ReadonlyArray<StructureComparison>
   readonly conditions: ReadonlyArray<ConditionBreakdown>
   readonly reliability: ReadonlyArray<ScaleReliability>
@@ -141,6 +152,8 @@ export interface BehaviourComparison {
   /** Cells finite in both matrices. */
   readonly cells: number
   readonly sb: number | null
+  /** The chance level of `sb` (the run's value labels permuted), as `null` beside S_V; null when S_B is undefined. */
+  readonly null: ChanceLevel | null
   readonly bootstrap: BootstrapSummary
 }
 
@@ -167,10 +180,12 @@ export interface Report {
   readonly settings: {
     readonly bootstrapIterations: number
     readonly bootstrapSampleSize: number
+    /** "own": samples below bootstrapSampleSize are resampled at their own size; "paper": always bootstrapSampleSize. */
+    readonly bootstrapSizeRule: "own" | "paper"
     readonly ciLevel: number
     readonly seed: number
     /** How the value maps behind S_V were made. */
-    readonly mdsMethod: "smacof" | "classical"
+    readonly mdsMethod: MdsMethod
     /** Label permutations behind each chance level. */
     readonly permutations: number
   }
@@ -188,6 +203,12 @@ export interface Report {
   }
   /** Outcomes of each game step, beside the human figures for the same game and metric. */
   readonly games: ReadonlyArray<GameAnalysis>
+  /** The run's experiments (steps with arms): per outcome the arm effect, its CI, p, BH-adjusted p and effect by condition. Absent without arms. */
+  readonly experiments?: ReadonlyArray<ExperimentAnalysis>
+  /** Questionnaires asked again after a treatment: the change per outcome, overall, per condition and per agent. Absent without panels. */
+  readonly panels?: ReadonlyArray<PanelAnalysis>
+  /** `report --paired-with PARENT`: this run and another of the same agents, outcome by outcome, agent by agent. */
+  readonly pairedWith?: PairedRuns
   /** Baseline files read, and those that matched nothing in this run. */
   readonly baselines: { readonly used: ReadonlyArray<BaselineRef>; readonly unmatched: ReadonlyArray<BaselineRef> }
   /** Plain-language caveats (synthetic backend, incomplete run, small samples, low-confidence baselines). */

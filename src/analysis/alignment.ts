@@ -9,6 +9,7 @@ import { mean, sampleSd } from "../stats/descriptive.js"
 import { bootstrapIterations, oneSampleT, percentileCi } from "../stats/inference.js"
 import { DEFAULT_MDS_METHOD, mapFromCorrelation, type MdsMethod } from "../stats/mds.js"
 import { procrustes, svPermutationNull, valuesSimilarity } from "../stats/procrustes.js"
+import { bootstrapSize, sbPermutationNull, type BootstrapSizeRule, type PermutationNull } from "../stats/chance.js"
 import { behaviourSimilarity } from "../stats/similarity.js"
 import type { BootstrapSummary } from "./Report.js"
 
@@ -20,25 +21,35 @@ export const numMatrix = (m: ReadonlyArray<ArrayLike<number>>): Array<Array<numb
 
 export interface BootstrapSettings {
   readonly iterations: number
+  /** Respondents per resample: the paper's fixed size (500), or the sample's own below it (see `sizeRule`). */
   readonly sampleSize: number
   readonly level: number
+  /** "own" (default when absent): a sample smaller than `sampleSize` is resampled at its own size; "paper": always `sampleSize`. */
+  readonly sizeRule?: BootstrapSizeRule
 }
 
-/** Paper 000 appendix G: 100 resamples of 500 respondents, one-sample t-test of the scores against 0. */
-export const PAPER_BOOTSTRAP: BootstrapSettings = { iterations: 100, sampleSize: 500, level: 0.95 }
+/**
+ * Paper 000 appendix G: 100 resamples of 500 respondents, one-sample t-test of the scores against 0 — except that
+ * a sample of fewer than 500 is resampled at its own size (valuesim's choice; `sizeRule: "paper"` keeps 500).
+ */
+export const PAPER_BOOTSTRAP: BootstrapSettings = { iterations: 100, sampleSize: 500, level: 0.95, sizeRule: "own" }
+
+/** The resample size these settings give a sample of n respondents. */
+export const resampleSize = (n: number, settings: BootstrapSettings): number => bootstrapSize(n, settings.sampleSize, settings.sizeRule ?? "own")
 
 /**
  * Summarises bootstrap iterations: mean, SD, percentile CI and the one-sample t-test against 0 over the
  * iterations whose statistic was defined (a resample can make a column constant; such iterations are dropped
  * and `iterations` says how many remained).
  */
-export const summarizeBootstrap = (values: Float64Array, settings: BootstrapSettings): BootstrapSummary => {
+export const summarizeBootstrap = (values: Float64Array, settings: BootstrapSettings, sampleSize: number = settings.sampleSize): BootstrapSummary => {
   const ok = values.filter((x) => Number.isFinite(x))
   const t = oneSampleT(ok, 0)
   const ci = ok.length > 0 ? percentileCi(ok, settings.level) : { lower: NaN, upper: NaN }
   return {
     iterations: ok.length,
-    sampleSize: settings.sampleSize,
+    sampleSize,
+    sizeRule: settings.sizeRule ?? "own",
     mean: num(mean(ok)),
     sd: ok.length > 1 ? num(sampleSd(ok)) : null,
     ci: { level: settings.level, lower: num(ci.lower), upper: num(ci.upper) },
@@ -71,7 +82,11 @@ export interface ChanceLevel {
   readonly mean: number | null
   readonly q95: number | null
   readonly p: number | null
+  /** Benjamini–Hochberg adjusted over the table (or report) the figure sits in; null until adjusted. */
+  readonly pAdjusted: number | null
 }
+
+const chanceOf = (r: PermutationNull): ChanceLevel => ({ permutations: r.permutations, mean: num(r.mean), q95: num(r.q95), p: num(r.p), pAdjusted: null })
 
 /** The default number of label permutations behind a chance level. */
 export const DEFAULT_PERMUTATIONS = 1000
@@ -96,7 +111,7 @@ export const chanceLevel = (
     permutations,
     (idx) => shuffleInPlace(idx, rng)
   )
-  return { permutations: r.permutations, mean: num(r.mean), q95: num(r.q95), p: num(r.p) }
+  return chanceOf(r)
 }
 
 export interface StructureOptions {
@@ -133,9 +148,10 @@ export const structureAgainst = (
   const model = correlationMatrix(columns)
   const whole = hasNaN(model) || hasNaN(human) ? null : valuesSimilarity(human, model, method)
   const humanMap = hasNaN(human) ? null : mapFromCorrelation(human, method).coordinates
+  const size = resampleSize(n, settings)
   const iterations =
     n > 0
-      ? bootstrapIterations(n, settings.iterations, settings.sampleSize, rng, (rows) =>
+      ? bootstrapIterations(n, settings.iterations, size, rng, (rows) =>
           svToMap(humanMap, correlationMatrix(columns.map((c) => pick(c, rows))), method)
         )
       : new Float64Array(0)
@@ -143,7 +159,7 @@ export const structureAgainst = (
     sv: whole ? whole.sv : null,
     disparity: whole ? whole.disparity : null,
     aligned: whole ? { human: whole.human, model: whole.model } : null,
-    bootstrap: summarizeBootstrap(iterations, settings),
+    bootstrap: summarizeBootstrap(iterations, settings, size),
     mdsMethod: method,
     null: whole && options.permutations > 0 ? chanceLevel(human, model, whole.sv, method, options.permutations, options.nullRng) : null
   }
@@ -154,6 +170,8 @@ export interface BehaviourResult {
   readonly cells: number
   readonly sb: number | null
   readonly bootstrap: BootstrapSummary
+  /** The chance level of S_B: the run's value labels (rows of the model matrix) permuted. */
+  readonly null: ChanceLevel | null
 }
 
 const sharedCells = (h: ReadonlyArray<ReadonlyArray<number>>, m: ReadonlyArray<ReadonlyArray<number>>): number => {
@@ -164,24 +182,32 @@ const sharedCells = (h: ReadonlyArray<ReadonlyArray<number>>, m: ReadonlyArray<R
 
 /**
  * S_B of the respondents' value × behaviour correlations (values and behaviours as score columns over the same
- * rows, in the human matrix's row and column order) with the human matrix; NaN human cells are unreported.
+ * rows, in the human matrix's row and column order) with the human matrix; NaN human cells are unreported. Its
+ * chance level permutes the model's value rows (`sbPermutationNull`), as S_V's permutes the values of its map.
  */
 export const behaviourAgainst = (
   values: ReadonlyArray<Float64Array>,
   behaviours: ReadonlyArray<Float64Array>,
   human: ReadonlyArray<ReadonlyArray<number>>,
   rng: Rng,
-  settings: BootstrapSettings
+  settings: BootstrapSettings,
+  chance: { readonly permutations: number; readonly nullRng: Rng } = { permutations: 0, nullRng: rng }
 ): BehaviourResult => {
   const n = values[0]?.length ?? 0
   const model = crossCorrelation(values, behaviours)
+  const size = resampleSize(n, settings)
   const iterations =
     n > 0
-      ? bootstrapIterations(n, settings.iterations, settings.sampleSize, rng, (rows) =>
+      ? bootstrapIterations(n, settings.iterations, size, rng, (rows) =>
           behaviourSimilarity(human, crossCorrelation(values.map((c) => pick(c, rows)), behaviours.map((c) => pick(c, rows))))
         )
       : new Float64Array(0)
-  return { model, cells: sharedCells(human, model), sb: num(behaviourSimilarity(human, model)), bootstrap: summarizeBootstrap(iterations, settings) }
+  const sb = num(behaviourSimilarity(human, model))
+  const nullLevel =
+    sb !== null && chance.permutations > 0
+      ? chanceOf(sbPermutationNull(human, model, sb, chance.permutations, (idx) => shuffleInPlace(idx, chance.nullRng)))
+      : null
+  return { model, cells: sharedCells(human, model), sb, bootstrap: summarizeBootstrap(iterations, settings, size), null: nullLevel }
 }
 
 /** Spearman ρ between two hierarchies over the same labels; null when undefined (fewer than 3 or constant). */

@@ -34,7 +34,9 @@ import type {
 import type { StepScores } from "./scores.js"
 import type { HumanGameFigure } from "./games.js"
 import { analyseGame, gameBehaviourColumns } from "./games.js"
+import { analyseExperiments, analysePanels } from "../experiments/analysis.js"
 import { readStepScores } from "./scores.js"
+import { humanCeiling, type HumanSample } from "./ceiling.js"
 
 /**
  * The behaviour-measure keys a game step measures (as in human-baselines/unavailable.yaml): `game:<game>` for its
@@ -185,6 +187,12 @@ const analyseValues = (
     ]
   })
 
+  // every human value structure given, for the human ceiling of each comparison
+  const humanSamples: Array<HumanSample> = baselines.flatMap((lb) => {
+    if (lb.baseline.kind !== "value-correlations") return []
+    const b = lb.baseline as ValueCorrelations
+    return [{ id: b.id, instrument: b.instrument, centered: b.centered, labels: b.labels, matrix: b.matrix }]
+  })
   const structureComparisons = baselines.flatMap((lb): Array<StructureComparison> => {
     if (lb.baseline.kind !== "value-correlations") return []
     const b = lb.baseline as ValueCorrelations
@@ -208,6 +216,7 @@ const analyseValues = (
         sv: num(result.sv ?? NaN),
         disparity: num(result.disparity ?? NaN),
         null: result.null,
+        ceiling: humanCeiling(humanSamples.find((h) => h.id === b.id)!, humanSamples, labels, options.mdsMethod, num(result.sv ?? NaN), result.null?.mean ?? null),
         bootstrap: result.bootstrap,
         aligned: result.aligned,
         circularity: circularityOf(options.sharesDataset, b.id, "structure")
@@ -328,7 +337,11 @@ const analyseBackend = (
   }
   if (valueStructure?.noVariance !== undefined) notes.push(`S_V: ${valueStructure.noVariance}.`)
   if (valueStructure && valueStructure.respondents < settings.sampleSize) {
-    notes.push(`Only ${valueStructure.respondents} respondents answered every value; each bootstrap resample still draws ${settings.sampleSize} of them with replacement.`)
+    notes.push(
+      (settings.sizeRule ?? "own") === "own"
+        ? `Only ${valueStructure.respondents} respondents answered every value; each bootstrap resample draws ${valueStructure.respondents} of them with replacement (the sample's own size; the paper draws ${settings.sampleSize} whatever the sample, which makes the CI too narrow — --bootstrap-size-rule paper for that).`
+        : `Only ${valueStructure.respondents} respondents answered every value; each bootstrap resample still draws ${settings.sampleSize} of them with replacement (the paper's fixed size, --bootstrap-size-rule paper), so the CIs are narrower than the sample supports.`
+    )
   }
 
   // Games: outcomes beside human figures, and each agent's decisions as behaviour columns.
@@ -395,7 +408,10 @@ const analyseBackend = (
       const human = vi.map((i) => bi.map((j) => b.matrix[i]![j] ?? NaN))
       const vCols = vi.map((i) => valueStep.centered[valueStep.subscales.indexOf(b.values[i]!)]!)
       const bCols = bi.map((j) => columns[keys.indexOf(b.behaviours[j]!)]!)
-      const result = behaviourAgainst(vCols, bCols, human, stream(spec.seed, "report", "bootstrap", "behaviour"), settings)
+      const result = behaviourAgainst(vCols, bCols, human, stream(spec.seed, "report", "bootstrap", "behaviour"), settings, {
+        permutations: options.permutations,
+        nullRng: stream(spec.seed, "report", "permutation-null-sb", b.id, b.measure)
+      })
       comparisons.push({
         baseline: refOf(lb.file, b),
         measure: b.measure,
@@ -405,6 +421,7 @@ const analyseBackend = (
         modelMatrix: numMatrix(result.model),
         cells: result.cells,
         sb: result.sb,
+        null: result.null,
         bootstrap: result.bootstrap
       })
     }
@@ -438,6 +455,10 @@ const analyseBackend = (
   comparisons.forEach((c, i) => tests.push({ get: () => comparisons[i]!.bootstrap, set: (b) => (comparisons[i] = { ...c, bootstrap: b }) }))
   const adjusted = benjaminiHochberg(tests.map((t) => t.get().p ?? NaN))
   tests.forEach((t, i) => t.set({ ...t.get(), pAdjusted: num(adjusted[i]) }))
+  // … and, separately, over every chance-level (permutation) test: the significance a reader should go by.
+  const chances = benjaminiHochberg([...structures.map((c) => c.null?.p ?? NaN), ...comparisons.map((c) => c.null?.p ?? NaN)])
+  structures.forEach((c, i) => (structures[i] = { ...c, null: c.null && { ...c.null, pAdjusted: num(chances[i]) } }))
+  comparisons.forEach((c, i) => (comparisons[i] = { ...c, null: c.null && { ...c.null, pAdjusted: num(chances[structures.length + i]) } }))
 
   const metaOf = (lb: LoadedBaseline) => lb.baseline.kind !== "unavailable-baselines" && lb.baseline.kind !== "dominant-value-shares"
   const refs = (xs: ReadonlyArray<LoadedBaseline>) => xs.filter(metaOf).map((lb) => refOf(lb.file, lb.baseline as WithMeta))
@@ -459,6 +480,7 @@ const analyseBackend = (
     settings: {
       bootstrapIterations: settings.iterations,
       bootstrapSampleSize: settings.sampleSize,
+      bootstrapSizeRule: settings.sizeRule ?? "own",
       ciLevel: settings.level,
       seed: spec.seed,
       mdsMethod: options.mdsMethod,
@@ -467,6 +489,8 @@ const analyseBackend = (
     valueStructure: valueStructure ? { ...valueStructure, structureComparisons: structures } : null,
     behaviour: { measures, valueBehaviour, comparisons, missingBaselines },
     games,
+    ...(spec.experiments === undefined ? {} : { experiments: analyseExperiments(db, spec, settings.level) }),
+    ...(spec.panels === undefined ? {} : { panels: analysePanels(db, spec, settings.level) }),
     baselines: { used: refs([...used]), unmatched: refs(baselines.filter((lb) => !used.has(lb))) },
     notes
   }

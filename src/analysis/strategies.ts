@@ -15,8 +15,8 @@ import { categorical, stream } from "../sampling/rng.js"
 import { correlationMatrix } from "../stats/correlation.js"
 import { benjaminiHochberg } from "../stats/inference.js"
 import { DEFAULT_MDS_METHOD, mapFromCorrelation, type MdsMethod } from "../stats/mds.js"
-import type { BootstrapSettings } from "./alignment.js"
-import { num, summarizeBootstrap, svOf, svToMap } from "./alignment.js"
+import type { BootstrapSettings, ChanceLevel } from "./alignment.js"
+import { chanceLevel, DEFAULT_PERMUTATIONS, num, resampleSize, summarizeBootstrap, svOf, svToMap } from "./alignment.js"
 import type { BaselineRef, BootstrapSummary } from "./Report.js"
 
 export const COMPARED_STRATEGIES = [...STRATEGIES, "model-specific"] as const
@@ -41,6 +41,13 @@ export interface StrategyCell {
   /** Model-Specific only: the S_V of each value's own pool with this baseline, from which the weights come. */
   readonly valueSimilarity: Readonly<Record<string, number | null>> | null
   readonly bootstrap: BootstrapSummary
+  /**
+   * S_V of the composed population's structure: C⁽ⱽ⁾ over every resampled row of the bootstrap together
+   * (iterations × sample size draws from the strategy's mixture), against the baseline.
+   */
+  readonly sv: number | null
+  /** Its chance level (the population's value labels permuted); `pAdjusted` is BH over the table's cells, and the stars follow it. */
+  readonly null: ChanceLevel | null
 }
 
 export interface StrategyRow {
@@ -74,9 +81,11 @@ export const composedResample = (
 export const pickRows = (columns: ReadonlyArray<Float64Array>, rows: Int32Array): Array<Float64Array> =>
   columns.map((c) => Float64Array.from(rows, (r) => c[r]!))
 
-/** One composed population's S_V on a bootstrap resample (against the human map, made once by `method`). */
-const resampleSv = (pools: Pools, weights: ReadonlyArray<ConditionWeight>, humanMap: ReadonlyArray<ReadonlyArray<number>>, size: number, rng: Rng, method: MdsMethod): number =>
-  svToMap(humanMap, correlationMatrix(pickRows(pools.columns, composedResample(pools.byCondition, weights, size, rng))), method)
+/** One composed population's S_V on a bootstrap resample (against the human map, made once by `method`), and the rows drawn. */
+const resampleSv = (pools: Pools, weights: ReadonlyArray<ConditionWeight>, humanMap: ReadonlyArray<ReadonlyArray<number>>, size: number, rng: Rng, method: MdsMethod) => {
+  const rows = composedResample(pools.byCondition, weights, size, rng)
+  return { sv: svToMap(humanMap, correlationMatrix(pickRows(pools.columns, rows)), method), rows }
+}
 
 /** S_V of the agents prompted with each value alone (paper 000 appendix E). */
 export const perValueSimilarity = (pools: Pools, human: ReadonlyArray<ReadonlyArray<number>>, method: MdsMethod = DEFAULT_MDS_METHOD): Record<Value10, number> => {
@@ -99,8 +108,10 @@ export const compareStrategies = (
   shares: DominantShares,
   seed: number,
   settings: BootstrapSettings,
-  method: MdsMethod = DEFAULT_MDS_METHOD
+  method: MdsMethod = DEFAULT_MDS_METHOD,
+  permutations: number = DEFAULT_PERMUTATIONS
 ): Array<StrategyRow> => {
+  const size = resampleSize(pools.columns[0]?.length ?? 0, settings)
   const humanMaps = humans.map((h) => mapFromCorrelation(h.matrix, method).coordinates)
   const rows: Array<StrategyRow> = COMPARED_STRATEGIES.map((strategy) => ({
     strategy,
@@ -115,18 +126,37 @@ export const compareStrategies = (
       if (empty.length > 0) throw new Error(`strategy ${strategy} needs agents in ${empty.map((w) => w.condition).join(", ")}, which the run has none of`)
       const rng = stream(seed, "strategies", strategy, h.ref.id)
       const values = new Float64Array(settings.iterations)
-      for (let it = 0; it < settings.iterations; it++) values[it] = resampleSv(pools, weights, humanMaps[hi]!, settings.sampleSize, rng, method)
+      const drawn = new Int32Array(settings.iterations * size)
+      for (let it = 0; it < settings.iterations; it++) {
+        const r = resampleSv(pools, weights, humanMaps[hi]!, size, rng, method)
+        values[it] = r.sv
+        drawn.set(r.rows, it * size)
+      }
+      const population = correlationMatrix(pickRows(pools.columns, drawn))
+      const sv = num(svToMap(humanMaps[hi]!, population, method))
       return {
         baseline: h.ref,
         weights,
         valueSimilarity: similarity ? Object.fromEntries(VALUES_10.map((v) => [v, num(similarity![v])])) : null,
-        bootstrap: summarizeBootstrap(values, settings)
+        bootstrap: summarizeBootstrap(values, settings, size),
+        sv,
+        null:
+          sv !== null && permutations > 0
+            ? chanceLevel(h.matrix, population, sv, method, permutations, stream(seed, "strategies", "permutation-null", strategy, h.ref.id))
+            : null
       }
     })
   }))
-  // Benjamini–Hochberg across the whole table.
+  // Benjamini–Hochberg across the whole table: the chance-level p (what the stars show) and the paper's t-test p.
   const flat = rows.flatMap((r) => r.cells)
   const adjusted = benjaminiHochberg(flat.map((c) => c.bootstrap.p ?? NaN))
+  const chances = benjaminiHochberg(flat.map((c) => c.null?.p ?? NaN))
   let k = 0
-  return rows.map((r) => ({ ...r, cells: r.cells.map((c) => ({ ...c, bootstrap: { ...c.bootstrap, pAdjusted: num(adjusted[k++]) } })) }))
+  return rows.map((r) => ({
+    ...r,
+    cells: r.cells.map((c) => {
+      const i = k++
+      return { ...c, bootstrap: { ...c.bootstrap, pAdjusted: num(adjusted[i]) }, null: c.null && { ...c.null, pAdjusted: num(chances[i]) } }
+    })
+  }))
 }

@@ -17,7 +17,7 @@ import OpenAI, { toFile } from "openai"
 import { SpecFileError, UsageError } from "../config/SpecFileError.js"
 import { DEFAULT_BASE_URL, endpointWarning, hostOf } from "../config/StudyFile.js"
 import { commandLine, escapeControl } from "../domain/printable.js"
-import { classify } from "../llm/LlmClientOpenAi.js"
+import { apiKeyOf, classify } from "../llm/LlmClientOpenAi.js"
 import { failPendingOf, readBatchFiles, unansweredByFile, updateBatchFile, type BatchFileRow } from "../store/batch.js"
 import { readRunTotals } from "../store/reads.js"
 import { logEvent, type RunDb } from "../store/RunStore.js"
@@ -37,7 +37,7 @@ export class BatchApiError extends Data.TaggedError("BatchApiError")<{ readonly 
 const FINAL = new Set(["completed", "failed", "expired", "cancelled"])
 
 const clientFor = (baseUrl: string, env: Readonly<Record<string, string | undefined>>) =>
-  new OpenAI({ baseURL: baseUrl, apiKey: env["OPENAI_API_KEY"] ?? "no-key", maxRetries: 2 })
+  new OpenAI({ baseURL: baseUrl, apiKey: apiKeyOf(env), maxRetries: 2 })
 
 const call = <A>(name: string, secret: string | undefined, f: () => Promise<A>) =>
   Effect.flatMap(Clock.currentTimeMillis, (nowMs) =>

@@ -1,7 +1,7 @@
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { BootstrapSettings } from "../analysis/alignment.js"
+import { DEFAULT_PERMUTATIONS, type BootstrapSettings } from "../analysis/alignment.js"
 import { loadReportBaselines } from "../analysis/analyzeRun.js"
 import type { BaselineRef } from "../analysis/Report.js"
 import { readStepScores } from "../analysis/scores.js"
@@ -21,6 +21,7 @@ import { getManifest, openDatabase, type RunDb } from "../store/RunStore.js"
 import { withinAgents } from "../store/storeScope.js"
 import type { RunSummary } from "./runStudy.js"
 import { startRun } from "./runStudy.js"
+import { mdsMethodText, stars, STARS_LEGEND } from "../report/format.js"
 
 export const STRATEGY_POOL = path.join(projectRoot, "populations", "strategy-pool.yaml")
 export const DEFAULT_STRATEGY_QUESTIONNAIRE = path.join(projectRoot, "scenarios", "vsq40.yaml")
@@ -35,7 +36,15 @@ export interface StrategyComparison {
     readonly pools: Readonly<Record<string, number>>
   }
   readonly shares: { readonly file: string; readonly dataset: string }
-  readonly settings: { readonly bootstrapIterations: number; readonly bootstrapSampleSize: number; readonly ciLevel: number; readonly seed: number }
+  readonly settings: {
+    readonly bootstrapIterations: number
+    readonly bootstrapSampleSize: number
+    readonly bootstrapSizeRule: "own" | "paper"
+    readonly ciLevel: number
+    readonly seed: number
+    /** Label permutations behind each cell's chance level. */
+    readonly permutations: number
+  }
   /** How the value maps behind S_V were made: the paper's ratio SMACOF (default) or classical MDS. */
   readonly mdsMethod: MdsMethod
   readonly baselines: ReadonlyArray<BaselineRef>
@@ -57,6 +66,8 @@ export interface CompareStrategiesOptions {
   readonly bootstrap: BootstrapSettings
   /** Default: the paper's ratio SMACOF. */
   readonly mdsMethod?: MdsMethod
+  /** Label permutations behind each cell's chance level. Default: DEFAULT_PERMUTATIONS. */
+  readonly permutations?: number
   readonly runsDir: string
   readonly output: { readonly json: boolean; readonly progressEveryMs: number }
 }
@@ -113,7 +124,7 @@ const compareOnRun = (
   }
   const columns = columnOf.map((c) => Float64Array.from(keep, (r) => scores.centered[c]![r]!))
   const mdsMethod = o.mdsMethod ?? DEFAULT_MDS_METHOD
-  const rows = compareStrategies({ columns, byCondition }, humans, { shares: shares.shares, noDominant: shares.no_dominant }, spec.seed, o.bootstrap, mdsMethod)
+  const rows = compareStrategies({ columns, byCondition }, humans, { shares: shares.shares, noDominant: shares.no_dominant }, spec.seed, o.bootstrap, mdsMethod, o.permutations ?? DEFAULT_PERMUTATIONS)
   const synthetic = spec.backend.kind === "synthetic"
   const notes: Array<string> = []
   if (synthetic) notes.push(`${SYNTHETIC_LABEL}: the table shows what the theory model alone gives, a reference point for LLM runs.`)
@@ -132,7 +143,14 @@ const compareOnRun = (
       )
     },
     shares: o.shares,
-    settings: { bootstrapIterations: o.bootstrap.iterations, bootstrapSampleSize: o.bootstrap.sampleSize, ciLevel: o.bootstrap.level, seed: spec.seed },
+    settings: {
+      bootstrapIterations: o.bootstrap.iterations,
+      bootstrapSampleSize: o.bootstrap.sampleSize,
+      bootstrapSizeRule: o.bootstrap.sizeRule ?? "own",
+      ciLevel: o.bootstrap.level,
+      seed: spec.seed,
+      permutations: o.permutations ?? DEFAULT_PERMUTATIONS
+    },
     mdsMethod,
     baselines: humans.map((h) => h.ref),
     strategies: rows,
@@ -191,10 +209,9 @@ const NAMES: Record<string, string> = { uniform: "Uniform", "h-norm": "H-Norm", 
  */
 const renderModelsByStrategies = (c: StrategyComparison, models: NonNullable<StrategyComparison["models"]>): string => {
   const f = (x: number | null) => (x === null ? "–" : x.toFixed(3))
-  const stars = (p: number | null) => (p === null ? "" : p < 0.01 ? "**" : p < 0.05 ? "*" : "")
   const out = [
     `S_V by model and population strategy (paper 000 Table 1) — ${c.run.questionnaire}, run ${c.run.runId}, ${models.length} models`,
-    `cells: bootstrap mean of S_V over ${c.settings.bootstrapIterations} resamples of ${c.settings.bootstrapSampleSize}; ** p < .01, * p < .05 (t-test vs 0, BH-adjusted within each model); CIs in each model's table below`
+    `cells: bootstrap mean of S_V over ${c.settings.bootstrapIterations} resamples of ${c.settings.bootstrapSampleSize}; ${STARS_LEGEND}, within each model's table; chance levels, CIs and the paper's t-test in each model's table below`
   ]
   const strategies = c.strategies.map((r) => r.strategy)
   for (const [j, b] of c.baselines.entries()) {
@@ -203,7 +220,7 @@ const renderModelsByStrategies = (c: StrategyComparison, models: NonNullable<Str
       `${m.name}${m.comparison.run.synthetic ? " [synthetic]" : ""}`,
       ...strategies.map((s) => {
         const cell = m.comparison.strategies.find((r) => r.strategy === s)?.cells.find((x) => x.baseline.id === b.id) ?? m.comparison.strategies.find((r) => r.strategy === s)?.cells[j]
-        return cell === undefined ? "–" : `${f(cell.bootstrap.mean)}${stars(cell.bootstrap.pAdjusted)}`
+        return cell === undefined ? "–" : `${f(cell.bootstrap.mean)}${stars(cell.null?.pAdjusted)}`
       })
     ])
     const widths = header.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k]!.length)))
@@ -218,11 +235,12 @@ const renderModelsByStrategies = (c: StrategyComparison, models: NonNullable<Str
 export const renderStrategies = (c: StrategyComparison): string => {
   if (c.models !== undefined) return renderModelsByStrategies(c, c.models)
   const f = (x: number | null) => (x === null ? "–" : x.toFixed(3))
-  const stars = (p: number | null) => (p === null ? "" : p < 0.01 ? "**" : p < 0.05 ? "*" : "")
-  const header = ["strategy", ...c.baselines.map((b) => b.id.replace(/\.correlations-centered$/, ""))]
+  const ids = c.baselines.map((b) => b.id.replace(/\.correlations-centered$/, ""))
+  const header = ["strategy", ...ids, "paper's t-test"]
   const rows = c.strategies.map((r) => [
     NAMES[r.strategy] ?? r.strategy,
-    ...r.cells.map((cell) => `${f(cell.bootstrap.mean)} [${f(cell.bootstrap.ci.lower)}, ${f(cell.bootstrap.ci.upper)}]${stars(cell.bootstrap.pAdjusted)}`)
+    ...r.cells.map((cell) => `${f(cell.bootstrap.mean)} [${f(cell.bootstrap.ci.lower)}, ${f(cell.bootstrap.ci.upper)}]${stars(cell.null?.pAdjusted)} (chance ${f(cell.null?.q95 ?? null)})`),
+    r.cells.map((cell) => stars(cell.bootstrap.pAdjusted) || "n.s.").join(" ")
   ])
   const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j]!.length)))
   const line = (cells: ReadonlyArray<string>) => cells.map((x, j) => x.padEnd(widths[j]!)).join("  ").trimEnd()
@@ -230,7 +248,8 @@ export const renderStrategies = (c: StrategyComparison): string => {
     `S_V by population strategy — ${c.run.questionnaire}, run ${c.run.runId} (${c.run.backend}, ${c.run.model})`,
     ...(c.run.label ? [`*** ${c.run.label} ***`] : []),
     `pools: ${Object.entries(c.run.pools).map(([k, v]) => `${k} ${v}`).join(", ")}; shares: ${c.shares.dataset}`,
-    `cells: bootstrap mean of S_V (${c.mdsMethod === "smacof" ? "ratio SMACOF maps, the paper's metric MDS" : "classical MDS maps"}) over ${c.settings.bootstrapIterations} resamples of ${c.settings.bootstrapSampleSize} [${Math.round(c.settings.ciLevel * 100)} % percentile CI]; ** p < .01, * p < .05 (the paper's t-test vs 0, BH-adjusted; unrelated structures are far above 0, see \`valuesim report\` for the chance level)`,
+    `cells: bootstrap mean of S_V (${mdsMethodText(c.mdsMethod)}) over ${c.settings.bootstrapIterations} resamples of ${c.settings.bootstrapSampleSize} [${Math.round(c.settings.ciLevel * 100)} % percentile CI]; ${STARS_LEGEND}: the population's structure (every resampled row together, S_V in JSON \`sv\`) with its value labels permuted; chance = the 95th percentile of those S_V`,
+    "paper's t-test: paper 000 appendix G's one-sample t-test of the resamples against 0 (BH-adjusted), one mark per baseline in column order, for comparison only — unrelated structures are far above 0, so it stars almost anything",
     "",
     line(header),
     line(widths.map((w) => "-".repeat(w))),

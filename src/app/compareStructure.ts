@@ -8,6 +8,7 @@ import { VALUES_10, VALUES_19 } from "../domain/values.js"
 import { stream } from "../sampling/rng.js"
 import { DEFAULT_MDS_METHOD, mapFromCorrelation, type MdsMethod } from "../stats/mds.js"
 import { valuesSimilarity } from "../stats/procrustes.js"
+import { mdsMethodText } from "../report/format.js"
 import { chanceLevel, DEFAULT_PERMUTATIONS, type ChanceLevel } from "../analysis/alignment.js"
 
 /** A square value correlation matrix read from a CSV or a baseline file. */
@@ -152,7 +153,7 @@ export const renderComparison = (r: StructureComparisonResult): string => {
       ? "chance level not computed (--permutations 0)"
       : `chance level (model's value labels permuted ${r.null.permutations} times): mean ${r.null.mean?.toFixed(3) ?? "–"}, 95th percentile ${r.null.q95?.toFixed(3) ?? "–"}, p = ${r.null.p?.toPrecision(2) ?? "–"}`
   const lines = [
-    `S_V = ${r.sv.toFixed(4)}  (Procrustes disparity ${r.disparity.toFixed(4)}, ${r.labels.length} values; maps by ${r.mdsMethod === "smacof" ? "ratio SMACOF, the paper's metric MDS" : "classical MDS"})`,
+    `S_V = ${r.sv.toFixed(4)}  (Procrustes disparity ${r.disparity.toFixed(4)}, ${r.labels.length} values; ${mdsMethodText(r.mdsMethod)})`,
     chance,
     `human: ${r.human.title ?? r.human.file}`,
     `model: ${r.model.title ?? r.model.file}`,

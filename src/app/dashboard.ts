@@ -3,7 +3,8 @@ import { Clock, Duration, Effect, Exit, Schedule } from "effect"
 import type { LoadedBaseline, ValueCorrelations, ValueHierarchy } from "../config/BaselineFile.js"
 import { loadBaselineDir, SHIPPED_BASELINES_DIR } from "../config/BaselineFile.js"
 import type { RunSpec } from "../config/RunSpec.js"
-import { backendIdentity, backendNames, backendOfAgent, backendsOf, stepId } from "../config/RunSpec.js"
+import { backendIdentity, backendNames, backendOfAgent, backendsOf } from "../config/RunSpec.js"
+import { armLabel } from "../experiments/arms.js"
 import type { RunCounters } from "../progress/counters.js"
 import type { LiveGameFigure, LiveHuman } from "../progress/liveFeed.js"
 import { makeLiveFeed } from "../progress/liveFeed.js"
@@ -139,9 +140,9 @@ export const startDashboard = (
     const steps = () =>
       several
         ? spec.steps.flatMap((s, i) =>
-            names.map((name, b) => ({ id: `${stepId(s)} · ${name}`, kind: s.kind, unitsTotal: rowTotal[rowOf(i, b)]!, unitsDone: rowDone[rowOf(i, b)]!, unitsFailed: rowFailed[rowOf(i, b)]! }))
+            names.map((name, b) => ({ id: `${armLabel(s)} · ${name}`, kind: s.kind, unitsTotal: rowTotal[rowOf(i, b)]!, unitsDone: rowDone[rowOf(i, b)]!, unitsFailed: rowFailed[rowOf(i, b)]! }))
           )
-        : spec.steps.map((s, i) => ({ id: stepId(s), kind: s.kind, unitsTotal: stepTotal[i]!, unitsDone: stepDone[i]!, unitsFailed: stepFailed[i]! }))
+        : spec.steps.map((s, i) => ({ id: armLabel(s), kind: s.kind, unitsTotal: stepTotal[i]!, unitsDone: stepDone[i]!, unitsFailed: stepFailed[i]! }))
     const conditions = () => spec.population.conditions.map((c, i) => ({ condition: c.id, agents: condAgents[i]!, unitsDone: condDone[i]! }))
     let writer: WriterStats | null = null
     let inFlight: () => number = () => 0

@@ -18,6 +18,7 @@ import {
   readConditions,
   readItems,
   readValuePages,
+  readStepArms,
   requestInfoReader
 } from "../store/reads.js"
 import { getManifest, openDatabase, type RunDb } from "../store/RunStore.js"
@@ -31,24 +32,24 @@ type TextFormat = Exclude<ExportFormat, "parquet">
 export const ANSWER_COLUMNS = [
   "step", "questionnaire", "agent_id", "condition", "primed_value", "item_idx", "item_id", "subscale", "reverse",
   "value", "scoring", "raw", "dist", "request_key", "prompt_tokens", "completion_tokens", "latency_ms", "attempts", "error",
-  "backend", "model"
+  "backend", "model", "arm"
 ] as const
 
 /** Score columns: one row per agent × step × subscale. */
 export const SCORE_COLUMNS = [
   "step", "questionnaire", "agent_id", "condition", "primed_value", "subscale", "score", "centered", "mrat", "answered",
-  "backend", "model"
+  "backend", "model", "arm"
 ] as const
 
 /** Game moves: one row per move, joinable to agents by agent_id (and to each other by step and match_id). */
 export const MOVE_COLUMNS = [
   "step", "game", "match_id", "round", "seq", "agent_id", "condition", "primed_value", "member", "role", "decision",
-  "value", "label", "scoring", "raw", "dist", "request_key", "attempts", "error", "backend", "model"
+  "value", "label", "scoring", "raw", "dist", "request_key", "attempts", "error", "backend", "model", "arm"
 ] as const
 
 /** Game results: one row per agent × game step (its match, status, total payoff and game-specific details). */
 export const GAME_RESULT_COLUMNS = [
-  "step", "game", "agent_id", "condition", "primed_value", "match_id", "member", "status", "payoff", "details", "backend", "model"
+  "step", "game", "agent_id", "condition", "primed_value", "match_id", "member", "status", "payoff", "details", "backend", "model", "arm"
 ] as const
 
 /**
@@ -62,20 +63,28 @@ interface Who {
   readonly kinds: ReadonlyArray<string>
   readonly kindOf: ReadonlyArray<number>
   readonly backendOf: (agentId: number) => number
+  /** The arm names of the run (the Parquet enum of `arm`), and the index among them of each step's arm (−1: none). */
+  readonly arms: ReadonlyArray<string>
+  readonly armOf: (step: number) => number
 }
 
-const whoOf = (spec: RunSpec | undefined): Who => {
-  if (spec === undefined) return { backends: [{ backend: "unknown", model: "unknown", synthetic: false, label: null }], kinds: ["unknown"], kindOf: [0], backendOf: () => 0 }
+const whoOf = (spec: RunSpec | undefined, stepArms: ReadonlyMap<number, { readonly arm: string }>): Who => {
+  const arms = [...new Set([...stepArms.values()].map((a) => a.arm))]
+  const armOf = (step: number) => {
+    const a = stepArms.get(step)
+    return a === undefined ? -1 : arms.indexOf(a.arm)
+  }
+  if (spec === undefined) return { backends: [{ backend: "unknown", model: "unknown", synthetic: false, label: null }], kinds: ["unknown"], kindOf: [0], backendOf: () => 0, arms, armOf }
   const names = backendNames(spec)
   const backends = backendsOf(spec).map((b, i) => ({ ...backendIdentity(b), model: names[i]! }))
   const kinds = [...new Set(backends.map((b) => b.backend))]
-  return { backends, kinds, kindOf: backends.map((b) => kinds.indexOf(b.backend)), backendOf: backends.length === 1 ? () => 0 : (a) => backendOfAgent(spec, a) }
+  return { backends, kinds, kindOf: backends.map((b) => kinds.indexOf(b.backend)), backendOf: backends.length === 1 ? () => 0 : (a) => backendOfAgent(spec, a), arms, armOf }
 }
 
-/** The row's provenance fields. */
-const whoFields = (who: Who, agentId: number) => {
+/** The row's provenance fields, and the arm of its step (null outside experiments). */
+const whoFields = (who: Who, agentId: number, step: number) => {
   const b = who.backends[who.backendOf(agentId)]!
-  return { backend: b.backend, model: b.model }
+  return { backend: b.backend, model: b.model, arm: who.arms[who.armOf(step)] ?? null }
 }
 
 const csvField = (v: unknown): string => {
@@ -222,14 +231,16 @@ const writeAnswersText = (db: RunDb, outDir: string, format: TextFormat, dims: R
         : `,"item_idx":${it.itemIdx},"item_id":${jsonField(it.itemId)},"subscale":${jsonField(it.subscale)},"reverse":${it.reverse}`
     )
     const scoringText = SCORING_MODES.map((m) => field(m))
-    const whoTexts = who.backends.map((b) => (csv ? `,${csvField(b.backend)},${csvField(b.model)}\n` : `,"backend":${jsonField(b.backend)},"model":${jsonField(b.model)}}\n`))
+    const whoTexts = who.backends.map((b) => (csv ? `,${csvField(b.backend)},${csvField(b.model)}` : `,"backend":${jsonField(b.backend)},"model":${jsonField(b.model)}`))
     for (const step of dims.steps) {
       const q = field(dims.stepName(step))
+      const arm = who.arms[who.armOf(step)] ?? null
+      const armText = csv ? `,${csvField(arm)}\n` : `,"arm":${jsonField(arm)}}\n`
       for (const p of readAnswerPages(db, step)) {
         for (let a = 0; a < p.rows; a++) {
           const [cond, primed] = conditionText[p.conditionIdx[a]!] ?? [field(null), field(null)]
           const b = who.backendOf(p.agentIds[a]!)
-          const whoText = whoTexts[b]!
+          const whoText = whoTexts[b]! + armText
           const agent = csv
             ? `${step},${q},${p.agentIds[a]},${cond},${primed},`
             : `{"step":${step},"questionnaire":${q},"agent_id":${p.agentIds[a]},"condition":${cond},"primed_value":${primed}`
@@ -362,7 +373,8 @@ function* answerBatches(db: RunDb, dims: ReturnType<typeof answerDimensions>, to
           scoring, raw, { width: p.k, data: p.dists }, key, prompt, completion, latency, Int32Array.from(p.attempts),
           p.errors === null ? null : [...p.errors],
           kind,
-          model
+          model,
+          new Int32Array(n).fill(who.armOf(step))
         ]
       }
       rows += n
@@ -445,7 +457,7 @@ function* scoreRows(db: RunDb, spec: RunSpec | undefined, who: Who): Generator<R
             centered: q.scoring === "mrat" ? finite(centered[j]![0]!) : null,
             mrat: q.scoring === "mrat" ? finite(mrat) : null,
             answered,
-            ...whoFields(who, page.agentIds[a]!)
+            ...whoFields(who, page.agentIds[a]!, step)
           }
         }
       }
@@ -509,7 +521,7 @@ function* scoreBatches(db: RunDb, spec: RunSpec | undefined, columns: ReadonlyAr
       }
       yield {
         rows: n,
-        columns: [new Int32Array(n).fill(step), new Int32Array(n).fill(qIdx.get(q.id) ?? -1), agent, cond, primed, sub, sc, cen, mr, answered, kind, model]
+        columns: [new Int32Array(n).fill(step), new Int32Array(n).fill(qIdx.get(q.id) ?? -1), agent, cond, primed, sub, sc, cen, mr, answered, kind, model, new Int32Array(n).fill(who.armOf(step))]
       }
     }
   }
@@ -522,7 +534,7 @@ function* moveRows(db: RunDb, stepNames: ReadonlyArray<string>, format: ExportFo
       game: stepNames[r.step] ?? String(r.step),
       scoring: r.scoring,
       dist: r.dist === null || format === "csv" ? r.dist : r.dist.split(",").map(Number),
-      ...whoFields(who, r.agent_id)
+      ...whoFields(who, r.agent_id, r.step)
     } as never)
   }
 }
@@ -534,7 +546,7 @@ function* gameResultRows(db: RunDb, stepNames: ReadonlyArray<string>, format: Ex
       game: stepNames[r.step] ?? String(r.step),
       // Parquet keeps the details as JSON text (their keys differ between games).
       details: r.details === null || format !== "jsonl" ? r.details : (JSON.parse(r.details) as unknown),
-      ...whoFields(who, r.agent_id)
+      ...whoFields(who, r.agent_id, r.step)
     } as never)
   }
 }
@@ -580,9 +592,10 @@ const exportParquet = async (db: RunDb, spec: RunSpec | undefined, stepNames: Re
 type Col<C extends string> = ColumnSpec & { name: C }
 
 /** The provenance columns of every Parquet table: enums of the run's backend kinds and its models (one each for most runs). */
-const whoColumns = (who: Who): Array<Col<"backend" | "model">> => [
+const whoColumns = (who: Who): Array<Col<"backend" | "model" | "arm">> => [
   { name: "backend", type: "ENUM", members: who.kinds },
-  { name: "model", type: "ENUM", members: who.backends.map((b) => b.model) }
+  { name: "model", type: "ENUM", members: who.backends.map((b) => b.model) },
+  { name: "arm", type: "ENUM", members: who.arms }
 ]
 
 const SCORE_PARQUET = (steps: ReadonlyArray<string>, conditions: ReadonlyArray<string>, primed: ReadonlyArray<string>, spec: RunSpec | undefined, who: Who): Array<Col<(typeof SCORE_COLUMNS)[number]>> => [
@@ -700,7 +713,7 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
       const spec = runManifest["spec"] as RunSpec | undefined
       const stepNames = spec?.steps.map(stepId) ?? []
       // Provenance on every row: who answered.
-      const who = whoOf(spec)
+      const who = whoOf(spec, readStepArms(db))
       const first = who.backends[0]!
       const synthetic = who.backends.find((b) => b.synthetic)
       yield* Effect.try({

@@ -129,7 +129,7 @@ export const renderEstimate = (e: RunEstimate): string => {
     return lines.join("\n")
   }
   lines.push(`  requests      ${n(e.requests)} for ${n(e.answers)} answers (${n(e.shared)} served by identical requests sent once)`)
-  for (const s of e.steps) lines.push(`    ${s.step.padEnd(20)} ${n(s.requests)} requests, ~${n(s.inputTokens)} input tokens`)
+  for (const s of e.steps) lines.push(`    ${(s.arm === undefined ? s.step : `${s.step} [arm ${s.arm}]`).padEnd(20)} ${n(s.requests)} requests, ~${n(s.inputTokens)} input tokens`)
   if (e.cached > 0) lines.push(`  cached        ${n(e.cached)} more answered by the response cache (not sent, no tokens, no cost)`)
   lines.push(`  input tokens  ~${n(e.inputTokens)} (estimated from the prompts: characters / 4)`)
   lines.push(`  output tokens ≤${n(e.outputTokens)} (max_tokens per reply)`)

@@ -1,10 +1,12 @@
+import type { MdsMethod } from "../stats/mds.js"
 import { Effect } from "effect"
 import { refuseUnsafeOutput } from "../store/outputGuard.js"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { num } from "../analysis/alignment.js"
 import { analyzeRun, DEFAULT_ANALYSIS } from "../analysis/analyzeRun.js"
-import type { BaselineRef, BootstrapSummary } from "../analysis/Report.js"
+import type { BaselineRef, BootstrapSummary, ChanceLevel } from "../analysis/Report.js"
+import { stars, STARS_LEGEND } from "../report/format.js"
 import { forEachRespondent } from "../analysis/scores.js"
 import type { Condition } from "../config/PopulationFile.js"
 import type { QuestionnaireStep, RunSpec } from "../config/RunSpec.js"
@@ -44,6 +46,8 @@ export interface AblationCell {
   readonly measure: string | null
   /** On the whole population (every respondent once). */
   readonly whole: number | null
+  /** The chance level of `whole` (the run's value labels permuted); `pAdjusted` is BH over the table and the stars follow it. */
+  readonly null: ChanceLevel | null
   readonly bootstrap: BootstrapSummary
   /**
    * True for S_V under Test Only and Priming & Test: the agents were re-asked the very items whose answers their
@@ -64,9 +68,9 @@ export interface AblationRow {
 export interface AblationResult extends ExperimentHeader {
   readonly agents: number
   /** How the value maps behind S_V were made (the paper's ratio SMACOF by default). */
-  readonly mdsMethod: "smacof" | "classical"
+  readonly mdsMethod: MdsMethod
   readonly sheets: ReadonlyArray<AnswerSheet>
-  readonly settings: { readonly bootstrapIterations: number; readonly bootstrapSampleSize: number; readonly ciLevel: number }
+  readonly settings: { readonly bootstrapIterations: number; readonly bootstrapSampleSize: number; readonly bootstrapSizeRule: "own" | "paper"; readonly ciLevel: number }
   readonly rows: ReadonlyArray<AblationRow>
   readonly notes: ReadonlyArray<string>
 }
@@ -172,19 +176,27 @@ export const runPrimingAblation = (o: AblationOptions, env: Readonly<Record<stri
     let rows: Array<AblationRow> = reports.map((rep, i) => {
       const setting = settingOf(i)
       const sv = (rep.valueStructure?.structureComparisons ?? []).map(
-        (c): AblationCell => ({ kind: "S_V", baseline: c.baseline, measure: null, whole: c.sv, bootstrap: c.bootstrap, copyingCheck: setting !== "priming-only" })
+        (c): AblationCell => ({ kind: "S_V", baseline: c.baseline, measure: null, whole: c.sv, null: c.null, bootstrap: c.bootstrap, copyingCheck: setting !== "priming-only" })
       )
       const sb = rep.behaviour.comparisons.map(
-        (c): AblationCell => ({ kind: "S_B", baseline: c.baseline, measure: c.measure, whole: c.sb, bootstrap: c.bootstrap, copyingCheck: false })
+        (c): AblationCell => ({ kind: "S_B", baseline: c.baseline, measure: c.measure, whole: c.sb, null: c.null, bootstrap: c.bootstrap, copyingCheck: false })
       )
       const sbMeans = sb.flatMap((c) => (c.bootstrap.mean === null ? [] : [c.bootstrap.mean]))
       return { setting, title: TITLES[setting], runDir: runs[i]!.runDir, cells: [...sv, ...sb], meanSb: sbMeans.length > 0 ? num(mean(sbMeans)) : null }
     })
     rows = order.map((s) => rows.find((r) => r.setting === s)!)
-    // Benjamini–Hochberg over every test of the table.
-    const adjusted = benjaminiHochberg(rows.flatMap((r) => r.cells.map((c) => c.bootstrap.p ?? NaN)))
+    // Benjamini–Hochberg over every test of the table: the chance-level p (the stars) and the paper's t-test p.
+    const cells = rows.flatMap((r) => r.cells)
+    const adjusted = benjaminiHochberg(cells.map((c) => c.bootstrap.p ?? NaN))
+    const chances = benjaminiHochberg(cells.map((c) => c.null?.p ?? NaN))
     let k = 0
-    rows = rows.map((r) => ({ ...r, cells: r.cells.map((c) => ({ ...c, bootstrap: { ...c.bootstrap, pAdjusted: num(adjusted[k++]) } })) }))
+    rows = rows.map((r) => ({
+      ...r,
+      cells: r.cells.map((c) => {
+        const i = k++
+        return { ...c, bootstrap: { ...c.bootstrap, pAdjusted: num(adjusted[i]) }, null: c.null && { ...c.null, pAdjusted: num(chances[i]) } }
+      })
+    }))
 
     const synthetic = study.backend.kind === "synthetic"
     const notes: Array<string> = []
@@ -207,7 +219,12 @@ export const runPrimingAblation = (o: AblationOptions, env: Readonly<Record<stri
       agents: study.agents,
       mdsMethod: reports[0]?.settings.mdsMethod ?? DEFAULT_ANALYSIS.mdsMethod,
       sheets,
-      settings: { bootstrapIterations: o.bootstrap.iterations, bootstrapSampleSize: o.bootstrap.sampleSize, ciLevel: o.bootstrap.level },
+      settings: {
+        bootstrapIterations: o.bootstrap.iterations,
+        bootstrapSampleSize: o.bootstrap.sampleSize,
+        bootstrapSizeRule: o.bootstrap.sizeRule ?? "own",
+        ciLevel: o.bootstrap.level
+      },
       rows,
       notes
     }
@@ -219,28 +236,34 @@ export const runPrimingAblation = (o: AblationOptions, env: Readonly<Record<stri
   })
 
 const f3 = (x: number | null) => (x === null ? "–" : x.toFixed(3))
-const stars = (p: number | null) => (p === null ? "" : p < 0.01 ? "**" : p < 0.05 ? "*" : "")
 
 /** Paper 000 Table 3's shape: settings as rows; S_V and S_B per baseline as columns (bootstrap mean, BH stars). */
 export const renderAblation = (r: AblationResult): string => {
   const columns = r.rows[0]!.cells.map((c) => `${c.kind} ${c.baseline.id.replace(/\.correlations-(centered|raw)$/, (_, k: string) => (k === "raw" ? " (raw)" : ""))}`)
-  const header = ["setting", ...columns, "mean S_B"]
+  const header = ["setting", ...columns, "mean S_B", "paper's t-test"]
   const keyOf = (c: AblationCell) => `${c.kind} ${c.baseline.id} ${c.measure ?? ""}`
   const keys = r.rows[0]!.cells.map(keyOf)
   const rows = r.rows.map((row) => [
     row.title,
     ...keys.map((k) => {
       const c = row.cells.find((x) => keyOf(x) === k)
-      return c === undefined ? "–" : `${f3(c.bootstrap.mean)}${stars(c.bootstrap.pAdjusted)}${c.copyingCheck ? " †" : ""}`
+      return c === undefined
+        ? "–"
+        : `${f3(c.bootstrap.mean)} [${f3(c.bootstrap.ci.lower)}, ${f3(c.bootstrap.ci.upper)}]${stars(c.null?.pAdjusted)}${c.copyingCheck ? " †" : ""}`
     }),
-    f3(row.meanSb)
+    f3(row.meanSb),
+    keys.map((k) => stars(row.cells.find((x) => keyOf(x) === k)?.bootstrap.pAdjusted) || "n.s.").join(" ")
   ])
   const widths = header.map((h, j) => Math.max(h.length, ...rows.map((x) => x[j]!.length)))
   const line = (cells: ReadonlyArray<string>) => cells.map((x, j) => x.padEnd(widths[j]!)).join("  ").trimEnd()
   return [
     `Priming ablation (paper 000 §6.2, Table 3) — study ${r.study}, ${r.agents} agents (${r.backend}, ${r.model}), seed ${r.seed}`,
     ...(r.label ? [`*** ${r.label} ***`] : []),
-    `cells: bootstrap mean over ${r.settings.bootstrapIterations} resamples of ${r.settings.bootstrapSampleSize}; ** p < .01, * p < .05 (the paper's t-test vs 0, BH over the table); † copying check: the items re-asked are those whose answers the system message shows`,
+    `cells: bootstrap mean [${Math.round(r.settings.ciLevel * 100)}% percentile CI] over ${r.settings.bootstrapIterations} resamples of ${r.settings.bootstrapSampleSize} (${r.settings.bootstrapSizeRule === "paper" ? "the paper's fixed size" : "or the sample's own size when smaller"}); ${STARS_LEGEND}; † copying check: the items re-asked are those whose answers the system message shows`,
+    "paper's t-test: paper 000's one-sample t-test of the resamples against 0 (BH over the table), one mark per column in order, for comparison only: unrelated structures are far above 0",
+    ...r.rows.flatMap((row) =>
+      row.cells.flatMap((c) => (c.null === null ? [] : [`chance ${row.title} ${c.kind} ${c.baseline.id}${c.measure ? ` (${c.measure})` : ""}: mean ${f3(c.null.mean)}, 95th pct ${f3(c.null.q95)}, p ${f3(c.null.p)}`]))
+    ),
     "",
     line(header),
     line(widths.map((w) => "-".repeat(w))),

@@ -5,6 +5,7 @@ import type { AnalysisOptions } from "../analysis/analyzeRun.js"
 import { analyzeRun } from "../analysis/analyzeRun.js"
 import { SpecFileError } from "../config/SpecFileError.js"
 import { renderText } from "../report/text.js"
+import { pairWith } from "../experiments/pairing.js"
 import { filesUnder, refuseUnsafeOutput, runInputs } from "../store/outputGuard.js"
 
 export type ReportFormat = "text" | "json" | "html"
@@ -27,12 +28,14 @@ export const writeAtomically = (file: string, content: string, flag: string) =>
  * HTML always goes to a file (`<run-dir>/report.html` unless `out` is given); text and JSON go to stdout unless
  * `out` is given.
  */
-export const reportRun = (runDir: string, format: ReportFormat, out: string | undefined, options: AnalysisOptions) =>
+export const reportRun = (runDir: string, format: ReportFormat, out: string | undefined, options: AnalysisOptions, pairedWith?: string) =>
   Effect.gen(function* () {
     const target = out ?? (format === "html" ? path.join(runDir, "report.html") : undefined)
     // Checked before the analysis: never over the run store, a staging folder or a baseline file being read.
     if (target !== undefined) yield* refuseUnsafeOutput("--out", [target], [...runInputs(runDir), ...(options.baselines ?? []).flatMap(filesUnder)])
-    const report = yield* analyzeRun(runDir, options)
+    const analysed = yield* analyzeRun(runDir, options)
+    // --paired-with: the other run of the same agents, compared agent by agent (src/experiments/pairing.ts).
+    const report = pairedWith === undefined ? analysed : { ...analysed, pairedWith: yield* pairWith(runDir, pairedWith, options.bootstrap.level) }
     const rendered =
       format === "json"
         ? JSON.stringify(report)

@@ -42,6 +42,7 @@ import { makeCounters, progressLine, type RunCounters } from "../progress/counte
 import { assignConditions, largestRemainder, multinomialCounts } from "../sampling/allocation.js"
 import { stream } from "../sampling/rng.js"
 import { writePlan } from "../store/plan.js"
+import { stepAgents } from "../experiments/assignment.js"
 import { readRunTotals } from "../store/reads.js"
 import { DatabaseError, getManifest, logEvent, openDatabase, putManifest, type RunDb } from "../store/RunStore.js"
 import { releaseSpace, reserveSpace, RunStoreError, stoppedNext, storeErrorOf } from "../store/storeFault.js"
@@ -116,31 +117,41 @@ const freeRunId = (runsDir: string, base: string, from = 1) => {
  * Writes the plan of a new run: conditions, the seeded allocation of agents to conditions, items, every
  * (step, agent) unit as pending, and the manifest, in one transaction (`writePlan`).
  */
-const planRun = (db: RunDb, spec: RunSpec, runId: string, createdAt: string) => {
+const planRun = (db: RunDb, spec: RunSpec, runId: string, createdAt: string, given?: Int32Array) => {
   const weights = spec.population.weights
   const counts =
-    spec.population.allocation === "multinomial"
-      ? multinomialCounts(weights, spec.agents, stream(spec.seed, "allocation-counts"))
-      : largestRemainder(weights, spec.agents)
-  const population = assignConditions(counts, stream(spec.seed, "allocation"))
+    given !== undefined
+      ? spec.population.conditions.map((_, c) => given.filter((x) => x === c).length)
+      : spec.population.allocation === "multinomial"
+        ? multinomialCounts(weights, spec.agents, stream(spec.seed, "allocation-counts"))
+        : largestRemainder(weights, spec.agents)
+  // A branch keeps its parent's agents (src/experiments/branch.ts): their conditions are given, not drawn.
+  const population = given ?? assignConditions(counts, stream(spec.seed, "allocation"))
   // Every backend answers the same population: backend b's agents are b·N … (b+1)·N − 1, with backend 0's
   // conditions and (in games) its matching, shifted.
   const nBackends = backendsOf(spec).length
   const n = population.length
   const assignment = nBackends === 1 ? population : Int32Array.from({ length: n * nBackends }, (_, i) => population[i % n]!)
-  const agentIds = Array.from({ length: n }, (_, i) => i)
+  const everyone = Array.from({ length: n }, (_, i) => i)
   const shifted = (ids: ReadonlyArray<number>, b: number) => ids.map((a) => a + b * n)
   const backendIdx = Array.from({ length: nBackends }, (_, b) => b)
+  // Arms of a `between` experiment: each agent answers only its own arm's step (src/experiments/assignment.ts).
+  const answering = stepAgents(spec, population)
   writePlan(db, {
     conditions: spec.population.conditions.map((c) => ({ id: c.id, value: c.value, system: c.system })),
     assignment,
     steps: spec.steps.map((s, step) => {
-      if (s.kind === "questionnaire") return { kind: "questionnaire" as const, items: s.questionnaire.items }
-      const m = planMatches(spec, step, agentIds)
+      const own = answering[step] ?? null
+      const agents = own === null ? {} : { agents: backendIdx.flatMap((b) => shifted(own, b)) }
+      const arm = s.arm === undefined ? {} : { arm: s.arm.name, experiment: spec.experiments![s.arm.experiment]!.id }
+      if (s.kind === "questionnaire") return { kind: "questionnaire" as const, items: s.questionnaire.items, ...agents, ...arm }
+      const m = planMatches(spec, step, own ?? everyone)
       return {
         kind: "game" as const,
         groups: backendIdx.flatMap((b) => m.groups.map((g) => shifted(g, b))),
-        unmatched: backendIdx.flatMap((b) => shifted(m.unmatched, b))
+        unmatched: backendIdx.flatMap((b) => shifted(m.unmatched, b)),
+        ...agents,
+        ...arm
       }
     }),
     manifest: {
@@ -176,7 +187,7 @@ export const llmLayer = (
     LlmClientOpenAi.layer({
       baseURL,
       // Local servers (Ollama, vLLM, llama.cpp) accept any key; OpenAI itself answers 401 without one.
-      apiKey: env["OPENAI_API_KEY"] ?? "no-key",
+      apiKey: LlmClientOpenAi.apiKeyOf(env),
       model: b.model,
       connections
     })
@@ -561,7 +572,9 @@ export const createPlannedRun = (
   runsDir: string,
   now: number,
   manifest?: Readonly<Record<string, unknown>>,
-  keepReserve = false
+  keepReserve = false,
+  /** The condition of each agent when they are given (a branch keeps its parent's), else drawn from the seed. */
+  population?: Int32Array
 ) =>
   Effect.gen(function* () {
     const base = `${stamp(now)}-${spec.study.id}-s${spec.seed}`
@@ -585,7 +598,7 @@ export const createPlannedRun = (
           const reserved = reserveSpace(staging)
           if (reserved !== null) return yield* keptNothing(reserved)
           const plan = (db: RunDb) => {
-            planRun(db, spec, id, new Date(now).toISOString())
+            planRun(db, spec, id, new Date(now).toISOString(), population)
             if (manifest !== undefined) putManifest(db, { ...manifest })
           }
           yield* withDatabase(stagedFile, false, (db) => Effect.try({ try: () => plan(db), catch: atStart })).pipe(

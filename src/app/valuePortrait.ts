@@ -20,7 +20,9 @@ import {
   VP_DIMENSIONS,
   VP_FAMILIES,
   VP_VALUE_CODES,
+  withoutItems,
   type VpCorrelation,
+  type VpItemRule,
   type VpDimensionScore,
   type VpFamily
 } from "../stats/valuePortrait.js"
@@ -36,6 +38,18 @@ export interface VpScores {
    * asked without a usable rating (an unreadable answer), which leave that variant out of the item's average.
    */
   readonly variants: ReadonlyArray<{ readonly source: string; readonly rated: number; readonly unrated: number }>
+  /**
+   * Where the items' metadata came from (`VpItemRule`): "published" — each item's first record in the result
+   * files sorted by path, as the published pipeline does; "dataset" — the data folder. A run is always scored
+   * with "dataset" (its answers carry no metadata).
+   */
+  readonly itemRule: VpItemRule
+  /**
+   * Per family, the items the published rule leaves out although some variant rated them (their first record
+   * carries no correlations for the family). Under "dataset" these items are counted; under "published" they are
+   * not. Empty when scoring a run.
+   */
+  readonly publishedRuleLeftOut: Readonly<Record<VpFamily, ReadonlyArray<string>>>
   /** The 10 centered value scores under the project's value codes (SD, ST, …). */
   readonly values: Readonly<Record<string, number>>
   /** Full scores per family, keyed like the published `*_expected_scores.json`. */
@@ -48,32 +62,72 @@ export const requireDataDir = (dataDir: string) =>
       return yield* new UsageError({ detail: `--data ${dataDir}: not a folder (expected the Value Portrait data, with data/ and lm_evaluation/ inside)` })
   })
 
-/** Scores rating maps (one per prompt variant) against the benchmark's human correlations. */
+const NONE_LEFT_OUT: Readonly<Record<VpFamily, ReadonlyArray<string>>> = { pvq: [], bfi: [], higher_pvq: [] }
+
+/**
+ * Scores rating maps (one per prompt variant) against the benchmark's human correlations. `leftOut` (per family)
+ * are the items the published item rule leaves out; they are dropped from the selection when `itemRule` is
+ * "published" and reported either way.
+ */
 export const scoreVariants = (
   correlations: Readonly<Record<VpFamily, ReadonlyArray<VpCorrelation>>>,
-  variants: ReadonlyArray<{ readonly source: string; readonly ratings: ReadonlyMap<string, number>; readonly unrated: number }>
+  variants: ReadonlyArray<{ readonly source: string; readonly ratings: ReadonlyMap<string, number>; readonly unrated: number }>,
+  itemRule: VpItemRule = "dataset",
+  leftOut: Readonly<Record<VpFamily, ReadonlyArray<string>>> = NONE_LEFT_OUT
 ): VpScores => {
   const maps = variants.map((v) => v.ratings)
   const scores = {} as Record<VpFamily, Readonly<Record<string, VpDimensionScore>>>
-  for (const f of VP_FAMILIES) scores[f] = scoreFamily(maps, selectItems(correlations[f], PUBLISHED_RULES[f]), VP_DIMENSIONS[f])
+  for (const f of VP_FAMILIES) {
+    const selection = selectItems(correlations[f], PUBLISHED_RULES[f])
+    scores[f] = scoreFamily(maps, itemRule === "published" ? withoutItems(selection, new Set(leftOut[f])) : selection, VP_DIMENSIONS[f])
+  }
   const values: Record<string, number> = {}
   for (const [name, code] of Object.entries(VP_VALUE_CODES)) {
     const s = scores.pvq[name]
     if (s) values[code] = s.centered_mean
   }
-  return { method: VP_METHOD, variants: variants.map((v) => ({ source: v.source, rated: v.ratings.size, unrated: v.unrated })), values, scores }
+  return {
+    method: VP_METHOD,
+    variants: variants.map((v) => ({ source: v.source, rated: v.ratings.size, unrated: v.unrated })),
+    itemRule,
+    publishedRuleLeftOut: leftOut,
+    values,
+    scores
+  }
+}
+
+/**
+ * The items the published rule leaves out, per family: those selected for a dimension of the family, rated by
+ * some variant, whose first record (result files in path order, as the published averager sorts them) carries
+ * no correlations for the family.
+ */
+const publishedLeftOut = (
+  correlations: Readonly<Record<VpFamily, ReadonlyArray<VpCorrelation>>>,
+  files: ReadonlyArray<{ readonly file: string; readonly ratings: ReadonlyMap<string, number>; readonly metadata: ReadonlyMap<string, ReadonlySet<VpFamily>> }>
+): Record<VpFamily, ReadonlyArray<string>> => {
+  const first = new Map<string, ReadonlySet<VpFamily>>()
+  for (const f of [...files].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)))
+    for (const [k, fams] of f.metadata) if (!first.has(k)) first.set(k, fams)
+  const rated = new Set(files.flatMap((f) => [...f.ratings.keys()]))
+  const out = {} as Record<VpFamily, ReadonlyArray<string>>
+  for (const fam of VP_FAMILIES) {
+    const selected = new Set([...selectItems(correlations[fam], PUBLISHED_RULES[fam]).values()].flat())
+    out[fam] = [...selected].filter((k) => rated.has(k) && !(first.get(k)?.has(fam) ?? false)).sort()
+  }
+  return out
 }
 
 /** `valuesim value-portrait score --outputs FILE...`: recorded answers in the published result-file format. */
-export const scoreRecordedOutputs = (dataDir: string, outputs: ReadonlyArray<string>) =>
+export const scoreRecordedOutputs = (dataDir: string, outputs: ReadonlyArray<string>, itemRule: VpItemRule = "published") =>
   Effect.gen(function* () {
     yield* requireDataDir(dataDir)
     if (outputs.length === 0) return yield* new UsageError({ detail: "--outputs: give at least one result file" })
     const correlations = yield* loadAllVpCorrelations(dataDir)
     const known = new Set(correlations.pvq.map((c) => c.item))
-    const variants: Array<{ source: string; ratings: ReadonlyMap<string, number>; unrated: number }> = []
-    for (const file of outputs) variants.push({ source: file, ...(yield* loadVpResultFile(file, known)) })
-    return scoreVariants(correlations, variants)
+    const files: Array<{ file: string; ratings: ReadonlyMap<string, number>; unrated: number; metadata: ReadonlyMap<string, ReadonlySet<VpFamily>> }> = []
+    for (const file of outputs) files.push({ file, ...(yield* loadVpResultFile(file, known)) })
+    const variants = files.map((f) => ({ source: f.file, ratings: f.ratings, unrated: f.unrated }))
+    return scoreVariants(correlations, variants, itemRule, publishedLeftOut(correlations, files))
   })
 
 const fmt = (x: number) => (Number.isFinite(x) ? (x >= 0 ? " " : "") + x.toFixed(3) : "   —  ")
@@ -85,6 +139,12 @@ export const renderVpScores = (s: VpScores): string => {
   const unrated = s.variants.reduce((a, v) => a + v.unrated, 0)
   if (unrated > 0)
     lines.push(`  each item's rating is averaged over the variants that rated it; ${unrated} unreadable answer(s) are left out, as in the published pipeline`)
+  const leftOut = [...new Set(VP_FAMILIES.flatMap((f) => s.publishedRuleLeftOut[f]))]
+  lines.push(
+    s.itemRule === "published"
+      ? `  item metadata: each item's first record in the result files sorted by path (the published rule)${leftOut.length > 0 ? `; ${leftOut.length} rated item(s) left out because that record carries no correlations: ${leftOut.join(", ")}` : ""}`
+      : `  item metadata: the data folder's correlation files (the dataset rule)${leftOut.length > 0 ? `; counts ${leftOut.length} item(s) the published rule leaves out: ${leftOut.join(", ")}` : ""}`
+  )
   const titles: Record<VpFamily, string> = { pvq: "values", bfi: "Big Five", higher_pvq: "higher-order values" }
   for (const f of VP_FAMILIES) {
     lines.push("", `${titles[f].padEnd(22)} centered    mean      sd   items`)

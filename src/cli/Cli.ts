@@ -16,16 +16,19 @@ import { anchoringCommand } from "./anchoringCommand.js"
 import { baselineCommand } from "./baselineCommand.js"
 import { batchCommand } from "./batchCommand.js"
 import { cacheCommand } from "./cacheCommand.js"
+import { branchCommand } from "./branchCommand.js"
 import { personaEvalsCommand } from "./personaEvalsCommand.js"
 import { checkBudget, maxCost, maxCostOf, planCommand } from "./planCommand.js"
 import { robustnessCommands } from "./robustnessCommand.js"
-import { backendOptions, cacheOptions, cacheOutput, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, repeatable, RunIncompleteError, timeoutOf } from "./runOptions.js"
+import { backendOptions, bootstrapSizeOptions, cacheOptions, cacheOutput, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, repeatable, RunIncompleteError, timeoutOf } from "./runOptions.js"
 import { valuePortraitCommand } from "./valuePortraitCommand.js"
 
-/** `--mds smacof|classical`: how value maps are made for S_V (default: the paper's ratio SMACOF). */
+/** `--mds smacof|classical|smacof-1-r|classical-1-r`: how value maps are made for S_V (default: ratio SMACOF on √(2(1 − r))). */
 const mds = Options.choice("mds", MDS_METHODS).pipe(
   Options.withDefault(DEFAULT_MDS_METHOD),
-  Options.withDescription("how the value maps behind S_V are made: smacof (ratio SMACOF, the paper's metric MDS; default) or classical (Torgerson)")
+  Options.withDescription(
+    "how the value maps behind S_V are made: smacof (ratio SMACOF, the paper's metric MDS; default) or classical (Torgerson), on the dissimilarity √(2(1 − r)) (valuesim's choice; the paper names none), or with -1-r on 1 − r"
+  )
 )
 /** `--permutations N`: label permutations behind each S_V's chance level. */
 const permutations = Options.integer("permutations").pipe(
@@ -125,9 +128,13 @@ const report = Command.make(
     format: Options.choice("format", ["text", "json", "html"]).pipe(Options.withDefault("text" as const), Options.withDescription("text, json, or html (one self-contained page with plots). Default: text")),
     out: Options.text("out").pipe(Options.optional, Options.withDescription("write here instead of stdout. Default: stdout; for html <run-dir>/report.html")),
     iterations: Options.integer("bootstrap-iterations").pipe(Options.withDefault(100), Options.withDescription("bootstrap resamples for the confidence intervals. Default: 100")),
-    sampleSize: Options.integer("bootstrap-size").pipe(Options.withDefault(500), Options.withDescription("respondents per bootstrap resample. Default: 500")),
+    ...bootstrapSizeOptions,
     mds,
-    permutations
+    permutations,
+    pairedWith: Options.text("paired-with").pipe(
+      Options.optional,
+      Options.withDescription("another run of the same agents (e.g. the parent of a branch): every outcome compared agent by agent. Default: none")
+    )
   },
   (a) =>
     Effect.gen(function* () {
@@ -136,10 +143,10 @@ const report = Command.make(
       yield* checkPermutations(a.permutations)
       const r = yield* reportRun(a.runDir, a.format, opt(a.out), {
         baselines: a.baseline.length > 0 ? a.baseline : null,
-        bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95 },
+        bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95, sizeRule: a.sizeRule },
         mdsMethod: a.mds,
         permutations: a.permutations
-      })
+      }, opt(a.pairedWith))
       if (r.file === null) yield* Console.log(a.format === "text" ? r.rendered.trimEnd() : r.rendered)
       else yield* Console.log(`wrote ${r.file}`)
     })
@@ -175,13 +182,15 @@ const compareStrategiesCmd = Command.make(
     baseline: repeatable(Options.text("baseline")).pipe(Options.withDescription("a human baseline file or folder (repeatable). Default: the shipped human-baselines/")),
     ...backendOptions,
     iterations: Options.integer("bootstrap-iterations").pipe(Options.withDefault(100), Options.withDescription("bootstrap resamples for the confidence intervals. Default: 100")),
-    sampleSize: Options.integer("bootstrap-size").pipe(Options.withDefault(500), Options.withDescription("respondents per bootstrap resample. Default: 500")),
+    ...bootstrapSizeOptions,
     mds,
+    permutations,
     noTui,
     json
   },
   (a) =>
     Effect.gen(function* () {
+      yield* checkPermutations(a.permutations)
       if (a.perCondition < 3) return yield* new UsageError({ detail: "--agents-per-condition: must be at least 3" })
       if (a.iterations < 2) return yield* new UsageError({ detail: "--bootstrap-iterations: must be at least 2" })
       if (a.sampleSize < 2) return yield* new UsageError({ detail: "--bootstrap-size: must be at least 2" })
@@ -195,8 +204,9 @@ const compareStrategiesCmd = Command.make(
           overrides,
           shares: { file: a.shares, dataset: a.dataset },
           baselines: a.baseline.length > 0 ? a.baseline : null,
-          bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95 },
+          bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95, sizeRule: a.sizeRule },
           mdsMethod: a.mds,
+          permutations: a.permutations,
           runsDir: a.runsDir,
           output: { json: a.json, progressEveryMs: progressEveryMs(), ...cacheOutput(a) }
         },
@@ -211,7 +221,7 @@ export const cli = Command.make("valuesim").pipe(
   Command.withDescription("value-prompted LLM populations, questionnaires and human baselines"),
   Command.withSubcommands([
     run, planCommand, resume, validate, exportCmd, report, compareStructureCmd, compareStrategiesCmd, baselineCommand, batchCommand, personaEvalsCommand,
-    ...robustnessCommands, valuePortraitCommand, anchoringCommand, cacheCommand
+    ...robustnessCommands, valuePortraitCommand, anchoringCommand, cacheCommand, branchCommand
   ])
 )
 

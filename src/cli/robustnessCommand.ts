@@ -5,7 +5,7 @@ import { DEFAULT_ABLATION_STUDY, renderAblation, runPrimingAblation } from "../a
 import { DEFAULT_PARAPHRASES, DEFAULT_ROBUSTNESS_STUDY, renderRobustness, runRobustness } from "../app/robustness.js"
 import type { RunSummary } from "../app/runStudy.js"
 import { UsageError } from "../config/SpecFileError.js"
-import { backendOptions, cacheOutput, env, json, noTui, opt, overridesOf, progressEveryMs, repeatable, RunIncompleteError } from "./runOptions.js"
+import { backendOptions, bootstrapSizeOptions, cacheOutput, env, json, noTui, opt, overridesOf, progressEveryMs, repeatable, RunIncompleteError } from "./runOptions.js"
 
 /** The run options of `run`, and the experiment folder and bootstrap of these experiments. */
 const runOptions = {
@@ -16,7 +16,7 @@ const runOptions = {
   ),
   baseline: repeatable(Options.text("baseline")).pipe(Options.withDescription("human baseline file or folder (repeatable). Default: the shipped human-baselines/")),
   iterations: Options.integer("bootstrap-iterations").pipe(Options.withDefault(100), Options.withDescription("bootstrap resamples for the confidence intervals. Default: 100")),
-  sampleSize: Options.integer("bootstrap-size").pipe(Options.withDefault(500), Options.withDescription("respondents per bootstrap resample. Default: 500")),
+  ...bootstrapSizeOptions,
   // accepted like `run`'s: these experiments print progress lines (they never draw the dashboard)
   noTui,
   json
@@ -32,7 +32,7 @@ const common = (a: RunArgs) =>
     return {
       overrides,
       baselines: a.baseline.length > 0 ? a.baseline : null,
-      bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95 },
+      bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95, sizeRule: a.sizeRule },
       runsDir: a.runsDir,
       out: opt(a.out),
       output: { json: a.json, progressEveryMs: progressEveryMs(), ...cacheOutput(a) }

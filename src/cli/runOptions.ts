@@ -2,6 +2,7 @@
  * What every command that starts a run shares: the backend and run options of `valuesim run`, how they become
  * run overrides, the dashboard-or-progress-lines choice, and the exit for a run that finished with failed work.
  */
+import { BOOTSTRAP_SIZE_RULES } from "../stats/chance.js"
 import { Options } from "@effect/cli"
 import { Console, Data, Effect, Option } from "effect"
 import type { RunSummary } from "../app/runStudy.js"
@@ -27,6 +28,20 @@ export const noTui = Options.boolean("no-tui").pipe(
 )
 
 /** An option that may be given any number of times, including none (shown in brackets in the usage line). */
+/** The bootstrap's resample size and its rule, shared by every command that draws bootstrap CIs. */
+export const bootstrapSizeOptions = {
+  sampleSize: Options.integer("bootstrap-size").pipe(
+    Options.withDefault(500),
+    Options.withDescription("respondents per bootstrap resample (paper 000: 500). Default: 500")
+  ),
+  sizeRule: Options.choice("bootstrap-size-rule", BOOTSTRAP_SIZE_RULES).pipe(
+    Options.withDefault("own" as const),
+    Options.withDescription(
+      "own = a sample smaller than --bootstrap-size is resampled at its own size (valuesim's choice: honest CIs for small samples); paper = always --bootstrap-size, as paper 000 does. Default: own"
+    )
+  )
+}
+
 export const repeatable = <A>(o: Options.Options<A>): Options.Options<Array<A>> =>
   o.pipe(Options.repeated, Options.optional, Options.map(Option.getOrElse((): Array<A> => [])))
 

@@ -14,6 +14,7 @@ import { cliCommand } from "../app/invocation.js"
 import { commandLine } from "../domain/printable.js"
 import { repeatable } from "./runOptions.js"
 import { UsageError } from "../config/SpecFileError.js"
+import { VP_ITEM_RULES } from "../stats/valuePortrait.js"
 
 const data = Options.text("data").pipe(Options.withDescription("the Value Portrait data folder (root of the published repository); required"))
 const json = Options.boolean("json").pipe(Options.withDescription("print the result as one JSON object (default: text)"))
@@ -27,6 +28,12 @@ const score = Command.make(
     ),
     run: Options.text("run").pipe(Options.optional, Options.withDescription("a finished run of the study that `prepare` wrote. Default: none (score --outputs instead)")),
     more: Args.text({ name: "file" }).pipe(Args.repeated),
+    itemRule: Options.choice("item-rule", VP_ITEM_RULES).pipe(
+      Options.withDefault("published" as const),
+      Options.withDescription(
+        "where --outputs scoring takes each item's correlations: published = the item's first record in the result files sorted by path (an error record without correlations leaves the item out, as the published scorer does); dataset = the data folder. Default: published"
+      )
+    ),
     json
   },
   (a) =>
@@ -37,7 +44,7 @@ const score = Command.make(
         const r = yield* scoreValuePortraitRun(a.data, a.run.value)
         return yield* Console.log(a.json ? JSON.stringify(r) : renderVpRunScores(r))
       }
-      const r = yield* scoreRecordedOutputs(a.data, files)
+      const r = yield* scoreRecordedOutputs(a.data, files, a.itemRule)
       yield* Console.log(a.json ? JSON.stringify(r) : renderVpScores(r))
     })
 ).pipe(Command.withDescription("score answers to the Value Portrait benchmark: centered value, Big Five and higher-order scores averaged over prompt variants"))

@@ -3,6 +3,7 @@ import type { Questionnaire } from "../domain/questionnaire.js"
 import type { ScoringMode } from "../domain/answers.js"
 import type { Condition } from "./PopulationFile.js"
 import type { ValueSystem } from "../domain/values.js"
+import type { Experiment, Panel, StepArm } from "../experiments/arms.js"
 
 /** synthetic: the theory model; openai: an OpenAI-compatible endpoint; local: a GGUF file run in-process. */
 export type BackendKind = "synthetic" | "openai" | "local"
@@ -43,10 +44,14 @@ export interface Replica {
 export interface QuestionnaireStep {
   readonly kind: "questionnaire"
   readonly questionnaire: Questionnaire
+  /** Set when the step is one arm of an experiment (src/experiments/arms.ts). */
+  readonly arm?: StepArm
 }
 export interface GameStep {
   readonly kind: "game"
   readonly game: GameScenario
+  /** Set when the step is one arm of an experiment (src/experiments/arms.ts). */
+  readonly arm?: StepArm
 }
 export type Step = QuestionnaireStep | GameStep
 
@@ -81,6 +86,10 @@ export interface RunSpec {
    * with the same conditions as backend 0's, and every step runs on each (see `backendsOf`).
    */
   readonly backends?: ReadonlyArray<BackendSettings>
+  /** The study's experiments (steps declared with `arms`); absent when it has none (and in runs made before). */
+  readonly experiments?: ReadonlyArray<Experiment>
+  /** Questionnaires asked again after a treatment (pre/post panels); absent when the study has none. */
+  readonly panels?: ReadonlyArray<Panel>
   /** sha256 of every spec file read, by path. */
   readonly files: Readonly<Record<string, string>>
 }

@@ -10,9 +10,11 @@ import { decodeData, readDataFile, resolveFrom } from "./loadFile.js"
 import { loadPopulation } from "./PopulationFile.js"
 import { questionnaireFromData } from "./QuestionnaireFile.js"
 import type { BackendKind, BackendSettings, Replica, RunSpec, Step } from "./RunSpec.js"
+import { stepId } from "./RunSpec.js"
 import { SYNTHETIC_MODEL } from "./RunSpec.js"
 import { SafeId } from "./ids.js"
 import { SpecFileError, UsageError } from "./SpecFileError.js"
+import { armData, armProblems, ArmStepFields, type Experiment, type Panel } from "../experiments/arms.js"
 
 const NonEmpty = Schema.String.pipe(Schema.minLength(1))
 
@@ -49,7 +51,9 @@ export const StudyFileSchema = Schema.Struct({
   population: NonEmpty,
   agents: Schema.optional(Schema.Int.pipe(Schema.positive())),
   seed: Schema.optional(Schema.Int),
-  steps: Schema.Array(Schema.Union(Schema.Struct({ questionnaire: NonEmpty }), Schema.Struct({ game: NonEmpty }))).pipe(Schema.minItems(1)),
+  steps: Schema.Array(
+    Schema.Union(Schema.Struct({ questionnaire: NonEmpty, ...ArmStepFields }), Schema.Struct({ game: NonEmpty, ...ArmStepFields }))
+  ).pipe(Schema.minItems(1)),
   backend: Schema.optional(Schema.Struct(BackendFields)),
   /** Several backends: every step runs on each, into one run. */
   backends: Schema.optional(Schema.Array(Schema.Struct(BackendFields)).pipe(Schema.minItems(1)))
@@ -227,6 +231,8 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
     let backendFile: BackendFile | undefined
     let backendList: ReadonlyArray<BackendFile> | undefined
     const steps: Array<Step> = []
+    const experiments: Array<Experiment> = []
+    const panels: Array<Panel> = []
     const loadStep = (file: string, stepData: unknown, as: "questionnaire" | "game") =>
       as === "game"
         ? Effect.map(gameFromData(stepData, file), (game): Step => ({ kind: "game", game }))
@@ -241,9 +247,55 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
       seedFromFile = study.seed
       backendFile = study.backend
       backendList = study.backends
+      const armIssues = study.steps.flatMap((s, i) => armProblems(i, s))
+      if (armIssues.length > 0) return yield* new SpecFileError({ file: specFile, problems: armIssues })
       for (let i = 0; i < stepFiles.length; i++) {
         const f = stepFiles[i]!
-        steps.push(yield* loadStep(f, yield* readDataFile(f), "game" in study.steps[i]! ? "game" : "questionnaire"))
+        const s = study.steps[i]!
+        const as = "game" in s ? "game" : "questionnaire"
+        const stepData = yield* readDataFile(f)
+        if (s.arms === undefined) {
+          const runStep = steps.length
+          steps.push(yield* loadStep(f, stepData, as))
+          if (s.panel !== undefined) {
+            // A panel repeats an earlier questionnaire step (not an experiment's) for the same agents.
+            const of = s.panel.of
+            const pre = study.steps.slice(0, of + 1).reduce((n, st, j) => (j < of ? n + (st.arms?.length ?? 1) : n), 0)
+            const earlier = of < i ? study.steps[of]! : undefined
+            const problem =
+              earlier === undefined
+                ? `steps[${i}].panel.of: ${of} is not an earlier step (this is step ${i})`
+                : as !== "questionnaire" || !("questionnaire" in earlier)
+                  ? `steps[${i}].panel: a panel repeats a questionnaire step; steps[${of}] and steps[${i}] must both be questionnaires`
+                  : earlier.arms !== undefined
+                    ? `steps[${i}].panel.of: steps[${of}] has arms; a panel repeats a step without arms`
+                    : stepId(steps[pre]!) !== stepId(steps[runStep]!)
+                      ? `steps[${i}].panel.of: steps[${of}] asks ${stepId(steps[pre]!)}, not ${stepId(steps[runStep]!)}`
+                      : null
+            if (problem !== null) return yield* new SpecFileError({ file: specFile, problems: [problem] })
+            panels.push({ id: stepId(steps[runStep]!), pre, post: runStep, context: s.panel.context ?? "none" })
+          }
+          continue
+        }
+        if (s.panel !== undefined) return yield* new SpecFileError({ file: specFile, problems: [`steps[${i}].panel: a step with arms cannot be a panel's repeat`] })
+        // An experiment: one run step per arm, each the step's file with the arm's overrides.
+        const experiment = experiments.length
+        const arms: Array<{ name: string; step: number }> = []
+        for (const arm of s.arms) {
+          const loaded = yield* loadStep(f, armData(stepData, arm), as).pipe(
+            Effect.mapError((e) => new SpecFileError({ file: e.file, problems: e.problems.map((p) => `(arm ${arm.name} of ${specFile} steps[${i}]) ${p}`) }))
+          )
+          arms.push({ name: arm.name, step: steps.length })
+          steps.push({ ...loaded, arm: { name: arm.name, experiment, shift: arm.theory_shift ?? 0 } })
+        }
+        const first = steps[arms[0]!.step]!
+        experiments.push({
+          id: first.kind === "game" ? first.game.id : first.questionnaire.id,
+          studyStep: i,
+          assignment: s.assignment ?? "within",
+          control: s.control ?? arms[0]!.name,
+          arms
+        })
       }
     } else if (kind === "questionnaire" || kind === "game") {
       const step = yield* loadStep(specFile, data, kind)
@@ -290,6 +342,8 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
         prompts: population.prompts
       },
       steps,
+      ...(experiments.length > 0 ? { experiments } : {}),
+      ...(panels.length > 0 ? { panels } : {}),
       backend,
       ...(backends.length > 1 ? { backends } : {}),
       files

@@ -19,6 +19,7 @@ export const itemsFile = (dataDir: string): string => path.join(dataDir, "lm_eva
 
 const MAX_PROBLEMS = 10
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x)
+const isNonEmptyList = (x: unknown): boolean => Array.isArray(x) && x.length > 0
 const isId = (x: unknown): boolean => (typeof x === "number" && Number.isInteger(x)) || (typeof x === "string" && /^\d+$/.test(x))
 
 /** Collects problems, keeping the message short when a file is wrong throughout. */
@@ -119,16 +120,26 @@ export const loadVpItems = (dataDir: string) =>
     return items
   })
 
+/** The field of a published result record that carries the item's correlations with each family. */
+export const VP_RECORD_METADATA: Readonly<Record<VpFamily, string>> = {
+  pvq: "correlations",
+  bfi: "bfi_correlations",
+  higher_pvq: "higher_pvq_correlations"
+}
+
 /**
  * Recorded answers in the published result-file format: item key → rating 1…6. Records whose
- * `numeric_response` is null (the model's answer could not be parsed) are left out. Every item must be one of
- * `known` (the benchmark's items), at most once.
+ * `numeric_response` is null, or that carry an `error` (the model's answer could not be read), are left out.
+ * Every item must be one of `known` (the benchmark's items), at most once. `metadata` says, per item, which
+ * families' correlations its record carries (a non-empty list in the family's field): the published item rule
+ * reads them from the item's first record.
  */
 export const loadVpResultFile = (file: string, known: ReadonlySet<string>) =>
   Effect.gen(function* () {
     const rows = yield* readArray(file)
     const ratings = new Map<string, number>()
     const seen = new Set<string>()
+    const metadata = new Map<string, ReadonlySet<VpFamily>>()
     let unrated = 0
     const problems = problemList()
     rows.forEach((row, i) => {
@@ -140,8 +151,10 @@ export const loadVpResultFile = (file: string, known: ReadonlySet<string>) =>
         return problems.add(`[${i}].portrait_id: unknown item ${row["portrait_id"]} option ${row["option_id"]} (not in the benchmark data)`)
       if (seen.has(key)) return problems.add(`[${i}]: item ${row["portrait_id"]} option ${row["option_id"]} appears twice`)
       seen.add(key)
+      metadata.set(key, new Set(VP_FAMILIES.filter((f) => isNonEmptyList(row[VP_RECORD_METADATA[f]]))))
       const v = row["numeric_response"]
-      if (v === null || v === undefined) {
+      // the published averager counts a record with an `error` field as unreadable whatever else it holds
+      if (v === null || v === undefined || "error" in row) {
         unrated++
         return
       }
@@ -153,7 +166,7 @@ export const loadVpResultFile = (file: string, known: ReadonlySet<string>) =>
     if (err) return yield* err
     if (rows.length === 0) return yield* new SpecFileError({ file, problems: ["(top level): no answers"] })
     // unrated: records without a rating (the published files record an unreadable answer with an `error` instead)
-    return { ratings: ratings as ReadonlyMap<string, number>, unrated }
+    return { ratings: ratings as ReadonlyMap<string, number>, unrated, metadata: metadata as ReadonlyMap<string, ReadonlySet<VpFamily>> }
   })
 
 /** Whether a folder exists (the `--data` argument); the caller turns "no" into a usage error. */

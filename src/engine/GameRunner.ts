@@ -16,6 +16,7 @@ import { fill, openingMessages } from "./prompts.js"
 import { scoreChoice, yieldToEventLoop } from "./QuestionnaireRunner.js"
 import { logprobValidator } from "../llm/scoring.js"
 import type { Asked, Asker } from "./RequestCache.js"
+import { armShift } from "../experiments/arms.js"
 
 /** The game scenario of a step (throws for a questionnaire step: an engine bug). */
 export const gameOf = (spec: RunSpec, step: number): GameScenario => {
@@ -127,6 +128,8 @@ const syntheticDecide = (spec: RunSpec, step: number, game: GameScenario, member
     // The same latent profile as in the run's questionnaires: values and game behaviour come from one person.
     return latentProfile(dominant, stream(spec.seed, "profile", agentId), SYNTHETIC_DEFAULTS, new Float64Array(PROFILE_LENGTH))
   })
+  // An arm of an experiment plants its effect on every ordered decision of the game (latent logit scale).
+  const shift = armShift(spec.steps[step]!)
   return (member, d) =>
     Effect.sync(() => {
       const agentId = members[member]!
@@ -134,7 +137,7 @@ const syntheticDecide = (spec: RunSpec, step: number, game: GameScenario, member
       const k = d.options.length
       const dist = new Float64Array(k)
       if (theory.optionPeaks !== undefined) choiceDistribution(profiles[member]!, theory.optionPeaks.map(peakIndex), dist)
-      else decisionDistribution(profiles[member]!, peakIndex(theory.peak), d.theoryShift, k, dist)
+      else decisionDistribution(profiles[member]!, peakIndex(theory.peak), d.theoryShift + shift, k, dist)
       const idx = categorical(dist, stream(spec.seed, "game", step, agentId, d.round, d.decision))
       const choice = decisionChoices(d)[idx]!
       return {

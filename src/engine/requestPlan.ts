@@ -28,11 +28,14 @@ import { assignConditions, largestRemainder, multinomialCounts } from "../sampli
 import { stream } from "../sampling/rng.js"
 import { decisionText, paramsText, planMatches } from "./GameRunner.js"
 import { cacheable } from "../llm/responseCache.js"
+import { stepAgents } from "../experiments/assignment.js"
 import { batchTurn, fill, itemTurn, openingMessages } from "./prompts.js"
 
 export interface StepPlan {
   readonly step: string
   readonly kind: Step["kind"]
+  /** The arm, when the step is one arm of an experiment. */
+  readonly arm?: string
   /** Answers (questionnaire items, game decisions) the step records. */
   readonly answers: number
   /** Requests sent after sharing identical ones (and after those the response cache answers). */
@@ -154,7 +157,7 @@ const questionnairePlan = (spec: RunSpec, q: Questionnaire, ctx: PlanContext, t:
  * member and the length of each member's conversation (rules, its earlier turns within the history window,
  * feedback); each matched agent is counted with the system prompt of its condition.
  */
-const gamePlan = (spec: RunSpec, stepIdx: number, assignment: ArrayLike<number>, ctx: PlanContext, t: Tally) => {
+const gamePlan = (spec: RunSpec, stepIdx: number, assignment: ArrayLike<number>, ctx: PlanContext, t: Tally, answering: ReadonlyArray<number> | null) => {
   const s = spec.steps[stepIdx]!
   if (s.kind !== "game") return
   const game = s.game
@@ -176,7 +179,7 @@ const gamePlan = (spec: RunSpec, stepIdx: number, assignment: ArrayLike<number>,
     for (let m = 0; m < machine.groupSize; m++) if (machine.feedback(state, m) !== null) told[m] = true
   }
   const shared = spec.backend.scoring === "logprob"
-  const agentIds = Array.from({ length: assignment.length }, (_, i) => i)
+  const agentIds = answering ?? Array.from({ length: assignment.length }, (_, i) => i)
   const { groups } = planMatches(spec, stepIdx, agentIds)
   for (const members of groups) {
     members.forEach((agentId, m) => {
@@ -225,16 +228,27 @@ export const planRequests = (spec: RunSpec, cached?: CachedLookup): RequestPlan 
     return byCondition[c] ?? []
   }
   const ctx: PlanContext = { counts, agentsOf, cached, seen: new Set<string>() }
+  // The arms of a `between` experiment are answered by their own agents only (src/experiments/assignment.ts).
+  const answering = spec.experiments?.some((e) => e.assignment === "between") ? stepAgents(spec, assigned()) : null
+  const stepContext = (i: number): PlanContext => {
+    const own = answering?.[i] ?? null
+    if (own === null) return ctx
+    const a = assigned()
+    const lists: Array<Array<number>> = counts.map(() => [])
+    for (const id of own) lists[a[id]!]!.push(id)
+    return { ...ctx, counts: lists.map((l) => l.length), agentsOf: (c) => lists[c] ?? [] }
+  }
   let chain = 0
   const steps = spec.steps.map((s, i): StepPlan => {
     const t: Tally = { requests: 0, cached: 0, answers: 0, inputTokens: 0, chain: 0 }
-    if (s.kind === "questionnaire") questionnairePlan(spec, s.questionnaire, ctx, t)
-    else gamePlan(spec, i, assigned(), ctx, t)
+    if (s.kind === "questionnaire") questionnairePlan(spec, s.questionnaire, stepContext(i), t)
+    else gamePlan(spec, i, assigned(), ctx, t, answering?.[i] ?? null)
     chain += t.chain
     const synthetic = spec.backend.kind === "synthetic"
     return {
       step: s.kind === "game" ? s.game.id : s.questionnaire.id,
       kind: s.kind,
+      ...(s.arm === undefined ? {} : { arm: s.arm.name }),
       answers: t.answers,
       requests: synthetic ? 0 : t.requests,
       cached: synthetic ? 0 : t.cached,

@@ -8,6 +8,16 @@ import { LlmError } from "./LlmError.js"
 import { FetchCancel, makePooledFetch } from "./pooledFetch.js"
 import type { PooledRequestInit } from "./pooledFetch.js"
 
+/**
+ * The API key sent to an OpenAI-compatible server: OPENAI_API_KEY when it says something, else a placeholder (a
+ * local server needs none). An empty OPENAI_API_KEY counts as unset; passed through, it made the openai client
+ * refuse to start ("Missing credentials"), which valuesim reported as an internal error.
+ */
+export const apiKeyOf = (env: Readonly<Record<string, string | undefined>>): string => {
+  const key = env["OPENAI_API_KEY"]?.trim()
+  return key === undefined || key === "" ? "no-key" : key
+}
+
 export interface OpenAiConfig {
   readonly baseURL: string
   readonly apiKey: string

@@ -3,6 +3,7 @@
  * scores for the live accumulator; game moves become a headline metric per round. Cheap (a few hundred
  * operations per agent), so the dashboard never slows a run. Pure apart from its own state: no I/O.
  */
+import { armLabel } from "../experiments/arms.js"
 import type { RunSpec } from "../config/RunSpec.js"
 import { VALUES_10, VALUES_19 } from "../domain/values.js"
 import { GAME_DEFAULTS } from "../games/index.js"
@@ -79,7 +80,7 @@ export const makeLiveFeed = (
     if (h === undefined) return []
     const endowment = Number(s.game.params["endowment"] ?? (GAME_DEFAULTS[s.game.game] as Record<string, unknown>)["endowment"] ?? 1)
     const figure = gameFigures.find((f) => f.game === s.game.game && f.metric === h.metric)
-    return [{ step, id: s.game.id, ...h, scale: h.share ? endowment : 1, sums: [] as Array<number>, counts: [] as Array<number>, human: figure?.value ?? null }]
+    return [{ step, id: armLabel(s), ...h, scale: h.share ? endowment : 1, sums: [] as Array<number>, counts: [] as Array<number>, human: figure?.value ?? null }]
   })
 
   // Scoring buffers reused for every agent (the same arithmetic as scoreRespondent in src/stats/mrat.ts, without

@@ -1,4 +1,5 @@
 /** Number and prose formatting shared by the text and HTML reports, so that both print a figure alike. */
+import { dissimilarityOf, isSmacof, type MdsMethod } from "../stats/mds.js"
 
 const DASH = "–"
 
@@ -47,3 +48,16 @@ export const doubledStops = (text: string): ReadonlyArray<string> =>
     if (m[1] === "" && (before === "." || after === "." || after === "/")) return []
     return [text.slice(Math.max(0, at - 40), end + 10)]
   })
+
+/**
+ * Significance stars: ** p < .01, * p < .05. valuesim stars a similarity score by its chance-level (permutation)
+ * p, BH-adjusted over the table it sits in; the paper's t-test against 0 appears only in a column of its own.
+ */
+export const stars = (p: number | null | undefined): string => (!isNumber(p) ? "" : p < 0.01 ? "**" : p < 0.05 ? "*" : "")
+
+/** What the stars of a table mean, for its legend. */
+export const STARS_LEGEND = "** p < .01, * p < .05 against the chance level (label-permutation p, BH-adjusted over the table's cells)"
+
+/** How the value maps were made, in words: whose choice each part is (paper 000 names only "metric MDS"). */
+export const mdsMethodText = (m: MdsMethod): string =>
+  `${isSmacof(m) ? "ratio SMACOF maps (the paper's metric MDS; classical start: valuesim's choice)" : "classical MDS maps"} on ${dissimilarityOf(m) === "1-r" ? "1 − r" : "√(2(1 − r)) (valuesim's choice)"}`

@@ -3,11 +3,13 @@
  * rendered to SVG strings in Node). No scripts, fonts, stylesheets or images are referenced, and no data is loaded:
  * every plot's data is inlined in its spec, and the Vega loader refuses all requests.
  */
+import { isSmacof, type MdsMethod } from "../stats/mds.js"
 import * as vega from "vega"
 import { compile } from "vega-lite"
 import { modelTables } from "./models.js"
 import type { GameAnalysis } from "../analysis/games.js"
 import type { TopLevelSpec } from "vega-lite"
+import { conditionRows, effectPlotSpec, effectRows, experimentHeading, pairedRows, panelRows, verdict } from "../experiments/render.js"
 import type {
   BaselineRef,
   BehaviourComparison,
@@ -18,7 +20,7 @@ import type {
   StructureComparison,
   ValueStructure
 } from "../analysis/Report.js"
-import { ciText, clause, hasText, int, isNumber, num, pValue, sentence } from "./format.js"
+import { ciText, clause, hasText, int, isNumber, mdsMethodText, num, pValue, sentence } from "./format.js"
 import { placeLabels } from "./labels.js"
 import { gameConditions, notMeasured, presentSections, type SectionId } from "./sections.js"
 
@@ -406,7 +408,7 @@ const baselineCell = (b: BaselineRef, suffix = ""): Cell => ({
 })
 const bootstrapHead = (ciLevel: number) => ["bootstrap mean", `${percent(ciLevel)} CI`, "p", "BH-adjusted p"]
 
-const methodText = (m: "smacof" | "classical") => (m === "smacof" ? "ratio SMACOF maps, the paper's metric MDS" : "classical MDS maps")
+const methodText = (m: MdsMethod) => mdsMethodText(m)
 
 /** The headline: S_V per baseline with its bootstrap CI and the chance level it must be read against. */
 const svSection = async ({ report }: Context): Promise<Array<Block>> => {
@@ -418,20 +420,25 @@ const svSection = async ({ report }: Context): Promise<Array<Block>> => {
     { num: ciText(c.bootstrap.ci) },
     n(c.null?.mean ?? null),
     n(c.null?.q95 ?? null),
-    p(c.null?.p ?? null)
+    p(c.null?.p ?? null),
+    n(c.ceiling?.sv ?? null),
+    n(c.ceiling?.position ?? null, 2)
   ])
   const circular = vs.structureComparisons.filter((c) => c.circularity !== null)
   return [
     table(
       `S_V per human value structure (${methodText(s.mdsMethod)} + Procrustes)`,
-      ["baseline", "S_V", `${percent(s.ciLevel)} CI`, "chance mean", "chance 95th pct.", "p (perm.)"],
+      ["baseline", "S_V", `${percent(s.ciLevel)} CI`, "chance mean", "chance 95th pct.", "p (perm.)", "human ceiling", "position"],
       rows
     ),
     ...(vs.noVariance === undefined ? [] : [`<p class="note"><strong>No S_V</strong>: ${escapeHtml(vs.noVariance)}.</p>`]),
-    `<p>CI: ${escapeHtml(int(s.bootstrapIterations))} bootstrap resamples of ${escapeHtml(int(s.bootstrapSampleSize))} respondents. ` +
+    `<p>CI: ${escapeHtml(int(s.bootstrapIterations))} bootstrap resamples of ${escapeHtml(int(vs.structureComparisons[0]?.bootstrap.sampleSize ?? s.bootstrapSampleSize))} respondents` +
+      `${s.bootstrapSizeRule === "own" && (vs.structureComparisons[0]?.bootstrap.sampleSize ?? s.bootstrapSampleSize) < s.bootstrapSampleSize ? ` (the sample's own size; the paper draws ${escapeHtml(int(s.bootstrapSampleSize))} whatever the sample)` : ""}. ` +
       `Chance: S_V when the run's value labels are permuted (${escapeHtml(int(s.permutations))} permutations, seeded by the run); ` +
       `p (perm.) is the share of permuted structures at or above S_V. Unrelated structures reach S_V well above 0, ` +
-      `so an S_V means something only above its chance level. The paper's t-test against 0 is in the value-structure section.</p>`,
+      `so an S_V means something only above its chance level. The paper's t-test against 0 is in the value-structure section. ` +
+      `Human ceiling: mean S_V of the baseline with the other human samples given of its instrument family and centering; ` +
+      `position = (S_V − chance mean) / (ceiling − chance mean), 0 at chance and 1 at human agreement (valuesim's reading, not the paper's).</p>`,
     ...(circular.length === 0
       ? []
       : [`<ul class="circular">${circular.map((c) => `<li><strong>${escapeHtml(c.baseline.title)}</strong>: ${escapeHtml(sentence(c.circularity!))}</li>`).join("")}</ul>`])
@@ -620,7 +627,7 @@ const valuesSection = async ({ figures, report }: Context): Promise<Array<Block>
     const pts = mapPoints(vs.labels, vs.mds.coordinates, RUN_SOURCE, 0)
     if (pts.length > 0) {
       const svg = await figures.render(mdsSpec(pts, [RUN_SOURCE], [RUN_COLOUR]), "MDS map of this run")
-      runFigs.push(figure(`${vs.mds.method === "smacof" ? "Ratio SMACOF" : "Classical MDS"} map of this run's C⁽ⱽ⁾ (not aligned to any baseline).`, svg))
+      runFigs.push(figure(`${isSmacof(vs.mds.method) ? "Ratio SMACOF" : "Classical MDS"} map of this run's C⁽ⱽ⁾ (not aligned to any baseline).`, svg))
     }
   }
   parts.push(`<div class="figures">${runFigs.join("\n")}</div>`)
@@ -649,12 +656,15 @@ const measureBlocks = (m: BehaviourMeasure): Array<Block> => [
 const sbTable = (comparisons: ReadonlyArray<BehaviourComparison>, ciLevel: number): string =>
   table(
     "Value–behaviour similarity S_B per human baseline",
-    ["baseline", "measure", "cells", "S_B", ...bootstrapHead(ciLevel)],
+    ["baseline", "measure", "cells", "S_B", "chance mean", "chance 95th pct.", "p (perm.)", ...bootstrapHead(ciLevel).map((h) => (h === "p" || h === "BH-adjusted p" ? `paper's t-test ${h}` : h))],
     comparisons.map((c) => [
       baselineCell(c.baseline),
       c.measure,
       i(c.cells),
       n(c.sb),
+      n(c.null?.mean ?? null),
+      n(c.null?.q95 ?? null),
+      p(c.null?.p ?? null),
       n(c.bootstrap.mean),
       { num: ciText(c.bootstrap.ci) },
       p(c.bootstrap.p),
@@ -820,12 +830,39 @@ const settingsHtml = (report: Report): string => {
   return `<footer><p>${escapeHtml(parts.join(" "))}</p></footer>`
 }
 
+/** Each experiment: its effects table, then per outcome the effect plot and the effect by condition. */
+const experimentsSection = async ({ figures, report }: Context): Promise<Array<Block>> => {
+  const parts: Array<Block> = []
+  for (const e of report.experiments ?? []) {
+    parts.push(h3(e.id), `<p>${escapeHtml(experimentHeading(e))}</p>`)
+    const t = effectRows(e)
+    parts.push(table(`${e.id}: effect of each treatment arm against the control`, t.header, t.rows.map((r) => r.map((c, j) => (j >= 2 ? { num: c } : c)))))
+    for (const o of e.outcomes) {
+      const svg = await figures.render(effectPlotSpec(o), `effect on ${o.outcome}`)
+      parts.push(figure(verdict(o), svg))
+      const c = conditionRows(o)
+      parts.push(table(`${o.outcome}: effect by value condition`, c.header, c.rows.map((r) => r.map((x, j) => (j >= 1 ? { num: x } : x)))))
+    }
+  }
+  return parts
+}
+
 const SECTIONS: Record<SectionId, (ctx: Context) => Promise<Array<Block>>> = {
   sv: svSection,
   notes: notesSection,
   values: valuesSection,
   behaviour: behaviourSection,
   games: gamesSection,
+  experiments: experimentsSection,
+  panels: async ({ report }) =>
+    (report.panels ?? []).flatMap((p) => {
+      const t = panelRows(p)
+      return [h3(p.id), `<p>${escapeHtml(t.intro)}</p>`, table(`${p.id}: change between the two askings`, t.header, t.rows.map((r) => r.map((c, j) => (j >= 1 ? { num: c } : c))))]
+    }),
+  paired: async ({ report }) => {
+    const t = pairedRows(report.pairedWith!)
+    return [`<p>${escapeHtml(t.intro)}</p>`, table("Outcomes of both runs, agent by agent (difference: this run − the other)", t.header, t.rows.map((r) => r.map((c, j) => (j >= 2 ? { num: c } : c))))]
+  },
   "not-compared": notComparedSection,
   baselines: baselinesSection
 }

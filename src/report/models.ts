@@ -3,7 +3,9 @@
  * metric), the figures each model's own report computed (no new statistic). The text and HTML reports draw these
  * tables first, then each model's full report.
  */
-import type { Report } from "../analysis/Report.js"
+import type { ChanceLevel, Report } from "../analysis/Report.js"
+import { benjaminiHochberg } from "../stats/inference.js"
+import { stars, STARS_LEGEND } from "./format.js"
 
 export interface ModelsTable {
   readonly title: string
@@ -23,6 +25,24 @@ const columnsOf = <T>(models: NonNullable<Report["models"]>, items: (r: Report) 
   return [...seen.entries()].map(([k, l]) => ({ key: k, label: l }))
 }
 
+/**
+ * Stars for a table's cells by their chance-level p, Benjamini–Hochberg-adjusted over the table's cells (each
+ * model's report adjusts over its own tests, so the table adjusts again over what it shows).
+ */
+const starsOver = (chances: ReadonlyArray<ChanceLevel | null | undefined>): Array<string> => {
+  const adjusted = benjaminiHochberg(chances.map((c) => c?.p ?? NaN))
+  return adjusted.map((p) => (Number.isFinite(p) ? stars(p) : ""))
+}
+
+/** A similarity cell: figure, CI, stars by chance, and its chance level (95th percentile of the permuted figures). */
+const cellText = (
+  x: number | null,
+  ci: { readonly lower: number | null; readonly upper: number | null },
+  mark: string,
+  chance: ChanceLevel | null | undefined,
+  ceiling?: number | null
+) => `${f(x)} [${f(ci.lower)}, ${f(ci.upper)}]${mark} chance ${f(chance?.q95)}${ceiling === undefined ? "" : ` ceiling ${f(ceiling)}`}`
+
 /** The comparison tables of a several-backend report (empty for a run of one backend). */
 export const modelTables = (r: Report): Array<ModelsTable> => {
   const models = r.models
@@ -32,25 +52,33 @@ export const modelTables = (r: Report): Array<ModelsTable> => {
   const level = Math.round(r.settings.ciLevel * 100)
 
   const structures = columnsOf(models, (x) => x.valueStructure?.structureComparisons ?? [], (c) => c.baseline.id, (c) => c.baseline.title)
+  const svCells = models.map((m) => structures.map((s) => m.report.valueStructure?.structureComparisons.find((x) => x.baseline.id === s.key)))
+  const svStars = starsOver(svCells.flat().map((c) => c?.null))
+  const paperT = (p: number | null | undefined) => stars(p) || "n.s."
   tables.push({
-    title: `Value similarity S_V by model — paper 000 Table 1's rows (S_V and its bootstrap ${level}% CI per human value structure)`,
-    header: ["model", "respondents", ...structures.map((s) => s.key.replace(/\.correlations/, ""))],
-    rows: models.map((m) => {
+    title: `Value similarity S_V by model — paper 000 Table 1's rows (S_V, its bootstrap ${level}% CI and chance level per human value structure)`,
+    header: ["model", "respondents", ...structures.map((s) => s.key.replace(/\.correlations/, "")), "paper's t-test"],
+    rows: models.map((m, mi) => {
       const v = m.report.valueStructure
       return [
         name(m),
         v === null ? "–" : String(v.respondents),
-        ...structures.map((s) => {
-          const c = v?.structureComparisons.find((x) => x.baseline.id === s.key)
-          return c === undefined ? "–" : `${f(c.sv)} [${f(c.bootstrap.ci.lower)}, ${f(c.bootstrap.ci.upper)}]`
-        })
+        ...structures.map((_, si) => {
+          const c = svCells[mi]![si]
+          return c === undefined ? "–" : cellText(c.sv, c.bootstrap.ci, svStars[mi * structures.length + si]!, c.null, c.ceiling?.sv ?? null)
+        }),
+        svCells[mi]!.map((c) => (c === undefined ? "–" : paperT(c.bootstrap.pAdjusted))).join(" ")
       ]
     }),
-    numeric: [false, true, ...structures.map(() => true)],
+    numeric: [false, true, ...structures.map(() => true), false],
     note:
       structures.length === 0
         ? "no human value-correlation baseline matched these runs' values"
-        : [...structures.map((s) => `${s.key}: ${s.label}`), "Read each S_V against its chance level (the permutation null) in the model's own report below."].join("\n")
+        : [
+            ...structures.map((s) => `${s.key}: ${s.label}`),
+            `${STARS_LEGEND}; chance = the 95th percentile of S_V with the run's value labels permuted; ceiling = mean S_V of the baseline with the other human samples of its instrument family (human agreement).`,
+            "paper's t-test: paper 000's one-sample t-test of the bootstrap S_V against 0 (BH within each model's report), one mark per column in order; for comparison only, as unrelated structures are far above 0."
+          ].join("\n")
   })
 
   const hierarchies = columnsOf(models, (x) => x.valueStructure?.hierarchyComparisons ?? [], (h) => h.baseline.id, (h) => h.baseline.id)
@@ -69,18 +97,21 @@ export const modelTables = (r: Report): Array<ModelsTable> => {
 
   const behaviours = columnsOf(models, (x) => x.behaviour.comparisons, (c) => `${c.baseline.id}|${c.measure}`, (c) => c.measure)
   if (behaviours.length > 0) {
+    const sbCells = models.map((m) => behaviours.map((b) => m.report.behaviour.comparisons.find((x) => `${x.baseline.id}|${x.measure}` === b.key)))
+    const sbStars = starsOver(sbCells.flat().map((c) => c?.null))
     tables.push({
-      title: `Behaviour similarity S_B by model (S_B, bootstrap ${level}% CI) — paper 000 Table 2's shape`,
-      header: ["model", ...behaviours.map((b) => b.label)],
-      rows: models.map((m) => [
+      title: `Behaviour similarity S_B by model (S_B, bootstrap ${level}% CI, chance level) — paper 000 Table 2's shape`,
+      header: ["model", ...behaviours.map((b) => b.label), "paper's t-test"],
+      rows: models.map((m, mi) => [
         name(m),
-        ...behaviours.map((b) => {
-          const c = m.report.behaviour.comparisons.find((x) => `${x.baseline.id}|${x.measure}` === b.key)
-          return c === undefined ? "–" : `${f(c.sb)} [${f(c.bootstrap.ci.lower)}, ${f(c.bootstrap.ci.upper)}]`
-        })
+        ...behaviours.map((_, bi) => {
+          const c = sbCells[mi]![bi]
+          return c === undefined ? "–" : cellText(c.sb, c.bootstrap.ci, sbStars[mi * behaviours.length + bi]!, c.null)
+        }),
+        sbCells[mi]!.map((c) => (c === undefined ? "–" : paperT(c.bootstrap.pAdjusted))).join(" ")
       ]),
-      numeric: [false, ...behaviours.map(() => true)],
-      note: null
+      numeric: [false, ...behaviours.map(() => true), false],
+      note: `${STARS_LEGEND}; chance = the 95th percentile of S_B with the run's value labels (rows of its value × behaviour matrix) permuted.`
     })
   }
 

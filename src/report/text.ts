@@ -1,8 +1,9 @@
 import type { BehaviourMeasure, BootstrapSummary, ConditionBreakdown, Report } from "../analysis/Report.js"
 import type { GameAnalysis } from "../analysis/games.js"
-import { ciText, clause, hasText, int, num as f, pValue as p, sentence } from "./format.js"
+import { ciText, clause, hasText, int, mdsMethodText, num as f, pValue as p, sentence } from "./format.js"
 import { gameConditions, notMeasured, presentSections, type SectionId } from "./sections.js"
 import { renderModelsText } from "./models.js"
+import { experimentsText, pairedRows, panelRows } from "../experiments/render.js"
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + " ".repeat(n - s.length))
 const lpad = (s: string, n: number) => (s.length >= n ? s : " ".repeat(n - s.length) + s)
@@ -26,17 +27,23 @@ const conditionsTable = (keys: ReadonlyArray<string>, conditions: ReadonlyArray<
 // ---------------------------------------------------------------------------------------------------------------
 // Sections (the order and the titles are in sections.ts)
 
+/** How many respondents each resample drew, and by which rule (paper 000 draws 500 whatever the sample's size). */
+const resampleText = (r: Report, used: number | undefined): string =>
+  used === undefined || used === r.settings.bootstrapSampleSize
+    ? `${r.settings.bootstrapSampleSize} respondents${r.settings.bootstrapSizeRule === "paper" ? " (the paper's fixed size)" : ""}`
+    : `${used} respondents (the sample's own size, below the paper's ${r.settings.bootstrapSampleSize})`
+
 const svSection = (r: Report): Array<string> => {
   const v = r.valueStructure!
   const out: Array<string> = []
   // S_V first: the figure, its bootstrap CI and the chance level it must be read against.
-  const method = r.settings.mdsMethod === "smacof" ? "ratio SMACOF maps (the paper's metric MDS)" : "classical MDS maps"
+  const method = mdsMethodText(r.settings.mdsMethod)
   out.push(`Against human value structures — ${v.questionnaire}, ${v.respondents} respondents; ${method} + Procrustes`)
   const marks: Array<string> = []
   out.push(
     ...indent(
       table(
-        ["baseline", "n", "conf.", "S_V", `${Math.round(r.settings.ciLevel * 100)}% CI`, "chance", "chance 95%", "p (perm.)"],
+        ["baseline", "n", "conf.", "S_V", `${Math.round(r.settings.ciLevel * 100)}% CI`, "chance", "chance 95%", "p (perm.)", "human ceiling", "position"],
         v.structureComparisons.map((c) => {
           if (c.circularity !== null) marks.push(`${c.baseline.title}: ${sentence(c.circularity)}`)
           return [
@@ -47,17 +54,20 @@ const svSection = (r: Report): Array<string> => {
             ci(c.bootstrap),
             f(c.null?.mean),
             f(c.null?.q95),
-            p(c.null?.p ?? null)
+            p(c.null?.p ?? null),
+            f(c.ceiling?.sv),
+            f(c.ceiling?.position, 2)
           ]
         }),
-        [false, true, false, true, false, true, true, true]
+        [false, true, false, true, false, true, true, true, true, true]
       )
     )
   )
   if (v.noVariance !== undefined) out.push(`  S_V –: ${v.noVariance}.`)
   const perms = v.structureComparisons.find((c) => c.null !== null)?.null?.permutations ?? r.settings.permutations
   out.push(
-    `  CI: ${r.settings.bootstrapIterations} bootstrap resamples of ${r.settings.bootstrapSampleSize} respondents. Chance: mean and 95th percentile of S_V with the run's value labels permuted (${perms} permutations); p (perm.) = share of them at or above S_V. Unrelated structures reach S_V well above 0, so read S_V against the chance level.`
+    `  CI: ${r.settings.bootstrapIterations} bootstrap resamples of ${resampleText(r, v.structureComparisons[0]?.bootstrap.sampleSize)}. Chance: mean and 95th percentile of S_V with the run's value labels permuted (${perms} permutations); p (perm.) = share of them at or above S_V. Unrelated structures reach S_V well above 0, so read S_V against the chance level.`,
+    "  Human ceiling: mean S_V of the baseline with the other human samples given of its instrument family (PVQ: PVQ-21, ESS, PVQ-40; SVS) and centering; position = (S_V − chance mean) / (ceiling − chance mean): 0 at chance, 1 at human agreement (valuesim's reading; the paper has neither)."
   )
   for (const m of marks) out.push(`  [circular] ${m}`)
   out.push("", "  The paper's test (appendix G): bootstrap mean, one-sample t-test of the resamples vs 0, Benjamini–Hochberg across the report:")
@@ -147,13 +157,23 @@ const behaviourSection = (r: Report): Array<string> => {
     )
   }
   if (b.comparisons.length > 0) {
-    out.push("", "Behaviour similarity S_B vs human value–behaviour correlations:")
+    out.push("", "Behaviour similarity S_B vs human value–behaviour correlations (chance: S_B with the run's value labels permuted):")
     out.push(
       ...indent(
         table(
-          ["baseline", "measure", "cells", "S_B", "boot mean", `${Math.round(r.settings.ciLevel * 100)}% CI`, "p", "p (BH)"],
-          b.comparisons.map((c) => [c.baseline.title, c.measure, String(c.cells), f(c.sb), f(c.bootstrap.mean), ci(c.bootstrap), p(c.bootstrap.p), p(c.bootstrap.pAdjusted)]),
-          [false, false, true, true, true, false, true, true]
+          ["baseline", "measure", "cells", "S_B", `${Math.round(r.settings.ciLevel * 100)}% CI`, "chance", "chance 95%", "p (perm.)", "paper's t p (BH)"],
+          b.comparisons.map((c) => [
+            c.baseline.title,
+            c.measure,
+            String(c.cells),
+            f(c.sb),
+            ci(c.bootstrap),
+            f(c.null?.mean),
+            f(c.null?.q95),
+            p(c.null?.p ?? null),
+            p(c.bootstrap.pAdjusted)
+          ]),
+          [false, false, true, true, false, true, true, true, true]
         )
       )
     )
@@ -257,6 +277,16 @@ const SECTIONS: Record<SectionId, (r: Report) => Array<string>> = {
   values: valuesSection,
   behaviour: behaviourSection,
   games: gamesSection,
+  experiments: (r) => experimentsText(r.experiments ?? [], table),
+  panels: (r) =>
+    (r.panels ?? []).flatMap((p, k) => {
+      const t = panelRows(p)
+      return [...(k > 0 ? [""] : []), t.intro, ...table(t.header, t.rows, [false, ...t.header.slice(1).map((h) => h !== "95% CI")]).map((l) => `  ${l}`)]
+    }),
+  paired: (r) => {
+    const t = pairedRows(r.pairedWith!)
+    return [t.intro, ...table(t.header, t.rows, [false, false, true, true, true, false, true, true, true]).map((l) => `  ${l}`)]
+  },
   "not-compared": notComparedSection,
   baselines: baselinesSection
 }

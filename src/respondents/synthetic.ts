@@ -19,6 +19,7 @@ import { scoringCode } from "../store/encoding.js"
 import type { PendingAgent } from "../store/reads.js"
 import type { AnswerPage } from "../store/RunStore.js"
 import { answerPage, PageColumns, type Respondent } from "./Respondent.js"
+import { armShift } from "../experiments/arms.js"
 
 /** Per-agent stream that draws the agent's answers from distributions; independent of processing order. */
 export const drawStream = (spec: RunSpec, step: number, agentId: number) => stream(spec.seed, "draw", step, agentId)
@@ -53,11 +54,15 @@ export const syntheticUnits = (spec: RunSpec, step: number, q: Questionnaire, ag
   const raws: Array<string> | null = spec.backend.scoring === "sample" ? [] : null
   page.raws = raws
   const profile = new Float64Array(native ? PROFILE_LENGTH : n + 1)
+  // An arm of an experiment plants its effect on the latent standing behind every answer of the step (it acts
+  // like the response-style shift: raw answers move, before reverse keying).
+  const shift = armShift(spec.steps[step]!)
   agents.forEach((agent, a) => {
     const cond = spec.population.conditions[agent.conditionIdx]
     const profileRng = stream(spec.seed, "profile", agent.agentId)
     if (native) latentProfile(cond?.value ? VALUES_10.indexOf(cond.value as Value10) : null, profileRng, SYNTHETIC_DEFAULTS, profile)
     else circleProfile(n, cond?.value ? positionOn(qSystem, popSystem, cond.value) : null, profileRng, SYNTHETIC_DEFAULTS, profile)
+    if (shift !== 0) profile[native ? STYLE_INDEX : n] = profile[native ? STYLE_INDEX : n]! + shift
     const draw = drawStream(spec, step, agent.agentId)
     for (let i = 0; i < nItems; i++) {
       const m = a * nItems + i

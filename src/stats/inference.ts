@@ -55,7 +55,8 @@ const LANCZOS = [
   12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7
 ]
 
-const logGamma = (x: number): number => {
+/** ln Γ(x) by the Lanczos approximation (x > 0; reflection below ½). */
+export const logGamma = (x: number): number => {
   if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - logGamma(1 - x)
   const z = x - 1
   let a = LANCZOS[0] as number

@@ -153,14 +153,29 @@ export const mdsFromCorrelation = (r: ReadonlyArray<ArrayLike<number>>, dims = 2
   return classicalMds(d, dims)
 }
 
-/** How a value correlation matrix becomes a map: the paper's metric (ratio) SMACOF, or classical (Torgerson) MDS. */
-export type MdsMethod = "smacof" | "classical"
-export const MDS_METHODS: ReadonlyArray<MdsMethod> = ["smacof", "classical"]
-/** Paper 000 §5.3 applies "metric MDS (Borg et al., 2018)": SMACOF on ratio-scaled dissimilarities. */
+/**
+ * How a value correlation matrix becomes a map: ratio SMACOF (metric MDS) or classical (Torgerson) MDS, on the
+ * dissimilarity √(2(1 − r)) or, with the suffix "-1-r", on 1 − r. Paper 000 §5.3 names only "metric MDS (Borg et
+ * al., 2018)"; the dissimilarity √(2(1 − r)) (the distance between standardised variables) and the classical start
+ * are valuesim's choices. 1 − r moves S_V by up to 0.08 on the shipped baselines.
+ */
+export type MdsMethod = "smacof" | "classical" | "smacof-1-r" | "classical-1-r"
+export const MDS_METHODS: ReadonlyArray<MdsMethod> = ["smacof", "classical", "smacof-1-r", "classical-1-r"]
+/** Metric (ratio) SMACOF, paper 000 §5.3's "metric MDS", on √(2(1 − r)) from the classical start (valuesim's choices). */
 export const DEFAULT_MDS_METHOD: MdsMethod = "smacof"
 
-/** Stop when the stress changes by less than this fraction of itself from one iteration to the next. */
-export const SMACOF_EPS = 1e-10
+/** Whether a method is SMACOF (else classical MDS). */
+export const isSmacof = (m: MdsMethod): boolean => m.startsWith("smacof")
+/** The dissimilarity a method maps: √(2(1 − r)) (default) or 1 − r. */
+export const dissimilarityOf = (m: MdsMethod): "sqrt(2(1-r))" | "1-r" => (m.endsWith("-1-r") ? "1-r" : "sqrt(2(1-r))")
+
+/**
+ * Stop when no coordinate moves by more than this (times the configuration's largest |coordinate|, at least 1)
+ * in one Guttman transform. SMACOF converges linearly, so a stopping rule on the stress change (1e-10 relative,
+ * as before) could stop 2e-5 of S_V short of the fixed point; at 1e-13 on the coordinates S_V is within 1e-9 of
+ * it on every pair of shipped baselines (tests/stats/smacof.test.ts), for a few hundred more iterations at 10 × 10.
+ */
+export const SMACOF_EPS = 1e-13
 /** A safety cap; 10-value maps converge in well under a thousand iterations. */
 export const SMACOF_MAX_ITERATIONS = 100_000
 
@@ -172,7 +187,7 @@ export interface SmacofResult {
   readonly stress: number
   /** Guttman transforms applied. */
   readonly iterations: number
-  /** Whether the relative change of stress fell below `eps` before `maxIterations`. */
+  /** Whether the largest coordinate step fell below `eps` (relative) before `maxIterations`. */
   readonly converged: boolean
 }
 
@@ -202,13 +217,15 @@ const rawStress = (delta: ReadonlyArray<ArrayLike<number>>, x: Float64Array, n: 
  * Metric SMACOF with ratio transformation and unit weights (de Leeuw 1977; Borg & Groenen 2005, ch. 8; Borg,
  * Groenen & Mair 2018, ch. 7): minimises the raw stress σ(X) = Σ_{i<j} (d_ij(X) − δ_ij)² by repeated Guttman
  * transforms X ← (1/n) B(X) X, where B_ij = −δ_ij / d_ij(X) for i ≠ j (0 when d_ij(X) = 0) and B_ii = −Σ_{j≠i} B_ij.
- * Each transform never increases the stress. It starts from `init` (the paper's software starts from the classical
- * solution, {@link classicalMds}) and stops when (σ_old − σ_new) / σ_old < eps, or at zero stress. A ratio
+ * Each transform never increases the stress. It starts from `init` ({@link mapFromCorrelation} passes the classical
+ * solution, {@link classicalMds}: valuesim's choice) and stops when no coordinate moves by more than
+ * eps · max(1, max |x|) in one transform (the converged fixed point), or at zero stress. A ratio
  * transformation fits the dissimilarities up to nothing but their own scale: scaling δ scales the solution.
  *
- * Agrees with scikit-learn's `sklearn.manifold.smacof(δ, metric=True, init=init, n_init=1)` run to convergence
- * (tests/fixtures/make_mds_reference.py); scikit-learn differs only in its stopping rule and in treating a zero
- * distance as 1e-5.
+ * Agrees with scikit-learn's Guttman transforms (`sklearn.manifold.smacof(δ, metric=True, init=x, n_init=1,
+ * max_iter=1)`) repeated under the same stopping rule (tests/fixtures/make_mds_reference.py). scikit-learn's own
+ * stopping rule (1.2: relative stress change below 1e-3 by default) stops hard matrices after 11–38 iterations,
+ * far from the fixed point, so valuesim states agreement with the converged fixed point, not with its defaults.
  *
  * Preconditions: delta is a non-empty n × n symmetric matrix of finite non-negative numbers with a zero diagonal;
  * init is n × dims with finite entries.
@@ -269,29 +286,40 @@ export const smacof = (
         next[i * dims + k] = s / n
       }
     }
+    let step = 0
+    let size = 1
+    for (let k = 0; k < n * dims; k++) {
+      step = Math.max(step, Math.abs((next[k] as number) - (x[k] as number)))
+      size = Math.max(size, Math.abs(next[k] as number))
+    }
     ;[x, next] = [next, x]
     iterations++
-    const updated = rawStress(delta, x, n, dims)
-    converged = updated === 0 || (stress - updated) / stress < eps
-    stress = updated
+    stress = rawStress(delta, x, n, dims)
+    converged = stress === 0 || step < eps * size
   }
   const coordinates = Array.from({ length: n }, (_, i) => Array.from({ length: dims }, (_, k) => (x[i * dims + k] as number) + 0))
   return { coordinates, stress, iterations, converged }
 }
 
 /**
- * The 2-D (or `dims`-D) map of a correlation matrix on D = √(2(1 − r)) by the given method: classical MDS, or
- * ratio SMACOF started from the classical solution (the default, as paper 000 §5.3). A map of the matrix with
+ * The 2-D (or `dims`-D) map of a correlation matrix by the given method: classical MDS, or ratio SMACOF (paper
+ * 000 §5.3's "metric MDS") started from the classical solution (the default), on D = √(2(1 − r)) or, for the
+ * "-1-r" methods, on D = 1 − r. A map of the matrix with
  * its values permuted is the same map with its points permuted (both methods are equivariant), which is what
  * lets the permutation null of S_V reuse one map.
  */
 export const mapFromCorrelation = (r: ReadonlyArray<ArrayLike<number>>, method: MdsMethod = DEFAULT_MDS_METHOD, dims = 2): MdsResult & { readonly method: MdsMethod; readonly stress: number | null } => {
   const n = checkSquare("mapFromCorrelation", r)
+  const linear = dissimilarityOf(method) === "1-r"
   const d = Array.from({ length: n }, (_, i) =>
-    Array.from({ length: n }, (_, j) => (i === j ? 0 : correlationToDistance((r[i] as ArrayLike<number>)[j] as number)))
+    Array.from({ length: n }, (_, j) => {
+      if (i === j) return 0
+      const x = (r[i] as ArrayLike<number>)[j] as number
+      return linear ? 1 - Math.max(-1, Math.min(1, x)) : correlationToDistance(x)
+    })
   )
   const classical = classicalMds(d, dims)
-  if (method === "classical") return { ...classical, method, stress: null }
+  if (!isSmacof(method)) return { ...classical, method, stress: null }
   const s = smacof(d, classical.coordinates)
   return { coordinates: s.coordinates, eigenvalues: classical.eigenvalues, method, stress: s.stress }
 }

@@ -3,7 +3,7 @@
  * it. Pure.
  */
 import { Matrix, SingularValueDecomposition } from "ml-matrix"
-import { quantile } from "./inference.js"
+import { permutationNull } from "./chance.js"
 import { DEFAULT_MDS_METHOD, mapFromCorrelation, type MdsMethod } from "./mds.js"
 
 /** The result of {@link procrustes}, named as in SciPy. */
@@ -180,20 +180,7 @@ export const svPermutationNull = (
 ): SvNull => {
   if (!Number.isInteger(permutations) || permutations < 1)
     throw new RangeError(`svPermutationNull: permutations must be a positive integer, got ${permutations}`)
-  const n = modelMap.length
-  const idx = new Int32Array(n)
-  const values = new Float64Array(permutations)
-  let atLeast = 0
-  for (let it = 0; it < permutations; it++) {
-    for (let i = 0; i < n; i++) idx[i] = i
-    shuffle(idx)
-    const permuted = Array.from(idx, (j) => modelMap[j] as ArrayLike<number>)
-    const sv = 1 - procrustes(humanMap, permuted).disparity
-    values[it] = sv
-    // a permutation equal to the observed labelling ties with it up to rounding
-    if (sv >= observed - 1e-12) atLeast++
-  }
-  let sum = 0
-  for (const v of values) sum += v
-  return { permutations, mean: sum / permutations, q95: quantile(values, 0.95), p: (1 + atLeast) / (1 + permutations) }
+  return permutationNull(modelMap.length, observed, permutations, shuffle, (idx) =>
+    1 - procrustes(humanMap, Array.from(idx, (j) => modelMap[j] as ArrayLike<number>)).disparity
+  )
 }

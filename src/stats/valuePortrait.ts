@@ -21,10 +21,14 @@
  *     higher-order values any r above the bound does (one item with r = 0.301, p = 0.056 is counted);
  *     `PUBLISHED_RULES` encodes that. (The published scorer writes the p bound as three hard-coded exclusions
  *     of item × dimension pairs with r just above 0.3 and p just above 0.05; the rule gives the same set.)
- *   - the published scorer takes an item's correlations from its record in the first result file (v1), so
- *     an item whose v1 answer was unreadable would be scored with whatever correlations that error record
- *     carries; in the published dev outputs they are always the item's own, so reading them from the data
- *     folder, as valuesim does, gives the same selection.
+ *   - the published averager takes an item's metadata (its correlations with each family) from the item's
+ *     first record in the result files sorted by path (`_v1_results.json` before `_v1_reversed_results.json`),
+ *     and the scorer counts the item for a family only when that record carries the family's correlations.
+ *     Some clients write an unreadable answer as an error record without correlations; such an item is then
+ *     left out of that family's scores even when other variants rated it. `VpItemRule` "published" (the
+ *     default) reproduces this with `withoutItems`; "dataset" takes every item's correlations from the data
+ *     folder (valuesim's earlier rule; it counts those items). The selection itself comes from the data folder
+ *     under both rules: where the records carry correlations they are the item's own.
  */
 import { mean } from "./descriptive.js"
 
@@ -70,6 +74,28 @@ export const PUBLISHED_RULES: Readonly<Record<VpFamily, VpSelectionRule>> = {
   pvq: { minR: 0.3, maxP: 0.05 },
   bfi: { minR: 0.3, maxP: 0.05 },
   higher_pvq: { minR: 0.3, maxP: Infinity }
+}
+
+/**
+ * Where an item's metadata come from: "published" — the item's first record in the result files sorted by path
+ * (an item whose first record lacks a family's correlations is left out of that family, as in the published
+ * pipeline); "dataset" — the data folder's correlation files for every item.
+ */
+export type VpItemRule = "published" | "dataset"
+export const VP_ITEM_RULES: ReadonlyArray<VpItemRule> = ["published", "dataset"]
+
+/** The selection without the given items (dimensions left with no item are dropped). */
+export const withoutItems = (
+  selection: ReadonlyMap<string, ReadonlyArray<string>>,
+  excluded: ReadonlySet<string>
+): ReadonlyMap<string, ReadonlyArray<string>> => {
+  if (excluded.size === 0) return selection
+  const out = new Map<string, ReadonlyArray<string>>()
+  for (const [d, items] of selection) {
+    const kept = items.filter((k) => !excluded.has(k))
+    if (kept.length > 0) out.set(d, kept)
+  }
+  return out
 }
 
 /** The key of an item: portrait id and response option, e.g. "1025:3". */

@@ -58,6 +58,15 @@ const SCHEMA = `
   CREATE TABLE game_results (step INTEGER NOT NULL, agent_id INTEGER NOT NULL, match_id INTEGER, member INTEGER,
     status TEXT NOT NULL, payoff REAL, details TEXT, PRIMARY KEY (step, agent_id)) WITHOUT ROWID;`
 
+/**
+ * The arm of every step that is one arm of an experiment (issue 24): answers, moves and game results carry their
+ * arm through their step. Added to schema version 3 without a version change: created by the plan of a run
+ * with arms, and absent from stores made before or without arms (readers treat that as no arms).
+ */
+export const createStepArms = (db: RunDb): void => {
+  db.exec(`CREATE TABLE IF NOT EXISTS step_arms (step INTEGER PRIMARY KEY, arm TEXT NOT NULL, experiment TEXT NOT NULL)`)
+}
+
 export interface RequestRow {
   readonly key: string
   readonly body: string

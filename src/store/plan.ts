@@ -1,4 +1,4 @@
-import { putManifest, type RunDb } from "./RunStore.js"
+import { createStepArms, putManifest, type RunDb } from "./RunStore.js"
 
 /** Everything a new run starts from, in the store's terms. */
 export interface RunPlan {
@@ -6,11 +6,19 @@ export interface RunPlan {
   /** Condition index of agent i (agent ids are 0…N−1). */
   readonly assignment: ArrayLike<number>
   readonly steps: ReadonlyArray<
-    | {
-        readonly kind: "questionnaire"
-        readonly items: ReadonlyArray<{ readonly id: string; readonly subscale: string; readonly reverse: boolean; readonly text: string }>
-      }
-    | { readonly kind: "game"; readonly groups: ReadonlyArray<ReadonlyArray<number>>; readonly unmatched: ReadonlyArray<number> }
+    (
+      | {
+          readonly kind: "questionnaire"
+          readonly items: ReadonlyArray<{ readonly id: string; readonly subscale: string; readonly reverse: boolean; readonly text: string }>
+        }
+      | { readonly kind: "game"; readonly groups: ReadonlyArray<ReadonlyArray<number>>; readonly unmatched: ReadonlyArray<number> }
+    ) & {
+      /** The agents with a unit for this step (an arm of a `between` experiment); absent: every agent. */
+      readonly agents?: ReadonlyArray<number>
+      /** The step is an arm of an experiment: the arm's name and the experiment's id (table `step_arms`). */
+      readonly arm?: string
+      readonly experiment?: string
+    }
   >
   readonly manifest: Record<string, unknown>
 }
@@ -37,9 +45,15 @@ export const writePlan = (db: RunDb, plan: RunPlan): void => {
     const totals = db.prepare(
       `INSERT INTO step_totals (step, units_pending, units_done, units_failed, answers, failed, missing, degraded) VALUES (?, ?, ?, 0, 0, 0, 0, 0)`
     )
+    const hasArms = plan.steps.some((s) => s.arm !== undefined)
+    if (hasArms) createStepArms(db)
+    const armRow = hasArms ? db.prepare(`INSERT OR REPLACE INTO step_arms (step, arm, experiment) VALUES (?, ?, ?)`) : null
     plan.steps.forEach((s, step) => {
       if (s.kind === "questionnaire") s.items.forEach((item, idx) => it.run(step, idx, item.id, item.subscale, item.reverse ? 1 : 0, item.text))
-      for (let i = 0; i < n; i++) u.run(step, i)
+      if (s.arm !== undefined) armRow?.run(step, s.arm, s.experiment ?? "")
+      const units = s.agents?.length ?? n
+      if (s.agents === undefined) for (let i = 0; i < n; i++) u.run(step, i)
+      else for (const i of s.agents) u.run(step, i)
       let done = 0
       if (s.kind === "game") {
         s.groups.forEach((members, matchId) => m.run(step, matchId, JSON.stringify(members)))
@@ -49,7 +63,7 @@ export const writePlan = (db: RunDb, plan: RunPlan): void => {
           done++
         }
       }
-      totals.run(step, n - done, done)
+      totals.run(step, units - done, done)
     })
     putManifest(db, plan.manifest)
   })()

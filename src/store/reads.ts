@@ -144,9 +144,25 @@ export const readRequestAttempts = (db: RunDb): { readonly max: number; readonly
 export const readItemCount = (db: RunDb, step: number): number =>
   db.prepare(`SELECT count(*) FROM items WHERE step = ?`).pluck().get(step) as number
 
-/** Answer rows a complete run holds (agents × items, over the questionnaire steps): a progress total, read without a scan. */
+/**
+ * Answer rows a complete run holds (each questionnaire step's units × its items; a step of a `between` arm has
+ * units for its own agents only): a progress total, read from the counters without a scan.
+ */
 export const readExpectedAnswerRows = (db: RunDb): number =>
-  (db.prepare(`SELECT count(*) FROM items`).pluck().get() as number) * readAgentCount(db)
+  db
+    .prepare(
+      `SELECT coalesce(sum((t.units_pending + t.units_done + t.units_failed) * (SELECT count(*) FROM items i WHERE i.step = t.step)), 0) FROM step_totals t`
+    )
+    .pluck()
+    .get() as number
+
+/** The arm of each step that is one (table `step_arms`); empty for stores without arms, including older ones. */
+export const readStepArms = (db: RunDb): Map<number, { readonly arm: string; readonly experiment: string }> => {
+  const has = db.prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'step_arms'`).pluck().get() as number
+  if (has === 0) return new Map()
+  const rows = db.prepare(`SELECT step, arm, experiment FROM step_arms ORDER BY step`).all() as Array<{ step: number; arm: string; experiment: string }>
+  return new Map(rows.map((r) => [r.step, { arm: r.arm, experiment: r.experiment }]))
+}
 
 export interface ItemRow {
   readonly step: number

@@ -245,3 +245,13 @@ describe("openai backend against the loopback server", () => {
     }
   })
 })
+
+describe("an empty OPENAI_API_KEY (issue 22 item 8)", () => {
+  it("runs keyless, as with no key at all, instead of ending in an internal error", async () => {
+    const runs = tempDir("empty-key")
+    const r = await runCli(["run", "tests/fixtures/mini-values.yaml", "--agents", "2", "--runs-dir", runs, ...openaiArgs()], { OPENAI_API_KEY: "" })
+    expect(r.stderr).not.toContain("internal error")
+    expect(r.code, r.stderr).toBe(0)
+    expect(lastJson(r.stdout)["status"]).toBe("complete")
+  })
+})

@@ -49,7 +49,9 @@ describe("valuesim report", () => {
       expect(c.sv!).toBeGreaterThan(0.5)
       expect(c.sv!).toBeLessThanOrEqual(1)
       expect(c.bootstrap.iterations).toBe(100)
-      expect(c.bootstrap.sampleSize).toBe(500)
+      // 400 respondents: resampled at their own size, not the paper's 500 (issue 22 item 5)
+      expect(c.bootstrap.sampleSize).toBe(400)
+      expect(c.bootstrap.sizeRule).toBe("own")
       expect(c.bootstrap.ci.lower!).toBeLessThan(c.bootstrap.mean!)
       expect(c.bootstrap.ci.upper!).toBeGreaterThan(c.bootstrap.mean!)
       expect(c.bootstrap.p!).toBeLessThan(0.001)
@@ -58,6 +60,14 @@ describe("valuesim report", () => {
       // the paper's metric MDS by default, and the chance level beside the S_V
       expect(c.mdsMethod).toBe("smacof")
       expect(c.null!.permutations).toBe(1000)
+      // the human ceiling beside the chance level (issue 22 item 4): PVQ samples agree with each other, SVS has no partner shipped
+      if (id.startsWith("svs")) expect(c.ceiling.sv).toBeNull()
+      else {
+        expect(c.ceiling.family).toBe("PVQ")
+        expect(c.ceiling.pairs.length).toBeGreaterThan(0)
+        expect(c.ceiling.sv!).toBeGreaterThan(0.8)
+        expect(c.ceiling.position!).toBeCloseTo((c.sv! - c.null!.mean!) / (c.ceiling.sv! - c.null!.mean!), 12)
+      }
       expect(c.null!.mean!).toBeGreaterThan(0.05)
       expect(c.null!.q95!).toBeGreaterThan(c.null!.mean!)
       expect(c.null!.q95!).toBeLessThan(c.sv!)
@@ -190,6 +200,10 @@ describe("valuesim report", () => {
     expect(c.baseline.id).toBe("valueportrait-prolific-569.big-five")
     expect(c.cells).toBe(50)
     expect(c.sb).not.toBeNull()
+    // S_B carries its chance level, as S_V does (issue 22 item 3)
+    expect(c.null!.permutations).toBe(1000)
+    expect(c.null!.q95).not.toBeNull()
+    expect(c.null!.pAdjusted).not.toBeNull()
     expect(c.bootstrap.iterations).toBe(30)
     // The model matrix of the comparison is the run's value × behaviour matrix (same cells, same order).
     expect(c.modelMatrix[0]![0]).toBeCloseTo(report.behaviour.valueBehaviour!.matrix[0]![0]!, 12)

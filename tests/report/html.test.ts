@@ -26,6 +26,7 @@ const baseline = (id: string, title: string, overrides: Partial<BaselineRef> = {
 const bootstrap = (mean: number | null, p: number | null, pAdjusted: number | null): BootstrapSummary => ({
   iterations: 200,
   sampleSize: 40,
+  sizeRule: "own",
   mean,
   sd: 0.02,
   ci: { level: 0.95, lower: mean === null ? null : mean - 0.03, upper: mean === null ? null : mean + 0.03 },
@@ -55,7 +56,7 @@ const fullReport: Report = {
     seed: 7,
     population: { id: "uniform-10", strategy: "stratified" }
   },
-  settings: { bootstrapIterations: 200, bootstrapSampleSize: 40, ciLevel: 0.95, seed: 11, mdsMethod: "smacof", permutations: 1000 },
+  settings: { bootstrapIterations: 200, bootstrapSampleSize: 40, bootstrapSizeRule: "own", ciLevel: 0.95, seed: 11, mdsMethod: "smacof", permutations: 1000 },
   valueStructure: {
     step: 0,
     questionnaire: "pvq-rr",
@@ -86,7 +87,8 @@ const fullReport: Report = {
         mdsMethod: "smacof",
         sv: 0.8734,
         disparity: 0.1266,
-        null: { permutations: 1000, mean: 0.2345, q95: 0.4567, p: 0.000999 },
+        null: { permutations: 1000, mean: 0.2345, q95: 0.4567, p: 0.000999, pAdjusted: 0.001998 },
+        ceiling: { family: "PVQ", sv: 0.9, pairs: [{ baseline: "other", sv: 0.9 }], position: (0.8734 - 0.2345) / (0.9 - 0.2345) },
         circularity: null,
         bootstrap: bootstrap(0.8612, 1.2e-9, 2.4e-9),
         aligned: { human: circleMap(1, 0), model: circleMap(0.9, 0.15) }
@@ -104,6 +106,7 @@ const fullReport: Report = {
         sv: 0.5432,
         disparity: null,
         null: null,
+        ceiling: { family: "PVQ", sv: null, pairs: [], position: null },
         circularity: "partly circular: the population's dominant-value shares come from the same data (test)",
         bootstrap: bootstrap(null, null, null),
         aligned: { human: circleMap(1, 0), model: circleMap(1.1, -0.3) }
@@ -142,6 +145,7 @@ const fullReport: Report = {
         modelMatrix: CODES.map(() => [0.25, 0.05]),
         cells: 20,
         sb: 0.4567,
+        null: { permutations: 1000, mean: 0.0123, q95: 0.2468, p: 0.0456, pAdjusted: 0.0912 },
         bootstrap: bootstrap(0.4444, 0.0123, 0.0246)
       }
     ],

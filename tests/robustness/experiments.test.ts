@@ -122,6 +122,10 @@ describe("runPrimingAblation (synthetic)", () => {
     for (const row of r.rows)
       for (const c of row.cells) expect(c.copyingCheck, `${row.setting} ${c.kind}`).toBe(c.kind === "S_V" && row.setting !== "priming-only")
     expect(renderAblation(r)).toContain("† copying check")
+    // stars by chance level, CIs in the cells, the paper's t-test in its own column (issue 22 items 2, 5)
+    for (const row of r.rows) for (const c of row.cells) expect(c.null, `${row.setting} ${c.kind}`).not.toBeNull()
+    expect(renderAblation(r)).toContain("paper's t-test")
+    expect(renderAblation(r)).toMatch(/\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]/)
     expect(r.mdsMethod).toBe("smacof")
   }, 60_000)
 

@@ -58,7 +58,7 @@ const modelFiles = (m: string) => VARIANTS.map((v) => path.join(OUT, `${m}_${v}_
 const allAvailable = MODELS.every(({ model }) => fs.existsSync(path.join(OUT, `${model}_expected_scores.json`)))
 
 describe.skipIf(!allAvailable).each(MODELS)("Value Portrait scoring against the published scores of $model", ({ model, errors }) => {
-  it(`reproduces every value, Big Five and higher-order score to ±0.005 (in fact ~1e-12; ${errors} unreadable answers)`, async () => {
+  it(`reproduces every value, Big Five and higher-order score to 1e-9 under the published item rule (${errors} unreadable answers)`, async () => {
     const expected = JSON.parse(fs.readFileSync(path.join(OUT, `${model}_expected_scores.json`), "utf8")).scores
     const r = await run(scoreRecordedOutputs(DATA, modelFiles(model)))
     if (Either.isLeft(r)) throw new Error(String(r.left))
@@ -77,6 +77,7 @@ describe.skipIf(!allAvailable).each(MODELS)("Value Portrait scoring against the 
       }
     }
     expect(max).toBeLessThan(1e-9)
+    expect(s.itemRule).toBe("published")
     expect(Object.keys(s.values)).toHaveLength(10)
     expect(s.values["SE"]).toBeCloseTo(expected.pvq.Security.centered_mean, 9)
   })
@@ -126,5 +127,60 @@ describe("Value Portrait scoring: bad input (in process)", () => {
     fs.writeFileSync(cfile, JSON.stringify([{ portrait_id: "1", option_id: 1, pvq_dimension: "Kindness", spearman_corr: 0.4, spearman_p_value: 0.01 }]))
     const unknown = await run(scoreRecordedOutputs(dir, ["x.json"]))
     expect(Either.isLeft(unknown) && String(unknown.left)).toContain("[0].pvq_dimension")
+  })
+})
+
+/**
+ * The published item rule (issue 22 item 1) on a synthetic fixture (tests/fixtures/value-portrait-mini, written by
+ * hand): item 1:2's record in the first file by name is an error record without correlations, so the published
+ * scorer leaves it out although the reversed variant rated it. Item averages: 1:1 = 5, 1:2 = 5, 1:3 = 2, 2:1 = 2.
+ */
+describe("Value Portrait: the published item rule (synthetic fixture)", () => {
+  const MINI = path.join(ROOT, "tests", "fixtures", "value-portrait-mini")
+  // given in reverse order: the rule must sort the files by name itself
+  const mini = ["mini_v1_reversed_results.json", "mini_v1_results.json"].map((f) => path.join(MINI, "outputs", f))
+
+  it("published (default): the item whose first record has no metadata is left out of every family it lacks", async () => {
+    const r = await run(scoreRecordedOutputs(MINI, mini))
+    if (Either.isLeft(r)) throw new Error(String(r.left))
+    const s = r.right
+    expect(s.itemRule).toBe("published")
+    expect(s.publishedRuleLeftOut).toEqual({ pvq: ["1:2"], bfi: ["1:2"], higher_pvq: ["1:2"] })
+    expect(s.variants.map((v) => v.unrated)).toEqual([0, 1])
+    // pvq: Hedonism {1:1} = 5, Power {1:3, 2:1} = 2, grand mean (5 + 2 + 2) / 3 = 3
+    expect(s.scores.pvq["Hedonism"]!.centered_mean).toBeCloseTo(2, 12)
+    expect(s.scores.pvq["Hedonism"]!.n).toBe(1)
+    expect(s.scores.pvq["Power"]!.centered_mean).toBeCloseTo(-1, 12)
+    // bfi: Openness {2:1} = 2, Neuroticism {1:1} = 5, grand 3.5
+    expect(s.scores.bfi["Openness"]!.centered_mean).toBeCloseTo(-1.5, 12)
+    expect(s.scores.bfi["Neuroticism"]!.centered_mean).toBeCloseTo(1.5, 12)
+    // higher-order: Openness_to_Change had only 1:2 and disappears
+    expect(s.scores.higher_pvq["Openness_to_Change"]).toBeUndefined()
+    expect(s.scores.higher_pvq["Self_Enhancement"]!.centered_mean).toBeCloseTo(0, 12)
+  })
+
+  it("dataset (named option): the same answers with every item's correlations from the data folder count 1:2", async () => {
+    const r = await run(scoreRecordedOutputs(MINI, mini, "dataset"))
+    if (Either.isLeft(r)) throw new Error(String(r.left))
+    const s = r.right
+    expect(s.itemRule).toBe("dataset")
+    expect(s.publishedRuleLeftOut.pvq).toEqual(["1:2"])
+    // pvq: Hedonism {1:1, 1:2} = 5, Power = 2, grand (5 + 5 + 2 + 2) / 4 = 3.5
+    expect(s.scores.pvq["Hedonism"]!.centered_mean).toBeCloseTo(1.5, 12)
+    expect(s.scores.pvq["Hedonism"]!.n).toBe(2)
+    expect(s.scores.bfi["Openness"]!.centered_mean).toBeCloseTo(-0.5, 12)
+    expect(s.scores.higher_pvq["Openness_to_Change"]!.centered_mean).toBeCloseTo(1.5, 12)
+  })
+
+  it("CLI: --item-rule is a named option, the JSON and the text say which rule was used", async () => {
+    const pub = await runCli(["value-portrait", "score", "--data", MINI, "--outputs", ...mini])
+    expect(pub.code, pub.stderr).toBe(0)
+    expect(pub.stdout).toContain("the published rule")
+    expect(pub.stdout).toContain("1:2")
+    const ds = await runCli(["value-portrait", "score", "--data", MINI, "--item-rule", "dataset", "--json", "--outputs", ...mini])
+    expect(ds.code, ds.stderr).toBe(0)
+    expect((lastJson(ds.stdout) as any).itemRule).toBe("dataset")
+    const bad = await runCli(["value-portrait", "score", "--data", MINI, "--item-rule", "first", "--outputs", ...mini])
+    expect(bad.code).toBe(2)
   })
 })
