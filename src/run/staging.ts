@@ -12,7 +12,7 @@ import { faultOf, storeErrorOf } from "../store/storeFault.js"
 import { processAlive } from "./liveness.js"
 
 /**
- * Creates a hidden staging folder `<runsDir>/.staging-<base>-<pid>` for a new run; `publishRunDir` renames it to
+ * Creates a hidden staging folder `<runsDir>/.staging-<base>-<pid>` for a new run; `createPlannedRun` renames it to
  * `<runsDir>/<run-id>/` once the plan is stored, so a run folder never exists without its plan (a kill or a full
  * disk while it is written leaves no empty run folder). Staging folders of processes no longer alive are removed.
  */
