@@ -20,6 +20,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { SpecFileError } from "../config/SpecFileError.js"
 import { commandLine, escapeControl } from "../domain/printable.js"
+import { realPathOf } from "../store/outputGuard.js"
 import { storeErrorOf } from "../store/storeFault.js"
 import { cliCommand } from "../app/invocation.js"
 import { stampAlive, stampOf, type ProcessStamp } from "./liveness.js"
@@ -57,14 +58,6 @@ export class RunLockedError extends Data.TaggedError("RunLocked")<{ readonly run
 /** Locks this process holds: real path of the run folder → the lock's token and how many times it was taken. */
 const held = new Map<string, { file: string; token: string; count: number }>()
 let exitHook = false
-
-const realDir = (dir: string) => {
-  try {
-    return fs.realpathSync(dir)
-  } catch {
-    return path.resolve(dir)
-  }
-}
 
 const readText = (file: string): string | null => {
   try {
@@ -130,7 +123,7 @@ const youngerThan = (file: string, ms: number, nowMs: number): boolean => {
 /** Takes the lock of `dir` for this process, or returns who holds it. Throws what the file system throws. */
 const take = (dir: string, nowMs: number): { readonly holder: LockHolder | null } | null => {
   const nowIso = new Date(nowMs).toISOString()
-  const key = realDir(dir)
+  const key = realPathOf(dir)
   const file = path.join(dir, LOCK_FILE)
   const mine = held.get(key)
   if (mine !== undefined) {
@@ -217,13 +210,13 @@ export const acquireRunLock = (dir: string) =>
     ),
     Effect.flatMap((refused) => (refused === null ? Effect.void : Effect.fail(new RunLockedError({ runDir: dir, holder: refused.holder })))),
     Effect.map((): RunLock => {
-      let current = realDir(dir)
+      let current = realPathOf(dir)
       return {
         dir: () => current,
         moveTo: (to) => {
           const mine = held.get(current)
           held.delete(current)
-          current = realDir(to)
+          current = realPathOf(to)
           if (mine !== undefined) held.set(current, { ...mine, file: path.join(to, LOCK_FILE) })
         }
       }
