@@ -10,6 +10,8 @@
  *   `--no-tui` side by side; `ratio` = answers per second with / without, the median over 9 pairs (target
  *   ≥ 0.95), with the same ratio per CPU-second of the run's thread and of the process. Synthetic (CPU-bound:
  *   the worst case for the UI) and a loopback LLM run (latency-bound).
+ * - faultThroughput: answers/s under 20 % HTTP 500s and under 2.5 % hangs against the fault-free run's
+ *   (bench/faultThroughput.ts).
  * - schedulerOverhead, engineVsBareOpenai, fractionOfCL, logprobVsSynthetic (with bytesPerAnswer) and, behind
  *   a flag, millionAgents: the request path against the loopback server in its own process (bench/realModels.ts).
  */
@@ -24,6 +26,7 @@ import { makeScheduler } from "../src/engine/Scheduler.js"
 import { LlmClient } from "../src/llm/LlmClient.js"
 import * as LlmClientOpenAi from "../src/llm/LlmClientOpenAi.js"
 import { startFakeServer } from "../tests/helpers/fakeOpenAiServer.js"
+import { faultThroughput } from "./faultThroughput.js"
 import { engineVsBareOpenai, fractionOfCL, logprobVsSynthetic, millionAgents, schedulerOverhead } from "./realModels.js"
 import type { BenchOutput } from "./readmeTable.js"
 import { writeReadmeTable } from "./readmeTable.js"
@@ -217,6 +220,7 @@ if (want("logprobVsSynthetic")) {
 }
 // VALUESIM_BENCH_MILLION_AGENTS changes the count (to try the part out on a smaller run).
 if (million) result.millionAgents = await millionAgents(Number(process.env["VALUESIM_BENCH_MILLION_AGENTS"] ?? 1_000_000))
+if (want("faultThroughput")) result.faultThroughput = await faultThroughput()
 if (want("dashboard")) result.dashboard = await dashboard(9)
 if (want("scale")) result.scale = await scale()
 console.log(JSON.stringify(result))

@@ -3,7 +3,8 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit } from "effect"
 import { runCli } from "./cli/Cli.js"
-import { RunStoreError, STORE_FAULT_EXIT } from "./store/storeFault.js"
+import { CacheFileError } from "./store/ResponseCache.js"
+import { NoSpaceError, RunStoreError, STORE_FAULT_EXIT } from "./store/storeFault.js"
 import { knownFlags } from "./cli/knownFlags.js"
 import { commandOf, withTerminalText } from "./cli/terminalText.js"
 
@@ -13,7 +14,8 @@ import { commandOf, withTerminalText } from "./cli/terminalText.js"
  */
 const exitCodeOf = (error: unknown): number => {
   if (ValidationError.isValidationError(error)) return 2
-  if (error instanceof RunStoreError) return STORE_FAULT_EXIT[error.fault]
+  if (error instanceof RunStoreError || error instanceof CacheFileError) return STORE_FAULT_EXIT[error.fault]
+  if (error instanceof NoSpaceError) return STORE_FAULT_EXIT.full
   const tag = (error as { _tag?: string })._tag
   // Stopped by --max-cost: like an interruption, resumable.
   if (tag === "MaxCostReached") return 130

@@ -1,4 +1,4 @@
-import { FileSystem } from "@effect/platform"
+import { readSpecText } from "../config/loadFile.js"
 import { Effect } from "effect"
 import type { ValueCorrelations } from "../config/BaselineFile.js"
 import { baselineProblems, loadBaseline } from "../config/BaselineFile.js"
@@ -62,9 +62,8 @@ const matrixFromCsv = (file: string, text: string): LabelledMatrix | SpecFileErr
 export const readMatrix = (file: string, flag: string) =>
   Effect.gen(function* () {
     if (file.toLowerCase().endsWith(".csv")) {
-      const fs = yield* FileSystem.FileSystem
-      const text = yield* fs.readFileString(file).pipe(
-        Effect.mapError(() => new SpecFileError({ file, problems: [`${flag}: cannot read the file (missing or not readable)`] }))
+      const text = yield* readSpecText(file).pipe(
+        Effect.mapError((e) => new SpecFileError({ file, problems: e.problems.map((p) => `${flag}: ${p}`) }))
       )
       const m = matrixFromCsv(file, text)
       return m instanceof SpecFileError ? yield* m : m

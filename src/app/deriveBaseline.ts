@@ -6,7 +6,7 @@ import { deriveBaseline, TIE_TOLERANCE, type DerivedBaseline } from "../analysis
 import { baselineFromData } from "../config/BaselineFile.js"
 import { parseCsv, tableFromJson, type Table, type TableResult } from "../config/csv.js"
 import { cellsOf, DerivationFileSchema, planOf, type DerivationOutput, type DerivationPlan } from "../config/DerivationFile.js"
-import { decodeData, readDataFile } from "../config/loadFile.js"
+import { decodeData, readDataFile, readSpecText } from "../config/loadFile.js"
 import { commandLine } from "../domain/printable.js"
 import { SpecFileError } from "../config/SpecFileError.js"
 import { refuseUnsafeOutput } from "../store/outputGuard.js"
@@ -35,10 +35,7 @@ export interface DerivationResult {
 
 const readTable = (file: string) =>
   Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    const text = yield* fs.readFileString(file).pipe(
-      Effect.mapError(() => new SpecFileError({ file, problems: ["cannot read the file (missing or not readable)"] }))
-    )
+    const text = yield* readSpecText(file)
     let result: TableResult
     if (file.toLowerCase().endsWith(".json")) {
       const data = yield* Effect.try({

@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import { Clock, Effect } from "effect"
 import { refuseUnsafeOutput, runInputs } from "../store/outputGuard.js"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -22,7 +22,7 @@ import {
   requestInfoReader
 } from "../store/reads.js"
 import { getManifest, openDatabase, type RunDb } from "../store/RunStore.js"
-import { faultOf, storeErrorOf } from "../store/storeFault.js"
+import { faultOf, noSpaceOf, storeErrorOf, writeThroughPartial } from "../store/storeFault.js"
 import { versions } from "./version.js"
 
 export type ExportFormat = "csv" | "jsonl" | "parquet"
@@ -148,25 +148,25 @@ const writeTable = <C extends string>(
   fill: (emit: (record: Record<C, unknown>) => void) => void
 ) => {
   const target = path.join(outDir, `${name}.${format}`)
-  const tmp = `${target}.partial`
-  const out = textFile(tmp)
-  let rows = 0
-  try {
-    if (format === "csv") out.write(columns.join(",") + "\n")
-    fill((record) => {
-      if (format === "csv") out.write(columns.map((c) => csvField(record[c])).join(",") + "\n")
-      else {
-        const o: Record<string, unknown> = {}
-        for (const c of columns) o[c] = record[c] ?? null
-        out.write(JSON.stringify(o) + "\n")
-      }
-      rows++
-    })
-  } finally {
-    out.close()
-  }
-  fs.renameSync(tmp, target)
-  return { file: target, rows }
+  return writeThroughPartial(target, (tmp) => {
+    const out = textFile(tmp)
+    let rows = 0
+    try {
+      if (format === "csv") out.write(columns.join(",") + "\n")
+      fill((record) => {
+        if (format === "csv") out.write(columns.map((c) => csvField(record[c])).join(",") + "\n")
+        else {
+          const o: Record<string, unknown> = {}
+          for (const c of columns) o[c] = record[c] ?? null
+          out.write(JSON.stringify(o) + "\n")
+        }
+        rows++
+      })
+    } finally {
+      out.close()
+    }
+    return { file: target, rows }
+  })
 }
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? Math.round(x * 1e9) / 1e9 : null)
@@ -208,13 +208,35 @@ const distText = () => {
   }
 }
 
+/** The files an export writes into its folder (each through `<name>.partial`). */
+const EXPORT_FILES = [
+  EXPORT_RUN_FILE,
+  "manifest.json",
+  ...["answers", "scores", "moves", "game_results"].flatMap((t) => ["csv", "jsonl", "parquet"].map((f) => `${t}.${f}`))
+]
+
+/** Removes the export files in `outDir` written at or after `sinceMs` (by a failed export). */
+const removeWrittenSince = (outDir: string, sinceMs: number) => {
+  for (const name of EXPORT_FILES) {
+    const file = path.join(outDir, name)
+    try {
+      if (fs.statSync(file).mtimeMs >= sinceMs - 1) fs.rmSync(file, { force: true })
+    } catch {
+      // Not there.
+    }
+  }
+}
+
 /**
  * Writes answers.csv or answers.jsonl straight from the stored pages: the text every row of an agent or an item
  * shares is made once, and a distribution's text is put together from memoised numbers.
  */
 const writeAnswersText = (db: RunDb, outDir: string, format: TextFormat, dims: ReturnType<typeof answerDimensions>, total: number, who: Who) => {
   const target = path.join(outDir, `answers.${format}`)
-  const tmp = `${target}.partial`
+  return writeThroughPartial(target, (tmp) => writeAnswerRows(db, tmp, format, dims, total, who, target))
+}
+
+const writeAnswerRows = (db: RunDb, tmp: string, format: TextFormat, dims: ReturnType<typeof answerDimensions>, total: number, who: Who, target: string) => {
   const out = textFile(tmp)
   const csv = format === "csv"
   const field = csv ? csvField : jsonField
@@ -279,7 +301,6 @@ const writeAnswersText = (db: RunDb, outDir: string, format: TextFormat, dims: R
   } finally {
     out.close()
   }
-  fs.renameSync(tmp, target)
   return { file: target, rows }
 }
 
@@ -705,9 +726,14 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
     yield* refuseUnsafeOutput("--out", written.map((f) => path.join(outDir, f)), runInputs(runDir))
     const db = yield* openDatabase(dbFile, { mustExist: true })
     // A store found damaged while its rows are read is a store fault (its own exit code), not a problem of --out.
-    const failed = (e: unknown) =>
-      storeErrorOf(runDir, faultOf(e) === "damaged" ? e : null) ??
-      new SpecFileError({ file: outDir, problems: [`--out: export failed (${(e as Error).message})`] })
+    const started = yield* Clock.currentTimeMillis
+    const failed = (e: unknown) => {
+      // Whatever this export already finished goes too: a folder never holds a new run.json beside old answers.
+      removeWrittenSince(outDir, started)
+      return storeErrorOf(runDir, faultOf(e) === "damaged" ? e : null) ??
+        noSpaceOf(outDir, e) ??
+        new SpecFileError({ file: outDir, problems: [`--out: export failed (${(e as Error).message})`] })
+    }
     return yield* Effect.gen(function* () {
       const runManifest = getManifest(db)
       const spec = runManifest["spec"] as RunSpec | undefined
@@ -721,8 +747,7 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
           fs.mkdirSync(outDir, { recursive: true })
           // What the rows do not carry (the plan, conditions, counters, matches): `report` reads the folder with it.
           const runFile = path.join(outDir, EXPORT_RUN_FILE)
-          fs.writeFileSync(`${runFile}.partial`, JSON.stringify(exportRunFile(db, path.resolve(runDir))) + "\n")
-          fs.renameSync(`${runFile}.partial`, runFile)
+          writeThroughPartial(runFile, (tmp) => fs.writeFileSync(tmp, JSON.stringify(exportRunFile(db, path.resolve(runDir))) + "\n"))
         },
         catch: failed
       })
@@ -782,8 +807,7 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
               : []
           }
           const manifestFile = path.join(outDir, "manifest.json")
-          fs.writeFileSync(`${manifestFile}.partial`, JSON.stringify(exportManifest, null, 2) + "\n")
-          fs.renameSync(`${manifestFile}.partial`, manifestFile)
+          writeThroughPartial(manifestFile, (tmp) => fs.writeFileSync(tmp, JSON.stringify(exportManifest, null, 2) + "\n"))
           return {
             manifest: manifestFile,
             backend: first.backend,

@@ -10,7 +10,7 @@ import { pricesFor, type PriceSetting } from "../config/PricesFile.js"
 import { planRequests, type CachedLookup, type RequestPlan } from "../engine/requestPlan.js"
 import { describeRequest } from "../engine/RequestCache.js"
 import { cacheable, endpointIdentity, responseKey } from "../llm/responseCache.js"
-import { withCacheReader } from "../store/ResponseCache.js"
+import { CacheFileError, withCacheReader } from "../store/ResponseCache.js"
 import { formatDuration } from "../progress/counters.js"
 import type { Prices } from "../ui/state.js"
 import { cliCommand } from "./invocation.js"
@@ -59,16 +59,23 @@ export const costOf = (prices: Prices | null, inputTokens: number, outputTokens:
 
 /**
  * Calls `use` with a lookup of the response cache in `dir` for the run's requests (null `dir`: the cache is off,
- * nothing is cached). Nothing is created or changed.
+ * nothing is cached; a damaged cache: nothing is cached, after a warning). Nothing is created or changed.
  */
 export const withCachedLookup = <A>(spec: RunSpec, dir: string | null, use: (cached: CachedLookup | undefined) => A): A => {
   if (dir === null || spec.backend.kind === "synthetic") return use(undefined)
   const identity = endpointIdentity(spec.backend, spec.backend.baseUrl)
-  // What the endpoint served when it was last asked (plan sends nothing, so it does not ask again).
-  return withCacheReader(dir, (has, lastServing) => {
-    const serving = lastServing(identity, spec.backend.model)
-    return use((messages, nonce) => cacheable(spec.backend, nonce) && has(responseKey(identity, describeRequest(spec.backend, messages, nonce).body, serving)))
-  })
+  try {
+    // What the endpoint served when it was last asked (plan sends nothing, so it does not ask again).
+    return withCacheReader(dir, (has, lastServing) => {
+      const serving = lastServing(identity, spec.backend.model)
+      return use((messages, nonce) => cacheable(spec.backend, nonce) && has(responseKey(identity, describeRequest(spec.backend, messages, nonce).body, serving)))
+    })
+  } catch (e) {
+    // As a run goes on without a cache it cannot read, its plan counts nothing as cached (after one warning).
+    if (!(e instanceof CacheFileError)) throw e
+    process.stderr.write(`[valuesim] warning: ${e.message}; planned as if nothing were cached\n`)
+    return use(undefined)
+  }
 }
 
 export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds: number, cached?: CachedLookup): RunEstimate => {

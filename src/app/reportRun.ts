@@ -7,6 +7,7 @@ import { SpecFileError } from "../config/SpecFileError.js"
 import { renderText } from "../report/text.js"
 import { pairWith } from "../experiments/pairing.js"
 import { filesUnder, refuseUnsafeOutput, runInputs } from "../store/outputGuard.js"
+import { noSpaceOf, writeThroughPartial } from "../store/storeFault.js"
 
 export type ReportFormat = "text" | "json" | "html"
 
@@ -15,12 +16,13 @@ export const writeAtomically = (file: string, content: string, flag: string) =>
   Effect.try({
     try: () => {
       fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
-      const tmp = `${file}.partial`
-      fs.writeFileSync(tmp, content)
-      fs.renameSync(tmp, file)
-      return file
+      return writeThroughPartial(file, (tmp) => {
+        fs.writeFileSync(tmp, content)
+        return file
+      })
     },
-    catch: (e) => new SpecFileError({ file, problems: [`${flag}: cannot write the file (${(e as Error).message})`] })
+    // No space: exit 5, as for a run store; anything else about --out is a bad argument (exit 2).
+    catch: (e) => noSpaceOf(file, e) ?? new SpecFileError({ file, problems: [`${flag}: cannot write the file (${(e as Error).message})`] })
   })
 
 /**
@@ -32,7 +34,9 @@ export const reportRun = (runDir: string, format: ReportFormat, out: string | un
   Effect.gen(function* () {
     const target = out ?? (format === "html" ? path.join(runDir, "report.html") : undefined)
     // Checked before the analysis: never over the run store, a staging folder or a baseline file being read.
-    if (target !== undefined) yield* refuseUnsafeOutput("--out", [target], [...runInputs(runDir), ...(options.baselines ?? []).flatMap(filesUnder)])
+    // --paired-with's run is read too.
+    const pairedInputs = pairedWith === undefined ? [] : runInputs(pairedWith)
+    if (target !== undefined) yield* refuseUnsafeOutput("--out", [target], [...runInputs(runDir), ...pairedInputs, ...(options.baselines ?? []).flatMap(filesUnder)])
     const analysed = yield* analyzeRun(runDir, options)
     // --paired-with: the other run of the same agents, compared agent by agent (src/experiments/pairing.ts).
     const report = pairedWith === undefined ? analysed : { ...analysed, pairedWith: yield* pairWith(runDir, pairedWith, options.bootstrap.level) }

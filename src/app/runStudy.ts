@@ -7,7 +7,7 @@
  * settings, the start-up probe of the endpoint, and the drive loop (`execute`, `driveRun`, `runPending`) with
  * its summary; they are to move to src/run/ next, one module per concern.
  */
-import { Clock, Console, Context, Duration, Effect, Fiber, Layer, Schedule } from "effect"
+import { Cause, Clock, Console, Context, Duration, Effect, Fiber, Layer, Schedule } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { BackendSettings, RunSpec } from "../config/RunSpec.js"
@@ -277,19 +277,19 @@ const openRunCache = (spec: RunSpec, dir: string, endpoint: string | null, env: 
   })
 
 /** Runs one step: questionnaires through the backend's respondent, games through the asker (null: synthetic). */
-const runStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWriter, asker: Asker | null, respondent: Respondent, gate: Effect.Effect<void>) =>
+const runStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWriter, asker: Asker | null, respondent: Respondent, gate: Effect.Effect<void>, idle: (() => boolean) | null = null) =>
   spec.steps[step]!.kind === "game"
     ? runGameStep(spec, step, db, writer, asker, gate)
-    : runQuestionnaireStep(spec, step, db, writer, respondent, gate)
+    : runQuestionnaireStep(spec, step, db, writer, respondent, gate, idle)
 
 /**
  * Runs every pending unit of every step of a model-backed run through `asker` (the online asker, or the batch
  * path's asker that answers from the run store).
  */
-export const runModelSteps = (spec: RunSpec, db: RunDb, writer: ResultWriter, asker: Asker, gate: Effect.Effect<void> = Effect.void) =>
+export const runModelSteps = (spec: RunSpec, db: RunDb, writer: ResultWriter, asker: Asker, gate: Effect.Effect<void> = Effect.void, idle: (() => boolean) | null = null) =>
   Effect.gen(function* () {
     const respondent = llmRespondent(spec, asker)
-    for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker, respondent, gate)
+    for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker, respondent, gate, idle)
   })
 
 /** Everything one execution of a run works with. */
@@ -360,7 +360,9 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
           const asker = yield* makeAsker(bSpec.backend, reader, writer, scheduler, counters, preloaded[b] ?? [], cache).pipe(Effect.provide(llm))
           inFlight.push(() => scheduler.stats().inFlight)
           dashboard?.attach(writer.stats, () => inFlight.reduce((n, f) => n + f(), 0))
-          yield* runModelSteps(bSpec, reader, writer, asker, gate)
+          // Permits free and nobody waiting for one: more pages may start (the scheduler hands a freed permit straight to a waiter).
+          const idle = () => scheduler.stats().inFlight < bSpec.backend.concurrency
+          yield* runModelSteps(bSpec, reader, writer, asker, gate, idle)
         })
       const unguarded = Effect.forEach(backendsOf(spec), (_, b) => Effect.scoped(onBackend(b)), { concurrency: "unbounded", discard: true })
       const work = budget === null ? unguarded : Effect.raceFirst(unguarded, spendingGuard(budget, counters, ctx.runDir))
@@ -503,6 +505,14 @@ const runPending = (ctx: RunContext) =>
           // The store could not be written; the hint still holds (resume checks the units, not the status).
         }
         process.stderr.write(`${hint}\n`)
+      }),
+      // A store that cannot be written (full disk) stops the run with a RunStoreError (driveRun records the
+      // status): --json still ends with the summary, as for an interruption.
+      Effect.tapErrorCause((cause) => {
+        const fault = out.json ? storeErrorOf(runDir, Cause.squash(cause)) : null
+        return fault === null || fault.fault === "damaged"
+          ? Effect.void
+          : Effect.flatMap(summaryNow, (s) => Console.log(JSON.stringify({ ...s, status: "interrupted" }))).pipe(Effect.catchAllDefect(() => Effect.void))
       }),
       // The dashboard's close ends its worker; this also ends one whose dashboard never started.
       Effect.ensuring(Effect.sync(() => prepared?.worker.discard()))

@@ -4,8 +4,19 @@ import { Clock, Console, Effect, type Option } from "effect"
 import { UsageError } from "../config/SpecFileError.js"
 import { escapeControl } from "../domain/printable.js"
 import { defaultCacheDir } from "../llm/responseCache.js"
-import { cacheStats, pruneCache, type CacheStats } from "../store/ResponseCache.js"
+import { CacheFileError, cacheStats, pruneCache, type CacheStats } from "../store/ResponseCache.js"
 import { cacheOptions, env, json, opt } from "./runOptions.js"
+
+/** Runs a cache operation; a damaged or unwritable cache file fails with its CacheFileError (exit 3 or 4). */
+const onCache = <A>(f: () => A): Effect.Effect<A, CacheFileError> =>
+  Effect.suspend(() => {
+    try {
+      return Effect.succeed(f())
+    } catch (e) {
+      if (e instanceof CacheFileError) return Effect.fail(e)
+      throw e
+    }
+  })
 
 const dirOf = (o: Option.Option<string>) => opt(o) ?? defaultCacheDir(env)
 
@@ -22,7 +33,7 @@ const renderStats = (s: CacheStats): string => {
 
 const stats = Command.make("stats", { cacheDir: cacheOptions.cacheDir, json }, (a) =>
   Effect.gen(function* () {
-    const s = cacheStats(dirOf(a.cacheDir))
+    const s = yield* onCache(() => cacheStats(dirOf(a.cacheDir)))
     yield* Console.log(a.json ? JSON.stringify(s) : renderStats(s))
   })
 ).pipe(Command.withDescription("how many responses the cache holds, its size, and for which endpoints and models"))
@@ -42,7 +53,7 @@ const prune = Command.make(
       if (days !== undefined && !(days >= 0)) return yield* new UsageError({ detail: `--older-than: must be a non-negative number of days, got ${days}` })
       const now = yield* Clock.currentTimeMillis
       const dir = dirOf(a.cacheDir)
-      const r = pruneCache(dir, days === undefined ? null : now - days * 86_400_000)
+      const r = yield* onCache(() => pruneCache(dir, days === undefined ? null : now - days * 86_400_000))
       yield* Console.log(a.json ? JSON.stringify({ dir, ...r }) : `removed ${r.removed.toLocaleString("en-US")} responses from ${escapeControl(dir)}; ${mb(r.bytes)} left`)
     })
 ).pipe(Command.withDescription("remove responses from the cache: those not used for --older-than DAYS, or --all"))

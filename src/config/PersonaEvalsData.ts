@@ -4,7 +4,7 @@ import { createHash } from "node:crypto"
 import * as path from "node:path"
 import type { Value10 } from "../domain/values.js"
 import { parseValue10, VALUES_10 } from "../domain/values.js"
-import { decodeData, readDataFile } from "./loadFile.js"
+import { decodeData, readDataFile, readSpecText } from "./loadFile.js"
 import { SpecFileError, UsageError } from "./SpecFileError.js"
 
 /**
@@ -96,9 +96,7 @@ export const loadPersonaSets = (dir: string, behaviours: ReadonlyArray<string> |
     const sets: Array<PersonaSet> = []
     for (const behaviour of chosen) {
       const file = path.join(dir, `${behaviour}.jsonl`)
-      const text = yield* fs.readFileString(file).pipe(
-        Effect.mapError(() => new SpecFileError({ file, problems: ["cannot read the file"] }))
-      )
+      const text = yield* readSpecText(file)
       const { statements, problems } = parsePersonaSet(text)
       if (problems.length > 0) {
         const listed = problems.length > MAX_LISTED ? [...problems.slice(0, MAX_LISTED), `… and ${problems.length - MAX_LISTED} more`] : problems

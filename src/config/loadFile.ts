@@ -16,29 +16,91 @@ export const MAX_SPEC_BYTES = 8 * 1024 * 1024
 /** How many YAML aliases (`*name`) a file may use: shipped files use none; a billion-laughs file uses millions. */
 export const MAX_YAML_ALIASES = 100
 
+/** How deeply lists and mappings may nest in a spec or data file: shipped files nest at most 6 levels. */
+export const MAX_SPEC_DEPTH = 64
+
+/** The deepest nesting of lists and mappings in `data` (a scalar is 0), counted without recursion. */
+const nestingDepth = (data: unknown): number => {
+  let deepest = 0
+  const stack: Array<readonly [unknown, number]> = [[data, 0]]
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!
+    if (typeof v !== "object" || v === null) continue
+    deepest = Math.max(deepest, d + 1)
+    if (deepest > MAX_SPEC_DEPTH) return deepest
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1])
+  }
+  return deepest
+}
+
+const TOO_DEEP = `(file): lists or mappings nest deeper than the ${MAX_SPEC_DEPTH} levels a spec or data file may have`
+const mib = (n: number) => (n / (1024 * 1024)).toFixed(1)
+const TOO_LARGE = (bytes: number | null) =>
+  `(file): ${bytes === null ? "more" : `${mib(bytes)} MiB is more`} than the ${mib(MAX_SPEC_BYTES)} MiB a spec or data file may have`
+
+/** What a file that is not a regular file is, in words. */
+const kindOf = (type: FileSystem.File.Type): string =>
+  type === "Directory" ? "a folder" : type === "FIFO" ? "a named pipe (FIFO) or pipe" : type === "CharacterDevice" || type === "BlockDevice" ? "a device" : type === "Socket" ? "a socket" : "not a regular file"
+
+/**
+ * The text of a regular file of at most MAX_SPEC_BYTES, read in chunks so that a file growing while it is read
+ * is cut off at the limit (null: over it). Pipes, FIFOs and devices are refused before they are opened: a FIFO
+ * without a writer would block the open for ever, and `/dev/zero` never ends.
+ */
+export const readSpecText = (file: string): Effect.Effect<string, SpecFileError, FileSystem.FileSystem> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const unreadable = new SpecFileError({ file, problems: ["cannot read the file (missing or not readable)"] })
+    const info = yield* fs.stat(file).pipe(Effect.mapError(() => unreadable))
+    if (info.type !== "File") {
+      return yield* new SpecFileError({ file, problems: [`(file): ${kindOf(info.type)}, not a regular file; save it to a file and give that`] })
+    }
+    if (Number(info.size) > MAX_SPEC_BYTES) return yield* new SpecFileError({ file, problems: [TOO_LARGE(Number(info.size))] })
+    const bytes = yield* Effect.scoped(
+      Effect.gen(function* () {
+        const handle = yield* fs.open(file, { flag: "r" })
+        const chunks: Array<Uint8Array> = []
+        let total = 0
+        while (true) {
+          const got = yield* handle.readAlloc(FileSystem.Size(256 * 1024))
+          if (Option.isNone(got) || got.value.length === 0) break
+          total += got.value.length
+          if (total > MAX_SPEC_BYTES) return null
+          chunks.push(got.value)
+        }
+        return Buffer.concat(chunks, total)
+      })
+    ).pipe(Effect.mapError(() => unreadable))
+    if (bytes === null) return yield* new SpecFileError({ file, problems: [TOO_LARGE(null)] })
+    return new TextDecoder("utf-8").decode(bytes)
+  })
+
 /** Reads a YAML or JSON file into plain data; a syntax error names the file, line and column. */
 export const readDataFile = (file: string): Effect.Effect<unknown, SpecFileError, FileSystem.FileSystem> =>
   Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    const info = yield* fs.stat(file).pipe(Effect.option)
-    if (info._tag === "Some" && info.value.type === "File" && Number(info.value.size) > MAX_SPEC_BYTES) {
-      const mb = (n: number) => (n / (1024 * 1024)).toFixed(1)
-      return yield* new SpecFileError({
-        file,
-        problems: [`(file): ${mb(Number(info.value.size))} MiB is more than the ${mb(MAX_SPEC_BYTES)} MiB a spec or data file may have`]
-      })
-    }
-    const text = yield* fs.readFileString(file).pipe(
-      Effect.mapError(() => new SpecFileError({ file, problems: ["cannot read the file (missing or not readable)"] }))
-    )
+    const text = yield* readSpecText(file)
+    const data = yield* parseText(file, text)
+    if (nestingDepth(data) > MAX_SPEC_DEPTH) return yield* new SpecFileError({ file, problems: [TOO_DEEP] })
+    return data
+  })
+
+/** A parser that ran out of stack on deeply nested input (YAML's composer recurses per level). */
+const stackExhausted = (e: unknown) => e instanceof RangeError || (e instanceof Error && /call stack/i.test(e.message))
+
+const parseText = (file: string, text: string): Effect.Effect<unknown, SpecFileError> =>
+  Effect.gen(function* () {
     if (file.endsWith(".json")) {
       return yield* Effect.try({
         try: () => JSON.parse(text) as unknown,
-        catch: (e) => new SpecFileError({ file, problems: [`not valid JSON: ${(e as Error).message}`] })
+        catch: (e) => new SpecFileError({ file, problems: [stackExhausted(e) ? TOO_DEEP : `not valid JSON: ${(e as Error).message}`] })
       })
     }
-    const doc = parseDocument(text, { prettyErrors: false })
+    const doc = yield* Effect.try({
+      try: () => parseDocument(text, { prettyErrors: false }),
+      catch: (e) => new SpecFileError({ file, problems: [stackExhausted(e) ? TOO_DEEP : `not valid YAML: ${(e as Error).message.split("\n")[0]}`] })
+    })
     if (doc.errors.length > 0) {
+      if (doc.errors.some(stackExhausted)) return yield* new SpecFileError({ file, problems: [TOO_DEEP] })
       return yield* new SpecFileError({
         file,
         problems: doc.errors.map((e) => {
@@ -54,9 +116,11 @@ export const readDataFile = (file: string): Effect.Effect<unknown, SpecFileError
         new SpecFileError({
           file,
           problems: [
-            /alias/i.test((e as Error).message)
-              ? `not usable YAML: its aliases (*name) expand too far (at most ${MAX_YAML_ALIASES} alias expansions)`
-              : `not usable YAML: ${(e as Error).message.split("\n")[0]}`
+            stackExhausted(e)
+              ? TOO_DEEP
+              : /alias/i.test((e as Error).message)
+                ? `not usable YAML: its aliases (*name) expand too far (at most ${MAX_YAML_ALIASES} alias expansions)`
+                : `not usable YAML: ${(e as Error).message.split("\n")[0]}`
           ]
         })
     })

@@ -5,6 +5,7 @@ import type { PresentedChoice } from "../domain/questionnaire.js"
 import { parseAnswer, renormaliseLogprobs } from "../llm/scoring.js"
 import type { Respondent } from "../respondents/Respondent.js"
 import { categorical } from "../sampling/rng.js"
+import { makePageWindow } from "./pageWindow.js"
 import { readPendingAgents, type PendingAgent } from "../store/reads.js"
 import type { RunDb } from "../store/RunStore.js"
 import type { ResultWriter } from "../store/ResultWriter.js"
@@ -67,7 +68,9 @@ export const yieldToEventLoop = Effect.async<void>((resume) => {
 
 /**
  * Runs one questionnaire step over every pending agent: pages of agents go to the respondent (whichever
- * backend it is) and the columnar pages it answers go to the writer.
+ * backend it is) and the columnar pages it answers go to the writer, in whatever order they finish. With
+ * `idle` (the backend has permits nobody waits for), more pages than the respondent's `pagesInFlight` start
+ * while requests back off, up to its `maxPagesInFlight` (see pageWindow.ts).
  */
 export const runQuestionnaireStep = (
   spec: RunSpec,
@@ -75,16 +78,30 @@ export const runQuestionnaireStep = (
   db: RunDb,
   writer: ResultWriter,
   respondent: Respondent,
-  gate: Effect.Effect<void> = Effect.void
+  gate: Effect.Effect<void> = Effect.void,
+  idle: (() => boolean) | null = null
 ) => {
   const s = spec.steps[step]!
   if (s.kind !== "questionnaire") throw new Error(`step ${step} is not a questionnaire`)
   const q = s.questionnaire
-  const { pageSize, pagesInFlight } = respondent.paging(q)
+  const { pageSize, pagesInFlight, maxPagesInFlight } = respondent.paging(q)
   const answer = (agents: ReadonlyArray<PendingAgent>) =>
     Effect.zipRight(gate, respondent.answer(step, q, agents)).pipe(Effect.tap(writer.write), Effect.zipLeft(yieldToEventLoop))
-  return pendingAgents(db, step, pageSize).pipe(
-    Stream.mapEffect(answer, { concurrency: pagesInFlight, unordered: true }),
-    Stream.runDrain
+  const max = idle === null ? pagesInFlight : Math.max(pagesInFlight, maxPagesInFlight ?? pagesInFlight)
+  if (max === pagesInFlight) {
+    return pendingAgents(db, step, pageSize).pipe(
+      Stream.mapEffect(answer, { concurrency: pagesInFlight, unordered: true }),
+      Stream.runDrain
+    )
+  }
+  return Effect.scoped(
+    Effect.gen(function* () {
+      const window = yield* makePageWindow({ base: pagesInFlight, max, idle: idle! })
+      const windowed = (agents: ReadonlyArray<PendingAgent>) =>
+        Effect.uninterruptibleMask((restore) =>
+          Effect.zipRight(restore(window.enter), Effect.ensuring(restore(answer(agents)), Effect.sync(window.leave)))
+        )
+      yield* pendingAgents(db, step, pageSize).pipe(Stream.mapEffect(windowed, { concurrency: max, unordered: true }), Stream.runDrain)
+    })
   )
 }

@@ -5,12 +5,13 @@ import type { AnswerPage } from "../store/RunStore.js"
 
 /**
  * Who answers a questionnaire step, for every backend. The engine hands a respondent pages of pending agents
- * (at most `pageSize`, up to `pagesInFlight` pages at once) and writes the columnar page it gets back; how the
+ * (at most `pageSize`, up to `pagesInFlight` pages at once, or up to `maxPagesInFlight` while the backend's
+ * permits idle because requests back off) and writes the columnar page it gets back; how the
  * answers came about (a theory model's distributions, one shared request per condition × item, an agent's own
  * conversation) is the respondent's business.
  */
 export interface Respondent {
-  readonly paging: (q: Questionnaire) => { readonly pageSize: number; readonly pagesInFlight: number }
+  readonly paging: (q: Questionnaire) => { readonly pageSize: number; readonly pagesInFlight: number; readonly maxPagesInFlight?: number }
   readonly answer: (step: number, q: Questionnaire, agents: ReadonlyArray<PendingAgent>) => Effect.Effect<AnswerPage>
 }
 

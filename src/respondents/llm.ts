@@ -319,8 +319,15 @@ const logprobPage = (spec: RunSpec, step: number, q: Questionnaire, agents: Read
  * administration, each agent asks its own, a page of agents at once: a fixed set of workers (as many as the
  * run's concurrency) takes the page's answers one after another (independent), or one worker per conversation
  * (session, batch), and each outcome goes straight into the page's columns. Two pages are in flight, so one page's last requests
- * overlap the next page's first and every permit stays busy.
+ * overlap the next page's first and every permit stays busy; more while requests back off (`maxPagesInFlight`).
  */
+/**
+ * Pages of per-agent requests in flight at most, while the backend's permits idle (issue 21, item 6): with 20 %
+ * of requests failing and retried after 0.25–2 s, a page of 4 × concurrency requests waits seconds for its
+ * slowest retry chain, so a fast server needs tens of pages open to keep its permits busy.
+ */
+const MAX_PAGES_IN_FLIGHT = 32
+
 export const llmRespondent = (spec: RunSpec, asker: Asker): Respondent => {
   const c = Math.max(1, spec.backend.concurrency)
   const shared = (q: Questionnaire) => spec.backend.scoring === "logprob" && q.administration === "independent"
@@ -328,12 +335,14 @@ export const llmRespondent = (spec: RunSpec, asker: Asker): Respondent => {
   return {
     paging: (q) =>
       shared(q)
-        ? { pageSize: 1024, pagesInFlight: 2 }
+        ? { pageSize: 1024, pagesInFlight: 2, maxPagesInFlight: 4 }
         : {
             // About 4 × concurrency requests per page of independent items; max(8, 2 × concurrency) conversations
             // of a session or batch, each its own worker (an agent waiting out a retry's backoff holds no permit).
             pageSize: q.administration === "independent" ? Math.ceil((4 * c) / Math.max(1, q.items.length)) : Math.max(8, 2 * c),
-            pagesInFlight: 2
+            pagesInFlight: 2,
+            // While requests back off, pages waiting on their last retries stay open and others start beside them.
+            maxPagesInFlight: MAX_PAGES_IN_FLIGHT
           },
     answer: (step, q, agents) => {
       if (shared(q)) return logprobPage(spec, step, q, agents, asker, known)

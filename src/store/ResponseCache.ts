@@ -1,6 +1,10 @@
 import Sqlite from "better-sqlite3"
+import { Data } from "effect"
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
+import { escapeControl } from "../domain/printable.js"
+import { faultOf, type StoreFault } from "./storeFault.js"
 
 /**
  * The response cache shared by every run of a user (`<cache-dir>/responses.sqlite`): one row per distinct request
@@ -58,6 +62,34 @@ export interface ResponseCacheDb {
   readonly close: () => void
 }
 
+/**
+ * The response cache file cannot be used by `cache stats`, `cache prune` or `plan`: damaged (exit 3) or not
+ * writable where it must be written (exit 4), as for a run store (README, "Exit codes"). A run instead goes on
+ * without the cache after a warning (src/llm/responseCache.ts).
+ */
+export class CacheFileError extends Data.TaggedError("CacheFileError")<{
+  readonly file: string
+  readonly fault: StoreFault
+  readonly detail: string
+}> {
+  override get message(): string {
+    const file = escapeControl(this.file)
+    const detail = escapeControl(this.detail)
+    return this.fault === "damaged"
+      ? `the response cache ${file} is damaged (${detail}); delete it (it only saves repeating requests) or give another --cache-dir`
+      : this.fault === "readonly"
+        ? `the response cache ${file} cannot be written (${detail}); nothing was removed`
+        : `the response cache ${file} could not be written, no space left (${detail}); nothing was removed`
+  }
+}
+
+/** `e` as a CacheFileError of `file` when it is a file fault (damaged, read-only, full); anything else is rethrown. */
+const cacheFault = (file: string, e: unknown): CacheFileError => {
+  const fault = faultOf(e)
+  if (fault === null) throw e
+  return new CacheFileError({ file, fault, detail: e instanceof Error ? e.message : String(e) })
+}
+
 const SERVING_SCHEMA = `
   CREATE TABLE IF NOT EXISTS serving (endpoint TEXT NOT NULL, model TEXT NOT NULL, serving TEXT NOT NULL, seen_ms INTEGER NOT NULL,
     PRIMARY KEY (endpoint, model)) WITHOUT ROWID;`
@@ -71,14 +103,58 @@ const migrate = (db: Sqlite.Database) => {
 
 const open = (file: string, readonly: boolean): Sqlite.Database => {
   const db = new Sqlite(file, readonly ? { readonly: true, fileMustExist: true } : {})
-  db.pragma("busy_timeout = 5000")
-  if (!readonly) {
-    db.pragma("journal_mode = WAL")
-    db.pragma("synchronous = NORMAL")
-    db.exec(SCHEMA)
-    migrate(db)
+  try {
+    db.pragma("busy_timeout = 5000")
+    if (!readonly) {
+      db.pragma("journal_mode = WAL")
+      db.pragma("synchronous = NORMAL")
+      db.exec(SCHEMA)
+      migrate(db)
+    }
+    return db
+  } catch (e) {
+    db.close()
+    throw e
   }
-  return db
+}
+
+/**
+ * Whether SQLite may create files in the folder of `file` (a WAL database needs its `-shm` index beside it);
+ * access() says no on a read-only mount even to root.
+ */
+const folderWritable = (file: string): boolean => {
+  try {
+    fs.accessSync(path.dirname(file), fs.constants.W_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Runs `use` on the cache file opened read-only. SQLite cannot open a WAL database in a folder it may not write
+ * (no room for its `-shm` index): then a copy of the file and its WAL in a temporary folder is read instead. A
+ * damaged file is a CacheFileError.
+ */
+const reading = <A>(file: string, use: (db: Sqlite.Database) => A): A => {
+  let copy: string | null = null
+  let db: Sqlite.Database | null = null
+  try {
+    if (folderWritable(file)) db = open(file, true)
+    else {
+      copy = fs.mkdtempSync(path.join(os.tmpdir(), "valuesim-cache-read-"))
+      const to = path.join(copy, CACHE_FILE)
+      fs.copyFileSync(file, to)
+      if (fs.existsSync(`${file}-wal`)) fs.copyFileSync(`${file}-wal`, `${to}-wal`)
+      db = open(to, true)
+    }
+    return use(db)
+  } catch (e) {
+    throw cacheFault(file, e)
+  } finally {
+    db?.close()
+    if (copy !== null) fs.rmSync(copy, { recursive: true, force: true })
+  }
 }
 
 /** Opens (creating the folder and file when missing) the cache in `dir`. Throws what the driver throws. */
@@ -123,8 +199,7 @@ export const withCacheReader = <A>(
 ): A => {
   const file = path.join(dir, CACHE_FILE)
   if (!fs.existsSync(file)) return use(() => false, () => null)
-  const db = open(file, true)
-  try {
+  return reading(file, (db) => {
     const has = db.prepare<[string], { one: number }>(`SELECT 1 AS one FROM responses WHERE key = ?`)
     let serving: Sqlite.Statement<[string, string], { serving: string }> | null
     try {
@@ -132,10 +207,9 @@ export const withCacheReader = <A>(
     } catch {
       serving = null // a cache from before the table was kept
     }
+    // A read that fails midway (a damaged page) is a CacheFileError too: `reading` turns it into one.
     return use((key) => has.get(key) !== undefined, (endpoint, model) => serving?.get(endpoint, model)?.serving ?? null)
-  } finally {
-    db.close()
-  }
+  })
 }
 
 const fileBytes = (file: string) => [file, `${file}-wal`].reduce((s, f) => s + (fs.existsSync(f) ? fs.statSync(f).size : 0), 0)
@@ -144,8 +218,7 @@ const fileBytes = (file: string) => [file, `${file}-wal`].reduce((s, f) => s + (
 export const cacheStats = (dir: string): CacheStats => {
   const file = path.join(dir, CACHE_FILE)
   if (!fs.existsSync(file)) return { file, entries: 0, hits: 0, bytes: 0, oldestUseMs: null, newestUseMs: null, groups: [] }
-  const db = open(file, true)
-  try {
+  return reading(file, (db) => {
     const t = db
       .prepare<[], { entries: number; hits: number | null; oldest: number | null; newest: number | null }>(
         `SELECT COUNT(*) AS entries, SUM(hits) AS hits, MIN(used_ms) AS oldest, MAX(used_ms) AS newest FROM responses`
@@ -157,9 +230,7 @@ export const cacheStats = (dir: string): CacheStats => {
       )
       .all()
     return { file, entries: t.entries, hits: t.hits ?? 0, bytes: fileBytes(file), oldestUseMs: t.oldest, newestUseMs: t.newest, groups }
-  } finally {
-    db.close()
-  }
+  })
 }
 
 /**
@@ -169,7 +240,19 @@ export const cacheStats = (dir: string): CacheStats => {
 export const pruneCache = (dir: string, beforeMs: number | null): { readonly removed: number; readonly bytes: number } => {
   const file = path.join(dir, CACHE_FILE)
   if (!fs.existsSync(file)) return { removed: 0, bytes: 0 }
-  const db = open(file, false)
+  for (const f of [file, path.dirname(file)]) {
+    try {
+      fs.accessSync(f, fs.constants.W_OK)
+    } catch (e) {
+      throw new CacheFileError({ file, fault: "readonly", detail: `${f === file ? "the file" : "its folder"}: ${(e as { code?: string }).code ?? String(e)}` })
+    }
+  }
+  let db: Sqlite.Database
+  try {
+    db = open(file, false)
+  } catch (e) {
+    throw cacheFault(file, e)
+  }
   let removed: number
   try {
     removed = beforeMs === null ? db.prepare(`DELETE FROM responses`).run().changes : db.prepare(`DELETE FROM responses WHERE used_ms < ?`).run(beforeMs).changes
@@ -177,6 +260,8 @@ export const pruneCache = (dir: string, beforeMs: number | null): { readonly rem
       db.exec("VACUUM")
       db.pragma("wal_checkpoint(TRUNCATE)")
     }
+  } catch (e) {
+    throw cacheFault(file, e)
   } finally {
     db.close()
   }

@@ -51,6 +51,37 @@ export const faultOf = (e: unknown): StoreFault | null => {
   return null
 }
 
+/**
+ * An output file (an export table, a report) could not be written for want of space: exit 5, as for a run store
+ * (README, "Exit codes"); nothing half-written is left.
+ */
+export class NoSpaceError extends Data.TaggedError("NoSpaceError")<{ readonly file: string; readonly detail: string }> {
+  override get message(): string {
+    return `${escapeControl(this.file)}: could not be written, no space left (${escapeControl(this.detail)}); nothing was kept; free some space and try again`
+  }
+}
+
+/** A NoSpaceError for `file` when `e` is a want of space (or another write error), else null. */
+export const noSpaceOf = (file: string, e: unknown): NoSpaceError | null =>
+  // DuckDB (Parquet export) reports the want of space in words only.
+  faultOf(e) === "full" || /no space left on device/i.test(messageOf(e)) ? new NoSpaceError({ file, detail: messageOf(e) }) : null
+
+/**
+ * Writes `file` through `<file>.partial`, renamed once complete; whatever fails on the way, the partial file is
+ * removed before the error is rethrown, so a reader never finds half a file under either name.
+ */
+export const writeThroughPartial = <A>(file: string, write: (tmp: string) => A): A => {
+  const tmp = `${file}.partial`
+  try {
+    const result = write(tmp)
+    fs.renameSync(tmp, file)
+    return result
+  } catch (e) {
+    fs.rmSync(tmp, { force: true })
+    throw e
+  }
+}
+
 const messageOf = (e: unknown): string => {
   const inner = (e as { _tag?: string; cause?: unknown } | null)?._tag === "DatabaseError" ? (e as { cause: unknown }).cause : e
   return inner instanceof Error ? inner.message : String(inner)
