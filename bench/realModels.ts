@@ -114,7 +114,7 @@ export const startServer = (latencyMs: number, extra: ReadonlyArray<string> = []
     child.on("close", (code) => reject(new Error(`loopback server exited (${code}) before it was ready`)))
   })
 
-const withServer = async <A>(latencyMs: number, f: (url: string) => Promise<A>): Promise<A> => {
+export const withServer = async <A>(latencyMs: number, f: (url: string) => Promise<A>): Promise<A> => {
   const server = await startServer(latencyMs)
   try {
     return await f(server.url)
@@ -133,7 +133,7 @@ const withRunsDir = async <A>(f: (dir: string) => Promise<A>): Promise<A> => {
 }
 
 /** One `valuesim run` in its own process on the client core (no response cache: every request is sent); its JSON summary plus the run's file size. */
-const engineRun = (args: ReadonlyArray<string>) =>
+export const engineRun = (args: ReadonlyArray<string>) =>
   withRunsDir(async (runs) => {
     const done = await runToEnd([process.execPath, "bin/valuesim.js", "run", ...args, "--no-tui", "--json", "--no-cache", "--runs-dir", runs], CLIENT_CORE)
     const s = lastJson(done.stdout)
@@ -149,11 +149,12 @@ const engineRun = (args: ReadonlyArray<string>) =>
       cpuSeconds: Number(s["cpuSeconds"]),
       bytes,
       peakRssMb: done.peakRssMb,
-      wallSeconds: done.wallSeconds
+      wallSeconds: done.wallSeconds,
+      summary: s
     }
   })
 
-const loopbackArgs = (url: string) => ["--backend", "openai", "--base-url", url, "--model", "fake-model"]
+export const loopbackArgs = (url: string) => ["--backend", "openai", "--base-url", url, "--model", "fake-model"]
 
 const bareRun = async (url: string, requests: number, concurrency: number) => {
   const done = await runToEnd([process.execPath, "bench/bareOpenai.mjs", url, String(requests), String(concurrency)], CLIENT_CORE)

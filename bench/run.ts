@@ -10,6 +10,8 @@
  *   `--no-tui` side by side; `ratio` = answers per second with / without, the median over 9 pairs (target
  *   ≥ 0.95), with the same ratio per CPU-second of the run's thread and of the process. Synthetic (CPU-bound:
  *   the worst case for the UI) and a loopback LLM run (latency-bound).
+ * - scoringAccuracy: each scoring method's answers against a model with a known distribution that opens its
+ *   replies with `**`/`Answer`/a space, and its requests against the plan (bench/scoringAccuracy.ts).
  * - faultThroughput: answers/s under 20 % HTTP 500s and under 2.5 % hangs against the fault-free run's
  *   (bench/faultThroughput.ts).
  * - schedulerOverhead, engineVsBareOpenai, fractionOfCL, logprobVsSynthetic (with bytesPerAnswer) and, behind
@@ -19,6 +21,7 @@ import { Effect } from "effect"
 import OpenAI from "openai"
 import Sqlite from "better-sqlite3"
 import { execFileSync, spawn } from "node:child_process"
+import { society } from "./society.js"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -31,6 +34,7 @@ import { engineVsBareOpenai, fractionOfCL, logprobVsSynthetic, millionAgents, sc
 import type { BenchOutput } from "./readmeTable.js"
 import { writeReadmeTable } from "./readmeTable.js"
 import { scale } from "./scale.js"
+import { scoringAccuracy } from "./scoringAccuracy.js"
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..")
 
@@ -220,8 +224,12 @@ if (want("logprobVsSynthetic")) {
 }
 // VALUESIM_BENCH_MILLION_AGENTS changes the count (to try the part out on a smaller run).
 if (million) result.millionAgents = await millionAgents(Number(process.env["VALUESIM_BENCH_MILLION_AGENTS"] ?? 1_000_000))
+// The society part (issue 23) runs a million agents three times over: only when asked (VALUESIM_BENCH=society,
+// or --society); VALUESIM_BENCH_SOCIETY_AGENTS changes the count.
+if (argv.includes("--society") || (only?.includes("society") ?? false)) result.society = await society(Number(process.env["VALUESIM_BENCH_SOCIETY_AGENTS"] ?? 1_000_000))
 if (want("faultThroughput")) result.faultThroughput = await faultThroughput()
 if (want("dashboard")) result.dashboard = await dashboard(9)
 if (want("scale")) result.scale = await scale()
+if (want("scoringAccuracy")) result.scoringAccuracy = await scoringAccuracy()
 console.log(JSON.stringify(result))
 if (argv.includes("--readme")) writeReadmeTable(path.join(root, "README.md"), result)

@@ -186,7 +186,8 @@ const DATASETS = {
     stem: "ess-sweden-1441",
     csv: "ess_sweden_1441",
     instrument: "ESS Human Values Scale (PVQ-21, 21 items, 6-point scale)",
-    population: "Swedish European Social Survey respondents, ESS rounds 1-8 pooled, 1,441 complete cases, unweighted",
+    population:
+      "Swedish European Social Survey respondents, ESS rounds 1-8 pooled: the 1,441 respondents of a third-party extract, unweighted. Not \"complete cases\": the extract does not say how it selected these respondents from the pooled rounds, and valuesim applied no complete-case rule of its own",
     source:
       "European Social Survey (rounds 1-8), Sweden, as extracted in github dewaalaw/dsprojects human-values-scale/data/data.csv @0ed999a. Computed from that extract; figures taken from ../shared/data/human-derived/human_value_baselines.json (datasets.ess_sweden_1441). The extract itself carries no licence and is not kept here.",
     confidence: "medium",

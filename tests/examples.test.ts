@@ -141,6 +141,24 @@ describe("examples/", () => {
     expect(server.requests - before).toBe(10 * 40 + 1)
   })
 
+  it("08: a society on a homophilous small world validates, prints its request bound, runs and exports edges and rounds", async () => {
+    const file = "examples/08-society/study.yaml"
+    expect(readmeCommands("08-society")[0]).toBe(`validate ${file}`)
+    await ok(["validate", file, "examples/08-society/networked-pd-homophily.yaml"])
+    const plan = await ok(["plan", file, "--backend", "openai", "--model", "gpt-4o-mini"])
+    expect(plan.stdout).toMatch(/networked-pd-homophily\s+[\d,]+ requests at most/)
+    const s = await run([file])
+    expect(s["status"]).toBe("complete")
+    expect(s["agentRounds"]).toBe(2000 * 20)
+    const out = path.join(work, "society-export")
+    await ok(["export", String(s["runDir"]), "--format", "parquet", "--out", out])
+    for (const f of ["edges.parquet", "society.parquet"]) expect(fs.existsSync(path.join(out, f)), f).toBe(true)
+    const report = JSON.parse((await ok(["report", String(s["runDir"]), "--format", "json"])).stdout) as { societies: Array<{ network: { valueAssortativity: number }; rounds: Array<unknown> }> }
+    // Homophily 0.6 makes like-valued neighbours clearly more common than chance.
+    expect(report.societies[0]!.network.valueAssortativity).toBeGreaterThan(0.1)
+    expect(report.societies[0]!.rounds).toHaveLength(20)
+  })
+
   it("07: a study of several models validates, plans per backend, and runs with the models compared in the report", async () => {
     const file = "examples/07-two-models/study.yaml"
     expect(readmeCommands("07-two-models")[0]).toBe(`validate ${file}`)

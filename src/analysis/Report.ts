@@ -7,6 +7,7 @@ import type { MdsMethod } from "../stats/mds.js"
 import type { BackendIdentity } from "../config/RunSpec.js"
 import type { HumanCeiling } from "./ceiling.js"
 import type { GameAnalysis } from "./games.js"
+import type { SocietyAnalysis } from "../society/report.js"
 import type { ExperimentAnalysis, PanelAnalysis } from "../experiments/analysis.js"
 import type { PairedRuns } from "../experiments/pairing.js"
 
@@ -203,6 +204,8 @@ export interface Report {
   }
   /** Outcomes of each game step, beside the human figures for the same game and metric. */
   readonly games: ReadonlyArray<GameAnalysis>
+  /** Society steps: the network, statistics by round and condition, human figures beside them (absent in older reports). */
+  readonly societies?: ReadonlyArray<SocietyAnalysis>
   /** The run's experiments (steps with arms): per outcome the arm effect, its CI, p, BH-adjusted p and effect by condition. Absent without arms. */
   readonly experiments?: ReadonlyArray<ExperimentAnalysis>
   /** Questionnaires asked again after a treatment: the change per outcome, overall, per condition and per agent. Absent without panels. */
@@ -218,6 +221,29 @@ export interface Report {
    * above are the first backend's. Absent for a run of one backend.
    */
   readonly models?: ReadonlyArray<ModelReport>
+  /** How the answers were scored and how much option mass their shared distributions had. Absent: reports made before. */
+  readonly scoring?: ScoringReport
+}
+
+/** The scoring methods compared: answers per method, and the shared questions whose option mass was low. */
+export interface ScoringReport {
+  /** Option mass below which a shared question is flagged (the run's, or `report --mass-threshold`). */
+  readonly threshold: number
+  /** One row per scoring method the run used. */
+  readonly methods: ReadonlyArray<{
+    readonly method: string
+    readonly answers: number
+    /** Shared questions (condition × item) answered by this method with a measured option mass. */
+    readonly questions: number
+    /** Mean option mass over those questions (null: none measured). */
+    readonly meanMass: number | null
+    /** Its answers drawn from a distribution with mass below the threshold. */
+    readonly lowMassAnswers: number
+  }>
+  /** Answers drawn from a distribution with option mass below the threshold (the run summary's `lowMass`). */
+  readonly lowMass: number
+  /** The shared questions (step, item, condition) below the threshold, lowest mass first, and how they were then scored. */
+  readonly flagged: ReadonlyArray<{ readonly step: number; readonly itemId: string; readonly condition: string; readonly mass: number; readonly method: string; readonly answers: number }>
 }
 
 /** One backend of a several-backend run, analysed alone. */

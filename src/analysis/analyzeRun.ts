@@ -1,3 +1,4 @@
+import { analyseSocieties } from "../society/report.js"
 import { resumeCommand } from "../domain/printable.js"
 import { Effect } from "effect"
 import * as fs from "node:fs"
@@ -17,6 +18,8 @@ import { DEFAULT_MDS_METHOD, mapFromCorrelation, type MdsMethod } from "../stats
 import { readConditions, readRunTotals } from "../store/reads.js"
 import { isParquetExport, loadParquetExport } from "../store/exportFolder.js"
 import { getManifest, openDatabase, type RunDb } from "../store/RunStore.js"
+import { scoringReport } from "./scoringReport.js"
+import { massThresholdOf } from "../scoring/methods.js"
 import { faultOf, storeErrorOf } from "../store/storeFault.js"
 import type { BootstrapSettings } from "./alignment.js"
 import { behaviourAgainst, columnMeans, DEFAULT_PERMUTATIONS, hierarchySpearman, num, numMatrix, PAPER_BOOTSTRAP, rowsByCondition, structureAgainst } from "./alignment.js"
@@ -52,6 +55,8 @@ export interface AnalysisOptions {
   readonly mdsMethod: MdsMethod
   /** Label permutations behind each S_V's chance level. */
   readonly permutations: number
+  /** Option mass below which shared questions are flagged; default the run's own threshold (0.9). */
+  readonly massThreshold?: number
 }
 
 export const DEFAULT_ANALYSIS: AnalysisOptions = { baselines: null, bootstrap: PAPER_BOOTSTRAP, mdsMethod: DEFAULT_MDS_METHOD, permutations: DEFAULT_PERMUTATIONS }
@@ -309,12 +314,19 @@ const analyseBackend = (
   spec: RunSpec
 ): Report => {
   const settings = options.bootstrap
+  const scoring = spec.backend.kind === "synthetic" ? undefined : scoringReport(db, options.massThreshold ?? massThresholdOf(spec.backend))
   const conditions = readConditions(db).map((c) => ({ condition: c.condition, value_code: c.valueCode }))
   const totals = readRunTotals(db)
   const unitsNotDone = totals.pending + totals.failed
   const synthetic = spec.backend.kind === "synthetic"
   const used = new Set<LoadedBaseline>()
   const notes: Array<string> = []
+  if (scoring !== undefined && scoring.flagged.length > 0) {
+    notes.push(
+      `${scoring.flagged.length} shared questions (condition × item) had an option mass below ${scoring.threshold}: the first token mostly went to something else ` +
+        `(an opener such as "**" or "Answer"), so a distribution renormalised from it is biased; ${scoring.lowMass} answers were drawn from such distributions (see "Scoring methods and option mass").`
+    )
+  }
   if (synthetic) {
     notes.push(`${SYNTHETIC_LABEL}: these figures show what Schwartz's theory alone predicts (a reference point), not how any language model answers.`)
   }
@@ -489,9 +501,11 @@ const analyseBackend = (
     valueStructure: valueStructure ? { ...valueStructure, structureComparisons: structures } : null,
     behaviour: { measures, valueBehaviour, comparisons, missingBaselines },
     games,
+    ...(spec.steps.some((st) => st.kind === "society") ? { societies: analyseSocieties(db, spec) } : {}),
     ...(spec.experiments === undefined ? {} : { experiments: analyseExperiments(db, spec, settings.level) }),
     ...(spec.panels === undefined ? {} : { panels: analysePanels(db, spec, settings.level) }),
     baselines: { used: refs([...used]), unmatched: refs(baselines.filter((lb) => !used.has(lb))) },
-    notes
+    notes,
+    ...(scoring === undefined ? {} : { scoring })
   }
 }

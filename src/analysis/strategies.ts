@@ -16,6 +16,7 @@ import { correlationMatrix } from "../stats/correlation.js"
 import { benjaminiHochberg } from "../stats/inference.js"
 import { DEFAULT_MDS_METHOD, mapFromCorrelation, type MdsMethod } from "../stats/mds.js"
 import type { BootstrapSettings, ChanceLevel } from "./alignment.js"
+import { humanCeiling, type HumanCeiling, type HumanSample } from "./ceiling.js"
 import { chanceLevel, DEFAULT_PERMUTATIONS, num, resampleSize, summarizeBootstrap, svOf, svToMap } from "./alignment.js"
 import type { BaselineRef, BootstrapSummary } from "./Report.js"
 
@@ -48,6 +49,8 @@ export interface StrategyCell {
   readonly sv: number | null
   /** Its chance level (the population's value labels permuted); `pAdjusted` is BH over the table's cells, and the stars follow it. */
   readonly null: ChanceLevel | null
+  /** The human ceiling: S_V of the baseline with the other given human structures of its instrument family, and `sv`'s position between chance and it. */
+  readonly ceiling: HumanCeiling
 }
 
 export interface StrategyRow {
@@ -112,6 +115,7 @@ export const compareStrategies = (
   permutations: number = DEFAULT_PERMUTATIONS
 ): Array<StrategyRow> => {
   const size = resampleSize(pools.columns[0]?.length ?? 0, settings)
+  const samples: Array<HumanSample> = humans.map((h) => ({ id: h.ref.id, instrument: h.ref.instrument, centered: true, labels: VALUES_10, matrix: h.matrix }))
   const humanMaps = humans.map((h) => mapFromCorrelation(h.matrix, method).coordinates)
   const rows: Array<StrategyRow> = COMPARED_STRATEGIES.map((strategy) => ({
     strategy,
@@ -134,16 +138,18 @@ export const compareStrategies = (
       }
       const population = correlationMatrix(pickRows(pools.columns, drawn))
       const sv = num(svToMap(humanMaps[hi]!, population, method))
+      const chance =
+        sv !== null && permutations > 0
+          ? chanceLevel(h.matrix, population, sv, method, permutations, stream(seed, "strategies", "permutation-null", strategy, h.ref.id))
+          : null
       return {
         baseline: h.ref,
         weights,
         valueSimilarity: similarity ? Object.fromEntries(VALUES_10.map((v) => [v, num(similarity![v])])) : null,
         bootstrap: summarizeBootstrap(values, settings, size),
         sv,
-        null:
-          sv !== null && permutations > 0
-            ? chanceLevel(h.matrix, population, sv, method, permutations, stream(seed, "strategies", "permutation-null", strategy, h.ref.id))
-            : null
+        null: chance,
+        ceiling: humanCeiling(samples[hi]!, samples, VALUES_10, method, sv, chance?.mean ?? null)
       }
     })
   }))

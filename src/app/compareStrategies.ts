@@ -255,7 +255,11 @@ export const renderStrategies = (c: StrategyComparison): string => {
     line(widths.map((w) => "-".repeat(w))),
     ...rows.map(line),
     "",
-    ...c.baselines.map((b) => `${b.id}: ${b.title} (${b.instrument}; n = ${b.n ?? "–"}; ${b.obtained}; confidence ${b.confidence})`),
+    ...c.baselines.map((b, j) => {
+      const ceiling = c.strategies[0]?.cells[j]?.ceiling.sv ?? null
+      return `${b.id}: ${b.title} (${b.instrument}; n = ${b.n ?? "–"}; ${b.obtained}; confidence ${b.confidence}; human ceiling ${ceiling === null ? "– (no other human sample of its instrument family)" : f(ceiling)})`
+    }),
+    "human ceiling: mean S_V of the baseline with the other given human structures of its instrument family (how well human samples agree); JSON ceiling.position = (S_V − chance mean) / (ceiling − chance mean), valuesim's reading",
     ...c.notes.map((n) => `note: ${n}`)
   ]
   return out.join("\n")

@@ -1,4 +1,7 @@
+import { makeSocietyPanel } from "../society/live.js"
 import { escapeControl, resumeCommand } from "../domain/printable.js"
+import { massThresholdOf } from "../scoring/methods.js"
+import { scoringCode } from "../store/encoding.js"
 import { Clock, Duration, Effect, Exit, Schedule } from "effect"
 import type { LoadedBaseline, ValueCorrelations, ValueHierarchy } from "../config/BaselineFile.js"
 import { loadBaselineDir, SHIPPED_BASELINES_DIR } from "../config/BaselineFile.js"
@@ -132,7 +135,23 @@ export const startDashboard = (
       const c = agentCondition[agentId] ?? 0
       condDone[c] = (condDone[c] ?? 0) + 1
     }
+    const society = makeSocietyPanel(spec)
+    const LOGPROB = scoringCode("logprob")
+    // Answers drawn from logprob distributions whose option mass is below the threshold, flagged as they arrive.
+    const threshold = massThresholdOf(spec.backend)
+    let lowMass = 0
+    const countLowMass = (op: WriteOp) => {
+      if (op._tag !== "AnswerPage" || op.masses === null || op.masses === undefined) return
+      for (let n = 0; n < op.masses.length; n++) if (op.scoring[n] === LOGPROB && op.masses[n]! < threshold) lowMass++
+    }
     const observe = (op: WriteOp) => {
+      if (op._tag === "SocietyRound") {
+        if (op.failed) stepFailed[op.step] = (stepFailed[op.step] ?? 0) + 1
+        else stepDone[op.step] = (stepDone[op.step] ?? 0) + 1
+        society.observe(op)
+        return
+      }
+      countLowMass(op)
       if (op._tag === "AnswerPage") for (let a = 0; a < op.agentIds.length; a++) doneUnit(op.step, op.agentIds[a]!, op.failed?.[a] === 1)
       else if (op._tag === "Match") for (const a of op.members) doneUnit(op.step, a, op.failed)
       if (op._tag === "AnswerPage" ? firstModel(op.agentIds[0]) : op._tag === "Match" ? firstModel(op.members[0]) : true) feed.observe(op)
@@ -159,7 +178,8 @@ export const startDashboard = (
         retries: counters.retries,
         failuresByReason: { ...counters.failures },
         promptTokens: counters.promptTokens,
-        completionTokens: counters.completionTokens
+        completionTokens: counters.completionTokens,
+        ...(lowMass > 0 ? { lowMass } : {})
       }) as const
     const latch = yield* Effect.makeLatch(true)
     let stopper: () => void = () => undefined
@@ -210,9 +230,11 @@ export const startDashboard = (
           t.dispatch(progressEvent(now))
           const last = feed.stats()
           if (last !== null) t.dispatch({ _tag: "Stats", stats: last })
+          const societyLines = society.lines()
+          if (societyLines !== null) t.dispatch({ _tag: "Society", lines: societyLines })
           // A finished run stays on screen with its statistics (the run's figures follow as lines); a stopped or
           // failed one with the run panel, which says how to resume.
-          t.dispatch({ _tag: "Panel", panel: last !== null && Exit.isSuccess(exit) ? "stats" : "run" })
+          t.dispatch({ _tag: "Panel", panel: (last !== null || societyLines !== null) && Exit.isSuccess(exit) ? "stats" : "run" })
           t.dispatch({
             _tag: "Finished",
             atMs: now,
@@ -227,6 +249,8 @@ export const startDashboard = (
     const stats = Effect.sync(() => {
       const s = feed.stats()
       if (s !== null) tui.dispatch({ _tag: "Stats", stats: s })
+      const lines = society.lines()
+      if (lines !== null) tui.dispatch({ _tag: "Society", lines })
     })
     // A progress sample and a frame a second, statistics every three seconds: enough to watch, cheap enough
     // that the run keeps ≥ 95 % of its speed (`npm run bench` measures it).

@@ -24,6 +24,7 @@ import {
 import { getManifest, openDatabase, type RunDb } from "../store/RunStore.js"
 import { faultOf, noSpaceOf, storeErrorOf, writeThroughPartial } from "../store/storeFault.js"
 import { versions } from "./version.js"
+import { batchRecords, EDGE_COLUMNS, edgeBatches, edgeParquet, hasSociety, SOCIETY_COLUMNS, societyBatches, societyParquet } from "../society/export.js"
 
 export type ExportFormat = "csv" | "jsonl" | "parquet"
 type TextFormat = Exclude<ExportFormat, "parquet">
@@ -31,7 +32,7 @@ type TextFormat = Exclude<ExportFormat, "parquet">
 /** Export columns, in order. One row per agent × item; the agent's condition travels with every row. */
 export const ANSWER_COLUMNS = [
   "step", "questionnaire", "agent_id", "condition", "primed_value", "item_idx", "item_id", "subscale", "reverse",
-  "value", "scoring", "raw", "dist", "request_key", "prompt_tokens", "completion_tokens", "latency_ms", "attempts", "error",
+  "value", "scoring", "raw", "dist", "method", "mass", "request_key", "prompt_tokens", "completion_tokens", "latency_ms", "attempts", "error",
   "backend", "model", "arm"
 ] as const
 
@@ -275,17 +276,20 @@ const writeAnswerRows = (db: RunDb, tmp: string, format: TextFormat, dims: Retur
             const hasDist = p.k > 0 && !Number.isNaN(p.dists[n * p.k]!)
             const d = hasDist ? dist(p.dists, n * p.k, p.k) : null
             const scoring = scoringText[p.scoring[n]!] ?? scoringText[1]!
+            const mass = req?.mass === null || req?.mass === undefined ? null : Math.round(req.mass * 1e6) / 1e6
             const error = p.errors?.[n] ?? null
             const item = itemText[dims.itemOf(step, i)]!
             if (csv) {
               out.write(
                 `${agent}${item}${Number.isNaN(v) ? "" : v},${scoring},${raw === null ? "" : csvField(raw)},${d === null ? "" : p.k > 1 ? `"${d}"` : d},` +
+                  `${scoring},${mass === null ? "" : mass},` +
                   (req === undefined ? ",,,," : `${csvField(req.key)},${req.promptTokens},${req.completionTokens},${req.latencyMs},`) +
                   `${p.attempts[n]},${error === null ? "" : csvField(error)}${whoText}`
               )
             } else {
               out.write(
                 `${agent}${item},"value":${Number.isNaN(v) ? "null" : v},"scoring":${scoring},"raw":${jsonField(raw)},"dist":${d === null ? "null" : `[${d}]`},` +
+                  `"method":${scoring},"mass":${mass === null ? "null" : mass},` +
                   (req === undefined
                     ? `"request_key":null,"prompt_tokens":null,"completion_tokens":null,"latency_ms":null,`
                     : `"request_key":${jsonField(req.key)},"prompt_tokens":${req.promptTokens},"completion_tokens":${req.completionTokens},"latency_ms":${req.latencyMs},`) +
@@ -319,6 +323,8 @@ const answerColumns = (dims: ReturnType<typeof answerDimensions>, stepNames: Rea
     { name: "scoring", type: "ENUM", members: [...SCORING_MODES] },
     { name: "raw", type: "VARCHAR" },
     { name: "dist", type: "DOUBLE[]" },
+    { name: "method", type: "ENUM", members: [...SCORING_MODES] },
+    { name: "mass", type: "DOUBLE" },
     { name: "request_key", type: "VARCHAR" },
     { name: "prompt_tokens", type: "INTEGER" },
     { name: "completion_tokens", type: "INTEGER" },
@@ -370,7 +376,9 @@ function* answerBatches(db: RunDb, dims: ReturnType<typeof answerDimensions>, to
       let prompt: Float64Array | null = null
       let completion: Float64Array | null = null
       let latency: Float64Array | null = null
+      let mass: Float64Array | null = null
       if (hasRequests) {
+        mass = new Float64Array(n).fill(NaN)
         raw ??= new Array<string | null>(n).fill(null)
         key = new Array<string | null>(n).fill(null)
         prompt = new Float64Array(n).fill(NaN)
@@ -385,13 +393,14 @@ function* answerBatches(db: RunDb, dims: ReturnType<typeof answerDimensions>, to
           prompt[r] = req.promptTokens
           completion[r] = req.completionTokens
           latency[r] = req.latencyMs
+          if (req.mass !== null) mass[r] = req.mass
         }
       }
       yield {
         rows: n,
         columns: [
           new Int32Array(n).fill(step), new Int32Array(n).fill(step), agent, cond, primed, itemIdx, item, item, rev, p.values,
-          scoring, raw, { width: p.k, data: p.dists }, key, prompt, completion, latency, Int32Array.from(p.attempts),
+          scoring, raw, { width: p.k, data: p.dists }, scoring, mass, key, prompt, completion, latency, Int32Array.from(p.attempts),
           p.errors === null ? null : [...p.errors],
           kind,
           model,
@@ -589,8 +598,14 @@ const exportParquet = async (db: RunDb, spec: RunSpec | undefined, stepNames: Re
     const names = [...new Set(stepNames)]
     const scoreSpec = SCORE_PARQUET(names, conditions, primed, spec, who)
     const scores = await pq.write("scores", scoreSpec, scoreBatches(db, spec, scoreSpec, who))
+    const society = hasSociety(spec)
+      ? [
+          { ...(await pq.write("edges", edgeParquet(spec), edgeBatches(db, spec))), columns: EDGE_COLUMNS },
+          { ...(await pq.write("society", societyParquet(db, spec), societyBatches(db, spec))), columns: SOCIETY_COLUMNS }
+        ]
+      : []
     const hasGames = spec?.steps.some((st) => st.kind === "game") ?? false
-    if (!hasGames) return { file: answers.file, rows: answers.rows, scores: scores.file, scoreRows: scores.rows }
+    if (!hasGames) return { file: answers.file, rows: answers.rows, scores: scores.file, scoreRows: scores.rows, society }
     const moveSpec = MOVE_PARQUET(names, conditions, primed, who)
     const moves = await pq.write("moves", moveSpec, recordBatches(moveSpec, moveRows(db, stepNames, "parquet", who)))
     const resultSpec = GAME_RESULT_PARQUET(names, conditions, primed, who)
@@ -603,7 +618,8 @@ const exportParquet = async (db: RunDb, spec: RunSpec | undefined, stepNames: Re
       moves: moves.file,
       moveRows: moves.rows,
       gameResults: results.file,
-      gameResultRows: results.rows
+      gameResultRows: results.rows,
+      society
     }
   } finally {
     pq.close()
@@ -684,6 +700,8 @@ interface ExportedFiles {
   readonly moveRows?: number
   readonly gameResults?: string
   readonly gameResultRows?: number
+  /** Runs with a society step: `edges` and `society` (one row per agent per round). */
+  readonly society?: ReadonlyArray<{ readonly file: string; readonly rows: number; readonly columns: ReadonlyArray<string> }>
 }
 
 /** `manifest.json` beside the exported files: where the rows come from. */
@@ -695,10 +713,11 @@ export interface ExportManifest {
   readonly agents: number | null
   readonly backend: string
   readonly model: string
+  /** True only when every answer is the synthetic backend's (a run mixing it with an LLM is not synthetic as a whole: see `models`). */
   readonly synthetic: boolean
-  /** "synthetic: theory model, not an LLM" on the synthetic backend, else null. */
+  /** "synthetic: theory model, not an LLM" when `synthetic`, else null. */
   readonly label: string | null
-  /** A run of several backends: each one (the fields above are the first's); rows name theirs in `backend` and `model`. */
+  /** A run of several backends: each one (`backend` and `model` above are the first's); rows name theirs in `backend` and `model`. */
   readonly models?: ReadonlyArray<BackendIdentity>
   readonly status: string | null
   readonly createdAt: string | null
@@ -742,6 +761,7 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
       const who = whoOf(spec, readStepArms(db))
       const first = who.backends[0]!
       const synthetic = who.backends.find((b) => b.synthetic)
+      const allSynthetic = who.backends.every((b) => b.synthetic)
       yield* Effect.try({
         try: () => {
           fs.mkdirSync(outDir, { recursive: true })
@@ -767,11 +787,24 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
               const results = hasGames ? writeTable(outDir, "game_results", format, GAME_RESULT_COLUMNS, (emit) => {
                     for (const r of gameResultRows(db, stepNames, format, who)) emit(r)
                   }) : null
+              const society = hasSociety(spec)
+                ? [
+                    { ...writeTable(outDir, "edges", format, EDGE_COLUMNS, (emit) => {
+                        const cols = edgeParquet(spec)
+                        for (const b of edgeBatches(db, spec)) for (const r of batchRecords(cols, b)) emit(r)
+                      }), columns: EDGE_COLUMNS },
+                    { ...writeTable(outDir, "society", format, SOCIETY_COLUMNS, (emit) => {
+                        const cols = societyParquet(db, spec)
+                        for (const b of societyBatches(db, spec)) for (const r of batchRecords(cols, b)) emit(r)
+                      }), columns: SOCIETY_COLUMNS }
+                  ]
+                : []
               return {
                 file: answers.file,
                 rows: answers.rows,
                 scores: scores.file,
                 scoreRows: scores.rows,
+                society,
                 ...(moves ? { moves: moves.file, moveRows: moves.rows } : {}),
                 ...(results ? { gameResults: results.file, gameResultRows: results.rows } : {})
               }
@@ -784,7 +817,8 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
             { file: written.file, rows: written.rows, columns: ANSWER_COLUMNS },
             { file: written.scores, rows: written.scoreRows, columns: SCORE_COLUMNS },
             ...(written.moves !== undefined ? [{ file: written.moves, rows: written.moveRows ?? 0, columns: MOVE_COLUMNS }] : []),
-            ...(written.gameResults !== undefined ? [{ file: written.gameResults, rows: written.gameResultRows ?? 0, columns: GAME_RESULT_COLUMNS }] : [])
+            ...(written.gameResults !== undefined ? [{ file: written.gameResults, rows: written.gameResultRows ?? 0, columns: GAME_RESULT_COLUMNS }] : []),
+            ...(written.society ?? [])
           ]
           const exportManifest: ExportManifest = {
             runId: String(runManifest["run_id"] ?? path.basename(path.resolve(runDir))),
@@ -793,6 +827,8 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
             seed: spec?.seed ?? null,
             agents: spec?.agents ?? null,
             ...first,
+            synthetic: allSynthetic,
+            label: allSynthetic ? first.label : null,
             ...(who.backends.length > 1 ? { models: who.backends } : {}),
             status: typeof runManifest["status"] === "string" ? runManifest["status"] : null,
             createdAt: typeof runManifest["created_at"] === "string" ? runManifest["created_at"] : null,
@@ -812,7 +848,7 @@ export const exportRun = (runDir: string, format: ExportFormat, outDir: string) 
             manifest: manifestFile,
             backend: first.backend,
             model: first.model,
-            ...(first.label ? { label: first.label } : {}),
+            ...(allSynthetic && first.label ? { label: first.label } : {}),
             ...(who.backends.length > 1 ? { models: who.backends.map((b) => b.model) } : {}),
             ...written
           }

@@ -95,7 +95,7 @@ export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds
     backend: b.kind,
     model: b.model,
     baseUrl: b.baseUrl,
-    scoring: b.scoring,
+    scoring: b.scoringAuto === true ? "auto" : b.scoring,
     agents: p.agents,
     answers: p.answers,
     requests: p.requests,
@@ -136,7 +136,10 @@ export const renderEstimate = (e: RunEstimate): string => {
     return lines.join("\n")
   }
   lines.push(`  requests      ${n(e.requests)} for ${n(e.answers)} answers (${n(e.shared)} served by identical requests sent once)`)
-  for (const s of e.steps) lines.push(`    ${(s.arm === undefined ? s.step : `${s.step} [arm ${s.arm}]`).padEnd(20)} ${n(s.requests)} requests, ~${n(s.inputTokens)} input tokens`)
+  for (const s of e.steps) {
+    const bound = s.requestBound === undefined ? "" : ` at most (${e.scoring === "logprob" ? "distinct observations × conditions over the rounds" : "one per agent per round"}; ${n(s.answers)} agent-rounds)`
+    lines.push(`    ${(s.arm === undefined ? s.step : `${s.step} [arm ${s.arm}]`).padEnd(20)} ${n(s.requests)} requests${bound}, ~${n(s.inputTokens)} input tokens`)
+  }
   if (e.cached > 0) lines.push(`  cached        ${n(e.cached)} more answered by the response cache (not sent, no tokens, no cost)`)
   lines.push(`  input tokens  ~${n(e.inputTokens)} (estimated from the prompts: characters / 4)`)
   lines.push(`  output tokens ≤${n(e.outputTokens)} (max_tokens per reply)`)
@@ -147,7 +150,7 @@ export const renderEstimate = (e: RunEstimate): string => {
   )
   const limits = `concurrency ${e.concurrency}${e.rpm === null ? "" : `, ${e.rpm} requests/min`}, ${e.latencySeconds} s per request assumed`
   lines.push(`  time          ~${formatDuration(e.etaSeconds ?? 0)} (${limits})`)
-  lines.push(`  not counted: re-asks of unreadable answers (sample scoring only)`)
+  lines.push(`  not counted: re-asks of unreadable answers or invalid stated probabilities, and each agent's own request where a shared question gets no usable distribution (rare; the run summary counts every request sent)`)
   return lines.join("\n")
 }
 

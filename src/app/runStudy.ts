@@ -28,12 +28,17 @@ import { MaxCostReachedError } from "./planRun.js"
 import { firstGameMessages, planMatches, runGameStep } from "../engine/GameRunner.js"
 import { describeRequest, makeAsker, validated, type Asker, type Preloaded } from "../engine/RequestCache.js"
 import { runQuestionnaireStep } from "../engine/QuestionnaireRunner.js"
+import { societyChoices, societyMessages } from "../society/prompts.js"
+import { planSociety, runSocietyStep, societyTotals } from "../society/runSociety.js"
 import { logprobValidator } from "../llm/scoring.js"
 import { cacheable, defaultCacheDir, endpointIdentity, learnServing, openCache, type ResponseCache } from "../llm/responseCache.js"
 import { llmRespondent } from "../respondents/llm.js"
 import type { Respondent } from "../respondents/Respondent.js"
 import { syntheticRespondent } from "../respondents/synthetic.js"
 import { makeScheduler } from "../engine/Scheduler.js"
+import { makeQuotaStop, missingGuard, mostlyMissing, MostlyMissingError, mostlyMissingError, QuotaExhaustedError } from "../engine/runStops.js"
+import { makePacer, type Pacer } from "../llm/rateLimits.js"
+import { thinkingHint } from "../llm/reasoning.js"
 import * as LlmClientLocal from "../llm/LlmClientLocal.js"
 import * as LlmClientOpenAi from "../llm/LlmClientOpenAi.js"
 import * as Replicas from "../llm/replicas.js"
@@ -43,7 +48,9 @@ import { assignConditions, largestRemainder, multinomialCounts } from "../sampli
 import { stream } from "../sampling/rng.js"
 import { writePlan } from "../store/plan.js"
 import { stepAgents } from "../experiments/assignment.js"
-import { readRunTotals } from "../store/reads.js"
+import { commonAnswerError, readMethodTotals, readRunTotals } from "../store/reads.js"
+import { massThresholdOf } from "../scoring/methods.js"
+import { probeEndpoint, probeTable, type ProbeResult } from "../probe/probe.js"
 import { DatabaseError, getManifest, logEvent, openDatabase, putManifest, type RunDb } from "../store/RunStore.js"
 import { releaseSpace, reserveSpace, RunStoreError, stoppedNext, storeErrorOf } from "../store/storeFault.js"
 import { makeResultWriter, type ResultWriter } from "../store/ResultWriter.js"
@@ -72,7 +79,14 @@ export interface RunSummary {
    */
   readonly degraded: number
   readonly unitsFailed: number
+  /** Answers drawn from a shared distribution whose option mass is below the backend's mass threshold (default 0.9). */
+  readonly lowMass: number
+  /** Answers per scoring method (logprob, stated, sample, synthetic, …). */
+  readonly methods: Readonly<Record<string, number>>
+  /** Distinct requests answered by the endpoint in this execution (each counted once, however many agents it served). */
   readonly requests: number
+  /** Every HTTP request sent in this execution: the distinct requests, their retries and the start-up probe's. */
+  readonly httpRequests: number
   /** Requests sent again after a failure (429, 5xx, a timeout, a reset), the start-up probe's included. */
   readonly retries: number
   readonly sharedOrCached: number
@@ -85,6 +99,8 @@ export interface RunSummary {
   readonly cpuUserSeconds: number
   /** User-mode CPU of the run's own thread alone (the dashboard draws from another); null off Linux. */
   readonly runThreadCpuUserSeconds: number | null
+  /** Runs with a society step: the agent decisions taken in its rounds (part of `answers`). */
+  readonly agentRounds?: number
 }
 
 export interface OutputOptions {
@@ -141,6 +157,7 @@ const planRun = (db: RunDb, spec: RunSpec, runId: string, createdAt: string, giv
     conditions: spec.population.conditions.map((c) => ({ id: c.id, value: c.value, system: c.system })),
     assignment,
     steps: spec.steps.map((s, step) => {
+      if (s.kind === "society") return planSociety(spec, step, population)
       const own = answering[step] ?? null
       const agents = own === null ? {} : { agents: backendIdx.flatMap((b) => shifted(own, b)) }
       const arm = s.arm === undefined ? {} : { arm: s.arm.name, experiment: spec.experiments![s.arm.experiment]!.id }
@@ -179,19 +196,22 @@ export const llmLayer = (
   spec: RunSpec,
   env: Readonly<Record<string, string | undefined>>,
   endpoint: string | null = spec.backend.baseUrl,
-  replicaOptions: Replicas.ReplicaOptions = {}
+  replicaOptions: Replicas.ReplicaOptions = {},
+  pacer?: Pacer
 ): Layer.Layer<LlmClient, UsageError> => {
   const b = spec.backend
   if (b.kind === "local") return LlmClientLocal.layer({ modelPath: b.model, seed: spec.seed, ...localThreads(env) })
-  const openAi = (baseURL: string, connections: number) =>
+  // `pacer`: the one server's rate-limit headers pace the run (replicas are separate servers: none is shared).
+  const openAi = (baseURL: string, connections: number, paced?: Pacer) =>
     LlmClientOpenAi.layer({
       baseURL,
       // Local servers (Ollama, vLLM, llama.cpp) accept any key; OpenAI itself answers 401 without one.
       apiKey: LlmClientOpenAi.apiKeyOf(env),
       model: b.model,
-      connections
+      connections,
+      ...(paced === undefined ? {} : { pacer: paced })
     })
-  if (b.replicas === undefined || endpoint !== b.baseUrl) return openAi(endpoint ?? DEFAULT_BASE_URL, b.concurrency)
+  if (b.replicas === undefined || endpoint !== b.baseUrl) return openAi(endpoint ?? DEFAULT_BASE_URL, b.concurrency, pacer)
   return Layer.unwrapScoped(
     Effect.map(
       Effect.forEach(b.replicas, (r) => Effect.map(Layer.build(openAi(r.baseUrl, r.concurrency)), (ctx) => ({ name: r.baseUrl, concurrency: r.concurrency, rpm: r.rpm, client: Context.get(ctx, LlmClient) }))),
@@ -212,7 +232,8 @@ const schedulerOptions = (spec: RunSpec) => ({
   timeoutMs: spec.backend.timeoutMs,
   maxAttempts: spec.backend.maxAttempts,
   baseDelayMs: 500,
-  maxDelayMs: 60_000
+  maxDelayMs: 60_000,
+  tpm: spec.backend.tpm ?? null
 })
 
 /**
@@ -229,7 +250,9 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
       const first = spec.steps[0]!
       const cond = spec.population.conditions[0]!
       const messages =
-        first.kind === "questionnaire"
+        first.kind === "society"
+          ? societyMessages(first.society, cond.system, 1, 0)
+          : first.kind === "questionnaire"
           ? [
               ...openingMessages(cond.system),
               first.questionnaire.administration === "batch"
@@ -242,8 +265,10 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
       // Under logprob scoring the first question must come back with logprobs over its options, as every
       // shared request must (a degraded response is retried like a 5xx).
       const validate = first.kind === "questionnaire" && first.questionnaire.administration !== "batch" && spec.backend.scoring === "logprob"
-        ? logprobValidator(presentedChoices(first.questionnaire))
-        : undefined
+        ? thinkingHint(logprobValidator(presentedChoices(first.questionnaire)))
+        : first.kind === "society" && spec.backend.scoring === "logprob"
+          ? logprobValidator(societyChoices(first.society))
+          : undefined
       const cache = cacheDir !== null && cacheable(spec.backend, nonce) ? yield* openRunCache(spec, cacheDir, spec.backend.baseUrl, env) : null
       const hit = cache === null ? undefined : cache.get(body, yield* Clock.currentTimeMillis)
       if (hit !== undefined && (validate === undefined || validate(hit) === null)) {
@@ -256,7 +281,7 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
       const sent = yield* scheduler.run(null, (attempt) => validated(llm.complete(request, attempt), validate)).pipe(
         Effect.mapError((e) => {
           const detail = e.reason === "Degraded"
-            ? `the first request came back without usable logprobs after ${spec.backend.maxAttempts} attempts (${e.detail}); a server without logprobs needs --scoring sample`
+            ? `the first request came back without usable logprobs after ${spec.backend.maxAttempts} attempts (${e.detail}); a server without logprobs needs --scoring stated (or auto, which probes the server and chooses)`
             : `the first request failed (${e.message})`
           return spec.backend.kind === "local"
             ? new UsageError({ detail: `--model ${spec.backend.model}: ${detail}; nothing was written` })
@@ -269,6 +294,26 @@ const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string | undef
     }).pipe(Effect.provide(llmLayer(spec, env)))
   )
 
+/** The run with backend b's settings replaced (the method `auto` chose). */
+const withBackend = (spec: RunSpec, b: number, settings: BackendSettings): RunSpec =>
+  spec.backends === undefined
+    ? { ...spec, backend: settings }
+    : { ...spec, backend: b === 0 ? settings : spec.backend, backends: spec.backends.map((x, i) => (i === b ? settings : x)) }
+
+/**
+ * The capability probe of an endpoint run under `--scoring auto`, asking the run's first independent question
+ * (null when the run has none: then auto keeps logprob and the usual start-up probe runs).
+ */
+const autoProbe = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>) =>
+  Effect.gen(function* () {
+    const step = spec.steps.find((s) => s.kind === "questionnaire" && s.questionnaire.administration === "independent")
+    if (step === undefined || step.kind !== "questionnaire") return null
+    const q = step.questionnaire
+    const choices = presentedChoices(q)
+    const messages = [...openingMessages(spec.population.conditions[0]!.system), itemTurn(q.prompts, q.items[0]!, choices, true)]
+    return yield* probeEndpoint({ backend: spec.backend, apiKey: env["OPENAI_API_KEY"] ?? "no-key", messages, choices })
+  })
+
 /** The run's view of the response cache for requests to `endpoint`, keyed by what the endpoint says it serves. */
 const openRunCache = (spec: RunSpec, dir: string, endpoint: string | null, env: Readonly<Record<string, string | undefined>>) =>
   Effect.gen(function* () {
@@ -280,7 +325,9 @@ const openRunCache = (spec: RunSpec, dir: string, endpoint: string | null, env: 
 const runStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWriter, asker: Asker | null, respondent: Respondent, gate: Effect.Effect<void>, idle: (() => boolean) | null = null) =>
   spec.steps[step]!.kind === "game"
     ? runGameStep(spec, step, db, writer, asker, gate)
-    : runQuestionnaireStep(spec, step, db, writer, respondent, gate, idle)
+    : spec.steps[step]!.kind === "society"
+      ? runSocietyStep(spec, step, db, writer, asker, gate)
+      : runQuestionnaireStep(spec, step, db, writer, respondent, gate, idle)
 
 /**
  * Runs every pending unit of every step of a model-backed run through `asker` (the online asker, or the batch
@@ -308,6 +355,8 @@ interface RunContext {
   readonly endpoint: string | null
   /** The response cache folder, or null when the cache is off. */
   readonly cacheDir: string | null
+  /** HTTP requests the capability probe sent before the store existed (beyond the preloaded first question). */
+  readonly probeRequests?: number
 }
 
 /** Executes every pending unit of a run whose plan is in the store. */
@@ -316,6 +365,7 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
     Effect.gen(function* () {
       const { db, dbFile, env, out, preloaded, spec, endpoint } = ctx
       const started = yield* Clock.currentTimeMillis
+      const quota = yield* makeQuotaStop(resumeCommand(ctx.runDir, cliCommand()))
       // Acquired before the writer, so released after it: the last frame shows everything that was saved.
       const dashboard = prepared ? yield* startDashboard(prepared, db, spec, { runId: ctx.runId, runDir: ctx.runDir }, counters) : null
       const gate = dashboard?.gate ?? Effect.void
@@ -348,7 +398,9 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
             for (let step = 0; step < spec.steps.length; step++) yield* runStep(bSpec, step, reader, writer, null, respondent, gate)
             return
           }
-          const scheduler = yield* makeScheduler({ ...schedulerOptions(bSpec), gate }, (e) => {
+          // The server's rate-limit headers pace this backend's requests; an exhausted quota stops the run.
+          const pacer = makePacer()
+          const scheduler = yield* makeScheduler({ ...schedulerOptions(bSpec), gate, pace: pacer.wait, onFailed: quota.trip }, (e) => {
             if (e._tag === "Retrying") counters.retries++
             else if (e._tag === "Failed") counters.failures[e.reason] = (counters.failures[e.reason] ?? 0) + 1
           })
@@ -356,7 +408,7 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
           const cache: ResponseCache | null = ctx.cacheDir === null ? null : yield* openRunCache(bSpec, ctx.cacheDir, bEndpoint, env)
           // Built in the backend's scope, not the asker's: a local model's context must outlive makeAsker.
           // A replica's failover is a retry too (sent again, to another endpoint), counted with the scheduler's.
-          const llm = yield* Layer.build(llmLayer(bSpec, env, bEndpoint, { onFailover: () => void counters.retries++ }))
+          const llm = yield* Layer.build(llmLayer(bSpec, env, bEndpoint, { onFailover: () => void counters.retries++ }, pacer))
           const asker = yield* makeAsker(bSpec.backend, reader, writer, scheduler, counters, preloaded[b] ?? [], cache).pipe(Effect.provide(llm))
           inFlight.push(() => scheduler.stats().inFlight)
           dashboard?.attach(writer.stats, () => inFlight.reduce((n, f) => n + f(), 0))
@@ -364,7 +416,12 @@ const execute = (ctx: RunContext, counters: RunCounters, prepared: PreparedDashb
           const idle = () => scheduler.stats().inFlight < bSpec.backend.concurrency
           yield* runModelSteps(bSpec, reader, writer, asker, gate, idle)
         })
-      const unguarded = Effect.forEach(backendsOf(spec), (_, b) => Effect.scoped(onBackend(b)), { concurrency: "unbounded", discard: true })
+      const all = Effect.forEach(backendsOf(spec), (_, b) => Effect.scoped(onBackend(b)), { concurrency: "unbounded", discard: true })
+      // Stops: an exhausted quota (at once), answers that are mostly missing (src/engine/runStops.ts).
+      const unguarded = Effect.raceFirst(
+        all,
+        Effect.raceFirst(quota.stopped, missingGuard(writer.stats, () => commonAnswerError(db), ctx.runDir))
+      )
       const work = budget === null ? unguarded : Effect.raceFirst(unguarded, spendingGuard(budget, counters, ctx.runDir))
       if (dashboard === null) return yield* work
       // The dashboard's q stops the work fiber; joining it turns that into this run's interruption.
@@ -384,6 +441,7 @@ const summarize = (
   retries: number
 ): RunSummary => {
   const t = readRunTotals(ctx.db)
+  const m = readMethodTotals(ctx.db, massThresholdOf(ctx.spec.backend))
   return {
     runId: ctx.runId,
     runDir: ctx.runDir,
@@ -397,14 +455,18 @@ const summarize = (
     missing: t.missing,
     degraded: t.degraded,
     unitsFailed: t.failed,
+    lowMass: m.lowMass,
+    methods: m.methods,
     requests: counters.requests,
+    httpRequests: counters.requests + retries + (ctx.probeRequests ?? 0),
     retries,
     sharedOrCached: counters.cacheHits,
     fromCache: counters.fromCache,
     elapsedSeconds: Math.round(elapsedMs / 10) / 100,
     cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
     cpuUserSeconds: Math.round(cpu.user / 1e4) / 100,
-    runThreadCpuUserSeconds: threadCpu === null ? null : Math.round(threadCpu * 100) / 100
+    runThreadCpuUserSeconds: threadCpu === null ? null : Math.round(threadCpu * 100) / 100,
+    ...societyTotals(ctx.spec, ctx.db)
   }
 }
 
@@ -485,7 +547,13 @@ const runPending = (ctx: RunContext) =>
               // As an interruption: --json promises a summary on the last stdout line.
               if (out.json) yield* Console.log(JSON.stringify({ ...(yield* summaryNow), status: "interrupted", stoppedBy: "max-cost" }))
             })
-          : Effect.void
+          : e instanceof QuotaExhaustedError || e instanceof MostlyMissingError
+            ? Effect.gen(function* () {
+                yield* logEventNow(db, e._tag === "QuotaExhausted" ? "quota-exhausted" : "mostly-missing", { ...unitCounts(db), detail: e.message })
+                putManifest(db, { status: "interrupted" })
+                if (out.json) yield* Console.log(JSON.stringify({ ...(yield* summaryNow), status: "interrupted", stopped: e._tag }))
+              })
+            : Effect.void
       ),
       Effect.onInterrupt(() =>
         Effect.gen(function* () {
@@ -518,6 +586,15 @@ const runPending = (ctx: RunContext) =>
       Effect.ensuring(Effect.sync(() => prepared?.worker.discard()))
     )
     const summary = yield* summaryNow
+    // However few answers it had, a run whose answers are mostly missing does not end complete (src/engine/runStops.ts).
+    const totals = { answers: summary.answers, missing: summary.missing, unitsDone: unitCounts(db).done, unitsFailed: summary.unitsFailed }
+    if (summary.status === "complete" && mostlyMissing(totals, true)) {
+      const stop = mostlyMissingError(totals, commonAnswerError(db), runDir)
+      yield* logEventNow(db, "mostly-missing", { ...unitCounts(db), detail: stop.message })
+      putManifest(db, { status: "interrupted" })
+      if (out.json) yield* Console.log(JSON.stringify({ ...summary, status: "interrupted", stopped: stop._tag }))
+      return yield* stop
+    }
     putManifest(db, { status: summary.status })
     yield* logEventNow(db, "end", summary)
     yield* print(
@@ -525,8 +602,22 @@ const runPending = (ctx: RunContext) =>
         ? `[valuesim] done: ${summary.answers} answers (${summary.missing} missing) in ${summary.elapsedSeconds}s → ${escapeControl(runDir)}`
         : `[valuesim] ${summary.unitsFailed} agent-steps failed (export the run to see them in column error); retry them with: ${resumeCommand(runDir, cliCommand())}`
     )
+    const scoringLine = scoringSummaryLine(summary, massThresholdOf(spec.backend))
+    if (scoringLine !== null) yield* print(scoringLine)
     return summary
   })
+
+/**
+ * The human-readable line on how the answers were scored: answers per method, HTTP requests sent, and the degraded,
+ * missing and low-mass counts (null for a run without model requests or methods to speak of).
+ */
+export const scoringSummaryLine = (s: RunSummary, threshold: number): string | null => {
+  const methods = Object.entries(s.methods).filter(([, n]) => n > 0)
+  if (methods.length === 0 || (methods.length === 1 && methods[0]![0] === "synthetic")) return null
+  const by = methods.map(([m, n]) => `${n} ${m}`).join(", ")
+  const low = s.lowMass > 0 ? `; ${s.lowMass} answers drawn from distributions with option mass below ${threshold} (see valuesim report)` : ""
+  return `[valuesim] scoring: ${by}; ${s.httpRequests} HTTP requests; ${s.degraded} degraded, ${s.missing} missing${low}`
+}
 
 /** The base URLs a backend's requests go to: its replicas, or its one endpoint. */
 const replicaUrls = (backend: BackendSettings): ReadonlyArray<string> => backend.replicas?.map((r) => r.baseUrl) ?? [backend.baseUrl ?? DEFAULT_BASE_URL]
@@ -646,29 +737,49 @@ export const createPlannedRun = (
   })
 
 /** Starts a new run of `spec` in a fresh folder under `runsDir`. */
-export const startRun = (spec: RunSpec, runsDir: string, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
+export const startRun = (planned: RunSpec, runsDir: string, env: Readonly<Record<string, string | undefined>>, out: OutputOptions) =>
   Effect.gen(function* () {
+    let spec0 = planned
     const prices = yield* loadPriceSetting(env)
     // Each model backend: where requests go, then (unless its first question is cached) whether anything answers there.
     const cacheDir = runCacheDir(out, env)
     const preloaded: Array<ReadonlyArray<Preloaded>> = []
+    const probes: Array<ProbeResult> = []
+    let probeExtra = 0
     const say = printOnce(out.json ? Console.error : Console.log)
-    const names = spec.backends === undefined ? undefined : backendNames(spec)
-    for (const [b, backend] of backendsOf(spec).entries()) {
+    const names = planned.backends === undefined ? undefined : backendNames(planned)
+    for (const [b, backend] of backendsOf(planned).entries()) {
       if (backend.kind === "synthetic") {
         preloaded.push([])
         continue
       }
       for (const url of replicaUrls(backend)) yield* say(endpointLine(backend, url, env, names?.[b]))
-      preloaded.push([yield* probeBackend(specOfBackend(spec, b), env, cacheDir, out)])
+      // `--scoring auto`: the capability probe chooses the method; its replies to the run's first question are kept.
+      const probed = backend.kind === "openai" && backend.scoringAuto === true ? yield* autoProbe(specOfBackend(spec0, b), env) : null
+      if (probed !== null) {
+        probes.push(probed.result)
+        probeExtra += probed.result.requests - probed.preloaded.length
+        for (const line of probeTable(probed.result)) yield* (out.json ? Console.error : Console.log)(`[valuesim] probe ${line.trimStart()}`)
+        spec0 = withBackend(spec0, b, { ...backend, scoring: probed.result.method })
+        if (probed.preloaded.length > 0) {
+          preloaded.push(probed.preloaded)
+          continue
+        }
+      }
+      preloaded.push([yield* probeBackend(specOfBackend(spec0, b), env, cacheDir, out)])
     }
+    const spec = spec0
     const now = yield* Clock.currentTimeMillis
     return yield* Effect.scoped(
       Effect.gen(function* () {
-        const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now, undefined, true)
+        const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now, probes.length === 0 ? undefined : { probe: probes }, true)
         const dbFile = path.join(runDir, "run.sqlite")
         return yield* withDatabase(dbFile, false, (db) =>
-          driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl, cacheDir })
+          driveRun({
+            db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl, cacheDir,
+            // The probe's requests not kept as the run's own (those are counted as preloaded requests).
+            probeRequests: probeExtra
+          })
         )
       })
     )

@@ -1,3 +1,4 @@
+import { societyFromData } from "../society/SocietyFile.js"
 import { Effect, Either } from "effect"
 import { BASELINE_KINDS, baselineFromData, isBaselineKind } from "../config/BaselineFile.js"
 import { DerivationFileSchema } from "../config/DerivationFile.js"
@@ -34,6 +35,8 @@ export const validateFile = (file: string, env: Readonly<Record<string, string |
           return decodeData(PromptsFileSchema, data.right, file)
         case "game":
           return gameFromData(data.right, file)
+        case "society":
+          return societyFromData(data.right, file)
         case "baseline-derivation":
           // The mapping alone: its columns are checked against the data by `baseline derive`.
           return decodeData(DerivationFileSchema, data.right, file)
@@ -46,7 +49,7 @@ export const validateFile = (file: string, env: Readonly<Record<string, string |
             new SpecFileError({
               file,
               problems: [
-                `kind: unknown kind ${JSON.stringify(kind)} (expected study, questionnaire, population, condition-prompts, game, baseline-derivation, persona-evals-theory, persona-evals-groups or a baseline kind: ${BASELINE_KINDS.join(", ")})`
+                `kind: unknown kind ${JSON.stringify(kind)} (expected study, questionnaire, population, condition-prompts, game, society, baseline-derivation, persona-evals-theory, persona-evals-groups or a baseline kind: ${BASELINE_KINDS.join(", ")})`
               ]
             })
           )

@@ -4,7 +4,10 @@ import * as path from "node:path"
 import { compareStructure, renderComparison } from "../app/compareStructure.js"
 import { DEFAULT_SHARES, DEFAULT_STRATEGY_QUESTIONNAIRE, renderStrategies, runStrategyComparison, STRATEGY_POOL } from "../app/compareStrategies.js"
 import { exportRun } from "../app/exportRun.js"
-import { reportRun } from "../app/reportRun.js"
+import { reportRun, writeAtomically } from "../app/reportRun.js"
+import { cliCommand } from "../app/invocation.js"
+import { filesUnder, refuseUnsafeOutput, runInputs } from "../store/outputGuard.js"
+import { exportEnsemble, isEnsembleDir, parseSeeds, renderEnsemble, reportEnsemble, runEnsemble, studySeeds } from "../ensemble/ensemble.js"
 import { resumeRun, runCacheDir, startRun } from "../app/runStudy.js"
 import { validateFile } from "../app/validateFiles.js"
 import { VALUESIM_VERSION } from "../app/version.js"
@@ -19,6 +22,7 @@ import { cacheCommand } from "./cacheCommand.js"
 import { branchCommand } from "./branchCommand.js"
 import { personaEvalsCommand } from "./personaEvalsCommand.js"
 import { checkBudget, maxCost, maxCostOf, planCommand } from "./planCommand.js"
+import { probeCommand } from "./probeCommand.js"
 import { robustnessCommands } from "./robustnessCommand.js"
 import { backendOptions, bootstrapSizeOptions, cacheOptions, cacheOutput, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, repeatable, RunIncompleteError, timeoutOf } from "./runOptions.js"
 import { valuePortraitCommand } from "./valuePortraitCommand.js"
@@ -48,6 +52,11 @@ const run = Command.make(
     ),
     agents: Options.integer("agents").pipe(Options.optional, Options.withDescription("number of agents. Default: the study's agents, else the population's, else 1,000")),
     ...backendOptions,
+    seeds: Options.text("seeds").pipe(
+      Options.optional,
+      Options.withDescription("an ensemble: the whole run once per seed (e.g. 1,2,3) into one ensemble folder; report and export on that folder summarise across seeds. Default: one run (--seed)")
+    ),
+    out: Options.text("out").pipe(Options.optional, Options.withDescription("with --seeds: the ensemble folder; give an existing one to continue it. Default: a new one under --runs-dir")),
     maxCost,
     noTui,
     json
@@ -58,6 +67,23 @@ const run = Command.make(
       if (agents !== undefined && agents < 1) return yield* new UsageError({ detail: "--agents: must be a positive integer" })
       const overrides = yield* overridesOf(a)
       const maxCostUsd = yield* maxCostOf(a.maxCost)
+      // --seeds, or a study file's `seeds` (unless --seed asks for one run): an ensemble
+      const seedList = opt(a.seeds)
+      const fileSeeds = seedList === undefined && overrides.seed === undefined ? yield* studySeeds(a.spec) : null
+      if (seedList === undefined && fileSeeds === null && opt(a.out) !== undefined)
+        return yield* new UsageError({ detail: "--out: only with --seeds (a single run goes under --runs-dir)" })
+      if (seedList !== undefined || fileSeeds !== null) {
+        const seeds = seedList !== undefined ? yield* parseSeeds(seedList) : fileSeeds!
+        const output = { ...outputOf(a), ...(maxCostUsd === undefined ? {} : { maxCostUsd }) }
+        const e = yield* runEnsemble(a.spec, { ...overrides, population: opt(a.population), agents }, seeds, a.runsDir, opt(a.out), env, output)
+        if (e.incomplete !== null) {
+          yield* Console.error(`[valuesim] to continue the ensemble, run the same command again with --out ${e.dir}`)
+          return yield* new RunIncompleteError({ summary: e.incomplete })
+        }
+        const result = { ensembleDir: e.dir, seeds, runs: e.runs.map((r) => ({ seed: r.seed, runDir: r.runDir })) }
+        if (a.json) return yield* Console.log(JSON.stringify(result))
+        return yield* Console.log(`ensemble of ${seeds.length} seeds in ${e.dir}\nnext: ${cliCommand()} report ${e.dir}`)
+      }
       const spec = yield* loadRunSpec(a.spec, { ...overrides, population: opt(a.population), agents }, env)
       const output = { ...outputOf(a), ...(maxCostUsd === undefined ? {} : { maxCostUsd }) }
       yield* checkBudget(spec, maxCostUsd, a.json, runCacheDir(output, env))
@@ -110,6 +136,11 @@ const exportCmd = Command.make(
   (a) =>
     Effect.gen(function* () {
       const out = opt(a.out) ?? path.join(a.runDir, "export")
+      if (isEnsembleDir(a.runDir)) {
+        const e = yield* exportEnsemble(a.runDir, a.format, out)
+        if (a.json) return yield* Console.log(JSON.stringify(e))
+        return yield* Console.log(`wrote ${e.answerRows} rows to ${e.answers} and ${e.scoreRows} rows to ${e.scores} (all ${e.seeds.length} seeds, column seed); each seed's files in ${out}/seed-<s>/`)
+      }
       const r = yield* exportRun(a.runDir, a.format, out)
       const games = r.moves ? `, ${r.moveRows} rows to ${r.moves} and ${r.gameResultRows} rows to ${r.gameResults}` : ""
       if (a.json) return yield* Console.log(JSON.stringify(r))
@@ -131,6 +162,10 @@ const report = Command.make(
     ...bootstrapSizeOptions,
     mds,
     permutations,
+    massThreshold: Options.float("mass-threshold").pipe(
+      Options.optional,
+      Options.withDescription("flag shared questions whose option mass (first-token probability on the options) is below this. Default: the run's threshold, else 0.9")
+    ),
     pairedWith: Options.text("paired-with").pipe(
       Options.optional,
       Options.withDescription("another run of the same agents (e.g. the parent of a branch): every outcome compared agent by agent. Default: none")
@@ -139,13 +174,38 @@ const report = Command.make(
   (a) =>
     Effect.gen(function* () {
       if (a.iterations < 2) return yield* new UsageError({ detail: "--bootstrap-iterations: must be at least 2" })
+      const massThreshold = opt(a.massThreshold)
+      if (massThreshold !== undefined && !(massThreshold >= 0 && massThreshold <= 1)) {
+        return yield* new UsageError({ detail: `--mass-threshold: must be between 0 and 1, got ${massThreshold}` })
+      }
       if (a.sampleSize < 2) return yield* new UsageError({ detail: "--bootstrap-size: must be at least 2" })
       yield* checkPermutations(a.permutations)
+      if (isEnsembleDir(a.runDir)) {
+        if (a.format === "html") return yield* new UsageError({ detail: "--format html: an ensemble folder reports as text or json (report one seed's run folder for the page)" })
+        const e = yield* reportEnsemble(a.runDir, {
+          baselines: a.baseline.length > 0 ? a.baseline : null,
+          bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95, sizeRule: a.sizeRule },
+          mdsMethod: a.mds,
+          permutations: a.permutations
+        })
+        const rendered = a.format === "json" ? JSON.stringify(e) : renderEnsemble(e)
+        const target = opt(a.out)
+        if (target === undefined) return yield* Console.log(rendered)
+        // never over a replicate's run store, the ensemble file or a baseline being read
+        yield* refuseUnsafeOutput("--out", [target], [
+          path.join(a.runDir, "ensemble.json"),
+          ...e.ensemble.runs.flatMap((r) => runInputs(path.join(a.runDir, r.runDir))),
+          ...a.baseline.flatMap(filesUnder)
+        ])
+        yield* writeAtomically(target, rendered + "\n", "--out")
+        return yield* Console.log(`wrote ${target}`)
+      }
       const r = yield* reportRun(a.runDir, a.format, opt(a.out), {
         baselines: a.baseline.length > 0 ? a.baseline : null,
         bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95, sizeRule: a.sizeRule },
         mdsMethod: a.mds,
-        permutations: a.permutations
+        permutations: a.permutations,
+        ...(massThreshold === undefined ? {} : { massThreshold })
       }, opt(a.pairedWith))
       if (r.file === null) yield* Console.log(a.format === "text" ? r.rendered.trimEnd() : r.rendered)
       else yield* Console.log(`wrote ${r.file}`)
@@ -220,7 +280,7 @@ const compareStrategiesCmd = Command.make(
 export const cli = Command.make("valuesim").pipe(
   Command.withDescription("value-prompted LLM populations, questionnaires and human baselines"),
   Command.withSubcommands([
-    run, planCommand, resume, validate, exportCmd, report, compareStructureCmd, compareStrategiesCmd, baselineCommand, batchCommand, personaEvalsCommand,
+    run, planCommand, probeCommand, resume, validate, exportCmd, report, compareStructureCmd, compareStrategiesCmd, baselineCommand, batchCommand, personaEvalsCommand,
     ...robustnessCommands, valuePortraitCommand, anchoringCommand, cacheCommand, branchCommand
   ])
 )

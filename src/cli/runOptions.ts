@@ -10,6 +10,7 @@ import { cliCommand } from "../app/invocation.js"
 import { runHeadline } from "../app/resultLine.js"
 import { UsageError } from "../config/SpecFileError.js"
 import { commandLine, resumeCommand } from "../domain/printable.js"
+import { REASONING_EFFORTS } from "../llm/reasoning.js"
 
 /** The run finished but some of its work failed (exit code 1). `then` says what to run after the resume. */
 export class RunIncompleteError extends Data.TaggedError("RunIncompleteError")<{ readonly summary: RunSummary; readonly then?: string }> {
@@ -66,6 +67,34 @@ export const cacheOutput = (a: { readonly noCache: boolean; readonly cacheDir: O
   return cacheDir === undefined ? {} : { cacheDir }
 }
 
+const positiveInt = (name: string, description: string) => Options.integer(name).pipe(Options.optional, Options.withDescription(description))
+
+/** Rate limits and the settings reasoning and thinking models need (src/llm/reasoning.ts). */
+export const limitOptions = {
+  rpm: positiveInt("rpm", "requests started per minute at most (the provider's limit). Default: the study's rpm, else none; the server's x-ratelimit headers and 429s pace the run either way"),
+  tpm: positiveInt("tpm", "tokens per minute at most (each request's prompt and token limit, estimated before it is sent). Default: the study's tpm, else none"),
+  maxTokens: positiveInt("max-tokens", "the token limit of each reply, sent as max_tokens. Default: the study's max_tokens, else 1 for logprob scoring and 16 for sample"),
+  maxCompletionTokens: positiveInt(
+    "max-completion-tokens",
+    "send max_completion_tokens (which counts reasoning tokens too) instead of max_tokens, with this limit: OpenAI's o-series and gpt-5 models need it. Default: the study's max_completion_tokens, else max_tokens is sent"
+  ),
+  reasoningEffort: Options.choice("reasoning-effort", REASONING_EFFORTS).pipe(
+    Options.optional,
+    Options.withDescription("reasoning_effort sent to a reasoning model (none and minimal only where the model offers them). Default: the study's reasoning_effort, else none sent")
+  ),
+  noTemperature: Options.boolean("no-temperature").pipe(
+    Options.withDescription("send no temperature (reasoning models refuse any but their default of 1); the study's temperature: omit does the same")
+  ),
+  thinkingBudget: Options.integer("thinking-budget").pipe(
+    Options.optional,
+    Options.withDescription("tokens a thinking model may spend reasoning before it answers, added to the token limit sent. Default: the study's thinking_budget, else 0")
+  ),
+  extraBody: Options.text("extra-body").pipe(
+    Options.optional,
+    Options.withDescription("a JSON object merged into every request body, e.g. '{\"chat_template_kwargs\":{\"enable_thinking\":false}}' (Qwen3 on vLLM or llama.cpp). Default: the study's extra_body")
+  )
+}
+
 /** Options shared by the commands that start a run: who answers, how, and where the run goes. */
 export const backendOptions = {
   ...cacheOptions,
@@ -85,12 +114,29 @@ export const backendOptions = {
   ),
   seed: Options.integer("seed").pipe(Options.optional, Options.withDescription("the run seed; all randomness of the run flows from it. Default: the study's seed, else 1")),
   concurrency: Options.integer("concurrency").pipe(Options.optional, Options.withDescription("requests in flight at once. Default: the study's concurrency, else 16")),
-  scoring: Options.choice("scoring", ["logprob", "sample"]).pipe(
+  scoring: Options.choice("scoring", ["logprob", "stated", "sample", "auto"]).pipe(
     Options.optional,
-    Options.withDescription("logprob: the answer distribution from the first token's logprobs (identical requests shared); sample: the generated text is parsed. Default: the study's scoring, else logprob")
+    Options.withDescription(
+      "logprob: the answer distribution from the first token's logprobs (identical requests shared); stated: the model states a probability per option as JSON (shared like logprob; for models without logprobs); sample: the generated text is parsed; auto: a capability probe of the endpoint chooses (logprob where the option mass is high, else stated, else sample). Default: the study's scoring, else logprob"
+    )
+  ),
+  massThreshold: Options.float("mass-threshold").pipe(
+    Options.optional,
+    Options.withDescription("option mass (the first token's probability on the options) below which a shared distribution is flagged. Default: the study's mass_threshold, else 0.9")
+  ),
+  massFloor: Options.float("mass-floor").pipe(
+    Options.optional,
+    Options.withDescription("option mass below which a shared logprob distribution is not used and the next method (stated, then sample) takes over. Default: the study's mass_floor, else 0.5")
   ),
   temperature: Options.float("temperature").pipe(Options.optional, Options.withDescription("sampling temperature sent to the model. Default: the study's temperature, else 0.7")),
+  valuePrompt: Options.choice("value-prompt", ["system", "prefix"]).pipe(
+    Options.optional,
+    Options.withDescription(
+      "where a condition's value prompt goes: system (a system message, valuesim's default) or prefix (before the first user turn, as paper 000 does). Default: the study's value_prompt, else system"
+    )
+  ),
   timeout: Options.float("timeout").pipe(Options.optional, Options.withDescription("seconds to wait for one request before retrying it. Default: the study's timeout_ms, else 60")),
+  ...limitOptions,
   runsDir: Options.text("runs-dir").pipe(Options.withDefault("runs"), Options.withDescription("folder the run folder is created in. Default: runs"))
 }
 
@@ -108,15 +154,59 @@ export const overridesOf = (a: BackendArgs) =>
       return yield* new UsageError({ detail: `--temperature: must be between 0 and 2, got ${temperature}` })
     }
     const timeoutMs = yield* timeoutOf(a.timeout)
+    for (const [flag, v] of [["--mass-threshold", opt(a.massThreshold)], ["--mass-floor", opt(a.massFloor)]] as const) {
+      if (v !== undefined && !(v >= 0 && v <= 1)) return yield* new UsageError({ detail: `${flag}: must be between 0 and 1, got ${v}` })
+    }
+    const limits = yield* limitOverridesOf(a)
+    if (temperature !== undefined && limits.omitTemperature === true) {
+      return yield* new UsageError({ detail: "--no-temperature: sends no temperature, so it cannot go with --temperature" })
+    }
     return {
+      ...limits,
       backend: opt(a.backend),
       model: opt(a.model),
       baseUrl: opt(a.baseUrl),
       seed: opt(a.seed),
       concurrency,
       scoring: opt(a.scoring),
+      massThreshold: opt(a.massThreshold),
+      massFloor: opt(a.massFloor),
       temperature,
-      timeoutMs
+      timeoutMs,
+      valuePrompt: opt(a.valuePrompt)
+    }
+  })
+
+/** The rate-limit and reasoning-model overrides of `limitOptions`, or a usage error naming the flag. */
+export const limitOverridesOf = (a: { readonly [K in keyof typeof limitOptions]: (typeof limitOptions)[K] extends Options.Options<infer A> ? A : never }) =>
+  Effect.gen(function* () {
+    const positive = (flag: string, o: Option.Option<number>, min = 1) =>
+      Effect.gen(function* () {
+        const n = opt(o)
+        if (n !== undefined && !(n >= min)) return yield* new UsageError({ detail: `--${flag}: must be ${min === 0 ? "0 or more" : "a positive integer"}, got ${n}` })
+        return n
+      })
+    const extraText = opt(a.extraBody)
+    let extraBody: Record<string, unknown> | undefined
+    if (extraText !== undefined) {
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(extraText)
+      } catch (e) {
+        return yield* new UsageError({ detail: `--extra-body: not JSON (${(e as Error).message})` })
+      }
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return yield* new UsageError({ detail: "--extra-body: must be a JSON object, e.g. '{\"chat_template_kwargs\":{\"enable_thinking\":false}}'" })
+      extraBody = parsed as Record<string, unknown>
+    }
+    return {
+      rpm: yield* positive("rpm", a.rpm),
+      tpm: yield* positive("tpm", a.tpm),
+      maxTokens: yield* positive("max-tokens", a.maxTokens),
+      maxCompletionTokens: yield* positive("max-completion-tokens", a.maxCompletionTokens),
+      reasoningEffort: opt(a.reasoningEffort),
+      omitTemperature: a.noTemperature ? true : undefined,
+      thinkingBudget: yield* positive("thinking-budget", a.thinkingBudget, 0),
+      extraBody
     }
   })
 

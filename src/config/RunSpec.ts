@@ -3,6 +3,7 @@ import type { Questionnaire } from "../domain/questionnaire.js"
 import type { ScoringMode } from "../domain/answers.js"
 import type { Condition } from "./PopulationFile.js"
 import type { ValueSystem } from "../domain/values.js"
+import type { SocietyScenario } from "../society/scenario.js"
 import type { Experiment, Panel, StepArm } from "../experiments/arms.js"
 
 /** synthetic: the theory model; openai: an OpenAI-compatible endpoint; local: a GGUF file run in-process. */
@@ -17,13 +18,40 @@ export interface BackendSettings {
   readonly seed: number | null
   readonly maxTokens: number
   readonly scoring: ScoringMode
+  /**
+   * Option mass below which a shared distribution is flagged as low (default 0.9, `DEFAULT_MASS_THRESHOLD`) and
+   * below which it is not used at all: the next scoring method takes over (default 0.5). Absent in older runs.
+   */
+  readonly massThreshold?: number
+  readonly massFloor?: number
+  /** The scoring was chosen by the capability probe (`--scoring auto`). */
+  readonly scoringAuto?: boolean
   readonly topLogprobs: number
   readonly concurrency: number
   readonly rpm: number | null
+  /** Tokens per minute (prompt + completion limit of each request, estimated before it is sent); absent: no limit. */
+  readonly tpm?: number | null
+  /**
+   * Reasoning and thinking models (src/llm/reasoning.ts); each absent unless set. `maxCompletionTokens` is sent
+   * as `max_completion_tokens` instead of `max_tokens`; `reasoningEffort` as `reasoning_effort`;
+   * `omitTemperature` leaves `temperature` out of the request (the server's default, 1 on OpenAI, applies);
+   * `thinkingBudget` raises the token limit sent by that many tokens; `extraBody` is merged into every request body.
+   */
+  readonly maxCompletionTokens?: number
+  readonly reasoningEffort?: string
+  readonly omitTemperature?: boolean
+  readonly thinkingBudget?: number
+  readonly extraBody?: Readonly<Record<string, unknown>>
   readonly timeoutMs: number
   readonly maxAttempts: number
   /** Extra asks after an unparseable answer (sample scoring) before the answer is recorded as missing. */
   readonly reasks: number
+  /**
+   * Where a condition's value prompt goes: absent (valuesim's default) — a system message before the first user
+   * turn; "prefix" — prepended to the first user turn, as paper 000 does (its prompts carry no system message).
+   * Part of the request, so of its key: absent keeps the requests of runs made before the setting identical.
+   */
+  readonly valuePrompt?: "prefix"
   /**
    * Several servers of the same model (replicas): requests are spread over them, each within its own limits,
    * and a failing one is left for the others (src/llm/replicas.ts). Absent: `baseUrl` alone. When present,
@@ -53,10 +81,17 @@ export interface GameStep {
   /** Set when the step is one arm of an experiment (src/experiments/arms.ts). */
   readonly arm?: StepArm
 }
-export type Step = QuestionnaireStep | GameStep
+/** The population on a network through repeated rounds (src/society/). */
+export interface SocietyStep {
+  readonly kind: "society"
+  readonly society: SocietyScenario
+  /** Never set: a society step is not an experiment's arm (the field keeps `Step` uniform for readers of arms). */
+  readonly arm?: StepArm
+}
+export type Step = QuestionnaireStep | GameStep | SocietyStep
 
-/** The name of a step (its questionnaire's or game's id). */
-export const stepId = (s: Step): string => (s.kind === "game" ? s.game.id : s.questionnaire.id)
+/** The name of a step (its questionnaire's, game's or society's id). */
+export const stepId = (s: Step): string => (s.kind === "game" ? s.game.id : s.kind === "society" ? s.society.id : s.questionnaire.id)
 
 /**
  * Everything a run needs, fully resolved from the spec files and command-line overrides. Stored in the

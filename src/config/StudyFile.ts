@@ -10,9 +10,10 @@ import { decodeData, readDataFile, resolveFrom } from "./loadFile.js"
 import { loadPopulation } from "./PopulationFile.js"
 import { questionnaireFromData } from "./QuestionnaireFile.js"
 import type { BackendKind, BackendSettings, Replica, RunSpec, Step } from "./RunSpec.js"
-import { stepId } from "./RunSpec.js"
-import { SYNTHETIC_MODEL } from "./RunSpec.js"
+import { stepId, SYNTHETIC_MODEL } from "./RunSpec.js"
 import { SafeId } from "./ids.js"
+import { REASONING_EFFORTS, type ReasoningEffort } from "../llm/reasoning.js"
+import { settleSociety, societyFromData } from "../society/SocietyFile.js"
 import { SpecFileError, UsageError } from "./SpecFileError.js"
 import { armData, armProblems, ArmStepFields, type Experiment, type Panel } from "../experiments/arms.js"
 
@@ -22,16 +23,27 @@ const BackendFields = {
   kind: Schema.optional(Schema.Literal("synthetic", "openai", "local")),
   model: Schema.optional(NonEmpty),
   base_url: Schema.optional(NonEmpty),
-  temperature: Schema.optional(Schema.Number.pipe(Schema.between(0, 2))),
+  /** `omit`: no temperature in the request (reasoning models refuse any but their default). */
+  temperature: Schema.optional(Schema.Union(Schema.Number.pipe(Schema.between(0, 2)), Schema.Literal("omit"))),
   seed: Schema.optional(Schema.Int),
   max_tokens: Schema.optional(Schema.Int.pipe(Schema.positive())),
-  scoring: Schema.optional(Schema.Literal("logprob", "sample")),
+  scoring: Schema.optional(Schema.Literal("logprob", "sample", "stated", "auto")),
+  mass_threshold: Schema.optional(Schema.Number.pipe(Schema.between(0, 1))),
+  mass_floor: Schema.optional(Schema.Number.pipe(Schema.between(0, 1))),
   top_logprobs: Schema.optional(Schema.Int.pipe(Schema.between(1, 20))),
   concurrency: Schema.optional(Schema.Int.pipe(Schema.positive())),
   rpm: Schema.optional(Schema.Int.pipe(Schema.positive())),
+  tpm: Schema.optional(Schema.Int.pipe(Schema.positive())),
+  /** Reasoning and thinking models (src/llm/reasoning.ts). */
+  max_completion_tokens: Schema.optional(Schema.Int.pipe(Schema.positive())),
+  reasoning_effort: Schema.optional(Schema.Literal(...REASONING_EFFORTS)),
+  thinking_budget: Schema.optional(Schema.Int.pipe(Schema.nonNegative())),
+  extra_body: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
   timeout_ms: Schema.optional(Schema.Int.pipe(Schema.positive())),
   max_attempts: Schema.optional(Schema.Int.pipe(Schema.positive())),
   reasks: Schema.optional(Schema.Int.pipe(Schema.nonNegative())),
+  /** Where the value prompt goes: system (a system message; default) or prefix (before the first user turn, as paper 000). */
+  value_prompt: Schema.optional(Schema.Literal("system", "prefix")),
   /** Several servers of the model, each with its own limits (default: the backend's concurrency, no rpm). */
   replicas: Schema.optional(
     Schema.Array(
@@ -51,8 +63,14 @@ export const StudyFileSchema = Schema.Struct({
   population: NonEmpty,
   agents: Schema.optional(Schema.Int.pipe(Schema.positive())),
   seed: Schema.optional(Schema.Int),
+  /** An ensemble: the whole run once per seed (as `run --seeds`); `seed` is then unused. */
+  seeds: Schema.optional(Schema.Array(Schema.Int.pipe(Schema.nonNegative())).pipe(Schema.minItems(2))),
   steps: Schema.Array(
-    Schema.Union(Schema.Struct({ questionnaire: NonEmpty, ...ArmStepFields }), Schema.Struct({ game: NonEmpty, ...ArmStepFields }))
+    Schema.Union(
+      Schema.Struct({ questionnaire: NonEmpty, ...ArmStepFields }),
+      Schema.Struct({ game: NonEmpty, ...ArmStepFields }),
+      Schema.Struct({ society: NonEmpty, ...ArmStepFields })
+    )
   ).pipe(Schema.minItems(1)),
   backend: Schema.optional(Schema.Struct(BackendFields)),
   /** Several backends: every step runs on each, into one run. */
@@ -70,9 +88,21 @@ export interface RunOverrides {
   readonly agents?: number | undefined
   readonly seed?: number | undefined
   readonly concurrency?: number | undefined
-  readonly scoring?: "logprob" | "sample" | undefined
+  readonly scoring?: "logprob" | "sample" | "stated" | "auto" | undefined
+  readonly massThreshold?: number | undefined
+  readonly massFloor?: number | undefined
   readonly temperature?: number | undefined
   readonly timeoutMs?: number | undefined
+  /** Rate limits and reasoning-model settings from the command line (`--rpm`, `--max-completion-tokens`, …). */
+  readonly rpm?: number | undefined
+  readonly tpm?: number | undefined
+  readonly maxTokens?: number | undefined
+  readonly maxCompletionTokens?: number | undefined
+  readonly reasoningEffort?: ReasoningEffort | undefined
+  readonly omitTemperature?: boolean | undefined
+  readonly thinkingBudget?: number | undefined
+  readonly extraBody?: Readonly<Record<string, unknown>> | undefined
+  readonly valuePrompt?: "system" | "prefix" | undefined
 }
 
 /** The project's own folder, for the default population when a bare questionnaire is run. */
@@ -89,7 +119,11 @@ export const resolveBackend = (
   env: Readonly<Record<string, string | undefined>>
 ): BackendSettings => {
   const kind = firstDefined(o.backend, file?.kind) ?? "synthetic"
-  const scoring = firstDefined(o.scoring, file?.scoring) ?? "logprob"
+  const asked = firstDefined(o.scoring, file?.scoring) ?? "logprob"
+  // `auto` starts as logprob; the capability probe at the start of the run settles the method (runStudy).
+  const scoring = asked === "auto" ? "logprob" : asked
+  const massThreshold = firstDefined(o.massThreshold, file?.mass_threshold)
+  const massFloor = firstDefined(o.massFloor, file?.mass_floor)
   // A local model is a GGUF file (its path is settled by loadRunSpec); it has no endpoint.
   const model =
     kind === "synthetic"
@@ -104,21 +138,39 @@ export const resolveBackend = (
       : file.replicas.map((r) => ({ baseUrl: oneEndpoint(r.base_url), concurrency: r.concurrency ?? file.concurrency ?? 16, rpm: r.rpm ?? null }))
   const baseUrl =
     kind !== "openai" ? null : replicas?.[0]?.baseUrl ?? oneEndpoint(firstDefined(o.baseUrl, file?.base_url, env["OPENAI_BASE_URL"]) ?? DEFAULT_BASE_URL)
+  // `temperature: omit` (or --no-temperature): none is sent; the model's default (1 on OpenAI) is what it samples at.
+  const omitTemperature = o.omitTemperature === true || (o.temperature === undefined && file?.temperature === "omit")
+  const fileTemperature = typeof file?.temperature === "number" ? file.temperature : undefined
+  const maxCompletionTokens = firstDefined(o.maxCompletionTokens, file?.max_completion_tokens)
+  const reasoningEffort = firstDefined(o.reasoningEffort, file?.reasoning_effort)
+  const thinkingBudget = firstDefined(o.thinkingBudget, file?.thinking_budget)
+  const extraBody = firstDefined(o.extraBody, file?.extra_body)
+  const tpm = firstDefined(o.tpm, file?.tpm)
   return {
     kind,
     model,
     baseUrl,
-    temperature: firstDefined(o.temperature, file?.temperature) ?? 0.7,
+    temperature: omitTemperature ? 1 : (firstDefined(o.temperature, fileTemperature) ?? 0.7),
     seed: file?.seed ?? null,
-    maxTokens: file?.max_tokens ?? (scoring === "logprob" ? 1 : 16),
+    maxTokens: firstDefined(o.maxTokens, file?.max_tokens) ?? (scoring === "logprob" ? 1 : 16),
     scoring,
+    ...(asked === "auto" ? { scoringAuto: true } : {}),
+    ...(massThreshold === undefined ? {} : { massThreshold }),
+    ...(massFloor === undefined ? {} : { massFloor }),
     topLogprobs: file?.top_logprobs ?? 20,
     // Replicas: as many requests in flight as their limits allow together, unless the backend caps it.
     concurrency: firstDefined(o.concurrency, file?.concurrency) ?? (replicas === undefined ? 16 : replicas.reduce((n, r) => n + r.concurrency, 0)),
-    rpm: file?.rpm ?? null,
+    rpm: firstDefined(o.rpm, file?.rpm) ?? null,
+    ...(tpm === undefined ? {} : { tpm }),
+    ...(maxCompletionTokens === undefined ? {} : { maxCompletionTokens }),
+    ...(reasoningEffort === undefined ? {} : { reasoningEffort }),
+    ...(omitTemperature ? { omitTemperature: true } : {}),
+    ...(thinkingBudget === undefined || thinkingBudget === 0 ? {} : { thinkingBudget }),
+    ...(extraBody === undefined ? {} : { extraBody }),
     timeoutMs: firstDefined(o.timeoutMs, file?.timeout_ms) ?? 60_000,
     maxAttempts: file?.max_attempts ?? 6,
     reasks: file?.reasks ?? 2,
+    ...((firstDefined(o.valuePrompt, file?.value_prompt) ?? "system") === "prefix" ? { valuePrompt: "prefix" as const } : {}),
     ...(replicas === undefined ? {} : { replicas })
   }
 }
@@ -233,14 +285,18 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
     const steps: Array<Step> = []
     const experiments: Array<Experiment> = []
     const panels: Array<Panel> = []
-    const loadStep = (file: string, stepData: unknown, as: "questionnaire" | "game") =>
+    /** The file of each society step, by run step (arms make run steps and study steps differ). */
+    const societyFiles = new Map<number, string>()
+    const loadStep = (file: string, stepData: unknown, as: "questionnaire" | "game" | "society") =>
       as === "game"
         ? Effect.map(gameFromData(stepData, file), (game): Step => ({ kind: "game", game }))
-        : Effect.map(questionnaireFromData(stepData, file), (questionnaire): Step => ({ kind: "questionnaire", questionnaire }))
+        : as === "society"
+          ? Effect.map(societyFromData(stepData, file), (society): Step => ({ kind: "society", society }))
+          : Effect.map(questionnaireFromData(stepData, file), (questionnaire): Step => ({ kind: "questionnaire", questionnaire }))
     if (kind === "study") {
       const study = yield* decodeData(StudyFileSchema, data, specFile)
       populationFile = o.population ?? resolveFrom(specFile, study.population)
-      stepFiles = study.steps.map((s) => resolveFrom(specFile, "game" in s ? s.game : s.questionnaire))
+      stepFiles = study.steps.map((s) => resolveFrom(specFile, "game" in s ? s.game : "society" in s ? s.society : s.questionnaire))
       studyId = study.id
       title = study.title ?? study.id
       agentsFromFile = study.agents
@@ -252,10 +308,14 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
       for (let i = 0; i < stepFiles.length; i++) {
         const f = stepFiles[i]!
         const s = study.steps[i]!
-        const as = "game" in s ? "game" : "questionnaire"
+        const as = "game" in s ? "game" : "society" in s ? "society" : "questionnaire"
         const stepData = yield* readDataFile(f)
+        if (as === "society" && (s.arms !== undefined || s.panel !== undefined)) {
+          return yield* new SpecFileError({ file: specFile, problems: [`steps[${i}].${s.arms !== undefined ? "arms" : "panel"}: a society step has no arms or panel`] })
+        }
         if (s.arms === undefined) {
           const runStep = steps.length
+          if (as === "society") societyFiles.set(runStep, f)
           steps.push(yield* loadStep(f, stepData, as))
           if (s.panel !== undefined) {
             // A panel repeats an earlier questionnaire step (not an experiment's) for the same agents.
@@ -290,24 +350,24 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
         }
         const first = steps[arms[0]!.step]!
         experiments.push({
-          id: first.kind === "game" ? first.game.id : first.questionnaire.id,
+          id: stepId(first),
           studyStep: i,
           assignment: s.assignment ?? "within",
           control: s.control ?? arms[0]!.name,
           arms
         })
       }
-    } else if (kind === "questionnaire" || kind === "game") {
+    } else if (kind === "questionnaire" || kind === "game" || kind === "society") {
       const step = yield* loadStep(specFile, data, kind)
       steps.push(step)
       populationFile = o.population ?? DEFAULT_POPULATION
       stepFiles = [specFile]
-      studyId = step.kind === "game" ? step.game.id : step.questionnaire.id
-      title = step.kind === "game" ? step.game.title : step.questionnaire.title
+      studyId = stepId(step)
+      title = step.kind === "game" ? step.game.title : step.kind === "society" ? step.society.title : step.questionnaire.title
     } else {
       return yield* new SpecFileError({
         file: specFile,
-        problems: [`kind: expected "study", "questionnaire" or "game", got ${JSON.stringify(kind ?? null)}`]
+        problems: [`kind: expected "study", "questionnaire", "game" or "society", got ${JSON.stringify(kind ?? null)}`]
       })
     }
     const seed = firstDefined(o.seed, seedFromFile) ?? DEFAULT_SEED
@@ -316,6 +376,12 @@ export const loadRunSpec = (specFile: string, o: RunOverrides, env: Readonly<Rec
     if (agents > 50_000_000) return yield* new UsageError({ detail: `--agents: ${agents} is more than the 50,000,000 supported` })
     const backends = yield* Effect.forEach(yield* resolveBackends(specFile, backendFile, backendList, o, env), (b) => localModelPath(b, o, specFile))
     const backend = backends[0]!
+    // Society steps: the network's checks need the agent count; an edge list is read and its hash kept.
+    for (const [i, s] of steps.entries()) {
+      if (s.kind !== "society") continue
+      if (backends.length > 1) return yield* new SpecFileError({ file: specFile, problems: [`backends: a society step (${s.society.id}) runs on one backend; this study lists ${backends.length}`] })
+      steps[i] = { kind: "society", society: yield* settleSociety(s.society, societyFiles.get(i) ?? specFile, agents) }
+    }
     if (o.baseUrl === undefined) {
       for (const [i, b] of backends.entries()) {
         if (b.kind !== "openai") continue

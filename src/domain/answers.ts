@@ -1,5 +1,9 @@
-/** How an answer became a number. Stored per answer. */
-export type ScoringMode = "logprob" | "sample"
+/**
+ * How an answer became a number (its scoring method), stored per answer: drawn from the first token's logprobs
+ * (`logprob`), from logprobs at the position of an answer constrained to the options (`constrained`), from the
+ * probabilities the model stated for the options (`stated`), or parsed from a generated reply (`sample`).
+ */
+export type ScoringMode = "logprob" | "sample" | "stated" | "constrained"
 
 export interface ChatMessage {
   readonly role: "system" | "user" | "assistant"
@@ -14,6 +18,11 @@ export interface Completion {
   readonly promptTokens: number
   readonly completionTokens: number
   readonly finishReason: string | null
+  /**
+   * True when the model reasoned before answering (a `<think>` block, a `reasoning_content` / `reasoning` field,
+   * or reasoning tokens in the usage), so that a reply cut by its token limit can say why. Absent: unknown.
+   */
+  readonly thinking?: boolean
   /** The model the server says answered (the response's `model` field), when it says; the response cache checks it. */
   readonly servedBy?: string | null
 }

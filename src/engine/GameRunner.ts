@@ -15,6 +15,7 @@ import type { ResultWriter } from "../store/ResultWriter.js"
 import { fill, openingMessages } from "./prompts.js"
 import { scoreChoice, yieldToEventLoop } from "./QuestionnaireRunner.js"
 import { logprobValidator } from "../llm/scoring.js"
+import { sampleNonce, shapeOf, type RequestShape } from "../scoring/methods.js"
 import type { Asked, Asker } from "./RequestCache.js"
 import { armShift } from "../experiments/arms.js"
 
@@ -189,21 +190,26 @@ const llmDecide = (
       const feedback = pendingFeedback[member]!.splice(0)
       const user = [...feedback, decisionText(game, d)].join("\n\n")
       let messages = conversation(member, d.round, user)
-      let nonce = spec.backend.scoring === "sample" ? `agent:${agentId}` : null
+      // Only logprob scoring shares a decision's request (its answer is drawn); a parsed reply is the agent's own,
+      // except at temperature 0, where identical prompts get identical replies and share one request.
+      let nonce = spec.backend.scoring === "logprob" ? null : sampleNonce(spec.backend, agentId)
       let mode = spec.backend.scoring
+      let shape: RequestShape | undefined = undefined
       const draw = stream(spec.seed, "game", step, agentId, d.round, d.decision)
       let asks = 0
       while (true) {
         asks++
         // A shared logprob response must carry logprobs over the options; one that stays degraded after its
         // retries is not shared: this agent asks on its own and its reply is parsed (scoring sample).
-        const first = yield* asker.ask(messages, nonce, mode === "logprob" ? logprobValidator(choices) : undefined).pipe(Effect.either)
+        const first = yield* asker.ask(messages, nonce, mode === "logprob" ? logprobValidator(choices) : undefined, 1, shape).pipe(Effect.either)
         let asked: Asked
         if (first._tag === "Right") asked = first.right
-        else if (first.left.reason === "Degraded" && nonce === null) {
+        else if (first.left.reason === "Degraded" && mode === "logprob") {
           nonce = `agent:${agentId}`
           mode = "sample"
-          asked = yield* asker.ask(messages, nonce)
+          // Room for an opener before the option (a one-token request could never reach it).
+          shape = shapeOf(spec.backend, "sample")
+          asked = yield* asker.ask(messages, nonce, undefined, 1, shape)
         } else return yield* Effect.fail(first.left)
         const text = asked.completion.text
         const scored = scoreChoice(choices, choices.map((c) => c.value), text, asked.completion.topLogprobs, mode, draw)

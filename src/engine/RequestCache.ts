@@ -4,12 +4,16 @@ import type { ChatMessage, Completion } from "../domain/answers.js"
 import type { BackendSettings } from "../config/RunSpec.js"
 import { LlmClient, type CompletionRequest } from "../llm/LlmClient.js"
 import { LlmError } from "../llm/LlmError.js"
+import { reasoningRequest } from "../llm/reasoning.js"
+import { estimateTokens } from "../llm/rateLimits.js"
 import type { RunCounters } from "../progress/counters.js"
 import { cacheable, type ResponseCache } from "../llm/responseCache.js"
 import { requestLookup } from "../store/reads.js"
 import type { ResultWriter } from "../store/ResultWriter.js"
+import { placeValuePrompt } from "./prompts.js"
 import type { RunDb } from "../store/RunStore.js"
 import type { Scheduler } from "./Scheduler.js"
+import { shapeOf, type RequestShape } from "../scoring/methods.js"
 
 export interface Asked {
   readonly key: string
@@ -46,7 +50,14 @@ export interface Asker {
    * `Degraded` failure: retried, never stored or shared; after the last attempt every caller fails with it
    * (and later callers at once).
    */
-  readonly ask: (messages: ReadonlyArray<ChatMessage>, nonce: string | null, validate?: Validate, sharedBy?: number) => Effect.Effect<Asked, LlmError>
+  readonly ask: (
+    messages: ReadonlyArray<ChatMessage>,
+    nonce: string | null,
+    validate?: Validate,
+    sharedBy?: number,
+    /** Another scoring method's request shape (`shapeOf`); default the backend's own. */
+    shape?: RequestShape
+  ) => Effect.Effect<Asked, LlmError>
   /** Counts `n` answers served by responses the caller already holds (asked before, not asked again). */
   readonly countShared: (n: number) => void
 }
@@ -68,14 +79,28 @@ const MEMORY_LIMIT = 50_000
  * the run store through the single writer.
  */
 /** The request a chat turn becomes, its stored body and its content key (same content → same key). */
-export const describeRequest = (backend: BackendSettings, messages: ReadonlyArray<ChatMessage>, nonce: string | null) => {
+export const describeRequest = (
+  backend: BackendSettings,
+  messages: ReadonlyArray<ChatMessage>,
+  nonce: string | null,
+  /** Another scoring method's request (a fallback): its logprobs and token limit. Default: the backend's own. */
+  shape: RequestShape = shapeOf(backend, backend.scoring)
+) => {
   const request: CompletionRequest = {
-    messages,
-    logprobs: backend.scoring === "logprob",
+    // the value prompt where the backend's setting puts it (default: the system message the engine builds)
+    messages: placeValuePrompt(messages, backend.valuePrompt),
+    logprobs: shape.logprobs,
     topLogprobs: backend.topLogprobs,
-    maxTokens: backend.maxTokens,
+    maxTokens: shape.maxTokens,
     temperature: backend.temperature,
-    seed: backend.seed ?? undefined
+    seed: backend.seed ?? undefined,
+    // A thinking budget adds to the method's own limit (a stated reply needs more room than one logprob token),
+    // and max_completion_tokens never leaves the method less room than it needs.
+    ...reasoningRequest({
+      ...backend,
+      maxTokens: shape.maxTokens,
+      ...(backend.maxCompletionTokens === undefined ? {} : { maxCompletionTokens: Math.max(backend.maxCompletionTokens, shape.maxTokens) })
+    })
   }
   const body = JSON.stringify({ model: backend.model, base: backend.baseUrl, ...request, nonce })
   const key = createHash("sha256").update(body).digest("hex").slice(0, 32)
@@ -128,8 +153,8 @@ export const makeAsker = (
     const degraded = new Map<string, LlmError>()
     // `sharedBy`: how many answers this one ask serves (a page of agents asks a shared request once); all but
     // the one that sent it count as shared.
-    const ask = (messages: ReadonlyArray<ChatMessage>, nonce: string | null, validate?: Validate, sharedBy = 1): Effect.Effect<Asked, LlmError> => {
-      const { request, body, key } = describeRequest(backend, messages, nonce)
+    const ask = (messages: ReadonlyArray<ChatMessage>, nonce: string | null, validate?: Validate, sharedBy = 1, shape?: RequestShape): Effect.Effect<Asked, LlmError> => {
+      const { request, body, key } = describeRequest(backend, messages, nonce, shape)
       const known = degraded.get(key)
       if (known !== undefined) return Effect.fail(known)
       const hit = memory.get(key)
@@ -140,6 +165,10 @@ export const makeAsker = (
       const row = lookup(key)
       if (row !== undefined) {
         const stored = askedFromRow(key, row)
+        // A stored response is held to the same standard as a fresh one (a batch line may have come back without
+        // logprobs): a degraded one fails as it would after its retries, and is not asked again.
+        const problem = validate?.(stored.completion) ?? null
+        if (problem !== null) return Effect.fail(new LlmError({ reason: "Degraded", status: 200, detail: problem }))
         remember(stored)
         counters.cacheHits += sharedBy
         return Effect.succeed(stored)
@@ -166,7 +195,8 @@ export const makeAsker = (
           }
         }
         // Only requests without a nonce can repeat: sharing one execution per key is for those alone.
-        const sent = yield* scheduler.run(nonce === null ? key : null, (attempt) => validated(llm.complete(request, attempt), validate)).pipe(
+        const tokens = estimateTokens(messages, request.maxCompletionTokens ?? request.maxTokens)
+        const sent = yield* scheduler.run(nonce === null ? key : null, (attempt) => validated(llm.complete(request, attempt), validate), tokens).pipe(
           Effect.tapError((e) =>
             Effect.sync(() => {
               if (e.reason !== "Degraded") return

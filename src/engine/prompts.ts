@@ -30,6 +30,18 @@ export const reaskTurn = (t: PromptTemplates, choices: ReadonlyArray<PresentedCh
   content: fill(t.reask, scaleVars(t, choices))
 })
 
+/**
+ * Moves a leading system message (the condition's value prompt) into the first user turn, before its text and
+ * separated by a blank line: paper 000's placement (`valuePrompt: "prefix"`). Anything else is left as it is.
+ */
+export const placeValuePrompt = (messages: ReadonlyArray<ChatMessage>, placement: "system" | "prefix" | undefined): ReadonlyArray<ChatMessage> => {
+  if (placement !== "prefix" || messages[0]?.role !== "system") return messages
+  const [system, ...rest] = messages
+  const first = rest.findIndex((m) => m.role === "user")
+  if (first < 0) return messages
+  return rest.map((m, i) => (i === first ? { ...m, content: `${system!.content}\n\n${m.content}` } : m))
+}
+
 /** What is shared goes first (the value prompt as system message) so server-side prefix caches hit. */
 export const openingMessages = (system: string | null): Array<ChatMessage> =>
   system === null ? [] : [{ role: "system", content: system }]

@@ -19,6 +19,10 @@
  * run are looked up: every independent item and batch turn, the first item of a session and each role's first
  * game decision; later turns carry the answers the run draws, so they count as sent.
  */
+import { stepId } from "../config/RunSpec.js"
+import { requestBound } from "../society/dynamics.js"
+import { societyMessages } from "../society/prompts.js"
+import type { SocietyScenario } from "../society/scenario.js"
 import type { RunSpec, Step } from "../config/RunSpec.js"
 import type { ChatMessage } from "../domain/answers.js"
 import type { Move } from "../domain/games.js"
@@ -28,8 +32,10 @@ import { assignConditions, largestRemainder, multinomialCounts } from "../sampli
 import { stream } from "../sampling/rng.js"
 import { decisionText, paramsText, planMatches } from "./GameRunner.js"
 import { cacheable } from "../llm/responseCache.js"
+import { isShared, shapeOf } from "../scoring/methods.js"
 import { stepAgents } from "../experiments/assignment.js"
 import { batchTurn, fill, itemTurn, openingMessages } from "./prompts.js"
+import { replyLimit } from "../llm/reasoning.js"
 
 export interface StepPlan {
   readonly step: string
@@ -44,6 +50,12 @@ export interface StepPlan {
   readonly cached: number
   readonly inputTokens: number
   readonly outputTokens: number
+  /**
+   * A society step: the most requests it can send (logprob: distinct observations × conditions summed over
+   * rounds; sample: one per agent decision); `requests` is this bound too (who observes what is only known as
+   * the rounds are played).
+   */
+  readonly requestBound?: number
 }
 
 export interface RequestPlan {
@@ -122,7 +134,10 @@ const sender = (spec: RunSpec, ctx: PlanContext, t: Tally) => (messages: Readonl
 
 /** A questionnaire step. */
 const questionnairePlan = (spec: RunSpec, q: Questionnaire, ctx: PlanContext, t: Tally) => {
-  const shared = spec.backend.scoring === "logprob"
+  // Shared per condition × item: the shared methods (logprob, stated); at temperature 0 a sampled reply too
+  // (identical prompts share one request). In a session only logprob shares the first item (or temperature 0).
+  const shared = isShared(spec.backend.scoring) || spec.backend.temperature === 0
+  const sessionShared = spec.backend.scoring === "logprob" || spec.backend.temperature === 0
   const choices = presentedChoices(q)
   const send = sender(spec, ctx, t)
   const counts = ctx.counts
@@ -141,7 +156,7 @@ const questionnairePlan = (spec: RunSpec, q: Questionnaire, ctx: PlanContext, t:
       let history: Array<ChatMessage> = [...opening]
       q.items.forEach((item, i) => {
         const turn = itemTurn(q.prompts, item, choices, i === 0)
-        send([...history, turn], c, n, shared && i === 0, i === 0)
+        send([...history, turn], c, n, sessionShared && i === 0, i === 0)
         history = [...history, turn, { role: "assistant", content: choices[0]?.token ?? "1" }]
       })
       t.chain = Math.max(t.chain, q.items.length)
@@ -178,7 +193,7 @@ const gamePlan = (spec: RunSpec, stepIdx: number, assignment: ArrayLike<number>,
     state = machine.apply(state, moves)
     for (let m = 0; m < machine.groupSize; m++) if (machine.feedback(state, m) !== null) told[m] = true
   }
-  const shared = spec.backend.scoring === "logprob"
+  const shared = spec.backend.scoring === "logprob" || spec.backend.temperature === 0
   const agentIds = answering ?? Array.from({ length: assignment.length }, (_, i) => i)
   const { groups } = planMatches(spec, stepIdx, agentIds)
   for (const members of groups) {
@@ -212,6 +227,23 @@ const gamePlan = (spec: RunSpec, stepIdx: number, assignment: ArrayLike<number>,
   }
 }
 
+/**
+ * A society step: its decisions (agents × rounds; for diffusion the most there can be) and the bound on its
+ * requests, each priced at the length of the longest summary the memory allows. Returns the bound.
+ */
+const societyPlan = (spec: RunSpec, s: SocietyScenario, counts: ReadonlyArray<number>, t: Tally): number => {
+  const isolates = s.network.kind === "random" || s.network.kind === "edges"
+  const decisions = spec.agents * s.rounds
+  const bound = spec.backend.scoring === "logprob" ? requestBound(s.dynamic, s.params, s.memory, s.rounds, counts, isolates) : decisions
+  const system = spec.population.conditions[0]?.system ?? null
+  const late = societyMessages(s, system, s.rounds, 0)
+  t.answers += decisions
+  t.requests += bound
+  t.inputTokens += bound * estimateTokens(late)
+  t.chain = Math.max(t.chain, s.rounds)
+  return bound
+}
+
 /** The requests and tokens of a new run of `spec` on a model (nothing for the synthetic backend: it sends none). */
 export const planRequests = (spec: RunSpec, cached?: CachedLookup): RequestPlan => {
   const counts = conditionCounts(spec)
@@ -241,19 +273,27 @@ export const planRequests = (spec: RunSpec, cached?: CachedLookup): RequestPlan 
   let chain = 0
   const steps = spec.steps.map((s, i): StepPlan => {
     const t: Tally = { requests: 0, cached: 0, answers: 0, inputTokens: 0, chain: 0 }
+    let bound: number | undefined
     if (s.kind === "questionnaire") questionnairePlan(spec, s.questionnaire, stepContext(i), t)
+    else if (s.kind === "society") bound = societyPlan(spec, s.society, counts, t)
     else gamePlan(spec, i, assigned(), ctx, t, answering?.[i] ?? null)
     chain += t.chain
     const synthetic = spec.backend.kind === "synthetic"
     return {
-      step: s.kind === "game" ? s.game.id : s.questionnaire.id,
+      step: stepId(s),
       kind: s.kind,
+      ...(bound === undefined ? {} : { requestBound: synthetic ? 0 : bound }),
       ...(s.arm === undefined ? {} : { arm: s.arm.name }),
       answers: t.answers,
       requests: synthetic ? 0 : t.requests,
       cached: synthetic ? 0 : t.cached,
       inputTokens: synthetic ? 0 : t.inputTokens,
-      outputTokens: synthetic ? 0 : t.requests * spec.backend.maxTokens
+      // Under auto the probe may choose stated: its longer replies are the upper bound; a thinking budget adds to it.
+      outputTokens: synthetic
+        ? 0
+        : t.requests *
+          (Math.max(shapeOf(spec.backend, spec.backend.scoringAuto === true ? "stated" : spec.backend.scoring).maxTokens, replyLimit(spec.backend) - (spec.backend.thinkingBudget ?? 0)) +
+            (spec.backend.thinkingBudget ?? 0))
     }
   })
   const sum = (f: (s: StepPlan) => number) => steps.reduce((a, s) => a + f(s), 0)
@@ -261,9 +301,14 @@ export const planRequests = (spec: RunSpec, cached?: CachedLookup): RequestPlan 
   // Before the run, the first question is sent as a probe of the endpoint; under logprob scoring its answer is
   // the run's own (shared), under sample scoring it is one request more (its nonce is the probe's).
   const first = steps[0]
-  const probe = spec.backend.kind !== "synthetic" && spec.backend.scoring === "sample" && first !== undefined && first.requests > 0
-  const probeTokens = probe ? Math.round(first.inputTokens / first.requests) : 0
-  const requests = sum((s) => s.requests) + (probe ? 1 : 0)
+  // Under stated scoring the probe asks the plain question, which no shared stated request repeats: one more too.
+  const probe = spec.backend.kind !== "synthetic" && (spec.backend.scoring === "sample" || (spec.backend.scoring === "stated" && spec.backend.scoringAuto !== true)) &&
+    first !== undefined && first.requests > 0
+  // `--scoring auto` on an endpoint: the capability probe's logprob request is the run's own when logprob is
+  // chosen; otherwise it is one request more (counted here as the upper bound).
+  const autoProbe = spec.backend.kind === "openai" && spec.backend.scoringAuto === true && first !== undefined && first.requests > 0
+  const probeTokens = probe || autoProbe ? Math.round(first!.inputTokens / first!.requests) : 0
+  const requests = sum((s) => s.requests) + (probe ? 1 : 0) + (autoProbe ? 1 : 0)
   const cachedTotal = sum((s) => s.cached)
   return {
     agents: spec.agents,
@@ -272,7 +317,7 @@ export const planRequests = (spec: RunSpec, cached?: CachedLookup): RequestPlan 
     cached: cachedTotal,
     shared: spec.backend.kind === "synthetic" ? 0 : Math.max(0, answers - requests - cachedTotal),
     inputTokens: sum((s) => s.inputTokens) + probeTokens,
-    outputTokens: sum((s) => s.outputTokens) + (probe ? spec.backend.maxTokens : 0),
+    outputTokens: sum((s) => s.outputTokens) + (probe ? replyLimit(spec.backend) : 0),
     longestChain: chain,
     steps
   }

@@ -5,6 +5,7 @@ import type { CompletionRequest } from "../llm/LlmClient.js"
 import { LlmError } from "../llm/LlmError.js"
 import { requestLookup } from "../store/reads.js"
 import type { RunDb } from "../store/RunStore.js"
+import type { RequestShape } from "../scoring/methods.js"
 import { askedFromRow, describeRequest, type Asked, type Asker, type Validate } from "./RequestCache.js"
 
 /** A request the run needs and the store cannot answer. */
@@ -40,9 +41,9 @@ export const makeStoredAsker = (
     memo.set(key, asked)
     return asked
   }
-  const ask = (messages: ReadonlyArray<ChatMessage>, nonce: string | null, validate?: Validate): Effect.Effect<Asked, LlmError> =>
+  const ask = (messages: ReadonlyArray<ChatMessage>, nonce: string | null, validate?: Validate, _sharedBy?: number, shape?: RequestShape): Effect.Effect<Asked, LlmError> =>
     Effect.suspend(() => {
-      const { body, key, request } = describeRequest(backend, messages, nonce)
+      const { body, key, request } = describeRequest(backend, messages, nonce, shape)
       const asked = stored(key)
       if (asked !== undefined) {
         const problem = validate?.(asked.completion) ?? null

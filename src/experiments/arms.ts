@@ -117,7 +117,13 @@ export const armOf = (step: { readonly arm?: StepArm }): StepArm | undefined => 
 export const armShift = (step: { readonly arm?: StepArm }): number => step.arm?.shift ?? 0
 
 /** How progress displays name a run step: its id, and its arm beside it (`congestion-charge [gain]`), so arms show side by side. */
-export const armLabel = (step: { readonly kind: "questionnaire" | "game"; readonly arm?: StepArm } & ({ readonly kind: "questionnaire"; readonly questionnaire: { readonly id: string } } | { readonly kind: "game"; readonly game: { readonly id: string } })): string => {
-  const id = step.kind === "game" ? step.game.id : step.questionnaire.id
+export const armLabel = (
+  step: { readonly arm?: StepArm } & (
+    | { readonly kind: "questionnaire"; readonly questionnaire: { readonly id: string } }
+    | { readonly kind: "game"; readonly game: { readonly id: string } }
+    | { readonly kind: "society"; readonly society: { readonly id: string } }
+  )
+): string => {
+  const id = step.kind === "game" ? step.game.id : step.kind === "society" ? step.society.id : step.questionnaire.id
   return step.arm === undefined ? id : `${id} [${step.arm.name}]`
 }

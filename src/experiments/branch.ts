@@ -39,7 +39,7 @@ export const parseParams = (pairs: ReadonlyArray<string>) =>
 
 const changedBackend = (parent: BackendSettings, c: BranchChanges, env: Readonly<Record<string, string | undefined>>): BackendSettings => {
   if (c.backend !== undefined && c.backend !== parent.kind) {
-    return resolveBackend({ scoring: parent.scoring, temperature: parent.temperature, concurrency: parent.concurrency }, { backend: c.backend, model: c.model, baseUrl: c.baseUrl }, env)
+    return resolveBackend({ scoring: parent.scoring === "constrained" ? "logprob" : parent.scoring, temperature: parent.temperature, concurrency: parent.concurrency }, { backend: c.backend, model: c.model, baseUrl: c.baseUrl }, env)
   }
   if (c.model === undefined && c.baseUrl === undefined) return parent
   const { replicas: _replicas, ...rest } = parent

@@ -2,10 +2,60 @@ import type { Completion } from "../domain/answers.js"
 import type { PresentedChoice } from "../domain/questionnaire.js"
 
 /**
+ * The option a top-logprob token stands for: its text with surrounding whitespace, markdown emphasis (`**`,
+ * `_`, backticks), quotes and brackets removed before and punctuation (`.`, `)`, `:`, `,`) after, equal to a
+ * choice's `token` ignoring case. So `4`, ` 4`, `4.`, `4)`, `(4`, `**4`, `"4"` are all option 4; `**`, `Answer`
+ * or a newline alone are no option. Returns the index into `choices`, or -1.
+ */
+export const optionOfToken = (token: string, indexOf: ReadonlyMap<string, number>): number => {
+  const direct = indexOf.get(token.trim().toLowerCase())
+  if (direct !== undefined) return direct
+  const bare = token.toLowerCase().replace(/^[\s*_`"'“”‘’([{]+/u, "").replace(/[\s*_`"'“”‘’)\]}.,:;!?]+$/u, "")
+  return bare.length === 0 ? -1 : (indexOf.get(bare) ?? -1)
+}
+
+/** The top-logprob entries that stand for an option (`optionOfToken`), with the option's index. */
+const matchOptionTokens = (
+  top: ReadonlyArray<{ readonly token: string; readonly logprob: number }>,
+  choices: ReadonlyArray<PresentedChoice>
+): ReadonlyArray<{ readonly index: number; readonly logprob: number }> => {
+  const indexOf = new Map<string, number>()
+  choices.forEach((c, i) => indexOf.set(c.token.toLowerCase(), i))
+  const matched: Array<{ readonly index: number; readonly logprob: number }> = []
+  for (const t of top) {
+    const index = optionOfToken(t.token, indexOf)
+    if (index >= 0 && Number.isFinite(t.logprob)) matched.push({ index, logprob: t.logprob })
+  }
+  return matched
+}
+
+/**
+ * The option mass of a first token's top logprobs: the probability the tokens standing for an option
+ * (`optionOfToken`, every variant counted) carried before renormalising, Σ exp(logprob), at most 1. Mass on
+ * openers (`**`, `Answer`, a space or newline) and words is what renormalising throws away; a low mass means the
+ * renormalised distribution speaks for the few replies that put the number first, not for the model's answers.
+ * 0 when no option appears (or the response has no logprobs).
+ *
+ * @example
+ * // ln 0.5, ln 0.2 on options, ln 0.3 on "**": mass 0.7
+ * optionMass([{ token: "4", logprob: Math.log(0.5) }, { token: " 2.", logprob: Math.log(0.2) }, { token: "**", logprob: Math.log(0.3) }], choices) // → 0.7
+ */
+export const optionMass = (
+  top: ReadonlyArray<{ readonly token: string; readonly logprob: number }> | null,
+  choices: ReadonlyArray<PresentedChoice>
+): number => {
+  if (top === null) return 0
+  let mass = 0
+  for (const m of matchOptionTokens(top, choices)) mass += Math.exp(m.logprob)
+  return Math.min(1, mass)
+}
+
+/**
  * Probability of each presented choice, from the first generated token's top logprobs.
  *
- * A token belongs to a choice when its trimmed text equals the choice's `token` ("1"…"6", or a label such as
- * "Yes") ignoring case, so tokenizer variants such as `"1"` and `" 1"`, or `"Yes"`, `" yes"`, all count. Variants are summed in probability space
+ * A token belongs to a choice when it stands for it (`optionOfToken`): its text equals the choice's `token`
+ * ("1"…"6", or a label such as "Yes") ignoring case, whitespace, emphasis and trailing punctuation, so
+ * tokenizer variants such as `"1"`, `" 1"`, `"1."`, or `"Yes"`, `" yes"`, all count. Variants are summed in probability space
  * (p = Σ exp(logprob)), then the probabilities are normalised over the choices, so mass on tokens that are
  * no choice at all ("I", "The", …) is discarded. Choices missing from the top list get probability 0.
  *
@@ -30,13 +80,7 @@ export const renormaliseLogprobs = (
   top: ReadonlyArray<{ readonly token: string; readonly logprob: number }>,
   choices: ReadonlyArray<PresentedChoice>
 ): ReadonlyArray<number> | null => {
-  const indexOf = new Map<string, number>()
-  choices.forEach((c, i) => indexOf.set(c.token.toLowerCase(), i))
-  const matched: Array<{ readonly index: number; readonly logprob: number }> = []
-  for (const t of top) {
-    const index = indexOf.get(t.token.trim().toLowerCase())
-    if (index !== undefined && Number.isFinite(t.logprob)) matched.push({ index, logprob: t.logprob })
-  }
+  const matched = matchOptionTokens(top, choices)
   if (matched.length === 0) return null
   // Subtract the largest logprob before exponentiating so tiny probabilities do not underflow to 0.
   const max = Math.max(...matched.map((m) => m.logprob))

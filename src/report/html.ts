@@ -3,6 +3,7 @@
  * rendered to SVG strings in Node). No scripts, fonts, stylesheets or images are referenced, and no data is loaded:
  * every plot's data is inlined in its spec, and the Vega loader refuses all requests.
  */
+import { societyHtml } from "../society/html.js"
 import { isSmacof, type MdsMethod } from "../stats/mds.js"
 import * as vega from "vega"
 import { compile } from "vega-lite"
@@ -830,6 +831,17 @@ const settingsHtml = (report: Report): string => {
   return `<footer><p>${escapeHtml(parts.join(" "))}</p></footer>`
 }
 
+/** The scoring methods side by side, then the shared questions whose option mass was below the threshold. */
+const scoringSection = async ({ report }: Context): Promise<Array<Block>> => {
+  const s = report.scoring!
+  return [
+    table("Answers per scoring method", ["method", "answers", "shared questions", "mean option mass", `answers below ${s.threshold}`],
+      s.methods.map((m) => [m.method, int(m.answers), int(m.questions), num(m.meanMass), int(m.lowMassAnswers)])),
+    table(`Shared questions with option mass below ${s.threshold} (${s.lowMass} answers drawn from them)`, ["step", "item", "condition", "mass", "scored by", "answers"],
+      s.flagged.map((q) => [int(q.step), q.itemId, q.condition, num(q.mass), q.method, int(q.answers)]))
+  ]
+}
+
 /** Each experiment: its effects table, then per outcome the effect plot and the effect by condition. */
 const experimentsSection = async ({ figures, report }: Context): Promise<Array<Block>> => {
   const parts: Array<Block> = []
@@ -848,11 +860,13 @@ const experimentsSection = async ({ figures, report }: Context): Promise<Array<B
 }
 
 const SECTIONS: Record<SectionId, (ctx: Context) => Promise<Array<Block>>> = {
+  scoring: scoringSection,
   sv: svSection,
   notes: notesSection,
   values: valuesSection,
   behaviour: behaviourSection,
   games: gamesSection,
+  society: async ({ report }) => (report.societies ?? []).flatMap((a) => [h3(`${a.society} — ${a.title}`), societyHtml(a)]),
   experiments: experimentsSection,
   panels: async ({ report }) =>
     (report.panels ?? []).flatMap((p) => {

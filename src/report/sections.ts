@@ -28,9 +28,11 @@ export const REPORT_SECTIONS = [
   { id: "values", title: "Value structure", present: (r) => r.valueStructure !== null },
   { id: "behaviour", title: "Behaviour", present: hasBehaviour },
   { id: "games", title: "Games", present: (r) => r.games.length > 0 },
+  { id: "society", title: "Society on a network", present: (r) => (r.societies?.length ?? 0) > 0 },
   { id: "experiments", title: "Experiments: arm effects with intervals, by value condition", present: (r) => (r.experiments?.length ?? 0) > 0 },
   { id: "panels", title: "Panels: change between a questionnaire and its repeat after a treatment", present: (r) => (r.panels?.length ?? 0) > 0 },
   { id: "paired", title: "Paired with another run of the same agents", present: (r) => r.pairedWith !== undefined },
+  { id: "scoring", title: "Scoring methods and option mass", present: (r) => r.scoring !== undefined },
   { id: "not-compared", title: "Not measured or not compared", present: () => true },
   { id: "baselines", title: "Human baselines", present: (r) => r.baselines.used.length + r.baselines.unmatched.length > 0 }
 ] as const satisfies ReadonlyArray<SectionSpec>
@@ -45,7 +47,7 @@ export const presentSections = (report: Report): ReadonlyArray<SectionSpec & { r
 export const notMeasured = (report: Report): ReadonlyArray<string> => [
   ...(report.valueStructure === null ? ["no value questionnaire, so no value structure or S_V"] : []),
   ...(hasBehaviour(report) ? [] : ["no behaviour measure"]),
-  ...(report.games.length === 0 ? ["no game"] : [])
+  ...(report.games.length === 0 && (report.societies?.length ?? 0) === 0 ? ["no game"] : [])
 ]
 
 /**

@@ -1,3 +1,4 @@
+import { societyLines } from "../society/report.js"
 import type { BehaviourMeasure, BootstrapSummary, ConditionBreakdown, Report } from "../analysis/Report.js"
 import type { GameAnalysis } from "../analysis/games.js"
 import { ciText, clause, hasText, int, mdsMethodText, num as f, pValue as p, sentence } from "./format.js"
@@ -271,12 +272,29 @@ const baselinesSection = (r: Report): Array<string> => {
   return out
 }
 
+/** The scoring methods side by side, then the shared questions whose option mass was below the threshold. */
+const scoringSection = (r: Report): Array<string> => {
+  const s = r.scoring!
+  const out = table(
+    ["method", "answers", "shared questions", "mean option mass", `answers below ${s.threshold}`],
+    s.methods.map((m) => [m.method, int(m.answers), int(m.questions), f(m.meanMass), int(m.lowMassAnswers)]),
+    [false, true, true, true, true]
+  )
+  if (s.flagged.length === 0) return [...out, `No shared question had an option mass below ${s.threshold}.`]
+  out.push("", `Below option mass ${s.threshold} (${s.flagged.length} questions; ${s.lowMass} answers drawn from them):`)
+  out.push(...indent(table(["step", "item", "condition", "mass", "scored by", "answers"], s.flagged.slice(0, 20).map((q) => [int(q.step), q.itemId, q.condition, f(q.mass), q.method, int(q.answers)]), [true, false, false, true, false, true])))
+  if (s.flagged.length > 20) out.push(`  … and ${s.flagged.length - 20} more (valuesim report --format json lists them all).`)
+  return out
+}
+
 const SECTIONS: Record<SectionId, (r: Report) => Array<string>> = {
+  scoring: scoringSection,
   sv: svSection,
   notes: notesSection,
   values: valuesSection,
   behaviour: behaviourSection,
   games: gamesSection,
+  society: (r) => (r.societies ?? []).flatMap((a, k) => [...(k > 0 ? [""] : []), ...societyLines(a)]),
   experiments: (r) => experimentsText(r.experiments ?? [], table),
   panels: (r) =>
     (r.panels ?? []).flatMap((p, k) => {

@@ -29,6 +29,8 @@ export class PageColumns {
   raws: Array<string | null> | null = null
   errors: Array<string | null> | null = null
   failed: Uint8Array | null = null
+  /** Per answer: the option mass of its condition × item's first-token logprobs (NaN: none measured). */
+  masses: Float64Array | null = null
   degraded = 0
   constructor(
     readonly agents: number,
@@ -44,6 +46,10 @@ export class PageColumns {
     this.dists ??= new Float64Array(this.agents * this.items * this.k).fill(NaN)
     if (d instanceof Float64Array && d.length === this.k) this.dists.set(d, m * this.k)
     else for (let j = 0; j < this.k; j++) this.dists[m * this.k + j] = d[j] ?? 0
+  }
+  setMass(m: number, mass: number): void {
+    this.masses ??= new Float64Array(this.agents * this.items).fill(NaN)
+    this.masses[m] = mass
   }
   setRequest(m: number, key: string, asks: number): void {
     this.requestKeys ??= new Array<string | null>(this.agents * this.items).fill(null)
@@ -82,5 +88,6 @@ export const answerPage = (step: number, agents: ReadonlyArray<PendingAgent>, c:
   attempts: c.attempts,
   raws: c.raws,
   errors: c.errors,
+  masses: c.masses,
   degraded: c.degraded
 })

@@ -2,7 +2,8 @@ import { Effect } from "effect"
 import type { RunSpec } from "../config/RunSpec.js"
 import type { ChatMessage, Completion, ItemAnswer } from "../domain/answers.js"
 import { presentedChoices, type Questionnaire } from "../domain/questionnaire.js"
-import { logprobValidator, parseAnswer, parseBatchAnswer, renormaliseLogprobs } from "../llm/scoring.js"
+import { logprobValidator, parseAnswer, parseBatchAnswer } from "../llm/scoring.js"
+import { unreadableReply } from "../llm/reasoning.js"
 import { categorical } from "../sampling/rng.js"
 import { batchReaskTurn, batchTurn, itemTurn, openingMessages, reaskTurn } from "../engine/prompts.js"
 import { scoreChoice } from "../engine/QuestionnaireRunner.js"
@@ -11,6 +12,8 @@ import { scoringCode } from "../store/encoding.js"
 import type { PendingAgent } from "../store/reads.js"
 import { answerPage, PageColumns, type Respondent } from "./Respondent.js"
 import { drawStream } from "./synthetic.js"
+import { askShared } from "../scoring/askShared.js"
+import { isShared, sampleNonce, shapeOf } from "../scoring/methods.js"
 
 /**
  * Runs `work(0)` … `work(n − 1)` with at most `workers` at once: one fiber per worker, each taking the next
@@ -51,7 +54,9 @@ const pageAsker = (spec: RunSpec, step: number, q: Questionnaire, asker: Asker, 
   // Under logprob scoring a request may be shared, so its response must carry logprobs over the options; one
   // that stays degraded after its retries is not shared: the agent asks on its own and its reply is parsed.
   const validate = spec.backend.scoring === "logprob" ? logprobValidator(choices) : undefined
-  const nonceOf = (agentId: number) => (spec.backend.scoring === "sample" ? `agent:${agentId}` : null)
+  // Only logprob scoring shares an agent's request here (its answer is drawn); every other method's reply is the
+  // agent's own (at temperature 0, identical prompts share one request: the reply would be the same).
+  const nonceOf = (agentId: number) => (spec.backend.scoring === "logprob" ? null : sampleNonce(spec.backend, agentId))
   const score = (c: Completion, mode: ItemAnswer["scoring"], draw: () => number) => scoreChoice(choices, canonical, c.text, c.topLogprobs, mode, draw)
 
   /**
@@ -64,19 +69,22 @@ const pageAsker = (spec: RunSpec, step: number, q: Questionnaire, asker: Asker, 
       let asks = priorAsks
       let mode = spec.backend.scoring
       let own = nonceOf(agentId)
+      let shape = shapeOf(spec.backend, mode)
       while (true) {
         asks++
-        const first = yield* asker.ask(messages, own, mode === "logprob" ? validate : undefined).pipe(Effect.either)
+        const first = yield* asker.ask(messages, own, mode === "logprob" ? validate : undefined, 1, shape).pipe(Effect.either)
         let asked: Asked
         if (first._tag === "Right") asked = first.right
-        else if (first.left.reason === "Degraded" && own === null) {
+        else if (first.left.reason === "Degraded" && mode === "logprob") {
+          // The agent's own reply, with room for an opener before the option.
           page.degraded++
           mode = "sample"
-          own = `agent:${agentId}`
-          asked = yield* asker.ask(messages, own)
+          own = sampleNonce(spec.backend, agentId)
+          shape = shapeOf(spec.backend, "sample")
+          asked = yield* asker.ask(messages, own, undefined, 1, shape)
         } else return yield* Effect.fail(first.left)
         const scored = score(asked.completion, mode, draw)
-        if (scored.value !== null || asks > spec.backend.reasks) return { asked, scored, asks, messages } satisfies ItemOutcome
+        if (scored.value !== null || asks > spec.backend.reasks || !unreadableReply(asked.completion, spec.backend).reask) return { asked, scored, asks, messages } satisfies ItemOutcome
         messages = [...messages, { role: "assistant", content: asked.completion.text }, reaskTurn(q.prompts, choices)]
       }
     })
@@ -87,7 +95,7 @@ const pageAsker = (spec: RunSpec, step: number, q: Questionnaire, asker: Asker, 
     page.scoring[m] = scoringCode(r.scored.scoring)
     if (r.scored.dist !== null) page.setDist(m, r.scored.dist)
     page.setRequest(m, r.asked.key, r.asks)
-    if (r.scored.value === null) page.setError(m, "unparseable answer after the last re-ask", false)
+    if (r.scored.value === null) page.setError(m, unreadableReply(r.asked.completion, spec.backend).error, false)
   }
   const opening = (agent: PendingAgent) => openingMessages(spec.population.conditions[agent.conditionIdx]!.system)
 
@@ -104,7 +112,7 @@ const pageAsker = (spec: RunSpec, step: number, q: Questionnaire, asker: Asker, 
       onFailure: (e) => Effect.sync(() => page.setError(m, e.message, true)),
       onSuccess: (asked) => {
         const scored = score(asked.completion, spec.backend.scoring, draw)
-        if (scored.value !== null || spec.backend.reasks === 0) return Effect.sync(() => record(m, { asked, scored, asks: 1, messages }))
+        if (scored.value !== null || spec.backend.reasks === 0 || !unreadableReply(asked.completion, spec.backend).reask) return Effect.sync(() => record(m, { asked, scored, asks: 1, messages }))
         const history = [...messages, { role: "assistant" as const, content: asked.completion.text }]
         return Effect.match(askItem(agent.agentId, draw, history, reaskTurn(q.prompts, choices), 1), {
           onFailure: (e) => page.setError(m, e.message, true),
@@ -185,17 +193,20 @@ const pageAsker = (spec: RunSpec, step: number, q: Questionnaire, asker: Asker, 
 
 /**
  * One agent asks an item on its own (a per-agent request, its reply parsed: scoring `sample`), re-asking an
- * unreadable reply up to `reasks` times. The fallback for a shared logprob request whose response stayed
- * degraded after its retries: every agent that would have shared it gets its own answer, never a copy.
+ * unreadable reply up to `reasks` times. The fallback for a shared question no shared method could answer
+ * (`askShared`): every agent that would have shared it gets its own answer, never a copy.
  */
 const askOwn = (spec: RunSpec, q: Questionnaire, asker: Asker, agentId: number, messages0: ReadonlyArray<ChatMessage>) =>
   Effect.gen(function* () {
     const choices = presentedChoices(q)
     let messages = [...messages0]
     let asks = 0
+    // Room for an opener ("**", "Answer:", a newline) before the option; at temperature 0 identical prompts share one request.
+    const shape = shapeOf(spec.backend, "sample")
+    const nonce = sampleNonce(spec.backend, agentId)
     while (true) {
       asks++
-      const asked = yield* asker.ask(messages, `agent:${agentId}`)
+      const asked = yield* asker.ask(messages, nonce, undefined, 1, shape)
       const idx = parseAnswer(asked.completion.text, choices)
       if (idx !== null || asks > spec.backend.reasks) return { key: asked.key, value: idx === null ? null : choices[idx]!.value, asks }
       messages = [...messages, { role: "assistant", content: asked.completion.text }, reaskTurn(q.prompts, choices)]
@@ -208,10 +219,12 @@ const askOwn = (spec: RunSpec, q: Questionnaire, asker: Asker, agentId: number, 
  * turns its top logprobs into one distribution over the options, and draws every agent's answer from it with
  * the agent's own stream, in item order, straight into the page's columns (no fiber or object per answer).
  */
-/** A shared (condition, item) request of a step whose response is known: its key and its distribution (canonical order). */
+/** A shared (condition, item) question of a step whose outcome is known: its request's key, distribution (canonical order), method and option mass. */
 interface KnownSlot {
   readonly key: string
   readonly dist: Float64Array
+  readonly method: number
+  readonly mass: number
 }
 
 const logprobPage = (spec: RunSpec, step: number, q: Questionnaire, agents: ReadonlyArray<PendingAgent>, asker: Asker, known: Map<string, Array<KnownSlot | undefined>>) =>
@@ -221,7 +234,6 @@ const logprobPage = (spec: RunSpec, step: number, q: Questionnaire, agents: Read
     const choices = presentedChoices(q)
     const canonical = q.scale.map((o) => o.value)
     const canonicalIdx = canonical.map((v) => choices.findIndex((c) => c.value === v))
-    const validate = logprobValidator(choices)
     const users = new Map<number, number>()
     for (const a of agents) users.set(a.conditionIdx, (users.get(a.conditionIdx) ?? 0) + 1)
     // Per condition, its items' responses once known (from the first page that asked them): later pages
@@ -249,23 +261,22 @@ const logprobPage = (spec: RunSpec, step: number, q: Questionnaire, agents: Read
       toAsk,
       (s) => {
         const messages = [...openingMessages(spec.population.conditions[s.c]!.system), itemTurn(q.prompts, q.items[s.i]!, choices, true)]
-        return asker.ask(messages, null, validate, users.get(s.c)!).pipe(
-          Effect.map((a) => {
-            const presented = renormaliseLogprobs(a.completion.topLogprobs ?? [], choices)!
-            const slot: KnownSlot = { key: a.key, dist: Float64Array.from(canonicalIdx, (j) => presented[j] ?? 0) }
+        return askShared(spec.backend, asker, messages, choices, users.get(s.c)!).pipe(
+          Effect.map((o) => {
+            if (o.kind !== "dist") return o
+            const slot: KnownSlot = { key: o.key, dist: Float64Array.from(canonicalIdx, (j) => o.presented[j] ?? 0), method: scoringCode(o.method), mass: o.mass }
             slotsOf(s.c)[s.i] = slot
-            return slot
-          }),
-          Effect.either
+            return o
+          })
         )
       },
       { concurrency: Math.max(8, spec.backend.concurrency) }
     )
     const failures = new Map<string, (typeof asked)[number]>()
     toAsk.forEach((s, j) => {
-      if (asked[j]!._tag === "Left") failures.set(`${s.c}:${s.i}`, asked[j]!)
+      if (asked[j]!.kind !== "dist") failures.set(`${s.c}:${s.i}`, asked[j]!)
     })
-    const page = new PageColumns(agents.length, nItems, k, scoringCode("logprob"))
+    const page = new PageColumns(agents.length, nItems, k, scoringCode(spec.backend.scoring))
     const fallbacks: Array<number> = []
     agents.forEach((agent, a) => {
       const draw = drawStream(spec, step, agent.agentId)
@@ -275,18 +286,20 @@ const logprobPage = (spec: RunSpec, step: number, q: Questionnaire, agents: Read
         const slot = slots[i]
         if (slot !== undefined) {
           page.values[m] = canonical[categorical(slot.dist, draw)]!
+          page.scoring[m] = slot.method
           page.setDist(m, slot.dist)
           page.setRequest(m, slot.key, 1)
+          if (!Number.isNaN(slot.mass)) page.setMass(m, slot.mass)
           continue
         }
         // One draw per item whatever happens to it, so a fallback does not shift the agent's later draws
         // (its answers would then depend on which requests the server happened to degrade).
         draw()
         const r = failures.get(`${agent.conditionIdx}:${i}`)!
-        if (r._tag === "Left" && r.left.reason === "Degraded") {
+        if (r.kind === "own") {
           page.scoring[m] = scoringCode("sample")
           fallbacks.push(m)
-        } else if (r._tag === "Left") page.setError(m, r.left.message, true)
+        } else if (r.kind === "failed") page.setError(m, r.error.message, true)
       }
     })
     // Degraded shared responses: each agent asks on its own (rare, so one effect per such answer is fine).
@@ -330,7 +343,7 @@ const MAX_PAGES_IN_FLIGHT = 32
 
 export const llmRespondent = (spec: RunSpec, asker: Asker): Respondent => {
   const c = Math.max(1, spec.backend.concurrency)
-  const shared = (q: Questionnaire) => spec.backend.scoring === "logprob" && q.administration === "independent"
+  const shared = (q: Questionnaire) => isShared(spec.backend.scoring) && q.administration === "independent"
   const known = new Map<string, Array<KnownSlot | undefined>>()
   return {
     paging: (q) =>

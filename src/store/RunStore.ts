@@ -4,7 +4,9 @@ import { SpecFileError } from "../config/SpecFileError.js"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { checkStoreFile, DAMAGED_NEXT, nextFor, RunStoreError, storeErrorOf } from "./storeFault.js"
-import { answerCounts, encodeAnswerRow, encodeDist, SCORING_MODES, type ScoringCode } from "./encoding.js"
+import { societyRoundInserter } from "./society.js"
+import { hasMassColumn } from "./reads.js"
+import { answerCounts, encodeAnswerRow, encodeDist, SCORING_MODES, sharedDistCode, type ScoringCode } from "./encoding.js"
 
 export { formatDist } from "./encoding.js"
 
@@ -30,7 +32,9 @@ export const SCHEMA_VERSION = 3
  * probabilities × 3 bytes, round(p·10⁶) (0xFFFFFF first: none), `request_ids` uint32 (0: no request),
  * `attempts` one byte, `raws` and `errors` JSON arrays. Columns whose entries are all empty are NULL.
  * A model request is stored once in `requests`, with the distribution its top logprobs gave over the options
- * (`dist`, same 3-byte encoding), however many agents drew from it. `step_totals` are the writer's counters,
+ * (`dist`, same 3-byte encoding), however many agents drew from it, and the option mass its first token's top
+ * logprobs carried before renormalising (`mass`; NULL where none was measured). `mass` was added to version 3
+ * after its first stores were written: opening such a store to write adds the column, readers read NULL without it. `step_totals` are the writer's counters,
  * kept in the same transactions as the rows they count.
  */
 const SCHEMA = `
@@ -44,7 +48,8 @@ const SCHEMA = `
   CREATE TABLE answers (step INTEGER NOT NULL, agent_id INTEGER NOT NULL, vals BLOB NOT NULL, scoring BLOB NOT NULL,
     dists BLOB, request_ids BLOB, attempts BLOB, raws TEXT, errors TEXT, PRIMARY KEY (step, agent_id)) WITHOUT ROWID;
   CREATE TABLE requests (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, body TEXT NOT NULL, text TEXT, top_logprobs TEXT,
-    dist BLOB, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, latency_ms REAL NOT NULL, attempts INTEGER NOT NULL);
+    dist BLOB, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, latency_ms REAL NOT NULL, attempts INTEGER NOT NULL,
+    mass REAL);
   CREATE TABLE step_totals (step INTEGER PRIMARY KEY, units_pending INTEGER NOT NULL, units_done INTEGER NOT NULL,
     units_failed INTEGER NOT NULL, answers INTEGER NOT NULL, failed INTEGER NOT NULL, missing INTEGER NOT NULL,
     degraded INTEGER NOT NULL);
@@ -108,6 +113,11 @@ export interface AnswerPage {
   readonly raws: ReadonlyArray<string | null> | null
   /** Per answer: why it has no value (a failed request, an unreadable reply). Null: no errors. */
   readonly errors: ReadonlyArray<string | null> | null
+  /**
+   * Per answer: the option mass the first-token logprobs of its condition × item carried before renormalising
+   * (NaN: none measured). Stored on the answer's request. Absent or null: none.
+   */
+  readonly masses?: Float64Array | null
   /** Answers (of this page) that were degraded responses answered by a fallback sampled request. */
   readonly degraded?: number
 }
@@ -145,7 +155,25 @@ export interface MatchResult {
   readonly results: ReadonlyArray<{ readonly status: string; readonly payoff: number | null; readonly details: unknown }>
 }
 
-export type WriteOp = { readonly _tag: "Request"; readonly row: RequestRow } | MatchResult | AnswerPage
+/**
+ * A finished (or failed) round of a society step: every agent's action and the round's statistics. Its unit is
+ * the round; `decisions` are the answers it adds (agents asked this round).
+ */
+export interface SocietyRoundOp {
+  readonly _tag: "SocietyRound"
+  readonly step: number
+  readonly round: number
+  /** The round had failed before and is done again. */
+  readonly redo: boolean
+  /** A request failed for good: the round is counted failed and `resume` plays it again (nothing else is kept). */
+  readonly failed: boolean
+  readonly actions: Uint8Array
+  readonly decisions: number
+  readonly stats: string
+  readonly asked: string | null
+}
+
+export type WriteOp = { readonly _tag: "Request"; readonly row: RequestRow } | MatchResult | AnswerPage | SocietyRoundOp
 
 /** What a batch changed, for the writer's in-memory counters. */
 export interface BatchCounts {
@@ -228,7 +256,7 @@ export const openDatabase = (
             db.exec(SCHEMA)
             db.pragma(`user_version = ${SCHEMA_VERSION}`)
           })()
-        }
+        } else if (options.readonly !== true && !hasMassColumn(db)) db.exec(`ALTER TABLE requests ADD COLUMN mass REAL`)
       },
       catch: (cause) => {
         db.close()
@@ -265,6 +293,7 @@ export const makeStatements = (db: RunDb) => {
   )
   const requestIdOf = db.prepare(`SELECT id FROM requests WHERE key = ?`).pluck()
   const setRequestDist = db.prepare(`UPDATE requests SET dist = ? WHERE id = ? AND dist IS NULL`)
+  const setRequestMass = db.prepare(`UPDATE requests SET mass = ? WHERE id = ? AND mass IS NULL`)
   const insertAnswers = db.prepare(
     `INSERT OR REPLACE INTO answers (step, agent_id, vals, scoring, dists, request_ids, attempts, raws, errors)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -300,6 +329,7 @@ export const makeStatements = (db: RunDb) => {
     return id
   }
 
+  let insertRound: ReturnType<typeof societyRoundInserter> | null = null
   interface StepDelta { pending: number; done: number; failedUnits: number; answers: number; failed: number; missing: number; degraded: number }
   const writeBatch = db.transaction((ops: ReadonlyArray<WriteOp>): BatchCounts => {
     const counts: BatchCounts = { answers: 0, failed: 0, missing: 0, degraded: 0, unitsDone: 0, unitsFailed: 0 }
@@ -324,6 +354,16 @@ export const makeStatements = (db: RunDb) => {
       }
     }
     for (const op of ops) {
+      if (op._tag === "SocietyRound") {
+        const d = deltaOf(op.step)
+        if (!op.failed) {
+          insertRound ??= societyRoundInserter(db)
+          insertRound(op)
+          d.answers += op.decisions
+        }
+        unitMoved(d, op.redo, op.failed)
+        continue
+      }
       if (op._tag === "Request") {
         const r = op.row
         const res = insertRequest.run(r.key, r.body, r.text, r.topLogprobs, r.promptTokens, r.completionTokens, r.latencyMs, r.attempts)
@@ -364,8 +404,10 @@ export const makeStatements = (db: RunDb) => {
           const id = idOf(key)
           requestIds![n] = id
           // The distribution of a shared request is stored once, on the request.
-          if (op.scoring[n] === 0 && op.dists !== null && !Number.isNaN(op.dists[n * k]!) && !withDist.has(id)) {
+          if (sharedDistCode(op.scoring[n]!) && op.dists !== null && !Number.isNaN(op.dists[n * k]!) && !withDist.has(id)) {
             setRequestDist.run(encodeDist(op.dists, n * k, k), id)
+            const mass = op.masses?.[n]
+            if (mass !== undefined && !Number.isNaN(mass)) setRequestMass.run(mass, id)
             if (withDist.size >= 100_000) withDist.clear()
             withDist.add(id)
           }

@@ -1,4 +1,5 @@
 import type { RunDb } from "./RunStore.js"
+import { copySocietyStepsFromParent } from "./society.js"
 
 /** The tables whose rows belong to one step (and are copied whole for a reused step). */
 const STEP_TABLES = ["units", "answers", "step_totals", "matches", "moves", "game_results"] as const
@@ -37,6 +38,7 @@ export const copyStepsFrom = (db: RunDb, parentFile: string, beforeStep: number)
         )
         .run(beforeStep).changes
       copied["requests"] = requests
+      copied["society_rounds"] = copySocietyStepsFromParent(db, beforeStep)
     })()
     return copied
   } finally {

@@ -3,12 +3,20 @@
  */
 
 /**
- * Scoring modes by their stored code: drawn from a request's logprobs, parsed from a sampled reply, or drawn from
- * the theory model by the synthetic respondent (which writes code 2 itself; the export only reads it).
+ * Scoring methods by their stored code: drawn from a request's logprobs, parsed from a sampled reply, drawn from
+ * the theory model by the synthetic respondent (which writes code 2 itself; the export only reads it), drawn
+ * from stated probabilities (3), drawn from logprobs of a constrained answer (4). Codes 3 and 4 were added
+ * after stores of this version were first written; older stores simply hold none of them.
  */
-export const SCORING_MODES = ["logprob", "sample", "synthetic"] as const
-export type ScoringCode = 0 | 1 | 2
-export const scoringCode = (mode: string): ScoringCode => (mode === "logprob" ? 0 : mode === "synthetic" ? 2 : 1)
+export const SCORING_MODES = ["logprob", "sample", "synthetic", "stated", "constrained"] as const
+export type ScoringCode = 0 | 1 | 2 | 3 | 4
+export const scoringCode = (mode: string): ScoringCode => {
+  const code = SCORING_MODES.indexOf(mode as (typeof SCORING_MODES)[number])
+  return code < 0 ? 1 : (code as ScoringCode)
+}
+
+/** Whether answers of this code are drawn from a shared request's distribution, stored once on the request. */
+export const sharedDistCode = (code: number): boolean => code === 0 || code === 3 || code === 4
 
 /** Stored scale values are int16; this one means "no value". */
 export const NO_VALUE = -32768
@@ -95,7 +103,7 @@ export const encodeAnswerRow = (p: PageColumns, a: number, requestIds: Uint32Arr
     scoring[i] = p.scoring[n]!
     const hasRequest = requestIds !== null && requestIds[n] !== 0
     if (hasRequest) anyRequest = true
-    if (p.dists !== null && !Number.isNaN(p.dists[n * k]!) && !(hasRequest && p.scoring[n] === 0)) inlineDists = true
+    if (p.dists !== null && !Number.isNaN(p.dists[n * k]!) && !(hasRequest && sharedDistCode(p.scoring[n]!))) inlineDists = true
     if (p.attempts !== null && p.attempts[n] !== 0) anyAttempt = true
     if (p.raws !== null && p.raws[n] !== null && p.raws[n] !== undefined) anyRaw = true
     if (p.errors !== null && p.errors[n] !== null && p.errors[n] !== undefined) {
@@ -110,7 +118,7 @@ export const encodeAnswerRow = (p: PageColumns, a: number, requestIds: Uint32Arr
       const n = from + i
       const hasRequest = requestIds !== null && requestIds[n] !== 0
       const at = 3 * k * i
-      if (Number.isNaN(p.dists![n * k]!) || (hasRequest && p.scoring[n] === 0)) {
+      if (Number.isNaN(p.dists![n * k]!) || (hasRequest && sharedDistCode(p.scoring[n]!))) {
         dists.fill(0, at, at + 3 * k)
         dists.writeUIntLE(NO_DIST, at, 3)
       } else putDist(dists, at, p.dists!, n * k, k)

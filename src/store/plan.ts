@@ -1,4 +1,6 @@
+import type { Network } from "../sampling/network.js"
 import { createStepArms, putManifest, type RunDb } from "./RunStore.js"
+import { writeSocietyNetwork, writeSocietyRound } from "./society.js"
 
 /** Everything a new run starts from, in the store's terms. */
 export interface RunPlan {
@@ -6,7 +8,7 @@ export interface RunPlan {
   /** Condition index of agent i (agent ids are 0…N−1). */
   readonly assignment: ArrayLike<number>
   readonly steps: ReadonlyArray<
-    (
+    | ((
       | {
           readonly kind: "questionnaire"
           readonly items: ReadonlyArray<{ readonly id: string; readonly subscale: string; readonly reverse: boolean; readonly text: string }>
@@ -18,7 +20,9 @@ export interface RunPlan {
       /** The step is an arm of an experiment: the arm's name and the experiment's id (table `step_arms`). */
       readonly arm?: string
       readonly experiment?: string
-    }
+    })
+    /** A society: its network, its rounds (its units) and, for diffusion, the seeds as round 0. */
+    | { readonly kind: "society"; readonly network: Network; readonly info: unknown; readonly rounds: number; readonly round0: Uint8Array | null; readonly arm?: undefined }
   >
   readonly manifest: Record<string, unknown>
 }
@@ -49,6 +53,12 @@ export const writePlan = (db: RunDb, plan: RunPlan): void => {
     if (hasArms) createStepArms(db)
     const armRow = hasArms ? db.prepare(`INSERT OR REPLACE INTO step_arms (step, arm, experiment) VALUES (?, ?, ?)`) : null
     plan.steps.forEach((s, step) => {
+      if (s.kind === "society") {
+        writeSocietyNetwork(db, step, s.network, s.info)
+        if (s.round0 !== null) writeSocietyRound(db, { step, round: 0, actions: s.round0, stats: "{}", asked: null })
+        totals.run(step, s.rounds, 0)
+        return
+      }
       if (s.kind === "questionnaire") s.items.forEach((item, idx) => it.run(step, idx, item.id, item.subscale, item.reverse ? 1 : 0, item.text))
       if (s.arm !== undefined) armRow?.run(step, s.arm, s.experiment ?? "")
       const units = s.agents?.length ?? n

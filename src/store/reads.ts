@@ -1,5 +1,5 @@
 import type { RequestRow, RunDb } from "./RunStore.js"
-import { decodeDist, formatDist, NO_VALUE, SCORING_MODES, scoringCode, type ScoringCode } from "./encoding.js"
+import { decodeDist, formatDist, NO_VALUE, SCORING_MODES, scoringCode, sharedDistCode, type ScoringCode } from "./encoding.js"
 
 /**
  * Typed reads of a run store. Every query of the run schema outside the writer lives here (or in plan.ts).
@@ -82,6 +82,20 @@ export const readDoneByCondition = (db: RunDb): Array<{ readonly c: number; read
   db
     .prepare(`SELECT a.condition_idx AS c, count(*) AS n FROM units u JOIN agents a ON a.agent_id = u.agent_id WHERE u.state = 'done' GROUP BY a.condition_idx`)
     .all() as Array<{ c: number; n: number }>
+
+/**
+ * The most common error of the answers stored last (up to 200 agent-steps), or null: what a run whose answers
+ * are mostly missing says it stopped for.
+ */
+export const commonAnswerError = (db: RunDb): string | null => {
+  const counts = new Map<string, number>()
+  for (const row of db.prepare(`SELECT errors FROM answers WHERE errors IS NOT NULL LIMIT 200`).pluck().all() as Array<string>) {
+    for (const e of JSON.parse(row) as Array<string | null>) if (e !== null) counts.set(e, (counts.get(e) ?? 0) + 1)
+  }
+  let best: string | null = null
+  for (const [e, n] of counts) if (best === null || n > counts.get(best)!) best = e
+  return best
+}
 
 /** The whole run's counters. */
 export const readRunTotals = (db: RunDb) => {
@@ -222,12 +236,15 @@ export interface RequestInfo {
   readonly completionTokens: number
   readonly latencyMs: number
   readonly dist: Buffer | null
+  /** Option mass of its first token's logprobs (null: none measured, or a store from before the column). */
+  readonly mass: number | null
 }
 
 /** Stored requests by id, memoised (a logprob run has a few hundred; a sample run one per answer, read once each). */
 export const requestInfoReader = (db: RunDb) => {
   const stmt = db.prepare(
-    `SELECT key, text, prompt_tokens AS promptTokens, completion_tokens AS completionTokens, latency_ms AS latencyMs, dist FROM requests WHERE id = ?`
+    `SELECT key, text, prompt_tokens AS promptTokens, completion_tokens AS completionTokens, latency_ms AS latencyMs, dist,
+       ${hasMassColumn(db) ? "mass" : "NULL AS mass"} FROM requests WHERE id = ?`
   )
   const memo = new Map<number, RequestInfo>()
   return (id: number): RequestInfo | undefined => {
@@ -242,6 +259,8 @@ export const requestInfoReader = (db: RunDb) => {
 }
 
 const SYNTHETIC_CODE = scoringCode("synthetic")
+const LOGPROB_CODE = scoringCode("logprob")
+const CONSTRAINED_CODE = scoringCode("constrained")
 
 /**
  * Whether every answer of the run is the synthetic backend's: a run of that backend alone. Its stores written
@@ -315,7 +334,7 @@ export function* readAnswerPages(db: RunDb, step: number, pageSize = 4096): Gene
         page.requestIds[from + i] = id
         if (k === 0) continue
         if (r.dists !== null && decodeDist(r.dists, i, k, page.dists, (from + i) * k)) continue
-        if (id !== 0 && r.scoring[i] === 0) {
+        if (id !== 0 && sharedDistCode(r.scoring[i]!)) {
           const d = info(id)?.dist
           if (d) decodeDist(d, 0, k, page.dists, (from + i) * k)
         }
@@ -596,3 +615,93 @@ export const readLastEvent = (db: RunDb, kind: string): unknown =>
   ((d) => (d === undefined ? undefined : (JSON.parse(d) as unknown)))(
     db.prepare(`SELECT detail FROM events WHERE kind = ? ORDER BY id DESC LIMIT 1`).pluck().get(kind) as string | undefined
   )
+
+// ---------------------------------------------------------------------------------------------------------
+// Scoring methods and option mass
+
+/** Whether the store's `requests` table has the `mass` column (stores written before it was added lack it). */
+export const hasMassColumn = (db: RunDb): boolean =>
+  (db.prepare(`SELECT name FROM pragma_table_info('requests')`).pluck().all() as Array<string>).includes("mass")
+
+/** Option mass of every stored request that has one, by request id (empty for stores without the column). */
+export const readRequestMasses = (db: RunDb): ReadonlyMap<number, number> =>
+  hasMassColumn(db)
+    ? new Map((db.prepare(`SELECT id, mass FROM requests WHERE mass IS NOT NULL`).all() as Array<{ id: number; mass: number }>).map((r) => [r.id, r.mass]))
+    : new Map()
+
+/**
+ * Answers per scoring method (questionnaire answers and game moves), and `lowMass`: answers drawn from a shared
+ * distribution whose option mass is below `threshold`. One pass over the stored answer rows.
+ */
+export const readMethodTotals = (db: RunDb, threshold: number): { readonly methods: Record<string, number>; readonly lowMass: number } => {
+  const masses = readRequestMasses(db)
+  const synthetic = syntheticRun(db)
+  const counts = new Array<number>(SCORING_MODES.length).fill(0)
+  let lowMass = 0
+  const rows = db.prepare(`SELECT scoring, request_ids FROM answers`).iterate() as Iterable<{ scoring: Buffer; request_ids: Buffer | null }>
+  for (const r of rows) {
+    for (let i = 0; i < r.scoring.length; i++) {
+      const code = synthetic ? SYNTHETIC_CODE : r.scoring[i]!
+      counts[code] = (counts[code] ?? 0) + 1
+      // Only distributions drawn from logprobs have an option mass of their own (a stated one that took over keeps
+      // the mass of the logprob reply it replaced, which it was not drawn from).
+      if (r.request_ids === null || (code !== LOGPROB_CODE && code !== CONSTRAINED_CODE)) continue
+      const mass = masses.get(r.request_ids.readUInt32LE(4 * i))
+      if (mass !== undefined && mass < threshold) lowMass++
+    }
+  }
+  const methods: Record<string, number> = {}
+  SCORING_MODES.forEach((m, code) => {
+    if (counts[code]! > 0) methods[m] = counts[code]!
+  })
+  for (const g of db.prepare(`SELECT scoring, count(*) AS n FROM moves GROUP BY scoring`).all() as Array<{ scoring: string; n: number }>) {
+    methods[g.scoring] = (methods[g.scoring] ?? 0) + g.n
+  }
+  return { methods, lowMass }
+}
+
+/** One shared question (condition × item of a questionnaire step) whose first-token option mass was measured. */
+export interface MassRow {
+  readonly step: number
+  readonly itemId: string
+  readonly condition: string
+  readonly mass: number
+  /** The method its agents' answers were drawn by (`stated` when the mass was below the floor, …). */
+  readonly method: string
+  readonly answers: number
+}
+
+/**
+ * Every shared question with a measured option mass, lowest mass first: which condition × item it was, its mass,
+ * and how its answers were scored. Empty for stores without the mass column.
+ */
+export const readMassRows = (db: RunDb): ReadonlyArray<MassRow> => {
+  const masses = readRequestMasses(db)
+  if (masses.size === 0) return []
+  const conditions = new Map((db.prepare(`SELECT condition_idx, condition FROM conditions`).all() as Array<{ condition_idx: number; condition: string }>).map((c) => [c.condition_idx, c.condition]))
+  const items = new Map((db.prepare(`SELECT step, item_idx, item_id FROM items`).all() as Array<{ step: number; item_idx: number; item_id: string }>).map((i) => [`${i.step}:${i.item_idx}`, i.item_id]))
+  const found = new Map<string, { step: number; itemId: string; condition: string; mass: number; method: string; answers: number }>()
+  const rows = db.prepare(
+    `SELECT an.step, an.scoring, an.request_ids, ag.condition_idx FROM answers an JOIN agents ag ON ag.agent_id = an.agent_id WHERE an.request_ids IS NOT NULL`
+  ).iterate() as Iterable<{ step: number; scoring: Buffer; request_ids: Buffer; condition_idx: number }>
+  for (const r of rows) {
+    for (let i = 0; i < r.scoring.length; i++) {
+      const mass = masses.get(r.request_ids.readUInt32LE(4 * i))
+      if (mass === undefined) continue
+      const id = `${r.step}:${r.condition_idx}:${i}`
+      const known = found.get(id)
+      if (known !== undefined) known.answers++
+      else {
+        found.set(id, {
+          step: r.step,
+          itemId: items.get(`${r.step}:${i}`) ?? String(i),
+          condition: conditions.get(r.condition_idx) ?? String(r.condition_idx),
+          mass,
+          method: SCORING_MODES[r.scoring[i] as ScoringCode] ?? "sample",
+          answers: 1
+        })
+      }
+    }
+  }
+  return [...found.values()].sort((a, b) => a.mass - b.mass || a.step - b.step || a.itemId.localeCompare(b.itemId))
+}

@@ -175,6 +175,8 @@ export const reduce = (s: Snapshot, e: RunEvent): Snapshot => {
     }
     case "Stats":
       return { ...s, stats: e.stats }
+    case "Society":
+      return { ...s, society: e.lines }
     case "Paused":
       if (isFinished(s) || s.status === "stopping") return s
       return {

@@ -8,7 +8,7 @@ export type Panel = "run" | "stats" | "help"
 
 export interface StepProgress {
   readonly id: string
-  readonly kind: "questionnaire" | "game"
+  readonly kind: "questionnaire" | "game" | "society"
   readonly unitsTotal: number
   readonly unitsDone: number
   readonly unitsFailed: number
@@ -56,6 +56,8 @@ export interface RunCounts {
   readonly failuresByReason: Readonly<Record<string, number>>
   readonly promptTokens: number
   readonly completionTokens: number
+  /** Answers drawn from a shared distribution whose option mass is below the run's threshold (absent: none seen). */
+  readonly lowMass?: number
 }
 
 export interface Snapshot {
@@ -84,6 +86,8 @@ export interface Snapshot {
   /** Estimated cost so far in US dollars; 0 for the synthetic backend and local models, null when no price is known. */
   readonly costUsd: number | null
   readonly stats: LiveStats | null
+  /** A society step's live lines (headline statistic by round and condition, human figure, lattice map); null without one. */
+  readonly society?: ReadonlyArray<string> | null
   readonly ui: { readonly panel: Panel; readonly width: number; readonly height: number }
   /** A line for the user (e.g. how to resume after `q`). */
   readonly message: string | null
@@ -125,6 +129,7 @@ export type RunEvent =
       readonly conditions: ReadonlyArray<ConditionProgress>
     } & RunCounts)
   | { readonly _tag: "Stats"; readonly stats: LiveStats }
+  | { readonly _tag: "Society"; readonly lines: ReadonlyArray<string> }
   | { readonly _tag: "Paused"; readonly paused: boolean; readonly atMs: number }
   | { readonly _tag: "Stopping"; readonly atMs: number; readonly message: string }
   | { readonly _tag: "Finished"; readonly atMs: number; readonly status: "complete" | "incomplete" | "interrupted"; readonly message: string }

@@ -114,3 +114,30 @@ describe("administration and option order", () => {
     expect(rows.filter((x) => x.attempts === 1)).toHaveLength(80)
   })
 })
+
+describe("value-prompt placement (issue 22 item 7)", () => {
+  it("system (default) sends the value prompt as a system message; --value-prompt prefix puts it before the first user turn, as paper 000", async () => {
+    const dir = tempDir("placement")
+    const args = ["run", "tests/fixtures/mini-values.yaml", "--agents", "11", "--seed", "4", "--runs-dir", dir, "--backend", "openai", "--base-url", server.url, "--model", "m", "--no-cache", "--json"]
+    const before = server.bodies.length
+    const sys = await runCli(args)
+    expect(sys.code, sys.stderr).toBe(0)
+    const systemBodies = server.bodies.slice(before) as Array<Body>
+    const withSystem = systemBodies.find((b) => b.messages[0]!.role === "system")!
+    expect(withSystem).toBeDefined()
+    const prompt = withSystem.messages[0]!.content
+
+    const mid = server.bodies.length
+    const pre = await runCli([...args, "--value-prompt", "prefix"])
+    expect(pre.code, pre.stderr).toBe(0)
+    const prefixBodies = server.bodies.slice(mid) as Array<Body>
+    expect(prefixBodies.length).toBeGreaterThan(0)
+    expect(prefixBodies.every((b) => b.messages.every((m) => m.role !== "system"))).toBe(true)
+    const moved = prefixBodies.find((b) => b.messages[0]!.content.startsWith(`${prompt}\n\n`))
+    expect(moved, "the value prompt opens the first user turn").toBeDefined()
+    expect(moved!.messages[0]!.role).toBe("user")
+
+    const bad = await runCli([...args, "--value-prompt", "middle"])
+    expect(bad.code).toBe(2)
+  })
+})

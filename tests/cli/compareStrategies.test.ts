@@ -36,6 +36,10 @@ describe("valuesim compare-strategies", () => {
         expect(cell.bootstrap.mean!).toBeGreaterThan(0.5)
         expect(cell.bootstrap.ci.lower!).toBeLessThanOrEqual(cell.bootstrap.mean!)
         expect(cell.bootstrap.pAdjusted!).toBeLessThan(0.01)
+        // a chance level and a human ceiling beside every cell (issue 22 items 2, 4)
+        expect(cell.null!.pAdjusted!).toBeLessThan(0.01)
+        if (cell.baseline.id.startsWith("svs")) expect(cell.ceiling.sv).toBeNull()
+        else expect(cell.ceiling.sv!).toBeGreaterThan(0.8)
       }
     }
     // H-NP gives the ESS Sweden no-dominant share (0.4136) to unprimed agents; Uniform and H-Norm give them none.

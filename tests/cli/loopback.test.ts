@@ -25,13 +25,11 @@ const exportRows = async (runDir: string, out: string) => {
   const lines = fs.readFileSync(path.join(out, "answers.csv"), "utf8").trim().split("\n")
   const header = lines[0]!.split(",")
   // provenance: every row names the backend and model that answered
-  expect(header.slice(-2)).toEqual(["backend", "model"])
-  expect(lines[1]).toMatch(/,openai,fake-model$/)
+  const cellsOf = (l: string) => l.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.map((c) => c.replace(/,$/, ""))
+  const first = cellsOf(lines[1]!)
+  expect([first[header.indexOf("backend")], first[header.indexOf("model")]]).toEqual(["openai", "fake-model"])
   const drop = header.indexOf("latency_ms")
-  return lines.map((l) => {
-    const cells = l.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.map((c) => c.replace(/,$/, ""))
-    return cells.filter((_, i) => i !== drop).join(",")
-  })
+  return lines.map((l) => cellsOf(l).filter((_, i) => i !== drop).join(","))
 }
 
 describe("openai backend against the loopback server", () => {
@@ -101,8 +99,14 @@ describe("openai backend against the loopback server", () => {
       const asked = (degraded.bodies as Array<{ messages: Array<{ content: string }> }>).filter((b) => b.messages.some((m) => m.content.includes(item)))
       const records = withRunDb(String(s["runDir"]), (db) => [...readAnswerRecords(db)])
       const conditions = new Set(records.map((a) => a.conditionIdx)).size
-      // Each condition's shared request was sent 6 times (the default max_attempts), then each agent once.
-      expect(asked).toHaveLength(conditions * 6 + agents)
+      // Each condition's shared request was sent 6 times (the default max_attempts); then the next method, stated
+      // probabilities, asked once and re-asked twice (the default reasks: this model never states valid JSON), then
+      // each agent once on its own.
+      expect(asked).toHaveLength(conditions * 6 + conditions * 3 + agents)
+      // Each agent's own request has room for an opener ("**", "Answer:") before the option, unlike the one-token logprob request.
+      const own = (asked as Array<{ max_tokens?: number; logprobs?: boolean; messages: Array<{ content: string }> }>).filter((b) => b.logprobs !== true && !b.messages.some((m) => m.content.includes("Do not pick a single option")))
+      expect(own).toHaveLength(agents)
+      expect(own.every((b) => b.max_tokens === 24)).toBe(true)
       const sampled = records.filter((a) => a.itemIdx === 2)
       expect(sampled).toHaveLength(agents)
       for (const a of sampled) {

@@ -138,6 +138,11 @@ describe("a two-model study (synthetic and a loopback model)", () => {
       byModel.set(String(r["model"]), ids)
     }
     expect([...byModel.keys()]).toEqual(["synthetic-theory-v1", "loop-a"])
+    // a mix of the synthetic backend and an LLM is not synthetic as a whole (issue 22 item 7)
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, `export-${path.basename(runDir)}`, "manifest.json"), "utf8"))
+    expect(manifest.synthetic).toBe(false)
+    expect(manifest.label).toBeNull()
+    expect(manifest.models.map((m: { synthetic: boolean }) => m.synthetic)).toEqual([true, false])
     expect(Math.max(...byModel.get("synthetic-theory-v1")!)).toBe(29)
     expect(Math.min(...byModel.get("loop-a")!)).toBe(30)
     expect(rows.find((r) => r["model"] === "loop-a")!["backend"]).toBe("openai")

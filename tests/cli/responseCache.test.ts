@@ -93,7 +93,9 @@ describe("the response cache across runs", () => {
     expect((await cacheJson(["stats"], cache))["entries"]).toBe(0)
 
     const cold = await counted([...args, "--temperature", "0"], cache)
-    expect(cold.sent).toBeGreaterThanOrEqual(asked)
+    // At temperature 0 agents of one condition sending the same prompt share one request (issue 20 item 5).
+    expect(cold.sent).toBeGreaterThan(0)
+    expect(cold.sent).toBeLessThan(asked)
     const hot = await counted([...args, "--temperature", "0"], cache)
     expect(hot.sent).toBe(0)
     expect(hot.summary["answers"]).toBe(cold.summary["answers"])

@@ -179,10 +179,10 @@ describe("malformed specs: one line per problem", () => {
     expect(problems).toEqual([
       "colour: unknown key",
       "agents: expected an integer, got 1.5",
-      'steps[0]: expected a mapping with key questionnaire or a mapping with key game, got {"questionnaire":"q.yaml","extra":1}',
-      "steps[1]: expected a mapping with key questionnaire or a mapping with key game, got {}",
+      'steps[0]: expected a mapping with key questionnaire, a mapping with key game or a mapping with key society, got {"questionnaire":"q.yaml","extra":1}',
+      "steps[1]: expected a mapping with key questionnaire, a mapping with key game or a mapping with key society, got {}",
       'backend.kind: expected "synthetic", "openai" or "local", got "bogus"',
-      'backend.temperature: expected a number, got "hot"',
+      'backend.temperature: expected a number or "omit", got "hot"',
       "backend.top_logprobs: expected a number between 1 and 20, got 0"
     ])
     for (const p of problems) expect(p).not.toMatch(/Expected|undefined|readonly/)

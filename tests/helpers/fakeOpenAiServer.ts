@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
+import { openerReply, type OpenerModel } from "./openerModel.js"
 
 /** One scripted misbehaviour, consumed by one incoming chat-completion request. */
 export type Fault =
@@ -72,8 +73,25 @@ export interface FakeServerOptions {
   readonly serving?: Serving
   /** Called with each fault injected (planned, periodic or seeded) and the request's 1-based number. */
   readonly onFault?: (fault: Fault, request: number) => void
+  /**
+   * Answer as the opener model of `openerModel.ts` (a known answer distribution, replies that often open with
+   * `**`, `Answer` or a space) instead of the default model. Faults still apply.
+   */
+  readonly opener?: OpenerModel
+  /**
+   * A server kind's own behaviour (tests/helpers/serverKinds.ts): given each parsed chat request body and its
+   * 1-based number, the reply to send instead of the default one, or undefined for the default (faults first).
+   */
+  readonly profile?: (body: unknown, request: number) => ProfileReply | undefined
   /** More routes (e.g. the Files and Batches endpoints of `fakeBatchApi.ts`): true when it answered the request. */
   readonly routes?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean
+}
+
+/** A reply a profile sends: its status, JSON body (sent as given, arrays included) and extra headers. */
+export interface ProfileReply {
+  readonly status: number
+  readonly body: unknown
+  readonly headers?: Readonly<Record<string, string>>
 }
 
 export interface FakeServer {
@@ -354,6 +372,12 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
         return sendJson(res, 400, { error: { message: "The request is invalid", type: "invalid_request_error", code: null } })
       case "ok":
       case undefined: {
+        if (opts.opener !== undefined) {
+          const reply = openerReply(body, opts.opener)
+          const full = completionBody(body, reply.content, reply.top ?? [], created, n) as { choices: Array<Record<string, unknown>> }
+          if (reply.top === null) full.choices[0]!["logprobs"] = null
+          return sendJson(res, 200, served(full))
+        }
         const { content, top } = answerFor(messagesOf(body), answerModel(body))
         return sendJson(res, 200, served(completionBody(body, content, top, created, n)))
       }
@@ -395,11 +419,14 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
       opts.onFault?.(fault, n)
     }
 
+    const custom = fault === undefined ? opts.profile?.(body, n) : undefined
+    const reply = () =>
+      custom === undefined ? respond(req, res, body, fault, n, () => settle(false)) : sendJson(res, custom.status, custom.body, { ...custom.headers })
     if (latency > 0 && fault?.kind !== "hang") {
-      const timer = setTimeout(() => respond(req, res, body, fault, n, () => settle(false)), latency)
+      const timer = setTimeout(reply, latency)
       res.on("close", () => clearTimeout(timer))
     } else {
-      respond(req, res, body, fault, n, () => settle(false))
+      reply()
     }
   }
 

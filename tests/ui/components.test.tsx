@@ -52,6 +52,15 @@ describe("RunPanel", () => {
     expect(banner?.reduce((n, s) => n + s.text.length, 0)).toBe(80)
   })
 
+  it("flags answers drawn from distributions with low option mass, and says nothing when there are none", () => {
+    const base = openAiSnapshot("run")
+    const flagged = runPanelLines({ ...base, totals: { ...base.totals, lowMass: 1234 } }, 120).flat()
+    const seg = flagged.find((s) => s.text.includes("low option mass"))
+    expect(seg?.text).toBe("1,234 low option mass")
+    expect(seg?.color).toBe("yellow")
+    expect(runPanelLines(base, 120).flat().some((s) => s.text.includes("low option mass"))).toBe(false)
+  })
+
   it("shows an OpenAI run with retries, failures by reason and a cost, and no banner", () => {
     const text = dashboard(openAiSnapshot("run"))
     expect(text).not.toContain(SYNTHETIC_BANNER)

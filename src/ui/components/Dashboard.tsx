@@ -42,7 +42,8 @@ export const finalLines = (snapshot: Snapshot, width: number, height: number): A
   const run = runPanelLines(snapshot, width)
   const total = run.findIndex((l) => l[0]?.text.startsWith("total") === true)
   const head = total < 0 ? run.slice(0, 3) : run.slice(0, total + 1 + snapshot.steps.length)
-  return [...head, [], ...statsPanelLines(snapshot.stats, width, Math.max(1, height - head.length - 1))]
+  const society = (snapshot.society ?? []).map((t): Line => [seg(t)])
+  return [...head, [], ...society, ...statsPanelLines(snapshot.stats, width, Math.max(1, height - head.length - 1 - society.length))]
 }
 
 /**
@@ -59,6 +60,13 @@ export const Dashboard = ({ snapshot }: { readonly snapshot: Snapshot }) => {
         <Lines lines={finalLines(snapshot, width, Math.max(1, bodyHeight - AFTER_ROWS))} width={width} height={Math.max(1, bodyHeight - AFTER_ROWS)} />
       ) : snapshot.ui.panel === "run" ? (
         <RunPanel snapshot={snapshot} width={width} height={bodyHeight} />
+      ) : snapshot.ui.panel === "stats" && snapshot.society ? (
+        <Box flexDirection="column">
+          <Lines lines={snapshot.society.map((t) => [seg(t)])} width={width} height={Math.min(bodyHeight, snapshot.society.length)} />
+          {snapshot.stats !== null && bodyHeight > snapshot.society.length + 3 ? (
+            <StatsPanel stats={snapshot.stats} width={width} height={bodyHeight - snapshot.society.length} />
+          ) : null}
+        </Box>
       ) : snapshot.ui.panel === "stats" ? (
         <StatsPanel stats={snapshot.stats} width={width} height={bodyHeight} />
       ) : (

@@ -146,7 +146,9 @@ export const runPanelLines = (snapshot: Snapshot, width: number, height?: number
     sep,
     seg(`${formatCount(totals.retries)} retries`, totals.retries > 0 ? { color: "yellow" } : {}),
     sep,
-    seg(`${formatCount(totals.answers)} answers`)
+    seg(`${formatCount(totals.answers)} answers`),
+    // Answers drawn from distributions whose options carried little of the first token's probability.
+    ...((totals.lowMass ?? 0) > 0 ? [sep, seg(`${formatCount(totals.lowMass ?? 0)} low option mass`, { color: "yellow" })] : [])
   ])
   const failures = Object.entries(totals.failuresByReason)
     .filter(([, n]) => n > 0)

@@ -1,0 +1,133 @@
+/**
+ * The society tables of an export, as column batches (typed arrays, a round's agents at a time): `edges` (each
+ * tie of each society step's network once, source < target) and `society` (one row per agent per round: its
+ * action, its degree, what its neighbours did that round and, for the prisoner's dilemma, its payoff summed over
+ * its ties). Both feed the Parquet writer directly and the CSV/JSONL writer through `batchRecords`.
+ */
+import type { RunSpec } from "../config/RunSpec.js"
+import { stepId } from "../config/RunSpec.js"
+import type { ColumnBatch, ColumnSpec } from "../store/parquet.js"
+import { readAgentConditions, readConditions } from "../store/reads.js"
+import type { RunDb } from "../store/RunStore.js"
+import { lastSocietyRound, readSocietyActions, readSocietyNetwork } from "../store/society.js"
+import { rewireStep } from "../sampling/network.js"
+import { stream } from "../sampling/rng.js"
+import { cooperationState, cpPayoffs, levelled, optionsOf, pdPayoffs, pgPayoffs } from "./dynamics.js"
+
+export const EDGE_COLUMNS = ["step", "society", "source", "target"] as const
+export const SOCIETY_COLUMNS = ["step", "society", "round", "agent_id", "condition", "action", "label", "degree", "neighbours_acting", "payoff"] as const
+
+/** The society steps of a run (index and scenario). */
+const societySteps = (spec: RunSpec | undefined) =>
+  (spec?.steps ?? []).flatMap((s, i) => (s.kind === "society" ? [{ step: i, s: s.society, name: stepId(s) }] : []))
+
+export const hasSociety = (spec: RunSpec | undefined): boolean => societySteps(spec).length > 0
+
+export const edgeParquet = (spec: RunSpec | undefined): Array<ColumnSpec> => [
+  { name: "step", type: "INTEGER" },
+  { name: "society", type: "ENUM", members: societySteps(spec).map((x) => x.name) },
+  { name: "source", type: "INTEGER" },
+  { name: "target", type: "INTEGER" }
+]
+
+export const societyParquet = (db: RunDb, spec: RunSpec | undefined): Array<ColumnSpec> => [
+  { name: "step", type: "INTEGER" },
+  { name: "society", type: "ENUM", members: societySteps(spec).map((x) => x.name) },
+  { name: "round", type: "INTEGER" },
+  { name: "agent_id", type: "INTEGER" },
+  { name: "condition", type: "ENUM", members: readConditions(db).map((c) => c.condition) },
+  { name: "action", type: "INTEGER" },
+  { name: "label", type: "VARCHAR" },
+  { name: "degree", type: "INTEGER" },
+  { name: "neighbours_acting", type: "DOUBLE" },
+  { name: "payoff", type: "DOUBLE" }
+]
+
+const CHUNK = 65_536
+
+/** Every tie once per society step, in batches. */
+export function* edgeBatches(db: RunDb, spec: RunSpec | undefined): Generator<ColumnBatch> {
+  for (const [j, { step }] of societySteps(spec).entries()) {
+    const g = readSocietyNetwork(db, step)
+    let src = new Int32Array(CHUNK)
+    let dst = new Int32Array(CHUNK)
+    let m = 0
+    const flush = function* (): Generator<ColumnBatch> {
+      if (m === 0) return
+      yield { rows: m, columns: [new Int32Array(m).fill(step), new Int32Array(m).fill(j), src.subarray(0, m), dst.subarray(0, m)] }
+      src = new Int32Array(CHUNK)
+      dst = new Int32Array(CHUNK)
+      m = 0
+    }
+    for (let u = 0; u < g.n; u++) {
+      for (let e = g.offsets[u]!; e < g.offsets[u + 1]!; e++) {
+        const v = g.targets[e]!
+        if (v <= u) continue
+        src[m] = u
+        dst[m] = v
+        if (++m === CHUNK) yield* flush()
+      }
+    }
+    yield* flush()
+  }
+}
+
+/** One row per agent per stored round (round 0, diffusion's seeds, included), in batches of a round's agents. */
+export function* societyBatches(db: RunDb, spec: RunSpec | undefined): Generator<ColumnBatch> {
+  const conditions = readAgentConditions(db)
+  for (const [j, { step, s }] of societySteps(spec).entries()) {
+    let g = readSocietyNetwork(db, step)
+    const labels = new Map(optionsOf(s.dynamic, s.params).map((o) => [o.value, o.label]))
+    const last = lastSocietyRound(db, step)
+    const pay = new Float64Array(g.n)
+    for (let round = 0; round <= last; round++) {
+      const actions = readSocietyActions(db, step, round)
+      if (actions === null) continue
+      if (s.dynamic === "prisoners-dilemma") pdPayoffs(g, actions, s.params.payoffs, pay)
+      if (s.dynamic === "public-goods") pgPayoffs(g, actions, s.params, pay)
+      if (s.dynamic === "common-pool") cpPayoffs(g, actions, s.params, pay)
+      for (let from = 0; from < g.n; from += CHUNK) {
+        const m = Math.min(CHUNK, g.n - from)
+        const agent = new Int32Array(m)
+        const cond = new Int32Array(m)
+        const action = new Int32Array(m)
+        const label: Array<string | null> = new Array(m)
+        const degree = new Int32Array(m)
+        const acting = new Float64Array(m)
+        const payoff = new Float64Array(m).fill(NaN)
+        for (let i = 0; i < m; i++) {
+          const u = from + i
+          agent[i] = u
+          cond[i] = conditions[u]!
+          action[i] = actions[u]!
+          label[i] = labels.get(actions[u]!) ?? null
+          const a = g.offsets[u]!
+          const b = g.offsets[u + 1]!
+          degree[i] = b - a
+          let sum = 0
+          for (let e = a; e < b; e++) sum += actions[g.targets[e]!]!
+          acting[i] = levelled(s.dynamic) ? (b === a ? NaN : sum / (b - a)) : sum
+          if (s.dynamic === "prisoners-dilemma" || s.dynamic === "public-goods" || s.dynamic === "common-pool") payoff[i] = pay[u]!
+        }
+        yield { rows: m, columns: [new Int32Array(m).fill(step), new Int32Array(m).fill(j), new Int32Array(m).fill(round), agent, cond, action, label, degree, acting, payoff] }
+      }
+      // A dynamic network: the next round is played on the ties as this round's updates left them.
+      if (round >= 1 && (s.network.rewire ?? 0) > 0) g = rewireStep(g, cooperationState(s.dynamic, actions), s.network.rewire!, stream(spec!.seed, "rewire", step, round))
+    }
+  }
+}
+
+/** A batch's rows as records (enum columns as their member names, NaN as null), for CSV and JSONL. */
+export function* batchRecords(columns: ReadonlyArray<ColumnSpec>, batch: ColumnBatch): Generator<Record<string, unknown>> {
+  for (let r = 0; r < batch.rows; r++) {
+    const rec: Record<string, unknown> = {}
+    columns.forEach((c, i) => {
+      const data = batch.columns[i] as ArrayLike<number | string | null>
+      const x = data[r] ?? null
+      if (c.type === "ENUM") rec[c.name] = typeof x === "number" && x >= 0 ? (c.members[x] ?? null) : null
+      else if (typeof x === "number" && Number.isNaN(x)) rec[c.name] = null
+      else rec[c.name] = typeof x === "number" && c.type === "DOUBLE" ? Math.round(x * 1e9) / 1e9 : x
+    })
+    yield rec
+  }
+}

@@ -1,0 +1,65 @@
+import { Effect } from "effect"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
+import { describe, expect, it } from "vitest"
+import { resolveBackend } from "../../src/config/StudyFile.js"
+import { probeEndpoint, probeTable } from "../../src/probe/probe.js"
+import { readBody, sendJson } from "../helpers/fakeOpenAiServer.js"
+
+const choices = [1, 2, 3, 4].map((v) => ({ token: String(v), label: `option ${v}`, value: v }))
+const messages = [{ role: "user" as const, content: "How much is this like you?\n1. a\n2. b\n3. c\n4. d" }]
+
+/**
+ * A reasoning model's endpoint, as OpenAI documents its o-series and gpt-5 chat completions (a stated
+ * assumption of this test): `temperature` and `max_tokens` refused with a 400 naming them, no logprobs, reasoning
+ * tokens reported in `usage.completion_tokens_details`. Asked for stated probabilities, it states them.
+ */
+const reasoningServer = () =>
+  new Promise<{ url: string; bodies: Array<Record<string, unknown>>; close: () => Promise<void> }>((resolve) => {
+    const bodies: Array<Record<string, unknown>> = []
+    const server = createServer((req, res) => {
+      void readBody(req).then((text) => {
+        const body = JSON.parse(text) as Record<string, unknown>
+        bodies.push(body)
+        const refuse = (param: string, message: string) =>
+          sendJson(res, 400, { error: { message, type: "invalid_request_error", param, code: "unsupported_parameter" } })
+        if ("temperature" in body) return refuse("temperature", "Unsupported value: 'temperature' does not support 0.7 with this model. Only the default (1) value is supported.")
+        if ("max_tokens" in body) return refuse("max_tokens", "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.")
+        if (body["logprobs"] === true) return refuse("logprobs", "This model does not support the logprobs parameter.")
+        const stated = JSON.stringify(body["messages"]).includes("Do not pick a single option")
+        sendJson(res, 200, {
+          id: "x", object: "chat.completion", created: 0, model: "reasoner",
+          choices: [{ index: 0, message: { role: "assistant", content: stated ? '{"1": 0.1, "2": 0.2, "3": 0.3, "4": 0.4}' : "3" }, logprobs: null, finish_reason: "stop" }],
+          usage: { prompt_tokens: 20, completion_tokens: 80, total_tokens: 100, completion_tokens_details: { reasoning_tokens: 64 } }
+        })
+      })
+    })
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo
+      resolve({ url: `http://127.0.0.1:${port}/v1`, bodies, close: () => new Promise<void>((done) => server.close(() => done())) })
+    })
+  })
+
+describe("the capability probe", () => {
+  it("finds refused temperature and max_tokens, no logprobs and thinking, and chooses stated", async () => {
+    const server = await reasoningServer()
+    try {
+      const backend = resolveBackend({ kind: "openai" }, { backend: "openai", baseUrl: server.url, model: "reasoner" }, {})
+      const { result, preloaded } = await Effect.runPromise(probeEndpoint({ backend, apiKey: "k", messages, choices }))
+      expect(result).toMatchObject({
+        logprobs: false, optionMass: null, temperatureAccepted: false, maxTokensAccepted: false, thinks: true, stated: true, method: "stated"
+      })
+      expect(result.thinkingEvidence).toContain("64 reasoning tokens")
+      expect(result.reason).toContain("the server refuses logprobs")
+      // Refused, then sent without temperature, with max_completion_tokens, without logprobs; then the stated question.
+      expect(result.requests).toBe(5)
+      expect(server.bodies[4]).toMatchObject({ max_completion_tokens: 200 })
+      expect(server.bodies[4]).not.toHaveProperty("temperature")
+      // The run's own requests send temperature and max_tokens, so a reply to a changed request is not kept as one.
+      expect(preloaded).toEqual([])
+      expect(probeTable(result).at(-1)).toMatch(/^method: stated — /)
+    } finally {
+      await server.close()
+    }
+  })
+})
