@@ -1,6 +1,6 @@
 /**
  * Where a run starts: the hidden staging folder a new run's plan is written in before it becomes the run folder
- * (src/app/runStudy.ts `createPlannedRun` renames it into place), so a run folder never exists without its plan.
+ * (src/run/plan.ts `createPlannedRun` renames it into place), so a run folder never exists without its plan.
  */
 import { Effect } from "effect"
 import * as fs from "node:fs"
