@@ -18,7 +18,8 @@ import { versions } from "./version.js"
 import { loadPriceSetting } from "../config/PricesFile.js"
 import type { Preloaded } from "../engine/RequestCache.js"
 import { defaultCacheDir } from "../llm/responseCache.js"
-import { probeTable, type ProbeResult } from "../probe/probe.js"
+import { adaptToProbe, probeTable, type ProbeResult } from "../probe/probe.js"
+import { readRunTotals } from "../store/reads.js"
 import { DatabaseError, putManifest } from "../store/RunStore.js"
 import { reserveSpace, storeErrorOf } from "../store/storeFault.js"
 import { withDatabase, createPlannedRun, specOf } from "../run/plan.js"
@@ -114,7 +115,12 @@ export const startRun = (planned: RunSpec, runsDir: string, env: Readonly<Record
         probes.push(probed.result)
         probeExtra += probed.result.requests - probed.preloaded.length
         for (const line of probeTable(probed.result)) yield* (out.json ? Console.error : Console.log)(`[valuesim] probe ${line.trimStart()}`)
-        spec0 = withBackend(spec0, b, { ...backend, scoring: probed.result.method })
+        const adapted = adaptToProbe(backend, probed.result)
+        if (adapted.omitTemperature === true && backend.omitTemperature !== true) yield* say("[valuesim] probe: the server refuses temperature; sending none (as --no-temperature)")
+        if (adapted.maxCompletionTokens !== backend.maxCompletionTokens) {
+          yield* say(`[valuesim] probe: the model takes max_completion_tokens; sending ${adapted.maxCompletionTokens} (room to reason; set --max-completion-tokens to change)`)
+        }
+        spec0 = withBackend(spec0, b, adapted)
         if (probed.preloaded.length > 0) {
           preloaded.push(probed.preloaded)
           continue
@@ -171,6 +177,14 @@ export const resumeRun = (
         // (and so the answers already stored) stay those of the run's plan.
         if (spec.backends !== undefined && overrides.baseUrl !== undefined) {
           return yield* new UsageError({ detail: `--base-url: the run has ${spec.backends.length} backends; it names one server and cannot say whose` })
+        }
+        const done = readRunTotals(db)
+        if (done.pending === 0 && done.failed === 0) {
+          // Nothing to continue: said so, nothing sent (no endpoint is probed); the summary and the headline follow.
+          yield* (out.json ? Console.error : Console.log)(
+            `[valuesim] run ${escapeControl(runId)} is already complete: all ${done.done} agent-steps are done (${done.answers} answers); nothing to resume, nothing sent`
+          )
+          return yield* driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded: [], prices, endpoint: spec.backend.baseUrl, cacheDir: null })
         }
         const withTimeout = (b: BackendSettings): BackendSettings => (overrides.timeoutMs === undefined ? b : { ...b, timeoutMs: overrides.timeoutMs })
         const resumed: RunSpec = {

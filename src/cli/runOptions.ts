@@ -5,6 +5,8 @@
 import { BOOTSTRAP_SIZE_RULES } from "../stats/chance.js"
 import { Options } from "@effect/cli"
 import { Console, Data, Effect, Option } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
 import type { RunSummary } from "../app/runStudy.js"
 import { cliCommand } from "../app/invocation.js"
 import { runHeadline } from "../app/resultLine.js"
@@ -21,6 +23,16 @@ export class RunIncompleteError extends Data.TaggedError("RunIncompleteError")<{
 }
 
 export const env = process.env as Readonly<Record<string, string | undefined>>
+
+/**
+ * A run folder argument: as given when it exists; a bare run id (`20261207-…-s1`) that is no folder here is
+ * looked up under `runs/`, where `run` puts runs by default.
+ */
+export const runDirArg = (given: string): string => {
+  if (fs.existsSync(given) || given.includes("/") || given.includes(path.sep)) return given
+  const underRuns = path.join("runs", given)
+  return fs.existsSync(path.join(underRuns, "run.sqlite")) ? underRuns : given
+}
 export const opt = <A>(o: Option.Option<A>): A | undefined => Option.getOrUndefined(o)
 
 export const json = Options.boolean("json").pipe(Options.withDescription("print the result as one JSON object on the last stdout line (default: text)"))

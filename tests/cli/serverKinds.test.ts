@@ -98,11 +98,11 @@ describe("server kinds: what a user must set, and what happens otherwise", () =>
     expect((s.bodies.at(-1) as Record<string, unknown>)["reasoning_effort"]).toBe("minimal")
   }, 120_000)
 
-  it("Anthropic's compatibility layer: logprobs silently missing stops at the probe naming --scoring sample; sample answers", async () => {
+  it("Anthropic's compatibility layer: logprobs silently missing stops at the probe naming --scoring stated; sample answers", async () => {
     const s = await start({ kind: "anthropic" })
     const first = await run(s, 10, [])
     expect(first.code).toBe(2)
-    expect(first.stderr).toContain("--scoring sample")
+    expect(first.stderr).toContain("--scoring stated")
     expectAnswered(await run(s, 10, ["--scoring", "sample"]), 100)
   }, 60_000)
 
@@ -126,13 +126,13 @@ describe("server kinds: what a user must set, and what happens otherwise", () =>
     expect(wrong.stderr).toContain("The model `Qwen/nonexistent` does not exist.")
   }, 60_000)
 
-  it("Ollama: logprob scoring from 0.12.11; 0.12.10 stops at the probe naming --scoring sample; a thinking model answers with --reasoning-effort none", async () => {
+  it("Ollama: logprob scoring from 0.12.11; 0.12.10 stops at the probe naming --scoring stated; a thinking model answers with --reasoning-effort none", async () => {
     expectAnswered(await run(await start({ kind: "ollama" }), 10, []), 100)
     await server?.close()
     const old = await start({ kind: "ollama", ollamaVersion: "0.12.10" })
     const first = await run(old, 10, [])
     expect(first.code).toBe(2)
-    expect(first.stderr).toContain("--scoring sample")
+    expect(first.stderr).toContain("--scoring stated")
     await server?.close()
     const thinking = await start({ kind: "ollama", thinkingTokens: 200 })
     const cut = await run(thinking, 10, ["--scoring", "sample"])

@@ -142,7 +142,7 @@ export const fnv1a = (s: string): number => {
 }
 
 /** mulberry32: a tiny deterministic PRNG seeded from the hash. */
-const prng = (seed: number): (() => number) => {
+export const prng = (seed: number): (() => number) => {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0
