@@ -19,6 +19,8 @@ const exitCodeOf = (error: unknown): number => {
   const tag = (error as { _tag?: string })._tag
   // Stopped by --max-cost: like an interruption, resumable.
   if (tag === "MaxCostReached") return 130
+  // Stopped by the provider's exhausted quota: interrupted, resumable once there is credit again.
+  if (tag === "QuotaExhausted") return 130
   // RunLocked: another process writes to the run (src/run/lock.ts).
   return tag === "SpecFileError" || tag === "UsageError" || tag === "BackendUnusableError" || tag === "RunLocked" ? 2 : 1
 }

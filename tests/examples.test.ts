@@ -105,7 +105,7 @@ describe("examples/", () => {
     const r = await ok(["report", String(s["runDir"]), "--baseline", "examples/02-own-population/derived", "--baseline", "human-baselines"])
     expect(r.stdout).toContain("My sample")
     // The population's shares come from the same sample: comparing with its own hierarchy is flagged (item 14).
-    expect(r.stdout).toContain("My sample (invented answers of 80 persons, an example): value hierarchy [circular]")
+    expect(r.stdout.replace(/\s+/g, " ")).toContain("[circular] My sample (invented answers of 80 persons, an example): value hierarchy: circular:")
   })
 
   it("03: the policy vignette deliberates after the questionnaire", async () => {
@@ -119,24 +119,57 @@ describe("examples/", () => {
     }
     expect(await step("sample")).toBe(400 * 3)
     expect(await step("logprob")).toBeLessThan(400 * 3)
+    // Polarisation (issue 21 item 17): the groups it compares are shown with their sizes, a group of fewer than 10
+    // agents (here Self-Enhancement: 5) is left out of the range, and the by-round plot lists no human series.
+    const report = JSON.parse((await ok(["report", String(s["runDir"]), "--format", "json", "--permutations", "0"])).stdout) as {
+      games: Array<{ metrics: Array<{ metric: string; round: number | null; value: number | null; byCondition: Array<{ condition: string; value: number; n: number }> }>; polarisationGroups: Array<{ group: string; agents: number; counted: boolean }> }>
+    }
+    const game = report.games[0]!
+    expect(game.polarisationGroups.find((g) => g.group === "Self-Enhancement")).toEqual({ group: "Self-Enhancement", agents: 5, counted: false })
+    for (const m of game.metrics.filter((x) => x.metric === "polarisation")) {
+      const counted = m.byCondition.filter((b) => b.n >= 10).map((b) => b.value)
+      expect(m.value).toBeCloseTo(Math.max(...counted) - Math.min(...counted), 12)
+    }
+    const text = (await ok(["report", String(s["runDir"]), "--permutations", "0"])).stdout
+    expect(text.replace(/\s+/g, " ")).toMatch(/polarisation compares the higher-order value groups \(agents\): .*Self-Enhancement 5; Self-Enhancement has fewer than 10 agents and is left out/)
+    const out = path.join(work, "03.html")
+    await ok(["report", String(s["runDir"]), "--format", "html", "--out", out, "--permutations", "0"])
+    const html = fs.readFileSync(out, "utf8")
+    const figure = html.slice(html.lastIndexOf("<figure", html.indexOf("mean-position by round")), html.indexOf("mean-position by round"))
+    expect(figure).toContain("<svg")
+    expect(figure).not.toContain("human baseline")
+  })
+
+  it("04 and 05 say what their comparisons and settings do (issue 21 item 18)", () => {
+    // The charity framing is compared with a human figure whose recipient is a stranger: the README says so.
+    const readme = fs.readFileSync(path.join(ROOT, "examples/04-custom-game-wording/README.md"), "utf8").replace(/\s+/g, " ")
+    expect(readme).toMatch(/Flage 2024\)\. That figure is the reference for the original wording, whose recipient is another participant, a stranger/)
+    expect(readme).toMatch(/charity wording is therefore not compared with a human figure of its own/)
+    // Logprob scoring without logprobs stops the run; it never falls back to sample scoring.
+    const ollama = fs.readFileSync(path.join(ROOT, "examples/05-endpoints/ollama.yaml"), "utf8")
+    expect(ollama).not.toMatch(/falls back/)
+    expect(ollama.replace(/\s*#\s*/g, " ")).toMatch(/stops the run before anything is written \(exit 2\): it does not fall back to sample scoring/)
   })
 
   it("04: a game in your own words runs beside the original", async () => {
-    await ok(["validate", "examples/04-custom-game-wording/dictator-charity.yaml"])
-    for (const spec of ["examples/04-custom-game-wording/dictator-charity.yaml", "scenarios/games/dictator.yaml"]) {
-      const r = await ok(["run", spec, "--agents", "300", "--no-tui"])
-      expect(r.stdout).toMatch(/result: .*give-share \d\.\d{3}/)
-    }
+    const [, ...runs] = await Promise.all([
+      ok(["validate", "examples/04-custom-game-wording/dictator-charity.yaml"]),
+      ...["examples/04-custom-game-wording/dictator-charity.yaml", "scenarios/games/dictator.yaml"].map((spec) => ok(["run", spec, "--agents", "300", "--no-tui"]))
+    ])
+    for (const r of runs) expect(r.stdout).toMatch(/result: .*give-share \d\.\d{3}/)
   })
 
   it("05: the endpoint studies validate, plan without sending anything, and run against a local server", async () => {
-    for (const f of ["ollama", "vllm", "openai"]) await ok(["validate", `examples/05-endpoints/${f}.yaml`])
-    const vllm = lastJson((await ok(["plan", "examples/05-endpoints/vllm.yaml", "--json"])).stdout)
-    expect(vllm["requests"]).toBe(440)
-    const openai = lastJson((await ok(["plan", "examples/05-endpoints/openai.yaml", "--json"], { VALUESIM_PRICES: "0.15,0.6" })).stdout)
-    expect(Number(openai["costUsd"])).toBeGreaterThan(0)
+    // All at once: validate and plan send nothing (the request count below would show it if they did).
     const before = server.requests
-    const s = await run(["examples/05-endpoints/ollama.yaml", "--base-url", server.url, "--agents", "10"])
+    const [vllmPlan, openaiPlan, s] = await Promise.all([
+      ok(["plan", "examples/05-endpoints/vllm.yaml", "--json"]),
+      ok(["plan", "examples/05-endpoints/openai.yaml", "--json"], { VALUESIM_PRICES: "0.15,0.6" }),
+      run(["examples/05-endpoints/ollama.yaml", "--base-url", server.url, "--agents", "10"]),
+      ...["ollama", "vllm", "openai"].map((f) => ok(["validate", `examples/05-endpoints/${f}.yaml`]))
+    ])
+    expect(lastJson(vllmPlan!.stdout)["requests"]).toBe(440)
+    expect(Number(lastJson(openaiPlan!.stdout)["costUsd"])).toBeGreaterThan(0)
     expect(s["answers"]).toBe(10 * 40)
     expect(server.requests - before).toBe(10 * 40 + 1)
   })
@@ -162,8 +195,8 @@ describe("examples/", () => {
   it("07: a study of several models validates, plans per backend, and runs with the models compared in the report", async () => {
     const file = "examples/07-two-models/study.yaml"
     expect(readmeCommands("07-two-models")[0]).toBe(`validate ${file}`)
-    await ok(["validate", file])
-    const plan = lastJson((await ok(["plan", file, "--json"])).stdout) as { backends: Array<{ name: string; requests: number }> }
+    const [, planned] = await Promise.all([ok(["validate", file]), ok(["plan", file, "--json"])])
+    const plan = lastJson(planned.stdout) as { backends: Array<{ name: string; requests: number }> }
     expect(plan.backends.map((b) => b.name)).toEqual(["synthetic-theory-v1", "llama3.1:8b", "qwen2.5:7b"])
     expect(plan.backends[0]!.requests).toBe(0)
     // Here the loopback server stands in for both Ollama instances.
@@ -174,16 +207,19 @@ describe("examples/", () => {
     expect(s["models"]).toEqual(["synthetic-theory-v1", "llama3.1:8b", "qwen2.5:7b"])
     const report = await ok(["report", String(s["runDir"])])
     expect(report.stdout).toContain("Models side by side — 3 backends")
-    expect(report.stdout).toMatch(/qwen2\.5:7b\s+40/)
+    expect(report.stdout).toMatch(/qwen2\.5:7b\s+(respondents )?40/)
   })
 
   it("09: the framing experiment validates, plans per arm, runs, and its report shows the arm effect", async () => {
     const file = "examples/09-policy-experiment/study.yaml"
     expect(readmeCommands("09-policy-experiment")[0]).toBe(`validate ${file}`)
-    await ok(["validate", file])
-    const plan = lastJson((await ok(["plan", file, "--backend", "openai", "--model", "gpt-4o-mini", "--json"])).stdout) as { steps: Array<{ arm?: string }> }
+    const [, planned, s] = await Promise.all([
+      ok(["validate", file]),
+      ok(["plan", file, "--backend", "openai", "--model", "gpt-4o-mini", "--json"]),
+      run([file, "--agents", "120"])
+    ])
+    const plan = lastJson(planned.stdout) as { steps: Array<{ arm?: string }> }
     expect(plan.steps.map((s) => s.arm ?? null)).toEqual([null, "loss", "gain"])
-    const s = await run([file, "--agents", "120"])
     expect(s["status"]).toBe("complete")
     const report = JSON.parse((await ok(["report", String(s["runDir"]), "--format", "json"])).stdout) as Report
     const e = report.experiments![0]!
@@ -201,20 +237,57 @@ describe("examples/", () => {
     const columns = new Set([...header("answers.csv"), ...header("scores.csv")])
     const py = fs.readFileSync(path.join(ROOT, "examples/06-analyse-export/analyse.py"), "utf8")
     const sql = fs.readFileSync(path.join(ROOT, "examples/06-analyse-export/analyse.sql"), "utf8")
-    const used = new Set([...py.matchAll(/\["([a-z_]+)"\]|"([a-z_]+)"(?=[,\]])/g)].map((m) => m[1] ?? m[2]!).filter((c) => !["mean", "index"].includes(c)))
+    const used = new Set([...py.matchAll(/\["([a-z_]+)"\]|"([a-z_]+)"(?=[,\]])/g)].map((m) => m[1] ?? m[2]!).filter((c) => !["mean", "index", "n"].includes(c)))
     for (const c of ["agent_id", "value", "condition", "subscale", "centered", "primed_value"]) {
       expect(used.has(c) || sql.includes(c), c).toBe(true)
       expect(columns.has(c), c).toBe(true)
     }
     for (const c of used) expect(columns.has(c), `analyse.py reads ${c}`).toBe(true)
-    let pandas = true
-    try {
-      execFileSync("python3", ["-c", "import pandas"], { stdio: "ignore" })
-    } catch {
-      pandas = false
+
+    // Ties (issue 21 item 18): an agent whose highest centered score several values share has no single highest
+    // value. Computed here from scores.csv, then by the DuckDB script, then (where installed) by pandas: one figure.
+    const rows = fs.readFileSync(path.join(exportDir, "scores.csv"), "utf8").trim().split("\n").map((l) => l.split(","))
+    const col = (name: string) => rows[0]!.indexOf(name)
+    const agents = new Map<string, { primed: string; top: Array<string>; best: number }>()
+    for (const r of rows.slice(1)) {
+      const centered = Number(r[col("centered")])
+      if (r[col("centered")] === "" || !Number.isFinite(centered)) continue
+      const a = agents.get(r[col("agent_id")]!) ?? { primed: r[col("primed_value")]!, top: [], best: -Infinity }
+      if (centered > a.best) [a.best, a.top] = [centered, [r[col("subscale")]!]]
+      else if (centered === a.best) a.top.push(r[col("subscale")]!)
+      agents.set(r[col("agent_id")]!, a)
     }
-    if (!pandas) return
-    const out = execFileSync("python3", [path.join(ROOT, "examples/06-analyse-export/analyse.py"), exportDir], { encoding: "utf8" })
+    const primed = [...agents.values()].filter((a) => a.primed !== "")
+    const single = primed.filter((a) => a.top.length === 1)
+    const tied = primed.length - single.length
+    const rate = single.filter((a) => a.top[0] === a.primed).length / single.length
+    expect(tied).toBeGreaterThan(0)
+    const { DuckDBInstance } = await import("@duckdb/node-api")
+    const duck = await DuckDBInstance.create(":memory:")
+    const con = await duck.connect()
+    const statements = sql.replaceAll("'scores.csv'", `'${path.join(exportDir, "scores.csv")}'`).replaceAll("'answers.csv'", `'${path.join(exportDir, "answers.csv")}'`).split(/;\s*\n/).filter((x) => /SELECT/.test(x))
+    const last = (await con.runAndReadAll(statements[statements.length - 1]!)).getRowObjectsJson()[0] as Record<string, unknown>
+    expect(Number(last["hit_rate"])).toBeCloseTo(rate, 12)
+    expect(Number(last["single_highest"])).toBe(single.length)
+    expect(Number(last["tied"])).toBe(tied)
+    // The profile in circle order.
+    const profile = (await con.runAndReadAll(statements[1]!)).getRowObjectsJson() as Array<Record<string, unknown>>
+    expect(profile.slice(0, 10).map((x) => x["subscale"])).toEqual(["SD", "ST", "HE", "AC", "PO", "SE", "CO", "TR", "BE", "UN"])
+    con.closeSync()
+
+    // The first Python on PATH with pandas, else the system's (where a version manager's shim has none).
+    const python = ["python3", "/usr/bin/python3"].find((py) => {
+      try {
+        execFileSync(py, ["-c", "import pandas"], { stdio: "ignore" })
+        return true
+      } catch {
+        return false
+      }
+    })
+    if (python === undefined) return
+    const out = execFileSync(python, [path.join(ROOT, "examples/06-analyse-export/analyse.py"), exportDir], { encoding: "utf8" })
     expect(out).toContain("200 agents")
+    expect(out).toContain(`the prompted one: ${(rate * 100).toFixed(1)}% (of ${single.length} with a single highest value; ${tied} tied`)
+    expect(out).toMatch(/^subscale +SD +ST +HE +AC +PO +SE +CO +TR +BE +UN$/m)
   })
 })

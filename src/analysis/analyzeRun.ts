@@ -86,6 +86,9 @@ export const circularityOf = (sharesDataset: string | null, baselineId: string, 
     : `partly circular: the population's dominant-value shares come from the same data (${sharesDataset}); the mix of prompted values, not only the model, shapes this structure`
 }
 
+/** A path as the report's notes print it: relative to the working folder (not the clone's absolute path). */
+const shownPath = (file: string): string => (path.isAbsolute(file) ? path.relative(process.cwd(), file) || "." : file)
+
 type WithMeta = Exclude<Baseline, { kind: "unavailable-baselines" } | { kind: "dominant-value-shares" }>
 
 const refOf = (file: string, b: WithMeta): BaselineRef => ({
@@ -330,7 +333,7 @@ const analyseBackend = (
   if (synthetic) {
     notes.push(`${SYNTHETIC_LABEL}: these figures show what Schwartz's theory alone predicts (a reference point), not how any language model answers.`)
   }
-  if (unitsNotDone > 0) notes.push(`The run is not complete: ${unitsNotDone} agent-steps are not done; the figures cover the answers recorded so far (${resumeCommand(runDir)}).`)
+  if (unitsNotDone > 0) notes.push(`The run is not complete: ${unitsNotDone} agent-steps are not done; the figures cover the answers recorded so far (${resumeCommand(shownPath(runDir))}).`)
 
   const steps = spec.steps.flatMap((s, i) => (s.kind === "questionnaire" ? [readStepScores(db, s.questionnaire, i)] : []))
   const valueSteps = steps.filter(isValueStep)
@@ -344,7 +347,7 @@ const analyseBackend = (
     const circular = [...valueStructure.hierarchyComparisons, ...valueStructure.structureComparisons].filter((c) => c.circularity !== null)
     if (circular.length > 0)
       notes.push(
-        `Circular comparisons: the population's dominant-value shares (${spec.population.sharesSource!.file}, dataset ${sharesDataset}) come from the same data as ${[...new Set(circular.map((c) => c.baseline.id))].join(", ")}; a population built from them agrees with those baselines partly by construction (the synthetic backend, with no hierarchy of its own, shows how much).`
+        `Circular comparisons: the population's dominant-value shares (${shownPath(spec.population.sharesSource!.file)}, dataset ${sharesDataset}) come from the same data as ${[...new Set(circular.map((c) => c.baseline.id))].join(", ")}; a population built from them agrees with those baselines partly by construction (the synthetic backend, with no hierarchy of its own, shows how much).`
       )
   }
   if (valueStructure?.noVariance !== undefined) notes.push(`S_V: ${valueStructure.noVariance}.`)
@@ -475,7 +478,7 @@ const analyseBackend = (
   const metaOf = (lb: LoadedBaseline) => lb.baseline.kind !== "unavailable-baselines" && lb.baseline.kind !== "dominant-value-shares"
   const refs = (xs: ReadonlyArray<LoadedBaseline>) => xs.filter(metaOf).map((lb) => refOf(lb.file, lb.baseline as WithMeta))
   const low = [...used].filter((lb) => metaOf(lb) && (lb.baseline as WithMeta).confidence === "low")
-  for (const lb of low) notes.push(`Baseline "${(lb.baseline as WithMeta).title}" has low confidence (see ${lb.file}).`)
+  for (const lb of low) notes.push(`Baseline "${(lb.baseline as WithMeta).title}" has low confidence (see ${shownPath(lb.file)}).`)
 
   return {
     reportVersion: 1,

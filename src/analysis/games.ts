@@ -35,7 +35,19 @@ export interface GameAnalysis {
   readonly comparisons: ReadonlyArray<GameComparison>
   /** Game metrics for which no human figure was given. */
   readonly withoutBaseline: ReadonlyArray<string>
+  /**
+   * Deliberation: the higher-order value groups polarisation compares, with their agents (those with a first-round
+   * position) and whether the group is large enough to count (at least {@link MIN_POLARISATION_GROUP}).
+   */
+  readonly polarisationGroups?: ReadonlyArray<{ readonly group: string; readonly agents: number; readonly counted: boolean }>
 }
+
+/**
+ * Agents a higher-order value group needs to count in polarisation: the mean of a handful of agents jumps from
+ * round to round by itself (one agent of five changing its mind moves it by a fifth of its change), and the range
+ * of group means would follow the smallest group's noise.
+ */
+export const MIN_POLARISATION_GROUP = 10
 
 /** A human figure for a game, as read from a `game-outcomes` baseline. */
 export interface HumanGameFigure {
@@ -90,8 +102,9 @@ const metric = (
 /**
  * Polarisation between value groups in one round: the range (highest minus lowest) of the mean position of the
  * four higher-order value groups (agents grouped by the value they were prompted with; hedonism counted with
- * Openness to Change, unprimed agents left out). 0 when all groups agree on average; null with fewer than two
- * groups. `byCondition` holds the four group means under their higher-order names.
+ * Openness to Change, unprimed agents left out), over the groups of at least {@link MIN_POLARISATION_GROUP}
+ * agents. 0 when those groups agree on average; null with fewer than two of them. `byCondition` holds every
+ * group's mean and size under its higher-order name, the small ones included.
  */
 const polarisation = (round: number, rows: ReadonlyArray<MoveRow>, valueOf: ReadonlyMap<string, string | null>): GameMetric => {
   const groups = new Map<string, { s: number; n: number }>()
@@ -107,11 +120,11 @@ const polarisation = (round: number, rows: ReadonlyArray<MoveRow>, valueOf: Read
     n++
   }
   const means = [...groups.entries()].map(([ho, g]) => ({ condition: HIGHER_ORDER_NAMES[ho as HigherOrder], value: g.s / g.n, n: g.n }))
-  const values = means.map((m) => m.value)
+  const values = means.filter((m) => m.n >= MIN_POLARISATION_GROUP).map((m) => m.value)
   return {
     metric: "polarisation",
     round,
-    value: means.length >= 2 ? num(Math.max(...values) - Math.min(...values)) : null,
+    value: values.length >= 2 ? num(Math.max(...values) - Math.min(...values)) : null,
     n,
     byCondition: means.map((m) => ({ ...m, value: num(m.value) }))
   }
@@ -221,7 +234,15 @@ export const analyseGame = (
     comparisons.push({ metric: h.metric, round: h.round, run: m.value, human: h.value, baseline: { ...h.baseline, where: h.where } })
   }
   const withoutBaseline = [...new Set(metrics.filter((m) => m.round === null && !comparisons.some((c) => c.metric === m.metric)).map((m) => m.metric))]
-  return { step, scenario: game.id, game: game.game, matches, unmatchedAgents: unmatched, metrics, causes, comparisons, withoutBaseline }
+  const firstPolarisation = metrics.find((m) => m.metric === "polarisation" && m.round === 1)
+  const polarisationGroups =
+    firstPolarisation === undefined
+      ? undefined
+      : firstPolarisation.byCondition.map((b) => ({ group: b.condition, agents: b.n, counted: b.n >= MIN_POLARISATION_GROUP }))
+  return {
+    step, scenario: game.id, game: game.game, matches, unmatchedAgents: unmatched, metrics, causes, comparisons, withoutBaseline,
+    ...(polarisationGroups === undefined ? {} : { polarisationGroups })
+  }
 }
 
 /**
@@ -240,4 +261,13 @@ export const gameBehaviourColumns = (db: RunDb, step: number, game: GameScenario
     out.set(key, col)
   }
   return out
+}
+
+/** The sentence naming the groups behind polarisation and their sizes (text and HTML reports). */
+export const polarisationGroupsText = (groups: NonNullable<GameAnalysis["polarisationGroups"]>): string => {
+  const small = groups.filter((g) => !g.counted)
+  return (
+    `polarisation compares the higher-order value groups (agents): ${groups.map((g) => `${g.group} ${g.agents}`).join(", ")}` +
+    (small.length === 0 ? "" : `; ${small.map((g) => g.group).join(", ")} ${small.length === 1 ? "has" : "have"} fewer than ${MIN_POLARISATION_GROUP} agents and ${small.length === 1 ? "is" : "are"} left out (a few agents' mean jumps between rounds by itself)`)
+  )
 }

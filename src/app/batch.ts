@@ -227,7 +227,7 @@ const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "obj
 
 /** What one output line says. */
 type Line =
-  | { readonly kind: "answer"; readonly customId: string; readonly completion: Completion; readonly model: string | null }
+  | { readonly kind: "answer"; readonly customId: string; readonly completion: Completion; readonly model: string | null; readonly degraded: boolean }
   | { readonly kind: "failed"; readonly customId: string; readonly error: string }
 
 /** Reads one output line (`{"id","custom_id","response":{"status_code","request_id","body"},"error"}`); a string says what is wrong. */
@@ -258,11 +258,11 @@ const readLine = (text: string, logprobs: boolean): Line | string => {
   }
   const completion = toCompletion(body)
   if (typeof completion === "string") return `response.body: ${completion}`
-  if (logprobs && completion.topLogprobs === null) {
-    return "response.body: the completion has no logprobs, but the run scores by logprob (serve the model with logprobs enabled)"
-  }
+  // A completion without usable logprobs under logprob scoring is stored like any answer: the engine finds it
+  // degraded when it draws (as online after the retries) and falls back for that request alone, whose agents'
+  // own requests go into the next wave; every other line of the file counts.
   const model = isRecord(body) && typeof body["model"] === "string" ? body["model"] : null
-  return { kind: "answer", customId, completion, model }
+  return { kind: "answer", customId, completion, model, degraded: logprobs && completion.topLogprobs === null }
 }
 
 /**
@@ -284,6 +284,11 @@ export interface IngestResult {
   readonly newAnswers: number
   readonly knownAnswers: number
   readonly failedLines: number
+  /**
+   * Answered lines without logprobs under logprob scoring: stored, and each degraded on its own (its agents ask
+   * their own requests in the next wave), the rest of the file unaffected.
+   */
+  readonly degradedLines: number
   readonly answers: number
   readonly unitsDone: number
   readonly unitsNotDone: number
@@ -296,8 +301,8 @@ export interface IngestResult {
 /**
  * `valuesim batch ingest`: reads batch output files (any order, any number, again and again), stores their
  * answers, then draws the answers of every unit whose requests are all answered. Bad input (a line that is not
- * JSON, an unknown custom_id, a completion without logprobs under logprob scoring) stops with the file and line
- * before anything is stored.
+ * JSON, an unknown custom_id) stops with the file and line before anything is stored; a completion without
+ * logprobs under logprob scoring is stored and degraded on its own.
  */
 export const ingestBatch = (runDir: string, files: ReadonlyArray<string>, o: IngestOptions) =>
   Effect.gen(function* () {
@@ -322,6 +327,7 @@ export const ingestFiles = (runDir: string, files: ReadonlyArray<string>) =>
         const seen = new Map<string, { readonly at: string; readonly text: string; readonly top: string | null }>()
         const stored = storedAnswerLookup(db)
         let lines = 0
+        let degradedLines = 0
         for (const file of files) {
           const text = yield* Effect.try({
             try: () => fs.readFileSync(file, "utf8"),
@@ -340,6 +346,7 @@ export const ingestFiles = (runDir: string, files: ReadonlyArray<string>) =>
             lines++
             if (line.kind === "failed") failed.push({ customId: line.customId, error: line.error })
             else {
+              if (line.degraded) degradedLines++
               const c = line.completion
               if (!sameModel(spec.backend.model, line.model)) {
                 return yield* new SpecFileError({
@@ -386,6 +393,7 @@ export const ingestFiles = (runDir: string, files: ReadonlyArray<string>) =>
           newAnswers,
           knownAnswers: answered.length - newAnswers,
           failedLines: failed.length,
+          degradedLines,
           answers: t.answers,
           unitsDone: t.done,
           unitsNotDone: t.pending + t.failed,
@@ -404,7 +412,8 @@ export const printIngest = (result: IngestResult, files: number, json: boolean, 
     const say = json ? Console.error : Console.log
     yield* say(
       `[valuesim] read ${result.lines} output lines from ${files} file(s): ${result.newAnswers} new answers, ` +
-        `${result.knownAnswers} already stored, ${result.failedLines} failed`
+        `${result.knownAnswers} already stored, ${result.failedLines} failed` +
+        (result.degradedLines > 0 ? `, ${result.degradedLines} without logprobs (each answered by its agents' own requests in the next wave)` : "")
     )
     if (result.status === "complete") {
       yield* say(`[valuesim] done: ${result.answers} answers → ${escapeControl(runDir)}`)

@@ -1,5 +1,6 @@
 import type { MdsMethod } from "../stats/mds.js"
 import { Effect } from "effect"
+import { refuseUnsafeOutput } from "../store/outputGuard.js"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { num } from "../analysis/alignment.js"
@@ -144,6 +145,8 @@ export const runPrimingAblation = (o: AblationOptions, env: Readonly<Record<stri
       return yield* new SpecFileError({ file: o.study, problems: ["population: no value-prompted condition to ablate"] })
     }
     const dir = o.out ?? (yield* experimentDir(o.runsDir, "priming-ablation", study.study.id, study.seed))
+    // Checked before any run starts: the result file never lands on a run store or in a staging folder.
+    yield* refuseUnsafeOutput("--out", [path.join(dir, "priming-ablation.json")], [])
     const named = (setting: AblationSetting, conditions: ReadonlyArray<Condition>): RunSpec => ({
       ...study,
       study: { id: `${study.study.id}-${setting}`, title: `${study.study.title} — ${TITLES[setting]}` },

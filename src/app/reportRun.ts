@@ -4,6 +4,7 @@ import * as path from "node:path"
 import type { AnalysisOptions } from "../analysis/analyzeRun.js"
 import { analyzeRun } from "../analysis/analyzeRun.js"
 import { SpecFileError } from "../config/SpecFileError.js"
+import { fitToWidth, outputWidth } from "../report/fitWidth.js"
 import { renderText } from "../report/text.js"
 import { pairWith } from "../experiments/pairing.js"
 import { filesUnder, refuseUnsafeOutput, runInputs } from "../store/outputGuard.js"
@@ -44,7 +45,8 @@ export const reportRun = (runDir: string, format: ReportFormat, out: string | un
       format === "json"
         ? JSON.stringify(report)
         : format === "text"
-          ? renderText(report)
+          ? // To the terminal's width on a terminal, else (a pipe, a file) 80 columns.
+            fitToWidth(renderText(report), out === undefined ? outputWidth() : 80)
           : // Loaded on demand: Vega is large, and only HTML needs it.
             yield* Effect.promise(() => import("../report/html.js").then((m) => m.renderHtml(report)))
     if (target === undefined) return { report, rendered, file: null }

@@ -7,6 +7,7 @@ import { Effect } from "effect"
 import * as path from "node:path"
 import { analyzeRun, DEFAULT_ANALYSIS } from "../analysis/analyzeRun.js"
 import type { Report } from "../analysis/Report.js"
+import { outsideCiNote } from "../domain/svOutsideCi.js"
 import { SHIPPED_BASELINES_DIR } from "../config/BaselineFile.js"
 import * as fs from "node:fs"
 
@@ -39,6 +40,8 @@ const headlineOf = (r: Report): Array<string> => {
       lines.push(
         `result: S_V = ${f3(c.sv)} (${level} % CI ${f3(ci.lower)}–${f3(ci.upper)}${chance}) against ${c.baseline.title}, ${vs.respondents} respondents`
       )
+      const outside = outsideCiNote(c.sv, ci, c.bootstrap.mean)
+      if (outside !== null) lines.push(`        note: ${outside}`)
     } else if (vs.noVariance !== undefined) {
       lines.push(`result: ${vs.noVariance} (${vs.respondents} respondents)`)
     } else if (vs.respondents > 0) {

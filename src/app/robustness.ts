@@ -1,4 +1,5 @@
 import { Effect } from "effect"
+import { refuseUnsafeOutput } from "../store/outputGuard.js"
 import { DEFAULT_MDS_METHOD, type MdsMethod } from "../stats/mds.js"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -152,6 +153,8 @@ export const runRobustness = (o: RobustnessOptions, env: Readonly<Record<string,
     ]
 
     const dir = o.out ?? (yield* experimentDir(o.runsDir, "robustness", study.study.id, study.seed))
+    // Checked before any run starts: the result file never lands on a run store or in a staging folder.
+    yield* refuseUnsafeOutput("--out", [path.join(dir, "robustness.json")], [])
     const runs: Array<VariantRun> = []
     for (const p of plans) {
       const r = yield* ensureVariantRun(dir, p.variant, p.spec, env, o.output)

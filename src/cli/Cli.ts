@@ -24,7 +24,7 @@ import { personaEvalsCommand } from "./personaEvalsCommand.js"
 import { checkBudget, maxCost, maxCostOf, planCommand } from "./planCommand.js"
 import { probeCommand } from "./probeCommand.js"
 import { robustnessCommands } from "./robustnessCommand.js"
-import { backendOptions, bootstrapSizeOptions, cacheOptions, cacheOutput, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, repeatable, RunIncompleteError, timeoutOf } from "./runOptions.js"
+import { backendOptions, bootstrapSizeOptions, cacheOptions, cacheOutput, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, repeatable, runDirArg, RunIncompleteError, timeoutOf } from "./runOptions.js"
 import { valuePortraitCommand } from "./valuePortraitCommand.js"
 
 /** `--mds smacof|classical|smacof-1-r|classical-1-r`: how value maps are made for S_V (default: ratio SMACOF on √(2(1 − r))). */
@@ -107,7 +107,7 @@ const resume = Command.make(
   Effect.gen(function* () {
     const maxCostUsd = yield* maxCostOf(a.maxCost)
     const output = { ...outputOf(a), ...(maxCostUsd === undefined ? {} : { maxCostUsd }) }
-    const summary = yield* resumeRun(a.runDir, env, output, { baseUrl: opt(a.baseUrl), timeoutMs: yield* timeoutOf(a.timeout) })
+    const summary = yield* resumeRun(runDirArg(a.runDir), env, output, { baseUrl: opt(a.baseUrl), timeoutMs: yield* timeoutOf(a.timeout) })
     yield* finish(summary, a.json)
   })
 ).pipe(Command.withDescription("continue an interrupted run; finished work is never redone"))
@@ -135,13 +135,14 @@ const exportCmd = Command.make(
   },
   (a) =>
     Effect.gen(function* () {
-      const out = opt(a.out) ?? path.join(a.runDir, "export")
-      if (isEnsembleDir(a.runDir)) {
-        const e = yield* exportEnsemble(a.runDir, a.format, out)
+      const runDir = runDirArg(a.runDir)
+      const out = opt(a.out) ?? path.join(runDir, "export")
+      if (isEnsembleDir(runDir)) {
+        const e = yield* exportEnsemble(runDir, a.format, out)
         if (a.json) return yield* Console.log(JSON.stringify(e))
         return yield* Console.log(`wrote ${e.answerRows} rows to ${e.answers} and ${e.scoreRows} rows to ${e.scores} (all ${e.seeds.length} seeds, column seed); each seed's files in ${out}/seed-<s>/`)
       }
-      const r = yield* exportRun(a.runDir, a.format, out)
+      const r = yield* exportRun(runDir, a.format, out)
       const games = r.moves ? `, ${r.moveRows} rows to ${r.moves} and ${r.gameResultRows} rows to ${r.gameResults}` : ""
       if (a.json) return yield* Console.log(JSON.stringify(r))
       if (r.label) yield* Console.log(`*** ${r.label} ***`)
@@ -200,7 +201,7 @@ const report = Command.make(
         yield* writeAtomically(target, rendered + "\n", "--out")
         return yield* Console.log(`wrote ${target}`)
       }
-      const r = yield* reportRun(a.runDir, a.format, opt(a.out), {
+      const r = yield* reportRun(runDirArg(a.runDir), a.format, opt(a.out), {
         baselines: a.baseline.length > 0 ? a.baseline : null,
         bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95, sizeRule: a.sizeRule },
         mdsMethod: a.mds,

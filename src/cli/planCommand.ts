@@ -7,7 +7,7 @@ import { Console, Effect, Option } from "effect"
 import { estimateBackends, estimateRun, isPaid, renderBackendsEstimate, renderEstimate, usd, withCachedLookup, type RunEstimate } from "../app/planRun.js"
 import { runCacheDir } from "../app/runStudy.js"
 import { cliCommand } from "../app/invocation.js"
-import { loadPriceSetting, pricesFor } from "../config/PricesFile.js"
+import { ignoredPriceWarnings, loadPriceSetting, pricesFor } from "../config/PricesFile.js"
 import { backendsOf, type RunSpec } from "../config/RunSpec.js"
 import { UsageError } from "../config/SpecFileError.js"
 import { loadRunSpec } from "../config/StudyFile.js"
@@ -42,6 +42,7 @@ export const checkBudget = (spec: RunSpec, maxUsd: number | undefined, asJson: b
     const models = backendsOf(spec).filter((b) => b.kind !== "synthetic")
     if (models.length === 0) return
     const setting = yield* loadPriceSetting(env)
+    for (const w of ignoredPriceWarnings(models, setting)) yield* Console.error(w)
     if (!models.some((b) => isPaid({ backend: b.kind, prices: pricesFor(b, setting) })) && maxUsd === undefined) return
     const several = spec.backends === undefined ? null : estimateBackends(spec, setting, 1, cacheDir)
     const e = several ?? withCachedLookup(spec, cacheDir, (cached) => estimateRun(spec, setting, 1, cached))
@@ -81,6 +82,7 @@ export const planCommand = Command.make(
       const overrides = yield* overridesOf({ ...a, runsDir: "" })
       const spec = yield* loadRunSpec(a.spec, { ...overrides, population: opt(a.population), agents }, env)
       const setting = yield* loadPriceSetting(env)
+      for (const w of ignoredPriceWarnings(backendsOf(spec), setting)) yield* Console.error(w)
       const cacheDir = runCacheDir(cacheOutput(a), env)
       if (spec.backends !== undefined) {
         const e = estimateBackends(spec, setting, a.latency, cacheDir)

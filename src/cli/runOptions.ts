@@ -5,11 +5,14 @@
 import { BOOTSTRAP_SIZE_RULES } from "../stats/chance.js"
 import { Options } from "@effect/cli"
 import { Console, Data, Effect, Option } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
 import type { RunSummary } from "../app/runStudy.js"
 import { cliCommand } from "../app/invocation.js"
 import { runHeadline } from "../app/resultLine.js"
 import { UsageError } from "../config/SpecFileError.js"
 import { commandLine, resumeCommand } from "../domain/printable.js"
+import { REASONING_EFFORTS } from "../llm/reasoning.js"
 
 /** The run finished but some of its work failed (exit code 1). `then` says what to run after the resume. */
 export class RunIncompleteError extends Data.TaggedError("RunIncompleteError")<{ readonly summary: RunSummary; readonly then?: string }> {
@@ -20,6 +23,16 @@ export class RunIncompleteError extends Data.TaggedError("RunIncompleteError")<{
 }
 
 export const env = process.env as Readonly<Record<string, string | undefined>>
+
+/**
+ * A run folder argument: as given when it exists; a bare run id (`20261207-…-s1`) that is no folder here is
+ * looked up under `runs/`, where `run` puts runs by default.
+ */
+export const runDirArg = (given: string): string => {
+  if (fs.existsSync(given) || given.includes("/") || given.includes(path.sep)) return given
+  const underRuns = path.join("runs", given)
+  return fs.existsSync(path.join(underRuns, "run.sqlite")) ? underRuns : given
+}
 export const opt = <A>(o: Option.Option<A>): A | undefined => Option.getOrUndefined(o)
 
 export const json = Options.boolean("json").pipe(Options.withDescription("print the result as one JSON object on the last stdout line (default: text)"))
@@ -64,6 +77,34 @@ export const cacheDirOf = (a: { readonly noCache: boolean; readonly cacheDir: Op
 export const cacheOutput = (a: { readonly noCache: boolean; readonly cacheDir: Option.Option<string> }): { readonly cacheDir?: string | null } => {
   const cacheDir = cacheDirOf(a)
   return cacheDir === undefined ? {} : { cacheDir }
+}
+
+const positiveInt = (name: string, description: string) => Options.integer(name).pipe(Options.optional, Options.withDescription(description))
+
+/** Rate limits and the settings reasoning and thinking models need (src/llm/reasoning.ts). */
+export const limitOptions = {
+  rpm: positiveInt("rpm", "requests started per minute at most (the provider's limit). Default: the study's rpm, else none; the server's x-ratelimit headers and 429s pace the run either way"),
+  tpm: positiveInt("tpm", "tokens per minute at most (each request's prompt and token limit, estimated before it is sent). Default: the study's tpm, else none"),
+  maxTokens: positiveInt("max-tokens", "the token limit of each reply, sent as max_tokens. Default: the study's max_tokens, else 1 for logprob scoring and 16 for sample"),
+  maxCompletionTokens: positiveInt(
+    "max-completion-tokens",
+    "send max_completion_tokens (which counts reasoning tokens too) instead of max_tokens, with this limit: OpenAI's o-series and gpt-5 models need it. Default: the study's max_completion_tokens, else max_tokens is sent"
+  ),
+  reasoningEffort: Options.choice("reasoning-effort", REASONING_EFFORTS).pipe(
+    Options.optional,
+    Options.withDescription("reasoning_effort sent to a reasoning model (none and minimal only where the model offers them). Default: the study's reasoning_effort, else none sent")
+  ),
+  noTemperature: Options.boolean("no-temperature").pipe(
+    Options.withDescription("send no temperature (reasoning models refuse any but their default of 1); the study's temperature: omit does the same")
+  ),
+  thinkingBudget: Options.integer("thinking-budget").pipe(
+    Options.optional,
+    Options.withDescription("tokens a thinking model may spend reasoning before it answers, added to the token limit sent. Default: the study's thinking_budget, else 0")
+  ),
+  extraBody: Options.text("extra-body").pipe(
+    Options.optional,
+    Options.withDescription("a JSON object merged into every request body, e.g. '{\"chat_template_kwargs\":{\"enable_thinking\":false}}' (Qwen3 on vLLM or llama.cpp). Default: the study's extra_body")
+  )
 }
 
 /** Options shared by the commands that start a run: who answers, how, and where the run goes. */
@@ -113,6 +154,7 @@ export const backendOptions = {
     )
   ),
   timeout: Options.float("timeout").pipe(Options.optional, Options.withDescription("seconds to wait for one request before retrying it. Default: the study's timeout_ms, else 60")),
+  ...limitOptions,
   runsDir: Options.text("runs-dir").pipe(Options.withDefault("runs"), Options.withDescription("folder the run folder is created in. Default: runs"))
 }
 
@@ -133,7 +175,12 @@ export const overridesOf = (a: BackendArgs) =>
     for (const [flag, v] of [["--mass-threshold", opt(a.massThreshold)], ["--mass-floor", opt(a.massFloor)]] as const) {
       if (v !== undefined && !(v >= 0 && v <= 1)) return yield* new UsageError({ detail: `${flag}: must be between 0 and 1, got ${v}` })
     }
+    const limits = yield* limitOverridesOf(a)
+    if (temperature !== undefined && limits.omitTemperature === true) {
+      return yield* new UsageError({ detail: "--no-temperature: sends no temperature, so it cannot go with --temperature" })
+    }
     return {
+      ...limits,
       backend: opt(a.backend),
       model: opt(a.model),
       baseUrl: opt(a.baseUrl),
@@ -146,6 +193,39 @@ export const overridesOf = (a: BackendArgs) =>
       temperature,
       timeoutMs,
       valuePrompt: opt(a.valuePrompt)
+    }
+  })
+
+/** The rate-limit and reasoning-model overrides of `limitOptions`, or a usage error naming the flag. */
+export const limitOverridesOf = (a: { readonly [K in keyof typeof limitOptions]: (typeof limitOptions)[K] extends Options.Options<infer A> ? A : never }) =>
+  Effect.gen(function* () {
+    const positive = (flag: string, o: Option.Option<number>, min = 1) =>
+      Effect.gen(function* () {
+        const n = opt(o)
+        if (n !== undefined && !(n >= min)) return yield* new UsageError({ detail: `--${flag}: must be ${min === 0 ? "0 or more" : "a positive integer"}, got ${n}` })
+        return n
+      })
+    const extraText = opt(a.extraBody)
+    let extraBody: Record<string, unknown> | undefined
+    if (extraText !== undefined) {
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(extraText)
+      } catch (e) {
+        return yield* new UsageError({ detail: `--extra-body: not JSON (${(e as Error).message})` })
+      }
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return yield* new UsageError({ detail: "--extra-body: must be a JSON object, e.g. '{\"chat_template_kwargs\":{\"enable_thinking\":false}}'" })
+      extraBody = parsed as Record<string, unknown>
+    }
+    return {
+      rpm: yield* positive("rpm", a.rpm),
+      tpm: yield* positive("tpm", a.tpm),
+      maxTokens: yield* positive("max-tokens", a.maxTokens),
+      maxCompletionTokens: yield* positive("max-completion-tokens", a.maxCompletionTokens),
+      reasoningEffort: opt(a.reasoningEffort),
+      omitTemperature: a.noTemperature ? true : undefined,
+      thinkingBudget: yield* positive("thinking-budget", a.thinkingBudget, 0),
+      extraBody
     }
   })
 

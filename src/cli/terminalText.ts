@@ -5,6 +5,7 @@
  */
 import { Console, Effect } from "effect"
 import { stripVTControlCharacters } from "node:util"
+import { fitToWidth, outputWidth } from "../report/fitWidth.js"
 
 /** Commands with subcommands: their name and the subcommand's name make the command. */
 const GROUPS = new Set(["baseline", "persona-evals", "value-portrait", "anchoring"])
@@ -143,9 +144,11 @@ export const withTerminalText = <A, E, R>(
   flagsOf?: (command: string | null) => ReadonlyArray<string>
 ) =>
   Effect.flatMap(Effect.console, (c) => {
+    // Help is laid out to the terminal's width (80 in a pipe): @effect/cli pads its command list to the longest synopsis.
+    const help = args.length === 0 || args.includes("--help") || args.includes("-h")
     const tidy = (x: unknown) => {
       if (typeof x !== "string") return x
-      const t = x.replace(GENERIC, "")
+      const t = help ? fitToWidth(x.replace(GENERIC, ""), outputWidth(), { columns: true }) : x.replace(GENERIC, "")
       return colourless() ? stripVTControlCharacters(t) : t
     }
     // Only @effect/cli's own argument errors match; progress lines and the program's messages pass unchanged.

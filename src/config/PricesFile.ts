@@ -10,6 +10,8 @@
  * except for the synthetic backend and servers on this machine, which are free.
  */
 import { Effect, Schema } from "effect"
+import * as fs from "node:fs"
+import { escapeControl } from "../domain/printable.js"
 import type { Prices } from "../ui/state.js"
 import type { BackendSettings } from "./RunSpec.js"
 import { SpecFileError } from "./SpecFileError.js"
@@ -51,6 +53,12 @@ export const loadPriceSetting = (env: Readonly<Record<string, string | undefined
       }
       return { _tag: "Pair", prices: { inputPerMillion: input, outputPerMillion: output } } as PriceSetting
     }
+    if (!fs.existsSync(given)) {
+      return yield* new SpecFileError({
+        file: "VALUESIM_PRICES",
+        problems: [`"${escapeControl(given)}": neither a pair "<input $/Mtok>,<output $/Mtok>" (two non-negative numbers) nor an existing price table file`]
+      })
+    }
     const table = yield* loadFile(PricesFileSchema, given)
     const models = Object.fromEntries(
       Object.entries(table.models).map(([model, p]) => [model, { inputPerMillion: p.input_per_million, outputPerMillion: p.output_per_million }])
@@ -69,6 +77,24 @@ export const pricesFor = (backend: BackendSettings, setting: PriceSetting): Pric
   if (backend.kind === "synthetic" || backend.kind === "local") return FREE
   const listed = setting._tag === "Table" ? setting.models[backend.model] : undefined
   if (listed !== undefined) return listed
-  if (/^https?:\/\/(localhost|127\.|\[::1\])/.test(backend.baseUrl ?? "")) return FREE
+  if (isLocalUrl(backend.baseUrl)) return FREE
   return setting._tag === "Pair" ? setting.prices : null
 }
+
+const isLocalUrl = (url: string | null | undefined) => /^https?:\/\/(localhost|127\.|\[::1\])/.test(url ?? "")
+
+/**
+ * A warning for each model whose price pair is not applied because its server is on this machine (counted free):
+ * a tunnel to a paid endpoint would look free, so the user is told how to price it (a table entry applies to any URL).
+ */
+export const ignoredPriceWarnings = (backends: ReadonlyArray<BackendSettings>, setting: PriceSetting): Array<string> =>
+  setting._tag !== "Pair"
+    ? []
+    : backends
+        .filter((b) => b.kind === "openai" && isLocalUrl(b.baseUrl))
+        .map(
+          (b) =>
+            `[valuesim] warning: VALUESIM_PRICES (${setting.prices.inputPerMillion},${setting.prices.outputPerMillion}) is not applied to ${escapeControl(b.model)} at ${escapeControl(b.baseUrl ?? "")}: ` +
+            `a server on this machine counts as free. If it is a tunnel to a paid endpoint, price the model in a price table file ` +
+            `(VALUESIM_PRICES=prices.yaml; a table entry applies at any URL)`
+        )

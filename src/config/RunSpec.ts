@@ -32,6 +32,19 @@ export interface BackendSettings {
   readonly topLogprobs: number
   readonly concurrency: number
   readonly rpm: number | null
+  /** Tokens per minute (prompt + completion limit of each request, estimated before it is sent); absent: no limit. */
+  readonly tpm?: number | null
+  /**
+   * Reasoning and thinking models (src/llm/reasoning.ts); each absent unless set. `maxCompletionTokens` is sent
+   * as `max_completion_tokens` instead of `max_tokens`; `reasoningEffort` as `reasoning_effort`;
+   * `omitTemperature` leaves `temperature` out of the request (the server's default, 1 on OpenAI, applies);
+   * `thinkingBudget` raises the token limit sent by that many tokens; `extraBody` is merged into every request body.
+   */
+  readonly maxCompletionTokens?: number
+  readonly reasoningEffort?: string
+  readonly omitTemperature?: boolean
+  readonly thinkingBudget?: number
+  readonly extraBody?: Readonly<Record<string, unknown>>
   readonly timeoutMs: number
   readonly maxAttempts: number
   /** Extra asks after an unparseable answer (sample scoring) before the answer is recorded as missing. */

@@ -12,6 +12,7 @@ import { questionnaireFromData } from "./QuestionnaireFile.js"
 import type { BackendKind, BackendSettings, Replica, RunSpec, Step } from "./RunSpec.js"
 import { stepId, SYNTHETIC_MODEL } from "./RunSpec.js"
 import { SafeId } from "./ids.js"
+import { REASONING_EFFORTS, type ReasoningEffort } from "../llm/reasoning.js"
 import { settleSociety, societyFromData } from "../society/SocietyFile.js"
 import { SpecFileError, UsageError } from "./SpecFileError.js"
 import { armData, armProblems, ArmStepFields, type Experiment, type Panel } from "../experiments/arms.js"
@@ -22,7 +23,8 @@ const BackendFields = {
   kind: Schema.optional(Schema.Literal("synthetic", "openai", "local")),
   model: Schema.optional(NonEmpty),
   base_url: Schema.optional(NonEmpty),
-  temperature: Schema.optional(Schema.Number.pipe(Schema.between(0, 2))),
+  /** `omit`: no temperature in the request (reasoning models refuse any but their default). */
+  temperature: Schema.optional(Schema.Union(Schema.Number.pipe(Schema.between(0, 2)), Schema.Literal("omit"))),
   seed: Schema.optional(Schema.Int),
   max_tokens: Schema.optional(Schema.Int.pipe(Schema.positive())),
   scoring: Schema.optional(Schema.Literal("logprob", "sample", "stated", "constrained", "auto")),
@@ -32,6 +34,12 @@ const BackendFields = {
   top_logprobs: Schema.optional(Schema.Int.pipe(Schema.between(1, 20))),
   concurrency: Schema.optional(Schema.Int.pipe(Schema.positive())),
   rpm: Schema.optional(Schema.Int.pipe(Schema.positive())),
+  tpm: Schema.optional(Schema.Int.pipe(Schema.positive())),
+  /** Reasoning and thinking models (src/llm/reasoning.ts). */
+  max_completion_tokens: Schema.optional(Schema.Int.pipe(Schema.positive())),
+  reasoning_effort: Schema.optional(Schema.Literal(...REASONING_EFFORTS)),
+  thinking_budget: Schema.optional(Schema.Int.pipe(Schema.nonNegative())),
+  extra_body: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
   timeout_ms: Schema.optional(Schema.Int.pipe(Schema.positive())),
   max_attempts: Schema.optional(Schema.Int.pipe(Schema.positive())),
   reasks: Schema.optional(Schema.Int.pipe(Schema.nonNegative())),
@@ -87,6 +95,15 @@ export interface RunOverrides {
   readonly massFloor?: number | undefined
   readonly temperature?: number | undefined
   readonly timeoutMs?: number | undefined
+  /** Rate limits and reasoning-model settings from the command line (`--rpm`, `--max-completion-tokens`, …). */
+  readonly rpm?: number | undefined
+  readonly tpm?: number | undefined
+  readonly maxTokens?: number | undefined
+  readonly maxCompletionTokens?: number | undefined
+  readonly reasoningEffort?: ReasoningEffort | undefined
+  readonly omitTemperature?: boolean | undefined
+  readonly thinkingBudget?: number | undefined
+  readonly extraBody?: Readonly<Record<string, unknown>> | undefined
   readonly valuePrompt?: "system" | "prefix" | undefined
 }
 
@@ -124,13 +141,21 @@ export const resolveBackend = (
       : file.replicas.map((r) => ({ baseUrl: oneEndpoint(r.base_url), concurrency: r.concurrency ?? file.concurrency ?? 16, rpm: r.rpm ?? null }))
   const baseUrl =
     kind !== "openai" ? null : replicas?.[0]?.baseUrl ?? oneEndpoint(firstDefined(o.baseUrl, file?.base_url, env["OPENAI_BASE_URL"]) ?? DEFAULT_BASE_URL)
+  // `temperature: omit` (or --no-temperature): none is sent; the model's default (1 on OpenAI) is what it samples at.
+  const omitTemperature = o.omitTemperature === true || (o.temperature === undefined && file?.temperature === "omit")
+  const fileTemperature = typeof file?.temperature === "number" ? file.temperature : undefined
+  const maxCompletionTokens = firstDefined(o.maxCompletionTokens, file?.max_completion_tokens)
+  const reasoningEffort = firstDefined(o.reasoningEffort, file?.reasoning_effort)
+  const thinkingBudget = firstDefined(o.thinkingBudget, file?.thinking_budget)
+  const extraBody = firstDefined(o.extraBody, file?.extra_body)
+  const tpm = firstDefined(o.tpm, file?.tpm)
   return {
     kind,
     model,
     baseUrl,
-    temperature: firstDefined(o.temperature, file?.temperature) ?? 0.7,
+    temperature: omitTemperature ? 1 : (firstDefined(o.temperature, fileTemperature) ?? 0.7),
     seed: file?.seed ?? null,
-    maxTokens: file?.max_tokens ?? (scoring === "logprob" ? 1 : 16),
+    maxTokens: firstDefined(o.maxTokens, file?.max_tokens) ?? (scoring === "logprob" ? 1 : 16),
     scoring,
     ...(asked === "auto" ? { scoringAuto: true } : {}),
     ...(massThreshold === undefined ? {} : { massThreshold }),
@@ -139,7 +164,13 @@ export const resolveBackend = (
     topLogprobs: file?.top_logprobs ?? 20,
     // Replicas: as many requests in flight as their limits allow together, unless the backend caps it.
     concurrency: firstDefined(o.concurrency, file?.concurrency) ?? (replicas === undefined ? 16 : replicas.reduce((n, r) => n + r.concurrency, 0)),
-    rpm: file?.rpm ?? null,
+    rpm: firstDefined(o.rpm, file?.rpm) ?? null,
+    ...(tpm === undefined ? {} : { tpm }),
+    ...(maxCompletionTokens === undefined ? {} : { maxCompletionTokens }),
+    ...(reasoningEffort === undefined ? {} : { reasoningEffort }),
+    ...(omitTemperature ? { omitTemperature: true } : {}),
+    ...(thinkingBudget === undefined || thinkingBudget === 0 ? {} : { thinkingBudget }),
+    ...(extraBody === undefined ? {} : { extraBody }),
     timeoutMs: firstDefined(o.timeoutMs, file?.timeout_ms) ?? 60_000,
     maxAttempts: file?.max_attempts ?? 6,
     reasks: file?.reasks ?? 2,

@@ -76,9 +76,12 @@ export const readSpecText = (file: string): Effect.Effect<string, SpecFileError,
   })
 
 /** Reads a YAML or JSON file into plain data; a syntax error names the file, line and column. */
+const EMPTY = "the file is empty (no YAML or JSON content): a spec file starts with its kind, e.g. kind: study"
+
 export const readDataFile = (file: string): Effect.Effect<unknown, SpecFileError, FileSystem.FileSystem> =>
   Effect.gen(function* () {
     const text = yield* readSpecText(file)
+    if (text.trim() === "") return yield* new SpecFileError({ file, problems: [EMPTY] })
     const data = yield* parseText(file, text)
     if (nestingDepth(data) > MAX_SPEC_DEPTH) return yield* new SpecFileError({ file, problems: [TOO_DEEP] })
     return data
@@ -109,6 +112,8 @@ const parseText = (file: string, text: string): Effect.Effect<unknown, SpecFileE
         })
       })
     }
+    // Only comments (or a bare `---`): as empty as no text at all.
+    if (doc.contents === null) return yield* new SpecFileError({ file, problems: [EMPTY] })
     // Aliases are expanded into plain data: a few nested ones ("billion laughs") would exhaust memory.
     return yield* Effect.try({
       try: () => doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown,

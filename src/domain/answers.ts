@@ -18,6 +18,11 @@ export interface Completion {
   readonly promptTokens: number
   readonly completionTokens: number
   readonly finishReason: string | null
+  /**
+   * True when the model reasoned before answering (a `<think>` block, a `reasoning_content` / `reasoning` field,
+   * or reasoning tokens in the usage), so that a reply cut by its token limit can say why. Absent: unknown.
+   */
+  readonly thinking?: boolean
   /** The model the server says answered (the response's `model` field), when it says; the response cache checks it. */
   readonly servedBy?: string | null
 }

@@ -4,6 +4,8 @@ import type { ChatMessage, Completion } from "../domain/answers.js"
 import type { BackendSettings } from "../config/RunSpec.js"
 import { LlmClient, type CompletionRequest } from "../llm/LlmClient.js"
 import { LlmError } from "../llm/LlmError.js"
+import { reasoningRequest } from "../llm/reasoning.js"
+import { estimateTokens } from "../llm/rateLimits.js"
 import type { RunCounters } from "../progress/counters.js"
 import { cacheable, type ResponseCache } from "../llm/responseCache.js"
 import { requestLookup } from "../store/reads.js"
@@ -92,6 +94,13 @@ export const describeRequest = (
     maxTokens: shape.maxTokens,
     temperature: backend.temperature,
     seed: backend.seed ?? undefined,
+    // A thinking budget adds to the method's own limit (a stated reply needs more room than one logprob token),
+    // and max_completion_tokens never leaves the method less room than it needs.
+    ...reasoningRequest({
+      ...backend,
+      maxTokens: shape.maxTokens,
+      ...(backend.maxCompletionTokens === undefined ? {} : { maxCompletionTokens: Math.max(backend.maxCompletionTokens, shape.maxTokens) })
+    }),
     ...(shape.constraint === undefined ? {} : { constraint: shape.constraint })
   }
   const body = JSON.stringify({ model: backend.model, base: backend.baseUrl, ...request, nonce })
@@ -157,6 +166,10 @@ export const makeAsker = (
       const row = lookup(key)
       if (row !== undefined) {
         const stored = askedFromRow(key, row)
+        // A stored response is held to the same standard as a fresh one (a batch line may have come back without
+        // logprobs): a degraded one fails as it would after its retries, and is not asked again.
+        const problem = validate?.(stored.completion) ?? null
+        if (problem !== null) return Effect.fail(new LlmError({ reason: "Degraded", status: 200, detail: problem }))
         remember(stored)
         counters.cacheHits += sharedBy
         return Effect.succeed(stored)
@@ -183,7 +196,8 @@ export const makeAsker = (
           }
         }
         // Only requests without a nonce can repeat: sharing one execution per key is for those alone.
-        const sent = yield* scheduler.run(nonce === null ? key : null, (attempt) => validated(llm.complete(request, attempt), validate)).pipe(
+        const tokens = estimateTokens(messages, request.maxCompletionTokens ?? request.maxTokens)
+        const sent = yield* scheduler.run(nonce === null ? key : null, (attempt) => validated(llm.complete(request, attempt), validate), tokens).pipe(
           Effect.tapError((e) =>
             Effect.sync(() => {
               if (e.reason !== "Degraded") return

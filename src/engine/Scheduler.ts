@@ -14,8 +14,23 @@ export interface SchedulerOptions {
    * signal) and fails with reason `Timeout`, which is retried.
    */
   readonly timeoutMs: number
-  /** Total attempts per request, including the first. */
+  /** Total attempts per request, including the first (a rate-limited request may take more: `rateLimitBudgetMs`). */
   readonly maxAttempts: number
+  /**
+   * How long a request keeps retrying 429s (RateLimited), from its first attempt: long enough to outlast a
+   * provider's rate-limit window (OpenAI's token windows reset within minutes). Within it, rate-limited attempts
+   * do not count against `maxAttempts`. Default 10 minutes.
+   */
+  readonly rateLimitBudgetMs?: number
+  /** Tokens per minute (token bucket over each request's estimate, `run`'s `tokens`), or null/absent for no limit. */
+  readonly tpm?: number | null
+  /**
+   * Awaited before each attempt takes a permit, after the gate: the server's own rate-limit state
+   * (src/llm/rateLimits.ts) holds sends back until its window has room again.
+   */
+  readonly pace?: Effect.Effect<void>
+  /** Called with the error of every request that finally failed (after its last attempt); cheap, must not throw. */
+  readonly onFailed?: (error: LlmError) => void
   /** Backoff before retry n is `baseDelayMs · 2^(n−1)`, capped at `maxDelayMs`, then jittered. */
   readonly baseDelayMs: number
   readonly maxDelayMs: number
@@ -65,9 +80,10 @@ export interface Scheduler {
    * Runs one model request with the global permit, rate limit, per-attempt timeout and retries, in the
    * calling fiber. Concurrent calls with the same non-null `key` share one execution and all see its value or
    * its failure; the execution is interrupted once every caller waiting on it has been interrupted. Sharing
-   * costs a fiber and a deferred per key: pass `null` where keys cannot repeat (sample scoring).
+   * costs a fiber and a deferred per key: pass `null` where keys cannot repeat (sample scoring). `tokens`: the
+   * request's estimated tokens (prompt and reply limit), counted against `tpm` at each attempt.
    */
-  readonly run: <A>(key: string | null, task: Task<A>) => Effect.Effect<Sent<A>, LlmError>
+  readonly run: <A>(key: string | null, task: Task<A>, tokens?: number) => Effect.Effect<Sent<A>, LlmError>
   readonly stats: () => SchedulerStats
 }
 
@@ -87,7 +103,8 @@ export const makeScheduler = (
 ): Effect.Effect<Scheduler, never, Scope.Scope> =>
   Effect.gen(function*() {
     const valid = opts.concurrency >= 1 && opts.maxAttempts >= 1 && opts.timeoutMs > 0 &&
-      opts.baseDelayMs >= 0 && opts.maxDelayMs >= 0 && (opts.rpm === null || opts.rpm > 0)
+      opts.baseDelayMs >= 0 && opts.maxDelayMs >= 0 && (opts.rpm === null || opts.rpm > 0) &&
+      (opts.tpm === undefined || opts.tpm === null || opts.tpm > 0)
     if (!valid) {
       return yield* Effect.dieMessage(`Scheduler: invalid options ${JSON.stringify(opts)}`)
     }
@@ -97,7 +114,15 @@ export const makeScheduler = (
     const limit: <A, E>(task: Effect.Effect<A, E>) => Effect.Effect<A, E> = opts.rpm === null
       ? (task) => task
       : yield* RateLimiter.make({ limit: opts.rpm, interval: "1 minute", algorithm: "token-bucket" })
-    const gate = opts.gate
+    const tpm = opts.tpm ?? null
+    const tokenLimit: RateLimiter.RateLimiter | null = tpm === null
+      ? null
+      : yield* RateLimiter.make({ limit: tpm, interval: "1 minute", algorithm: "token-bucket" })
+    // A request estimated above the whole minute's budget would wait forever: it is charged the budget instead.
+    const charged = <A, E>(tokens: number, task: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+      tokenLimit === null || !(tokens > 0) ? task : RateLimiter.withCost(Math.min(tpm!, Math.ceil(tokens)))(tokenLimit(task))
+    const rateLimitBudgetMs = opts.rateLimitBudgetMs ?? 10 * 60_000
+    const gate = opts.gate === undefined ? opts.pace : opts.pace === undefined ? opts.gate : Effect.zipRight(opts.gate, opts.pace)
 
     let sent = 0
     let retries = 0
@@ -110,7 +135,7 @@ export const makeScheduler = (
       semaphore.release()
     })
     // One attempt: wait for the gate, the rate limit and a permit, then run the task in this fiber.
-    const attemptOnce = <A>(task: Task<A>, number: number): Effect.Effect<Sent<A>, LlmError> => {
+    const attemptOnce = <A>(task: Task<A>, number: number, tokens: number): Effect.Effect<Sent<A>, LlmError> => {
       const held = Effect.uninterruptibleMask((restore) =>
         Effect.flatMap(restore(semaphore.take), () => {
           sent++
@@ -123,7 +148,7 @@ export const makeScheduler = (
           )
         })
       )
-      const limited = limit(held)
+      const limited = limit(charged(tokens, held))
       return gate === undefined ? limited : Effect.zipRight(gate, limited)
     }
 
@@ -135,24 +160,29 @@ export const makeScheduler = (
         return Math.max(jittered, error.retryAfterMs ?? 0)
       })
 
-    const execute = <A>(task: Task<A>): Effect.Effect<Sent<A>, LlmError> => {
-      const loop = (attempt: number): Effect.Effect<Sent<A>, LlmError> =>
+    const execute = <A>(task: Task<A>, tokens = 0): Effect.Effect<Sent<A>, LlmError> => {
+      const firstAt = clock.unsafeCurrentTimeMillis()
+      // `counted`: attempts that count against maxAttempts (rate-limited ones within the budget do not).
+      const loop = (attempt: number, counted: number): Effect.Effect<Sent<A>, LlmError> =>
         Effect.catchAll(
-          Effect.tap(attemptOnce(task, attempt), (done) => onEvent({ _tag: "Succeeded", latencyMs: done.latencyMs })),
+          Effect.tap(attemptOnce(task, attempt, tokens), (done) => onEvent({ _tag: "Succeeded", latencyMs: done.latencyMs })),
           (error) => {
-            if (!isTransient(error.reason) || attempt >= opts.maxAttempts) {
+            const withinBudget = error.reason === "RateLimited" && clock.unsafeCurrentTimeMillis() - firstAt < rateLimitBudgetMs
+            if (!isTransient(error.reason) || (counted >= opts.maxAttempts && !withinBudget)) {
               failures[error.reason] = (failures[error.reason] ?? 0) + 1
               onEvent({ _tag: "Failed", reason: error.reason })
+              opts.onFailed?.(error)
               return Effect.fail(error)
             }
-            return Effect.flatMap(backoff(attempt, error), (delayMs) => {
+            // Past maxAttempts a rate-limited request waits at least as long as the longest ordinary backoff.
+            return Effect.flatMap(backoff(Math.min(attempt, opts.maxAttempts), error), (delayMs) => {
               retries++
               onEvent({ _tag: "Retrying", reason: error.reason, attempt, delayMs })
-              return Effect.zipRight(Effect.sleep(delayMs), loop(attempt + 1))
+              return Effect.zipRight(Effect.sleep(delayMs), loop(attempt + 1, withinBudget ? counted : counted + 1))
             })
           }
         )
-      return loop(1)
+      return loop(1, 1)
     }
 
     const leave = (key: string, entry: Shared) =>
@@ -163,13 +193,13 @@ export const makeScheduler = (
         return Fiber.interrupt(entry.fiber)
       })
 
-    const create = <A>(key: string, task: Task<A>) =>
+    const create = <A>(key: string, task: Task<A>, tokens: number) =>
       Effect.gen(function*() {
         const deferred = yield* Deferred.make<Sent<unknown>, LlmError>()
         const entry: Shared = { deferred, waiters: 0, fiber: undefined }
         shared.set(key, entry)
         // Settles the deferred however the execution ends, interruption included, so no caller hangs.
-        const settle = Effect.onExit(execute(task), (exit) =>
+        const settle = Effect.onExit(execute(task, tokens), (exit) =>
           Effect.suspend(() => {
             if (shared.get(key) === entry) shared.delete(key)
             return Deferred.done(entry.deferred, exit)
@@ -180,10 +210,10 @@ export const makeScheduler = (
       })
 
     // Uninterruptible from lookup to registering as a waiter, so an entry never exists without its fiber.
-    const runShared = <A>(key: string, task: Task<A>): Effect.Effect<Sent<A>, LlmError> =>
+    const runShared = <A>(key: string, task: Task<A>, tokens: number): Effect.Effect<Sent<A>, LlmError> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.gen(function*() {
-          const entry = shared.get(key) ?? (yield* create(key, task))
+          const entry = shared.get(key) ?? (yield* create(key, task, tokens))
           entry.waiters++
           // Same key, same request: the entry holds the same A.
           const deferred = entry.deferred as Deferred.Deferred<Sent<A>, LlmError>
@@ -191,8 +221,8 @@ export const makeScheduler = (
         })
       )
 
-    const run = <A>(key: string | null, task: Task<A>): Effect.Effect<Sent<A>, LlmError> =>
-      key === null ? execute(task) : runShared(key, task)
+    const run = <A>(key: string | null, task: Task<A>, tokens = 0): Effect.Effect<Sent<A>, LlmError> =>
+      key === null ? execute(task, tokens) : runShared(key, task, tokens)
 
     const stats = (): SchedulerStats => ({ sent, retries, failures: { ...failures }, inFlight })
 

@@ -35,6 +35,7 @@ import { cacheable } from "../llm/responseCache.js"
 import { isShared, shapeOf } from "../scoring/methods.js"
 import { stepAgents } from "../experiments/assignment.js"
 import { batchTurn, fill, itemTurn, openingMessages } from "./prompts.js"
+import { replyLimit } from "../llm/reasoning.js"
 
 export interface StepPlan {
   readonly step: string
@@ -287,8 +288,12 @@ export const planRequests = (spec: RunSpec, cached?: CachedLookup): RequestPlan 
       requests: synthetic ? 0 : t.requests,
       cached: synthetic ? 0 : t.cached,
       inputTokens: synthetic ? 0 : t.inputTokens,
-      // Under auto the probe may choose stated: its longer replies are the upper bound.
-      outputTokens: synthetic ? 0 : t.requests * shapeOf(spec.backend, spec.backend.scoringAuto === true ? "stated" : spec.backend.scoring).maxTokens
+      // Under auto the probe may choose stated: its longer replies are the upper bound; a thinking budget adds to it.
+      outputTokens: synthetic
+        ? 0
+        : t.requests *
+          (Math.max(shapeOf(spec.backend, spec.backend.scoringAuto === true ? "stated" : spec.backend.scoring).maxTokens, replyLimit(spec.backend) - (spec.backend.thinkingBudget ?? 0)) +
+            (spec.backend.thinkingBudget ?? 0))
     }
   })
   const sum = (f: (s: StepPlan) => number) => steps.reduce((a, s) => a + f(s), 0)
@@ -312,7 +317,7 @@ export const planRequests = (spec: RunSpec, cached?: CachedLookup): RequestPlan 
     cached: cachedTotal,
     shared: spec.backend.kind === "synthetic" ? 0 : Math.max(0, answers - requests - cachedTotal),
     inputTokens: sum((s) => s.inputTokens) + probeTokens,
-    outputTokens: sum((s) => s.outputTokens) + (probe ? spec.backend.maxTokens : 0),
+    outputTokens: sum((s) => s.outputTokens) + (probe ? replyLimit(spec.backend) : 0),
     longestChain: chain,
     steps
   }

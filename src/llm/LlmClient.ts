@@ -12,6 +12,16 @@ export interface CompletionRequest {
   readonly maxTokens: number
   readonly temperature: number
   readonly seed: number | undefined
+  /**
+   * Reasoning and thinking models (src/llm/reasoning.ts), each sent only when set, so requests without them
+   * keep their bodies (and request keys): `max_completion_tokens` instead of `max_tokens` (it counts reasoning
+   * tokens too; o-series and gpt-5 refuse `max_tokens`), `reasoning_effort`, no `temperature` at all, and
+   * fields merged into the body as given (`extra_body`, e.g. `chat_template_kwargs: {enable_thinking: false}`).
+   */
+  readonly maxCompletionTokens?: number
+  readonly reasoningEffort?: string
+  readonly omitTemperature?: boolean
+  readonly extraBody?: Readonly<Record<string, unknown>>
   /** Constrained scoring: the answer held to these labels, its logprobs read at the answer's position. */
   readonly constraint?: Constraint
 }

@@ -5,9 +5,12 @@ import type { AttemptOptions, CompletionRequest } from "./LlmClient.js"
 import { LlmClient } from "./LlmClient.js"
 import type { LlmErrorReason } from "./LlmError.js"
 import { LlmError } from "./LlmError.js"
-import { FetchCancel, makePooledFetch } from "./pooledFetch.js"
+import { BufferedResponse, FetchCancel, makePooledFetch } from "./pooledFetch.js"
+import type { PooledFetch, PooledRequestInit } from "./pooledFetch.js"
+import { fixFor, normaliseErrorBody } from "./diagnose.js"
+import type { Pacer } from "./rateLimits.js"
+import { reasonedIn, stripThinking } from "./reasoning.js"
 import { answerTopLogprobs, constraintFields, type Constraint } from "../scoring/constrained.js"
-import type { PooledRequestInit } from "./pooledFetch.js"
 
 /**
  * The API key sent to an OpenAI-compatible server: OPENAI_API_KEY when it says something, else a placeholder (a
@@ -25,6 +28,8 @@ export interface OpenAiConfig {
   readonly model: string
   /** Keep-alive connections in the pool: the requests the caller keeps in flight (default 64). */
   readonly connections?: number
+  /** Told the rate-limit headers of every response (src/llm/rateLimits.ts), so the scheduler can pace by them. */
+  readonly pacer?: Pacer
 }
 
 type FetchOptions = NonNullable<NonNullable<Parameters<OpenAI["chat"]["completions"]["create"]>[1]>["fetchOptions"]>
@@ -50,7 +55,7 @@ export const layer = (config: OpenAiConfig): Layer.Layer<LlmClient> =>
       apiKey: config.apiKey,
       maxRetries: 0,
       timeout: SDK_TIMEOUT_MS,
-      fetch: transport.fetch
+      fetch: readingFetch(transport.fetch, config.pacer)
     })
     const failWith = (error: unknown, timeoutMs: number | undefined) =>
       Effect.flatMap(Clock.currentTimeMillis, (nowMs) =>
@@ -87,14 +92,30 @@ export const layer = (config: OpenAiConfig): Layer.Layer<LlmClient> =>
   })
 
 /**
+ * The transport as the SDK sees it: every response's rate-limit headers go to the pacer, and an error body in
+ * another server's shape is rewritten into OpenAI's (src/llm/diagnose.ts), which is the only one the SDK reads.
+ */
+const readingFetch = (fetch: PooledFetch["fetch"], pacer: Pacer | undefined): PooledFetch["fetch"] => async (input, init) => {
+  const response = await fetch(input, init)
+  pacer?.observe(response.headers, response.status)
+  if (response.status < 400) return response
+  const text = await response.text()
+  const body = normaliseErrorBody(text) ?? text
+  return new BufferedResponse(response.status, response.statusText, response.headers, Buffer.from(body, "utf8"), response.url) as unknown as Response
+}
+
+/**
  * The chat-completion body of a request, as sent online and as written on a batch input line (the two must
  * agree, so that a batch answers exactly what the online run would have asked).
  */
 export const chatCompletionBody = (model: string, request: CompletionRequest) => ({
+  // Fields the user asked to merge in come first: the ones valuesim sets itself are not overwritten by them.
+  ...request.extraBody,
   model,
   messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
-  temperature: request.temperature,
-  max_tokens: request.maxTokens,
+  ...(request.omitTemperature === true ? {} : { temperature: request.temperature }),
+  ...(request.maxCompletionTokens === undefined ? { max_tokens: request.maxTokens } : { max_completion_tokens: request.maxCompletionTokens }),
+  ...(request.reasoningEffort === undefined ? {} : { reasoning_effort: request.reasoningEffort as OpenAI.ReasoningEffort }),
   ...(request.seed === undefined ? {} : { seed: request.seed }),
   ...(request.logprobs ? { logprobs: true, top_logprobs: request.topLogprobs } : {}),
   ...(request.constraint === undefined ? {} : constraintFields(request.constraint))
@@ -119,14 +140,17 @@ export const toCompletion = (raw: unknown, constraint?: Constraint): Completion 
   }
   const usage = isRecord(raw["usage"]) ? raw["usage"] : {}
   const finish = first["finish_reason"]
+  // A thinking model's `<think>` block is not its answer; the answer is what follows it (nothing, if it never closed).
+  const { text, thinking } = stripThinking(content ?? "")
   return {
-    text: content ?? "",
+    text,
     topLogprobs: constraint === undefined
       ? firstTopLogprobs(first["logprobs"])
       : isRecord(first["logprobs"]) ? answerTopLogprobs(first["logprobs"]["content"]) : null,
     promptTokens: count(usage["prompt_tokens"]),
     completionTokens: count(usage["completion_tokens"]),
     finishReason: typeof finish === "string" ? finish : null,
+    ...(thinking || reasonedIn(first["message"], usage) ? { thinking: true } : {}),
     servedBy: typeof raw["model"] === "string" ? raw["model"] : null
   }
 }
@@ -170,6 +194,12 @@ export const retryAfterMs = (
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
   const date = Date.parse(after)
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs)
+}
+
+/** The message the provider wrote in its error body, when it wrote one. */
+const providerWords = (error: APIError): string | undefined => {
+  const body: unknown = error.error
+  return isRecord(body) && typeof body["message"] === "string" && body["message"].trim() !== "" ? body["message"] : undefined
 }
 
 const NETWORK_CODES = new Set([
@@ -241,8 +271,8 @@ export const classify = (error: unknown, context: { readonly nowMs: number; read
     const base = { ...(status === undefined ? {} : { status }), ...(requestId === undefined ? {} : { requestId }) }
     if (status === undefined) return make("Network", message, base)
     if (status === 429) {
-      // An exhausted quota also answers 429, but waiting does not help.
-      if (error.code === "insufficient_quota") return make("Auth", message, base)
+      // An exhausted quota also answers 429, but waiting does not help: the run stops with the provider's words.
+      if (error.code === "insufficient_quota") return make("QuotaExhausted", providerWords(error) ?? message, base)
       const wait = retryAfterMs(error.headers, context.nowMs)
       return make("RateLimited", message, wait === undefined ? base : { ...base, retryAfterMs: wait })
     }
@@ -253,7 +283,9 @@ export const classify = (error: unknown, context: { readonly nowMs: number; read
     if (error.code === "content_filter" || error.code === "content_policy_violation") {
       return make("ContentFilter", message, base)
     }
-    return make("BadRequest", message, base)
+    // A refusal that names a parameter, logprobs or the model gets the setting to change.
+    const fix = fixFor({ status, text: `${message} ${error.code ?? ""} ${error.param ?? ""}` })
+    return make("BadRequest", fix === null ? message : `${message} — ${fix}`, base)
   }
   // Thrown while reading the body, after the status line arrived.
   if (error instanceof SyntaxError) return make("BadResponse", `response body is not valid JSON: ${message}`)

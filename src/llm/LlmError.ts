@@ -12,6 +12,8 @@ export type LlmErrorReason =
   | "BadResponse"
   /** A 200 that cannot be scored as asked: under logprob scoring, no logprobs or none of the options among them. */
   | "Degraded"
+  /** The account's quota is exhausted (OpenAI: 429 `insufficient_quota`): not transient, and it stops the run. */
+  | "QuotaExhausted"
   /** Batch mode: the run store holds no answer for the request (not answered by an ingested batch yet, or its line failed). */
   | "NotAnswered"
 

@@ -119,6 +119,24 @@ const capOf = (error: string): number | null => {
   return m === null ? null : Number(m[1])
 }
 
+/**
+ * The room for hidden reasoning that `auto` adds to `max_completion_tokens` when a model refuses `max_tokens`
+ * (o-series, gpt-5 family), unless the user set `--max-completion-tokens`. Billing counts the tokens used, not the
+ * limit; `--reasoning-effort minimal` (or `low`) is the lever on cost.
+ */
+export const AUTO_REASONING_TOKENS = 4096
+
+/**
+ * The backend settings a run under `auto` takes from its probe: no temperature where the server refuses one, and
+ * `max_completion_tokens` (with room to reason) where it refuses `max_tokens`. The user's own settings win.
+ */
+export const adaptToProbe = (backend: BackendSettings, r: ProbeResult): BackendSettings => ({
+  ...backend,
+  scoring: r.method,
+  ...(!r.temperatureAccepted && backend.omitTemperature !== true ? { omitTemperature: true } : {}),
+  ...(!r.maxTokensAccepted && backend.maxCompletionTokens === undefined ? { maxCompletionTokens: AUTO_REASONING_TOKENS } : {})
+})
+
 export interface ProbeInput {
   readonly backend: BackendSettings
   readonly apiKey: string
@@ -150,8 +168,9 @@ export const probeEndpoint = (input: ProbeInput): Effect.Effect<{ readonly resul
       Effect.gen(function* () {
         const body: Record<string, unknown> = { ...chatCompletionBody(backend.model, request) }
         if (!temperatureAccepted) delete body["temperature"]
-        if (!maxTokensAccepted) {
-          body["max_completion_tokens"] = body["max_tokens"]
+        if (!maxTokensAccepted && body["max_tokens"] !== undefined) {
+          // A reasoning model: max_completion_tokens counts its hidden reasoning too, so the reply needs room for it.
+          body["max_completion_tokens"] = Number(body["max_tokens"]) + AUTO_REASONING_TOKENS
           delete body["max_tokens"]
         }
         let reply = yield* post(baseUrl, apiKey, body, timeout)

@@ -8,7 +8,8 @@ import { isSmacof, type MdsMethod } from "../stats/mds.js"
 import * as vega from "vega"
 import { compile } from "vega-lite"
 import { modelTables } from "./models.js"
-import type { GameAnalysis } from "../analysis/games.js"
+import { outsideCiNote } from "../domain/svOutsideCi.js"
+import { polarisationGroupsText, type GameAnalysis } from "../analysis/games.js"
 import type { TopLevelSpec } from "vega-lite"
 import { conditionRows, effectPlotSpec, effectRows, experimentHeading, pairedRows, panelRows, verdict } from "../experiments/render.js"
 import type {
@@ -433,6 +434,10 @@ const svSection = async ({ report }: Context): Promise<Array<Block>> => {
       rows
     ),
     ...(vs.noVariance === undefined ? [] : [`<p class="note"><strong>No S_V</strong>: ${escapeHtml(vs.noVariance)}.</p>`]),
+    ...vs.structureComparisons.flatMap((c) => {
+      const note = outsideCiNote(c.sv, c.bootstrap.ci, c.bootstrap.mean)
+      return note === null ? [] : [`<p class="note"><strong>${escapeHtml(c.baseline.title)}</strong>: ${escapeHtml(note)}.</p>`]
+    }),
     `<p>CI: ${escapeHtml(int(s.bootstrapIterations))} bootstrap resamples of ${escapeHtml(int(vs.structureComparisons[0]?.bootstrap.sampleSize ?? s.bootstrapSampleSize))} respondents` +
       `${s.bootstrapSizeRule === "own" && (vs.structureComparisons[0]?.bootstrap.sampleSize ?? s.bootstrapSampleSize) < s.bootstrapSampleSize ? ` (the sample's own size; the paper draws ${escapeHtml(int(s.bootstrapSampleSize))} whatever the sample)` : ""}. ` +
       `Chance: S_V when the run's value labels are permuted (${escapeHtml(int(s.permutations))} permutations, seeded by the run); ` +
@@ -701,7 +706,10 @@ const roundsSpec = (data: ReadonlyArray<{ round: number; value: number; source: 
   encoding: {
     x: { field: "round", type: "ordinal", axis: { title: "round", labelAngle: 0 } },
     y: { field: "value", type: "quantitative", axis: { title: yTitle }, scale: { zero: true } },
-    color: { field: "source", type: "nominal", scale: { domain: [RUN_SOURCE, HUMAN_SOURCE], range: [RUN_COLOUR, HUMAN_COLOUR] }, title: "source" }
+    // The legend lists only the series drawn: a human series only where there are human figures by round.
+    color: data.some((d) => d.source === HUMAN_SOURCE)
+      ? { field: "source", type: "nominal", scale: { domain: [RUN_SOURCE, HUMAN_SOURCE], range: [RUN_COLOUR, HUMAN_COLOUR] }, title: "source" }
+      : { field: "source", type: "nominal", scale: { domain: [RUN_SOURCE], range: [RUN_COLOUR] }, title: "source" }
   }
 })
 
@@ -742,6 +750,7 @@ const gameBlocks = async (figures: Figures, g: GameAnalysis): Promise<Array<Bloc
         roundMetrics.map((name) => [name, ...rounds.map((r) => n(g.metrics.find((m) => m.metric === name && m.round === r)?.value ?? null))])
       )
     )
+    if (g.polarisationGroups !== undefined) parts.push(`<p class="note">${escapeHtml(polarisationGroupsText(g.polarisationGroups))}.</p>`)
   }
   const firstMetric = roundMetrics[0]
   const byRound = g.metrics.filter((m) => m.round !== null && m.metric === firstMetric && isNumber(m.value))

@@ -1,10 +1,11 @@
 import { societyLines } from "../society/report.js"
 import type { BehaviourMeasure, BootstrapSummary, ConditionBreakdown, Report } from "../analysis/Report.js"
-import type { GameAnalysis } from "../analysis/games.js"
+import { polarisationGroupsText, type GameAnalysis } from "../analysis/games.js"
 import { ciText, clause, hasText, int, mdsMethodText, num as f, pValue as p, sentence } from "./format.js"
 import { gameConditions, notMeasured, presentSections, type SectionId } from "./sections.js"
 import { renderModelsText } from "./models.js"
 import { experimentsText, pairedRows, panelRows } from "../experiments/render.js"
+import { outsideCiNote } from "../domain/svOutsideCi.js"
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + " ".repeat(n - s.length))
 const lpad = (s: string, n: number) => (s.length >= n ? s : " ".repeat(n - s.length) + s)
@@ -65,6 +66,10 @@ const svSection = (r: Report): Array<string> => {
     )
   )
   if (v.noVariance !== undefined) out.push(`  S_V –: ${v.noVariance}.`)
+  for (const c of v.structureComparisons) {
+    const note = outsideCiNote(c.sv, c.bootstrap.ci, c.bootstrap.mean)
+    if (note !== null) out.push(`  [outside CI] ${c.baseline.title}: ${note}.`)
+  }
   const perms = v.structureComparisons.find((c) => c.null !== null)?.null?.permutations ?? r.settings.permutations
   out.push(
     `  CI: ${r.settings.bootstrapIterations} bootstrap resamples of ${resampleText(r, v.structureComparisons[0]?.bootstrap.sampleSize)}. Chance: mean and 95th percentile of S_V with the run's value labels permuted (${perms} permutations); p (perm.) = share of them at or above S_V. Unrelated structures reach S_V well above 0, so read S_V against the chance level.`,
@@ -234,6 +239,7 @@ const gameLines = (g: GameAnalysis): Array<string> => {
         "    "
       )
     )
+    if (g.polarisationGroups !== undefined) out.push(`  ${polarisationGroupsText(g.polarisationGroups)}`)
     const humanRounds = g.comparisons.filter((c) => c.round !== null)
     if (humanRounds.length > 0) {
       out.push(`  human by round: ${humanRounds.map((c) => `${c.metric} ${c.round}: ${f(c.human, 2)} (${c.baseline.id})`).join("  ")}`)

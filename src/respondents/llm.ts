@@ -3,6 +3,7 @@ import type { RunSpec } from "../config/RunSpec.js"
 import type { ChatMessage, Completion, ItemAnswer } from "../domain/answers.js"
 import { presentedChoices, type Questionnaire } from "../domain/questionnaire.js"
 import { logprobValidator, parseAnswer, parseBatchAnswer } from "../llm/scoring.js"
+import { unreadableReply } from "../llm/reasoning.js"
 import { categorical } from "../sampling/rng.js"
 import { batchReaskTurn, batchTurn, itemTurn, openingMessages, reaskTurn } from "../engine/prompts.js"
 import { scoreChoice } from "../engine/QuestionnaireRunner.js"
@@ -83,7 +84,7 @@ const pageAsker = (spec: RunSpec, step: number, q: Questionnaire, asker: Asker, 
           asked = yield* asker.ask(messages, own, undefined, 1, shape)
         } else return yield* Effect.fail(first.left)
         const scored = score(asked.completion, mode, draw)
-        if (scored.value !== null || asks > spec.backend.reasks) return { asked, scored, asks, messages } satisfies ItemOutcome
+        if (scored.value !== null || asks > spec.backend.reasks || !unreadableReply(asked.completion, spec.backend).reask) return { asked, scored, asks, messages } satisfies ItemOutcome
         messages = [...messages, { role: "assistant", content: asked.completion.text }, reaskTurn(q.prompts, choices)]
       }
     })
@@ -94,7 +95,7 @@ const pageAsker = (spec: RunSpec, step: number, q: Questionnaire, asker: Asker, 
     page.scoring[m] = scoringCode(r.scored.scoring)
     if (r.scored.dist !== null) page.setDist(m, r.scored.dist)
     page.setRequest(m, r.asked.key, r.asks)
-    if (r.scored.value === null) page.setError(m, "unparseable answer after the last re-ask", false)
+    if (r.scored.value === null) page.setError(m, unreadableReply(r.asked.completion, spec.backend).error, false)
   }
   const opening = (agent: PendingAgent) => openingMessages(spec.population.conditions[agent.conditionIdx]!.system)
 
@@ -111,7 +112,7 @@ const pageAsker = (spec: RunSpec, step: number, q: Questionnaire, asker: Asker, 
       onFailure: (e) => Effect.sync(() => page.setError(m, e.message, true)),
       onSuccess: (asked) => {
         const scored = score(asked.completion, spec.backend.scoring, draw)
-        if (scored.value !== null || spec.backend.reasks === 0) return Effect.sync(() => record(m, { asked, scored, asks: 1, messages }))
+        if (scored.value !== null || spec.backend.reasks === 0 || !unreadableReply(asked.completion, spec.backend).reask) return Effect.sync(() => record(m, { asked, scored, asks: 1, messages }))
         const history = [...messages, { role: "assistant" as const, content: asked.completion.text }]
         return Effect.match(askItem(agent.agentId, draw, history, reaskTurn(q.prompts, choices), 1), {
           onFailure: (e) => page.setError(m, e.message, true),

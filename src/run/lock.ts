@@ -20,6 +20,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { SpecFileError } from "../config/SpecFileError.js"
 import { commandLine, escapeControl } from "../domain/printable.js"
+import { realPathOf } from "../store/outputGuard.js"
 import { storeErrorOf } from "../store/storeFault.js"
 import { cliCommand } from "../app/invocation.js"
 import { stampAlive, stampOf, type ProcessStamp } from "./liveness.js"
@@ -58,14 +59,6 @@ export class RunLockedError extends Data.TaggedError("RunLocked")<{ readonly run
 const held = new Map<string, { file: string; token: string; count: number }>()
 let exitHook = false
 
-const realDir = (dir: string) => {
-  try {
-    return fs.realpathSync(dir)
-  } catch {
-    return path.resolve(dir)
-  }
-}
-
 const readText = (file: string): string | null => {
   try {
     return fs.readFileSync(file, "utf8")
@@ -94,9 +87,21 @@ const holderAlive = (h: LockHolder): boolean => {
   return stampAlive(h)
 }
 
+/**
+ * Puts `from`'s content at `to` unless `to` exists: a hard link (atomic, whole); on a file system without hard
+ * links (FAT, some network shares) an exclusive create and write, which a reader may see half-written for a moment.
+ */
 const linkOrExists = (from: string, to: string): boolean => {
   try {
     fs.linkSync(from, to)
+    return true
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === "EEXIST") return false
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw e
+  }
+  try {
+    fs.writeFileSync(to, fs.readFileSync(from), { flag: "wx" })
     return true
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "EEXIST") return false
@@ -104,9 +109,21 @@ const linkOrExists = (from: string, to: string): boolean => {
   }
 }
 
+/** An unreadable lock this young may be one being written (see linkOrExists): it counts as held. */
+const YOUNG_MS = 5000
+
+const youngerThan = (file: string, ms: number, nowMs: number): boolean => {
+  try {
+    return nowMs - fs.statSync(file).mtimeMs < ms
+  } catch {
+    return false
+  }
+}
+
 /** Takes the lock of `dir` for this process, or returns who holds it. Throws what the file system throws. */
-const take = (dir: string, nowIso: string): { readonly holder: LockHolder | null } | null => {
-  const key = realDir(dir)
+const take = (dir: string, nowMs: number): { readonly holder: LockHolder | null } | null => {
+  const nowIso = new Date(nowMs).toISOString()
+  const key = realPathOf(dir)
   const file = path.join(dir, LOCK_FILE)
   const mine = held.get(key)
   if (mine !== undefined) {
@@ -136,7 +153,7 @@ const take = (dir: string, nowIso: string): { readonly holder: LockHolder | null
       const text = readText(file)
       if (text === null) continue
       last = parseHolder(text)
-      if (last !== null && holderAlive(last)) return { holder: last }
+      if (last !== null ? holderAlive(last) : youngerThan(file, YOUNG_MS, nowMs)) return { holder: last }
       // Stale (or unreadable, which no holder writes): moved aside, and removed if it is still that record.
       const aside = `${file}.stale-${process.pid}-${token}`
       try {
@@ -186,20 +203,20 @@ export const acquireRunLock = (dir: string) =>
   Clock.currentTimeMillis.pipe(
     Effect.flatMap((nowMs) =>
       Effect.try({
-        try: () => take(dir, new Date(nowMs).toISOString()),
+        try: () => take(dir, nowMs),
         catch: (e) =>
           storeErrorOf(dir, e) ?? new SpecFileError({ file: dir, problems: [`run-dir: cannot take the run's lock ${LOCK_FILE} (${e instanceof Error ? e.message : String(e)})`] })
       })
     ),
     Effect.flatMap((refused) => (refused === null ? Effect.void : Effect.fail(new RunLockedError({ runDir: dir, holder: refused.holder })))),
     Effect.map((): RunLock => {
-      let current = realDir(dir)
+      let current = realPathOf(dir)
       return {
         dir: () => current,
         moveTo: (to) => {
           const mine = held.get(current)
           held.delete(current)
-          current = realDir(to)
+          current = realPathOf(to)
           if (mine !== undefined) held.set(current, { ...mine, file: path.join(to, LOCK_FILE) })
         }
       }

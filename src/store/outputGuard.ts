@@ -16,7 +16,7 @@ import { escapeControl } from "../domain/printable.js"
 /** The files of a run store: the database, its SQLite companions and the run's lock. */
 export const RUN_STORE_FILES = ["run.sqlite", "run.sqlite-wal", "run.sqlite-shm", "run.sqlite-journal", "run.lock"] as const
 
-/** The prefix of the hidden folder a new run is planned in (src/app/runStudy.ts). */
+/** The prefix of the hidden folder a new run is planned in (src/run/staging.ts). */
 export const STAGING_PREFIX = ".staging-"
 
 const SQLITE_MAGIC = Buffer.from("SQLite format 3\0", "latin1")

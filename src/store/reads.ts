@@ -83,6 +83,20 @@ export const readDoneByCondition = (db: RunDb): Array<{ readonly c: number; read
     .prepare(`SELECT a.condition_idx AS c, count(*) AS n FROM units u JOIN agents a ON a.agent_id = u.agent_id WHERE u.state = 'done' GROUP BY a.condition_idx`)
     .all() as Array<{ c: number; n: number }>
 
+/**
+ * The most common error of the answers stored last (up to 200 agent-steps), or null: what a run whose answers
+ * are mostly missing says it stopped for.
+ */
+export const commonAnswerError = (db: RunDb): string | null => {
+  const counts = new Map<string, number>()
+  for (const row of db.prepare(`SELECT errors FROM answers WHERE errors IS NOT NULL LIMIT 200`).pluck().all() as Array<string>) {
+    for (const e of JSON.parse(row) as Array<string | null>) if (e !== null) counts.set(e, (counts.get(e) ?? 0) + 1)
+  }
+  let best: string | null = null
+  for (const [e, n] of counts) if (best === null || n > counts.get(best)!) best = e
+  return best
+}
+
 /** The whole run's counters. */
 export const readRunTotals = (db: RunDb) => {
   const t = { pending: 0, done: 0, failed: 0, answers: 0, failedAnswers: 0, missing: 0, degraded: 0 }

@@ -146,8 +146,12 @@ describe("valuesim anchoring against the loopback OpenAI-compatible server", () 
     const dir = tempDir("anchor-gen")
     const q = shortQuestionnaire(dir)
     const before = server.bodies.length
-    const r = await runCli(["anchoring", "run", "--prompt-type", "persona", "--generate-personas", "3", "--administration", "batch", "--agents", "3",
-      "--questionnaire", q, "--backend", "openai", "--base-url", server.url, "--model", "fake-model", "--runs-dir", dir, "--json"])
+    // The refusal on the synthetic backend (below) sends nothing, so it runs beside the loopback run.
+    const [r, syn] = await Promise.all([
+      runCli(["anchoring", "run", "--prompt-type", "persona", "--generate-personas", "3", "--administration", "batch", "--agents", "3",
+        "--questionnaire", q, "--backend", "openai", "--base-url", server.url, "--model", "fake-model", "--runs-dir", dir, "--json"]),
+      runCli(["anchoring", "run", "--prompt-type", "persona", "--generate-personas", "3", "--agents", "3", "--runs-dir", dir])
+    ])
     expect(r.code, r.stderr).toBe(0)
     expect(lastJson(r.stdout)).toMatchObject({ status: "complete", agents: 3, answers: 3 * 19, missing: 0 })
     type Body = { temperature?: number; seed?: number; messages: Array<{ role: string; content: string }> }
@@ -164,7 +168,6 @@ describe("valuesim anchoring against the loopback OpenAI-compatible server", () 
       expect(b.messages[1]!.content).toContain("Q19: ")
     }
     // Not on the synthetic backend: it writes no text.
-    const syn = await runCli(["anchoring", "run", "--prompt-type", "persona", "--generate-personas", "3", "--agents", "3", "--runs-dir", dir])
     expect(syn.code).toBe(2)
     expect(syn.stderr).toContain("--generate-personas: the synthetic backend writes no text")
   })

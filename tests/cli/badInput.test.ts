@@ -49,28 +49,37 @@ describe("bad input", () => {
         `prompts: ${path.resolve("populations/prompts/value-prompting.yaml")}`
       ].join("\n")
     )
-    await expectRejected(["run", "scenarios/vsq40.yaml", "--population", f], [f, "custom.value:XX", "unknown condition"])
     const g = write(dir, "pop2.yaml", fs.readFileSync("populations/h-np.yaml", "utf8").replace("strategy:", "stratgy:"))
-    await expectRejected(["run", "scenarios/vsq40.yaml", "--population", g], [g, "stratgy"])
+    // Independent processes (each its own runs folder) at once.
+    await Promise.all([
+      expectRejected(["run", "scenarios/vsq40.yaml", "--population", f], [f, "custom.value:XX", "unknown condition"]),
+      expectRejected(["run", "scenarios/vsq40.yaml", "--population", g], [g, "stratgy"])
+    ])
   })
 
   it("rejects a bad price setting (VALUESIM_PRICES): a malformed table names the file and field", async () => {
     const dir = tempDir("prices")
     const f = write(dir, "prices.yaml", "kind: prices\nmodels:\n  gpt-x: { input_per_million: -1, output_per_million: 2 }\n")
-    await expectRejected(["run", "scenarios/default-study.yaml", "--agents", "10"], [f, "models.gpt-x.input_per_million"], { VALUESIM_PRICES: f })
-    await expectRejected(["run", "scenarios/default-study.yaml", "--agents", "10"], ["VALUESIM_PRICES", "two non-negative numbers"], { VALUESIM_PRICES: "1,-2" })
-    await expectRejected(["run", "scenarios/default-study.yaml", "--agents", "10"], ["no-prices.yaml", "cannot read"], { VALUESIM_PRICES: "no-prices.yaml" })
+    await Promise.all([
+      expectRejected(["run", "scenarios/default-study.yaml", "--agents", "10"], [f, "models.gpt-x.input_per_million"], { VALUESIM_PRICES: f }),
+      expectRejected(["run", "scenarios/default-study.yaml", "--agents", "10"], ["VALUESIM_PRICES", "two non-negative numbers"], { VALUESIM_PRICES: "1,-2" }),
+      expectRejected(["run", "scenarios/default-study.yaml", "--agents", "10"], ["no-prices.yaml", "cannot read"], { VALUESIM_PRICES: "no-prices.yaml" })
+    ])
   })
 
   it("rejects a missing file", async () => {
-    await expectRejected(["run", "scenarios/no-such-study.yaml"], ["scenarios/no-such-study.yaml", "cannot read"])
-    await expectRejected(["run", "scenarios/default-study.yaml", "--population", "nope.yaml"], ["nope.yaml", "cannot read"])
+    await Promise.all([
+      expectRejected(["run", "scenarios/no-such-study.yaml"], ["scenarios/no-such-study.yaml", "cannot read"]),
+      expectRejected(["run", "scenarios/default-study.yaml", "--population", "nope.yaml"], ["nope.yaml", "cannot read"])
+    ])
   })
 
   it("rejects bad arguments with exit 2", async () => {
-    await expectRejected(["run", "scenarios/default-study.yaml", "--agents", "0"], ["--agents"])
-    await expectRejected(["run", "scenarios/default-study.yaml", "--backend", "nonsense"], [])
-    const e = await runCli(["export", "scenarios", "--format", "csv"])
+    const [, , e] = await Promise.all([
+      expectRejected(["run", "scenarios/default-study.yaml", "--agents", "0"], ["--agents"]),
+      expectRejected(["run", "scenarios/default-study.yaml", "--backend", "nonsense"], []),
+      runCli(["export", "scenarios", "--format", "csv"])
+    ])
     expect(e.code).toBe(2)
     expect(e.stderr).toContain("scenarios: run-dir: no run.sqlite here")
   })
@@ -83,8 +92,8 @@ describe("bad input", () => {
     db.pragma("user_version = 2")
     db.close()
     const before = fs.readFileSync(file)
-    for (const args of [["resume", dir], ["export", dir], ["report", dir]]) {
-      const r = await runCli(args)
+    // The three commands at once: none may write, and the store is compared after all of them.
+    for (const r of await Promise.all([["resume", dir], ["export", dir], ["report", dir]].map((args) => runCli(args)))) {
       expect(r.code, r.stderr).toBe(2)
       expect(r.stderr).toContain(`${file}: run store version 2: this valuesim reads version 3 stores only`)
       expect(r.stderr).not.toMatch(/\n\s+at .*\.(ts|js):\d+/)
@@ -93,12 +102,14 @@ describe("bad input", () => {
   })
 
   it("validate lists every problem and exits 2, or 0 when all files are fine", async () => {
-    const ok = await runCli(["validate", "scenarios/vsq40.yaml", "scenarios/default-study.yaml", "populations/h-np.yaml", "populations/uniform.yaml", "human-baselines/dominant-value-shares.yaml", "populations/prompts/value-prompting.yaml"])
-    expect(ok.code, ok.stderr).toBe(0)
     const dir = tempDir("val")
     const a = write(dir, "a.yaml", "kind: questionnaire\nid: a\ntitle: t\nsource: s\nscale: [{value: 1, label: x}]\nitems: []\n")
     const b = write(dir, "b.yaml", "kind: population\nid: b\n")
-    const r = await runCli(["validate", a, b])
+    const [ok, r] = await Promise.all([
+      runCli(["validate", "scenarios/vsq40.yaml", "scenarios/default-study.yaml", "populations/h-np.yaml", "populations/uniform.yaml", "human-baselines/dominant-value-shares.yaml", "populations/prompts/value-prompting.yaml"]),
+      runCli(["validate", a, b])
+    ])
+    expect(ok.code, ok.stderr).toBe(0)
     expect(r.code).toBe(2)
     expect(r.stderr).toContain(`${a}: scale`)
     expect(r.stderr).toContain(`${a}: items`)

@@ -161,12 +161,9 @@ describe("valuesim batch prepare / ingest", () => {
     const prep = await prepare(["scenarios/vsq40.yaml", "--agents", "5", "--seed", "1", ...backend(), "--runs-dir", runs, "--out", tempDir("batch-bad-in")])
     const good = answerBatchInput(fs.readFileSync(prep.files[0]!, "utf8")).output
     const dir = tempDir("batch-bad-out")
-    const noLogprobs = JSON.parse(good[1]!) as { response: { body: { choices: Array<Record<string, unknown>> } } }
-    noLogprobs.response.body.choices[0]!["logprobs"] = null
     const cases: Array<[string, Array<string>, RegExp]> = [
       ["notjson", [good[0]!, "{not json"], /notjson\.jsonl: line 2: not a JSON object/],
-      ["unknown", [good[0]!, good[1]!.replace(/"custom_id":"[0-9a-f]+"/, '"custom_id":"nope"'), good[2]!], /unknown\.jsonl: line 2: custom_id "nope" is not a request/],
-      ["nologprobs", [good[0]!, JSON.stringify(noLogprobs)], /nologprobs\.jsonl: line 2: .*no logprobs/]
+      ["unknown", [good[0]!, good[1]!.replace(/"custom_id":"[0-9a-f]+"/, '"custom_id":"nope"'), good[2]!], /unknown\.jsonl: line 2: custom_id "nope" is not a request/]
     ]
     for (const [name, lines, message] of cases) {
       const file = path.join(dir, `${name}.jsonl`)
@@ -180,6 +177,46 @@ describe("valuesim batch prepare / ingest", () => {
     const file = path.join(dir, "one.jsonl")
     fs.writeFileSync(file, good[0]! + "\n")
     expect((await ingest(prep.runDir, [file]))["newAnswers"]).toBe(1)
+  })
+
+  it("an output line without logprobs is degraded on its own: every other line is stored, and nothing is paid for twice", async () => {
+    const runs = tempDir("batch-degraded-runs")
+    const prep = await prepare(["scenarios/vsq40.yaml", "--agents", "20", "--seed", "6", ...backend(), "--runs-dir", runs, "--out", tempDir("batch-degraded-in")])
+    const input = fs.readFileSync(prep.files[0]!, "utf8")
+    const good = answerBatchInput(input).output
+    const bad = JSON.parse(good[3]!) as { custom_id: string; response: { body: { choices: Array<Record<string, unknown>> } } }
+    bad.response.body.choices[0]!["logprobs"] = null
+    const file = path.join(tempDir("batch-degraded-out"), "output.jsonl")
+    fs.writeFileSync(file, [...good.slice(0, 3), JSON.stringify(bad), ...good.slice(4)].join("\n") + "\n")
+    const r = await ingest(prep.runDir, [file])
+    // Every line is stored; the degraded request's agents wait for their own requests.
+    expect(r["newAnswers"]).toBe(prep.requests)
+    expect(r["degradedLines"]).toBe(1)
+    expect(r["failedLines"]).toBe(0)
+    expect(r["status"]).toBe("waiting")
+    expect(Number(r["unitsDone"])).toBeGreaterThan(0)
+    // The next waves hold only the degraded request's fallbacks (its stated request and its re-asks, then, as this
+    // model never states probabilities, one own request per agent of that condition), never a request already answered.
+    const ids = (text: string) => text.trim().split("\n").map((l) => (JSON.parse(l) as { custom_id: string }).custom_id)
+    const asked = new Set(ids(input))
+    let done: Record<string, unknown> = r
+    for (let wave = 2; wave <= 8 && done["status"] !== "complete"; wave++) {
+      const next = await prepare([prep.runDir, "--out", tempDir(`batch-degraded-in${wave}`)])
+      const these = ids(fs.readFileSync(next.files[0]!, "utf8"))
+      expect(these.length).toBe(next.requests)
+      expect(next.requests).toBeGreaterThan(0)
+      expect(next.requests).toBeLessThanOrEqual(20)
+      expect(these.filter((id) => asked.has(id))).toEqual([])
+      for (const id of these) asked.add(id)
+      const fixed = path.join(path.dirname(file), `wave${wave}.jsonl`)
+      fs.writeFileSync(fixed, answerBatchInput(fs.readFileSync(next.files[0]!, "utf8")).output.join("\n") + "\n")
+      done = await ingest(prep.runDir, [fixed])
+    }
+    expect(done["status"]).toBe("complete")
+    expect(done["answers"]).toBe(20 * 40)
+    // Reading the first file again changes nothing, and nothing is left to prepare.
+    expect((await ingest(prep.runDir, [file]))["newAnswers"]).toBe(0)
+    expect((await prepare([prep.runDir, "--out", tempDir("batch-degraded-in3")])).requests).toBe(0)
   })
 
   it("refuses the synthetic backend and impossible file limits with one line and exit 2, writing nothing", async () => {

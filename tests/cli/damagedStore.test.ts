@@ -55,12 +55,15 @@ describe("a damaged store", () => {
     const runDir = copyRun("zero")
     fs.writeFileSync(path.join(runDir, "run.sqlite"), "")
     const out = path.join(runDir, "..", "export")
-    for (const args of commands(runDir, out)) {
-      const r = await runCli(args)
+    // The three commands at once (none may write, so none can change what another sees).
+    const all = commands(runDir, out)
+    const results = await Promise.all(all.map((args) => runCli(args)))
+    for (const [i, args] of all.entries()) {
+      const r = results[i]!
       expect(r.code, `${args[0]}: ${r.stderr}`).toBe(3)
       oneLine(r.stderr, args[0]!, runDir, "run.sqlite is damaged (it is empty, 0 bytes); nothing was written to it")
-      expect(fs.statSync(path.join(runDir, "run.sqlite")).size).toBe(0)
     }
+    expect(fs.statSync(path.join(runDir, "run.sqlite")).size).toBe(0)
     expect(fs.existsSync(out)).toBe(false)
     expect(fs.readdirSync(runDir)).toEqual(["run.sqlite"])
   })
@@ -75,12 +78,14 @@ describe("a damaged store", () => {
     fs.closeSync(fd)
     const before = hash(file)
     const out = path.join(runDir, "..", "export")
-    for (const args of commands(runDir, out)) {
-      const r = await runCli(args)
+    const all = commands(runDir, out)
+    const results = await Promise.all(all.map((args) => runCli(args)))
+    for (const [i, args] of all.entries()) {
+      const r = results[i]!
       expect(r.code, `${args[0]}: ${r.stderr}`).toBe(3)
       oneLine(r.stderr, args[0]!, runDir, "run.sqlite is damaged (SQLite's check found:")
-      expect(hash(file)).toBe(before)
     }
+    expect(hash(file)).toBe(before)
     expect(fs.existsSync(out)).toBe(false)
   })
 
@@ -108,8 +113,8 @@ describe.runIf(canMakeReadOnly())("a read-only store", () => {
 
 describe.runIf(mountable())("a full disk", () => {
   it("stops a run with exit 5 and one line; the status is interrupted and resume (with space) completes it as if uninterrupted", async () => {
-    const reference = await runCli(["run", "scenarios/vsq40.yaml", "--agents", "3000", "--seed", "8", "--no-tui", "--json", "--runs-dir", tempDir("full-ref")])
-    expect(reference.code, reference.stderr).toBe(0)
+    // The uninterrupted reference runs while the full-disk run is tried (it does not depend on it).
+    const referenceDone = runCli(["run", "scenarios/vsq40.yaml", "--agents", "3000", "--seed", "8", "--no-tui", "--json", "--runs-dir", tempDir("full-ref")])
     const moved = path.join(tempDir("full-moved"), "run")
     await withSmallDisk(1536, async (disk) => {
       const r = await runCli(["run", "scenarios/vsq40.yaml", "--agents", "3000", "--seed", "8", "--no-tui", "--runs-dir", disk])
@@ -130,8 +135,12 @@ describe.runIf(mountable())("a full disk", () => {
     const resumed = await runCli(["resume", moved, "--no-tui", "--json"])
     expect(resumed.code, resumed.stderr).toBe(0)
     expect(lastJson(resumed.stdout)["status"]).toBe("complete")
-    const a = await runCli(["export", moved, "--out", path.join(moved, "..", "a")])
-    const b = await runCli(["export", String(lastJson(reference.stdout)["runDir"]), "--out", path.join(moved, "..", "b")])
+    const reference = await referenceDone
+    expect(reference.code, reference.stderr).toBe(0)
+    const [a, b] = await Promise.all([
+      runCli(["export", moved, "--out", path.join(moved, "..", "a")]),
+      runCli(["export", String(lastJson(reference.stdout)["runDir"]), "--out", path.join(moved, "..", "b")])
+    ])
     expect(a.code, a.stderr).toBe(0)
     expect(b.code, b.stderr).toBe(0)
     expect(hash(path.join(moved, "..", "a", "answers.csv"))).toBe(hash(path.join(moved, "..", "b", "answers.csv")))

@@ -48,10 +48,9 @@ describe("a fresh clone", () => {
     // At least the report of the run just made, in text and as HTML.
     expect(commands.some((c) => /^npx valuesim report runs\/\S+$/.test(c)), start.out).toBe(true)
     expect(commands.some((c) => /^npx valuesim report runs\/\S+ --format html$/.test(c)), start.out).toBe(true)
-    for (const c of commands) {
-      const r = await shell(c, clone)
-      expect(r.code, `${c}\n${r.out}`).toBe(0)
-    }
+    // Each reads the run just made, none depends on another: started together.
+    const results = await Promise.all(commands.map((c) => shell(c, clone)))
+    for (const [i, c] of commands.entries()) expect(results[i]!.code, `${c}\n${results[i]!.out}`).toBe(0)
     fs.rmSync(path.dirname(clone), { recursive: true, force: true })
   }, 180_000)
 })

@@ -61,9 +61,9 @@ describe("games on the synthetic backend", () => {
     const results = await Promise.all(
       VIGNETTES.map((v) => runCli(["run", `scenarios/vignettes/${v}.yaml`, "--population", "populations/uniform.yaml", "--agents", "100", "--json", "--runs-dir", runs]))
     )
-    for (const [i, r] of results.entries()) {
-      expect(r.code, r.stderr).toBe(0)
-      const rep = await runCli(["report", String(lastJson(r.stdout)["runDir"]), "--format", "json"])
+    for (const r of results) expect(r.code, r.stderr).toBe(0)
+    const reports = await Promise.all(results.map((r) => runCli(["report", String(lastJson(r.stdout)["runDir"]), "--format", "json"])))
+    for (const [i, rep] of reports.entries()) {
       const g = (JSON.parse(rep.stdout) as Report).games[0]!
       expect(g.scenario).toBe(VIGNETTES[i])
       expect(g.matches.complete).toBe(10)

@@ -66,8 +66,8 @@ describe("ids and paths", () => {
     const dir = tempDir("traversal")
     const f = study(dir, ["id: ../escape-target/pwned"])
     const runs = path.join(dir, "runs")
-    for (const args of [["validate", f], ["run", f, "--runs-dir", runs]]) {
-      const r = await runCli(args)
+    // validate and run at once: neither may write, so each is checked as if alone.
+    for (const r of await Promise.all([["validate", f], ["run", f, "--runs-dir", runs]].map((args) => runCli(args)))) {
       expect(r.code, r.stderr).toBe(2)
       expect(r.stderr).toContain(`${f}: id: "../escape-target/pwned" is not a safe id`)
       noStack(r.stderr)
@@ -81,8 +81,7 @@ describe("prompt templates", () => {
     const dir = tempDir("typo")
     const q = write(dir, "q.yaml", fs.readFileSync(path.join(ROOT, "scenarios/vsq40.yaml"), "utf8").replace("Description: {item}", "Description: {itme}"))
     const runs = path.join(dir, "runs")
-    for (const args of [["validate", q], ["run", q, "--agents", "3", "--runs-dir", runs]]) {
-      const r = await runCli(args)
+    for (const r of await Promise.all([["validate", q], ["run", q, "--agents", "3", "--runs-dir", runs]].map((args) => runCli(args)))) {
       expect(r.code, r.stderr).toBe(2)
       expect(r.stderr).toContain(q)
       expect(r.stderr).toContain("prompts.item: unknown placeholder {itme}")
@@ -98,10 +97,9 @@ describe("YAML", () => {
     const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     "bcdefghi".split("").forEach((n, i) => lines.push(`${n}: &${n} [${Array(9).fill(`*${"abcdefghi"[i]}`).join(",")}]`))
     const f = write(dir, "bomb.yaml", lines.join("\n") + "\n")
-    const r = await runCli(["run", f, "--runs-dir", path.join(dir, "runs")])
+    const [r, v] = await Promise.all([runCli(["run", f, "--runs-dir", path.join(dir, "runs")]), runCli(["validate", f])])
     expect(r.code, r.stderr).toBe(2)
     expect(r.stderr.trim().split("\n")).toEqual([`valuesim run: ${f}: not usable YAML: its aliases (*name) expand too far (at most 100 alias expansions)`])
-    const v = await runCli(["validate", f])
     expect(v.code).toBe(2)
     noStack(v.stderr)
   })

@@ -36,6 +36,9 @@ describe("--help", () => {
   it("of every command describes every option with its default, marks repeatable options optional, and has no colour codes", async () => {
     const top = await runCli(["--help"])
     expect(top.code).toBe(0)
+    // In a pipe, help is laid out to 80 columns (issue 21 item 21: the command list was padded to 695).
+    const tooWide = (text: string) => text.split("\n").filter((l) => l.length > 80)
+    expect(tooWide(top.stdout)).toEqual([])
     const commands = commandsOf(top.stdout)
     expect(commands).toContain("run")
     expect(commands).toContain("plan")
@@ -46,7 +49,11 @@ describe("--help", () => {
       expect(r.code, `${command}: ${r.stderr}`).toBe(0)
       expect(r.stdout, command).not.toMatch(/\x1b\[/)
       expect(r.stdout, command).not.toContain("A user-defined piece of text")
-      const usage = r.stdout.split("\n").find((l) => l.startsWith("$ ")) ?? ""
+      expect(tooWide(r.stdout), command).toEqual([])
+      // The usage block, its wrapped lines joined.
+      const lines = r.stdout.split("\n")
+      const from = lines.findIndex((l) => l.startsWith("$ "))
+      const usage = from < 0 ? "" : lines.slice(from, lines.findIndex((l, k) => k > from && l.trim() === "")).join(" ")
       // A repeatable option that may be left out is shown in brackets like every other optional one.
       for (const m of usage.matchAll(/(^|\s)(--[a-z-]+)( [^\s\]]+)?\.\.\./g)) problems.push(`${command}: ${m[2]} looks required in the usage line`)
       for (const o of optionsOf(r.stdout)) {
@@ -70,8 +77,10 @@ describe("--help", () => {
       [["run", "--agent", "5", "scenarios/default-study.yaml"], /^valuesim run: unknown option --agent; did you mean --agents\?/],
       [["run", "scenarios/default-study.yaml", "--cache-dir", "a", "--cache-dir", "b"], /^valuesim run: --cache-dir: given 2 times; give it once \(see valuesim run --help\)$/]
     ]
-    for (const [args, expected] of cases) {
-      const r = await runCli(args)
+    // Independent processes: started together, checked in order.
+    const results = await Promise.all(cases.map(([args]) => runCli(args)))
+    for (const [i, [args, expected]] of cases.entries()) {
+      const r = results[i]!
       expect(r.code, args.join(" ")).toBe(2)
       expect(r.stderr.trim(), args.join(" ")).toMatch(expected)
     }

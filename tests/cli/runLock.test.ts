@@ -64,7 +64,9 @@ describe("run store lock", () => {
       expect(left.pid).toBe(child.pid)
       expect(left.command).toContain(" run scenarios/vsq40.yaml")
 
-      // The first resume takes the dead run's lock over; a second, started while the first sends, is refused.
+      // The first resume takes the dead run's lock over; a second, started while the first sends (slowly, until
+      // the checks are done), is refused.
+      server.setLatency(2000)
       const first = startCli(["resume", runDir, "--json"])
       const firstDone = waitCli(first)
       await new Promise<void>((resolve) => {
@@ -87,6 +89,7 @@ describe("run store lock", () => {
       const ingest = await runCli(["batch", "ingest", runDir, path.join(runDir, "none.jsonl")])
       expect(ingest.code).toBe(2)
       expect(ingest.stderr).toContain(`pid ${first.pid}`)
+      server.setLatency(0)
 
       const resumed = await firstDone
       expect(resumed.code, resumed.stderr).toBe(0)
@@ -112,6 +115,8 @@ describe("run store lock", () => {
     // A dead pid's lock, and an unreadable one: taken over, the command runs, the lock is gone afterwards.
     for (const stale of [lockOf(deadPid()), "{not json"]) {
       fs.writeFileSync(lock, stale)
+      // Older than a lock that may still be being written.
+      fs.utimesSync(lock, new Date(0), new Date(0))
       const r = await runCli(["resume", runDir, "--json"])
       expect(r.code, r.stderr).toBe(0)
       expect(lastJson(r.stdout)["status"]).toBe("complete")

@@ -182,7 +182,7 @@ describe("malformed specs: one line per problem", () => {
       'steps[0]: expected a mapping with key questionnaire, a mapping with key game or a mapping with key society, got {"questionnaire":"q.yaml","extra":1}',
       "steps[1]: expected a mapping with key questionnaire, a mapping with key game or a mapping with key society, got {}",
       'backend.kind: expected "synthetic", "openai" or "local", got "bogus"',
-      'backend.temperature: expected a number, got "hot"',
+      'backend.temperature: expected a number or "omit", got "hot"',
       "backend.top_logprobs: expected a number between 1 and 20, got 0"
     ])
     for (const p of problems) expect(p).not.toMatch(/Expected|undefined|readonly/)

@@ -3,9 +3,9 @@ import { Effect, Either } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { loadPriceSetting, pricesFor } from "../../src/config/PricesFile.js"
+import { ignoredPriceWarnings, loadPriceSetting, pricesFor } from "../../src/config/PricesFile.js"
 import type { BackendSettings } from "../../src/config/RunSpec.js"
-import { tempDir } from "../helpers/cli.js"
+import { runCli, tempDir } from "../helpers/cli.js"
 
 const load = (value: string | undefined) =>
   Effect.runPromise(loadPriceSetting(value === undefined ? {} : { VALUESIM_PRICES: value }).pipe(Effect.either, Effect.provide(NodeContext.layer)))
@@ -43,5 +43,28 @@ describe("prices for the cost estimate (VALUESIM_PRICES)", () => {
     const missing = await load(f)
     expect(Either.isLeft(missing) && missing.left.file).toBe(f)
     expect(Either.isLeft(missing) && missing.left.problems.join(" ")).toMatch(/models\.m\.output_per_million/)
+  })
+})
+
+describe("VALUESIM_PRICES said plainly (issue 21 item 20)", () => {
+  it("a value that is neither a pair nor a file names the variable", async () => {
+    const bad = await load("abc")
+    expect(Either.isLeft(bad) && bad.left.file).toBe("VALUESIM_PRICES")
+    expect(Either.isLeft(bad) && bad.left.problems.join(" ")).toMatch(/"abc": neither a pair .* nor an existing price table file/)
+  })
+
+  it("a pair not applied to a server on this machine is warned about, by plan and run; a remote one is not", async () => {
+    const pair = Either.getOrThrow(await load("1,2"))
+    expect(ignoredPriceWarnings([backend("openai", "llama", "http://127.0.0.1:8080/v1")], pair)[0]).toMatch(
+      /^\[valuesim\] warning: VALUESIM_PRICES \(1,2\) is not applied to llama at http:\/\/127\.0\.0\.1:8080\/v1: a server on this machine counts as free/
+    )
+    expect(ignoredPriceWarnings([backend("openai", "gpt", remote), backend("synthetic", "s", null)], pair)).toEqual([])
+    expect(ignoredPriceWarnings([backend("openai", "llama", "http://localhost:8080/v1")], Either.getOrThrow(await load(undefined)))).toEqual([])
+    const args = ["tests/fixtures/mini-values.yaml", "--agents", "2", "--backend", "openai", "--model", "llama", "--base-url", "http://127.0.0.1:9/v1"]
+    const plan = await runCli(["plan", ...args], { VALUESIM_PRICES: "1,2" })
+    expect(plan.code, plan.stderr).toBe(0)
+    expect(plan.stderr).toMatch(/warning: VALUESIM_PRICES \(1,2\) is not applied to llama/)
+    const run = await runCli(["run", ...args, "--max-cost", "1", "--runs-dir", tempDir("prices-run"), "--no-tui"], { VALUESIM_PRICES: "1,2" })
+    expect(run.stderr).toMatch(/warning: VALUESIM_PRICES \(1,2\) is not applied to llama/)
   })
 })

@@ -310,4 +310,53 @@ describe("Scheduler", () => {
       yield* TestClock.adjust("1 minute")
       assert.strictEqual(calls, 1)
     }))
+
+  it.effect("a rate-limited request keeps retrying past maxAttempts until its time budget is spent, honouring Retry-After", () =>
+    withScheduler({ maxAttempts: 2, rateLimitBudgetMs: 10_000 }, (scheduler) =>
+      Effect.gen(function*() {
+        // Eight 429s asking for 1 s each: four times maxAttempts, well within the 10 s budget.
+        const { calls, task } = scripted(Array.from({ length: 8 }, () => fail("RateLimited", { retryAfterMs: 1_000 })))
+        const fiber = yield* Effect.fork(scheduler.run(null, () => task))
+        yield* TestClock.adjust("7999 millis")
+        assert.strictEqual(calls(), 8)
+        yield* TestClock.adjust("2 seconds")
+        const sent = yield* Fiber.join(fiber)
+        assert.strictEqual(sent.attempts, 9)
+        // Past the budget it gives up like any other failure.
+        const { task: endless } = scripted(Array.from({ length: 100 }, () => fail("RateLimited", { retryAfterMs: 1_000 })))
+        const late = yield* Effect.fork(Effect.exit(scheduler.run(null, () => endless)))
+        yield* TestClock.adjust("30 seconds")
+        const exit = yield* Fiber.join(late)
+        assert.isTrue(Exit.isFailure(exit))
+        // Other transient failures still stop at maxAttempts.
+        const { calls: serverCalls, task: failing } = scripted(Array.from({ length: 5 }, () => fail("ServerError")))
+        const server = yield* Effect.fork(Effect.exit(scheduler.run(null, () => failing)))
+        yield* TestClock.adjust("30 seconds")
+        yield* Fiber.join(server)
+        assert.strictEqual(serverCalls(), 2)
+      })
+    ))
+
+  it.effect("pace holds every attempt until it lets go; tpm charges each request its tokens", () =>
+    Effect.gen(function*() {
+      const open = yield* Deferred.make<void>()
+      yield* withScheduler({ pace: Deferred.await(open), tpm: 1_000 }, (scheduler) =>
+        Effect.gen(function*() {
+          let calls = 0
+          const task = Effect.sync(() => ++calls)
+          const first = yield* Effect.fork(scheduler.run(null, () => task, 600))
+          yield* TestClock.adjust("1 second")
+          assert.strictEqual(calls, 0)
+          yield* Deferred.succeed(open, undefined)
+          yield* Fiber.join(first)
+          assert.strictEqual(calls, 1)
+          // 600 + 600 tokens exceed the 1,000 a minute: the second waits for the bucket to refill.
+          const second = yield* Effect.fork(scheduler.run(null, () => task, 600))
+          yield* TestClock.adjust("1 second")
+          assert.strictEqual(calls, 1)
+          yield* TestClock.adjust("1 minute")
+          yield* Fiber.join(second)
+          assert.strictEqual(calls, 2)
+        }))
+    }))
 })

@@ -78,8 +78,20 @@ export interface FakeServerOptions {
    * `**`, `Answer` or a space) instead of the default model. Faults still apply.
    */
   readonly opener?: OpenerModel
+  /**
+   * A server kind's own behaviour (tests/helpers/serverKinds.ts): given each parsed chat request body and its
+   * 1-based number, the reply to send instead of the default one, or undefined for the default (faults first).
+   */
+  readonly profile?: (body: unknown, request: number) => ProfileReply | undefined
   /** More routes (e.g. the Files and Batches endpoints of `fakeBatchApi.ts`): true when it answered the request. */
   readonly routes?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean
+}
+
+/** A reply a profile sends: its status, JSON body (sent as given, arrays included) and extra headers. */
+export interface ProfileReply {
+  readonly status: number
+  readonly body: unknown
+  readonly headers?: Readonly<Record<string, string>>
 }
 
 export interface FakeServer {
@@ -130,7 +142,7 @@ export const fnv1a = (s: string): number => {
 }
 
 /** mulberry32: a tiny deterministic PRNG seeded from the hash. */
-const prng = (seed: number): (() => number) => {
+export const prng = (seed: number): (() => number) => {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0
@@ -427,11 +439,14 @@ export const startFakeServer = (opts: FakeServerOptions = {}): Promise<FakeServe
       opts.onFault?.(fault, n)
     }
 
+    const custom = fault === undefined ? opts.profile?.(body, n) : undefined
+    const reply = () =>
+      custom === undefined ? respond(req, res, body, fault, n, () => settle(false)) : sendJson(res, custom.status, custom.body, { ...custom.headers })
     if (latency > 0 && fault?.kind !== "hang") {
-      const timer = setTimeout(() => respond(req, res, body, fault, n, () => settle(false)), latency)
+      const timer = setTimeout(reply, latency)
       res.on("close", () => clearTimeout(timer))
     } else {
-      respond(req, res, body, fault, n, () => settle(false))
+      reply()
     }
   }
 

@@ -1,11 +1,14 @@
 // Standalone fake OpenAI server: `npm run fake-server -- --port 8089 --latency-ms 200 --fault-every 10 --fault 429`,
-// or with seeded faults: `npm run fake-server -- --chaos-rate 0.2 --chaos-seed 7 [--chaos-kinds 429,500,hang]`.
+// or with seeded faults: `npm run fake-server -- --chaos-rate 0.2 --chaos-seed 7 [--chaos-kinds 429,500,hang]`,
+// or as one server kind (tests/helpers/serverKinds.ts): `npm run fake-server -- --kind openai-reasoning [--rpm 300] [--quota-after N] [--thinking-tokens N]`.
 import { parseArgs } from "node:util"
 import type { ChaosKind, ChaosOptions, Fault } from "./fakeOpenAiServer.js"
 import { CHAOS_KINDS, startFakeServer } from "./fakeOpenAiServer.js"
+import { SERVER_KINDS, startEmulator, type ServerKind } from "./serverKinds.js"
 
 const usage = "usage: fake-server [--port N] [--host H] [--latency-ms N] [--fault-every N --fault 500|429]\n" +
-  `                   [--chaos-rate 0..1 [--chaos-seed N] [--chaos-kinds ${CHAOS_KINDS.join(",")}] [--retry-after S]]`
+  `                   [--chaos-rate 0..1 [--chaos-seed N] [--chaos-kinds ${CHAOS_KINDS.join(",")}] [--retry-after S]]\n` +
+  `                   [--kind ${SERVER_KINDS.join("|")} [--rpm N] [--quota-after N] [--thinking-tokens N]]`
 
 const fail = (message: string): never => {
   process.stderr.write(`${message}\n${usage}\n`)
@@ -29,6 +32,10 @@ const { values } = parseArgs({
     "chaos-seed": { type: "string" },
     "chaos-kinds": { type: "string" },
     "retry-after": { type: "string" },
+    kind: { type: "string" },
+    rpm: { type: "string" },
+    "quota-after": { type: "string" },
+    "thinking-tokens": { type: "string" },
     help: { type: "boolean" }
   },
   strict: true
@@ -67,13 +74,27 @@ const chaosOf = (): ChaosOptions | undefined => {
 }
 const chaos = chaosOf()
 
-const server = await startFakeServer({
+const common = {
   port: int("port", values.port, 0),
   host: values.host ?? "127.0.0.1",
   latencyMs: int("latency-ms", values["latency-ms"], 0),
   ...(fault !== undefined && every > 0 ? { periodicFault: { every, fault } } : {}),
   ...(chaos !== undefined ? { chaos } : {})
-})
+}
+const kind = values.kind
+if (kind !== undefined && !(SERVER_KINDS as ReadonlyArray<string>).includes(kind)) fail(`--kind: unknown server kind ${kind} (known: ${SERVER_KINDS.join(", ")})`)
+const rpm = int("rpm", values.rpm, 0)
+const quotaAfter = int("quota-after", values["quota-after"], -1)
+const thinkingTokens = int("thinking-tokens", values["thinking-tokens"], 0)
+const server = kind === undefined
+  ? await startFakeServer(common)
+  : await startEmulator({
+    ...common,
+    kind: kind as ServerKind,
+    ...(rpm > 0 ? { rateLimit: { rpm } } : {}),
+    ...(quotaAfter >= 0 ? { quotaAfter } : {}),
+    ...(thinkingTokens > 0 ? { thinkingTokens } : {})
+  })
 process.stdout.write(`FAKE_SERVER_URL=${server.url}\n`)
 
 const stop = (signal: string) => {

@@ -20,7 +20,7 @@
  *   reports with `--logprobs-mode processed_logprobs`); the JSON tokens around it are certain. `structured:
  *   false` makes it a server that ignores the constraint.
  */
-import { fnv1a, messagesOf, optionCount } from "./fakeOpenAiServer.js"
+import { fnv1a, messagesOf, optionCount, prng } from "./fakeOpenAiServer.js"
 import { readAnswerRecords } from "../../src/store/reads.js"
 import type { RunDb } from "../../src/store/RunStore.js"
 
@@ -46,17 +46,6 @@ const questionOf = (messages: ReadonlyArray<Msg>): string => {
   const user = messages.find((m) => m.role === "user")?.content ?? ""
   const at = user.indexOf(STATED_MARK)
   return `${system}\n${at < 0 ? user : user.slice(0, at)}`
-}
-
-const prng = (seed: number): (() => number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 /** The model's true answer distribution for a question (options 1…k), from its hash. */

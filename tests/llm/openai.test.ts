@@ -273,7 +273,7 @@ describe("classify", () => {
     assert.strictEqual(reason(400, { code: "content_filter" }), "ContentFilter")
     assert.strictEqual(reason(408), "Timeout")
     assert.strictEqual(reason(429), "RateLimited")
-    assert.strictEqual(reason(429, { code: "insufficient_quota" }), "Auth")
+    assert.strictEqual(reason(429, { code: "insufficient_quota" }), "QuotaExhausted")
     assert.strictEqual(reason(500), "ServerError")
     assert.strictEqual(reason(503), "ServerError")
   })

@@ -239,3 +239,13 @@ describe("a model that answers the same to everything (issue 21 item 15)", () =>
     expect(filled(respondents(60, 3)).snapshot().constantValues).toBeUndefined()
   })
 })
+
+describe("the dashboard's S_V line (issue 21 item 16)", () => {
+  it("an S_V outside its CI carries a word", async () => {
+    const { svLine } = await import("../../src/ui/components/StatsPanel.js")
+    const s = filled(respondents(60, 3)).snapshot()
+    const text = (sv: { value: number; lower: number; upper: number }) => svLine({ ...s, sv: { title: "H", ...sv } }).map((x) => x.text).join("")
+    expect(text({ value: 0.434, lower: 0.058, upper: 0.407 })).toMatch(/^S_V 0\.43 \[0\.06, 0\.41\] outside its CI: small or structureless sample vs H/)
+    expect(text({ value: 0.3, lower: 0.058, upper: 0.407 })).not.toMatch(/outside/)
+  })
+})

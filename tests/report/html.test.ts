@@ -264,3 +264,27 @@ describe("renderHtml", () => {
     expect(html).not.toContain("NaN")
   })
 })
+
+describe("an S_V outside its own CI (issue 21 item 16)", () => {
+  it("is never printed without a word: HTML, text and the closing line explain it", async () => {
+    const { renderText } = await import("../../src/report/text.js")
+    const { headline } = await import("../../src/app/resultLine.js")
+    const vs = fullReport.valueStructure!
+    const first = vs.structureComparisons[0]!
+    const outside: Report = {
+      ...fullReport,
+      valueStructure: {
+        ...vs,
+        structureComparisons: [{ ...first, sv: 0.434, bootstrap: { ...first.bootstrap, mean: 0.173, ci: { level: 0.95, lower: 0.058, upper: 0.407 } } }]
+      }
+    }
+    const said = /S_V 0\.434 lies outside its own CI 0\.058–0\.407 \(bootstrap mean 0\.173\): at a small or structureless sample S_V is biased/
+    expect(await renderHtml(outside)).toMatch(said)
+    expect(renderText(outside)).toMatch(new RegExp(`\\[outside CI\\] ${first.baseline.title}: ${said.source}`))
+    const lines = headline(outside)
+    expect(lines[0]).toMatch(/^result: S_V = 0\.434 \(95 % CI 0\.058–0\.407/)
+    expect(lines[1]).toMatch(new RegExp(`^ +note: ${said.source}`))
+    // Inside its CI: no such word.
+    expect(renderText(fullReport)).not.toContain("[outside CI]")
+  })
+})

@@ -198,6 +198,19 @@ describe("reports as a reader sees them", () => {
     }
   })
 
+  /**
+   * A condition's row from `from` on, with its continuation lines: the text report is fitted to 80 columns, so a
+   * wide table's row may be a record (the condition, then "header value" pairs on the more indented lines below).
+   */
+  const rowText = (lines: ReadonlyArray<string>, from: number, condition: string): string | undefined => {
+    const i = lines.findIndex((l, k) => k >= from && (l.trim() === condition || l.trim().startsWith(`${condition} `)))
+    if (i < 0) return undefined
+    const indent = (l: string) => l.length - l.trimStart().length
+    let text = lines[i]!.trim()
+    for (let k = i + 1; k < lines.length && lines[k]!.trim() !== "" && indent(lines[k]!) > indent(lines[i]!); k++) text += ` ${lines[k]!.trim()}`
+    return text
+  }
+
   it("prints in the text report the per-condition behaviour and game results the HTML page shows", () => {
     const paper = reports.get("paper")!
     expect(paper.json.behaviour.measures.length).toBeGreaterThanOrEqual(4)
@@ -206,9 +219,11 @@ describe("reports as a reader sees them", () => {
       const at = lines.findIndex((l) => l.startsWith(`${m.questionnaire} (step ${m.step})`))
       expect(at, m.questionnaire).toBeGreaterThan(0)
       for (const c of m.conditions) {
-        const row = lines.slice(at).find((l) => l.trim().startsWith(`${c.condition} `))!
+        const row = rowText(lines, at, c.condition)
         expect(row, `${m.questionnaire} ${c.condition}`).toBeDefined()
-        expect(row.trim().split(/\s+/).slice(2)).toEqual(c.means.map((x) => num(x, 2)))
+        // The means (the agents count has no decimal point), whether the row is a table row or a record.
+        const means = row!.split(/\s+/).map((t) => t.replace(/;$/, "")).filter((t) => /^-?\d+\.\d+$/.test(t) || t === "–")
+        expect(means).toEqual(c.means.map((x) => num(x, 2)))
       }
     }
     for (const name of ["paper", "public-goods", "ultimatum"]) {
@@ -220,7 +235,7 @@ describe("reports as a reader sees them", () => {
       const conditions = new Set(overall.flatMap((m) => m.byCondition.map((b) => b.condition)))
       expect(conditions.size, name).toBeGreaterThan(2)
       for (const cond of conditions) {
-        const row = text.split("\n").find((l) => l.trim().startsWith(`${cond} `))
+        const row = rowText(text.split("\n"), 0, cond)
         expect(row, `${name} ${cond}`).toBeDefined()
         for (const m of overall) {
           const b = m.byCondition.find((x) => x.condition === cond)

@@ -3,7 +3,8 @@ import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { describe, expect, it } from "vitest"
 import { resolveBackend } from "../../src/config/StudyFile.js"
-import { probeEndpoint, probeTable } from "../../src/probe/probe.js"
+import { AUTO_REASONING_TOKENS, probeEndpoint, probeTable } from "../../src/probe/probe.js"
+import { lastJson, runCli, tempDir } from "../helpers/cli.js"
 import { readBody, sendJson } from "../helpers/fakeOpenAiServer.js"
 
 const choices = [1, 2, 3, 4].map((v) => ({ token: String(v), label: `option ${v}`, value: v }))
@@ -18,6 +19,8 @@ const reasoningServer = () =>
   new Promise<{ url: string; bodies: Array<Record<string, unknown>>; close: () => Promise<void> }>((resolve) => {
     const bodies: Array<Record<string, unknown>> = []
     const server = createServer((req, res) => {
+      // The model list (the response cache asks which model serves): this one model.
+      if (req.method === "GET") return sendJson(res, 200, { object: "list", data: [{ id: "reasoner", object: "model", created: 0, owned_by: "test" }] })
       void readBody(req).then((text) => {
         const body = JSON.parse(text) as Record<string, unknown>
         bodies.push(body)
@@ -53,11 +56,37 @@ describe("the capability probe", () => {
       expect(result.reason).toContain("the server refuses logprobs")
       // Refused, then sent without temperature, with max_completion_tokens, without logprobs; then the stated question.
       expect(result.requests).toBe(5)
-      expect(server.bodies[4]).toMatchObject({ max_completion_tokens: 200 })
+      // room for hidden reasoning on top of the stated reply (AUTO_REASONING_TOKENS)
+      expect(server.bodies[4]).toMatchObject({ max_completion_tokens: 200 + AUTO_REASONING_TOKENS })
       expect(server.bodies[4]).not.toHaveProperty("temperature")
       // The run's own requests send temperature and max_tokens, so a reply to a changed request is not kept as one.
       expect(preloaded).toEqual([])
       expect(probeTable(result).at(-1)).toMatch(/^method: stated — /)
+    } finally {
+      await server.close()
+    }
+  })
+
+  it("a run under auto on a reasoning model takes what the probe found: no temperature, max_completion_tokens, stated", async () => {
+    const server = await reasoningServer()
+    try {
+      const r = await runCli([
+        "run", "tests/fixtures/mini-values.yaml", "--agents", "30", "--backend", "openai", "--base-url", server.url, "--model", "reasoner",
+        "--scoring", "auto", "--runs-dir", tempDir("auto-reasoning"), "--no-tui", "--json"
+      ])
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stdout + r.stderr).toContain("sending none (as --no-temperature)")
+      const summary = lastJson(r.stdout)
+      expect(summary).toMatchObject({ status: "complete", failed: 0, missing: 0 })
+      expect(Object.keys(summary["methods"] as object)).toEqual(["stated"])
+      // Every request after the probe's own refusals goes out as the model accepts it.
+      const after = server.bodies.slice(4)
+      expect(after.length).toBeGreaterThan(0)
+      for (const b of after) {
+        expect(b).not.toHaveProperty("temperature")
+        expect(b).not.toHaveProperty("max_tokens")
+        expect(b["max_completion_tokens"]).toBeGreaterThanOrEqual(AUTO_REASONING_TOKENS)
+      }
     } finally {
       await server.close()
     }

@@ -58,12 +58,12 @@ describe.skipIf(!available)("valuesim value-portrait prepare / run / score --run
     const run = await runCli(["run", p.study, "--runs-dir", tempDir("vp-runs"), "--no-tui", "--json"])
     expect(run.code, run.stderr).toBe(0)
     const runDir = String(lastJson(run.stdout)["runDir"])
-    const s = await score(runDir)
+    // The JSON and the text score of one finished run, read at the same time.
+    const [s, text] = await Promise.all([score(runDir), runCli(["value-portrait", "score", "--data", DATA, "--run", runDir])])
     expect(s.steps).toHaveLength(6)
     expect(s.conditions).toHaveLength(11)
     // the synthetic backend is named, in the JSON and as the same banner as `run` in the text
     expect(s.backend).toEqual({ backend: "synthetic", model: "synthetic-theory-v1", synthetic: true, label: "synthetic: theory model, not an LLM" })
-    const text = await runCli(["value-portrait", "score", "--data", DATA, "--run", runDir])
     expect(text.code, text.stderr).toBe(0)
     expect(text.stdout.split("\n")[0]).toBe("*** synthetic: theory model, not an LLM ***")
     for (const code of CODES) {
@@ -105,11 +105,11 @@ describe.skipIf(!available)("valuesim value-portrait prepare / run / score --run
     const run = await runCli(["run", p.study, "--runs-dir", tempDir("vp-runs"), "--no-tui", "--json"])
     expect(run.code, run.stderr).toBe(0)
     expect(lastJson(run.stdout)["agents"]).toBe(14)
-    const r = await runCli(["value-portrait", "personas", "--data", DATA, "--run", String(lastJson(run.stdout)["runDir"]), "--json"])
+    const personas = ["value-portrait", "personas", "--data", DATA, "--run", String(lastJson(run.stdout)["runDir"])]
+    const [r, text] = await Promise.all([runCli([...personas, "--json"]), runCli(personas)])
     expect(r.code, r.stderr).toBe(0)
     const b = lastJson(r.stdout) as any
     expect(b.backend.label).toBe("synthetic: theory model, not an LLM")
-    const text = await runCli(["value-portrait", "personas", "--data", DATA, "--run", String(lastJson(run.stdout)["runDir"])])
     expect(text.stdout).toContain("*** synthetic: theory model, not an LLM ***")
     expect(b.tables.map((t: any) => t.variable)).toEqual(["gender", "age", "political-orientation", "education"])
     const gender = b.tables[0].rows
@@ -120,11 +120,13 @@ describe.skipIf(!available)("valuesim value-portrait prepare / run / score --run
 
   it("bad input: no data folder, not a run folder — exit 2, one message, nothing written", async () => {
     const out = path.join(tempDir("vp-bad"), "bench")
-    const r = await runCli(["value-portrait", "prepare", "--data", path.join(out, "missing"), "--out", out])
+    const [r, s] = await Promise.all([
+      runCli(["value-portrait", "prepare", "--data", path.join(out, "missing"), "--out", out]),
+      runCli(["value-portrait", "score", "--data", DATA, "--run", tempDir("vp-notarun")])
+    ])
     expect(r.code).toBe(2)
     expect(r.stderr).toContain("--data")
     expect(fs.existsSync(out)).toBe(false)
-    const s = await runCli(["value-portrait", "score", "--data", DATA, "--run", tempDir("vp-notarun")])
     expect(s.code).toBe(2)
     expect(s.stderr).toContain("no run.sqlite")
     expect(s.stderr.match(/valuesim( [a-z-]+)*:/g)?.length).toBe(1)

@@ -1,3 +1,4 @@
+import { outsideCi } from "../../domain/svOutsideCi.js"
 import type { LiveStats } from "../state.js"
 import { type Cell, divergingBar, formatCount, formatScore, padEnd, padStart, scatterGrid, sparkline } from "../format.js"
 import { besideLines, type Line, Lines, seg, textLine } from "./Lines.js"
@@ -19,7 +20,9 @@ export const svLine = (stats: LiveStats): Line => {
   if (stats.sv === null) return [seg("S_V ", { bold: true }), seg("not available yet", { dim: true }), n]
   const { value, lower, upper, title } = stats.sv
   const ci = lower !== null && upper !== null ? ` [${lower.toFixed(2)}, ${upper.toFixed(2)}]` : " [CI pending]"
-  return [seg("S_V ", { bold: true }), seg(value.toFixed(2), { bold: true, color: RUN_COLOR }), seg(ci), seg(` vs ${title}`), n]
+  // An S_V outside its CI is never shown without a word (src/domain/svOutsideCi.ts says why it happens).
+  const outside = outsideCi(value, lower, upper) ? [seg(" outside its CI: small or structureless sample", { color: "yellow" })] : []
+  return [seg("S_V ", { bold: true }), seg(value.toFixed(2), { bold: true, color: RUN_COLOR }), seg(ci), ...outside, seg(` vs ${title}`), n]
 }
 
 /** One row per value, highest run mean first: the run's diverging bar and score, then the human one. */

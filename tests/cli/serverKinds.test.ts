@@ -1,0 +1,189 @@
+/**
+ * One row of README's server compatibility table per test group: the CLI run against the loopback emulator of
+ * each server kind (tests/helpers/serverKinds.ts, written from each server's documentation), first as a new
+ * user runs it, then with what the table says to set. No setup may end `complete` with more than 5 % of its
+ * answers missing: each either answers or stops with the fix named.
+ */
+import { afterEach, describe, expect, it } from "vitest"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { lastJson, ROOT, runCli, tempDir } from "../helpers/cli.js"
+import { withRunDb } from "../helpers/store.js"
+import { MODEL } from "../helpers/fakeOpenAiServer.js"
+import { startEmulator, type Emulator, type EmulatorOptions } from "../helpers/serverKinds.js"
+import { getManifest } from "../../src/store/RunStore.js"
+import { shellWord } from "../../src/domain/printable.js"
+
+let server: Emulator | null = null
+afterEach(async () => {
+  await server?.close()
+  server = null
+})
+
+const start = async (o: EmulatorOptions) => {
+  server = await startEmulator(o)
+  return server
+}
+
+/** A study of the ten-item test questionnaire on the uniform population, two attempts per request (fast failures). */
+const study = (dir: string, agents: number) => {
+  const file = path.join(dir, "study.yaml")
+  fs.writeFileSync(
+    file,
+    [
+      "kind: study",
+      "id: kinds",
+      `population: ${path.join(ROOT, "populations/uniform.yaml")}`,
+      `agents: ${agents}`,
+      "seed: 4",
+      "steps:",
+      `  - questionnaire: ${path.join(ROOT, "tests/fixtures/mini-values.yaml")}`,
+      "backend:",
+      "  kind: openai",
+      "  max_attempts: 2",
+      "  concurrency: 8",
+      ""
+    ].join("\n")
+  )
+  return file
+}
+
+const run = async (s: Emulator, agents: number, flags: ReadonlyArray<string>, model = MODEL) => {
+  const dir = tempDir(`kind-${s.kind}`)
+  const r = await runCli(["run", study(dir, agents), "--base-url", s.url, "--model", model, "--runs-dir", path.join(dir, "runs"), "--no-tui", "--json", ...flags])
+  return r
+}
+
+/** A run that completed with at most 5 % of its answers missing. */
+const expectAnswered = (r: Awaited<ReturnType<typeof runCli>>, answers: number) => {
+  expect(r.code, r.stderr).toBe(0)
+  const s = lastJson(r.stdout)
+  expect(s["status"]).toBe("complete")
+  expect(s["answers"]).toBe(answers)
+  expect(Number(s["missing"])).toBeLessThanOrEqual(0.05 * answers)
+  return s
+}
+
+describe("server kinds: what a user must set, and what happens otherwise", () => {
+  it("OpenAI chat models: logprob scoring as is; a wrong model name shows the server's message", async () => {
+    const s = await start({ kind: "openai-chat" })
+    expectAnswered(await run(s, 10, ["--scoring", "logprob"]), 100)
+    const wrong = await run(s, 10, [], "gpt-nonexistent")
+    expect(wrong.code).toBe(2)
+    expect(wrong.stderr).toContain("The model `gpt-nonexistent` does not exist")
+    expect(wrong.stderr).toContain("check --model")
+  }, 60_000)
+
+  it("OpenAI reasoning models: max_tokens refused with the flag to set; sample scoring with max_completion_tokens, no temperature and a reasoning effort answers", async () => {
+    const s = await start({ kind: "openai-reasoning" })
+    const first = await run(s, 10, [])
+    expect(first.code).toBe(2)
+    expect(first.stderr).toContain("'max_tokens' is not supported with this model")
+    expect(first.stderr).toContain("--max-completion-tokens")
+    const temperature = await run(s, 10, ["--max-completion-tokens", "16"])
+    expect(temperature.code).toBe(2)
+    expect(temperature.stderr).toContain("--no-temperature")
+    const logprobs = await run(s, 10, ["--max-completion-tokens", "16", "--no-temperature"])
+    expect(logprobs.code).toBe(2)
+    expect(logprobs.stderr).toContain("--scoring sample")
+    // Reasoning spends the whole limit: the run stops early with the fix, never `complete` with answers missing.
+    const cut = await run(s, 10, ["--scoring", "sample", "--max-completion-tokens", "16", "--no-temperature"])
+    expect(cut.code, cut.stderr).toBe(1)
+    expect(cut.stderr).toMatch(/stopped: \d+ of the first \d+ answers are missing: .*finish_reason: length.*--thinking-budget/)
+    expect(lastJson(cut.stdout)["status"]).toBe("interrupted")
+    const sent = s.bodies.at(-1) as Record<string, unknown>
+    expect(sent["max_completion_tokens"]).toBe(16)
+    expect("max_tokens" in sent || "temperature" in sent || "logprobs" in sent).toBe(false)
+    expectAnswered(await run(s, 10, ["--scoring", "sample", "--max-completion-tokens", "16", "--no-temperature", "--reasoning-effort", "minimal"]), 100)
+    expect((s.bodies.at(-1) as Record<string, unknown>)["reasoning_effort"]).toBe("minimal")
+  }, 120_000)
+
+  it("Anthropic's compatibility layer: logprobs silently missing stops at the probe naming --scoring stated; sample answers", async () => {
+    const s = await start({ kind: "anthropic" })
+    const first = await run(s, 10, [])
+    expect(first.code).toBe(2)
+    expect(first.stderr).toContain("--scoring stated")
+    expectAnswered(await run(s, 10, ["--scoring", "sample"]), 100)
+  }, 60_000)
+
+  it("Gemini's compatibility layer: the array-wrapped refusal of logprobs is read and names the fix; sample answers", async () => {
+    const s = await start({ kind: "gemini" })
+    const first = await run(s, 10, [])
+    expect(first.code).toBe(2)
+    expect(first.stderr).toContain("Logprobs is not supported for this model")
+    expect(first.stderr).not.toContain("no body")
+    expect(first.stderr).toContain("--scoring sample")
+    const wrong = await run(s, 10, ["--scoring", "sample"], "gemini-nonexistent")
+    expect(wrong.stderr).toContain("models/gemini-nonexistent is not found")
+    expectAnswered(await run(s, 10, ["--scoring", "sample"]), 100)
+  }, 60_000)
+
+  it("vLLM: logprob scoring as is; its top-level error shape is read (wrong model, too many top_logprobs)", async () => {
+    const s = await start({ kind: "vllm" })
+    expectAnswered(await run(s, 10, []), 100)
+    const wrong = await run(s, 10, [], "Qwen/nonexistent")
+    expect(wrong.code).toBe(2)
+    expect(wrong.stderr).toContain("The model `Qwen/nonexistent` does not exist.")
+  }, 60_000)
+
+  it("Ollama: logprob scoring from 0.12.11; 0.12.10 stops at the probe naming --scoring stated; a thinking model answers with --reasoning-effort none", async () => {
+    expectAnswered(await run(await start({ kind: "ollama" }), 10, []), 100)
+    await server?.close()
+    const old = await start({ kind: "ollama", ollamaVersion: "0.12.10" })
+    const first = await run(old, 10, [])
+    expect(first.code).toBe(2)
+    expect(first.stderr).toContain("--scoring stated")
+    await server?.close()
+    const thinking = await start({ kind: "ollama", thinkingTokens: 200 })
+    const cut = await run(thinking, 10, ["--scoring", "sample"])
+    expect(cut.code).toBe(1)
+    expect(cut.stderr).toContain("while the model was still thinking")
+    expectAnswered(await run(thinking, 10, ["--scoring", "sample", "--reasoning-effort", "none"]), 100)
+  }, 120_000)
+
+  it("llama.cpp: logprob scoring as is (its extra id fields are ignored)", async () => {
+    expectAnswered(await run(await start({ kind: "llamacpp" }), 10, []), 100)
+  }, 60_000)
+
+  it("a thinking model (Qwen3, <think> in content): cut replies stop the run with the fix; a thinking budget or thinking off answers", async () => {
+    const s = await start({ kind: "thinking", thinkingTokens: 300 })
+    // Logprob scoring: the first token is the reasoning's; the probe says so and names both ways out.
+    const logprob = await run(s, 10, [])
+    expect(logprob.code).toBe(2)
+    expect(logprob.stderr).toContain("a thinking model")
+    expect(logprob.stderr).toContain("enable_thinking")
+    const cut = await run(s, 10, ["--scoring", "sample"])
+    expect(cut.code).toBe(1)
+    expect(cut.stderr).toMatch(/stopped: .*while the model was still thinking.*--thinking-budget/)
+    const runDir = String(lastJson(cut.stdout)["runDir"])
+    expect(withRunDb(runDir, (db) => getManifest(db)["status"])).toBe("interrupted")
+    expectAnswered(await run(s, 10, ["--scoring", "sample", "--thinking-budget", "512"]), 100)
+    // Thinking off, logprob scoring works as on any model with logprobs.
+    expectAnswered(await run(s, 10, ["--extra-body", '{"chat_template_kwargs":{"enable_thinking":false}}']), 100)
+    expect((s.bodies.at(-1) as Record<string, unknown>)["chat_template_kwargs"]).toEqual({ enable_thinking: false })
+  }, 120_000)
+})
+
+describe("rate limits and quota", () => {
+  it("a 300-RPM server (bucket nearly empty, x-ratelimit headers, 429 with Retry-After) completes without failures or a resume", async () => {
+    const s = await start({ kind: "openai-chat", rateLimit: { rpm: 300, burst: 10 } })
+    // Sample scoring: one request per agent and item, 40 requests where 10 are allowed at once.
+    const r = await run(s, 4, ["--scoring", "sample"])
+    const summary = expectAnswered(r, 40)
+    expect(summary["failed"]).toBe(0)
+    expect(s.statuses["200"]).toBeGreaterThanOrEqual(40)
+  }, 90_000)
+
+  it("an exhausted quota stops the run at once: interrupted, the provider's words, the resume command", async () => {
+    const s = await start({ kind: "openai-chat", quotaAfter: 5 })
+    const r = await run(s, 10, ["--scoring", "sample"])
+    expect(r.code).toBe(130)
+    expect(r.stderr).toContain("You exceeded your current quota, please check your plan and billing details.")
+    const runDir = String(lastJson(r.stdout)["runDir"])
+    expect(r.stderr).toContain(`resume ${shellWord(runDir)}`)
+    expect(lastJson(r.stdout)["status"]).toBe("interrupted")
+    expect(withRunDb(runDir, (db) => getManifest(db)["status"])).toBe("interrupted")
+    // At once: no more than what was in flight when the first refusal came back was sent after it.
+    expect(s.requests).toBeLessThan(5 + 2 * 8 + 2)
+  }, 60_000)
+})
