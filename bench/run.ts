@@ -197,13 +197,13 @@ const dashboard = async (pairs: number) => {
 }
 
 // VALUESIM_BENCH=part[,part…] runs those parts only; the million-agent run needs VALUESIM_BENCH_MILLION=1 (or
-// `--million`). `--readme` rewrites README's request-path table from this run's output; `--readme-from FILE`
+// `--million`). `--readme` rewrites the request-path table in docs/benchmarks.md from this run's output; `--readme-from FILE`
 // does so from a saved output without measuring anything.
 const argv = process.argv.slice(2)
 const readmeFrom = argv.includes("--readme-from") ? argv[argv.indexOf("--readme-from") + 1] : undefined
 if (readmeFrom !== undefined) {
-  writeReadmeTable(path.join(root, "README.md"), JSON.parse(fs.readFileSync(readmeFrom, "utf8")) as BenchOutput)
-  console.log(`README.md: request-path table rewritten from ${readmeFrom}`)
+  writeReadmeTable(path.join(root, "docs", "benchmarks.md"), JSON.parse(fs.readFileSync(readmeFrom, "utf8")) as BenchOutput)
+  console.log(`docs/benchmarks.md: request-path table rewritten from ${readmeFrom}`)
   process.exit(0)
 }
 const only = process.env["VALUESIM_BENCH"]?.split(",").map((p) => p.trim())
@@ -232,4 +232,4 @@ if (want("dashboard")) result.dashboard = await dashboard(9)
 if (want("scale")) result.scale = await scale()
 if (want("scoringAccuracy")) result.scoringAccuracy = await scoringAccuracy()
 console.log(JSON.stringify(result))
-if (argv.includes("--readme")) writeReadmeTable(path.join(root, "README.md"), result)
+if (argv.includes("--readme")) writeReadmeTable(path.join(root, "docs", "benchmarks.md"), result)
