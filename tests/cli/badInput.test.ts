@@ -63,7 +63,7 @@ describe("bad input", () => {
     await Promise.all([
       expectRejected(["run", "scenarios/default-study.yaml", "--agents", "10"], [f, "models.gpt-x.input_per_million"], { VALUESIM_PRICES: f }),
       expectRejected(["run", "scenarios/default-study.yaml", "--agents", "10"], ["VALUESIM_PRICES", "two non-negative numbers"], { VALUESIM_PRICES: "1,-2" }),
-      expectRejected(["run", "scenarios/default-study.yaml", "--agents", "10"], ["no-prices.yaml", "cannot read"], { VALUESIM_PRICES: "no-prices.yaml" })
+      expectRejected(["run", "scenarios/default-study.yaml", "--agents", "10"], ["VALUESIM_PRICES", "no-prices.yaml", "nor an existing price table file"], { VALUESIM_PRICES: "no-prices.yaml" })
     ])
   })
 

@@ -167,7 +167,7 @@ describe("openai backend against the loopback server", () => {
       const r = await runCli(["run", "scenarios/vsq40.yaml", "--agents", "5", "--runs-dir", runs, "--backend", "openai", "--base-url", bare.url, "--model", "m", "--json"])
       expect(r.code).toBe(2)
       expect(r.stderr).toContain("without usable logprobs after 6 attempts")
-      expect(r.stderr).toContain("--scoring sample")
+      expect(r.stderr).toContain("--scoring stated")
       expect(bare.requests).toBe(6)
       expect(fs.existsSync(runs)).toBe(false)
     } finally {
