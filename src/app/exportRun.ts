@@ -1,3 +1,9 @@
+/**
+ * `valuesim export`: every table of a run (answers, scores, moves, game results, and the society's edges and rounds
+ * through src/society/export.ts) in CSV, JSONL or Parquet. One file (over 500 lines) on purpose: the column lists,
+ * the provenance columns (backend, model, arm) and the three writers must stay in step, and a reader checks that
+ * in one place; the society tables already live in their own room.
+ */
 import { Clock, Effect } from "effect"
 import { refuseUnsafeOutput, runInputs } from "../store/outputGuard.js"
 import * as fs from "node:fs"

@@ -2,6 +2,8 @@
  * The self-contained HTML report: one file with inline CSS and inline SVG plots (Vega-Lite compiled to Vega and
  * rendered to SVG strings in Node). No scripts, fonts, stylesheets or images are referenced, and no data is loaded:
  * every plot's data is inlined in its spec, and the Vega loader refuses all requests.
+ * One file (over 500 lines) on purpose: every section shares the page's styling, table and plot builders and the
+ * order a reader meets them in; sections of their own rooms (society, experiments) come in through one call each.
  */
 import { societyHtml } from "../society/html.js"
 import { isSmacof, type MdsMethod } from "../stats/mds.js"

@@ -2,7 +2,9 @@ import type { RequestRow, RunDb } from "./RunStore.js"
 import { decodeDist, formatDist, NO_VALUE, SCORING_MODES, scoringCode, sharedDistCode, type ScoringCode } from "./encoding.js"
 
 /**
- * Typed reads of a run store. Every query of the run schema outside the writer lives here (or in plan.ts).
+ * Typed reads of a run store. Every query of the run schema outside the writer lives here (or in plan.ts, and the
+ * society's and branch's own tables in society.ts and branch.ts): one file over 500 lines on purpose, so the
+ * schema's reads have one owner that a schema change is checked against.
  */
 
 export interface ConditionRow {
