@@ -14,19 +14,24 @@ const contrastName = (o: OutcomeEffect) => `${o.treatment} − ${o.control}`
 export const experimentHeading = (e: ExperimentAnalysis): string =>
   `${e.id}: ${e.arms.length} arms (${e.arms.map((a) => `${a.name} ${a.agents}`).join(", ")} agents), ${e.assignment === "within" ? "within agents (paired)" : "between agents (randomised within value conditions)"}; control ${e.control}`
 
+/** The cells every effect row shares: both means, the effect, its CI, p, BH-adjusted p and n. */
+const effectCells = (o: Pick<OutcomeEffect, "means" | "effect" | "ci" | "p" | "pAdjusted" | "n">): Array<string> => [
+  num(o.means.control, 2),
+  num(o.means.treatment, 2),
+  num(o.effect),
+  ciText(o.ci),
+  pValue(o.p),
+  pValue(o.pAdjusted),
+  String(o.n)
+]
+
 /** The overall effects table: header and rows (text cells). */
 export const effectRows = (e: ExperimentAnalysis): { header: Array<string>; rows: Array<Array<string>> } => ({
   header: ["outcome", "contrast", "control", "treatment", "effect", "95% CI", "p", "p (BH)", "n", "interaction p", "human effect [CI]"],
   rows: e.outcomes.map((o) => [
     o.outcome,
     contrastName(o),
-    num(o.means.control, 2),
-    num(o.means.treatment, 2),
-    num(o.effect),
-    ciText(o.ci),
-    pValue(o.p),
-    pValue(o.pAdjusted),
-    String(o.n),
+    ...effectCells(o),
     pValue(o.interaction.p),
     o.human === undefined ? "–" : `${num(o.human.effect)} ${ciText(o.human.ci)}`
   ])
@@ -133,13 +138,7 @@ export const panelRows = (p: PanelAnalysis): { intro: string; header: Array<stri
   header: ["outcome", "first", "repeat", "change", "95% CI", "p", "p (BH)", "agents", "up", "down", "same", "interaction p"],
   rows: p.outcomes.map((o) => [
     o.outcome,
-    num(o.means.control, 2),
-    num(o.means.treatment, 2),
-    num(o.effect),
-    ciText(o.ci),
-    pValue(o.p),
-    pValue(o.pAdjusted),
-    String(o.n),
+    ...effectCells(o),
     String(o.perAgent.up),
     String(o.perAgent.down),
     String(o.perAgent.same),
