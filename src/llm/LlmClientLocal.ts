@@ -19,6 +19,7 @@ import { Effect, Layer } from "effect"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import { UsageError } from "../config/SpecFileError.js"
+import { importPackage } from "../importPackage.js"
 import type { ChatMessage, Completion } from "../domain/answers.js"
 import { stream } from "../sampling/rng.js"
 import type { AttemptOptions, CompletionRequest } from "./LlmClient.js"
@@ -83,11 +84,8 @@ const installHint = `the local backend needs node-llama-cpp, which valuesim does
 
 /** node-llama-cpp, or a usage error saying how to install it. */
 const loadModule = Effect.tryPromise({
-  // A specifier in a variable: the type checker and the bundler leave the optional package alone.
-  try: () => {
-    const name = "node-llama-cpp"
-    return import(name) as Promise<LlamaModule>
-  },
+  // A specifier in a string: the type checker and the bundler leave the optional package alone.
+  try: () => importPackage<LlamaModule>("node-llama-cpp"),
   catch: () => new UsageError({ detail: `--backend local: ${installHint}` })
 })
 

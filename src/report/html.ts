@@ -7,8 +7,9 @@
  */
 import { societyHtml } from "../society/html.js"
 import { isSmacof, type MdsMethod } from "../stats/mds.js"
-import * as vega from "vega"
-import { compile } from "vega-lite"
+import type * as Vega from "vega"
+import type * as VegaLite from "vega-lite"
+import { importPackage } from "../importPackage.js"
 import { modelTables } from "./models.js"
 import { outsideCiNote } from "../domain/svOutsideCi.js"
 import { polarisationGroupsText, type GameAnalysis } from "../analysis/games.js"
@@ -94,7 +95,7 @@ const figure = (caption: string, svg: string): string =>
 // Plots: Vega-Lite → Vega → SVG string
 
 const failRequest = (): Promise<never> => Promise.reject(new Error("the HTML report loads no external resources"))
-const offlineLoader = (): vega.Loader => ({
+const offlineLoader = (): Vega.Loader => ({
   load: failRequest,
   sanitize: failRequest,
   http: failRequest,
@@ -132,10 +133,15 @@ const baseConfig = {
   }
 } as const
 
+// Vega and Vega-Lite load with the first plot, by import(): ES modules with top-level await, which the CLI's
+// CommonJS bundle (scripts/bundle.mjs) cannot require; nor does a command without an HTML page load them.
+const vegaModules = () => Promise.all([importPackage<typeof Vega>("vega"), importPackage<typeof VegaLite>("vega-lite")])
+
 class Figures {
   private count = 0
   async render(spec: TopLevelSpec, label: string): Promise<string> {
     this.count += 1
+    const [vega, { compile }] = await vegaModules()
     const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none", loader: offlineLoader() })
     try {
       const svg = await view.toSVG()

@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { importPackage } from "../importPackage.js"
 import { NO_VALUE } from "./encoding.js"
 import type { ConditionRow, ItemRow, StepTotals } from "./reads.js"
 import { readConditions, readItems, readMatches, readStepTotals } from "./reads.js"
@@ -61,7 +62,10 @@ export const loadParquetExport = async (dir: string): Promise<RunDb> => {
   const file = JSON.parse(fs.readFileSync(path.join(dir, EXPORT_RUN_FILE), "utf8")) as ExportRunFile
   if (file.kind !== "valuesim-export") throw new Error(`${EXPORT_RUN_FILE}: not a valuesim export (kind ${String(file.kind)})`)
   // DuckDB (a large native library) loads only here, not with every command.
-  const [{ DuckDBInstance }, { default: duckdb }] = await Promise.all([import("@duckdb/node-api"), import("@duckdb/node-bindings")])
+  const [{ DuckDBInstance }, { default: duckdb }] = await Promise.all([
+    importPackage<typeof import("@duckdb/node-api")>("@duckdb/node-api"),
+    importPackage<{ default: typeof import("@duckdb/node-bindings") }>("@duckdb/node-bindings")
+  ])
   const db = Effect.runSync(openDatabase(":memory:"))
   const duck = await DuckDBInstance.create(":memory:", { preserve_insertion_order: "true" })
   const con = await duck.connect()
