@@ -201,18 +201,6 @@ const squaredDistance = (x: Float64Array, i: number, j: number, dims: number): n
   return d2
 }
 
-const rawStress = (delta: ReadonlyArray<ArrayLike<number>>, x: Float64Array, n: number, dims: number): number => {
-  let s = 0
-  for (let i = 0; i < n; i++) {
-    const di = delta[i] as ArrayLike<number>
-    for (let j = i + 1; j < n; j++) {
-      const e = Math.sqrt(squaredDistance(x, i, j, dims)) - (di[j] as number)
-      s += e * e
-    }
-  }
-  return s
-}
-
 /**
  * Metric SMACOF with ratio transformation and unit weights (de Leeuw 1977; Borg & Groenen 2005, ch. 8; Borg,
  * Groenen & Mair 2018, ch. 7): minimises the raw stress σ(X) = Σ_{i<j} (d_ij(X) − δ_ij)² by repeated Guttman
@@ -263,20 +251,26 @@ export const smacof = (
   })
   let next = new Float64Array(n * dims)
   const ratio = new Float64Array(n * n)
-  let stress = rawStress(delta, x, n, dims)
+  let stress = 0
   let iterations = 0
-  let converged = stress === 0
-  while (!converged && iterations < maxIterations) {
-    // ratio_ij = δ_ij / d_ij(X): the off-diagonal of −B(X)
+  let stepConverged = false
+  for (;;) {
+    // One pass over the distances of X gives its raw stress and ratio_ij = δ_ij / d_ij(X), the off-diagonal of
+    // −B(X), for the next transform (the same numbers, in the same order, as two passes would give).
+    stress = 0
     for (let i = 0; i < n; i++) {
       const di = delta[i] as ArrayLike<number>
       for (let j = i + 1; j < n; j++) {
         const d2 = squaredDistance(x, i, j, dims)
-        const r = d2 > 0 ? (di[j] as number) / Math.sqrt(d2) : 0
+        const d = Math.sqrt(d2)
+        const e = d - (di[j] as number)
+        stress += e * e
+        const r = d2 > 0 ? (di[j] as number) / d : 0
         ratio[i * n + j] = r
         ratio[j * n + i] = r
       }
     }
+    if (stress === 0 || stepConverged || iterations >= maxIterations) break
     // (B X)_i = Σ_j ratio_ij (x_i − x_j)
     for (let i = 0; i < n; i++) {
       for (let k = 0; k < dims; k++) {
@@ -294,9 +288,9 @@ export const smacof = (
     }
     ;[x, next] = [next, x]
     iterations++
-    stress = rawStress(delta, x, n, dims)
-    converged = stress === 0 || step < eps * size
+    stepConverged = step < eps * size
   }
+  const converged = stress === 0 || stepConverged
   const coordinates = Array.from({ length: n }, (_, i) => Array.from({ length: dims }, (_, k) => (x[i * dims + k] as number) + 0))
   return { coordinates, stress, iterations, converged }
 }
