@@ -271,13 +271,31 @@ export const smacof = (
       }
     }
     if (stress === 0 || stepConverged || iterations >= maxIterations) break
-    // (B X)_i = Σ_j ratio_ij (x_i − x_j)
-    for (let i = 0; i < n; i++) {
-      for (let k = 0; k < dims; k++) {
-        let s = 0
-        const xi = x[i * dims + k] as number
-        for (let j = 0; j < n; j++) if (j !== i) s += (ratio[i * n + j] as number) * (xi - (x[j * dims + k] as number))
-        next[i * dims + k] = s / n
+    // (B X)_i = Σ_j ratio_ij (x_i − x_j); in two dimensions (every value map) both coordinates in one pass over j,
+    // each summed in the same order as the general loop.
+    if (dims === 2) {
+      for (let i = 0; i < n; i++) {
+        let s0 = 0
+        let s1 = 0
+        const x0 = x[2 * i] as number
+        const x1 = x[2 * i + 1] as number
+        for (let j = 0; j < n; j++) {
+          if (j === i) continue
+          const r = ratio[i * n + j] as number
+          s0 += r * (x0 - (x[2 * j] as number))
+          s1 += r * (x1 - (x[2 * j + 1] as number))
+        }
+        next[2 * i] = s0 / n
+        next[2 * i + 1] = s1 / n
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        for (let k = 0; k < dims; k++) {
+          let s = 0
+          const xi = x[i * dims + k] as number
+          for (let j = 0; j < n; j++) if (j !== i) s += (ratio[i * n + j] as number) * (xi - (x[j * dims + k] as number))
+          next[i * dims + k] = s / n
+        }
       }
     }
     let step = 0
