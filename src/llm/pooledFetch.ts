@@ -1,6 +1,15 @@
-import { Agent } from "undici"
+import type * as Undici from "undici"
 import type { Dispatcher } from "undici"
+import { createRequire } from "node:module"
 import * as zlib from "node:zlib"
+
+/**
+ * undici (1 MB of JavaScript, and Node's http2, tls and dns with it) loads with the first pooled fetch, not in
+ * every process: most commands send nothing. In the CLI's bundle `require` is its own, which esbuild points at the
+ * bundled copy (scripts/bundle.mjs); run from the sources, the installed package is required.
+ */
+const undici = (): typeof Undici =>
+  (typeof require === "function" ? require("undici") : createRequire(import.meta.url)("undici")) as typeof Undici
 
 /**
  * Stops one request made through a pooled fetch. Handed to the fetch in the OpenAI SDK's per-request
@@ -161,7 +170,7 @@ const toResponse = (
  * the caller aborts through `init.signal` or `init.cancel`.
  */
 export const makePooledFetch = (connections: number): PooledFetch => {
-  const agent = new Agent({ connections, headersTimeout: 0, bodyTimeout: 0 })
+  const agent = new (undici().Agent)({ connections, headersTimeout: 0, bodyTimeout: 0 })
   let lastHref = ""
   let lastUrl: URL | null = null
   const parse = (href: string): URL => {
