@@ -29,14 +29,14 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true })
 })
 
-const study = (name: string, backends: string, extra = "") => {
+const study = (name: string, backends: string, extra = "", agents = 30) => {
   const file = path.join(dir, `${name}.yaml`)
   fs.writeFileSync(
     file,
     `kind: study
 id: ${name}
 population: ${path.join(ROOT, "populations", "h-np.yaml")}
-agents: 30
+agents: ${agents}
 seed: 5
 steps:
   - questionnaire: ${path.join(ROOT, "scenarios", "vsq40.yaml")}
@@ -197,7 +197,8 @@ const lastLine = (s: string) => s.trim().split("\n").pop() ?? ""
 
 describe("resume of a two-model run", () => {
   it("an interrupted run, resumed, exports exactly what an uninterrupted one does", async () => {
-    const file = study("interrupted", twoModels(slow.url, "sample"))
+    // 10 agents: 400 sample requests to the slow model per run, so the interruption after 150 still lands mid-run.
+    const file = study("interrupted", twoModels(slow.url, "sample"), "", 10)
     const runs = path.join(dir, "runs-interrupted")
     const child = startCli(["run", file, "--no-tui", "--json", "--runs-dir", runs])
     const done = waitCli(child)
