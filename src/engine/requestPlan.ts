@@ -4,8 +4,8 @@
  * prompts the engine builds (prompts.ts, the game wording). Pure: no I/O, no clock; the allocation of agents to
  * conditions and the matching come from the run seed exactly as the run draws them.
  *
- * Sharing follows the engine's request cache: requests with identical content are sent once. Under logprob
- * scoring that makes an `independent` questionnaire cost conditions × items whatever the number of agents, and
+ * Sharing follows the engine's request cache: requests with identical content are sent once. Under a shared
+ * scoring method (logprob, constrained, stated) that makes an `independent` questionnaire cost conditions × items whatever the number of agents, and
  * the first item of a `session` (and the first decision of each game role) once per condition; everything after
  * an agent's own earlier answers is counted per agent. Under sample scoring every agent asks its own.
  *
@@ -51,8 +51,8 @@ export interface StepPlan {
   readonly inputTokens: number
   readonly outputTokens: number
   /**
-   * A society step: the most requests it can send (logprob: distinct observations × conditions summed over
-   * rounds; sample: one per agent decision); `requests` is this bound too (who observes what is only known as
+   * A society step: the most requests it can send (a shared method: distinct observations × conditions summed
+   * over rounds; sample: one per agent decision); `requests` is this bound too (who observes what is only known as
    * the rounds are played).
    */
   readonly requestBound?: number
@@ -193,7 +193,8 @@ const gamePlan = (spec: RunSpec, stepIdx: number, assignment: ArrayLike<number>,
     state = machine.apply(state, moves)
     for (let m = 0; m < machine.groupSize; m++) if (machine.feedback(state, m) !== null) told[m] = true
   }
-  const shared = spec.backend.scoring === "logprob" || spec.backend.temperature === 0
+  // A shared method (logprob, constrained, stated) asks an identical conversation once, as at temperature 0.
+  const shared = isShared(spec.backend.scoring) || spec.backend.temperature === 0
   const agentIds = answering ?? Array.from({ length: assignment.length }, (_, i) => i)
   const { groups } = planMatches(spec, stepIdx, agentIds)
   for (const members of groups) {
@@ -234,7 +235,7 @@ const gamePlan = (spec: RunSpec, stepIdx: number, assignment: ArrayLike<number>,
 const societyPlan = (spec: RunSpec, s: SocietyScenario, counts: ReadonlyArray<number>, t: Tally): number => {
   const isolates = s.network.kind === "random" || s.network.kind === "edges"
   const decisions = spec.agents * s.rounds
-  const bound = spec.backend.scoring === "logprob" ? requestBound(s.dynamic, s.params, s.memory, s.rounds, counts, isolates) : decisions
+  const bound = isShared(spec.backend.scoring) ? requestBound(s.dynamic, s.params, s.memory, s.rounds, counts, isolates) : decisions
   const system = spec.population.conditions[0]?.system ?? null
   const late = societyMessages(s, system, s.rounds, 0)
   t.answers += decisions

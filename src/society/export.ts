@@ -2,20 +2,22 @@
  * The society tables of an export, as column batches (typed arrays, a round's agents at a time): `edges` (each
  * tie of each society step's network once, source < target) and `society` (one row per agent per round: its
  * action, its degree, what its neighbours did that round and, for the prisoner's dilemma, its payoff summed over
- * its ties). Both feed the Parquet writer directly and the CSV/JSONL writer through `batchRecords`.
+ * its ties; how the action came about: its scoring `method` and the option `mass` of the shared question it was
+ * drawn from). Both feed the Parquet writer directly and the CSV/JSONL writer through `batchRecords`.
  */
 import type { RunSpec } from "../config/RunSpec.js"
 import { stepId } from "../config/RunSpec.js"
 import type { ColumnBatch, ColumnSpec } from "../store/parquet.js"
 import { readAgentConditions, readConditions } from "../store/reads.js"
 import type { RunDb } from "../store/RunStore.js"
-import { lastSocietyRound, readSocietyActions, readSocietyNetwork } from "../store/society.js"
+import { lastSocietyRound, readSocietyActions, readSocietyAsked, readSocietyNetwork, type AskedState } from "../store/society.js"
 import { rewireStep } from "../sampling/network.js"
 import { stream } from "../sampling/rng.js"
-import { cooperationState, cpPayoffs, levelled, optionsOf, pdPayoffs, pgPayoffs } from "./dynamics.js"
+import { codesPerRound, cooperationState, cpPayoffs, historyStart, levelled, levelsOf, observationCodes, optionsOf, pdPayoffs, pgPayoffs, rememberedRounds, roundCodes } from "./dynamics.js"
+import type { SocietyScenario } from "./scenario.js"
 
 export const EDGE_COLUMNS = ["step", "society", "source", "target"] as const
-export const SOCIETY_COLUMNS = ["step", "society", "round", "agent_id", "condition", "action", "label", "degree", "neighbours_acting", "payoff"] as const
+export const SOCIETY_COLUMNS = ["step", "society", "round", "agent_id", "condition", "action", "label", "degree", "neighbours_acting", "payoff", "method", "mass"] as const
 
 /** The society steps of a run (index and scenario). */
 const societySteps = (spec: RunSpec | undefined) =>
@@ -40,7 +42,9 @@ export const societyParquet = (db: RunDb, spec: RunSpec | undefined): Array<Colu
   { name: "label", type: "VARCHAR" },
   { name: "degree", type: "INTEGER" },
   { name: "neighbours_acting", type: "DOUBLE" },
-  { name: "payoff", type: "DOUBLE" }
+  { name: "payoff", type: "DOUBLE" },
+  { name: "method", type: "VARCHAR" },
+  { name: "mass", type: "DOUBLE" }
 ]
 
 const CHUNK = 65_536
@@ -72,17 +76,60 @@ export function* edgeBatches(db: RunDb, spec: RunSpec | undefined): Generator<Co
   }
 }
 
+/**
+ * How each agent's action of a round came about: its scoring method and the option mass of the shared question it
+ * drew from (NaN: none). A model round's asked states are found again from the observation each agent had, which
+ * the remembered rounds' codes give exactly as the run computed them (`past`: newest first). Agents that did not
+ * decide (diffusion's adopters, round 0) get none.
+ */
+const roundMethods = (
+  s: SocietyScenario,
+  round: number,
+  asked: ReadonlyArray<AskedState> | null,
+  past: ReadonlyArray<Int32Array>,
+  prev: Uint8Array | null,
+  conditions: Int32Array,
+  conditionIds: ReadonlyArray<string>,
+  synthetic: boolean,
+  n: number
+) => {
+  const method: Array<string | null> = new Array<string | null>(n).fill(null)
+  const mass = new Float64Array(n).fill(NaN)
+  if (round < 1) return { method, mass }
+  const deciding = s.dynamic === "diffusion" && prev !== null ? Uint8Array.from(prev, (a) => (a === 1 ? 0 : 1)) : null
+  const obs = new Int32Array(n)
+  observationCodes(past.slice(0, rememberedRounds(s.dynamic, s.memory, round)), codesPerRound(s.dynamic, s.params, true), deciding, obs)
+  const byState = new Map((asked ?? []).map((a) => [`${a.condition}:${a.observation}`, a]))
+  for (let u = 0; u < n; u++) {
+    if (obs[u]! < 0) continue
+    if (asked === null) {
+      method[u] = synthetic ? "synthetic" : "sample"
+      continue
+    }
+    const a = byState.get(`${conditionIds[conditions[u]!]}:${obs[u]}`)
+    method[u] = a === undefined ? null : (a.method ?? "logprob")
+    if (typeof a?.mass === "number") mass[u] = a.mass
+  }
+  return { method, mass }
+}
+
 /** One row per agent per stored round (round 0, diffusion's seeds, included), in batches of a round's agents. */
 export function* societyBatches(db: RunDb, spec: RunSpec | undefined): Generator<ColumnBatch> {
   const conditions = readAgentConditions(db)
+  const conditionIds = readConditions(db).map((c) => c.condition)
+  const synthetic = spec?.backend.kind === "synthetic"
   for (const [j, { step, s }] of societySteps(spec).entries()) {
     let g = readSocietyNetwork(db, step)
     const labels = new Map(optionsOf(s.dynamic, s.params).map((o) => [o.value, o.label]))
     const last = lastSocietyRound(db, step)
     const pay = new Float64Array(g.n)
+    const k = levelsOf(s.dynamic, s.params)
+    const past: Array<Int32Array> = []
+    let prev: Uint8Array | null = null
     for (let round = 0; round <= last; round++) {
       const actions = readSocietyActions(db, step, round)
       if (actions === null) continue
+      const how = roundMethods(s, round, readSocietyAsked(db, step, round), past, prev, conditions.subarray(0, g.n), conditionIds, synthetic, g.n)
       if (s.dynamic === "prisoners-dilemma") pdPayoffs(g, actions, s.params.payoffs, pay)
       if (s.dynamic === "public-goods") pgPayoffs(g, actions, s.params, pay)
       if (s.dynamic === "common-pool") cpPayoffs(g, actions, s.params, pay)
@@ -109,8 +156,22 @@ export function* societyBatches(db: RunDb, spec: RunSpec | undefined): Generator
           acting[i] = levelled(s.dynamic) ? (b === a ? NaN : sum / (b - a)) : sum
           if (s.dynamic === "prisoners-dilemma" || s.dynamic === "public-goods" || s.dynamic === "common-pool") payoff[i] = pay[u]!
         }
-        yield { rows: m, columns: [new Int32Array(m).fill(step), new Int32Array(m).fill(j), new Int32Array(m).fill(round), agent, cond, action, label, degree, acting, payoff] }
+        yield {
+          rows: m,
+          columns: [
+            new Int32Array(m).fill(step), new Int32Array(m).fill(j), new Int32Array(m).fill(round), agent, cond, action, label, degree, acting, payoff,
+            how.method.slice(from, from + m), how.mass.subarray(from, from + m)
+          ]
+        }
       }
+      // The codes this round shows the next rounds (on the ties it was played on), as the run keeps them.
+      if (round >= historyStart(s.dynamic)) {
+        const codes = new Int32Array(g.n)
+        roundCodes(s.dynamic, k, g, actions, codes)
+        past.unshift(codes)
+        if (past.length > s.memory) past.pop()
+      }
+      prev = actions
       // A dynamic network: the next round is played on the ties as this round's updates left them.
       if (round >= 1 && (s.network.rewire ?? 0) > 0) g = rewireStep(g, cooperationState(s.dynamic, actions), s.network.rewire!, stream(spec!.seed, "rewire", step, round))
     }
