@@ -138,7 +138,7 @@ describe("society: networked prisoner's dilemma", () => {
     expect(edges[0]).toBe("step,society,source,target")
     expect(edges.length - 1).toBe(300 * 4)
     const rows = fs.readFileSync(path.join(out, "society.csv"), "utf8").trim().split("\n")
-    expect(rows[0]).toBe("step,society,round,agent_id,condition,action,label,degree,neighbours_acting,payoff")
+    expect(rows[0]).toBe("step,society,round,agent_id,condition,action,label,degree,neighbours_acting,payoff,method,mass")
     expect(rows.length - 1).toBe(300 * 20)
     // A row's payoff is the PD matrix summed over its ties: cooperating neighbours pay R (or T), the others S (or P).
     const [, , , , , action, , degree, acting, payoff] = rows[1]!.split(",")
