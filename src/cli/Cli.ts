@@ -189,15 +189,20 @@ const report = Command.make(
       if (a.sampleSize < 2) return yield* new UsageError({ detail: "--bootstrap-size: must be at least 2" })
       yield* checkPermutations(a.permutations)
       if (isEnsembleDir(a.runDir)) {
-        if (a.format === "html") return yield* new UsageError({ detail: "--format html: an ensemble folder reports as text or json (report one seed's run folder for the page)" })
+        // HTML always goes to a file (<ensemble-dir>/report.html unless --out), as for a run.
+        const target = opt(a.out) ?? (a.format === "html" ? path.join(a.runDir, "report.html") : undefined)
         const e = yield* reportEnsemble(a.runDir, {
           baselines: a.baseline.length > 0 ? a.baseline : null,
           bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95, sizeRule: a.sizeRule },
           mdsMethod: a.mds,
           permutations: a.permutations
         })
-        const rendered = a.format === "json" ? JSON.stringify(e) : renderEnsemble(e)
-        const target = opt(a.out)
+        const rendered =
+          a.format === "json"
+            ? JSON.stringify(e)
+            : a.format === "text"
+              ? renderEnsemble(e)
+              : yield* Effect.promise(() => import("../ensemble/html.js").then((m) => m.renderEnsembleHtml(e)))
         if (target === undefined) return yield* Console.log(rendered)
         // never over a replicate's run store, the ensemble file or a baseline being read
         yield* refuseUnsafeOutput("--out", [target], [
