@@ -161,6 +161,30 @@ describe("a no-logprob reasoning model plays games and a society under stated an
       expect(byRound("3")).toEqual(new Array(40).fill("stated"))
     }
   })
+
+  it("diffusion under stated: adopters decide no more, and the export names a method exactly for each round's deciders", async () => {
+    const f = path.join(dir, "diffusion-4.yaml")
+    fs.writeFileSync(f, fs.readFileSync(path.join(ROOT, "scenarios", "society", "diffusion-repair-cafe.yaml"), "utf8").replace("rounds: 15", "rounds: 4").replace("seed_share: 0.02", "seed_share: 0.1"))
+    const r = await runCli(["run", f, "--agents", "40", ...model(), "--scoring", "stated", ...reasoning, "--runs-dir", dir, "--no-tui"])
+    expect(r.code, r.stderr).toBe(0)
+    const s = lastJson(r.stdout)
+    expect(s).toMatchObject({ status: "complete", failed: 0 })
+    const runDir = String(s["runDir"])
+    const decisions = withRunDb(runDir, (db) =>
+      (db.prepare(`SELECT round, stats FROM society_rounds WHERE round >= 1 ORDER BY round`).all() as Array<{ round: number; stats: string }>).map((x) => (JSON.parse(x.stats) as { decisions: number }).decisions))
+    // Seeds and adopters sit later rounds out: fewer decisions than agents after round 1.
+    expect(decisions.at(-1)!).toBeLessThan(40)
+    expect(s["methods"]).toEqual({ stated: decisions.reduce((a, x) => a + x, 0) })
+    const out = path.join(dir, "diffusion-export")
+    expect((await runCli(["export", runDir, "--format", "csv", "--out", out])).code).toBe(0)
+    const [header, ...rows] = fs.readFileSync(path.join(out, "society.csv"), "utf8").trim().split("\n")
+    const at = header!.split(",").indexOf("method")
+    decisions.forEach((n, i) => {
+      const methods = rows.filter((row) => row.split(",")[2] === String(i + 1)).map((row) => row.split(",")[at])
+      expect(methods.filter((m) => m === "stated")).toHaveLength(n)
+      expect(methods.filter((m) => m === "")).toHaveLength(40 - n)
+    })
+  })
 })
 
 describe("game moves on a model that opens its replies with ** (option mass)", () => {
