@@ -13,6 +13,7 @@ import type { LiveGameFigure, LiveHuman } from "../progress/liveFeed.js"
 import { makeLiveFeed } from "../progress/liveFeed.js"
 import { forEachRespondent, readAgentConditions, readDoneByCondition, readStepTotals, readUnitStatesByBlock } from "../store/reads.js"
 import type { WriteOp, RunDb } from "../store/RunStore.js"
+import type { AskedState } from "../store/society.js"
 import type { WriterStats } from "../store/ResultWriter.js"
 import { pricesFor, type PriceSetting } from "../config/PricesFile.js"
 import { cliCommand } from "./invocation.js"
@@ -140,7 +141,19 @@ export const startDashboard = (
     // Answers drawn from logprob distributions whose option mass is below the threshold, flagged as they arrive.
     const threshold = massThresholdOf(spec.backend)
     let lowMass = 0
+    const fromLogprobs = (method: string | undefined) => method === undefined || method === "logprob" || method === "constrained"
     const countLowMass = (op: WriteOp) => {
+      // Game moves and society decisions drawn from a logprob distribution of low mass count as answers do.
+      if (op._tag === "Match") {
+        for (const m of op.moves) if (fromLogprobs(m.scoring) && typeof m.mass === "number" && m.mass < threshold) lowMass++
+        return
+      }
+      if (op._tag === "SocietyRound") {
+        for (const a of op.asked === null ? [] : (JSON.parse(op.asked) as Array<AskedState>)) {
+          if (fromLogprobs(a.method) && typeof a.mass === "number" && a.mass < threshold) lowMass += a.agents ?? 0
+        }
+        return
+      }
       if (op._tag !== "AnswerPage" || op.masses === null || op.masses === undefined) return
       for (let n = 0; n < op.masses.length; n++) if (op.scoring[n] === LOGPROB && op.masses[n]! < threshold) lowMass++
     }
@@ -149,6 +162,7 @@ export const startDashboard = (
         if (op.failed) stepFailed[op.step] = (stepFailed[op.step] ?? 0) + 1
         else stepDone[op.step] = (stepDone[op.step] ?? 0) + 1
         society.observe(op)
+        countLowMass(op)
         return
       }
       countLowMass(op)
