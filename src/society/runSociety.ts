@@ -3,8 +3,8 @@
  * round every deciding agent's observation is coded (`observationCodes`); on the synthetic backend the theory
  * model decides per agent; on a model, under a shared scoring method (logprob, constrained, stated) each distinct
  * (condition, observation) is asked once and every agent draws its own action from the shared distribution; under
- * sample scoring every agent asks on its own. Actions are drawn with one uniform per agent from streams (seed, "society", step, round,
- * block of 4096 agents), so a round is the same whatever order requests finish in. A round is written in one
+ * sample scoring every agent asks on its own. Actions are drawn with one uniform per agent from streams (seed,
+ * "society", step, round, block of 4096 agents), so a round is the same whatever order requests finish in. A round is written in one
  * transaction with its statistics; `resume` continues after the last stored round and finishes identically.
  */
 import { Effect } from "effect"
@@ -194,9 +194,13 @@ export const runSocietyStep = (spec: RunSpec, step: number, db: RunDb, writer: R
       // Adopters keep their adoption; positions and actions are the option values.
       if (deciding !== null) for (let u = 0; u < n; u++) if (!deciding[u]) actions[u] = 1
       const stats = roundStats(s.dynamic, s.params, g, actions, conditions, conditionIds, decisions, asked === null ? null : asked.length)
+      // The option mass of each shared request goes onto it; the agents of a state no shared method answered asked on their own.
       const masses = (asked ?? []).flatMap((a) => (a.key !== null && typeof a.mass === "number" ? [[a.key, a.mass] as const] : []))
-      yield* writer.write({ _tag: "SocietyRound", step, round, redo, failed: false, actions, decisions, stats: JSON.stringify(stats), asked: asked === null ? null : JSON.stringify(asked), masses,
-        degraded: (asked ?? []).reduce((a, st) => a + (st.key === null ? st.agents ?? 0 : 0), 0) })
+      const degraded = (asked ?? []).reduce((a, st) => a + (st.key === null ? st.agents ?? 0 : 0), 0)
+      yield* writer.write({
+        _tag: "SocietyRound", step, round, redo, failed: false, actions, decisions, stats: JSON.stringify(stats),
+        asked: asked === null ? null : JSON.stringify(asked), masses, degraded
+      })
       redo = false
       const codes = new Int32Array(n)
       roundCodes(s.dynamic, k, g, actions, codes)
