@@ -187,6 +187,53 @@ describe("a no-logprob reasoning model plays games and a society under stated an
   })
 })
 
+describe("a shared question no method answers: each agent asks on its own", () => {
+  // The plain fake model returns no logprobs for these prompts and answers a stated request with a bare option
+  // (no JSON), so logprob, then stated (re-asked once) fail, and each agent's own reply is parsed.
+  let server: FakeServer
+  beforeAll(async () => {
+    server = await startFakeServer({ noLogprobsFor: "How many of your" })
+  })
+  afterAll(async () => {
+    await server.close()
+  })
+
+  it("a game: every move is the agent's own (sample), counted degraded, none missing", async () => {
+    const study = path.join(dir, "dictator-study.yaml")
+    fs.writeFileSync(study, [
+      "kind: study", "id: dictator-fallback", `population: ${path.join(ROOT, "populations", "h-np.yaml")}`, "agents: 20", "seed: 4", "steps:",
+      `  - game: ${path.join(ROOT, "scenarios", "games", "dictator.yaml")}`, "backend: { kind: openai, max_attempts: 1, reasks: 1 }"
+    ].join("\n"))
+    const r = await runCli(["run", study, "--base-url", server.url, "--model", "fake-model", "--scoring", "logprob", "--json", "--no-cache", "--no-tui", "--runs-dir", dir])
+    expect(r.code, r.stderr).toBe(0)
+    expect(lastJson(r.stdout)).toMatchObject({ status: "complete", missing: 0, methods: { sample: 10 }, degraded: 10, lowMass: 0 })
+  })
+
+  it("a society: round 1 by logprob, later rounds (no logprobs there) by each agent's own request, as the export says", async () => {
+    const later = await startFakeServer({ noLogprobsFor: "Last round you" })
+    try {
+      const study = path.join(dir, "society-study.yaml")
+      fs.writeFileSync(study, [
+        "kind: study", "id: society-fallback", `population: ${path.join(ROOT, "populations", "h-np.yaml")}`, "agents: 40", "seed: 4", "steps:",
+        `  - society: ${society()}`, "backend: { kind: openai, max_attempts: 1, reasks: 1 }"
+      ].join("\n"))
+      const r = await runCli(["run", study, "--base-url", later.url, "--model", "fake-model", "--scoring", "logprob", "--json", "--no-cache", "--no-tui", "--runs-dir", dir])
+      expect(r.code, r.stderr).toBe(0)
+      const s = lastJson(r.stdout)
+      expect(s).toMatchObject({ status: "complete", agentRounds: 120, methods: { logprob: 40, sample: 80 }, degraded: 80 })
+      const out = path.join(dir, "society-fallback-export")
+      expect((await runCli(["export", String(s["runDir"]), "--format", "csv", "--out", out])).code).toBe(0)
+      const [header, ...rows] = fs.readFileSync(path.join(out, "society.csv"), "utf8").trim().split("\n")
+      const at = header!.split(",").indexOf("method")
+      const methodsOf = (round: string) => new Set(rows.filter((row) => row.split(",")[2] === round).map((row) => row.split(",")[at]))
+      expect(methodsOf("1")).toEqual(new Set(["logprob"]))
+      expect(methodsOf("2")).toEqual(new Set(["sample"]))
+    } finally {
+      await later.close()
+    }
+  })
+})
+
 describe("game moves on a model that opens its replies with ** (option mass)", () => {
   let opener: FakeServer
   beforeAll(async () => {
@@ -225,5 +272,16 @@ describe("game moves on a model that opens its replies with ** (option mass)", (
     expect(handed).toMatchObject({ status: "complete", missing: 0, methods: { stated: 20 }, lowMass: 0 })
     const constrained = lastJson((await runCli(args("--scoring", "constrained"))).stdout)
     expect(constrained).toMatchObject({ status: "complete", missing: 0, methods: { constrained: 20 }, lowMass: 0 })
+  })
+
+  it("a society's decisions under forced logprob with no floor are flagged too, and below the floor handed over to stated", async () => {
+    const run = (...more: Array<string>) =>
+      runCli(["run", society(), "--agents", "40", "--backend", "openai", "--base-url", opener.url, "--model", "fake-model", "--json", "--no-cache", "--no-tui", "--runs-dir", dir, "--scoring", "logprob", ...more])
+    const flagged = lastJson((await run("--mass-floor", "0")).stdout)
+    expect(flagged).toMatchObject({ status: "complete", methods: { logprob: 120 }, lowMass: 120 })
+    const report = JSON.parse((await runCli(["report", String(flagged["runDir"]), "--format", "json"])).stdout) as { scoring: { flagged: Array<{ itemId: string; answers: number }> } }
+    expect(report.scoring.flagged.reduce((a, f) => a + f.answers, 0)).toBe(120)
+    expect(report.scoring.flagged[0]!.itemId).toMatch(/^round \d, observation \d+$/)
+    expect(lastJson((await run()).stdout)).toMatchObject({ status: "complete", methods: { stated: 120 }, lowMass: 0 })
   })
 })
