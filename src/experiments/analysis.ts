@@ -14,7 +14,7 @@ import { betweenEffect, cochranQ, pairedEffect, type EffectEstimate } from "../s
 import { benjaminiHochberg } from "../stats/inference.js"
 import { readAgentConditions, readConditions, readMoveMeans } from "../store/reads.js"
 import type { RunDb } from "../store/RunStore.js"
-import type { Experiment } from "./arms.js"
+import { isSingleArm, type Experiment } from "./arms.js"
 import { humanEffectFor, loadHumanEffects, type HumanEffect } from "./human.js"
 
 /** Resamples behind every effect interval, and relabellings behind every permutation p. */
@@ -162,7 +162,8 @@ const contrast = (
 
 /** Every experiment of the run with its effects; [] for a run without arms (and runs made before arms). */
 export const analyseExperiments = (db: RunDb, spec: RunSpec, level = 0.95): Array<ExperimentAnalysis> => {
-  const experiments = spec.experiments ?? []
+  // A branch's `--arm` leaves experiments of one arm: nothing to contrast (its report pairs it with the parent).
+  const experiments = (spec.experiments ?? []).filter((e) => !isSingleArm(e))
   if (experiments.length === 0) return []
   const conditionOf = readAgentConditions(db)
   const conditionNames = readConditions(db).map((c) => c.condition)

@@ -67,7 +67,15 @@ export interface Experiment {
   readonly control: string
   /** The arms in the file's order, with the run step each became. */
   readonly arms: ReadonlyArray<{ readonly name: string; readonly step: number }>
+  /**
+   * The seed the `between` assignment was drawn from, when it is not the run's own: a branch with a new `--seed`
+   * keeps its parent's assignment, so each agent answers the same arm step as in the parent (absent: the run seed).
+   */
+  readonly assignmentSeed?: number
 }
+
+/** An experiment whose arms all carry one name (a branch's `--arm`): nothing to contrast. */
+export const isSingleArm = (e: Experiment): boolean => new Set(e.arms.map((a) => a.name)).size < 2
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
 

@@ -119,7 +119,7 @@ export const pairedRows = (p: PairedRuns): { intro: string; header: Array<string
   header: ["step", "outcome", "parent", "this run", "difference", "95% CI", "p", "p (BH)", "agents"],
   rows: p.steps.flatMap((s) =>
     s.outcomes.map((o) => [
-      `${s.step} ${s.id}${s.arm === null ? "" : ` [${s.arm}]`}${s.reused ? " (reused)" : ""}`,
+      `${s.step} ${s.id}${s.arm === null ? "" : ` [${s.parentArm === undefined ? "" : `${s.parentArm ?? "none"} → `}${s.arm}]`}${s.reused ? " (reused)" : ""}`,
       o.outcome,
       num(o.means.parent, 2),
       num(o.means.child, 2),
