@@ -14,7 +14,7 @@ import { betweenEffect, cochranQ, pairedEffect, type EffectEstimate } from "../s
 import { benjaminiHochberg } from "../stats/inference.js"
 import { readAgentConditions, readConditions, readMoveMeans } from "../store/reads.js"
 import type { RunDb } from "../store/RunStore.js"
-import { isSingleArm, type Experiment } from "./arms.js"
+import { isSingleArm, type Experiment, type PanelContext } from "./arms.js"
 import { humanEffectFor, loadHumanEffects, type HumanEffect } from "./human.js"
 
 /** Resamples behind every effect interval, and relabellings behind every permutation p. */
@@ -219,7 +219,7 @@ export interface PanelAnalysis {
   readonly id: string
   readonly pre: number
   readonly post: number
-  readonly context: "none"
+  readonly context: PanelContext
   /** Per outcome: the change post − pre (effect, ci, p, pAdjusted, byCondition, interaction) and per agent. */
   readonly outcomes: ReadonlyArray<OutcomeEffect & { readonly perAgent: PerAgentChange }>
 }

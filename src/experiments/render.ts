@@ -134,7 +134,7 @@ export const pairedRows = (p: PairedRuns): { intro: string; header: Array<string
 
 /** The panels section: per panel one table of its outcomes' change (post − pre) and how many agents moved. */
 export const panelRows = (p: PanelAnalysis): { intro: string; header: Array<string>; rows: Array<Array<string>> } => ({
-  intro: `${p.id}: asked at step ${p.pre} and again at step ${p.post} (earlier answers not in context); change = repeat − first, paired by agent.`,
+  intro: `${p.id}: asked at step ${p.pre} and again at step ${p.post} (${p.context === "answers" ? "the agent's earlier answers in context" : "earlier answers not in context"}); change = repeat − first, paired by agent.`,
   header: ["outcome", "first", "repeat", "change", "95% CI", "p", "p (BH)", "agents", "up", "down", "same", "interaction p"],
   rows: p.outcomes.map((o) => [
     o.outcome,
