@@ -139,7 +139,7 @@ const syntheticDecide = (spec: RunSpec, step: number, game: GameScenario, member
       const dist = new Float64Array(k)
       if (theory.optionPeaks !== undefined) choiceDistribution(profiles[member]!, theory.optionPeaks.map(peakIndex), dist)
       else decisionDistribution(profiles[member]!, peakIndex(theory.peak), d.theoryShift + shift, k, dist)
-      const idx = categorical(dist, stream(spec.seed, "game", step, agentId, d.round, d.decision))
+      const idx = categorical(dist, stream(spec.seed, "game", step, agentId, d.round, d.decision, ...(d.repeat === undefined ? [] : [d.repeat])))
       const choice = decisionChoices(d)[idx]!
       return {
         round: d.round, agentId, member, role: d.role, decision: d.decision, value: choice.value, label: choice.label,
@@ -195,7 +195,7 @@ const llmDecide = (
       let nonce = spec.backend.scoring === "logprob" ? null : sampleNonce(spec.backend, agentId)
       let mode = spec.backend.scoring
       let shape: RequestShape | undefined = undefined
-      const draw = stream(spec.seed, "game", step, agentId, d.round, d.decision)
+      const draw = stream(spec.seed, "game", step, agentId, d.round, d.decision, ...(d.repeat === undefined ? [] : [d.repeat]))
       let asks = 0
       while (true) {
         asks++
