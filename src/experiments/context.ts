@@ -81,6 +81,17 @@ export const gameExchange = (game: GameScenario, member: number, moves: Readonly
 }
 
 /**
+ * Whether the repeat of a panel with `context: answers` can be asked now: every unit of the steps it shows (the
+ * first asking up to the repeat) is done. Not yet while one is pending (a batch's first wave has no answers stored)
+ * or failed (resume redoes it first): its agent's exchange would be incomplete, so the repeat waits for a later pass.
+ */
+export const contextReady = (db: RunDb, spec: RunSpec, step: number): boolean => {
+  const panel = contextPanelOf(spec, step)
+  if (panel === undefined) return true
+  return (db.prepare(`SELECT count(*) FROM units WHERE step >= ? AND step < ? AND state != 'done'`).pluck().get(panel.pre, panel.post) as number) === 0
+}
+
+/**
  * The earlier exchange of agents for run step `step`, read from the store; null when the step is not the repeat of
  * a panel with `context: answers`. The steps it reads must be written (the drive waits for the writer first).
  */

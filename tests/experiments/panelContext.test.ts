@@ -115,4 +115,23 @@ describe("panel context: answers", () => {
     const text = await runCli(["plan", study("logprob")])
     expect(text.stdout).toContain("earlier answers in context")
   }, 120_000)
+
+  it("waits while an earlier answer is missing (a failed request) and resume asks the repeat with the full context", async () => {
+    const file = study("sample")
+    const runs = path.join(dir, "runs-resume")
+    // The probe and one item pass; then a request the server refuses (400, not retried): that agent's first asking fails.
+    server.plan([{ kind: "ok" }, { kind: "ok" }, { kind: "400" }])
+    const bodies = server.bodies.length
+    const first = await runCli(["run", file, "--json", "--no-tui", "--runs-dir", runs])
+    expect(first.code, first.stderr).toBe(1)
+    expect(repeats(bodies)).toHaveLength(0)
+    const runDir = String(lastJson(first.stdout)["runDir"])
+    const resumed = await runCli(["resume", runDir, "--json", "--no-tui"])
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect(lastJson(resumed.stdout)["status"]).toBe("complete")
+    // Every agent's repeat, each after its three first answers.
+    const asked = repeats(bodies)
+    expect(asked).toHaveLength(AGENTS * 3)
+    for (const ms of asked) expect(ms.filter((m) => m.role === "assistant").length).toBeGreaterThanOrEqual(3)
+  }, 120_000)
 })
