@@ -13,6 +13,7 @@ import * as path from "node:path"
 import type { BackendKind, BackendSettings, RunSpec, Step } from "../config/RunSpec.js"
 import { SpecFileError, UsageError } from "../config/SpecFileError.js"
 import { resolveBackend } from "../config/StudyFile.js"
+import type { GameScenario } from "../domain/games.js"
 import { makeGame } from "../games/index.js"
 import { copyStepsFrom } from "../store/branch.js"
 import { readAgentConditions } from "../store/reads.js"
@@ -34,13 +35,13 @@ export interface BranchChanges {
   readonly arm?: string | undefined
 }
 
-/** `KEY=VALUE` pairs as game parameters: numbers where the value reads as one, else text. */
+/** `KEY=VALUE` pairs as game parameters: numbers where the value reads as one, true and false as flags, else text. */
 export const parseParams = (pairs: ReadonlyArray<string>) =>
   Effect.forEach(pairs, (pair) => {
     const at = pair.indexOf("=")
     if (at < 1) return Effect.fail(new UsageError({ detail: `--param: expected KEY=VALUE, got "${pair}"` }))
     const raw = pair.slice(at + 1)
-    const value: unknown = raw.trim() !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw
+    const value: unknown = raw === "true" ? true : raw === "false" ? false : raw.trim() !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw
     return Effect.succeed([pair.slice(0, at), value] as const)
   }).pipe(Effect.map((entries) => Object.fromEntries(entries) as Record<string, unknown>))
 
@@ -82,6 +83,18 @@ const withArm = (parent: RunSpec, fromStep: number, arm: string) =>
     return { steps, experiments }
   })
 
+/** Every decision a game asks with its parameters, playing one match with the highest option everywhere. */
+const decisionsOf = (game: GameScenario): Set<string> => {
+  const machine = makeGame(game.game, game.params)
+  const seen = new Set<string>()
+  let state = machine.init()
+  for (let due = machine.next(state); due.length > 0; due = machine.next(state)) {
+    for (const d of due) seen.add(d.decision)
+    state = machine.apply(state, due.map((d) => ({ member: d.member, decision: d.decision, value: d.options[d.options.length - 1]!.value })))
+  }
+  return seen
+}
+
 /** The child's plan: the parent's, with the changes applied to the steps from `fromStep` on. */
 export const branchSpec = (parent: RunSpec, fromStep: number, c: BranchChanges, env: Readonly<Record<string, string | undefined>>) =>
   Effect.gen(function* () {
@@ -102,6 +115,10 @@ export const branchSpec = (parent: RunSpec, fromStep: number, c: BranchChanges, 
         Effect.catchAll((e) => Effect.succeed((e as { error?: Error }).error?.message ?? String(e)))
       )
       if (problem !== null) return yield* new UsageError({ detail: `--param: ${problem} (game ${s.game.id})` })
+      const unworded = [...decisionsOf(s.game)].find((d) => s.game.prompts.decisions[d] === undefined)
+      if (unworded !== undefined) {
+        return yield* new UsageError({ detail: `--param: with these parameters game ${s.game.id} asks "${unworded}", which its file does not word (prompts.decisions.${unworded}); branch with --arm to an arm that words it` })
+      }
     }
     // A new seed gives new draws, not a new assignment: each agent keeps the arm it had in the parent.
     const experiments = c.seed === undefined || c.seed === parent.seed ? armed.experiments : armed.experiments?.map((e) => ({ ...e, assignmentSeed: e.assignmentSeed ?? parent.seed }))

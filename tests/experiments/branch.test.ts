@@ -1,3 +1,4 @@
+import Sqlite from "better-sqlite3"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -140,5 +141,29 @@ describe("branch", () => {
     expect(support(1).ci.lower!).toBeLessThan(0.5)
     const text = await runCli(["report", childDir, "--paired-with", parentDir])
     expect(text.stdout).toContain("[loss → gain]")
+  })
+
+  it("a game parameter or an arm of the punishment experiment: flags read as true/false, unworded decisions refused", async () => {
+    const runs = path.join(dir, "runs-pg")
+    const study = path.join(ROOT, "scenarios", "experiments", "public-goods-punishment.study.yaml")
+    const parent = await runCli(["run", study, "--agents", "8", "--json", "--no-tui", "--runs-dir", runs])
+    expect(parent.code, parent.stderr).toBe(0)
+    const parentDir = String(lastJson(parent.stdout)["runDir"])
+    // Punishment switched on in the arm without it: its file has no wording for the punishment decision.
+    const bad = await runCli(["branch", parentDir, "--from-step", "0", "--param", "punishment=true", "--runs-dir", runs])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr.trim().split("\n"), bad.stderr).toHaveLength(1)
+    expect(bad.stderr).toContain('asks "punish"')
+    expect(fs.readdirSync(runs)).toHaveLength(1)
+    // The same rule change through the arm that words it, and a harsher punishment ratio on top.
+    const child = await runCli(["branch", parentDir, "--from-step", "0", "--arm", "punishment", "--param", "punishment_impact=4", "--json", "--no-tui", "--runs-dir", runs])
+    expect(child.code, child.stderr).toBe(0)
+    const childDir = String(lastJson(child.stdout)["runDir"])
+    const db = new Sqlite(path.join(childDir, "run.sqlite"), { readonly: true })
+    const punishSteps = db.prepare(`SELECT DISTINCT step FROM moves WHERE decision = 'punish' ORDER BY step`).pluck().all()
+    const spec = JSON.parse(db.prepare(`SELECT value FROM manifest WHERE key = 'spec'`).pluck().get() as string) as { steps: Array<{ game: { params: Record<string, unknown> } }> }
+    db.close()
+    expect(punishSteps).toEqual([0, 1])
+    expect(spec.steps.map((st) => [st.game.params["punishment"], st.game.params["punishment_impact"]])).toEqual([[true, 4], [true, 4]])
   })
 })
