@@ -1,6 +1,8 @@
 /**
  * The society tables of an export, as column batches (typed arrays, a round's agents at a time): `edges` (each
- * tie of each society step's network once, source < target) and `society` (one row per agent per round: its
+ * tie of each society step's network once per spell, source < target, with the first and last round it was in
+ * place: a static network's ties hold from round 0 to the end, to_round null; a rewired network's ties end and
+ * begin as its tie updates are replayed from the seed) and `society` (one row per agent per round: its
  * action, its degree, what its neighbours did that round and, for the prisoner's dilemma, its payoff summed over
  * its ties). Both feed the Parquet writer directly and the CSV/JSONL writer through `batchRecords`.
  */
@@ -14,7 +16,7 @@ import { rewireStep } from "../sampling/network.js"
 import { stream } from "../sampling/rng.js"
 import { cooperationState, cpPayoffs, levelled, optionsOf, pdPayoffs, pgPayoffs } from "./dynamics.js"
 
-export const EDGE_COLUMNS = ["step", "society", "source", "target"] as const
+export const EDGE_COLUMNS = ["step", "society", "source", "target", "from_round", "to_round"] as const
 export const SOCIETY_COLUMNS = ["step", "society", "round", "agent_id", "condition", "action", "label", "degree", "neighbours_acting", "payoff"] as const
 
 /** The society steps of a run (index and scenario). */
@@ -27,7 +29,9 @@ export const edgeParquet = (spec: RunSpec | undefined): Array<ColumnSpec> => [
   { name: "step", type: "INTEGER" },
   { name: "society", type: "ENUM", members: societySteps(spec).map((x) => x.name) },
   { name: "source", type: "INTEGER" },
-  { name: "target", type: "INTEGER" }
+  { name: "target", type: "INTEGER" },
+  { name: "from_round", type: "INTEGER" },
+  { name: "to_round", type: "INTEGER" }
 ]
 
 export const societyParquet = (db: RunDb, spec: RunSpec | undefined): Array<ColumnSpec> => [
@@ -45,29 +49,63 @@ export const societyParquet = (db: RunDb, spec: RunSpec | undefined): Array<Colu
 
 const CHUNK = 65_536
 
-/** Every tie once per society step, in batches. */
+/**
+ * Every tie of every society step once per spell (the rounds it was in place), in batches. A rewired network's
+ * updates are replayed round by round as the run played them (after round r's actions, for round r + 1): a tie
+ * cut then ends at round r, a tie made then begins at r + 1; ties still in place at the end have to_round null.
+ */
 export function* edgeBatches(db: RunDb, spec: RunSpec | undefined): Generator<ColumnBatch> {
-  for (const [j, { step }] of societySteps(spec).entries()) {
-    const g = readSocietyNetwork(db, step)
+  for (const [j, { step, s }] of societySteps(spec).entries()) {
     let src = new Int32Array(CHUNK)
     let dst = new Int32Array(CHUNK)
+    let from = new Int32Array(CHUNK)
+    let to = new Float64Array(CHUNK)
     let m = 0
     const flush = function* (): Generator<ColumnBatch> {
       if (m === 0) return
-      yield { rows: m, columns: [new Int32Array(m).fill(step), new Int32Array(m).fill(j), src.subarray(0, m), dst.subarray(0, m)] }
+      yield { rows: m, columns: [new Int32Array(m).fill(step), new Int32Array(m).fill(j), src.subarray(0, m), dst.subarray(0, m), from.subarray(0, m), to.subarray(0, m)] }
       src = new Int32Array(CHUNK)
       dst = new Int32Array(CHUNK)
+      from = new Int32Array(CHUNK)
+      to = new Float64Array(CHUNK)
       m = 0
     }
-    for (let u = 0; u < g.n; u++) {
-      for (let e = g.offsets[u]!; e < g.offsets[u + 1]!; e++) {
-        const v = g.targets[e]!
-        if (v <= u) continue
-        src[m] = u
-        dst[m] = v
-        if (++m === CHUNK) yield* flush()
+    const push = function* (u: number, v: number, first: number, lastRound: number): Generator<ColumnBatch> {
+      src[m] = u
+      dst[m] = v
+      from[m] = first
+      to[m] = lastRound
+      if (++m === CHUNK) yield* flush()
+    }
+    let g = readSocietyNetwork(db, step)
+    const n = g.n
+    // Open spells: tie key u·n + v (u < v) → the round it began.
+    const open = new Map<number, number>()
+    const keysOf = (net: typeof g): Array<number> => {
+      const keys: Array<number> = []
+      for (let u = 0; u < net.n; u++) for (let e = net.offsets[u]!; e < net.offsets[u + 1]!; e++) if (net.targets[e]! > u) keys.push(u * n + net.targets[e]!)
+      return keys
+    }
+    // Ties of the starting network begin with the first stored round (0 where the dynamic has one, else 1).
+    const last = lastSocietyRound(db, step)
+    const first = readSocietyActions(db, step, 0) === null ? 1 : 0
+    for (const k of keysOf(g)) open.set(k, first)
+    const rewire = s.network.rewire ?? 0
+    if (rewire > 0) {
+      for (let round = 1; round < last; round++) {
+        const actions = readSocietyActions(db, step, round)
+        if (actions === null) continue
+        g = rewireStep(g, cooperationState(s.dynamic, actions), rewire, stream(spec!.seed, "rewire", step, round))
+        const now = new Set(keysOf(g))
+        for (const [k, began] of open) {
+          if (now.has(k)) continue
+          open.delete(k)
+          yield* push(Math.floor(k / n), k % n, began, round)
+        }
+        for (const k of now) if (!open.has(k)) open.set(k, round + 1)
       }
     }
+    for (const [k, began] of open) yield* push(Math.floor(k / n), k % n, began, NaN)
     yield* flush()
   }
 }
