@@ -34,7 +34,7 @@ import { decisionText, paramsText, planMatches } from "./GameRunner.js"
 import { cacheable } from "../llm/responseCache.js"
 import { isShared, shapeOf } from "../scoring/methods.js"
 import { stepAgents } from "../experiments/assignment.js"
-import { contextPanelOf, gameExchange, questionnaireExchange } from "../experiments/context.js"
+import { contextPanelOf, gameExchange, playedThrough, questionnaireExchange } from "../experiments/context.js"
 import { batchTurn, fill, itemTurn, openingMessages } from "./prompts.js"
 import { replyLimit } from "../llm/reasoning.js"
 
@@ -262,16 +262,7 @@ const societyPlan = (spec: RunSpec, s: SocietyScenario, counts: ReadonlyArray<nu
 const estimatedExchange = (spec: RunSpec, pre: number, post: number): Array<ChatMessage> =>
   spec.steps.slice(pre, post).flatMap((s): Array<ChatMessage> => {
     if (s.kind === "questionnaire") return questionnaireExchange(s.questionnaire, s.questionnaire.items.map(() => s.questionnaire.scale[0]!.value))
-    if (s.kind !== "game") return []
-    const machine = makeGame(s.game.game, s.game.params)
-    const moves: Array<Move> = []
-    let state = machine.init()
-    for (let due = machine.next(state); due.length > 0; due = machine.next(state)) {
-      const made = due.map((d): Move => ({ member: d.member, decision: d.decision, value: d.options[Math.floor(d.options.length / 2)]!.value }))
-      moves.push(...made)
-      state = machine.apply(state, made)
-    }
-    return gameExchange(s.game, 0, moves)
+    return s.kind === "game" ? gameExchange(s.game, 0, playedThrough(s.game, "middle")) : []
   })
 
 /** The requests and tokens of a new run of `spec` on a model (nothing for the synthetic backend: it sends none). */

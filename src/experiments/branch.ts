@@ -13,9 +13,9 @@ import * as path from "node:path"
 import type { BackendKind, BackendSettings, RunSpec, Step } from "../config/RunSpec.js"
 import { SpecFileError, UsageError } from "../config/SpecFileError.js"
 import { resolveBackend } from "../config/StudyFile.js"
-import type { GameScenario } from "../domain/games.js"
 import { makeGame } from "../games/index.js"
 import { copyStepsFrom } from "../store/branch.js"
+import { playedThrough } from "./context.js"
 import { readAgentConditions } from "../store/reads.js"
 import { openDatabase } from "../store/RunStore.js"
 import { createPlannedRun, resumeRun, specOf, withDatabase, type OutputOptions } from "../app/runStudy.js"
@@ -83,18 +83,6 @@ const withArm = (parent: RunSpec, fromStep: number, arm: string) =>
     return { steps, experiments }
   })
 
-/** Every decision a game asks with its parameters, playing one match with the highest option everywhere. */
-const decisionsOf = (game: GameScenario): Set<string> => {
-  const machine = makeGame(game.game, game.params)
-  const seen = new Set<string>()
-  let state = machine.init()
-  for (let due = machine.next(state); due.length > 0; due = machine.next(state)) {
-    for (const d of due) seen.add(d.decision)
-    state = machine.apply(state, due.map((d) => ({ member: d.member, decision: d.decision, value: d.options[d.options.length - 1]!.value })))
-  }
-  return seen
-}
-
 /** The child's plan: the parent's, with the changes applied to the steps from `fromStep` on. */
 export const branchSpec = (parent: RunSpec, fromStep: number, c: BranchChanges, env: Readonly<Record<string, string | undefined>>) =>
   Effect.gen(function* () {
@@ -115,7 +103,7 @@ export const branchSpec = (parent: RunSpec, fromStep: number, c: BranchChanges, 
         Effect.catchAll((e) => Effect.succeed((e as { error?: Error }).error?.message ?? String(e)))
       )
       if (problem !== null) return yield* new UsageError({ detail: `--param: ${problem} (game ${s.game.id})` })
-      const unworded = [...decisionsOf(s.game)].find((d) => s.game.prompts.decisions[d] === undefined)
+      const unworded = [...new Set(playedThrough(s.game, "highest").map((m) => m.decision))].find((d) => s.game.prompts.decisions[d] === undefined)
       if (unworded !== undefined) {
         return yield* new UsageError({ detail: `--param: with these parameters game ${s.game.id} asks "${unworded}", which its file does not word (prompts.decisions.${unworded}); branch with --arm to an arm that words it` })
       }

@@ -34,6 +34,22 @@ export const contextPanelOf = (spec: RunSpec, step: number): Panel | undefined =
 /** Earlier exchange of each of some agents, as messages that go after the system prompt. */
 export type AgentContext = (agentIds: ReadonlyArray<number>) => ReadonlyMap<number, ReadonlyArray<ChatMessage>>
 
+/**
+ * The moves of one match of `game` played with the same option everywhere (`middle`: the middle one, as plans
+ * estimate; `highest`: the last, which reaches every stage a game has): every member's, in the order made.
+ */
+export const playedThrough = (game: GameScenario, pick: "middle" | "highest"): Array<Move> => {
+  const machine = makeGame(game.game, game.params)
+  const moves: Array<Move> = []
+  let state = machine.init()
+  for (let due = machine.next(state); due.length > 0; due = machine.next(state)) {
+    const made = due.map((d): Move => ({ member: d.member, decision: d.decision, value: d.options[pick === "middle" ? Math.floor(d.options.length / 2) : d.options.length - 1]!.value }))
+    moves.push(...made)
+    state = machine.apply(state, made)
+  }
+  return moves
+}
+
 /** One questionnaire's items and the agent's answers (canonical values; NaN for none) as a conversation. */
 export const questionnaireExchange = (q: Questionnaire, values: ArrayLike<number>): Array<ChatMessage> => {
   const choices = presentedChoices(q)
