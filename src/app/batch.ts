@@ -74,6 +74,7 @@ export const shardRanges = (
 /** A writer that keeps nothing: `prepare` runs the engine only to learn which requests it needs. */
 const discardingWriter: ResultWriter = {
   write: () => Effect.void,
+  flushed: Effect.void,
   stats: { answers: 0, failed: 0, missing: 0, degraded: 0, unitsDone: 0, unitsFailed: 0, batches: 0 }
 }
 

@@ -1,4 +1,5 @@
 import { makeSocietyPanel } from "../society/live.js"
+import { makeExperimentPanel } from "../experiments/live.js"
 import { escapeControl, resumeCommand } from "../domain/printable.js"
 import { massThresholdOf } from "../scoring/methods.js"
 import { scoringCode } from "../store/encoding.js"
@@ -137,6 +138,7 @@ export const startDashboard = (
       condDone[c] = (condDone[c] ?? 0) + 1
     }
     const society = makeSocietyPanel(spec)
+    const experiments = makeExperimentPanel(spec, spec.agents)
     const LOGPROB = scoringCode("logprob")
     // Answers drawn from logprob distributions whose option mass is below the threshold, flagged as they arrive.
     const threshold = massThresholdOf(spec.backend)
@@ -168,7 +170,10 @@ export const startDashboard = (
       countLowMass(op)
       if (op._tag === "AnswerPage") for (let a = 0; a < op.agentIds.length; a++) doneUnit(op.step, op.agentIds[a]!, op.failed?.[a] === 1)
       else if (op._tag === "Match") for (const a of op.members) doneUnit(op.step, a, op.failed)
-      if (op._tag === "AnswerPage" ? firstModel(op.agentIds[0]) : op._tag === "Match" ? firstModel(op.members[0]) : true) feed.observe(op)
+      if (op._tag === "AnswerPage" ? firstModel(op.agentIds[0]) : op._tag === "Match" ? firstModel(op.members[0]) : true) {
+        feed.observe(op)
+        experiments.observe(op)
+      }
     }
     const steps = () =>
       several
@@ -246,9 +251,11 @@ export const startDashboard = (
           if (last !== null) t.dispatch({ _tag: "Stats", stats: last })
           const societyLines = society.lines()
           if (societyLines !== null) t.dispatch({ _tag: "Society", lines: societyLines })
+          const experimentLines = experiments.lines()
+          if (experimentLines !== null) t.dispatch({ _tag: "Experiments", lines: experimentLines })
           // A finished run stays on screen with its statistics (the run's figures follow as lines); a stopped or
           // failed one with the run panel, which says how to resume.
-          t.dispatch({ _tag: "Panel", panel: (last !== null || societyLines !== null) && Exit.isSuccess(exit) ? "stats" : "run" })
+          t.dispatch({ _tag: "Panel", panel: (last !== null || societyLines !== null || experimentLines !== null) && Exit.isSuccess(exit) ? "stats" : "run" })
           t.dispatch({
             _tag: "Finished",
             atMs: now,
@@ -265,6 +272,8 @@ export const startDashboard = (
       if (s !== null) tui.dispatch({ _tag: "Stats", stats: s })
       const lines = society.lines()
       if (lines !== null) tui.dispatch({ _tag: "Society", lines })
+      const arms = experiments.lines()
+      if (arms !== null) tui.dispatch({ _tag: "Experiments", lines: arms })
     })
     // A progress sample and a frame a second, statistics every three seconds: enough to watch, cheap enough
     // that the run keeps ≥ 95 % of its speed (`npm run bench` measures it).

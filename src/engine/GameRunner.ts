@@ -145,7 +145,7 @@ const syntheticDecide = (spec: RunSpec, step: number, game: GameScenario, member
       const dist = new Float64Array(k)
       if (theory.optionPeaks !== undefined) choiceDistribution(profiles[member]!, theory.optionPeaks.map(peakIndex), dist)
       else decisionDistribution(profiles[member]!, peakIndex(theory.peak), d.theoryShift + shift, k, dist)
-      const idx = categorical(dist, stream(spec.seed, "game", step, agentId, d.round, d.decision))
+      const idx = categorical(dist, stream(spec.seed, "game", step, agentId, d.round, d.decision, ...(d.repeat === undefined ? [] : [d.repeat])))
       const choice = decisionChoices(d)[idx]!
       return {
         round: d.round, agentId, member, role: d.role, decision: d.decision, value: choice.value, label: choice.label,
@@ -196,7 +196,7 @@ const llmDecide = (
       const feedback = pendingFeedback[member]!.splice(0)
       const user = [...feedback, decisionText(game, d)].join("\n\n")
       const first = conversation(member, d.round, user)
-      const draw = stream(spec.seed, "game", step, agentId, d.round, d.decision)
+      const draw = stream(spec.seed, "game", step, agentId, d.round, d.decision, ...(d.repeat === undefined ? [] : [d.repeat]))
       const said = (token: string) => turns[member]!.push({ round: d.round, user, assistant: token })
       if (isShared(spec.backend.scoring)) {
         // Shared wherever the conversation is identical (every member's first decision of a condition): the

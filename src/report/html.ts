@@ -13,7 +13,7 @@ import { modelTables } from "./models.js"
 import { outsideCiNote } from "../domain/svOutsideCi.js"
 import { polarisationGroupsText, type GameAnalysis } from "../analysis/games.js"
 import type { TopLevelSpec } from "vega-lite"
-import { conditionRows, effectPlotSpec, effectRows, experimentHeading, pairedRows, panelRows, verdict } from "../experiments/render.js"
+import { conditionRows, effectPlotSpec, effectRows, experimentHeading, pairedRows, panelRows, roundTables, verdict } from "../experiments/render.js"
 import type {
   BaselineRef,
   BehaviourComparison,
@@ -868,6 +868,7 @@ const experimentsSection = async ({ figures, report }: Context): Promise<Array<B
       const c = conditionRows(o)
       parts.push(table(`${o.outcome}: effect by value condition`, c.header, c.rows.map((r) => r.map((x, j) => (j >= 1 ? { num: x } : x)))))
     }
+    for (const r of roundTables(e)) parts.push(table(`${e.id}: ${r.decision}, mean per round by arm`, r.header, r.rows.map((row) => row.map((x) => ({ num: x })))))
   }
   return parts
 }

@@ -515,6 +515,12 @@ export const readGameMoves = (db: RunDb, step: number): Array<GameMoveRow> =>
     )
     .all(step) as Array<GameMoveRow>
 
+/** A game step's mean decision value per round and decision, with how many moves made it (moves without a value left out). */
+export const readRoundMeans = (db: RunDb, step: number): Array<{ readonly round: number; readonly decision: string; readonly mean: number; readonly n: number }> =>
+  db
+    .prepare(`SELECT round, decision, avg(value) AS mean, count(*) AS n FROM moves WHERE step = ? AND value IS NOT NULL GROUP BY round, decision ORDER BY decision, round`)
+    .all(step) as Array<{ round: number; decision: string; mean: number; n: number }>
+
 /** Each agent's mean decision value per decision on a game step (decisions without a value left out). */
 export const readMoveMeans = (db: RunDb, step: number): Array<{ readonly agent_id: number; readonly decision: string; readonly mean: number }> =>
   db
