@@ -17,7 +17,7 @@ import type { CompletionRequest } from "../llm/LlmClient.js"
 import { chatCompletionBody, toCompletion } from "../llm/LlmClientOpenAi.js"
 import { optionMass } from "../llm/scoring.js"
 import { describeRequest, type Preloaded } from "../engine/RequestCache.js"
-import { constrainedShape, massThresholdOf, shapeOf } from "../scoring/methods.js"
+import { constrainedShape, massThresholdOf, shapeOf, statedShape } from "../scoring/methods.js"
 import { constrainedLabel } from "../scoring/constrained.js"
 import { readStated, statedTurn } from "../scoring/stated.js"
 
@@ -266,7 +266,7 @@ export const probeEndpoint = (input: ProbeInput): Effect.Effect<{ readonly resul
     // 3. Stated probabilities, asked exactly as the run would ask them.
     const statedBackend: BackendSettings = { ...backend, scoring: "stated" }
     const statedMessages = [...messages.slice(0, -1), statedTurn(messages[messages.length - 1]!, choices)]
-    const asStated = describeRequest(statedBackend, statedMessages, null, shapeOf(statedBackend, "stated"))
+    const asStated = describeRequest(statedBackend, statedMessages, null, statedShape(statedBackend, choices))
     const statedReply = yield* send(asStated.request)
     const statedCompletion = statedReply.status === 200 ? toCompletion(statedReply.body) : null
     const statedOk = statedCompletion !== null && typeof statedCompletion !== "string" && "dist" in readStated(statedCompletion.text, choices)

@@ -8,11 +8,12 @@ import type { BackendSettings, RunSpec } from "../config/RunSpec.js"
 import { DEFAULT_BASE_URL, hostOf } from "../config/StudyFile.js"
 import { escapeControl } from "../domain/printable.js"
 import { BackendUnusableError, UsageError } from "../config/SpecFileError.js"
-import { presentedChoices } from "../domain/questionnaire.js"
+import { presentedChoices, type PresentedChoice } from "../domain/questionnaire.js"
+import type { ChatMessage } from "../domain/answers.js"
 import { batchTurn, itemTurn, openingMessages } from "../engine/prompts.js"
 import { LlmClient } from "../llm/LlmClient.js"
 import { checkReachable } from "../app/reachable.js"
-import { firstGameMessages } from "../engine/GameRunner.js"
+import { decisionChoices, firstDecision, firstGameMessages } from "../engine/GameRunner.js"
 import { describeRequest, validated, type Preloaded } from "../engine/RequestCache.js"
 import { societyChoices, societyMessages } from "../society/prompts.js"
 import { logprobValidator } from "../llm/scoring.js"
@@ -88,17 +89,33 @@ export const withBackend = (spec: RunSpec, b: number, settings: BackendSettings)
     : { ...spec, backend: b === 0 ? settings : spec.backend, backends: spec.backends.map((x, i) => (i === b ? settings : x)) }
 
 /**
- * The capability probe of an endpoint run under `--scoring auto`, asking the run's first independent question
- * (null when the run has none: then auto keeps logprob and the usual start-up probe runs).
+ * The question `--scoring auto`'s probe asks: the run's first independent questionnaire item, else the first
+ * decision of its first game, else the first question of its first society (null when it has none of these).
+ */
+export const probeQuestion = (spec: RunSpec): { readonly messages: ReadonlyArray<ChatMessage>; readonly choices: ReadonlyArray<PresentedChoice> } | null => {
+  const system = spec.population.conditions[0]!.system
+  const step = spec.steps.find((s) => s.kind === "questionnaire" && s.questionnaire.administration === "independent")
+  if (step !== undefined && step.kind === "questionnaire") {
+    const q = step.questionnaire
+    const choices = presentedChoices(q)
+    return { messages: [...openingMessages(system), itemTurn(q.prompts, q.items[0]!, choices, true)], choices }
+  }
+  const game = spec.steps.findIndex((s) => s.kind === "game")
+  if (game >= 0) return { messages: firstGameMessages(spec, game, system), choices: decisionChoices(firstDecision(spec, game)) }
+  const society = spec.steps.find((s) => s.kind === "society")
+  if (society !== undefined && society.kind === "society") return { messages: societyMessages(society.society, system, 1, 0), choices: societyChoices(society.society) }
+  return null
+}
+
+/**
+ * The capability probe of an endpoint run under `--scoring auto`, asking `probeQuestion` (null when the run has
+ * none: then auto keeps logprob and the usual start-up probe runs).
  */
 export const autoProbe = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>) =>
   Effect.gen(function* () {
-    const step = spec.steps.find((s) => s.kind === "questionnaire" && s.questionnaire.administration === "independent")
-    if (step === undefined || step.kind !== "questionnaire") return null
-    const q = step.questionnaire
-    const choices = presentedChoices(q)
-    const messages = [...openingMessages(spec.population.conditions[0]!.system), itemTurn(q.prompts, q.items[0]!, choices, true)]
-    return yield* probeEndpoint({ backend: spec.backend, apiKey: env["OPENAI_API_KEY"] ?? "no-key", messages, choices })
+    const question = probeQuestion(spec)
+    if (question === null) return null
+    return yield* probeEndpoint({ backend: spec.backend, apiKey: env["OPENAI_API_KEY"] ?? "no-key", ...question })
   })
 
 /** The base URLs a backend's requests go to: its replicas, or its one endpoint. */
