@@ -93,9 +93,10 @@ export const buildBundle = async () => {
   const tmp = fs.mkdtempSync(path.join(root, "build", "tmp-"))
   const common = { bundle: true, platform: "node", target: "node20", outdir: tmp, jsx: "automatic", logLevel: "error", external: EXTERNAL }
   try {
-    await Promise.all([
+    const [main] = await Promise.all([
       esbuild.build({
         ...common,
+        metafile: true,
         entryPoints: { valuesim: path.join(root, "src", "bin.ts") },
         format: "cjs",
         outExtension: { ".js": ".cjs" },
@@ -115,6 +116,7 @@ export const buildBundle = async () => {
         banner: { js: "import { createRequire as __valuesimRequire } from 'node:module'; const require = __valuesimRequire(import.meta.url);" }
       })
     ])
+    refuseUnloadable(main.metafile)
     fs.mkdirSync(outDir, { recursive: true })
     const files = fs.readdirSync(tmp).sort((a, b) => (a.startsWith("valuesim.") ? 1 : 0) - (b.startsWith("valuesim.") ? 1 : 0))
     for (const f of files) fs.renameSync(path.join(tmp, f), path.join(outDir, f))
@@ -123,6 +125,23 @@ export const buildBundle = async () => {
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true })
   }
+}
+
+/** Packages the CommonJS bundle cannot require: ES modules with top-level await (Vega) or for the worker only. */
+const IMPORT_ONLY = new Set(["vega", "vega-lite", "ink", "react", "react/jsx-runtime"])
+
+/**
+ * A bundle that would fail only later, in some command, is refused when built: an import() of a package left
+ * out (it fails once the code cache is in use; go through src/importPackage.ts), or a static import of a
+ * package that can only be imported.
+ */
+const refuseUnloadable = (metafile) => {
+  for (const output of Object.values(metafile.outputs))
+    for (const i of output.imports) {
+      if (!i.external || i.path.startsWith("node:")) continue
+      if (i.kind === "dynamic-import") throw new Error(`bundle: import("${i.path}") in the sources: use importPackage (src/importPackage.ts)`)
+      if (IMPORT_ONLY.has(i.path)) throw new Error(`bundle: "${i.path}" is imported statically: load it with importPackage (src/importPackage.ts)`)
+    }
 }
 
 /** What the bundle is made of besides src/: this script, and the installed dependencies it bakes in. */
