@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Starts valuesim from its TypeScript sources with no build step between a clone and `npm start`: the sources
 // are bundled with esbuild into build/bundle/ on first use (and again whenever a file under src/ is newer), which
-// starts in ~0.25 s of CPU (compiled code kept between processes, see scripts/bundle.mjs) instead of ~2 s
+// starts in about 0.3 s of CPU (compiled code kept between processes, see scripts/bundle.mjs) instead of ~2 s
 // through tsx's per-module loader hooks. VALUESIM_NO_BUNDLE=1 runs the sources through tsx directly (stack traces
 // then point into the sources; the bundle is readable, unminified, and marks each source file), as does any
 // failure to bundle.
