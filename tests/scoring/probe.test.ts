@@ -5,7 +5,9 @@ import { describe, expect, it } from "vitest"
 import { resolveBackend } from "../../src/config/StudyFile.js"
 import { AUTO_REASONING_TOKENS, probeEndpoint, probeTable } from "../../src/probe/probe.js"
 import { lastJson, runCli, tempDir } from "../helpers/cli.js"
-import { readBody, sendJson } from "../helpers/fakeOpenAiServer.js"
+import { MODEL, readBody, sendJson, startFakeServer } from "../helpers/fakeOpenAiServer.js"
+import { withRunDb } from "../helpers/store.js"
+import { getManifest } from "../../src/store/RunStore.js"
 
 const choices = [1, 2, 3, 4].map((v) => ({ token: String(v), label: `option ${v}`, value: v }))
 const messages = [{ role: "user" as const, content: "How much is this like you?\n1. a\n2. b\n3. c\n4. d" }]
@@ -67,13 +69,14 @@ describe("the capability probe", () => {
     }
   })
 
-  it("a run under auto on a reasoning model takes what the probe found: no temperature, max_completion_tokens, stated", async () => {
+  it("a run on a reasoning model (auto, the default) takes what the probe found: no temperature, max_completion_tokens, stated; a re-run sends nothing", async () => {
     const server = await reasoningServer()
+    const cache = tempDir("auto-reasoning-cache")
     try {
       const r = await runCli([
         "run", "tests/fixtures/mini-values.yaml", "--agents", "30", "--backend", "openai", "--base-url", server.url, "--model", "reasoner",
-        "--scoring", "auto", "--runs-dir", tempDir("auto-reasoning"), "--no-tui", "--json"
-      ])
+        "--runs-dir", tempDir("auto-reasoning"), "--no-tui", "--json"
+      ], { VALUESIM_CACHE_DIR: cache })
       expect(r.code, r.stderr).toBe(0)
       expect(r.stdout + r.stderr).toContain("sending none (as --no-temperature)")
       const summary = lastJson(r.stdout)
@@ -87,6 +90,54 @@ describe("the capability probe", () => {
         expect(b).not.toHaveProperty("max_tokens")
         expect(b["max_completion_tokens"]).toBeGreaterThanOrEqual(AUTO_REASONING_TOKENS)
       }
+      expect(summary["scoring"]).toEqual({ asked: "auto", chosen: "stated" })
+      // The same run again: the probe's findings and every answer come from the response cache.
+      const sent = server.bodies.length
+      const again = await runCli(
+        ["run", "tests/fixtures/mini-values.yaml", "--agents", "30", "--backend", "openai", "--base-url", server.url, "--model", "reasoner", "--runs-dir", tempDir("auto-reasoning"), "--no-tui", "--json"],
+        { VALUESIM_CACHE_DIR: cache }
+      )
+      expect(again.code, again.stderr).toBe(0)
+      expect(server.bodies.length - sent).toBe(0)
+      expect(lastJson(again.stdout)).toMatchObject({ status: "complete", missing: 0, methods: { stated: 300 } })
+    } finally {
+      await server.close()
+    }
+  })
+
+  it("auto is the default on an endpoint; a re-run from the cache sends nothing, the probe included; another model behind the URL is probed afresh", async () => {
+    const A = { root: "/models/a.gguf" }
+    const server = await startFakeServer({ serving: A })
+    const cache = tempDir("auto-cache")
+    const go = async () => {
+      const before = server.requests
+      const r = await runCli(
+        ["run", "tests/fixtures/mini-values.yaml", "--agents", "20", "--backend", "openai", "--base-url", server.url, "--model", MODEL, "--runs-dir", tempDir("auto-runs"), "--no-tui", "--json"],
+        { VALUESIM_CACHE_DIR: cache }
+      )
+      expect(r.code, r.stderr).toBe(0)
+      return { sent: server.requests - before, summary: lastJson(r.stdout), output: r.stdout + r.stderr }
+    }
+    try {
+      const first = await go()
+      expect(first.sent).toBeGreaterThan(0)
+      // The fake model puts 0.95 of the first token's mass on the options: the probe's request is the run's own.
+      expect(first.summary).toMatchObject({ status: "complete", scoring: { asked: "auto", chosen: "logprob" }, httpRequests: first.sent })
+      const manifest = withRunDb(String(first.summary["runDir"]), (db) => getManifest(db))
+      expect(manifest["scoring"]).toEqual({ asked: "auto", chosen: "logprob" })
+      expect((manifest["probe"] as Array<Record<string, unknown>>)[0]).toMatchObject({ method: "logprob" })
+      expect(first.output).toContain("(auto chose logprob)")
+
+      const again = await go()
+      expect(again.sent).toBe(0)
+      expect(again.output).toContain("found in the response cache")
+      expect(again.summary).toMatchObject({ status: "complete", scoring: { asked: "auto", chosen: "logprob" }, httpRequests: 0 })
+
+      // Another model behind the same URL and name: its /models entry differs, so nothing of the first is used.
+      server.setServing({ root: "/models/b.gguf" })
+      const other = await go()
+      expect(other.sent).toBe(first.sent)
+      expect(other.output).not.toContain("found in the response cache")
     } finally {
       await server.close()
     }
