@@ -195,12 +195,18 @@ export const openResponseCache = (dir: string): ResponseCacheDb => {
  */
 export const withCacheReader = <A>(
   dir: string,
-  use: (has: (key: string) => boolean, lastServing: (endpoint: string, model: string) => string | null) => A
+  use: (
+    has: (key: string) => boolean,
+    lastServing: (endpoint: string, model: string) => string | null,
+    /** The text of the entry under `key` (what the probe's findings are kept as), or null. */
+    textOf: (key: string) => string | null
+  ) => A
 ): A => {
   const file = path.join(dir, CACHE_FILE)
-  if (!fs.existsSync(file)) return use(() => false, () => null)
+  if (!fs.existsSync(file)) return use(() => false, () => null, () => null)
   return reading(file, (db) => {
     const has = db.prepare<[string], { one: number }>(`SELECT 1 AS one FROM responses WHERE key = ?`)
+    const text = db.prepare<[string], { text: string | null }>(`SELECT text FROM responses WHERE key = ?`)
     let serving: Sqlite.Statement<[string, string], { serving: string }> | null
     try {
       serving = db.prepare<[string, string], { serving: string }>(`SELECT serving FROM serving WHERE endpoint = ? AND model = ?`)
@@ -208,7 +214,11 @@ export const withCacheReader = <A>(
       serving = null // a cache from before the table was kept
     }
     // A read that fails midway (a damaged page) is a CacheFileError too: `reading` turns it into one.
-    return use((key) => has.get(key) !== undefined, (endpoint, model) => serving?.get(endpoint, model)?.serving ?? null)
+    return use(
+      (key) => has.get(key) !== undefined,
+      (endpoint, model) => serving?.get(endpoint, model)?.serving ?? null,
+      (key) => text.get(key)?.text ?? null
+    )
   })
 }
 

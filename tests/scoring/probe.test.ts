@@ -142,4 +142,55 @@ describe("the capability probe", () => {
       await server.close()
     }
   })
+
+  it("plan foresees auto: each method's requests, and with --probe the method chosen, which the run then keeps to; forced logprob below the floor names the hand-over", async () => {
+    // Opens with ** / Answer / a space 95 % of the time (first-token option mass ~0.05) and ignores constraints: auto takes stated.
+    const server = await startFakeServer({ opener: { openerShare: 0.95, structured: false } })
+    const env = { VALUESIM_CACHE_DIR: tempDir("foresee-cache") }
+    const args = ["tests/fixtures/mini-values.yaml", "--agents", "20", "--seed", "3", "--backend", "openai", "--base-url", server.url, "--model", MODEL]
+    try {
+      const unknown = await runCli(["plan", ...args, "--json"], env)
+      expect(unknown.code, unknown.stderr).toBe(0)
+      const u = lastJson(unknown.stdout)
+      const byMethod = u["requestsByMethod"] as Record<string, number>
+      expect(Object.keys(byMethod)).toEqual(["logprob", "constrained", "stated", "sample"])
+      expect(byMethod["stated"]).toBe(byMethod["logprob"])
+      expect(byMethod["sample"]).toBeGreaterThan(byMethod["logprob"]!)
+      expect(u).toMatchObject({ scoring: "auto", requests: byMethod["logprob"]! + 1 })
+      expect(u["scoringChosen"]).toBeUndefined()
+      expect(server.requests).toBe(0)
+
+      const probed = await runCli(["plan", ...args, "--probe", "--json"], env)
+      expect(probed.code, probed.stderr).toBe(0)
+      const p = lastJson(probed.stdout)
+      expect(p).toMatchObject({ scoring: "auto", scoringChosen: "stated", probe: { method: "stated" } })
+      expect(server.requests).toBeGreaterThan(0)
+      const text = await runCli(["plan", ...args], env)
+      expect(text.stdout).toMatch(/by method +logprob \d+ · constrained \d+ · stated \d+ · sample \d+/)
+      expect(text.stdout).toContain("auto          will use stated")
+
+      // Forced logprob: the cached probe saw the options carry far less than the floor on the first token.
+      const forced = await runCli(["plan", ...args, "--scoring", "logprob", "--no-cache", "--json"], env)
+      expect(lastJson(forced.stdout)["handOver"]).toBeUndefined()
+      const withCache = await runCli(["plan", ...args, "--scoring", "logprob", "--json"], env)
+      const f = lastJson(withCache.stdout)
+      const handOver = f["handOver"] as Record<string, number>
+      expect(handOver["optionMass"]).toBeLessThan(0.5)
+      expect(f["requests"]).toBe(handOver["logprob"]! + handOver["stated"]!)
+      expect(handOver["stated"]).toBeGreaterThan(0.8 * handOver["logprob"]!)
+      const said = await runCli(["plan", ...args, "--scoring", "logprob"], env)
+      expect(said.stdout).toContain("roughly doubles the requests")
+
+      const before = server.requests
+      const r = await runCli(["run", ...args, "--runs-dir", tempDir("foresee-runs"), "--no-tui", "--json"], env)
+      expect(r.code, r.stderr).toBe(0)
+      expect(lastJson(r.stdout)).toMatchObject({ status: "complete", scoring: { asked: "auto", chosen: "stated" } })
+      const sent = server.requests - before
+      expect(sent).toBeGreaterThan(0)
+      expect(sent).toBeLessThanOrEqual(1.1 * Number(p["requests"]))
+
+    } finally {
+      await server.close()
+    }
+  })
 })
