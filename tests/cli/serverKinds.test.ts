@@ -177,6 +177,13 @@ describe("server kinds: what a user must set, and what happens otherwise", () =>
     expect(cut.stderr).toMatch(/stopped: .*while the model was still thinking.*--thinking-budget/)
     const runDir = String(lastJson(cut.stdout)["runDir"])
     expect(withRunDb(runDir, (db) => getManifest(db)["status"])).toBe("interrupted")
+    // The store and the export keep why each reply ended and that the model was thinking.
+    const out = tempDir("kind-thinking-export")
+    expect((await runCli(["export", runDir, "--format", "jsonl", "--out", out])).code).toBe(0)
+    const rows = fs.readFileSync(path.join(out, "answers.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>)
+    const asked = rows.filter((row) => row["request_key"] !== null)
+    expect(asked.length).toBeGreaterThan(0)
+    for (const row of asked) expect(row).toMatchObject({ finish_reason: "length", thinking: true, value: null })
     expectAnswered(await run(s, 10, ["--scoring", "sample", "--thinking-budget", "512"]), 100)
     // Thinking off, logprob scoring works as on any model with logprobs.
     expect(expectAnswered(await run(s, 10, ["--extra-body", '{"chat_template_kwargs":{"enable_thinking":false}}']), 100)["scoring"]).toEqual({ asked: "auto", chosen: "logprob" })
