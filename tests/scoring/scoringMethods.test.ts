@@ -148,7 +148,7 @@ describe("scoring methods against a model that opens with ** / Answer / a space"
 })
 
 describe("run stores written before the mass, finish_reason and thinking columns", () => {
-  it("still export and report (nulls there), and resume completes the run and adds the columns", async () => {
+  it("still export and report (nulls there), and resume (with --rpm/--tpm) completes the run and adds the columns", async () => {
     const server = await startFakeServer({ opener: { openerShare: 0.1 } })
     try {
       const runs = tempDir("oldstore")
@@ -172,8 +172,13 @@ describe("run stores written before the mass, finish_reason and thinking columns
       const report = await runCli(["report", runDir, "--format", "json"])
       expect(report.code, report.stderr).toBe(0)
       expect((JSON.parse(report.stdout) as { scoring: { flagged: Array<unknown> } }).scoring.flagged).toEqual([])
-      const resumed = await runCli(["resume", runDir, "--json", "--no-cache"])
+      // resume takes the run's rate limits too (a bad one is refused before anything is sent).
+      const zero = await runCli(["resume", runDir, "--rpm", "0", "--json", "--no-cache"])
+      expect(zero.code).toBe(2)
+      expect(zero.stderr).toContain("--rpm: must be a positive integer")
+      const resumed = await runCli(["resume", runDir, "--rpm", "6000", "--tpm", "1000000", "--json", "--no-cache"])
       expect(resumed.code, resumed.stderr).toBe(0)
+      expect(resumed.stderr).toContain("resuming at most 6000 requests/min and 1000000 tokens/min")
       expect(lastJson(resumed.stdout)).toMatchObject({ status: "complete", failed: 0 })
       withRunDb(runDir, (d) => expect(requestColumns(d)).toEqual(expect.arrayContaining(["mass", "finish_reason", "thinking"])))
       // Requests answered after the resume keep why each reply ended, and that no thinking was seen.
