@@ -106,6 +106,7 @@ export const startRun = (planned: RunSpec, runsDir: string, env: Readonly<Record
     const preloaded: Array<ReadonlyArray<Preloaded>> = []
     const probes: Array<ProbeResult> = []
     let probeExtra = 0
+    let probeRetries = 0
     const say = printOnce(out.json ? Console.error : Console.log)
     const names = planned.backends === undefined ? undefined : backendNames(planned)
     for (const [b, backend] of backendsOf(planned).entries()) {
@@ -119,6 +120,7 @@ export const startRun = (planned: RunSpec, runsDir: string, env: Readonly<Record
       if (probed !== null) {
         probes.push(probed.result)
         probeExtra += probed.result.requests - probed.preloaded.length
+        probeRetries += probed.retries
         for (const line of probeTable(probed.result)) yield* (out.json ? Console.error : Console.log)(`[valuesim] probe ${line.trimStart()}`)
         const adapted = adaptToProbe(backend, probed.result)
         if (adapted.omitTemperature === true && backend.omitTemperature !== true) yield* say("[valuesim] probe: the server refuses temperature; sending none (as --no-temperature)")
@@ -145,7 +147,8 @@ export const startRun = (planned: RunSpec, runsDir: string, env: Readonly<Record
           driveRun({
             db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl, cacheDir,
             // The probe's requests not kept as the run's own (those are counted as preloaded requests).
-            probeRequests: probeExtra
+            probeRequests: probeExtra,
+            probeRetries
           })
         )
       })

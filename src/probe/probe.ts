@@ -60,6 +60,8 @@ export interface Probed {
   readonly preloaded: ReadonlyArray<Preloaded>
   /** False when the first request failed (the server down or refusing): such findings are not kept for a later run. */
   readonly settled: boolean
+  /** Requests sent again after a transient failure (counted in `result.requests` too). */
+  readonly retries: number
 }
 
 /** One probe request's outcome: the parsed body (200) or the status and error text. */
@@ -176,6 +178,7 @@ export const probeEndpoint = (input: ProbeInput): Effect.Effect<Probed> =>
     const baseUrl = backend.baseUrl ?? ""
     const timeout = backend.timeoutMs
     let requests = 0
+    let retries = 0
     let temperatureAccepted = true
     let maxTokensAccepted = true
     let cap: number | null = backend.topLogprobs
@@ -196,6 +199,7 @@ export const probeEndpoint = (input: ProbeInput): Effect.Effect<Probed> =>
           yield* Effect.sleep(Math.min(8000, 500 * 2 ** (attempt - 1)))
           reply = yield* post(baseUrl, apiKey, body, timeout)
           requests++
+          retries++
         }
         if (reply.status === 200) evidence.push(...thinkingSigns(reply.body).filter((s) => !evidence.includes(s)))
         return reply
@@ -224,7 +228,7 @@ export const probeEndpoint = (input: ProbeInput): Effect.Effect<Probed> =>
         reason: `the first request failed (${reply.status === 0 ? reply.error : `${reply.status}: ${reply.error}`}); sample is the only method left to try`,
         requests
       }
-      return { result, preloaded: [], settled: false }
+      return { result, preloaded: [], settled: false, retries }
     }
     const completion = toCompletion(reply.body)
     const first: Completion | null = typeof completion === "string" ? null : completion
@@ -266,7 +270,7 @@ export const probeEndpoint = (input: ProbeInput): Effect.Effect<Probed> =>
         maxTokensAccepted, thinks: evidence.length > 0, thinkingEvidence: evidence, method: "logprob",
         reason: `the options carry ${mass.toFixed(3)} of the first token's probability (threshold ${threshold})`, requests
       }
-      return { result, preloaded, settled: true }
+      return { result, preloaded, settled: true, retries }
     }
 
     if (lowMass && structuredOutputs === true && constrainedMass !== null && constrainedMass >= threshold) {
@@ -276,7 +280,7 @@ export const probeEndpoint = (input: ProbeInput): Effect.Effect<Probed> =>
         reason: `the options carry only ${mass!.toFixed(3)} of the first token's probability, but ${constrainedMass.toFixed(3)} at the answer of a reply held to the options (threshold ${threshold})`,
         requests
       }
-      return { result, preloaded, settled: true }
+      return { result, preloaded, settled: true, retries }
     }
 
     // 3. Stated probabilities, asked exactly as the run would ask them.
@@ -297,7 +301,7 @@ export const probeEndpoint = (input: ProbeInput): Effect.Effect<Probed> =>
       reason: statedOk ? `${why}; the model states valid probabilities per option` : `${why}, and its stated probabilities were not valid JSON over the options`,
       requests
     }
-    return { result, preloaded, settled: true }
+    return { result, preloaded, settled: true, retries }
   })
 
 /**

@@ -76,6 +76,8 @@ export interface RunContext {
   readonly cacheDir: string | null
   /** HTTP requests the capability probe sent before the store existed (beyond the preloaded first question). */
   readonly probeRequests?: number
+  /** Of those, the ones sent again after a transient failure (counted in the summary's `retries`). */
+  readonly probeRetries?: number
 }
 
 /** Executes every pending unit of a run whose plan is in the store. */
@@ -260,7 +262,7 @@ export const runPending = (ctx: RunContext) =>
     }
     yield* print(`[valuesim] run folder: ${escapeControl(runDir)}`)
     yield* logEventNow(db, "start", { pending: before.pending + before.failed, ...(ctx.endpoint !== spec.backend.baseUrl ? { endpoint: ctx.endpoint } : {}) })
-    const probeRetries = ctx.preloaded.flat().reduce((n, p) => n + Math.max(0, p.attempts - 1), 0)
+    const probeRetries = ctx.preloaded.flat().reduce((n, p) => n + Math.max(0, p.attempts - 1), 0) + (ctx.probeRetries ?? 0)
     const summaryNow = Effect.gen(function* () {
       const t1 = yield* Clock.currentTimeMillis
       const threadCpu1 = threadCpuUserSeconds()

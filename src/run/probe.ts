@@ -119,7 +119,7 @@ export const autoProbe = <E>(
       const key = probeCacheBody(spec.backend, question.messages)
       const hit = cache?.get(key, yield* Clock.currentTimeMillis)
       const found = hit === undefined ? null : readCachedProbe(hit.text)
-      if (found !== null) return { result: found, preloaded: [], settled: true } satisfies Probed
+      if (found !== null) return { result: found, preloaded: [], settled: true, retries: 0 } satisfies Probed
       yield* beforeSend
       const probed = yield* probeEndpoint({ backend: spec.backend, apiKey: env["OPENAI_API_KEY"] ?? "no-key", ...question })
       if (cache !== null && probed.settled) {
