@@ -129,7 +129,7 @@ export const backendOptions = {
   scoring: Options.choice("scoring", ["logprob", "constrained", "stated", "sample", "auto"]).pipe(
     Options.optional,
     Options.withDescription(
-      "logprob: the answer distribution from the first token's logprobs (identical requests shared); constrained: the answer held to the option labels by the server's structured outputs, logprobs read at the answer (shared like logprob; see --constrained-dialect); stated: the model states a probability per option as JSON (shared like logprob; for models without logprobs); sample: the generated text is parsed; auto: a capability probe of the endpoint chooses (logprob where the option mass is high, else constrained, else stated, else sample). Default: the study's scoring, else logprob"
+      "logprob: the answer distribution from the first token's logprobs (identical requests shared); constrained: the answer held to the option labels by the server's structured outputs, logprobs read at the answer (shared like logprob; see --constrained-dialect); stated: the model states a probability per option as JSON (shared like logprob; for models without logprobs); sample: the generated text is parsed; auto: a capability probe of the endpoint chooses (logprob where the option mass is high, else constrained, else stated, else sample). Default: the study's scoring, else auto on an openai endpoint and logprob for local and synthetic"
     )
   ),
   constrainedDialect: Options.choice("constrained-dialect", ["openai", "vllm", "llamacpp", "ollama"]).pipe(
