@@ -19,6 +19,7 @@ import { commandLine, escapeControl, resumeCommand } from "../domain/printable.j
 import type { Completion } from "../domain/answers.js"
 import { makeStoredAsker, type Unanswered } from "../engine/storedAsker.js"
 import { chatCompletionBody, toCompletion } from "../llm/LlmClientOpenAi.js"
+import type { Constraint } from "../scoring/constrained.js"
 import {
   batchRequestLookup,
   nextBatchWave,
@@ -73,6 +74,7 @@ export const shardRanges = (
 /** A writer that keeps nothing: `prepare` runs the engine only to learn which requests it needs. */
 const discardingWriter: ResultWriter = {
   write: () => Effect.void,
+  flushed: Effect.void,
   stats: { answers: 0, failed: 0, missing: 0, degraded: 0, unitsDone: 0, unitsFailed: 0, batches: 0 }
 }
 
@@ -85,10 +87,6 @@ const checkBatchable = (spec: RunSpec) =>
     }
     if (spec.backend.kind !== "openai") {
       return yield* new UsageError({ detail: `the ${spec.backend.kind} backend sends no requests, so there is nothing to batch; use --backend openai --model NAME` })
-    }
-    if (spec.backend.scoring === "constrained") {
-      // A constrained answer's logprobs sit at the answer's position, which reading a batch output line does not find yet.
-      return yield* new UsageError({ detail: "--scoring constrained is not batched yet; run it online, or batch it with --scoring logprob or stated" })
     }
   })
 
@@ -230,8 +228,24 @@ type Line =
   | { readonly kind: "answer"; readonly customId: string; readonly completion: Completion; readonly model: string | null; readonly degraded: boolean }
   | { readonly kind: "failed"; readonly customId: string; readonly error: string }
 
-/** Reads one output line (`{"id","custom_id","response":{"status_code","request_id","body"},"error"}`); a string says what is wrong. */
-const readLine = (text: string, logprobs: boolean): Line | string => {
+/** What an output line's request asked for, from its stored engine body: logprobs, and a constraint on the answer. */
+interface AskedShape {
+  readonly logprobs: boolean
+  readonly constraint?: Constraint
+}
+
+const askedShape = (body: string | undefined): AskedShape => {
+  if (body === undefined) return { logprobs: false }
+  const b = JSON.parse(body) as { logprobs?: unknown; constraint?: Constraint }
+  return { logprobs: b.logprobs === true, ...(b.constraint === undefined ? {} : { constraint: b.constraint }) }
+}
+
+/**
+ * Reads one output line (`{"id","custom_id","response":{"status_code","request_id","body"},"error"}`); a string
+ * says what is wrong. `shapeOf` gives what the line's request asked (a constrained answer's logprobs are read at
+ * the answer's position, as online).
+ */
+const readLine = (text: string, shapeOf: (customId: string) => AskedShape): Line | string => {
   let o: unknown
   try {
     o = JSON.parse(text)
@@ -256,13 +270,14 @@ const readLine = (text: string, logprobs: boolean): Line | string => {
     const detail = isRecord(body) ? errorText(body["error"]) : null
     return { kind: "failed", customId, error: `HTTP ${String(status)}${detail === null ? "" : ` ${detail}`}` }
   }
-  const completion = toCompletion(body)
+  const asked = shapeOf(customId)
+  const completion = toCompletion(body, asked.constraint)
   if (typeof completion === "string") return `response.body: ${completion}`
   // A completion without usable logprobs under logprob scoring is stored like any answer: the engine finds it
   // degraded when it draws (as online after the retries) and falls back for that request alone, whose agents'
   // own requests go into the next wave; every other line of the file counts.
   const model = isRecord(body) && typeof body["model"] === "string" ? body["model"] : null
-  return { kind: "answer", customId, completion, model, degraded: logprobs && completion.topLogprobs === null }
+  return { kind: "answer", customId, completion, model, degraded: asked.logprobs && completion.topLogprobs === null }
 }
 
 /**
@@ -337,7 +352,7 @@ export const ingestFiles = (runDir: string, files: ReadonlyArray<string>) =>
           for (let n = 0; n < rows.length; n++) {
             const raw = rows[n]!.trim()
             if (raw === "") continue
-            const line = readLine(raw, spec.backend.scoring === "logprob")
+            const line = readLine(raw, (customId) => askedShape(lookup(customId)?.body))
             if (typeof line === "string") return yield* new SpecFileError({ file, problems: [`line ${n + 1}: ${line}`] })
             const known = lookup(line.customId)
             if (known === undefined) {

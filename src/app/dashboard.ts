@@ -1,4 +1,5 @@
 import { makeSocietyPanel } from "../society/live.js"
+import { makeExperimentPanel } from "../experiments/live.js"
 import { escapeControl, resumeCommand } from "../domain/printable.js"
 import { massThresholdOf } from "../scoring/methods.js"
 import { scoringCode } from "../store/encoding.js"
@@ -13,6 +14,7 @@ import type { LiveGameFigure, LiveHuman } from "../progress/liveFeed.js"
 import { makeLiveFeed } from "../progress/liveFeed.js"
 import { forEachRespondent, readAgentConditions, readDoneByCondition, readStepTotals, readUnitStatesByBlock } from "../store/reads.js"
 import type { WriteOp, RunDb } from "../store/RunStore.js"
+import type { AskedState } from "../store/society.js"
 import type { WriterStats } from "../store/ResultWriter.js"
 import { pricesFor, type PriceSetting } from "../config/PricesFile.js"
 import { cliCommand } from "./invocation.js"
@@ -136,11 +138,24 @@ export const startDashboard = (
       condDone[c] = (condDone[c] ?? 0) + 1
     }
     const society = makeSocietyPanel(spec)
+    const experiments = makeExperimentPanel(spec, spec.agents)
     const LOGPROB = scoringCode("logprob")
     // Answers drawn from logprob distributions whose option mass is below the threshold, flagged as they arrive.
     const threshold = massThresholdOf(spec.backend)
     let lowMass = 0
+    const fromLogprobs = (method: string | undefined) => method === undefined || method === "logprob" || method === "constrained"
     const countLowMass = (op: WriteOp) => {
+      // Game moves and society decisions drawn from a logprob distribution of low mass count as answers do.
+      if (op._tag === "Match") {
+        for (const m of op.moves) if (fromLogprobs(m.scoring) && typeof m.mass === "number" && m.mass < threshold) lowMass++
+        return
+      }
+      if (op._tag === "SocietyRound") {
+        for (const a of op.asked === null ? [] : (JSON.parse(op.asked) as Array<AskedState>)) {
+          if (fromLogprobs(a.method) && typeof a.mass === "number" && a.mass < threshold) lowMass += a.agents ?? 0
+        }
+        return
+      }
       if (op._tag !== "AnswerPage" || op.masses === null || op.masses === undefined) return
       for (let n = 0; n < op.masses.length; n++) if (op.scoring[n] === LOGPROB && op.masses[n]! < threshold) lowMass++
     }
@@ -149,12 +164,16 @@ export const startDashboard = (
         if (op.failed) stepFailed[op.step] = (stepFailed[op.step] ?? 0) + 1
         else stepDone[op.step] = (stepDone[op.step] ?? 0) + 1
         society.observe(op)
+        countLowMass(op)
         return
       }
       countLowMass(op)
       if (op._tag === "AnswerPage") for (let a = 0; a < op.agentIds.length; a++) doneUnit(op.step, op.agentIds[a]!, op.failed?.[a] === 1)
       else if (op._tag === "Match") for (const a of op.members) doneUnit(op.step, a, op.failed)
-      if (op._tag === "AnswerPage" ? firstModel(op.agentIds[0]) : op._tag === "Match" ? firstModel(op.members[0]) : true) feed.observe(op)
+      if (op._tag === "AnswerPage" ? firstModel(op.agentIds[0]) : op._tag === "Match" ? firstModel(op.members[0]) : true) {
+        feed.observe(op)
+        experiments.observe(op)
+      }
     }
     const steps = () =>
       several
@@ -232,9 +251,11 @@ export const startDashboard = (
           if (last !== null) t.dispatch({ _tag: "Stats", stats: last })
           const societyLines = society.lines()
           if (societyLines !== null) t.dispatch({ _tag: "Society", lines: societyLines })
+          const experimentLines = experiments.lines()
+          if (experimentLines !== null) t.dispatch({ _tag: "Experiments", lines: experimentLines })
           // A finished run stays on screen with its statistics (the run's figures follow as lines); a stopped or
           // failed one with the run panel, which says how to resume.
-          t.dispatch({ _tag: "Panel", panel: (last !== null || societyLines !== null) && Exit.isSuccess(exit) ? "stats" : "run" })
+          t.dispatch({ _tag: "Panel", panel: (last !== null || societyLines !== null || experimentLines !== null) && Exit.isSuccess(exit) ? "stats" : "run" })
           t.dispatch({
             _tag: "Finished",
             atMs: now,
@@ -251,6 +272,8 @@ export const startDashboard = (
       if (s !== null) tui.dispatch({ _tag: "Stats", stats: s })
       const lines = society.lines()
       if (lines !== null) tui.dispatch({ _tag: "Society", lines })
+      const arms = experiments.lines()
+      if (arms !== null) tui.dispatch({ _tag: "Experiments", lines: arms })
     })
     // A progress sample and a frame a second, statistics every three seconds: enough to watch, cheap enough
     // that the run keeps ≥ 95 % of its speed (`npm run bench` measures it).

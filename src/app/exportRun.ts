@@ -52,7 +52,7 @@ export const SCORE_COLUMNS = [
 /** Game moves: one row per move, joinable to agents by agent_id (and to each other by step and match_id). */
 export const MOVE_COLUMNS = [
   "step", "game", "match_id", "round", "seq", "agent_id", "condition", "primed_value", "member", "role", "decision",
-  "value", "label", "scoring", "raw", "dist", "request_key", "attempts", "error", "backend", "model", "arm"
+  "value", "label", "scoring", "raw", "dist", "method", "mass", "request_key", "attempts", "error", "backend", "model", "arm"
 ] as const
 
 /** Game results: one row per agent × game step (its match, status, total payoff and game-specific details). */
@@ -583,6 +583,9 @@ function* moveRows(db: RunDb, stepNames: ReadonlyArray<string>, format: ExportFo
       game: stepNames[r.step] ?? String(r.step),
       scoring: r.scoring,
       dist: r.dist === null || format === "csv" ? r.dist : r.dist.split(",").map(Number),
+      // The method the move was scored by (as in the answers table) and its shared request's option mass.
+      method: r.scoring,
+      mass: r.mass === null ? null : Math.round(r.mass * 1e6) / 1e6,
       ...whoFields(who, r.agent_id, r.step)
     } as never)
   }
@@ -689,6 +692,8 @@ const MOVE_PARQUET = (steps: ReadonlyArray<string>, conditions: ReadonlyArray<st
   { name: "scoring", type: "VARCHAR" },
   { name: "raw", type: "VARCHAR" },
   { name: "dist", type: "DOUBLE[]" },
+  { name: "method", type: "VARCHAR" },
+  { name: "mass", type: "DOUBLE" },
   { name: "request_key", type: "VARCHAR" },
   { name: "attempts", type: "INTEGER" },
   { name: "error", type: "VARCHAR" },

@@ -187,7 +187,11 @@ export const renderEstimate = (e: RunEstimate): string => {
   }
   lines.push(`  requests      ${n(e.requests)} for ${n(e.answers)} answers (${n(e.shared)} served by identical requests sent once)`)
   for (const s of e.steps) {
-    const bound = s.requestBound === undefined ? "" : ` at most (${e.scoring === "logprob" ? "distinct observations × conditions over the rounds" : "one per agent per round"}; ${n(s.answers)} agent-rounds)`
+    const bound = s.requestBound !== undefined
+      ? ` at most (${e.scoring === "sample" ? "one per agent per round" : "distinct observations × conditions over the rounds"}; ${n(s.answers)} agent-rounds)`
+      : s.context === "answers"
+        ? " at most (earlier answers in context: one per agent and question; agents whose answers are the same share)"
+        : ""
     lines.push(`    ${(s.arm === undefined ? s.step : `${s.step} [arm ${s.arm}]`).padEnd(20)} ${n(s.requests)} requests${bound}, ~${n(s.inputTokens)} input tokens`)
   }
   if (e.cached > 0) lines.push(`  cached        ${n(e.cached)} more answered by the response cache (not sent, no tokens, no cost)`)

@@ -132,7 +132,7 @@ const exportCmd = Command.make(
   "export",
   {
     runDir: Args.directory({ name: "run-dir" }),
-    format: Options.choice("format", ["csv", "jsonl", "parquet"]).pipe(Options.withDefault("csv" as const), Options.withDescription("file format (parquet: not implemented yet). Default: csv")),
+    format: Options.choice("format", ["csv", "jsonl", "parquet"]).pipe(Options.withDefault("csv" as const), Options.withDescription("file format. Default: csv")),
     out: Options.text("out").pipe(Options.optional, Options.withDescription("folder for the files. Default: <run-dir>/export")),
     json
   },
@@ -146,12 +146,19 @@ const exportCmd = Command.make(
         return yield* Console.log(`wrote ${e.answerRows} rows to ${e.answers} and ${e.scoreRows} rows to ${e.scores} (all ${e.seeds.length} seeds, column seed); each seed's files in ${out}/seed-<s>/`)
       }
       const r = yield* exportRun(runDir, a.format, out)
-      const games = r.moves ? `, ${r.moveRows} rows to ${r.moves} and ${r.gameResultRows} rows to ${r.gameResults}` : ""
       if (a.json) return yield* Console.log(JSON.stringify(r))
       if (r.label) yield* Console.log(`*** ${r.label} ***`)
-      yield* Console.log(`wrote ${r.rows} rows to ${r.file}, ${r.scoreRows} rows to ${r.scores}${games}; provenance in ${r.manifest}`)
+      // Every table written (answers, scores, games, society, experiments…), so a society run does not read as empty.
+      const files = [
+        { file: r.file, rows: r.rows },
+        { file: r.scores, rows: r.scoreRows },
+        ...(r.moves !== undefined ? [{ file: r.moves, rows: r.moveRows ?? 0 }] : []),
+        ...(r.gameResults !== undefined ? [{ file: r.gameResults, rows: r.gameResultRows ?? 0 }] : []),
+        ...(r.society ?? []).map((f) => ({ file: f.file, rows: f.rows }))
+      ]
+      yield* Console.log(`wrote ${files.map((f) => `${f.rows} rows to ${f.file}`).join(", ")}; provenance in ${r.manifest}`)
     })
-).pipe(Command.withDescription("write answers (one row per agent × item), scores (per agent × subscale) and, for games, moves and game results as csv, jsonl or parquet"))
+).pipe(Command.withDescription("write answers (one row per agent × item), scores (per agent × subscale) and, for games and societies, moves, game results, edges and rounds as csv, jsonl or parquet"))
 
 const report = Command.make(
   "report",
@@ -185,15 +192,20 @@ const report = Command.make(
       if (a.sampleSize < 2) return yield* new UsageError({ detail: "--bootstrap-size: must be at least 2" })
       yield* checkPermutations(a.permutations)
       if (isEnsembleDir(a.runDir)) {
-        if (a.format === "html") return yield* new UsageError({ detail: "--format html: an ensemble folder reports as text or json (report one seed's run folder for the page)" })
+        // HTML always goes to a file (<ensemble-dir>/report.html unless --out), as for a run.
+        const target = opt(a.out) ?? (a.format === "html" ? path.join(a.runDir, "report.html") : undefined)
         const e = yield* reportEnsemble(a.runDir, {
           baselines: a.baseline.length > 0 ? a.baseline : null,
           bootstrap: { iterations: a.iterations, sampleSize: a.sampleSize, level: 0.95, sizeRule: a.sizeRule },
           mdsMethod: a.mds,
           permutations: a.permutations
         })
-        const rendered = a.format === "json" ? JSON.stringify(e) : renderEnsemble(e)
-        const target = opt(a.out)
+        const rendered =
+          a.format === "json"
+            ? JSON.stringify(e)
+            : a.format === "text"
+              ? renderEnsemble(e)
+              : yield* Effect.promise(() => import("../ensemble/html.js").then((m) => m.renderEnsembleHtml(e)))
         if (target === undefined) return yield* Console.log(rendered)
         // never over a replicate's run store, the ensemble file or a baseline being read
         yield* refuseUnsafeOutput("--out", [target], [

@@ -14,6 +14,7 @@ export const branchCommand = Command.make(
     model: Options.text("model").pipe(Options.optional, Options.withDescription("another model for the steps from K on. Default: the parent's")),
     baseUrl: Options.text("base-url").pipe(Options.optional, Options.withDescription("another endpoint for the steps from K on. Default: the parent's")),
     param: repeatable(Options.text("param")).pipe(Options.withDescription("KEY=VALUE: a game parameter for the game steps from K on (repeatable). Default: the parent's parameters")),
+    arm: Options.text("arm").pipe(Options.optional, Options.withDescription("NAME: an arm of an experiment from step K on; every arm step of that experiment is answered in this arm, by the same agents as in the parent. Default: the parent's arms")),
     runsDir: backendOptions.runsDir,
     ...cacheOptions,
     noTui,
@@ -22,7 +23,7 @@ export const branchCommand = Command.make(
   (a) =>
     Effect.gen(function* () {
       const params = a.param.length === 0 ? undefined : yield* parseParams(a.param)
-      const changes = { seed: opt(a.seed), backend: opt(a.backend), model: opt(a.model), baseUrl: opt(a.baseUrl), params }
+      const changes = { seed: opt(a.seed), backend: opt(a.backend), model: opt(a.model), baseUrl: opt(a.baseUrl), params, arm: opt(a.arm) }
       const summary = yield* branchRun(a.runDir, a.fromStep, changes, a.runsDir, env, outputOf(a))
       yield* finish(summary, a.json)
     })

@@ -23,6 +23,11 @@ export interface DecisionRequest {
   readonly role: string
   /** What is decided, e.g. give, offer, accept, send, return, contribute, cooperate, intention, decision, cause. */
   readonly decision: string
+  /**
+   * The k-th asking (1, 2, …) of the same decision to the same member within a round (punishing each other member
+   * of a public goods group in turn); absent for a decision asked once. Separates the draws of the askings.
+   */
+  readonly repeat?: number
   readonly round: number
   readonly options: ReadonlyArray<DecisionOption>
   /** Numbers and words the prompt template may use, e.g. { endowment: 10, offer: 4 }. */
@@ -131,4 +136,4 @@ export interface GameScenario {
 }
 
 /** Decisions answered with an amount: the reply is the number itself; other decisions pick a numbered option. */
-export const AMOUNT_DECISIONS: ReadonlySet<string> = new Set(["give", "offer", "send", "return", "contribute"])
+export const AMOUNT_DECISIONS: ReadonlySet<string> = new Set(["give", "offer", "send", "return", "contribute", "punish"])

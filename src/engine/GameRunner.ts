@@ -13,10 +13,11 @@ import { readAgentConditions, readPendingMatches, type PendingMatch } from "../s
 import type { MatchResult, MoveRow, RunDb } from "../store/RunStore.js"
 import type { ResultWriter } from "../store/ResultWriter.js"
 import { fill, openingMessages } from "./prompts.js"
-import { scoreChoice, yieldToEventLoop } from "./QuestionnaireRunner.js"
-import { logprobValidator } from "../llm/scoring.js"
-import { sampleNonce, shapeOf, type RequestShape } from "../scoring/methods.js"
-import type { Asked, Asker } from "./RequestCache.js"
+import { yieldToEventLoop } from "./QuestionnaireRunner.js"
+import { parseAnswer } from "../llm/scoring.js"
+import { isShared, sampleNonce, shapeOf } from "../scoring/methods.js"
+import { askShared } from "../scoring/askShared.js"
+import type { Asker } from "./RequestCache.js"
 import { armShift } from "../experiments/arms.js"
 
 /** The game scenario of a step (throws for a questionnaire step: an engine bug). */
@@ -67,12 +68,17 @@ export const decisionText = (game: GameScenario, d: DecisionRequest): string =>
 
 const rulesText = (game: GameScenario): string => fill(game.prompts.rules, paramsText(game))
 
+/** The first decision a member of a new match of a game step is asked. */
+export const firstDecision = (spec: RunSpec, step: number): DecisionRequest => {
+  const game = gameOf(spec, step)
+  const machine = makeGame(game.game, game.params)
+  return machine.next(machine.init())[0]!
+}
+
 /** The user messages of the first decision a member of a new match is asked (used by the start-up probe). */
 export const firstGameMessages = (spec: RunSpec, step: number, system: string | null): Array<ChatMessage> => {
   const game = gameOf(spec, step)
-  const machine = makeGame(game.game, game.params)
-  const first = machine.next(machine.init())[0]!
-  return [...openingMessages(system), { role: "user", content: `${rulesText(game)}\n\n${decisionText(game, first)}` }]
+  return [...openingMessages(system), { role: "user", content: `${rulesText(game)}\n\n${decisionText(game, firstDecision(spec, step))}` }]
 }
 
 /** Chooses a move for one request: value (or null when missing) and the record of how. */
@@ -139,7 +145,7 @@ const syntheticDecide = (spec: RunSpec, step: number, game: GameScenario, member
       const dist = new Float64Array(k)
       if (theory.optionPeaks !== undefined) choiceDistribution(profiles[member]!, theory.optionPeaks.map(peakIndex), dist)
       else decisionDistribution(profiles[member]!, peakIndex(theory.peak), d.theoryShift + shift, k, dist)
-      const idx = categorical(dist, stream(spec.seed, "game", step, agentId, d.round, d.decision))
+      const idx = categorical(dist, stream(spec.seed, "game", step, agentId, d.round, d.decision, ...(d.repeat === undefined ? [] : [d.repeat])))
       const choice = decisionChoices(d)[idx]!
       return {
         round: d.round, agentId, member, role: d.role, decision: d.decision, value: choice.value, label: choice.label,
@@ -189,39 +195,42 @@ const llmDecide = (
       const choices = decisionChoices(d)
       const feedback = pendingFeedback[member]!.splice(0)
       const user = [...feedback, decisionText(game, d)].join("\n\n")
-      let messages = conversation(member, d.round, user)
-      // Only logprob scoring shares a decision's request (its answer is drawn); a parsed reply is the agent's own,
-      // except at temperature 0, where identical prompts get identical replies and share one request.
-      let nonce = spec.backend.scoring === "logprob" ? null : sampleNonce(spec.backend, agentId)
-      let mode = spec.backend.scoring
-      let shape: RequestShape | undefined = undefined
-      const draw = stream(spec.seed, "game", step, agentId, d.round, d.decision)
-      let asks = 0
-      while (true) {
-        asks++
-        // A shared logprob response must carry logprobs over the options; one that stays degraded after its
-        // retries is not shared: this agent asks on its own and its reply is parsed (scoring sample).
-        const first = yield* asker.ask(messages, nonce, mode === "logprob" ? logprobValidator(choices) : undefined, 1, shape).pipe(Effect.either)
-        let asked: Asked
-        if (first._tag === "Right") asked = first.right
-        else if (first.left.reason === "Degraded" && mode === "logprob") {
-          nonce = `agent:${agentId}`
-          mode = "sample"
-          // Room for an opener before the option (a one-token request could never reach it).
-          shape = shapeOf(spec.backend, "sample")
-          asked = yield* asker.ask(messages, nonce, undefined, 1, shape)
-        } else return yield* Effect.fail(first.left)
-        const text = asked.completion.text
-        const scored = scoreChoice(choices, choices.map((c) => c.value), text, asked.completion.topLogprobs, mode, draw)
-        const { value, dist, scoring } = scored
-        if (value !== null || asks > spec.backend.reasks) {
-          const said = value === null ? text : scored.presentedToken!
-          turns[member]!.push({ round: d.round, user, assistant: said })
+      const first = conversation(member, d.round, user)
+      const draw = stream(spec.seed, "game", step, agentId, d.round, d.decision, ...(d.repeat === undefined ? [] : [d.repeat]))
+      const said = (token: string) => turns[member]!.push({ round: d.round, user, assistant: token })
+      if (isShared(spec.backend.scoring)) {
+        // Shared wherever the conversation is identical (every member's first decision of a condition): the
+        // methods of the backend's chain in turn (logprob → stated, constrained → stated, stated), each agent
+        // drawing its own move from the shared distribution with its own stream.
+        const o = yield* askShared(spec.backend, asker, first, choices, 1)
+        if (o.kind === "failed") return yield* Effect.fail(o.error)
+        if (o.kind === "dist") {
+          const choice = choices[categorical(o.presented, draw)]!
+          said(choice.token)
           return {
-            round: d.round, agentId, member, role: d.role, decision: d.decision, value,
-            label: value === null ? null : choices.find((c) => c.value === value)!.label,
-            scoring, requestKey: asked.key, dist: dist === null ? null : [...dist], raw: text, attempts: asks,
-            error: value === null ? "unreadable answer after the last re-ask" : null
+            round: d.round, agentId, member, role: d.role, decision: d.decision, value: choice.value, label: choice.label,
+            scoring: o.method, requestKey: o.key, dist: [...o.presented], raw: choice.token, attempts: o.asks, error: null,
+            mass: Number.isNaN(o.mass) ? null : o.mass
+          } satisfies MoveRow
+        }
+        // No shared method gave a usable distribution: this agent asks on its own (below), its reply parsed.
+      }
+      // A parsed reply is the agent's own, except at temperature 0, where identical prompts get identical replies
+      // and share one request. A fallback gets room for an opener before the option (`**4**`, `Answer: 4`).
+      const nonce = sampleNonce(spec.backend, agentId)
+      const shape = shapeOf(spec.backend, "sample")
+      let messages = first
+      for (let asks = 1; ; asks++) {
+        const asked = yield* asker.ask(messages, nonce, undefined, 1, shape)
+        const text = asked.completion.text
+        const idx = parseAnswer(text, choices)
+        if (idx !== null || asks > spec.backend.reasks) {
+          const choice = idx === null ? null : choices[idx]!
+          said(choice === null ? text : choice.token)
+          return {
+            round: d.round, agentId, member, role: d.role, decision: d.decision, value: choice?.value ?? null, label: choice?.label ?? null,
+            scoring: "sample", requestKey: asked.key, dist: null, raw: text, attempts: asks,
+            error: choice === null ? "unreadable answer after the last re-ask" : null, fellBack: isShared(spec.backend.scoring)
           } satisfies MoveRow
         }
         messages = [

@@ -4,8 +4,8 @@
  * prompts the engine builds (prompts.ts, the game wording). Pure: no I/O, no clock; the allocation of agents to
  * conditions and the matching come from the run seed exactly as the run draws them.
  *
- * Sharing follows the engine's request cache: requests with identical content are sent once. Under logprob
- * scoring that makes an `independent` questionnaire cost conditions × items whatever the number of agents, and
+ * Sharing follows the engine's request cache: requests with identical content are sent once. Under a shared
+ * scoring method (logprob, constrained, stated) that makes an `independent` questionnaire cost conditions × items whatever the number of agents, and
  * the first item of a `session` (and the first decision of each game role) once per condition; everything after
  * an agent's own earlier answers is counted per agent. Under sample scoring every agent asks its own.
  *
@@ -34,6 +34,7 @@ import { decisionText, paramsText, planMatches } from "./GameRunner.js"
 import { cacheable } from "../llm/responseCache.js"
 import { isShared, shapeOf } from "../scoring/methods.js"
 import { stepAgents } from "../experiments/assignment.js"
+import { contextPanelOf, gameExchange, playedThrough, questionnaireExchange } from "../experiments/context.js"
 import { batchTurn, fill, itemTurn, openingMessages } from "./prompts.js"
 import { replyLimit } from "../llm/reasoning.js"
 import { probeQuestion } from "../probe/probe.js"
@@ -43,6 +44,12 @@ export interface StepPlan {
   readonly kind: Step["kind"]
   /** The arm, when the step is one arm of an experiment. */
   readonly arm?: string
+  /**
+   * `answers`: a panel's repeat that shows each agent its earlier answers, so each agent's requests are its own;
+   * `requests` counts one per agent and question, the most there can be (agents whose earlier answers are the same
+   * share one request under the shared scoring methods, so a run may send fewer).
+   */
+  readonly context?: "answers"
   /** Answers (questionnaire items, game decisions) the step records. */
   readonly answers: number
   /** Requests sent after sharing identical ones (and after those the response cache answers). */
@@ -52,8 +59,8 @@ export interface StepPlan {
   readonly inputTokens: number
   readonly outputTokens: number
   /**
-   * A society step: the most requests it can send (logprob: distinct observations × conditions summed over
-   * rounds; sample: one per agent decision); `requests` is this bound too (who observes what is only known as
+   * A society step: the most requests it can send (a shared method: distinct observations × conditions summed
+   * over rounds; sample: one per agent decision); `requests` is this bound too (who observes what is only known as
    * the rounds are played).
    */
   readonly requestBound?: number
@@ -143,23 +150,27 @@ const sender = (spec: RunSpec, ctx: PlanContext, t: Tally) => (
   t.inputTokens += n * estimateTokens(messages)
 }
 
-/** A questionnaire step. */
-const questionnairePlan = (spec: RunSpec, q: Questionnaire, ctx: PlanContext, t: Tally) => {
+/**
+ * A questionnaire step. `earlier`: a panel's repeat with earlier answers in context, the exchange estimated (each
+ * answer at the first option, each game played at the middle options): every request is then an agent's own.
+ */
+const questionnairePlan = (spec: RunSpec, q: Questionnaire, ctx: PlanContext, t: Tally, earlier: ReadonlyArray<ChatMessage> | null = null) => {
   // Shared per condition × item: the shared methods (logprob, stated); at temperature 0 a sampled reply too
   // (identical prompts share one request). In a session only logprob shares the first item (or temperature 0).
-  const shared = isShared(spec.backend.scoring) || spec.backend.temperature === 0
-  const sessionShared = spec.backend.scoring === "logprob" || spec.backend.temperature === 0
+  const shared = earlier === null && (isShared(spec.backend.scoring) || spec.backend.temperature === 0)
+  const sessionShared = earlier === null && (spec.backend.scoring === "logprob" || spec.backend.temperature === 0)
+  const exact = earlier === null
   const choices = presentedChoices(q)
   const send = sender(spec, ctx, t)
   const counts = ctx.counts
   spec.population.conditions.forEach((cond, c) => {
     const n = counts[c] ?? 0
     if (n === 0) return
-    const opening = openingMessages(cond.system)
+    const opening = [...openingMessages(cond.system), ...(earlier ?? [])]
     t.answers += n * q.items.length
     if (q.administration === "batch") {
       // One reply answers every item; each agent sends its own (the engine's nonce is per agent).
-      send([...opening, batchTurn(q.prompts, q.items, choices)], c, n, false, true)
+      send([...opening, batchTurn(q.prompts, q.items, choices)], c, n, false, exact)
       t.chain = Math.max(t.chain, 1)
     } else if (q.administration === "session") {
       // Earlier answers stay in context: from the second item on, each agent's conversation is its own. The
@@ -167,12 +178,12 @@ const questionnairePlan = (spec: RunSpec, q: Questionnaire, ctx: PlanContext, t:
       let history: Array<ChatMessage> = [...opening]
       q.items.forEach((item, i) => {
         const turn = itemTurn(q.prompts, item, choices, i === 0)
-        send([...history, turn], c, n, sessionShared && i === 0, i === 0)
+        send([...history, turn], c, n, sessionShared && i === 0, exact && i === 0)
         history = [...history, turn, { role: "assistant", content: choices[0]?.token ?? "1" }]
       })
       t.chain = Math.max(t.chain, q.items.length)
     } else {
-      for (const item of q.items) send([...opening, itemTurn(q.prompts, item, choices, true)], c, n, shared, true, choices)
+      for (const item of q.items) send([...opening, itemTurn(q.prompts, item, choices, true)], c, n, shared, exact, choices)
       t.chain = Math.max(t.chain, 1)
     }
   })
@@ -204,7 +215,8 @@ const gamePlan = (spec: RunSpec, stepIdx: number, assignment: ArrayLike<number>,
     state = machine.apply(state, moves)
     for (let m = 0; m < machine.groupSize; m++) if (machine.feedback(state, m) !== null) told[m] = true
   }
-  const shared = spec.backend.scoring === "logprob" || spec.backend.temperature === 0
+  // A shared method (logprob, constrained, stated) asks an identical conversation once, as at temperature 0.
+  const shared = isShared(spec.backend.scoring) || spec.backend.temperature === 0
   const agentIds = answering ?? Array.from({ length: assignment.length }, (_, i) => i)
   const { groups } = planMatches(spec, stepIdx, agentIds)
   for (const members of groups) {
@@ -245,7 +257,7 @@ const gamePlan = (spec: RunSpec, stepIdx: number, assignment: ArrayLike<number>,
 const societyPlan = (spec: RunSpec, s: SocietyScenario, counts: ReadonlyArray<number>, t: Tally): number => {
   const isolates = s.network.kind === "random" || s.network.kind === "edges"
   const decisions = spec.agents * s.rounds
-  const bound = spec.backend.scoring === "logprob" ? requestBound(s.dynamic, s.params, s.memory, s.rounds, counts, isolates) : decisions
+  const bound = isShared(spec.backend.scoring) ? requestBound(s.dynamic, s.params, s.memory, s.rounds, counts, isolates) : decisions
   const system = spec.population.conditions[0]?.system ?? null
   const late = societyMessages(s, system, s.rounds, 0)
   t.answers += decisions
@@ -254,6 +266,16 @@ const societyPlan = (spec: RunSpec, s: SocietyScenario, counts: ReadonlyArray<nu
   t.chain = Math.max(t.chain, s.rounds)
   return bound
 }
+
+/**
+ * The earlier exchange a panel's repeat (run step `post`) shows, as the plan estimates it: every questionnaire from
+ * `pre` on answered at its first option, every game played at the middle options (seen by its first member).
+ */
+const estimatedExchange = (spec: RunSpec, pre: number, post: number): Array<ChatMessage> =>
+  spec.steps.slice(pre, post).flatMap((s): Array<ChatMessage> => {
+    if (s.kind === "questionnaire") return questionnaireExchange(s.questionnaire, s.questionnaire.items.map(() => s.questionnaire.scale[0]!.value))
+    return s.kind === "game" ? gameExchange(s.game, 0, playedThrough(s.game, "middle")) : []
+  })
 
 /** The requests and tokens of a new run of `spec` on a model (nothing for the synthetic backend: it sends none). */
 export const planRequests = (
@@ -290,7 +312,8 @@ export const planRequests = (
   const steps = spec.steps.map((s, i): StepPlan => {
     const t: Tally = { requests: 0, cached: 0, answers: 0, inputTokens: 0, chain: 0 }
     let bound: number | undefined
-    if (s.kind === "questionnaire") questionnairePlan(spec, s.questionnaire, stepContext(i), t)
+    const panel = contextPanelOf(spec, i)
+    if (s.kind === "questionnaire") questionnairePlan(spec, s.questionnaire, stepContext(i), t, panel === undefined ? null : estimatedExchange(spec, panel.pre, i))
     else if (s.kind === "society") bound = societyPlan(spec, s.society, counts, t)
     else gamePlan(spec, i, assigned(), ctx, t, answering?.[i] ?? null)
     chain += t.chain
@@ -300,6 +323,7 @@ export const planRequests = (
       kind: s.kind,
       ...(bound === undefined ? {} : { requestBound: synthetic ? 0 : bound }),
       ...(s.arm === undefined ? {} : { arm: s.arm.name }),
+      ...(panel === undefined ? {} : { context: "answers" as const }),
       answers: t.answers,
       requests: synthetic ? 0 : t.requests,
       cached: synthetic ? 0 : t.cached,

@@ -4,7 +4,8 @@
  * ordinary run (its own store, so `resume` and `report` work on it as on any run); running the same command with
  * `--out <dir>` reuses finished replicates and resumes interrupted ones (src/app/variantRuns.ts). `report <dir>`
  * summarises every headline statistic across the seeds (src/ensemble/acrossSeeds.ts); `export <dir>` writes each
- * replicate's files and the answers and scores of all of them together with a leading `seed` column.
+ * replicate's files and the answers and scores of all of them together with a leading `seed` column (csv, jsonl or
+ * Parquet); `report <dir> --format html` is one page: the statistics across seeds, then each seed's report.
  */
 import { Effect } from "effect"
 import * as fs from "node:fs"
@@ -20,6 +21,7 @@ import type { RunOverrides } from "../config/StudyFile.js"
 import { loadRunSpec } from "../config/StudyFile.js"
 import { readDataFile } from "../config/loadFile.js"
 import { num as f } from "../report/format.js"
+import type { PageTable } from "../report/html.js"
 import { acrossSeedsOf, type SeedStatistic } from "./acrossSeeds.js"
 
 export const ENSEMBLE_FILE = "ensemble.json"
@@ -124,29 +126,41 @@ export const reportEnsemble = (dir: string, options: AnalysisOptions) =>
     } satisfies EnsembleReport
   })
 
+/** The across-seeds table (text and HTML): one row per headline statistic. */
+export const acrossSeedsTable = (r: EnsembleReport): PageTable => {
+  const level = Math.round((r.reports[0]?.report.settings.ciLevel ?? 0.95) * 100)
+  return {
+    caption: `Headline statistics across ${r.ensemble.seeds.length} seeds`,
+    header: ["statistic", "mean", "sd (seeds)", "min–max", "n", `within-run ${level}% CI`],
+    rows: Object.entries(r.acrossSeeds).map(([k, s]) => [
+      k,
+      f(s.mean),
+      f(s.sd),
+      `${f(s.min)}–${f(s.max)}`,
+      String(s.n),
+      s.withinRunCi === null ? "–" : `[${f(s.withinRunCi.lower)}, ${f(s.withinRunCi.upper)}]`
+    ]),
+    numeric: [false, true, true, true, true, true],
+    notes: [
+      "Each statistic: its mean over the seeds' runs, the SD between seeds (how stable it is), its range, and each run's own bootstrap CI averaged over the seeds."
+    ]
+  }
+}
+
 /** The text: one row per headline statistic, the mean across seeds with the between-seed spread beside the within-run CI. */
 export const renderEnsemble = (r: EnsembleReport): string => {
-  const level = Math.round((r.reports[0]?.report.settings.ciLevel ?? 0.95) * 100)
-  const rows = Object.entries(r.acrossSeeds).map(([k, s]) => [
-    k,
-    f(s.mean),
-    f(s.sd),
-    `${f(s.min)}–${f(s.max)}`,
-    String(s.n),
-    s.withinRunCi === null ? "–" : `[${f(s.withinRunCi.lower)}, ${f(s.withinRunCi.upper)}]`
-  ])
-  const header = ["statistic", "mean", "sd (seeds)", "min–max", "n", `within-run ${level}% CI`]
-  const widths = header.map((h, j) => Math.max(h.length, ...rows.map((x) => x[j]!.length)))
-  const line = (cells: ReadonlyArray<string>) => cells.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join("  ").trimEnd()
+  const t = acrossSeedsTable(r)
+  const widths = t.header.map((h, j) => Math.max(h.length, ...t.rows.map((x) => x[j]!.length)))
+  const line = (cells: ReadonlyArray<string>) => cells.map((c, j) => (t.numeric[j] ? c.padStart(widths[j]!) : c.padEnd(widths[j]!))).join("  ").trimEnd()
   const synthetic = r.reports.some((x) => x.report.run.synthetic)
   return [
     `valuesim ensemble report — ${r.ensemble.study}, ${r.ensemble.seeds.length} seeds (${r.ensemble.seeds.join(", ")}), ${r.ensemble.dir}`,
     ...(synthetic ? ["*** synthetic: theory model, not an LLM ***"] : []),
-    "Each statistic: its mean over the seeds' runs, the SD between seeds (how stable it is), its range, and each run's own bootstrap CI averaged over the seeds.",
+    ...t.notes,
     "",
-    line(header),
+    line(t.header),
     line(widths.map((w) => "-".repeat(w))),
-    ...rows.map(line),
+    ...t.rows.map(line),
     "",
     ...r.ensemble.runs.map((x) => `seed ${x.seed}: ${path.join(r.ensemble.dir, x.runDir)} (valuesim report on it for the full report)`)
   ].join("\n")
@@ -154,16 +168,26 @@ export const renderEnsemble = (r: EnsembleReport): string => {
 
 /**
  * Exports every replicate into `<out>/seed-<s>/`, then the answers and scores of all of them into `<out>/answers.*`
- * and `<out>/scores.*` with a leading `seed` column (csv and jsonl).
+ * and `<out>/scores.*` with a leading `seed` column (csv, jsonl, or Parquet through DuckDB).
  */
 export const exportEnsemble = (dir: string, format: ExportFormat, out: string) =>
   Effect.gen(function* () {
-    if (format === "parquet") return yield* new UsageError({ detail: "--format parquet: an ensemble exports as csv or jsonl (export one seed's run folder for Parquet)" })
     const e = yield* readEnsemble(dir)
     const parts = yield* Effect.forEach(e.runs, (r) =>
       Effect.map(exportRun(path.join(dir, r.runDir), format, path.join(out, `seed-${r.seed}`)), (x) => ({ seed: r.seed, answers: x.file, scores: x.scores }))
     )
-    const combine = (name: "answers" | "scores", pick: (p: (typeof parts)[number]) => string) =>
+    const failed = (name: string) => (err: unknown) => new SpecFileError({ file: out, problems: [`--out: cannot write the combined ${name} (${(err as Error).message})`] })
+    // Parquet through DuckDB (loaded on demand); csv and jsonl line by line, the seed put in front.
+    const combineParquet = (name: "answers" | "scores", pick: (p: (typeof parts)[number]) => string) =>
+      Effect.tryPromise({
+        try: async () => {
+          const file = path.join(out, `${name}.parquet`)
+          const { concatParquet } = await import("../store/parquet.js")
+          return { file, rows: await concatParquet(parts.map((p) => ({ seed: p.seed, file: pick(p) })), file) }
+        },
+        catch: failed(name)
+      })
+    const combineLines = (name: "answers" | "scores", pick: (p: (typeof parts)[number]) => string) =>
       Effect.try({
         try: () => {
           const file = path.join(out, `${name}.${format}`)
@@ -180,8 +204,9 @@ export const exportEnsemble = (dir: string, format: ExportFormat, out: string) =
           fs.renameSync(`${file}.partial`, file)
           return { file, rows }
         },
-        catch: (err) => new SpecFileError({ file: out, problems: [`--out: cannot write the combined ${name} (${(err as Error).message})`] })
+        catch: failed(name)
       })
+    const combine = format === "parquet" ? combineParquet : combineLines
     const answers = yield* combine("answers", (p) => p.answers)
     const scores = yield* combine("scores", (p) => p.scores)
     return { dir: out, seeds: e.seeds, answers: answers.file, answerRows: answers.rows, scores: scores.file, scoreRows: scores.rows, perSeed: parts }

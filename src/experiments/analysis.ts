@@ -12,10 +12,10 @@ import { stream } from "../sampling/rng.js"
 import { mean } from "../stats/descriptive.js"
 import { betweenEffect, cochranQ, pairedEffect, type EffectEstimate } from "../stats/effects.js"
 import { benjaminiHochberg } from "../stats/inference.js"
-import { readAgentConditions, readConditions, readMoveMeans } from "../store/reads.js"
+import { readAgentConditions, readConditions, readMoveMeans, readRoundMeans } from "../store/reads.js"
 import type { RunDb } from "../store/RunStore.js"
-import type { Experiment } from "./arms.js"
-import { humanEffectFor, loadHumanEffects, type HumanEffect } from "./human.js"
+import { isSingleArm, type Experiment, type PanelContext } from "./arms.js"
+import { humanEffectFor, loadHumanEffects, loadUnavailableEffects, unavailableFor, type HumanEffect, type UnavailableHumanEffect } from "./human.js"
 
 /** Resamples behind every effect interval, and relabellings behind every permutation p. */
 export const EFFECT_ITERATIONS = 2000
@@ -59,6 +59,17 @@ export interface OutcomeEffect {
   readonly interaction: { readonly test: "cochran-q"; readonly q: number | null; readonly df: number; readonly p: number | null }
   /** The human effect of the same experiment, outcome and contrast (human-baselines/experiments/), when shipped. */
   readonly human?: HumanEffect
+  /** The human effect this contrast would be compared with, listed as unavailable (could not be verified), and why. */
+  readonly humanUnavailable?: UnavailableHumanEffect
+}
+
+/** A game experiment's mean decision per round, arm by arm (null where an arm has no such decision that round). */
+export interface RoundMeans {
+  readonly decision: string
+  readonly round: number
+  readonly means: Readonly<Record<string, number | null>>
+  /** Decisions made, per arm. */
+  readonly n: Readonly<Record<string, number>>
 }
 
 export interface ExperimentAnalysis {
@@ -69,6 +80,8 @@ export interface ExperimentAnalysis {
   /** Each arm: its run step, the agents it was assigned and how many have an outcome recorded, per condition too. */
   readonly arms: ReadonlyArray<{ readonly name: string; readonly step: number; readonly agents: number; readonly byCondition: Readonly<Record<string, number>> }>
   readonly outcomes: ReadonlyArray<OutcomeEffect>
+  /** A game of more than one round: each decision's mean per round and arm (contributions, punishment points). */
+  readonly byRound?: ReadonlyArray<RoundMeans>
 }
 
 const num = (x: number): number | null => (Number.isFinite(x) ? x : null)
@@ -160,9 +173,33 @@ const contrast = (
   }
 }
 
+/** A repeated game experiment's decisions per round and arm; null for questionnaires and one-round games. */
+const roundsByArm = (db: RunDb, spec: RunSpec, e: Experiment): Array<RoundMeans> | null => {
+  const first = spec.steps[e.arms[0]!.step]!
+  if (first.kind !== "game") return null
+  const cells = new Map<string, { decision: string; round: number; means: Record<string, number | null>; n: Record<string, number> }>()
+  let rounds = 0
+  for (const a of e.arms) {
+    for (const r of readRoundMeans(db, a.step)) {
+      rounds = Math.max(rounds, r.round)
+      const key = `${r.decision}|${r.round}`
+      let cell = cells.get(key)
+      if (cell === undefined) {
+        cell = { decision: r.decision, round: r.round, means: Object.fromEntries(e.arms.map((x) => [x.name, null])), n: Object.fromEntries(e.arms.map((x) => [x.name, 0])) }
+        cells.set(key, cell)
+      }
+      cell.means[a.name] = r.mean
+      cell.n[a.name] = r.n
+    }
+  }
+  if (rounds < 2) return null
+  return [...cells.values()].sort((x, y) => (x.decision === y.decision ? x.round - y.round : x.decision < y.decision ? -1 : 1))
+}
+
 /** Every experiment of the run with its effects; [] for a run without arms (and runs made before arms). */
 export const analyseExperiments = (db: RunDb, spec: RunSpec, level = 0.95): Array<ExperimentAnalysis> => {
-  const experiments = spec.experiments ?? []
+  // A branch's `--arm` leaves experiments of one arm: nothing to contrast (its report pairs it with the parent).
+  const experiments = (spec.experiments ?? []).filter((e) => !isSingleArm(e))
   if (experiments.length === 0) return []
   const conditionOf = readAgentConditions(db)
   const conditionNames = readConditions(db).map((c) => c.condition)
@@ -186,12 +223,13 @@ export const analyseExperiments = (db: RunDb, spec: RunSpec, level = 0.95): Arra
       }
       return { name: a.name, step: a.step, agents: agents.size, byCondition }
     })
-    return { e, arms, outcomes }
+    return { e, arms, outcomes, byRound: roundsByArm(db, spec, e) }
   })
   const adjusted = benjaminiHochberg(raw.flatMap((r) => r.outcomes.map((o) => o.p ?? NaN)))
   const humans = loadHumanEffects()
+  const unavailable = loadUnavailableEffects()
   let k = 0
-  return raw.map(({ e, arms, outcomes }) => ({
+  return raw.map(({ e, arms, outcomes, byRound }) => ({
     id: e.id,
     studyStep: e.studyStep,
     assignment: e.assignment,
@@ -199,8 +237,10 @@ export const analyseExperiments = (db: RunDb, spec: RunSpec, level = 0.95): Arra
     arms,
     outcomes: outcomes.map((o) => {
       const human = humanEffectFor(humans, e.id, o.outcome, o.control, o.treatment)
-      return { ...o, pAdjusted: num(adjusted[k++]!), ...(human === undefined ? {} : { human }) }
-    })
+      const missing = human === undefined ? unavailableFor(unavailable, e.id, o.outcome, o.control, o.treatment) : undefined
+      return { ...o, pAdjusted: num(adjusted[k++]!), ...(human === undefined ? {} : { human }), ...(missing === undefined ? {} : { humanUnavailable: missing }) }
+    }),
+    ...(byRound === null ? {} : { byRound })
   }))
 }
 
@@ -218,7 +258,7 @@ export interface PanelAnalysis {
   readonly id: string
   readonly pre: number
   readonly post: number
-  readonly context: "none"
+  readonly context: PanelContext
   /** Per outcome: the change post − pre (effect, ci, p, pAdjusted, byCondition, interaction) and per agent. */
   readonly outcomes: ReadonlyArray<OutcomeEffect & { readonly perAgent: PerAgentChange }>
 }

@@ -31,9 +31,11 @@ export const ArmStepFields = {
   control: Schema.optional(SafeId),
   /**
    * A panel: this questionnaire step asks the same agents again the questionnaire of study step `of` (an earlier
-   * step), keyed by agent. `context: none` (the only one so far): a fresh conversation, earlier answers not shown.
+   * step), keyed by agent. `context: none` (default): a fresh conversation, earlier answers not shown. `answers`: the
+   * agent's own earlier answers (the first asking, and the exchange of every step between) lead its conversation
+   * (src/experiments/context.ts), so requests are the agent's own, shared only by agents whose answers are the same.
    */
-  panel: Schema.optional(Schema.Struct({ of: Schema.Int.pipe(Schema.nonNegative()), context: Schema.optional(Schema.Literal("none")) }))
+  panel: Schema.optional(Schema.Struct({ of: Schema.Int.pipe(Schema.nonNegative()), context: Schema.optional(Schema.Literal("none", "answers")) }))
 }
 
 /** A pre/post panel of a run: the run steps of the first and the repeated asking of one questionnaire. */
@@ -41,8 +43,11 @@ export interface Panel {
   readonly id: string
   readonly pre: number
   readonly post: number
-  readonly context: "none"
+  readonly context: PanelContext
 }
+
+/** Whether a panel's repeat shows the agent its earlier answers. */
+export type PanelContext = "none" | "answers"
 
 export type Assignment = "within" | "between"
 
@@ -67,7 +72,15 @@ export interface Experiment {
   readonly control: string
   /** The arms in the file's order, with the run step each became. */
   readonly arms: ReadonlyArray<{ readonly name: string; readonly step: number }>
+  /**
+   * The seed the `between` assignment was drawn from, when it is not the run's own: a branch with a new `--seed`
+   * keeps its parent's assignment, so each agent answers the same arm step as in the parent (absent: the run seed).
+   */
+  readonly assignmentSeed?: number
 }
+
+/** An experiment whose arms all carry one name (a branch's `--arm`): nothing to contrast. */
+export const isSingleArm = (e: Experiment): boolean => new Set(e.arms.map((a) => a.name)).size < 2
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
 

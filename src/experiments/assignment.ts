@@ -1,6 +1,6 @@
 /**
  * Which agents answer which arm: `within` every agent every arm; `between` one arm each, drawn from the run
- * seed (stream "arms", the experiment's study step) stratified by value condition (src/sampling/arms.ts).
+ * seed (stream "arms", the experiment's study step; a branch keeps its parent's seed for it) stratified by value condition (src/sampling/arms.ts).
  */
 import type { RunSpec } from "../config/RunSpec.js"
 import { assignArms } from "../sampling/arms.js"
@@ -14,7 +14,7 @@ export const stepAgents = (spec: RunSpec, conditionOf: ArrayLike<number>): Array
   const out: Array<ReadonlyArray<number> | null> = spec.steps.map(() => null)
   for (const e of spec.experiments ?? []) {
     if (e.assignment !== "between") continue
-    const arm = assignArms(conditionOf, e.arms.length, stream(spec.seed, "arms", e.studyStep))
+    const arm = assignArms(conditionOf, e.arms.length, stream(e.assignmentSeed ?? spec.seed, "arms", e.studyStep))
     e.arms.forEach((a, j) => {
       const ids: Array<number> = []
       for (let i = 0; i < arm.length; i++) if (arm[i] === j) ids.push(i)

@@ -2,7 +2,8 @@
  * `valuesim branch RUN-DIR --from-step K [changes]` (issue 24): a new run that keeps the parent's agents (ids and
  * conditions) and the stored work of its steps 0 … K−1 — copied, so no request is sent for them — and runs the
  * steps from K on with the changes: a new seed (new draws; on the synthetic backend also a new latent profile
- * per agent for the later steps), another model, backend or endpoint, or other game parameters. With no change
+ * per agent for the later steps; each agent keeps its arm), another model, backend or endpoint, other game
+ * parameters (`--param`), or one arm of a later experiment in place of all of its arms (`--arm`). With no change
  * the later steps are run again as they were. The child's manifest names its parent, so `report CHILD
  * --paired-with PARENT` can pair the two runs agent by agent (src/experiments/pairing.ts).
  */
@@ -14,6 +15,7 @@ import { SpecFileError, UsageError } from "../config/SpecFileError.js"
 import { resolveBackend } from "../config/StudyFile.js"
 import { makeGame } from "../games/index.js"
 import { copyStepsFrom } from "../store/branch.js"
+import { playedThrough } from "./context.js"
 import { readAgentConditions } from "../store/reads.js"
 import { openDatabase } from "../store/RunStore.js"
 import { createPlannedRun, resumeRun, specOf, withDatabase, type OutputOptions } from "../app/runStudy.js"
@@ -25,15 +27,21 @@ export interface BranchChanges {
   readonly baseUrl?: string | undefined
   /** Game parameters for the game steps from K on (`--param KEY=VALUE`). */
   readonly params?: Readonly<Record<string, unknown>> | undefined
+  /**
+   * An arm of an experiment from K on (`--arm NAME`): every arm step of that experiment is answered in this arm's
+   * wording and rules, by the agents who answered it in the parent, so `report --paired-with` gives, agent by agent,
+   * what the other arms' agents answer under this one.
+   */
+  readonly arm?: string | undefined
 }
 
-/** `KEY=VALUE` pairs as game parameters: numbers where the value reads as one, else text. */
+/** `KEY=VALUE` pairs as game parameters: numbers where the value reads as one, true and false as flags, else text. */
 export const parseParams = (pairs: ReadonlyArray<string>) =>
   Effect.forEach(pairs, (pair) => {
     const at = pair.indexOf("=")
     if (at < 1) return Effect.fail(new UsageError({ detail: `--param: expected KEY=VALUE, got "${pair}"` }))
     const raw = pair.slice(at + 1)
-    const value: unknown = raw.trim() !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw
+    const value: unknown = raw === "true" ? true : raw === "false" ? false : raw.trim() !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw
     return Effect.succeed([pair.slice(0, at), value] as const)
   }).pipe(Effect.map((entries) => Object.fromEntries(entries) as Record<string, unknown>))
 
@@ -50,11 +58,37 @@ const changedBackend = (parent: BackendSettings, c: BranchChanges, env: Readonly
   }
 }
 
+/**
+ * The steps and experiments with `--arm NAME` applied: each experiment from `fromStep` on that has an arm NAME has
+ * every arm step replaced by NAME's (its content, name and planted shift), the experiment then one of a single arm.
+ * An arm no experiment from K on has (or one whose experiment starts before K) is a usage error naming the arms.
+ */
+const withArm = (parent: RunSpec, fromStep: number, arm: string) =>
+  Effect.gen(function* () {
+    const experiments = [...(parent.experiments ?? [])]
+    const steps = [...parent.steps]
+    const later = experiments.filter((e) => e.arms.every((a) => a.step >= fromStep))
+    const hits = later.filter((e) => e.arms.some((a) => a.name === arm))
+    if (hits.length === 0) {
+      const names = [...new Set(later.flatMap((e) => e.arms.map((a) => a.name)))]
+      return yield* new UsageError({
+        detail: `--arm: no experiment from step ${fromStep} on has an arm named "${arm}" (${names.length === 0 ? "it has no arms from that step on" : `arms: ${names.join(", ")}`})`
+      })
+    }
+    for (const e of hits) {
+      const source = parent.steps[e.arms.find((a) => a.name === arm)!.step]!
+      for (const a of e.arms) steps[a.step] = source
+      experiments[experiments.indexOf(e)] = { ...e, control: arm, arms: e.arms.map((a) => ({ name: arm, step: a.step })) }
+    }
+    return { steps, experiments }
+  })
+
 /** The child's plan: the parent's, with the changes applied to the steps from `fromStep` on. */
 export const branchSpec = (parent: RunSpec, fromStep: number, c: BranchChanges, env: Readonly<Record<string, string | undefined>>) =>
   Effect.gen(function* () {
     let games = 0
-    const steps = parent.steps.map((s, i): Step => {
+    const armed = c.arm === undefined ? { steps: parent.steps, experiments: parent.experiments } : yield* withArm(parent, fromStep, c.arm)
+    const steps = armed.steps.map((s, i): Step => {
       if (i < fromStep || s.kind !== "game" || c.params === undefined) return s
       games++
       return { ...s, game: { ...s.game, params: { ...s.game.params, ...c.params } } }
@@ -69,8 +103,20 @@ export const branchSpec = (parent: RunSpec, fromStep: number, c: BranchChanges, 
         Effect.catchAll((e) => Effect.succeed((e as { error?: Error }).error?.message ?? String(e)))
       )
       if (problem !== null) return yield* new UsageError({ detail: `--param: ${problem} (game ${s.game.id})` })
+      const unworded = [...new Set(playedThrough(s.game, "highest").map((m) => m.decision))].find((d) => s.game.prompts.decisions[d] === undefined)
+      if (unworded !== undefined) {
+        return yield* new UsageError({ detail: `--param: with these parameters game ${s.game.id} asks "${unworded}", which its file does not word (prompts.decisions.${unworded}); branch with --arm to an arm that words it` })
+      }
     }
-    const spec: RunSpec = { ...parent, seed: c.seed ?? parent.seed, backend: changedBackend(parent.backend, c, env), steps }
+    // A new seed gives new draws, not a new assignment: each agent keeps the arm it had in the parent.
+    const experiments = c.seed === undefined || c.seed === parent.seed ? armed.experiments : armed.experiments?.map((e) => ({ ...e, assignmentSeed: e.assignmentSeed ?? parent.seed }))
+    const spec: RunSpec = {
+      ...parent,
+      seed: c.seed ?? parent.seed,
+      backend: changedBackend(parent.backend, c, env),
+      steps,
+      ...(experiments === undefined ? {} : { experiments })
+    }
     return spec
   })
 

@@ -73,3 +73,40 @@ export const humanEffectFor = (
   if (h === undefined) return undefined
   return { file: h.file, id: h.id, effect: h.effect, ci: h.ci, n: h.n, source: h.source, sample: h.sample, obtained: h.obtained, confidence: h.confidence }
 }
+
+/** A human effect a shipped scenario names but valuesim could not verify (an entry of `unavailable.yaml` with its contrast). */
+export interface UnavailableHumanEffect {
+  readonly file: string
+  readonly experiment: string
+  readonly reason: string
+}
+
+/**
+ * The entries of the folder's unavailable list (kind `unavailable-experiment-effects`) that name the experiment,
+ * outcome and arms they would be compared on (`scenario`, `outcome`, `control`, `treatment`).
+ */
+export const loadUnavailableEffects = (dir: string = HUMAN_EFFECTS_DIR): Array<UnavailableHumanEffect & { readonly scenario: string; readonly outcome: string; readonly control: string; readonly treatment: string }> => {
+  const file = path.join(dir, "unavailable.yaml")
+  if (!fs.existsSync(file)) return []
+  const data = parse(fs.readFileSync(file, "utf8")) as { kind?: unknown; entries?: unknown } | null
+  if (data?.kind !== "unavailable-experiment-effects" || !Array.isArray(data.entries)) return []
+  return data.entries.flatMap((e: unknown) => {
+    const r = (typeof e === "object" && e !== null ? e : {}) as Record<string, unknown>
+    const text = (k: string) => (typeof r[k] === "string" ? (r[k] as string).trim() : undefined)
+    const [scenario, outcome, control, treatment, experiment, reason] = ["scenario", "outcome", "control", "treatment", "experiment", "reason"].map(text)
+    if (scenario === undefined || outcome === undefined || control === undefined || treatment === undefined) return []
+    return [{ file: path.relative(projectRoot, file), experiment: experiment ?? scenario, reason: reason ?? "", scenario, outcome, control, treatment }]
+  })
+}
+
+/** The unavailable-list entry for one outcome contrast of an experiment, if there is one. */
+export const unavailableFor = (
+  entries: ReturnType<typeof loadUnavailableEffects>,
+  experiment: string,
+  outcome: string,
+  control: string,
+  treatment: string
+): UnavailableHumanEffect | undefined => {
+  const h = entries.find((x) => x.scenario === experiment && x.outcome === outcome && x.control === control && x.treatment === treatment)
+  return h === undefined ? undefined : { file: h.file, experiment: h.experiment, reason: h.reason }
+}

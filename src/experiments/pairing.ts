@@ -33,6 +33,8 @@ export interface PairedStep {
   readonly step: number
   readonly id: string
   readonly arm: string | null
+  /** The parent's arm of this step, when it differs from the child's (a branch with `--arm`). */
+  readonly parentArm?: string | null
   /** The branch copied this step from the parent (so the two are identical). */
   readonly reused: boolean
   readonly outcomes: ReadonlyArray<PairedOutcome>
@@ -85,7 +87,8 @@ export const pairRuns = (child: RunDb, parent: RunDb, parentDir: string, level =
         n: e.n
       }]
     })
-    raw.push({ step, id: stepId(c), arm: c.arm?.name ?? null, reused: fromStep !== null && step < fromStep, outcomes })
+    const parentArm = p.arm?.name ?? null
+    raw.push({ step, id: stepId(c), arm: c.arm?.name ?? null, ...(parentArm === (c.arm?.name ?? null) ? {} : { parentArm }), reused: fromStep !== null && step < fromStep, outcomes })
   }
   // The reused steps are identical by construction: they are shown, but not tested.
   const tested = raw.flatMap((s) => s.outcomes.map((o) => (s.reused ? NaN : (o.p ?? NaN))))

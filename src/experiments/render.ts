@@ -33,9 +33,28 @@ export const effectRows = (e: ExperimentAnalysis): { header: Array<string>; rows
     contrastName(o),
     ...effectCells(o),
     pValue(o.interaction.p),
-    o.human === undefined ? "–" : `${num(o.human.effect)} ${ciText(o.human.ci)}`
+    o.human !== undefined ? `${num(o.human.effect)} ${ciText(o.human.ci)}` : o.humanUnavailable !== undefined ? "unavailable" : "–"
   ])
 })
+
+/**
+ * A repeated game's decisions per round, arm beside arm: one table per decision, a row per round with each arm's
+ * mean and (two arms) the difference treatment − control. Empty for experiments without rounds.
+ */
+export const roundTables = (e: ExperimentAnalysis): Array<{ decision: string; header: Array<string>; rows: Array<Array<string>> }> => {
+  const arms = [e.control, ...e.arms.map((a) => a.name).filter((n) => n !== e.control)]
+  const decisions = [...new Set((e.byRound ?? []).map((r) => r.decision))]
+  return decisions.map((decision) => ({
+    decision,
+    header: ["round", ...arms, ...(arms.length === 2 ? [`${arms[1]} − ${arms[0]}`] : [])],
+    rows: (e.byRound ?? [])
+      .filter((r) => r.decision === decision)
+      .map((r) => {
+        const diff = arms.length === 2 && isNumber(r.means[arms[0]!]) && isNumber(r.means[arms[1]!]) ? r.means[arms[1]!]! - r.means[arms[0]!]! : null
+        return [String(r.round), ...arms.map((a) => num(r.means[a] ?? null, 2)), ...(arms.length === 2 ? [num(diff, 2)] : [])]
+      })
+  }))
+}
 
 /** The effect by condition of one outcome: header and rows. */
 export const conditionRows = (o: OutcomeEffect): { header: Array<string>; rows: Array<Array<string>> } => ({
@@ -56,7 +75,8 @@ export const verdict = (o: OutcomeEffect): string => {
       ? ""
       : ` Humans: ${num(o.human.effect)} ${ciText(o.human.ci)} (N = ${o.human.n.control + o.human.n.treatment}; ${o.human.id}, ${o.human.obtained}); ` +
         (o.ci.lower !== null && o.ci.upper !== null && o.human.ci.lower <= o.ci.upper && o.ci.lower <= o.human.ci.upper ? "the intervals overlap." : "the intervals do not overlap.")
-  return `${o.outcome} (${contrastName(o)}): ${sig ? "an effect" : "no significant effect"} of ${num(o.effect)} ${ciText(o.ci)}, p ${pValue(o.p)} (BH ${pValue(o.pAdjusted)}); ${het}.${human}`
+  const missing = o.human === undefined && o.humanUnavailable !== undefined ? ` Humans: unavailable (${o.humanUnavailable.experiment}; see ${o.humanUnavailable.file}).` : ""
+  return `${o.outcome} (${contrastName(o)}): ${sig ? "an effect" : "no significant effect"} of ${num(o.effect)} ${ciText(o.ci)}, p ${pValue(o.p)} (BH ${pValue(o.pAdjusted)}); ${het}.${human}${missing}`
 }
 
 /** Text lines of the whole section. */
@@ -70,7 +90,8 @@ export const experimentsText = (experiments: ReadonlyArray<ExperimentAnalysis>, 
       ...e.outcomes.flatMap((o) => {
         const c = conditionRows(o)
         return ["", `  ${verdict(o)}`, ...table(c.header, c.rows, [false, true, true, false]).map((l) => `    ${l}`)]
-      })
+      }),
+      ...roundTables(e).flatMap((r) => ["", `  ${r.decision}: mean per round, by arm`, ...table(r.header, r.rows, r.header.map(() => true)).map((l) => `    ${l}`)])
     ]
   })
 
@@ -119,7 +140,7 @@ export const pairedRows = (p: PairedRuns): { intro: string; header: Array<string
   header: ["step", "outcome", "parent", "this run", "difference", "95% CI", "p", "p (BH)", "agents"],
   rows: p.steps.flatMap((s) =>
     s.outcomes.map((o) => [
-      `${s.step} ${s.id}${s.arm === null ? "" : ` [${s.arm}]`}${s.reused ? " (reused)" : ""}`,
+      `${s.step} ${s.id}${s.arm === null ? "" : ` [${s.parentArm === undefined ? "" : `${s.parentArm ?? "none"} → `}${s.arm}]`}${s.reused ? " (reused)" : ""}`,
       o.outcome,
       num(o.means.parent, 2),
       num(o.means.child, 2),
@@ -134,7 +155,7 @@ export const pairedRows = (p: PairedRuns): { intro: string; header: Array<string
 
 /** The panels section: per panel one table of its outcomes' change (post − pre) and how many agents moved. */
 export const panelRows = (p: PanelAnalysis): { intro: string; header: Array<string>; rows: Array<Array<string>> } => ({
-  intro: `${p.id}: asked at step ${p.pre} and again at step ${p.post} (earlier answers not in context); change = repeat − first, paired by agent.`,
+  intro: `${p.id}: asked at step ${p.pre} and again at step ${p.post} (${p.context === "answers" ? "the agent's earlier answers in context" : "earlier answers not in context"}); change = repeat − first, paired by agent.`,
   header: ["outcome", "first", "repeat", "change", "95% CI", "p", "p (BH)", "agents", "up", "down", "same", "interaction p"],
   rows: p.outcomes.map((o) => [
     o.outcome,

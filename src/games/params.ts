@@ -33,6 +33,8 @@ export const finite: Check = (v) =>
 export const positive: Check = (v) =>
   typeof v === "number" && Number.isFinite(v) && v > 0 ? null : `must be a number > 0, got ${show(v)}`
 
+export const flag: Check = (v) => (typeof v === "boolean" ? null : `must be true or false, got ${show(v)}`)
+
 /** A list of distinct non-empty strings, of exactly `length` entries or (when undefined) at least `min`. */
 export const labels =
   (options: { readonly length?: number; readonly min?: number }): Check =>

@@ -14,11 +14,13 @@ import type { BackendSettings, RunSpec } from "../config/RunSpec.js"
 import type { ChatMessage, Completion, ScoringMode } from "../domain/answers.js"
 import { presentedChoices, type PresentedChoice } from "../domain/questionnaire.js"
 import { itemTurn, openingMessages } from "../engine/prompts.js"
+import { decisionChoices, firstDecision, firstGameMessages } from "../engine/GameRunner.js"
+import { societyChoices, societyMessages } from "../society/prompts.js"
 import type { CompletionRequest } from "../llm/LlmClient.js"
 import { chatCompletionBody, toCompletion } from "../llm/LlmClientOpenAi.js"
 import { optionMass } from "../llm/scoring.js"
 import { describeRequest, type Preloaded } from "../engine/RequestCache.js"
-import { constrainedShape, massThresholdOf, shapeOf } from "../scoring/methods.js"
+import { constrainedShape, massThresholdOf, shapeOf, statedShape } from "../scoring/methods.js"
 import { constrainedLabel } from "../scoring/constrained.js"
 import { readStated, statedTurn } from "../scoring/stated.js"
 
@@ -286,7 +288,7 @@ export const probeEndpoint = (input: ProbeInput): Effect.Effect<Probed> =>
     // 3. Stated probabilities, asked exactly as the run would ask them.
     const statedBackend: BackendSettings = { ...backend, scoring: "stated" }
     const statedMessages = [...messages.slice(0, -1), statedTurn(messages[messages.length - 1]!, choices)]
-    const asStated = describeRequest(statedBackend, statedMessages, null, shapeOf(statedBackend, "stated"))
+    const asStated = describeRequest(statedBackend, statedMessages, null, statedShape(statedBackend, choices))
     const statedReply = yield* send(asStated.request)
     const statedCompletion = statedReply.status === 200 ? toCompletion(statedReply.body) : null
     const statedOk = statedCompletion !== null && typeof statedCompletion !== "string" && "dist" in readStated(statedCompletion.text, choices)
@@ -305,15 +307,22 @@ export const probeEndpoint = (input: ProbeInput): Effect.Effect<Probed> =>
   })
 
 /**
- * The question `auto` probes with: the first item of the run's first independent questionnaire, as the first
- * condition asks it (null when the run has none: then auto keeps logprob and the usual start-up probe runs).
+ * The question `--scoring auto`'s probe asks: the run's first independent questionnaire item, else the first
+ * decision of its first game, else the first question of its first society (null when it has none of these).
  */
 export const probeQuestion = (spec: RunSpec): { readonly messages: ReadonlyArray<ChatMessage>; readonly choices: ReadonlyArray<PresentedChoice> } | null => {
+  const system = spec.population.conditions[0]!.system
   const step = spec.steps.find((s) => s.kind === "questionnaire" && s.questionnaire.administration === "independent")
-  if (step === undefined || step.kind !== "questionnaire") return null
-  const q = step.questionnaire
-  const choices = presentedChoices(q)
-  return { messages: [...openingMessages(spec.population.conditions[0]!.system), itemTurn(q.prompts, q.items[0]!, choices, true)], choices }
+  if (step !== undefined && step.kind === "questionnaire") {
+    const q = step.questionnaire
+    const choices = presentedChoices(q)
+    return { messages: [...openingMessages(system), itemTurn(q.prompts, q.items[0]!, choices, true)], choices }
+  }
+  const game = spec.steps.findIndex((s) => s.kind === "game")
+  if (game >= 0) return { messages: firstGameMessages(spec, game, system), choices: decisionChoices(firstDecision(spec, game)) }
+  const society = spec.steps.find((s) => s.kind === "society")
+  if (society !== undefined && society.kind === "society") return { messages: societyMessages(society.society, system, 1, 0), choices: societyChoices(society.society) }
+  return null
 }
 
 /** Bumped when what the probe finds or how it chooses changes, so findings cached by an older version are not used. */

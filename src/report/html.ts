@@ -13,7 +13,7 @@ import { modelTables } from "./models.js"
 import { outsideCiNote } from "../domain/svOutsideCi.js"
 import { polarisationGroupsText, type GameAnalysis } from "../analysis/games.js"
 import type { TopLevelSpec } from "vega-lite"
-import { conditionRows, effectPlotSpec, effectRows, experimentHeading, pairedRows, panelRows, verdict } from "../experiments/render.js"
+import { conditionRows, effectPlotSpec, effectRows, experimentHeading, pairedRows, panelRows, roundTables, verdict } from "../experiments/render.js"
 import type {
   BaselineRef,
   BehaviourComparison,
@@ -392,11 +392,13 @@ const headerHtml = (report: Report): string => {
       : synthetic.length === 0
         ? ""
         : syntheticBanner(synthetic[0]!.report.run.label, synthetic.length === models.length ? null : synthetic.map((m) => m.name), models.length)
+  return headerBlock(`valuesim report: ${run.study}`, banner, rows)
+}
+
+/** The page's header: its title, the synthetic banner (HTML, or ""), and the facts as a definition list. */
+const headerBlock = (title: string, banner: string, rows: ReadonlyArray<readonly [string, string]>): string => {
   const dl = rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")
-  return (
-    `<header><h1>valuesim report: ${escapeHtml(run.study)}</h1>\n${banner}\n` +
-    `<dl class="meta">${dl}</dl></header>`
-  )
+  return `<header><h1>${escapeHtml(title)}</h1>\n${banner}\n<dl class="meta">${dl}</dl></header>`
 }
 
 const notesSection = async ({ report }: Context): Promise<Array<Block>> => [
@@ -866,6 +868,7 @@ const experimentsSection = async ({ figures, report }: Context): Promise<Array<B
       const c = conditionRows(o)
       parts.push(table(`${o.outcome}: effect by value condition`, c.header, c.rows.map((r) => r.map((x, j) => (j >= 1 ? { num: x } : x)))))
     }
+    for (const r of roundTables(e)) parts.push(table(`${e.id}: ${r.decision}, mean per round by arm`, r.header, r.rows.map((row) => row.map((x) => ({ num: x })))))
   }
   return parts
 }
@@ -969,6 +972,22 @@ const renderSections = async (figures: Figures, report: Report, prefix: string):
   return sections
 }
 
+/** Several whole reports on one page (a run's backends, an ensemble's seeds), each an article under its name. */
+const reportArticles = async (
+  figures: Figures,
+  items: ReadonlyArray<{ readonly id: string; readonly name: string; readonly report: Report }>,
+  banner: (report: Report, name: string) => string
+): Promise<{ readonly toc: Array<Rendered>; readonly articles: Array<string> }> => {
+  const toc: Array<Rendered> = []
+  const articles: Array<string> = []
+  for (const it of items) {
+    const sections = await renderSections(figures, it.report, `${it.id}-`)
+    toc.push({ id: it.id, title: it.name, subs: sections.map((x) => ({ id: x.id, title: x.title })), html: "" })
+    articles.push(`<article id="${it.id}"><h1>${escapeHtml(it.name)}</h1>\n${banner(it.report, it.name)}${sections.map((x) => x.html).join("\n")}\n${settingsHtml(it.report)}\n</article>`)
+  }
+  return { toc, articles }
+}
+
 /** A several-backend run: the models side by side (src/report/models.ts), then each model's report. */
 const modelsBody = async (figures: Figures, report: Report, models: NonNullable<Report["models"]>): Promise<Array<string>> => {
   const tables = modelTables(report).map((t) =>
@@ -976,15 +995,47 @@ const modelsBody = async (figures: Figures, report: Report, models: NonNullable<
     (t.note === null ? "" : t.note.split("\n").map((l) => `<p class="note">${escapeHtml(l)}</p>`).join("\n"))
   )
   const side = renderSection("models", `Models side by side — ${models.length} backends, each answering its own copy of the population`, [tables.join("\n")])
-  const articles: Array<string> = []
-  const toc: Array<Rendered> = [side]
-  for (const [b, m] of models.entries()) {
-    const sections = await renderSections(figures, m.report, `model-${b + 1}-`)
-    toc.push({ id: `model-${b + 1}`, title: m.name, subs: sections.map((x) => ({ id: x.id, title: x.title })), html: "" })
-    const banner = m.report.run.synthetic ? syntheticBanner(m.report.run.label, [m.name], models.length) : ""
-    articles.push(`<article id="model-${b + 1}"><h1>${escapeHtml(m.name)}</h1>\n${banner}${sections.map((x) => x.html).join("\n")}\n${settingsHtml(m.report)}\n</article>`)
-  }
-  return [headerHtml(report), tocHtml(toc), side.html, ...articles]
+  const items = models.map((m, b) => ({ id: `model-${b + 1}`, name: m.name, report: m.report }))
+  const { toc, articles } = await reportArticles(figures, items, (r, name) => (r.run.synthetic ? syntheticBanner(r.run.label, [name], models.length) : ""))
+  return [headerHtml(report), tocHtml([side, ...toc]), side.html, ...articles]
+}
+
+const pageHtml = (title: string, body: ReadonlyArray<string>): string =>
+  `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n` +
+  `<meta name="viewport" content="width=device-width, initial-scale=1">\n` +
+  `<title>${escapeHtml(title)}</title>\n<style>${CSS}</style>\n</head>\n<body>\n` +
+  `${body.join("\n")}\n</body>\n</html>\n`
+
+/** A table given as text (numeric columns right-aligned) and the notes under it. */
+export interface PageTable {
+  readonly caption: string
+  readonly header: ReadonlyArray<string>
+  readonly rows: ReadonlyArray<ReadonlyArray<string>>
+  readonly numeric: ReadonlyArray<boolean>
+  readonly notes: ReadonlyArray<string>
+}
+
+/**
+ * A page of several whole reports after one leading section of tables and plots (an ensemble's seeds: its
+ * across-seed table first, then each seed's report). `synthetic`: the label of the synthetic banner shown once
+ * at the top when every report is the synthetic backend's (null: none is).
+ */
+export const renderReportsPage = async (page: {
+  readonly title: string
+  readonly facts: ReadonlyArray<readonly [string, string]>
+  readonly synthetic: string | null
+  readonly lead: { readonly id: string; readonly title: string; readonly tables: ReadonlyArray<PageTable>; readonly plots: ReadonlyArray<{ readonly spec: TopLevelSpec; readonly caption: string }> }
+  readonly items: ReadonlyArray<{ readonly id: string; readonly name: string; readonly report: Report }>
+}): Promise<string> => {
+  const figures = new Figures()
+  const blocks: Array<string> = []
+  for (const plot of page.lead.plots) blocks.push(figure(plot.caption, await figures.render(plot.spec, plot.caption)))
+  for (const t of page.lead.tables)
+    blocks.push(table(t.caption, t.header, t.rows.map((r) => r.map((c, j): Cell => (t.numeric[j] ? { num: c } : c)))) + t.notes.map((l) => `<p class="note">${escapeHtml(l)}</p>`).join("\n"))
+  const lead = renderSection(page.lead.id, page.lead.title, blocks)
+  const { toc, articles } = await reportArticles(figures, page.items, () => "")
+  const header = headerBlock(page.title, page.synthetic === null ? "" : syntheticBanner(page.synthetic, null, 1), page.facts)
+  return pageHtml(page.title, [header, tocHtml([lead, ...toc]), lead.html, ...articles])
 }
 
 export const renderHtml = async (report: Report): Promise<string> => {
@@ -1000,11 +1051,5 @@ export const renderHtml = async (report: Report): Promise<string> => {
   const synthetic = syntheticModels(report)
   const tag =
     synthetic === null ? (run.synthetic ? " [synthetic]" : "") : synthetic.length === 0 ? "" : synthetic.length === report.models!.length ? " [synthetic]" : " [partly synthetic]"
-  const title = `valuesim report: ${run.study} (${run.runId})${tag}`
-  return (
-    `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n` +
-    `<meta name="viewport" content="width=device-width, initial-scale=1">\n` +
-    `<title>${escapeHtml(title)}</title>\n<style>${CSS}</style>\n</head>\n<body>\n` +
-    `${body.join("\n")}\n</body>\n</html>\n`
-  )
+  return pageHtml(`valuesim report: ${run.study} (${run.runId})${tag}`, body)
 }

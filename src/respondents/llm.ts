@@ -1,4 +1,5 @@
 import { Effect } from "effect"
+import { createHash } from "node:crypto"
 import type { RunSpec } from "../config/RunSpec.js"
 import type { ChatMessage, Completion, ItemAnswer } from "../domain/answers.js"
 import { presentedChoices, type Questionnaire } from "../domain/questionnaire.js"
@@ -14,6 +15,7 @@ import { answerPage, PageColumns, type Respondent } from "./Respondent.js"
 import { drawStream } from "./synthetic.js"
 import { askShared } from "../scoring/askShared.js"
 import { isShared, sampleNonce, shapeOf } from "../scoring/methods.js"
+import type { AgentContext } from "../experiments/context.js"
 
 /**
  * Runs `work(0)` … `work(n − 1)` with at most `workers` at once: one fiber per worker, each taking the next
@@ -33,6 +35,16 @@ const lazyDraw = (spec: RunSpec, step: number, agentId: number): (() => number) 
   return () => (draw ??= drawStream(spec, step, agentId))()
 }
 
+/** Each agent's earlier exchange for this page (a panel's repeat with `context: answers`); null: none shown. */
+type EarlierExchange = ReadonlyMap<number, ReadonlyArray<ChatMessage>> | null
+
+/** What an agent's conversation opens with: its condition's system prompt, then its earlier exchange if any. */
+const openingFor = (spec: RunSpec, agent: PendingAgent, history: EarlierExchange): Array<ChatMessage> => {
+  const system = openingMessages(spec.population.conditions[agent.conditionIdx]!.system)
+  const earlier = history?.get(agent.agentId)
+  return earlier === undefined || earlier.length === 0 ? system : [...system, ...earlier]
+}
+
 /** A reply read as an answer: its value (null: unreadable), the distribution drawn from, how it was scored. */
 type Scored = ReturnType<typeof scoreChoice>
 
@@ -48,7 +60,7 @@ interface ItemOutcome {
  * A model behind the asker answering pages of agents for one questionnaire step, straight into the page's
  * columns. Everything here is per page; nothing is kept per answer beyond its request.
  */
-const pageAsker = (spec: RunSpec, step: number, q: Questionnaire, asker: Asker, page: PageColumns) => {
+const pageAsker = (spec: RunSpec, step: number, q: Questionnaire, asker: Asker, page: PageColumns, history: EarlierExchange) => {
   const choices = presentedChoices(q)
   const canonical = q.scale.map((o) => o.value)
   // Under logprob scoring a request may be shared, so its response must carry logprobs over the options; one
@@ -97,7 +109,7 @@ const pageAsker = (spec: RunSpec, step: number, q: Questionnaire, asker: Asker, 
     page.setRequest(m, r.asked.key, r.asks)
     if (r.scored.value === null) page.setError(m, unreadableReply(r.asked.completion, spec.backend).error, false)
   }
-  const opening = (agent: PendingAgent) => openingMessages(spec.population.conditions[agent.conditionIdx]!.system)
+  const opening = (agent: PendingAgent) => openingFor(spec, agent, history)
 
   /**
    * `independent` administration, each agent's own requests (sample scoring): answer m = agent ⌊m / items⌋,
@@ -227,19 +239,39 @@ interface KnownSlot {
   readonly mass: number
 }
 
-const logprobPage = (spec: RunSpec, step: number, q: Questionnaire, agents: ReadonlyArray<PendingAgent>, asker: Asker, known: Map<string, Array<KnownSlot | undefined>>) =>
+const logprobPage = (
+  spec: RunSpec,
+  step: number,
+  q: Questionnaire,
+  agents: ReadonlyArray<PendingAgent>,
+  asker: Asker,
+  known: Map<string, Array<KnownSlot | undefined>>,
+  history: EarlierExchange
+) =>
   Effect.gen(function* () {
     const nItems = q.items.length
     const k = q.scale.length
     const choices = presentedChoices(q)
     const canonical = q.scale.map((o) => o.value)
     const canonicalIdx = canonical.map((v) => choices.findIndex((c) => c.value === v))
-    const users = new Map<number, number>()
-    for (const a of agents) users.set(a.conditionIdx, (users.get(a.conditionIdx) ?? 0) + 1)
-    // Per condition, its items' responses once known (from the first page that asked them): later pages
+    // Agents who send identical requests: one group per condition, or, with earlier answers in context, per
+    // condition and distinct earlier exchange (its hash).
+    const groupOf = (agent: PendingAgent): string => {
+      const earlier = history?.get(agent.agentId)
+      if (earlier === undefined || earlier.length === 0) return String(agent.conditionIdx)
+      return `${agent.conditionIdx}:${createHash("sha256").update(JSON.stringify(earlier)).digest("base64")}`
+    }
+    const groups = agents.map(groupOf)
+    const users = new Map<string, { n: number; first: PendingAgent }>()
+    agents.forEach((a, j) => {
+      const u = users.get(groups[j]!)
+      if (u === undefined) users.set(groups[j]!, { n: 1, first: a })
+      else u.n++
+    })
+    // Per group, its items' responses once known (from the first page that asked them): later pages
     // neither build nor ask those requests again; they count as shared.
-    const slotsOf = (c: number) => {
-      const id = `${step}:${c}`
+    const slotsOf = (g: string) => {
+      const id = `${step}:${g}`
       let slots = known.get(id)
       if (slots === undefined) {
         slots = new Array<KnownSlot | undefined>(nItems)
@@ -247,25 +279,26 @@ const logprobPage = (spec: RunSpec, step: number, q: Questionnaire, agents: Read
       }
       return slots
     }
-    const toAsk: Array<{ readonly c: number; readonly i: number }> = []
-    for (const [c, n] of users) {
-      const slots = slotsOf(c)
+    const toAsk: Array<{ readonly g: string; readonly i: number }> = []
+    for (const [g, u] of users) {
+      const slots = slotsOf(g)
       let served = 0
       for (let i = 0; i < nItems; i++) {
-        if (slots[i] === undefined) toAsk.push({ c, i })
-        else served += n
+        if (slots[i] === undefined) toAsk.push({ g, i })
+        else served += u.n
       }
       asker.countShared(served)
     }
     const asked = yield* Effect.forEach(
       toAsk,
       (s) => {
-        const messages = [...openingMessages(spec.population.conditions[s.c]!.system), itemTurn(q.prompts, q.items[s.i]!, choices, true)]
-        return askShared(spec.backend, asker, messages, choices, users.get(s.c)!).pipe(
+        const u = users.get(s.g)!
+        const messages = [...openingFor(spec, u.first, history), itemTurn(q.prompts, q.items[s.i]!, choices, true)]
+        return askShared(spec.backend, asker, messages, choices, u.n).pipe(
           Effect.map((o) => {
             if (o.kind !== "dist") return o
             const slot: KnownSlot = { key: o.key, dist: Float64Array.from(canonicalIdx, (j) => o.presented[j] ?? 0), method: scoringCode(o.method), mass: o.mass }
-            slotsOf(s.c)[s.i] = slot
+            slotsOf(s.g)[s.i] = slot
             return o
           })
         )
@@ -274,13 +307,13 @@ const logprobPage = (spec: RunSpec, step: number, q: Questionnaire, agents: Read
     )
     const failures = new Map<string, (typeof asked)[number]>()
     toAsk.forEach((s, j) => {
-      if (asked[j]!.kind !== "dist") failures.set(`${s.c}:${s.i}`, asked[j]!)
+      if (asked[j]!.kind !== "dist") failures.set(`${s.g}|${s.i}`, asked[j]!)
     })
     const page = new PageColumns(agents.length, nItems, k, scoringCode(spec.backend.scoring))
     const fallbacks: Array<number> = []
     agents.forEach((agent, a) => {
       const draw = drawStream(spec, step, agent.agentId)
-      const slots = slotsOf(agent.conditionIdx)
+      const slots = slotsOf(groups[a]!)
       for (let i = 0; i < nItems; i++) {
         const m = a * nItems + i
         const slot = slots[i]
@@ -295,7 +328,7 @@ const logprobPage = (spec: RunSpec, step: number, q: Questionnaire, agents: Read
         // One draw per item whatever happens to it, so a fallback does not shift the agent's later draws
         // (its answers would then depend on which requests the server happened to degrade).
         draw()
-        const r = failures.get(`${agent.conditionIdx}:${i}`)!
+        const r = failures.get(`${groups[a]}|${i}`)!
         if (r.kind === "own") {
           page.scoring[m] = scoringCode("sample")
           fallbacks.push(m)
@@ -308,7 +341,7 @@ const logprobPage = (spec: RunSpec, step: number, q: Questionnaire, agents: Read
       (m) => {
         const a = Math.floor(m / nItems)
         const agent = agents[a]!
-        const messages = [...openingMessages(spec.population.conditions[agent.conditionIdx]!.system), itemTurn(q.prompts, q.items[m % nItems]!, choices, true)]
+        const messages = [...openingFor(spec, agent, history), itemTurn(q.prompts, q.items[m % nItems]!, choices, true)]
         return askOwn(spec, q, asker, agent.agentId, messages).pipe(
           Effect.match({
             onSuccess: (own) => {
@@ -327,7 +360,8 @@ const logprobPage = (spec: RunSpec, step: number, q: Questionnaire, agents: Read
   })
 
 /**
- * A model behind the asker as a respondent. `independent` administration under logprob scoring answers pages
+ * A model behind the asker as a respondent (`contextOf`: the earlier exchange a step shows each agent, for a
+ * panel's repeat with `context: answers`). `independent` administration under logprob scoring answers pages
  * of agents from shared requests (`logprobPage`); under sample scoring, and in `session` and `batch`
  * administration, each agent asks its own, a page of agents at once: a fixed set of workers (as many as the
  * run's concurrency) takes the page's answers one after another (independent), or one worker per conversation
@@ -341,10 +375,16 @@ const logprobPage = (spec: RunSpec, step: number, q: Questionnaire, agents: Read
  */
 const MAX_PAGES_IN_FLIGHT = 32
 
-export const llmRespondent = (spec: RunSpec, asker: Asker): Respondent => {
+export const llmRespondent = (spec: RunSpec, asker: Asker, contextOf: (step: number) => AgentContext | null = () => null): Respondent => {
   const c = Math.max(1, spec.backend.concurrency)
   const shared = (q: Questionnaire) => isShared(spec.backend.scoring) && q.administration === "independent"
   const known = new Map<string, Array<KnownSlot | undefined>>()
+  // A panel's repeat with `context: answers` shows each agent its earlier exchange (src/experiments/context.ts).
+  const contexts = new Map<number, AgentContext | null>()
+  const historyOf = (step: number, agents: ReadonlyArray<PendingAgent>): EarlierExchange => {
+    if (!contexts.has(step)) contexts.set(step, contextOf(step))
+    return contexts.get(step)?.(agents.map((a) => a.agentId)) ?? null
+  }
   return {
     paging: (q) =>
       shared(q)
@@ -358,9 +398,10 @@ export const llmRespondent = (spec: RunSpec, asker: Asker): Respondent => {
             maxPagesInFlight: MAX_PAGES_IN_FLIGHT
           },
     answer: (step, q, agents) => {
-      if (shared(q)) return logprobPage(spec, step, q, agents, asker, known)
+      const history = historyOf(step, agents)
+      if (shared(q)) return logprobPage(spec, step, q, agents, asker, known, history)
       const page = new PageColumns(agents.length, q.items.length, q.scale.length, scoringCode(spec.backend.scoring))
-      const ask = pageAsker(spec, step, q, asker, page)
+      const ask = pageAsker(spec, step, q, asker, page, history)
       const work = q.administration === "independent"
         ? inWorkers(agents.length * q.items.length, c, ask.independent(agents))
         : inWorkers(agents.length, agents.length, q.administration === "session" ? ask.session(agents) : ask.batch(agents))

@@ -18,6 +18,7 @@ import { runQuestionnaireStep } from "../engine/QuestionnaireRunner.js"
 import { runSocietyStep, societyTotals } from "../society/runSociety.js"
 import type { ResponseCache } from "../llm/responseCache.js"
 import { llmRespondent } from "../respondents/llm.js"
+import { contextPanelOf, contextReady, panelContext } from "../experiments/context.js"
 import type { Respondent } from "../respondents/Respondent.js"
 import { syntheticRespondent } from "../respondents/synthetic.js"
 import { makeScheduler } from "../engine/Scheduler.js"
@@ -54,8 +55,16 @@ export const runStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWr
  */
 export const runModelSteps = (spec: RunSpec, db: RunDb, writer: ResultWriter, asker: Asker, gate: Effect.Effect<void> = Effect.void, idle: (() => boolean) | null = null) =>
   Effect.gen(function* () {
-    const respondent = llmRespondent(spec, asker)
-    for (let step = 0; step < spec.steps.length; step++) yield* runStep(spec, step, db, writer, asker, respondent, gate, idle)
+    const respondent = llmRespondent(spec, asker, (step) => panelContext(db, spec, step))
+    for (let step = 0; step < spec.steps.length; step++) {
+      // A panel's repeat that shows earlier answers reads them from the store: everything before it is written
+      // first, and it waits for a later pass (resume, the next batch wave) while one of them is not done.
+      if (contextPanelOf(spec, step) !== undefined) {
+        yield* writer.flushed
+        if (!contextReady(db, spec, step)) continue
+      }
+      yield* runStep(spec, step, db, writer, asker, respondent, gate, idle)
+    }
   })
 
 /** Everything one execution of a run works with. */

@@ -11,7 +11,7 @@ import type { PresentedChoice } from "../domain/questionnaire.js"
 import type { LlmError } from "../llm/LlmError.js"
 import { logprobValidator, optionMass, renormaliseLogprobs } from "../llm/scoring.js"
 import type { Asker } from "../engine/RequestCache.js"
-import { constrainedShape, massFloorOf, shapeOf, sharedChain } from "./methods.js"
+import { constrainedShape, massFloorOf, shapeOf, sharedChain, statedShape } from "./methods.js"
 import { readStated, statedReaskTurn, statedTurn } from "./stated.js"
 
 export type SharedOutcome =
@@ -64,7 +64,7 @@ export const askShared = (
         const item = messages[messages.length - 1]!
         let turn: Array<ChatMessage> = [...messages.slice(0, -1), statedTurn(item, choices)]
         for (let asks = 1; ; asks++) {
-          const r = yield* asker.ask(turn, null, undefined, sharedBy, shapeOf(backend, "stated")).pipe(Effect.either)
+          const r = yield* asker.ask(turn, null, undefined, sharedBy, statedShape(backend, choices)).pipe(Effect.either)
           if (r._tag === "Left") {
             if (r.left.reason === "Degraded") break
             return { kind: "failed", error: r.left } as const

@@ -56,6 +56,18 @@ export const constrainedShape = (
   constraint: { dialect: b.constrainedDialect ?? DEFAULT_CONSTRAINED_DIALECT, options: choices.map((c) => c.token) }
 })
 
+/** Tokens one `"37": 0.012, ` entry of a stated reply takes, at most. */
+const STATED_TOKENS_PER_OPTION = 8
+
+/**
+ * The stated-probability request of a question with options `choices`: room for one JSON entry per option (a game's
+ * amounts can run to 0…100), never less than the method's own limit.
+ */
+export const statedShape = (b: Pick<BackendSettings, "scoring" | "maxTokens">, choices: ReadonlyArray<PresentedChoice>): RequestShape => {
+  const own = shapeOf(b, "stated")
+  return { ...own, maxTokens: Math.max(own.maxTokens, STATED_TOKENS_PER_OPTION * choices.length + 40) }
+}
+
 /** Whether `method` answers from one request shared per condition × item (each agent drawing its own answer). */
 export const isShared = (method: ScoringMode): boolean => method !== "sample"
 

@@ -1,10 +1,10 @@
 /**
  * Running a society step: planning its network (with the run's plan), then its rounds one after another. Each
  * round every deciding agent's observation is coded (`observationCodes`); on the synthetic backend the theory
- * model decides per agent; on a model, under logprob scoring each distinct (condition, observation) is asked
- * once and every agent draws its own action from the shared distribution; under sample scoring every agent
- * asks on its own. Actions are drawn with one uniform per agent from streams (seed, "society", step, round,
- * block of 4096 agents), so a round is the same whatever order requests finish in. A round is written in one
+ * model decides per agent; on a model, under a shared scoring method (logprob, constrained, stated) each distinct
+ * (condition, observation) is asked once and every agent draws its own action from the shared distribution; under
+ * sample scoring every agent asks on its own. Actions are drawn with one uniform per agent from streams (seed,
+ * "society", step, round, block of 4096 agents), so a round is the same whatever order requests finish in. A round is written in one
  * transaction with its statistics; `resume` continues after the last stored round and finishes identically.
  */
 import { Effect } from "effect"
@@ -13,7 +13,9 @@ import { SpecFileError } from "../config/SpecFileError.js"
 import { positionOn, VALUES_10 } from "../domain/values.js"
 import type { Asker } from "../engine/RequestCache.js"
 import { yieldToEventLoop } from "../engine/QuestionnaireRunner.js"
-import { logprobValidator, parseAnswer, renormaliseLogprobs } from "../llm/scoring.js"
+import { parseAnswer } from "../llm/scoring.js"
+import { askShared } from "../scoring/askShared.js"
+import { isShared, shapeOf } from "../scoring/methods.js"
 import { complete, edgeCount, fromTies, homophilousPlacement, lattice, random, relabel, rewireStep, scaleFree, smallWorld, type Network } from "../sampling/network.js"
 import { stream } from "../sampling/rng.js"
 import { latentProfile, PROFILE_LENGTH, propensity, SYNTHETIC_DEFAULTS } from "../sampling/synthetic.js"
@@ -21,7 +23,7 @@ import { attributeAssortativity, averageClustering, degreeHistogram, meanDegree 
 import { readAgentConditions, readStepTotals } from "../store/reads.js"
 import type { ResultWriter } from "../store/ResultWriter.js"
 import type { RunDb } from "../store/RunStore.js"
-import { lastSocietyRound, readSocietyActions, readSocietyNetwork } from "../store/society.js"
+import { lastSocietyRound, readSocietyActions, readSocietyNetwork, type AskedState } from "../store/society.js"
 import { codesPerRound, cooperationState, diffusionSeeds, drawIndex, historyStart, levelsOf, observationCodes, rememberedRounds, roundCodes, theoryRound } from "./dynamics.js"
 import { reaskText, societyChoices, societyMessages } from "./prompts.js"
 import { roundStats } from "./roundStats.js"
@@ -133,13 +135,6 @@ const standings = (spec: RunSpec, s: SocietyScenario, conditions: ArrayLike<numb
   return out
 }
 
-interface AskedState {
-  readonly condition: string
-  readonly observation: number
-  readonly key: string
-  readonly dist: ReadonlyArray<number>
-}
-
 /** Runs the pending rounds of a society step (asker null: the synthetic backend). */
 export const runSocietyStep = (spec: RunSpec, step: number, db: RunDb, writer: ResultWriter, asker: Asker | null, gate: Effect.Effect<void> = Effect.void) =>
   Effect.gen(function* () {
@@ -184,7 +179,7 @@ export const runSocietyStep = (spec: RunSpec, step: number, db: RunDb, writer: R
       }
       let decisions = 0
       for (let u = 0; u < n; u++) if (deciding === null || deciding[u]) decisions++
-      let asked: Array<AskedState> | null = null
+      let asked: ReadonlyArray<AskedState> | null = null
       if (asker === null) theoryRound(s.dynamic, s.params, g, standing!, prev, (u) => x[u]!, actions)
       else {
         observationCodes(past.slice(0, rememberedRounds(s.dynamic, s.memory, round)), perRound, deciding, obs)
@@ -199,7 +194,13 @@ export const runSocietyStep = (spec: RunSpec, step: number, db: RunDb, writer: R
       // Adopters keep their adoption; positions and actions are the option values.
       if (deciding !== null) for (let u = 0; u < n; u++) if (!deciding[u]) actions[u] = 1
       const stats = roundStats(s.dynamic, s.params, g, actions, conditions, conditionIds, decisions, asked === null ? null : asked.length)
-      yield* writer.write({ _tag: "SocietyRound", step, round, redo, failed: false, actions, decisions, stats: JSON.stringify(stats), asked: asked === null ? null : JSON.stringify(asked) })
+      // The option mass of each shared request goes onto it; the agents of a state no shared method answered asked on their own.
+      const masses = (asked ?? []).flatMap((a) => (a.key !== null && typeof a.mass === "number" ? [[a.key, a.mass] as const] : []))
+      const degraded = (asked ?? []).reduce((a, st) => a + (st.key === null ? st.agents ?? 0 : 0), 0)
+      yield* writer.write({
+        _tag: "SocietyRound", step, round, redo, failed: false, actions, decisions, stats: JSON.stringify(stats),
+        asked: asked === null ? null : JSON.stringify(asked), masses, degraded
+      })
       redo = false
       const codes = new Int32Array(n)
       roundCodes(s.dynamic, k, g, actions, codes)
@@ -212,10 +213,12 @@ export const runSocietyStep = (spec: RunSpec, step: number, db: RunDb, writer: R
   })
 
 /**
- * One round on a model: under logprob scoring one request per distinct (condition, observation), each agent
- * drawing its action from the shared distribution with its own uniform; under sample scoring one request per
- * deciding agent, its reply parsed (after `reasks` re-asks an unreadable reply keeps the agent's last action, or
- * the first option in round 1). Fails when a request fails for good.
+ * One round on a model. Under a shared method (logprob, constrained, stated) one question per distinct
+ * (condition, observation), asked by the methods of the backend's chain in turn (`askShared`: a logprob reply of
+ * low option mass hands over to stated), each agent drawing its action from the shared distribution with its own
+ * uniform; a question no shared method answers is asked by each of its agents on its own. Under sample scoring
+ * every deciding agent asks on its own. An agent's own reply is parsed (after `reasks` re-asks an unreadable reply
+ * keeps the agent's last action, or the first option in round 1). Fails when a request fails for good.
  */
 const modelRound = (
   spec: RunSpec,
@@ -233,65 +236,70 @@ const modelRound = (
     const choices = societyChoices(s)
     const actions = new Uint8Array(n)
     const systemOf = (c: number) => spec.population.conditions[c]?.system ?? null
-    if (spec.backend.scoring === "logprob") {
-      const stateOf = new Int32Array(n).fill(-1)
-      const index = new Map<number, number>()
-      const states: Array<{ c: number; code: number }> = []
-      const stride = Math.pow(codesPerRound(s.dynamic, s.params, true), Math.max(1, s.memory))
-      for (let u = 0; u < n; u++) {
-        if (obs[u]! < 0) continue
-        const key = conditions[u]! * stride + obs[u]!
-        let i = index.get(key)
-        if (i === undefined) {
-          i = states.length
-          index.set(key, i)
-          states.push({ c: conditions[u]!, code: obs[u]! })
-        }
-        stateOf[u] = i
-      }
-      const validate = logprobValidator(choices)
-      const asked = yield* Effect.forEach(
-        states,
-        (st) =>
-          Effect.map(asker.ask(societyMessages(s, systemOf(st.c), round, st.code), null, validate), (a) => ({
-            condition: spec.population.conditions[st.c]!.id,
-            observation: st.code,
-            key: a.key,
-            dist: renormaliseLogprobs(a.completion.topLogprobs!, choices)!.map((p) => Math.round(p * 1e6) / 1e6)
-          })),
-        { concurrency: "unbounded" }
-      )
-      const shared = new Array<number>(asked.length).fill(0)
-      for (let u = 0; u < n; u++) {
-        const i = stateOf[u]!
-        if (i < 0) continue
-        shared[i]!++
-        actions[u] = choices[drawIndex(asked[i]!.dist, x[u]!)]!.value
-      }
-      asker.countShared(shared.reduce((a, m) => a + Math.max(0, m - 1), 0))
-      return { actions, asked }
-    }
-    const deciders: Array<number> = []
-    for (let u = 0; u < n; u++) if (obs[u]! >= 0) deciders.push(u)
-    yield* Effect.forEach(
-      deciders,
-      (u) =>
-        Effect.gen(function* () {
-          let messages = societyMessages(s, systemOf(conditions[u]!), round, obs[u]!)
-          for (let asks = 0; asks <= spec.backend.reasks; asks++) {
-            const a = yield* asker.ask(messages, `agent:${u}:round:${round}`)
-            const idx = parseAnswer(a.completion.text, choices)
-            if (idx !== null) {
-              actions[u] = choices[idx]!.value
-              return
-            }
-            messages = [...messages, { role: "assistant" as const, content: a.completion.text }, { role: "user" as const, content: reaskText(s) }]
+    const concurrency = Math.max(8, spec.backend.concurrency * 2)
+    // An agent's own request: its reply parsed, re-asked when unreadable (room for an opener when it is a fallback).
+    const shape = shapeOf(spec.backend, "sample")
+    const askOwn = (u: number) =>
+      Effect.gen(function* () {
+        let messages = societyMessages(s, systemOf(conditions[u]!), round, obs[u]!)
+        for (let asks = 0; asks <= spec.backend.reasks; asks++) {
+          const a = yield* asker.ask(messages, `agent:${u}:round:${round}`, undefined, 1, shape)
+          const idx = parseAnswer(a.completion.text, choices)
+          if (idx !== null) {
+            actions[u] = choices[idx]!.value
+            return
           }
-          actions[u] = prev === null ? choices[0]!.value : prev[u]!
+          messages = [...messages, { role: "assistant" as const, content: a.completion.text }, { role: "user" as const, content: reaskText(s) }]
+        }
+        actions[u] = prev === null ? choices[0]!.value : prev[u]!
+      })
+    if (!isShared(spec.backend.scoring)) {
+      const deciders: Array<number> = []
+      for (let u = 0; u < n; u++) if (obs[u]! >= 0) deciders.push(u)
+      yield* Effect.forEach(deciders, askOwn, { concurrency, discard: true })
+      return { actions, asked: null }
+    }
+    const stateOf = new Int32Array(n).fill(-1)
+    const index = new Map<number, number>()
+    const states: Array<{ c: number; code: number; agents: number }> = []
+    const stride = Math.pow(codesPerRound(s.dynamic, s.params, true), Math.max(1, s.memory))
+    for (let u = 0; u < n; u++) {
+      if (obs[u]! < 0) continue
+      const key = conditions[u]! * stride + obs[u]!
+      let i = index.get(key)
+      if (i === undefined) {
+        i = states.length
+        index.set(key, i)
+        states.push({ c: conditions[u]!, code: obs[u]!, agents: 0 })
+      }
+      states[i]!.agents++
+      stateOf[u] = i
+    }
+    const asked = yield* Effect.forEach(
+      states,
+      (st) =>
+        Effect.flatMap(askShared(spec.backend, asker, societyMessages(s, systemOf(st.c), round, st.code), choices, st.agents), (o) => {
+          if (o.kind === "failed") return Effect.fail(o.error)
+          const mass = Number.isNaN(o.mass) ? null : Math.round(o.mass * 1e6) / 1e6
+          const common = { condition: spec.population.conditions[st.c]!.id, observation: st.code, mass, agents: st.agents }
+          return Effect.succeed<AskedState>(
+            o.kind === "dist"
+              ? { ...common, key: o.key, dist: o.presented.map((p) => Math.round(p * 1e6) / 1e6), method: o.method }
+              : { ...common, key: null, dist: null, method: "sample" }
+          )
         }),
-      { concurrency: Math.max(8, spec.backend.concurrency * 2), discard: true }
+      { concurrency: "unbounded" }
     )
-    return { actions, asked: null }
+    const own: Array<number> = []
+    for (let u = 0; u < n; u++) {
+      const i = stateOf[u]!
+      if (i < 0) continue
+      const dist = asked[i]!.dist
+      if (dist === null) own.push(u)
+      else actions[u] = choices[drawIndex(dist, x[u]!)]!.value
+    }
+    yield* Effect.forEach(own, askOwn, { concurrency, discard: true })
+    return { actions, asked }
   })
 
 /** The run summary's `agentRounds`: agent decisions of the society steps (absent without one). */

@@ -205,6 +205,41 @@ export const betweenEffect = (
   return { effect, ci: percentileCi(boot, o.level), p: perm.p, se, n: nc + nt, nControl: nc, nTreatment: nt, exact: perm.exact }
 }
 
+/** The standard normal's 0.975 quantile (`scipy.stats.norm.ppf(0.975)`): the z of a two-sided 95% interval. */
+export const Z95 = 1.959963984540054
+
+/** An effect with a normal-approximation interval: cheap enough to recompute as answers arrive (the live dashboard). */
+export interface NormalEffect {
+  readonly effect: number
+  readonly se: number
+  readonly lower: number
+  readonly upper: number
+  readonly n: number
+}
+
+/**
+ * treatment − control with the interval effect ∓ z·se: paired, se = sd of the differences / √n; between, the
+ * Welch standard error √(s²_c/n_c + s²_t/n_t). No resampling, so it is not the report's bootstrap interval; it is
+ * an estimate while a run goes. NaN figures when an arm (or the pairs) has fewer than two values.
+ */
+export const normalEffect = (control: ArrayLike<number>, treatment: ArrayLike<number>, paired: boolean, z = Z95): NormalEffect => {
+  let effect: number
+  let se: number
+  let n: number
+  if (paired) {
+    if (control.length !== treatment.length) throw new RangeError(`normalEffect: ${control.length} control and ${treatment.length} treatment answers`)
+    const d = Float64Array.from({ length: control.length }, (_, i) => (treatment[i] as number) - (control[i] as number))
+    n = d.length
+    effect = mean(d)
+    se = n < 2 ? NaN : sampleSd(d) / Math.sqrt(n)
+  } else {
+    n = control.length + treatment.length
+    effect = mean(treatment) - mean(control)
+    se = control.length < 2 || treatment.length < 2 ? NaN : Math.sqrt(sampleSd(control) ** 2 / control.length + sampleSd(treatment) ** 2 / treatment.length)
+  }
+  return { effect, se, lower: effect - z * se, upper: effect + z * se, n }
+}
+
 /**
  * The regularized upper incomplete gamma function Q(a, x) = Γ(a, x)/Γ(a): the series for x < a + 1, else the
  * continued fraction (Numerical Recipes 3rd ed., §6.2 `gser`/`gcf`). Agrees with `scipy.special.gammaincc`.

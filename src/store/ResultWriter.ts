@@ -1,4 +1,4 @@
-import { Effect, Fiber, Option, Queue } from "effect"
+import { Deferred, Effect, Fiber, Option, Queue } from "effect"
 import { DatabaseError, makeStatements, type BatchCounts, type RunDb, type WriteOp } from "./RunStore.js"
 
 /** What this writer committed since it started (the store's `step_totals` hold the whole run's counts). */
@@ -9,10 +9,15 @@ export interface WriterStats extends BatchCounts {
 export interface ResultWriter {
   /** Queues an op; waits when the queue is full (back-pressure keeps memory flat). */
   readonly write: (op: WriteOp) => Effect.Effect<void>
+  /**
+   * Waits until every op queued before it is committed: a step that reads what earlier steps wrote (a panel's
+   * repeat with `context: answers`) starts after this.
+   */
+  readonly flushed: Effect.Effect<void>
   readonly stats: WriterStats
 }
 
-type Msg = WriteOp | { readonly _tag: "Stop" }
+type Msg = WriteOp | { readonly _tag: "Stop" } | { readonly _tag: "Barrier"; readonly done: Deferred.Deferred<void> }
 
 /**
  * The one writer of a run database. Worker fibers hand it ops through a bounded queue; it writes them in
@@ -68,12 +73,16 @@ export const makeResultWriter = (
           for (const m of yield* Queue.takeUpTo(queue, max - msgs.length)) msgs.push(m)
         }
         const ops: Array<WriteOp> = []
+        const barriers: Array<Deferred.Deferred<void>> = []
         let stop = false
         for (const m of msgs) {
           if (m._tag === "Stop") stop = true
+          else if (m._tag === "Barrier") barriers.push(m.done)
           else ops.push(m)
         }
+        // A barrier's ops were taken before it (the queue is in order), so they are in this batch or an earlier one.
         yield* flush(ops)
+        for (const d of barriers) yield* Deferred.succeed(d, undefined)
         if (stop) return
       }
     })
@@ -85,8 +94,14 @@ export const makeResultWriter = (
       })
     )
     // If the writer died (disk full, corrupt file), later writes surface its failure instead of blocking.
-    const write = (op: WriteOp) =>
-      Effect.flatMap(Fiber.poll(fiber), (done) => (Option.isSome(done) ? Fiber.join(fiber) : Queue.offer(queue, op).pipe(Effect.asVoid)))
-    const writer: ResultWriter = { write, stats }
+    const send = (msg: Msg) =>
+      Effect.flatMap(Fiber.poll(fiber), (done) => (Option.isSome(done) ? Fiber.join(fiber) : Queue.offer(queue, msg).pipe(Effect.asVoid)))
+    const write = (op: WriteOp) => send(op)
+    const flushed = Effect.gen(function* () {
+      const done = yield* Deferred.make<void>()
+      yield* send({ _tag: "Barrier", done })
+      yield* Deferred.await(done)
+    })
+    const writer: ResultWriter = { write, flushed, stats }
     return writer
   })

@@ -144,6 +144,13 @@ export interface MoveRow {
   readonly raw: string | null
   readonly attempts: number
   readonly error: string | null
+  /**
+   * The option mass the logprobs of the move's shared request carried before renormalising (null or absent: none
+   * measured); stored on the request (`requests.mass`), as a questionnaire answer's.
+   */
+  readonly mass?: number | null
+  /** No shared method gave a usable distribution, so this agent asked on its own (counted as degraded). */
+  readonly fellBack?: boolean
 }
 
 /** A finished match: its moves, each member's result, and whether a request failed (then it stays resumable). */
@@ -178,6 +185,10 @@ export interface SocietyRoundOp {
   readonly decisions: number
   readonly stats: string
   readonly asked: string | null
+  /** The option mass of each shared request the round drew from (request key, mass), stored on the request. */
+  readonly masses?: ReadonlyArray<readonly [string, number]>
+  /** Decisions whose shared question got no usable distribution, so the agent asked on its own. */
+  readonly degraded?: number
 }
 
 export type WriteOp = { readonly _tag: "Request"; readonly row: RequestRow } | MatchResult | AnswerPage | SocietyRoundOp
@@ -352,6 +363,12 @@ export const makeStatements = (db: RunDb) => {
     return id
   }
 
+  // A move's or a society state's option mass, on its request (a request not stored is left alone).
+  const massOfKey = (key: string, mass: number) => {
+    const id = ids.get(key) ?? (requestIdOf.get(key) as number | undefined)
+    if (id !== undefined && !Number.isNaN(mass)) setRequestMass.run(mass, id)
+  }
+
   let insertRound: ReturnType<typeof societyRoundInserter> | null = null
   interface StepDelta { pending: number; done: number; failedUnits: number; answers: number; failed: number; missing: number; degraded: number }
   const writeBatch = db.transaction((ops: ReadonlyArray<WriteOp>): BatchCounts => {
@@ -382,7 +399,9 @@ export const makeStatements = (db: RunDb) => {
         if (!op.failed) {
           insertRound ??= societyRoundInserter(db)
           insertRound(op)
+          for (const [key, mass] of op.masses ?? []) massOfKey(key, mass)
           d.answers += op.decisions
+          d.degraded += op.degraded ?? 0
         }
         unitMoved(d, op.redo, op.failed)
         continue
@@ -405,6 +424,8 @@ export const makeStatements = (db: RunDb) => {
             d.answers++
             if (m.error !== null) d.failed++
             if (m.value === null) d.missing++
+            if (m.fellBack === true) d.degraded++
+            if (m.requestKey !== null && m.mass !== undefined && m.mass !== null) massOfKey(m.requestKey, m.mass)
           })
           op.results.forEach((r, member) =>
             insertResult.run(step, members[member]!, matchId, member, r.status, r.payoff, JSON.stringify(r.details))

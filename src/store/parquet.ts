@@ -261,3 +261,28 @@ export const openParquetWriter = async (outDir: string) => {
 }
 
 export type ParquetWriter = Awaited<ReturnType<typeof openParquetWriter>>
+
+/**
+ * One Parquet file of several, each row led by an INTEGER `seed` column (an ensemble's answers or scores): the
+ * inputs' rows in the order given, matched by column name (an enum column whose members differ between inputs
+ * becomes text). Written under a temporary name and renamed when complete; returns the row count.
+ */
+export const concatParquet = async (inputs: ReadonlyArray<{ readonly seed: number; readonly file: string }>, file: string): Promise<number> => {
+  const instance = await DuckDBInstance.create(":memory:", { preserve_insertion_order: "true" })
+  const connection = await instance.connect()
+  const tmp = `${file}.partial`
+  try {
+    const parts = inputs.map((x) => `SELECT ${Math.trunc(x.seed)}::INTEGER AS seed, * FROM read_parquet(${sqlString(x.file)})`)
+    await connection.run(`COPY (${parts.join(" UNION ALL BY NAME ")}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`)
+    const reader = await connection.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(tmp)})`)
+    const rows = Number(reader.getRowObjects()[0]!["n"])
+    fs.renameSync(tmp, file)
+    return rows
+  } catch (e) {
+    fs.rmSync(tmp, { force: true })
+    throw e
+  } finally {
+    connection.closeSync()
+    instance.closeSync()
+  }
+}

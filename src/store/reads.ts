@@ -1,4 +1,5 @@
 import type { RequestRow, RunDb } from "./RunStore.js"
+import { iterateSocietyRounds } from "./society.js"
 import { decodeDist, formatDist, NO_VALUE, SCORING_MODES, scoringCode, sharedDistCode, type ScoringCode } from "./encoding.js"
 
 /**
@@ -524,6 +525,12 @@ export const readGameMoves = (db: RunDb, step: number): Array<GameMoveRow> =>
     )
     .all(step) as Array<GameMoveRow>
 
+/** A game step's mean decision value per round and decision, with how many moves made it (moves without a value left out). */
+export const readRoundMeans = (db: RunDb, step: number): Array<{ readonly round: number; readonly decision: string; readonly mean: number; readonly n: number }> =>
+  db
+    .prepare(`SELECT round, decision, avg(value) AS mean, count(*) AS n FROM moves WHERE step = ? AND value IS NOT NULL GROUP BY round, decision ORDER BY decision, round`)
+    .all(step) as Array<{ round: number; decision: string; mean: number; n: number }>
+
 /** Each agent's mean decision value per decision on a game step (decisions without a value left out). */
 export const readMoveMeans = (db: RunDb, step: number): Array<{ readonly agent_id: number; readonly decision: string; readonly mean: number }> =>
   db
@@ -549,6 +556,8 @@ export interface MoveExportRow {
   readonly request_key: string | null
   readonly attempts: number
   readonly error: string | null
+  /** The option mass of the move's shared request (null: none measured, or a store without the column). */
+  readonly mass: number | null
 }
 
 /** Every move of every game step with its agent's condition, ordered by step, match and move. */
@@ -556,7 +565,8 @@ export const iterateMoves = (db: RunDb): IterableIterator<MoveExportRow> =>
   db
     .prepare(
       `SELECT mv.step, mv.match_id, mv.round, mv.seq, mv.agent_id, c.condition, c.value_code AS primed_value, mv.member, mv.role,
-              mv.decision, mv.value, mv.label, CASE WHEN @synthetic THEN 'synthetic' ELSE mv.scoring END AS scoring, coalesce(mv.raw, r.text) AS raw, mv.dist, mv.request_key, mv.attempts, mv.error
+              mv.decision, mv.value, mv.label, CASE WHEN @synthetic THEN 'synthetic' ELSE mv.scoring END AS scoring, coalesce(mv.raw, r.text) AS raw, mv.dist, mv.request_key, mv.attempts, mv.error,
+              ${hasMassColumn(db) ? "r.mass" : "NULL"} AS mass
        FROM moves mv JOIN agents ag ON ag.agent_id = mv.agent_id JOIN conditions c ON c.condition_idx = ag.condition_idx
        LEFT JOIN requests r ON r.key = mv.request_key
        ORDER BY mv.step, mv.match_id, mv.seq`
@@ -672,7 +682,51 @@ export const readMethodTotals = (db: RunDb, threshold: number): { readonly metho
   for (const g of db.prepare(`SELECT scoring, count(*) AS n FROM moves GROUP BY scoring`).all() as Array<{ scoring: string; n: number }>) {
     methods[g.scoring] = (methods[g.scoring] ?? 0) + g.n
   }
+  // Game moves drawn from a shared logprob (or constrained) distribution of low option mass.
+  if (hasMassColumn(db) && !synthetic) {
+    lowMass += db.prepare(
+      `SELECT count(*) FROM moves mv JOIN requests r ON r.key = mv.request_key WHERE mv.scoring IN ('logprob', 'constrained') AND r.mass < ?`
+    ).pluck().get(threshold) as number
+  }
+  const society = readSocietyMethods(db, threshold, synthetic)
+  for (const [m, n] of Object.entries(society.methods)) methods[m] = (methods[m] ?? 0) + n
+  return { methods, lowMass: lowMass + society.lowMass }
+}
+
+/**
+ * Society decisions per scoring method, and those drawn from a shared distribution of option mass below
+ * `threshold`. A round without asked states was answered by the theory model (synthetic) or by each agent on its own
+ * (sample); states of stores made before methods were recorded are not counted.
+ */
+const readSocietyMethods = (db: RunDb, threshold: number, synthetic: boolean) => {
+  const methods: Record<string, number> = {}
+  let lowMass = 0
+  const add = (m: string, n: number) => void (methods[m] = (methods[m] ?? 0) + n)
+  for (const r of iterateSocietyRounds(db)) {
+    if (r.asked === null) {
+      if (r.decisions > 0) add(synthetic ? "synthetic" : "sample", r.decisions)
+      continue
+    }
+    for (const e of r.asked) {
+      if (e.agents === undefined) continue
+      const m = e.method ?? "logprob"
+      add(m, e.agents)
+      if ((m === "logprob" || m === "constrained") && typeof e.mass === "number" && e.mass < threshold) lowMass += e.agents
+    }
+  }
   return { methods, lowMass }
+}
+
+/** Every society state (round × condition × observation) whose option mass was measured, as mass rows. */
+const readSocietyMassRows = (db: RunDb): Array<MassRow> => {
+  const rows: Array<MassRow> = []
+  for (const r of iterateSocietyRounds(db)) {
+    for (const e of r.asked ?? []) {
+      if (typeof e.mass !== "number") continue
+      rows.push({ step: r.step, itemId: `round ${r.round}, observation ${e.observation}`, condition: e.condition, mass: e.mass, method: e.method ?? "logprob", answers: e.agents ?? 0 })
+    }
+  }
+  return rows
 }
 
 /** One shared question (condition × item of a questionnaire step) whose first-token option mass was measured. */
@@ -718,5 +772,13 @@ export const readMassRows = (db: RunDb): ReadonlyArray<MassRow> => {
       }
     }
   }
-  return [...found.values()].sort((a, b) => a.mass - b.mass || a.step - b.step || a.itemId.localeCompare(b.itemId))
+  // Game decisions: a shared request is one decision of one round asked in one condition.
+  const moves = db.prepare(
+    `SELECT mv.step, mv.decision, mv.round, mv.scoring AS method, c.condition, r.mass, count(*) AS answers
+     FROM moves mv JOIN requests r ON r.key = mv.request_key JOIN agents ag ON ag.agent_id = mv.agent_id
+     JOIN conditions c ON c.condition_idx = ag.condition_idx
+     WHERE r.mass IS NOT NULL GROUP BY mv.step, mv.request_key, mv.scoring, c.condition`
+  ).all() as Array<{ step: number; decision: string; round: number; method: string; condition: string; mass: number; answers: number }>
+  const gameRows = moves.map((m) => ({ step: m.step, itemId: `${m.decision}, round ${m.round}`, condition: m.condition, mass: m.mass, method: m.method, answers: m.answers }))
+  return [...found.values(), ...gameRows, ...readSocietyMassRows(db)].sort((a, b) => a.mass - b.mass || a.step - b.step || a.itemId.localeCompare(b.itemId))
 }

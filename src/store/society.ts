@@ -100,6 +100,37 @@ export const readSocietyStats = (db: RunDb, step: number): Array<{ readonly roun
         stats: JSON.parse(s) as Record<string, unknown>
       }))
 
+/**
+ * One shared question of a model round, as stored in `society_rounds.asked`: the condition and observation code
+ * asked, its request (null: no shared method gave a distribution and each agent asked on its own), the distribution
+ * drawn from, and — since methods are recorded — its method, option mass (null: none measured) and the agents
+ * that drew from it. Entries of older stores lack the last three (they were all logprob).
+ */
+export interface AskedState {
+  readonly condition: string
+  readonly observation: number
+  readonly key: string | null
+  readonly dist: ReadonlyArray<number> | null
+  readonly method?: string
+  readonly mass?: number | null
+  readonly agents?: number
+}
+
+/** One stored round's asked states (null: none were asked, or no such round). */
+export const readSocietyAsked = (db: RunDb, step: number, round: number): ReadonlyArray<AskedState> | null => {
+  const a = db.prepare(`SELECT asked FROM society_rounds WHERE step = ? AND round = ?`).pluck().get(step, round) as string | null | undefined
+  return a === null || a === undefined ? null : (JSON.parse(a) as Array<AskedState>)
+}
+
+/** Every stored round after the start, with its decisions (from its statistics) and its asked states (null: none). */
+export function* iterateSocietyRounds(db: RunDb): Generator<{ readonly step: number; readonly round: number; readonly decisions: number; readonly asked: ReadonlyArray<AskedState> | null }> {
+  if (!hasSocietyTables(db)) return
+  for (const r of db.prepare(`SELECT step, round, stats, asked FROM society_rounds WHERE round >= 1 ORDER BY step, round`).iterate() as Iterable<{ step: number; round: number; stats: string; asked: string | null }>) {
+    const decisions = (JSON.parse(r.stats) as { decisions?: number }).decisions ?? 0
+    yield { step: r.step, round: r.round, decisions, asked: r.asked === null ? null : (JSON.parse(r.asked) as Array<AskedState>) }
+  }
+}
+
 /** Bytes the society tables take in the store file (dbstat when SQLite has it; null otherwise). */
 export const societyBytes = (db: RunDb): number | null => {
   try {

@@ -177,6 +177,8 @@ export const reduce = (s: Snapshot, e: RunEvent): Snapshot => {
       return { ...s, stats: e.stats }
     case "Society":
       return { ...s, society: e.lines }
+    case "Experiments":
+      return { ...s, experiments: e.lines }
     case "Paused":
       if (isFinished(s) || s.status === "stopping") return s
       return {

@@ -88,6 +88,8 @@ export interface Snapshot {
   readonly stats: LiveStats | null
   /** A society step's live lines (headline statistic by round and condition, human figure, lattice map); null without one. */
   readonly society?: ReadonlyArray<string> | null
+  /** Experiments: each one's arms side by side, arm means and the live effect with its interval; null without one. */
+  readonly experiments?: ReadonlyArray<string> | null
   readonly ui: { readonly panel: Panel; readonly width: number; readonly height: number }
   /** A line for the user (e.g. how to resume after `q`). */
   readonly message: string | null
@@ -130,6 +132,7 @@ export type RunEvent =
     } & RunCounts)
   | { readonly _tag: "Stats"; readonly stats: LiveStats }
   | { readonly _tag: "Society"; readonly lines: ReadonlyArray<string> }
+  | { readonly _tag: "Experiments"; readonly lines: ReadonlyArray<string> }
   | { readonly _tag: "Paused"; readonly paused: boolean; readonly atMs: number }
   | { readonly _tag: "Stopping"; readonly atMs: number; readonly message: string }
   | { readonly _tag: "Finished"; readonly atMs: number; readonly status: "complete" | "incomplete" | "interrupted"; readonly message: string }

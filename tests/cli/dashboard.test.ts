@@ -176,13 +176,13 @@ describe.skipIf(!hasTmux)("the live dashboard in a terminal (tmux)", () => {
   }, 120_000)
 
   /** Runs a synthetic study to its end in a 120×45 tmux window; the exit code and the last screen. */
-  const runToEnd = async (name: string, env: string, agents: number) => {
+  const runToEnd = async (name: string, env: string, agents: number, spec = "scenarios/default-study.yaml") => {
     const runs = tempDir(`dashboard-${name}`)
     const session = `valuesim-test-${name}-${process.pid}`
     const marker = path.join(runs, "exit-code")
     tmux(
       "new-session", "-d", "-s", session, "-x", "120", "-y", "45",
-      `cd ${ROOT} && ${env} ${process.execPath} ${BIN} run scenarios/default-study.yaml --agents ${agents} --runs-dir ${runs}; echo $? > ${marker}; sleep 60`
+      `cd ${ROOT} && ${env} ${process.execPath} ${BIN} run ${spec} --agents ${agents} --runs-dir ${runs}; echo $? > ${marker}; sleep 60`
     )
     try {
       await waitFor(session, () => fs.existsSync(marker) && fs.readFileSync(marker, "utf8").trim() !== "", "the run to finish")
@@ -205,6 +205,13 @@ describe.skipIf(!hasTmux)("the live dashboard in a terminal (tmux)", () => {
     expect(last).toMatch(/^S_V \d\.\d\d \[/m)
     expect(last).toMatch(/^result: S_V = \d\.\d{3}/m)
     expect(last).toMatch(/^next: .*valuesim report /m)
+  }, 90_000)
+
+  it("shows an experiment's arms side by side with the live effect and its interval (issue 24)", async () => {
+    const { code, last } = await runToEnd("experiment", NOT_CI, 60, "examples/09-policy-experiment/study.yaml")
+    expect(code).toBe("0")
+    expect(last).toContain("experiment congestion-charge (within agents, paired)")
+    expect(last).toMatch(/^\s+support\s+loss \d\.\d\d \(n 60\)\s+gain \d\.\d\d \(n 60\)\s+│ gain − loss [+-]\d\.\d\d \[[+-]\d\.\d\d, [+-]\d\.\d\d\] \(60 pairs\)/m)
   }, 90_000)
 
   it("prints plain progress lines in CI even with a terminal (ink would draw only the last frame)", async () => {

@@ -94,7 +94,7 @@ describe("games on the synthetic backend", () => {
     const e = await runCli(["export", dirs[0]!, "--format", "csv", "--out", out])
     expect(e.code, e.stderr).toBe(0)
     const moves = fs.readFileSync(path.join(out, "moves.csv"), "utf8").trim().split("\n")
-    expect(moves[0]).toBe("step,game,match_id,round,seq,agent_id,condition,primed_value,member,role,decision,value,label,scoring,raw,dist,request_key,attempts,error,backend,model,arm")
+    expect(moves[0]).toBe("step,game,match_id,round,seq,agent_id,condition,primed_value,member,role,decision,value,label,scoring,raw,dist,method,mass,request_key,attempts,error,backend,model,arm")
     expect(moves[1]).toMatch(/,synthetic,synthetic-theory-v1,$/) // no arm outside experiments
     expect(moves).toHaveLength(1 + 30) // an offer and a response per pair
     const results = fs.readFileSync(path.join(out, "game_results.csv"), "utf8").trim().split("\n")

@@ -23,6 +23,20 @@ describe("valuesim report", () => {
     return runDir
   }
 
+  it("the run's closing line prints the S_V, CI and chance level the report prints for the same baseline", async () => {
+    const r = await runCli(["run", "scenarios/default-study.yaml", "--agents", "200", "--seed", "5", "--runs-dir", runs])
+    expect(r.code, r.stderr).toBe(0)
+    const line = r.stdout.split("\n").find((l) => l.startsWith("result: S_V"))!
+    const m = /S_V = ([\d.]+) \(95 % CI ([\d.]+)–([\d.]+); chance level ([\d.]+) \(95th percentile ([\d.]+)\)\) against (.*), 200 respondents/.exec(line)
+    expect(m, line).not.toBeNull()
+    const dir = /run folder: (\S+)/.exec(r.stderr + r.stdout)![1]!
+    const j = await runCli(["report", dir, "--format", "json"])
+    const c = (JSON.parse(j.stdout) as Report).valueStructure!.structureComparisons.find((x) => x.baseline.title === m![6])!
+    expect(c, m![6]).toBeDefined()
+    const f3 = (x: number | null | undefined) => (x ?? NaN).toFixed(3)
+    expect(m!.slice(1, 6)).toEqual([f3(c.sv), f3(c.bootstrap.ci.lower), f3(c.bootstrap.ci.upper), f3(c.null?.mean), f3(c.null?.q95)])
+  })
+
   it("reports the hierarchy, S_V per shipped baseline with bootstrap CI and p, and the missing behaviour baselines", async () => {
     const dir = await runOnce()
     const [a, b] = await Promise.all([runCli(["report", dir, "--format", "json"]), runCli(["report", dir, "--format", "json"])])

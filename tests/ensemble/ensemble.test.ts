@@ -3,6 +3,9 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { acrossSeedsOf } from "../../src/ensemble/acrossSeeds.js"
 import { lastJson, runCli, tempDir } from "../helpers/cli.js"
+import { asyncBufferFromFile, parquetReadObjects } from "hyparquet"
+
+const readParquet = async (file: string) => (await parquetReadObjects({ file: await asyncBufferFromFile(file) })) as Array<Record<string, unknown>>
 
 /** Ensembles across seeds (issue 22 item 6): one study replicated over three seeds, summarised and exported together. */
 describe("valuesim run --seeds: an ensemble across seeds", () => {
@@ -38,6 +41,26 @@ describe("valuesim run --seeds: an ensemble across seeds", () => {
     expect(lines[0]!.split(",")[0]).toBe("seed")
     expect(new Set(lines.slice(1).map((l) => l.split(",")[0]))).toEqual(new Set(["1", "2", "3"]))
     expect(lines.length - 1).toBe(3 * 30 * 10)
+
+    // Parquet: the same rows, the seed column first (read back with hyparquet, apart from DuckDB that wrote it)
+    const pq = path.join(runs, "export-parquet")
+    const xp = await runCli(["export", e.ensembleDir, "--format", "parquet", "--out", pq])
+    expect(xp.code, xp.stderr).toBe(0)
+    const rows = await readParquet(path.join(pq, "answers.parquet"))
+    expect(rows).toHaveLength(3 * 30 * 10)
+    expect(Object.keys(rows[0]!)[0]).toBe("seed")
+    expect(rows.map((r) => Number(r["seed"]))).toEqual(lines.slice(1).map((l) => Number(l.split(",")[0])))
+
+    // HTML: one page, the statistics across seeds first (table and the seeds' plot), then each seed's report
+    const html = await runCli(["report", e.ensembleDir, "--format", "html", "--bootstrap-iterations", "20", "--permutations", "50"])
+    expect(html.code, html.stderr).toBe(0)
+    const page = fs.readFileSync(path.join(e.ensembleDir, "report.html"), "utf8")
+    expect(page).toContain("Headline statistics across 3 seeds")
+    expect(page).toContain(`${sv.mean.toFixed(3)}`)
+    expect(page.match(/<svg /g)!.length).toBeGreaterThan(3)
+    for (const seed of [1, 2, 3]) expect(page).toContain(`<article id="seed-${seed}">`)
+    expect(page).toContain("synthetic backend")
+    expect(page).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/)
 
     // the same command with --out continues the folder: every replicate is reused
     const again = await runCli(["run", "tests/fixtures/mini-values.yaml", "--agents", "30", "--seeds", "1,2,3", "--out", e.ensembleDir, "--no-tui", "--json"])

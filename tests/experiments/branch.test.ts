@@ -1,3 +1,4 @@
+import Sqlite from "better-sqlite3"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -99,5 +100,70 @@ describe("branch", () => {
       expect(r.stderr.trim().split("\n"), r.stderr).toHaveLength(1)
     }
     expect(fs.readdirSync(runs)).toHaveLength(1)
+  })
+
+  it("--arm answers every arm step of a later experiment in one arm, by the same agents, paired with the parent", async () => {
+    const file = path.join(dir, "arm.yaml")
+    const study = fs
+      .readFileSync(writeStudy(), "utf8")
+      .replace("backend: { kind: openai, model: fake-model, scoring: logprob }", "backend: { kind: synthetic }")
+      .replace("    arms:", "    assignment: between\n    arms:")
+      .replace("the centre became cleaner.\" }", "the centre became cleaner.\" }\n        theory_shift: 3")
+    fs.writeFileSync(file, study)
+    const runs = path.join(dir, "runs-arm")
+    const parent = await runCli(["run", file, "--json", "--no-tui", "--runs-dir", runs])
+    expect(parent.code, parent.stderr).toBe(0)
+    const parentDir = String(lastJson(parent.stdout)["runDir"])
+    for (const [args, field] of [[["--arm", "nope"], "--arm"], [["--arm", "gain", "--from-step", "3"], "--from-step"]] as const) {
+      const r = await runCli(["branch", parentDir, "--from-step", "1", ...args, "--runs-dir", runs])
+      expect(r.code, r.stderr).toBe(2)
+      expect(r.stderr.trim().split("\n"), r.stderr).toHaveLength(1)
+      expect(r.stderr).toContain(field)
+    }
+    expect(fs.readdirSync(runs)).toHaveLength(1)
+    const child = await runCli(["branch", parentDir, "--from-step", "1", "--arm", "gain", "--seed", "5", "--json", "--no-tui", "--runs-dir", runs])
+    expect(child.code, child.stderr).toBe(0)
+    const childDir = String(lastJson(child.stdout)["runDir"])
+    const r = await runCli(["report", childDir, "--paired-with", parentDir, "--format", "json"])
+    expect(r.code, r.stderr).toBe(0)
+    const rep = JSON.parse(r.stdout) as Report
+    // The child is one arm: no contrast of its own; the pairing with the parent carries the effect.
+    expect(rep.experiments ?? []).toEqual([])
+    const later = rep.pairedWith!.steps.filter((st) => !st.reused)
+    expect(later.map((st) => [st.arm, st.parentArm ?? st.arm])).toEqual([["gain", "loss"], ["gain", "gain"]])
+    // The same agents answer each step as in the parent (between: about half each), so every one is paired.
+    const n = later[0]!.outcomes[0]!.n
+    expect(n).toBeGreaterThan(10)
+    expect(n + later[1]!.outcomes[0]!.n).toBe(40)
+    // The planted shift of gain over loss shows in the loss agents' change; the gain agents only redraw.
+    const support = (i: number) => later[i]!.outcomes.find((o) => o.outcome === "support")!
+    expect(support(0).ci.lower!).toBeGreaterThan(0)
+    expect(support(1).ci.lower!).toBeLessThan(0.5)
+    const text = await runCli(["report", childDir, "--paired-with", parentDir])
+    expect(text.stdout).toContain("[loss → gain]")
+  })
+
+  it("a game parameter or an arm of the punishment experiment: flags read as true/false, unworded decisions refused", async () => {
+    const runs = path.join(dir, "runs-pg")
+    const study = path.join(ROOT, "scenarios", "experiments", "public-goods-punishment.study.yaml")
+    const parent = await runCli(["run", study, "--agents", "8", "--json", "--no-tui", "--runs-dir", runs])
+    expect(parent.code, parent.stderr).toBe(0)
+    const parentDir = String(lastJson(parent.stdout)["runDir"])
+    // Punishment switched on in the arm without it: its file has no wording for the punishment decision.
+    const bad = await runCli(["branch", parentDir, "--from-step", "0", "--param", "punishment=true", "--runs-dir", runs])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr.trim().split("\n"), bad.stderr).toHaveLength(1)
+    expect(bad.stderr).toContain('asks "punish"')
+    expect(fs.readdirSync(runs)).toHaveLength(1)
+    // The same rule change through the arm that words it, and a harsher punishment ratio on top.
+    const child = await runCli(["branch", parentDir, "--from-step", "0", "--arm", "punishment", "--param", "punishment_impact=4", "--json", "--no-tui", "--runs-dir", runs])
+    expect(child.code, child.stderr).toBe(0)
+    const childDir = String(lastJson(child.stdout)["runDir"])
+    const db = new Sqlite(path.join(childDir, "run.sqlite"), { readonly: true })
+    const punishSteps = db.prepare(`SELECT DISTINCT step FROM moves WHERE decision = 'punish' ORDER BY step`).pluck().all()
+    const spec = JSON.parse(db.prepare(`SELECT value FROM manifest WHERE key = 'spec'`).pluck().get() as string) as { steps: Array<{ game: { params: Record<string, unknown> } }> }
+    db.close()
+    expect(punishSteps).toEqual([0, 1])
+    expect(spec.steps.map((st) => [st.game.params["punishment"], st.game.params["punishment_impact"]])).toEqual([[true, 4], [true, 4]])
   })
 })

@@ -47,4 +47,37 @@ describe("classic experiments", () => {
     const text = await runCli(["report", runDir])
     expect(text.stdout).toMatch(/Humans: 0\.500 \[0\.403, 0\.597\]/)
   })
+
+  it("punishment in repeated public goods: contributions per round by arm, the effect, and the human figure said to be unavailable", async () => {
+    const r = await runCli(["run", "scenarios/experiments/public-goods-punishment.study.yaml", "--agents", "48", "--json", "--no-tui", "--runs-dir", dir])
+    expect(r.code, r.stderr).toBe(0)
+    const runDir = String(lastJson(r.stdout)["runDir"])
+    const rep = await runCli(["report", runDir, "--format", "json"])
+    expect(rep.code, rep.stderr).toBe(0)
+    const e = (JSON.parse(rep.stdout) as Report).experiments![0]!
+    expect([e.id, e.assignment, e.control]).toEqual(["public-goods-punishment", "within", "none"])
+    const o = e.outcomes.find((x) => x.outcome === "contribute")!
+    expect([o.control, o.treatment, o.paired, o.n]).toEqual(["none", "punishment", true, 48])
+    // The theory model's deterrence: agents who were punished give more in later rounds.
+    expect(o.ci.lower!).toBeGreaterThan(0)
+    expect(o.human).toBeUndefined()
+    expect(o.humanUnavailable!.file).toBe(path.join("human-baselines", "experiments", "unavailable.yaml"))
+    const rounds = e.byRound!.filter((x) => x.decision === "contribute")
+    expect(rounds.map((x) => x.round)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    for (const x of rounds) expect(x.n).toEqual({ none: 48, punishment: 48 })
+    // Punishment points exist in the punishment arm only: 3 per agent and round.
+    const punish = e.byRound!.filter((x) => x.decision === "punish")
+    expect(punish.every((x) => x.means["none"] === null && x.n["punishment"] === 48 * 3)).toBe(true)
+    // Every punishment move is stored and exported with its target in the label.
+    const out = path.join(dir, "export")
+    const ex = await runCli(["export", runDir, "--format", "csv", "--out", out])
+    expect(ex.code, ex.stderr).toBe(0)
+    const moves = fs.readFileSync(path.join(out, fs.readdirSync(out).find((f) => f.startsWith("moves"))!), "utf8").split("\n")
+    const punishRows = moves.filter((l) => l.includes(",punish,"))
+    expect(punishRows).toHaveLength(48 * 3 * 10)
+    expect(punishRows.every((l) => /assign \d+ of 10 to member [0-3]/.test(l) && l.includes("punishment"))).toBe(true)
+    const text = (await runCli(["report", runDir])).stdout
+    expect(text).toContain("contribute: mean per round, by arm")
+    expect(text.replace(/\s+/g, " ")).toContain("Humans: unavailable")
+  })
 })

@@ -33,7 +33,14 @@ describe("gameParamProblems", () => {
       endowment: 20,
       multiplier: 1.6,
       conditional_slope: 2,
-      step: 1
+      step: 1,
+      punishment: false,
+      punishment_cost: 1,
+      punishment_impact: 3,
+      max_punishment: 10,
+      punishment_base: -4,
+      punishment_slope: 6,
+      deterrence: 3
     })
     expect(PRISONERS_DILEMMA_DEFAULTS).toEqual({
       rounds: 1,

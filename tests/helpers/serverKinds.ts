@@ -38,9 +38,11 @@
  * and `retry-after-ms`. `quotaAfter: n` answers every request after the n-th with 429 `insufficient_quota`.
  *
  * The model behind every kind is the fake server's (`answerFor`: a known distribution per prompt). What it
- * writes first and how long it thinks are stated assumptions of these tests, not server contracts.
+ * writes first and how long it thinks are stated assumptions of these tests, not server contracts. Asked for
+ * stated probabilities (the request of src/scoring/stated.ts, which names the keys it wants), it states a
+ * distribution over exactly those keys, drawn from a hash of the question, as one JSON object in a fence.
  */
-import { answerFor, completionBody, MODEL, messagesOf, startFakeServer, type FakeServer, type FakeServerOptions, type ProfileReply } from "./fakeOpenAiServer.js"
+import { answerFor, completionBody, fnv1a, MODEL, messagesOf, prng, startFakeServer, type FakeServer, type FakeServerOptions, type ProfileReply } from "./fakeOpenAiServer.js"
 
 export const SERVER_KINDS = ["openai-chat", "openai-reasoning", "anthropic", "gemini", "vllm", "ollama", "llamacpp", "thinking"] as const
 export type ServerKind = (typeof SERVER_KINDS)[number]
@@ -81,10 +83,32 @@ const openAiError = (status: number, message: string, type: string, param: strin
   body: { error: { message, type, param, code } }
 })
 
+/**
+ * The model's stated probabilities when the last user turn asks for them (src/scoring/stated.ts names the keys as
+ * `{"0": p1, "1": p2, …}`), else null: the keys asked with a distribution drawn from a hash of the question, rounded
+ * to 3 decimals (the last takes the rest, so they add up to 1).
+ */
+export const statedAnswer = (messages: ReadonlyArray<{ readonly role: string; readonly content: string }>, model: string): string | null => {
+  const last = [...messages].reverse().find((m) => m.role === "user")?.content ?? ""
+  if (!/Do not pick a single option|could not be used/.test(last)) return null
+  const keys = [...new Set([...last.matchAll(/"([^"]+)": p\d+/g)].map((m) => m[1]!))]
+  if (keys.length < 2) return null
+  const rand = prng(fnv1a(`stated:${model}\n${messages.map((m) => `${m.role}:${m.content}`).join("\n")}`))
+  const w = keys.map(() => Math.exp(3 * rand()))
+  const total = w.reduce((a, x) => a + x, 0)
+  const p = w.map((x) => Math.round((1000 * x) / total) / 1000)
+  p[p.length - 1] = Math.max(0, Math.round(1000 * (1 - p.slice(0, -1).reduce((a, x) => a + x, 0))) / 1000)
+  return "```json\n" + JSON.stringify(Object.fromEntries(keys.map((k, i) => [k, p[i]]))) + "\n```"
+}
+
 /** The default answer of the model behind every kind, shaped as an OpenAI chat completion. */
 const answer = (body: unknown, n: number, withLogprobs: boolean) => {
   const b = bodyOf(body)
-  const { content, top } = answerFor(messagesOf(body), typeof b["model"] === "string" ? b["model"] : MODEL)
+  const model = typeof b["model"] === "string" ? b["model"] : MODEL
+  const stated = statedAnswer(messagesOf(body), model)
+  const found = answerFor(messagesOf(body), model)
+  const content = stated ?? found.content
+  const top = found.top
   const full = completionBody(withLogprobs ? body : { ...b, logprobs: false }, content, top, 1_700_000_000, n) as {
     choices: Array<{ message: Record<string, unknown>; logprobs: unknown; finish_reason: string }>
     usage: Record<string, unknown>

@@ -127,12 +127,42 @@ describe("constrained scoring against a model that opens with ** / Answer / a sp
     expect(Math.abs(acc.varianceRatio - 1)).toBeLessThan(0.05)
   }, 120_000)
 
-  it("batch prepare refuses constrained scoring with one clear message, writing nothing", async () => {
+  it("batches: a constrained batch (answered as `vllm run-batch` would, by the server) ends with the online run's answers", async () => {
+    const study = [...args(opener.url, 20).filter((a) => a !== "--json" && a !== "--no-cache"), "--scoring", "constrained"]
+    const online = await runCli(["run", ...study, "--no-tui", "--json", "--no-cache", "--runs-dir", tempDir("constrained-online")])
+    expect(online.code, online.stderr).toBe(0)
     const runs = tempDir("constrained-batch")
     const out = tempDir("constrained-batch-out")
-    const r = await runCli(["batch", "prepare", "scenarios/vsq40.yaml", "--agents", "4", "--backend", "openai", "--model", "fake-model", "--scoring", "constrained", "--runs-dir", runs, "--out", out])
-    expect(r.code).toBe(2)
-    expect(r.stderr).toContain("--scoring constrained is not batched yet")
-    expect(fs.readdirSync(out)).toEqual([])
-  }, 60_000)
+    const prep = await runCli(["batch", "prepare", ...study, "--runs-dir", runs, "--out", out, "--json"])
+    expect(prep.code, prep.stderr).toBe(0)
+    const { runDir, files } = lastJson(prep.stdout) as { runDir: string; files: Array<string> }
+    const lines = files.flatMap((f) => fs.readFileSync(f, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { custom_id: string; body: Record<string, unknown> }))
+    expect(lines.length).toBeGreaterThan(0)
+    expect(lines.every((l) => "response_format" in l.body && l.body["logprobs"] === true)).toBe(true)
+    // Each line's body sent to the server as it stands, its reply written as an output line.
+    const output = await Promise.all(
+      lines.map(async (l, i) => {
+        const res = await fetch(`${opener.url}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(l.body) })
+        return JSON.stringify({ id: `batch_req_${i}`, custom_id: l.custom_id, response: { status_code: res.status, request_id: `r${i}`, body: await res.json() }, error: null })
+      })
+    )
+    const outFile = `${out}/output.jsonl`
+    fs.writeFileSync(outFile, output.join("\n") + "\n")
+    const ingest = await runCli(["batch", "ingest", runDir, outFile, "--json"])
+    expect(ingest.code, ingest.stderr).toBe(0)
+    expect(lastJson(ingest.stdout)["status"]).toBe("complete")
+    expect(lastJson(ingest.stdout)["degradedLines"]).toBe(0)
+    const answers = async (dir: string) => {
+      const x = tempDir("constrained-batch-export")
+      expect((await runCli(["export", dir, "--format", "csv", "--out", x])).code).toBe(0)
+      const rows = fs.readFileSync(`${x}/answers.csv`, "utf8").trim().split("\n").map((l) => l.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.map((c) => c.replace(/,$/, "")))
+      const keep = rows[0]!.flatMap((h, i) => (["agent_id", "item_id", "value", "method"].includes(h) ? [i] : []))
+      expect(keep).toHaveLength(4)
+      return rows.map((r) => keep.map((i) => r[i]).join(","))
+    }
+    const batched = await answers(runDir)
+    expect(batched).toHaveLength(20 * 40 + 1)
+    expect(batched.filter((r) => r.endsWith(",constrained"))).toHaveLength(20 * 40)
+    expect(batched).toEqual(await answers(String(lastJson(online.stdout)["runDir"])))
+  }, 120_000)
 })

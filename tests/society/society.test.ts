@@ -135,10 +135,12 @@ describe("society: networked prisoner's dilemma", () => {
     const e = await runCli(["export", runDir, "--format", "csv", "--out", out])
     expect(e.code, e.stderr).toBe(0)
     const edges = fs.readFileSync(path.join(out, "edges.csv"), "utf8").trim().split("\n")
-    expect(edges[0]).toBe("step,society,source,target")
+    expect(edges[0]).toBe("step,society,source,target,from_round,to_round")
     expect(edges.length - 1).toBe(300 * 4)
+    // A static network: every tie from the first round (a PD starts at round 1) to the end.
+    expect(edges.slice(1).every((l) => l.endsWith(",1,"))).toBe(true)
     const rows = fs.readFileSync(path.join(out, "society.csv"), "utf8").trim().split("\n")
-    expect(rows[0]).toBe("step,society,round,agent_id,condition,action,label,degree,neighbours_acting,payoff")
+    expect(rows[0]).toBe("step,society,round,agent_id,condition,action,label,degree,neighbours_acting,payoff,method,mass")
     expect(rows.length - 1).toBe(300 * 20)
     // A row's payoff is the PD matrix summed over its ties: cooperating neighbours pay R (or T), the others S (or P).
     const [, , , , , action, , degree, acting, payoff] = rows[1]!.split(",")
@@ -216,6 +218,24 @@ describe("society: opinions, diffusion and sample scoring", () => {
     expect(resumed.code, resumed.stderr).toBe(0)
     expect(rounds(cut).map((x) => x.actions.toString("hex"))).toEqual(rounds(full).map((x) => x.actions.toString("hex")))
     expect(rounds(cut).map((x) => x.stats)).toEqual(rounds(full).map((x) => x.stats))
+    // The exported ties are the ones each round was played on: their spells (from_round … to_round) give every
+    // agent's degree in every round of society.csv, and some ties end and begin (the starting network alone would not).
+    const out = path.join(dir, "dynamic-export")
+    const e = await runCli(["export", full, "--format", "csv", "--out", out])
+    expect(e.code, e.stderr).toBe(0)
+    const edges = fs.readFileSync(path.join(out, "edges.csv"), "utf8").trim().split("\n")
+    expect(edges[0]).toBe("step,society,source,target,from_round,to_round")
+    const spells = edges.slice(1).map((l) => l.split(",")).map(([, , u, v, a, b]) => ({ u: Number(u), v: Number(v), from: Number(a), to: b === "" ? Infinity : Number(b) }))
+    expect(spells.some((t) => t.to !== Infinity)).toBe(true)
+    expect(spells.some((t) => t.from > 0)).toBe(true)
+    const rows = fs.readFileSync(path.join(out, "society.csv"), "utf8").trim().split("\n").slice(1).map((l) => l.split(","))
+    for (const round of [1, 2, 10, 20]) {
+      const degree = new Array<number>(600).fill(0)
+      for (const t of spells) if (t.from <= round && round <= t.to) (degree[t.u]!++, degree[t.v]!++)
+      const exported = rows.filter((x) => Number(x[2]) === round).map((x) => [Number(x[3]), Number(x[7])] as const)
+      expect(exported).toHaveLength(600)
+      for (const [agent, d] of exported) expect(d, `agent ${agent} round ${round}`).toBe(degree[agent])
+    }
   })
 
   it("a branch after a society step reuses its network and rounds", async () => {

@@ -3,7 +3,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { assignArms } from "../../src/sampling/arms.js"
 import { stream } from "../../src/sampling/rng.js"
-import { betweenEffect, chiSquareSf, cochranQ, labelShuffleP, pairedEffect, signFlipP, upperIncompleteGamma } from "../../src/stats/effects.js"
+import { betweenEffect, chiSquareSf, cochranQ, labelShuffleP, normalEffect, pairedEffect, signFlipP, upperIncompleteGamma, Z95 } from "../../src/stats/effects.js"
 
 /** SciPy reference values: tests/fixtures/make_effects_reference.py (says how each was computed). */
 const ref = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "effects-reference.json"), "utf8")) as {
@@ -12,6 +12,7 @@ const ref = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "e
   chi2: Array<{ x: number; df: number; sf: number }>
   gammaincc: Array<{ a: number; x: number; q: number }>
   cochranQ: Array<{ effects: Array<number>; ses: Array<number>; q: number; df: number; p: number; pooled: number }>
+  normal: { z: number; paired: Array<{ lower: number; upper: number }>; between: Array<{ lower: number; upper: number }> }
 }
 
 const opts = (seed: number) => ({ iterations: 2000, permutations: 1 << 16, level: 0.95, rng: stream(seed, "test") })
@@ -45,6 +46,22 @@ describe("effects against SciPy", () => {
     const r = labelShuffleP(c.control, c.treatment, 20_000, stream(4, "z"), { control: c.control.map(() => 0), treatment: c.treatment.map(() => 0) })
     expect(r.exact).toBe(false)
     expect(Math.abs(r.p - c.p)).toBeLessThan(0.01)
+  })
+  it("normal-approximation intervals (the live dashboard's), paired and between", () => {
+    expect(Z95).toBeCloseTo(ref.normal.z, 14)
+    ref.signFlip.forEach((c, i) => {
+      const e = normalEffect(c.control, c.treatment, true)
+      expect([e.effect, e.se, e.n]).toEqual([expect.closeTo(c.effect, 12), expect.closeTo(c.se, 12), c.control.length])
+      expect(e.lower).toBeCloseTo(ref.normal.paired[i]!.lower, 12)
+      expect(e.upper).toBeCloseTo(ref.normal.paired[i]!.upper, 12)
+    })
+    ref.labelShuffle.forEach((c, i) => {
+      const e = normalEffect(c.control, c.treatment, false)
+      expect(e.lower).toBeCloseTo(ref.normal.between[i]!.lower, 12)
+      expect(e.upper).toBeCloseTo(ref.normal.between[i]!.upper, 12)
+      expect(e.n).toBe(c.control.length + c.treatment.length)
+    })
+    expect(Number.isNaN(normalEffect([1], [2], true).se)).toBe(true)
   })
   it("chi-square tail and the upper incomplete gamma", () => {
     for (const c of ref.chi2) expect(chiSquareSf(c.x, c.df)).toBeCloseTo(c.sf, 12)

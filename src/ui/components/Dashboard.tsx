@@ -34,6 +34,9 @@ export const footerLine = (snapshot: Snapshot): Line => {
   ]
 }
 
+/** The lines of the run's own rooms above the statistics: a society step's, then the experiments' arms side by side. */
+export const liveLines = (snapshot: Snapshot): ReadonlyArray<string> => [...(snapshot.society ?? []), ...(snapshot.experiments ?? [])]
+
 /**
  * The last frame of a finished run on its statistics panel: the run panel's head (who ran what, the status, the
  * progress of the run and of each step) above the statistics, so the screen keeps both once the run is over.
@@ -42,7 +45,7 @@ export const finalLines = (snapshot: Snapshot, width: number, height: number): A
   const run = runPanelLines(snapshot, width)
   const total = run.findIndex((l) => l[0]?.text.startsWith("total") === true)
   const head = total < 0 ? run.slice(0, 3) : run.slice(0, total + 1 + snapshot.steps.length)
-  const society = (snapshot.society ?? []).map((t): Line => [seg(t)])
+  const society = liveLines(snapshot).map((t): Line => [seg(t)])
   return [...head, [], ...society, ...statsPanelLines(snapshot.stats, width, Math.max(1, height - head.length - 1 - society.length))]
 }
 
@@ -53,6 +56,7 @@ export const finalLines = (snapshot: Snapshot, width: number, height: number): A
 export const Dashboard = ({ snapshot }: { readonly snapshot: Snapshot }) => {
   const width = Math.max(1, snapshot.ui.width)
   const bodyHeight = Math.max(1, snapshot.ui.height - 1)
+  const live = liveLines(snapshot)
   return (
     <Box flexDirection="column" width={width}>
       {snapshot.ui.panel === "stats" && snapshot.status === "complete" ? (
@@ -60,11 +64,11 @@ export const Dashboard = ({ snapshot }: { readonly snapshot: Snapshot }) => {
         <Lines lines={finalLines(snapshot, width, Math.max(1, bodyHeight - AFTER_ROWS))} width={width} height={Math.max(1, bodyHeight - AFTER_ROWS)} />
       ) : snapshot.ui.panel === "run" ? (
         <RunPanel snapshot={snapshot} width={width} height={bodyHeight} />
-      ) : snapshot.ui.panel === "stats" && snapshot.society ? (
+      ) : snapshot.ui.panel === "stats" && live.length > 0 ? (
         <Box flexDirection="column">
-          <Lines lines={snapshot.society.map((t) => [seg(t)])} width={width} height={Math.min(bodyHeight, snapshot.society.length)} />
-          {snapshot.stats !== null && bodyHeight > snapshot.society.length + 3 ? (
-            <StatsPanel stats={snapshot.stats} width={width} height={bodyHeight - snapshot.society.length} />
+          <Lines lines={live.map((t) => [seg(t)])} width={width} height={Math.min(bodyHeight, live.length)} />
+          {snapshot.stats !== null && bodyHeight > live.length + 3 ? (
+            <StatsPanel stats={snapshot.stats} width={width} height={bodyHeight - live.length} />
           ) : null}
         </Box>
       ) : snapshot.ui.panel === "stats" ? (
