@@ -1,4 +1,6 @@
 import { Effect } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { describe, expect, it } from "vitest"
@@ -180,6 +182,18 @@ describe("the capability probe", () => {
       expect(handOver["stated"]).toBeGreaterThan(0.8 * handOver["logprob"]!)
       const said = await runCli(["plan", ...args, "--scoring", "logprob"], env)
       expect(said.stdout).toContain("roughly doubles the requests")
+      // --max-cost counts the same: a budget above the logprob requests alone but below the hand-over's is refused.
+      const prices = path.join(tempDir("foresee-prices"), "prices.yaml")
+      fs.writeFileSync(prices, "kind: prices\nmodels:\n  fake-model: { input_per_million: 1000, output_per_million: 0 }\n")
+      const priced = { ...env, VALUESIM_PRICES: prices }
+      const alone = Number(lastJson((await runCli(["plan", ...args, "--scoring", "logprob", "--no-cache", "--json"], priced)).stdout)["costUsd"])
+      const both = Number(lastJson((await runCli(["plan", ...args, "--scoring", "logprob", "--json"], priced)).stdout)["costUsd"])
+      expect(both).toBeGreaterThan(1.5 * alone)
+      const sentBefore = server.requests
+      const refused = await runCli(["run", ...args, "--scoring", "logprob", "--max-cost", String((alone + both) / 2), "--runs-dir", tempDir("foresee-refused"), "--no-tui"], priced)
+      expect(refused.code).toBe(2)
+      expect(refused.stderr).toContain("--max-cost: the run is estimated at")
+      expect(server.requests).toBe(sentBefore)
 
       const before = server.requests
       const r = await runCli(["run", ...args, "--runs-dir", tempDir("foresee-runs"), "--no-tui", "--json"], env)
