@@ -81,10 +81,10 @@ describe("server kinds: what a user must set, and what happens otherwise", () =>
 
   it("OpenAI reasoning models: auto sends max_completion_tokens and no temperature and answers; logprob scoring names each flag to set; sample with a reasoning effort answers", async () => {
     const s = await start({ kind: "openai-reasoning" })
-    // auto (the default): the probe finds max_tokens, temperature and logprobs refused and no valid stated reply
-    // (this emulated model writes a number), so sample, with room to reason.
+    // auto (the default): the probe finds max_tokens, temperature and logprobs refused and valid stated
+    // probabilities, so stated, with room to reason.
     const auto = expectAnswered(await run(s, 10, []), 100)
-    expect(auto["scoring"]).toEqual({ asked: "auto", chosen: "sample" })
+    expect(auto["scoring"]).toEqual({ asked: "auto", chosen: "stated" })
     const sentByAuto = s.bodies.at(-1) as Record<string, unknown>
     expect("max_tokens" in sentByAuto || "temperature" in sentByAuto || "logprobs" in sentByAuto).toBe(false)
     expect(sentByAuto["max_completion_tokens"]).toBeGreaterThanOrEqual(AUTO_REASONING_TOKENS)
@@ -112,7 +112,7 @@ describe("server kinds: what a user must set, and what happens otherwise", () =>
 
   it("Anthropic's compatibility layer: auto finds no logprobs and answers; logprob scoring stops at the probe naming --scoring stated; sample answers", async () => {
     const s = await start({ kind: "anthropic" })
-    expect(expectAnswered(await run(s, 10, []), 100)["scoring"]).toEqual({ asked: "auto", chosen: "sample" })
+    expect(expectAnswered(await run(s, 10, []), 100)["scoring"]).toEqual({ asked: "auto", chosen: "stated" })
     const first = await run(s, 10, ["--scoring", "logprob"])
     expect(first.code).toBe(2)
     expect(first.stderr).toContain("--scoring stated")
@@ -121,7 +121,7 @@ describe("server kinds: what a user must set, and what happens otherwise", () =>
 
   it("Gemini's compatibility layer: auto reads the array-wrapped refusal of logprobs and answers; under logprob scoring it names the fix; sample answers", async () => {
     const s = await start({ kind: "gemini" })
-    expect(expectAnswered(await run(s, 10, []), 100)["scoring"]).toEqual({ asked: "auto", chosen: "sample" })
+    expect(expectAnswered(await run(s, 10, []), 100)["scoring"]).toEqual({ asked: "auto", chosen: "stated" })
     const first = await run(s, 10, ["--scoring", "logprob"])
     expect(first.code).toBe(2)
     expect(first.stderr).toContain("Logprobs is not supported for this model")
@@ -144,7 +144,7 @@ describe("server kinds: what a user must set, and what happens otherwise", () =>
     expect(expectAnswered(await run(await start({ kind: "ollama" }), 10, []), 100)["scoring"]).toEqual({ asked: "auto", chosen: "logprob" })
     await server?.close()
     const old = await start({ kind: "ollama", ollamaVersion: "0.12.10" })
-    expect(expectAnswered(await run(old, 10, []), 100)["scoring"]).toEqual({ asked: "auto", chosen: "sample" })
+    expect(expectAnswered(await run(old, 10, []), 100)["scoring"]).toEqual({ asked: "auto", chosen: "stated" })
     const first = await run(old, 10, ["--scoring", "logprob"])
     expect(first.code).toBe(2)
     expect(first.stderr).toContain("--scoring stated")
