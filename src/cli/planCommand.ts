@@ -92,6 +92,7 @@ export const planCommand = Command.make(
       for (const w of ignoredPriceWarnings(backendsOf(spec), setting)) yield* Console.error(w)
       const cacheDir = runCacheDir(cacheOutput(a), env)
       if (a.probe && spec.backends !== undefined) return yield* new UsageError({ detail: `--probe: the study lists ${spec.backends.length} backends; plan each with its own --model to probe it` })
+      if (a.probe && spec.backend.kind !== "openai") return yield* new UsageError({ detail: `--probe: only an openai endpoint is probed; the ${spec.backend.kind} backend has none` })
       if (spec.backends !== undefined) {
         const e = estimateBackends(spec, setting, a.latency, cacheDir)
         return yield* Console.log(a.json ? JSON.stringify(e) : renderBackendsEstimate(e))
