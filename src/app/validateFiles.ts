@@ -9,6 +9,8 @@ import { loadPopulation, PromptsFileSchema } from "../config/PopulationFile.js"
 import { questionnaireFromData } from "../config/QuestionnaireFile.js"
 import { SpecFileError } from "../config/SpecFileError.js"
 import { loadRunSpec } from "../config/StudyFile.js"
+import { HumanEffectSchema, UnavailableEffectsSchema } from "../experiments/human.js"
+import { SocietyFiguresSchema, UnavailableSocietySchema } from "../society/report.js"
 
 export interface Validated {
   readonly file: string
@@ -44,12 +46,21 @@ export const validateFile = (file: string, env: Readonly<Record<string, string |
           return personaTheoryFromData(data.right, file)
         case "persona-evals-groups":
           return personaGroupsFromData(data.right, file)
+        // The human figures of experiments and societies (read by their reports).
+        case "experiment-effect":
+          return decodeData(HumanEffectSchema, data.right, file)
+        case "unavailable-experiment-effects":
+          return decodeData(UnavailableEffectsSchema, data.right, file)
+        case "society-human-figures":
+          return decodeData(SocietyFiguresSchema, data.right, file)
+        case "unavailable-society-figures":
+          return decodeData(UnavailableSocietySchema, data.right, file)
         default:
           return Either.left(
             new SpecFileError({
               file,
               problems: [
-                `kind: unknown kind ${JSON.stringify(kind)} (expected study, questionnaire, population, condition-prompts, game, society, baseline-derivation, persona-evals-theory, persona-evals-groups or a baseline kind: ${BASELINE_KINDS.join(", ")})`
+                `kind: unknown kind ${JSON.stringify(kind)} (expected study, questionnaire, population, condition-prompts, game, society, baseline-derivation, persona-evals-theory, persona-evals-groups, experiment-effect, unavailable-experiment-effects, society-human-figures, unavailable-society-figures or a baseline kind: ${BASELINE_KINDS.join(", ")})`
               ]
             })
           )

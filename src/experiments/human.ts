@@ -30,6 +30,25 @@ export const HumanEffectSchema = Schema.Struct({
 })
 export type HumanEffectFile = Schema.Schema.Type<typeof HumanEffectSchema>
 
+/**
+ * `human-baselines/experiments/unavailable.yaml`: experiments valuesim looked for and could not verify. An entry
+ * that names a contrast (`scenario`, `outcome`, `control`, `treatment`) is shown as unavailable beside that effect.
+ */
+export const UnavailableEffectsSchema = Schema.Struct({
+  kind: Schema.Literal("unavailable-experiment-effects"),
+  entries: Schema.Array(
+    Schema.Struct({
+      experiment: Schema.String,
+      reason: Schema.String,
+      needed: Schema.optional(Schema.String),
+      scenario: Schema.optional(Schema.String),
+      outcome: Schema.optional(Schema.String),
+      control: Schema.optional(Schema.String),
+      treatment: Schema.optional(Schema.String)
+    })
+  )
+})
+
 /** The human figure as the report shows it. */
 export interface HumanEffect {
   readonly file: string

@@ -5,6 +5,7 @@
  * of the report's society section.
  */
 import * as fs from "node:fs"
+import { Schema } from "effect"
 import * as path from "node:path"
 import { parse } from "yaml"
 import type { RunSpec } from "../config/RunSpec.js"
@@ -12,10 +13,42 @@ import { projectRoot } from "../config/StudyFile.js"
 import { timeToConsensus } from "../stats/network.js"
 import type { RunDb } from "../store/RunStore.js"
 import { readSocietyActions, readSocietyNetwork, readSocietyNetworkInfo, readSocietyStats } from "../store/society.js"
-import type { Dynamic } from "./dynamics.js"
+import { DYNAMICS, type Dynamic } from "./dynamics.js"
 import { HEADLINE, type RoundStats } from "./roundStats.js"
 
 export const SOCIETY_FIGURES_FILE = path.join(projectRoot, "human-baselines", "networked-cooperation", "figures.yaml")
+
+const Share = Schema.Number.pipe(Schema.between(0, 1))
+
+/** `human-baselines/networked-cooperation/figures.yaml`: stated ranges of the headline statistic, first and last rounds. */
+export const SocietyFiguresSchema = Schema.Struct({
+  kind: Schema.Literal("society-human-figures"),
+  id: Schema.String,
+  title: Schema.String,
+  figures: Schema.Array(
+    Schema.Struct({
+      id: Schema.String,
+      dynamics: Schema.Array(Schema.Literal(...DYNAMICS)),
+      first_rounds: Schema.Struct({ low: Share, high: Share }),
+      last_rounds: Schema.Struct({ low: Share, high: Share }),
+      statement: Schema.String,
+      source: Schema.String,
+      sample: Schema.String,
+      design: Schema.String,
+      obtained: Schema.Literal("published", "computed-from-published-figures", "computed-from-public-data"),
+      confidence: Schema.Literal("high", "medium", "low"),
+      notes: Schema.optional(Schema.String)
+    })
+  )
+})
+
+/** `human-baselines/networked-cooperation/unavailable.yaml`: figures looked for and not verified, each with why. */
+export const UnavailableSocietySchema = Schema.Struct({
+  kind: Schema.Literal("unavailable-society-figures"),
+  entries: Schema.Array(
+    Schema.Struct({ study: Schema.String, source: Schema.String, sample: Schema.String, design: Schema.String, finding: Schema.String, reason: Schema.String })
+  )
+})
 
 export interface SocietyHumanFigure {
   readonly id: string

@@ -56,4 +56,18 @@ describe("spec and data files of every kind", () => {
       expect(Either.isRight(await read(path.join(ROOT, f))), f).toBe(true)
     }
   })
+
+  it("validate checks the human figures of experiments and societies, and names a broken field", async () => {
+    const files = ["experiments", "networked-cooperation"].flatMap((d) =>
+      fs.readdirSync(path.join(ROOT, "human-baselines", d)).filter((f) => f.endsWith(".yaml")).map((f) => path.join(ROOT, "human-baselines", d, f))
+    )
+    expect(files.length).toBeGreaterThanOrEqual(4)
+    const ok = await runCli(["validate", ...files])
+    expect(ok.code, ok.stderr).toBe(0)
+    const broken = path.join(tempDir("validate-figures"), "figures.yaml")
+    fs.writeFileSync(broken, fs.readFileSync(path.join(ROOT, "human-baselines", "networked-cooperation", "figures.yaml"), "utf8").replace("high: 0.60", "high: 6"))
+    const bad = await runCli(["validate", broken])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain(`${broken}: figures[0].first_rounds.high`)
+  })
 })
