@@ -388,7 +388,9 @@ export const ingestFiles = (runDir: string, files: ReadonlyArray<string>) =>
                   promptTokens: c.promptTokens,
                   completionTokens: c.completionTokens,
                   latencyMs: 0,
-                  attempts: 1
+                  attempts: 1,
+                  finishReason: c.finishReason,
+                  thinking: c.thinking ?? null
                 }
               })
             }

@@ -38,7 +38,8 @@ type TextFormat = Exclude<ExportFormat, "parquet">
 /** Export columns, in order. One row per agent × item; the agent's condition travels with every row. */
 export const ANSWER_COLUMNS = [
   "step", "questionnaire", "agent_id", "condition", "primed_value", "item_idx", "item_id", "subscale", "reverse",
-  "value", "scoring", "raw", "dist", "method", "mass", "request_key", "prompt_tokens", "completion_tokens", "latency_ms", "attempts", "error",
+  "value", "scoring", "raw", "dist", "method", "mass", "request_key", "prompt_tokens", "completion_tokens", "latency_ms", "finish_reason", "thinking",
+  "attempts", "error",
   "backend", "model", "arm"
 ] as const
 
@@ -289,7 +290,10 @@ const writeAnswerRows = (db: RunDb, tmp: string, format: TextFormat, dims: Retur
               out.write(
                 `${agent}${item}${Number.isNaN(v) ? "" : v},${scoring},${raw === null ? "" : csvField(raw)},${d === null ? "" : p.k > 1 ? `"${d}"` : d},` +
                   `${scoring},${mass === null ? "" : mass},` +
-                  (req === undefined ? ",,,," : `${csvField(req.key)},${req.promptTokens},${req.completionTokens},${req.latencyMs},`) +
+                  (req === undefined
+                    ? ",,,,,,"
+                    : `${csvField(req.key)},${req.promptTokens},${req.completionTokens},${req.latencyMs},${req.finishReason === null ? "" : csvField(req.finishReason)},` +
+                      `${req.thinking === null ? "" : req.thinking === 1},`) +
                   `${p.attempts[n]},${error === null ? "" : csvField(error)}${whoText}`
               )
             } else {
@@ -297,8 +301,9 @@ const writeAnswerRows = (db: RunDb, tmp: string, format: TextFormat, dims: Retur
                 `${agent}${item},"value":${Number.isNaN(v) ? "null" : v},"scoring":${scoring},"raw":${jsonField(raw)},"dist":${d === null ? "null" : `[${d}]`},` +
                   `"method":${scoring},"mass":${mass === null ? "null" : mass},` +
                   (req === undefined
-                    ? `"request_key":null,"prompt_tokens":null,"completion_tokens":null,"latency_ms":null,`
-                    : `"request_key":${jsonField(req.key)},"prompt_tokens":${req.promptTokens},"completion_tokens":${req.completionTokens},"latency_ms":${req.latencyMs},`) +
+                    ? `"request_key":null,"prompt_tokens":null,"completion_tokens":null,"latency_ms":null,"finish_reason":null,"thinking":null,`
+                    : `"request_key":${jsonField(req.key)},"prompt_tokens":${req.promptTokens},"completion_tokens":${req.completionTokens},"latency_ms":${req.latencyMs},` +
+                      `"finish_reason":${jsonField(req.finishReason)},"thinking":${req.thinking === null ? "null" : req.thinking === 1},`) +
                   `"attempts":${p.attempts[n]},"error":${jsonField(error)}${whoText}`
               )
             }
@@ -335,6 +340,8 @@ const answerColumns = (dims: ReturnType<typeof answerDimensions>, stepNames: Rea
     { name: "prompt_tokens", type: "INTEGER" },
     { name: "completion_tokens", type: "INTEGER" },
     { name: "latency_ms", type: "DOUBLE" },
+    { name: "finish_reason", type: "VARCHAR" },
+    { name: "thinking", type: "BOOLEAN" },
     { name: "attempts", type: "INTEGER" },
     { name: "error", type: "VARCHAR" },
     ...whoColumns(who)
@@ -383,7 +390,11 @@ function* answerBatches(db: RunDb, dims: ReturnType<typeof answerDimensions>, to
       let completion: Float64Array | null = null
       let latency: Float64Array | null = null
       let mass: Float64Array | null = null
+      let finish: Array<string | null> | null = null
+      let thinking: Float64Array | null = null
       if (hasRequests) {
+        finish = new Array<string | null>(n).fill(null)
+        thinking = new Float64Array(n).fill(NaN)
         mass = new Float64Array(n).fill(NaN)
         raw ??= new Array<string | null>(n).fill(null)
         key = new Array<string | null>(n).fill(null)
@@ -400,13 +411,15 @@ function* answerBatches(db: RunDb, dims: ReturnType<typeof answerDimensions>, to
           completion[r] = req.completionTokens
           latency[r] = req.latencyMs
           if (req.mass !== null) mass[r] = req.mass
+          finish[r] = req.finishReason
+          if (req.thinking !== null) thinking[r] = req.thinking
         }
       }
       yield {
         rows: n,
         columns: [
           new Int32Array(n).fill(step), new Int32Array(n).fill(step), agent, cond, primed, itemIdx, item, item, rev, p.values,
-          scoring, raw, { width: p.k, data: p.dists }, scoring, mass, key, prompt, completion, latency, Int32Array.from(p.attempts),
+          scoring, raw, { width: p.k, data: p.dists }, scoring, mass, key, prompt, completion, latency, finish, thinking, Int32Array.from(p.attempts),
           p.errors === null ? null : [...p.errors],
           kind,
           model,

@@ -4,10 +4,14 @@
  * rate limits. Also the spending guard of `--max-cost`.
  */
 import { Data } from "effect"
-import type { RunSpec } from "../config/RunSpec.js"
+import type { BackendSettings, RunSpec } from "../config/RunSpec.js"
 import { backendNames, backendsOf, specOfBackend } from "../config/RunSpec.js"
 import { pricesFor, type PriceSetting } from "../config/PricesFile.js"
-import { planRequests, type CachedLookup, type RequestPlan } from "../engine/requestPlan.js"
+import type { CachedLookup, RequestPlan } from "../engine/requestPlan.js"
+import { foreseeScoring, type ScoringForesight } from "../probe/foresee.js"
+import { probeCacheBody, probeQuestion, readCachedProbe, type ProbeResult } from "../probe/probe.js"
+import { constrainedShape, shapeOf } from "../scoring/methods.js"
+import { statedTurn } from "../scoring/stated.js"
 import { describeRequest } from "../engine/RequestCache.js"
 import { cacheable, endpointIdentity, responseKey } from "../llm/responseCache.js"
 import { CacheFileError, withCacheReader } from "../store/ResponseCache.js"
@@ -34,6 +38,16 @@ export interface RunEstimate extends Omit<RequestPlan, "longestChain"> {
   readonly model: string
   readonly baseUrl: string | null
   readonly scoring: string
+  /** The method the run will use, when known (auto: from the probe's findings, cached or asked by `plan --probe`). */
+  readonly scoringChosen?: string
+  /** Under auto on an endpoint: the requests each method it may choose would send (the probe's not included). */
+  readonly requestsByMethod?: Readonly<Record<string, number>>
+  /** The probe's findings the estimate rests on (from the response cache, or just asked). */
+  readonly probe?: ScoringForesight["probe"]
+  /** Forced logprob scoring with a first-token option mass below the floor: the hand-over to stated, counted in `requests`. */
+  readonly handOver?: ScoringForesight["handOver"]
+  /** Forced logprob scoring on an endpoint the probe found without logprobs. */
+  readonly noLogprobs?: boolean
   /** $ per million tokens used for costUsd; null when no price is known for this model and endpoint. */
   readonly prices: Prices | null
   readonly costUsd: number | null
@@ -58,28 +72,59 @@ export const costOf = (prices: Prices | null, inputTokens: number, outputTokens:
   prices === null ? null : (inputTokens * prices.inputPerMillion + outputTokens * prices.outputPerMillion) / 1e6
 
 /**
- * Calls `use` with a lookup of the response cache in `dir` for the run's requests (null `dir`: the cache is off,
- * nothing is cached; a damaged cache: nothing is cached, after a warning). Nothing is created or changed.
+ * What the response cache knows for a plan besides `cached`: lookups for requests as another backend (a method
+ * auto may choose) sends them, and the probe's findings for the run's endpoint, model and first question.
  */
-export const withCachedLookup = <A>(spec: RunSpec, dir: string | null, use: (cached: CachedLookup | undefined) => A): A => {
-  if (dir === null || spec.backend.kind === "synthetic") return use(undefined)
+export interface CacheView {
+  readonly lookupFor: (backend: BackendSettings) => CachedLookup | undefined
+  readonly probe: ProbeResult | null
+}
+
+/** The cache key body of a request the run sends for `messages` (stated and constrained items in their own words and shape). */
+const requestBody = (b: BackendSettings, messages: Parameters<CachedLookup>[0], nonce: string | null, choices: Parameters<CachedLookup>[2]): string => {
+  if (choices !== undefined && nonce === null && b.scoring === "stated") {
+    return describeRequest(b, [...messages.slice(0, -1), statedTurn(messages[messages.length - 1]!, choices)], null, shapeOf(b, "stated")).body
+  }
+  if (choices !== undefined && nonce === null && b.scoring === "constrained") return describeRequest(b, messages, null, constrainedShape(b, choices)).body
+  return describeRequest(b, messages, nonce).body
+}
+
+/**
+ * Calls `use` with a lookup of the response cache in `dir` for the run's requests (null `dir`: the cache is off,
+ * nothing is cached; a damaged cache: nothing is cached, after a warning) and the cache's view (the probe's
+ * findings; `probed`: findings just asked, used instead). Nothing is created or changed.
+ */
+export const withCachedLookup = <A>(
+  spec: RunSpec,
+  dir: string | null,
+  use: (cached: CachedLookup | undefined, view: CacheView) => A,
+  probed: ProbeResult | null = null
+): A => {
+  const none: CacheView = { lookupFor: () => undefined, probe: probed }
+  if (dir === null || spec.backend.kind === "synthetic") return use(undefined, none)
   const identity = endpointIdentity(spec.backend, spec.backend.baseUrl)
   try {
     // What the endpoint served when it was last asked (plan sends nothing, so it does not ask again).
-    return withCacheReader(dir, (has, lastServing) => {
+    return withCacheReader(dir, (has, lastServing, textOf) => {
       const serving = lastServing(identity, spec.backend.model)
-      return use((messages, nonce) => cacheable(spec.backend, nonce) && has(responseKey(identity, describeRequest(spec.backend, messages, nonce).body, serving)))
+      const lookupFor = (b: BackendSettings): CachedLookup => (messages, nonce, choices) =>
+        cacheable(b, nonce) && has(responseKey(identity, requestBody(b, messages, nonce, choices), serving))
+      const question = spec.backend.kind === "openai" && probed === null ? probeQuestion(spec) : null
+      const text = question === null ? null : textOf(responseKey(identity, probeCacheBody(spec.backend, question.messages), serving))
+      const probe = probed ?? (text === null ? null : readCachedProbe(text))
+      return use(lookupFor(spec.backend), { lookupFor, probe })
     })
   } catch (e) {
     // As a run goes on without a cache it cannot read, its plan counts nothing as cached (after one warning).
     if (!(e instanceof CacheFileError)) throw e
     process.stderr.write(`[valuesim] warning: ${e.message}; planned as if nothing were cached\n`)
-    return use(undefined)
+    return use(undefined, none)
   }
 }
 
-export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds: number, cached?: CachedLookup): RunEstimate => {
-  const p = planRequests(spec, cached)
+export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds: number, cached?: CachedLookup, view?: CacheView): RunEstimate => {
+  const foresight = foreseeScoring(spec, (b) => (b === spec.backend ? cached : view?.lookupFor(b)), view?.probe ?? null)
+  const p = foresight.plan
   const b = spec.backend
   const prices = pricesFor(b, setting)
   const synthetic = b.kind === "synthetic"
@@ -96,6 +141,11 @@ export const estimateRun = (spec: RunSpec, setting: PriceSetting, latencySeconds
     model: b.model,
     baseUrl: b.baseUrl,
     scoring: b.scoringAuto === true ? "auto" : b.scoring,
+    ...(foresight.chosen === undefined || synthetic ? {} : { scoringChosen: foresight.chosen }),
+    ...(foresight.byMethod === undefined ? {} : { requestsByMethod: foresight.byMethod }),
+    ...(foresight.probe === undefined ? {} : { probe: foresight.probe }),
+    ...(foresight.handOver === undefined ? {} : { handOver: foresight.handOver }),
+    ...(foresight.noLogprobs === true ? { noLogprobs: true } : {}),
     agents: p.agents,
     answers: p.answers,
     requests: p.requests,
@@ -145,6 +195,7 @@ export const renderEstimate = (e: RunEstimate): string => {
     lines.push(`    ${(s.arm === undefined ? s.step : `${s.step} [arm ${s.arm}]`).padEnd(20)} ${n(s.requests)} requests${bound}, ~${n(s.inputTokens)} input tokens`)
   }
   if (e.cached > 0) lines.push(`  cached        ${n(e.cached)} more answered by the response cache (not sent, no tokens, no cost)`)
+  lines.push(...scoringLines(e))
   lines.push(`  input tokens  ~${n(e.inputTokens)} (estimated from the prompts: characters / 4)`)
   lines.push(`  output tokens ≤${n(e.outputTokens)} (max_tokens per reply)`)
   lines.push(
@@ -156,6 +207,29 @@ export const renderEstimate = (e: RunEstimate): string => {
   lines.push(`  time          ~${formatDuration(e.etaSeconds ?? 0)} (${limits})`)
   lines.push(`  not counted: re-asks of unreadable answers or invalid stated probabilities, and each agent's own request where a shared question gets no usable distribution (rare; the run summary counts every request sent)`)
   return lines.join("\n")
+}
+
+/** What the plan foresees of the scoring: auto's method and each method's requests, a hand-over under forced logprob. */
+const scoringLines = (e: RunEstimate): Array<string> => {
+  const lines: Array<string> = []
+  const found = e.probe === undefined ? "" : ` (the probe${e.probe.fromCache ? " cached from an earlier run" : ""}: ${e.probe.reason})`
+  if (e.requestsByMethod !== undefined) {
+    lines.push(`  by method     ${Object.entries(e.requestsByMethod).map(([m, r]) => `${m} ${n(r)}`).join(" · ")}`)
+    lines.push(
+      e.scoringChosen === undefined
+        ? `  auto          the probe at the start of the run chooses; counted above as logprob (constrained and stated send as many) and 1 probe request; if none works, sample. ${cliCommand()} plan --probe asks the probe now`
+        : `  auto          will use ${e.scoringChosen}: ${n(e.requests)} requests${found}`
+    )
+  }
+  if (e.handOver !== undefined) {
+    lines.push(
+      `  hand-over     the first token carries ${e.handOver.optionMass.toFixed(3)} of the probability on the options, below the floor ${e.handOver.floor} ` +
+        `(the probe's finding${e.probe?.fromCache === true ? ", cached from an earlier run" : ""}): ` +
+        `each shared question is asked again as stated, which roughly doubles the requests (${n(e.handOver.logprob)} logprob + ${n(e.handOver.stated)} stated, counted above); --scoring auto or stated asks once`
+    )
+  }
+  if (e.noLogprobs === true) lines.push(`  no logprobs   the probe found none at this endpoint${found}: logprob scoring stops at its first request; use --scoring auto or stated`)
+  return lines
 }
 
 /** The plan of a study listing several backends: each backend's estimate (it answers the whole population), and the totals. */
@@ -178,7 +252,7 @@ export const estimateBackends = (spec: RunSpec, setting: PriceSetting, latencySe
   const names = backendNames(spec)
   const backends = backendsOf(spec).map((_, b) => {
     const one = specOfBackend(spec, b)
-    return { name: names[b]!, ...withCachedLookup(one, cacheDir, (cached) => estimateRun(one, setting, latencySeconds, cached)) }
+    return { name: names[b]!, ...withCachedLookup(one, cacheDir, (cached, view) => estimateRun(one, setting, latencySeconds, cached, view)) }
   })
   const sum = (f: (e: RunEstimate) => number) => backends.reduce((n, e) => n + f(e), 0)
   const etas = backends.flatMap((e) => (e.etaSeconds === null ? [] : [e.etaSeconds]))

@@ -23,8 +23,8 @@ import { readRunTotals } from "../store/reads.js"
 import { DatabaseError, putManifest } from "../store/RunStore.js"
 import { reserveSpace, storeErrorOf } from "../store/storeFault.js"
 import { withDatabase, createPlannedRun, specOf } from "../run/plan.js"
-import { probeBackend, withBackend, autoProbe, replicaUrls, endpointLine, printOnce } from "../run/probe.js"
-import { driveRun } from "../run/drive.js"
+import { probeBackend, withBackend, autoProbe, reachableAny, replicaUrls, endpointLine, printOnce } from "../run/probe.js"
+import { driveRun, scoringOf } from "../run/drive.js"
 
 // What other commands use of a run's lifecycle, from where they have always imported it.
 export { createPlannedRun, specOf, withDatabase } from "../run/plan.js"
@@ -55,6 +55,11 @@ export interface RunSummary {
   readonly lowMass: number
   /** Answers per scoring method (logprob, stated, sample, synthetic, …). */
   readonly methods: Readonly<Record<string, number>>
+  /**
+   * The scoring method asked (`auto`, the default on an endpoint, or the one given) and the one the run uses (what
+   * the probe chose under auto); several backends: each distinct one, comma-separated. Absent without a model.
+   */
+  readonly scoring?: { readonly asked: string; readonly chosen: string }
   /** Distinct requests answered by the endpoint in this execution (each counted once, however many agents it served). */
   readonly requests: number
   /** Every HTTP request sent in this execution: the distinct requests, their retries and the start-up probe's. */
@@ -101,6 +106,7 @@ export const startRun = (planned: RunSpec, runsDir: string, env: Readonly<Record
     const preloaded: Array<ReadonlyArray<Preloaded>> = []
     const probes: Array<ProbeResult> = []
     let probeExtra = 0
+    let probeRetries = 0
     const say = printOnce(out.json ? Console.error : Console.log)
     const names = planned.backends === undefined ? undefined : backendNames(planned)
     for (const [b, backend] of backendsOf(planned).entries()) {
@@ -110,10 +116,11 @@ export const startRun = (planned: RunSpec, runsDir: string, env: Readonly<Record
       }
       for (const url of replicaUrls(backend)) yield* say(endpointLine(backend, url, env, names?.[b]))
       // `--scoring auto`: the capability probe chooses the method; its replies to the run's first question are kept.
-      const probed = backend.kind === "openai" && backend.scoringAuto === true ? yield* autoProbe(specOfBackend(spec0, b), env) : null
+      const probed = backend.kind === "openai" && backend.scoringAuto === true ? yield* autoProbe(specOfBackend(spec0, b), env, cacheDir, reachableAny(replicaUrls(backend), env, out)) : null
       if (probed !== null) {
         probes.push(probed.result)
         probeExtra += probed.result.requests - probed.preloaded.length
+        probeRetries += probed.retries
         for (const line of probeTable(probed.result)) yield* (out.json ? Console.error : Console.log)(`[valuesim] probe ${line.trimStart()}`)
         const adapted = adaptToProbe(backend, probed.result)
         if (adapted.omitTemperature === true && backend.omitTemperature !== true) yield* say("[valuesim] probe: the server refuses temperature; sending none (as --no-temperature)")
@@ -132,23 +139,28 @@ export const startRun = (planned: RunSpec, runsDir: string, env: Readonly<Record
     const now = yield* Clock.currentTimeMillis
     return yield* Effect.scoped(
       Effect.gen(function* () {
-        const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now, probes.length === 0 ? undefined : { probe: probes }, true)
+        const scoring = scoringOf(spec)
+        const manifest = { ...(scoring === undefined ? {} : { scoring }), ...(probes.length === 0 ? {} : { probe: probes }) }
+        const { runDir, runId } = yield* createPlannedRun(spec, runsDir, now, Object.keys(manifest).length === 0 ? undefined : manifest, true)
         const dbFile = path.join(runDir, "run.sqlite")
         return yield* withDatabase(dbFile, false, (db) =>
           driveRun({
             db, dbFile, runId, runDir, spec, env, out, preloaded, prices, endpoint: spec.backend.baseUrl, cacheDir,
             // The probe's requests not kept as the run's own (those are counted as preloaded requests).
-            probeRequests: probeExtra
+            probeRequests: probeExtra,
+            probeRetries
           })
         )
       })
     )
   })
 
-/** What `resume` may change: where requests go and how long one may take. */
+/** What `resume` may change: where requests go, how long one may take, and how fast they go (`--rpm`, `--tpm`). */
 export interface ResumeOverrides {
   readonly baseUrl?: string | undefined
   readonly timeoutMs?: number | undefined
+  readonly rpm?: number | undefined
+  readonly tpm?: number | undefined
 }
 
 /** Continues an interrupted or partly failed run: only units not done are run; nothing done is redone. */
@@ -186,7 +198,13 @@ export const resumeRun = (
           )
           return yield* driveRun({ db, dbFile, runId, runDir, spec, env, out, preloaded: [], prices, endpoint: spec.backend.baseUrl, cacheDir: null })
         }
-        const withTimeout = (b: BackendSettings): BackendSettings => (overrides.timeoutMs === undefined ? b : { ...b, timeoutMs: overrides.timeoutMs })
+        // None of these enter a request's key: the answers already stored stay those of the run's plan.
+        const withTimeout = (b: BackendSettings): BackendSettings => ({
+          ...b,
+          ...(overrides.timeoutMs === undefined ? {} : { timeoutMs: overrides.timeoutMs }),
+          ...(overrides.rpm === undefined ? {} : { rpm: overrides.rpm }),
+          ...(overrides.tpm === undefined ? {} : { tpm: overrides.tpm })
+        })
         const resumed: RunSpec = {
           ...spec,
           backend: withTimeout(spec.backend),
@@ -212,6 +230,8 @@ export const resumeRun = (
           }
           yield* (out.json ? Console.error : Console.log)(endpointLine(resumed.backend, endpoint, env))
         }
+        const pacing = [overrides.rpm === undefined ? null : `${overrides.rpm} requests/min`, overrides.tpm === undefined ? null : `${overrides.tpm} tokens/min`].filter((x) => x !== null)
+        if (pacing.length > 0) yield* (out.json ? Console.error : Console.log)(`[valuesim] resuming at most ${pacing.join(" and ")} (--rpm/--tpm; the run's own limits otherwise)`)
         return yield* driveRun({ db, dbFile, runId, runDir, spec: resumed, env, out, preloaded: [], prices, endpoint, cacheDir: runCacheDir(out, env) })
       })
     )

@@ -24,7 +24,7 @@ import { personaEvalsCommand } from "./personaEvalsCommand.js"
 import { checkBudget, maxCost, maxCostOf, planCommand } from "./planCommand.js"
 import { probeCommand } from "./probeCommand.js"
 import { robustnessCommands } from "./robustnessCommand.js"
-import { backendOptions, bootstrapSizeOptions, cacheOptions, cacheOutput, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, repeatable, runDirArg, RunIncompleteError, timeoutOf } from "./runOptions.js"
+import { backendOptions, bootstrapSizeOptions, limitOptions, rateLimitOverridesOf, cacheOptions, cacheOutput, env, finish, json, noTui, opt, outputOf, overridesOf, progressEveryMs, repeatable, runDirArg, RunIncompleteError, timeoutOf } from "./runOptions.js"
 import { valuePortraitCommand } from "./valuePortraitCommand.js"
 
 /** `--mds smacof|classical|smacof-1-r|classical-1-r`: how value maps are made for S_V (default: ratio SMACOF on √(2(1 − r))). */
@@ -98,6 +98,8 @@ const resume = Command.make(
     runDir: Args.directory({ name: "run-dir" }),
     baseUrl: Options.text("base-url").pipe(Options.optional, Options.withDescription("send the remaining requests here. Default: the run's stored base URL")),
     timeout: backendOptions.timeout,
+    rpm: limitOptions.rpm,
+    tpm: limitOptions.tpm,
     ...cacheOptions,
     maxCost,
     noTui,
@@ -107,7 +109,8 @@ const resume = Command.make(
   Effect.gen(function* () {
     const maxCostUsd = yield* maxCostOf(a.maxCost)
     const output = { ...outputOf(a), ...(maxCostUsd === undefined ? {} : { maxCostUsd }) }
-    const summary = yield* resumeRun(runDirArg(a.runDir), env, output, { baseUrl: opt(a.baseUrl), timeoutMs: yield* timeoutOf(a.timeout) })
+    const limits = yield* rateLimitOverridesOf(a)
+    const summary = yield* resumeRun(runDirArg(a.runDir), env, output, { baseUrl: opt(a.baseUrl), timeoutMs: yield* timeoutOf(a.timeout), ...limits })
     yield* finish(summary, a.json)
   })
 ).pipe(Command.withDescription("continue an interrupted run; finished work is never redone"))

@@ -11,6 +11,8 @@ import { ignoredPriceWarnings, loadPriceSetting, pricesFor } from "../config/Pri
 import { backendsOf, type RunSpec } from "../config/RunSpec.js"
 import { UsageError } from "../config/SpecFileError.js"
 import { loadRunSpec } from "../config/StudyFile.js"
+import { autoProbe, reachableAny, replicaUrls } from "../run/probe.js"
+import { probeTable } from "../probe/probe.js"
 import { backendOptions, cacheOutput, env, json, opt, overridesOf } from "./runOptions.js"
 
 export const latency = Options.float("latency").pipe(
@@ -45,7 +47,7 @@ export const checkBudget = (spec: RunSpec, maxUsd: number | undefined, asJson: b
     for (const w of ignoredPriceWarnings(models, setting)) yield* Console.error(w)
     if (!models.some((b) => isPaid({ backend: b.kind, prices: pricesFor(b, setting) })) && maxUsd === undefined) return
     const several = spec.backends === undefined ? null : estimateBackends(spec, setting, 1, cacheDir)
-    const e = several ?? withCachedLookup(spec, cacheDir, (cached) => estimateRun(spec, setting, 1, cached))
+    const e = several ?? withCachedLookup(spec, cacheDir, (cached, view) => estimateRun(spec, setting, 1, cached, view))
     const text = several === null ? renderEstimate(e as RunEstimate) : renderBackendsEstimate(several)
     yield* asJson ? Console.error(text) : Console.log(text)
     if (maxUsd === undefined) return
@@ -72,6 +74,11 @@ export const planCommand = Command.make(
     agents: Options.integer("agents").pipe(Options.optional, Options.withDescription("number of agents. Default: the study's agents, else the population's, else 1,000")),
     ...planBackendOptions,
     latency,
+    probe: Options.boolean("probe").pipe(
+      Options.withDescription(
+        "ask the endpoint's capability probe now (a few requests; its findings and answers are kept in the response cache, so the run does not send them again) and plan with the method auto will use. Default: the findings an earlier run left in the cache, if any"
+      )
+    ),
     json
   },
   (a) =>
@@ -84,11 +91,18 @@ export const planCommand = Command.make(
       const setting = yield* loadPriceSetting(env)
       for (const w of ignoredPriceWarnings(backendsOf(spec), setting)) yield* Console.error(w)
       const cacheDir = runCacheDir(cacheOutput(a), env)
+      if (a.probe && spec.backends !== undefined) return yield* new UsageError({ detail: `--probe: the study lists ${spec.backends.length} backends; plan each with its own --model to probe it` })
+      if (a.probe && spec.backend.kind !== "openai") return yield* new UsageError({ detail: `--probe: only an openai endpoint is probed; the ${spec.backend.kind} backend has none` })
       if (spec.backends !== undefined) {
         const e = estimateBackends(spec, setting, a.latency, cacheDir)
         return yield* Console.log(a.json ? JSON.stringify(e) : renderBackendsEstimate(e))
       }
-      const e: RunEstimate = withCachedLookup(spec, cacheDir, (cached) => estimateRun(spec, setting, a.latency, cached))
+      // --probe: the findings are asked now (and cached); without the cache they are handed to the estimate directly.
+      const probed = a.probe && spec.backend.kind === "openai"
+        ? (yield* autoProbe(spec, env, cacheDir, reachableAny(replicaUrls(spec.backend), env, { json: a.json, progressEveryMs: 0 })))?.result ?? null
+        : null
+      if (probed !== null && !a.json) for (const line of probeTable(probed)) yield* Console.log(`probe ${line.trimStart()}`)
+      const e: RunEstimate = withCachedLookup(spec, cacheDir, (cached, view) => estimateRun(spec, setting, a.latency, cached, view), probed)
       yield* Console.log(a.json ? JSON.stringify(e) : renderEstimate(e))
     })
 ).pipe(

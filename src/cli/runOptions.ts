@@ -129,7 +129,7 @@ export const backendOptions = {
   scoring: Options.choice("scoring", ["logprob", "constrained", "stated", "sample", "auto"]).pipe(
     Options.optional,
     Options.withDescription(
-      "logprob: the answer distribution from the first token's logprobs (identical requests shared); constrained: the answer held to the option labels by the server's structured outputs, logprobs read at the answer (shared like logprob; see --constrained-dialect); stated: the model states a probability per option as JSON (shared like logprob; for models without logprobs); sample: the generated text is parsed; auto: a capability probe of the endpoint chooses (logprob where the option mass is high, else constrained, else stated, else sample). Default: the study's scoring, else logprob"
+      "logprob: the answer distribution from the first token's logprobs (identical requests shared); constrained: the answer held to the option labels by the server's structured outputs, logprobs read at the answer (shared like logprob; see --constrained-dialect); stated: the model states a probability per option as JSON (shared like logprob; for models without logprobs); sample: the generated text is parsed; auto: a capability probe of the endpoint chooses (logprob where the option mass is high, else constrained, else stated, else sample). Default: the study's scoring, else auto on an openai endpoint and logprob for local and synthetic"
     )
   ),
   constrainedDialect: Options.choice("constrained-dialect", ["openai", "vllm", "llamacpp", "ollama"]).pipe(
@@ -196,15 +196,23 @@ export const overridesOf = (a: BackendArgs) =>
     }
   })
 
+const positiveOf = (flag: string, o: Option.Option<number>, min = 1) =>
+  Effect.gen(function* () {
+    const n = opt(o)
+    if (n !== undefined && !(n >= min)) return yield* new UsageError({ detail: `--${flag}: must be ${min === 0 ? "0 or more" : "a positive integer"}, got ${n}` })
+    return n
+  })
+
+/** `--rpm` and `--tpm` (run and resume), or a usage error naming the flag. */
+export const rateLimitOverridesOf = (a: { readonly rpm: Option.Option<number>; readonly tpm: Option.Option<number> }) =>
+  Effect.gen(function* () {
+    return { rpm: yield* positiveOf("rpm", a.rpm), tpm: yield* positiveOf("tpm", a.tpm) }
+  })
+
 /** The rate-limit and reasoning-model overrides of `limitOptions`, or a usage error naming the flag. */
 export const limitOverridesOf = (a: { readonly [K in keyof typeof limitOptions]: (typeof limitOptions)[K] extends Options.Options<infer A> ? A : never }) =>
   Effect.gen(function* () {
-    const positive = (flag: string, o: Option.Option<number>, min = 1) =>
-      Effect.gen(function* () {
-        const n = opt(o)
-        if (n !== undefined && !(n >= min)) return yield* new UsageError({ detail: `--${flag}: must be ${min === 0 ? "0 or more" : "a positive integer"}, got ${n}` })
-        return n
-      })
+    const positive = positiveOf
     const extraText = opt(a.extraBody)
     let extraBody: Record<string, unknown> | undefined
     if (extraText !== undefined) {
@@ -218,8 +226,7 @@ export const limitOverridesOf = (a: { readonly [K in keyof typeof limitOptions]:
       extraBody = parsed as Record<string, unknown>
     }
     return {
-      rpm: yield* positive("rpm", a.rpm),
-      tpm: yield* positive("tpm", a.tpm),
+      ...(yield* rateLimitOverridesOf(a)),
       maxTokens: yield* positive("max-tokens", a.maxTokens),
       maxCompletionTokens: yield* positive("max-completion-tokens", a.maxCompletionTokens),
       reasoningEffort: opt(a.reasoningEffort),

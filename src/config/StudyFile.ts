@@ -121,7 +121,9 @@ export const resolveBackend = (
   env: Readonly<Record<string, string | undefined>>
 ): BackendSettings => {
   const kind = firstDefined(o.backend, file?.kind) ?? "synthetic"
-  const asked = firstDefined(o.scoring, file?.scoring) ?? "logprob"
+  // On an endpoint the default is `auto` (the probe chooses); a local model and the synthetic backend keep logprob
+  // (the probe speaks HTTP; a GGUF file always gives its logprobs, and the synthetic backend has no method).
+  const asked = firstDefined(o.scoring, file?.scoring) ?? (kind === "openai" ? "auto" : "logprob")
   // `auto` starts as logprob; the capability probe at the start of the run settles the method (runStudy).
   const scoring = asked === "auto" ? "logprob" : asked
   const massThreshold = firstDefined(o.massThreshold, file?.mass_threshold)

@@ -32,7 +32,9 @@ export const askedFromRow = (key: string, row: NonNullable<ReturnType<ReturnType
     topLogprobs: row.topLogprobs === null ? null : (JSON.parse(row.topLogprobs) as Completion["topLogprobs"]),
     promptTokens: row.promptTokens,
     completionTokens: row.completionTokens,
-    finishReason: null
+    // Kept since the columns were added, so a cut reply read back on resume still says why it is missing.
+    finishReason: row.finishReason ?? null,
+    ...(row.thinking === null || row.thinking === undefined ? {} : { thinking: row.thinking === 1 })
   },
   attempts: row.attempts,
   latencyMs: row.latencyMs,
@@ -142,7 +144,9 @@ export const makeAsker = (
           promptTokens: completion.promptTokens,
           completionTokens: completion.completionTokens,
           latencyMs,
-          attempts
+          attempts,
+          finishReason: completion.finishReason,
+          thinking: completion.thinking ?? null
         }
       })
     const lookup = requestLookup(db)

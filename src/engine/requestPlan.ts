@@ -26,7 +26,7 @@ import type { SocietyScenario } from "../society/scenario.js"
 import type { RunSpec, Step } from "../config/RunSpec.js"
 import type { ChatMessage } from "../domain/answers.js"
 import type { Move } from "../domain/games.js"
-import { presentedChoices, type Questionnaire } from "../domain/questionnaire.js"
+import { presentedChoices, type PresentedChoice, type Questionnaire } from "../domain/questionnaire.js"
 import { makeGame } from "../games/index.js"
 import { assignConditions, largestRemainder, multinomialCounts } from "../sampling/allocation.js"
 import { stream } from "../sampling/rng.js"
@@ -37,6 +37,7 @@ import { stepAgents } from "../experiments/assignment.js"
 import { contextPanelOf, gameExchange, playedThrough, questionnaireExchange } from "../experiments/context.js"
 import { batchTurn, fill, itemTurn, openingMessages } from "./prompts.js"
 import { replyLimit } from "../llm/reasoning.js"
+import { probeQuestion } from "../probe/probe.js"
 
 export interface StepPlan {
   readonly step: string
@@ -93,8 +94,11 @@ export const conditionCounts = (spec: RunSpec): Array<number> =>
     ? multinomialCounts(spec.population.weights, spec.agents, stream(spec.seed, "allocation-counts"))
     : largestRemainder(spec.population.weights, spec.agents)
 
-/** Is the answer to `messages` asked with `nonce` in the response cache? */
-export type CachedLookup = (messages: ReadonlyArray<ChatMessage>, nonce: string | null) => boolean
+/**
+ * Is the answer to `messages` asked with `nonce` in the response cache? `choices`: the options of a shared item
+ * question (stated and constrained scoring ask it in their own words and shape).
+ */
+export type CachedLookup = (messages: ReadonlyArray<ChatMessage>, nonce: string | null, choices?: ReadonlyArray<PresentedChoice>) => boolean
 
 /** What the plan of one step needs besides the spec: the agents of each condition and the cache lookup. */
 interface PlanContext {
@@ -117,13 +121,20 @@ interface Tally {
  * Counts the agents of condition `c` sending `messages`: once per content when the request is shared, else once
  * per agent. `exact`: the messages are those the run will send (not an estimate), so the cache may be asked.
  */
-const sender = (spec: RunSpec, ctx: PlanContext, t: Tally) => (messages: ReadonlyArray<ChatMessage>, c: number, n: number, canShare: boolean, exact: boolean) => {
+const sender = (spec: RunSpec, ctx: PlanContext, t: Tally) => (
+  messages: ReadonlyArray<ChatMessage>,
+  c: number,
+  n: number,
+  canShare: boolean,
+  exact: boolean,
+  choices?: ReadonlyArray<PresentedChoice>
+) => {
   if (canShare) {
     const key = JSON.stringify(messages)
     if (ctx.seen.has(key)) return
     ctx.seen.add(key)
     n = 1
-    if (exact && ctx.cached?.(messages, null)) {
+    if (exact && ctx.cached?.(messages, null, choices)) {
       t.cached++
       return
     }
@@ -172,7 +183,7 @@ const questionnairePlan = (spec: RunSpec, q: Questionnaire, ctx: PlanContext, t:
       })
       t.chain = Math.max(t.chain, q.items.length)
     } else {
-      for (const item of q.items) send([...opening, itemTurn(q.prompts, item, choices, true)], c, n, shared, exact)
+      for (const item of q.items) send([...opening, itemTurn(q.prompts, item, choices, true)], c, n, shared, exact, choices)
       t.chain = Math.max(t.chain, 1)
     }
   })
@@ -267,7 +278,12 @@ const estimatedExchange = (spec: RunSpec, pre: number, post: number): Array<Chat
   })
 
 /** The requests and tokens of a new run of `spec` on a model (nothing for the synthetic backend: it sends none). */
-export const planRequests = (spec: RunSpec, cached?: CachedLookup): RequestPlan => {
+export const planRequests = (
+  spec: RunSpec,
+  cached?: CachedLookup,
+  /** Under auto: the probe's findings are known (cached), so no probe request is counted and the method is the backend's. */
+  probeKnown = false
+): RequestPlan => {
   const counts = conditionCounts(spec)
   let assignment: ArrayLike<number> | null = null
   const assigned = () => (assignment ??= assignConditions(counts, stream(spec.seed, "allocation")))
@@ -316,7 +332,7 @@ export const planRequests = (spec: RunSpec, cached?: CachedLookup): RequestPlan 
       outputTokens: synthetic
         ? 0
         : t.requests *
-          (Math.max(shapeOf(spec.backend, spec.backend.scoringAuto === true ? "stated" : spec.backend.scoring).maxTokens, replyLimit(spec.backend) - (spec.backend.thinkingBudget ?? 0)) +
+          (Math.max(shapeOf(spec.backend, spec.backend.scoringAuto === true && !probeKnown ? "stated" : spec.backend.scoring).maxTokens, replyLimit(spec.backend) - (spec.backend.thinkingBudget ?? 0)) +
             (spec.backend.thinkingBudget ?? 0))
     }
   })
@@ -330,7 +346,9 @@ export const planRequests = (spec: RunSpec, cached?: CachedLookup): RequestPlan 
     first !== undefined && first.requests > 0
   // `--scoring auto` on an endpoint: the capability probe's logprob request is the run's own when logprob is
   // chosen; otherwise it is one request more (counted here as the upper bound).
-  const autoProbe = spec.backend.kind === "openai" && spec.backend.scoringAuto === true && first !== undefined && first.requests > 0
+  // Counted only where a run probes (a questionnaire asked independently) and the findings are not known already.
+  const autoProbe = spec.backend.kind === "openai" && spec.backend.scoringAuto === true && !probeKnown && probeQuestion(spec) !== null &&
+    first !== undefined && first.requests > 0
   const probeTokens = probe || autoProbe ? Math.round(first!.inputTokens / first!.requests) : 0
   const requests = sum((s) => s.requests) + (probe ? 1 : 0) + (autoProbe ? 1 : 0)
   const cachedTotal = sum((s) => s.cached)

@@ -150,7 +150,8 @@ export const toCompletion = (raw: unknown, constraint?: Constraint): Completion 
     promptTokens: count(usage["prompt_tokens"]),
     completionTokens: count(usage["completion_tokens"]),
     finishReason: typeof finish === "string" ? finish : null,
-    ...(thinking || reasonedIn(first["message"], usage) ? { thinking: true } : {}),
+    // Looked for in every reply: false is "none seen" (reasoning the server hides without counting it stays unseen).
+    thinking: thinking || reasonedIn(first["message"], usage),
     servedBy: typeof raw["model"] === "string" ? raw["model"] : null
   }
 }

@@ -199,7 +199,8 @@ export const openCache = (dir: string, identity: string, model: string, serving:
               topLogprobs,
               promptTokens: row.promptTokens,
               completionTokens: row.completionTokens,
-              finishReason: null,
+              finishReason: row.finishReason ?? null,
+              ...(row.thinking === null || row.thinking === undefined ? {} : { thinking: row.thinking }),
               servedBy: row.servedBy
             }
             return completion
@@ -216,7 +217,9 @@ export const openCache = (dir: string, identity: string, model: string, serving:
                 text: c.text,
                 topLogprobs: c.topLogprobs === null ? null : JSON.stringify(c.topLogprobs),
                 promptTokens: c.promptTokens,
-                completionTokens: c.completionTokens
+                completionTokens: c.completionTokens,
+                finishReason: c.finishReason,
+                thinking: c.thinking ?? null
               },
               now
             )

@@ -10,9 +10,12 @@
  * the run manifest stores it (`probe`) and client settings can be derived from it.
  */
 import { Effect } from "effect"
-import type { BackendSettings } from "../config/RunSpec.js"
+import type { BackendSettings, RunSpec } from "../config/RunSpec.js"
 import type { ChatMessage, Completion, ScoringMode } from "../domain/answers.js"
-import type { PresentedChoice } from "../domain/questionnaire.js"
+import { presentedChoices, type PresentedChoice } from "../domain/questionnaire.js"
+import { itemTurn, openingMessages } from "../engine/prompts.js"
+import { decisionChoices, firstDecision, firstGameMessages } from "../engine/GameRunner.js"
+import { societyChoices, societyMessages } from "../society/prompts.js"
 import type { CompletionRequest } from "../llm/LlmClient.js"
 import { chatCompletionBody, toCompletion } from "../llm/LlmClientOpenAi.js"
 import { optionMass } from "../llm/scoring.js"
@@ -47,8 +50,20 @@ export interface ProbeResult {
   /** The method `auto` chooses, and why (one line). */
   readonly method: ScoringMode
   readonly reason: string
-  /** HTTP requests the probe sent. */
+  /** HTTP requests the probe sent (0 when its findings came from the response cache). */
   readonly requests: number
+  /** The findings were read from the response cache (an earlier probe of the same endpoint, model and question). */
+  readonly fromCache?: boolean
+}
+
+/** What `probeEndpoint` gives: its findings, the replies the run may keep as its own, and whether they may be cached. */
+export interface Probed {
+  readonly result: ProbeResult
+  readonly preloaded: ReadonlyArray<Preloaded>
+  /** False when the first request failed (the server down or refusing): such findings are not kept for a later run. */
+  readonly settled: boolean
+  /** Requests sent again after a transient failure (counted in `result.requests` too). */
+  readonly retries: number
 }
 
 /** One probe request's outcome: the parsed body (200) or the status and error text. */
@@ -126,13 +141,18 @@ const capOf = (error: string): number | null => {
  */
 export const AUTO_REASONING_TOKENS = 4096
 
+/** The token limit of a sampled reply when auto falls to sample scoring (as `--scoring sample`'s default). */
+export const SAMPLE_DEFAULT_TOKENS = 16
+
 /**
  * The backend settings a run under `auto` takes from its probe: no temperature where the server refuses one, and
  * `max_completion_tokens` (with room to reason) where it refuses `max_tokens`. The user's own settings win.
  */
-export const adaptToProbe = (backend: BackendSettings, r: ProbeResult): BackendSettings => ({
+export const adaptToProbe = (backend: BackendSettings, r: Pick<ProbeResult, "method" | "temperatureAccepted" | "maxTokensAccepted">): BackendSettings => ({
   ...backend,
   scoring: r.method,
+  // Sample scoring parses a generated reply: one token (logprob's default limit) leaves no room for an opener.
+  ...(r.method === "sample" && backend.maxTokens <= 1 ? { maxTokens: SAMPLE_DEFAULT_TOKENS } : {}),
   ...(!r.temperatureAccepted && backend.omitTemperature !== true ? { omitTemperature: true } : {}),
   ...(!r.maxTokensAccepted && backend.maxCompletionTokens === undefined ? { maxCompletionTokens: AUTO_REASONING_TOKENS } : {})
 })
@@ -154,12 +174,13 @@ export interface ProbeInput {
  * `preloaded`: the probe's replies that are exactly requests the run sends under the chosen method (the first
  * question's), so they are not asked again.
  */
-export const probeEndpoint = (input: ProbeInput): Effect.Effect<{ readonly result: ProbeResult; readonly preloaded: ReadonlyArray<Preloaded> }> =>
+export const probeEndpoint = (input: ProbeInput): Effect.Effect<Probed> =>
   Effect.gen(function* () {
     const { backend, apiKey, messages, choices } = input
     const baseUrl = backend.baseUrl ?? ""
     const timeout = backend.timeoutMs
     let requests = 0
+    let retries = 0
     let temperatureAccepted = true
     let maxTokensAccepted = true
     let cap: number | null = backend.topLogprobs
@@ -180,6 +201,7 @@ export const probeEndpoint = (input: ProbeInput): Effect.Effect<{ readonly resul
           yield* Effect.sleep(Math.min(8000, 500 * 2 ** (attempt - 1)))
           reply = yield* post(baseUrl, apiKey, body, timeout)
           requests++
+          retries++
         }
         if (reply.status === 200) evidence.push(...thinkingSigns(reply.body).filter((s) => !evidence.includes(s)))
         return reply
@@ -208,7 +230,7 @@ export const probeEndpoint = (input: ProbeInput): Effect.Effect<{ readonly resul
         reason: `the first request failed (${reply.status === 0 ? reply.error : `${reply.status}: ${reply.error}`}); sample is the only method left to try`,
         requests
       }
-      return { result, preloaded: [] }
+      return { result, preloaded: [], settled: false, retries }
     }
     const completion = toCompletion(reply.body)
     const first: Completion | null = typeof completion === "string" ? null : completion
@@ -250,7 +272,7 @@ export const probeEndpoint = (input: ProbeInput): Effect.Effect<{ readonly resul
         maxTokensAccepted, thinks: evidence.length > 0, thinkingEvidence: evidence, method: "logprob",
         reason: `the options carry ${mass.toFixed(3)} of the first token's probability (threshold ${threshold})`, requests
       }
-      return { result, preloaded }
+      return { result, preloaded, settled: true, retries }
     }
 
     if (lowMass && structuredOutputs === true && constrainedMass !== null && constrainedMass >= threshold) {
@@ -260,7 +282,7 @@ export const probeEndpoint = (input: ProbeInput): Effect.Effect<{ readonly resul
         reason: `the options carry only ${mass!.toFixed(3)} of the first token's probability, but ${constrainedMass.toFixed(3)} at the answer of a reply held to the options (threshold ${threshold})`,
         requests
       }
-      return { result, preloaded }
+      return { result, preloaded, settled: true, retries }
     }
 
     // 3. Stated probabilities, asked exactly as the run would ask them.
@@ -281,8 +303,57 @@ export const probeEndpoint = (input: ProbeInput): Effect.Effect<{ readonly resul
       reason: statedOk ? `${why}; the model states valid probabilities per option` : `${why}, and its stated probabilities were not valid JSON over the options`,
       requests
     }
-    return { result, preloaded }
+    return { result, preloaded, settled: true, retries }
   })
+
+/**
+ * The question `--scoring auto`'s probe asks: the run's first independent questionnaire item, else the first
+ * decision of its first game, else the first question of its first society (null when it has none of these).
+ */
+export const probeQuestion = (spec: RunSpec): { readonly messages: ReadonlyArray<ChatMessage>; readonly choices: ReadonlyArray<PresentedChoice> } | null => {
+  const system = spec.population.conditions[0]!.system
+  const step = spec.steps.find((s) => s.kind === "questionnaire" && s.questionnaire.administration === "independent")
+  if (step !== undefined && step.kind === "questionnaire") {
+    const q = step.questionnaire
+    const choices = presentedChoices(q)
+    return { messages: [...openingMessages(system), itemTurn(q.prompts, q.items[0]!, choices, true)], choices }
+  }
+  const game = spec.steps.findIndex((s) => s.kind === "game")
+  if (game >= 0) return { messages: firstGameMessages(spec, game, system), choices: decisionChoices(firstDecision(spec, game)) }
+  const society = spec.steps.find((s) => s.kind === "society")
+  if (society !== undefined && society.kind === "society") return { messages: societyMessages(society.society, system, 1, 0), choices: societyChoices(society.society) }
+  return null
+}
+
+/** Bumped when what the probe finds or how it chooses changes, so findings cached by an older version are not used. */
+const PROBE_VERSION = 1
+
+/**
+ * What the probe's findings are cached under in the response cache (as a request body; the cache adds the
+ * endpoint and what its `/models` says serves the model, so another model behind the URL is probed afresh): the
+ * first question as a logprob request (model, parameters, messages) and the settings that decide the method.
+ */
+export const probeCacheBody = (backend: BackendSettings, messages: ReadonlyArray<ChatMessage>): string => {
+  const logprobBackend: BackendSettings = { ...backend, scoring: "logprob" }
+  return JSON.stringify({
+    probe: PROBE_VERSION,
+    request: JSON.parse(describeRequest(logprobBackend, messages, null, shapeOf(logprobBackend, "logprob")).body) as unknown,
+    threshold: massThresholdOf(backend),
+    dialect: backend.constrainedDialect ?? null
+  })
+}
+
+/** Findings read back from the cache, or null when the text is not a probe result (damaged, or another shape). */
+export const readCachedProbe = (text: string): ProbeResult | null => {
+  try {
+    const r = JSON.parse(text) as Partial<ProbeResult>
+    const methods: ReadonlyArray<string> = ["logprob", "constrained", "stated", "sample"]
+    if (typeof r !== "object" || r === null || typeof r.method !== "string" || !methods.includes(r.method) || typeof r.reason !== "string") return null
+    return { ...(r as ProbeResult), requests: 0, fromCache: true }
+  } catch {
+    return null
+  }
+}
 
 /** The probe's findings as a table and the chosen method with its reason (the `probe` command and a run's start print it). */
 export const probeTable = (r: ProbeResult): Array<string> => {
@@ -297,7 +368,7 @@ export const probeTable = (r: ProbeResult): Array<string> => {
     ["temperature", r.temperatureAccepted ? "accepted" : "refused"],
     ["max_tokens", r.maxTokensAccepted ? "accepted" : "refused (max_completion_tokens needed)"],
     ["thinks", r.thinks ? `yes (${r.thinkingEvidence.join("; ")})` : "no sign"],
-    ["requests sent", String(r.requests)]
+    ["requests sent", r.fromCache === true ? "0 (found in the response cache: an earlier probe of this model and question)" : String(r.requests)]
   ]
   const width = Math.max(...rows.map(([k]) => k.length))
   return [...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`), `method: ${r.method} — ${r.reason}`]

@@ -85,6 +85,8 @@ export interface RunContext {
   readonly cacheDir: string | null
   /** HTTP requests the capability probe sent before the store existed (beyond the preloaded first question). */
   readonly probeRequests?: number
+  /** Of those, the ones sent again after a transient failure (counted in the summary's `retries`). */
+  readonly probeRetries?: number
 }
 
 /** Executes every pending unit of a run whose plan is in the store. */
@@ -159,6 +161,17 @@ export const execute = (ctx: RunContext, counters: RunCounters, prepared: Prepar
     })
   )
 
+/**
+ * The scoring method asked of the run's model backends (`auto` when the probe chose) and the one each uses;
+ * undefined for a run on the synthetic backend alone.
+ */
+export const scoringOf = (spec: RunSpec): { readonly asked: string; readonly chosen: string } | undefined => {
+  const models = backendsOf(spec).filter((b) => b.kind !== "synthetic")
+  if (models.length === 0) return undefined
+  const distinct = (xs: ReadonlyArray<string>) => [...new Set(xs)].join(", ")
+  return { asked: distinct(models.map((b) => (b.scoringAuto === true ? "auto" : b.scoring))), chosen: distinct(models.map((b) => b.scoring)) }
+}
+
 /** The run's summary, from the writer's counters as stored (no scan of the answers). */
 export const summarize = (
   ctx: RunContext,
@@ -185,6 +198,7 @@ export const summarize = (
     unitsFailed: t.failed,
     lowMass: m.lowMass,
     methods: m.methods,
+    ...((sc) => (sc === undefined ? {} : { scoring: sc }))(scoringOf(ctx.spec)),
     requests: counters.requests,
     httpRequests: counters.requests + retries + (ctx.probeRequests ?? 0),
     retries,
@@ -257,7 +271,7 @@ export const runPending = (ctx: RunContext) =>
     }
     yield* print(`[valuesim] run folder: ${escapeControl(runDir)}`)
     yield* logEventNow(db, "start", { pending: before.pending + before.failed, ...(ctx.endpoint !== spec.backend.baseUrl ? { endpoint: ctx.endpoint } : {}) })
-    const probeRetries = ctx.preloaded.flat().reduce((n, p) => n + Math.max(0, p.attempts - 1), 0)
+    const probeRetries = ctx.preloaded.flat().reduce((n, p) => n + Math.max(0, p.attempts - 1), 0) + (ctx.probeRetries ?? 0)
     const summaryNow = Effect.gen(function* () {
       const t1 = yield* Clock.currentTimeMillis
       const threadCpu1 = threadCpuUserSeconds()
@@ -344,7 +358,8 @@ export const scoringSummaryLine = (s: RunSummary, threshold: number): string | n
   if (methods.length === 0 || (methods.length === 1 && methods[0]![0] === "synthetic")) return null
   const by = methods.map(([m, n]) => `${n} ${m}`).join(", ")
   const low = s.lowMass > 0 ? `; ${s.lowMass} answers drawn from distributions with option mass below ${threshold} (see valuesim report)` : ""
-  return `[valuesim] scoring: ${by}; ${s.httpRequests} HTTP requests; ${s.degraded} degraded, ${s.missing} missing${low}`
+  const auto = s.scoring !== undefined && s.scoring.asked !== s.scoring.chosen ? ` (${s.scoring.asked} chose ${s.scoring.chosen})` : ""
+  return `[valuesim] scoring${auto}: ${by}; ${s.httpRequests} HTTP requests; ${s.degraded} degraded, ${s.missing} missing${low}`
 }
 
 export const logEventNow = (db: RunDb, kind: string, detail: unknown) =>

@@ -8,19 +8,20 @@ import type { BackendSettings, RunSpec } from "../config/RunSpec.js"
 import { DEFAULT_BASE_URL, hostOf } from "../config/StudyFile.js"
 import { escapeControl } from "../domain/printable.js"
 import { BackendUnusableError, UsageError } from "../config/SpecFileError.js"
-import { presentedChoices, type PresentedChoice } from "../domain/questionnaire.js"
-import type { ChatMessage } from "../domain/answers.js"
+import { presentedChoices } from "../domain/questionnaire.js"
 import { batchTurn, itemTurn, openingMessages } from "../engine/prompts.js"
 import { LlmClient } from "../llm/LlmClient.js"
 import { checkReachable } from "../app/reachable.js"
-import { decisionChoices, firstDecision, firstGameMessages } from "../engine/GameRunner.js"
+import { firstGameMessages } from "../engine/GameRunner.js"
 import { describeRequest, validated, type Preloaded } from "../engine/RequestCache.js"
 import { societyChoices, societyMessages } from "../society/prompts.js"
 import { logprobValidator } from "../llm/scoring.js"
 import { cacheable } from "../llm/responseCache.js"
 import { makeScheduler } from "../engine/Scheduler.js"
 import { thinkingHint } from "../llm/reasoning.js"
-import { probeEndpoint } from "../probe/probe.js"
+import { statedTurn } from "../scoring/stated.js"
+import { constrainedShape, shapeOf } from "../scoring/methods.js"
+import { probeCacheBody, probeEndpoint, probeQuestion, readCachedProbe, type Probed } from "../probe/probe.js"
 import { llmLayer, schedulerOptions, openRunCache } from "./backend.js"
 import type { OutputOptions } from "../app/runStudy.js"
 
@@ -49,11 +50,20 @@ export const probeBackend = (spec: RunSpec, env: Readonly<Record<string, string 
             ]
           : firstGameMessages(spec, 0, cond.system)
       const nonce = spec.backend.scoring === "sample" ? "probe" : null
-      const { body, key, request } = describeRequest(spec.backend, messages, nonce)
+      // Under auto, when the probe chose stated or constrained, the first question is asked as the run asks it
+      // (the stated wording, the constrained shape), so the answer is the run's own (and a cached one is found).
+      const own = spec.backend.scoringAuto === true && first.kind === "questionnaire" && first.questionnaire.administration === "independent" &&
+        (spec.backend.scoring === "stated" || spec.backend.scoring === "constrained")
+      const choices = first.kind === "questionnaire" ? presentedChoices(first.questionnaire) : []
+      const { body, key, request } = !own
+        ? describeRequest(spec.backend, messages, nonce)
+        : spec.backend.scoring === "stated"
+          ? describeRequest(spec.backend, [...messages.slice(0, -1), statedTurn(messages[messages.length - 1]!, choices)], null, shapeOf(spec.backend, "stated"))
+          : describeRequest(spec.backend, messages, null, constrainedShape(spec.backend, choices))
       // Under logprob scoring the first question must come back with logprobs over its options, as every
       // shared request must (a degraded response is retried like a 5xx).
       const validate = first.kind === "questionnaire" && first.questionnaire.administration !== "batch" && spec.backend.scoring === "logprob"
-        ? thinkingHint(logprobValidator(presentedChoices(first.questionnaire)))
+        ? thinkingHint(logprobValidator(choices))
         : first.kind === "society" && spec.backend.scoring === "logprob"
           ? logprobValidator(societyChoices(first.society))
           : undefined
@@ -89,34 +99,37 @@ export const withBackend = (spec: RunSpec, b: number, settings: BackendSettings)
     : { ...spec, backend: b === 0 ? settings : spec.backend, backends: spec.backends.map((x, i) => (i === b ? settings : x)) }
 
 /**
- * The question `--scoring auto`'s probe asks: the run's first independent questionnaire item, else the first
- * decision of its first game, else the first question of its first society (null when it has none of these).
+ * The capability probe of an endpoint run under `--scoring auto`, asking the run's first independent question
+ * (null when the run has none: then auto keeps logprob and the usual start-up probe runs). With the response
+ * cache on, findings an earlier probe of the same endpoint, model (as its `/models` says) and question left there
+ * are used and nothing is sent; fresh findings are put there, with the replies the run keeps as its own.
  */
-export const probeQuestion = (spec: RunSpec): { readonly messages: ReadonlyArray<ChatMessage>; readonly choices: ReadonlyArray<PresentedChoice> } | null => {
-  const system = spec.population.conditions[0]!.system
-  const step = spec.steps.find((s) => s.kind === "questionnaire" && s.questionnaire.administration === "independent")
-  if (step !== undefined && step.kind === "questionnaire") {
-    const q = step.questionnaire
-    const choices = presentedChoices(q)
-    return { messages: [...openingMessages(system), itemTurn(q.prompts, q.items[0]!, choices, true)], choices }
-  }
-  const game = spec.steps.findIndex((s) => s.kind === "game")
-  if (game >= 0) return { messages: firstGameMessages(spec, game, system), choices: decisionChoices(firstDecision(spec, game)) }
-  const society = spec.steps.find((s) => s.kind === "society")
-  if (society !== undefined && society.kind === "society") return { messages: societyMessages(society.society, system, 1, 0), choices: societyChoices(society.society) }
-  return null
-}
-
-/**
- * The capability probe of an endpoint run under `--scoring auto`, asking `probeQuestion` (null when the run has
- * none: then auto keeps logprob and the usual start-up probe runs).
- */
-export const autoProbe = (spec: RunSpec, env: Readonly<Record<string, string | undefined>>) =>
-  Effect.gen(function* () {
-    const question = probeQuestion(spec)
-    if (question === null) return null
-    return yield* probeEndpoint({ backend: spec.backend, apiKey: env["OPENAI_API_KEY"] ?? "no-key", ...question })
-  })
+export const autoProbe = <E>(
+  spec: RunSpec,
+  env: Readonly<Record<string, string | undefined>>,
+  cacheDir: string | null,
+  /** Run before anything is sent (not when the findings are cached): the run checks the server can be reached. */
+  beforeSend: Effect.Effect<void, E> = Effect.void as Effect.Effect<void, E>
+) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const question = probeQuestion(spec)
+      if (question === null) return null
+      const cache = cacheDir === null ? null : yield* openRunCache(spec, cacheDir, spec.backend.baseUrl, env)
+      const key = probeCacheBody(spec.backend, question.messages)
+      const hit = cache?.get(key, yield* Clock.currentTimeMillis)
+      const found = hit === undefined ? null : readCachedProbe(hit.text)
+      if (found !== null) return { result: found, preloaded: [], settled: true, retries: 0 } satisfies Probed
+      yield* beforeSend
+      const probed = yield* probeEndpoint({ backend: spec.backend, apiKey: env["OPENAI_API_KEY"] ?? "no-key", ...question })
+      if (cache !== null && probed.settled) {
+        const now = yield* Clock.currentTimeMillis
+        cache.put(key, { text: JSON.stringify(probed.result), topLogprobs: null, promptTokens: 0, completionTokens: 0, finishReason: null }, now)
+        for (const p of probed.preloaded) cache.put(p.body, p.completion, now)
+      }
+      return probed
+    })
+  )
 
 /** The base URLs a backend's requests go to: its replicas, or its one endpoint. */
 export const replicaUrls = (backend: BackendSettings): ReadonlyArray<string> => backend.replicas?.map((r) => r.baseUrl) ?? [backend.baseUrl ?? DEFAULT_BASE_URL]

@@ -28,6 +28,9 @@ export interface CachedResponse {
   readonly topLogprobs: string | null
   readonly promptTokens: number
   readonly completionTokens: number
+  /** The server's finish_reason, and whether the model was seen thinking (null: not known, or an entry from before they were kept). */
+  readonly finishReason?: string | null
+  readonly thinking?: boolean | null
 }
 
 export interface CacheGroup {
@@ -98,6 +101,8 @@ const SERVING_SCHEMA = `
 const migrate = (db: Sqlite.Database) => {
   const columns = (db.prepare(`PRAGMA table_info(responses)`).all() as Array<{ name: string }>).map((c) => c.name)
   if (!columns.includes("served_by")) db.exec(`ALTER TABLE responses ADD COLUMN served_by TEXT`)
+  if (!columns.includes("finish_reason")) db.exec(`ALTER TABLE responses ADD COLUMN finish_reason TEXT`)
+  if (!columns.includes("thinking")) db.exec(`ALTER TABLE responses ADD COLUMN thinking INTEGER`)
   db.exec(SERVING_SCHEMA)
 }
 
@@ -162,13 +167,14 @@ export const openResponseCache = (dir: string): ResponseCacheDb => {
   fs.mkdirSync(dir, { recursive: true })
   const file = path.join(dir, CACHE_FILE)
   const db = open(file, false)
-  const get = db.prepare<[string], { served_by: string | null; text: string | null; top_logprobs: string | null; prompt_tokens: number; completion_tokens: number }>(
-    `SELECT served_by, text, top_logprobs, prompt_tokens, completion_tokens FROM responses WHERE key = ?`
-  )
+  const get = db.prepare<
+    [string],
+    { served_by: string | null; text: string | null; top_logprobs: string | null; prompt_tokens: number; completion_tokens: number; finish_reason: string | null; thinking: number | null }
+  >(`SELECT served_by, text, top_logprobs, prompt_tokens, completion_tokens, finish_reason, thinking FROM responses WHERE key = ?`)
   const touch = db.prepare(`UPDATE responses SET used_ms = ?, hits = hits + 1 WHERE key = ?`)
   const insert = db.prepare(
-    `INSERT OR REPLACE INTO responses (key, endpoint, model, served_by, text, top_logprobs, prompt_tokens, completion_tokens, created_ms, used_ms, hits)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`
+    `INSERT OR REPLACE INTO responses (key, endpoint, model, served_by, text, top_logprobs, prompt_tokens, completion_tokens, finish_reason, thinking, created_ms, used_ms, hits)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`
   )
   const serving = db.prepare<[string, string], { serving: string }>(`SELECT serving FROM serving WHERE endpoint = ? AND model = ?`)
   const noteServing = db.prepare(`INSERT OR REPLACE INTO serving (endpoint, model, serving, seen_ms) VALUES (?, ?, ?, ?)`)
@@ -178,11 +184,17 @@ export const openResponseCache = (dir: string): ResponseCacheDb => {
       const row = get.get(key)
       return row === undefined
         ? undefined
-        : { servedBy: row.served_by, text: row.text, topLogprobs: row.top_logprobs, promptTokens: row.prompt_tokens, completionTokens: row.completion_tokens }
+        : {
+            servedBy: row.served_by, text: row.text, topLogprobs: row.top_logprobs, promptTokens: row.prompt_tokens, completionTokens: row.completion_tokens,
+            finishReason: row.finish_reason, thinking: row.thinking === null ? null : row.thinking === 1
+          }
     },
     touch: (key, nowMs) => void touch.run(nowMs, key),
     put: (key, endpoint, model, r, nowMs) =>
-      void insert.run(key, endpoint, model, r.servedBy, r.text, r.topLogprobs, r.promptTokens, r.completionTokens, nowMs, nowMs),
+      void insert.run(
+        key, endpoint, model, r.servedBy, r.text, r.topLogprobs, r.promptTokens, r.completionTokens, r.finishReason ?? null,
+        r.thinking === undefined || r.thinking === null ? null : r.thinking ? 1 : 0, nowMs, nowMs
+      ),
     lastServing: (endpoint, model) => serving.get(endpoint, model)?.serving ?? null,
     noteServing: (endpoint, model, s, nowMs) => void noteServing.run(endpoint, model, s, nowMs),
     close: () => db.close()
@@ -195,12 +207,18 @@ export const openResponseCache = (dir: string): ResponseCacheDb => {
  */
 export const withCacheReader = <A>(
   dir: string,
-  use: (has: (key: string) => boolean, lastServing: (endpoint: string, model: string) => string | null) => A
+  use: (
+    has: (key: string) => boolean,
+    lastServing: (endpoint: string, model: string) => string | null,
+    /** The text of the entry under `key` (what the probe's findings are kept as), or null. */
+    textOf: (key: string) => string | null
+  ) => A
 ): A => {
   const file = path.join(dir, CACHE_FILE)
-  if (!fs.existsSync(file)) return use(() => false, () => null)
+  if (!fs.existsSync(file)) return use(() => false, () => null, () => null)
   return reading(file, (db) => {
     const has = db.prepare<[string], { one: number }>(`SELECT 1 AS one FROM responses WHERE key = ?`)
+    const text = db.prepare<[string], { text: string | null }>(`SELECT text FROM responses WHERE key = ?`)
     let serving: Sqlite.Statement<[string, string], { serving: string }> | null
     try {
       serving = db.prepare<[string, string], { serving: string }>(`SELECT serving FROM serving WHERE endpoint = ? AND model = ?`)
@@ -208,7 +226,11 @@ export const withCacheReader = <A>(
       serving = null // a cache from before the table was kept
     }
     // A read that fails midway (a damaged page) is a CacheFileError too: `reading` turns it into one.
-    return use((key) => has.get(key) !== undefined, (endpoint, model) => serving?.get(endpoint, model)?.serving ?? null)
+    return use(
+      (key) => has.get(key) !== undefined,
+      (endpoint, model) => serving?.get(endpoint, model)?.serving ?? null,
+      (key) => text.get(key)?.text ?? null
+    )
   })
 }
 

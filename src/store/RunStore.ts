@@ -5,7 +5,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { checkStoreFile, DAMAGED_NEXT, nextFor, RunStoreError, storeErrorOf } from "./storeFault.js"
 import { societyRoundInserter } from "./society.js"
-import { hasMassColumn } from "./reads.js"
+import { requestColumns } from "./reads.js"
 import { answerCounts, encodeAnswerRow, encodeDist, SCORING_MODES, sharedDistCode, type ScoringCode } from "./encoding.js"
 
 export { formatDist } from "./encoding.js"
@@ -33,8 +33,11 @@ export const SCHEMA_VERSION = 3
  * `attempts` one byte, `raws` and `errors` JSON arrays. Columns whose entries are all empty are NULL.
  * A model request is stored once in `requests`, with the distribution its top logprobs gave over the options
  * (`dist`, same 3-byte encoding), however many agents drew from it, and the option mass its first token's top
- * logprobs carried before renormalising (`mass`; NULL where none was measured). `mass` was added to version 3
- * after its first stores were written: opening such a store to write adds the column, readers read NULL without it. `step_totals` are the writer's counters,
+ * logprobs carried before renormalising (`mass`; NULL where none was measured), why the reply ended
+ * (`finish_reason` as the server said: `stop`, `length`, …) and whether the model was seen thinking (`thinking`:
+ * 1 when reasoning tokens, a reasoning field or a `<think>` block came back, 0 when none did; NULL where not known).
+ * `mass`, `finish_reason` and `thinking` were added to version 3 after its first stores were written: opening
+ * such a store to write adds them, readers read NULL without them. `step_totals` are the writer's counters,
  * kept in the same transactions as the rows they count.
  */
 const SCHEMA = `
@@ -49,7 +52,7 @@ const SCHEMA = `
     dists BLOB, request_ids BLOB, attempts BLOB, raws TEXT, errors TEXT, PRIMARY KEY (step, agent_id)) WITHOUT ROWID;
   CREATE TABLE requests (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, body TEXT NOT NULL, text TEXT, top_logprobs TEXT,
     dist BLOB, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, latency_ms REAL NOT NULL, attempts INTEGER NOT NULL,
-    mass REAL);
+    mass REAL, finish_reason TEXT, thinking INTEGER);
   CREATE TABLE step_totals (step INTEGER PRIMARY KEY, units_pending INTEGER NOT NULL, units_done INTEGER NOT NULL,
     units_failed INTEGER NOT NULL, answers INTEGER NOT NULL, failed INTEGER NOT NULL, missing INTEGER NOT NULL,
     degraded INTEGER NOT NULL);
@@ -81,6 +84,10 @@ export interface RequestRow {
   readonly completionTokens: number
   readonly latencyMs: number
   readonly attempts: number
+  /** The server's finish_reason (`stop`, `length`, …), when it gave one. */
+  readonly finishReason?: string | null
+  /** Reasoning was seen in the reply (true), looked for and not seen (false), or not known (null). */
+  readonly thinking?: boolean | null
 }
 
 /**
@@ -267,7 +274,11 @@ export const openDatabase = (
             db.exec(SCHEMA)
             db.pragma(`user_version = ${SCHEMA_VERSION}`)
           })()
-        } else if (options.readonly !== true && !hasMassColumn(db)) db.exec(`ALTER TABLE requests ADD COLUMN mass REAL`)
+        } else if (options.readonly !== true) {
+          // Columns added to version 3 after its first stores were written (readers take NULL without them).
+          const have = requestColumns(db)
+          for (const [name, type] of ADDED_REQUEST_COLUMNS) if (!have.includes(name)) db.exec(`ALTER TABLE requests ADD COLUMN ${name} ${type}`)
+        }
       },
       catch: (cause) => {
         db.close()
@@ -296,12 +307,24 @@ const unwritableFolder = (file: string, cause: unknown): RunStoreError | null =>
   }
 }
 
+/** Columns of `requests` added to version 3 after its first stores were written, with their types. */
+const ADDED_REQUEST_COLUMNS: ReadonlyArray<readonly [string, string]> = [["mass", "REAL"], ["finish_reason", "TEXT"], ["thinking", "INTEGER"]]
+
+/** Stores a request unless its key is stored already (the run's writer and batch ingestion both do). */
+export const requestInserter = (db: RunDb) => {
+  const stmt = db.prepare(
+    `INSERT OR IGNORE INTO requests (key, body, text, top_logprobs, prompt_tokens, completion_tokens, latency_ms, attempts, finish_reason, thinking)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+  )
+  return (r: RequestRow) => {
+    const thinking = r.thinking === undefined || r.thinking === null ? null : r.thinking ? 1 : 0
+    return stmt.run(r.key, r.body, r.text, r.topLogprobs, r.promptTokens, r.completionTokens, r.latencyMs, r.attempts, r.finishReason ?? null, thinking)
+  }
+}
+
 /** Prepared statements and the batch transaction used by the single writer. */
 export const makeStatements = (db: RunDb) => {
-  const insertRequest = db.prepare(
-    `INSERT OR IGNORE INTO requests (key, body, text, top_logprobs, prompt_tokens, completion_tokens, latency_ms, attempts)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-  )
+  const insertRequest = requestInserter(db)
   const requestIdOf = db.prepare(`SELECT id FROM requests WHERE key = ?`).pluck()
   const setRequestDist = db.prepare(`UPDATE requests SET dist = ? WHERE id = ? AND dist IS NULL`)
   const setRequestMass = db.prepare(`UPDATE requests SET mass = ? WHERE id = ? AND mass IS NULL`)
@@ -385,7 +408,7 @@ export const makeStatements = (db: RunDb) => {
       }
       if (op._tag === "Request") {
         const r = op.row
-        const res = insertRequest.run(r.key, r.body, r.text, r.topLogprobs, r.promptTokens, r.completionTokens, r.latencyMs, r.attempts)
+        const res = insertRequest(r)
         if (res.changes === 1) remember(r.key, Number(res.lastInsertRowid))
         continue
       }

@@ -1,4 +1,4 @@
-import type { RequestRow, RunDb } from "./RunStore.js"
+import { requestInserter, type RequestRow, type RunDb } from "./RunStore.js"
 
 /**
  * The batch path's records in the run store (created on first use, so a run that never sees a batch keeps the
@@ -91,16 +91,13 @@ export const storeBatchResults = (
   failed: ReadonlyArray<{ readonly customId: string; readonly error: string }>
 ): number => {
   ensureBatchTables(db)
-  const insert = db.prepare(
-    `INSERT OR IGNORE INTO requests (key, body, text, top_logprobs, prompt_tokens, completion_tokens, latency_ms, attempts)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-  )
+  const insert = requestInserter(db)
   const answer = db.prepare(`UPDATE batch_requests SET state = 'answered', error = NULL WHERE custom_id = ?`)
   const fail = db.prepare(`UPDATE batch_requests SET state = 'failed', error = ? WHERE custom_id = ? AND state != 'answered'`)
   return db.transaction(() => {
     let added = 0
     for (const { customId, row: r } of answered) {
-      added += insert.run(r.key, r.body, r.text, r.topLogprobs, r.promptTokens, r.completionTokens, r.latencyMs, r.attempts).changes
+      added += insert(r).changes
       answer.run(customId)
     }
     for (const f of failed) fail.run(f.error, f.customId)

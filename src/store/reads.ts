@@ -135,13 +135,14 @@ export const readPendingAgents = (db: RunDb, step: number, after: number, limit:
   ).map(([agentId, conditionIdx, failed]) => ({ agentId, conditionIdx, failedBefore: failed === 1 }))
 
 /** A stored request as the engine reuses it: everything of its row but the key and body. */
-export type StoredRequest = Omit<RequestRow, "key" | "body">
+export type StoredRequest = Omit<RequestRow, "key" | "body" | "thinking"> & { readonly thinking?: number | null }
 
 /** A lookup of stored requests by content key. */
 export const requestLookup = (db: RunDb): ((key: string) => StoredRequest | undefined) => {
+  const finish = finishColumns(db)
   const stmt = db.prepare(
     `SELECT text, top_logprobs AS topLogprobs, prompt_tokens AS promptTokens, completion_tokens AS completionTokens,
-            latency_ms AS latencyMs, attempts FROM requests WHERE key = ?`
+            latency_ms AS latencyMs, attempts, ${finish} FROM requests WHERE key = ?`
   )
   return (key) => stmt.get(key) as StoredRequest | undefined
 }
@@ -241,13 +242,22 @@ export interface RequestInfo {
   readonly dist: Buffer | null
   /** Option mass of its first token's logprobs (null: none measured, or a store from before the column). */
   readonly mass: number | null
+  /** The server's finish_reason, and whether thinking was seen (1/0); null: not known (or a store from before the columns). */
+  readonly finishReason: string | null
+  readonly thinking: number | null
+}
+
+/** The finish_reason and thinking columns as read (NULL in stores from before they were added). */
+const finishColumns = (db: RunDb): string => {
+  const have = requestColumns(db)
+  return `${have.includes("finish_reason") ? "finish_reason" : "NULL"} AS finishReason, ${have.includes("thinking") ? "thinking" : "NULL"} AS thinking`
 }
 
 /** Stored requests by id, memoised (a logprob run has a few hundred; a sample run one per answer, read once each). */
 export const requestInfoReader = (db: RunDb) => {
   const stmt = db.prepare(
     `SELECT key, text, prompt_tokens AS promptTokens, completion_tokens AS completionTokens, latency_ms AS latencyMs, dist,
-       ${hasMassColumn(db) ? "mass" : "NULL AS mass"} FROM requests WHERE id = ?`
+       ${hasMassColumn(db) ? "mass" : "NULL AS mass"}, ${finishColumns(db)} FROM requests WHERE id = ?`
   )
   const memo = new Map<number, RequestInfo>()
   return (id: number): RequestInfo | undefined => {
@@ -631,9 +641,12 @@ export const readLastEvent = (db: RunDb, kind: string): unknown =>
 // ---------------------------------------------------------------------------------------------------------
 // Scoring methods and option mass
 
+/** The columns of the store's `requests` table (stores written before `mass`, `finish_reason` and `thinking` lack them). */
+export const requestColumns = (db: RunDb): ReadonlyArray<string> =>
+  db.prepare(`SELECT name FROM pragma_table_info('requests')`).pluck().all() as Array<string>
+
 /** Whether the store's `requests` table has the `mass` column (stores written before it was added lack it). */
-export const hasMassColumn = (db: RunDb): boolean =>
-  (db.prepare(`SELECT name FROM pragma_table_info('requests')`).pluck().all() as Array<string>).includes("mass")
+export const hasMassColumn = (db: RunDb): boolean => requestColumns(db).includes("mass")
 
 /** Option mass of every stored request that has one, by request id (empty for stores without the column). */
 export const readRequestMasses = (db: RunDb): ReadonlyMap<number, number> =>

@@ -157,6 +157,7 @@ describe("where requests go", () => {
 
   it("counts retries in the JSON summary", async () => {
     server.plan([{ kind: "500" }, { kind: "ok" }, { kind: "500" }, { kind: "reset" }])
+    // Under auto (the default) the first 500 meets the capability probe: its retry counts like the run's own.
     const r = await runCli(["run", "scenarios/vsq40.yaml", "--agents", "3", "--backend", "openai", "--base-url", server.url, "--model", "fake-model",
       "--concurrency", "1", "--json", "--no-tui", "--runs-dir", path.join(tempDir("retries"), "runs")])
     expect(r.code, r.stderr).toBe(0)

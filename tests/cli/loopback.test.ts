@@ -60,7 +60,8 @@ describe("openai backend against the loopback server", () => {
   it("retries transient failures (429 with Retry-After, 500, reset) and finishes with nothing failed", async () => {
     const runs = tempDir("faults")
     server.plan([{ kind: "429", retryAfterS: 1 }, { kind: "500" }, { kind: "reset" }])
-    const r = await runCli(["run", "scenarios/vsq40.yaml", "--agents", "30", "--seed", "2", "--runs-dir", runs, ...openaiArgs()])
+    // Logprob scoring: the first request is the run's own (under auto the probe would meet these faults instead).
+    const r = await runCli(["run", "scenarios/vsq40.yaml", "--agents", "30", "--seed", "2", "--scoring", "logprob", "--runs-dir", runs, ...openaiArgs()])
     expect(r.code, r.stderr).toBe(0)
     const s = lastJson(r.stdout)
     expect(s["answers"]).toBe(30 * 40)
@@ -149,7 +150,7 @@ describe("openai backend against the loopback server", () => {
     expect(t["failed"]).toBe(0)
   })
 
-  it("a server that answers garbage (or cannot be reached, or gives no logprobs) stops the run before anything is written: exit 2", async () => {
+  it("a server that answers garbage (or cannot be reached, or gives no logprobs under logprob scoring) stops the run before anything is written: exit 2", async () => {
     const bad = await startFakeServer({ periodicFault: { every: 1, fault: { kind: "garbage" } } })
     try {
       const runs = path.join(tempDir("garbage2"), "runs")
@@ -164,7 +165,8 @@ describe("openai backend against the loopback server", () => {
     const bare = await startFakeServer({ periodicFault: { every: 1, fault: { kind: "nologprobs" } } })
     try {
       const runs = path.join(tempDir("nologprobs"), "runs")
-      const r = await runCli(["run", "scenarios/vsq40.yaml", "--agents", "5", "--runs-dir", runs, "--backend", "openai", "--base-url", bare.url, "--model", "m", "--json"])
+      // Logprob scoring asked for: stopped at the first request (auto, the default, would score by another method).
+      const r = await runCli(["run", "scenarios/vsq40.yaml", "--agents", "5", "--scoring", "logprob", "--runs-dir", runs, "--backend", "openai", "--base-url", bare.url, "--model", "m", "--json"])
       expect(r.code).toBe(2)
       expect(r.stderr).toContain("without usable logprobs after 6 attempts")
       expect(r.stderr).toContain("--scoring stated")

@@ -1,7 +1,8 @@
 /**
  * One row of README's server compatibility table per test group: the CLI run against the loopback emulator of
  * each server kind (tests/helpers/serverKinds.ts, written from each server's documentation), first as a new
- * user runs it, then with what the table says to set. No setup may end `complete` with more than 5 % of its
+ * user runs it (auto scoring, the default on an endpoint), then with logprob scoring forced and what the table
+ * says to set. No setup may end `complete` with more than 5 % of its
  * answers missing: each either answers or stops with the fix named.
  */
 import { afterEach, describe, expect, it } from "vitest"
@@ -13,6 +14,7 @@ import { MODEL } from "../helpers/fakeOpenAiServer.js"
 import { startEmulator, type Emulator, type EmulatorOptions } from "../helpers/serverKinds.js"
 import { getManifest } from "../../src/store/RunStore.js"
 import { shellWord } from "../../src/domain/printable.js"
+import { AUTO_REASONING_TOKENS } from "../../src/probe/probe.js"
 
 let server: Emulator | null = null
 afterEach(async () => {
@@ -67,6 +69,9 @@ const expectAnswered = (r: Awaited<ReturnType<typeof runCli>>, answers: number) 
 describe("server kinds: what a user must set, and what happens otherwise", () => {
   it("OpenAI chat models: logprob scoring as is; a wrong model name shows the server's message", async () => {
     const s = await start({ kind: "openai-chat" })
+    // auto (the default) finds the options carry the first token's mass: logprob, the probe's request the run's own.
+    const auto = expectAnswered(await run(s, 10, []), 100)
+    expect(auto["scoring"]).toEqual({ asked: "auto", chosen: "logprob" })
     expectAnswered(await run(s, 10, ["--scoring", "logprob"]), 100)
     const wrong = await run(s, 10, [], "gpt-nonexistent")
     expect(wrong.code).toBe(2)
@@ -74,16 +79,23 @@ describe("server kinds: what a user must set, and what happens otherwise", () =>
     expect(wrong.stderr).toContain("check --model")
   }, 60_000)
 
-  it("OpenAI reasoning models: max_tokens refused with the flag to set; sample scoring with max_completion_tokens, no temperature and a reasoning effort answers", async () => {
+  it("OpenAI reasoning models: auto sends max_completion_tokens and no temperature and answers; logprob scoring names each flag to set; sample with a reasoning effort answers", async () => {
     const s = await start({ kind: "openai-reasoning" })
-    const first = await run(s, 10, [])
+    // auto (the default): the probe finds max_tokens, temperature and logprobs refused and valid stated
+    // probabilities, so stated, with room to reason.
+    const auto = expectAnswered(await run(s, 10, []), 100)
+    expect(auto["scoring"]).toEqual({ asked: "auto", chosen: "stated" })
+    const sentByAuto = s.bodies.at(-1) as Record<string, unknown>
+    expect("max_tokens" in sentByAuto || "temperature" in sentByAuto || "logprobs" in sentByAuto).toBe(false)
+    expect(sentByAuto["max_completion_tokens"]).toBeGreaterThanOrEqual(AUTO_REASONING_TOKENS)
+    const first = await run(s, 10, ["--scoring", "logprob"])
     expect(first.code).toBe(2)
     expect(first.stderr).toContain("'max_tokens' is not supported with this model")
     expect(first.stderr).toContain("--max-completion-tokens")
-    const temperature = await run(s, 10, ["--max-completion-tokens", "16"])
+    const temperature = await run(s, 10, ["--scoring", "logprob", "--max-completion-tokens", "16"])
     expect(temperature.code).toBe(2)
     expect(temperature.stderr).toContain("--no-temperature")
-    const logprobs = await run(s, 10, ["--max-completion-tokens", "16", "--no-temperature"])
+    const logprobs = await run(s, 10, ["--scoring", "logprob", "--max-completion-tokens", "16", "--no-temperature"])
     expect(logprobs.code).toBe(2)
     expect(logprobs.stderr).toContain("--scoring sample")
     // Reasoning spends the whole limit: the run stops early with the fix, never `complete` with answers missing.
@@ -98,17 +110,19 @@ describe("server kinds: what a user must set, and what happens otherwise", () =>
     expect((s.bodies.at(-1) as Record<string, unknown>)["reasoning_effort"]).toBe("minimal")
   }, 120_000)
 
-  it("Anthropic's compatibility layer: logprobs silently missing stops at the probe naming --scoring stated; sample answers", async () => {
+  it("Anthropic's compatibility layer: auto finds no logprobs and answers; logprob scoring stops at the probe naming --scoring stated; sample answers", async () => {
     const s = await start({ kind: "anthropic" })
-    const first = await run(s, 10, [])
+    expect(expectAnswered(await run(s, 10, []), 100)["scoring"]).toEqual({ asked: "auto", chosen: "stated" })
+    const first = await run(s, 10, ["--scoring", "logprob"])
     expect(first.code).toBe(2)
     expect(first.stderr).toContain("--scoring stated")
     expectAnswered(await run(s, 10, ["--scoring", "sample"]), 100)
   }, 60_000)
 
-  it("Gemini's compatibility layer: the array-wrapped refusal of logprobs is read and names the fix; sample answers", async () => {
+  it("Gemini's compatibility layer: auto reads the array-wrapped refusal of logprobs and answers; under logprob scoring it names the fix; sample answers", async () => {
     const s = await start({ kind: "gemini" })
-    const first = await run(s, 10, [])
+    expect(expectAnswered(await run(s, 10, []), 100)["scoring"]).toEqual({ asked: "auto", chosen: "stated" })
+    const first = await run(s, 10, ["--scoring", "logprob"])
     expect(first.code).toBe(2)
     expect(first.stderr).toContain("Logprobs is not supported for this model")
     expect(first.stderr).not.toContain("no body")
@@ -120,17 +134,18 @@ describe("server kinds: what a user must set, and what happens otherwise", () =>
 
   it("vLLM: logprob scoring as is; its top-level error shape is read (wrong model, too many top_logprobs)", async () => {
     const s = await start({ kind: "vllm" })
-    expectAnswered(await run(s, 10, []), 100)
+    expect(expectAnswered(await run(s, 10, []), 100)["scoring"]).toEqual({ asked: "auto", chosen: "logprob" })
     const wrong = await run(s, 10, [], "Qwen/nonexistent")
     expect(wrong.code).toBe(2)
     expect(wrong.stderr).toContain("The model `Qwen/nonexistent` does not exist.")
   }, 60_000)
 
-  it("Ollama: logprob scoring from 0.12.11; 0.12.10 stops at the probe naming --scoring stated; a thinking model answers with --reasoning-effort none", async () => {
-    expectAnswered(await run(await start({ kind: "ollama" }), 10, []), 100)
+  it("Ollama: logprob from 0.12.11; on 0.12.10 auto answers and logprob scoring stops at the probe naming --scoring stated; a thinking model answers with --reasoning-effort none", async () => {
+    expect(expectAnswered(await run(await start({ kind: "ollama" }), 10, []), 100)["scoring"]).toEqual({ asked: "auto", chosen: "logprob" })
     await server?.close()
     const old = await start({ kind: "ollama", ollamaVersion: "0.12.10" })
-    const first = await run(old, 10, [])
+    expect(expectAnswered(await run(old, 10, []), 100)["scoring"]).toEqual({ asked: "auto", chosen: "stated" })
+    const first = await run(old, 10, ["--scoring", "logprob"])
     expect(first.code).toBe(2)
     expect(first.stderr).toContain("--scoring stated")
     await server?.close()
@@ -142,13 +157,18 @@ describe("server kinds: what a user must set, and what happens otherwise", () =>
   }, 120_000)
 
   it("llama.cpp: logprob scoring as is (its extra id fields are ignored)", async () => {
-    expectAnswered(await run(await start({ kind: "llamacpp" }), 10, []), 100)
+    expect(expectAnswered(await run(await start({ kind: "llamacpp" }), 10, []), 100)["scoring"]).toEqual({ asked: "auto", chosen: "logprob" })
   }, 60_000)
 
   it("a thinking model (Qwen3, <think> in content): cut replies stop the run with the fix; a thinking budget or thinking off answers", async () => {
     const s = await start({ kind: "thinking", thinkingTokens: 300 })
+    // auto (the default): no option among the first token's logprobs, no valid stated reply inside the limit, so
+    // sample, whose replies are cut while thinking: the run stops with the fix named, never `complete`.
+    const auto = await run(s, 10, [])
+    expect(auto.code).toBe(1)
+    expect(auto.stderr).toMatch(/stopped: .*while the model was still thinking.*--thinking-budget/)
     // Logprob scoring: the first token is the reasoning's; the probe says so and names both ways out.
-    const logprob = await run(s, 10, [])
+    const logprob = await run(s, 10, ["--scoring", "logprob"])
     expect(logprob.code).toBe(2)
     expect(logprob.stderr).toContain("a thinking model")
     expect(logprob.stderr).toContain("enable_thinking")
@@ -157,9 +177,16 @@ describe("server kinds: what a user must set, and what happens otherwise", () =>
     expect(cut.stderr).toMatch(/stopped: .*while the model was still thinking.*--thinking-budget/)
     const runDir = String(lastJson(cut.stdout)["runDir"])
     expect(withRunDb(runDir, (db) => getManifest(db)["status"])).toBe("interrupted")
+    // The store and the export keep why each reply ended and that the model was thinking.
+    const out = tempDir("kind-thinking-export")
+    expect((await runCli(["export", runDir, "--format", "jsonl", "--out", out])).code).toBe(0)
+    const rows = fs.readFileSync(path.join(out, "answers.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>)
+    const asked = rows.filter((row) => row["request_key"] !== null)
+    expect(asked.length).toBeGreaterThan(0)
+    for (const row of asked) expect(row).toMatchObject({ finish_reason: "length", thinking: true, value: null })
     expectAnswered(await run(s, 10, ["--scoring", "sample", "--thinking-budget", "512"]), 100)
     // Thinking off, logprob scoring works as on any model with logprobs.
-    expectAnswered(await run(s, 10, ["--extra-body", '{"chat_template_kwargs":{"enable_thinking":false}}']), 100)
+    expect(expectAnswered(await run(s, 10, ["--extra-body", '{"chat_template_kwargs":{"enable_thinking":false}}']), 100)["scoring"]).toEqual({ asked: "auto", chosen: "logprob" })
     expect((s.bodies.at(-1) as Record<string, unknown>)["chat_template_kwargs"]).toEqual({ enable_thinking: false })
   }, 120_000)
 })

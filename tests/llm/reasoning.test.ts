@@ -105,7 +105,8 @@ describe("reasoning models", () => {
     const openAi = toCompletion({ choices: [{ message: { content: "" }, finish_reason: "length" }], usage: { completion_tokens: 16, completion_tokens_details: { reasoning_tokens: 16 } } })
     assert.isTrue(typeof openAi !== "string" && openAi.thinking === true)
     const plain = toCompletion({ choices: [{ message: { content: "5" }, finish_reason: "stop" }] })
-    assert.isTrue(typeof plain !== "string" && plain.thinking === undefined)
+    // Looked for and not seen: false (stored as 0, exported as false), not unknown.
+    assert.isTrue(typeof plain !== "string" && plain.thinking === false)
   })
 
   it("a reply cut by its limit names the setting; cut while thinking it is not re-asked", () => {

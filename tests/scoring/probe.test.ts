@@ -1,11 +1,15 @@
 import { Effect } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { describe, expect, it } from "vitest"
 import { resolveBackend } from "../../src/config/StudyFile.js"
 import { AUTO_REASONING_TOKENS, probeEndpoint, probeTable } from "../../src/probe/probe.js"
 import { lastJson, runCli, tempDir } from "../helpers/cli.js"
-import { readBody, sendJson } from "../helpers/fakeOpenAiServer.js"
+import { MODEL, readBody, sendJson, startFakeServer } from "../helpers/fakeOpenAiServer.js"
+import { withRunDb } from "../helpers/store.js"
+import { getManifest } from "../../src/store/RunStore.js"
 
 const choices = [1, 2, 3, 4].map((v) => ({ token: String(v), label: `option ${v}`, value: v }))
 const messages = [{ role: "user" as const, content: "How much is this like you?\n1. a\n2. b\n3. c\n4. d" }]
@@ -67,13 +71,14 @@ describe("the capability probe", () => {
     }
   })
 
-  it("a run under auto on a reasoning model takes what the probe found: no temperature, max_completion_tokens, stated", async () => {
+  it("a run on a reasoning model (auto, the default) takes what the probe found: no temperature, max_completion_tokens, stated; a re-run sends nothing", async () => {
     const server = await reasoningServer()
+    const cache = tempDir("auto-reasoning-cache")
     try {
       const r = await runCli([
         "run", "tests/fixtures/mini-values.yaml", "--agents", "30", "--backend", "openai", "--base-url", server.url, "--model", "reasoner",
-        "--scoring", "auto", "--runs-dir", tempDir("auto-reasoning"), "--no-tui", "--json"
-      ])
+        "--runs-dir", tempDir("auto-reasoning"), "--no-tui", "--json"
+      ], { VALUESIM_CACHE_DIR: cache })
       expect(r.code, r.stderr).toBe(0)
       expect(r.stdout + r.stderr).toContain("sending none (as --no-temperature)")
       const summary = lastJson(r.stdout)
@@ -87,6 +92,117 @@ describe("the capability probe", () => {
         expect(b).not.toHaveProperty("max_tokens")
         expect(b["max_completion_tokens"]).toBeGreaterThanOrEqual(AUTO_REASONING_TOKENS)
       }
+      expect(summary["scoring"]).toEqual({ asked: "auto", chosen: "stated" })
+      // The same run again: the probe's findings and every answer come from the response cache.
+      const sent = server.bodies.length
+      const again = await runCli(
+        ["run", "tests/fixtures/mini-values.yaml", "--agents", "30", "--backend", "openai", "--base-url", server.url, "--model", "reasoner", "--runs-dir", tempDir("auto-reasoning"), "--no-tui", "--json"],
+        { VALUESIM_CACHE_DIR: cache }
+      )
+      expect(again.code, again.stderr).toBe(0)
+      expect(server.bodies.length - sent).toBe(0)
+      expect(lastJson(again.stdout)).toMatchObject({ status: "complete", missing: 0, methods: { stated: 300 } })
+    } finally {
+      await server.close()
+    }
+  })
+
+  it("auto is the default on an endpoint; a re-run from the cache sends nothing, the probe included; another model behind the URL is probed afresh", async () => {
+    const A = { root: "/models/a.gguf" }
+    const server = await startFakeServer({ serving: A })
+    const cache = tempDir("auto-cache")
+    const go = async () => {
+      const before = server.requests
+      const r = await runCli(
+        ["run", "tests/fixtures/mini-values.yaml", "--agents", "20", "--backend", "openai", "--base-url", server.url, "--model", MODEL, "--runs-dir", tempDir("auto-runs"), "--no-tui", "--json"],
+        { VALUESIM_CACHE_DIR: cache }
+      )
+      expect(r.code, r.stderr).toBe(0)
+      return { sent: server.requests - before, summary: lastJson(r.stdout), output: r.stdout + r.stderr }
+    }
+    try {
+      const first = await go()
+      expect(first.sent).toBeGreaterThan(0)
+      // The fake model puts 0.95 of the first token's mass on the options: the probe's request is the run's own.
+      expect(first.summary).toMatchObject({ status: "complete", scoring: { asked: "auto", chosen: "logprob" }, httpRequests: first.sent })
+      const manifest = withRunDb(String(first.summary["runDir"]), (db) => getManifest(db))
+      expect(manifest["scoring"]).toEqual({ asked: "auto", chosen: "logprob" })
+      expect((manifest["probe"] as Array<Record<string, unknown>>)[0]).toMatchObject({ method: "logprob" })
+      expect(first.output).toContain("(auto chose logprob)")
+
+      const again = await go()
+      expect(again.sent).toBe(0)
+      expect(again.output).toContain("found in the response cache")
+      expect(again.summary).toMatchObject({ status: "complete", scoring: { asked: "auto", chosen: "logprob" }, httpRequests: 0 })
+
+      // Another model behind the same URL and name: its /models entry differs, so nothing of the first is used.
+      server.setServing({ root: "/models/b.gguf" })
+      const other = await go()
+      expect(other.sent).toBe(first.sent)
+      expect(other.output).not.toContain("found in the response cache")
+    } finally {
+      await server.close()
+    }
+  })
+
+  it("plan foresees auto: each method's requests, and with --probe the method chosen, which the run then keeps to; forced logprob below the floor names the hand-over", async () => {
+    // Opens with ** / Answer / a space 95 % of the time (first-token option mass ~0.05) and ignores constraints: auto takes stated.
+    const server = await startFakeServer({ opener: { openerShare: 0.95, structured: false } })
+    const env = { VALUESIM_CACHE_DIR: tempDir("foresee-cache") }
+    const args = ["tests/fixtures/mini-values.yaml", "--agents", "20", "--seed", "3", "--backend", "openai", "--base-url", server.url, "--model", MODEL]
+    try {
+      const unknown = await runCli(["plan", ...args, "--json"], env)
+      expect(unknown.code, unknown.stderr).toBe(0)
+      const u = lastJson(unknown.stdout)
+      const byMethod = u["requestsByMethod"] as Record<string, number>
+      expect(Object.keys(byMethod)).toEqual(["logprob", "constrained", "stated", "sample"])
+      expect(byMethod["stated"]).toBe(byMethod["logprob"])
+      expect(byMethod["sample"]).toBeGreaterThan(byMethod["logprob"]!)
+      expect(u).toMatchObject({ scoring: "auto", requests: byMethod["logprob"]! + 1 })
+      expect(u["scoringChosen"]).toBeUndefined()
+      expect(server.requests).toBe(0)
+
+      const probed = await runCli(["plan", ...args, "--probe", "--json"], env)
+      expect(probed.code, probed.stderr).toBe(0)
+      const p = lastJson(probed.stdout)
+      expect(p).toMatchObject({ scoring: "auto", scoringChosen: "stated", probe: { method: "stated" } })
+      expect(server.requests).toBeGreaterThan(0)
+      const text = await runCli(["plan", ...args], env)
+      expect(text.stdout).toMatch(/by method +logprob \d+ · constrained \d+ · stated \d+ · sample \d+/)
+      expect(text.stdout).toContain("auto          will use stated")
+
+      // Forced logprob: the cached probe saw the options carry far less than the floor on the first token.
+      const forced = await runCli(["plan", ...args, "--scoring", "logprob", "--no-cache", "--json"], env)
+      expect(lastJson(forced.stdout)["handOver"]).toBeUndefined()
+      const withCache = await runCli(["plan", ...args, "--scoring", "logprob", "--json"], env)
+      const f = lastJson(withCache.stdout)
+      const handOver = f["handOver"] as Record<string, number>
+      expect(handOver["optionMass"]).toBeLessThan(0.5)
+      expect(f["requests"]).toBe(handOver["logprob"]! + handOver["stated"]!)
+      expect(handOver["stated"]).toBeGreaterThan(0.8 * handOver["logprob"]!)
+      const said = await runCli(["plan", ...args, "--scoring", "logprob"], env)
+      expect(said.stdout).toContain("roughly doubles the requests")
+      // --max-cost counts the same: a budget above the logprob requests alone but below the hand-over's is refused.
+      const prices = path.join(tempDir("foresee-prices"), "prices.yaml")
+      fs.writeFileSync(prices, "kind: prices\nmodels:\n  fake-model: { input_per_million: 1000, output_per_million: 0 }\n")
+      const priced = { ...env, VALUESIM_PRICES: prices }
+      const alone = Number(lastJson((await runCli(["plan", ...args, "--scoring", "logprob", "--no-cache", "--json"], priced)).stdout)["costUsd"])
+      const both = Number(lastJson((await runCli(["plan", ...args, "--scoring", "logprob", "--json"], priced)).stdout)["costUsd"])
+      expect(both).toBeGreaterThan(1.5 * alone)
+      const sentBefore = server.requests
+      const refused = await runCli(["run", ...args, "--scoring", "logprob", "--max-cost", String((alone + both) / 2), "--runs-dir", tempDir("foresee-refused"), "--no-tui"], priced)
+      expect(refused.code).toBe(2)
+      expect(refused.stderr).toContain("--max-cost: the run is estimated at")
+      expect(server.requests).toBe(sentBefore)
+
+      const before = server.requests
+      const r = await runCli(["run", ...args, "--runs-dir", tempDir("foresee-runs"), "--no-tui", "--json"], env)
+      expect(r.code, r.stderr).toBe(0)
+      expect(lastJson(r.stdout)).toMatchObject({ status: "complete", scoring: { asked: "auto", chosen: "stated" } })
+      const sent = server.requests - before
+      expect(sent).toBeGreaterThan(0)
+      expect(sent).toBeLessThanOrEqual(1.1 * Number(p["requests"]))
+
     } finally {
       await server.close()
     }

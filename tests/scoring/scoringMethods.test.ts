@@ -8,7 +8,7 @@ import { openerAccuracy } from "../helpers/openerModel.js"
 import { withRunDb } from "../helpers/store.js"
 import { optionMass } from "../../src/llm/scoring.js"
 import { readStated } from "../../src/scoring/stated.js"
-import { hasMassColumn } from "../../src/store/reads.js"
+import { requestColumns } from "../../src/store/reads.js"
 
 const six = [1, 2, 3, 4, 5, 6].map((v) => ({ token: String(v), label: `label ${v}`, value: v }))
 const three = six.slice(0, 3)
@@ -147,29 +147,51 @@ describe("scoring methods against a model that opens with ** / Answer / a space"
   }, 60_000)
 })
 
-describe("run stores written before the mass column", () => {
-  it("still export and report (no mass), and resume adds the column", async () => {
+describe("run stores written before the mass, finish_reason and thinking columns", () => {
+  it("still export and report (nulls there), and resume (with --rpm/--tpm) completes the run and adds the columns", async () => {
     const server = await startFakeServer({ opener: { openerShare: 0.1 } })
     try {
       const runs = tempDir("oldstore")
-      const r = await runCli(["run", "scenarios/vsq40.yaml", "--agents", "20", "--seed", "2", "--backend", "openai", "--base-url", server.url, "--model", "fake-model", "--no-tui", "--json", "--no-cache", "--runs-dir", runs])
-      expect(r.code, r.stderr).toBe(0)
+      // One permit: the start-up request, then a refusal (400) that fails its agents, so the run is left to resume.
+      server.plan([{ kind: "ok" }, { kind: "400" }])
+      const r = await runCli([
+        "run", "scenarios/vsq40.yaml", "--agents", "20", "--seed", "2", "--backend", "openai", "--base-url", server.url, "--model", "fake-model",
+        "--scoring", "logprob", "--concurrency", "1", "--no-tui", "--json", "--no-cache", "--runs-dir", runs
+      ])
+      expect(r.code, r.stderr).toBe(1)
       const runDir = String(lastJson(r.stdout)["runDir"])
-      // As a store of this schema version was written before the column existed.
+      // As a store of this schema version was written before the columns existed.
       const db = new Sqlite(path.join(runDir, "run.sqlite"))
-      db.exec(`ALTER TABLE requests DROP COLUMN mass`)
+      for (const column of ["mass", "finish_reason", "thinking"]) db.exec(`ALTER TABLE requests DROP COLUMN ${column}`)
       db.close()
       const out = tempDir("oldstore-export")
       const e = await runCli(["export", runDir, "--format", "jsonl", "--out", out])
       expect(e.code, e.stderr).toBe(0)
       const first = JSON.parse(fs.readFileSync(path.join(out, "answers.jsonl"), "utf8").split("\n")[0]!) as Record<string, unknown>
-      expect(first).toMatchObject({ method: "logprob", mass: null })
+      expect(first).toMatchObject({ method: "logprob", mass: null, finish_reason: null, thinking: null })
       const report = await runCli(["report", runDir, "--format", "json"])
       expect(report.code, report.stderr).toBe(0)
       expect((JSON.parse(report.stdout) as { scoring: { flagged: Array<unknown> } }).scoring.flagged).toEqual([])
-      const resumed = await runCli(["resume", runDir, "--json"])
+      // resume takes the run's rate limits too (a bad one is refused before anything is sent).
+      const zero = await runCli(["resume", runDir, "--rpm", "0", "--json", "--no-cache"])
+      expect(zero.code).toBe(2)
+      expect(zero.stderr).toContain("--rpm: must be a positive integer")
+      const resumed = await runCli(["resume", runDir, "--rpm", "6000", "--tpm", "1000000", "--json", "--no-cache"])
       expect(resumed.code, resumed.stderr).toBe(0)
-      withRunDb(runDir, (d) => expect(hasMassColumn(d)).toBe(true))
+      expect(resumed.stderr).toContain("resuming at most 6000 requests/min and 1000000 tokens/min")
+      expect(lastJson(resumed.stdout)).toMatchObject({ status: "complete", failed: 0 })
+      withRunDb(runDir, (d) => expect(requestColumns(d)).toEqual(expect.arrayContaining(["mass", "finish_reason", "thinking"])))
+      // Requests answered after the resume keep why each reply ended, and that no thinking was seen.
+      const again = tempDir("oldstore-export2")
+      expect((await runCli(["export", runDir, "--format", "csv", "--out", again])).code).toBe(0)
+      const lines = fs.readFileSync(path.join(again, "answers.csv"), "utf8").trim().split("\n")
+      const header = lines[0]!.split(",")
+      const cells = lines.slice(1).map((l) => l.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.map((c) => c.replace(/,$/, "")))
+      const finish = new Set(cells.map((c) => c[header.indexOf("finish_reason")]))
+      const thinking = new Set(cells.map((c) => c[header.indexOf("thinking")]))
+      expect(finish).toContain("")
+      expect([...finish].some((f) => f !== "")).toBe(true)
+      expect(thinking).toContain("false")
     } finally {
       await server.close()
     }
