@@ -23,7 +23,7 @@ import { presentedChoices, type Questionnaire } from "../domain/questionnaire.js
 import { decisionChoices, decisionText, paramsText } from "../engine/GameRunner.js"
 import { fill, itemTurn } from "../engine/prompts.js"
 import { makeGame } from "../games/index.js"
-import { NO_VALUE } from "../store/encoding.js"
+import { exchangeReads, unitsNotDone } from "../store/panelReads.js"
 import type { RunDb } from "../store/RunStore.js"
 import type { Panel } from "./arms.js"
 
@@ -104,7 +104,7 @@ export const gameExchange = (game: GameScenario, member: number, moves: Readonly
 export const contextReady = (db: RunDb, spec: RunSpec, step: number): boolean => {
   const panel = contextPanelOf(spec, step)
   if (panel === undefined) return true
-  return (db.prepare(`SELECT count(*) FROM units WHERE step >= ? AND step < ? AND state != 'done'`).pluck().get(panel.pre, panel.post) as number) === 0
+  return unitsNotDone(db, panel.pre, panel.post) === 0
 }
 
 /**
@@ -114,24 +114,17 @@ export const contextReady = (db: RunDb, spec: RunSpec, step: number): boolean =>
 export const panelContext = (db: RunDb, spec: RunSpec, step: number): AgentContext | null => {
   const panel = contextPanelOf(spec, step)
   if (panel === undefined) return null
-  const answers = db.prepare(`SELECT vals FROM answers WHERE step = ? AND agent_id = ?`).pluck()
-  const seat = db.prepare(`SELECT match_id, member FROM moves WHERE step = ? AND agent_id = ? LIMIT 1`)
-  const matchMoves = db.prepare(`SELECT member, decision, value FROM moves WHERE step = ? AND match_id = ? ORDER BY seq`)
+  const reads = exchangeReads(db)
   const exchangeOf = (agentId: number, j: number): Array<ChatMessage> => {
     const s = spec.steps[j]!
     if (s.kind === "questionnaire") {
-      const vals = answers.get(j, agentId) as Buffer | undefined
-      if (vals === undefined) return []
-      const values = Array.from({ length: vals.byteLength >> 1 }, (_, i) => {
-        const v = vals.readInt16LE(2 * i)
-        return v === NO_VALUE ? NaN : v
-      })
-      return questionnaireExchange(s.questionnaire, values)
+      const values = reads.answerValues(j, agentId)
+      return values === undefined ? [] : questionnaireExchange(s.questionnaire, values)
     }
     if (s.kind === "game") {
-      const at = seat.get(j, agentId) as { match_id: number; member: number } | undefined
+      const at = reads.seatOf(j, agentId)
       if (at === undefined) return []
-      return gameExchange(s.game, at.member, matchMoves.all(j, at.match_id) as Array<Move>)
+      return gameExchange(s.game, at.member, reads.matchMoves(j, at.matchId))
     }
     return []
   }
