@@ -145,10 +145,11 @@ describe("examples/", () => {
     const readme = fs.readFileSync(path.join(ROOT, "examples/04-custom-game-wording/README.md"), "utf8").replace(/\s+/g, " ")
     expect(readme).toMatch(/Flage 2024\)\. That figure is the reference for the original wording, whose recipient is another participant, a stranger/)
     expect(readme).toMatch(/charity wording is therefore not compared with a human figure of its own/)
-    // Logprob scoring without logprobs stops the run; it never falls back to sample scoring.
+    // The Ollama study asks auto, and says what it chooses on a new and on an old Ollama (nothing about a fall-back).
     const ollama = fs.readFileSync(path.join(ROOT, "examples/05-endpoints/ollama.yaml"), "utf8")
     expect(ollama).not.toMatch(/falls back/)
-    expect(ollama.replace(/\s*#\s*/g, " ")).toMatch(/stops the run before anything is written \(exit 2\): it does not fall back to sample scoring/)
+    expect(ollama).toMatch(/^  scoring: auto$/m)
+    expect(ollama.replace(/\s*#\s*/g, " ")).toMatch(/an older Ollama ignores the request for logprobs, and auto then asks for stated probabilities/)
   })
 
   it("04: a game in your own words runs beside the original", async () => {
@@ -168,10 +169,15 @@ describe("examples/", () => {
       run(["examples/05-endpoints/ollama.yaml", "--base-url", server.url, "--agents", "10"]),
       ...["ollama", "vllm", "openai"].map((f) => ok(["validate", `examples/05-endpoints/${f}.yaml`]))
     ])
-    expect(lastJson(vllmPlan!.stdout)["requests"]).toBe(440)
+    // auto (the studies' method): 440 shared questions, and the start-up probe counted as one more request.
+    expect(lastJson(vllmPlan!.stdout)["requests"]).toBe(441)
+    expect(lastJson(vllmPlan!.stdout)["requestsByMethod"]).toMatchObject({ logprob: 440, stated: 440 })
     expect(Number(lastJson(openaiPlan!.stdout)["costUsd"])).toBeGreaterThan(0)
     expect(s["answers"]).toBe(10 * 40)
-    expect(server.requests - before).toBe(10 * 40 + 1)
+    // The loopback server gives logprobs: auto chooses logprob, whose probe request is the run's first question.
+    expect(s["scoring"]).toEqual({ asked: "auto", chosen: "logprob" })
+    expect(server.requests - before).toBe(s["httpRequests"])
+    expect(Number(s["httpRequests"])).toBeLessThanOrEqual(10 * 40)
   })
 
   it("08: a society on a homophilous small world validates, prints its request bound, runs and exports edges and rounds", async () => {

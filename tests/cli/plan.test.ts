@@ -38,8 +38,12 @@ describe("valuesim plan", () => {
     expect(p["outputTokens"]).toBe(440)
     expect(p["costUsd"]).toBeNull()
     expect(Number(p["etaSeconds"])).toBeGreaterThan(0)
-    const priced = lastJson((await runCli(["plan", "scenarios/default-study.yaml", "--backend", "openai", "--model", "gpt-4o-mini", "--json"], { VALUESIM_PRICES: "1,2" })).stdout)
+    const priced = lastJson((await runCli(["plan", "scenarios/default-study.yaml", "--backend", "openai", "--model", "gpt-4o-mini", "--scoring", "logprob", "--json"], { VALUESIM_PRICES: "1,2" })).stdout)
     expect(priced["costUsd"]).toBeCloseTo((Number(p["inputTokens"]) * 1 + 440 * 2) / 1e6, 12)
+    // Without --scoring the default study on an endpoint is planned under auto (the study file names no method).
+    const auto = lastJson((await runCli(["plan", "scenarios/default-study.yaml", "--backend", "openai", "--model", "gpt-4o-mini", "--json"], { VALUESIM_PRICES: "" })).stdout)
+    expect(auto["scoring"]).toBe("auto")
+    expect(auto["requestsByMethod"]).toMatchObject({ logprob: 440, stated: 440 })
   })
 
   it("predicts the requests a run sends and, within 20 %, the input tokens the server counts", async () => {
