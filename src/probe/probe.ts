@@ -256,7 +256,7 @@ export const probeEndpoint = (input: ProbeInput): Effect.Effect<Probed> =>
       const asConstrained = describeRequest(constrainedBackend, messages, null, shape)
       const r = yield* send(asConstrained.request)
       const c = r.status === 200 ? toCompletion(r.body, constraint) : "refused"
-      structuredOutputs = typeof c !== "string" && constrainedLabel(c.text, constraint.options) !== null
+      structuredOutputs = typeof c !== "string" && constrainedLabel(c.text, constraint.options, constraint.dialect) !== null
       if (structuredOutputs && typeof c !== "string" && logprobs) {
         constrainedMass = optionMass(c.topLogprobs, choices)
         if (lowMass && constrainedMass >= threshold && unchanged) {

@@ -53,10 +53,14 @@ export const constraintFields = (c: Constraint): Record<string, unknown> => {
   }
 }
 
-/** The label a constrained reply gives (a bare label or `{"answer": label}`), or null when it gives none. */
-export const constrainedLabel = (text: string, options: ReadonlyArray<string>): string | null => {
+/**
+ * The label a constrained reply gives (a bare label or `{"answer": label}`), or null when it gives none. Given the
+ * dialect the constraint was spelled in, only the shape it asks counts: a JSON schema asks `{"answer": label}`, so
+ * a bare label there is a reply that ignored the schema (one that happened not to open with `**`), not a kept one.
+ */
+export const constrainedLabel = (text: string, options: ReadonlyArray<string>, dialect?: ConstrainedDialect): string | null => {
   const bare = text.trim()
-  if (options.includes(bare)) return bare
+  if (options.includes(bare)) return dialect === undefined || dialect === "vllm" ? bare : null
   try {
     const parsed = JSON.parse(bare) as unknown
     if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) {

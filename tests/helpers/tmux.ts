@@ -15,7 +15,14 @@ export const hasTmux = (() => {
 /** CI services set CI, and ink then draws only the final frame: dashboard tests run the CLI without it. */
 export const NOT_CI = "env -u CI -u CONTINUOUS_INTEGRATION"
 
-export const tmux = (...args: Array<string>) => execFileSync("tmux", args, { encoding: "utf8" })
+/**
+ * A tmux server of this test process's own (its socket named by the pid): on the shared default server, one test
+ * file killing its last session ends the server while another file's session is being made in it ("no server
+ * running"). Test files of one worker run one after another, so one server per process is enough.
+ */
+const SOCKET = `valuesim-test-${process.pid}`
+
+export const tmux = (...args: Array<string>) => execFileSync("tmux", ["-L", SOCKET, ...args], { encoding: "utf8" })
 export const screen = (session: string) => tmux("capture-pane", "-p", "-t", session)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 

@@ -44,6 +44,10 @@ describe("constrained answers", () => {
     expect(typeof plain !== "string" && plain.topLogprobs?.map((t) => t.token)).toEqual(['{"'])
     expect(constrainedLabel('{"answer": "4"}', ["4"])).toBe("4")
     expect(constrainedLabel("4", ["4"])).toBe("4")
+    // A bare label kept the vLLM choice; under a JSON schema it is a reply that ignored the schema.
+    expect(constrainedLabel("4", ["4"], "vllm")).toBe("4")
+    expect(constrainedLabel("4", ["4"], "openai")).toBeNull()
+    expect(constrainedLabel('{"answer":"4"}', ["4"], "openai")).toBe("4")
     expect(constrainedLabel("**4**", ["4"])).toBeNull()
   })
 })
