@@ -73,7 +73,16 @@ const drawFrom = (p: ReadonlyArray<number>, u: number): number => {
   return p.length - 1
 }
 
-let calls = 0
+/**
+ * Calls answered so far, per model (each server's options object): the server's own count, so its draws do not
+ * depend on what other servers of the same test process answered before (test files share their worker's modules).
+ */
+const callCounts = new WeakMap<OpenerModel, number>()
+const nextCall = (model: OpenerModel): number => {
+  const n = (callCounts.get(model) ?? 0) + 1
+  callCounts.set(model, n)
+  return n
+}
 
 /** How a request body asks for a constrained answer: a bare choice, a JSON schema, or none. */
 const constraintOf = (b: Record<string, unknown>): "choice" | "json" | null => {
@@ -101,7 +110,7 @@ export const openerReply = (
   const p = trueDistribution(messages)
   const constraint = model.structured === false ? null : constraintOf(b)
   if (constraint !== null) {
-    const rand = prng(fnv1a(`${questionOf(messages)}#${++calls}`))
+    const rand = prng(fnv1a(`${questionOf(messages)}#${nextCall(model)}`))
     const digit = String(drawFrom(p, rand()) + 1)
     const labels = p.map((x, i) => ({ token: String(i + 1), logprob: Math.log(Math.max(1e-12, x)) })).sort((x, y) => y.logprob - x.logprob)
     const certain = (token: string) => ({ token, top: [{ token, logprob: 0 }] })
@@ -126,7 +135,7 @@ export const openerReply = (
     return { content: "```json\n" + JSON.stringify(Object.fromEntries(rounded.map((x, i) => [String(i + 1), x]))) + "\n```", top: withLogprobs }
   }
   // A draw per call: the server's own stream, seeded from the question and how many calls came before.
-  const rand = prng(fnv1a(`${questionOf(messages)}#${++calls}`))
+  const rand = prng(fnv1a(`${questionOf(messages)}#${nextCall(model)}`))
   const opener = rand() < s ? OPENERS[drawFrom(OPENERS.map((o) => o.share), rand())]! : null
   const digit = String(drawFrom(p, rand()) + 1)
   if (maxTokens < 8) {
